@@ -1,0 +1,24 @@
+/**
+ * Prints a development token for a user id: `npm run -s token -- 42` (the token alone on the
+ * last line). Signed with JWT_SECRET, or with the development secret kept under DATA_DIR.
+ */
+import { loadAppConfig } from '../src/config/config.module';
+import { ConfigError } from '../src/config/app-config';
+import { TokenService } from '../src/auth/token.service';
+
+const [userId, ttl] = process.argv.slice(2);
+if (!userId) {
+  process.stderr.write('usage: npm run -s token -- <userId> [ttlSeconds]\n');
+  process.exit(2);
+}
+try {
+  const tokens = new TokenService(loadAppConfig());
+  process.stdout.write(`${tokens.sign(userId, ttl ? Number(ttl) : undefined)}\n`);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    for (const p of e.problems) process.stderr.write(`config: ${p.variable} ${p.problem}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`${(e as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,22 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module';
+import { AppConfigModule, ConfigOptions } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MembershipModule } from './membership/membership.module';
+
+@Module({})
+export class AppModule {
+  static async forRoot(options: ConfigOptions = {}): Promise<DynamicModule> {
+    return {
+      module: AppModule,
+      imports: [
+        await AppConfigModule.forRoot(options),
+        DatabaseModule,
+        AuthModule,
+        HealthModule,
+        MembershipModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { AppConfig } from '../config/app-config';
+import { UnauthenticatedError } from '../common/errors/domain-error';
+
+/** User ids travel in rooms, logs and rows: keep them short and printable. */
+const USER_ID = /^[\w.:@-]{1,64}$/;
+
+/**
+ * Verifies the HS256 tokens issued by the membership app's user service. Only HS256 is
+ * accepted, so `alg: none` and other algorithms fail; `sub` is the user id.
+ */
+@Injectable()
+export class TokenService {
+  private readonly jwt: JwtService;
+
+  constructor(config: AppConfig) {
+    this.jwt = new JwtService({ secret: config.jwtSecret });
+  }
+
+  verify(token: string | undefined): string {
+    if (!token) throw new UnauthenticatedError('A bearer token is required');
+    let payload: { sub?: unknown };
+    try {
+      payload = this.jwt.verify(token, { algorithms: ['HS256'] });
+    } catch (e) {
+      const expired = (e as Error).name === 'TokenExpiredError';
+      throw new UnauthenticatedError(expired ? 'The token has expired' : 'The token is invalid');
+    }
+    const sub = typeof payload.sub === 'number' ? String(payload.sub) : payload.sub;
+    if (typeof sub !== 'string' || !USER_ID.test(sub)) throw new UnauthenticatedError('The token has no valid subject');
+    return sub;
+  }
+
+  sign(userId: string, expiresInSeconds = 7 * 24 * 3600): string {
+    return this.jwt.sign({ sub: userId }, { algorithm: 'HS256', expiresIn: expiresInSeconds });
+  }
+}
+
+/** The token of an `Authorization: Bearer …` header, or undefined. */
+export function bearerToken(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

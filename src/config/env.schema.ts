@@ -1,0 +1,98 @@
+import { Transform } from 'class-transformer';
+import {
+  IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const emptyToUndefined = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/**
+ * Every environment variable the service reads, validated once at boot.
+ * Messages name the variable and the rule, never the value (values may be secrets).
+ */
+export class EnvSchema {
+  @IsOptional() @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT: number = 8001;
+
+  @Transform(emptyToUndefined) @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @IsString() @MinLength(1)
+  DATA_DIR: string = './data';
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  JWT_SECRET?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(7 * 24 * 60)
+  ORDER_EXPIRE_MINUTES: number = 30;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(120)
+  QR_CODE_EXPIRE_MINUTES: number = 15;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(20)
+  PAYMENT_QUERY_RETRY_MAX: number = 5;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(60000)
+  PROVIDER_TIMEOUT_MS: number = 5000;
+
+  @Transform(emptyToUndefined) @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// URL' })
+  REDIS_URL?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  CORS_ORIGINS?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['0', '1', 'true', 'false'])
+  ALLOW_EMBEDDED_DB_IN_PRODUCTION?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['0', '1', 'true', 'false'])
+  PAYMENT_SANDBOX?: string;
+
+  // WeChat Pay API v3 (protocols.md Part A).
+  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_APP_ID?: string;
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric merchant id' })
+  WECHAT_PAY_MCH_ID?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_API_V3_KEY?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_API_KEY?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
+  WECHAT_PAY_NOTIFY_URL?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_PRIVATE_KEY_PATH?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_CERT_PATH?: string;
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[0-9A-Fa-f]{8,64}$/, { message: 'must be the hexadecimal certificate serial' })
+  WECHAT_PAY_CERT_SERIAL_NO?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_PUBLIC_KEY_PATH?: string;
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^PUB_KEY_ID_\w+$/, { message: 'must start with PUB_KEY_ID_' })
+  WECHAT_PAY_PUBLIC_KEY_ID?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_PLATFORM_CERT_PATH?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
+  WECHAT_PAY_BASE_URL?: string;
+
+  // Alipay OpenAPI (protocols.md Part B).
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric app id' })
+  ALIPAY_APP_ID?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() ALIPAY_PRIVATE_KEY?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() ALIPAY_PUBLIC_KEY?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
+  ALIPAY_GATEWAY?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
+  ALIPAY_NOTIFY_URL?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
+  ALIPAY_RETURN_URL?: string;
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric seller id (2088…)' })
+  ALIPAY_SELLER_ID?: string;
+}
+
+/** Variables whose values are secrets: masked wherever configuration is shown. */
+export const SECRET_VARIABLES = new Set([
+  'JWT_SECRET', 'DATABASE_URL', 'REDIS_URL', 'WECHAT_PAY_API_V3_KEY', 'WECHAT_PAY_API_KEY', 'ALIPAY_PRIVATE_KEY',
+]);

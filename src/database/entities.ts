@@ -1,0 +1,7 @@
+import { MembershipGrant } from '../membership/membership-grant.entity';
+import { MembershipPlan } from '../membership/membership-plan.entity';
+import { UserMembership } from '../membership/user-membership.entity';
+import { Order } from '../orders/order.entity';
+import { PaymentRecord } from '../payments/payment-record.entity';
+
+export const ENTITIES = [MembershipPlan, UserMembership, MembershipGrant, Order, PaymentRecord];

@@ -1,0 +1,11 @@
+export const ORDER_STATUSES = ['pending', 'paid', 'expired', 'closed', 'failed', 'refunded'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const PAYMENT_METHODS = ['wechat', 'alipay'] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+
+export const PRODUCT_TYPES = ['membership'] as const;
+export type ProductType = (typeof PRODUCT_TYPES)[number];
+
+/** Order numbers and payment numbers travel as out_trade_no: keep them to [0-9A-Za-z_-] (protocols.md E.1). */
+export const ORDER_NO_PATTERN = /^[0-9A-Za-z_-]{1,32}$/;

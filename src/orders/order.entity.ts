@@ -1,0 +1,74 @@
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import type { OrderStatus, PaymentMethod, ProductType } from './order-status';
+
+@Entity('orders')
+@Unique('UQ_orders_order_no', ['orderNo'])
+@Unique('UQ_orders_payment_no', ['paymentNo'])
+@Index('IDX_orders_user_created', ['userId', 'createdAt'])
+@Index('IDX_orders_status_expire', ['status', 'expireAt'])
+@Check('CHK_orders_order_no', `"order_no" ~ '^[0-9A-Za-z_-]{1,32}$'`)
+@Check('CHK_orders_status', `"status" IN ('pending', 'paid', 'expired', 'closed', 'failed', 'refunded')`)
+@Check('CHK_orders_payment_method', `"payment_method" IN ('wechat', 'alipay')`)
+@Check('CHK_orders_product_type', `"product_type" IN ('membership')`)
+@Check('CHK_orders_amount', '"amount" > 0')
+@Check('CHK_orders_currency', `"currency" = 'CNY'`)
+export class Order {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_orders' })
+  id: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  orderNo: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  userId: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  productType: ProductType;
+
+  @Column({ type: 'integer' })
+  productId: number;
+
+  @Column({ type: 'boolean', default: false })
+  isUpgrade: boolean;
+
+  @Column({ name: 'amount', type: 'integer' })
+  amountFen: number;
+
+  @Column({ type: 'varchar', length: 3, default: 'CNY' })
+  currency: string;
+
+  @Column({ type: 'varchar', length: 127 })
+  description: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  status: OrderStatus;
+
+  @Column({ type: 'varchar', length: 16 })
+  paymentMethod: PaymentMethod;
+
+  /** out_trade_no of the current payment attempt. */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  paymentNo: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  qrCodeUrl: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  qrCodeExpireAt: Date | null;
+
+  @Column({ type: 'timestamptz' })
+  expireAt: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  paidAt: Date | null;
+
+  /** The provider's trade number (WeChat transaction_id, Alipay trade_no). */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  transactionId: string | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}

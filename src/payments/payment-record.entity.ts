@@ -1,0 +1,71 @@
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { Order } from '../orders/order.entity';
+import type { PaymentMethod } from '../orders/order-status';
+
+export const PAYMENT_RECORD_STATUSES = ['pending', 'success', 'closed', 'failed', 'refunded'] as const;
+export type PaymentRecordStatus = (typeof PAYMENT_RECORD_STATUSES)[number];
+
+/** One payment attempt at a provider; payment_no is the out_trade_no sent to it. */
+@Entity('payment_records')
+@Unique('UQ_payment_records_payment_no', ['paymentNo'])
+@Index('UQ_payment_records_transaction_id', ['paymentMethod', 'transactionId'], { unique: true, where: '"transaction_id" IS NOT NULL' })
+@Index('IDX_payment_records_order', ['orderId'])
+@Index('IDX_payment_records_active_query', ['status', 'nextQueryAt'])
+@Check('CHK_payment_records_status', `"status" IN ('pending', 'success', 'closed', 'failed', 'refunded')`)
+@Check('CHK_payment_records_payment_method', `"payment_method" IN ('wechat', 'alipay')`)
+@Check('CHK_payment_records_amount', '"amount" > 0')
+export class PaymentRecord {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_payment_records' })
+  id: string;
+
+  @Column({ type: 'uuid' })
+  orderId: string;
+
+  @ManyToOne(() => Order, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'order_id', foreignKeyConstraintName: 'FK_payment_records_order' })
+  order?: Order;
+
+  @Column({ type: 'varchar', length: 32 })
+  paymentNo: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  paymentMethod: PaymentMethod;
+
+  @Column({ name: 'amount', type: 'integer' })
+  amountFen: number;
+
+  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  status: PaymentRecordStatus;
+
+  /** The provider's raw state (WeChat trade_state, Alipay trade_status). */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  tradeState: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  transactionId: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  qrCodeUrl: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  qrCodeExpireAt: Date | null;
+
+  @Column({ type: 'integer', default: 0 })
+  queryCount: number;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  nextQueryAt: Date | null;
+
+  /** The verified, decrypted notification (or query answer) that settled this attempt. */
+  @Column({ type: 'jsonb', nullable: true })
+  notifyPayload: Record<string, unknown> | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  paidAt: Date | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}
