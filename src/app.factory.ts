@@ -29,7 +29,6 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
     transform: true,
     exceptionFactory: (errors) => new DomainError('VALIDATION_FAILED', 'The request is invalid', flatten(errors)),
   }));
-  app.enableShutdownHooks();
   return app;
 }
 

@@ -85,7 +85,7 @@ const truthy = (v?: string) => v === '1' || v === 'true';
 
 export function buildAppConfig(env: Record<string, string | undefined>): AppConfig {
   const schema = plainToInstance(EnvSchema, pickDefined(env));
-  const errors = validateSync(schema, { whitelist: false, skipMissingProperties: false });
+  const errors = validateSync(schema, { stopAtFirstError: true });
   const problems: ConfigProblem[] = errors.map((e) => ({
     variable: e.property,
     problem: Object.values(e.constraints ?? {}).map((m) => m.replace(`${e.property} `, '')).join(', '),

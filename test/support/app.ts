@@ -1,0 +1,50 @@
+import type { INestApplication } from '@nestjs/common';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from 'pg';
+import request from 'supertest';
+import { createApp } from '../../src/app.factory';
+import { TokenService } from '../../src/auth/token.service';
+import { connect, createTestDatabase, TestDatabase } from './db';
+
+export const TEST_JWT_SECRET = 'test-secret-0123456789-0123456789-abcdef';
+
+export interface TestApp {
+  app: INestApplication;
+  url: string;
+  http: ReturnType<typeof request>;
+  db: Client;
+  database: TestDatabase;
+  dataDir: string;
+  token(userId: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * The real application on its own database, listening on a random port (provider sandboxes
+ * post notifications to it, socket.io clients connect to it).
+ */
+export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'memberpay-app-'));
+  const app = await createApp({
+    logger: false,
+    env: { NODE_ENV: 'test', DATABASE_URL: database.url, DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET, PORT: '0', ...env },
+  });
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const db = await connect(database.url);
+  const tokens = app.get(TokenService);
+  return {
+    app, url, db, database, dataDir,
+    http: request(app.getHttpServer()),
+    token: (userId) => tokens.sign(userId),
+    async close() {
+      await db.end();
+      await app.close();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
