@@ -1,6 +1,7 @@
 import { INestApplication, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { raw, type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module';
 import { DomainError } from './common/errors/domain-error';
 import { ErrorFilter } from './common/errors/error.filter';
@@ -8,16 +9,24 @@ import { requestIdMiddleware } from './common/request-id';
 import type { ConfigOptions } from './config/config.module';
 
 const BODY_LIMIT = '64kb';
+const CALLBACK_ROUTE = /^\/api\/v1\/payment\/[a-z]+\/callback\/?$/;
+
+function keepRawBody(req: Request & { rawBody?: Buffer }, _res: Response, next: NextFunction): void {
+  req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  next();
+}
 
 /** Builds the application exactly as it runs, for main.ts and for the tests. */
 export async function createApp(options: ConfigOptions & { logger?: false } = {}): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot(options), {
-    // Provider notifications are verified over the exact bytes received (protocols.md A.3, A.8).
-    rawBody: true,
+    // Parsers are registered below, with the provider callbacks kept as raw bytes.
     bodyParser: false,
     ...(options.logger === false ? { logger: false } : {}),
   });
   app.use(requestIdMiddleware);
+  // Provider callbacks are read as bytes whatever their content type: signatures cover the exact
+  // bytes, and a sender must get its own failure format, not a JSON parser's 400.
+  app.use(CALLBACK_ROUTE, raw({ type: () => true, limit: BODY_LIMIT }), keepRawBody);
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   app.useBodyParser('text', { limit: BODY_LIMIT });

@@ -4,6 +4,8 @@ import { AppConfigModule, ConfigOptions } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MembershipModule } from './membership/membership.module';
+import { OrdersModule } from './orders/orders.module';
+import { PaymentsModule } from './payments/payments.module';
 
 @Module({})
 export class AppModule {
@@ -16,6 +18,8 @@ export class AppModule {
         AuthModule,
         HealthModule,
         MembershipModule,
+        PaymentsModule,
+        OrdersModule,
       ],
     };
   }

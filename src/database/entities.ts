@@ -1,7 +1,8 @@
 import { MembershipGrant } from '../membership/membership-grant.entity';
 import { MembershipPlan } from '../membership/membership-plan.entity';
 import { UserMembership } from '../membership/user-membership.entity';
+import { IdempotencyKey } from '../orders/idempotency-key.entity';
 import { Order } from '../orders/order.entity';
 import { PaymentRecord } from '../payments/payment-record.entity';
 
-export const ENTITIES = [MembershipPlan, UserMembership, MembershipGrant, Order, PaymentRecord];
+export const ENTITIES = [MembershipPlan, UserMembership, MembershipGrant, Order, PaymentRecord, IdempotencyKey];

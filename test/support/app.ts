@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
@@ -7,6 +8,17 @@ import request from 'supertest';
 import { createApp } from '../../src/app.factory';
 import { TokenService } from '../../src/auth/token.service';
 import { connect, createTestDatabase, TestDatabase } from './db';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-0123456789-abcdef';
 
@@ -25,15 +37,20 @@ export interface TestApp {
  * The real application on its own database, listening on a random port (provider sandboxes
  * post notifications to it, socket.io clients connect to it).
  */
-export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string | undefined> | ((port: number) => Record<string, string | undefined>) = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'memberpay-app-'));
+  // The port is chosen first: provider notify URLs name it in the configuration.
+  const port = await freePort();
+  const extra = typeof env === 'function' ? env(port) : env;
   const app = await createApp({
     logger: false,
-    env: { NODE_ENV: 'test', DATABASE_URL: database.url, DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET, PORT: '0', ...env },
+    env: { NODE_ENV: 'test', DATABASE_URL: database.url, DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), ...extra },
   });
-  await app.listen(0, '127.0.0.1');
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
   const db = await connect(database.url);
   const tokens = app.get(TokenService);
   return {

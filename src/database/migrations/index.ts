@@ -1,5 +1,6 @@
 import { InitialSchema1764057600000 } from './1764057600000-InitialSchema';
 import { SeedMembershipPlans1764057600001 } from './1764057600001-SeedMembershipPlans';
+import { IdempotencyKeys1764057600002 } from './1764057600002-IdempotencyKeys';
 
 /** Every migration, in order. A new migration file is added here too. */
-export const MIGRATIONS = [InitialSchema1764057600000, SeedMembershipPlans1764057600001];
+export const MIGRATIONS = [InitialSchema1764057600000, SeedMembershipPlans1764057600001, IdempotencyKeys1764057600002];

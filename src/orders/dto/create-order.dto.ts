@@ -1,0 +1,19 @@
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { PAYMENT_METHODS, PRODUCT_TYPES, type PaymentMethod, type ProductType } from '../order-status';
+
+export class CreateOrderDto {
+  @IsIn(PRODUCT_TYPES, { message: `product_type must be one of: ${PRODUCT_TYPES.join(', ')}` })
+  product_type: ProductType;
+
+  @IsInt({ message: 'product_id must be an integer' })
+  @Min(1, { message: 'product_id must be a positive integer' })
+  @Max(2_147_483_647, { message: 'product_id is too large' })
+  product_id: number;
+
+  @IsIn(PAYMENT_METHODS, { message: `payment_method must be one of: ${PAYMENT_METHODS.join(', ')}` })
+  payment_method: PaymentMethod;
+
+  @IsOptional()
+  @IsBoolean({ message: 'is_upgrade must be a boolean' })
+  is_upgrade?: boolean;
+}

@@ -1,0 +1,20 @@
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+
+/** yyyyMMddHHmmss in Beijing time: numbers sort by time and read naturally in support calls. */
+function stamp(now: Date): string {
+  return new Date(now.getTime() + 8 * 3600_000).toISOString().replace(/\D/g, '').slice(0, 14);
+}
+
+function random(n: number): string {
+  const bytes = randomBytes(n);
+  return Array.from(bytes, (b) => ALPHABET[b % ALPHABET.length]).join('');
+}
+
+/**
+ * Order numbers (28 characters) and payment numbers (out_trade_no, 28 characters) are
+ * alphanumeric only: WeChat Pay allows [0-9A-Za-z_-|*] up to 32, Alipay [A-Za-z0-9_] up to 64.
+ */
+export const newOrderNo = (now: Date) => `MO${stamp(now)}${random(12)}`;
+export const newPaymentNo = (now: Date) => `MP${stamp(now)}${random(12)}`;

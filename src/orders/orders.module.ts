@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { MembershipModule } from '../membership/membership.module';
+import { PaymentsModule } from '../payments/payments.module';
+import { IdempotencyKey } from './idempotency-key.entity';
+import { IdempotencyService } from './idempotency.service';
+import { Order } from './order.entity';
+import { OrdersController } from './orders.controller';
+import { OrdersService } from './orders.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Order, IdempotencyKey]), MembershipModule, PaymentsModule],
+  controllers: [OrdersController],
+  providers: [OrdersService, IdempotencyService],
+  exports: [OrdersService],
+})
+export class OrdersModule {}

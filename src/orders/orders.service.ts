@@ -1,0 +1,162 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
+import { ConflictError, NotFoundError } from '../common/errors/domain-error';
+import { AppConfig } from '../config/app-config';
+import { MembershipService } from '../membership/membership.service';
+import { PaymentRecord } from '../payments/payment-record.entity';
+import { PaymentsService } from '../payments/payments.service';
+import { ProviderRegistry } from '../payments/provider-registry';
+import { CreateOrderDto } from './dto/create-order.dto';
+import { ListOrdersDto } from './dto/list-orders.dto';
+import { newOrderNo, newPaymentNo } from './order-numbers';
+import { ORDER_NO_PATTERN } from './order-status';
+import { Order } from './order.entity';
+import { OrderView, toOrderView } from './order.view';
+
+const MINUTE = 60_000;
+/** The first active query comes a minute after the QR code was issued (issue 6). */
+const FIRST_QUERY_DELAY_MS = MINUTE;
+
+@Injectable()
+export class OrdersService {
+  private readonly logger = new Logger('Orders');
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    @InjectRepository(Order) private readonly orders: Repository<Order>,
+    private readonly membership: MembershipService,
+    private readonly registry: ProviderRegistry,
+    private readonly payments: PaymentsService,
+  ) {}
+
+  /** Prices the plan, records the order and its first attempt, then asks the provider for a QR code. */
+  async create(userId: string, dto: CreateOrderDto, now = new Date()): Promise<OrderView> {
+    const provider = this.registry.get(dto.payment_method);
+    const isUpgrade = dto.is_upgrade ?? false;
+    const { plan, quote } = await this.membership.quoteFor(userId, dto.product_id, isUpgrade, now);
+    const kind = { purchase: 'membership', renewal: 'membership renewal', upgrade: 'membership upgrade' }[quote.kind];
+    const order = await this.dataSource.transaction(async (m) => {
+      const created = await m.save(m.create(Order, {
+        orderNo: newOrderNo(now),
+        userId,
+        productType: dto.product_type,
+        productId: plan.id,
+        isUpgrade,
+        amountFen: quote.amountFen,
+        currency: 'CNY',
+        description: `${plan.name} ${kind}`.slice(0, 127),
+        status: 'pending',
+        paymentMethod: provider.name,
+        expireAt: new Date(now.getTime() + this.config.orderExpireMinutes * MINUTE),
+      }));
+      return created;
+    });
+    return toOrderView(await this.openAttempt(order, now));
+  }
+
+  async get(userId: string, orderNo: string): Promise<OrderView> {
+    return toOrderView(await this.findOwn(userId, orderNo));
+  }
+
+  async list(userId: string, query: ListOrdersDto): Promise<{ data: OrderView[]; has_more: boolean }> {
+    const limit = query.limit ?? 20;
+    const qb = this.orders.createQueryBuilder('o').where('o.userId = :userId', { userId })
+      .orderBy('o.createdAt', 'DESC').addOrderBy('o.orderNo', 'DESC').limit(limit + 1);
+    if (query.starting_after) {
+      const cursor = await this.findOwn(userId, query.starting_after);
+      qb.andWhere('(o.createdAt, o.orderNo) < (:at, :no)', { at: cursor.createdAt, no: cursor.orderNo });
+    }
+    const rows = await qb.getMany();
+    return { data: rows.slice(0, limit).map(toOrderView), has_more: rows.length > limit };
+  }
+
+  /** Closes every open attempt at the provider, then the order. A paid order is a 409. */
+  async cancel(userId: string, orderNo: string): Promise<OrderView> {
+    const order = await this.findOwn(userId, orderNo);
+    if (order.status === 'closed') return toOrderView(order);
+    this.assertPayable(order, 'cancelled');
+    for (const record of await this.openAttempts(order.id)) {
+      if (await this.payments.closeAttempt(order.paymentMethod, record.paymentNo) === 'paid') {
+        throw new ConflictError('ORDER_ALREADY_PAID', 'The order was paid before it could be cancelled');
+      }
+    }
+    await this.orders.update({ id: order.id, status: 'pending' }, { status: 'closed' });
+    const after = await this.findOwn(userId, orderNo);
+    if (after.status === 'paid') throw new ConflictError('ORDER_ALREADY_PAID', 'The order was paid before it could be cancelled');
+    return toOrderView(after);
+  }
+
+  /** A fresh QR code: a new attempt first, then the old one closed, so the order always has a payable code. */
+  async refreshQr(userId: string, orderNo: string, now = new Date()): Promise<OrderView> {
+    const order = await this.findOwn(userId, orderNo);
+    this.assertPayable(order, 'given a new QR code');
+    if (order.expireAt.getTime() <= now.getTime()) {
+      throw new ConflictError('ORDER_NOT_PAYABLE', 'The order has expired: create a new order');
+    }
+    const previous = order.paymentNo;
+    const updated = await this.openAttempt(order, now);
+    if (previous && previous !== updated.paymentNo) {
+      const result = await this.payments.closeAttempt(order.paymentMethod, previous).catch((e) => {
+        this.logger.warn(`order ${order.orderNo}: closing the previous attempt ${previous} failed (${(e as Error).message}); the QR expiry job retries`);
+        return 'closed' as const;
+      });
+      if (result === 'paid') throw new ConflictError('ORDER_ALREADY_PAID', 'The order was paid with its previous QR code');
+    }
+    return toOrderView(updated);
+  }
+
+  /**
+   * Records a new attempt, asks the provider for its QR code and points the order at it. When
+   * the provider fails or times out, the attempt is marked failed and closed at the provider in
+   * the background (a timed-out request may have created the trade), and a brand-new order is
+   * closed too, so no order is left pending without a QR code.
+   */
+  private async openAttempt(order: Order, now: Date): Promise<Order> {
+    const provider = this.registry.get(order.paymentMethod);
+    const paymentNo = newPaymentNo(now);
+    const qrExpireAt = new Date(Math.min(now.getTime() + this.config.qrCodeExpireMinutes * MINUTE, order.expireAt.getTime()));
+    await this.dataSource.getRepository(PaymentRecord).insert({
+      orderId: order.id, paymentNo, paymentMethod: order.paymentMethod, amountFen: order.amountFen,
+      status: 'pending', qrCodeExpireAt: qrExpireAt, nextQueryAt: new Date(now.getTime() + FIRST_QUERY_DELAY_MS),
+    });
+    let qrCodeUrl: string;
+    try {
+      ({ qrCodeUrl } = await provider.createQr({ paymentNo, amountFen: order.amountFen, description: order.description, expiresAt: qrExpireAt }));
+    } catch (e) {
+      await this.dataSource.transaction(async (m) => {
+        await m.query(`UPDATE payment_records SET status = 'failed', next_query_at = NULL, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`, [paymentNo]);
+        if (!order.paymentNo) {
+          await m.query(`UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending'`, [order.id]);
+        }
+      });
+      provider.close(paymentNo).catch(() => undefined);
+      throw e;
+    }
+    await this.dataSource.transaction(async (m) => {
+      await m.query(`UPDATE payment_records SET qr_code_url = $2, updated_at = now() WHERE payment_no = $1`, [paymentNo, qrCodeUrl]);
+      await m.query(
+        `UPDATE orders SET payment_no = $2, qr_code_url = $3, qr_code_expire_at = $4, updated_at = now() WHERE id = $1 AND status = 'pending'`,
+        [order.id, paymentNo, qrCodeUrl, qrExpireAt],
+      );
+    });
+    return this.orders.findOneByOrFail({ id: order.id });
+  }
+
+  private assertPayable(order: Order, action: string): void {
+    if (order.status === 'paid') throw new ConflictError('ORDER_ALREADY_PAID', `The order is paid and cannot be ${action}`);
+    if (order.status !== 'pending') throw new ConflictError('ORDER_NOT_PAYABLE', `The order is ${order.status} and cannot be ${action}`);
+  }
+
+  private openAttempts(orderId: string): Promise<PaymentRecord[]> {
+    return this.dataSource.getRepository(PaymentRecord).find({ where: { orderId, status: 'pending' } });
+  }
+
+  /** The caller's own order; anybody else's is indistinguishable from one that does not exist. */
+  private async findOwn(userId: string, orderNo: string): Promise<Order> {
+    const order = ORDER_NO_PATTERN.test(orderNo) ? await this.orders.findOneBy({ orderNo, userId }) : null;
+    if (!order) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
+    return order;
+  }
+}

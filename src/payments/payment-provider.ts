@@ -1,0 +1,72 @@
+import type { PaymentMethod } from '../orders/order-status';
+
+export type ProviderName = PaymentMethod;
+
+/** What a provider needs to open one payment attempt (a QR code). */
+export interface PayableOrder {
+  /** Our out_trade_no for this attempt. */
+  paymentNo: string;
+  amountFen: number;
+  description: string;
+  /** The last moment the buyer may pay this QR code. */
+  expiresAt: Date;
+}
+
+export interface QrPayment {
+  qrCodeUrl: string;
+}
+
+/**
+ * The provider-neutral account of a payment attempt, from a verified notification or an
+ * active query; the only shape payments.service ever sees (style.md).
+ */
+export interface PaymentEvent {
+  provider: ProviderName;
+  paymentNo: string;
+  outcome: 'paid' | 'closed' | 'pending' | 'not_found';
+  /** The provider's raw state (trade_state / trade_status). */
+  tradeState: string;
+  providerTradeNo: string | null;
+  amountFen: number | null;
+  paidAt: Date | null;
+  /** The verified (and decrypted) content, kept on the payment record. */
+  payload: Record<string, unknown>;
+  /** The notification's id, for the logs. */
+  eventId?: string;
+}
+
+export interface RawNotification {
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+}
+
+export type NotificationResult = 'accepted' | 'rejected' | 'retry';
+
+export interface Acknowledgement {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export type CloseResult = 'closed' | 'paid';
+
+export interface PaymentProvider {
+  readonly name: ProviderName;
+  createQr(order: PayableOrder): Promise<QrPayment>;
+  /** The attempt's state at the provider: the active query's and the expiry job's view. */
+  query(paymentNo: string): Promise<PaymentEvent>;
+  /** Makes the attempt unpayable; 'paid' when the buyer paid first. */
+  close(paymentNo: string): Promise<CloseResult>;
+  /** Verifies an incoming notification and maps it; throws NotificationRejected. */
+  verifyNotification(raw: RawNotification): Promise<PaymentEvent>;
+  /** The answer the sender understands for each outcome. */
+  acknowledge(result: NotificationResult, reason?: string): Acknowledgement;
+}
+
+/** A notification that must change nothing: bad signature, stale, not ours, unknown, mismatched. */
+export class NotificationRejected extends Error {
+  constructor(readonly reason: string, message: string) {
+    super(message);
+    this.name = 'NotificationRejected';
+  }
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { MembershipModule } from '../membership/membership.module';
+import { NotificationsController } from './notifications.controller';
+import { PaymentsService } from './payments.service';
+import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
+import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
+
+@Module({
+  imports: [MembershipModule],
+  controllers: [NotificationsController],
+  providers: [
+    {
+      // One entry per payment method; an unconfigured method is simply absent (off).
+      provide: PAYMENT_PROVIDERS,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => [
+        config.wechat ? new WechatPayProvider(config.wechat, config.providerTimeoutMs) : null,
+      ],
+    },
+    ProviderRegistry,
+    PaymentsService,
+  ],
+  exports: [PaymentsService, ProviderRegistry],
+})
+export class PaymentsModule {}

@@ -1,0 +1,133 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { GrantResult, MembershipService } from '../membership/membership.service';
+import type { OrderStatus } from '../orders/order-status';
+import { NotificationRejected, PaymentEvent, ProviderName } from './payment-provider';
+import { ProviderRegistry } from './provider-registry';
+
+export type PaymentSource = 'notification' | 'query';
+
+export interface SettledOrder {
+  orderId: string;
+  orderNo: string;
+  userId: string;
+  amountFen: number;
+  paidAt: Date;
+  createdAt: Date;
+  paymentMethod: ProviderName;
+}
+
+export type ApplyResult =
+  | { result: 'settled'; order: SettledOrder; grant: GrantResult; late: boolean }
+  | { result: 'duplicate'; orderNo: string }
+  | { result: 'double_payment'; orderNo: string }
+  | { result: 'closed' | 'ignored' };
+
+interface LockedOrder {
+  id: string; order_no: string; user_id: string; status: OrderStatus; product_id: number;
+  is_upgrade: boolean; amount: number; created_at: Date; payment_method: ProviderName;
+}
+
+/**
+ * Owns what happens when a provider says an attempt was paid or closed. Notifications and the
+ * active query both come through applyEvent, so a payment settles through one code path.
+ */
+@Injectable()
+export class PaymentsService {
+  private readonly logger = new Logger('Payments');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly membership: MembershipService,
+    private readonly registry: ProviderRegistry,
+  ) {}
+
+  async applyEvent(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
+    if (event.outcome === 'paid') return this.settle(event, source);
+    if (event.outcome === 'closed') {
+      await this.dataSource.query(
+        `UPDATE payment_records SET status = 'closed', trade_state = $2, next_query_at = NULL, updated_at = now()
+         WHERE payment_no = $1 AND status = 'pending'`, [event.paymentNo, event.tradeState]);
+      return { result: 'closed' };
+    }
+    return { result: 'ignored' };
+  }
+
+  /**
+   * Settles a paid attempt in one transaction: the order row and then the attempt row are
+   * locked, so concurrent notifications, the active query and the expiry job queue up here; the
+   * first one records the payment, marks the order paid and grants the membership, the rest find
+   * the attempt already `success` and change nothing. membership_grants.order_id is unique as the
+   * last line of defence.
+   */
+  settle(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
+    return this.dataSource.transaction(async (m) => {
+      const order = await this.lockOrder(m, event.paymentNo);
+      const [record] = await m.query(
+        `SELECT id, status, amount FROM payment_records WHERE payment_no = $1 FOR UPDATE`, [event.paymentNo],
+      ) as { id: string; status: string; amount: number }[];
+      if (record.status === 'success') return { result: 'duplicate', orderNo: order.order_no };
+      if (event.amountFen !== record.amount) {
+        this.logger.error(`order ${order.order_no} payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${record.amount} fen; not settled`);
+        throw new NotificationRejected('AMOUNT_MISMATCH', 'the amount differs from the payment attempt');
+      }
+      const now = new Date();
+      const paidAt = event.paidAt ?? now;
+      await m.query(
+        `UPDATE payment_records SET status = 'success', trade_state = $2, transaction_id = $3, notify_payload = $4,
+           paid_at = $5, next_query_at = NULL, updated_at = now() WHERE id = $1 AND status <> 'success'`,
+        [record.id, event.tradeState, event.providerTradeNo, JSON.stringify(event.payload), paidAt],
+      );
+      if (order.status === 'paid') {
+        // Two attempts of one order both paid (an old QR paid before its close took effect).
+        this.logger.error(`order ${order.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refund it`);
+        return { result: 'double_payment', orderNo: order.order_no };
+      }
+      const late = order.status !== 'pending';
+      if (late) this.logger.warn(`order ${order.order_no}: payment ${event.paymentNo} arrived after the order was ${order.status}; honoured`);
+      await m.query(
+        `UPDATE orders SET status = 'paid', paid_at = $2, transaction_id = $3, payment_no = $4, updated_at = now() WHERE id = $1`,
+        [order.id, paidAt, event.providerTradeNo, event.paymentNo],
+      );
+      const grant = await this.membership.grant(m, {
+        orderId: order.id, orderNo: order.order_no, userId: order.user_id, productId: order.product_id, isUpgrade: order.is_upgrade,
+      }, now);
+      return {
+        result: 'settled', late, grant,
+        order: {
+          orderId: order.id, orderNo: order.order_no, userId: order.user_id, amountFen: order.amount,
+          paidAt, createdAt: order.created_at, paymentMethod: order.payment_method,
+        },
+      };
+    });
+  }
+
+  /**
+   * Closes an attempt at its provider. When the buyer paid first, the payment is settled instead
+   * (through the same path as a notification) and 'paid' is returned.
+   */
+  async closeAttempt(method: ProviderName, paymentNo: string): Promise<'closed' | 'paid'> {
+    const provider = this.registry.get(method);
+    const closed = await provider.close(paymentNo);
+    if (closed === 'paid') {
+      const event = await provider.query(paymentNo);
+      if (event.outcome === 'paid') {
+        await this.applyEvent(event, 'query');
+        return 'paid';
+      }
+    }
+    await this.applyEvent({
+      provider: method, paymentNo, outcome: 'closed', tradeState: 'CLOSED', providerTradeNo: null, amountFen: null, paidAt: null, payload: {},
+    }, 'query');
+    return 'closed';
+  }
+
+  private async lockOrder(m: EntityManager, paymentNo: string): Promise<LockedOrder> {
+    const [order] = await m.query(
+      `SELECT o.id, o.order_no, o.user_id, o.status, o.product_id, o.is_upgrade, o.amount, o.created_at, o.payment_method
+       FROM orders o WHERE o.id = (SELECT order_id FROM payment_records WHERE payment_no = $1) FOR UPDATE`, [paymentNo],
+    ) as LockedOrder[];
+    if (!order) throw new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
+    return order;
+  }
+}

@@ -1,0 +1,36 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { DomainError } from '../common/errors/domain-error';
+import { PAYMENT_METHODS } from '../orders/order-status';
+import type { PaymentProvider, ProviderName } from './payment-provider';
+
+/** Every configured provider, registered by dependency injection (one entry per payment method). */
+export const PAYMENT_PROVIDERS = Symbol('PAYMENT_PROVIDERS');
+
+@Injectable()
+export class ProviderRegistry implements OnModuleInit {
+  private readonly logger = new Logger('Payments');
+  private readonly byName: Map<ProviderName, PaymentProvider>;
+
+  constructor(@Inject(PAYMENT_PROVIDERS) providers: (PaymentProvider | null)[]) {
+    this.byName = new Map(providers.filter((p): p is PaymentProvider => !!p).map((p) => [p.name, p]));
+  }
+
+  onModuleInit(): void {
+    for (const name of PAYMENT_METHODS) {
+      if (!this.byName.has(name)) this.logger.warn(`${label(name)} is not configured: it is off`);
+    }
+  }
+
+  /** The provider for a payment method, or a 400 saying it is not enabled. */
+  get(name: ProviderName): PaymentProvider {
+    const provider = this.byName.get(name);
+    if (!provider) throw new DomainError('PAYMENT_METHOD_DISABLED', `${label(name)} is not enabled on this service`);
+    return provider;
+  }
+
+  find(name: string): PaymentProvider | undefined {
+    return this.byName.get(name as ProviderName);
+  }
+}
+
+const label = (name: ProviderName) => (name === 'wechat' ? 'WeChat Pay' : 'Alipay');

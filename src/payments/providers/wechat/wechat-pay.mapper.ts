@@ -1,0 +1,40 @@
+import type { PaymentEvent } from '../../payment-provider';
+import type { WechatTransaction } from './wechat-pay.types';
+
+/** trade_state → our neutral outcome, in one place (protocols.md A.6). */
+const OUTCOMES: Record<string, PaymentEvent['outcome']> = {
+  SUCCESS: 'paid',
+  REFUND: 'paid',
+  CLOSED: 'closed',
+  REVOKED: 'closed',
+  PAYERROR: 'closed',
+  NOTPAY: 'pending',
+  USERPAYING: 'pending',
+};
+
+export function toPaymentEvent(tx: WechatTransaction, eventId?: string): PaymentEvent {
+  const tradeState = String(tx.trade_state ?? 'UNKNOWN');
+  const outcome = OUTCOMES[tradeState] ?? 'pending';
+  return {
+    provider: 'wechat',
+    paymentNo: String(tx.out_trade_no ?? ''),
+    outcome,
+    tradeState,
+    providerTradeNo: tx.transaction_id ? String(tx.transaction_id) : null,
+    amountFen: Number.isSafeInteger(tx.amount?.total) ? tx.amount!.total! : null,
+    paidAt: outcome === 'paid' && tx.success_time ? parseTime(tx.success_time) : null,
+    payload: tx as Record<string, unknown>,
+    eventId,
+  };
+}
+
+function parseTime(value: string): Date | null {
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? null : new Date(t);
+}
+
+/** RFC 3339 in Beijing time, as time_expire wants it: 2026-01-01T08:00:00+08:00 (protocols.md A.5). */
+export function beijingRfc3339(date: Date): string {
+  const shifted = new Date(date.getTime() + 8 * 3600_000);
+  return `${shifted.toISOString().slice(0, 19)}+08:00`;
+}

@@ -1,0 +1,71 @@
+import { Aes, Rsa } from 'wechatpay-axios-plugin';
+import type { WechatPayConfig } from '../../../config/app-config';
+import { NotificationRejected, RawNotification } from '../../payment-provider';
+import type { WechatNotificationEnvelope, WechatTransaction } from './wechat-pay.types';
+
+/** The official SDKs reject |now − Wechatpay-Timestamp| ≥ 300 s (protocols.md A.3). */
+export const CLOCK_WINDOW_SECONDS = 300;
+const PROBE_PREFIX = 'WECHATPAY/SIGNTEST/';
+
+const header = (raw: RawNotification, name: string): string | undefined => {
+  const v = raw.headers[name.toLowerCase()];
+  return Array.isArray(v) ? undefined : v; // a repeated signature header is not trusted
+};
+
+/**
+ * The verification pipeline for a WeChat Pay notification (protocols.md A.3, A.8; SDK notes E.1):
+ * every header present, a known key id, a fresh timestamp, no probe signature, a signature over
+ * the exact bytes received, then AES-256-GCM decryption with the API v3 key, then our ids.
+ * The plugin has no ready notification handler, so the steps are ours; the crypto is the plugin's.
+ */
+export function verifyWechatNotification(raw: RawNotification, config: WechatPayConfig, now: Date): { tx: WechatTransaction; eventId?: string; eventType: string } {
+  const timestamp = header(raw, 'Wechatpay-Timestamp');
+  const nonce = header(raw, 'Wechatpay-Nonce');
+  const signature = header(raw, 'Wechatpay-Signature');
+  const serial = header(raw, 'Wechatpay-Serial');
+  if (!timestamp || !nonce || !signature || !serial) {
+    throw new NotificationRejected('HEADERS_INCOMPLETE', 'Wechatpay-Timestamp, -Nonce, -Signature and -Serial are all required');
+  }
+  if (signature.startsWith(PROBE_PREFIX)) throw new NotificationRejected('PROBE_SIGNATURE', 'probe signature (WECHATPAY/SIGNTEST/)');
+  const publicKey = config.verifiers[serial];
+  if (!publicKey) throw new NotificationRejected('UNKNOWN_SERIAL', 'Wechatpay-Serial names no key we hold');
+  if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now.getTime() / 1000 - Number(timestamp)) >= CLOCK_WINDOW_SECONDS) {
+    throw new NotificationRejected('STALE_TIMESTAMP', 'Wechatpay-Timestamp is more than 5 minutes off');
+  }
+  // Verify the raw bytes: re-serialised JSON would not match what WeChat Pay signed.
+  const message = Buffer.concat([Buffer.from(`${timestamp}\n${nonce}\n`), raw.rawBody, Buffer.from('\n')]);
+  let valid = false;
+  try {
+    valid = Rsa.verify(message as unknown as string, signature, publicKey); // typed as string, takes any BinaryLike
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new NotificationRejected('BAD_SIGNATURE', 'the signature does not verify');
+
+  const envelope = parseJson<WechatNotificationEnvelope>(raw.rawBody.toString('utf8'), 'the body is not JSON');
+  const resource = envelope.resource;
+  if (!resource || resource.algorithm !== 'AEAD_AES_256_GCM' || typeof resource.ciphertext !== 'string' || typeof resource.nonce !== 'string') {
+    throw new NotificationRejected('MALFORMED_RESOURCE', 'the resource is missing or not AEAD_AES_256_GCM');
+  }
+  let plaintext: string;
+  try {
+    plaintext = Aes.AesGcm.decrypt(resource.ciphertext, config.apiV3Key, resource.nonce, resource.associated_data ?? '');
+  } catch {
+    throw new NotificationRejected('DECRYPTION_FAILED', 'the resource does not decrypt with our API v3 key');
+  }
+  const tx = parseJson<WechatTransaction>(plaintext, 'the decrypted resource is not JSON');
+  if (tx.mchid !== config.mchId) throw new NotificationRejected('WRONG_MCHID', 'the notification is for another merchant');
+  if (tx.appid !== config.appId) throw new NotificationRejected('WRONG_APPID', 'the notification is for another app');
+  if (typeof tx.out_trade_no !== 'string' || !tx.out_trade_no) throw new NotificationRejected('MALFORMED_RESOURCE', 'out_trade_no is missing');
+  return { tx, eventId: envelope.id, eventType: String(envelope.event_type ?? '') };
+}
+
+function parseJson<T>(text: string, message: string): T {
+  try {
+    const value = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as T;
+  } catch {
+    // fall through
+  }
+  throw new NotificationRejected('MALFORMED_BODY', message);
+}

@@ -1,0 +1,116 @@
+import { Logger } from '@nestjs/common';
+import type { AxiosInstance, AxiosResponse } from 'axios';
+import { Wechatpay } from 'wechatpay-axios-plugin';
+import type { WechatPayConfig } from '../../../config/app-config';
+import type {
+  Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
+} from '../../payment-provider';
+import { NotificationRejected } from '../../payment-provider';
+import { describeFailure, toProviderError } from './wechat-pay.errors';
+import { beijingRfc3339, toPaymentEvent } from './wechat-pay.mapper';
+import { verifyWechatNotification } from './wechat-pay.notification';
+import type { WechatTransaction } from './wechat-pay.types';
+
+type Api = AxiosInstance & Record<string, any>;
+
+/**
+ * WeChat Pay API v3, Native (QR) payments through wechatpay-axios-plugin.
+ * The SDK instance is a field, never a Nest provider: it answers every property name with a
+ * request builder, `then` and `onModuleInit` included (protocols.md E.1).
+ */
+export class WechatPayProvider implements PaymentProvider {
+  readonly name = 'wechat' as const;
+  private readonly logger = new Logger('WechatPay');
+  private readonly client: { v3: Api };
+
+  constructor(private readonly config: WechatPayConfig, timeoutMs: number) {
+    const publicKeyId = Object.keys(config.verifiers).find((id) => id.startsWith('PUB_KEY_ID_'));
+    this.client = new Wechatpay({
+      mchid: config.mchId,
+      serial: config.certSerial,
+      privateKey: config.privateKeyPem,
+      certs: { ...config.verifiers },
+      baseURL: config.baseUrl,
+      timeout: timeoutMs,
+      // Ask for public-key signatures when we hold that key (protocols.md A.3, migration).
+      headers: publicKeyId ? { 'Wechatpay-Serial': publicKeyId } : {},
+    } as any) as unknown as { v3: Api };
+  }
+
+  async createQr(order: PayableOrder): Promise<QrPayment> {
+    const res = await this.call('create', () => this.client.v3.pay.transactions.native.post({
+      appid: this.config.appId,
+      mchid: this.config.mchId,
+      description: order.description,
+      out_trade_no: order.paymentNo,
+      time_expire: beijingRfc3339(order.expiresAt),
+      notify_url: this.config.notifyUrl,
+      amount: { total: order.amountFen, currency: 'CNY' },
+    }) as Promise<AxiosResponse<{ code_url?: unknown }>>);
+    const codeUrl = res.data?.code_url;
+    if (typeof codeUrl !== 'string' || !codeUrl.startsWith('weixin://')) {
+      throw toProviderError({ message: 'answer without a code_url' }, 'create');
+    }
+    return { qrCodeUrl: codeUrl };
+  }
+
+  async query(paymentNo: string): Promise<PaymentEvent> {
+    let res: AxiosResponse<WechatTransaction>;
+    try {
+      res = await this.client.v3.pay.transactions.outTradeNo.$out_trade_no$.get({
+        params: { mchid: this.config.mchId }, out_trade_no: paymentNo,
+      });
+    } catch (e) {
+      if (describeFailure(e).status === 404) {
+        return { provider: 'wechat', paymentNo, outcome: 'not_found', tradeState: 'NOT_FOUND', providerTradeNo: null, amountFen: null, paidAt: null, payload: {} };
+      }
+      throw this.failed(e, 'query');
+    }
+    if (!res.data || typeof res.data !== 'object' || res.data.out_trade_no !== paymentNo || res.data.mchid !== this.config.mchId) {
+      throw toProviderError({ message: 'an answer for another trade' }, 'query');
+    }
+    return toPaymentEvent(res.data);
+  }
+
+  async close(paymentNo: string): Promise<CloseResult> {
+    try {
+      await this.client.v3.pay.transactions.outTradeNo.$out_trade_no$.close.post({ mchid: this.config.mchId }, { out_trade_no: paymentNo });
+      return 'closed';
+    } catch (e) {
+      const { status, code } = describeFailure(e);
+      if (code === 'ORDERPAID' || code === 'ORDER_PAID') return 'paid';
+      if (status === 404 || code === 'ORDER_CLOSED') return 'closed';
+      throw this.failed(e, 'close');
+    }
+  }
+
+  async verifyNotification(raw: RawNotification): Promise<PaymentEvent> {
+    const { tx, eventId, eventType } = verifyWechatNotification(raw, this.config, new Date());
+    const event = toPaymentEvent(tx, eventId);
+    if (eventType !== 'TRANSACTION.SUCCESS' || event.outcome !== 'paid') {
+      throw new NotificationRejected('UNEXPECTED_EVENT', `event ${eventType || '?'} with trade_state ${event.tradeState} is not a payment`);
+    }
+    return event;
+  }
+
+  /** Success is 200/204 with no body; failure 4xx/5xx with {code: FAIL} (protocols.md A.8). */
+  acknowledge(result: NotificationResult, reason?: string): Acknowledgement {
+    if (result === 'accepted') return { status: 204, contentType: 'application/json', body: '' };
+    const status = result === 'rejected' ? 400 : 500;
+    return { status, contentType: 'application/json', body: JSON.stringify({ code: 'FAIL', message: reason ?? 'failed' }) };
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw this.failed(e, operation);
+    }
+  }
+
+  private failed(error: unknown, operation: string): Error {
+    const { status, code } = describeFailure(error);
+    this.logger.warn(`${operation} failed: HTTP ${status ?? '-'} ${code ?? '-'}`);
+    return toProviderError(error, operation);
+  }
+}

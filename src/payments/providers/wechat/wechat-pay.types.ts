@@ -1,0 +1,24 @@
+/** The Transaction object of WeChat Pay v3 (protocols.md A.8), as much as we read of it. */
+export interface WechatTransaction {
+  appid?: string;
+  mchid?: string;
+  out_trade_no?: string;
+  transaction_id?: string;
+  trade_type?: string;
+  trade_state?: string;
+  trade_state_desc?: string;
+  success_time?: string;
+  amount?: { total?: number; payer_total?: number; currency?: string; payer_currency?: string };
+  payer?: { openid?: string };
+  [key: string]: unknown;
+}
+
+/** The notification envelope (protocols.md A.8). */
+export interface WechatNotificationEnvelope {
+  id?: string;
+  create_time?: string;
+  event_type?: string;
+  resource_type?: string;
+  summary?: string;
+  resource?: { algorithm?: string; ciphertext?: string; associated_data?: string; nonce?: string; original_type?: string };
+}
