@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AuthModule } from './auth/auth.module';
 import { AppConfigModule, ConfigOptions } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -15,6 +16,7 @@ export class AppModule {
       imports: [
         await AppConfigModule.forRoot(options),
         DatabaseModule,
+        EventEmitterModule.forRoot(),
         AuthModule,
         HealthModule,
         MembershipModule,

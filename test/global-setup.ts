@@ -27,7 +27,7 @@ export default async function globalSetup(): Promise<void> {
   await admin.connect();
   await admin.query(`CREATE DATABASE "${template}"`);
   await admin.end();
-  const ds = await new DataSource({ ...typeormOptions(withDatabase(adminUrl, template)), poolSize: 1 }).initialize();
+  const ds = await new DataSource(typeormOptions(withDatabase(adminUrl, template), { poolSize: 1 })).initialize();
   await ds.runMigrations();
   await ds.destroy();
   process.env.MEMBERPAY_TEST_ADMIN_URL = adminUrl;

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
@@ -10,6 +11,7 @@ import { ProviderRegistry } from '../payments/provider-registry';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersDto } from './dto/list-orders.dto';
 import { newOrderNo, newPaymentNo } from './order-numbers';
+import { appendOrderEvent, ORDER_EVENTS_COMMITTED, OrderEndedPayload } from './order-events';
 import { ORDER_NO_PATTERN } from './order-status';
 import { Order } from './order.entity';
 import { OrderView, toOrderView } from './order.view';
@@ -29,6 +31,7 @@ export class OrdersService {
     private readonly membership: MembershipService,
     private readonly registry: ProviderRegistry,
     private readonly payments: PaymentsService,
+    private readonly events: EventEmitter2,
   ) {}
 
   /** Prices the plan, records the order and its first attempt, then asks the provider for a QR code. */
@@ -82,7 +85,7 @@ export class OrdersService {
         throw new ConflictError('ORDER_ALREADY_PAID', 'The order was paid before it could be cancelled');
       }
     }
-    await this.orders.update({ id: order.id, status: 'pending' }, { status: 'closed' });
+    await this.end(order.id, 'closed', new Date());
     const after = await this.findOwn(userId, orderNo);
     if (after.status === 'paid') throw new ConflictError('ORDER_ALREADY_PAID', 'The order was paid before it could be cancelled');
     return toOrderView(after);
@@ -142,6 +145,26 @@ export class OrdersService {
       );
     });
     return this.orders.findOneByOrFail({ id: order.id });
+  }
+
+  /**
+   * Moves a pending order to closed or expired, with its outbox event in the same transaction.
+   * Returns false when the order was no longer pending (a payment got there first).
+   */
+  async end(orderId: string, status: 'closed' | 'expired', now: Date): Promise<boolean> {
+    const announced = await this.dataSource.transaction(async (m) => {
+      const [row] = await m.query(
+        `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING order_no, user_id`,
+        [orderId, status],
+      ) as [{ order_no: string; user_id: string }[], number];
+      const updated = row[0];
+      if (!updated) return null;
+      await m.query(`UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now() WHERE order_id = $1 AND status = 'pending'`, [orderId]);
+      const payload: OrderEndedPayload = { order_no: updated.order_no, status, at: now.toISOString() };
+      return appendOrderEvent(m, orderId, updated.user_id, updated.order_no, `order.${status}`, { ...payload });
+    });
+    if (announced) this.events.emit(ORDER_EVENTS_COMMITTED, [announced]);
+    return !!announced;
   }
 
   private assertPayable(order: Order, action: string): void {

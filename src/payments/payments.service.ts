@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager } from 'typeorm';
 import { GrantResult, MembershipService } from '../membership/membership.service';
+import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
 import type { OrderStatus } from '../orders/order-status';
 import { NotificationRejected, PaymentEvent, ProviderName } from './payment-provider';
 import { ProviderRegistry } from './provider-registry';
@@ -40,6 +42,7 @@ export class PaymentsService {
     private readonly dataSource: DataSource,
     private readonly membership: MembershipService,
     private readonly registry: ProviderRegistry,
+    private readonly events: EventEmitter2,
   ) {}
 
   async applyEvent(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
@@ -60,8 +63,8 @@ export class PaymentsService {
    * the attempt already `success` and change nothing. membership_grants.order_id is unique as the
    * last line of defence.
    */
-  settle(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
-    return this.dataSource.transaction(async (m) => {
+  async settle(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
+    const result = await this.dataSource.transaction(async (m): Promise<ApplyResult & { announce?: CommittedOrderEvent }> => {
       const order = await this.lockOrder(m, event.paymentNo);
       const [record] = await m.query(
         `SELECT id, status, amount FROM payment_records WHERE payment_no = $1 FOR UPDATE`, [event.paymentNo],
@@ -92,14 +95,25 @@ export class PaymentsService {
       const grant = await this.membership.grant(m, {
         orderId: order.id, orderNo: order.order_no, userId: order.user_id, productId: order.product_id, isUpgrade: order.is_upgrade,
       }, now);
+      const payload: OrderPaidPayload = {
+        order_no: order.order_no, amount: order.amount, currency: 'CNY', paid_at: paidAt.toISOString(),
+        membership: { level: grant.level, expires_at: grant.expiresAt.toISOString() },
+      };
+      const announce = await appendOrderEvent(m, order.id, order.user_id, order.order_no, 'order.paid', { ...payload });
       return {
-        result: 'settled', late, grant,
+        result: 'settled', late, grant, announce,
         order: {
           orderId: order.id, orderNo: order.order_no, userId: order.user_id, amountFen: order.amount,
           paidAt, createdAt: order.created_at, paymentMethod: order.payment_method,
         },
       };
     });
+    // Announced only after commit: a payment that rolled back is never pushed.
+    if ('announce' in result && result.announce) {
+      this.events.emit(ORDER_EVENTS_COMMITTED, [result.announce]);
+      delete result.announce;
+    }
+    return result;
   }
 
   /**

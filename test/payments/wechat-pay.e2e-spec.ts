@@ -81,6 +81,8 @@ describe('paying with WeChat Pay through the sandbox', () => {
     expect(await grants(created.body.order_no)).toBe(1);
     expect((await orderRow(created.body.order_no)).status).toBe('paid');
     expect((await me('dup-1')).level).toBe(1);
+    const events = await t.db.query(`SELECT type, payload FROM order_events e JOIN orders o ON o.id = e.order_id WHERE o.order_no = $1`, [created.body.order_no]);
+    expect(events.rows).toEqual([{ type: 'order.paid', payload: expect.objectContaining({ order_no: created.body.order_no, amount: 1990 }) }]);
   });
 
   it.each(['public-key', 'platform-cert'])('accepts a notification signed in %s mode', async (signWith) => {
@@ -152,6 +154,8 @@ describe('paying with WeChat Pay through the sandbox', () => {
     const cancelled = await t.http.post(`/api/v1/payment/orders/${created.body.order_no}/cancel`).set(auth('canceller-1')).expect(200);
     expect(cancelled.body.status).toBe('closed');
     const row = await orderRow(created.body.order_no);
+    const events = await t.db.query(`SELECT type FROM order_events WHERE order_id = $1`, [row.id]);
+    expect(events.rows).toEqual([{ type: 'order.closed' }]);
     const trade = await sandboxCall(sb, 'GET', `/sandbox/trades/${row.payment_no}`);
     expect(JSON.stringify(trade.body)).toMatch(/CLOSED/);
     expect((await pay(created.body.qr_code_url)).status).toBeGreaterThanOrEqual(400); // the buyer can no longer pay

@@ -1,0 +1,37 @@
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Order } from './order.entity';
+
+export const ORDER_EVENT_TYPES = ['order.paid', 'order.expired', 'order.closed', 'order.refunded'] as const;
+export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number];
+
+/**
+ * The transactional outbox: a change a client must hear of is written here inside the
+ * transaction that makes it, with an increasing id; delivery reads it after commit.
+ */
+@Entity('order_events')
+@Index('IDX_order_events_user', ['userId', 'id'])
+@Index('IDX_order_events_created', ['createdAt'])
+@Check('CHK_order_events_type', `"type" IN ('order.paid', 'order.expired', 'order.closed', 'order.refunded')`)
+export class OrderEvent {
+  @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'PK_order_events' })
+  id: string;
+
+  @Column({ type: 'uuid' })
+  orderId: string;
+
+  @ManyToOne(() => Order, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'order_id', foreignKeyConstraintName: 'FK_order_events_order' })
+  order?: Order;
+
+  @Column({ type: 'varchar', length: 64 })
+  userId: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  type: OrderEventType;
+
+  @Column({ type: 'jsonb' })
+  payload: Record<string, unknown>;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,0 +1,35 @@
+import type { EntityManager } from 'typeorm';
+import type { OrderEventType } from './order-event.entity';
+
+/** An outbox row as delivered to clients (the WebSocket payload is `payload`, plus id and type). */
+export interface CommittedOrderEvent {
+  id: string;
+  type: OrderEventType;
+  userId: string;
+  orderNo: string;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** Emitted on the in-process event bus after the transaction that wrote the events committed. */
+export const ORDER_EVENTS_COMMITTED = 'order-events.committed';
+
+/** Payloads, documented for client developers in the README (WebSocket events). */
+export interface OrderPaidPayload {
+  order_no: string; amount: number; currency: 'CNY'; paid_at: string; membership: { level: number; expires_at: string };
+}
+export interface OrderEndedPayload { order_no: string; status: 'expired' | 'closed'; at: string }
+
+/**
+ * Appends an event on the caller's transaction, so it commits or rolls back with the change.
+ * Returns the row, to be announced after commit.
+ */
+export async function appendOrderEvent(
+  m: EntityManager, orderId: string, userId: string, orderNo: string, type: OrderEventType, payload: Record<string, unknown>,
+): Promise<CommittedOrderEvent> {
+  const [row] = await m.query(
+    `INSERT INTO order_events (order_id, user_id, type, payload) VALUES ($1, $2, $3, $4) RETURNING id, created_at`,
+    [orderId, userId, type, JSON.stringify(payload)],
+  ) as { id: string; created_at: Date }[];
+  return { id: String(row.id), type, userId, orderNo, payload, createdAt: row.created_at };
+}
