@@ -61,6 +61,8 @@ export interface PaymentProvider {
   verifyNotification(raw: RawNotification): Promise<PaymentEvent>;
   /** The answer the sender understands for each outcome. */
   acknowledge(result: NotificationResult, reason?: string): Acknowledgement;
+  /** For providers that send the buyer's browser back: the verified out_trade_no, or null. */
+  verifyReturn?(query: Record<string, string>): string | null;
 }
 
 /** A notification that must change nothing: bad signature, stale, not ours, unknown, mismatched. */

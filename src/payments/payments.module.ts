@@ -2,13 +2,15 @@ import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { MembershipModule } from '../membership/membership.module';
 import { NotificationsController } from './notifications.controller';
+import { ReturnPageController } from './return-page.controller';
 import { PaymentsService } from './payments.service';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
+import { AlipayProvider } from './providers/alipay/alipay.provider';
 import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
 
 @Module({
   imports: [MembershipModule],
-  controllers: [NotificationsController],
+  controllers: [NotificationsController, ReturnPageController],
   providers: [
     {
       // One entry per payment method; an unconfigured method is simply absent (off).
@@ -16,6 +18,7 @@ import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => [
         config.wechat ? new WechatPayProvider(config.wechat, config.providerTimeoutMs) : null,
+        config.alipay ? new AlipayProvider(config.alipay, config.providerTimeoutMs) : null,
       ],
     },
     ProviderRegistry,

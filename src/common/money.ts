@@ -1,0 +1,22 @@
+/**
+ * Money is integer fen everywhere inside; yuan strings exist only at the Alipay boundary.
+ * Conversions are string arithmetic, never floating point (protocols.md Part C: 0.29 * 100 is
+ * 28.999999999999996 in JavaScript).
+ */
+const YUAN = /^(0|[1-9]\d{0,8})(?:\.(\d{1,2}))?$/;
+const MAX_FEN = 100_000_000_00; // Alipay's ceiling: 100,000,000 yuan
+
+export function fenToYuan(fen: number): string {
+  if (!Number.isSafeInteger(fen) || fen < 0) throw new RangeError('fen must be a non-negative integer');
+  const whole = Math.trunc(fen / 100);
+  const rest = fen % 100;
+  return `${whole}.${String(rest).padStart(2, '0')}`;
+}
+
+/** "29.9", "29.90" and "29" are all accepted; anything else (signs, exponents, 3 decimals) is null. */
+export function yuanToFen(yuan: string): number | null {
+  const m = YUAN.exec(yuan);
+  if (!m) return null;
+  const fen = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  return fen <= MAX_FEN ? fen : null;
+}

@@ -1,0 +1,41 @@
+import { fenToYuan, yuanToFen } from '../../../common/money';
+import type { PaymentEvent } from '../../payment-provider';
+
+export { fenToYuan };
+
+/** trade_status → our neutral outcome, in one place (protocols.md B.6). */
+const OUTCOMES: Record<string, PaymentEvent['outcome']> = {
+  TRADE_SUCCESS: 'paid',
+  TRADE_FINISHED: 'paid',
+  TRADE_CLOSED: 'closed',
+  WAIT_BUYER_PAY: 'pending',
+};
+
+/** A query answer node or a notification's form fields, as a neutral event. */
+export function toPaymentEvent(fields: Record<string, unknown>, paymentNo: string, eventId?: string): PaymentEvent {
+  const tradeState = String(fields.trade_status ?? 'UNKNOWN');
+  const outcome = OUTCOMES[tradeState] ?? 'pending';
+  const paidAtText = (fields.gmt_payment ?? fields.send_pay_date) as string | undefined;
+  return {
+    provider: 'alipay',
+    paymentNo,
+    outcome,
+    tradeState,
+    providerTradeNo: typeof fields.trade_no === 'string' && fields.trade_no ? fields.trade_no : null,
+    amountFen: typeof fields.total_amount === 'string' ? yuanToFen(fields.total_amount) : null,
+    paidAt: outcome === 'paid' && paidAtText ? beijingToDate(paidAtText) : null,
+    payload: fields,
+    eventId,
+  };
+}
+
+/** Alipay writes times as `yyyy-MM-dd HH:mm:ss` in Beijing time (protocols.md B.2). */
+export function beijingToDate(text: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(text);
+  if (!m) return null;
+  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4] - 8, +m[5], +m[6]));
+}
+
+export function dateToBeijing(date: Date): string {
+  return new Date(date.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+}

@@ -1,0 +1,146 @@
+import { Logger } from '@nestjs/common';
+import { AlipayRequestError, AlipaySdk } from 'alipay-sdk';
+import { ProviderTimeoutError, ProviderUnavailableError } from '../../../common/errors/domain-error';
+import type { AlipayConfig } from '../../../config/app-config';
+import type {
+  Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
+} from '../../payment-provider';
+import { NotificationRejected } from '../../payment-provider';
+import { dateToBeijing, fenToYuan, toPaymentEvent } from './alipay.mapper';
+
+interface Node { code?: string; msg?: string; sub_code?: string; sub_msg?: string; [key: string]: unknown }
+
+/**
+ * Alipay face-to-face (当面付) QR payments through alipay-sdk. Every answer's signature is
+ * checked (`validateSign: true`: without it the SDK accepts a forged answer, protocols.md E.2).
+ */
+export class AlipayProvider implements PaymentProvider {
+  readonly name = 'alipay' as const;
+  private readonly logger = new Logger('Alipay');
+  private readonly sdk: AlipaySdk;
+
+  constructor(private readonly config: AlipayConfig, timeoutMs: number) {
+    this.sdk = new AlipaySdk({
+      appId: config.appId,
+      privateKey: config.privateKeyPem,
+      alipayPublicKey: config.alipayPublicKeyPem,
+      gateway: config.gateway,
+      keyType: 'PKCS8', // the configuration normalises every private key to PKCS#8
+      signType: 'RSA2',
+      timeout: timeoutMs,
+      camelcase: false,
+    });
+  }
+
+  async createQr(order: PayableOrder): Promise<QrPayment> {
+    const minutes = Math.max(1, Math.floor((order.expiresAt.getTime() - Date.now()) / 60_000));
+    const node = await this.exec('alipay.trade.precreate', 'create', {
+      out_trade_no: order.paymentNo,
+      total_amount: fenToYuan(order.amountFen),
+      subject: order.description,
+      product_code: 'FACE_TO_FACE_PAYMENT',
+      // timeout_express counts from the scan; time_expire caps it at the QR code's own expiry (B.5).
+      timeout_express: `${minutes}m`,
+      time_expire: dateToBeijing(order.expiresAt),
+    }, { notify_url: this.config.notifyUrl });
+    if (node.code !== '10000' || typeof node.qr_code !== 'string' || !node.qr_code) throw this.businessFailure('create', node);
+    return { qrCodeUrl: node.qr_code };
+  }
+
+  async query(paymentNo: string): Promise<PaymentEvent> {
+    const node = await this.exec('alipay.trade.query', 'query', { out_trade_no: paymentNo });
+    if (node.code === '40004' && node.sub_code === 'ACQ.TRADE_NOT_EXIST') {
+      // Before the buyer scans, Alipay does not know the trade: not paid (B.5).
+      return { provider: 'alipay', paymentNo, outcome: 'pending', tradeState: 'TRADE_NOT_EXIST', providerTradeNo: null, amountFen: null, paidAt: null, payload: {} };
+    }
+    if (node.code !== '10000' || node.out_trade_no !== paymentNo) throw this.businessFailure('query', node);
+    return toPaymentEvent(node, paymentNo);
+  }
+
+  async close(paymentNo: string): Promise<CloseResult> {
+    const node = await this.exec('alipay.trade.close', 'close', { out_trade_no: paymentNo });
+    if (node.code === '10000') return 'closed';
+    if (node.sub_code === 'ACQ.TRADE_NOT_EXIST') return 'closed'; // not scanned; the expiry stops a later scan
+    if (node.sub_code === 'ACQ.TRADE_STATUS_ERROR' || node.sub_code === 'ACQ.TRADE_HAS_SUCCESS' || node.sub_code === 'ACQ.TRADE_HAS_CLOSE') {
+      const state = await this.query(paymentNo);
+      return state.outcome === 'paid' ? 'paid' : 'closed';
+    }
+    throw this.businessFailure('close', node);
+  }
+
+  async verifyNotification(raw: RawNotification): Promise<PaymentEvent> {
+    const fields = this.verifiedFields(raw.rawBody.toString('utf8'));
+    if (fields.app_id !== this.config.appId) throw new NotificationRejected('WRONG_APP_ID', 'the notification is for another app');
+    if (this.config.sellerId && fields.seller_id !== this.config.sellerId) {
+      throw new NotificationRejected('WRONG_SELLER_ID', 'the notification is for another seller');
+    }
+    if (!fields.out_trade_no) throw new NotificationRejected('MALFORMED_BODY', 'out_trade_no is missing');
+    const event = toPaymentEvent(fields, fields.out_trade_no, fields.notify_id);
+    if (event.outcome === 'paid' && event.amountFen === null) throw new NotificationRejected('MALFORMED_AMOUNT', 'total_amount is not an amount in yuan');
+    return event;
+  }
+
+  /**
+   * The return page's parameters, verified like a notification (same RSA2 rule, B.11). Returns
+   * our out_trade_no, or null when the signature is bad. It never settles anything.
+   */
+  verifyReturn(query: Record<string, string>): string | null {
+    try {
+      const fields = this.verifiedFields(new URLSearchParams(query).toString());
+      return fields.app_id === this.config.appId && fields.out_trade_no ? fields.out_trade_no : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Alipay stops resending on the exact body `success` (protocols.md B.10). */
+  acknowledge(result: NotificationResult): Acknowledgement {
+    if (result === 'accepted') return { status: 200, contentType: 'text/plain', body: 'success' };
+    return { status: result === 'rejected' ? 400 : 500, contentType: 'text/plain', body: 'failure' };
+  }
+
+  private verifiedFields(form: string): Record<string, string> {
+    const params = new URLSearchParams(form);
+    const fields: Record<string, string> = {};
+    for (const [key, value] of params) {
+      if (key in fields) throw new NotificationRejected('MALFORMED_BODY', `the field ${key} appears twice`);
+      fields[key] = value;
+    }
+    if (!fields.sign) throw new NotificationRejected('MISSING_SIGNATURE', 'the notification is not signed');
+    if (fields.sign_type && fields.sign_type !== 'RSA2') throw new NotificationRejected('BAD_SIGNATURE', 'only RSA2 signatures are accepted');
+    let valid = false;
+    try {
+      // V2: values are already form-decoded; checkNotifySign would decode again and break on '%' (E.2).
+      valid = this.sdk.checkNotifySignV2({ ...fields });
+    } catch {
+      valid = false;
+    }
+    if (!valid) throw new NotificationRejected('BAD_SIGNATURE', 'the signature does not verify');
+    return fields;
+  }
+
+  private async exec(method: string, operation: string, bizContent: Record<string, unknown>, extra: Record<string, string | undefined> = {}): Promise<Node> {
+    const params: Record<string, unknown> = { bizContent, timestamp: dateToBeijing(new Date()) };
+    for (const [k, v] of Object.entries(extra)) if (v) params[k] = v; // the SDK signs empty values too: never pass ''
+    try {
+      const result = await this.sdk.exec(method, params, { validateSign: true });
+      return result as unknown as Node;
+    } catch (e) {
+      throw this.transportFailure(operation, e);
+    }
+  }
+
+  private transportFailure(operation: string, e: unknown): Error {
+    const err = e as AlipayRequestError & { cause?: { name?: string; code?: string } };
+    const timedOut = /timeout/i.test(`${err?.cause?.name ?? ''} ${err?.cause?.code ?? ''} ${err?.message ?? ''}`);
+    this.logger.warn(`${operation} failed: ${timedOut ? 'timeout' : err?.name ?? 'error'}${err?.responseHttpStatus ? ` HTTP ${err.responseHttpStatus}` : ''}`);
+    return timedOut
+      ? new ProviderTimeoutError(`Alipay did not answer the ${operation} request in time`)
+      : new ProviderUnavailableError(`Alipay failed the ${operation} request`);
+  }
+
+  private businessFailure(operation: string, node: Node): Error {
+    this.logger.warn(`${operation} refused: ${node.code ?? '-'} ${node.sub_code ?? '-'}`);
+    return new ProviderUnavailableError(`Alipay failed the ${operation} request (${[node.code, node.sub_code].filter(Boolean).join(' ')})`);
+  }
+}
