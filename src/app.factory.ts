@@ -1,5 +1,6 @@
 import { INestApplication, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module';
@@ -21,8 +22,9 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
   const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot(options), {
     // Parsers are registered below, with the provider callbacks kept as raw bytes.
     bodyParser: false,
-    ...(options.logger === false ? { logger: false } : {}),
+    bufferLogs: true,
   });
+  app.useLogger(options.logger === false ? false : app.get(Logger));
   app.use(requestIdMiddleware);
   // Provider callbacks are read as bytes whatever their content type: signatures cover the exact
   // bytes, and a sender must get its own failure format, not a JSON parser's 400.

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AuthModule } from './auth/auth.module';
+import { LoggingModule } from './common/logging/logging.module';
 import { AppConfigModule, ConfigOptions } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -15,6 +16,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         await AppConfigModule.forRoot(options),
+        LoggingModule,
         DatabaseModule,
         EventEmitterModule.forRoot(),
         AuthModule,

@@ -47,7 +47,7 @@ export async function startTestApp(
   const extra = typeof env === 'function' ? env(port) : env;
   const app = await createApp({
     logger: false,
-    env: { NODE_ENV: 'test', DATABASE_URL: database.url, DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), ...extra },
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url, DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), ...extra },
   });
   await app.listen(port, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;

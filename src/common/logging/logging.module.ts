@@ -1,0 +1,45 @@
+import { Module } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfig } from '../../config/app-config';
+
+/**
+ * Paths pino removes from every line: credentials in headers, tokens in socket.io handshakes,
+ * and provider signatures. Secrets never reach a log line (issue 7).
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["wechatpay-signature"]',
+  'req.query.token',
+  'req.query.sign',
+  'res.headers["set-cookie"]',
+  '*.authorization', '*.token', '*.privateKey', '*.privateKeyPem', '*.apiV3Key', '*.jwtSecret', '*.password', '*.sign',
+];
+
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: {
+          level: config.logLevel,
+          // One request id per request: the one requestIdMiddleware set (and returned as X-Request-Id).
+          genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? 'unknown',
+          redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+          // The URL may carry a token (socket.io's handshake query): log the path only.
+          serializers: {
+            req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: String(req.url).split('?')[0] }),
+          },
+          customLogLevel: (_req: unknown, res: { statusCode: number }, err?: Error) =>
+            err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+          autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' || req.url === '/metrics' },
+          ...(config.isProduction || config.nodeEnv === 'test'
+            ? {}
+            : { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }),
+        },
+      }),
+    }),
+  ],
+})
+export class LoggingModule {}
