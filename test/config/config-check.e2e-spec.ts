@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkConfiguration } from '../../src/config/config-check';
+import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
+
+const ROOT = join(__dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'memberpay-check-'));
+const JWT = 'jwt-secret-that-must-never-be-printed-0123456789';
+
+function runCheck(env: Record<string, string>) {
+  const r = spawnSync(process.execPath, ['-r', 'ts-node/register', 'src/config/config-check.ts'], {
+    cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH!, TS_NODE_TRANSPILE_ONLY: '1', ...env },
+  });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe('npm run config:check', () => {
+  let sb: Sandbox;
+  beforeAll(async () => { sb = await startTestSandbox(); });
+  afterAll(async () => { await sb?.close(); });
+
+  it('passes the development defaults with a readable report and exit 0', () => {
+    const { code, out } = runCheck({ DATA_DIR: dir });
+    expect(code).toBe(0);
+    expect(out).toMatch(/^WeChat Pay: off$/m);
+    expect(out).toMatch(/embedded PostgreSQL/);
+    expect(out).toMatch(/OK: this configuration can start/);
+  });
+
+  it('fails a broken configuration with exit 1, naming each problem, without secrets', () => {
+    const { code, out } = runCheck({ DATA_DIR: dir, JWT_SECRET: JWT, DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/nothing', WECHAT_PAY_API_V3_KEY: 'not-32-bytes-secret' });
+    expect(code).toBe(1);
+    expect(out).toMatch(/problem: WECHAT_PAY_API_V3_KEY must be exactly 32 bytes/);
+    expect(out).toMatch(/problem: DATABASE_URL cannot be reached/);
+    expect(out).toMatch(/^WeChat Pay: misconfigured$/m);
+    for (const secret of [JWT, 'hunter2', 'not-32-bytes-secret']) expect(out).not.toContain(secret);
+  });
+
+  it('reports the sandbox providers and a reachable database', async () => {
+    const env = { DATA_DIR: dir, JWT_SECRET: JWT, DATABASE_URL: process.env.MEMBERPAY_TEST_ADMIN_URL!, ...providerEnv(sb, 8001) };
+    const { report, ok } = await checkConfiguration(env);
+    expect(ok).toBe(true);
+    expect(report).toMatch(/^WeChat Pay: sandbox/m);
+    expect(report).toMatch(/^Alipay: sandbox/m);
+    expect(report).toMatch(/connection\s+reachable \(PostgreSQL \d+/);
+    expect(report).not.toContain(sb.credentials.wechat.apiV3Key);
+    expect(report).toMatch(/WECHAT_PAY_API_V3_KEY\s+\(set, 32 bytes, masked\)/);
+    expect(report).toMatch(/not https/);
+  });
+
+  it.each([
+    ['a key file that cannot be read', { WECHAT_PAY_PRIVATE_KEY_PATH: '/nonexistent/key.pem' }, /WECHAT_PAY_PRIVATE_KEY_PATH cannot read the file/],
+    ['a key file that is not a private key', 'not-a-key', /WECHAT_PAY_PRIVATE_KEY_PATH is not a private key/],
+    ['a certificate serial that differs', { WECHAT_PAY_CERT_SERIAL_NO: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01' }, /WECHAT_PAY_CERT_SERIAL_NO differs from the serial/],
+    ['a private key that does not match the certificate', 'other-key', /does not match the certificate/],
+    ['a public key id without PUB_KEY_ID_', { WECHAT_PAY_PUBLIC_KEY_ID: 'KEY_123' }, /WECHAT_PAY_PUBLIC_KEY_ID must start with PUB_KEY_ID_/],
+    ['a notify URL with a query string', { WECHAT_PAY_NOTIFY_URL: 'https://example.com/cb?x=1' }, /WECHAT_PAY_NOTIFY_URL must not carry a query string/],
+    ['a gateway that is not a URL', { ALIPAY_GATEWAY: 'gateway.do' }, /ALIPAY_GATEWAY must be an http\(s\) URL/],
+    ['half an Alipay configuration', { ALIPAY_PRIVATE_KEY: '' }, /ALIPAY_PRIVATE_KEY is required/],
+  ])('reports %s', async (_name, patch, expected) => {
+    const env: Record<string, string> = { DATA_DIR: dir, ...providerEnv(sb, 8001) };
+    if (patch === 'not-a-key') {
+      env.WECHAT_PAY_PRIVATE_KEY_PATH = join(dir, 'garbage.pem');
+      writeFileSync(env.WECHAT_PAY_PRIVATE_KEY_PATH, 'garbage');
+    } else if (patch === 'other-key') {
+      env.WECHAT_PAY_PRIVATE_KEY_PATH = join(dir, 'other.pem');
+      writeFileSync(env.WECHAT_PAY_PRIVATE_KEY_PATH, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    } else Object.assign(env, patch);
+    const { report, ok } = await checkConfiguration(env);
+    expect(ok).toBe(false);
+    expect(report).toMatch(expected);
+  });
+});
