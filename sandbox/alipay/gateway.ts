@@ -1,0 +1,67 @@
+// `/gateway.do` (protocols.md B.2, D.2): merges URL query and form body (alipay-sdk puts the
+// protocol parameters in the query and biz_content in the form, E.2), checks them, applies a
+// pending fault and dispatches by `method`. Every answer is HTTP 200 except the error-500 fault.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SandboxContext } from '../context';
+import type { FaultOp } from '../faults';
+import { isPlainObject } from '../http';
+import { precreate } from './precreate';
+import { failure, replyAlipay, responseKey, type AlipayNode } from './reply';
+import { checkRequest } from './request-check';
+import { closeTrade, queryTrade } from './trade';
+
+type Handler = (ctx: SandboxContext, params: Record<string, string>, biz: Record<string, unknown>, now: Date) => AlipayNode;
+
+const METHODS: Record<string, { op: Exclude<FaultOp, '*'>; run: Handler }> = {
+  'alipay.trade.precreate': { op: 'precreate', run: (ctx, params, biz, now) => precreate(ctx.store, params, biz, now) },
+  'alipay.trade.query': { op: 'query', run: (ctx, _params, biz, now) => queryTrade(ctx.store, biz, now) },
+  'alipay.trade.close': { op: 'close', run: (ctx, _params, biz, now) => closeTrade(ctx.store, biz, now) },
+};
+
+function mergedParams(req: IncomingMessage, raw: Buffer): Record<string, string> {
+  const params: Record<string, string> = {};
+  const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+  for (const [k, v] of url.searchParams) params[k] = v;
+  if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) {
+    for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) params[k] = v;
+  }
+  return params;
+}
+
+function parseBiz(text: string | undefined): Record<string, unknown> | null {
+  if (text === undefined) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return isPlainObject(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export function handleAlipayGateway(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
+  const now = new Date();
+  const alipay = ctx.keys.alipay;
+  const params = mergedParams(req, raw);
+  const method = METHODS[params.method] ? params.method : undefined;
+  const key = responseKey(method);
+  const rejected = checkRequest(params, alipay, Object.keys(METHODS), now);
+  if (rejected || !method) return replyAlipay(res, alipay, key, rejected ?? failure('40002', 'isv.invalid-method', '不存在的方法名'));
+  const biz = parseBiz(params.biz_content);
+  if (!biz) return replyAlipay(res, alipay, key, failure('40004', 'ACQ.INVALID_PARAMETER', 'biz_content 缺失或不是JSON对象'));
+  const { op, run } = METHODS[method];
+  const fault = ctx.faults.take('alipay', op);
+  if (fault) ctx.log(`[alipay] fault ${fault} on ${op}`);
+  if (fault === 'hang') return; // left open until close(): a timeout for the client
+  if (fault === 'error-500') {
+    return replyAlipay(res, alipay, key, failure('20000', 'isp.unknow-error', '服务暂不可用'), undefined, 500);
+  }
+  // Rate limiting has no documented Alipay code in protocols.md: answered as "service unavailable".
+  if (fault === 'rate-limit') return replyAlipay(res, alipay, key, failure('20000', 'isp.unknow-error', '调用频率超限'));
+  if (fault === 'garbage') return replyAlipay(res, alipay, key, {}, fault);
+  const node = run(ctx, params, biz, now);
+  ctx.log(`[alipay] ${method} ${String(biz.out_trade_no ?? biz.trade_no ?? '')} -> ${node.code}${node.sub_code ? ` ${node.sub_code}` : ''}`);
+  if (fault === 'system-error-after-commit') {
+    return replyAlipay(res, alipay, key, failure('40004', 'ACQ.SYSTEM_ERROR', '系统错误'));
+  }
+  replyAlipay(res, alipay, key, node, fault);
+}

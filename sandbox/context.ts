@@ -1,0 +1,13 @@
+import type { FaultBook } from './faults';
+import type { SandboxKeys } from './keys';
+import type { Notifier } from './notifier';
+import type { Store } from './store';
+
+/** What every request handler needs; built once per sandbox by startSandbox(). */
+export interface SandboxContext {
+  keys: SandboxKeys;
+  store: Store;
+  faults: FaultBook;
+  notifier: Notifier;
+  log: (line: string) => void;
+}

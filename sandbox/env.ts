@@ -1,0 +1,62 @@
+// The environment a memberpay instance needs to use the sandbox: ids, URLs and key *paths* (never
+// key contents, so the values are safe to print). Shared by main.ts (prints it) and launch.ts
+// (sets it).
+import type { SandboxCredentials } from './index';
+
+export interface ProviderSelection {
+  wechat: boolean;
+  alipay: boolean;
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value) throw new Error(`sandbox credentials have no ${name}: start the sandbox with keyDir`);
+  return value;
+}
+
+export function memberpayEnv(creds: SandboxCredentials, appPort: string, which: ProviderSelection): Record<string, string> {
+  const app = `http://127.0.0.1:${appPort}`;
+  const env: Record<string, string> = {};
+  if (which.wechat) {
+    const w = creds.wechat;
+    Object.assign(env, {
+      WECHAT_PAY_APP_ID: w.appId,
+      WECHAT_PAY_MCH_ID: w.mchId,
+      WECHAT_PAY_API_V3_KEY: w.apiV3Key,
+      WECHAT_PAY_PRIVATE_KEY_PATH: required(w.merchantPrivateKeyPath, 'merchantPrivateKeyPath'),
+      WECHAT_PAY_CERT_PATH: required(w.merchantCertPath, 'merchantCertPath'),
+      WECHAT_PAY_PUBLIC_KEY_PATH: required(w.publicKeyPath, 'publicKeyPath'),
+      WECHAT_PAY_PUBLIC_KEY_ID: w.publicKeyId,
+      WECHAT_PAY_PLATFORM_CERT_PATH: required(w.platformCertPath, 'platformCertPath'),
+      WECHAT_PAY_BASE_URL: w.baseUrl,
+      WECHAT_PAY_NOTIFY_URL: `${app}/api/v1/payment/wechat/callback`,
+    });
+  }
+  if (which.alipay) {
+    const a = creds.alipay;
+    Object.assign(env, {
+      ALIPAY_APP_ID: a.appId,
+      ALIPAY_SELLER_ID: a.sellerId,
+      ALIPAY_PRIVATE_KEY: required(a.appPrivateKeyPath, 'appPrivateKeyPath'),
+      ALIPAY_PUBLIC_KEY: required(a.alipayPublicKeyPath, 'alipayPublicKeyPath'),
+      ALIPAY_GATEWAY: a.gateway,
+      ALIPAY_NOTIFY_URL: `${app}/api/v1/payment/alipay/callback`,
+      ALIPAY_RETURN_URL: `${app}/payment/return`,
+    });
+  }
+  return env;
+}
+
+export function banner(url: string, lines: string[] = []): string {
+  const rule = '='.repeat(78);
+  return [
+    rule,
+    '  PAYMENT SANDBOX — emulated WeChat Pay and Alipay. NOT REAL MONEY.',
+    `  Sandbox: ${url}   (loopback only; state is in memory)`,
+    '  To pay a QR code, open it in a browser:',
+    `    ${url}/sandbox/pay?qr=<qr_code_url>`,
+    '  or:',
+    `    curl -X POST ${url}/sandbox/pay -H 'content-type: application/json' -d '{"qr":"<qr_code_url>"}'`,
+    ...lines.map((l) => `  ${l}`),
+    rule,
+  ].join('\n');
+}

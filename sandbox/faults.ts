@@ -1,0 +1,72 @@
+// Fault switches for the provider APIs (protocols.md D.1.3, D.2.2). A fault is consumed by the
+// next matching API call, after request authentication (a badly signed request still gets its
+// 401/40002), so a test sees exactly the failure it asked for. error-500, rate-limit, garbage and
+// hang answer without running the operation; every other mode runs it, then spoils the answer
+// (A.3: "a response that fails verification does not prove the call had no effect").
+import { isPlainObject } from './http';
+
+export type Provider = 'wechat' | 'alipay';
+export type FaultOp = 'native' | 'precreate' | 'query' | 'close' | '*';
+export type FaultMode =
+  | 'error-500' | 'hang' | 'garbage' | 'bad-signature' | 'unsigned' | 'probe' | 'rate-limit'
+  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial';
+
+const OPS: Record<Provider, readonly FaultOp[]> = {
+  wechat: ['native', 'query', 'close', '*'],
+  alipay: ['precreate', 'query', 'close', '*'],
+};
+const MODES: Record<Provider, readonly FaultMode[]> = {
+  wechat: [
+    'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'probe', 'rate-limit',
+    'system-error-after-commit', 'stale-timestamp', 'unknown-serial',
+  ],
+  alipay: ['error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit'],
+};
+
+export interface Fault {
+  provider: Provider;
+  op: FaultOp;
+  mode: FaultMode;
+  /** Calls left to fail; Infinity = until cleared. */
+  remaining: number;
+}
+
+/** Validates a `POST /sandbox/faults` body; returns an error message when invalid. */
+export function parseFault(body: unknown): Fault | string {
+  if (!isPlainObject(body)) return 'body must be a JSON object';
+  const { provider, op = '*', mode, times } = body;
+  if (provider !== 'wechat' && provider !== 'alipay') return "provider must be 'wechat' or 'alipay'";
+  if (!OPS[provider].includes(op as FaultOp)) return `op must be one of ${OPS[provider].join(', ')}`;
+  if (!MODES[provider].includes(mode as FaultMode)) return `mode must be one of ${MODES[provider].join(', ')}`;
+  if (times !== undefined && !(Number.isInteger(times) && (times as number) >= 1)) {
+    return 'times must be an integer >= 1';
+  }
+  return {
+    provider, op: op as FaultOp, mode: mode as FaultMode, remaining: (times as number | undefined) ?? Infinity,
+  };
+}
+
+export class FaultBook {
+  private faults: Fault[] = [];
+
+  add(fault: Fault): void {
+    this.faults.push(fault);
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  list(): Array<Omit<Fault, 'remaining'> & { remaining: number | 'until-cleared' }> {
+    return this.faults.map((f) => ({ ...f, remaining: f.remaining === Infinity ? 'until-cleared' : f.remaining }));
+  }
+
+  /** Consumes one use of the oldest fault matching this call, if any. */
+  take(provider: Provider, op: Exclude<FaultOp, '*'>): FaultMode | undefined {
+    const fault = this.faults.find((f) => f.provider === provider && (f.op === op || f.op === '*'));
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault);
+    return fault.mode;
+  }
+}

@@ -1,0 +1,33 @@
+// `npm start`: in development, start the sandbox for every provider that has no real
+// configuration, point memberpay at it through process.env, then load the built app. Production
+// (`npm run start:prod`, or NODE_ENV=production here) never starts the sandbox.
+import { config } from 'dotenv';
+import { resolve } from 'node:path';
+import { banner, memberpayEnv } from './env';
+import { startSandbox } from './index';
+
+async function startSandboxIfNeeded(): Promise<void> {
+  if (process.env.NODE_ENV === 'production') return;
+  const which = { wechat: !process.env.WECHAT_PAY_MCH_ID, alipay: !process.env.ALIPAY_APP_ID };
+  if (!which.wechat && !which.alipay) return;
+  const port = Number(process.env.SANDBOX_PORT ?? 8002);
+  const keyDir = resolve(process.env.DATA_DIR ?? './data', 'sandbox');
+  // unref: the app alone decides when the process ends (it handles SIGINT/SIGTERM itself).
+  const sandbox = await startSandbox({ port, keyDir, unref: true, log: (line) => console.log(`[sandbox] ${line}`) });
+  process.once('exit', () => void sandbox.close());
+  const env = memberpayEnv(sandbox.credentials, process.env.PORT ?? '8001', which);
+  Object.assign(process.env, env, { PAYMENT_SANDBOX: '1' });
+  const emulated = [which.wechat && 'WeChat Pay', which.alipay && 'Alipay'].filter(Boolean).join(' and ');
+  console.log(banner(sandbox.url, ['', `Emulating: ${emulated} (configured providers are left alone).`]));
+}
+
+async function launch(): Promise<void> {
+  config({ quiet: true }); // .env from the cwd; real environment variables win
+  await startSandboxIfNeeded();
+  require(resolve(__dirname, '../../dist/main.js'));
+}
+
+launch().catch((err: Error) => {
+  console.error(`Launch failed: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,111 @@
+// In-memory state of both emulated providers. One merchant per provider, so trades are keyed by
+// out_trade_no alone. QR tokens map back to their trade for /sandbox/pay and the pay page.
+import type { DeliveryRecord } from './notifier';
+import type { Provider } from './faults';
+
+export type WechatTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED';
+
+export interface WechatTrade {
+  outTradeNo: string;
+  appid: string;
+  mchid: string;
+  description: string;
+  attach?: string;
+  notifyUrl: string;
+  totalFen: number;
+  /** The request fields that must match on resubmission (protocols.md A.5). */
+  fingerprint: string;
+  createdAt: Date;
+  timeExpire: Date;
+  codeUrl: string;
+  codeUrlIssuedAt: Date;
+  state: WechatTradeState;
+  closedBy?: 'close' | 'expiry';
+  transactionId?: string;
+  successTime?: Date;
+  payerOpenid?: string;
+  notifications: DeliveryRecord[];
+}
+
+export type AlipayTradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINISHED' | 'TRADE_CLOSED';
+
+/** When an Alipay trade stops being payable: counted from the scan, or absolute (protocols.md B.5). */
+export type AlipayExpiry =
+  | { kind: 'relative'; ms: number; text: string }
+  | { kind: 'midnight'; text: string }
+  | { kind: 'absolute'; at: Date; text: string };
+
+/** Exists from the scan on; before that only the precreate does (protocols.md B.5). */
+export interface AlipayTrade {
+  tradeNo: string;
+  status: AlipayTradeStatus;
+  gmtCreate: Date;
+  expiresAt: Date;
+  buyerId: string;
+  buyerLogonId: string;
+  gmtPayment?: Date;
+  gmtClose?: Date;
+}
+
+export interface AlipayOrder {
+  outTradeNo: string;
+  appId: string;
+  totalFen: number;
+  subject: string;
+  body?: string;
+  notifyUrl?: string;
+  expiry: AlipayExpiry;
+  /** From `qr_code_timeout_express`: the QR itself can no longer be scanned after this. */
+  qrExpiresAt?: Date;
+  precreatedAt: Date;
+  qrCode: string;
+  trade?: AlipayTrade;
+  notifications: DeliveryRecord[];
+}
+
+export interface QrRef {
+  provider: Provider;
+  outTradeNo: string;
+  issuedAt: Date;
+}
+
+export class Store {
+  readonly wechat = new Map<string, WechatTrade>();
+  readonly alipay = new Map<string, AlipayOrder>();
+  private readonly qr = new Map<string, QrRef>();
+
+  rememberQr(code: string, ref: QrRef): void {
+    this.qr.set(code, ref);
+  }
+
+  findQr(code: string): QrRef | undefined {
+    return this.qr.get(code.trim());
+  }
+
+  findAlipayByTradeNo(tradeNo: string): AlipayOrder | undefined {
+    return [...this.alipay.values()].find((o) => o.trade?.tradeNo === tradeNo);
+  }
+
+  findWechatByTransactionId(transactionId: string): WechatTrade | undefined {
+    return [...this.wechat.values()].find((t) => t.transactionId === transactionId);
+  }
+}
+
+/** Applies expiry lazily: an unpaid WeChat trade past `time_expire` is CLOSED (protocols.md D.1.6). */
+export function settleWechatExpiry(trade: WechatTrade, now: Date): WechatTrade {
+  if (trade.state === 'NOTPAY' && now.getTime() > trade.timeExpire.getTime()) {
+    trade.state = 'CLOSED';
+    trade.closedBy = 'expiry';
+  }
+  return trade;
+}
+
+/** Applies expiry lazily: a scanned, unpaid Alipay trade past its expiry is TRADE_CLOSED (D.2.4). */
+export function settleAlipayExpiry(order: AlipayOrder, now: Date): AlipayOrder {
+  const trade = order.trade;
+  if (trade && trade.status === 'WAIT_BUYER_PAY' && now.getTime() > trade.expiresAt.getTime()) {
+    trade.status = 'TRADE_CLOSED';
+    trade.gmtClose = trade.expiresAt;
+  }
+  return order;
+}

@@ -1,0 +1,134 @@
+// WeChat Pay API v3 endpoints used by memberpay (protocols.md A.5-A.7, D.1): Native order, query
+// by out_trade_no (and by transaction_id), close. Every request is authenticated first, then a
+// pending fault (if any) decides whether the operation runs and how the answer is spoiled.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SandboxContext } from '../context';
+import type { FaultMode } from '../faults';
+import { isPlainObject } from '../http';
+import { settleWechatExpiry } from '../store';
+import { verifyAuthorization } from './authorization';
+import { paramError, validateNativeOrder, type WechatError } from './native-order';
+import { errorBody, replyWechat, type WechatAnswer } from './reply';
+import { newCodeUrl, transactionObject } from './transaction';
+
+/** A.5: a code_url is valid for two hours; a resubmission after that gets a fresh one. */
+export const CODE_URL_TTL_MS = 2 * 3600_000;
+
+type Op = 'native' | 'query' | 'close';
+interface Route { op: Op; run: () => WechatAnswer }
+
+const fromError = (e: WechatError): WechatAnswer => ({ status: e.status, body: errorBody(e.code, e.message, e.detail) });
+const notFound: WechatAnswer = { status: 404, body: errorBody('ORDER_NOT_EXIST', '订单不存在') };
+
+function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function native(ctx: SandboxContext, raw: Buffer, now: Date): WechatAnswer {
+  const { keys, store } = ctx;
+  const checked = validateNativeOrder(parseJson(raw), keys.wechat, now);
+  if (!checked.ok) return fromError(checked.error);
+  const order = checked.order;
+  const existing = store.wechat.get(order.outTradeNo);
+  if (existing) {
+    settleWechatExpiry(existing, now);
+    // A.5 / D.1.5: status of ORDERPAID is unconfirmed (400 or 403); 400 chosen.
+    if (existing.state === 'SUCCESS') return { status: 400, body: errorBody('ORDERPAID', '该订单已支付') };
+    if (existing.state === 'CLOSED') return { status: 400, body: errorBody('ORDER_CLOSED', '订单已关闭') };
+    if (existing.fingerprint !== order.fingerprint) {
+      return { status: 400, body: errorBody('INVALID_REQUEST', '201 商户订单号重复') };
+    }
+    if (now.getTime() - existing.codeUrlIssuedAt.getTime() > CODE_URL_TTL_MS) {
+      existing.codeUrl = newCodeUrl();
+      existing.codeUrlIssuedAt = now;
+      store.rememberQr(existing.codeUrl, { provider: 'wechat', outTradeNo: existing.outTradeNo, issuedAt: now });
+    }
+    return { status: 200, body: { code_url: existing.codeUrl } };
+  }
+  const codeUrl = newCodeUrl();
+  store.wechat.set(order.outTradeNo, {
+    ...order, createdAt: now, codeUrl, codeUrlIssuedAt: now, state: 'NOTPAY', notifications: [],
+  });
+  store.rememberQr(codeUrl, { provider: 'wechat', outTradeNo: order.outTradeNo, issuedAt: now });
+  ctx.log(`[wechat] native order ${order.outTradeNo} ${order.totalFen} fen`);
+  return { status: 200, body: { code_url: codeUrl } };
+}
+
+function query(ctx: SandboxContext, url: URL, by: 'out-trade-no' | 'id', id: string, now: Date): WechatAnswer {
+  const mchid = url.searchParams.get('mchid');
+  if (!mchid) return fromError(paramError('mchid', mchid, '为必填参数', 'query'));
+  if (mchid !== ctx.keys.wechat.mchId) return { status: 400, body: errorBody('MCH_NOT_EXISTS', '商户号不存在') };
+  const trade = by === 'id' ? ctx.store.findWechatByTransactionId(id) : ctx.store.wechat.get(id);
+  if (!trade) return notFound;
+  return { status: 200, body: transactionObject(settleWechatExpiry(trade, now)) };
+}
+
+function close(ctx: SandboxContext, raw: Buffer, outTradeNo: string, now: Date): WechatAnswer {
+  const body = parseJson(raw);
+  const mchid = isPlainObject(body) ? body.mchid : undefined;
+  if (typeof mchid !== 'string' || mchid === '') return fromError(paramError('mchid', mchid, '为必填字符串'));
+  if (mchid !== ctx.keys.wechat.mchId) return { status: 400, body: errorBody('MCH_NOT_EXISTS', '商户号不存在') };
+  const trade = ctx.store.wechat.get(outTradeNo);
+  if (!trade) return notFound;
+  settleWechatExpiry(trade, now);
+  if (trade.state === 'SUCCESS') return { status: 400, body: errorBody('ORDERPAID', '订单已支付') };
+  // Closing a closed order is unconfirmed (A.7): answered 204, i.e. close is idempotent.
+  if (trade.state === 'NOTPAY') {
+    trade.state = 'CLOSED';
+    trade.closedBy = 'close';
+    ctx.log(`[wechat] closed ${outTradeNo}`);
+  }
+  return { status: 204 };
+}
+
+function route(ctx: SandboxContext, method: string, url: URL, raw: Buffer, now: Date): Route | null {
+  // ['v3', 'pay', 'transactions', 'out-trade-no', '{id}', 'close'?]
+  const parts = url.pathname.split('/').slice(1);
+  const prefix = parts.slice(0, 4).join('/');
+  let id: string;
+  try {
+    id = decodeURIComponent(parts[4] ?? '');
+  } catch {
+    return null;
+  }
+  if (method === 'POST' && url.pathname === '/v3/pay/transactions/native') {
+    return { op: 'native', run: () => native(ctx, raw, now) };
+  }
+  if (parts.length === 5 && method === 'GET' && prefix === 'v3/pay/transactions/out-trade-no') {
+    return { op: 'query', run: () => query(ctx, url, 'out-trade-no', id, now) };
+  }
+  if (parts.length === 5 && method === 'GET' && prefix === 'v3/pay/transactions/id') {
+    return { op: 'query', run: () => query(ctx, url, 'id', id, now) };
+  }
+  if (parts.length === 6 && method === 'POST' && prefix === 'v3/pay/transactions/out-trade-no' && parts[5] === 'close') {
+    return { op: 'close', run: () => close(ctx, raw, id, now) };
+  }
+  return null;
+}
+
+export function handleWechatApi(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
+  const now = new Date();
+  const rawUrl = req.url ?? '/';
+  const method = (req.method ?? 'GET').toUpperCase();
+  const wechat = ctx.keys.wechat;
+  const auth = verifyAuthorization(req.headers.authorization, method, rawUrl, raw, wechat, now);
+  if (!auth.ok) return replyWechat(req, res, wechat, { status: 401, body: errorBody('SIGN_ERROR', auth.message) });
+  const matched = route(ctx, method, new URL(rawUrl, 'http://sandbox.invalid'), raw, now);
+  if (!matched) return replyWechat(req, res, wechat, { status: 404, body: errorBody('NOT_FOUND', '请求的资源不存在') });
+  const fault: FaultMode | undefined = ctx.faults.take('wechat', matched.op);
+  if (fault) ctx.log(`[wechat] fault ${fault} on ${matched.op}`);
+  if (fault === 'hang') return; // left open until close(): a timeout for the client
+  if (fault === 'error-500') return replyWechat(req, res, wechat, { status: 500, body: errorBody('SYSTEM_ERROR', '系统错误') });
+  if (fault === 'rate-limit') return replyWechat(req, res, wechat, { status: 429, body: errorBody('FREQUENCY_LIMITED', '频率超限') });
+  if (fault === 'garbage') return replyWechat(req, res, wechat, { status: 200 }, fault);
+  const answer = matched.run();
+  if (fault === 'system-error-after-commit') {
+    return replyWechat(req, res, wechat, { status: 500, body: errorBody('SYSTEM_ERROR', '系统错误') });
+  }
+  // Remaining faults (bad-signature, unsigned, probe, …) spoil the answer of a committed operation.
+  replyWechat(req, res, wechat, answer, fault);
+}

@@ -1,0 +1,87 @@
+// Builds WeChat Pay payment notifications (protocols.md A.8, D.1.7): the Transaction object,
+// AEAD_AES_256_GCM-encrypted with the API v3 key (12-char nonce, AAD, 16-byte tag appended,
+// base64), wrapped in the envelope and signed over the exact body bytes (A.3).
+import { createCipheriv, type KeyObject } from 'node:crypto';
+import { rfc3339Beijing } from '../clock';
+import { deepMerge } from '../http';
+import { randomAlnum, uuid } from '../ids';
+import type { SandboxKeys } from '../keys';
+import type { PreparedNotification } from '../notifier';
+import type { WechatTrade } from '../store';
+import { signatureHeaders, type WechatKeyMode } from './signature';
+import { transactionObject } from './transaction';
+
+const S = 1000;
+const M = 60 * S;
+const H = 60 * M;
+/** A.8: resend intervals after a failed delivery (15 resends, about 24 h 4 min). */
+export const WECHAT_RETRY_INTERVALS_MS = [
+  15 * S, 15 * S, 30 * S, 3 * M, 10 * M, 20 * M, 30 * M, 30 * M, 30 * M, 60 * M, 3 * H, 3 * H, 3 * H, 6 * H, 6 * H,
+] as const;
+
+export type WechatTamper = 'signature' | 'probe' | 'stale-timestamp' | 'unknown-serial' | 'malformed-body' | 'wrong-key';
+export const WECHAT_TAMPERS: readonly WechatTamper[] = [
+  'signature', 'probe', 'stale-timestamp', 'unknown-serial', 'malformed-body', 'wrong-key',
+];
+
+export interface WechatNotifyOptions {
+  signWith: WechatKeyMode;
+  tamper?: WechatTamper;
+  override?: Record<string, unknown>;
+  stranger?: KeyObject;
+}
+
+function encrypt(apiV3Key: string, plaintext: string): Record<string, string> {
+  const nonce = randomAlnum(12);
+  const associatedData = 'transaction';
+  const cipher = createCipheriv('aes-256-gcm', Buffer.from(apiV3Key, 'ascii'), Buffer.from(nonce, 'ascii'));
+  cipher.setAAD(Buffer.from(associatedData, 'utf8'));
+  const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return {
+    original_type: 'transaction',
+    algorithm: 'AEAD_AES_256_GCM',
+    ciphertext: sealed.toString('base64'),
+    associated_data: associatedData,
+    nonce,
+  };
+}
+
+export function prepareWechatNotification(
+  keys: SandboxKeys['wechat'], trade: WechatTrade, opts: WechatNotifyOptions,
+): PreparedNotification {
+  // The same id on every resend: whether WeChat keeps it is unconfirmed (A.8), so receivers
+  // must dedupe on order and state anyway.
+  const notificationId = uuid();
+  const transaction = deepMerge(transactionObject(trade), opts.override ?? {});
+  const envelope = {
+    id: notificationId,
+    create_time: rfc3339Beijing(new Date()),
+    resource_type: 'encrypt-resource',
+    event_type: trade.state === 'SUCCESS' ? 'TRANSACTION.SUCCESS' : `TRANSACTION.${trade.state}`,
+    summary: trade.state === 'SUCCESS' ? '支付成功' : '交易状态通知（沙箱）',
+    resource: encrypt(keys.apiV3Key, JSON.stringify(transaction)),
+  };
+  const body = opts.tamper === 'malformed-body'
+    ? `{"id":"${notificationId}","event_type":"TRANSACTION.SUCCESS","resource":{"ciphertext":` // cut short
+    : JSON.stringify(envelope);
+  return {
+    notificationId,
+    url: trade.notifyUrl,
+    build(sendNo) {
+      const tamper = opts.tamper === 'malformed-body' ? undefined : opts.tamper;
+      // A probe is followed by a genuine resend (A.3), so only the first send carries it.
+      const fault = tamper === 'probe' && sendNo > 0 ? undefined : tamper;
+      const headers = signatureHeaders(keys, body, { mode: opts.signWith, fault, stranger: opts.stranger });
+      return {
+        url: trade.notifyUrl,
+        headers: { ...headers, 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/4.0 (sandbox)' },
+        body,
+      };
+    },
+  };
+}
+
+/** A.8: only the HTTP status counts; 200 or 204 is success whatever the body says. */
+export function wechatAccepts(status: number): boolean {
+  return status === 200 || status === 204;
+}

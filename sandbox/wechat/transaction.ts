@@ -1,0 +1,58 @@
+// The WeChat Pay trade life cycle NOTPAY -> SUCCESS and NOTPAY -> CLOSED (protocols.md D.1.6), and
+// the Transaction object that both the query answer and the notification carry (A.6, A.8).
+import { randomBytes } from 'node:crypto';
+import { beijingDateTime, rfc3339Beijing } from '../clock';
+import { randomAlnum, randomDigits } from '../ids';
+import type { WechatTrade } from '../store';
+
+const STATE_DESC: Record<WechatTrade['state'], string> = {
+  NOTPAY: '订单未支付',
+  SUCCESS: '支付成功',
+  CLOSED: '订单已关闭',
+};
+
+/** A.8 says only "28 digits in examples": 4200 + yyyyMMdd + 16 random digits. */
+function transactionId(now: Date): string {
+  return `4200${beijingDateTime(now).slice(0, 10).replace(/-/g, '')}${randomDigits(16)}`;
+}
+
+function openid(): string {
+  return `oSandbox${randomBytes(15).toString('base64url').slice(0, 20)}`;
+}
+
+/** Marks a payable trade paid; the caller has checked that it is NOTPAY and not expired. */
+export function markWechatPaid(trade: WechatTrade, now: Date): void {
+  trade.state = 'SUCCESS';
+  trade.transactionId = transactionId(now);
+  trade.successTime = now;
+  trade.payerOpenid = openid();
+}
+
+export function newCodeUrl(): string {
+  return `weixin://wxpay/bizpayurl?pr=${randomAlnum(10)}`;
+}
+
+/** The A.8 Transaction object; payment fields appear only once paid (A.6). */
+export function transactionObject(trade: WechatTrade): Record<string, unknown> {
+  const paid = trade.state === 'SUCCESS';
+  const base: Record<string, unknown> = {
+    appid: trade.appid,
+    mchid: trade.mchid,
+    out_trade_no: trade.outTradeNo,
+    trade_type: 'NATIVE',
+    trade_state: trade.state,
+    trade_state_desc: STATE_DESC[trade.state],
+  };
+  if (!paid) {
+    return { ...base, amount: { total: trade.totalFen, currency: 'CNY', payer_currency: 'CNY' } };
+  }
+  return {
+    ...base,
+    transaction_id: trade.transactionId,
+    bank_type: 'OTHERS',
+    ...(trade.attach !== undefined ? { attach: trade.attach } : {}),
+    success_time: rfc3339Beijing(trade.successTime ?? new Date()),
+    payer: { openid: trade.payerOpenid },
+    amount: { total: trade.totalFen, payer_total: trade.totalFen, currency: 'CNY', payer_currency: 'CNY' },
+  };
+}
