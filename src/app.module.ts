@@ -6,6 +6,7 @@ import { AppConfigModule, ConfigOptions } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MembershipModule } from './membership/membership.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { OrdersModule } from './orders/orders.module';
 import { PaymentsModule } from './payments/payments.module';
 
@@ -21,6 +22,7 @@ export class AppModule {
         EventEmitterModule.forRoot(),
         AuthModule,
         HealthModule,
+        MetricsModule,
         MembershipModule,
         PaymentsModule,
         OrdersModule,

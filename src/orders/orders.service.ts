@@ -5,6 +5,7 @@ import { DataSource, Repository } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { AppConfig } from '../config/app-config';
 import { MembershipService } from '../membership/membership.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { PaymentRecord } from '../payments/payment-record.entity';
 import { PaymentsService } from '../payments/payments.service';
 import { ProviderRegistry } from '../payments/provider-registry';
@@ -32,6 +33,7 @@ export class OrdersService {
     private readonly registry: ProviderRegistry,
     private readonly payments: PaymentsService,
     private readonly events: EventEmitter2,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Prices the plan, records the order and its first attempt, then asks the provider for a QR code. */
@@ -56,7 +58,9 @@ export class OrdersService {
       }));
       return created;
     });
-    return toOrderView(await this.openAttempt(order, now));
+    const opened = await this.openAttempt(order, now);
+    this.metrics.ordersCreated.inc({ method: opened.paymentMethod });
+    return toOrderView(opened);
   }
 
   async get(userId: string, orderNo: string): Promise<OrderView> {
@@ -132,6 +136,7 @@ export class OrdersService {
         await m.query(`UPDATE payment_records SET status = 'failed', next_query_at = NULL, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`, [paymentNo]);
         if (!order.paymentNo) {
           await m.query(`UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending'`, [order.id]);
+          this.metrics.ordersEnded.inc({ method: order.paymentMethod, status: 'failed' });
         }
       });
       provider.close(paymentNo).catch(() => undefined);
@@ -154,11 +159,12 @@ export class OrdersService {
   async end(orderId: string, status: 'closed' | 'expired', now: Date): Promise<boolean> {
     const announced = await this.dataSource.transaction(async (m) => {
       const [row] = await m.query(
-        `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING order_no, user_id`,
+        `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING order_no, user_id, payment_method`,
         [orderId, status],
-      ) as [{ order_no: string; user_id: string }[], number];
+      ) as [{ order_no: string; user_id: string; payment_method: string }[], number];
       const updated = row[0];
       if (!updated) return null;
+      this.metrics.ordersEnded.inc({ method: updated.payment_method, status });
       await m.query(`UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now() WHERE order_id = $1 AND status = 'pending'`, [orderId]);
       const payload: OrderEndedPayload = { order_no: updated.order_no, status, at: now.toISOString() };
       return appendOrderEvent(m, orderId, updated.user_id, updated.order_no, `order.${status}`, { ...payload });

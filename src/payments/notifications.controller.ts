@@ -2,6 +2,7 @@ import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/com
 import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.guard';
 import { requestIdOf } from '../common/request-id';
+import { MetricsService } from '../metrics/metrics.service';
 import { NotificationRejected, NotificationResult, PaymentEvent } from './payment-provider';
 import { ApplyResult, PaymentsService } from './payments.service';
 import { ProviderRegistry } from './provider-registry';
@@ -16,7 +17,11 @@ import { ProviderRegistry } from './provider-registry';
 export class NotificationsController {
   private readonly logger = new Logger('Notifications');
 
-  constructor(private readonly registry: ProviderRegistry, private readonly payments: PaymentsService) {}
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly payments: PaymentsService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   @Post(':provider/callback')
   @HttpCode(200)
@@ -53,6 +58,7 @@ export class NotificationsController {
     ].filter(Boolean).join(' ');
     if (result === 'accepted') this.logger.log(`notification ${fields}`);
     else this.logger.warn(`notification ${fields}`);
+    this.metrics.notifications.inc({ provider: name, outcome: result });
     const ack = provider.acknowledge(result, reason);
     res.status(ack.status).type(ack.contentType).send(ack.body);
   }

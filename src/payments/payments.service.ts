@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager } from 'typeorm';
 import { GrantResult, MembershipService } from '../membership/membership.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
 import type { OrderStatus } from '../orders/order-status';
 import { NotificationRejected, PaymentEvent, ProviderName } from './payment-provider';
@@ -43,6 +44,7 @@ export class PaymentsService {
     private readonly membership: MembershipService,
     private readonly registry: ProviderRegistry,
     private readonly events: EventEmitter2,
+    private readonly metrics: MetricsService,
   ) {}
 
   async applyEvent(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
@@ -108,6 +110,10 @@ export class PaymentsService {
         },
       };
     });
+    if (result.result === 'settled') {
+      this.metrics.ordersPaid.inc({ method: result.order.paymentMethod, source });
+      this.metrics.timeToPaid.observe({ method: result.order.paymentMethod }, Math.max(0, (result.order.paidAt.getTime() - result.order.createdAt.getTime()) / 1000));
+    }
     // Announced only after commit: a payment that rolled back is never pushed.
     if ('announce' in result && result.announce) {
       this.events.emit(ORDER_EVENTS_COMMITTED, [result.announce]);

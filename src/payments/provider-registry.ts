@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error';
 import { PAYMENT_METHODS } from '../orders/order-status';
+import { MetricsService } from '../metrics/metrics.service';
 import type { PaymentProvider, ProviderName } from './payment-provider';
 
 /** Every configured provider, registered by dependency injection (one entry per payment method). */
@@ -11,8 +12,8 @@ export class ProviderRegistry implements OnModuleInit {
   private readonly logger = new Logger('Payments');
   private readonly byName: Map<ProviderName, PaymentProvider>;
 
-  constructor(@Inject(PAYMENT_PROVIDERS) providers: (PaymentProvider | null)[]) {
-    this.byName = new Map(providers.filter((p): p is PaymentProvider => !!p).map((p) => [p.name, p]));
+  constructor(@Inject(PAYMENT_PROVIDERS) providers: (PaymentProvider | null)[], metrics: MetricsService) {
+    this.byName = new Map(providers.filter((p): p is PaymentProvider => !!p).map((p) => [p.name, instrument(p, metrics)]));
   }
 
   onModuleInit(): void {
@@ -34,3 +35,23 @@ export class ProviderRegistry implements OnModuleInit {
 }
 
 const label = (name: ProviderName) => (name === 'wechat' ? 'WeChat Pay' : 'Alipay');
+
+/** Times every API call a provider makes, by operation and outcome, without touching the providers. */
+function instrument(provider: PaymentProvider, metrics: MetricsService): PaymentProvider {
+  const timed = <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    const end = metrics.providerCalls.startTimer({ provider: provider.name, operation });
+    try {
+      const result = await fn.apply(provider, args);
+      end({ outcome: 'ok' });
+      return result;
+    } catch (e) {
+      end({ outcome: e instanceof DomainError && e.code === 'PROVIDER_TIMEOUT' ? 'timeout' : 'error' });
+      throw e;
+    }
+  };
+  return Object.assign(Object.create(provider) as PaymentProvider, {
+    createQr: timed('create', provider.createQr),
+    query: timed('query', provider.query),
+    close: timed('close', provider.close),
+  });
+}

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The service's Prometheus metrics. A registry of its own per application instance (not
+ * prom-client's global one), so several instances in one process (tests) never collide.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly ordersCreated = new Counter({ name: 'memberpay_orders_created_total', help: 'Orders created, by payment method', labelNames: ['method'], registers: [this.registry] });
+  readonly ordersPaid = new Counter({ name: 'memberpay_orders_paid_total', help: 'Orders settled as paid, by payment method and by what settled them (notification or active query)', labelNames: ['method', 'source'], registers: [this.registry] });
+  readonly ordersEnded = new Counter({ name: 'memberpay_orders_ended_total', help: 'Orders that ended unpaid, by payment method and status (expired, closed, failed)', labelNames: ['method', 'status'], registers: [this.registry] });
+  readonly notifications = new Counter({ name: 'memberpay_notifications_total', help: 'Provider notifications, by provider and outcome (accepted, rejected, retry)', labelNames: ['provider', 'outcome'], registers: [this.registry] });
+  readonly timeToPaid = new Histogram({
+    name: 'memberpay_order_time_to_paid_seconds', help: 'Time from order creation to payment', labelNames: ['method'],
+    buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600], registers: [this.registry],
+  });
+  readonly providerCalls = new Histogram({
+    name: 'memberpay_provider_call_duration_seconds', help: 'Provider API call latency, by provider, operation and outcome (ok, error, timeout)',
+    labelNames: ['provider', 'operation', 'outcome'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
+  });
+  readonly jobRuns = new Counter({ name: 'memberpay_job_runs_total', help: 'Scheduled job runs, by job and outcome (ok, failed)', labelNames: ['job', 'outcome'], registers: [this.registry] });
+  readonly wsConnections = new Gauge({ name: 'memberpay_websocket_connections', help: 'Open WebSocket connections', registers: [this.registry] });
+  readonly wsEvents = new Counter({ name: 'memberpay_websocket_events_delivered_total', help: 'Order events pushed to WebSocket clients, by type', labelNames: ['type'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'memberpay_' });
+  }
+}
