@@ -6,6 +6,7 @@ import { raw, type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module';
 import { DomainError } from './common/errors/domain-error';
 import { ErrorFilter } from './common/errors/error.filter';
+import { setupOpenApi } from './common/openapi';
 import { requestIdMiddleware } from './common/request-id';
 import type { ConfigOptions } from './config/config.module';
 
@@ -34,6 +35,7 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
   app.useBodyParser('text', { limit: BODY_LIMIT });
   app.disable('x-powered-by');
   app.useGlobalFilters(new ErrorFilter());
+  setupOpenApi(app);
   app.useGlobalPipes(new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,

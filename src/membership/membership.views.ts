@@ -1,23 +1,23 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { MembershipPlan } from './membership-plan.entity';
 import type { UserMembership } from './user-membership.entity';
 
-export interface PlanView {
-  id: number;
-  code: string;
-  name: string;
-  level: number;
-  duration_days: number;
-  /** fen */
-  price: number;
+export class PlanView {
+  @ApiProperty({ example: 1 }) id: number;
+  @ApiProperty({ example: 'basic_monthly' }) code: string;
+  @ApiProperty({ example: 'Basic, monthly' }) name: string;
+  @ApiProperty({ example: 1, description: 'higher is better' }) level: number;
+  @ApiProperty({ example: 30 }) duration_days: number;
+  @ApiProperty({ example: 1990, description: 'fen (1/100 CNY)' }) price: number;
 }
 
-export interface MembershipView {
-  user_id: string;
-  active: boolean;
-  level: number | null;
-  plan: PlanView | null;
-  started_at: string | null;
-  expires_at: string | null;
+export class MembershipView {
+  @ApiProperty() user_id: string;
+  @ApiProperty({ description: 'true while expires_at is in the future' }) active: boolean;
+  @ApiProperty({ type: Number, nullable: true }) level: number | null;
+  @ApiProperty({ type: PlanView, nullable: true }) plan: PlanView | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) started_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expires_at: string | null;
 }
 
 export const toPlanView = (p: MembershipPlan): PlanView => ({

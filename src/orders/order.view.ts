@@ -1,21 +1,29 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { Order } from './order.entity';
+import { ORDER_STATUSES, PAYMENT_METHODS, PRODUCT_TYPES } from './order-status';
 
 /** The order as clients see it; amounts in fen, times in ISO 8601. */
-export interface OrderView {
-  order_no: string;
-  status: string;
-  amount: number;
-  currency: string;
-  description: string;
-  product_type: string;
-  product_id: number;
-  is_upgrade: boolean;
-  payment_method: string;
+export class OrderView {
+  @ApiProperty({ example: 'MO20261125183257Y269907TPMWN' }) order_no: string;
+  @ApiProperty({ enum: ORDER_STATUSES }) status: string;
+  @ApiProperty({ description: 'fen (1/100 CNY)', example: 1990 }) amount: number;
+  @ApiProperty({ example: 'CNY' }) currency: string;
+  @ApiProperty({ example: 'Basic, monthly membership' }) description: string;
+  @ApiProperty({ enum: PRODUCT_TYPES }) product_type: string;
+  @ApiProperty({ example: 1 }) product_id: number;
+  @ApiProperty() is_upgrade: boolean;
+  @ApiProperty({ enum: PAYMENT_METHODS }) payment_method: string;
+  @ApiProperty({ type: String, nullable: true, description: 'render as a QR code while the order is pending (weixin://… or https://qr.alipay.com/…)' })
   qr_code_url: string | null;
-  qr_code_expire_at: string | null;
-  expire_at: string;
-  paid_at: string | null;
-  created_at: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) qr_code_expire_at: string | null;
+  @ApiProperty({ format: 'date-time' }) expire_at: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) paid_at: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+}
+
+export class OrderList {
+  @ApiProperty({ type: [OrderView] }) data: OrderView[];
+  @ApiProperty({ description: 'more orders follow: pass the last order_no as starting_after' }) has_more: boolean;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);

@@ -1,18 +1,27 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ApiErrors } from '../common/api-errors.decorator';
 import { CurrentUser } from '../auth/auth.guard';
 import { DomainError } from '../common/errors/domain-error';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersDto } from './dto/list-orders.dto';
 import { IdempotencyService } from './idempotency.service';
-import { OrderView } from './order.view';
+import { OrderList, OrderView } from './order.view';
 import { OrdersService } from './orders.service';
 
+@ApiTags('orders')
+@ApiBearerAuth()
+@ApiErrors('UNAUTHENTICATED')
 @Controller('api/v1/payment')
 export class OrdersController {
   constructor(private readonly orders: OrdersService, private readonly idempotency: IdempotencyService) {}
 
   @Post('create-order')
+  @ApiOperation({ summary: 'Create an order and its QR code', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens a QR payment at the provider. Idempotent with an Idempotency-Key header (24 hours).' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same user, key and body within 24 hours' })
+  @ApiCreatedResponse({ type: OrderView })
+  @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
   async create(
     @CurrentUser() userId: string,
     @Body() dto: CreateOrderDto,
@@ -31,23 +40,35 @@ export class OrdersController {
   }
 
   @Get('orders')
+  @ApiOperation({ summary: 'The caller\'s orders, newest first' })
+  @ApiOkResponse({ type: OrderList })
+  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND')
   list(@CurrentUser() userId: string, @Query() query: ListOrdersDto) {
     return this.orders.list(userId, query);
   }
 
   @Get('orders/:order_no')
+  @ApiOperation({ summary: 'One of the caller\'s orders' })
+  @ApiOkResponse({ type: OrderView })
+  @ApiErrors('ORDER_NOT_FOUND')
   get(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderView> {
     return this.orders.get(userId, orderNo);
   }
 
   @Post('orders/:order_no/cancel')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel a pending order', description: 'Closes its QR code at the provider, then the order. Cancelling a closed order again answers it unchanged.' })
+  @ApiOkResponse({ type: OrderView })
+  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
   cancel(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderView> {
     return this.orders.cancel(userId, orderNo);
   }
 
   @Post('orders/:order_no/qr-code')
   @HttpCode(200)
+  @ApiOperation({ summary: 'A fresh QR code', description: 'A new payment attempt; the previous QR code is closed. Only while the order is pending and not expired.' })
+  @ApiOkResponse({ type: OrderView })
+  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
   refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderView> {
     return this.orders.refreshQr(userId, orderNo);
   }

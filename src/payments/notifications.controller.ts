@@ -1,4 +1,5 @@
 import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.guard';
 import { requestIdOf } from '../common/request-id';
@@ -12,6 +13,7 @@ import { ProviderRegistry } from './provider-registry';
  * one place that answers in the provider's format rather than ours, because the sender
  * understands nothing else: every path ends in provider.acknowledge().
  */
+@ApiTags('provider callbacks')
 @Public()
 @Controller('api/v1/payment')
 export class NotificationsController {
@@ -25,6 +27,15 @@ export class NotificationsController {
 
   @Post(':provider/callback')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Payment notifications from WeChat Pay (`wechat`) and Alipay (`alipay`)',
+    description: 'Register https://<host>/api/v1/payment/wechat/callback and …/alipay/callback at the providers. Verified over the raw bytes. Answers in the provider\'s own format: WeChat Pay 204 (accepted) or 4xx/5xx `{"code":"FAIL","message":…}`; Alipay `success` or `failure`. A 5xx asks the provider to retry.',
+  })
+  @ApiParam({ name: 'provider', enum: ['wechat', 'alipay'] })
+  @ApiResponse({ status: 200, description: 'Alipay: accepted (body `success`)' })
+  @ApiResponse({ status: 204, description: 'WeChat Pay: accepted' })
+  @ApiResponse({ status: 400, description: 'rejected (forged, stale, not ours, unknown order, wrong amount): nothing changed' })
+  @ApiResponse({ status: 500, description: 'we failed (database down): the provider retries' })
   async receive(@Param('provider') name: string, @Req() req: Request & { rawBody?: Buffer }, @Res() res: Response): Promise<void> {
     const provider = this.registry.find(name);
     if (!provider) {

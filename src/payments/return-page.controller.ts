@@ -1,4 +1,5 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.guard';
 import { fenToYuan } from '../common/money';
@@ -19,12 +20,15 @@ const STATUS_TEXT: Record<string, string> = {
  * signature of the query and shows the order's status from our database. It never settles an
  * order: the redirect can be lost, replayed or forged (protocols.md B.11).
  */
+@ApiTags('provider callbacks')
 @Public()
 @Controller('payment')
 export class ReturnPageController {
   constructor(private readonly registry: ProviderRegistry, private readonly dataSource: DataSource) {}
 
   @Get('return')
+  @ApiOperation({ summary: 'Alipay return page (HTML)', description: 'Register as ALIPAY_RETURN_URL. Shows the order status after verifying the signature; never settles.' })
+  @ApiProduces('text/html')
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-store')
   async show(@Query() query: Record<string, unknown>): Promise<string> {

@@ -1,14 +1,17 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { requestIdOf } from '../request-id';
 import { DomainError } from './domain-error';
 import { ERROR_CODES, ErrorCode } from './error-codes';
 
-export interface ErrorBody {
-  statusCode: number;
-  code: ErrorCode;
+/** The one error format (documented in OpenAPI as ErrorBody). */
+export class ErrorBody {
+  @ApiProperty({ example: 404 }) statusCode: number;
+  @ApiProperty({ enum: Object.keys(ERROR_CODES), example: 'ORDER_NOT_FOUND' }) code: ErrorCode;
+  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'a list naming the fields for VALIDATION_FAILED' })
   message: string | string[];
-  requestId: string;
+  @ApiProperty({ description: 'also in the X-Request-Id header' }) requestId: string;
 }
 
 /** Codes for framework errors that carry only an HTTP status. */
