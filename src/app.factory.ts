@@ -1,5 +1,7 @@
 import { INestApplication, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import helmet from 'helmet';
+import { AppConfig } from './config/app-config';
 import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { raw, type NextFunction, type Request, type Response } from 'express';
@@ -26,6 +28,7 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
     bufferLogs: true,
   });
   app.useLogger(options.logger === false ? false : app.get(Logger));
+  const config = app.get(AppConfig);
   app.use(requestIdMiddleware);
   // Provider callbacks are read as bytes whatever their content type: signatures cover the exact
   // bytes, and a sender must get its own failure format, not a JSON parser's 400.
@@ -34,6 +37,8 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   app.useBodyParser('text', { limit: BODY_LIMIT });
   app.disable('x-powered-by');
+  app.use(helmet());
+  app.enableCors({ origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
   app.useGlobalFilters(new ErrorFilter());
   setupOpenApi(app);
   app.useGlobalPipes(new ValidationPipe({

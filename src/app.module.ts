@@ -2,13 +2,16 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AuthModule } from './auth/auth.module';
 import { LoggingModule } from './common/logging/logging.module';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { AppConfigModule, ConfigOptions } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MembershipModule } from './membership/membership.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { OrdersModule } from './orders/orders.module';
 import { PaymentsModule } from './payments/payments.module';
+import { SchedulingModule } from './scheduling/scheduling.module';
 
 @Module({})
 export class AppModule {
@@ -21,11 +24,14 @@ export class AppModule {
         DatabaseModule,
         EventEmitterModule.forRoot(),
         AuthModule,
+        RateLimitModule,
         HealthModule,
         MetricsModule,
         MembershipModule,
         PaymentsModule,
         OrdersModule,
+        NotificationsModule,
+        SchedulingModule,
       ],
     };
   }

@@ -53,6 +53,8 @@ export class AppConfig {
   qrCodeExpireMinutes: number;
   paymentQueryRetryMax: number;
   providerTimeoutMs: number;
+  /** create-order requests per user per minute. */
+  createOrderRateLimit: number;
   redisUrl?: string;
   corsOrigins: string[];
   /** True when the providers point at the local sandbox (set by the development launcher). */
@@ -103,6 +105,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.paymentQueryRetryMax = schema.PAYMENT_QUERY_RETRY_MAX;
   cfg.providerTimeoutMs = schema.PROVIDER_TIMEOUT_MS;
   cfg.redisUrl = schema.REDIS_URL;
+  cfg.createOrderRateLimit = schema.CREATE_ORDER_RATE_LIMIT;
   cfg.corsOrigins = (schema.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   cfg.sandbox = truthy(schema.PAYMENT_SANDBOX);
 

@@ -45,6 +45,9 @@ export class EnvSchema {
   @Transform(toInt) @Min(100) @Max(60000) @IsInt()
   PROVIDER_TIMEOUT_MS: number = 5000;
 
+  @Transform(toInt) @Min(1) @Max(10000) @IsInt()
+  CREATE_ORDER_RATE_LIMIT: number = 20;
+
   @Transform(emptyToUndefined) @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// URL' })
   REDIS_URL?: string;

@@ -1,0 +1,44 @@
+import type { Socket } from 'socket.io';
+import { UnauthenticatedError } from '../common/errors/domain-error';
+import type { TokenService } from '../auth/token.service';
+
+/** Bigserial ids: decimal, at most 19 digits. */
+const EVENT_ID = /^\d{1,19}$/;
+
+export interface HandshakeIdentity {
+  userId: string;
+  lastEventId: bigint | null;
+}
+
+/** The error a client sees as `connect_error`: `message` plus `data.code`, as in our HTTP errors. */
+export class HandshakeRefused extends Error {
+  readonly data: { code: string };
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.data = { code };
+  }
+}
+
+/**
+ * Reads the same JWT as the REST API from `auth.token` (or the `token` query parameter, for
+ * clients that cannot set `auth`), and the optional `auth.lastEventId`.
+ */
+export function readHandshake(handshake: Socket['handshake'], tokens: TokenService): HandshakeIdentity {
+  const auth = (handshake.auth ?? {}) as Record<string, unknown>;
+  const token = auth.token ?? handshake.query.token;
+  let userId: string;
+  try {
+    userId = tokens.verify(typeof token === 'string' && token ? token : undefined);
+  } catch (e) {
+    if (e instanceof UnauthenticatedError) throw new HandshakeRefused(e.code, e.message);
+    throw e;
+  }
+  const last = auth.lastEventId ?? handshake.query.lastEventId;
+  if (last === undefined || last === null || last === '') return { userId, lastEventId: null };
+  const text = typeof last === 'number' && Number.isSafeInteger(last) ? String(last) : last;
+  if (typeof text !== 'string' || !EVENT_ID.test(text)) {
+    throw new HandshakeRefused('VALIDATION_FAILED', 'lastEventId must be the id of an event, as received');
+  }
+  return { userId, lastEventId: BigInt(text) };
+}

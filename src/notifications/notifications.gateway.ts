@@ -1,0 +1,93 @@
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { OnGatewayConnection, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import { TokenService } from '../auth/token.service';
+import { AppConfig } from '../config/app-config';
+import { EventStream } from './event-stream';
+import { HandshakeRefused, readHandshake } from './handshake';
+import { MissedEventsRepository } from './missed-events.repository';
+import { attachRedisAdapter, RedisLink } from './redis-adapter';
+import { DeliverableEvent, EventsServer, EventsSocket, toMessage, userRoom } from './socket-events';
+
+const REPLAY_PAGE = 200;
+
+/**
+ * Order events for their owners over socket.io, on the API's own port at /socket.io.
+ * The handshake carries the REST API's JWT; each connection joins its user's room only.
+ */
+@WebSocketGateway({ path: '/socket.io', serveClient: false })
+export class NotificationsGateway implements OnGatewayInit<EventsServer>, OnGatewayConnection<EventsSocket>, OnApplicationShutdown {
+  private readonly logger = new Logger('Notifications');
+  /** Per connection, what it has been sent (kept off socket.data so it never crosses instances). */
+  private readonly streams = new WeakMap<EventsSocket, EventStream>();
+  private redis?: RedisLink;
+
+  @WebSocketServer()
+  private readonly server: EventsServer;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly tokens: TokenService,
+    private readonly missed: MissedEventsRepository,
+  ) {}
+
+  afterInit(server: EventsServer): void {
+    // A socket.io middleware, so a refused client gets `connect_error` and never connects.
+    server.use((socket, next) => {
+      try {
+        const { userId, lastEventId } = readHandshake(socket.handshake, this.tokens);
+        socket.data.userId = userId;
+        socket.data.lastEventId = lastEventId;
+        next();
+      } catch (e) {
+        if (!(e instanceof HandshakeRefused)) this.logger.error(`handshake failed: ${(e as Error).message}`);
+        next(e instanceof HandshakeRefused ? e : new HandshakeRefused('INTERNAL_ERROR', 'The connection could not be set up'));
+      }
+    });
+    if (this.config.redisUrl) this.redis = attachRedisAdapter(server, this.config.redisUrl, this.logger);
+    // Events committed on another instance, for the connections held here.
+    server.on('order-events.committed', (events) => this.deliverHere(events));
+  }
+
+  async handleConnection(socket: EventsSocket): Promise<void> {
+    const { userId, lastEventId } = socket.data;
+    const stream = new EventStream(lastEventId, (event) => socket.emit(event.type, toMessage(event) as never));
+    this.streams.set(socket, stream);
+    // Join before reading the missed events: an event committed in between is then held, not lost.
+    await socket.join(userRoom(userId));
+    if (lastEventId === null) return;
+    try {
+      for (let after = lastEventId; socket.connected;) {
+        const page = await this.missed.after(userId, after, REPLAY_PAGE);
+        stream.replay(page);
+        if (page.length < REPLAY_PAGE) break;
+        after = BigInt(page[page.length - 1].id);
+      }
+      stream.endReplay();
+    } catch (e) {
+      // The client would otherwise miss events silently; disconnected, it reconnects and asks again.
+      this.logger.error(`replay for a connection of user ${userId} failed: ${(e as Error).message}`);
+      socket.disconnect(true);
+    }
+  }
+
+  /** Delivers committed events to their owners' connections, here and on every other instance. */
+  publish(events: DeliverableEvent[]): void {
+    const wire = events.map(({ id, type, userId, payload }) => ({ id, type, userId, payload }));
+    this.deliverHere(wire);
+    if (this.redis) this.server.serverSideEmit('order-events.committed', wire);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // After Nest has closed the socket.io server (and with it the adapter's subscriptions).
+    await this.redis?.close();
+  }
+
+  private deliverHere(events: DeliverableEvent[]): void {
+    for (const event of events) {
+      for (const socketId of this.server.sockets.adapter.rooms.get(userRoom(event.userId)) ?? []) {
+        const socket = this.server.sockets.sockets.get(socketId);
+        if (socket) this.streams.get(socket)?.offer(event);
+      }
+    }
+  }
+}

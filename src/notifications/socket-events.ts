@@ -1,0 +1,45 @@
+import type { Server, Socket } from 'socket.io';
+import type { OrderEventType } from '../orders/order-event.entity';
+import type { CommittedOrderEvent, OrderEndedPayload, OrderPaidPayload } from '../orders/order-events';
+
+/** What each outbox type carries; a new type fails to compile until its payload is named here. */
+export interface OrderEventPayloads {
+  'order.paid': OrderPaidPayload;
+  'order.expired': OrderEndedPayload;
+  'order.closed': OrderEndedPayload;
+  /** Its payload is defined together with refunds. */
+  'order.refunded': Record<string, unknown>;
+}
+
+/** A message as a client receives it: the outbox id (a decimal string, for `auth.lastEventId`), the type and the payload. */
+export type OrderEventMessage<T extends OrderEventType = OrderEventType> = { id: string; type: T } & OrderEventPayloads[T];
+
+/** Server to client: the socket.io event name is the outbox type. */
+export type ServerToClientEvents = { [T in OrderEventType]: (message: OrderEventMessage<T>) => void };
+
+/** Clients only listen. */
+export type ClientToServerEvents = Record<never, never>;
+
+/** The part of an outbox row that delivery needs; it also travels between instances. */
+export type DeliverableEvent = Pick<CommittedOrderEvent, 'id' | 'type' | 'userId' | 'payload'>;
+
+/** Between instances, through the Redis adapter: events committed on the sending instance. */
+export interface InterServerEvents {
+  'order-events.committed': (events: DeliverableEvent[]) => void;
+}
+
+export interface SocketData {
+  userId: string;
+  /** The last event id the client says it saw (auth.lastEventId), when it gave one. */
+  lastEventId: bigint | null;
+}
+
+export type EventsServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type EventsSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** Each connection joins its own user's room, and only that one. */
+export const userRoom = (userId: string): string => `user:${userId}`;
+
+export function toMessage(event: DeliverableEvent): OrderEventMessage {
+  return { id: event.id, type: event.type, ...event.payload } as OrderEventMessage;
+}

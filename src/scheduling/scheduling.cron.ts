@@ -1,0 +1,70 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { AppConfig } from '../config/app-config';
+import { ExpireOrdersJob } from './expire-orders.job';
+import { ExpireQrCodesJob } from './expire-qr-codes.job';
+import { formatReport, ScheduledJob } from './job-report';
+import { ReconcilePaymentsJob } from './reconcile-payments.job';
+
+/** Every how often each job runs on each instance; claims keep instances off each other's rows. */
+export const JOB_INTERVALS_MS = {
+  'reconcile-payments': 15_000,
+  'expire-qr-codes': 30_000,
+  'expire-orders': 30_000,
+} as const;
+
+type JobName = keyof typeof JOB_INTERVALS_MS;
+
+/**
+ * Puts the jobs on a schedule (@nestjs/schedule). The jobs themselves know nothing of it, and
+ * tests (NODE_ENV=test) call them with their own clock instead. A run of a job never overlaps
+ * the previous one on this instance; a failing run is logged, and the next tick tries again.
+ */
+@Injectable()
+export class SchedulingCron implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Scheduling');
+  private readonly jobs: Record<JobName, ScheduledJob>;
+  private readonly running = new Map<JobName, Promise<void>>();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly scheduler: SchedulerRegistry,
+    reconcile: ReconcilePaymentsJob,
+    expireQrCodes: ExpireQrCodesJob,
+    expireOrders: ExpireOrdersJob,
+  ) {
+    this.jobs = { 'reconcile-payments': reconcile, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders };
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.nodeEnv === 'test') return;
+    for (const name of Object.keys(this.jobs) as JobName[]) {
+      this.scheduler.addInterval(name, setInterval(() => void this.tick(name), JOB_INTERVALS_MS[name]));
+    }
+  }
+
+  /** One run of a job, unless its previous run is still going; never throws. */
+  tick(name: JobName): Promise<void> {
+    const current = this.running.get(name);
+    if (current) return current;
+    const started = Date.now();
+    const run = this.jobs[name].run(new Date()).then(
+      (report) => {
+        const line = `${name}: ${formatReport(report)} in ${Date.now() - started} ms`;
+        if (report.claimed || report.expired) this.logger.log(line);
+        else this.logger.debug(line);
+      },
+      (e) => this.logger.error(`${name} failed: ${(e as Error)?.message ?? e}; retried on the next tick`),
+    ).finally(() => this.running.delete(name));
+    this.running.set(name, run);
+    return run;
+  }
+
+  /** Stops the schedule and lets runs in flight finish while the database is still open. */
+  async beforeApplicationShutdown(): Promise<void> {
+    for (const name of this.scheduler.getIntervals()) {
+      if (name in this.jobs) this.scheduler.deleteInterval(name);
+    }
+    await Promise.all(this.running.values());
+  }
+}

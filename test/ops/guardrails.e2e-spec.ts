@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { startTestApp, TestApp } from '../support/app';
+import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
+
+describe.each([
+  ['in memory', {}],
+  ['in Redis', { REDIS_URL: 'redis://127.0.0.1:6379' }],
+])('rate limit, headers and CORS (%s)', (_name, extra) => {
+  let sb: Sandbox;
+  let t: TestApp;
+  beforeAll(async () => {
+    sb = await startTestSandbox();
+    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '3', CORS_ORIGINS: 'https://app.example.com', ...extra }));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sb?.close();
+  });
+
+  const create = (user: string) => t.http.post('/api/v1/payment/create-order').set('Authorization', `Bearer ${t.token(user)}`)
+    .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat' });
+
+  it('limits create-order per user with a 429 in the error format', async () => {
+    const user = `rl-${randomBytes(4).toString('hex')}`;
+    for (let i = 0; i < 3; i++) await create(user).expect(201);
+    const limited = await create(user).expect(429);
+    expect(limited.body).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
+    await create(`${user}-other`).expect(201); // another user has a budget of their own
+  });
+
+  it('sends helmet headers and allows only the configured origins', async () => {
+    const res = await t.http.get('/api/v1/membership/plans').set('Origin', 'https://app.example.com').expect(200);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    const other = await t.http.get('/api/v1/membership/plans').set('Origin', 'https://evil.example.com').expect(200);
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
