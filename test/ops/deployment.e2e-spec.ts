@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+
+const ROOT = join(__dirname, '..', '..');
+const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
+
+/**
+ * No Docker engine runs on our machines: these checks keep the deployment files valid and
+ * pointing at commands and files that exist.
+ */
+describe('deployment files', () => {
+  const compose = load(read('docker-compose.yml')) as { services: Record<string, any> };
+  const dockerfile = read('Dockerfile');
+
+  it('compose runs PostgreSQL, Redis, a one-shot migration, then the service', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['memberpay', 'migrate', 'postgres', 'redis']);
+    const { migrate, memberpay } = compose.services;
+    expect(migrate.command).toEqual(['node', 'node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/database/data-source.js']);
+    expect(migrate.depends_on.postgres.condition).toBe('service_healthy');
+    expect(memberpay.command).toEqual(['node', 'dist/main.js']);
+    expect(memberpay.depends_on.migrate.condition).toBe('service_completed_successfully');
+    expect(memberpay.environment.NODE_ENV).toBe('production');
+    expect(memberpay.environment.DATABASE_URL).toMatch(/^postgres:\/\/.+@postgres:5432\//);
+    expect(memberpay.environment.REDIS_URL).toBe('redis://redis:6379');
+  });
+
+  it('the Dockerfile is multi-stage, non-root and starts node dist/main.js', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/main.js"\]$/m);
+    for (const [, src] of dockerfile.matchAll(/^COPY (?!--from)(.+) \.\/?\S*$/gm)) {
+      for (const file of src.split(' ').filter((f) => !f.startsWith('--'))) expect(existsSync(join(ROOT, file))).toBe(true);
+    }
+  });
+
+  it('the build produces what the image and the migration job run', () => {
+    // The production tsconfig, built into a folder of its own so a running dist/ is left alone.
+    const out = mkdtempSync(join(tmpdir(), 'memberpay-build-'));
+    try {
+      execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out], { cwd: ROOT, stdio: 'ignore' });
+      expect(existsSync(join(out, 'main.js'))).toBe(true);
+      expect(existsSync(join(out, 'database/data-source.js'))).toBe(true);
+      expect(existsSync(join(out, 'config/config-check.js'))).toBe(true);
+      expect(existsSync(join(out, 'sandbox'))).toBe(false); // the production build leaves the sandbox out
+      expect(existsSync(join(ROOT, 'node_modules/typeorm/cli.js'))).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
