@@ -84,6 +84,7 @@ export class AppConfig {
 const WECHAT_DEFAULT_BASE_URL = 'https://api.mch.weixin.qq.com';
 const ALIPAY_DEFAULT_GATEWAY = 'https://openapi.alipay.com/gateway.do';
 const truthy = (v?: string) => v === '1' || v === 'true';
+const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
 
 export function buildAppConfig(env: Record<string, string | undefined>): AppConfig {
   const schema = plainToInstance(EnvSchema, pickDefined(env));
@@ -138,6 +139,9 @@ function productionProblems(cfg: AppConfig, schema: EnvSchema): ConfigProblem[] 
     ['WECHAT_PAY_NOTIFY_URL', cfg.wechat?.notifyUrl], ['ALIPAY_NOTIFY_URL', cfg.alipay?.notifyUrl],
   ] as const) {
     if (url && !url.startsWith('https://')) out.push({ variable, problem: 'must be https in production' });
+  }
+  for (const [variable, url] of [['WECHAT_PAY_BASE_URL', cfg.wechat?.baseUrl], ['ALIPAY_GATEWAY', cfg.alipay?.gateway]] as const) {
+    if (url && LOOPBACK.test(url)) out.push({ variable, problem: 'points at a local sandbox, refused in production' });
   }
   return out;
 }
