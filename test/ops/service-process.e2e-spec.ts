@@ -25,7 +25,7 @@ describe('the service process', () => {
   const token = (user: string) => new TokenService(buildAppConfig({ JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: tmpdir() })).sign(user);
   async function start(extra: Record<string, string> = {}) {
     const port = await freePort();
-    const env = {
+    const env: Record<string, string> = {
       NODE_ENV: 'test', LOG_LEVEL: 'debug', PORT: String(port), DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET,
       DATA_DIR: mkdtempSync(join(tmpdir(), 'memberpay-proc-')), ...providerEnv(sb, port), ...extra,
     };
@@ -34,7 +34,7 @@ describe('the service process', () => {
   const createOrder = (port: number, user: string, method = 'wechat') => fetch(`http://127.0.0.1:${port}/api/v1/payment/create-order`, {
     method: 'POST', headers: { Authorization: `Bearer ${token(user)}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ product_type: 'membership', product_id: 1, payment_method: method }),
-  }).then((r) => r.json());
+  }).then((r) => r.json() as Promise<{ order_no: string; qr_code_url: string }>);
 
   it('never writes a secret to its logs during a full payment', async () => {
     const { service, port, env } = await start();

@@ -33,21 +33,29 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** A second instance of the service runs on the first one's database, which that one drops. */
+  sharedDatabase?: TestDatabase;
+  /** Rewrites the URL the service uses (e.g. through a TCP proxy); the test's own client stays direct. */
+  databaseUrl?: (url: string) => string;
+}
+
 /**
  * The real application on its own database, listening on a random port (provider sandboxes
  * post notifications to it, socket.io clients connect to it).
  */
 export async function startTestApp(
   env: Record<string, string | undefined> | ((port: number) => Record<string, string | undefined>) = {},
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const database = options.sharedDatabase ?? await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'memberpay-app-'));
   // The port is chosen first: provider notify URLs name it in the configuration.
   const port = await freePort();
   const extra = typeof env === 'function' ? env(port) : env;
   const app = await createApp({
     logger: false,
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url, DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), ...extra },
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: options.databaseUrl?.(database.url) ?? database.url, DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), ...extra },
   });
   await app.listen(port, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
@@ -60,7 +68,7 @@ export async function startTestApp(
     async close() {
       await db.end();
       await app.close();
-      await database.drop();
+      if (!options.sharedDatabase) await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
