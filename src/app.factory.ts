@@ -15,6 +15,12 @@ import type { ConfigOptions } from './config/config.module';
 const BODY_LIMIT = '64kb';
 const CALLBACK_ROUTE = /^\/api\/v1\/payment\/[a-z]+\/callback\/?$/;
 
+/** `__proto__` and friends have no business in a request body: refuse them as malformed JSON. */
+function refuseReservedKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new SyntaxError('reserved key in JSON');
+  return value;
+}
+
 function keepRawBody(req: Request & { rawBody?: Buffer }, _res: Response, next: NextFunction): void {
   req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   next();
@@ -33,7 +39,7 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
   // Provider callbacks are read as bytes whatever their content type: signatures cover the exact
   // bytes, and a sender must get its own failure format, not a JSON parser's 400.
   app.use(CALLBACK_ROUTE, raw({ type: () => true, limit: BODY_LIMIT }), keepRawBody);
-  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useBodyParser('json', { limit: BODY_LIMIT, reviver: refuseReservedKeys });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   app.useBodyParser('text', { limit: BODY_LIMIT });
   app.disable('x-powered-by');
