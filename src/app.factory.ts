@@ -2,6 +2,7 @@ import { INestApplication, ValidationError, ValidationPipe } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
 import { AppConfig } from './config/app-config';
+import { ConfiguredIoAdapter } from './notifications/configured-io.adapter';
 import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { raw, type NextFunction, type Request, type Response } from 'express';
@@ -45,6 +46,7 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
   app.disable('x-powered-by');
   app.use(helmet());
   app.enableCors({ origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
+  app.useWebSocketAdapter(new ConfiguredIoAdapter(app, config.corsOrigins));
   app.useGlobalFilters(new ErrorFilter());
   setupOpenApi(app);
   app.useGlobalPipes(new ValidationPipe({

@@ -2,12 +2,13 @@ import type { Socket } from 'socket.io';
 import { UnauthenticatedError } from '../common/errors/domain-error';
 import type { TokenService } from '../auth/token.service';
 
-/** Bigserial ids: decimal, at most 19 digits. */
+/** Bigserial ids: decimal, within PostgreSQL's bigint. */
 const EVENT_ID = /^\d{1,19}$/;
+const MAX_EVENT_ID = 2n ** 63n - 1n;
 
 export interface HandshakeIdentity {
   userId: string;
-  lastEventId: bigint | null;
+  lastEventId: string | null;
 }
 
 /** The error a client sees as `connect_error`: `message` plus `data.code`, as in our HTTP errors. */
@@ -37,8 +38,8 @@ export function readHandshake(handshake: Socket['handshake'], tokens: TokenServi
   const last = auth.lastEventId ?? handshake.query.lastEventId;
   if (last === undefined || last === null || last === '') return { userId, lastEventId: null };
   const text = typeof last === 'number' && Number.isSafeInteger(last) ? String(last) : last;
-  if (typeof text !== 'string' || !EVENT_ID.test(text)) {
+  if (typeof text !== 'string' || !EVENT_ID.test(text) || BigInt(text) > MAX_EVENT_ID) {
     throw new HandshakeRefused('VALIDATION_FAILED', 'lastEventId must be the id of an event, as received');
   }
-  return { userId, lastEventId: BigInt(text) };
+  return { userId, lastEventId: BigInt(text).toString() };
 }

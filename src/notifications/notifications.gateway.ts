@@ -1,7 +1,8 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
-import { OnGatewayConnection, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import { TokenService } from '../auth/token.service';
 import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 import { EventStream } from './event-stream';
 import { HandshakeRefused, readHandshake } from './handshake';
 import { MissedEventsRepository } from './missed-events.repository';
@@ -15,7 +16,8 @@ const REPLAY_PAGE = 200;
  * The handshake carries the REST API's JWT; each connection joins its user's room only.
  */
 @WebSocketGateway({ path: '/socket.io', serveClient: false })
-export class NotificationsGateway implements OnGatewayInit<EventsServer>, OnGatewayConnection<EventsSocket>, OnApplicationShutdown {
+export class NotificationsGateway
+  implements OnGatewayInit<EventsServer>, OnGatewayConnection<EventsSocket>, OnGatewayDisconnect<EventsSocket>, OnApplicationShutdown {
   private readonly logger = new Logger('Notifications');
   /** Per connection, what it has been sent (kept off socket.data so it never crosses instances). */
   private readonly streams = new WeakMap<EventsSocket, EventStream>();
@@ -28,6 +30,7 @@ export class NotificationsGateway implements OnGatewayInit<EventsServer>, OnGate
     private readonly config: AppConfig,
     private readonly tokens: TokenService,
     private readonly missed: MissedEventsRepository,
+    private readonly metrics: MetricsService,
   ) {}
 
   afterInit(server: EventsServer): void {
@@ -49,9 +52,14 @@ export class NotificationsGateway implements OnGatewayInit<EventsServer>, OnGate
   }
 
   async handleConnection(socket: EventsSocket): Promise<void> {
-    const { userId, lastEventId } = socket.data;
-    const stream = new EventStream(lastEventId, (event) => socket.emit(event.type, toMessage(event) as never));
+    const { userId } = socket.data;
+    const lastEventId = socket.data.lastEventId === null ? null : BigInt(socket.data.lastEventId);
+    const stream = new EventStream(lastEventId, (event) => {
+      socket.emit(event.type, toMessage(event) as never);
+      this.metrics.wsEvents.inc({ type: event.type });
+    });
     this.streams.set(socket, stream);
+    this.metrics.wsConnections.inc();
     // Join before reading the missed events: an event committed in between is then held, not lost.
     await socket.join(userRoom(userId));
     if (lastEventId === null) return;
@@ -68,6 +76,10 @@ export class NotificationsGateway implements OnGatewayInit<EventsServer>, OnGate
       this.logger.error(`replay for a connection of user ${userId} failed: ${(e as Error).message}`);
       socket.disconnect(true);
     }
+  }
+
+  handleDisconnect(socket: EventsSocket): void {
+    if (this.streams.delete(socket)) this.metrics.wsConnections.dec();
   }
 
   /** Delivers committed events to their owners' connections, here and on every other instance. */

@@ -30,8 +30,8 @@ export interface InterServerEvents {
 
 export interface SocketData {
   userId: string;
-  /** The last event id the client says it saw (auth.lastEventId), when it gave one. */
-  lastEventId: bigint | null;
+  /** The last event id the client says it saw (auth.lastEventId), when it gave one; a string, as socket.data may cross instances. */
+  lastEventId: string | null;
 }
 
 export type EventsServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

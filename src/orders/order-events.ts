@@ -27,8 +27,12 @@ export interface OrderEndedPayload { order_no: string; status: 'expired' | 'clos
 export async function appendOrderEvent(
   m: EntityManager, orderId: string, userId: string, orderNo: string, type: OrderEventType, payload: Record<string, unknown>,
 ): Promise<CommittedOrderEvent> {
+  // The per-user advisory lock, held to commit, makes one user's event ids commit in id order, so a
+  // client replaying from its last id can never skip a lower id that committed later.
   const [row] = await m.query(
-    `INSERT INTO order_events (order_id, user_id, type, payload) VALUES ($1, $2, $3, $4) RETURNING id, created_at`,
+    `WITH serialised AS (SELECT pg_advisory_xact_lock(hashtextextended($2, 0)))
+     INSERT INTO order_events (order_id, user_id, type, payload) SELECT $1, $2, $3, $4 FROM serialised
+     RETURNING id, created_at`,
     [orderId, userId, type, JSON.stringify(payload)],
   ) as { id: string; created_at: Date }[];
   return { id: String(row.id), type, userId, orderNo, payload, createdAt: row.created_at };

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 import { ExpireOrdersJob } from './expire-orders.job';
 import { ExpireQrCodesJob } from './expire-qr-codes.job';
 import { formatReport, ScheduledJob } from './job-report';
@@ -29,6 +30,7 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
   constructor(
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
+    private readonly metrics: MetricsService,
     reconcile: ReconcilePaymentsJob,
     expireQrCodes: ExpireQrCodesJob,
     expireOrders: ExpireOrdersJob,
@@ -50,11 +52,15 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
     const started = Date.now();
     const run = this.jobs[name].run(new Date()).then(
       (report) => {
+        this.metrics.jobRuns.inc({ job: name, outcome: 'ok' });
         const line = `${name}: ${formatReport(report)} in ${Date.now() - started} ms`;
         if (report.claimed || report.expired) this.logger.log(line);
         else this.logger.debug(line);
       },
-      (e) => this.logger.error(`${name} failed: ${(e as Error)?.message ?? e}; retried on the next tick`),
+      (e) => {
+        this.metrics.jobRuns.inc({ job: name, outcome: 'failed' });
+        this.logger.error(`${name} failed: ${(e as Error)?.message ?? e}; retried on the next tick`);
+      },
     ).finally(() => this.running.delete(name));
     this.running.set(name, run);
     return run;

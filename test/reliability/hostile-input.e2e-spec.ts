@@ -103,14 +103,11 @@ describe('hostile input', () => {
 
   it('refuses duplicated Idempotency-Key headers', () =>
     refused(() => t.http.post('/api/v1/payment/create-order').set('Authorization', bearer())
-      .set('Idempotency-Key', ['a', 'b']).send(good)));
+      .set('Idempotency-Key', ['a', 'b'] as unknown as string).send(good))); // sent as two header lines
 
   it.each(['', 'x'.repeat(300), 'bad key with spaces', 'tab\tkey'])('refuses the Idempotency-Key %j', (key) =>
     refused(() => t.http.post('/api/v1/payment/create-order').set('Authorization', bearer())
-      .set('Idempotency-Key', key).send(good)).catch((e) => {
-      if (key === '') return; // an empty header is the same as none: the order is created
-      throw e;
-    }));
+      .set('Idempotency-Key', key).send(good)));
 
   it('hides another user\'s order and refuses to touch it', async () => {
     const own = await t.http.post('/api/v1/payment/create-order').set('Authorization', bearer('victim')).send(good).expect(201);
