@@ -2,7 +2,7 @@ import { JwtService } from '@nestjs/jwt';
 import { TokenService } from '../../src/auth/token.service';
 import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
-import { connectClient, EventClient, eventFor } from './ws-client';
+import { connectClient, EventClient, eventFor } from '../support/ws-client';
 
 describe('order events over socket.io', () => {
   let sb: Sandbox;

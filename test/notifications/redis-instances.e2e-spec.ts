@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
-import { connectClient, EventClient, eventFor } from './ws-client';
+import { connectClient, EventClient, eventFor } from '../support/ws-client';
 
 /** Two instances of the service on one database and the machine's Redis, on channels of this run only. */
 describe('order events across instances through Redis', () => {

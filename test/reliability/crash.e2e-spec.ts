@@ -9,6 +9,7 @@ import { connect, createTestDatabase, TestDatabase } from '../support/db';
 import { expectInvariants } from '../support/invariants';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { ServiceProcess, spawnService } from '../support/service-process';
+import { connectClient } from '../support/ws-client';
 
 const token = (user: string) => new TokenService(buildAppConfig({ JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: tmpdir() })).sign(user);
 
@@ -77,6 +78,16 @@ describe.each(['external', 'embedded'] as const)('SIGKILL in the middle of settl
       }
       expect(paid).toBe(orders.length);
       await expectInvariants(pg);
+      // The member's app reconnects after the crash and still hears of each payment, once.
+      for (const i of [0, 1]) {
+        const client = await connectClient(`http://127.0.0.1:${port}`, { token: token(`crash-${i}`), lastEventId: '0' });
+        try {
+          await client.waitFor((r) => r.event === 'order.paid' && r.message.order_no === orders[i].order_no);
+          expect(client.received.map((r) => r.event)).toEqual(['order.paid']);
+        } finally {
+          client.close();
+        }
+      }
     } finally {
       await pg.end();
     }

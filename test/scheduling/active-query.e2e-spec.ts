@@ -1,5 +1,5 @@
 import { ReconcilePaymentsJob } from '../../src/scheduling/reconcile-payments.job';
-import { connectClient, EventClient, eventFor } from '../notifications/ws-client';
+import { connectClient, EventClient, eventFor } from '../support/ws-client';
 import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 

@@ -3,7 +3,7 @@ import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
 import { ExpireQrCodesJob } from '../../src/scheduling/expire-qr-codes.job';
 import { ReconcilePaymentsJob } from '../../src/scheduling/reconcile-payments.job';
 import { SchedulingCron } from '../../src/scheduling/scheduling.cron';
-import { connectClient, EventClient, eventFor } from '../notifications/ws-client';
+import { connectClient, EventClient, eventFor } from '../support/ws-client';
 import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 

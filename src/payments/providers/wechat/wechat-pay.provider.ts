@@ -73,15 +73,18 @@ export class WechatPayProvider implements PaymentProvider {
   }
 
   async close(paymentNo: string): Promise<CloseResult> {
+    let res: AxiosResponse;
     try {
-      await this.client.v3.pay.transactions.outTradeNo.$out_trade_no$.close.post({ mchid: this.config.mchId }, { out_trade_no: paymentNo });
-      return 'closed';
+      res = await this.client.v3.pay.transactions.outTradeNo.$out_trade_no$.close.post({ mchid: this.config.mchId }, { out_trade_no: paymentNo });
     } catch (e) {
       const { status, code } = describeFailure(e);
       if (code === 'ORDERPAID' || code === 'ORDER_PAID') return 'paid';
       if (status === 404 || code === 'ORDER_CLOSED') return 'closed';
       throw this.failed(e, 'close');
     }
+    // Closed is 204 No Content (protocols.md A.7); anything else is not a close we can trust.
+    if (res.status !== 204) throw this.failed({ response: { status: res.status } }, 'close');
+    return 'closed';
   }
 
   async verifyNotification(raw: RawNotification): Promise<PaymentEvent> {
