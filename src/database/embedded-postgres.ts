@@ -29,7 +29,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   const bin = reachableBinaries(binaries(), owner);
   const pgData = reachableDataDir(join(dataDir, 'postgres'), owner);
   const spawnAs = owner ? { uid: owner.uid, gid: owner.gid } : {};
-  const pgctl = (args: string[]) => run(bin.pg_ctl, args, { ...spawnAs, env: { ...process.env, LC_ALL: 'C' } });
+  // A minimal environment: PostgreSQL needs no variable of ours, and must never see a secret.
+  const env = { LC_ALL: 'C', LANG: 'C', PATH: '/usr/local/bin:/usr/bin:/bin' };
+  const pgctl = (args: string[]) => run(bin.pg_ctl, args, { ...spawnAs, env });
 
   const passwordFile = join(pgData, '..', `${basename(pgData)}.password`);
   if (!existsSync(join(pgData, 'PG_VERSION'))) {
@@ -43,7 +45,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
     if (owner) chownSync(pwfile, owner.uid, owner.gid);
     try {
       await run(bin.initdb, ['-D', staging, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C'],
-        { ...spawnAs, env: { ...process.env, LC_ALL: 'C' } });
+        { ...spawnAs, env });
     } finally {
       spawnSync('rm', ['-f', pwfile]);
     }
