@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { createSecretKey } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { UnauthenticatedError } from '../common/errors/domain-error';
 
@@ -15,7 +16,9 @@ export class TokenService {
   private readonly jwt: JwtService;
 
   constructor(config: AppConfig) {
-    this.jwt = new JwtService({ secret: config.jwtSecret });
+    // A KeyObject, parsed once: given a string, jsonwebtoken tries it as a PEM key on every call
+    // (390 µs a verification here, against 19 µs; bench/README.md).
+    this.jwt = new JwtService({ secret: createSecretKey(Buffer.from(config.jwtSecret)) as unknown as string });
   }
 
   verify(token: string | undefined): string {

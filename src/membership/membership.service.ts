@@ -3,10 +3,9 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { NotFoundError } from '../common/errors/domain-error';
 import { MembershipPlan } from './membership-plan.entity';
+import { nextMembership } from './membership-grant.rules';
 import { quote, Quote } from './membership-pricing';
 import { UserMembership } from './user-membership.entity';
-
-const DAY_MS = 86_400_000;
 
 /** What a paid order asks of the membership module. */
 export interface GrantRequest {
@@ -58,50 +57,31 @@ export class MembershipService {
    * any race, inserts nothing and changes nothing.
    */
   async grant(manager: EntityManager, req: GrantRequest, now: Date): Promise<GrantResult> {
-    const plan = await manager.findOneByOrFail(MembershipPlan, { id: req.productId });
-    // Create the row if missing, then lock it: concurrent grants for one user serialise here.
-    await manager.query(
-      `INSERT INTO user_memberships (user_id, plan_id, level, started_at, expires_at)
-       VALUES ($1, $2, 0, $3, $3) ON CONFLICT (user_id) DO NOTHING`,
-      [req.userId, plan.id, now],
-    );
+    // One statement creates the row if missing and locks it (an upsert that touches the row takes
+    // its lock), with the plan: concurrent grants for one user serialise here.
     const [current] = await manager.query(
-      `SELECT id, level, expires_at FROM user_memberships WHERE user_id = $1 FOR UPDATE`, [req.userId],
-    ) as { id: string; level: number; expires_at: Date }[];
-    const active = current.level > 0 && current.expires_at.getTime() > now.getTime();
-    const previousLevel = current.level > 0 ? current.level : null;
-    const previousExpiresAt = current.level > 0 ? current.expires_at : null;
+      `WITH plan AS (SELECT id, level, duration_days FROM membership_plans WHERE id = $2)
+       INSERT INTO user_memberships (user_id, plan_id, level, started_at, expires_at)
+       SELECT $1, plan.id, 0, $3, $3 FROM plan
+       ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id
+       RETURNING id, level, expires_at, (SELECT level FROM plan) AS plan_level, (SELECT duration_days FROM plan) AS plan_days`,
+      [req.userId, req.productId, now],
+    ) as { id: string; level: number; expires_at: Date; plan_level: number; plan_days: number }[];
+    const plan = { level: current.plan_level, durationDays: current.plan_days };
+    const next = nextMembership({ level: current.level, expiresAt: current.expires_at }, plan, req.isUpgrade, now);
+    if (next.note) this.logger.warn(`order ${req.orderNo}: ${next.note}`);
 
-    let level: number;
-    let expiresAt: Date;
-    let startedAt: Date | undefined;
-    if (req.isUpgrade) {
-      level = Math.max(current.level, plan.level);
-      expiresAt = active ? current.expires_at : now;
-      if (!active) this.logger.warn(`order ${req.orderNo}: upgrade paid after the membership had expired; level raised, no time added`);
-    } else {
-      level = active ? Math.max(current.level, plan.level) : plan.level;
-      const from = active ? current.expires_at : now;
-      expiresAt = new Date(from.getTime() + plan.durationDays * DAY_MS);
-      if (!active) startedAt = now;
-      if (active && current.level > plan.level) {
-        this.logger.warn(`order ${req.orderNo}: level-${plan.level} plan paid while a level-${current.level} membership was active; time added at the higher level`);
-      }
-    }
-
-    const inserted = await manager.query(
-      `INSERT INTO membership_grants (order_id, user_id, plan_id, previous_level, previous_expires_at, new_level, new_expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING RETURNING id`,
-      [req.orderId, req.userId, plan.id, previousLevel, previousExpiresAt, level, expiresAt],
-    ) as unknown[];
-    if (!inserted.length) {
-      return { granted: false, level: current.level, expiresAt: current.expires_at };
-    }
-    await manager.query(
-      `UPDATE user_memberships SET plan_id = $2, level = $3, expires_at = $4,
-         started_at = COALESCE($5, started_at), updated_at = now() WHERE id = $1`,
-      [current.id, plan.id, level, expiresAt, startedAt ?? null],
-    );
-    return { granted: true, level, expiresAt };
+    // The grant row and the membership change in one statement: the membership moves only if
+    // this order's grant row is new, so a repeat for the same order changes nothing.
+    const changed = await manager.query(
+      `WITH grant_row AS (
+         INSERT INTO membership_grants (order_id, user_id, plan_id, previous_level, previous_expires_at, new_level, new_expires_at)
+         VALUES ($2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING RETURNING id)
+       UPDATE user_memberships SET plan_id = $4, level = $7, expires_at = $8, started_at = COALESCE($9, started_at), updated_at = now()
+        WHERE id = $1 AND EXISTS (SELECT 1 FROM grant_row) RETURNING id`,
+      [current.id, req.orderId, req.userId, req.productId, next.previousLevel, next.previousExpiresAt, next.level, next.expiresAt, next.startedAt],
+    ) as [unknown[], number];
+    if (!changed[0].length) return { granted: false, level: current.level, expiresAt: current.expires_at };
+    return { granted: true, level: next.level, expiresAt: next.expiresAt };
   }
 }

@@ -29,6 +29,7 @@ export type ApplyResult =
 interface LockedOrder {
   id: string; order_no: string; user_id: string; status: OrderStatus; product_id: number;
   is_upgrade: boolean; amount: number; created_at: Date; payment_method: ProviderName;
+  record_id: string; record_status: string; record_amount: number;
 }
 
 /**
@@ -66,34 +67,40 @@ export class PaymentsService {
    * last line of defence.
    */
   async settle(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
+    // Fast path: `success` is final, so a plain read answers a duplicate without a transaction
+    // or a lock (a storm of resends for one order must not queue on its row lock).
+    const [seen] = await this.dataSource.query(
+      `SELECT r.status, o.order_no FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE r.payment_no = $1`, [event.paymentNo],
+    ) as { status: string; order_no: string }[];
+    if (!seen) throw new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
+    if (seen.status === 'success') return { result: 'duplicate', orderNo: seen.order_no };
+
     const result = await this.dataSource.transaction(async (m): Promise<ApplyResult & { announce?: CommittedOrderEvent }> => {
-      const order = await this.lockOrder(m, event.paymentNo);
-      const [record] = await m.query(
-        `SELECT id, status, amount FROM payment_records WHERE payment_no = $1 FOR UPDATE`, [event.paymentNo],
-      ) as { id: string; status: string; amount: number }[];
-      if (record.status === 'success') return { result: 'duplicate', orderNo: order.order_no };
-      if (event.amountFen !== record.amount) {
-        this.logger.error(`order ${order.order_no} payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${record.amount} fen; not settled`);
+      const order = await this.lockOrderAndAttempt(m, event.paymentNo);
+      if (order.record_status === 'success') return { result: 'duplicate', orderNo: order.order_no };
+      if (event.amountFen !== order.record_amount) {
+        this.logger.error(`order ${order.order_no} payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${order.record_amount} fen; not settled`);
         throw new NotificationRejected('AMOUNT_MISMATCH', 'the amount differs from the payment attempt');
       }
       const now = new Date();
       const paidAt = event.paidAt ?? now;
+      const doublePayment = order.status === 'paid';
+      // The attempt, and (unless another attempt already paid it) the order, in one statement.
       await m.query(
-        `UPDATE payment_records SET status = 'success', trade_state = $2, transaction_id = $3, notify_payload = $4,
-           paid_at = $5, next_query_at = NULL, updated_at = now() WHERE id = $1 AND status <> 'success'`,
-        [record.id, event.tradeState, event.providerTradeNo, JSON.stringify(event.payload), paidAt],
+        `WITH attempt AS (
+           UPDATE payment_records SET status = 'success', trade_state = $3, transaction_id = $4, notify_payload = $5,
+             paid_at = $6, next_query_at = NULL, updated_at = now() WHERE id = $1 AND status <> 'success' RETURNING id)
+         UPDATE orders SET status = 'paid', paid_at = $6, transaction_id = $4, payment_no = $7, updated_at = now()
+          WHERE id = $2 AND status <> 'paid' AND EXISTS (SELECT 1 FROM attempt)`,
+        [order.record_id, order.id, event.tradeState, event.providerTradeNo, JSON.stringify(event.payload), paidAt, event.paymentNo],
       );
-      if (order.status === 'paid') {
+      if (doublePayment) {
         // Two attempts of one order both paid (an old QR paid before its close took effect).
         this.logger.error(`order ${order.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refund it`);
         return { result: 'double_payment', orderNo: order.order_no };
       }
       const late = order.status !== 'pending';
       if (late) this.logger.warn(`order ${order.order_no}: payment ${event.paymentNo} arrived after the order was ${order.status}; honoured`);
-      await m.query(
-        `UPDATE orders SET status = 'paid', paid_at = $2, transaction_id = $3, payment_no = $4, updated_at = now() WHERE id = $1`,
-        [order.id, paidAt, event.providerTradeNo, event.paymentNo],
-      );
       const grant = await this.membership.grant(m, {
         orderId: order.id, orderNo: order.order_no, userId: order.user_id, productId: order.product_id, isUpgrade: order.is_upgrade,
       }, now);
@@ -142,10 +149,13 @@ export class PaymentsService {
     return 'closed';
   }
 
-  private async lockOrder(m: EntityManager, paymentNo: string): Promise<LockedOrder> {
+  /** Locks the order, then the attempt (rows lock in FROM order), in one round trip. */
+  private async lockOrderAndAttempt(m: EntityManager, paymentNo: string): Promise<LockedOrder> {
     const [order] = await m.query(
-      `SELECT o.id, o.order_no, o.user_id, o.status, o.product_id, o.is_upgrade, o.amount, o.created_at, o.payment_method
-       FROM orders o WHERE o.id = (SELECT order_id FROM payment_records WHERE payment_no = $1) FOR UPDATE`, [paymentNo],
+      `SELECT o.id, o.order_no, o.user_id, o.status, o.product_id, o.is_upgrade, o.amount, o.created_at, o.payment_method,
+              r.id AS record_id, r.status AS record_status, r.amount AS record_amount
+         FROM orders o JOIN payment_records r ON r.order_id = o.id
+        WHERE r.payment_no = $1 FOR UPDATE OF o, r`, [paymentNo],
     ) as LockedOrder[];
     if (!order) throw new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
     return order;

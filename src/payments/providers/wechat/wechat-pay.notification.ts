@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { Aes, Rsa } from 'wechatpay-axios-plugin';
 import type { WechatPayConfig } from '../../../config/app-config';
 import { NotificationRejected, RawNotification } from '../../payment-provider';
@@ -18,7 +19,9 @@ const header = (raw: RawNotification, name: string): string | undefined => {
  * the exact bytes received, then AES-256-GCM decryption with the API v3 key, then our ids.
  * The plugin has no ready notification handler, so the steps are ours; the crypto is the plugin's.
  */
-export function verifyWechatNotification(raw: RawNotification, config: WechatPayConfig, now: Date): { tx: WechatTransaction; eventId?: string; eventType: string } {
+export function verifyWechatNotification(
+  raw: RawNotification, config: WechatPayConfig, verifiers: Record<string, KeyObject>, now: Date,
+): { tx: WechatTransaction; eventId?: string; eventType: string } {
   const timestamp = header(raw, 'Wechatpay-Timestamp');
   const nonce = header(raw, 'Wechatpay-Nonce');
   const signature = header(raw, 'Wechatpay-Signature');
@@ -27,7 +30,7 @@ export function verifyWechatNotification(raw: RawNotification, config: WechatPay
     throw new NotificationRejected('HEADERS_INCOMPLETE', 'Wechatpay-Timestamp, -Nonce, -Signature and -Serial are all required');
   }
   if (signature.startsWith(PROBE_PREFIX)) throw new NotificationRejected('PROBE_SIGNATURE', 'probe signature (WECHATPAY/SIGNTEST/)');
-  const publicKey = config.verifiers[serial];
+  const publicKey = Object.hasOwn(verifiers, serial) ? verifiers[serial] : undefined;
   if (!publicKey) throw new NotificationRejected('UNKNOWN_SERIAL', 'Wechatpay-Serial names no key we hold');
   if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now.getTime() / 1000 - Number(timestamp)) >= CLOCK_WINDOW_SECONDS) {
     throw new NotificationRejected('STALE_TIMESTAMP', 'Wechatpay-Timestamp is more than 5 minutes off');
@@ -36,7 +39,7 @@ export function verifyWechatNotification(raw: RawNotification, config: WechatPay
   const message = Buffer.concat([Buffer.from(`${timestamp}\n${nonce}\n`), raw.rawBody, Buffer.from('\n')]);
   let valid = false;
   try {
-    valid = Rsa.verify(message as unknown as string, signature, publicKey); // typed as string, takes any BinaryLike
+    valid = Rsa.verify(message as unknown as string, signature, publicKey as unknown as string); // typed as strings, takes any BinaryLike and KeyLike
   } catch {
     valid = false;
   }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { AxiosInstance, AxiosResponse } from 'axios';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { Wechatpay } from 'wechatpay-axios-plugin';
 import type { WechatPayConfig } from '../../../config/app-config';
 import type {
@@ -22,14 +23,17 @@ export class WechatPayProvider implements PaymentProvider {
   readonly name = 'wechat' as const;
   private readonly logger = new Logger('WechatPay');
   private readonly client: { v3: Api };
+  /** The verifying keys, parsed once (a PEM parsed per notification costs more than the verification). */
+  private readonly verifiers: Record<string, KeyObject>;
 
   constructor(private readonly config: WechatPayConfig, timeoutMs: number) {
+    this.verifiers = Object.fromEntries(Object.entries(config.verifiers).map(([id, pem]) => [id, createPublicKey(pem)]));
     const publicKeyId = Object.keys(config.verifiers).find((id) => id.startsWith('PUB_KEY_ID_'));
     this.client = new Wechatpay({
       mchid: config.mchId,
       serial: config.certSerial,
       privateKey: config.privateKeyPem,
-      certs: { ...config.verifiers },
+      certs: { ...this.verifiers },
       baseURL: config.baseUrl,
       timeout: timeoutMs,
       // Ask for public-key signatures when we hold that key (protocols.md A.3, migration).
@@ -88,7 +92,7 @@ export class WechatPayProvider implements PaymentProvider {
   }
 
   async verifyNotification(raw: RawNotification): Promise<PaymentEvent> {
-    const { tx, eventId, eventType } = verifyWechatNotification(raw, this.config, new Date());
+    const { tx, eventId, eventType } = verifyWechatNotification(raw, this.config, this.verifiers, new Date());
     const event = toPaymentEvent(tx, eventId);
     if (eventType !== 'TRANSACTION.SUCCESS' || event.outcome !== 'paid') {
       throw new NotificationRejected('UNEXPECTED_EVENT', `event ${eventType || '?'} with trade_state ${event.tradeState} is not a payment`);
