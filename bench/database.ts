@@ -1,0 +1,87 @@
+// The machine's PostgreSQL: the bench's own databases (created fresh, always dropped), the
+// migrations, pgbench as the ceiling, and the checks on what the scenarios left behind.
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { APP_DIR, ROOT, run } from './processes';
+
+export const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function databaseUrl(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url, application_name: 'memberpay-bench' });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const ident = (name: string) => {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unexpected database name ${name}`);
+  return `"${name}"`;
+};
+
+export const createDatabase = (name: string) => withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${ident(name)}`)).then(() => undefined);
+export const dropDatabase = (name: string) => withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`)).then(() => undefined);
+
+/** The migrations as ops run them, from the build (no ts-node). */
+export async function migrate(url: string, env: Record<string, string>, cwd: string): Promise<void> {
+  await run('migrations', process.execPath, [join(ROOT, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', join(APP_DIR, 'dist/database/data-source.js')], {
+    cwd, env: { ...env, DATABASE_URL: url },
+  });
+}
+
+export interface PgbenchResult {
+  tps: number;
+  scale: number;
+  clients: number;
+  threads: number;
+  seconds: number;
+  latencyAvgMs: number;
+}
+
+/** pgbench's default (TPC-B-like) transaction on its own database: what this PostgreSQL can do. */
+export async function pgbench(database: string, opts: { scale: number; clients: number; threads: number; seconds: number }): Promise<PgbenchResult> {
+  const url = new URL(ADMIN_URL);
+  const conn = ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres')];
+  const env: Record<string, string> = url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {};
+  const bin = process.env.BENCH_PGBENCH ?? '/usr/bin/pgbench';
+  await run('pgbench -i', bin, [...conn, '-i', '-q', '-s', String(opts.scale), database], { env });
+  const out = await run('pgbench', bin, [...conn, '-c', String(opts.clients), '-j', String(opts.threads), '-T', String(opts.seconds), database], { env });
+  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out) ?? /tps = ([\d.]+)/.exec(out);
+  const latency = /latency average = ([\d.]+) ms/.exec(out);
+  if (!tps) throw new Error(`could not read tps from pgbench:\n${out}`);
+  return { ...opts, tps: Number(tps[1]), latencyAvgMs: latency ? Number(latency[1]) : Number.NaN };
+}
+
+/** What the settled orders left in the database: every one paid and granted once. */
+export interface SettlementCheck {
+  orders: number;
+  paid: number;
+  grants: number;
+  /** Orders with more than one grant row, or whose user's membership was extended more than once. */
+  doubleGrants: number;
+}
+
+export async function checkSettled(url: string, orderNos: string[]): Promise<SettlementCheck> {
+  return withClient(url, async (c) => {
+    const { rows: [row] } = await c.query<{ paid: string; grants: string; multi: string; extended: string }>(`
+      WITH o AS (SELECT id, user_id, status FROM orders WHERE order_no = ANY($1::varchar[])),
+           g AS (SELECT order_id, count(*) AS n FROM membership_grants WHERE order_id IN (SELECT id FROM o) GROUP BY order_id)
+      SELECT (SELECT count(*) FROM o WHERE status = 'paid') AS paid,
+             (SELECT coalesce(sum(n), 0) FROM g) AS grants,
+             (SELECT count(*) FROM g WHERE n > 1) AS multi,
+             (SELECT count(*) FROM user_memberships m JOIN membership_plans p ON p.id = m.plan_id
+               WHERE m.user_id IN (SELECT user_id FROM o)
+                 AND m.expires_at - m.started_at > make_interval(days => p.duration_days)
+                 AND (SELECT count(*) FROM orders x WHERE x.user_id = m.user_id AND x.status = 'paid') = 1) AS extended`,
+    [orderNos]);
+    return { orders: orderNos.length, paid: Number(row.paid), grants: Number(row.grants), doubleGrants: Number(row.multi) + Number(row.extended) };
+  });
+}
