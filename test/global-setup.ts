@@ -19,7 +19,7 @@ export default async function globalSetup(): Promise<void> {
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'memberpay-test-pg-'));
     const pg = await startEmbeddedPostgres(dir, () => undefined);
-    (globalThis as any).__MEMBERPAY_PG__ = pg;
+    (globalThis as any).__MEMBERPAY_PG__ = { pg, dir };
     adminUrl = pg.url;
   }
   const template = `memberpay_tpl_${process.pid}_${Date.now()}`;

@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Client } from 'pg';
 
 export default async function globalTeardown(): Promise<void> {
@@ -5,5 +7,10 @@ export default async function globalTeardown(): Promise<void> {
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS "${process.env.MEMBERPAY_TEST_TEMPLATE}" WITH (FORCE)`);
   await admin.end();
-  await (globalThis as any).__MEMBERPAY_PG__?.stop();
+  const embedded = (globalThis as any).__MEMBERPAY_PG__;
+  if (embedded) {
+    await embedded.pg.stop();
+    rmSync(dirname(embedded.pg.pgData), { recursive: true, force: true });
+    rmSync(embedded.dir, { recursive: true, force: true });
+  }
 }

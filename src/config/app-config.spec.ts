@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAppConfig, ConfigError } from './app-config';
@@ -18,6 +18,7 @@ function problems(env: Record<string, string>): string[] {
 }
 
 describe('configuration', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   it('has development defaults', () => {
     const c = buildAppConfig({ DATA_DIR: dir });
     expect(c).toMatchObject({ port: 8001, orderExpireMinutes: 30, qrCodeExpireMinutes: 15, paymentQueryRetryMax: 5 });

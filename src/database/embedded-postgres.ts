@@ -10,6 +10,8 @@ const run = promisify(execFile);
 
 export interface EmbeddedPostgresHandle {
   url: string;
+  /** Where the cluster lives (DATA_DIR/postgres, or its stand-in under /var/tmp). */
+  pgData: string;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   process.once('exit', stopOnExit);
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    pgData,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfiguration } from '../../src/config/config-check';
@@ -20,7 +20,10 @@ function runCheck(env: Record<string, string>) {
 describe('npm run config:check', () => {
   let sb: Sandbox;
   beforeAll(async () => { sb = await startTestSandbox(); });
-  afterAll(async () => { await sb?.close(); });
+  afterAll(async () => {
+    await sb?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('passes the development defaults with a readable report and exit 0', () => {
     const { code, out } = runCheck({ DATA_DIR: dir });

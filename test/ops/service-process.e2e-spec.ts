@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenService } from '../../src/auth/token.service';
@@ -17,7 +16,9 @@ describe('the service process', () => {
     sb = await startTestSandbox();
     db = await createTestDatabase();
   });
+  const dataDirs: string[] = [];
   afterAll(async () => {
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
     await db?.drop();
     await sb?.close();
   });
@@ -29,6 +30,7 @@ describe('the service process', () => {
       NODE_ENV: 'test', LOG_LEVEL: 'debug', PORT: String(port), DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET,
       DATA_DIR: mkdtempSync(join(tmpdir(), 'memberpay-proc-')), ...providerEnv(sb, port), ...extra,
     };
+    dataDirs.push(env.DATA_DIR);
     return { service: await spawnService({ ...env, PORT: String(port) }), port, env };
   }
   const createOrder = (port: number, user: string, method = 'wechat') => fetch(`http://127.0.0.1:${port}/api/v1/payment/create-order`, {

@@ -26,6 +26,7 @@ describe.each(['external', 'embedded'] as const)('SIGKILL in the middle of settl
   let db: TestDatabase | undefined;
   let dataDir: string;
   let service: ServiceProcess | undefined;
+  let pgData: string | undefined;
   beforeAll(async () => {
     sb = await startTestSandbox();
     if (kind === 'external') db = await createTestDatabase();
@@ -39,6 +40,7 @@ describe.each(['external', 'embedded'] as const)('SIGKILL in the middle of settl
     await db?.drop();
     await sb?.close();
     rmSync(dataDir, { recursive: true, force: true });
+    if (pgData) rmSync(dirname(pgData), { recursive: true, force: true });
   });
 
   it('leaves no partial state, and the provider\'s resends complete every payment after restart', async () => {
@@ -60,6 +62,7 @@ describe.each(['external', 'embedded'] as const)('SIGKILL in the middle of settl
     await Promise.all(paying);
 
     service = await spawnService(env);
+    pgData = /PostgreSQL data in (\S+)/.exec(service.output())?.[1];
     const url = db?.url ?? embeddedUrl(service.output());
     const pg: Client = await connect(url);
     try {
