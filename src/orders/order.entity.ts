@@ -1,4 +1,5 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { MembershipPlan } from '../membership/membership-plan.entity';
 import type { OrderStatus, PaymentMethod, ProductType } from './order-status';
 
 @Entity('orders')
@@ -27,6 +28,10 @@ export class Order {
 
   @Column({ type: 'integer' })
   productId: number;
+
+  @ManyToOne(() => MembershipPlan, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'product_id', foreignKeyConstraintName: 'FK_orders_product' })
+  product?: MembershipPlan;
 
   @Column({ type: 'boolean', default: false })
   isUpgrade: boolean;

@@ -2,6 +2,7 @@ import { InitialSchema1764057600000 } from './1764057600000-InitialSchema';
 import { SeedMembershipPlans1764057600001 } from './1764057600001-SeedMembershipPlans';
 import { IdempotencyKeys1764057600002 } from './1764057600002-IdempotencyKeys';
 import { OrderEvents1764057600003 } from './1764057600003-OrderEvents';
+import { OrderProductForeignKey1764057600004 } from './1764057600004-OrderProductForeignKey';
 
 /** Every migration, in order. A new migration file is added here too. */
-export const MIGRATIONS = [InitialSchema1764057600000, SeedMembershipPlans1764057600001, IdempotencyKeys1764057600002, OrderEvents1764057600003];
+export const MIGRATIONS = [InitialSchema1764057600000, SeedMembershipPlans1764057600001, IdempotencyKeys1764057600002, OrderEvents1764057600003, OrderProductForeignKey1764057600004];
