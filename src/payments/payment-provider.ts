@@ -35,6 +35,14 @@ export interface PaymentEvent {
   eventId?: string;
 }
 
+/**
+ * An event that carries only a state, no payment: a trade the provider does not know, or one we
+ * closed. One builder, so the neutral shape is written once.
+ */
+export function stateEvent(provider: ProviderName, paymentNo: string, outcome: 'closed' | 'not_found', tradeState: string): PaymentEvent {
+  return { provider, paymentNo, outcome, tradeState, providerTradeNo: null, amountFen: null, paidAt: null, payload: {} };
+}
+
 export interface RawNotification {
   headers: Record<string, string | string[] | undefined>;
   rawBody: Buffer;

@@ -5,7 +5,7 @@ import { GrantResult, MembershipService } from '../membership/membership.service
 import { MetricsService } from '../metrics/metrics.service';
 import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
 import type { OrderStatus } from '../orders/order-status';
-import { NotificationRejected, PaymentEvent, ProviderName } from './payment-provider';
+import { NotificationRejected, PaymentEvent, ProviderName, stateEvent } from './payment-provider';
 import { ProviderRegistry } from './provider-registry';
 
 export type PaymentSource = 'notification' | 'query';
@@ -143,9 +143,7 @@ export class PaymentsService {
         return 'paid';
       }
     }
-    await this.applyEvent({
-      provider: method, paymentNo, outcome: 'closed', tradeState: 'CLOSED', providerTradeNo: null, amountFen: null, paidAt: null, payload: {},
-    }, 'query');
+    await this.applyEvent(stateEvent(method, paymentNo, 'closed', 'CLOSED'), 'query');
     return 'closed';
   }
 

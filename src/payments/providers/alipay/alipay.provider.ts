@@ -5,7 +5,7 @@ import type { AlipayConfig } from '../../../config/app-config';
 import type {
   Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
 } from '../../payment-provider';
-import { NotificationRejected } from '../../payment-provider';
+import { NotificationRejected, stateEvent } from '../../payment-provider';
 import { dateToBeijing, fenToYuan, toPaymentEvent } from './alipay.mapper';
 
 interface Node { code?: string; msg?: string; sub_code?: string; sub_msg?: string; [key: string]: unknown }
@@ -50,8 +50,8 @@ export class AlipayProvider implements PaymentProvider {
   async query(paymentNo: string): Promise<PaymentEvent> {
     const node = await this.exec('alipay.trade.query', 'query', { out_trade_no: paymentNo });
     if (node.code === '40004' && node.sub_code === 'ACQ.TRADE_NOT_EXIST') {
-      // Before the buyer scans, Alipay does not know the trade: not paid (B.5).
-      return { provider: 'alipay', paymentNo, outcome: 'pending', tradeState: 'TRADE_NOT_EXIST', providerTradeNo: null, amountFen: null, paidAt: null, payload: {} };
+      // Before the buyer scans, Alipay does not know the trade: not paid (B.5), as WeChat Pay's 404.
+      return stateEvent('alipay', paymentNo, 'not_found', 'TRADE_NOT_EXIST');
     }
     if (node.code !== '10000' || node.out_trade_no !== paymentNo) throw this.businessFailure('query', node);
     return toPaymentEvent(node, paymentNo);

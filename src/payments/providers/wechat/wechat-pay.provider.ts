@@ -6,7 +6,7 @@ import type { WechatPayConfig } from '../../../config/app-config';
 import type {
   Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
 } from '../../payment-provider';
-import { NotificationRejected } from '../../payment-provider';
+import { NotificationRejected, stateEvent } from '../../payment-provider';
 import { describeFailure, toProviderError } from './wechat-pay.errors';
 import { beijingRfc3339, toPaymentEvent } from './wechat-pay.mapper';
 import { verifyWechatNotification } from './wechat-pay.notification';
@@ -66,7 +66,7 @@ export class WechatPayProvider implements PaymentProvider {
       });
     } catch (e) {
       if (describeFailure(e).status === 404) {
-        return { provider: 'wechat', paymentNo, outcome: 'not_found', tradeState: 'NOT_FOUND', providerTradeNo: null, amountFen: null, paidAt: null, payload: {} };
+        return stateEvent('wechat', paymentNo, 'not_found', 'NOT_FOUND');
       }
       throw this.failed(e, 'query');
     }
