@@ -1,8 +1,9 @@
 import { JwtService } from '@nestjs/jwt';
 import { TokenService } from '../../src/auth/token.service';
 import { startTestApp, TestApp } from '../support/app';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
+import { createOrder as createOrderFor, payAtSandbox } from '../support/orders';
 
 describe('order events over socket.io', () => {
   let sb: Sandbox;
@@ -25,10 +26,8 @@ describe('order events over socket.io', () => {
     clients.push(client);
     return client;
   };
-  const createOrder = async (user: string): Promise<{ order_no: string; qr_code_url: string }> =>
-    (await t.http.post('/api/v1/payment/create-order').set({ Authorization: `Bearer ${t.token(user)}` })
-      .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false }).expect(201)).body;
-  const pay = async (qr: string) => expect((await sandboxCall(sb, 'POST', '/sandbox/pay', { qr })).body.delivered).toBe(true);
+  const createOrder = (user: string) => createOrderFor(t, user);
+  const pay = async (qr: string) => expect((await payAtSandbox(sb, qr)).body.delivered).toBe(true);
   const paidOrder = async (user: string) => {
     const order = await createOrder(user);
     await pay(order.qr_code_url);

@@ -2,6 +2,7 @@ import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { TcpProxy } from '../support/tcp-proxy';
+import { createOrder as createOrderFor, postNotification } from '../support/orders';
 
 describe('notifications under load and with the database unreachable', () => {
   let sb: Sandbox;
@@ -24,11 +25,8 @@ describe('notifications under load and with the database unreachable', () => {
     await sb?.close();
   });
 
-  const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
-  const createOrder = (user: string, method = 'wechat') => t.http.post('/api/v1/payment/create-order').set(auth(user))
-    .send({ product_type: 'membership', product_id: 1, payment_method: method }).expect(201).then((r) => r.body);
-  const post = (provider: string, n: { headers: Record<string, string>; body: string }) =>
-    fetch(`${t.url}/api/v1/payment/${provider}/callback`, { method: 'POST', headers: n.headers, body: n.body });
+  const createOrder = (user: string, method = 'wechat') => createOrderFor(t, user, { payment_method: method });
+  const post = (provider: string, n: { headers: Record<string, string>; body: string }) => postNotification(t, provider, n);
 
   it.each(['wechat', 'alipay'])('answers success to 200 concurrent copies of one %s notification and grants once', async (provider) => {
     const order = await createOrder(`storm-${provider}`, provider);

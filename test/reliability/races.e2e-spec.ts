@@ -5,6 +5,7 @@ import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { connectClient } from '../support/ws-client';
+import { createOrder as createOrderFor, postNotification } from '../support/orders';
 
 const MINUTE = 60_000;
 
@@ -25,8 +26,7 @@ describe('races and provider faults around the jobs', () => {
   });
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
-  const createOrder = async (user: string, method = 'wechat') => (await t.http.post('/api/v1/payment/create-order').set(auth(user))
-    .send({ product_type: 'membership', product_id: 1, payment_method: method }).expect(201)).body as { order_no: string; qr_code_url: string };
+  const createOrder = (user: string, method = 'wechat') => createOrderFor(t, user, { payment_method: method });
   const jobs = () => [t.app.get(ReconcilePaymentsJob), t.app.get(ExpireOrdersJob), t.app.get(ExpireQrCodesJob)];
 
   it.each(['wechat', 'alipay'])('%s: a notification, the active query and the expiry job racing on one order end paid once, with one order.paid', async (method) => {
@@ -42,11 +42,11 @@ describe('races and provider faults around the jobs', () => {
         const [reconcile, expireOrders, expireQr] = jobs();
         const now = Date.now();
         await Promise.all([
-          fetch(`${t.url}/api/v1/payment/${method}/callback`, { method: 'POST', headers: n.headers, body: n.body }),
+          postNotification(t, method, n),
           reconcile.run(new Date(now + 2 * MINUTE)),
           expireOrders.run(new Date(now + 31 * MINUTE)),
           expireQr.run(new Date(now + 16 * MINUTE)),
-          fetch(`${t.url}/api/v1/payment/${method}/callback`, { method: 'POST', headers: n.headers, body: n.body }),
+          postNotification(t, method, n),
         ]);
         const { rows: [row] } = await t.db.query(
           `SELECT o.status, (SELECT count(*)::int FROM membership_grants g WHERE g.order_id = o.id) AS grants,

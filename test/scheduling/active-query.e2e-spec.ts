@@ -2,6 +2,7 @@ import { ReconcilePaymentsJob } from '../../src/scheduling/reconcile-payments.jo
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
 import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { createOrder as createOrderFor, payAtSandbox } from '../support/orders';
 
 const MINUTE = 60_000;
 
@@ -27,10 +28,8 @@ describe('the active query', () => {
     await sb?.close();
   });
 
-  const createOrder = async (user: string, method: 'wechat' | 'alipay' = 'wechat') =>
-    (await t.http.post('/api/v1/payment/create-order').set({ Authorization: `Bearer ${t.token(user)}` })
-      .send({ product_type: 'membership', product_id: 1, payment_method: method, is_upgrade: false }).expect(201)).body as { order_no: string; qr_code_url: string };
-  const pay = (qr: string, delivery: string) => sandboxCall(sb, 'POST', '/sandbox/pay', { qr, delivery });
+  const createOrder = (user: string, method: 'wechat' | 'alipay' = 'wechat') => createOrderFor(t, user, { payment_method: method });
+  const pay = (qr: string, delivery: string) => payAtSandbox(sb, qr, { delivery });
   const attempt = async (orderNo: string) => (await t.db.query(
     `SELECT r.status, r.query_count, r.next_query_at, r.created_at, r.trade_state, o.status AS order_status
      FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`, [orderNo])).rows[0];

@@ -6,6 +6,7 @@ import { SchedulingCron } from '../../src/scheduling/scheduling.cron';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
 import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { createOrder as createOrderFor, payAtSandbox } from '../support/orders';
 
 const SECOND = 1000;
 
@@ -33,9 +34,8 @@ describe('order and QR code expiry', () => {
   });
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
-  const createOrder = async (user: string) => (await t.http.post('/api/v1/payment/create-order').set(auth(user))
-    .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false }).expect(201)).body as { order_no: string; qr_code_url: string };
-  const pay = (qr: string, delivery = 'normal') => sandboxCall(sb, 'POST', '/sandbox/pay', { qr, delivery });
+  const createOrder = (user: string) => createOrderFor(t, user);
+  const pay = (qr: string, delivery = 'normal') => payAtSandbox(sb, qr, { delivery });
   const order = async (orderNo: string) => (await t.db.query(
     `SELECT o.status, o.expire_at, o.payment_no, o.qr_code_expire_at,
             (SELECT count(*)::int FROM membership_grants g WHERE g.order_id = o.id) AS grants,
