@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { GrantResult, MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
+import { CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
 import type { OrderStatus } from '../orders/order-status';
 import { NotificationRejected, PaymentEvent, ProviderName, stateEvent } from './payment-provider';
 import { ProviderRegistry } from './provider-registry';
@@ -26,11 +26,20 @@ export type ApplyResult =
   | { result: 'double_payment'; orderNo: string }
   | { result: 'closed' | 'ignored' };
 
-interface LockedOrder {
-  id: string; order_no: string; user_id: string; status: OrderStatus; product_id: number;
-  is_upgrade: boolean; amount: number; created_at: Date; payment_method: ProviderName;
-  record_id: string; record_status: string; record_amount: number;
+interface AttemptState {
+  id: string; order_no: string; user_id: string; status: OrderStatus; is_upgrade: boolean; amount: number;
+  created_at: Date; payment_method: ProviderName; record_status: string; record_amount: number;
+  plan_level: number; plan_days: number; member_level: number | null; member_expires_at: Date | null;
 }
+
+/** A row of settle_payment_attempt (migration 1764057600005). */
+interface SettleOutcome {
+  outcome: 'unknown' | 'duplicate' | 'amount_mismatch' | 'stale' | 'double_payment' | 'settled';
+  previous_status: OrderStatus | null; granted: boolean; event_id: string | null; event_created_at: Date | null;
+}
+
+/** Reads and decisions before giving up on a member whose membership keeps moving (the provider retries). */
+const SETTLE_ROUNDS = 5;
 
 /**
  * Owns what happens when a provider says an attempt was paid or closed. Notifications and the
@@ -60,73 +69,70 @@ export class PaymentsService {
   }
 
   /**
-   * Settles a paid attempt in one transaction: the order row and then the attempt row are
-   * locked, so concurrent notifications, the active query and the expiry job queue up here; the
-   * first one records the payment, marks the order paid and grants the membership, the rest find
-   * the attempt already `success` and change nothing. membership_grants.order_id is unique as the
-   * last line of defence.
+   * Settles a paid attempt. A plain read (no lock, no transaction) gathers the attempt, its order,
+   * the plan and the member's current membership: a duplicate ends there (`success` is final, so a
+   * storm of resends never queues on a row lock). Otherwise the grant is decided here, by the
+   * membership rules, and settle_payment_attempt applies it in one statement — under the order and
+   * attempt row locks, re-checking that the attempt is still unpaid and the membership still the one
+   * decided on (else 'stale', nothing written, and we read again). The attempt, the order, the grant
+   * row (unique per order) and the outbox event commit together or not at all.
    */
   async settle(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
-    // Fast path: `success` is final, so a plain read answers a duplicate without a transaction
-    // or a lock (a storm of resends for one order must not queue on its row lock).
-    const [seen] = await this.dataSource.query(
-      `SELECT r.status, o.order_no FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE r.payment_no = $1`, [event.paymentNo],
-    ) as { status: string; order_no: string }[];
-    if (!seen) throw new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
-    if (seen.status === 'success') return { result: 'duplicate', orderNo: seen.order_no };
-
-    const result = await this.dataSource.transaction(async (m): Promise<ApplyResult & { announce?: CommittedOrderEvent }> => {
-      const order = await this.lockOrderAndAttempt(m, event.paymentNo);
-      if (order.record_status === 'success') return { result: 'duplicate', orderNo: order.order_no };
-      if (event.amountFen !== order.record_amount) {
-        this.logger.error(`order ${order.order_no} payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${order.record_amount} fen; not settled`);
+    for (let round = 1; ; round++) {
+      const state = await this.readAttempt(event.paymentNo);
+      if (!state) throw new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
+      if (state.record_status === 'success') return { result: 'duplicate', orderNo: state.order_no };
+      if (event.amountFen !== state.record_amount) {
+        this.logger.error(`order ${state.order_no} payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${state.record_amount} fen; not settled`);
         throw new NotificationRejected('AMOUNT_MISMATCH', 'the amount differs from the payment attempt');
       }
       const now = new Date();
       const paidAt = event.paidAt ?? now;
-      const doublePayment = order.status === 'paid';
-      // The attempt, and (unless another attempt already paid it) the order, in one statement.
-      await m.query(
-        `WITH attempt AS (
-           UPDATE payment_records SET status = 'success', trade_state = $3, transaction_id = $4, notify_payload = $5,
-             paid_at = $6, next_query_at = NULL, updated_at = now() WHERE id = $1 AND status <> 'success' RETURNING id)
-         UPDATE orders SET status = 'paid', paid_at = $6, transaction_id = $4, payment_no = $7, updated_at = now()
-          WHERE id = $2 AND status <> 'paid' AND EXISTS (SELECT 1 FROM attempt)`,
-        [order.record_id, order.id, event.tradeState, event.providerTradeNo, JSON.stringify(event.payload), paidAt, event.paymentNo],
-      );
-      if (doublePayment) {
-        // Two attempts of one order both paid (an old QR paid before its close took effect).
-        this.logger.error(`order ${order.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refund it`);
-        return { result: 'double_payment', orderNo: order.order_no };
-      }
-      const late = order.status !== 'pending';
-      if (late) this.logger.warn(`order ${order.order_no}: payment ${event.paymentNo} arrived after the order was ${order.status}; honoured`);
-      const grant = await this.membership.grant(m, {
-        orderId: order.id, orderNo: order.order_no, userId: order.user_id, productId: order.product_id, isUpgrade: order.is_upgrade,
-      }, now);
+      const current = { level: state.member_level ?? 0, expiresAt: state.member_expires_at ?? now };
+      const next = this.membership.decideGrant(current, { level: state.plan_level, durationDays: state.plan_days }, state.is_upgrade, now);
       const payload: OrderPaidPayload = {
-        order_no: order.order_no, amount: order.amount, currency: 'CNY', paid_at: paidAt.toISOString(),
-        membership: { level: grant.level, expires_at: grant.expiresAt.toISOString() },
+        order_no: state.order_no, amount: state.amount, currency: 'CNY', paid_at: paidAt.toISOString(),
+        membership: { level: next.level, expires_at: next.expiresAt.toISOString() },
       };
-      const announce = await appendOrderEvent(m, order.id, order.user_id, order.order_no, 'order.paid', { ...payload });
+      const [applied] = await this.dataSource.query(
+        'SELECT * FROM settle_payment_attempt($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+        [event.paymentNo, event.amountFen, event.tradeState, event.providerTradeNo, JSON.stringify(event.payload), paidAt,
+          current.level, state.member_expires_at, next.level, next.expiresAt, next.startedAt, JSON.stringify(payload)],
+      ) as SettleOutcome[];
+      switch (applied.outcome) {
+        case 'unknown': throw new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
+        case 'amount_mismatch': throw new NotificationRejected('AMOUNT_MISMATCH', 'the amount differs from the payment attempt');
+        case 'duplicate': return { result: 'duplicate', orderNo: state.order_no };
+        case 'double_payment':
+          // Two attempts of one order both paid (an old QR paid before its close took effect).
+          this.logger.error(`order ${state.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refund it`);
+          return { result: 'double_payment', orderNo: state.order_no };
+        case 'stale':
+          // Another order of this member settled between our read and our write: decide again.
+          if (round < SETTLE_ROUNDS) continue;
+          throw new Error(`order ${state.order_no}: membership kept changing during ${SETTLE_ROUNDS} settle rounds`);
+        case 'settled':
+          break;
+      }
+      if (next.note) this.logger.warn(`order ${state.order_no}: ${next.note}`);
+      const late = applied.previous_status !== 'pending';
+      if (late) this.logger.warn(`order ${state.order_no}: payment ${event.paymentNo} arrived after the order was ${applied.previous_status}; honoured`);
+      this.metrics.ordersPaid.inc({ method: state.payment_method, source });
+      this.metrics.timeToPaid.observe({ method: state.payment_method }, Math.max(0, (paidAt.getTime() - state.created_at.getTime()) / 1000));
+      // Announced only after commit: a payment that rolled back is never pushed.
+      this.events.emit(ORDER_EVENTS_COMMITTED, [{
+        id: String(applied.event_id), type: 'order.paid', userId: state.user_id, orderNo: state.order_no,
+        payload: { ...payload }, createdAt: applied.event_created_at!,
+      } satisfies CommittedOrderEvent]);
       return {
-        result: 'settled', late, grant, announce,
+        result: 'settled', late,
+        grant: { granted: applied.granted, level: next.level, expiresAt: next.expiresAt },
         order: {
-          orderId: order.id, orderNo: order.order_no, userId: order.user_id, amountFen: order.amount,
-          paidAt, createdAt: order.created_at, paymentMethod: order.payment_method,
+          orderId: state.id, orderNo: state.order_no, userId: state.user_id, amountFen: state.amount,
+          paidAt, createdAt: state.created_at, paymentMethod: state.payment_method,
         },
       };
-    });
-    if (result.result === 'settled') {
-      this.metrics.ordersPaid.inc({ method: result.order.paymentMethod, source });
-      this.metrics.timeToPaid.observe({ method: result.order.paymentMethod }, Math.max(0, (result.order.paidAt.getTime() - result.order.createdAt.getTime()) / 1000));
     }
-    // Announced only after commit: a payment that rolled back is never pushed.
-    if ('announce' in result && result.announce) {
-      this.events.emit(ORDER_EVENTS_COMMITTED, [result.announce]);
-      delete result.announce;
-    }
-    return result;
   }
 
   /**
@@ -147,15 +153,18 @@ export class PaymentsService {
     return 'closed';
   }
 
-  /** Locks the order, then the attempt (rows lock in FROM order), in one round trip. */
-  private async lockOrderAndAttempt(m: EntityManager, paymentNo: string): Promise<LockedOrder> {
-    const [order] = await m.query(
-      `SELECT o.id, o.order_no, o.user_id, o.status, o.product_id, o.is_upgrade, o.amount, o.created_at, o.payment_method,
-              r.id AS record_id, r.status AS record_status, r.amount AS record_amount
-         FROM orders o JOIN payment_records r ON r.order_id = o.id
-        WHERE r.payment_no = $1 FOR UPDATE OF o, r`, [paymentNo],
-    ) as LockedOrder[];
-    if (!order) throw new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
-    return order;
+  /** The attempt with its order, plan and the member's membership, as of now (no lock). */
+  private async readAttempt(paymentNo: string): Promise<AttemptState | undefined> {
+    const [row] = await this.dataSource.query(
+      `SELECT o.id, o.order_no, o.user_id, o.status, o.is_upgrade, o.amount, o.created_at, o.payment_method,
+              r.status AS record_status, r.amount AS record_amount,
+              p.level AS plan_level, p.duration_days AS plan_days, m.level AS member_level, m.expires_at AS member_expires_at
+         FROM payment_records r
+         JOIN orders o ON o.id = r.order_id
+         JOIN membership_plans p ON p.id = o.product_id
+         LEFT JOIN user_memberships m ON m.user_id = o.user_id
+        WHERE r.payment_no = $1`, [paymentNo],
+    ) as AttemptState[];
+    return row;
   }
 }
