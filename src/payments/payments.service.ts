@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
+import { preparedQuery } from '../database/prepared-query';
 import { GrantResult, MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
@@ -94,11 +95,11 @@ export class PaymentsService {
         order_no: state.order_no, amount: state.amount, currency: 'CNY', paid_at: paidAt.toISOString(),
         membership: { level: next.level, expires_at: next.expiresAt.toISOString() },
       };
-      const [applied] = await this.dataSource.query(
+      const [applied] = await preparedQuery<SettleOutcome>(this.dataSource, 'settle-payment-attempt',
         'SELECT * FROM settle_payment_attempt($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
         [event.paymentNo, event.amountFen, event.tradeState, event.providerTradeNo, JSON.stringify(event.payload), paidAt,
           current.level, state.member_expires_at, next.level, next.expiresAt, next.startedAt, JSON.stringify(payload)],
-      ) as SettleOutcome[];
+      );
       switch (applied.outcome) {
         case 'unknown': throw new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
         case 'amount_mismatch': throw new NotificationRejected('AMOUNT_MISMATCH', 'the amount differs from the payment attempt');
@@ -155,7 +156,7 @@ export class PaymentsService {
 
   /** The attempt with its order, plan and the member's membership, as of now (no lock). */
   private async readAttempt(paymentNo: string): Promise<AttemptState | undefined> {
-    const [row] = await this.dataSource.query(
+    const [row] = await preparedQuery<AttemptState>(this.dataSource, 'settle-read-attempt',
       `SELECT o.id, o.order_no, o.user_id, o.status, o.is_upgrade, o.amount, o.created_at, o.payment_method,
               r.status AS record_status, r.amount AS record_amount,
               p.level AS plan_level, p.duration_days AS plan_days, m.level AS member_level, m.expires_at AS member_expires_at
@@ -164,7 +165,7 @@ export class PaymentsService {
          JOIN membership_plans p ON p.id = o.product_id
          LEFT JOIN user_memberships m ON m.user_id = o.user_id
         WHERE r.payment_no = $1`, [paymentNo],
-    ) as AttemptState[];
+    );
     return row;
   }
 }
