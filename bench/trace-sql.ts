@@ -49,6 +49,16 @@ function record(client: object, sql: string, elapsedNs: bigint): void {
 const original = Client.prototype.query as (...args: unknown[]) => unknown;
 (Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function traced(this: object, ...args: unknown[]) {
   const sql = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
+  const last = args[args.length - 1];
+  if (typeof sql === 'string' && typeof last === 'function') {
+    // pg-pool's pool.query (the service's prepared statements) passes a callback, not a promise.
+    const started = process.hrtime.bigint();
+    args[args.length - 1] = (...cbArgs: unknown[]) => {
+      record(this, sql, process.hrtime.bigint() - started);
+      return (last as (...a: unknown[]) => unknown)(...cbArgs);
+    };
+    return original.apply(this, args);
+  }
   const result = original.apply(this, args);
   if (typeof sql !== 'string' || !(result instanceof Promise)) return result;
   const started = process.hrtime.bigint();
