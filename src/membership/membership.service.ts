@@ -15,7 +15,6 @@ export interface GrantResult {
 
 @Injectable()
 export class MembershipService {
-
   constructor(
     @InjectRepository(MembershipPlan) private readonly plans: Repository<MembershipPlan>,
     @InjectRepository(UserMembership) private readonly memberships: Repository<UserMembership>,

@@ -28,7 +28,7 @@ export type ApplyResult =
   | { result: 'closed' | 'ignored' };
 
 interface AttemptState {
-  id: string; order_no: string; user_id: string; status: OrderStatus; is_upgrade: boolean; amount: number;
+  id: string; order_no: string; user_id: string; is_upgrade: boolean; amount: number;
   created_at: Date; payment_method: ProviderName; record_status: string; record_amount: number;
   plan_level: number; plan_days: number; member_level: number | null; member_expires_at: Date | null;
 }
@@ -157,7 +157,7 @@ export class PaymentsService {
   /** The attempt with its order, plan and the member's membership, as of now (no lock). */
   private async readAttempt(paymentNo: string): Promise<AttemptState | undefined> {
     const [row] = await preparedQuery<AttemptState>(this.dataSource, 'settle-read-attempt',
-      `SELECT o.id, o.order_no, o.user_id, o.status, o.is_upgrade, o.amount, o.created_at, o.payment_method,
+      `SELECT o.id, o.order_no, o.user_id, o.is_upgrade, o.amount, o.created_at, o.payment_method,
               r.status AS record_status, r.amount AS record_amount,
               p.level AS plan_level, p.duration_days AS plan_days, m.level AS member_level, m.expires_at AS member_expires_at
          FROM payment_records r
