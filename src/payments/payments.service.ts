@@ -39,8 +39,14 @@ interface SettleOutcome {
   previous_status: OrderStatus | null; granted: boolean; event_id: string | null; event_created_at: Date | null;
 }
 
-/** Reads and decisions before giving up on a member whose membership keeps moving (the provider retries). */
-const SETTLE_ROUNDS = 5;
+/**
+ * Reads and decisions before giving up (a 500, so the provider retries). A round is only lost to
+ * another of the member's orders committing its grant, which happens once per order, so a
+ * settlement needs at most one round more than the member's orders being paid at that moment
+ * (six at once lost five rounds in test/payments/settlement.e2e-spec.ts). The cap is a guard
+ * against a bug, not a limit that concurrency should reach.
+ */
+const SETTLE_ROUNDS = 50;
 
 /**
  * Owns what happens when a provider says an attempt was paid or closed. Notifications and the
@@ -110,6 +116,7 @@ export class PaymentsService {
           return { result: 'double_payment', orderNo: state.order_no };
         case 'stale':
           // Another order of this member settled between our read and our write: decide again.
+          this.metrics.settleRetries.inc();
           if (round < SETTLE_ROUNDS) continue;
           throw new Error(`order ${state.order_no}: membership kept changing during ${SETTLE_ROUNDS} settle rounds`);
         case 'settled':
