@@ -22,8 +22,13 @@ export class TokenService {
   }
 
   verify(token: string | undefined): string {
+    return this.verifySession(token).userId;
+  }
+
+  /** The user and, when the token has `exp`, when it stops being valid (a WebSocket is closed then). */
+  verifySession(token: string | undefined): { userId: string; expiresAt: Date | null } {
     if (!token) throw new UnauthenticatedError('A bearer token is required');
-    let payload: { sub?: unknown };
+    let payload: { sub?: unknown; exp?: unknown };
     try {
       payload = this.jwt.verify(token, { algorithms: ['HS256'] });
     } catch (e) {
@@ -32,7 +37,7 @@ export class TokenService {
     }
     const sub = typeof payload.sub === 'number' ? String(payload.sub) : payload.sub;
     if (typeof sub !== 'string' || !USER_ID.test(sub)) throw new UnauthenticatedError('The token has no valid subject');
-    return sub;
+    return { userId: sub, expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : null };
   }
 
   sign(userId: string, expiresInSeconds = 7 * 24 * 3600): string {

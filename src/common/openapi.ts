@@ -13,7 +13,8 @@ user id in \`sub\`.
 
 **WebSocket events** (socket.io at the same host, path \`/socket.io\`): connect with
 \`auth: { token: "<JWT>", lastEventId: "<id of the last event you saw>" }\` (or \`?token=\`). A bad or
-expired token is refused at the handshake. Each connection hears only its own user's events; after a
+expired token is refused at the handshake, and when the token expires later the server sends
+\`session.expired\` (\`{ code: "UNAUTHENTICATED", message }\`) and disconnects. Each connection hears only its own user's events; after a
 reconnect with \`lastEventId\` it first receives the events it missed (last 24 hours), in order, once.
 - \`order.paid\`: \`{ id, type, order_no, amount, currency, paid_at, membership: { level, expires_at } }\`
 - \`order.expired\`: \`{ id, type, order_no, status: "expired", at }\`

@@ -9,6 +9,8 @@ const MAX_EVENT_ID = 2n ** 63n - 1n;
 export interface HandshakeIdentity {
   userId: string;
   lastEventId: string | null;
+  /** When the token expires (ms since the epoch), or null when it has no `exp`. */
+  expiresAt: number | null;
 }
 
 /** The error a client sees as `connect_error`: `message` plus `data.code`, as in our HTTP errors. */
@@ -28,18 +30,20 @@ export class HandshakeRefused extends Error {
 export function readHandshake(handshake: Socket['handshake'], tokens: TokenService): HandshakeIdentity {
   const auth = (handshake.auth ?? {}) as Record<string, unknown>;
   const token = auth.token ?? handshake.query.token;
-  let userId: string;
+  let session: { userId: string; expiresAt: Date | null };
   try {
-    userId = tokens.verify(typeof token === 'string' && token ? token : undefined);
+    session = tokens.verifySession(typeof token === 'string' && token ? token : undefined);
   } catch (e) {
     if (e instanceof UnauthenticatedError) throw new HandshakeRefused(e.code, e.message);
     throw e;
   }
+  const userId = session.userId;
+  const expiresAt = session.expiresAt?.getTime() ?? null;
   const last = auth.lastEventId ?? handshake.query.lastEventId;
-  if (last === undefined || last === null || last === '') return { userId, lastEventId: null };
+  if (last === undefined || last === null || last === '') return { userId, lastEventId: null, expiresAt };
   const text = typeof last === 'number' && Number.isSafeInteger(last) ? String(last) : last;
   if (typeof text !== 'string' || !EVENT_ID.test(text) || BigInt(text) > MAX_EVENT_ID) {
     throw new HandshakeRefused('VALIDATION_FAILED', 'lastEventId must be the id of an event, as received');
   }
-  return { userId, lastEventId: BigInt(text).toString() };
+  return { userId, lastEventId: BigInt(text).toString(), expiresAt };
 }

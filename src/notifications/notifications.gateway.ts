@@ -10,6 +10,8 @@ import { attachRedisAdapter, RedisLink } from './redis-adapter';
 import { DeliverableEvent, EventsServer, EventsSocket, toMessage, userRoom } from './socket-events';
 
 const REPLAY_PAGE = 200;
+/** setTimeout's longest delay (about 24.8 days); a later expiry re-arms the timer when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Order events for their owners over socket.io, on the API's own port at /socket.io.
@@ -21,6 +23,8 @@ export class NotificationsGateway
   private readonly logger = new Logger('Notifications');
   /** Per connection, what it has been sent (kept off socket.data so it never crosses instances). */
   private readonly streams = new WeakMap<EventsSocket, EventStream>();
+  /** Per connection, the timer that closes it when its token expires. */
+  private readonly expiryTimers = new WeakMap<EventsSocket, NodeJS.Timeout>();
   private redis?: RedisLink;
 
   @WebSocketServer()
@@ -37,9 +41,10 @@ export class NotificationsGateway
     // A socket.io middleware, so a refused client gets `connect_error` and never connects.
     server.use((socket, next) => {
       try {
-        const { userId, lastEventId } = readHandshake(socket.handshake, this.tokens);
+        const { userId, lastEventId, expiresAt } = readHandshake(socket.handshake, this.tokens);
         socket.data.userId = userId;
         socket.data.lastEventId = lastEventId;
+        socket.data.expiresAt = expiresAt;
         next();
       } catch (e) {
         if (!(e instanceof HandshakeRefused)) this.logger.error(`handshake failed: ${(e as Error).message}`);
@@ -60,6 +65,7 @@ export class NotificationsGateway
     });
     this.streams.set(socket, stream);
     this.metrics.wsConnections.inc();
+    this.closeWhenExpired(socket);
     // Join before reading the missed events: an event committed in between is then held, not lost.
     await socket.join(userRoom(userId));
     if (lastEventId === null) return;
@@ -79,7 +85,25 @@ export class NotificationsGateway
   }
 
   handleDisconnect(socket: EventsSocket): void {
+    clearTimeout(this.expiryTimers.get(socket));
     if (this.streams.delete(socket)) this.metrics.wsConnections.dec();
+  }
+
+  /**
+   * A token that expires ends the connection too: payment events are not for whoever holds an
+   * expired token. The client is told (`session.expired`), then disconnected; it reconnects with a
+   * fresh token and its last event id and misses nothing.
+   */
+  private closeWhenExpired(socket: EventsSocket): void {
+    const { expiresAt } = socket.data;
+    if (expiresAt === null) return;
+    const remaining = expiresAt - Date.now();
+    if (remaining > 0) {
+      this.expiryTimers.set(socket, setTimeout(() => this.closeWhenExpired(socket), Math.min(remaining, MAX_TIMER_MS)).unref());
+      return;
+    }
+    socket.emit('session.expired', { code: 'UNAUTHENTICATED', message: 'The token has expired: reconnect with a fresh token and auth.lastEventId' });
+    socket.disconnect(true);
   }
 
   /** Delivers committed events to their owners' connections, here and on every other instance. */

@@ -14,8 +14,12 @@ export interface OrderEventPayloads {
 /** A message as a client receives it: the outbox id (a decimal string, for `auth.lastEventId`), the type and the payload. */
 export type OrderEventMessage<T extends OrderEventType = OrderEventType> = { id: string; type: T } & OrderEventPayloads[T];
 
-/** Server to client: the socket.io event name is the outbox type. */
-export type ServerToClientEvents = { [T in OrderEventType]: (message: OrderEventMessage<T>) => void };
+/** Sent just before the server closes a connection whose token has expired. */
+export interface SessionExpiredMessage { code: 'UNAUTHENTICATED'; message: string }
+
+/** Server to client: the socket.io event name is the outbox type; plus `session.expired`. */
+export type ServerToClientEvents = { [T in OrderEventType]: (message: OrderEventMessage<T>) => void }
+  & { 'session.expired': (message: SessionExpiredMessage) => void };
 
 /** Clients only listen. */
 export type ClientToServerEvents = Record<never, never>;
@@ -32,6 +36,8 @@ export interface SocketData {
   userId: string;
   /** The last event id the client says it saw (auth.lastEventId), when it gave one; a string, as socket.data may cross instances. */
   lastEventId: string | null;
+  /** When the connection's token expires (ms since the epoch); the connection is closed then. */
+  expiresAt: number | null;
 }
 
 export type EventsServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -113,6 +113,25 @@ describe('order events over socket.io', () => {
     expect(back.received[1].message).toMatchObject({ status: 'closed', at: expect.any(String) });
   });
 
+  it('closes a connection when its token expires, and a fresh token with lastEventId misses nothing', async () => {
+    const user = 'expiring-1';
+    const tokens = t.app.get(TokenService);
+    // exp has one-second precision: this token expires one to two seconds from now.
+    const short = await connectClient(t.url, { token: tokens.sign(user, 2) });
+    clients.push(short);
+    const closed = new Promise<string>((resolve) => short.socket.once('disconnect', resolve));
+    const seen = await short.waitFor(eventFor('order.paid', await paidOrder(user)));
+
+    const notice = await short.waitFor((r) => r.event === 'session.expired', 5000);
+    expect(notice.message).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/expired/) });
+    expect(await closed).toBe('io server disconnect');
+
+    const missed = await paidOrder(user);
+    const back = await connect(user, { lastEventId: seen.message.id });
+    await back.waitFor(eventFor('order.paid', missed));
+    expect(back.received.map((r) => r.message.order_no)).toEqual([missed]);
+  });
+
   it('replays nothing without a lastEventId, and only the last 24 hours with one', async () => {
     const user = 'window-1';
     const old = await paidOrder(user);
