@@ -61,6 +61,13 @@ describe('the service process', () => {
       ...pemBody(env.WECHAT_PAY_PRIVATE_KEY_PATH), ...pemBody(env.ALIPAY_PRIVATE_KEY),
     ];
     for (const secret of secrets) expect(logs).not.toContain(secret);
+
+    // A line written while handling a request carries that request's id (issue 7): the notification
+    // outcome lines are written by the controller, and pino binds req.id to them from the request.
+    const lines = logs.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; req?: { id?: string } });
+    const outcomes = lines.filter((l) => l.msg?.startsWith('notification provider='));
+    expect(outcomes.length).toBeGreaterThanOrEqual(3); // two settled, the tampered one (resent by the sandbox)
+    for (const line of outcomes) expect(line.req?.id).toBe(/request_id=(\S+)/.exec(line.msg!)![1]);
   });
 
   it('drains on SIGTERM in the middle of notifications: each order settled or untouched, exit 0', async () => {
