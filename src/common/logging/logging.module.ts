@@ -30,6 +30,9 @@ export const REDACTED_PATHS = [
           // The URL may carry a token (socket.io's handshake query): log the path only.
           serializers: {
             req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: String(req.url).split('?')[0] }),
+            // The status is what an operator reads; the response headers (helmet's dozen, the request
+            // id again) made every access line several hundred bytes longer and cost a serialisation each.
+            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
           },
           customLogLevel: (_req: unknown, res: { statusCode: number }, err?: Error) =>
             err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
