@@ -96,7 +96,7 @@ export class NotificationsGateway
    */
   private closeWhenExpired(socket: EventsSocket): void {
     const { expiresAt } = socket.data;
-    if (expiresAt === null) return;
+    if (expiresAt === null || socket.disconnected) return; // gone already: no timer to leak
     const remaining = expiresAt - Date.now();
     if (remaining > 0) {
       this.expiryTimers.set(socket, setTimeout(() => this.closeWhenExpired(socket), Math.min(remaining, MAX_TIMER_MS)).unref());
