@@ -29,6 +29,8 @@ export async function appendOrderEvent(
 ): Promise<CommittedOrderEvent> {
   // The per-user advisory lock, held to commit, makes one user's event ids commit in id order, so a
   // client replaying from its last id can never skip a lower id that committed later.
+  // settle_payment_attempt (migration 1764057600005) takes the same lock by the same key for its
+  // order.paid: change the key in both places together.
   const [row] = await m.query(
     `WITH serialised AS (SELECT pg_advisory_xact_lock(hashtextextended($2, 0)))
      INSERT INTO order_events (order_id, user_id, type, payload) SELECT $1, $2, $3, $4 FROM serialised
