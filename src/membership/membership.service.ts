@@ -7,12 +7,6 @@ import { nextMembership, NextMembership } from './membership-grant.rules';
 import { quote, Quote } from './membership-pricing';
 import { UserMembership } from './user-membership.entity';
 
-export interface GrantResult {
-  granted: boolean;
-  level: number;
-  expiresAt: Date;
-}
-
 @Injectable()
 export class MembershipService {
   constructor(

@@ -64,7 +64,7 @@ export class NotificationsController {
     const fields = [
       `provider=${name}`, `outcome=${result}`, outcome && `result=${outcome.result}`,
       event && `payment_no=${event.paymentNo}`, outcome && 'orderNo' in outcome && `order_no=${outcome.orderNo}`,
-      outcome?.result === 'settled' && `order_no=${outcome.order.orderNo}`, event?.eventId && `event_id=${event.eventId}`,
+      event?.eventId && `event_id=${event.eventId}`,
       reason && `reason="${reason}"`, `request_id=${requestIdOf(req)}`,
     ].filter(Boolean).join(' ');
     if (result === 'accepted') this.logger.log(`notification ${fields}`);

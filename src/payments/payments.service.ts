@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
 import { preparedQuery } from '../database/prepared-query';
-import { GrantResult, MembershipService } from '../membership/membership.service';
+import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
 import type { OrderStatus } from '../orders/order-status';
@@ -11,24 +11,16 @@ import { ProviderRegistry } from './provider-registry';
 
 export type PaymentSource = 'notification' | 'query';
 
-export interface SettledOrder {
-  orderId: string;
-  orderNo: string;
-  userId: string;
-  amountFen: number;
-  paidAt: Date;
-  createdAt: Date;
-  paymentMethod: ProviderName;
-}
-
+/** What a provider's event did: settled the order now, found it settled already, paid it twice, or only recorded a state. */
 export type ApplyResult =
-  | { result: 'settled'; order: SettledOrder; grant: GrantResult; late: boolean }
-  | { result: 'duplicate'; orderNo: string }
-  | { result: 'double_payment'; orderNo: string }
+  | { result: 'settled' | 'duplicate' | 'double_payment'; orderNo: string }
   | { result: 'closed' | 'ignored' };
 
+const unknownAttempt = () => new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
+const amountMismatch = () => new NotificationRejected('AMOUNT_MISMATCH', 'the amount differs from the payment attempt');
+
 interface AttemptState {
-  id: string; order_no: string; user_id: string; is_upgrade: boolean; amount: number;
+  order_no: string; user_id: string; is_upgrade: boolean; amount: number;
   created_at: Date; payment_method: ProviderName; record_status: string; record_amount: number;
   plan_level: number; plan_days: number; member_level: number | null; member_expires_at: Date | null;
 }
@@ -36,7 +28,7 @@ interface AttemptState {
 /** A row of settle_payment_attempt (migration 1764057600005). */
 interface SettleOutcome {
   outcome: 'unknown' | 'duplicate' | 'amount_mismatch' | 'stale' | 'double_payment' | 'settled';
-  previous_status: OrderStatus | null; granted: boolean; event_id: string | null; event_created_at: Date | null;
+  previous_status: OrderStatus | null; event_id: string | null; event_created_at: Date | null;
 }
 
 /**
@@ -87,11 +79,11 @@ export class PaymentsService {
   async settle(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
     for (let round = 1; ; round++) {
       const state = await this.readAttempt(event.paymentNo);
-      if (!state) throw new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
+      if (!state) throw unknownAttempt();
       if (state.record_status === 'success') return { result: 'duplicate', orderNo: state.order_no };
       if (event.amountFen !== state.record_amount) {
         this.logger.error(`order ${state.order_no} payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${state.record_amount} fen; not settled`);
-        throw new NotificationRejected('AMOUNT_MISMATCH', 'the amount differs from the payment attempt');
+        throw amountMismatch();
       }
       const now = new Date();
       const paidAt = event.paidAt ?? now;
@@ -107,8 +99,8 @@ export class PaymentsService {
           current.level, state.member_expires_at, next.level, next.expiresAt, next.startedAt, JSON.stringify(payload)],
       );
       switch (applied.outcome) {
-        case 'unknown': throw new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
-        case 'amount_mismatch': throw new NotificationRejected('AMOUNT_MISMATCH', 'the amount differs from the payment attempt');
+        case 'unknown': throw unknownAttempt();
+        case 'amount_mismatch': throw amountMismatch();
         case 'duplicate': return { result: 'duplicate', orderNo: state.order_no };
         case 'double_payment':
           // Two attempts of one order both paid (an old QR paid before its close took effect).
@@ -123,8 +115,7 @@ export class PaymentsService {
           break;
       }
       if (next.note) this.logger.warn(`order ${state.order_no}: ${next.note}`);
-      const late = applied.previous_status !== 'pending';
-      if (late) this.logger.warn(`order ${state.order_no}: payment ${event.paymentNo} arrived after the order was ${applied.previous_status}; honoured`);
+      if (applied.previous_status !== 'pending') this.logger.warn(`order ${state.order_no}: payment ${event.paymentNo} arrived after the order was ${applied.previous_status}; honoured`);
       this.metrics.ordersPaid.inc({ method: state.payment_method, source });
       this.metrics.timeToPaid.observe({ method: state.payment_method }, Math.max(0, (paidAt.getTime() - state.created_at.getTime()) / 1000));
       // Announced only after commit: a payment that rolled back is never pushed.
@@ -132,14 +123,7 @@ export class PaymentsService {
         id: String(applied.event_id), type: 'order.paid', userId: state.user_id, orderNo: state.order_no,
         payload: { ...payload }, createdAt: applied.event_created_at!,
       } satisfies CommittedOrderEvent]);
-      return {
-        result: 'settled', late,
-        grant: { granted: applied.granted, level: next.level, expiresAt: next.expiresAt },
-        order: {
-          orderId: state.id, orderNo: state.order_no, userId: state.user_id, amountFen: state.amount,
-          paidAt, createdAt: state.created_at, paymentMethod: state.payment_method,
-        },
-      };
+      return { result: 'settled', orderNo: state.order_no };
     }
   }
 
@@ -164,7 +148,7 @@ export class PaymentsService {
   /** The attempt with its order, plan and the member's membership, as of now (no lock). */
   private async readAttempt(paymentNo: string): Promise<AttemptState | undefined> {
     const [row] = await preparedQuery<AttemptState>(this.dataSource, 'settle-read-attempt',
-      `SELECT o.id, o.order_no, o.user_id, o.is_upgrade, o.amount, o.created_at, o.payment_method,
+      `SELECT o.order_no, o.user_id, o.is_upgrade, o.amount, o.created_at, o.payment_method,
               r.status AS record_status, r.amount AS record_amount,
               p.level AS plan_level, p.duration_days AS plan_days, m.level AS member_level, m.expires_at AS member_expires_at
          FROM payment_records r
