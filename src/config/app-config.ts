@@ -20,6 +20,12 @@ export interface WechatPayConfig {
   /** Keys that verify WeChat Pay, by the exact Wechatpay-Serial value (cert serial or PUB_KEY_ID_…). */
   verifiers: Record<string, string>;
   baseUrl: string;
+  /** The mobile app's id at the WeChat Open Platform: turns the APP channel on. */
+  appAppId?: string;
+  /** Official account / mini program app ids whose openids may pay by JSAPI (the first is the default). */
+  jsapiAppIds: string[];
+  /** Where WeChat sends the phone browser back after H5: turns the H5 channel on. */
+  h5RedirectUrl?: string;
 }
 
 export interface AlipayConfig {
@@ -30,6 +36,8 @@ export interface AlipayConfig {
   notifyUrl?: string;
   returnUrl?: string;
   sellerId?: string;
+  /** Channels beyond the QR code whose Alipay products are signed (ALIPAY_CHANNELS). */
+  channels: ('app' | 'wap' | 'page')[];
 }
 
 export interface ConfigProblem { variable: string; problem: string }
@@ -57,6 +65,8 @@ export class AppConfig {
   createOrderRateLimit: number;
   redisUrl?: string;
   corsOrigins: string[];
+  /** Origins a client's return_url (H5, WAP, page) may point at. */
+  returnUrlOrigins: string[];
   /** True when the providers point at the local sandbox (set by the development launcher). */
   sandbox: boolean;
   wechat?: WechatPayConfig;
@@ -109,6 +119,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.createOrderRateLimit = schema.CREATE_ORDER_RATE_LIMIT;
   cfg.corsOrigins = (schema.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   cfg.sandbox = truthy(schema.PAYMENT_SANDBOX);
+  cfg.returnUrlOrigins = collectOrigins(schema.PAYMENT_RETURN_URL_ORIGINS, problems);
 
   const collect = <T>(fn: () => T): T | undefined => {
     try {
@@ -208,6 +219,9 @@ function buildWechat(s: EnvSchema): WechatPayConfig | undefined {
     appId: s.WECHAT_PAY_APP_ID!, mchId: s.WECHAT_PAY_MCH_ID!, apiV3Key: s.WECHAT_PAY_API_V3_KEY!,
     notifyUrl: s.WECHAT_PAY_NOTIFY_URL!, privateKeyPem, certSerial: certSerial!, verifiers,
     baseUrl: (s.WECHAT_PAY_BASE_URL ?? WECHAT_DEFAULT_BASE_URL).replace(/\/+$/, ''),
+    appAppId: s.WECHAT_PAY_APP_APP_ID,
+    jsapiAppIds: splitList(s.WECHAT_PAY_JSAPI_APP_IDS),
+    h5RedirectUrl: s.WECHAT_PAY_H5_REDIRECT_URL,
   };
 }
 
@@ -234,6 +248,7 @@ function buildAlipay(s: EnvSchema): AlipayConfig | undefined {
     alipayPublicKeyPem: keyProblem('ALIPAY_PUBLIC_KEY', () => normalizePublicKey(s.ALIPAY_PUBLIC_KEY!)),
     gateway: s.ALIPAY_GATEWAY ?? ALIPAY_DEFAULT_GATEWAY,
     notifyUrl: s.ALIPAY_NOTIFY_URL, returnUrl: s.ALIPAY_RETURN_URL, sellerId: s.ALIPAY_SELLER_ID,
+    channels: [...new Set(splitList(s.ALIPAY_CHANNELS))] as AlipayConfig['channels'],
   };
 }
 
@@ -263,4 +278,26 @@ function pickDefined(env: Record<string, string | undefined>): Record<string, st
 
 const OPTIONAL_VARIABLES = [
   'DATABASE_URL', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'ALLOW_EMBEDDED_DB_IN_PRODUCTION', 'PAYMENT_SANDBOX',
+  'PAYMENT_RETURN_URL_ORIGINS',
 ];
+
+const splitList = (value?: string) => (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+
+/** `https://m.example.com` style origins; anything with a path, query or credentials is refused. */
+function collectOrigins(value: string | undefined, problems: ConfigProblem[]): string[] {
+  const origins: string[] = [];
+  for (const item of splitList(value)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(item);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== item.replace(/\/$/, '')) {
+      problems.push({ variable: 'PAYMENT_RETURN_URL_ORIGINS', problem: 'must be origins like https://m.example.com, comma-separated' });
+      return [];
+    }
+    origins.push(url.origin);
+  }
+  return origins;
+}

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { clientIpOf } from './order-channel';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { UserThrottlerGuard } from '../common/rate-limit/rate-limit.module';
 import { CurrentUser } from '../auth/auth.guard';
@@ -20,22 +21,24 @@ export class OrdersController {
 
   @Post('create-order')
   @UseGuards(UserThrottlerGuard)
-  @ApiOperation({ summary: 'Create an order and its QR code', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens a QR payment at the provider. Idempotent with an Idempotency-Key header (24 hours).' })
+  @ApiOperation({ summary: 'Create an order and open its payment', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens the payment at the provider on the chosen channel (a QR code by default); `pay` carries what that client needs. Idempotent with an Idempotency-Key header (24 hours).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same user, key and body within 24 hours' })
   @ApiCreatedResponse({ type: OrderView })
-  @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
+  @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'PAYMENT_CHANNEL_DISABLED', 'PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   async create(
     @CurrentUser() userId: string,
     @Body() dto: CreateOrderDto,
     @Headers('idempotency-key') key: string | string[] | undefined,
     @Res({ passthrough: true }) res: Response,
+    @Req() req: Request,
   ): Promise<OrderView> {
+    const client = { ip: clientIpOf(req.ip) };
     if (key === undefined) {
       res.status(201);
-      return this.orders.create(userId, dto);
+      return this.orders.create(userId, dto, new Date(), client);
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
-    const result = await this.idempotency.run(userId, key, dto, 201, () => this.orders.create(userId, dto));
+    const result = await this.idempotency.run(userId, key, dto, 201, () => this.orders.create(userId, dto, new Date(), client));
     res.status(result.status);
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     return result.body;
@@ -66,12 +69,15 @@ export class OrdersController {
     return this.orders.cancel(userId, orderNo);
   }
 
-  @Post('orders/:order_no/qr-code')
+  @Post(['orders/:order_no/refresh', 'orders/:order_no/qr-code'])
   @HttpCode(200)
-  @ApiOperation({ summary: 'A fresh QR code', description: 'A new payment attempt; the previous QR code is closed. Only while the order is pending and not expired.' })
+  @ApiOperation({
+    summary: 'A fresh payment on the order\'s channel',
+    description: 'A new payment attempt on the order\'s channel (a QR code, a prepay_id, an h5_url, an order string or URL); the previous one is closed. Only while the order is pending and not expired. `…/qr-code` is the same route under its older name.',
+  })
   @ApiOkResponse({ type: OrderView })
-  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
-  refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderView> {
-    return this.orders.refreshQr(userId, orderNo);
+  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
+  refresh(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Req() req: Request): Promise<OrderView> {
+    return this.orders.refreshQr(userId, orderNo, new Date(), { ip: clientIpOf(req.ip) });
   }
 }

@@ -29,8 +29,9 @@ const CHECKS: Record<string, string> = {
              lag(new_expires_at) OVER (PARTITION BY user_id ORDER BY created_at, new_expires_at) AS before
         FROM membership_grants) chain
      WHERE before IS NOT NULL AND previous_expires_at IS DISTINCT FROM before`,
-  'no pending order without a QR code': `
-    SELECT order_no FROM orders WHERE status = 'pending' AND (qr_code_url IS NULL OR payment_no IS NULL)`,
+  'no pending order without a QR code (or, on another channel, what its client pays with)': `
+    SELECT order_no FROM orders WHERE status = 'pending'
+      AND (payment_no IS NULL OR (channel = 'qr' AND qr_code_url IS NULL) OR (channel <> 'qr' AND pay_params IS NULL))`,
 };
 
 export async function invariantViolations(db: Client): Promise<Record<string, unknown[]>> {

@@ -8,6 +8,8 @@ import type {
 } from '../../payment-provider';
 import { NotificationRejected, stateEvent } from '../../payment-provider';
 import { dateToBeijing, fenToYuan, toPaymentEvent } from './alipay.mapper';
+import type { ChannelOpener, ChannelRequest, OpenedPayment } from '../../payment-channel';
+import { ALIPAY_CHANNELS, alipayEnabledChannels, openAlipayPhonePayment } from './alipay.channels';
 
 interface Node { code?: string; msg?: string; sub_code?: string; sub_msg?: string; [key: string]: unknown }
 
@@ -15,8 +17,9 @@ interface Node { code?: string; msg?: string; sub_code?: string; sub_msg?: strin
  * Alipay face-to-face (当面付) QR payments through alipay-sdk. Every answer's signature is
  * checked (`validateSign: true`: without it the SDK accepts a forged answer, protocols.md E.2).
  */
-export class AlipayProvider implements PaymentProvider {
+export class AlipayProvider implements PaymentProvider, ChannelOpener {
   readonly name = 'alipay' as const;
+  readonly channels = ALIPAY_CHANNELS;
   private readonly logger = new Logger('Alipay');
   private readonly sdk: AlipaySdk;
 
@@ -54,6 +57,25 @@ export class AlipayProvider implements PaymentProvider {
     }, { notify_url: this.config.notifyUrl });
     if (node.code !== '10000' || typeof node.qr_code !== 'string' || !node.qr_code) throw this.businessFailure('create', node);
     return { qrCodeUrl: node.qr_code };
+  }
+
+  enabledChannels() {
+    return alipayEnabledChannels(this.config);
+  }
+
+  /** No channel of Alipay needs more from the caller than the order itself. */
+  checkChannelRequest(): void {}
+
+  /** Opens the attempt on the caller's channel: precreate for the QR code, else signed locally. */
+  async open(order: PayableOrder, request: ChannelRequest): Promise<OpenedPayment> {
+    if (request.channel === 'qr') {
+      const { qrCodeUrl } = await this.createQr(order);
+      return { qrCodeUrl, pay: { qr_code_url: qrCodeUrl } };
+    }
+    if (request.channel !== 'app' && request.channel !== 'wap' && request.channel !== 'page') {
+      throw new ProviderUnavailableError(`Alipay has no ${request.channel} channel`);
+    }
+    return openAlipayPhonePayment(this.sdk, this.config, order, { ...request, channel: request.channel });
   }
 
   async query(paymentNo: string): Promise<PaymentEvent> {

@@ -3,6 +3,7 @@ import { Aes, Rsa } from 'wechatpay-axios-plugin';
 import type { WechatPayConfig } from '../../../config/app-config';
 import { NotificationRejected, RawNotification } from '../../payment-provider';
 import type { WechatNotificationEnvelope, WechatTransaction } from './wechat-pay.types';
+import { wechatAppIds } from './wechat-pay.channels';
 
 /** The official SDKs reject |now − Wechatpay-Timestamp| ≥ 300 s (protocols.md A.3). */
 export const CLOCK_WINDOW_SECONDS = 300;
@@ -58,7 +59,8 @@ export function verifyWechatNotification(
   }
   const tx = parseJson<WechatTransaction>(plaintext, 'the decrypted resource is not JSON');
   if (tx.mchid !== config.mchId) throw new NotificationRejected('WRONG_MCHID', 'the notification is for another merchant');
-  if (tx.appid !== config.appId) throw new NotificationRejected('WRONG_APPID', 'the notification is for another app');
+  // APP and JSAPI payments carry their own app id: any app id configured for a channel is ours.
+  if (!wechatAppIds(config).includes(String(tx.appid))) throw new NotificationRejected('WRONG_APPID', 'the notification is for another app');
   if (typeof tx.out_trade_no !== 'string' || !tx.out_trade_no) throw new NotificationRejected('MALFORMED_RESOURCE', 'out_trade_no is missing');
   return { tx, eventId: envelope.id, eventType: String(envelope.event_type ?? '') };
 }
