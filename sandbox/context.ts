@@ -10,4 +10,6 @@ export interface SandboxContext {
   faults: FaultBook;
   notifier: Notifier;
   log: (line: string) => void;
+  /** The sandbox's own base URL (the h5_url and Alipay's cashier point back at it). */
+  url: string;
 }

@@ -6,13 +6,13 @@
 import { isPlainObject } from './http';
 
 export type Provider = 'wechat' | 'alipay';
-export type FaultOp = 'native' | 'precreate' | 'query' | 'close' | '*';
+export type FaultOp = 'native' | 'app' | 'jsapi' | 'h5' | 'precreate' | 'query' | 'close' | '*';
 export type FaultMode =
   | 'error-500' | 'hang' | 'garbage' | 'bad-signature' | 'unsigned' | 'probe' | 'rate-limit'
   | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial';
 
 const OPS: Record<Provider, readonly FaultOp[]> = {
-  wechat: ['native', 'query', 'close', '*'],
+  wechat: ['native', 'app', 'jsapi', 'h5', 'query', 'close', '*'],
   alipay: ['precreate', 'query', 'close', '*'],
 };
 const MODES: Record<Provider, readonly FaultMode[]> = {

@@ -9,6 +9,8 @@ import { precreate } from './precreate';
 import { failure, replyAlipay, responseKey, type AlipayNode } from './reply';
 import { checkRequest } from './request-check';
 import { closeTrade, queryTrade } from './trade';
+import { openClientRequest, PAGE_METHODS } from './client-pay';
+import { send } from '../http';
 
 type Handler = (ctx: SandboxContext, params: Record<string, string>, biz: Record<string, unknown>, now: Date) => AlipayNode;
 
@@ -42,6 +44,7 @@ export function handleAlipayGateway(ctx: SandboxContext, req: IncomingMessage, r
   const now = new Date();
   const alipay = ctx.keys.alipay;
   const params = mergedParams(req, raw);
+  if (PAGE_METHODS.includes(params.method)) return openCashier(ctx, res, params, now);
   const method = METHODS[params.method] ? params.method : undefined;
   const key = responseKey(method);
   const rejected = checkRequest(params, alipay, Object.keys(METHODS), now);
@@ -64,4 +67,19 @@ export function handleAlipayGateway(ctx: SandboxContext, req: IncomingMessage, r
     return replyAlipay(res, alipay, key, failure('40004', 'ACQ.SYSTEM_ERROR', '系统错误'));
   }
   replyAlipay(res, alipay, key, node, fault);
+}
+
+/**
+ * A browser arriving with a WAP or page payment (pageExecute's URL or form): Alipay verifies the
+ * signed request and shows its cashier, where the trade now exists. Here: the sandbox's pay page.
+ * A refused request is an HTML error page (Alipay's says which check failed, too).
+ */
+function openCashier(ctx: SandboxContext, res: ServerResponse, params: Record<string, string>, now: Date): void {
+  const order = openClientRequest(ctx, params, PAGE_METHODS, now);
+  if (typeof order === 'string') {
+    const text = order.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return send(res, 400, `<!doctype html><html><body><h1>支付宝 (sandbox): request refused</h1><p>${text}</p></body></html>`,
+      { 'Content-Type': 'text/html; charset=utf-8' });
+  }
+  send(res, 303, '', { Location: `/sandbox/pay?qr=${encodeURIComponent(order.qrCode)}` });
 }

@@ -10,11 +10,12 @@ import { verifyAuthorization } from './authorization';
 import { paramError, validateNativeOrder, type WechatError } from './native-order';
 import { errorBody, replyWechat, type WechatAnswer } from './reply';
 import { newCodeUrl, transactionObject } from './transaction';
+import { phoneOrder, type PhoneKind } from './phone-orders';
 
 /** A.5: a code_url is valid for two hours; a resubmission after that gets a fresh one. */
 export const CODE_URL_TTL_MS = 2 * 3600_000;
 
-type Op = 'native' | 'query' | 'close';
+type Op = 'native' | PhoneKind | 'query' | 'close';
 interface Route { op: Op; run: () => WechatAnswer }
 
 const fromError = (e: WechatError): WechatAnswer => ({ status: e.status, body: errorBody(e.code, e.message, e.detail) });
@@ -97,6 +98,11 @@ function route(ctx: SandboxContext, method: string, url: URL, raw: Buffer, now: 
   }
   if (method === 'POST' && url.pathname === '/v3/pay/transactions/native') {
     return { op: 'native', run: () => native(ctx, raw, now) };
+  }
+  const phone = /^\/v3\/pay\/transactions\/(app|jsapi|h5)$/.exec(url.pathname);
+  if (method === 'POST' && phone) {
+    const kind = phone[1] as PhoneKind;
+    return { op: kind, run: () => phoneOrder(ctx, kind, parseJson(raw), now) };
   }
   if (parts.length === 5 && method === 'GET' && prefix === 'v3/pay/transactions/out-trade-no') {
     return { op: 'query', run: () => query(ctx, url, 'out-trade-no', id, now) };
