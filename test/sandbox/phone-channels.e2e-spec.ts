@@ -102,7 +102,7 @@ describe('Alipay APP, WAP and page requests carried by the client', () => {
     const no = tradeNo('AP');
     const form = alipayClient(sb).pageExecute('alipay.trade.page.pay', 'POST', { bizContent: biz(no, 'FAST_INSTANT_TRADE_PAY'), returnUrl: 'https://memberpay.example/payment/return' });
     const action = /action="([^"]+)"/.exec(form)![1].replace(/&amp;/g, '&');
-    const fields = [...form.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map(([, k, v]) => [k, v.replace(/&quot;/g, '"')]);
+    const fields = [...form.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map(([, k, v]): [string, string] => [k, v.replace(/&quot;/g, '"')]);
     const cashier = await http('POST', action, new URLSearchParams(fields).toString(), { 'Content-Type': 'application/x-www-form-urlencoded' });
     expect(cashier.status).toBe(303);
     const token = new URL(cashier.headers.location!, sb.url).searchParams.get('qr')!;
