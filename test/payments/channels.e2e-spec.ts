@@ -67,6 +67,8 @@ describe('paying from a phone: every channel through the sandbox', () => {
       timestamp: expect.stringMatching(/^\d{10}$/), sign: expect.any(String),
     });
     expect(created.qr_code_url).toBeNull();
+    // Reading the order again gives the same parameters (an app restarted mid-payment can resume).
+    expect((await orderOf('app-1', created.order_no)).pay).toEqual(req);
     const payReq = { appid: req.appid, partnerid: req.partnerid, prepayid: req.prepayid, package: req.package, noncestr: req.noncestr, timestamp: req.timestamp, sign: req.sign };
 
     const forged = await pay({ wechat_app: { ...payReq, sign: spoil(payReq.sign) } });
@@ -140,6 +142,18 @@ describe('paying from a phone: every channel through the sandbox', () => {
     const rows = await attempts(created.order_no);
     expect(rows.map((r) => r.status)).toEqual(['closed', 'success']);
     expect(rows[1].notify_payload.trade_type).toBe('MWEB');
+  });
+
+  it('WeChat H5 takes the caller\'s return_url on an allowed origin, and keeps it for a refreshed attempt', async () => {
+    const back = `${t.url}/orders/done?from=h5`;
+    const h5 = (await createOrder('ret-1', { payment_method: 'wechat', channel: 'h5', return_url: back }).expect(201)).body;
+    expect(new URL(h5.pay.h5_url).searchParams.get('redirect_url')).toBe(back);
+    // A refreshed attempt keeps the caller's choice.
+    const again = (await t.http.post(`/api/v1/payment/orders/${h5.order_no}/refresh`).set(auth('ret-1')).expect(200)).body;
+    expect(new URL(again.pay.h5_url).searchParams.get('redirect_url')).toBe(back);
+    const paid = await pay({ h5_url: again.pay.h5_url });
+    expect(paid.body.redirect_url).toBe(back);
+    await expectPaidOnce('ret-1', h5.order_no, 'h5');
   });
 
   it('the old …/qr-code route still refreshes, on the order\'s own channel', async () => {
