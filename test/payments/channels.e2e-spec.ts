@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ExpireQrCodesJob } from '../../src/scheduling/expire-qr-codes.job';
 import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
@@ -239,6 +240,35 @@ describe('paying from a phone: every channel through the sandbox', () => {
       expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: [message] });
     }
     expect(Number((await t.db.query('SELECT count(*) FROM orders')).rows[0].count)).toBe(before);
+  });
+
+  it('whatever the channel fields, no 5xx but a provider refusal, and only a 201 or that refusal records an order', async () => {
+    const count = async () => Number((await t.db.query('SELECT count(*) FROM orders')).rows[0].count);
+    const { openid } = (await sandboxCall(sb, 'POST', '/sandbox/wechat/openid', {})).body;
+    const text = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('oAbc', openid, 'wx8888888888888888', `${t.url}/back`, 'https://evil.example/', 'javascript:alert(1)'));
+    // Mostly absent fields and known channels, so that the run mixes 201s, 400s and refusals.
+    const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 3 });
+    const body = fc.record({
+      payment_method: fc.constantFrom('wechat', 'alipay'),
+      channel: maybe(fc.oneof({ weight: 5, arbitrary: fc.constantFrom('qr', 'app', 'jsapi', 'h5', 'wap', 'page') }, { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 8 }), fc.integer()) })),
+      openid: maybe(text), app_id: maybe(text), return_url: maybe(text), h5_type: maybe(fc.oneof(fc.constantFrom('Wap', 'iOS', 'Android'), fc.string({ maxLength: 8 }))),
+    }, { requiredKeys: ['payment_method'] }).map((b) => Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)));
+    let run = 0;
+    const statuses = new Set<number>();
+    await fc.assert(fc.asyncProperty(body, async (input) => {
+      const before = await count();
+      // One member per run: the per-member rate limit is not what is under test.
+      const res = await createOrder(`fuzz-${run++}`, input);
+      statuses.add(res.status);
+      // An openid WeChat Pay does not know under that app id is refused by WeChat Pay itself (502):
+      // the order is then recorded as failed, like any order the provider refuses.
+      const refusedByProvider = res.status === 502 && input.channel === 'jsapi';
+      expect(res.status < 500 || refusedByProvider).toBe(true);
+      expect(await count()).toBe(res.status === 201 || refusedByProvider ? before + 1 : before);
+      if (res.status === 201) expect(res.body.pay.channel).toBe(input.channel ?? 'qr');
+    }), { numRuns: 120 });
+    expect(statuses.has(429)).toBe(false);
+    expect(statuses.has(201) && statuses.has(400)).toBe(true);
   });
 
   it('lists the channels in the OpenAPI document', async () => {
