@@ -69,15 +69,24 @@ export class OrdersController {
     return this.orders.cancel(userId, orderNo);
   }
 
-  @Post(['orders/:order_no/refresh', 'orders/:order_no/qr-code'])
+  @Post('orders/:order_no/refresh')
   @HttpCode(200)
   @ApiOperation({
     summary: 'A fresh payment on the order\'s channel',
-    description: 'A new payment attempt on the order\'s channel (a QR code, a prepay_id, an h5_url, an order string or URL); the previous one is closed. Only while the order is pending and not expired. `…/qr-code` is the same route under its older name.',
+    description: 'A new payment attempt on the order\'s channel (a QR code, a prepay_id, an h5_url, an order string or URL, in `pay`); the previous one is closed. Only while the order is pending and not expired.',
   })
   @ApiOkResponse({ type: OrderView })
   @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
   refresh(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Req() req: Request): Promise<OrderView> {
     return this.orders.refreshQr(userId, orderNo, new Date(), { ip: clientIpOf(req.ip) });
+  }
+
+  @Post('orders/:order_no/qr-code')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A fresh QR code (older name of …/refresh)', deprecated: true, description: 'The same as POST …/refresh, kept for clients written before channels.' })
+  @ApiOkResponse({ type: OrderView })
+  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
+  refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Req() req: Request): Promise<OrderView> {
+    return this.refresh(userId, orderNo, req);
   }
 }

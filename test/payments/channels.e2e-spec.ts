@@ -275,6 +275,8 @@ describe('paying from a phone: every channel through the sandbox', () => {
     const doc = (await t.http.get('/api/docs-json').expect(200)).body;
     expect(doc.components.schemas.CreateOrderDto.properties.channel.enum).toEqual(['qr', 'app', 'jsapi', 'h5', 'wap', 'page']);
     expect(doc.components.schemas.PayView.properties).toHaveProperty('paySign');
+    expect(doc.paths['/api/v1/payment/orders/{order_no}/refresh'].post.deprecated).toBeFalsy();
+    expect(doc.paths['/api/v1/payment/orders/{order_no}/qr-code'].post.deprecated).toBe(true);
   });
 });
 
