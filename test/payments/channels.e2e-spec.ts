@@ -79,7 +79,8 @@ describe('paying from a phone: every channel through the sandbox', () => {
     expect(otherApp.status).toBe(400);
     expect((await orderOf('app-1', created.order_no)).status).toBe('pending');
 
-    const paid = await pay({ wechat_app: payReq, delivery: 'duplicate' });
+    // The whole `pay` object, as the README's example passes it.
+    const paid = await pay({ wechat_app: req, delivery: 'duplicate' });
     expect(paid.status).toBe(200);
     expect(paid.body).toMatchObject({ provider: 'wechat', trade_state: 'SUCCESS', delivered: true });
     await expectPaidOnce('app-1', created.order_no, 'app');
