@@ -224,6 +224,8 @@ describe('paying from a phone: every channel through the sandbox', () => {
     const paid = await pay({ alipay_url: created.pay.url });
     expect(paid.body).toMatchObject({ provider: 'alipay', delivered: true, return_url: expect.stringMatching(new RegExp(`^${t.url}/payment/return\\?`)) });
     await expectPaidOnce('page-1', created.order_no, 'page');
+    const [attempt] = await attempts(created.order_no);
+    expect((await sandboxCall(sb, 'GET', `/sandbox/trades/${attempt.payment_no}`)).body).toMatchObject({ method: 'alipay.trade.page.pay', state: 'TRADE_SUCCESS' });
   });
 
   it('refuses what no channel can take, changing nothing', async () => {
