@@ -195,6 +195,7 @@ describe('paying from a phone: every channel through the sandbox', () => {
     expect(`${url.origin}${url.pathname}`).toBe(sb.credentials.alipay.gateway);
     expect(url.searchParams.get('method')).toBe('alipay.trade.wap.pay');
     expect(url.searchParams.get('return_url')).toBe(returnUrl);
+    expect(JSON.parse(url.searchParams.get('biz_content')!)).toMatchObject({ product_code: 'QUICK_WAP_WAY', quit_url: returnUrl });
 
     const forged = new URL(created.pay.url);
     forged.searchParams.set('biz_content', forged.searchParams.get('biz_content')!.replace('QUICK_WAP_WAY"', 'QUICK_WAP_WAY","quit_url":"https://evil.example"'));

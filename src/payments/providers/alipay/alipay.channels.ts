@@ -54,6 +54,11 @@ export function openAlipayPhonePayment(
     return { pay: { order_string: sdk.sdkExecute(method, params) } };
   }
   const returnUrl = request.returnUrl ?? config.returnUrl;
-  if (returnUrl) params.return_url = returnUrl;
+  if (returnUrl) {
+    params.return_url = returnUrl;
+    // WAP also names where a buyer who leaves the cashier goes back to: the same page, which
+    // shows the order's state whatever happened.
+    if (request.channel === 'wap') (bizContent as Record<string, string>).quit_url = returnUrl;
+  }
   return { pay: { url: sdk.pageExecute(method, 'GET', params) } };
 }
