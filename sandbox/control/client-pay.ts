@@ -15,6 +15,7 @@ import { settleWechatExpiry, type QrRef, type WechatTrade } from '../store';
 import { openClientRequest, PAGE_METHODS, paramsOf } from '../alipay/client-pay';
 import { H5_URL_TTL_MS, PREPAY_TTL_MS } from '../wechat/phone-orders';
 import type { ControlAnswer } from './pay';
+import { randomAlnum } from '../ids';
 
 /** The fields of `POST /sandbox/pay` that name a client-side payment instead of `qr`. */
 export const CLIENT_FIELDS = ['wechat_app', 'wechat_jsapi', 'h5_url', 'alipay_order_string', 'alipay_url'] as const;
@@ -103,4 +104,17 @@ export function openByClient(ctx: SandboxContext, body: Record<string, unknown>)
     case 'alipay_order_string': return alipay(ctx, body.alipay_order_string, ['alipay.trade.app.pay'], now);
     default: return alipay(ctx, body.alipay_url, PAGE_METHODS, now);
   }
+}
+
+/**
+ * `POST /sandbox/open`: the client's checks of `/sandbox/pay` without paying; answers the pay
+ * page where a person finishes the payment (every channel becomes payable from a browser, but
+ * only once what memberpay gave the client has passed those checks).
+ */
+export function openForPage(ctx: SandboxContext, body: Record<string, unknown>): ControlAnswer {
+  const ref = openByClient(ctx, body);
+  if ('status' in ref) return ref;
+  const token = `sandbox-open:${randomAlnum(20)}`;
+  ctx.store.rememberQr(token, { ...ref, issuedAt: new Date() });
+  return { status: 200, body: { provider: ref.provider, out_trade_no: ref.outTradeNo, pay_page: `${ctx.url}/sandbox/pay?qr=${encodeURIComponent(token)}` } };
 }

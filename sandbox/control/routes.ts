@@ -7,6 +7,7 @@ import { renderMissingPage, renderPayPage } from '../page';
 import { expire, locate, payAndNotify, scan, type ControlAnswer } from './pay';
 import { alipayView, wechatView, type TradeView } from './trade-view';
 import { issueOpenid, renderMerchantReturn } from './phone-pages';
+import { openForPage } from './client-pay';
 
 function viewOf(ctx: SandboxContext, provider: 'wechat' | 'alipay', outTradeNo: string): TradeView {
   const now = new Date();
@@ -61,6 +62,10 @@ export async function handleControl(
   }
   if ((path === '/sandbox/scan' || path === '/sandbox/expire') && method === 'POST') {
     const answer = path === '/sandbox/scan' ? scan(ctx, body) : expire(ctx, body);
+    return sendJson(res, answer.status, answer.body);
+  }
+  if (path === '/sandbox/open' && method === 'POST') {
+    const answer = openForPage(ctx, body);
     return sendJson(res, answer.status, answer.body);
   }
   if (path === '/sandbox/wechat/openid' && method === 'POST') {

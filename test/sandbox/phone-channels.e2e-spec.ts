@@ -98,6 +98,21 @@ describe('Alipay APP, WAP and page requests carried by the client', () => {
     expect(await query()).toMatchObject({ code: '10000', tradeStatus: 'TRADE_SUCCESS' });
   });
 
+  it('APP in a browser: /sandbox/open checks the order string, then its pay page pays it', async () => {
+    const no = tradeNo('AO');
+    const good = alipayClient(sb).sdkExecute('alipay.trade.app.pay', { bizContent: biz(no, 'QUICK_MSECURITY_PAY') });
+    const forged = good.replace('19.90', '0.01');
+    expect((await control('/sandbox/open', { alipay_order_string: forged })).status).toBe(400);
+    const opened = await control('/sandbox/open', { alipay_order_string: good });
+    expect(opened.json).toMatchObject({ provider: 'alipay', out_trade_no: no, pay_page: expect.stringContaining('/sandbox/pay?qr=') });
+    const page = await http('GET', opened.json.pay_page);
+    expect(page.text).toContain('Pay ¥19.90');
+    const qr = new URL(opened.json.pay_page).searchParams.get('qr')!;
+    const paid = await http('POST', `${sb.url}/sandbox/pay`, new URLSearchParams({ qr }).toString(), { 'Content-Type': 'application/x-www-form-urlencoded' });
+    expect(paid.status).toBe(303);
+    expect((await http('GET', `${sb.url}/sandbox/trades/${no}`)).json.state).toBe('TRADE_SUCCESS');
+  });
+
   it('page: the pageExecute form posts to the cashier; a signature by another key is refused there', async () => {
     const no = tradeNo('AP');
     const form = alipayClient(sb).pageExecute('alipay.trade.page.pay', 'POST', { bizContent: biz(no, 'FAST_INSTANT_TRADE_PAY'), returnUrl: 'https://memberpay.example/payment/return' });
