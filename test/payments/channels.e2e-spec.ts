@@ -158,6 +158,15 @@ describe('paying from a phone: every channel through the sandbox', () => {
     await expectPaidOnce('ret-1', h5.order_no, 'h5');
   });
 
+  it('a lost notification is found by the same close and query as for a QR code: cancelling a paid H5 order settles it', async () => {
+    const created = (await createOrder('lost-1', { payment_method: 'wechat', channel: 'h5' }).expect(201)).body;
+    expect((await pay({ h5_url: created.pay.h5_url, delivery: 'drop' })).body.trade_state).toBe('SUCCESS');
+    expect((await orderOf('lost-1', created.order_no)).status).toBe('pending');
+    const cancelled = await t.http.post(`/api/v1/payment/orders/${created.order_no}/cancel`).set(auth('lost-1')).expect(409);
+    expect(cancelled.body.code).toBe('ORDER_ALREADY_PAID');
+    await expectPaidOnce('lost-1', created.order_no, 'h5');
+  });
+
   it('the old …/qr-code route still refreshes, on the order\'s own channel', async () => {
     const created = (await createOrder('alias-1', { payment_method: 'wechat', channel: 'app' }).expect(201)).body;
     const again = (await t.http.post(`/api/v1/payment/orders/${created.order_no}/qr-code`).set(auth('alias-1')).expect(200)).body;
