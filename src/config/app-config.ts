@@ -293,7 +293,7 @@ function collectOrigins(value: string | undefined, problems: ConfigProblem[]): s
     } catch {
       url = undefined;
     }
-    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== item.replace(/\/$/, '')) {
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== item.replace(/\/$/, '').toLowerCase()) {
       problems.push({ variable: 'PAYMENT_RETURN_URL_ORIGINS', problem: 'must be origins like https://m.example.com, comma-separated' });
       return [];
     }
