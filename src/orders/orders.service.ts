@@ -84,7 +84,7 @@ export class OrdersService {
       paymentNo: null, qrCodeUrl: null, qrCodeExpireAt: null, paidAt: null, transactionId: null, upgradeShortfall: null, payParams: null,
     });
     const opened = await this.issueQr(order, attempt, client);
-    this.metrics.ordersCreated.inc({ method: opened.paymentMethod });
+    this.metrics.ordersCreated.inc({ method: opened.paymentMethod, channel: opened.channel });
     return toOrderView(opened);
   }
 

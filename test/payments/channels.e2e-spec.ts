@@ -86,6 +86,7 @@ describe('paying from a phone: every channel through the sandbox', () => {
     await expectPaidOnce('app-1', created.order_no, 'app');
     const [attempt] = await attempts(created.order_no);
     expect(attempt.notify_payload).toMatchObject({ trade_type: 'APP', appid: sb.credentials.wechat.appAppId });
+    expect((await t.http.get('/metrics').expect(200)).text).toMatch(/memberpay_orders_created_total\{method="wechat",channel="app"\} [1-9]/);
   });
 
   it('WeChat JSAPI: the payer\'s openid under the mini program; paySign verified by the client; only that payer pays', async () => {
