@@ -10,7 +10,7 @@ import { connectLive } from './live.js';
 
 /** @typedef {{ id: number, code: string, name: string, level: number, duration_days: number, price: number }} Plan */
 /** @typedef {{ plan: Plan, kind: 'purchase' | 'renewal' | 'upgrade', is_upgrade: boolean, amount: number }} Quote */
-/** @typedef {{ level: number, plan_code: string, starts_at: string, ends_at: string, order_no: string }} Period */
+/** @typedef {{ level: number, plan_code: string, starts_at: string, ends_at: string, order_no: string | null }} Period */
 /** @typedef {{ active?: boolean, level: number | null, expires_at: string | null, periods?: Period[] }} Membership */
 /**
  * @typedef {{ order_no: string, status: string, amount: number, description: string, product_id: number,
@@ -333,7 +333,7 @@ function renderMembership() {
     h('span', { class: 'period-range' },
       h('time', { datetime: p.starts_at }, date(currentLang(), p.starts_at)), ' – ',
       h('time', { datetime: p.ends_at }, date(currentLang(), p.ends_at))),
-    h('span', { class: 'period-order muted' }, t('periodOrder', { order: p.order_no }))))));
+    p.order_no ? h('span', { class: 'period-order muted' }, t('periodOrder', { order: p.order_no })) : null))));
 }
 
 function renderOrders() {
