@@ -113,6 +113,13 @@ function planName(plan) {
     : `${tierName}, ${t(/** @type {any} */ (`term.${term}`))}`;
 }
 
+/** The order's plan in the page's language (the service's description is in English). @param {Order} order */
+function orderTitle(order) {
+  const plan = state.plans.find((p) => p.id === order.product_id);
+  if (!plan) return order.description;
+  return order.is_upgrade ? `${planName(plan)} · ${t('kind.upgrade')}` : planName(plan);
+}
+
 /** @param {number | null} level */
 function levelName(level) {
   if (level === null) return '—';
@@ -185,7 +192,7 @@ function renderBuy() {
   for (const q of state.quotes) {
     const key = quoteKey(q);
     const id = `plan-${key.replace(':', '-')}`;
-    const input = h('input', { type: 'radio', name: 'plan', id, value: key, class: 'visually-hidden', checked: key === state.choice });
+    const input = h('input', { type: 'radio', name: 'plan', id, value: key, class: 'choice-input', checked: key === state.choice });
     input.addEventListener('change', () => { state.choice = key; renderPayButton(); });
     const meta = q.kind === 'upgrade'
       ? t('upgradeMeta', { level: levelName(state.membership?.level ?? null) })
@@ -207,7 +214,7 @@ function renderBuy() {
   for (const method of METHODS) {
     const id = `method-${method}`;
     const available = enabled.includes(method);
-    const input = h('input', { type: 'radio', name: 'method', id, value: method, class: 'visually-hidden', checked: method === state.method, disabled: !available });
+    const input = h('input', { type: 'radio', name: 'method', id, value: method, class: 'choice-input', checked: method === state.method, disabled: !available });
     input.addEventListener('change', () => { state.method = method; renderPayButton(); });
     methods.append(h('label', { class: `choice method method-${method}`, for: id },
       input, mark(method),
@@ -240,7 +247,7 @@ function renderPayment() {
     mark(order.payment_method, 'mark-large'),
     h('div', {},
       h('p', { class: 'pay-method' }, methodName(order.payment_method)),
-      h('p', { class: 'pay-desc' }, order.description)),
+      h('p', { class: 'pay-desc' }, orderTitle(order))),
     h('p', { class: 'pay-amount' }, h('span', { class: 'visually-hidden' }, `${t('amount')}: `), yuan(order.amount)));
   const orderLine = h('p', { class: 'order-no' }, `${t('orderNo')} `, h('code', {}, order.order_no));
   if (state.phase === 'qr' || state.phase === 'qr-expired') {
@@ -346,7 +353,7 @@ function renderOrders() {
   const head = h('tr', {}, ...['order', 'method', 'amount', 'refunded', 'status', 'created']
     .map((c) => h('th', { scope: 'col' }, t(/** @type {any} */ (`col.${c}`)))));
   const rows = state.orders.map((o) => h('tr', { 'data-order-no': o.order_no },
-    h('td', { 'data-label': t('col.order') }, h('code', {}, o.order_no), h('br'), h('span', { class: 'muted' }, o.description)),
+    h('td', { 'data-label': t('col.order') }, h('code', {}, o.order_no), h('br'), h('span', { class: 'muted' }, orderTitle(o))),
     h('td', { 'data-label': t('col.method') }, methodName(o.payment_method)),
     h('td', { 'data-label': t('col.amount'), class: 'num' }, yuan(o.amount)),
     h('td', { 'data-label': t('col.refunded'), class: 'num' }, o.refunded_amount ? yuan(o.refunded_amount) : '—'),

@@ -116,7 +116,7 @@ const zh = {
   planMeta: '{days} 天 · {level}',
   upgradeMeta: '按您{level}的剩余天数计价',
   listPrice: '原价 {price}',
-  payButton: '使用{method}支付 {amount}',
+  payButton: '用{method}付款 {amount}',
   payBusy: '正在生成二维码…',
   noChoices: '当前没有可购买的方案。',
   'method.wechat': '微信支付',
