@@ -36,6 +36,7 @@ const state = {
   /** @type {Order | null} */ current: null,
   /** @type {Phase | null} */ phase: null,
   busy: false,
+  /** signed in with a demo token (not one given in the URL) */ demo: false,
   /** @type {'connecting' | 'live' | 'down'} */ live: 'connecting',
   /** @type {{ error: unknown, method?: string } | null} */ problem: null,
 };
@@ -49,16 +50,17 @@ function tokenFromFragment() {
   const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
   if (!match) return null;
   history.replaceState(null, '', location.pathname + location.search);
-  sessionStorage.setItem('memberpay.token', decodeURIComponent(match[1]));
   return decodeURIComponent(match[1]);
 }
 
+/** A demo session gets a new demo token; a token given in the URL is never swapped for another member's. */
 async function renewToken() {
-  if (!state.config?.demo_token) return false;
+  if (!state.config?.demo_token || (state.token && !state.demo)) return false;
   try {
     const answer = await fetch('/api/v1/checkout/demo-token', { method: 'POST', headers: { Accept: 'application/json' } });
     if (!answer.ok) return false;
     state.token = (await answer.json()).token;
+    state.demo = true;
     return true;
   } catch {
     return false;
@@ -150,12 +152,19 @@ function render() {
   }
   byId('lang-switch').setAttribute('aria-label', t('languages'));
   byId('sandbox-banner').hidden = !state.config?.sandbox;
+  byId('demo-user').hidden = !state.demo;
   renderProblem();
   renderBuy();
   renderPayment();
   renderMembership();
   renderOrders();
   renderLive();
+}
+
+/** Shows a new problem where the member is looking (on a phone the alert may be scrolled away). */
+function showProblem() {
+  render();
+  byId('problem').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
 }
 
 function renderProblem() {
@@ -265,7 +274,7 @@ function renderPayment() {
         expired
           ? h('p', { class: 'qr-expired-text' }, t('qrExpired'))
           : h('p', { class: 'countdown', role: 'timer', id: 'countdown' }, countdownText(order))),
-      h('p', { class: 'scan-hint' }, t(`scanHint.${order.payment_method}`)),
+      !expired ? h('p', { class: 'scan-hint' }, t(`scanHint.${order.payment_method}`)) : null,
       payUrl && !expired
         ? h('p', { class: 'sandbox-link' }, h('a', { href: payUrl, target: '_blank', rel: 'noopener' }, t('sandboxPay')), ' ', h('span', { class: 'muted' }, t('newTab')))
         : null,
@@ -351,7 +360,7 @@ function renderOrders() {
     return;
   }
   const head = h('tr', {}, ...['order', 'method', 'amount', 'refunded', 'status', 'created']
-    .map((c) => h('th', { scope: 'col' }, t(/** @type {any} */ (`col.${c}`)))));
+    .map((c) => h('th', { scope: 'col', class: c === 'amount' || c === 'refunded' ? 'num' : null }, t(/** @type {any} */ (`col.${c}`)))));
   const rows = state.orders.map((o) => h('tr', { 'data-order-no': o.order_no },
     h('td', { 'data-label': t('col.order') }, h('code', {}, o.order_no), h('br'), h('span', { class: 'muted' }, orderTitle(o))),
     h('td', { 'data-label': t('col.method') }, methodName(o.payment_method)),
@@ -408,7 +417,8 @@ async function buy(event) {
     if (e instanceof ApiError && (e.code === 'PRODUCT_NOT_FOUND' || e.code === 'MEMBERSHIP_CONFLICT')) await refresh();
   } finally {
     state.busy = false;
-    render();
+    if (state.problem) showProblem();
+    else render();
   }
 }
 
@@ -534,7 +544,7 @@ async function start() {
   render();
   try {
     state.config = await api.get('/api/v1/checkout/config');
-    state.token = tokenFromFragment() ?? sessionStorage.getItem('memberpay.token');
+    state.token = tokenFromFragment();
     if (!state.token && !(await renewToken())) throw state.config?.demo_token ? new NetworkError('no token') : 'NO_TOKEN';
     await loadAll();
   } catch (e) {
