@@ -84,14 +84,15 @@ describe('the membership ledger', () => {
    * rules against the ledger as it stands then (so an upgrade is quoted on the days then held);
    * each paid at some later moment, in a random order. Whatever the order of payment, days are kept.
    */
-  const life = fc.array(fc.record({
+  interface Step { plan: MembershipPlan; upgrade: boolean; gap: number; payDelay: number }
+  const life: fc.Arbitrary<Step[]> = fc.array(fc.record({
     plan: fc.constantFrom(...PLANS),
     upgrade: fc.boolean(),
     gap: fc.integer({ min: 0, max: 40 * DAY_MS }),
     payDelay: fc.integer({ min: 0, max: 20 * DAY_MS }),
   }), { minLength: 1, maxLength: 10 });
 
-  function live(steps: fc.Infer<typeof life>, payOrder: number[]) {
+  function live(steps: Step[], payOrder: number[]) {
     const grants: LedgerGrant[] = [];
     const priced: { id: string; level: number; ms: number; from?: number; amount: number }[] = [];
     let t = 0;
