@@ -176,6 +176,30 @@ if (!availability.run) {
       }
     });
 
+    it('reconnects with auth.lastEventId and then receives the payment it missed', async () => {
+      const socketIo = (url: URL) => url.pathname.startsWith('/socket.io/');
+      // Only the socket can tell the page: polling the order is refused throughout.
+      const orderPoll = (url: URL) => /^\/api\/v1\/payment\/orders\/[^/]+$/.test(url.pathname);
+      await page.route(orderPoll, (route) => route.abort());
+      await page.route(socketIo, (route) => route.abort());
+      // The last event id seen is kept for the tab (sessionStorage), so a reload keeps it too.
+      expect(await page.evaluate("sessionStorage.getItem('memberpay.lastEventId')")).toMatch(/^\d+$/);
+      await page.reload();
+      await page.getByRole('status').getByText('Live updates interrupted').waitFor();
+      await startPayment(page, /Premium, monthly/, 'WeChat Pay');
+      const orderNo = await page.locator('.payment .order-no code').innerText();
+      const href = await page.getByRole('link', { name: 'Pay it on the sandbox page' }).getAttribute('href');
+      expect((await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: new URL(href!).searchParams.get('qr') })).status).toBe(200);
+      const order = await t.http.get(`/api/v1/payment/orders/${orderNo}`).set('Authorization', `Bearer ${t.token('demo')}`).expect(200);
+      expect(order.body.status).toBe('paid');
+      expect(await heading(page, 'Scan to pay').count()).toBe(1);
+
+      await page.unroute(socketIo);
+      await page.getByRole('status').getByText('Live updates on').waitFor({ timeout: 20 * SECOND });
+      await expectPaidState(page);
+      await page.unroute(orderPoll);
+    });
+
     it('falls back to polling the order while the WebSocket is down', async () => {
       const second = await browser.context.newPage();
       // Refuse only the socket.io endpoint; the page's copy of the client script still loads.
