@@ -6,6 +6,7 @@ import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
 import type { OrderStatus } from '../orders/order-status';
+import { DOUBLE_PAYMENT, DoublePayment } from './double-payment';
 import { NotificationRejected, PaymentEvent, ProviderName, stateEvent } from './payment-provider';
 import { ProviderRegistry } from './provider-registry';
 
@@ -104,7 +105,8 @@ export class PaymentsService {
         case 'duplicate': return { result: 'duplicate', orderNo: state.order_no };
         case 'double_payment':
           // Two attempts of one order both paid (an old QR paid before its close took effect).
-          this.logger.error(`order ${state.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refund it`);
+          this.logger.error(`order ${state.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refunding it`);
+          this.events.emit(DOUBLE_PAYMENT, { paymentNo: event.paymentNo, orderNo: state.order_no } satisfies DoublePayment);
           return { result: 'double_payment', orderNo: state.order_no };
         case 'stale':
           // Another order of this member settled between our read and our write: decide again.
