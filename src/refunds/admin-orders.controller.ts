@@ -19,6 +19,13 @@ function orderRow(o: Record<string, any>) {
   };
 }
 
+/** Every column of the grant, its times in ISO 8601 (its shape is the membership module's). */
+function grantView(g: Record<string, any>) {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(g)) if (k !== 'id' && k !== 'order_id') out[k] = v instanceof Date ? v.toISOString() : v;
+  return out;
+}
+
 /** Support's views of orders: find one, then see everything about it in one answer. */
 @ApiTags('admin: orders')
 @AdminOnly()
@@ -58,8 +65,8 @@ export class AdminOrdersController {
     return {
       order: { ...orderRow(order), plan_code: order.plan_code },
       attempts: attempts.map((a) => ({ ...a, qr_code_expire_at: iso(a.qr_code_expire_at), paid_at: iso(a.paid_at), created_at: iso(a.created_at) })),
-      grant: grant ? { ...grant, previous_expires_at: iso(grant.previous_expires_at), new_expires_at: iso(grant.new_expires_at), created_at: iso(grant.created_at) } : null,
-      periods: periods.map((p) => ({ level: p.level, starts_at: iso(p.starts_at), ends_at: iso(p.ends_at) })),
+      grant: grant ? grantView(grant) : null,
+      periods: periods.map((p) => ({ level: p.level, plan_id: p.plan_id, starts_at: iso(p.starts_at), ends_at: iso(p.ends_at) })),
       refunds,
       events: events.map((e) => ({ id: String(e.id), type: e.type, payload: e.payload, created_at: iso(e.created_at) })),
     };

@@ -21,19 +21,16 @@ export class AdminOrdersRepository {
          FROM payment_records WHERE order_id = $1 ORDER BY created_at, payment_no`, [orderId]);
   }
 
+  /** The order's grant (what it bought), revoked_at set once a full refund took it back. */
   async grant(orderId: string): Promise<Record<string, any> | undefined> {
-    const [row] = await this.dataSource.query(
-      `SELECT g.plan_id, g.previous_level, g.previous_expires_at, g.new_level, g.new_expires_at, g.created_at
-         FROM membership_grants g WHERE g.order_id = $1`, [orderId]);
+    const [row] = await this.dataSource.query(`SELECT g.* FROM membership_grants g WHERE g.order_id = $1`, [orderId]);
     return row;
   }
 
-  /** The order's membership periods (none before the membership ledger, or once refunded). */
-  async periods(orderId: string): Promise<Record<string, any>[]> {
-    const [exists] = await this.dataSource.query(`SELECT to_regclass('membership_periods') IS NOT NULL AS present`) as { present: boolean }[];
-    if (!exists.present) return [];
+  /** The order's membership periods (none once refunded in full). */
+  periods(orderId: string): Promise<Record<string, any>[]> {
     return this.dataSource.query(
-      `SELECT level, starts_at, ends_at FROM membership_periods WHERE order_id = $1 ORDER BY starts_at`, [orderId]);
+      `SELECT p.level, p.plan_id, p.starts_at, p.ends_at FROM membership_periods p WHERE p.order_id = $1 ORDER BY p.starts_at`, [orderId]);
   }
 
   events(orderId: string): Promise<Record<string, any>[]> {
