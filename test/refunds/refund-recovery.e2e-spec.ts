@@ -115,8 +115,12 @@ describe('refunds that do not end at once', () => {
     expect(second.qr_code_url).toMatch(/^weixin:/);
     const metricsBefore = (await t.http.get('/metrics')).text;
     await payAtSandbox(sb, second.qr_code_url);
-    const { rows: [auto] } = await t.db.query(`SELECT refund_no FROM refunds WHERE payment_no = $1`, [second.payment_no]);
-    const refund = await refundRow(t, auto.refund_no);
+    // Started right after the settling transaction, on the event bus: wait until it is recorded.
+    let auto: { refund_no: string } | undefined;
+    for (const deadline = Date.now() + 10_000; !auto && Date.now() < deadline; await new Promise((r) => setTimeout(r, 25))) {
+      ({ rows: [auto] } = await t.db.query(`SELECT refund_no FROM refunds WHERE payment_no = $1`, [second.payment_no]));
+    }
+    const refund = await refundRow(t, auto!.refund_no);
     expect(refund).toMatchObject({ status: 'success', amount: order.amount, kind: 'duplicate_payment', reason: 'duplicate payment', requested_by: 'system' });
     expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'paid', refunded_amount: 0 });
     const me = await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${t.token(user)}`).expect(200);
