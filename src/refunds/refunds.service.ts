@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
 import { OrderRefundsRepository, RefundableOrder } from '../orders/order-refunds.repository';
-import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED } from '../orders/order-events';
+import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderRefundedPayload } from '../orders/order-events';
 import { newRefundNo } from '../orders/order-numbers';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from '../payments/double-payment';
@@ -191,9 +191,11 @@ export class RefundsService {
     const membership = after.status === 'refunded'
       ? await this.membership.revokeOrder(m, order.id, order.user_id, now)
       : await this.membership.snapshot(m, order.user_id, now);
-    return appendOrderEvent(m, order.id, order.user_id, order.order_no, 'order.refunded', {
-      order_no: order.order_no, amount: refund.amountFen, refunded_total: after.refunded_amount, status: after.status, membership,
-    });
+    const payload: OrderRefundedPayload = {
+      order_no: order.order_no, amount: refund.amountFen, refunded_total: after.refunded_amount,
+      status: after.status as OrderRefundedPayload['status'], membership,
+    };
+    return appendOrderEvent(m, order.id, order.user_id, order.order_no, 'order.refunded', { ...payload });
   }
 
   /** A second payment of a paid order: returned in full, by itself, once. */

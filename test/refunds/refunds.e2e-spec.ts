@@ -2,6 +2,7 @@ import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
 import { adminGet, orderRow, paidOrder, refundRow, requestRefund } from '../support/refunds';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { connectClient } from '../support/ws-client';
 
 /** Refunds over HTTP: the support API, both providers through their SDKs and the sandbox, real PostgreSQL. */
 describe('refunds', () => {
@@ -62,6 +63,7 @@ describe('refunds', () => {
 
   it('refunds an Alipay order in two parts (yuan at the boundary): partially_refunded, then refunded', async () => {
     const order = await paidOrder(t, sb, 'rf-ali-part', 'alipay');
+    const app = await connectClient(t.url, { token: t.token('rf-ali-part') });
     const first = await requestRefund(t, order.order_no, { amount: 999, reason: 'partial' }).expect(202);
     expect(first.body).toMatchObject({ status: 'success', amount: 999 });
     expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'partially_refunded', refunded_amount: 999 });
@@ -69,6 +71,10 @@ describe('refunds', () => {
     expect(mine.body.data[0]).toMatchObject({ order_no: order.order_no, status: 'partially_refunded', refunded_amount: 999 });
     const at = await sandboxCall(sb, 'GET', `/sandbox/refunds/${first.body.refund_no}`);
     expect(at.body).toMatchObject({ provider: 'alipay', refund_fen: 999, status: 'success' });
+    // The member's app hears it; a partial refund keeps the access.
+    const heard = await app.waitFor((r) => r.event === 'order.refunded' && r.message.order_no === order.order_no);
+    expect(heard.message).toMatchObject({ type: 'order.refunded', amount: 999, refunded_total: 999, status: 'partially_refunded' });
+    expect((heard.message.membership as any).periods.length).toBeGreaterThan(0);
 
     const tooMuch = await requestRefund(t, order.order_no, { amount: order.amount - 999 + 1, reason: 'too much' }).expect(409);
     expect(tooMuch.body.code).toBe('REFUND_EXCEEDS_PAID');
@@ -82,6 +88,9 @@ describe('refunds', () => {
     const rest = await requestRefund(t, order.order_no, { reason: 'the rest' }).expect(202);
     expect(rest.body).toMatchObject({ status: 'success', amount: order.amount - 999 });
     expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'refunded', refunded_amount: order.amount });
+    const full = await app.waitFor((r) => r.event === 'order.refunded' && r.message.status === 'refunded');
+    expect(full.message).toMatchObject({ order_no: order.order_no, amount: order.amount - 999, refunded_total: order.amount, membership: { level: null, expires_at: null, periods: [] } });
+    app.close();
     const trade = await sandboxCall(sb, 'GET', `/sandbox/trades/${(await refundRow(t, rest.body.refund_no)).payment_no}`);
     expect(trade.body.state).toBe('TRADE_CLOSED'); // fully refunded at Alipay
     const list = await adminGet(t, `/api/v1/admin/orders/${order.order_no}/refunds`).expect(200);
@@ -136,6 +145,20 @@ describe('refunds', () => {
       const row = await orderRow(t, order.order_no);
       expect(row.refunded_amount).toBe(rows[0].amount);
     }
+  });
+
+  it('lets exactly as many concurrent partial refunds through as the amount holds', async () => {
+    const order = await paidOrder(t, sb, 'rf-race-many', 'alipay');
+    const each = 200;
+    const fits = Math.floor(order.amount / each);
+    const answers = await Promise.all(Array.from({ length: fits + 4 }, (_, i) => requestRefund(t, order.order_no, { amount: each, reason: `slice ${i}` })));
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(fits);
+    expect(answers.filter((a) => a.status === 409).map((a) => a.body.code)).toEqual(Array(4).fill('REFUND_EXCEEDS_PAID'));
+    const row = await orderRow(t, order.order_no);
+    expect(row).toMatchObject({ status: 'partially_refunded', refunded_amount: fits * each });
+    const rest = await requestRefund(t, order.order_no, { reason: 'the rest' }).expect(202);
+    expect(rest.body.amount).toBe(order.amount - fits * each);
+    expect((await orderRow(t, order.order_no)).status).toBe('refunded');
   });
 
   it('the database itself refuses refunds beyond what the attempt was paid', async () => {
