@@ -1,3 +1,5 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { DOUBLE_PAYMENT } from '../../src/payments/double-payment';
 import { ProcessRefundsJob } from '../../src/refunds/process-refunds.job';
 import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
@@ -131,6 +133,31 @@ describe('refunds that do not end at once', () => {
     await job.run(later(5));
     const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM refunds WHERE payment_no = $1`, [second.payment_no]);
     expect(rows[0].n).toBe(1);
+  });
+
+  it('starts the refund of a double payment the process never got to (a crash after settling), from the job', async () => {
+    const user = 'rc-double-lost';
+    const order = await createOrder(t, user);
+    await payAtSandbox(sb, order.qr_code_url, { delivery: 'none' });
+    await t.http.post(`/api/v1/payment/orders/${order.order_no}/qr-code`).set('Authorization', `Bearer ${t.token(user)}`).expect(409);
+    const { rows: [second] } = await t.db.query(
+      `SELECT r.payment_no, r.qr_code_url FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1 AND r.status = 'pending'`, [order.order_no]);
+    // As if the process died right after the settling transaction: nobody hears of the double payment.
+    const bus = t.app.get(EventEmitter2);
+    const listeners = bus.listeners(DOUBLE_PAYMENT);
+    bus.removeAllListeners(DOUBLE_PAYMENT);
+    try {
+      await payAtSandbox(sb, second.qr_code_url);
+    } finally {
+      for (const l of listeners) bus.on(DOUBLE_PAYMENT, l as (...args: unknown[]) => void);
+    }
+    const { rows: none } = await t.db.query(`SELECT 1 FROM refunds WHERE payment_no = $1`, [second.payment_no]);
+    expect(none).toHaveLength(0);
+    const report = await job.run(later(5));
+    expect(report.double_payments).toBe(1);
+    const { rows: [auto] } = await t.db.query(`SELECT refund_no FROM refunds WHERE payment_no = $1`, [second.payment_no]);
+    expect(await refundRow(t, auto.refund_no)).toMatchObject({ status: 'success', kind: 'duplicate_payment', amount: order.amount });
+    expect((await job.run(later(10))).double_payments).toBe(0);
   });
 
   it('after a full refund the ledger is the one before the purchase, while a later order keeps its periods', async () => {
