@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AlipayRequestError, AlipaySdk } from 'alipay-sdk';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { ProviderTimeoutError, ProviderUnavailableError } from '../../../common/errors/domain-error';
+import { yuanToFen } from '../../../common/money';
 import type { AlipayConfig } from '../../../config/app-config';
 import type {
   Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
@@ -9,7 +10,6 @@ import type {
 } from '../../payment-provider';
 import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
 import { beijingToDate, dateToBeijing, fenToYuan, toPaymentEvent } from './alipay.mapper';
-import { yuanToFen } from '../../../common/money';
 
 /** Alipay's limit on refund_reason (protocols.md B.8). */
 const REFUND_REASON_MAX = 256;
