@@ -11,6 +11,7 @@ import { ListOrdersDto } from './dto/list-orders.dto';
 import { IdempotencyService } from './idempotency.service';
 import { OrderList, OrderView } from './order.view';
 import { OrdersService } from './orders.service';
+import { OrderWithQrImage, withQrImage } from './qr-code-image';
 
 @ApiTags('orders')
 @ApiBearerAuth()
@@ -23,7 +24,7 @@ export class OrdersController {
   @UseGuards(UserThrottlerGuard)
   @ApiOperation({ summary: 'Create an order and open its payment', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens the payment at the provider on the chosen channel (a QR code by default); `pay` carries what that client needs. Idempotent with an Idempotency-Key header (24 hours).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same user, key and body within 24 hours' })
-  @ApiCreatedResponse({ type: OrderView })
+  @ApiCreatedResponse({ type: OrderWithQrImage })
   @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'PAYMENT_CHANNEL_DISABLED', 'PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   async create(
     @CurrentUser() userId: string,
@@ -31,17 +32,18 @@ export class OrdersController {
     @Headers('idempotency-key') key: string | string[] | undefined,
     @Res({ passthrough: true }) res: Response,
     @Req() req: Request,
-  ): Promise<OrderView> {
+  ): Promise<OrderWithQrImage> {
     const client = { ip: clientIpOf(req.ip) };
     if (key === undefined) {
       res.status(201);
-      return this.orders.create(userId, dto, new Date(), client);
+      return withQrImage(await this.orders.create(userId, dto, new Date(), client));
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
     const result = await this.idempotency.run(userId, key, dto, 201, () => this.orders.create(userId, dto, new Date(), client));
     res.status(result.status);
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    return result.body;
+    // Drawn on every answer rather than stored with the idempotency key: the image is derived from the body.
+    return withQrImage(result.body);
   }
 
   @Get('orders')
@@ -75,18 +77,18 @@ export class OrdersController {
     summary: 'A fresh payment on the order\'s channel',
     description: 'A new payment attempt on the order\'s channel (a QR code, a prepay_id, an h5_url, an order string or URL, in `pay`); the previous one is closed. Only while the order is pending and not expired.',
   })
-  @ApiOkResponse({ type: OrderView })
+  @ApiOkResponse({ type: OrderWithQrImage })
   @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
-  refresh(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Req() req: Request): Promise<OrderView> {
-    return this.orders.refreshQr(userId, orderNo, new Date(), { ip: clientIpOf(req.ip) });
+  async refresh(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Req() req: Request): Promise<OrderWithQrImage> {
+    return withQrImage(await this.orders.refreshQr(userId, orderNo, new Date(), { ip: clientIpOf(req.ip) }));
   }
 
   @Post('orders/:order_no/qr-code')
   @HttpCode(200)
   @ApiOperation({ summary: 'A fresh QR code (older name of …/refresh)', deprecated: true, description: 'The same as POST …/refresh, kept for clients written before channels.' })
-  @ApiOkResponse({ type: OrderView })
+  @ApiOkResponse({ type: OrderWithQrImage })
   @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
-  refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Req() req: Request): Promise<OrderView> {
+  refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Req() req: Request): Promise<OrderWithQrImage> {
     return this.refresh(userId, orderNo, req);
   }
 }
