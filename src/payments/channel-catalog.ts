@@ -1,7 +1,8 @@
+import type { AppConfig } from '../config/app-config';
 import type { PaymentMethod } from '../orders/order-status';
 import type { ChannelDescriptor, PaymentChannel } from './payment-channel';
-import { ALIPAY_CHANNELS } from './providers/alipay/alipay.channels';
-import { WECHAT_CHANNELS } from './providers/wechat/wechat-pay.channels';
+import { ALIPAY_CHANNELS, alipayEnabledChannels } from './providers/alipay/alipay.channels';
+import { WECHAT_CHANNELS, wechatEnabledChannels } from './providers/wechat/wechat-pay.channels';
 
 /** Each provider's descriptor, by payment method: the request's validation and OpenAPI read this. */
 export const CHANNELS_BY_METHOD: Record<PaymentMethod, Partial<ChannelDescriptor>> = {
@@ -17,4 +18,12 @@ export function describeChannels(): string {
   return Object.entries(CHANNELS_BY_METHOD).map(([method, descriptor]) =>
     `${method}: ${Object.entries(descriptor).map(([channel, spec]) => `\`${channel}\` (${spec.client}; on with ${spec.enabledBy})`).join(', ')}`,
   ).join('. ');
+}
+
+/** The channels this configuration turns on, per configured payment method (an unconfigured one has none). */
+export function enabledChannelsByMethod(config: AppConfig): Record<PaymentMethod, PaymentChannel[]> {
+  return {
+    wechat: config.wechat ? wechatEnabledChannels(config.wechat) : [],
+    alipay: config.alipay ? alipayEnabledChannels(config.alipay) : [],
+  };
 }

@@ -10,7 +10,7 @@ import { connectLive } from './live.js';
 import { quoteKey } from './names.js';
 import { renderLive, renderMembership, renderOrders, renderProblem } from './panels.js';
 import { countdownText, renderPayment } from './payment.js';
-import { state } from './state.js';
+import { channelFor, payExpiry, state } from './state.js';
 
 /** @typedef {import('./state.js').Membership} Membership */
 /** @typedef {import('./state.js').Order} Order */
@@ -118,9 +118,10 @@ async function buy(event) {
   try {
     const order = await api.post('/api/v1/payment/create-order', {
       product_type: 'membership', product_id: quote.plan.id, payment_method: state.method, is_upgrade: quote.is_upgrade,
+      channel: channelFor(state.method),
     }, { 'Idempotency-Key': newIdempotencyKey() });
     showOrder(order);
-    announce(t('scanTitle'));
+    announce(t(order.channel && order.channel !== 'qr' ? 'phoneTitle' : 'scanTitle'));
     focusPayment();
     void refresh();
   } catch (e) {
@@ -145,7 +146,7 @@ function showOrder(order) {
 function phaseOf(order) {
   if (order.status === 'paid' || order.status === 'refunded' || order.status === 'partially_refunded') return 'paid';
   if (order.status === 'expired' || order.status === 'closed' || order.status === 'failed') return order.status;
-  return Date.parse(order.qr_code_expire_at ?? '') > serverNow() ? 'qr' : 'qr-expired';
+  return Date.parse(payExpiry(order) ?? '') > serverNow() ? 'qr' : 'qr-expired';
 }
 
 async function newQr() {
@@ -154,7 +155,7 @@ async function newQr() {
   state.busy = true;
   render();
   try {
-    showOrder(await api.post(`/api/v1/payment/orders/${encodeURIComponent(order.order_no)}/qr-code`));
+    showOrder(await api.post(`/api/v1/payment/orders/${encodeURIComponent(order.order_no)}/refresh`));
     focusPayment();
   } catch (e) {
     state.problem = { error: e, method: order.payment_method };
