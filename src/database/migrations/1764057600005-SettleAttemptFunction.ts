@@ -9,7 +9,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * advisory lock that orders their events), and refuses with 'stale' — writing nothing — when the
  * membership is no longer the one the decision was computed from, so the caller reads again and
  * recomputes. One call replaces BEGIN, lock, attempt/order update, two membership statements, the
- * outbox insert and COMMIT: the round trips were where settlement spent its time (issue 8, bench).
+ * outbox insert and COMMIT: the round trips were where settlement spent its time (`npm run bench -- --trace-sql`).
  *
  * Outcomes: unknown | duplicate | amount_mismatch | stale | double_payment | settled.
  */
