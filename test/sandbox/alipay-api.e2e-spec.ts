@@ -1,5 +1,5 @@
-// The Alipay gateway of the sandbox, driven by the real alipay-sdk with validateSign (protocols.md
-// B.2-B.7, D.2, E.2). Raw requests cover what the SDK never sends.
+// The Alipay gateway of the sandbox, driven by the real alipay-sdk with validateSign (docs/alipay.md,
+// docs/alipay.md#sdk). Raw requests cover what the SDK never sends.
 import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { alipayClient, alipayNodeText, http, sandboxPay, tradeNo } from './support';
@@ -19,7 +19,7 @@ const query = (no: string) => exec('alipay.trade.query', { out_trade_no: no });
 const close = (no: string) => exec('alipay.trade.close', { out_trade_no: no });
 const scan = (qr: string) => http('POST', `${sb.url}/sandbox/scan`, { qr });
 
-/** A gateway request signed by hand (B.3), for cases the SDK cannot produce. */
+/** A gateway request signed by hand (docs/alipay.md#request-signatures), for cases the SDK cannot produce. */
 function rawParams(method: string, biz: object, over: Record<string, string | undefined> = {}): Record<string, string> {
   const beijing = new Date(Date.now() + 8 * 3600_000).toISOString();
   const params: Record<string, string | undefined> = {

@@ -1,4 +1,4 @@
-// Answer-level faults of the Alipay emulation (protocols.md B.4, D.2.2), seen through the real
+// Answer-level faults of the Alipay emulation (sandbox/README.md#fault-modes, docs/alipay.md#answer-signatures), seen through the real
 // alipay-sdk with validateSign: forged or spoiled answers must make the SDK throw.
 import { AlipayRequestError } from 'alipay-sdk';
 import { startSandbox, type Sandbox } from '../../sandbox';

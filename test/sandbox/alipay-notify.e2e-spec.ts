@@ -1,5 +1,5 @@
-// Alipay asynchronous notifications from /sandbox/pay (protocols.md B.10, D.2.5), verified with
-// alipay-sdk checkNotifySignV2 (E.2) and with node:crypto from the protocol facts.
+// Alipay asynchronous notifications from /sandbox/pay (docs/alipay.md#notifications), verified with
+// alipay-sdk checkNotifySignV2 (docs/alipay.md#sdk) and with node:crypto from the protocol facts.
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { alipayClient, alipayNotificationValid, http, sandboxPay, startReceiver, tradeNo, type Receiver } from './support';
 

@@ -1,5 +1,5 @@
-// The WeChat Pay v3 API of the sandbox, driven by the real wechatpay-axios-plugin (protocols.md
-// A.2-A.7, D.1, E.1). Every 2xx answer below has passed the SDK's signature verification.
+// The WeChat Pay v3 API of the sandbox, driven by the real wechatpay-axios-plugin (docs/wechat-pay.md,
+// docs/wechat-pay.md#sdk). Every 2xx answer below has passed the SDK's signature verification.
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { http, sandboxPay, tradeNo, wechatClient, wechatSignatureValid } from './support';

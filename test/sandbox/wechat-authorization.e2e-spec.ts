@@ -1,4 +1,4 @@
-// The `Authorization` check of the WeChat Pay emulation (protocols.md A.2, D.1.1), with requests
+// The `Authorization` check of the WeChat Pay emulation (docs/wechat-pay.md#request-signatures), with requests
 // signed by hand: the SDK only ever sends correct ones.
 import { createSign } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../sandbox';

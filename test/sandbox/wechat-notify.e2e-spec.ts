@@ -1,5 +1,5 @@
-// WeChat Pay payment notifications from /sandbox/pay (protocols.md A.3, A.8, D.1.7), checked with
-// node:crypto from the protocol facts and with the SDK helpers memberpay will use (E.1).
+// WeChat Pay payment notifications from /sandbox/pay (docs/wechat-pay.md#payment-notifications), checked with
+// node:crypto from the protocol facts and with the SDK helpers memberpay will use (docs/wechat-pay.md#sdk).
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import {
