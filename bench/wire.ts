@@ -21,8 +21,8 @@ export interface PreparedNotification {
 
 /**
  * Did memberpay accept the notification? WeChat Pay counts 200/204 as delivered
- * (docs/wechat-pay.md#acknowledgement); Alipay wants exactly `success` (docs/alipay.md#acknowledgement). Anything else makes the provider
- * send it again, so the bench counts it as an error.
+ * (docs/wechat-pay.md#acknowledgement); Alipay wants exactly `success` (docs/alipay.md#acknowledgement).
+ * Anything else makes the provider send it again, so the bench counts it as an error.
  */
 export function accepted(method: Method, status: number, body: string): boolean {
   if (method === 'wechat') return status === 200 || status === 204;
