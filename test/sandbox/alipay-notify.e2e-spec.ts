@@ -64,7 +64,7 @@ it('shows why checkNotifySign (v1) must not be used: it throws on `%` (E.2)', as
   expect(() => alipayClient(sb).checkNotifySign(form(r.received[0].text))).toThrow(URIError);
 });
 
-it('resends on the scaled B.10 schedule with the same notify_id until the body is exactly `success`', async () => {
+it('resends on the scaled Alipay schedule with the same notify_id until the body is exactly `success`', async () => {
   const answers = ['fail', 'success\n', ' success', 'success'];
   const r = await receiver((_n, i) => ({ status: 200, body: answers[i] }));
   const { no, qr } = await newOrder(r.url);

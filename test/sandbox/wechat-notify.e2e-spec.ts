@@ -63,7 +63,7 @@ it('pays and notifies: signed over the raw body, AES-256-GCM encrypted transacti
   });
 });
 
-it('verifies and decrypts with the SDK helpers memberpay uses (E.1)', async () => {
+it('verifies and decrypts with the SDK helpers memberpay uses', async () => {
   const r = await receiver();
   await sandboxPay(sb, { qr: (await newOrder(r.url)).qr });
   const [n] = r.received;
@@ -84,7 +84,7 @@ it('signs with the platform certificate when asked (signWith)', async () => {
   expect(wechatSignatureValid(n.headers, n.raw, sb.credentials.wechat.publicKeyPem)).toBe(false);
 });
 
-it('resends on the scaled A.8 schedule until a 2xx, same notification, fresh signatures', async () => {
+it('resends on the scaled WeChat Pay schedule until a 2xx, same notification, fresh signatures', async () => {
   const r = await receiver((_n, i) => (i < 3 ? { status: 500, body: '{"code":"FAIL","message":"busy"}' } : { status: 200 }));
   const { no, qr } = await newOrder(r.url);
   const pay = await sandboxPay(sb, { qr });
