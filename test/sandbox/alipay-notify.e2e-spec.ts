@@ -58,7 +58,7 @@ it('pays and notifies with a form that checkNotifySignV2 and node:crypto both ve
   expect((await query(no)).tradeNo).toBe(fields.trade_no);
 });
 
-it('shows why checkNotifySign (v1) must not be used: it throws on `%` (E.2)', async () => {
+it('shows why checkNotifySign (v1) must not be used: it throws on `%`', async () => {
   const r = await receiver();
   await sandboxPay(sb, { qr: (await newOrder(r.url)).qr });
   expect(() => alipayClient(sb).checkNotifySign(form(r.received[0].text))).toThrow(URIError);
