@@ -5,7 +5,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * The rules stay in TypeScript (PaymentsService decides, membership-grant.rules.ts computes the
  * new membership from the state it read); this function only applies that decision atomically,
- * taking its locks in the order every writer of these rows uses, so none deadlock (order and attempt rows, then the user's
+ * taking its locks in a fixed order (order and attempt rows first, then the user's
  * advisory lock that orders their events), and refuses with 'stale' — writing nothing — when the
  * membership is no longer the one the decision was computed from, so the caller reads again and
  * recomputes. One call replaces BEGIN, lock, attempt/order update, two membership statements, the
