@@ -1,7 +1,7 @@
-// APP, WAP and page payments (protocols.md G.2): memberpay signs the request locally (alipay-sdk
+// APP, WAP and page payments (docs/channels.md#alipay): memberpay signs the request locally (alipay-sdk
 // sdkExecute / pageExecute) and the buyer's Alipay app or browser carries it to Alipay. Alipay
-// checks it as a gateway request (B.3) and the trade exists from that moment: opening it is the
-// "scan" of these channels. WAP and page bring the browser back to return_url, signed (B.11).
+// checks it as a gateway request (docs/alipay.md#request-signatures) and the trade exists from that moment: opening it is the
+// "scan" of these channels. WAP and page bring the browser back to return_url, signed (docs/alipay.md#return-url).
 import { beijingDateTime } from '../clock';
 import type { SandboxContext } from '../context';
 import { isPlainObject } from '../http';
@@ -67,7 +67,7 @@ export function paramsOf(query: string): Record<string, string> {
   return params;
 }
 
-/** B.11: the browser's way back after a WAP or page payment, signed like a notification. */
+/** The browser's way back after a WAP or page payment, signed like a notification. */
 export function signedReturnUrl(ctx: SandboxContext, order: AlipayOrder): string | null {
   if (!order.returnUrl || !order.trade || !order.method) return null;
   const keys = ctx.keys.alipay;

@@ -1,5 +1,5 @@
 // What the buyer's client does with what memberpay gave it, checked as the real client or provider
-// would before anything is paid (protocols.md G.1, G.2):
+// would before anything is paid (docs/channels.md):
 // - WeChat APP: the OpenSDK's PayReq; WeChat verifies `sign` (merchant key) over
 //   appid\ntimestamp\nnoncestr\nprepayid\n and that the prepay_id belongs to that app.
 // - WeChat JSAPI: getBrandWCPayRequest / wx.requestPayment; `paySign` over

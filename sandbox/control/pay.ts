@@ -1,6 +1,6 @@
 // `POST /sandbox/pay` and `POST /sandbox/scan`: a buyer scans and pays, then the provider notifies
 // memberpay. The answer comes after the first delivery round; resends continue in the background
-// on the provider's schedule (protocols.md A.8, B.10).
+// on the provider's schedule (docs/wechat-pay.md#acknowledgement, docs/alipay.md#acknowledgement).
 import type { SandboxContext } from '../context';
 import type { Provider } from '../faults';
 import { strangerKey } from '../keys';
@@ -86,7 +86,7 @@ async function settleAlipay(ctx: SandboxContext, ref: QrRef, opts: PayOptions): 
 export async function payAndNotify(ctx: SandboxContext, body: Record<string, unknown>): Promise<ControlAnswer> {
   const answer = await payAndNotifyTrade(ctx, body);
   if (answer.status !== 200) return answer;
-  // Where the buyer's browser goes next: Alipay WAP/page signs the way back (B.11); WeChat H5
+  // Where the buyer's browser goes next: Alipay WAP/page signs the way back (docs/alipay.md#return-url); WeChat H5
   // sends it to the redirect_url appended to the h5_url, adding nothing.
   const order = answer.body.provider === 'alipay' ? ctx.store.alipay.get(String(answer.body.out_trade_no)) : undefined;
   const returnUrl = order ? signedReturnUrl(ctx, order) : null;

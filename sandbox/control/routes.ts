@@ -54,7 +54,7 @@ export async function handleControl(
     const answer = await payAndNotify(ctx, body);
     const fromForm = (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded');
     if (fromForm && typeof body.qr === 'string') {
-      // A WAP or page payment's browser goes back to the merchant, signed (protocols.md B.11).
+      // A WAP or page payment's browser goes back to the merchant, signed (docs/alipay.md#return-url).
       const back = answer.status === 200 && typeof answer.body.return_url === 'string' ? answer.body.return_url : null;
       if (back) return send(res, 303, '', { Location: back });
       return redirectToPage(res, body.qr, answer);

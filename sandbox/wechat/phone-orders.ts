@@ -1,5 +1,5 @@
-// `POST /v3/pay/transactions/{app,jsapi,h5}` (protocols.md G.1): the Native order's body and rules
-// (A.5) at another endpoint, plus each channel's own fields, answering a prepay_id (APP, JSAPI) or
+// `POST /v3/pay/transactions/{app,jsapi,h5}` (docs/channels.md#wechat-pay): the Native order's body
+// and rules (docs/wechat-pay.md#native-orders) at another endpoint, plus each channel's own fields, answering a prepay_id (APP, JSAPI) or
 // an h5_url (H5) instead of a code_url. The client then pays with parameters memberpay signs; the
 // control endpoint checks them as the WeChat client would (control/client-pay.ts).
 import { isIP } from 'node:net';
@@ -11,7 +11,7 @@ import { settleWechatExpiry, type WechatTrade, type WechatTradeType } from '../s
 import { paramError, validateNativeOrder, type WechatError } from './native-order';
 import { errorBody, type WechatAnswer } from './reply';
 
-/** G.1: a prepay_id is valid for 2 hours, an h5_url for about 5 minutes. */
+/** docs/channels.md: a prepay_id is valid for 2 hours, an h5_url for about 5 minutes. */
 export const PREPAY_TTL_MS = 2 * 3600_000;
 export const H5_URL_TTL_MS = 5 * 60_000;
 
@@ -78,7 +78,7 @@ export function phoneOrder(ctx: SandboxContext, kind: PhoneKind, body: unknown, 
   }
   const fields = channelFields(ctx, kind, body as Record<string, unknown>, order.appid);
   if ('code' in fields) return fail(fields);
-  // Resubmission: the channel and its fields are part of "the same parameters" (A.5).
+  // Resubmission: the channel and its fields are part of "the same parameters" (docs/wechat-pay.md#native-orders).
   const fingerprint = JSON.stringify([order.fingerprint, kind, fields.extra]);
   const existing = store.wechat.get(order.outTradeNo);
   if (existing) {

@@ -25,7 +25,7 @@ const MINUTE = 60_000;
 interface PlannedAttempt { paymentNo: string; qrExpireAt: Date; nextQueryAt: Date }
 /** What opening an attempt needs besides the order: the caller's connection (H5 sends its IP). */
 const noClient: ClientContext = {};
-/** The first active query comes a minute after the QR code was issued (issue 6). */
+/** The first active query comes a minute after the QR code was issued: sooner, the buyer has rarely scanned yet. */
 const FIRST_QUERY_DELAY_MS = MINUTE;
 
 @Injectable()

@@ -1,4 +1,4 @@
-// The sandbox's phone channels, driven by the real SDKs (protocols.md G): the WeChat Pay APP, JSAPI
+// The sandbox's phone channels, driven by the real SDKs (docs/channels.md): the WeChat Pay APP, JSAPI
 // and H5 endpoints with their field checks, and the Alipay requests a client carries, checked the
 // way Alipay checks them. The client-side signatures here are written with node:crypto from the
 // protocol notes, not with memberpay's code.
