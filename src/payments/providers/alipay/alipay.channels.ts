@@ -7,7 +7,7 @@ import { dateToBeijing, fenToYuan } from './alipay.mapper';
 /**
  * Alipay's channels, in one place: validation, the OpenAPI enum and the disabled-channel answer
  * derive from it. APP, WAP and page are signed locally by the SDK (no call to Alipay): the trade
- * exists at Alipay only once the buyer opens it (docs/channels.md).
+ * exists at Alipay only once the buyer opens it (docs/channels.md#alipay).
  */
 export const ALIPAY_CHANNELS = {
   qr: { enabledBy: 'ALIPAY_APP_ID (face-to-face precreate)', client: 'render qr_code_url as a QR code for Alipay to scan' },

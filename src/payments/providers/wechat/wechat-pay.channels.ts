@@ -12,7 +12,7 @@ const MINUTE = 60_000;
 
 /**
  * WeChat Pay's channels, in one place: validation, the OpenAPI enum and the disabled-channel
- * answer derive from it. Lifetimes are WeChat Pay's own (docs/channels.md): a code_url and a
+ * answer derive from it. Lifetimes are WeChat Pay's own (docs/channels.md#wechat-pay): a code_url and a
  * prepay_id stay usable for 2 hours, an h5_url for about 5 minutes.
  */
 export const WECHAT_CHANNELS = {

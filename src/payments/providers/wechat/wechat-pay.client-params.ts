@@ -3,7 +3,7 @@ import { Formatter, Rsa } from 'wechatpay-axios-plugin';
 
 /**
  * The parameters a WeChat client takes to pay a prepay_id, signed by us with the merchant API key
- * (docs/channels.md): SHA256-with-RSA over the documented values, each followed by a line feed.
+ * (docs/channels.md#wechat-pay): SHA256-with-RSA over the documented values, each followed by a line feed.
  * The plugin's Formatter builds the nonce, the timestamp and the signed lines, and its Rsa signs.
  */
 
