@@ -53,5 +53,6 @@ function instrument(provider: PaymentProvider, metrics: MetricsService): Payment
     createQr: timed('create', provider.createQr),
     query: timed('query', provider.query),
     close: timed('close', provider.close),
+    fetchBill: timed('bill', provider.fetchBill),
   });
 }

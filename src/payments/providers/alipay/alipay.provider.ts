@@ -7,7 +7,12 @@ import type {
   Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
 } from '../../payment-provider';
 import { NotificationRejected, stateEvent } from '../../payment-provider';
+import { BillRejected, type BillFetch } from '../../provider-bill';
+import { parseAlipayBill } from './alipay.bill';
 import { dateToBeijing, fenToYuan, toPaymentEvent } from './alipay.mapper';
+
+/** Far above a real day's bill; a download is held in memory to be unzipped. */
+const MAX_BILL_BYTES = 64 * 1024 * 1024;
 
 interface Node { code?: string; msg?: string; sub_code?: string; sub_msg?: string; [key: string]: unknown }
 
@@ -20,7 +25,7 @@ export class AlipayProvider implements PaymentProvider {
   private readonly logger = new Logger('Alipay');
   private readonly sdk: AlipaySdk;
 
-  constructor(private readonly config: AlipayConfig, timeoutMs: number) {
+  constructor(private readonly config: AlipayConfig, private readonly timeoutMs: number) {
     this.sdk = new AlipaySdk({
       appId: config.appId,
       privateKey: config.privateKeyPem,
@@ -87,6 +92,36 @@ export class AlipayProvider implements PaymentProvider {
     const event = toPaymentEvent(fields, fields.out_trade_no, fields.notify_id);
     if (event.outcome === 'paid' && event.amountFen === null) throw new NotificationRejected('MALFORMED_AMOUNT', 'total_amount is not an amount in yuan');
     return event;
+  }
+
+  /**
+   * Day D's trade bill (protocols.md F.2; docs/reconciliation.md): the signed answer of
+   * alipay.data.dataservice.bill.downloadurl.query gives a URL valid about 30 s, fetched at once
+   * with a plain GET (it carries its own token; Alipay signs nothing there). isp.bill_not_exist
+   * means no file for the day: no trades, or not generated yet.
+   */
+  async fetchBill(date: string): Promise<BillFetch> {
+    const node = await this.exec('alipay.data.dataservice.bill.downloadurl.query', 'bill', { bill_type: 'trade', bill_date: date });
+    if (node.code !== '10000') {
+      const sub = String(node.sub_code ?? '').toLowerCase();
+      if (sub.includes('bill_not_exist')) return { status: 'no_statement', detail: `Alipay has no bill for the day (${node.sub_code})` };
+      throw this.businessFailure('bill', node);
+    }
+    const url = node.bill_download_url;
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw this.businessFailure('bill', node);
+    let zip: Buffer;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs * 4) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const length = Number(res.headers.get('content-length') ?? 0);
+      if (length > MAX_BILL_BYTES) throw new BillRejected('MALFORMED_BILL', 'the Alipay bill is implausibly large');
+      zip = Buffer.from(await res.arrayBuffer());
+    } catch (e) {
+      if (e instanceof BillRejected) throw e;
+      this.logger.warn(`bill download failed: ${(e as Error)?.name ?? 'error'}`);
+      throw new ProviderUnavailableError('Alipay failed the bill download');
+    }
+    return { status: 'ready', bill: parseAlipayBill(zip, date) };
   }
 
   /**
