@@ -130,9 +130,10 @@ export class WechatPayProvider implements PaymentProvider {
     const downloaded = await this.call('bill', () => this.client.v3.billdownload.file.get({
       params: Object.fromEntries(target.searchParams), responseType: 'arraybuffer',
     }) as Promise<AxiosResponse<ArrayBuffer>>);
-    let bytes: Buffer;
+    let bytes = Buffer.from(downloaded.data);
     try {
-      bytes = gunzipSync(Buffer.from(downloaded.data), { maxOutputLength: 256 * 1024 * 1024 });
+      // A proxy that sets Content-Encoding gets the file inflated by axios already: gunzip only gzip.
+      if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes, { maxOutputLength: 256 * 1024 * 1024 });
     } catch {
       throw new BillRejected('MALFORMED_BILL', `the WeChat Pay bill of ${date} is not gzip`);
     }
