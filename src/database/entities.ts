@@ -5,5 +5,8 @@ import { IdempotencyKey } from '../orders/idempotency-key.entity';
 import { OrderEvent } from '../orders/order-event.entity';
 import { Order } from '../orders/order.entity';
 import { PaymentRecord } from '../payments/payment-record.entity';
+import { ReconciliationItem } from '../reconciliation/reconciliation-item.entity';
+import { ReconciliationRun } from '../reconciliation/reconciliation-run.entity';
 
-export const ENTITIES = [MembershipPlan, UserMembership, MembershipGrant, Order, PaymentRecord, IdempotencyKey, OrderEvent];
+export const ENTITIES = [MembershipPlan, UserMembership, MembershipGrant, Order, PaymentRecord, IdempotencyKey, OrderEvent,
+  ReconciliationRun, ReconciliationItem];
