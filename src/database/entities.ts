@@ -7,6 +7,7 @@ import { Order } from '../orders/order.entity';
 import { PaymentRecord } from '../payments/payment-record.entity';
 import { ReconciliationItem } from '../reconciliation/reconciliation-item.entity';
 import { ReconciliationRun } from '../reconciliation/reconciliation-run.entity';
+import { Refund } from '../refunds/refund.entity';
 
-export const ENTITIES = [MembershipPlan, UserMembership, MembershipGrant, Order, PaymentRecord, IdempotencyKey, OrderEvent,
+export const ENTITIES = [MembershipPlan, UserMembership, MembershipGrant, Order, PaymentRecord, IdempotencyKey, OrderEvent, Refund,
   ReconciliationRun, ReconciliationItem];

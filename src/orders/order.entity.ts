@@ -8,7 +8,8 @@ import type { OrderStatus, PaymentMethod, ProductType } from './order-status';
 @Index('IDX_orders_user_created', ['userId', 'createdAt'])
 @Index('IDX_orders_status_expire', ['status', 'expireAt'])
 @Check('CHK_orders_order_no', `"order_no" ~ '^[0-9A-Za-z_-]{1,32}$'`)
-@Check('CHK_orders_status', `"status" IN ('pending', 'paid', 'expired', 'closed', 'failed', 'refunded')`)
+@Check('CHK_orders_status', `"status" IN ('pending', 'paid', 'expired', 'closed', 'failed', 'refunded', 'partially_refunded')`)
+@Check('CHK_orders_refunded_amount', '"refunded_amount" >= 0 AND "refunded_amount" <= "amount"')
 @Check('CHK_orders_payment_method', `"payment_method" IN ('wechat', 'alipay')`)
 @Check('CHK_orders_product_type', `"product_type" IN ('membership')`)
 @Check('CHK_orders_amount', '"amount" > 0')
@@ -39,13 +40,17 @@ export class Order {
   @Column({ name: 'amount', type: 'integer' })
   amountFen: number;
 
+  /** What successful refunds of the order's payment returned so far (never more than amount). */
+  @Column({ name: 'refunded_amount', type: 'integer', default: 0 })
+  refundedAmountFen: number;
+
   @Column({ type: 'varchar', length: 3, default: 'CNY' })
   currency: string;
 
   @Column({ type: 'varchar', length: 127 })
   description: string;
 
-  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  @Column({ type: 'varchar', length: 24, default: 'pending' })
   status: OrderStatus;
 
   @Column({ type: 'varchar', length: 16 })

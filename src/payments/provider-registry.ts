@@ -54,5 +54,7 @@ function instrument(provider: PaymentProvider, metrics: MetricsService): Payment
     query: timed('query', provider.query),
     close: timed('close', provider.close),
     fetchBill: timed('bill', provider.fetchBill),
+    refund: timed('refund', provider.refund),
+    queryRefund: timed('refund_query', provider.queryRefund),
   });
 }
