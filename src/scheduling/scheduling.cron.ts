@@ -5,11 +5,11 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ExpireOrdersJob } from './expire-orders.job';
 import { ExpireQrCodesJob } from './expire-qr-codes.job';
 import { formatReport, ScheduledJob } from './job-report';
-import { ReconcilePaymentsJob } from './reconcile-payments.job';
+import { QueryPaymentsJob } from './query-payments.job';
 
 /** Every how often each job runs on each instance; claims keep instances off each other's rows. */
 export const JOB_INTERVALS_MS = {
-  'reconcile-payments': 15_000,
+  'query-payments': 15_000,
   'expire-qr-codes': 30_000,
   'expire-orders': 30_000,
 } as const;
@@ -31,11 +31,11 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
     private readonly metrics: MetricsService,
-    reconcile: ReconcilePaymentsJob,
+    queryPayments: QueryPaymentsJob,
     expireQrCodes: ExpireQrCodesJob,
     expireOrders: ExpireOrdersJob,
   ) {
-    this.jobs = { 'reconcile-payments': reconcile, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders };
+    this.jobs = { 'query-payments': queryPayments, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders };
   }
 
   onApplicationBootstrap(): void {

@@ -5,13 +5,13 @@ import { PaymentsModule } from '../payments/payments.module';
 import { AttemptClaimsRepository } from './attempt-claims.repository';
 import { ExpireOrdersJob } from './expire-orders.job';
 import { ExpireQrCodesJob } from './expire-qr-codes.job';
-import { ReconcilePaymentsJob } from './reconcile-payments.job';
+import { QueryPaymentsJob } from './query-payments.job';
 import { SchedulingCron } from './scheduling.cron';
 
 /** Order expiry, QR expiry and the active query: plain jobs, and the schedule that runs them. */
 @Module({
   imports: [ScheduleModule.forRoot(), PaymentsModule, OrdersModule],
-  providers: [AttemptClaimsRepository, ExpireOrdersJob, ExpireQrCodesJob, ReconcilePaymentsJob, SchedulingCron],
-  exports: [ExpireOrdersJob, ExpireQrCodesJob, ReconcilePaymentsJob],
+  providers: [AttemptClaimsRepository, ExpireOrdersJob, ExpireQrCodesJob, QueryPaymentsJob, SchedulingCron],
+  exports: [ExpireOrdersJob, ExpireQrCodesJob, QueryPaymentsJob],
 })
 export class SchedulingModule {}
