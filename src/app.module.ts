@@ -11,6 +11,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { OrdersModule } from './orders/orders.module';
 import { PaymentsModule } from './payments/payments.module';
+import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 
 @Module({})
@@ -32,6 +33,7 @@ export class AppModule {
         OrdersModule,
         NotificationsModule,
         SchedulingModule,
+        ReconciliationModule,
       ],
     };
   }

@@ -57,6 +57,8 @@ export class AppConfig {
   providerTimeoutMs: number;
   /** create-order requests per user per minute. */
   createOrderRateLimit: number;
+  /** Beijing time of day (HH:mm) from which the previous day's bills are reconciled. */
+  reconciliationAt: string;
   redisUrl?: string;
   corsOrigins: string[];
   /** True when the providers point at the local sandbox (set by the development launcher). */
@@ -109,6 +111,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.providerTimeoutMs = schema.PROVIDER_TIMEOUT_MS;
   cfg.redisUrl = schema.REDIS_URL;
   cfg.createOrderRateLimit = schema.CREATE_ORDER_RATE_LIMIT;
+  cfg.reconciliationAt = schema.RECONCILIATION_AT;
   cfg.corsOrigins = (schema.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   cfg.sandbox = truthy(schema.PAYMENT_SANDBOX);
 

@@ -46,6 +46,13 @@ export class ReconciliationService {
   async reconcile(providerName: ProviderName, day: string, options: { now?: Date; force?: boolean } = {}): Promise<ReconcileResult> {
     const now = options.now ?? new Date();
     const provider = this.registry.get(providerName);
+    if (!options.force) {
+      // The scheduled job asks every minute: a done or not-yet-due day costs one read, no claim.
+      const existing = await this.repository.findRun(providerName, day);
+      if (existing && (existing.status === 'completed' || (existing.status !== 'running' && existing.nextAttemptAt && existing.nextAttemptAt > now))) {
+        return { status: 'skipped', run: existing };
+      }
+    }
     const run = await this.repository.claim(providerName, day, now, new Date(now.getTime() + LEASE_MS), !!options.force);
     if (!run) return { status: 'skipped', run: await this.repository.findRun(providerName, day) };
     try {

@@ -6,12 +6,15 @@ import { ExpireOrdersJob } from './expire-orders.job';
 import { ExpireQrCodesJob } from './expire-qr-codes.job';
 import { formatReport, ScheduledJob } from './job-report';
 import { QueryPaymentsJob } from './query-payments.job';
+import { ReconcileBillsJob } from './reconcile-bills.job';
 
 /** Every how often each job runs on each instance; claims keep instances off each other's rows. */
 export const JOB_INTERVALS_MS = {
   'query-payments': 15_000,
   'expire-qr-codes': 30_000,
   'expire-orders': 30_000,
+  // Cheap when there is nothing to do: one read per provider and day.
+  'reconcile-bills': 60_000,
 } as const;
 
 type JobName = keyof typeof JOB_INTERVALS_MS;
@@ -34,8 +37,9 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
     queryPayments: QueryPaymentsJob,
     expireQrCodes: ExpireQrCodesJob,
     expireOrders: ExpireOrdersJob,
+    reconcileBills: ReconcileBillsJob,
   ) {
-    this.jobs = { 'query-payments': queryPayments, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders };
+    this.jobs = { 'query-payments': queryPayments, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders, 'reconcile-bills': reconcileBills };
   }
 
   onApplicationBootstrap(): void {

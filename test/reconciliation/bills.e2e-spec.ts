@@ -1,0 +1,135 @@
+import { beijingDayOf } from '../../src/common/beijing-day';
+import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
+import { ReconcileBillsJob } from '../../src/scheduling/reconcile-bills.job';
+import { startTestApp, TestApp } from '../support/app';
+import { invariantViolations } from '../support/invariants';
+import { createOrder, payAtSandbox } from '../support/orders';
+import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+
+describe('reconciliation against the daily bills', () => {
+  let sb: Sandbox;
+  let t: TestApp;
+  let service: ReconciliationService;
+  const today = beijingDayOf(new Date());
+
+  beforeAll(async () => {
+    sb = await startTestSandbox();
+    t = await startTestApp((port) => providerEnv(sb, port));
+    service = t.app.get(ReconciliationService);
+  });
+  afterEach(async () => {
+    await sandboxCall(sb, 'DELETE', '/sandbox/faults');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sb?.close();
+  });
+
+  /** A paid order of its own user; `delivery: 'drop'` pays without ever notifying memberpay. */
+  async function paidOrder(user: string, method: 'wechat' | 'alipay', delivery = 'normal') {
+    const order = await createOrder(t, user, { payment_method: method });
+    const paid = await payAtSandbox(sb, order.qr_code_url, { delivery });
+    expect(paid.status).toBe(200);
+    const { rows: [row] } = await t.db.query('SELECT payment_no FROM orders WHERE order_no = $1', [order.order_no]);
+    return { orderNo: order.order_no, paymentNo: row.payment_no as string, amount: order.amount };
+  }
+  const orderState = async (orderNo: string) => (await t.db.query(
+    `SELECT o.status, (SELECT count(*)::int FROM membership_grants g WHERE g.order_id = o.id) AS grants,
+            (SELECT count(*)::int FROM order_events e WHERE e.order_id = o.id AND e.type = 'order.paid') AS paid_events,
+            (SELECT expires_at FROM user_memberships m WHERE m.user_id = o.user_id) AS expires_at
+     FROM orders o WHERE o.order_no = $1`, [orderNo])).rows[0];
+  const items = async (provider: string) => (await t.db.query(
+    `SELECT i.reference, i.outcome, i.action, i.local_amount, i.provider_amount, (i.resolved_at IS NOT NULL) AS resolved
+     FROM reconciliation_items i JOIN reconciliation_runs r ON r.id = i.run_id
+     WHERE r.provider = $1 AND r.bill_date = $2 ORDER BY i.reference`, [provider, today])).rows;
+
+  it('finds exactly the injected discrepancies, settles the dropped payment once, and a second run changes nothing', async () => {
+    const matched = await paidOrder('rec-w1', 'wechat');
+    const dropped = await paidOrder('rec-w2', 'wechat', 'drop');
+    const differs = await paidOrder('rec-w3', 'wechat');
+    const omitted = await paidOrder('rec-w4', 'wechat');
+    await sandboxCall(sb, 'POST', '/sandbox/bills/tweaks', { provider: 'wechat', out_trade_no: differs.paymentNo, amount_fen: differs.amount + 100 });
+    await sandboxCall(sb, 'POST', '/sandbox/bills/tweaks', { provider: 'wechat', out_trade_no: omitted.paymentNo, omit: true });
+    expect((await orderState(dropped.orderNo)).status).toBe('pending');
+
+    const first = await service.reconcile('wechat', today, { force: true });
+    expect(first.status).toBe('completed');
+    const expected = [
+      { reference: matched.paymentNo, outcome: 'matched', action: null, resolved: false },
+      { reference: dropped.paymentNo, outcome: 'missing_locally', action: 'settled', resolved: true },
+      { reference: differs.paymentNo, outcome: 'amount_mismatch', action: null, resolved: false, local_amount: differs.amount, provider_amount: differs.amount + 100 },
+      { reference: omitted.paymentNo, outcome: 'missing_at_provider', action: null, resolved: false },
+    ].sort((a, b) => a.reference.localeCompare(b.reference));
+    expect(await items('wechat')).toEqual(expected.map((e) => expect.objectContaining(e)));
+    if (first.status !== 'completed') return;
+    expect(first.run).toMatchObject({ matched: 1, missingLocally: 1, amountMismatch: 1, missingAtProvider: 1, statusMismatch: 0, openItems: 2, billRows: 3 });
+    expect(first.run.billSha1).toMatch(/^[0-9a-f]{40}$/);
+    const settled = await orderState(dropped.orderNo);
+    expect(settled).toMatchObject({ status: 'paid', grants: 1, paid_events: 1 });
+
+    const second = await service.reconcile('wechat', today, { force: true });
+    expect(second.status).toBe('completed');
+    expect(await orderState(dropped.orderNo)).toEqual(settled);
+    // Recorded now, the payment matches; what reconciliation did about it stays on the item.
+    expect(await items('wechat')).toEqual(expected.map((e) => expect.objectContaining(
+      e.reference === dropped.paymentNo ? { reference: e.reference, outcome: 'matched', action: 'settled' } : e)));
+    expect(await invariantViolations(t.db)).toEqual({});
+    const metrics = await t.http.get('/metrics').expect(200);
+    expect(metrics.text).toContain('memberpay_reconciliation_items{provider="wechat",outcome="amount_mismatch"} 1');
+    expect(metrics.text).toContain('memberpay_reconciliation_open_items{provider="wechat"} 2');
+    expect(metrics.text).toMatch(/memberpay_orders_paid_total\{method="wechat",source="reconciliation"\} 1/);
+  });
+
+  it('refuses a bill whose SHA1 does not match, keeping the last comparison', async () => {
+    await paidOrder('rec-w5', 'wechat');
+    const before = await items('wechat');
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'bill', mode: 'bill-wrong-hash', times: 1 });
+    const result = await service.reconcile('wechat', today, { force: true });
+    expect(result).toMatchObject({ status: 'failed', reason: expect.stringContaining('SHA1') });
+    expect(result.run).toMatchObject({ status: 'failed', lastError: expect.stringContaining('SHA1') });
+    expect(await items('wechat')).toEqual(before);
+  });
+
+  it('retries a bill that is not ready, and compares it once it is', async () => {
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'bill', mode: 'bill-not-ready', times: 1 });
+    const now = new Date();
+    const notReady = await service.reconcile('wechat', today, { force: true, now });
+    expect(notReady).toMatchObject({ status: 'not_ready', reason: expect.stringContaining('STATEMENT_CREATING') });
+    expect(notReady.run!.nextAttemptAt!.getTime()).toBeGreaterThan(now.getTime());
+    // Not due yet: the scheduled path leaves it alone; due: it is compared.
+    expect((await service.reconcile('wechat', today, { now })).status).toBe('skipped');
+    const later = new Date(notReady.run!.nextAttemptAt!.getTime() + 1000);
+    const retried = await service.reconcile('wechat', today, { now: later });
+    expect(retried.status).toBe('completed');
+  });
+
+  it('reconciles Alipay the same way: the dropped payment settled, a no-statement day with our payments is not ready', async () => {
+    const matched = await paidOrder('rec-a1', 'alipay');
+    const dropped = await paidOrder('rec-a2', 'alipay', 'drop');
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'alipay', op: 'bill', mode: 'bill-not-ready', times: 1 });
+    expect(await service.reconcile('alipay', today, { force: true })).toMatchObject({ status: 'not_ready', reason: expect.stringContaining('bill_not_exist') });
+    const done = await service.reconcile('alipay', today, { force: true });
+    expect(done).toMatchObject({ status: 'completed', run: { matched: 1, missingLocally: 1, openItems: 0 } });
+    const expected = [
+      { reference: matched.paymentNo, outcome: 'matched' },
+      { reference: dropped.paymentNo, outcome: 'missing_locally', action: 'settled' },
+    ].sort((a, b) => a.reference.localeCompare(b.reference));
+    expect(await items('alipay')).toEqual(expected.map((e) => expect.objectContaining(e)));
+    expect(await orderState(dropped.orderNo)).toMatchObject({ status: 'paid', grants: 1, paid_events: 1 });
+  });
+
+  it('the scheduled job takes up the day before from the configured Beijing time, once', async () => {
+    const tomorrowMorning = new Date(Date.parse(`${today}T10:31:00+08:00`) + 24 * 3600_000);
+    const tooEarly = new Date(Date.parse(`${today}T10:29:00+08:00`) + 24 * 3600_000);
+    await t.db.query('DELETE FROM reconciliation_runs WHERE bill_date = $1', [today]);
+    const job = t.app.get(ReconcileBillsJob);
+    const runsOfToday = async () => (await t.db.query(
+      'SELECT provider, status FROM reconciliation_runs WHERE bill_date = $1 ORDER BY provider', [today])).rows;
+    // Before the time, only the days before yesterday (nothing happened then: empty days) are taken up.
+    expect(await job.run(tooEarly)).toMatchObject({ claimed: 4, completed: 4 });
+    expect(await runsOfToday()).toEqual([]);
+    expect(await job.run(tomorrowMorning)).toMatchObject({ claimed: 2, completed: 2 });
+    expect(await runsOfToday()).toEqual([{ provider: 'alipay', status: 'completed' }, { provider: 'wechat', status: 'completed' }]);
+    expect(await job.run(tomorrowMorning)).toMatchObject({ claimed: 0 });
+  });
+});
