@@ -63,7 +63,8 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-function credentialsOf(keys: SandboxKeys, url: string): SandboxCredentials {
+/** The credentials of a sandbox with these keys at this URL (also for a command that talks to a running one). */
+export function credentialsOf(keys: SandboxKeys, url: string): SandboxCredentials {
   const { pems } = keys.set;
   const paths = keys.paths;
   return {
