@@ -1,6 +1,6 @@
 import { MembershipGrant } from '../membership/membership-grant.entity';
 import { MembershipPlan } from '../membership/membership-plan.entity';
-import { UserMembership } from '../membership/user-membership.entity';
+import { MembershipPeriod } from '../membership/membership-period.entity';
 import { IdempotencyKey } from '../orders/idempotency-key.entity';
 import { OrderEvent } from '../orders/order-event.entity';
 import { Order } from '../orders/order.entity';
@@ -9,5 +9,5 @@ import { ReconciliationItem } from '../reconciliation/reconciliation-item.entity
 import { ReconciliationRun } from '../reconciliation/reconciliation-run.entity';
 import { Refund } from '../refunds/refund.entity';
 
-export const ENTITIES = [MembershipPlan, UserMembership, MembershipGrant, Order, PaymentRecord, IdempotencyKey, OrderEvent, Refund,
+export const ENTITIES = [MembershipPlan, MembershipGrant, MembershipPeriod, Order, PaymentRecord, IdempotencyKey, OrderEvent, Refund,
   ReconciliationRun, ReconciliationItem];

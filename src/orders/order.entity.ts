@@ -44,6 +44,17 @@ export class Order {
   @Column({ name: 'refunded_amount', type: 'integer', default: 0 })
   refundedAmountFen: number;
 
+  /** An upgrade's terms as quoted: the level it converts from and how much of it (ms), so that it converts exactly that. */
+  @Column({ type: 'integer', nullable: true })
+  upgradeFromLevel: number | null;
+
+  @Column({ type: 'bigint', nullable: true })
+  upgradeMs: string | null;
+
+  /** Fen of an upgrade's price whose days were no longer there when it was paid: for support to refund. */
+  @Column({ type: 'integer', nullable: true })
+  upgradeShortfall: number | null;
+
   @Column({ type: 'varchar', length: 3, default: 'CNY' })
   currency: string;
 

@@ -4,6 +4,7 @@ import { MembershipModule } from '../membership/membership.module';
 import { NotificationsController } from './notifications.controller';
 import { ReturnPageController } from './return-page.controller';
 import { PaymentsService } from './payments.service';
+import { SettlementRepository } from './settlement.repository';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
 import { AlipayProvider } from './providers/alipay/alipay.provider';
 import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
@@ -23,6 +24,7 @@ import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
     },
     ProviderRegistry,
     PaymentsService,
+    SettlementRepository,
   ],
   exports: [PaymentsService, ProviderRegistry],
 })
