@@ -7,12 +7,14 @@ import { ExpireQrCodesJob } from './expire-qr-codes.job';
 import { formatReport, ScheduledJob } from './job-report';
 import { QueryPaymentsJob } from './query-payments.job';
 import { ReconcileBillsJob } from './reconcile-bills.job';
+import { ProcessRefundsJob } from '../refunds/process-refunds.job';
 
 /** Every how often each job runs on each instance; claims keep instances off each other's rows. */
 export const JOB_INTERVALS_MS = {
   'query-payments': 15_000,
   'expire-qr-codes': 30_000,
   'expire-orders': 30_000,
+  'process-refunds': 15_000,
   // Cheap when there is nothing to do: one read per provider and day.
   'reconcile-bills': 60_000,
 } as const;
@@ -37,9 +39,13 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
     queryPayments: QueryPaymentsJob,
     expireQrCodes: ExpireQrCodesJob,
     expireOrders: ExpireOrdersJob,
+    processRefunds: ProcessRefundsJob,
     reconcileBills: ReconcileBillsJob,
   ) {
-    this.jobs = { 'query-payments': queryPayments, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders, 'reconcile-bills': reconcileBills };
+    this.jobs = {
+      'query-payments': queryPayments, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders,
+      'process-refunds': processRefunds, 'reconcile-bills': reconcileBills,
+    };
   }
 
   onApplicationBootstrap(): void {
