@@ -80,8 +80,3 @@ function compareRefund(row: BillRow, local: LocalRefund | undefined): ItemDraft 
   if ((REFUND_STATES[row.status] ?? row.status) !== local.status) return { ...base, outcome: 'status_mismatch' };
   return { ...base, outcome: 'matched' };
 }
-
-/** Our refund status for a refund row's state, or the state itself when it has none. */
-export function refundStateOf(providerState: string): string {
-  return REFUND_STATES[providerState] ?? providerState;
-}

@@ -4,7 +4,8 @@ import { NotificationRejected, type PaymentProvider, type ProviderName } from '.
 import { PaymentsService } from '../payments/payments.service';
 import { BillRejected, type BillRow } from '../payments/provider-bill';
 import { ProviderRegistry } from '../payments/provider-registry';
-import { compareBill, refundStateOf } from './compare-bill';
+import { RefundsService } from '../refunds/refunds.service';
+import { compareBill } from './compare-bill';
 import { ReconciliationMetrics } from './reconciliation.metrics';
 import { ItemDraft, ItemRow, ReconciliationRepository, RunRow } from './reconciliation.repository';
 
@@ -40,6 +41,7 @@ export class ReconciliationService {
     private readonly repository: ReconciliationRepository,
     private readonly registry: ProviderRegistry,
     private readonly payments: PaymentsService,
+    private readonly refunds: RefundsService,
     private readonly metrics: ReconciliationMetrics,
   ) {}
 
@@ -78,7 +80,7 @@ export class ReconciliationService {
       });
       for (const draft of drafts) {
         if (draft.kind === 'payment' && draft.outcome === 'missing_locally') await this.settleMissing(provider, draft, now);
-        else if (draft.kind === 'refund' && (draft.outcome === 'missing_locally' || draft.outcome === 'status_mismatch')) await this.confirmRefund(provider, draft);
+        else if (draft.kind === 'refund' && (draft.outcome === 'missing_locally' || draft.outcome === 'status_mismatch')) await this.confirmRefund(provider, draft, now);
       }
       const completed = await this.repository.complete(run.id, { sha1: bill.sha1, rows: bill.rows.length }, now, drafts);
       const discrepancies = (await this.repository.listItems(run.id)).filter((i) => i.outcome !== 'matched' || i.action);
@@ -130,18 +132,37 @@ export class ReconciliationService {
     }
   }
 
-  /** A refund the bill shows otherwise than we do: what does the provider say now? */
-  private async confirmRefund(provider: PaymentProvider, draft: ItemDraft): Promise<void> {
+  /**
+   * A refund the bill shows otherwise than we do: what does the provider say now (the bill is a
+   * snapshot of the day)? When it differs from our record, its word is applied through the
+   * refunds' own path (RefundsService.applyEvent, as a query answer): a refund that succeeded
+   * unseen is recorded, with the order and membership following as they would on a notification.
+   * A refund we have no row for is only reported: support decides what it was.
+   */
+  private async confirmRefund(provider: PaymentProvider, draft: ItemDraft, now: Date): Promise<void> {
+    const note = (text: string) => { draft.detail = draft.detail ? `${draft.detail}; ${text}` : text; };
+    let event;
     try {
-      const now = await provider.queryRefund({ refundNo: draft.reference, paymentNo: draft.paymentNo });
-      const state = now.outcome === 'not_found' ? 'not_found' : refundStateOf(now.providerState);
-      if (draft.outcome === 'status_mismatch' && now.outcome === draft.localStatus) {
-        Object.assign(draft, { outcome: 'matched', detail: `the bill showed ${draft.providerStatus}; the refund query says ${now.outcome}, as recorded here` });
-        return;
-      }
-      draft.detail = `${draft.detail ? `${draft.detail}; ` : ''}the refund query says ${state}${now.providerRefundId ? ` (refund id ${now.providerRefundId})` : ''}`;
+      event = await provider.queryRefund({ refundNo: draft.reference, paymentNo: draft.paymentNo });
     } catch (e) {
-      draft.detail = `${draft.detail ? `${draft.detail}; ` : ''}the refund query failed (${(e as Error).message})`;
+      note(`the refund query failed (${(e as Error).message}): confirmed on the next run`);
+      return;
+    }
+    const said = event.outcome === 'not_found' ? 'not_found' : event.outcome;
+    if (draft.outcome === 'status_mismatch' && said === draft.localStatus) {
+      Object.assign(draft, { outcome: 'matched', detail: `the bill showed ${draft.providerStatus}; the refund query says ${said}, as recorded here` });
+      return;
+    }
+    note(`the refund query says ${said}${event.providerRefundId ? ` (refund id ${event.providerRefundId})` : ''}`);
+    if (draft.localStatus === null || said === 'not_found') return;
+    try {
+      if (await this.refunds.applyEvent(event, 'query', now) === 'applied') {
+        Object.assign(draft, { action: 'recorded', resolvedAt: now, resolvedBy: 'reconciliation', resolutionNote: `recorded as ${said} from the refund query` });
+        this.logger.warn(`refund ${draft.reference} of payment ${draft.paymentNo}: ${said} at ${provider.name}, ${draft.localStatus} here; recorded by reconciliation`);
+      }
+    } catch (e) {
+      if (!(e instanceof NotificationRejected)) throw e;
+      note(`not recorded: ${e.message}`);
     }
   }
 

@@ -1,4 +1,5 @@
 import { beijingDayOf } from '../../src/common/beijing-day';
+import { ProviderRegistry } from '../../src/payments/provider-registry';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
 import { ReconcileBillsJob } from '../../src/scheduling/reconcile-bills.job';
 import { startTestApp, TestApp } from '../support/app';
@@ -36,7 +37,7 @@ describe('reconciliation against the daily bills', () => {
   const orderState = async (orderNo: string) => (await t.db.query(
     `SELECT o.status, (SELECT count(*)::int FROM membership_grants g WHERE g.order_id = o.id) AS grants,
             (SELECT count(*)::int FROM order_events e WHERE e.order_id = o.id AND e.type = 'order.paid') AS paid_events,
-            (SELECT expires_at FROM user_memberships m WHERE m.user_id = o.user_id) AS expires_at
+            (SELECT max(ends_at) FROM membership_periods m WHERE m.user_id = o.user_id) AS expires_at
      FROM orders o WHERE o.order_no = $1`, [orderNo])).rows[0];
   const items = async (provider: string) => (await t.db.query(
     `SELECT i.reference, i.outcome, i.action, i.local_amount, i.provider_amount, (i.resolved_at IS NOT NULL) AS resolved
@@ -155,6 +156,34 @@ describe('reconciliation against the daily bills', () => {
       .expect(404).expect((res) => expect(res.body.code).toBe('NOT_FOUND'));
     await t.http.post('/api/v1/admin/reconciliation/items/00000000-0000-4000-8000-000000000000/resolve').set('Authorization', admin)
       .send({ note: 'x' }).expect(404);
+  });
+
+  it('refunds: one that succeeded unseen is recorded from the refund query, one nobody here asked for is reported', async () => {
+    const admin = `Bearer ${t.adminToken('support-2')}`;
+    const refunded = await paidOrder('rec-r1', 'wechat');
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'refund', mode: 'refund-later', times: 1 });
+    const asked = await t.http.post(`/api/v1/admin/orders/${refunded.orderNo}/refunds`).set('Authorization', admin).send({ reason: 'customer asked' });
+    expect([asked.status, asked.body.status]).toEqual([202, 'processing']);
+    // It succeeds at WeChat Pay, whose notification never arrives.
+    expect((await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', { out_refund_no: asked.body.refund_no, delivery: 'drop' })).status).toBe(200);
+    const outside = await paidOrder('rec-r2', 'wechat');
+    await t.app.get(ProviderRegistry).get('wechat').refund({
+      refundNo: 'RFOUTSIDEOFMEMBERPAY01', paymentNo: outside.paymentNo, amountFen: outside.amount, totalFen: outside.amount, reason: 'merchant portal',
+    });
+
+    const result = await service.reconcile('wechat', today, { force: true });
+    expect(result.status).toBe('completed');
+    const refundItems = (await t.db.query(
+      `SELECT i.reference, i.outcome, i.action, i.local_status, i.provider_status, (i.resolved_at IS NOT NULL) AS resolved, i.detail
+       FROM reconciliation_items i JOIN reconciliation_runs r ON r.id = i.run_id
+       WHERE r.provider = 'wechat' AND r.bill_date = $1 AND i.kind = 'refund' ORDER BY i.reference`, [today])).rows;
+    expect(refundItems).toEqual([
+      expect.objectContaining({ reference: asked.body.refund_no, outcome: 'status_mismatch', action: 'recorded', local_status: 'processing', provider_status: 'SUCCESS', resolved: true }),
+      expect.objectContaining({ reference: 'RFOUTSIDEOFMEMBERPAY01', outcome: 'missing_locally', action: null, resolved: false, detail: expect.stringContaining('the refund query says success') }),
+    ]);
+    const { rows: [local] } = await t.db.query('SELECT status FROM refunds WHERE refund_no = $1', [asked.body.refund_no]);
+    expect(local.status).toBe('success');
+    expect((await t.db.query('SELECT status FROM orders WHERE order_no = $1', [refunded.orderNo])).rows[0].status).toBe('refunded');
   });
 
   it('the scheduled job takes up the day before from the configured Beijing time, once', async () => {
