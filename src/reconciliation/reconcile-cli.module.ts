@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { AuthModule } from '../auth/auth.module';
+import { RateLimitModule } from '../common/rate-limit/rate-limit.module';
 import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -11,7 +13,12 @@ export class ReconcileCliModule {
   static async forRoot(env: Record<string, string | undefined>): Promise<DynamicModule> {
     return {
       module: ReconcileCliModule,
-      imports: [await AppConfigModule.forRoot({ env }), DatabaseModule, EventEmitterModule.forRoot(), MetricsModule, ReconciliationModule],
+      // The global modules the feature modules lean on (tokens, rate limits, metrics), without
+      // the HTTP server, the WebSocket gateway or the schedules.
+      imports: [
+        await AppConfigModule.forRoot({ env }), DatabaseModule, EventEmitterModule.forRoot(), AuthModule, RateLimitModule, MetricsModule,
+        ReconciliationModule,
+      ],
     };
   }
 }

@@ -80,7 +80,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   }
   const db = await database(config, out);
   try {
-    const app = await NestFactory.createApplicationContext(await ReconcileCliModule.forRoot({ ...env, DATABASE_URL: db.url }), { logger: ['error'] });
+    const app = await NestFactory.createApplicationContext(await ReconcileCliModule.forRoot({ ...env, DATABASE_URL: db.url }), { logger: ['error'], abortOnError: false });
     try {
       const registry = app.get(ProviderRegistry);
       const providers = args.provider ? [args.provider] : PAYMENT_METHODS.filter((p) => registry.find(p));
