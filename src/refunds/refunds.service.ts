@@ -69,7 +69,7 @@ export class RefundsService {
       try {
         return await this.refunds.insert(m, {
           refundNo: newRefundNo(now), orderId: order.id, paymentNo: order.payment_no, paymentMethod: order.payment_method,
-          amountFen: amount, kind: 'support', reason: dto.reason.trim() || dto.reason, requestedBy: adminId,
+          amountFen: amount, kind: 'support', reason: dto.reason.trim(), requestedBy: adminId,
           nextQueryAt: new Date(now.getTime() + FIRST_LOOK_MS),
         });
       } catch (e) {
@@ -162,7 +162,8 @@ export class RefundsService {
     if (outcome.result !== 'applied') return outcome.result;
     const { refund, status } = outcome;
     this.metrics.refunds.inc({ provider: refund.paymentMethod, status: status! });
-    const line = `refund_no=${refund.refundNo} payment_no=${refund.paymentNo} amount=${refund.amountFen} status=${status} source=${source}`;
+    const orderNo = (await this.orders.orderNosOf([refund.orderId])).get(refund.orderId);
+    const line = `refund_no=${refund.refundNo} order_no=${orderNo} payment_no=${refund.paymentNo} amount=${refund.amountFen} status=${status} source=${source}`;
     if (status === 'success') this.logger.log(`${line}: refunded`);
     else this.logger.warn(`${line}: ${status === 'abnormal' ? 'stuck at the provider, support must look at it' : 'nothing was refunded'}`);
     // Announced only after commit, like order.paid.

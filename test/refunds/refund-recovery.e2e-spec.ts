@@ -65,6 +65,24 @@ describe('refunds that do not end at once', () => {
     expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'refunded', refunded_amount: order.amount });
   });
 
+  it('two job runs at once follow each unfinished refund once (claims skip what the other holds)', async () => {
+    const refundNos: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const order = await paidOrder(t, sb, `rc-claims-${i}`);
+      await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'refund', mode: 'refund-later', times: 1 });
+      refundNos.push((await requestRefund(t, order.order_no, { reason: 'claims' }).expect(202)).body.refund_no);
+    }
+    const [a, b] = await Promise.all([job.run(later(2)), job.run(later(2))]);
+    expect(a.claimed + b.claimed).toBeGreaterThanOrEqual(3);
+    const { rows } = await t.db.query(`SELECT refund_no, query_count, status, next_query_at FROM refunds WHERE refund_no = ANY($1)`, [refundNos]);
+    for (const r of rows) {
+      expect([r.refund_no, r.query_count, r.status]).toEqual([r.refund_no, 1, 'processing']);
+      expect(r.next_query_at.getTime()).toBeGreaterThan(later(2).getTime()); // backed off: the next look is later
+    }
+    for (const no of refundNos) await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', { out_refund_no: no });
+    for (const no of refundNos) expect(await refundRow(t, no)).toMatchObject({ status: 'success' });
+  });
+
   it('applies a refund notification once: duplicates change nothing more; forged and stale ones are refused', async () => {
     const order = await paidOrder(t, sb, 'rc-notify');
     await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'refund', mode: 'refund-later', times: 1 });

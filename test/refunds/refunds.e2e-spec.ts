@@ -1,5 +1,6 @@
 import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
+import { createOrder } from '../support/orders';
 import { adminGet, orderRow, paidOrder, refundRow, requestRefund } from '../support/refunds';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { connectClient } from '../support/ws-client';
@@ -116,6 +117,28 @@ describe('refunds', () => {
     // Nothing was held: the whole amount can still be refunded.
     const ok = await requestRefund(t, order.order_no, { reason: 'balance topped up' }).expect(202);
     expect(ok.body.status).toBe('success');
+  });
+
+  it('refuses bad requests with a clear 4xx and changes nothing', async () => {
+    const pending = await createOrder(t, 'rf-bad');
+    const paid = await paidOrder(t, sb, 'rf-bad', 'alipay');
+    const cases: [string, Record<string, unknown>, number, string][] = [
+      [pending.order_no, { reason: 'not paid' }, 409, 'ORDER_NOT_REFUNDABLE'],
+      ['MO00000000000000NOSUCHORDER', { reason: 'unknown' }, 404, 'ORDER_NOT_FOUND'],
+      ['..%2F..', { reason: 'odd' }, 404, 'ORDER_NOT_FOUND'],
+      [paid.order_no, { reason: '   ' }, 400, 'VALIDATION_FAILED'],
+      [paid.order_no, { reason: 'x'.repeat(257) }, 400, 'VALIDATION_FAILED'],
+      [paid.order_no, { reason: 'str', amount: '100' }, 400, 'VALIDATION_FAILED'],
+      [paid.order_no, { reason: 'big', amount: 1e20 }, 409, 'REFUND_EXCEEDS_PAID'],
+      [paid.order_no, { reason: 'extra', amount: 1, user_id: 'x' }, 400, 'VALIDATION_FAILED'],
+    ];
+    for (const [orderNo, body, status, code] of cases) {
+      const res = await requestRefund(t, orderNo, body);
+      expect([orderNo, body, res.status, res.body.code]).toEqual([orderNo, body, status, code]);
+    }
+    const { rows } = await t.db.query(`SELECT 1 FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.user_id = 'rf-bad'`);
+    expect(rows).toHaveLength(0);
+    expect(await orderRow(t, paid.order_no)).toMatchObject({ status: 'paid', refunded_amount: 0 });
   });
 
   it('replays a refund for the same Idempotency-Key and refuses the key with another body', async () => {

@@ -16,6 +16,7 @@ export class CreateRefundDto {
   @ApiProperty({ description: 'why (kept with the refund; WeChat Pay shows its first 80 characters to the buyer)', example: 'customer asked', maxLength: 256 })
   @IsString({ message: 'reason must be a string' })
   @IsNotEmpty({ message: 'reason is required' })
+  @Matches(/\S/, { message: 'reason must say something' })
   @MaxLength(256, { message: 'reason must be at most 256 characters' })
   reason: string;
 }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AlipayRequestError, AlipaySdk } from 'alipay-sdk';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { ProviderTimeoutError, ProviderUnavailableError } from '../../../common/errors/domain-error';
+import { yuanToFen } from '../../../common/money';
 import type { AlipayConfig } from '../../../config/app-config';
 import type {
   Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
@@ -11,9 +12,8 @@ import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-p
 import { BillRejected, type BillFetch } from '../../provider-bill';
 import { parseAlipayBill } from './alipay.bill';
 import { beijingToDate, dateToBeijing, fenToYuan, toPaymentEvent } from './alipay.mapper';
-import { yuanToFen } from '../../../common/money';
 
-/** Alipay's limit on refund_reason (protocols.md B.8). */
+/** Alipay's limit on refund_reason (docs/refunds.md). */
 const REFUND_REASON_MAX = 256;
 
 /** Far above a real day's bill; a download is held in memory to be unzipped. */
@@ -143,7 +143,7 @@ export class AlipayProvider implements PaymentProvider {
   }
 
   /**
-   * alipay.trade.refund is synchronous (B.8): 10000 means refunded (fund_change N only says an
+   * alipay.trade.refund is synchronous (docs/refunds.md): 10000 means refunded (fund_change N only says an
    * earlier call with this out_request_no already moved the money). ACQ.SYSTEM_ERROR and 20000
    * leave the outcome unknown: the caller queries, or sends the same out_request_no again. Any
    * other business refusal is final and carries Alipay's words.
@@ -165,7 +165,7 @@ export class AlipayProvider implements PaymentProvider {
     throw this.businessFailure('refund', node);
   }
 
-  /** B.9: 10000 with refund data (refund_status REFUND_SUCCESS or absent) is refunded; without data, not refunded. */
+  /** The refund query (docs/refunds.md): 10000 with refund data (refund_status REFUND_SUCCESS or absent) is refunded; without data, not refunded. */
   async queryRefund(request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>): Promise<RefundEvent> {
     const node = await this.exec('alipay.trade.fastpay.refund.query', 'refund query', {
       out_trade_no: request.paymentNo,

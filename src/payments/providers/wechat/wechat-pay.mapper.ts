@@ -39,7 +39,7 @@ export function beijingRfc3339(date: Date): string {
   return `${shifted.toISOString().slice(0, 19)}+08:00`;
 }
 
-/** Refund status → our neutral outcome, in one place (protocols.md A.9). */
+/** Refund status → our neutral outcome, in one place (docs/refunds.md). */
 const REFUND_OUTCOMES: Record<string, RefundEvent['outcome']> = {
   PROCESSING: 'processing',
   SUCCESS: 'success',

@@ -29,7 +29,7 @@ export function verifyWechatNotification(
 }
 
 /**
- * A refund notification (A.9): the same envelope, signature and cipher as a payment's, so the same
+ * A refund notification (docs/refunds.md): the same envelope, signature and cipher as a payment's, so the same
  * pipeline; only the resource differs (a refund, which carries no appid).
  */
 export function verifyWechatRefundNotification(

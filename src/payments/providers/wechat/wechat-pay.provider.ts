@@ -16,13 +16,13 @@ import { beijingRfc3339, toPaymentEvent, toRefundEvent } from './wechat-pay.mapp
 import { verifyWechatNotification, verifyWechatRefundNotification } from './wechat-pay.notification';
 import type { WechatRefund, WechatTransaction } from './wechat-pay.types';
 
-/** WeChat Pay's limit on a refund's reason (protocols.md A.9). */
+/** WeChat Pay's limit on a refund's reason (docs/refunds.md). */
 const REASON_MAX = 80;
 /**
  * Refund refusals that are final: a 4xx other than these means the request itself was refused
  * (window over, amount exceeds what is refundable, merchant balance short). 401 is our signing,
  * 404 RESOURCE_NOT_EXISTS can be transient right after a payment, 429 is a rate limit: all
- * retried later with the same out_refund_no (A.9).
+ * retried later with the same out_refund_no (docs/refunds.md).
  */
 const RETRYABLE_4XX = new Set([401, 404, 429]);
 

@@ -23,7 +23,7 @@ export interface WechatNotificationEnvelope {
   resource?: { algorithm?: string; ciphertext?: string; associated_data?: string; nonce?: string; original_type?: string };
 }
 
-/** The refund object of create and query answers, and the decrypted refund notification (protocols.md A.9). */
+/** The refund object of create and query answers, and the decrypted refund notification (docs/refunds.md). */
 export interface WechatRefund {
   mchid?: string;
   refund_id?: string;
