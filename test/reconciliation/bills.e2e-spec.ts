@@ -186,6 +186,19 @@ describe('reconciliation against the daily bills', () => {
     expect((await t.db.query('SELECT status FROM orders WHERE order_no = $1', [refunded.orderNo])).rows[0].status).toBe('refunded');
   });
 
+  it('an Alipay refund is listed by its out_request_no, negative in the bill, and matches ours', async () => {
+    const admin = `Bearer ${t.adminToken('support-3')}`;
+    const paid = await paidOrder('rec-a3', 'alipay');
+    const refund = await t.http.post(`/api/v1/admin/orders/${paid.orderNo}/refunds`).set('Authorization', admin).send({ reason: 'customer asked', amount: 500 });
+    expect([refund.status, refund.body.status]).toEqual([202, 'success']);
+    const result = await service.reconcile('alipay', today, { force: true });
+    expect(result.status).toBe('completed');
+    const { rows } = await t.db.query(
+      `SELECT i.kind, i.outcome, i.payment_no, i.local_amount, i.provider_amount FROM reconciliation_items i
+       JOIN reconciliation_runs r ON r.id = i.run_id WHERE r.provider = 'alipay' AND r.bill_date = $1 AND i.reference = $2`, [today, refund.body.refund_no]);
+    expect(rows).toEqual([{ kind: 'refund', outcome: 'matched', payment_no: paid.paymentNo, local_amount: 500, provider_amount: 500 }]);
+  });
+
   it('the scheduled job takes up the day before from the configured Beijing time, once', async () => {
     const tomorrowMorning = new Date(Date.parse(`${today}T10:31:00+08:00`) + 24 * 3600_000);
     const tooEarly = new Date(Date.parse(`${today}T10:29:00+08:00`) + 24 * 3600_000);
