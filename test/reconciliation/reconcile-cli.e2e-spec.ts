@@ -103,6 +103,6 @@ describe('npm run reconcile', () => {
       expect(alone).toMatchObject({ code: 0, out: expect.stringContaining('Started the embedded PostgreSQL for this command') });
       expect(alone.out).toContain(`wechat ${today}: 0 bill row(s)`);
       expect(runningEmbeddedPostgres(dataDir)).toBeNull();
-    });
+    }, 240_000); // a service process and two embedded starts: slow on a loaded machine
   });
 });
