@@ -1,4 +1,4 @@
-// Alipay's trade bill (protocols.md F.2): alipay.data.dataservice.bill.downloadurl.query answers a
+// Alipay's trade bill (docs/reconciliation.md, Alipay): alipay.data.dataservice.bill.downloadurl.query answers a
 // bill_download_url (valid 30 s, a plain GET carrying its own token) of a ZIP holding two GBK CSV
 // files, `<pid>0156_<yyyyMMdd>_业务明细.csv` and `…_业务明细(汇总).csv`. The detail file: `#` comment
 // lines, the header on line 5, one row per trade or refund (refunds with negative amounts and their
@@ -64,7 +64,7 @@ export function alipayBillZip(ctx: SandboxContext, day: string, rows: LedgerRow[
 }
 
 /**
- * alipay.data.dataservice.bill.downloadurl.query (F.2). A day without trades is served as a ZIP
+ * alipay.data.dataservice.bill.downloadurl.query. A day without trades is served as a ZIP
  * whose detail file has no rows (whether Alipay does so or answers isp.bill_not_exist is
  * unconfirmed; memberpay accepts both). `bill-not-ready` answers isp.bill_not_exist.
  */
@@ -81,7 +81,7 @@ export function applyAlipayBill(ctx: SandboxContext, biz: Record<string, unknown
   });
 }
 
-/** GET of bill_download_url: the ZIP, or 404 once the token has expired (F.2: 30 s). */
+/** GET of bill_download_url: the ZIP, or 404 once the token has expired (30 s). */
 export function downloadAlipayBill(ctx: SandboxContext, res: ServerResponse, url: URL): void {
   const bytes = ctx.billDownloads.take(url.searchParams.get('token') ?? '', new Date());
   if (!bytes) return send(res, 404, 'the download link has expired', { 'Content-Type': 'text/plain; charset=utf-8' });

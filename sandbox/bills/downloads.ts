@@ -1,5 +1,5 @@
 // Bill files handed out by the apply APIs, each behind a random token that expires like the
-// providers' URLs (about 30 s; protocols.md F.1, F.2).
+// providers' URLs (about 30 s; docs/reconciliation.md).
 import { randomHex } from '../ids';
 
 const TTL_MS = 30_000;

@@ -1,5 +1,5 @@
 // What each provider's bill of a Beijing day holds, taken from the trades and refunds the sandbox
-// handled (protocols.md F.1, F.2): a payment on the day it succeeded, a WeChat Pay refund on the day
+// handled (docs/reconciliation.md): a payment on the day it succeeded, a WeChat Pay refund on the day
 // it was accepted (with the state it has now: the sandbox cuts its bill when asked), an Alipay
 // refund on the day it paid out. Today is served too, unlike at the providers, so that a day of
 // sandbox payments can be reconciled at once.

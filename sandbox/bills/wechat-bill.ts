@@ -1,4 +1,4 @@
-// WeChat Pay's trade bill (protocols.md F.1): GET /v3/bill/tradebill applies for day D's bill and
+// WeChat Pay's trade bill (docs/reconciliation.md, WeChat Pay): GET /v3/bill/tradebill applies for day D's bill and
 // answers, signed, a download_url with the SHA1 of the uncompressed file; GET of that URL (signed
 // request, unsigned answer) returns the file, gzipped when tar_type=GZIP. The file: UTF-8 with a
 // BOM, CRLF lines ending with one, a plain header row, detail rows whose every field starts with a
@@ -51,7 +51,7 @@ export function wechatBillFile(ctx: SandboxContext, rows: LedgerRow[]): Buffer {
   return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8')]);
 }
 
-/** GET /v3/bill/tradebill (F.1). `bill-not-ready` answers STATEMENT_CREATING; `bill-wrong-hash` spoils hash_value. */
+/** GET /v3/bill/tradebill. `bill-not-ready` answers STATEMENT_CREATING; `bill-wrong-hash` spoils hash_value. */
 export function applyWechatBill(ctx: SandboxContext, url: URL, baseUrl: string, now: Date, fault?: FaultMode): WechatAnswer {
   const day = url.searchParams.get('bill_date') ?? '';
   const billType = url.searchParams.get('bill_type') ?? 'ALL';
@@ -77,7 +77,7 @@ export function applyWechatBill(ctx: SandboxContext, url: URL, baseUrl: string, 
   };
 }
 
-/** The download: the file's bytes, with none of the Wechatpay-* signature headers (F.1). */
+/** The download: the file's bytes, with none of the Wechatpay-* signature headers. */
 export function downloadWechatBill(ctx: SandboxContext, url: URL, now: Date): { status: number; body: Buffer | string } {
   const bytes = ctx.billDownloads.take(url.searchParams.get('token') ?? '', now);
   if (!bytes) return { status: 400, body: JSON.stringify(errorBody('INVALID_REQUEST', '下载链接已失效')) };

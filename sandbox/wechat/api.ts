@@ -132,7 +132,7 @@ export function handleWechatApi(ctx: SandboxContext, req: IncomingMessage, res: 
   if (!auth.ok) return replyWechat(req, res, wechat, { status: 401, body: errorBody('SIGN_ERROR', auth.message) });
   const url = new URL(rawUrl, 'http://sandbox.invalid');
   if (method === 'GET' && url.pathname === '/v3/billdownload/file') {
-    // The file itself: its answer carries no Wechatpay-* signature (protocols.md F.1).
+    // The file itself: its answer carries no Wechatpay-* signature (docs/reconciliation.md).
     const file = downloadWechatBill(ctx, url, now);
     return send(res, file.status, file.body, { 'Content-Type': typeof file.body === 'string' ? 'application/json' : 'application/octet-stream' });
   }

@@ -1,4 +1,4 @@
-// The sandbox's daily bills against the published formats (protocols.md F.1, F.2), read with the
+// The sandbox's daily bills against the published formats (docs/reconciliation.md), read with the
 // real SDKs and checked with node:crypto, node:zlib, fflate and iconv-lite (not with sandbox/ code).
 import { unzipSync } from 'fflate';
 import * as iconv from 'iconv-lite';

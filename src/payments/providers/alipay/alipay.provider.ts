@@ -100,7 +100,7 @@ export class AlipayProvider implements PaymentProvider {
   }
 
   /**
-   * Day D's trade bill (protocols.md F.2; docs/reconciliation.md): the signed answer of
+   * Day D's trade bill (docs/reconciliation.md, Alipay): the signed answer of
    * alipay.data.dataservice.bill.downloadurl.query gives a URL valid about 30 s, fetched at once
    * with a plain GET (it carries its own token; Alipay signs nothing there). isp.bill_not_exist
    * means no file for the day: no trades, or not generated yet.

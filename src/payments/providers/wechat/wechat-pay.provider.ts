@@ -115,7 +115,7 @@ export class WechatPayProvider implements PaymentProvider {
   }
 
   /**
-   * Day D's trade bill (protocols.md F.1; docs/reconciliation.md): apply with a signed GET, whose
+   * Day D's trade bill (docs/reconciliation.md, WeChat Pay): apply with a signed GET, whose
    * signed answer gives the download URL and the SHA1 of the uncompressed file, then download at
    * once (the URL lives about 30 s) with a signed GET whose answer is not signed (the plugin
    * skips verification for /v3/billdownload/file). The body is fetched as bytes: axios would
