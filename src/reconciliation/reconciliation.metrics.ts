@@ -2,12 +2,15 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
 import { OUTCOMES } from './reconciliation-item.entity';
+import { RUN_STATUSES } from './reconciliation-run.entity';
 import { ReconciliationRepository } from './reconciliation.repository';
 
 /**
  * memberpay_reconciliation_items{provider,outcome}: the items of each provider's latest reconciled
- * day, and memberpay_reconciliation_open_items{provider}: those nobody resolved. Read from the
- * database when scraped, so every instance reports the same, whichever instance (or the CLI) ran.
+ * day; memberpay_reconciliation_open_items{provider}: those nobody resolved; and
+ * memberpay_reconciliation_last_run{provider,status}: 1 for the status of each provider's latest
+ * bill day (completed, not_ready, failed, running). Read from the database when scraped, so every
+ * instance reports the same, whichever instance (or the CLI) ran.
  */
 @Injectable()
 export class ReconciliationMetrics implements OnModuleInit {
@@ -50,6 +53,20 @@ export class ReconciliationMetrics implements OnModuleInit {
         if (!runs) return;
         this.reset();
         for (const run of runs) this.set({ provider: run.provider }, run.openItems);
+      },
+    });
+    new Gauge({
+      name: 'memberpay_reconciliation_last_run', help: "1 for the status of each provider's latest bill day (completed, not_ready, failed, running)",
+      labelNames: ['provider', 'status'], registers: [registry],
+      async collect() {
+        let runs: Awaited<ReturnType<ReconciliationRepository['latestRuns']>>;
+        try {
+          runs = await repository.latestRuns();
+        } catch {
+          return;
+        }
+        this.reset();
+        for (const run of runs) for (const status of RUN_STATUSES) this.set({ provider: run.provider, status }, run.status === status ? 1 : 0);
       },
     });
     this.runs = new Counter({

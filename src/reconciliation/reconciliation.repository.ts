@@ -165,6 +165,11 @@ export class ReconciliationRepository {
       `SELECT DISTINCT ON (provider) ${RUN_COLUMNS} FROM reconciliation_runs WHERE compared_at IS NOT NULL ORDER BY provider, bill_date DESC`);
   }
 
+  /** Per provider, its most recent bill day's run, whatever its status (for the metrics). */
+  latestRuns(): Promise<RunRow[]> {
+    return this.dataSource.query(`SELECT DISTINCT ON (provider) ${RUN_COLUMNS} FROM reconciliation_runs ORDER BY provider, bill_date DESC`);
+  }
+
   /** Attempts paid (or paid then refunded) within [start, end) by their provider-stated payment time. */
   paymentsPaidBetween(provider: ProviderName, start: Date, end: Date): Promise<LocalPayment[]> {
     return this.dataSource.query(

@@ -78,6 +78,7 @@ describe('reconciliation against the daily bills', () => {
     const metrics = await t.http.get('/metrics').expect(200);
     expect(metrics.text).toContain('memberpay_reconciliation_items{provider="wechat",outcome="amount_mismatch"} 1');
     expect(metrics.text).toContain('memberpay_reconciliation_open_items{provider="wechat"} 2');
+    expect(metrics.text).toContain('memberpay_reconciliation_last_run{provider="wechat",status="completed"} 1');
     expect(metrics.text).toMatch(/memberpay_orders_paid_total\{method="wechat",source="reconciliation"\} 1/);
   });
 
