@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { beijingDayOf } from '../../src/common/beijing-day';
 import { ProviderRegistry } from '../../src/payments/provider-registry';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
@@ -53,8 +54,17 @@ describe('reconciliation against the daily bills', () => {
     await sandboxCall(sb, 'POST', '/sandbox/bills/tweaks', { provider: 'wechat', out_trade_no: omitted.paymentNo, omit: true });
     expect((await orderState(dropped.orderNo)).status).toBe('pending');
 
+    const warned = jest.spyOn(Logger.prototype, 'warn');
     const first = await service.reconcile('wechat', today, { force: true });
     expect(first.status).toBe('completed');
+    // One alertable line per open discrepancy, none for what matched or was settled.
+    const alerts = warned.mock.calls.map(([line]) => String(line)).filter((line) => line.startsWith('reconciliation discrepancy:'));
+    warned.mockRestore();
+    expect(alerts).toHaveLength(2);
+    expect(alerts).toEqual(expect.arrayContaining([
+      expect.stringContaining(`provider=wechat day=${today} outcome=amount_mismatch kind=payment reference=${differs.paymentNo}`),
+      expect.stringContaining(`outcome=missing_at_provider kind=payment reference=${omitted.paymentNo}`),
+    ]));
     const expected = [
       { reference: matched.paymentNo, outcome: 'matched', action: null, resolved: false },
       { reference: dropped.paymentNo, outcome: 'missing_locally', action: 'settled', resolved: true },
