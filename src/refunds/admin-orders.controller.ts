@@ -4,13 +4,13 @@ import { AdminOnly } from '../auth/auth.guard';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { NotFoundError } from '../common/errors/domain-error';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
-import { AdminOrdersRepository } from './admin-orders.repository';
+import { AdminOrdersRepository, SqlRow } from './admin-orders.repository';
 import { ListAdminOrdersDto } from './dto/list-admin-orders.dto';
 import { RefundsService } from './refunds.service';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
-function orderRow(o: Record<string, any>) {
+function orderRow(o: SqlRow) {
   return {
     order_no: o.order_no, user_id: o.user_id, status: o.status, amount: o.amount, refunded_amount: o.refunded_amount,
     currency: o.currency, description: o.description, product_id: o.product_id, is_upgrade: o.is_upgrade,
@@ -20,7 +20,7 @@ function orderRow(o: Record<string, any>) {
 }
 
 /** Every column of the grant, its times in ISO 8601 (its shape is the membership module's). */
-function grantView(g: Record<string, any>) {
+function grantView(g: SqlRow) {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(g)) if (k !== 'id' && k !== 'order_id') out[k] = v instanceof Date ? v.toISOString() : v;
   return out;
