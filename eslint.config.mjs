@@ -80,10 +80,16 @@ export default defineConfig(
     files: ['**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
-      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'] })],
+      // Node's own resolution (what ts-node and the build do), with the TypeScript sources first.
+      'import-x/resolver-next': [
+        createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'], conditionNames: ['node', 'require', 'import', 'default'] }),
+      ],
     },
     rules: {
       'import-x/no-restricted-paths': ['error', { basePath: ROOT, zones: [...boundaries, databaseImportsNoFeature] }],
+      // The boundaries above are checked only on imports the resolver finds: every import must resolve,
+      // so a resolver that stopped finding files fails loudly instead of letting the boundaries pass.
+      'import-x/no-unresolved': 'error',
     },
   },
   {
