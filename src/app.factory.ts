@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module';
+import { serveCheckoutPage } from './checkout/checkout-page';
 import { DomainError } from './common/errors/domain-error';
 import { ErrorFilter } from './common/errors/error.filter';
 import { setupOpenApi } from './common/openapi';
@@ -48,6 +49,7 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
   app.use(helmet());
   app.enableCors({ origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
   app.useWebSocketAdapter(new ConfiguredIoAdapter(app, config.corsOrigins));
+  serveCheckoutPage(app);
   app.useGlobalFilters(new ErrorFilter());
   setupOpenApi(app);
   app.useGlobalPipes(new ValidationPipe({

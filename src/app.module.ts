@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AuthModule } from './auth/auth.module';
+import { CheckoutModule } from './checkout/checkout.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { AppConfigModule, ConfigOptions } from './config/config.module';
@@ -34,6 +35,7 @@ export class AppModule {
         NotificationsModule,
         RefundsModule,
         SchedulingModule,
+        CheckoutModule,
       ],
     };
   }

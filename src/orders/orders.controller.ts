@@ -10,6 +10,7 @@ import { ListOrdersDto } from './dto/list-orders.dto';
 import { IdempotencyService } from './idempotency.service';
 import { OrderList, OrderView } from './order.view';
 import { OrdersService } from './orders.service';
+import { OrderWithQrImage, withQrImage } from './qr-code-image';
 
 @ApiTags('orders')
 @ApiBearerAuth()
@@ -22,23 +23,24 @@ export class OrdersController {
   @UseGuards(UserThrottlerGuard)
   @ApiOperation({ summary: 'Create an order and its QR code', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens a QR payment at the provider. Idempotent with an Idempotency-Key header (24 hours).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same user, key and body within 24 hours' })
-  @ApiCreatedResponse({ type: OrderView })
+  @ApiCreatedResponse({ type: OrderWithQrImage })
   @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   async create(
     @CurrentUser() userId: string,
     @Body() dto: CreateOrderDto,
     @Headers('idempotency-key') key: string | string[] | undefined,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<OrderView> {
+  ): Promise<OrderWithQrImage> {
     if (key === undefined) {
       res.status(201);
-      return this.orders.create(userId, dto);
+      return withQrImage(await this.orders.create(userId, dto));
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
     const result = await this.idempotency.run(userId, key, dto, 201, () => this.orders.create(userId, dto));
     res.status(result.status);
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    return result.body;
+    // Drawn on every answer rather than stored with the idempotency key: the image is derived from the body.
+    return withQrImage(result.body);
   }
 
   @Get('orders')
@@ -69,9 +71,9 @@ export class OrdersController {
   @Post('orders/:order_no/qr-code')
   @HttpCode(200)
   @ApiOperation({ summary: 'A fresh QR code', description: 'A new payment attempt; the previous QR code is closed. Only while the order is pending and not expired.' })
-  @ApiOkResponse({ type: OrderView })
+  @ApiOkResponse({ type: OrderWithQrImage })
   @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
-  refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderView> {
-    return this.orders.refreshQr(userId, orderNo);
+  async refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderWithQrImage> {
+    return withQrImage(await this.orders.refreshQr(userId, orderNo));
   }
 }
