@@ -54,8 +54,7 @@ describe('migrating memberships to periods', () => {
     await db.query(`INSERT INTO user_memberships (user_id, plan_id, level, started_at, expires_at)
                     VALUES ('legacy-1', 1, 1, $1, $2), ('no-grant-1', 4, 2, $1, $2)`, [started, expires]);
 
-    // Up to the periods migration, so that undoing the last migration undoes that one whatever comes after it.
-    const current = await dataSource(MIGRATIONS.slice(0, MIGRATIONS.indexOf(MembershipPeriods1764057600100) + 1)).initialize();
+    const current = await dataSource(MIGRATIONS).initialize();
     try {
       await current.runMigrations();
       const { rows: periods } = await db.query(
