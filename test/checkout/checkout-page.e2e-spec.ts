@@ -176,6 +176,18 @@ if (!availability.run) {
       }
     });
 
+    it('says in words when the chosen plan was withdrawn meanwhile, and updates the list', async () => {
+      await page.getByRole('radio', { name: /Premium, yearly/ }).check();
+      await t.db.query("UPDATE membership_plans SET active = false WHERE code = 'premium_yearly'");
+      try {
+        await page.getByRole('button', { name: /^Pay ¥399\.00 with WeChat Pay$/ }).click();
+        await page.getByRole('alert').getByText('This plan is no longer available. The list has been updated.').waitFor();
+        await page.getByRole('radio', { name: /Premium, yearly/ }).waitFor({ state: 'detached' });
+      } finally {
+        await t.db.query("UPDATE membership_plans SET active = true WHERE code = 'premium_yearly'");
+      }
+    });
+
     it('reconnects with auth.lastEventId and then receives the payment it missed', async () => {
       const socketIo = (url: URL) => url.pathname.startsWith('/socket.io/');
       // Only the socket can tell the page: polling the order is refused throughout.
