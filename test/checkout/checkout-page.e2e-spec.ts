@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { TokenService } from '../../src/auth/token.service';
 import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
 import { startTestApp, type TestApp } from '../support/app';
 import { ARTIFACT_DIR, chromiumAvailability, launchBrowser, type Browser } from '../support/browser';
@@ -210,6 +211,21 @@ if (!availability.run) {
       await page.getByRole('status').getByText('Live updates on').waitFor({ timeout: 20 * SECOND });
       await expectPaidState(page);
       await page.unroute(orderPoll);
+    });
+
+    it('signs in with a token given in the URL fragment, and says so when that token expires', async () => {
+      const other = await browser.context.newPage();
+      try {
+        const token = t.app.get(TokenService).sign('fragment-member', 3);
+        await other.goto(`${t.url}/#token=${token}`);
+        await other.getByRole('status').getByText('Live updates on').waitFor();
+        expect(other.url()).toBe(`${t.url}/`);
+        expect(await other.locator('#demo-user').isHidden()).toBe(true);
+        // The server closes the socket when the token expires; a token from the URL is never swapped for the demo one.
+        await other.getByRole('alert').getByText('Your sign-in has expired').waitFor({ timeout: 20 * SECOND });
+      } finally {
+        await other.close();
+      }
     });
 
     it('falls back to polling the order while the WebSocket is down', async () => {

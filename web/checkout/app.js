@@ -267,6 +267,10 @@ async function start() {
     storageKey: 'memberpay.lastEventId',
     onEvent,
     onState: (live) => { state.live = live; renderLive(); },
+    onSignedOut: () => {
+      state.problem = { error: new ApiError(401, 'UNAUTHENTICATED', 'The token has expired', undefined) };
+      showProblem();
+    },
   });
   setInterval(tick, 1000);
   setInterval(() => { if (state.live !== 'live' && (state.phase === 'qr' || state.phase === 'qr-expired')) void pollOnce(); }, POLL_MS);
