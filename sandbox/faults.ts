@@ -6,21 +6,36 @@
 import { isPlainObject } from './http';
 
 export type Provider = 'wechat' | 'alipay';
-export type FaultOp = 'native' | 'precreate' | 'query' | 'close' | '*';
+export type FaultOp = 'native' | 'precreate' | 'query' | 'close' | 'refund' | 'refund-query' | '*';
 export type FaultMode =
   | 'error-500' | 'hang' | 'garbage' | 'bad-signature' | 'unsigned' | 'probe' | 'rate-limit'
-  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial';
+  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial'
+  | RefundOutcomeFault;
+
+/**
+ * Faults that change how a refund ends rather than spoil the answer (op `refund` only):
+ * `refund-abnormal` / `refund-closed` (WeChat Pay: accepted, then ends ABNORMAL / CLOSED),
+ * `refund-later` (accepted but left unfinished until POST /sandbox/refunds/settle),
+ * `refund-window-over` (refused: the trade is past its refund window),
+ * `balance-not-enough` (Alipay: ACQ.SELLER_BALANCE_NOT_ENOUGH).
+ */
+export type RefundOutcomeFault = 'refund-abnormal' | 'refund-closed' | 'refund-later' | 'refund-window-over' | 'balance-not-enough';
+export const REFUND_OUTCOME_FAULTS: readonly FaultMode[] = ['refund-abnormal', 'refund-closed', 'refund-later', 'refund-window-over', 'balance-not-enough'];
 
 const OPS: Record<Provider, readonly FaultOp[]> = {
-  wechat: ['native', 'query', 'close', '*'],
-  alipay: ['precreate', 'query', 'close', '*'],
+  wechat: ['native', 'query', 'close', 'refund', 'refund-query', '*'],
+  alipay: ['precreate', 'query', 'close', 'refund', 'refund-query', '*'],
 };
 const MODES: Record<Provider, readonly FaultMode[]> = {
   wechat: [
     'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'probe', 'rate-limit',
     'system-error-after-commit', 'stale-timestamp', 'unknown-serial',
+    'refund-abnormal', 'refund-closed', 'refund-later', 'refund-window-over',
   ],
-  alipay: ['error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit'],
+  alipay: [
+    'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit',
+    'refund-later', 'refund-window-over', 'balance-not-enough',
+  ],
 };
 
 export interface Fault {
@@ -38,6 +53,7 @@ export function parseFault(body: unknown): Fault | string {
   if (provider !== 'wechat' && provider !== 'alipay') return "provider must be 'wechat' or 'alipay'";
   if (!OPS[provider].includes(op as FaultOp)) return `op must be one of ${OPS[provider].join(', ')}`;
   if (!MODES[provider].includes(mode as FaultMode)) return `mode must be one of ${MODES[provider].join(', ')}`;
+  if (REFUND_OUTCOME_FAULTS.includes(mode as FaultMode) && op !== 'refund') return `mode ${String(mode)} applies to op 'refund' only`;
   if (times !== undefined && !(Number.isInteger(times) && (times as number) >= 1)) {
     return 'times must be an integer >= 1';
   }

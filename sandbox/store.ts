@@ -24,7 +24,38 @@ export interface WechatTrade {
   transactionId?: string;
   successTime?: Date;
   payerOpenid?: string;
+  /** A refund of it succeeded: queries read trade_state REFUND (A.6, D.1.6). */
+  refunded?: boolean;
   notifications: DeliveryRecord[];
+}
+
+/** WeChat Pay refund states (protocols.md A.9): PROCESSING, then SUCCESS / CLOSED, or ABNORMAL (not final). */
+export type WechatRefundStatus = 'PROCESSING' | 'SUCCESS' | 'CLOSED' | 'ABNORMAL';
+
+export interface WechatRefund {
+  outRefundNo: string;
+  refundId: string;
+  outTradeNo: string;
+  refundFen: number;
+  reason?: string;
+  notifyUrl?: string;
+  /** The request fields that must match when the same out_refund_no is sent again. */
+  fingerprint: string;
+  createdAt: Date;
+  status: WechatRefundStatus;
+  successTime?: Date;
+  notifications: DeliveryRecord[];
+}
+
+/** One Alipay refund request (out_request_no) of a trade (protocols.md B.8). */
+export interface AlipayRefund {
+  outTradeNo: string;
+  outRequestNo: string;
+  refundFen: number;
+  reason?: string;
+  /** `pending`: accepted but not done yet (the refund-later fault); only `success` moved money. */
+  status: 'pending' | 'success';
+  gmtRefundPay?: Date;
 }
 
 export type AlipayTradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINISHED' | 'TRADE_CLOSED';
@@ -72,6 +103,10 @@ export interface QrRef {
 export class Store {
   readonly wechat = new Map<string, WechatTrade>();
   readonly alipay = new Map<string, AlipayOrder>();
+  /** By out_refund_no (unique per merchant). */
+  readonly wechatRefunds = new Map<string, WechatRefund>();
+  /** By `${out_trade_no} ${out_request_no}` (out_request_no is unique per trade). */
+  readonly alipayRefunds = new Map<string, AlipayRefund>();
   private readonly qr = new Map<string, QrRef>();
 
   rememberQr(code: string, ref: QrRef): void {
@@ -84,6 +119,14 @@ export class Store {
 
   findAlipayByTradeNo(tradeNo: string): AlipayOrder | undefined {
     return [...this.alipay.values()].find((o) => o.trade?.tradeNo === tradeNo);
+  }
+
+  wechatRefundsOf(outTradeNo: string): WechatRefund[] {
+    return [...this.wechatRefunds.values()].filter((r) => r.outTradeNo === outTradeNo);
+  }
+
+  alipayRefundsOf(outTradeNo: string): AlipayRefund[] {
+    return [...this.alipayRefunds.values()].filter((r) => r.outTradeNo === outTradeNo);
   }
 
   findWechatByTransactionId(transactionId: string): WechatTrade | undefined {

@@ -12,6 +12,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { OrdersModule } from './orders/orders.module';
 import { PaymentsModule } from './payments/payments.module';
+import { RefundsModule } from './refunds/refunds.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 
 @Module({})
@@ -32,6 +33,7 @@ export class AppModule {
         PaymentsModule,
         OrdersModule,
         NotificationsModule,
+        RefundsModule,
         SchedulingModule,
         CheckoutModule,
       ],

@@ -38,7 +38,7 @@ export function paramError(field: string, value: unknown, issue: string, locatio
   };
 }
 
-function checkNotifyUrl(value: unknown): string | null {
+export function checkNotifyUrl(value: unknown): string | null {
   if (typeof value !== 'string' || value === '') return 'notify_url 为必填参数';
   if (value.length > 255) return 'notify_url 长度不能超过255';
   let url: URL;

@@ -40,8 +40,8 @@ export function transactionObject(trade: WechatTrade): Record<string, unknown> {
     mchid: trade.mchid,
     out_trade_no: trade.outTradeNo,
     trade_type: 'NATIVE',
-    trade_state: trade.state,
-    trade_state_desc: STATE_DESC[trade.state],
+    trade_state: trade.refunded ? 'REFUND' : trade.state,
+    trade_state_desc: trade.refunded ? '转入退款' : STATE_DESC[trade.state],
   };
   if (!paid) {
     return { ...base, amount: { total: trade.totalFen, currency: 'CNY', payer_currency: 'CNY' } };

@@ -25,10 +25,14 @@ export class TokenService {
     return this.verifySession(token).userId;
   }
 
-  /** The user and, when the token has `exp`, when it stops being valid (a WebSocket is closed then). */
-  verifySession(token: string | undefined): { userId: string; expiresAt: Date | null } {
+  /**
+   * The user, whether the token carries `role: "admin"` (support staff, issued by the same user
+   * service with the same secret), and, when the token has `exp`, when it stops being valid (a
+   * WebSocket is closed then).
+   */
+  verifySession(token: string | undefined): Session {
     if (!token) throw new UnauthenticatedError('A bearer token is required');
-    let payload: { sub?: unknown; exp?: unknown };
+    let payload: { sub?: unknown; exp?: unknown; role?: unknown };
     try {
       payload = this.jwt.verify(token, { algorithms: ['HS256'] });
     } catch (e) {
@@ -37,12 +41,23 @@ export class TokenService {
     }
     const sub = typeof payload.sub === 'number' ? String(payload.sub) : payload.sub;
     if (typeof sub !== 'string' || !USER_ID.test(sub)) throw new UnauthenticatedError('The token has no valid subject');
-    return { userId: sub, expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : null };
+    return { userId: sub, admin: payload.role === ADMIN_ROLE, expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : null };
   }
 
-  sign(userId: string, expiresInSeconds = 7 * 24 * 3600): string {
-    return this.jwt.sign({ sub: userId }, { algorithm: 'HS256', expiresIn: expiresInSeconds });
+  sign(userId: string, expiresInSeconds = 7 * 24 * 3600, options: { admin?: boolean } = {}): string {
+    const claims = options.admin ? { sub: userId, role: ADMIN_ROLE } : { sub: userId };
+    return this.jwt.sign(claims, { algorithm: 'HS256', expiresIn: expiresInSeconds });
   }
+}
+
+/** The `role` claim value that makes a token an admin's. */
+export const ADMIN_ROLE = 'admin';
+
+export interface Session {
+  userId: string;
+  /** The token carries `role: "admin"`. */
+  admin: boolean;
+  expiresAt: Date | null;
 }
 
 /** The token of an `Authorization: Bearer …` header, or undefined. */

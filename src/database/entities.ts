@@ -5,5 +5,6 @@ import { IdempotencyKey } from '../orders/idempotency-key.entity';
 import { OrderEvent } from '../orders/order-event.entity';
 import { Order } from '../orders/order.entity';
 import { PaymentRecord } from '../payments/payment-record.entity';
+import { Refund } from '../refunds/refund.entity';
 
-export const ENTITIES = [MembershipPlan, MembershipGrant, MembershipPeriod, Order, PaymentRecord, IdempotencyKey, OrderEvent];
+export const ENTITIES = [MembershipPlan, MembershipGrant, MembershipPeriod, Order, PaymentRecord, IdempotencyKey, OrderEvent, Refund];

@@ -22,6 +22,8 @@ export class MetricsService {
     name: 'memberpay_provider_call_duration_seconds', help: 'Provider API call latency, by provider, operation and outcome (ok, error, timeout)',
     labelNames: ['provider', 'operation', 'outcome'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
   });
+  readonly refunds = new Counter({ name: 'memberpay_refunds_total', help: 'Refund state changes, by provider and the status reached (processing, success, failed, closed, abnormal)', labelNames: ['provider', 'status'], registers: [this.registry] });
+  readonly doublePayments = new Counter({ name: 'memberpay_double_payments_total', help: 'Second payments of an already paid order (each refunded in full by itself), by provider', labelNames: ['provider'], registers: [this.registry] });
   readonly jobRuns = new Counter({ name: 'memberpay_job_runs_total', help: 'Scheduled job runs, by job and outcome (ok, failed)', labelNames: ['job', 'outcome'], registers: [this.registry] });
   readonly wsConnections = new Gauge({ name: 'memberpay_websocket_connections', help: 'Open WebSocket connections', registers: [this.registry] });
   readonly wsEvents = new Counter({ name: 'memberpay_websocket_events_delivered_total', help: 'Order events pushed to WebSocket clients, by type', labelNames: ['type'], registers: [this.registry] });

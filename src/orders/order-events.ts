@@ -20,6 +20,10 @@ export interface OrderPaidPayload {
   order_no: string; amount: number; currency: 'CNY'; paid_at: string; membership: MembershipSnapshot;
 }
 export interface OrderEndedPayload { order_no: string; status: 'expired' | 'closed'; at: string }
+/** A successful refund of the order's payment: this refund's amount, all refunded so far, and the membership after it. */
+export interface OrderRefundedPayload {
+  order_no: string; amount: number; refunded_total: number; status: 'partially_refunded' | 'refunded'; membership: MembershipSnapshot;
+}
 
 /**
  * Appends an event on the caller's transaction, so it commits or rolls back with the change.

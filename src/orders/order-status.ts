@@ -1,4 +1,4 @@
-export const ORDER_STATUSES = ['pending', 'paid', 'expired', 'closed', 'failed', 'refunded'] as const;
+export const ORDER_STATUSES = ['pending', 'paid', 'expired', 'closed', 'failed', 'refunded', 'partially_refunded'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const PAYMENT_METHODS = ['wechat', 'alipay'] as const;

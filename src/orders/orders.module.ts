@@ -4,6 +4,7 @@ import { MembershipModule } from '../membership/membership.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyService } from './idempotency.service';
+import { OrderRefundsRepository } from './order-refunds.repository';
 import { Order } from './order.entity';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
@@ -11,7 +12,7 @@ import { OrdersService } from './orders.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Order, IdempotencyKey]), MembershipModule, PaymentsModule],
   controllers: [OrdersController],
-  providers: [OrdersService, IdempotencyService],
-  exports: [OrdersService],
+  providers: [OrdersService, IdempotencyService, OrderRefundsRepository],
+  exports: [OrdersService, IdempotencyService, OrderRefundsRepository],
 })
 export class OrdersModule {}

@@ -5,6 +5,7 @@ import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
 import type { OrderStatus } from '../orders/order-status';
+import { DOUBLE_PAYMENT, DoublePayment } from './double-payment';
 import { NotificationRejected, PaymentEvent, ProviderName, stateEvent } from './payment-provider';
 import { ProviderRegistry } from './provider-registry';
 import { SettlementRepository } from './settlement.repository';
@@ -95,7 +96,8 @@ export class PaymentsService {
       case 'duplicate': return { result: 'duplicate', orderNo: seen.order_no };
       case 'double_payment':
         // Two attempts of one order both paid (an old QR paid before its close took effect).
-        this.logger.error(`order ${seen.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refund it`);
+        this.logger.error(`order ${seen.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refunding it`);
+        this.events.emit(DOUBLE_PAYMENT, { paymentNo: event.paymentNo, orderNo: seen.order_no } satisfies DoublePayment);
         return { result: 'double_payment', orderNo: seen.order_no };
       case 'settled':
         break;

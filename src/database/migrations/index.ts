@@ -5,7 +5,9 @@ import { OrderEvents1764057600003 } from './1764057600003-OrderEvents';
 import { OrderProductForeignKey1764057600004 } from './1764057600004-OrderProductForeignKey';
 import { SettleAttemptFunction1764057600005 } from './1764057600005-SettleAttemptFunction';
 import { MembershipPeriods1764057600100 } from './1764057600100-MembershipPeriods';
+import { Refunds1764057600300 } from '../../refunds/migrations/1764057600300-Refunds';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [InitialSchema1764057600000, SeedMembershipPlans1764057600001, IdempotencyKeys1764057600002, OrderEvents1764057600003, OrderProductForeignKey1764057600004,
-  SettleAttemptFunction1764057600005, MembershipPeriods1764057600100];
+  SettleAttemptFunction1764057600005, MembershipPeriods1764057600100,
+  Refunds1764057600300];

@@ -1,5 +1,5 @@
-import type { PaymentEvent } from '../../payment-provider';
-import type { WechatTransaction } from './wechat-pay.types';
+import type { PaymentEvent, RefundEvent } from '../../payment-provider';
+import type { WechatRefund, WechatTransaction } from './wechat-pay.types';
 
 /** trade_state → our neutral outcome, in one place (protocols.md A.6). */
 const OUTCOMES: Record<string, PaymentEvent['outcome']> = {
@@ -37,4 +37,29 @@ function parseTime(value: string): Date | null {
 export function beijingRfc3339(date: Date): string {
   const shifted = new Date(date.getTime() + 8 * 3600_000);
   return `${shifted.toISOString().slice(0, 19)}+08:00`;
+}
+
+/** Refund status → our neutral outcome, in one place (docs/refunds.md). */
+const REFUND_OUTCOMES: Record<string, RefundEvent['outcome']> = {
+  PROCESSING: 'processing',
+  SUCCESS: 'success',
+  CLOSED: 'closed',
+  ABNORMAL: 'abnormal',
+};
+
+export function toRefundEvent(refund: WechatRefund, eventId?: string): RefundEvent {
+  const state = String(refund.status ?? refund.refund_status ?? 'UNKNOWN');
+  const outcome = REFUND_OUTCOMES[state] ?? 'processing';
+  return {
+    provider: 'wechat',
+    refundNo: String(refund.out_refund_no ?? ''),
+    paymentNo: typeof refund.out_trade_no === 'string' ? refund.out_trade_no : null,
+    outcome,
+    providerState: state,
+    providerRefundId: typeof refund.refund_id === 'string' ? refund.refund_id : null,
+    amountFen: Number.isSafeInteger(refund.amount?.refund) ? refund.amount!.refund! : null,
+    succeededAt: outcome === 'success' && refund.success_time ? parseTime(refund.success_time) : null,
+    payload: refund as Record<string, unknown>,
+    eventId,
+  };
 }

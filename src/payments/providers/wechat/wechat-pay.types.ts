@@ -22,3 +22,18 @@ export interface WechatNotificationEnvelope {
   summary?: string;
   resource?: { algorithm?: string; ciphertext?: string; associated_data?: string; nonce?: string; original_type?: string };
 }
+
+/** The refund object of create and query answers, and the decrypted refund notification (docs/refunds.md). */
+export interface WechatRefund {
+  mchid?: string;
+  refund_id?: string;
+  out_refund_no?: string;
+  transaction_id?: string;
+  out_trade_no?: string;
+  /** `status` in answers, `refund_status` in notifications. */
+  status?: string;
+  refund_status?: string;
+  success_time?: string;
+  amount?: { total?: number; refund?: number; payer_total?: number; payer_refund?: number; currency?: string };
+  [key: string]: unknown;
+}
