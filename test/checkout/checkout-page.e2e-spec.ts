@@ -4,6 +4,7 @@ import { TokenService } from '../../src/auth/token.service';
 import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
 import { startTestApp, type TestApp } from '../support/app';
 import { ARTIFACT_DIR, chromiumAvailability, launchBrowser, type Browser } from '../support/browser';
+import { requestRefund } from '../support/refunds';
 import { providerEnv, sandboxCall, startTestSandbox, type Sandbox } from '../support/sandbox';
 
 // The checkout page at / in a real chromium: buy with each provider, pay on the sandbox's own page,
@@ -243,6 +244,19 @@ if (!availability.run) {
       } finally {
         await second.close();
       }
+    });
+
+    it('shows a refund in the orders list as it happens', async () => {
+      const { body: { data: orders } } = await t.http.get('/api/v1/payment/orders?limit=100').set('Authorization', `Bearer ${t.token('demo')}`).expect(200);
+      const first = orders.at(-1);
+      expect(first).toMatchObject({ status: 'paid', amount: 1990 });
+      await page.goto(`${t.url}/`);
+      const row = page.locator(`#orders tr[data-order-no="${first.order_no}"]`);
+      await row.getByText('Paid').waitFor();
+      expect((await requestRefund(t, first.order_no, { amount: 500, reason: 'goodwill' })).status).toBe(202);
+      await row.getByText('Partly refunded').waitFor();
+      expect(await row.locator('td').nth(3).innerText()).toBe('¥5.00');
+      await shot('desktop-en-refunded');
     });
   });
 }
