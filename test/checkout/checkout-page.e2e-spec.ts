@@ -190,6 +190,33 @@ if (!availability.run) {
       }
     });
 
+    it('retries a create-order whose answer was lost with the same Idempotency-Key: one order, not two', async () => {
+      const demoOrders = async () => (await t.db.query("SELECT order_no FROM orders WHERE user_id = 'demo' ORDER BY created_at")).rows;
+      const before = await demoOrders();
+      const createOrderUrl = (url: URL) => url.pathname === '/api/v1/payment/create-order';
+      let answered = false;
+      await page.route(createOrderUrl, async (route) => {
+        if (answered) return route.continue();
+        answered = true;
+        await route.fetch(); // the service creates the order…
+        await route.abort('connectionreset'); // …and its answer never reaches the page
+      });
+      try {
+        await page.getByRole('radio', { name: /Premium, quarterly/ }).check();
+        await page.getByRole('radio', { name: /Alipay/ }).check();
+        const pay = page.getByRole('button', { name: /^Pay ¥109\.90 with Alipay$/ });
+        await pay.click();
+        await page.getByRole('alert').getByText('The service cannot be reached').waitFor();
+        await pay.click();
+        await visible(page, 'Scan to pay');
+      } finally {
+        await page.unroute(createOrderUrl);
+      }
+      const after = await demoOrders();
+      expect(after).toHaveLength(before.length + 1);
+      expect(await page.locator('.payment .order-no code').innerText()).toBe(after.at(-1).order_no);
+    });
+
     it('reconnects with auth.lastEventId and then receives the payment it missed', async () => {
       const socketIo = (url: URL) => url.pathname.startsWith('/socket.io/');
       // Only the socket can tell the page: polling the order is refused throughout.

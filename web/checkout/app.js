@@ -116,7 +116,7 @@ async function buy(event) {
   const request = `${state.choice}:${state.method}`;
   if (state.attempt?.request !== request) state.attempt = { request, key: newIdempotencyKey() };
   try {
-    const order = await api.post('/api/v1/payment/create-order', {
+    const order = await api.post('/api/v1/payment/create-order?include=qr_code_image', {
       product_type: 'membership', product_id: quote.plan.id, payment_method: state.method, is_upgrade: quote.is_upgrade,
     }, { 'Idempotency-Key': state.attempt.key });
     state.attempt = null;
@@ -157,7 +157,7 @@ async function newQr() {
   state.busy = true;
   render();
   try {
-    showOrder(await api.post(`/api/v1/payment/orders/${encodeURIComponent(order.order_no)}/qr-code`));
+    showOrder(await api.post(`/api/v1/payment/orders/${encodeURIComponent(order.order_no)}/qr-code?include=qr_code_image`));
     focusPayment();
   } catch (e) {
     state.problem = { error: e, method: order.payment_method };
