@@ -1,8 +1,8 @@
-// Fault switches for the provider APIs (protocols.md D.1.3, D.2.2). A fault is consumed by the
+// Fault switches for the provider APIs (sandbox/README.md#fault-modes). A fault is consumed by the
 // next matching API call, after request authentication (a badly signed request still gets its
 // 401/40002), so a test sees exactly the failure it asked for. error-500, rate-limit, garbage and
 // hang answer without running the operation; every other mode runs it, then spoils the answer
-// (A.3: "a response that fails verification does not prove the call had no effect").
+// (an answer that fails verification does not prove the call had no effect: docs/wechat-pay.md#notification-signatures).
 import { isPlainObject } from './http';
 
 export type Provider = 'wechat' | 'alipay';

@@ -13,7 +13,7 @@ export interface WechatTrade {
   attach?: string;
   notifyUrl: string;
   totalFen: number;
-  /** The request fields that must match on resubmission (protocols.md A.5). */
+  /** The request fields that must match on resubmission (docs/wechat-pay.md#native-orders). */
   fingerprint: string;
   createdAt: Date;
   timeExpire: Date;
@@ -24,12 +24,12 @@ export interface WechatTrade {
   transactionId?: string;
   successTime?: Date;
   payerOpenid?: string;
-  /** A refund of it succeeded: queries read trade_state REFUND (A.6, D.1.6). */
+  /** A refund of it succeeded: queries read trade_state REFUND (docs/wechat-pay.md#querying). */
   refunded?: boolean;
   notifications: DeliveryRecord[];
 }
 
-/** WeChat Pay refund states (protocols.md A.9): PROCESSING, then SUCCESS / CLOSED, or ABNORMAL (not final). */
+/** WeChat Pay refund states (docs/refunds.md): PROCESSING, then SUCCESS / CLOSED, or ABNORMAL (not final). */
 export type WechatRefundStatus = 'PROCESSING' | 'SUCCESS' | 'CLOSED' | 'ABNORMAL';
 
 export interface WechatRefund {
@@ -47,7 +47,7 @@ export interface WechatRefund {
   notifications: DeliveryRecord[];
 }
 
-/** One Alipay refund request (out_request_no) of a trade (protocols.md B.8). */
+/** One Alipay refund request (out_request_no) of a trade (docs/refunds.md). */
 export interface AlipayRefund {
   outTradeNo: string;
   outRequestNo: string;
@@ -60,13 +60,13 @@ export interface AlipayRefund {
 
 export type AlipayTradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINISHED' | 'TRADE_CLOSED';
 
-/** When an Alipay trade stops being payable: counted from the scan, or absolute (protocols.md B.5). */
+/** When an Alipay trade stops being payable: counted from the scan, or absolute (docs/alipay.md#precreate). */
 export type AlipayExpiry =
   | { kind: 'relative'; ms: number; text: string }
   | { kind: 'midnight'; text: string }
   | { kind: 'absolute'; at: Date; text: string };
 
-/** Exists from the scan on; before that only the precreate does (protocols.md B.5). */
+/** Exists from the scan on; before that only the precreate does (docs/alipay.md#the-trade-exists-from-the-scan). */
 export interface AlipayTrade {
   tradeNo: string;
   status: AlipayTradeStatus;
@@ -134,7 +134,7 @@ export class Store {
   }
 }
 
-/** Applies expiry lazily: an unpaid WeChat trade past `time_expire` is CLOSED (protocols.md D.1.6). */
+/** Applies expiry lazily: an unpaid WeChat trade past `time_expire` is CLOSED (docs/wechat-pay.md#native-orders). */
 export function settleWechatExpiry(trade: WechatTrade, now: Date): WechatTrade {
   if (trade.state === 'NOTPAY' && now.getTime() > trade.timeExpire.getTime()) {
     trade.state = 'CLOSED';
@@ -143,7 +143,7 @@ export function settleWechatExpiry(trade: WechatTrade, now: Date): WechatTrade {
   return trade;
 }
 
-/** Applies expiry lazily: a scanned, unpaid Alipay trade past its expiry is TRADE_CLOSED (D.2.4). */
+/** Applies expiry lazily: a scanned, unpaid Alipay trade past its expiry is TRADE_CLOSED (docs/alipay.md#query). */
 export function settleAlipayExpiry(order: AlipayOrder, now: Date): AlipayOrder {
   const trade = order.trade;
   if (trade && trade.status === 'WAIT_BUYER_PAY' && now.getTime() > trade.expiresAt.getTime()) {

@@ -1,5 +1,5 @@
-// `/gateway.do` (protocols.md B.2, D.2): merges URL query and form body (alipay-sdk puts the
-// protocol parameters in the query and biz_content in the form, E.2), checks them, applies a
+// `/gateway.do` (docs/alipay.md#common-parameters): merges URL query and form body (alipay-sdk puts the
+// protocol parameters in the query and biz_content in the form, docs/alipay.md#sdk), checks them, applies a
 // pending fault and dispatches by `method`. Every answer is HTTP 200 except the error-500 fault.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxContext } from '../context';
@@ -59,7 +59,7 @@ export function handleAlipayGateway(ctx: SandboxContext, req: IncomingMessage, r
   if (fault === 'error-500') {
     return replyAlipay(res, alipay, key, failure('20000', 'isp.unknow-error', '服务暂不可用'), undefined, 500);
   }
-  // Rate limiting has no documented Alipay code in protocols.md: answered as "service unavailable".
+  // Alipay documents no code for rate limiting: answered as "service unavailable".
   if (fault === 'rate-limit') return replyAlipay(res, alipay, key, failure('20000', 'isp.unknow-error', '调用频率超限'));
   if (fault === 'garbage') return replyAlipay(res, alipay, key, {}, fault);
   const node = run(ctx, params, biz, now, fault);

@@ -1,4 +1,4 @@
-// Alipay refunds (protocols.md B.8, B.9, D.2.6): `alipay.trade.refund` is synchronous; each
+// Alipay refunds (docs/refunds.md, Alipay): `alipay.trade.refund` is synchronous; each
 // out_request_no refunds at most once (a repeat answers fund_change N), refund_fee is the trade's
 // cumulative refunded amount, and a trade refunded in full becomes TRADE_CLOSED.
 // `alipay.trade.fastpay.refund.query` returns refund data only for a refund that succeeded.
@@ -36,7 +36,7 @@ function answer(store: Store, order: AlipayOrder, fundChange: 'Y' | 'N', refund:
   });
 }
 
-/** Completes a refund: the money moves, and a trade refunded in full closes (B.6). */
+/** Completes a refund: the money moves, and a trade refunded in full closes (docs/alipay.md#query). */
 export function completeAlipayRefund(store: Store, order: AlipayOrder, refund: AlipayRefund, now: Date): void {
   refund.status = 'success';
   refund.gmtRefundPay = now;
@@ -64,7 +64,7 @@ export function refundTrade(ctx: SandboxContext, biz: Record<string, unknown>, n
   const existing = store.alipayRefunds.get(key);
   if (existing) {
     if (existing.refundFen !== fen) return failure('40004', 'ACQ.DISCORDANT_REPEAT_REQUEST', '请求参数与原请求不一致');
-    // The same out_request_no moves money once (B.8): a repeat reports it with fund_change N.
+    // The same out_request_no moves money once (docs/refunds.md): a repeat reports it with fund_change N.
     if (existing.status === 'success') return answer(store, order, 'N', existing);
     return failure('40004', 'ACQ.SYSTEM_ERROR', '系统错误'); // still pending (refund-later)
   }
@@ -99,7 +99,7 @@ export function queryRefund(ctx: SandboxContext, biz: Record<string, unknown>): 
   if (typeof requestNo !== 'string' || requestNo === '') return failure('40004', 'ACQ.INVALID_PARAMETER', 'out_request_no 不能为空');
   const refund = ctx.store.alipayRefunds.get(`${order.outTradeNo} ${requestNo}`);
   const base = { trade_no: order.trade.tradeNo, out_trade_no: order.outTradeNo, out_request_no: requestNo };
-  // B.9: 10000 only says the query ran; refund data comes back only for a refund that succeeded.
+  // The refund query's 10000 only says the query ran (docs/refunds.md); refund data comes back only for a refund that succeeded.
   if (!refund || refund.status !== 'success') return success(base);
   return success({
     ...base,

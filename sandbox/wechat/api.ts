@@ -1,4 +1,4 @@
-// WeChat Pay API v3 endpoints used by memberpay (protocols.md A.5-A.7, A.9, D.1): Native order,
+// WeChat Pay API v3 endpoints used by memberpay (docs/wechat-pay.md, docs/refunds.md): Native order,
 // query by out_trade_no (and by transaction_id), close, refund and refund query. Every request is authenticated first, then a
 // pending fault (if any) decides whether the operation runs and how the answer is spoiled.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,7 +12,7 @@ import { errorBody, replyWechat, type WechatAnswer } from './reply';
 import { createRefund, queryRefund } from './refund';
 import { newCodeUrl, transactionObject } from './transaction';
 
-/** A.5: a code_url is valid for two hours; a resubmission after that gets a fresh one. */
+/** A code_url is valid for two hours (docs/wechat-pay.md#native-orders); a resubmission after that gets a fresh one. */
 export const CODE_URL_TTL_MS = 2 * 3600_000;
 
 type Op = 'native' | 'query' | 'close' | 'refund' | 'refund-query';
@@ -38,7 +38,7 @@ function native(ctx: SandboxContext, raw: Buffer, now: Date): WechatAnswer {
   const existing = store.wechat.get(order.outTradeNo);
   if (existing) {
     settleWechatExpiry(existing, now);
-    // A.5 / D.1.5: status of ORDERPAID is unconfirmed (400 or 403); 400 chosen.
+    // The status of ORDERPAID is not documented (400 or 403, docs/wechat-pay.md#errors); 400 chosen.
     if (existing.state === 'SUCCESS') return { status: 400, body: errorBody('ORDERPAID', '该订单已支付') };
     if (existing.state === 'CLOSED') return { status: 400, body: errorBody('ORDER_CLOSED', '订单已关闭') };
     if (existing.fingerprint !== order.fingerprint) {
@@ -78,7 +78,7 @@ function close(ctx: SandboxContext, raw: Buffer, outTradeNo: string, now: Date):
   if (!trade) return notFound;
   settleWechatExpiry(trade, now);
   if (trade.state === 'SUCCESS') return { status: 400, body: errorBody('ORDERPAID', '订单已支付') };
-  // Closing a closed order is unconfirmed (A.7): answered 204, i.e. close is idempotent.
+  // Closing a closed order is not documented (docs/wechat-pay.md#closing): answered 204, i.e. close is idempotent.
   if (trade.state === 'NOTPAY') {
     trade.state = 'CLOSED';
     trade.closedBy = 'close';

@@ -1,6 +1,6 @@
-// Builds WeChat Pay payment notifications (protocols.md A.8, D.1.7): the Transaction object,
+// Builds WeChat Pay payment notifications (docs/wechat-pay.md#payment-notifications): the Transaction object,
 // AEAD_AES_256_GCM-encrypted with the API v3 key (12-char nonce, AAD, 16-byte tag appended,
-// base64), wrapped in the envelope and signed over the exact body bytes (A.3).
+// base64), wrapped in the envelope and signed over the exact body bytes (docs/wechat-pay.md#notification-signatures).
 import { createCipheriv, type KeyObject } from 'node:crypto';
 import { rfc3339Beijing } from '../clock';
 import { deepMerge } from '../http';
@@ -14,7 +14,7 @@ import { transactionObject } from './transaction';
 const S = 1000;
 const M = 60 * S;
 const H = 60 * M;
-/** A.8: resend intervals after a failed delivery (15 resends, about 24 h 4 min). */
+/** docs/wechat-pay.md#acknowledgement: resend intervals after a failed delivery (15 resends, about 24 h 4 min). */
 export const WECHAT_RETRY_INTERVALS_MS = [
   15 * S, 15 * S, 30 * S, 3 * M, 10 * M, 20 * M, 30 * M, 30 * M, 30 * M, 60 * M, 3 * H, 3 * H, 3 * H, 6 * H, 6 * H,
 ] as const;
@@ -61,7 +61,7 @@ export function prepareWechatNotification(
 const REFUND_SUMMARY: Record<string, string> = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭' };
 
 /**
- * A refund notification (A.9): the same envelope, cipher and signature as a payment's, with
+ * A refund notification (docs/refunds.md): the same envelope, cipher and signature as a payment's, with
  * `original_type` refund, `event_type` REFUND.SUCCESS / REFUND.ABNORMAL / REFUND.CLOSED and the
  * refund's fields as the resource.
  */
@@ -81,7 +81,7 @@ interface EnvelopeContent { eventType: string; summary: string; originalType: 't
 function prepareEnvelope(
   keys: SandboxKeys['wechat'], url: string, content: EnvelopeContent, opts: WechatNotifyOptions,
 ): PreparedNotification {
-  // The same id on every resend: whether WeChat keeps it is unconfirmed (A.8), so receivers
+  // The same id on every resend: whether WeChat keeps it is not documented (docs/wechat-pay.md#payment-notifications), so receivers
   // must dedupe on order and state anyway.
   const notificationId = uuid();
   const envelope = {
@@ -100,7 +100,7 @@ function prepareEnvelope(
     url,
     build(sendNo) {
       const tamper = opts.tamper === 'malformed-body' ? undefined : opts.tamper;
-      // A probe is followed by a genuine resend (A.3), so only the first send carries it.
+      // A probe is followed by a genuine resend (docs/wechat-pay.md#probe-signatures), so only the first send carries it.
       const fault = tamper === 'probe' && sendNo > 0 ? undefined : tamper;
       const headers = signatureHeaders(keys, body, { mode: opts.signWith, fault, stranger: opts.stranger });
       return {
@@ -112,7 +112,7 @@ function prepareEnvelope(
   };
 }
 
-/** A.8: only the HTTP status counts; 200 or 204 is success whatever the body says. */
+/** docs/wechat-pay.md#acknowledgement: only the HTTP status counts; 200 or 204 is success whatever the body says. */
 export function wechatAccepts(status: number): boolean {
   return status === 200 || status === 204;
 }

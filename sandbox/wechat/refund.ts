@@ -1,4 +1,4 @@
-// WeChat Pay domestic refunds (protocols.md A.9, D.1.8): create with out_refund_no idempotency,
+// WeChat Pay domestic refunds (docs/refunds.md): create with out_refund_no idempotency,
 // amount.total equal to the order total, cumulative refunds within it, at most 50 per order and
 // within a year of payment; PROCESSING first, then SUCCESS / ABNORMAL / CLOSED with a REFUND.*
 // notification encrypted and signed like a payment notification; query by out_refund_no.
@@ -18,8 +18,8 @@ const MAX_REFUNDS_PER_ORDER = 50;
 const REFUND_WINDOW_MS = 365 * 24 * 3600_000;
 
 const fromError = (e: WechatError): WechatAnswer => ({ status: e.status, body: errorBody(e.code, e.message, e.detail) });
-// A.9 lists the codes but not their HTTP statuses (unconfirmed): 404 for a missing resource and
-// 400 INVALID_REQUEST for business refusals, following the A.4 table.
+// WeChat lists the refund codes but not their HTTP statuses (docs/refunds.md): 404 for a missing resource and
+// 400 INVALID_REQUEST for business refusals, following docs/wechat-pay.md#errors.
 const notExists: WechatAnswer = { status: 404, body: errorBody('RESOURCE_NOT_EXISTS', '订单不存在') };
 const invalid = (message: string): WechatAnswer => ({ status: 400, body: errorBody('INVALID_REQUEST', message) });
 
@@ -28,7 +28,7 @@ function committedFen(ctx: SandboxContext, outTradeNo: string, except?: WechatRe
   return ctx.store.wechatRefundsOf(outTradeNo).filter((r) => r !== except && r.status !== 'CLOSED').reduce((s, r) => s + r.refundFen, 0);
 }
 
-/** The refund object of the create and query answers (A.9). */
+/** The refund object of the create and query answers (docs/refunds.md). */
 export function refundObject(ctx: SandboxContext, refund: WechatRefund): Record<string, unknown> {
   const trade = ctx.store.wechat.get(refund.outTradeNo)!;
   return {
@@ -50,7 +50,7 @@ export function refundObject(ctx: SandboxContext, refund: WechatRefund): Record<
   };
 }
 
-/** The decrypted resource of a refund notification (A.9). */
+/** The decrypted resource of a refund notification (docs/refunds.md). */
 function notificationResource(ctx: SandboxContext, refund: WechatRefund): Record<string, unknown> {
   const trade = ctx.store.wechat.get(refund.outTradeNo)!;
   return {
@@ -88,7 +88,7 @@ export function createRefund(ctx: SandboxContext, body: unknown, now: Date, faul
   const fingerprint = JSON.stringify([trade.outTradeNo, amount.refund, amount.total]);
   const existing = ctx.store.wechatRefunds.get(outRefundNo);
   if (existing) {
-    // The same out_refund_no refunds once (A.9): a retry gets the refund as it is now.
+    // The same out_refund_no refunds once (docs/refunds.md): a retry gets the refund as it is now.
     if (existing.fingerprint !== fingerprint) return invalid('退款单号已存在，请求参数与原退款不一致');
     return { status: 200, body: refundObject(ctx, existing) };
   }

@@ -61,7 +61,7 @@ export class EnvSchema {
   @Transform(emptyToUndefined) @IsOptional() @IsIn(['0', '1', 'true', 'false'])
   PAYMENT_SANDBOX?: string;
 
-  // WeChat Pay API v3 (protocols.md Part A).
+  // WeChat Pay API v3 (docs/wechat-pay.md).
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_APP_ID?: string;
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric merchant id' })
   WECHAT_PAY_MCH_ID?: string;
@@ -82,7 +82,7 @@ export class EnvSchema {
   @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
   WECHAT_PAY_BASE_URL?: string;
 
-  // Alipay OpenAPI (protocols.md Part B).
+  // Alipay OpenAPI (docs/alipay.md).
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric app id' })
   ALIPAY_APP_ID?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() ALIPAY_PRIVATE_KEY?: string;

@@ -21,7 +21,7 @@ import { OrderView, toOrderView } from './order.view';
 const MINUTE = 60_000;
 
 interface PlannedAttempt { paymentNo: string; qrExpireAt: Date; nextQueryAt: Date }
-/** The first active query comes a minute after the QR code was issued (issue 6). */
+/** The first active query comes a minute after the QR code was issued: sooner, the buyer has rarely scanned yet. */
 const FIRST_QUERY_DELAY_MS = MINUTE;
 
 @Injectable()

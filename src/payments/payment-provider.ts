@@ -18,7 +18,7 @@ export interface QrPayment {
 
 /**
  * The provider-neutral account of a payment attempt, from a verified notification or an
- * active query; the only shape payments.service ever sees (style.md).
+ * active query; the only shape payments.service ever sees, so it never learns a provider's vocabulary.
  */
 export interface PaymentEvent {
   provider: ProviderName;

@@ -1,4 +1,4 @@
-// Refunds at the sandbox, driven by the real SDKs (protocols.md A.9, B.8, B.9, D.1.8, D.2.6):
+// Refunds at the sandbox, driven by the real SDKs (docs/refunds.md):
 // WeChat Pay out_refund_no idempotency, totals and REFUND.* notifications checked with node:crypto;
 // Alipay out_request_no rules, fund_change, cumulative refund_fee and the refund query.
 import { startSandbox, type Sandbox } from '../../sandbox';

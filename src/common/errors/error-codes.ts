@@ -1,4 +1,4 @@
-/** The one table that gives every error code its HTTP status (style.md, "Errors"). */
+/** The one table that gives every error code its HTTP status, so a code never answers two ways. */
 export const ERROR_CODES = {
   VALIDATION_FAILED: 400,
   MALFORMED_REQUEST: 400,

@@ -18,7 +18,7 @@ interface Node { code?: string; msg?: string; sub_code?: string; sub_msg?: strin
 
 /**
  * Alipay face-to-face (当面付) QR payments through alipay-sdk. Every answer's signature is
- * checked (`validateSign: true`: without it the SDK accepts a forged answer, protocols.md E.2).
+ * checked (`validateSign: true`: without it the SDK accepts a forged answer, docs/alipay.md#sdk).
  */
 export class AlipayProvider implements PaymentProvider {
   readonly name = 'alipay' as const;
@@ -53,7 +53,7 @@ export class AlipayProvider implements PaymentProvider {
       total_amount: fenToYuan(order.amountFen),
       subject: order.description,
       product_code: 'FACE_TO_FACE_PAYMENT',
-      // timeout_express counts from the scan; time_expire caps it at the QR code's own expiry (B.5).
+      // timeout_express counts from the scan; time_expire caps it at the QR code's own expiry (docs/alipay.md#precreate).
       timeout_express: `${minutes}m`,
       time_expire: dateToBeijing(order.expiresAt),
     }, { notify_url: this.config.notifyUrl });
@@ -64,7 +64,7 @@ export class AlipayProvider implements PaymentProvider {
   async query(paymentNo: string): Promise<PaymentEvent> {
     const node = await this.exec('alipay.trade.query', 'query', { out_trade_no: paymentNo });
     if (node.code === '40004' && node.sub_code === 'ACQ.TRADE_NOT_EXIST') {
-      // Before the buyer scans, Alipay does not know the trade: not paid (B.5), as WeChat Pay's 404.
+      // Before the buyer scans, Alipay does not know the trade: not paid, as WeChat Pay's 404 (docs/alipay.md#the-trade-exists-from-the-scan).
       return stateEvent('alipay', paymentNo, 'not_found', 'TRADE_NOT_EXIST');
     }
     if (node.code !== '10000' || node.out_trade_no !== paymentNo) throw this.businessFailure('query', node);
@@ -95,7 +95,7 @@ export class AlipayProvider implements PaymentProvider {
   }
 
   /**
-   * The return page's parameters, verified like a notification (same RSA2 rule, B.11). Returns
+   * The return page's parameters, verified like a notification (same RSA2 rule, docs/alipay.md#return-url). Returns
    * our out_trade_no, or null when the signature is bad. It never settles anything.
    */
   verifyReturn(query: Record<string, string>): string | null {
@@ -160,7 +160,7 @@ export class AlipayProvider implements PaymentProvider {
     };
   }
 
-  /** Alipay stops resending on the exact body `success` (protocols.md B.10). */
+  /** Alipay stops resending on the exact body `success` (docs/alipay.md#acknowledgement). */
   acknowledge(result: NotificationResult): Acknowledgement {
     if (result === 'accepted') return { status: 200, contentType: 'text/plain', body: 'success' };
     return { status: result === 'rejected' ? 400 : 500, contentType: 'text/plain', body: 'failure' };
@@ -177,7 +177,7 @@ export class AlipayProvider implements PaymentProvider {
     if (fields.sign_type && fields.sign_type !== 'RSA2') throw new NotificationRejected('BAD_SIGNATURE', 'only RSA2 signatures are accepted');
     let valid = false;
     try {
-      // V2: values are already form-decoded; checkNotifySign would decode again and break on '%' (E.2).
+      // V2: values are already form-decoded; checkNotifySign would decode again and break on '%' (docs/alipay.md#sdk).
       valid = this.sdk.checkNotifySignV2({ ...fields });
     } catch {
       valid = false;

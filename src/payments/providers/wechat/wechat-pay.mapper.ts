@@ -1,7 +1,7 @@
 import type { PaymentEvent, RefundEvent } from '../../payment-provider';
 import type { WechatRefund, WechatTransaction } from './wechat-pay.types';
 
-/** trade_state → our neutral outcome, in one place (protocols.md A.6). */
+/** trade_state → our neutral outcome, in one place (docs/wechat-pay.md#querying). */
 const OUTCOMES: Record<string, PaymentEvent['outcome']> = {
   SUCCESS: 'paid',
   REFUND: 'paid',
@@ -33,7 +33,7 @@ function parseTime(value: string): Date | null {
   return Number.isNaN(t) ? null : new Date(t);
 }
 
-/** RFC 3339 in Beijing time, as time_expire wants it: 2026-01-01T08:00:00+08:00 (protocols.md A.5). */
+/** RFC 3339 in Beijing time, as time_expire wants it: 2026-01-01T08:00:00+08:00 (docs/wechat-pay.md#times). */
 export function beijingRfc3339(date: Date): string {
   const shifted = new Date(date.getTime() + 8 * 3600_000);
   return `${shifted.toISOString().slice(0, 19)}+08:00`;

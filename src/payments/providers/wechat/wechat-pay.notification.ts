@@ -4,7 +4,7 @@ import type { WechatPayConfig } from '../../../config/app-config';
 import { NotificationRejected, RawNotification } from '../../payment-provider';
 import type { WechatNotificationEnvelope, WechatRefund, WechatTransaction } from './wechat-pay.types';
 
-/** The official SDKs reject |now − Wechatpay-Timestamp| ≥ 300 s (protocols.md A.3). */
+/** The official SDKs reject |now − Wechatpay-Timestamp| ≥ 300 s (docs/wechat-pay.md#clock-window). */
 export const CLOCK_WINDOW_SECONDS = 300;
 const PROBE_PREFIX = 'WECHATPAY/SIGNTEST/';
 
@@ -14,7 +14,7 @@ const header = (raw: RawNotification, name: string): string | undefined => {
 };
 
 /**
- * The verification pipeline for a WeChat Pay notification (protocols.md A.3, A.8; SDK notes E.1):
+ * The verification pipeline for a WeChat Pay notification (docs/wechat-pay.md#notification-signatures, #notification-decryption, #sdk):
  * every header present, a known key id, a fresh timestamp, no probe signature, a signature over
  * the exact bytes received, then AES-256-GCM decryption with the API v3 key, then our ids.
  * The plugin has no ready notification handler, so the steps are ours; the crypto is the plugin's.

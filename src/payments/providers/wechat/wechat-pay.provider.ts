@@ -28,7 +28,7 @@ type Api = AxiosInstance & Record<string, any>;
 /**
  * WeChat Pay API v3, Native (QR) payments through wechatpay-axios-plugin.
  * The SDK instance is a field, never a Nest provider: it answers every property name with a
- * request builder, `then` and `onModuleInit` included (protocols.md E.1).
+ * request builder, `then` and `onModuleInit` included (docs/wechat-pay.md#sdk).
  */
 export class WechatPayProvider implements PaymentProvider {
   readonly name = 'wechat' as const;
@@ -47,7 +47,7 @@ export class WechatPayProvider implements PaymentProvider {
       certs: { ...this.verifiers },
       baseURL: config.baseUrl,
       timeout: timeoutMs,
-      // Ask for public-key signatures when we hold that key (protocols.md A.3, migration).
+      // Ask for public-key signatures when we hold that key (docs/wechat-pay.md#verification-keys).
       headers: publicKeyId ? { 'Wechatpay-Serial': publicKeyId } : {},
     } as any) as unknown as { v3: Api };
   }
@@ -97,7 +97,7 @@ export class WechatPayProvider implements PaymentProvider {
       if (status === 404 || code === 'ORDER_CLOSED') return 'closed';
       throw this.failed(e, 'close');
     }
-    // Closed is 204 No Content (protocols.md A.7); anything else is not a close we can trust.
+    // Closed is 204 No Content (docs/wechat-pay.md#closing); anything else is not a close we can trust.
     if (res.status !== 204) throw this.failed({ response: { status: res.status } }, 'close');
     return 'closed';
   }
@@ -166,7 +166,7 @@ export class WechatPayProvider implements PaymentProvider {
     return toRefundEvent(res.data);
   }
 
-  /** Success is 200/204 with no body; failure 4xx/5xx with {code: FAIL} (protocols.md A.8). */
+  /** Success is 200/204 with no body; failure 4xx/5xx with {code: FAIL} (docs/wechat-pay.md#acknowledgement). */
   acknowledge(result: NotificationResult, reason?: string): Acknowledgement {
     if (result === 'accepted') return { status: 204, contentType: 'application/json', body: '' };
     const status = result === 'rejected' ? 400 : 500;

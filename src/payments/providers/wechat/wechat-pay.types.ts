@@ -1,4 +1,4 @@
-/** The Transaction object of WeChat Pay v3 (protocols.md A.8), as much as we read of it. */
+/** The Transaction object of WeChat Pay v3 (docs/wechat-pay.md#notification-decryption), as much as we read of it. */
 export interface WechatTransaction {
   appid?: string;
   mchid?: string;
@@ -13,7 +13,7 @@ export interface WechatTransaction {
   [key: string]: unknown;
 }
 
-/** The notification envelope (protocols.md A.8). */
+/** The notification envelope (docs/wechat-pay.md#payment-notifications). */
 export interface WechatNotificationEnvelope {
   id?: string;
   create_time?: string;
