@@ -210,7 +210,7 @@ export class AlipayProvider implements PaymentProvider {
     }
     if (!fields.sign) throw new NotificationRejected('MISSING_SIGNATURE', 'the notification is not signed');
     if (fields.sign_type && fields.sign_type !== 'RSA2') throw new NotificationRejected('BAD_SIGNATURE', 'only RSA2 signatures are accepted');
-    let valid = false;
+    let valid: boolean;
     try {
       // V2: values are already form-decoded; checkNotifySign would decode again and break on '%' (docs/alipay.md#sdk).
       valid = this.sdk.checkNotifySignV2({ ...fields });
