@@ -37,7 +37,7 @@ export function parseAlipayBill(zip: Buffer, date: string): ProviderBill {
   // Alipay writes entry names in GBK without the ZIP UTF-8 flag, so fflate hands them over as
   // Latin-1 (one character per byte); a name flagged UTF-8 arrives decoded already.
   const named = Object.entries(files).map(([name, data]) => ({
-    name: /^[\x00-\xff]*$/.test(name) ? iconv.decode(Buffer.from(name, 'latin1'), 'gbk') : name, data,
+    name: [...name].every((c) => c.charCodeAt(0) <= 0xff) ? iconv.decode(Buffer.from(name, 'latin1'), 'gbk') : name, data,
   }));
   const detail = named.find((f) => f.name.endsWith('业务明细.csv'));
   if (!detail) throw new BillRejected('MALFORMED_BILL', 'the Alipay bill ZIP holds no 业务明细 (detail) file');
