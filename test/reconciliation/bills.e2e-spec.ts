@@ -227,4 +227,19 @@ describe('reconciliation against the daily bills', () => {
     expect(await runsOfToday()).toEqual([{ provider: 'alipay', status: 'completed' }, { provider: 'wechat', status: 'completed' }]);
     expect(await job.run(tomorrowMorning)).toMatchObject({ claimed: 0 });
   });
+
+  it('a payment the bill shows for a number we never issued stays open for support, never settled by guessing', async () => {
+    const stranger = `MPSTRANGER${Date.now()}`;
+    const qr = await t.app.get(ProviderRegistry).get('wechat').createQr({
+      paymentNo: stranger, amountFen: 990, description: 'not ours', expiresAt: new Date(Date.now() + 600_000),
+    });
+    await payAtSandbox(sb, qr.qrCodeUrl, { delivery: 'drop' });
+    const result = await service.reconcile('wechat', today, { force: true });
+    expect(result.status).toBe('completed');
+    const { rows } = await t.db.query(
+      `SELECT i.outcome, i.action, i.resolved_at, i.detail FROM reconciliation_items i JOIN reconciliation_runs r ON r.id = i.run_id
+       WHERE r.provider = 'wechat' AND r.bill_date = $1 AND i.reference = $2`, [today, stranger]);
+    expect(rows).toEqual([{ outcome: 'missing_locally', action: null, resolved_at: null, detail: expect.stringContaining('no payment attempt has this out_trade_no') }]);
+    expect((await t.db.query('SELECT count(*)::int AS n FROM payment_records WHERE payment_no = $1', [stranger])).rows[0].n).toBe(0);
+  });
 });
