@@ -65,6 +65,8 @@ export class AppConfig {
   providerTimeoutMs: number;
   /** create-order requests per user per minute. */
   createOrderRateLimit: number;
+  /** Beijing time of day (HH:mm) from which the previous day's bills are reconciled. */
+  reconciliationAt: string;
   redisUrl?: string;
   corsOrigins: string[];
   /** Origins a client's return_url (H5, WAP, page) may point at. */
@@ -119,6 +121,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.providerTimeoutMs = schema.PROVIDER_TIMEOUT_MS;
   cfg.redisUrl = schema.REDIS_URL;
   cfg.createOrderRateLimit = schema.CREATE_ORDER_RATE_LIMIT;
+  cfg.reconciliationAt = schema.RECONCILIATION_AT;
   cfg.corsOrigins = (schema.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   cfg.sandbox = truthy(schema.PAYMENT_SANDBOX);
   cfg.returnUrlOrigins = collectOrigins(schema.PAYMENT_RETURN_URL_ORIGINS, problems);

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { clientIpOf } from './order-channel';
 import { ApiErrors } from '../common/api-errors.decorator';
@@ -11,7 +11,12 @@ import { ListOrdersDto } from './dto/list-orders.dto';
 import { IdempotencyService } from './idempotency.service';
 import { OrderList, OrderView } from './order.view';
 import { OrdersService } from './orders.service';
-import { OrderWithQrImage, withQrImage } from './qr-code-image';
+import { OrderWithQrImage, QR_IMAGE_INCLUDE, wantsQrImage, withQrImage } from './qr-code-image';
+
+const IncludeQrImage = ApiQuery({
+  name: 'include', required: false, enum: [QR_IMAGE_INCLUDE],
+  description: 'qr_code_image: also answer the QR code drawn as a PNG data URL, for clients without a QR library',
+});
 
 @ApiTags('orders')
 @ApiBearerAuth()
@@ -24,26 +29,29 @@ export class OrdersController {
   @UseGuards(UserThrottlerGuard)
   @ApiOperation({ summary: 'Create an order and open its payment', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens the payment at the provider on the chosen channel (a QR code by default); `pay` carries what that client needs. Idempotent with an Idempotency-Key header (24 hours).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same user, key and body within 24 hours' })
+  @IncludeQrImage
   @ApiCreatedResponse({ type: OrderWithQrImage })
   @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'PAYMENT_CHANNEL_DISABLED', 'PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   async create(
     @CurrentUser() userId: string,
     @Body() dto: CreateOrderDto,
     @Headers('idempotency-key') key: string | string[] | undefined,
+    @Query('include') include: unknown,
     @Res({ passthrough: true }) res: Response,
     @Req() req: Request,
   ): Promise<OrderWithQrImage> {
     const client = { ip: clientIpOf(req.ip) };
+    const drawn = wantsQrImage(include) ? withQrImage : async (view: OrderView) => view;
     if (key === undefined) {
       res.status(201);
-      return withQrImage(await this.orders.create(userId, dto, new Date(), client));
+      return drawn(await this.orders.create(userId, dto, new Date(), client));
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
     const result = await this.idempotency.run(userId, key, dto, 201, () => this.orders.create(userId, dto, new Date(), client));
     res.status(result.status);
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     // Drawn on every answer rather than stored with the idempotency key: the image is derived from the body.
-    return withQrImage(result.body);
+    return drawn(result.body);
   }
 
   @Get('orders')
@@ -77,18 +85,24 @@ export class OrdersController {
     summary: 'A fresh payment on the order\'s channel',
     description: 'A new payment attempt on the order\'s channel (a QR code, a prepay_id, an h5_url, an order string or URL, in `pay`); the previous one is closed. Only while the order is pending and not expired.',
   })
+  @IncludeQrImage
   @ApiOkResponse({ type: OrderWithQrImage })
-  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
-  async refresh(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Req() req: Request): Promise<OrderWithQrImage> {
-    return withQrImage(await this.orders.refreshQr(userId, orderNo, new Date(), { ip: clientIpOf(req.ip) }));
+  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
+  async refresh(
+    @CurrentUser() userId: string, @Param('order_no') orderNo: string, @Query('include') include: unknown, @Req() req: Request,
+  ): Promise<OrderWithQrImage> {
+    const draw = wantsQrImage(include);
+    const view = await this.orders.refreshQr(userId, orderNo, new Date(), { ip: clientIpOf(req.ip) });
+    return draw ? withQrImage(view) : view;
   }
 
   @Post('orders/:order_no/qr-code')
   @HttpCode(200)
   @ApiOperation({ summary: 'A fresh QR code (older name of …/refresh)', deprecated: true, description: 'The same as POST …/refresh, kept for clients written before channels.' })
+  @IncludeQrImage
   @ApiOkResponse({ type: OrderWithQrImage })
-  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
-  refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Req() req: Request): Promise<OrderWithQrImage> {
-    return this.refresh(userId, orderNo, req);
+  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
+  refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Query('include') include: unknown, @Req() req: Request): Promise<OrderWithQrImage> {
+    return this.refresh(userId, orderNo, include, req);
   }
 }

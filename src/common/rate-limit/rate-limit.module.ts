@@ -44,7 +44,7 @@ export class RateLimitModule {}
 /** Tracks the authenticated user (set by the auth guard, which runs first), not the IP. */
 @Injectable()
 export class UserThrottlerGuard extends ThrottlerGuard {
-  protected override async getTracker(req: Record<string, any>): Promise<string> {
+  protected override async getTracker(req: { userId?: string; ip: string }): Promise<string> {
     return req.userId ?? req.ip;
   }
 }

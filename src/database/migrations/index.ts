@@ -7,9 +7,11 @@ import { SettleAttemptFunction1764057600005 } from './1764057600005-SettleAttemp
 import { MembershipPeriods1764057600100 } from './1764057600100-MembershipPeriods';
 import { Refunds1764057600300 } from '../../refunds/migrations/1764057600300-Refunds';
 import { PaymentChannels1764057600401 } from './1764057600401-PaymentChannels';
+import { ReconciliationTables1764057600500 } from './1764057600500-ReconciliationTables';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [InitialSchema1764057600000, SeedMembershipPlans1764057600001, IdempotencyKeys1764057600002, OrderEvents1764057600003, OrderProductForeignKey1764057600004,
   SettleAttemptFunction1764057600005, MembershipPeriods1764057600100,
   Refunds1764057600300,
-  PaymentChannels1764057600401];
+  PaymentChannels1764057600401,
+  ReconciliationTables1764057600500];
