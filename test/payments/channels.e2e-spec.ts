@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { beijingDayOf } from '../../src/common/beijing-day';
+import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
 import { ExpireQrCodesJob } from '../../src/scheduling/expire-qr-codes.job';
 import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
@@ -166,6 +168,22 @@ describe('paying from a phone: every channel through the sandbox', () => {
     const cancelled = await t.http.post(`/api/v1/payment/orders/${created.order_no}/cancel`).set(auth('lost-1')).expect(409);
     expect(cancelled.body.code).toBe('ORDER_ALREADY_PAID');
     await expectPaidOnce('lost-1', created.order_no, 'h5');
+  });
+
+  it('the daily bill finds a phone payment whose notification was lost, like any other (WeChat APP, Alipay WAP)', async () => {
+    const wechat = (await createOrder('bill-1', { payment_method: 'wechat', channel: 'app' }).expect(201)).body;
+    expect((await pay({ wechat_app: wechat.pay, delivery: 'drop' })).status).toBe(200);
+    const alipay = (await createOrder('bill-2', { payment_method: 'alipay', channel: 'wap' }).expect(201)).body;
+    expect((await pay({ alipay_url: alipay.pay.url, delivery: 'drop' })).status).toBe(200);
+    const service = t.app.get(ReconciliationService);
+    const today = beijingDayOf(new Date());
+    for (const [method, order] of [['wechat', wechat], ['alipay', alipay]] as const) {
+      const [attempt] = await attempts(order.order_no);
+      expect((await service.reconcile(method, today, { force: true })).status).toBe('completed');
+      const { rows } = await t.db.query('SELECT outcome, action FROM reconciliation_items WHERE reference = $1', [attempt.payment_no]);
+      expect(rows).toEqual([{ outcome: 'missing_locally', action: 'settled' }]);
+      await expectPaidOnce(order.order_no === wechat.order_no ? 'bill-1' : 'bill-2', order.order_no, order.channel);
+    }
   });
 
   it('the old …/qr-code route still refreshes, on the order\'s own channel', async () => {
