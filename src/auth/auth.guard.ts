@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { bearerToken, TokenService } from './token.service';
 
-const PUBLIC = 'memberpay:public';
+export const PUBLIC = 'memberpay:public';
 /** Routes open without a token (plan list, health, provider callbacks). */
 export const Public = () => SetMetadata(PUBLIC, true);
 

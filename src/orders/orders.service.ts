@@ -23,6 +23,8 @@ const MINUTE = 60_000;
 interface PlannedAttempt { paymentNo: string; qrExpireAt: Date; nextQueryAt: Date }
 /** The first active query comes a minute after the QR code was issued (issue 6). */
 const FIRST_QUERY_DELAY_MS = MINUTE;
+/** Payment attempts (QR codes) one order may have, the first included. */
+export const MAX_ATTEMPTS_PER_ORDER = 10;
 
 @Injectable()
 export class OrdersService {
@@ -137,9 +139,18 @@ export class OrdersService {
   /** Records a new attempt for an existing order, then issues its QR code. */
   private async openAttempt(order: Order, now: Date): Promise<Order> {
     const attempt = this.planAttempt(order.expireAt, now);
-    await this.dataSource.getRepository(PaymentRecord).insert({
-      orderId: order.id, paymentNo: attempt.paymentNo, paymentMethod: order.paymentMethod, amountFen: order.amountFen,
-      status: 'pending', qrCodeExpireAt: attempt.qrExpireAt, nextQueryAt: attempt.nextQueryAt,
+    await this.dataSource.transaction(async (m) => {
+      // Every attempt costs the merchant a create and a close at the provider, whose rate limits
+      // are per merchant: one member re-issuing codes in a loop must not use them up for everyone.
+      // The order's row lock makes the count and the insert one step, however many requests race.
+      await m.getRepository(Order).createQueryBuilder('o').setLock('pessimistic_write').where('o.id = :id', { id: order.id }).getOne();
+      if (await m.getRepository(PaymentRecord).countBy({ orderId: order.id }) >= MAX_ATTEMPTS_PER_ORDER) {
+        throw new ConflictError('ORDER_NOT_PAYABLE', `This order has had ${MAX_ATTEMPTS_PER_ORDER} QR codes, the most an order may have: create a new order`);
+      }
+      await m.getRepository(PaymentRecord).insert({
+        orderId: order.id, paymentNo: attempt.paymentNo, paymentMethod: order.paymentMethod, amountFen: order.amountFen,
+        status: 'pending', qrCodeExpireAt: attempt.qrExpireAt, nextQueryAt: attempt.nextQueryAt,
+      });
     });
     return this.issueQr(order, attempt);
   }
