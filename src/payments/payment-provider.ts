@@ -73,10 +73,35 @@ export interface PaymentProvider {
   verifyReturn?(query: Record<string, string>): string | null;
 }
 
+/**
+ * Reasons a correctly signed notification cannot be used: it does not decrypt (the API v3 key was
+ * rotated), names another merchant, app or seller, an attempt we do not have, or another amount or
+ * currency. The provider did sign it, so this is not a forgery but a configuration or data problem
+ * for an operator: such rejections are logged at error level and counted as `unusable`.
+ */
+const UNUSABLE_REASONS: ReadonlySet<string> = new Set([
+  'DECRYPTION_FAILED', 'WRONG_MCHID', 'WRONG_APPID', 'WRONG_APP_ID', 'WRONG_SELLER_ID', 'UNKNOWN_ORDER', 'AMOUNT_MISMATCH', 'WRONG_CURRENCY',
+]);
+/**
+ * Of those, the ones fixed on our side while the provider still holds the notification: answered
+ * 5xx, so that it is sent again once the key is put right.
+ */
+const RETRY_REASONS: ReadonlySet<string> = new Set(['DECRYPTION_FAILED']);
+
 /** A notification that must change nothing: bad signature, stale, not ours, unknown, mismatched. */
 export class NotificationRejected extends Error {
   constructor(readonly reason: string, message: string) {
     super(message);
     this.name = 'NotificationRejected';
+  }
+
+  /** Signed by the provider, but not usable here (see UNUSABLE_REASONS). */
+  get unusable(): boolean {
+    return UNUSABLE_REASONS.has(this.reason);
+  }
+
+  /** The provider should send it again later (see RETRY_REASONS). */
+  get retryLater(): boolean {
+    return RETRY_REASONS.has(this.reason);
   }
 }

@@ -1,4 +1,4 @@
-import { applyDecorators, ExecutionContext, Global, Injectable, Module, OnModuleDestroy, SetMetadata } from '@nestjs/common';
+import { applyDecorators, ExecutionContext, Global, Inject, Injectable, Module, OnModuleDestroy, SetMetadata } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
@@ -59,7 +59,7 @@ const byAddress = (req: Record<string, any>) => `ip:${req.ip}`;
  */
 @Injectable()
 export class HandshakeLimiter {
-  constructor(private readonly storage: ThrottlerStorage, private readonly config: AppConfig) {}
+  constructor(@Inject(ThrottlerStorage) private readonly storage: ThrottlerStorage, private readonly config: AppConfig) {}
 
   async allow(address: string): Promise<boolean> {
     const { isBlocked } = await this.storage.increment(`public:ip:${address}`, WINDOW_MS, this.config.publicRateLimit, WINDOW_MS, 'public');

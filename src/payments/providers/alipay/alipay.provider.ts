@@ -86,6 +86,10 @@ export class AlipayProvider implements PaymentProvider {
     if (!fields.out_trade_no) throw new NotificationRejected('MALFORMED_BODY', 'out_trade_no is missing');
     const event = toPaymentEvent(fields, fields.out_trade_no, fields.notify_id);
     if (event.outcome === 'paid' && event.amountFen === null) throw new NotificationRejected('MALFORMED_AMOUNT', 'total_amount is not an amount in yuan');
+    // total_amount is in CNY unless the trade names another currency (cross-border trades carry trans_currency).
+    for (const field of ['currency', 'trans_currency'] as const) {
+      if (fields[field] !== undefined && fields[field] !== 'CNY') throw new NotificationRejected('WRONG_CURRENCY', `the payment is in ${fields[field]}, not CNY`);
+    }
     return event;
   }
 
