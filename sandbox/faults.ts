@@ -9,7 +9,7 @@ export type Provider = 'wechat' | 'alipay';
 export type FaultOp = 'native' | 'precreate' | 'query' | 'close' | '*';
 export type FaultMode =
   | 'error-500' | 'hang' | 'garbage' | 'bad-signature' | 'unsigned' | 'probe' | 'rate-limit'
-  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial';
+  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial' | 'claims-paid';
 
 const OPS: Record<Provider, readonly FaultOp[]> = {
   wechat: ['native', 'query', 'close', '*'],
@@ -18,9 +18,9 @@ const OPS: Record<Provider, readonly FaultOp[]> = {
 const MODES: Record<Provider, readonly FaultMode[]> = {
   wechat: [
     'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'probe', 'rate-limit',
-    'system-error-after-commit', 'stale-timestamp', 'unknown-serial',
+    'system-error-after-commit', 'stale-timestamp', 'unknown-serial', 'claims-paid',
   ],
-  alipay: ['error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit'],
+  alipay: ['error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit', 'claims-paid'],
 };
 
 export interface Fault {

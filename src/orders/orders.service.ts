@@ -8,6 +8,7 @@ import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { preparedQuery } from '../database/prepared-query';
 import { PaymentRecord } from '../payments/payment-record.entity';
+import { AWAITING_LAST_QUERY } from '../payments/payment-records.repository';
 import { PaymentsService } from '../payments/payments.service';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -203,7 +204,11 @@ export class OrdersService {
       const updated = row[0];
       if (!updated) return null;
       this.metrics.ordersEnded.inc({ method: updated.payment_method, status });
-      await m.query(`UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now() WHERE order_id = $1 AND status = 'pending'`, [orderId]);
+      // An attempt whose trade the provider did not know yet stays pending for its last query
+      // (PaymentsService.closeAttempt): a code scanned after the cancel is still found and honoured.
+      await m.query(
+        `UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now()
+          WHERE order_id = $1 AND status = 'pending' AND trade_state IS DISTINCT FROM $2`, [orderId, AWAITING_LAST_QUERY]);
       const payload: OrderEndedPayload = { order_no: updated.order_no, status, at: now.toISOString() };
       return appendOrderEvent(m, orderId, updated.user_id, updated.order_no, `order.${status}`, { ...payload });
     });

@@ -56,14 +56,18 @@ export interface Acknowledgement {
   body: string;
 }
 
-export type CloseResult = 'closed' | 'paid';
+/**
+ * 'paid': the buyer paid first (to be confirmed by a query); 'not_found': the provider does not
+ * know the trade yet (Alipay before the scan), so the code may still be scanned until it expires.
+ */
+export type CloseResult = 'closed' | 'paid' | 'not_found';
 
 export interface PaymentProvider {
   readonly name: ProviderName;
   createQr(order: PayableOrder): Promise<QrPayment>;
   /** The attempt's state at the provider: the active query's and the expiry job's view. */
   query(paymentNo: string): Promise<PaymentEvent>;
-  /** Makes the attempt unpayable; 'paid' when the buyer paid first. */
+  /** Makes the attempt unpayable; 'paid' when the buyer paid first, 'not_found' when no trade exists yet. */
   close(paymentNo: string): Promise<CloseResult>;
   /** Verifies an incoming notification and maps it; throws NotificationRejected. */
   verifyNotification(raw: RawNotification): Promise<PaymentEvent>;

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { MembershipModule } from '../membership/membership.module';
 import { NotificationsController } from './notifications.controller';
 import { ReturnPageController } from './return-page.controller';
+import { PaymentRecordsRepository } from './payment-records.repository';
 import { PaymentsService } from './payments.service';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
 import { AlipayProvider } from './providers/alipay/alipay.provider';
@@ -23,6 +24,7 @@ import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
     },
     ProviderRegistry,
     PaymentsService,
+    PaymentRecordsRepository,
   ],
   exports: [PaymentsService, ProviderRegistry],
 })

@@ -69,10 +69,15 @@ export class AlipayProvider implements PaymentProvider {
   async close(paymentNo: string): Promise<CloseResult> {
     const node = await this.exec('alipay.trade.close', 'close', { out_trade_no: paymentNo });
     if (node.code === '10000') return 'closed';
-    if (node.sub_code === 'ACQ.TRADE_NOT_EXIST') return 'closed'; // not scanned; the expiry stops a later scan
-    if (node.sub_code === 'ACQ.TRADE_STATUS_ERROR' || node.sub_code === 'ACQ.TRADE_HAS_SUCCESS' || node.sub_code === 'ACQ.TRADE_HAS_CLOSE') {
+    // Not scanned yet: nothing was closed, and the code stays scannable until it expires (B.5).
+    if (node.sub_code === 'ACQ.TRADE_NOT_EXIST') return 'not_found';
+    if (node.sub_code === 'ACQ.TRADE_HAS_SUCCESS') return 'paid';
+    if (node.sub_code === 'ACQ.TRADE_HAS_CLOSE') return 'closed';
+    if (node.sub_code === 'ACQ.TRADE_STATUS_ERROR') {
+      // Not closable: paid, or closed already. Anything else is not an answer to act on.
       const state = await this.query(paymentNo);
-      return state.outcome === 'paid' ? 'paid' : 'closed';
+      if (state.outcome === 'paid' || state.outcome === 'closed') return state.outcome;
+      throw new ProviderUnavailableError(`Alipay refused to close ${paymentNo} in state ${state.tradeState}`);
     }
     throw this.businessFailure('close', node);
   }
