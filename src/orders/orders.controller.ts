@@ -35,10 +35,11 @@ export class OrdersController {
       return this.orders.create(userId, dto);
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
-    const result = await this.idempotency.run(userId, key, dto, 201, () => this.orders.create(userId, dto));
-    res.status(result.status);
+    const result = await this.idempotency.run(userId, key, dto, 201, (m) => this.orders.create(userId, dto, new Date(), m));
+    res.status(result.status).type('application/json');
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    return result.body;
+    // The stored text itself, so the first answer and every replay are the same bytes.
+    return result.text as unknown as OrderView;
   }
 
   @Get('orders')
