@@ -24,6 +24,7 @@ export class MetricsService {
   });
   readonly jobRuns = new Counter({ name: 'memberpay_job_runs_total', help: 'Scheduled job runs, by job and outcome (ok, failed)', labelNames: ['job', 'outcome'], registers: [this.registry] });
   readonly wsConnections = new Gauge({ name: 'memberpay_websocket_connections', help: 'Open WebSocket connections', registers: [this.registry] });
+  readonly outboxRelayed = new Counter({ name: 'memberpay_outbox_relayed_total', help: 'Order events pushed by the relay because the instance that committed them never did (it died in between)', registers: [this.registry] });
   readonly wsEvents = new Counter({ name: 'memberpay_websocket_events_delivered_total', help: 'Order events pushed to WebSocket clients, by type', labelNames: ['type'], registers: [this.registry] });
 
   constructor() {

@@ -7,11 +7,12 @@ import { IdempotencyService } from './idempotency.service';
 import { Order } from './order.entity';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
+import { OutboxRepository } from './outbox.repository';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Order, IdempotencyKey]), MembershipModule, PaymentsModule],
   controllers: [OrdersController],
-  providers: [OrdersService, IdempotencyService],
-  exports: [OrdersService],
+  providers: [OrdersService, IdempotencyService, OutboxRepository],
+  exports: [OrdersService, OutboxRepository],
 })
 export class OrdersModule {}

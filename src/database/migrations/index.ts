@@ -4,7 +4,10 @@ import { IdempotencyKeys1764057600002 } from './1764057600002-IdempotencyKeys';
 import { OrderEvents1764057600003 } from './1764057600003-OrderEvents';
 import { OrderProductForeignKey1764057600004 } from './1764057600004-OrderProductForeignKey';
 import { SettleAttemptFunction1764057600005 } from './1764057600005-SettleAttemptFunction';
+import { IdempotencyAnswerText1764057600201 } from './1764057600201-IdempotencyAnswerText';
+import { OrderEventsPublished1764057600202 } from './1764057600202-OrderEventsPublished';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [InitialSchema1764057600000, SeedMembershipPlans1764057600001, IdempotencyKeys1764057600002, OrderEvents1764057600003, OrderProductForeignKey1764057600004,
-  SettleAttemptFunction1764057600005];
+  SettleAttemptFunction1764057600005, IdempotencyAnswerText1764057600201,
+  OrderEventsPublished1764057600202];
