@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import { AppConfig, buildAppConfig, ConfigError, ConfigProblem } from './app-config';
 import { readEnvironment } from './config.module';
 import { EnvSchema, SECRET_VARIABLES } from './env.schema';
+import { redactUrl } from '../common/redact-url';
 
 type Env = Record<string, string | undefined>;
 const DEFAULTS = new EnvSchema();
@@ -24,15 +25,7 @@ const AREAS: [string, string[]][] = [
 ];
 
 export function maskValue(name: string, value: string): string {
-  if (name === 'DATABASE_URL' || name === 'REDIS_URL') {
-    try {
-      const u = new URL(value);
-      if (u.password) u.password = '****';
-      return u.toString();
-    } catch {
-      return '(set, masked)';
-    }
-  }
+  if (name === 'DATABASE_URL' || name === 'REDIS_URL') return redactUrl(value);
   if (SECRET_VARIABLES.has(name)) return `(set, ${Buffer.byteLength(value)} bytes, masked)`;
   return value.length > 80 ? `${value.slice(0, 77)}...` : value;
 }

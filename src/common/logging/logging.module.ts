@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
+import { redactUrlsIn } from '../redact-url';
 
 /**
  * Paths pino removes from every line: credentials in headers, tokens in socket.io handshakes,
@@ -27,6 +28,14 @@ export const REDACTED_PATHS = [
           // One request id per request: the one requestIdMiddleware set (and returned as X-Request-Id).
           genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? 'unknown',
           redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+          // A connection URL in a message (a driver's error, a line of ours) loses its user,
+          // password and query: only scheme, host, port and database are ever written.
+          hooks: {
+            logMethod(this: unknown, args: unknown[], method: (...a: unknown[]) => void) {
+              method.apply(this, args.map((a) => (typeof a === 'string' ? redactUrlsIn(a)
+                : a instanceof Error ? Object.assign(a, { message: redactUrlsIn(a.message), stack: a.stack && redactUrlsIn(a.stack) }) : a)));
+            },
+          },
           // The URL may carry a token (socket.io's handshake query): log the path only.
           serializers: {
             req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: String(req.url).split('?')[0] }),
