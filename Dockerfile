@@ -14,6 +14,8 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./package.json
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# The checkout page at / is served from its source files: plain ES modules and CSS, nothing to build.
+COPY --chown=node:node web/checkout ./web/checkout
 USER node
 EXPOSE 8001
 # SIGTERM drains in-flight requests and jobs, closes the pool, then exits 0 (stop_grace_period 30s).

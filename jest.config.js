@@ -1,5 +1,5 @@
 // NestJS 12 ships ES modules; Jest on Node 20 cannot require() them, so SWC transforms
-// those packages to CommonJS (see ../shared/docs/stack.md).
+// those packages to CommonJS (see docs/stack.md#nestjs-12-under-jest).
 const esm = [
   '@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit',
   'uint8array-extras', '@standard-schema',

@@ -65,7 +65,7 @@ export interface SettlementCheck {
   orders: number;
   paid: number;
   grants: number;
-  /** Orders with more than one grant row, or whose user's membership was extended more than once. */
+  /** Orders with more than one grant row, or members whose ledger holds more days than their paid orders bought. */
   doubleGrants: number;
 }
 
@@ -77,10 +77,12 @@ export async function checkSettled(url: string, orderNos: string[]): Promise<Set
       SELECT (SELECT count(*) FROM o WHERE status = 'paid') AS paid,
              (SELECT coalesce(sum(n), 0) FROM g) AS grants,
              (SELECT count(*) FROM g WHERE n > 1) AS multi,
-             (SELECT count(*) FROM user_memberships m JOIN membership_plans p ON p.id = m.plan_id
-               WHERE m.user_id IN (SELECT user_id FROM o)
-                 AND m.expires_at - m.started_at > make_interval(days => p.duration_days)
-                 AND (SELECT count(*) FROM orders x WHERE x.user_id = m.user_id AND x.status = 'paid') = 1) AS extended`,
+             (SELECT count(*) FROM (
+                SELECT p.user_id FROM membership_periods p
+                 WHERE p.user_id IN (SELECT user_id FROM o)
+                 GROUP BY p.user_id
+                HAVING sum(p.ends_at - p.starts_at) > (SELECT sum(make_interval(days => pl.duration_days))
+                  FROM orders x JOIN membership_plans pl ON pl.id = x.product_id WHERE x.user_id = p.user_id AND x.status = 'paid')) over) AS extended`,
     [orderNos]);
     return { orders: orderNos.length, paid: Number(row.paid), grants: Number(row.grants), doubleGrants: Number(row.multi) + Number(row.extended) };
   });

@@ -1,4 +1,4 @@
-// The four scenarios of issue 8. Each prepares through the public routes (unmeasured), then
+// The four scenarios of bench/README.md. Each prepares through the public routes (unmeasured), then
 // measures with the load generator in a process of its own, then checks the database.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -20,9 +20,9 @@ export interface PreparedNotification {
 }
 
 /**
- * Did memberpay accept the notification? WeChat Pay counts 200/204 as delivered (protocols.md
- * A.8); Alipay wants the body to be exactly `success` (B.10). Anything else makes the provider
- * send it again, so the bench counts it as an error.
+ * Did memberpay accept the notification? WeChat Pay counts 200/204 as delivered
+ * (docs/wechat-pay.md#acknowledgement); Alipay wants exactly `success` (docs/alipay.md#acknowledgement).
+ * Anything else makes the provider send it again, so the bench counts it as an error.
  */
 export function accepted(method: Method, status: number, body: string): boolean {
   if (method === 'wechat') return status === 200 || status === 204;

@@ -1,6 +1,6 @@
 // node:crypto cannot create X.509 certificates, so node-forge is used for that one job (and only
 // for it). WeChat Pay identifies the merchant key and the platform key by certificate serial
-// (protocols.md A.2, A.3); the certificates are self-signed because only their serial and public
+// (docs/wechat-pay.md#verification-keys); the certificates are self-signed because only their serial and public
 // key matter to the protocol.
 import forge from 'node-forge';
 

@@ -1,5 +1,5 @@
-// Time formats of the two protocols. WeChat uses RFC 3339 with an offset (protocols.md A.5, A.8);
-// Alipay uses `yyyy-MM-dd HH:mm:ss` in Beijing time (protocols.md B.2, B.10).
+// Time formats of the two protocols. WeChat uses RFC 3339 with an offset (docs/wechat-pay.md#times);
+// Alipay uses `yyyy-MM-dd HH:mm:ss` in Beijing time (docs/alipay.md#times).
 
 const BEIJING_OFFSET_MS = 8 * 3600_000;
 
@@ -41,7 +41,7 @@ function utcOf(y: number, mo: number, d: number, h: number, mi: number, s: numbe
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})([+-])(\d{2}):(\d{2})$/;
 
 /**
- * Parses the WeChat `time_expire` layout `yyyy-MM-DDTHH:mm:ss+TIMEZONE` (protocols.md A.5). The
+ * Parses the WeChat `time_expire` layout `yyyy-MM-DDTHH:mm:ss+TIMEZONE` (docs/wechat-pay.md#native-orders). The
  * documented layout has a numeric offset and no fraction, so `Z` and `.123` are refused: a value
  * from `Date.toISOString()` would be a bug to catch here, not in production.
  */
@@ -65,7 +65,7 @@ export function parseBeijingDateTime(text: string): Date | null {
   return local === null ? null : new Date(local - BEIJING_OFFSET_MS);
 }
 
-/** The next Beijing midnight after `date` (Alipay `1c`, protocols.md B.5). */
+/** The next Beijing midnight after `date` (Alipay `1c`, docs/alipay.md#precreate). */
 export function nextBeijingMidnight(date: Date): Date {
   const shifted = new Date(date.getTime() + BEIJING_OFFSET_MS);
   const midnight = Date.UTC(shifted.getUTCFullYear(), shifted.getUTCMonth(), shifted.getUTCDate() + 1);

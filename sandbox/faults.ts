@@ -1,26 +1,41 @@
-// Fault switches for the provider APIs (protocols.md D.1.3, D.2.2). A fault is consumed by the
+// Fault switches for the provider APIs (sandbox/README.md#fault-modes). A fault is consumed by the
 // next matching API call, after request authentication (a badly signed request still gets its
 // 401/40002), so a test sees exactly the failure it asked for. error-500, rate-limit, garbage and
 // hang answer without running the operation; every other mode runs it, then spoils the answer
-// (A.3: "a response that fails verification does not prove the call had no effect").
+// (an answer that fails verification does not prove the call had no effect: docs/wechat-pay.md#notification-signatures).
 import { isPlainObject } from './http';
 
 export type Provider = 'wechat' | 'alipay';
-export type FaultOp = 'native' | 'precreate' | 'query' | 'close' | '*';
+export type FaultOp = 'native' | 'precreate' | 'query' | 'close' | 'refund' | 'refund-query' | '*';
 export type FaultMode =
   | 'error-500' | 'hang' | 'garbage' | 'bad-signature' | 'unsigned' | 'probe' | 'rate-limit'
-  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial' | 'claims-paid';
+  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial' | 'claims-paid'
+  | RefundOutcomeFault;
+
+/**
+ * Faults that change how a refund ends rather than spoil the answer (op `refund` only):
+ * `refund-abnormal` / `refund-closed` (WeChat Pay: accepted, then ends ABNORMAL / CLOSED),
+ * `refund-later` (accepted but left unfinished until POST /sandbox/refunds/settle),
+ * `refund-window-over` (refused: the trade is past its refund window),
+ * `balance-not-enough` (Alipay: ACQ.SELLER_BALANCE_NOT_ENOUGH).
+ */
+export type RefundOutcomeFault = 'refund-abnormal' | 'refund-closed' | 'refund-later' | 'refund-window-over' | 'balance-not-enough';
+export const REFUND_OUTCOME_FAULTS: readonly FaultMode[] = ['refund-abnormal', 'refund-closed', 'refund-later', 'refund-window-over', 'balance-not-enough'];
 
 const OPS: Record<Provider, readonly FaultOp[]> = {
-  wechat: ['native', 'query', 'close', '*'],
-  alipay: ['precreate', 'query', 'close', '*'],
+  wechat: ['native', 'query', 'close', 'refund', 'refund-query', '*'],
+  alipay: ['precreate', 'query', 'close', 'refund', 'refund-query', '*'],
 };
 const MODES: Record<Provider, readonly FaultMode[]> = {
   wechat: [
     'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'probe', 'rate-limit',
     'system-error-after-commit', 'stale-timestamp', 'unknown-serial', 'claims-paid',
+    'refund-abnormal', 'refund-closed', 'refund-later', 'refund-window-over',
   ],
-  alipay: ['error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit', 'claims-paid'],
+  alipay: [
+    'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit', 'claims-paid',
+    'refund-later', 'refund-window-over', 'balance-not-enough',
+  ],
 };
 
 export interface Fault {
@@ -38,6 +53,7 @@ export function parseFault(body: unknown): Fault | string {
   if (provider !== 'wechat' && provider !== 'alipay') return "provider must be 'wechat' or 'alipay'";
   if (!OPS[provider].includes(op as FaultOp)) return `op must be one of ${OPS[provider].join(', ')}`;
   if (!MODES[provider].includes(mode as FaultMode)) return `mode must be one of ${MODES[provider].join(', ')}`;
+  if (REFUND_OUTCOME_FAULTS.includes(mode as FaultMode) && op !== 'refund') return `mode ${String(mode)} applies to op 'refund' only`;
   if (times !== undefined && !(Number.isInteger(times) && (times as number) >= 1)) {
     return 'times must be an integer >= 1';
   }

@@ -2,7 +2,7 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 
 const ALNUM = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** Random `[0-9A-Za-z]` string: the alphabet of WeChat nonces (protocols.md A.2). */
+/** Random `[0-9A-Za-z]` string: the alphabet of WeChat nonces (docs/wechat-pay.md#request-signatures). */
 export function randomAlnum(length: number): string {
   let out = '';
   for (let i = 0; i < length; i += 1) out += ALNUM[randomInt(ALNUM.length)];

@@ -1,9 +1,9 @@
 // The sandbox's key material. Five RSA-2048 pairs, all made here:
 // - the merchant API key (memberpay signs requests; the sandbox verifies with its public half),
 // - the WeChat Pay public key and the WeChat Pay platform-certificate key (the sandbox signs answers
-//   and notifications; memberpay verifies) — two different keys, as in the real migration (A.3),
+//   and notifications; memberpay verifies) — two different keys, as in the real migration (docs/wechat-pay.md#verification-keys),
 // - the Alipay app key (memberpay signs; the sandbox verifies) and the "Alipay" key (the sandbox
-//   signs; memberpay verifies) (protocols.md B.3, B.4, B.10).
+//   signs; memberpay verifies) (docs/alipay.md#request-signatures, #answer-signatures, #notification-signatures).
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { selfSignedCertificate } from './certs';

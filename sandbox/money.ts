@@ -1,4 +1,4 @@
-// Alipay amounts are two-decimal yuan strings, WeChat amounts integer fen (protocols.md Part C).
+// Alipay amounts are two-decimal yuan strings, WeChat amounts integer fen (docs/alipay.md#amounts, docs/wechat-pay.md#amounts).
 // Converted with integer arithmetic only: parseFloat(x) * 100 is not exact.
 
 const YUAN = /^(0|[1-9]\d{0,8})(\.\d{1,2})?$/;

@@ -1,5 +1,5 @@
 // Delivers payment notifications the way the providers do: POST, judge the answer, and on failure
-// resend on the provider's schedule (protocols.md A.8 for WeChat Pay, B.10 for Alipay), scaled by
+// resend on the provider's schedule (docs/wechat-pay.md#acknowledgement, docs/alipay.md#acknowledgement), scaled by
 // `timeScale` so tests can run a day-long schedule in seconds. close() cancels everything.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';

@@ -1,5 +1,5 @@
 // SHA256withRSA (RSASSA-PKCS1-v1_5 over SHA-256), base64: the one signature algorithm of both
-// providers (protocols.md A.2, A.3, B.3, B.4). Written with node:crypto directly so that the
+// providers (docs/wechat-pay.md#request-signatures, docs/alipay.md#request-signatures). Written with node:crypto directly so that the
 // emulator shares no signing code with memberpay's providers or the SDKs.
 import { createSign, createVerify, type KeyObject } from 'node:crypto';
 

@@ -1,5 +1,5 @@
 // The sandbox's HTTP server: plain node:http, three families of routes. WeChat Pay lives under
-// /v3/ (protocols.md A), Alipay at /gateway.do (B), the control endpoints under /sandbox/.
+// /v3/ (docs/wechat-pay.md), Alipay at /gateway.do (docs/alipay.md), the control endpoints under /sandbox/.
 import { createServer, type Server } from 'node:http';
 import { handleAlipayGateway } from './alipay/gateway';
 import type { SandboxContext } from './context';

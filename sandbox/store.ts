@@ -13,7 +13,7 @@ export interface WechatTrade {
   attach?: string;
   notifyUrl: string;
   totalFen: number;
-  /** The request fields that must match on resubmission (protocols.md A.5). */
+  /** The request fields that must match on resubmission (docs/wechat-pay.md#native-orders). */
   fingerprint: string;
   createdAt: Date;
   timeExpire: Date;
@@ -24,18 +24,49 @@ export interface WechatTrade {
   transactionId?: string;
   successTime?: Date;
   payerOpenid?: string;
+  /** A refund of it succeeded: queries read trade_state REFUND (docs/wechat-pay.md#querying). */
+  refunded?: boolean;
   notifications: DeliveryRecord[];
+}
+
+/** WeChat Pay refund states (docs/refunds.md): PROCESSING, then SUCCESS / CLOSED, or ABNORMAL (not final). */
+export type WechatRefundStatus = 'PROCESSING' | 'SUCCESS' | 'CLOSED' | 'ABNORMAL';
+
+export interface WechatRefund {
+  outRefundNo: string;
+  refundId: string;
+  outTradeNo: string;
+  refundFen: number;
+  reason?: string;
+  notifyUrl?: string;
+  /** The request fields that must match when the same out_refund_no is sent again. */
+  fingerprint: string;
+  createdAt: Date;
+  status: WechatRefundStatus;
+  successTime?: Date;
+  notifications: DeliveryRecord[];
+}
+
+/** One Alipay refund request (out_request_no) of a trade (docs/refunds.md). */
+export interface AlipayRefund {
+  outTradeNo: string;
+  outRequestNo: string;
+  refundFen: number;
+  reason?: string;
+  /** `pending`: accepted but not done yet (the refund-later fault); only `success` moved money. */
+  status: 'pending' | 'success';
+  gmtRefundPay?: Date;
 }
 
 export type AlipayTradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINISHED' | 'TRADE_CLOSED';
 
-/** When an Alipay trade stops being payable: counted from the scan, or absolute (protocols.md B.5). */
+/** When an Alipay trade stops being payable: counted from the scan, or absolute (docs/alipay.md#precreate). */
 export type AlipayExpiry =
   | { kind: 'relative'; ms: number; text: string }
   | { kind: 'midnight'; text: string }
   | { kind: 'absolute'; at: Date; text: string };
 
-/** Exists from the scan on; before that only the precreate does (protocols.md B.5). */
+/** Exists from the scan on; before that only the precreate does (docs/alipay.md#the-trade-exists-from-the-scan). */
 export interface AlipayTrade {
   tradeNo: string;
   status: AlipayTradeStatus;
@@ -72,6 +103,10 @@ export interface QrRef {
 export class Store {
   readonly wechat = new Map<string, WechatTrade>();
   readonly alipay = new Map<string, AlipayOrder>();
+  /** By out_refund_no (unique per merchant). */
+  readonly wechatRefunds = new Map<string, WechatRefund>();
+  /** By `${out_trade_no} ${out_request_no}` (out_request_no is unique per trade). */
+  readonly alipayRefunds = new Map<string, AlipayRefund>();
   private readonly qr = new Map<string, QrRef>();
 
   rememberQr(code: string, ref: QrRef): void {
@@ -86,12 +121,20 @@ export class Store {
     return [...this.alipay.values()].find((o) => o.trade?.tradeNo === tradeNo);
   }
 
+  wechatRefundsOf(outTradeNo: string): WechatRefund[] {
+    return [...this.wechatRefunds.values()].filter((r) => r.outTradeNo === outTradeNo);
+  }
+
+  alipayRefundsOf(outTradeNo: string): AlipayRefund[] {
+    return [...this.alipayRefunds.values()].filter((r) => r.outTradeNo === outTradeNo);
+  }
+
   findWechatByTransactionId(transactionId: string): WechatTrade | undefined {
     return [...this.wechat.values()].find((t) => t.transactionId === transactionId);
   }
 }
 
-/** Applies expiry lazily: an unpaid WeChat trade past `time_expire` is CLOSED (protocols.md D.1.6). */
+/** Applies expiry lazily: an unpaid WeChat trade past `time_expire` is CLOSED (docs/wechat-pay.md#native-orders). */
 export function settleWechatExpiry(trade: WechatTrade, now: Date): WechatTrade {
   if (trade.state === 'NOTPAY' && now.getTime() > trade.timeExpire.getTime()) {
     trade.state = 'CLOSED';
@@ -100,7 +143,7 @@ export function settleWechatExpiry(trade: WechatTrade, now: Date): WechatTrade {
   return trade;
 }
 
-/** Applies expiry lazily: a scanned, unpaid Alipay trade past its expiry is TRADE_CLOSED (D.2.4). */
+/** Applies expiry lazily: a scanned, unpaid Alipay trade past its expiry is TRADE_CLOSED (docs/alipay.md#query). */
 export function settleAlipayExpiry(order: AlipayOrder, now: Date): AlipayOrder {
   const trade = order.trade;
   if (trade && trade.status === 'WAIT_BUYER_PAY' && now.getTime() > trade.expiresAt.getTime()) {

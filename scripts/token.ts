@@ -1,19 +1,22 @@
 /**
  * Prints a development token for a user id: `npm run -s token -- 42` (the token alone on the
- * last line). Signed with JWT_SECRET, or with the development secret kept under DATA_DIR.
+ * last line); `--admin` adds `role: "admin"` (support staff, for /api/v1/admin/…). Signed with
+ * JWT_SECRET, or with the development secret kept under DATA_DIR.
  */
 import { loadAppConfig } from '../src/config/config.module';
 import { ConfigError } from '../src/config/app-config';
 import { TokenService } from '../src/auth/token.service';
 
-const [userId, ttl] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const admin = args.includes('--admin');
+const [userId, ttl] = args.filter((a) => a !== '--admin');
 if (!userId) {
-  process.stderr.write('usage: npm run -s token -- <userId> [ttlSeconds]\n');
+  process.stderr.write('usage: npm run -s token -- <userId> [ttlSeconds] [--admin]\n');
   process.exit(2);
 }
 try {
   const tokens = new TokenService(loadAppConfig());
-  process.stdout.write(`${tokens.sign(userId, ttl ? Number(ttl) : undefined)}\n`);
+  process.stdout.write(`${tokens.sign(userId, ttl ? Number(ttl) : undefined, { admin })}\n`);
 } catch (e) {
   if (e instanceof ConfigError) {
     for (const p of e.problems) process.stderr.write(`config: ${p.variable} ${p.problem}\n`);

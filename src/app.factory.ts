@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, raw, type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module';
+import { serveCheckoutPage } from './checkout/checkout-page';
 import { DomainError } from './common/errors/domain-error';
 import { ErrorFilter } from './common/errors/error.filter';
 import { setupOpenApi } from './common/openapi';
@@ -16,7 +17,8 @@ import { requestIdMiddleware } from './common/request-id';
 import type { ConfigOptions } from './config/config.module';
 
 const BODY_LIMIT = '64kb';
-const CALLBACK_ROUTE = /^\/api\/v1\/payment\/[a-z]+\/callback\/?$/;
+/** Payment callbacks (…/wechat/callback, …/alipay/callback) and WeChat Pay's refund callback (…/wechat/refund-callback). */
+const CALLBACK_ROUTE = /^\/api\/v1\/payment\/[a-z]+\/(?:refund-)?callback\/?$/;
 
 /** `__proto__` and friends have no business in a request body: refuse them as malformed JSON. */
 function refuseReservedKeys(key: string, value: unknown): unknown {
@@ -53,6 +55,7 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
   app.use(helmet());
   app.enableCors({ origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
   app.useWebSocketAdapter(new ConfiguredIoAdapter(app, config.corsOrigins));
+  serveCheckoutPage(app);
   app.useGlobalFilters(new ErrorFilter());
   setupOpenApi(app);
   app.useGlobalPipes(new ValidationPipe({

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AuthModule } from './auth/auth.module';
+import { CheckoutModule } from './checkout/checkout.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { AppConfigModule, ConfigOptions } from './config/config.module';
@@ -11,6 +12,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { OrdersModule } from './orders/orders.module';
 import { PaymentsModule } from './payments/payments.module';
+import { RefundsModule } from './refunds/refunds.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 
 @Module({})
@@ -31,7 +33,9 @@ export class AppModule {
         PaymentsModule,
         OrdersModule,
         NotificationsModule,
+        RefundsModule,
         SchedulingModule,
+        CheckoutModule,
       ],
     };
   }

@@ -1,21 +1,25 @@
-// `/gateway.do` (protocols.md B.2, D.2): merges URL query and form body (alipay-sdk puts the
-// protocol parameters in the query and biz_content in the form, E.2), checks them, applies a
+// `/gateway.do` (docs/alipay.md#common-parameters): merges URL query and form body (alipay-sdk puts the
+// protocol parameters in the query and biz_content in the form, docs/alipay.md#sdk), checks them, applies a
 // pending fault and dispatches by `method`. Every answer is HTTP 200 except the error-500 fault.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxContext } from '../context';
-import type { FaultOp } from '../faults';
+import type { FaultMode, FaultOp } from '../faults';
 import { isPlainObject } from '../http';
 import { precreate } from './precreate';
+import { queryRefund, refundTrade } from './refund';
 import { failure, replyAlipay, responseKey, type AlipayNode } from './reply';
 import { checkRequest } from './request-check';
 import { closeTrade, queryTrade } from './trade';
 
-type Handler = (ctx: SandboxContext, params: Record<string, string>, biz: Record<string, unknown>, now: Date) => AlipayNode;
+/** `fault` is passed to operations whose outcome it changes (the refund faults). */
+type Handler = (ctx: SandboxContext, params: Record<string, string>, biz: Record<string, unknown>, now: Date, fault?: FaultMode) => AlipayNode;
 
 const METHODS: Record<string, { op: Exclude<FaultOp, '*'>; run: Handler }> = {
   'alipay.trade.precreate': { op: 'precreate', run: (ctx, params, biz, now) => precreate(ctx.store, params, biz, now) },
   'alipay.trade.query': { op: 'query', run: (ctx, _params, biz, now) => queryTrade(ctx.store, biz, now) },
   'alipay.trade.close': { op: 'close', run: (ctx, _params, biz, now) => closeTrade(ctx.store, biz, now) },
+  'alipay.trade.refund': { op: 'refund', run: (ctx, _params, biz, now, fault) => refundTrade(ctx, biz, now, fault) },
+  'alipay.trade.fastpay.refund.query': { op: 'refund-query', run: (ctx, _params, biz) => queryRefund(ctx, biz) },
 };
 
 function mergedParams(req: IncomingMessage, raw: Buffer): Record<string, string> {
@@ -55,11 +59,11 @@ export function handleAlipayGateway(ctx: SandboxContext, req: IncomingMessage, r
   if (fault === 'error-500') {
     return replyAlipay(res, alipay, key, failure('20000', 'isp.unknow-error', '服务暂不可用'), undefined, 500);
   }
-  // Rate limiting has no documented Alipay code in protocols.md: answered as "service unavailable".
+  // Alipay documents no code for rate limiting: answered as "service unavailable".
   if (fault === 'rate-limit') return replyAlipay(res, alipay, key, failure('20000', 'isp.unknow-error', '调用频率超限'));
   if (fault === 'garbage') return replyAlipay(res, alipay, key, {}, fault);
   if (fault === 'claims-paid' && op === 'close') return replyAlipay(res, alipay, key, failure('40004', 'ACQ.TRADE_HAS_SUCCESS', '交易已被支付'));
-  const node = run(ctx, params, biz, now);
+  const node = run(ctx, params, biz, now, fault);
   ctx.log(`[alipay] ${method} ${String(biz.out_trade_no ?? biz.trade_no ?? '')} -> ${node.code}${node.sub_code ? ` ${node.sub_code}` : ''}`);
   if (fault === 'system-error-after-commit') {
     return replyAlipay(res, alipay, key, failure('40004', 'ACQ.SYSTEM_ERROR', '系统错误'));

@@ -1,4 +1,4 @@
-// Builds Alipay asynchronous notifications (protocols.md B.10, D.2.5): a form POST whose fields
+// Builds Alipay asynchronous notifications (docs/alipay.md#notifications): a form POST whose fields
 // are signed (RSA2, Alipay key) over the sorted `k=v` of every field but `sign` and `sign_type`.
 // Resends carry the same notify_id; only a body of exactly `success` stops them.
 import type { KeyObject } from 'node:crypto';
@@ -12,7 +12,7 @@ import type { AlipayOrder, AlipayTradeStatus } from '../store';
 
 const M = 60_000;
 const H = 60 * M;
-/** B.10: 8 sends within about 25 h, i.e. 7 waits after the first failure. */
+/** docs/alipay.md#acknowledgement: 8 sends within about 25 h, i.e. 7 waits after the first failure. */
 export const ALIPAY_RETRY_INTERVALS_MS = [4 * M, 10 * M, 10 * M, 1 * H, 2 * H, 6 * H, 15 * H] as const;
 
 export type AlipayTamper = 'signature' | 'wrong-key';
@@ -72,7 +72,7 @@ function applyOverride(fields: Record<string, string>, override: Record<string, 
   }
 }
 
-/** B.10: sorted fields without `sign` and `sign_type`, raw values, empty ones left out. */
+/** docs/alipay.md#notification-signatures: sorted fields without `sign` and `sign_type`, raw values, empty ones left out. */
 function notificationSignedContent(fields: Record<string, string>): string {
   return Object.keys(fields)
     .filter((k) => k !== 'sign' && k !== 'sign_type' && fields[k] !== '')
@@ -101,7 +101,7 @@ export function prepareAlipayNotification(
   return { notificationId: fields.notify_id ?? 'none', url, build: () => outgoing };
 }
 
-/** B.10: acknowledged only by a body of exactly `success` (7 characters, nothing around it). */
+/** docs/alipay.md#acknowledgement: acknowledged only by a body of exactly `success` (7 characters, nothing around it). */
 export function alipayAccepts(_status: number, body: string): boolean {
   return body === 'success';
 }

@@ -1,4 +1,4 @@
-// `alipay.trade.precreate` (protocols.md B.5, D.2.3): validates the business content and returns a
+// `alipay.trade.precreate` (docs/alipay.md#precreate): validates the business content and returns a
 // QR code. No trade exists until a buyer scans; before that the same out_trade_no may be
 // precreated again, after it only an identical resubmission succeeds.
 import { parseBeijingDateTime } from '../clock';
@@ -9,7 +9,7 @@ import { failure, isNode, success, type AlipayNode } from './reply';
 
 const MINUTE = 60_000;
 const UNIT_MS: Record<string, number> = { m: MINUTE, h: 60 * MINUTE, d: 24 * 60 * MINUTE };
-/** Default when no expiry is sent: unconfirmed for precreate (B.5); 3 h as in other 当面付 models. */
+/** Default when no expiry is sent: not documented for precreate (docs/alipay.md#precreate); 3 h as in other 当面付 models. */
 const DEFAULT_EXPIRY: AlipayExpiry = { kind: 'relative', ms: 3 * 60 * MINUTE, text: 'default 3h' };
 const MAX_TOTAL_FEN = 100_000_000 * 100;
 
@@ -31,7 +31,7 @@ interface PrecreateInput {
 
 function validate(biz: Record<string, unknown>, now: Date): PrecreateInput | AlipayNode {
   const { out_trade_no: outTradeNo, total_amount: amount, subject, body } = biz;
-  // B.5 allows letters, digits and `_`; `-` is accepted too (sandbox choice, see README).
+  // Alipay allows letters, digits and `_` (docs/alipay.md#precreate); `-` is accepted too (sandbox choice, see README).
   if (typeof outTradeNo !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(outTradeNo)) {
     return invalid('out_trade_no 必填，最长64位，仅限字母、数字、下划线');
   }
@@ -54,7 +54,7 @@ function validate(biz: Record<string, unknown>, now: Date): PrecreateInput | Ali
     if (!relative) return invalid('timeout_express 格式错误，取值 1m～15d 或 1c');
     expiry = relative;
   }
-  // time_expire wins over timeout_express (B.5; unconfirmed for precreate).
+  // time_expire wins over timeout_express (docs/alipay.md#precreate; not documented for precreate).
   if (biz.time_expire !== undefined) {
     const at = typeof biz.time_expire === 'string' ? parseBeijingDateTime(biz.time_expire) : null;
     if (!at || at.getTime() <= now.getTime()) return invalid('time_expire 格式错误或早于当前时间');

@@ -1,5 +1,5 @@
 // Writes Alipay gateway answers: `{"<method>_response":{…},"sign":"…"}` where `sign` is RSA2 over
-// the exact JSON text of the node (protocols.md B.4, D.2.2). The node is emitted with `/` escaped
+// the exact JSON text of the node (docs/alipay.md#answer-signatures). The node is emitted with `/` escaped
 // as `\/`, as Alipay does, so a client that re-serialises before verifying fails here too.
 import type { ServerResponse } from 'node:http';
 import type { FaultMode } from '../faults';

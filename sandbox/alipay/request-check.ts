@@ -1,5 +1,5 @@
-// Checks the common parameters and the RSA2 signature of a gateway request (protocols.md B.2,
-// B.3, D.2.1). Failures are business answers (HTTP 200) with 40001/40002 and an `isv.*` sub_code.
+// Checks the common parameters and the RSA2 signature of a gateway request (docs/alipay.md#common-parameters,
+// #request-signatures). Failures are business answers (HTTP 200) with 40001/40002 and an `isv.*` sub_code.
 import { parseBeijingDateTime } from '../clock';
 import type { SandboxKeys } from '../keys';
 import { verifyBase64 } from '../rsa';
@@ -16,8 +16,8 @@ const REQUIRED: Array<[string, string]> = [
 ];
 
 /**
- * B.3: all parameters but `sign`, empty values dropped, sorted by key, raw `k=v` joined by `&`.
- * Note (E.2): alipay-sdk does not drop empty values, so an SDK call with an empty parameter fails
+ * docs/alipay.md#request-signatures: all parameters but `sign`, empty values dropped, sorted by key, raw `k=v` joined by `&`.
+ * Note (docs/alipay.md#sdk): alipay-sdk does not drop empty values, so an SDK call with an empty parameter fails
  * here exactly as it would at the real gateway.
  */
 function signedContent(params: Record<string, string>): string {
@@ -42,8 +42,8 @@ export function checkRequest(
     return failure('40002', 'isv.invalid-charset', '字符集错误');
   }
   if (params.format && params.format.toUpperCase() !== 'JSON') return failure('40002', 'isv.invalid-format', '无效的数据格式');
-  // The SDK formats `timestamp` in the process's local zone (E.2) and the gateway's tolerance is
-  // unconfirmed (B.2): the format is checked strictly, the value within ±1 day of Beijing time.
+  // The SDK formats `timestamp` in the process's local zone (docs/alipay.md#sdk) and the gateway's tolerance is
+  // not documented (docs/alipay.md#common-parameters): the format is checked strictly, the value within ±1 day of Beijing time.
   const stamp = parseBeijingDateTime(params.timestamp);
   if (!stamp || Math.abs(stamp.getTime() - now.getTime()) > DAY_MS) {
     return failure('40002', 'isv.invalid-timestamp', '非法的时间戳参数');

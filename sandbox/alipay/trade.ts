@@ -1,4 +1,4 @@
-// The Alipay trade life cycle (protocols.md B.5-B.7, D.2.4): created by the buyer's scan as
+// The Alipay trade life cycle (docs/alipay.md#the-trade-exists-from-the-scan, #query, #close): created by the buyer's scan as
 // WAIT_BUYER_PAY, then TRADE_SUCCESS (paid) or TRADE_CLOSED (close or expiry, counted from the
 // scan). Query and close answer ACQ.TRADE_NOT_EXIST before the scan.
 import { beijingDateTime, nextBeijingMidnight } from '../clock';
@@ -9,7 +9,7 @@ import { failure, isNode, success, type AlipayNode } from './reply';
 
 const notExist = (): AlipayNode => failure('40004', 'ACQ.TRADE_NOT_EXIST', '交易不存在');
 
-/** `trade_no` wins over `out_trade_no` (B.6). */
+/** `trade_no` wins over `out_trade_no` (docs/alipay.md#query). */
 function find(store: Store, biz: Record<string, unknown>): AlipayOrder | AlipayNode {
   const { trade_no: tradeNo, out_trade_no: outTradeNo } = biz;
   if (typeof tradeNo === 'string' && tradeNo !== '') return store.findAlipayByTradeNo(tradeNo) ?? notExist();
@@ -44,7 +44,7 @@ export function queryTrade(store: Store, biz: Record<string, unknown>, now: Date
 export function closeTrade(store: Store, biz: Record<string, unknown>, now: Date): AlipayNode {
   const order = find(store, biz);
   if (isNode(order)) return order;
-  // Before the scan there is nothing to close, and the QR stays scannable (B.5).
+  // Before the scan there is nothing to close, and the QR stays scannable (docs/alipay.md#the-trade-exists-from-the-scan).
   const trade = settleAlipayExpiry(order, now).trade;
   if (!trade) return notExist();
   if (trade.status !== 'WAIT_BUYER_PAY') return failure('40004', 'ACQ.TRADE_STATUS_ERROR', '交易状态不合法');

@@ -1,6 +1,6 @@
 // `POST /sandbox/pay` and `POST /sandbox/scan`: a buyer scans and pays, then the provider notifies
 // memberpay. The answer comes after the first delivery round; resends continue in the background
-// on the provider's schedule (protocols.md A.8, B.10).
+// on the provider's schedule (docs/wechat-pay.md#acknowledgement, docs/alipay.md#acknowledgement).
 import type { SandboxContext } from '../context';
 import type { Provider } from '../faults';
 import { strangerKey } from '../keys';

@@ -5,6 +5,7 @@ import { parseFault } from '../faults';
 import { parseControlBody, send, sendJson } from '../http';
 import { renderMissingPage, renderPayPage } from '../page';
 import { expire, locate, payAndNotify, scan, type ControlAnswer } from './pay';
+import { settleRefund, showRefund } from './refunds';
 import { alipayView, wechatView, type TradeView } from './trade-view';
 
 function viewOf(ctx: SandboxContext, provider: 'wechat' | 'alipay', outTradeNo: string): TradeView {
@@ -69,6 +70,15 @@ export async function handleControl(
       ctx.faults.add(fault);
       return sendJson(res, 200, { faults: ctx.faults.list() });
     }
+  }
+  if (path === '/sandbox/refunds/settle' && method === 'POST') {
+    const answer = await settleRefund(ctx, body);
+    return sendJson(res, answer.status, answer.body);
+  }
+  const refund = /^\/sandbox\/refunds\/([^/]+)$/.exec(path);
+  if (refund && method === 'GET') {
+    const answer = showRefund(ctx, decodeURIComponent(refund[1]), url);
+    return sendJson(res, answer.status, answer.body);
   }
   const trade = /^\/sandbox\/trades\/([^/]+)$/.exec(path);
   if (trade && method === 'GET') return showTrade(ctx, res, decodeURIComponent(trade[1]), url);

@@ -41,7 +41,7 @@ export function wechatView(trade: WechatTrade, now: Date): TradeView {
   };
 }
 
-/** Before the scan there is no trade at Alipay: state `NOT_SCANNED` (protocols.md B.5). */
+/** Before the scan there is no trade at Alipay: state `NOT_SCANNED` (docs/alipay.md#the-trade-exists-from-the-scan). */
 export function alipayView(order: AlipayOrder, now: Date): TradeView {
   const trade = settleAlipayExpiry(order, now).trade;
   const status = trade?.status ?? 'NOT_SCANNED';

@@ -1,5 +1,5 @@
-// WeChat Pay API v3 endpoints used by memberpay (protocols.md A.5-A.7, D.1): Native order, query
-// by out_trade_no (and by transaction_id), close. Every request is authenticated first, then a
+// WeChat Pay API v3 endpoints used by memberpay (docs/wechat-pay.md, docs/refunds.md): Native order,
+// query by out_trade_no (and by transaction_id), close, refund and refund query. Every request is authenticated first, then a
 // pending fault (if any) decides whether the operation runs and how the answer is spoiled.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxContext } from '../context';
@@ -9,13 +9,15 @@ import { settleWechatExpiry } from '../store';
 import { verifyAuthorization } from './authorization';
 import { paramError, validateNativeOrder, type WechatError } from './native-order';
 import { errorBody, replyWechat, type WechatAnswer } from './reply';
+import { createRefund, queryRefund } from './refund';
 import { newCodeUrl, transactionObject } from './transaction';
 
-/** A.5: a code_url is valid for two hours; a resubmission after that gets a fresh one. */
+/** A code_url is valid for two hours (docs/wechat-pay.md#native-orders); a resubmission after that gets a fresh one. */
 export const CODE_URL_TTL_MS = 2 * 3600_000;
 
-type Op = 'native' | 'query' | 'close';
-interface Route { op: Op; run: () => WechatAnswer }
+type Op = 'native' | 'query' | 'close' | 'refund' | 'refund-query';
+/** `fault` is passed to operations whose outcome it changes (the refund faults). */
+interface Route { op: Op; run: (fault?: FaultMode) => WechatAnswer }
 
 const fromError = (e: WechatError): WechatAnswer => ({ status: e.status, body: errorBody(e.code, e.message, e.detail) });
 const notFound: WechatAnswer = { status: 404, body: errorBody('ORDER_NOT_EXIST', '订单不存在') };
@@ -36,7 +38,7 @@ function native(ctx: SandboxContext, raw: Buffer, now: Date): WechatAnswer {
   const existing = store.wechat.get(order.outTradeNo);
   if (existing) {
     settleWechatExpiry(existing, now);
-    // A.5 / D.1.5: status of ORDERPAID is unconfirmed (400 or 403); 400 chosen.
+    // The status of ORDERPAID is not documented (400 or 403, docs/wechat-pay.md#errors); 400 chosen.
     if (existing.state === 'SUCCESS') return { status: 400, body: errorBody('ORDERPAID', '该订单已支付') };
     if (existing.state === 'CLOSED') return { status: 400, body: errorBody('ORDER_CLOSED', '订单已关闭') };
     if (existing.fingerprint !== order.fingerprint) {
@@ -76,7 +78,7 @@ function close(ctx: SandboxContext, raw: Buffer, outTradeNo: string, now: Date):
   if (!trade) return notFound;
   settleWechatExpiry(trade, now);
   if (trade.state === 'SUCCESS') return { status: 400, body: errorBody('ORDERPAID', '订单已支付') };
-  // Closing a closed order is unconfirmed (A.7): answered 204, i.e. close is idempotent.
+  // Closing a closed order is not documented (docs/wechat-pay.md#closing): answered 204, i.e. close is idempotent.
   if (trade.state === 'NOTPAY') {
     trade.state = 'CLOSED';
     trade.closedBy = 'close';
@@ -107,6 +109,12 @@ function route(ctx: SandboxContext, method: string, url: URL, raw: Buffer, now: 
   if (parts.length === 6 && method === 'POST' && prefix === 'v3/pay/transactions/out-trade-no' && parts[5] === 'close') {
     return { op: 'close', run: () => close(ctx, raw, id, now) };
   }
+  if (method === 'POST' && url.pathname === '/v3/refund/domestic/refunds') {
+    return { op: 'refund', run: (fault) => createRefund(ctx, parseJson(raw), now, fault) };
+  }
+  if (parts.length === 5 && method === 'GET' && prefix === 'v3/refund/domestic/refunds') {
+    return { op: 'refund-query', run: () => queryRefund(ctx, id) };
+  }
   return null;
 }
 
@@ -127,7 +135,7 @@ export function handleWechatApi(ctx: SandboxContext, req: IncomingMessage, res: 
   if (fault === 'garbage') return replyWechat(req, res, wechat, { status: 200 }, fault);
   // A close answered "already paid" for a trade that is not: the answer a client must not trust alone.
   if (fault === 'claims-paid' && matched.op === 'close') return replyWechat(req, res, wechat, { status: 400, body: errorBody('ORDERPAID', '订单已支付') });
-  const answer = matched.run();
+  const answer = matched.run(fault);
   if (fault === 'system-error-after-commit') {
     return replyWechat(req, res, wechat, { status: 500, body: errorBody('SYSTEM_ERROR', '系统错误') });
   }

@@ -1,4 +1,4 @@
-// Checks the merchant's `Authorization` header exactly as protocols.md A.2 / D.1.1 describes:
+// Checks the merchant's `Authorization` header exactly as docs/wechat-pay.md#request-signatures describes:
 // scheme, five key="value" fields in any order, known mchid and serial_no, a timestamp within
 // ±300 s, and a SHA256withRSA signature over `METHOD\nURL\nTS\nNONCE\nBODY\n`, where URL is the
 // raw request target and BODY the raw request bytes (never a re-serialised object).

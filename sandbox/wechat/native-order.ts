@@ -1,4 +1,4 @@
-// Validation of `POST /v3/pay/transactions/native` bodies (protocols.md A.5, D.1.4). Pure: takes
+// Validation of `POST /v3/pay/transactions/native` bodies (docs/wechat-pay.md#native-orders). Pure: takes
 // the parsed body and the clock, returns either the normalised order or the WeChat error.
 import { parseRfc3339 } from '../clock';
 import { isPlainObject } from '../http';
@@ -38,7 +38,7 @@ export function paramError(field: string, value: unknown, issue: string, locatio
   };
 }
 
-function checkNotifyUrl(value: unknown): string | null {
+export function checkNotifyUrl(value: unknown): string | null {
   if (typeof value !== 'string' || value === '') return 'notify_url 为必填参数';
   if (value.length > 255) return 'notify_url 长度不能超过255';
   let url: URL;
@@ -53,7 +53,7 @@ function checkNotifyUrl(value: unknown): string | null {
   return 'notify_url 必须为https地址';
 }
 
-/** +1 minute floor, 90-day cap, 7-day default (A.5). */
+/** +1 minute floor, 90-day cap, 7-day default (docs/wechat-pay.md#native-orders). */
 function effectiveExpiry(raw: unknown, now: Date): Date | string {
   if (raw === undefined) return new Date(now.getTime() + 7 * DAY);
   const parsed = typeof raw === 'string' ? parseRfc3339(raw) : null;
@@ -93,7 +93,7 @@ export function validateNativeOrder(body: unknown, keys: SandboxKeys['wechat'], 
   }
   const timeExpire = effectiveExpiry(body.time_expire, now);
   if (typeof timeExpire === 'string') return fail(paramError('time_expire', body.time_expire, timeExpire));
-  // Fields that must be identical for a resubmission to count as the same order (A.5).
+  // Fields that must be identical for a resubmission to count as the same order (docs/wechat-pay.md#native-orders).
   const fingerprint = JSON.stringify([
     appid, mchid, description, attach ?? null, notifyUrl, amount.total, amount.currency ?? 'CNY',
     body.time_expire ?? null, body.goods_tag ?? null,

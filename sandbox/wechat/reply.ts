@@ -1,5 +1,5 @@
-// Writes every WeChat Pay API answer, errors and 204 included, signed per protocols.md A.3 / D.1.2,
-// and applies the answer-level faults of D.1.3.
+// Writes every WeChat Pay API answer, errors and 204 included, signed per docs/wechat-pay.md#notification-signatures,
+// and applies the answer-level faults (sandbox/README.md#fault-modes).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultMode } from '../faults';
 import { send } from '../http';

@@ -1,5 +1,5 @@
 // Signs WeChat Pay answers and notifications: `Wechatpay-*` headers over `TS\nNONCE\nBODY\n`
-// (protocols.md A.3), with either the WeChat Pay public key (`PUB_KEY_ID_…`) or the platform
+// (docs/wechat-pay.md#notification-signatures), with either the WeChat Pay public key (`PUB_KEY_ID_…`) or the platform
 // certificate key (certificate serial). Faults produce the failures a client must detect.
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { unixSeconds } from '../clock';
@@ -13,7 +13,7 @@ export type SignatureFault = 'signature' | 'probe' | 'stale-timestamp' | 'unknow
 
 export const SIGNATURE_TYPE = 'WECHATPAY2-SHA256-RSA2048';
 
-/** Answers follow the `Wechatpay-Serial` the merchant sent; public-key mode otherwise (A.3). */
+/** Answers follow the `Wechatpay-Serial` the merchant sent; public-key mode otherwise (docs/wechat-pay.md#verification-keys). */
 export function keyModeFor(requestSerial: string | undefined, keys: SandboxKeys['wechat']): WechatKeyMode {
   return requestSerial === keys.platformCertSerial ? 'platform-cert' : 'public-key';
 }
@@ -39,7 +39,7 @@ export function signatureHeaders(
   if (!key) throw new Error('wrong-key fault needs a stranger key');
   let signature = signBase64(key, `${timestamp}\n${nonce}\n${body}\n`);
   if (opts.fault === 'signature') signature = corruptSignature(signature);
-  // A probe never verifies, by design of WeChat Pay (A.3).
+  // A probe never verifies, by design of WeChat Pay (docs/wechat-pay.md#probe-signatures).
   if (opts.fault === 'probe') signature = `WECHATPAY/SIGNTEST/${randomBytes(192).toString('base64')}`;
   return {
     'Wechatpay-Timestamp': timestamp,

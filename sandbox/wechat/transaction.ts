@@ -1,5 +1,5 @@
-// The WeChat Pay trade life cycle NOTPAY -> SUCCESS and NOTPAY -> CLOSED (protocols.md D.1.6), and
-// the Transaction object that both the query answer and the notification carry (A.6, A.8).
+// The WeChat Pay trade life cycle NOTPAY -> SUCCESS and NOTPAY -> CLOSED (docs/wechat-pay.md#querying), and
+// the Transaction object that both the query answer and the notification carry (docs/wechat-pay.md#notification-decryption).
 import { randomBytes } from 'node:crypto';
 import { beijingDateTime, rfc3339Beijing } from '../clock';
 import { randomAlnum, randomDigits } from '../ids';
@@ -11,7 +11,7 @@ const STATE_DESC: Record<WechatTrade['state'], string> = {
   CLOSED: '订单已关闭',
 };
 
-/** A.8 says only "28 digits in examples": 4200 + yyyyMMdd + 16 random digits. */
+/** WeChat's examples only show 28 digits (docs/wechat-pay.md#notification-decryption): 4200 + yyyyMMdd + 16 random digits. */
 function transactionId(now: Date): string {
   return `4200${beijingDateTime(now).slice(0, 10).replace(/-/g, '')}${randomDigits(16)}`;
 }
@@ -32,7 +32,7 @@ export function newCodeUrl(): string {
   return `weixin://wxpay/bizpayurl?pr=${randomAlnum(10)}`;
 }
 
-/** The A.8 Transaction object; payment fields appear only once paid (A.6). */
+/** The Transaction object; payment fields appear only once paid (docs/wechat-pay.md#querying). */
 export function transactionObject(trade: WechatTrade): Record<string, unknown> {
   const paid = trade.state === 'SUCCESS';
   const base: Record<string, unknown> = {
@@ -40,8 +40,8 @@ export function transactionObject(trade: WechatTrade): Record<string, unknown> {
     mchid: trade.mchid,
     out_trade_no: trade.outTradeNo,
     trade_type: 'NATIVE',
-    trade_state: trade.state,
-    trade_state_desc: STATE_DESC[trade.state],
+    trade_state: trade.refunded ? 'REFUND' : trade.state,
+    trade_state_desc: trade.refunded ? '转入退款' : STATE_DESC[trade.state],
   };
   if (!paid) {
     return { ...base, amount: { total: trade.totalFen, currency: 'CNY', payer_currency: 'CNY' } };

@@ -30,10 +30,13 @@ export class TokenService {
     return this.verifySession(token).userId;
   }
 
-  /** The user and when the token stops being valid (a WebSocket is closed then). */
-  verifySession(token: string | undefined, now = Date.now()): { userId: string; expiresAt: Date } {
+  /**
+   * The user, whether the token carries `role: "admin"` (support staff, issued by the same user
+   * service with the same secret), and when the token stops being valid (a WebSocket is closed then).
+   */
+  verifySession(token: string | undefined, now = Date.now()): Session {
     if (!token) throw new UnauthenticatedError('A bearer token is required');
-    let payload: { sub?: unknown; exp?: unknown; iat?: unknown };
+    let payload: { sub?: unknown; exp?: unknown; iat?: unknown; role?: unknown };
     try {
       payload = this.jwt.verify(token, {
         algorithms: ['HS256'],
@@ -59,20 +62,31 @@ export class TokenService {
     }
     const sub = typeof payload.sub === 'number' ? String(payload.sub) : payload.sub;
     if (typeof sub !== 'string' || !USER_ID.test(sub)) throw new UnauthenticatedError('The token has no valid subject');
-    return { userId: sub, expiresAt: new Date(payload.exp * 1000) };
+    return { userId: sub, admin: payload.role === ADMIN_ROLE, expiresAt: new Date(payload.exp * 1000) };
   }
 
   /** A token as the user service would issue it (development and tests); at most JWT_MAX_TTL_SECONDS. */
-  sign(userId: string, expiresInSeconds = this.config.jwtMaxTtlSeconds): string {
+  sign(userId: string, expiresInSeconds = this.config.jwtMaxTtlSeconds, options: { admin?: boolean } = {}): string {
     if (!(expiresInSeconds <= this.config.jwtMaxTtlSeconds)) {
       throw new Error(`a token may live at most ${this.config.jwtMaxTtlSeconds} seconds (JWT_MAX_TTL_SECONDS)`);
     }
-    return this.jwt.sign({ sub: userId }, {
+    const claims = options.admin ? { sub: userId, role: ADMIN_ROLE } : { sub: userId };
+    return this.jwt.sign(claims, {
       algorithm: 'HS256', expiresIn: expiresInSeconds,
       ...(this.config.jwtIssuer ? { issuer: this.config.jwtIssuer } : {}),
       ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
     });
   }
+}
+
+/** The `role` claim value that makes a token an admin's. */
+export const ADMIN_ROLE = 'admin';
+
+export interface Session {
+  userId: string;
+  /** The token carries `role: "admin"`. */
+  admin: boolean;
+  expiresAt: Date | null;
 }
 
 /** The token of an `Authorization: Bearer …` header, or undefined. */

@@ -1,6 +1,6 @@
 /**
  * Money is integer fen everywhere inside; yuan strings exist only at the Alipay boundary.
- * Conversions are string arithmetic, never floating point (protocols.md Part C: 0.29 * 100 is
+ * Conversions are string arithmetic, never floating point (docs/alipay.md#amounts: 0.29 * 100 is
  * 28.999999999999996 in JavaScript).
  */
 const YUAN = /^(0|[1-9]\d{0,8})(?:\.(\d{1,2}))?$/;

@@ -19,6 +19,9 @@ reconnect with \`lastEventId\` it first receives the events it missed (last 24 h
 - \`order.paid\`: \`{ id, type, order_no, amount, currency, paid_at, membership: { level, expires_at } }\`
 - \`order.expired\`: \`{ id, type, order_no, status: "expired", at }\`
 - \`order.closed\`: \`{ id, type, order_no, status: "closed", at }\`
+- \`order.refunded\`: \`{ id, type, order_no, amount, refunded_total, status: "partially_refunded" | "refunded", membership }\`
+
+**Admin routes** (\`/api/v1/admin/…\`) need a token with \`role: "admin"\`; anyone else gets 403 \`FORBIDDEN\`.
 `;
 
 /** OpenAPI at /api/docs (JSON at /api/docs-json), generated from the controllers and DTOs. */

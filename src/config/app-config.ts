@@ -14,6 +14,8 @@ export interface WechatPayConfig {
   mchId: string;
   apiV3Key: string;
   notifyUrl: string;
+  /** Where WeChat Pay posts refund results (sent as the refund's notify_url). */
+  refundNotifyUrl: string;
   privateKeyPem: string;
   /** Serial of the merchant API certificate, sent as serial_no in Authorization. */
   certSerial: string;
@@ -160,6 +162,7 @@ function productionProblems(cfg: AppConfig, schema: EnvSchema): ConfigProblem[] 
   }
   for (const [variable, url] of [
     ['WECHAT_PAY_NOTIFY_URL', cfg.wechat?.notifyUrl], ['ALIPAY_NOTIFY_URL', cfg.alipay?.notifyUrl],
+    ['WECHAT_PAY_REFUND_NOTIFY_URL', cfg.wechat?.refundNotifyUrl],
   ] as const) {
     if (url && !url.startsWith('https://')) out.push({ variable, problem: 'must be https in production' });
   }
@@ -210,6 +213,9 @@ function buildWechat(s: EnvSchema): WechatPayConfig | undefined {
   if (s.WECHAT_PAY_NOTIFY_URL && new URL(s.WECHAT_PAY_NOTIFY_URL).search) {
     problems.push({ variable: 'WECHAT_PAY_NOTIFY_URL', problem: 'must not carry a query string' });
   }
+  if (s.WECHAT_PAY_REFUND_NOTIFY_URL && new URL(s.WECHAT_PAY_REFUND_NOTIFY_URL).search) {
+    problems.push({ variable: 'WECHAT_PAY_REFUND_NOTIFY_URL', problem: 'must not carry a query string' });
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const privateKeyPem = keyProblem('WECHAT_PAY_PRIVATE_KEY_PATH', () => loadPrivateKeyFile(s.WECHAT_PAY_PRIVATE_KEY_PATH!));
@@ -235,7 +241,11 @@ function buildWechat(s: EnvSchema): WechatPayConfig | undefined {
   }
   return {
     appId: s.WECHAT_PAY_APP_ID!, mchId: s.WECHAT_PAY_MCH_ID!, apiV3Key: s.WECHAT_PAY_API_V3_KEY!,
-    notifyUrl: s.WECHAT_PAY_NOTIFY_URL!, privateKeyPem, certSerial: certSerial!, verifiers,
+    notifyUrl: s.WECHAT_PAY_NOTIFY_URL!,
+    // The refund callback is the payment callback's sibling (…/wechat/callback → …/wechat/refund-callback)
+    // unless set on its own.
+    refundNotifyUrl: s.WECHAT_PAY_REFUND_NOTIFY_URL ?? new URL('refund-callback', s.WECHAT_PAY_NOTIFY_URL!).toString(),
+    privateKeyPem, certSerial: certSerial!, verifiers,
     baseUrl: (s.WECHAT_PAY_BASE_URL ?? WECHAT_DEFAULT_BASE_URL).replace(/\/+$/, ''),
   };
 }

@@ -103,7 +103,7 @@ export class EnvSchema {
   @Transform(emptyToUndefined) @IsOptional() @IsString() JWT_ISSUER?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() JWT_AUDIENCE?: string;
 
-  // WeChat Pay API v3 (protocols.md Part A).
+  // WeChat Pay API v3 (docs/wechat-pay.md).
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_APP_ID?: string;
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric merchant id' })
   WECHAT_PAY_MCH_ID?: string;
@@ -111,6 +111,8 @@ export class EnvSchema {
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_API_KEY?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
   WECHAT_PAY_NOTIFY_URL?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
+  WECHAT_PAY_REFUND_NOTIFY_URL?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_PRIVATE_KEY_PATH?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_CERT_PATH?: string;
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^[0-9A-Fa-f]{8,64}$/, { message: 'must be the hexadecimal certificate serial' })
@@ -122,7 +124,7 @@ export class EnvSchema {
   @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
   WECHAT_PAY_BASE_URL?: string;
 
-  // Alipay OpenAPI (protocols.md Part B).
+  // Alipay OpenAPI (docs/alipay.md).
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric app id' })
   ALIPAY_APP_ID?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() ALIPAY_PRIVATE_KEY?: string;

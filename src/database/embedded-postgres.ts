@@ -23,7 +23,7 @@ interface Binaries { initdb: string; pg_ctl: string; postgres: string }
  * class: that class installs a process-wide exit hook that kills the process on SIGTERM before
  * Nest can drain requests, cannot recover a server left behind by a SIGKILLed parent, and
  * cannot run from a folder that the unprivileged postgres user may not enter (all seen here;
- * ../shared/docs/stack.md).
+ * docs/stack.md#embedded-postgresql).
  */
 export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void): Promise<EmbeddedPostgresHandle> {
   const asRoot = userInfo().uid === 0;

@@ -1,9 +1,10 @@
 import { MembershipGrant } from '../membership/membership-grant.entity';
 import { MembershipPlan } from '../membership/membership-plan.entity';
-import { UserMembership } from '../membership/user-membership.entity';
+import { MembershipPeriod } from '../membership/membership-period.entity';
 import { IdempotencyKey } from '../orders/idempotency-key.entity';
 import { OrderEvent } from '../orders/order-event.entity';
 import { Order } from '../orders/order.entity';
 import { PaymentRecord } from '../payments/payment-record.entity';
+import { Refund } from '../refunds/refund.entity';
 
-export const ENTITIES = [MembershipPlan, UserMembership, MembershipGrant, Order, PaymentRecord, IdempotencyKey, OrderEvent];
+export const ENTITIES = [MembershipPlan, MembershipGrant, MembershipPeriod, Order, PaymentRecord, IdempotencyKey, OrderEvent, Refund];

@@ -1,17 +1,29 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { Order } from '../orders/order.entity';
 import { MembershipPlan } from './membership-plan.entity';
 
-/** One row per order that granted or changed a membership; the unique order_id makes a grant happen once. */
+export const GRANT_KINDS = ['add', 'upgrade', 'opening'] as const;
+export type GrantKind = (typeof GRANT_KINDS)[number];
+
+/**
+ * What one paid order brings to its member's ledger: the inputs the periods are rebuilt from
+ * (membership-ledger.ts). One row per order (the unique order_id makes a grant happen once); a
+ * refunded order's grant is revoked, not deleted, and no longer counts. `opening` rows carry a
+ * membership that predates the ledger (their order, where there was one).
+ */
 @Entity('membership_grants')
 @Unique('UQ_membership_grants_order_id', ['orderId'])
 @Index('IDX_membership_grants_user', ['userId'])
+@Check('CHK_membership_grants_kind', `"kind" IN ('add', 'upgrade', 'opening')`)
+@Check('CHK_membership_grants_order', `"order_id" IS NOT NULL OR "kind" = 'opening'`)
+@Check('CHK_membership_grants_upgrade', `("kind" = 'upgrade') = ("upgrade_from_level" IS NOT NULL AND "upgrade_quoted_ms" IS NOT NULL AND "upgrade_quoted_at" IS NOT NULL)`)
+@Check('CHK_membership_grants_duration', '"duration_ms" >= 0')
 export class MembershipGrant {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_membership_grants' })
   id: string;
 
-  @Column({ type: 'uuid' })
-  orderId: string;
+  @Column({ type: 'uuid', nullable: true })
+  orderId: string | null;
 
   @ManyToOne(() => Order, { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'order_id', foreignKeyConstraintName: 'FK_membership_grants_order' })
@@ -27,17 +39,37 @@ export class MembershipGrant {
   @JoinColumn({ name: 'plan_id', foreignKeyConstraintName: 'FK_membership_grants_plan' })
   plan?: MembershipPlan;
 
+  @Column({ type: 'varchar', length: 16 })
+  kind: GrantKind;
+
+  /** The level the days are granted at (an upgrade: the level it converts to). */
+  @Column({ type: 'integer' })
+  level: number;
+
+  /** add / opening: the days brought, in milliseconds. */
+  @Column({ type: 'bigint', default: 0 })
+  durationMs: string;
+
+  /** When the days were granted; the ledger replays grants in this order. */
+  @Column({ type: 'timestamptz' })
+  grantedAt: Date;
+
   @Column({ type: 'integer', nullable: true })
-  previousLevel: number | null;
+  upgradeFromLevel: number | null;
+
+  /** The days of upgrade_from_level the upgrade was priced on, in milliseconds. */
+  @Column({ type: 'bigint', nullable: true })
+  upgradeQuotedMs: string | null;
 
   @Column({ type: 'timestamptz', nullable: true })
-  previousExpiresAt: Date | null;
+  upgradeQuotedAt: Date | null;
 
-  @Column({ type: 'integer' })
-  newLevel: number;
+  /** What the ledger last converted for this upgrade; the rest of upgrade_quoted_ms was missing. */
+  @Column({ type: 'bigint', nullable: true })
+  convertedMs: string | null;
 
-  @Column({ type: 'timestamptz' })
-  newExpiresAt: Date;
+  @Column({ type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { CurrentUser, Public } from '../auth/auth.guard';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { MembershipService } from './membership.service';
-import { MembershipView, PlanView, toMembershipView, toPlanView } from './membership.views';
+import { MembershipView, PlanView, QuoteList, toPlanView } from './membership.views';
 
 @ApiTags('membership')
 @Controller('api/v1/membership')
@@ -20,10 +20,27 @@ export class MembershipController {
 
   @Get('me')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'The caller\'s membership' })
+  @ApiOperation({
+    summary: 'The caller\'s membership: the level now, the end of all coverage, and the periods current and to come',
+    description: [
+      'Each paid order adds what it bought as periods; when days at two levels are held, the higher level\'s days run first',
+      'and the lower level\'s follow. An upgrade converts exactly the days it was priced on when created.',
+      'Examples: a basic yearly and a premium monthly order paid in either order give premium for 30 days, then basic for 365;',
+      'an upgrade priced on 10 basic days and a basic renewal paid in either order give premium for those 10 days, then the renewal\'s 30 basic days.',
+    ].join(' '),
+  })
   @ApiOkResponse({ type: MembershipView })
   @ApiErrors('UNAUTHENTICATED')
-  async me(@CurrentUser() userId: string): Promise<MembershipView> {
-    return toMembershipView(userId, await this.membership.findMembership(userId), new Date());
+  me(@CurrentUser() userId: string): Promise<MembershipView> {
+    return this.membership.me(userId, new Date());
+  }
+
+  @Get('quotes')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'What the caller may buy now (purchase, renewal or upgrade of each plan) and at what price' })
+  @ApiOkResponse({ type: QuoteList })
+  @ApiErrors('UNAUTHENTICATED')
+  async quotes(@CurrentUser() userId: string): Promise<QuoteList> {
+    return { data: await this.membership.quotes(userId, new Date()) };
   }
 }

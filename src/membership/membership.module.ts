@@ -2,14 +2,15 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MembershipController } from './membership.controller';
 import { MembershipGrant } from './membership-grant.entity';
+import { MembershipPeriod } from './membership-period.entity';
 import { MembershipPlan } from './membership-plan.entity';
+import { MembershipRepository } from './membership.repository';
 import { MembershipService } from './membership.service';
-import { UserMembership } from './user-membership.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([MembershipPlan, UserMembership, MembershipGrant])],
+  imports: [TypeOrmModule.forFeature([MembershipPlan, MembershipGrant, MembershipPeriod])],
   controllers: [MembershipController],
-  providers: [MembershipService],
+  providers: [MembershipService, MembershipRepository],
   exports: [MembershipService],
 })
 export class MembershipModule {}

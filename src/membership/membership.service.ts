@@ -1,48 +1,185 @@
-import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
 import { NotFoundError } from '../common/errors/domain-error';
+import { DomainError } from '../common/errors/domain-error';
+import { MetricsService } from '../metrics/metrics.service';
+import { buildLedger, coverageAround, DAY_MS, LedgerGrant, standingAt } from './membership-ledger';
 import { MembershipPlan } from './membership-plan.entity';
-import { nextMembership, NextMembership } from './membership-grant.rules';
-import { quote, Quote } from './membership-pricing';
-import { UserMembership } from './user-membership.entity';
+import { quote, Quote, shortfallFen } from './membership-pricing';
+import { MembershipRepository, PeriodRow } from './membership.repository';
+import { MembershipSnapshot, MembershipView, PeriodView, QuoteView, toPlanView } from './membership.views';
 
+/** A paid order, as much of it as its grant needs. */
+export interface PaidOrder {
+  orderId: string; orderNo: string; userId: string; planId: number; amountFen: number;
+  isUpgrade: boolean; createdAt: Date; upgradeFromLevel: number | null; upgradeMs: number | null;
+}
+
+export interface Granted {
+  membership: MembershipSnapshot;
+  /** An upgrade's price, in fen, whose days were no longer there to convert (0 when none). */
+  shortfallFen: number;
+}
+
+/**
+ * Owns the membership: plans, prices, and each member's ledger of periods. Settlement and refunds
+ * ask it to grant or revoke inside their own transaction; it rebuilds the member's periods from the
+ * grants that stand (membership-ledger.ts), so the result never depends on the order they came in.
+ */
 @Injectable()
 export class MembershipService {
+  private readonly logger = new Logger('Membership');
+
   constructor(
-    @InjectRepository(MembershipPlan) private readonly plans: Repository<MembershipPlan>,
-    @InjectRepository(UserMembership) private readonly memberships: Repository<UserMembership>,
+    private readonly dataSource: DataSource,
+    private readonly repo: MembershipRepository,
+    private readonly metrics: MetricsService,
   ) {}
 
   listActivePlans(): Promise<MembershipPlan[]> {
-    return this.plans.find({ where: { active: true }, order: { level: 'ASC', durationDays: 'ASC' } });
+    return this.repo.listActivePlans();
   }
 
   async activePlan(planId: number): Promise<MembershipPlan> {
-    const plan = await this.plans.findOne({ where: { id: planId, active: true } });
+    const plan = await this.repo.findActivePlan(planId);
     if (!plan) throw new NotFoundError('PRODUCT_NOT_FOUND', `No active membership plan has the id ${planId}`);
     return plan;
   }
 
-  findMembership(userId: string): Promise<UserMembership | null> {
-    // Not findOne({ relations }): with a join it adds LIMIT 1 and so a second "SELECT DISTINCT ids"
-    // round trip first (bench --trace-sql). user_id is unique, so one plain joined read suffices.
-    return this.memberships.createQueryBuilder('m').leftJoinAndSelect('m.plan', 'plan')
-      .where('m.userId = :userId', { userId }).getOne();
-  }
-
   /** The plan and the price this user pays for it now (throws 404 / 409 as the rules say). */
   async quoteFor(userId: string, planId: number, isUpgrade: boolean, now: Date): Promise<{ plan: MembershipPlan; quote: Quote }> {
-    const [plan, current] = await Promise.all([this.activePlan(planId), this.findMembership(userId)]);
-    return { plan, quote: quote(plan, current && { level: current.level, expiresAt: current.expiresAt, plan: current.plan! }, isUpgrade, now) };
+    const [plan, periods] = await Promise.all([this.activePlan(planId), this.repo.periods(this.dataSource.manager, userId, now)]);
+    return { plan, quote: quote(plan, standing(periods, now), isUpgrade) };
+  }
+
+  /** Every choice the pricing rules allow this member now, with its price. */
+  async quotes(userId: string, now: Date): Promise<QuoteView[]> {
+    const [plans, periods] = await Promise.all([this.repo.listActivePlans(), this.repo.periods(this.dataSource.manager, userId, now)]);
+    const current = standing(periods, now);
+    const out: QuoteView[] = [];
+    for (const plan of plans) {
+      for (const isUpgrade of [false, true]) {
+        try {
+          const q = quote(plan, current, isUpgrade);
+          out.push({ plan: toPlanView(plan), kind: q.kind, is_upgrade: isUpgrade, amount: q.amountFen });
+        } catch (e) {
+          if (!(e instanceof DomainError)) throw e;
+        }
+      }
+    }
+    return out;
+  }
+
+  async me(userId: string, now: Date): Promise<MembershipView> {
+    const periods = await this.repo.periods(this.dataSource.manager, userId, null);
+    const t = now.getTime();
+    const asLedger = periods.map(toLedgerPeriod);
+    const running = standingAt(asLedger, now).current;
+    const coverage = coverageAround(asLedger, now);
+    const snapshot = toSnapshot(periods, now);
+    const row = running ? periods[asLedger.indexOf(running)] : null;
+    return {
+      user_id: userId,
+      active: periods.some((p) => p.starts_at.getTime() <= t && t < p.ends_at.getTime()),
+      ...snapshot,
+      plan: row ? toPlanView({ id: row.plan_id, code: row.plan_code, name: row.plan_name, level: row.level, durationDays: row.plan_days, priceFen: row.plan_price }) : null,
+      started_at: coverage ? coverage.startedAt.toISOString() : null,
+    };
+  }
+
+  async snapshot(m: EntityManager, userId: string, now: Date): Promise<MembershipSnapshot> {
+    return toSnapshot(await this.repo.periods(m, userId, now), now);
   }
 
   /**
-   * What a paid order does to this membership (`current.level` 0 = none yet), by the rules in
-   * membership-grant.rules.ts. The settling transaction (PaymentsService.settle) writes it, once
-   * per order (membership_grants.order_id is unique), and only if the membership is still `current`.
+   * Grants a paid order, inside the settling transaction: records its grant (once per order) and
+   * rebuilds the member's ledger. An upgrade converts the days it was quoted on, as many as are left.
+   * The days are granted as of the moment the member's lock is held, so grants are timed in the
+   * order they are applied.
    */
-  decideGrant(current: { level: number; expiresAt: Date }, plan: { level: number; durationDays: number }, isUpgrade: boolean, now: Date): NextMembership {
-    return nextMembership(current, plan, isUpgrade, now);
+  async grant(m: EntityManager, order: PaidOrder): Promise<Granted> {
+    await this.repo.lockMember(m, order.userId);
+    const now = new Date();
+    const plan = await this.repo.planById(m, order.planId);
+    const upgrade = order.isUpgrade && order.upgradeFromLevel !== null && order.upgradeMs !== null
+      ? { fromLevel: order.upgradeFromLevel, quotedMs: order.upgradeMs, quotedAt: order.createdAt }
+      : undefined;
+    await this.repo.insertGrant(m, {
+      orderId: order.orderId, userId: order.userId, planId: plan.id, level: plan.level, grantedAt: now,
+      kind: upgrade ? 'upgrade' : 'add', durationMs: upgrade ? 0 : plan.durationDays * DAY_MS, upgrade,
+    });
+    const outcome = (await this.rebuild(m, order.userId)).get(order.orderId);
+    let missing = 0;
+    if (upgrade && outcome && outcome.shortfallMs > 0) {
+      missing = shortfallFen(order.amountFen, upgrade.quotedMs, outcome.shortfallMs);
+      if (missing > 0) {
+        this.metrics.upgradeShortfall.inc(missing);
+        this.logger.warn(`order ${order.orderNo}: upgrade paid with ${Math.round(outcome.shortfallMs / 60_000)} of its quoted minutes gone; ${missing} fen to refund`);
+      }
+    }
+    return { membership: await this.snapshot(m, order.userId, now), shortfallFen: missing };
   }
+
+  /**
+   * Takes a refunded order's days back, inside the caller's transaction: the ledger becomes what it
+   * would be had the order never been paid; the member's other orders keep what they granted.
+   */
+  async revokeOrder(m: EntityManager, orderId: string, now: Date): Promise<MembershipSnapshot | null> {
+    const userId = await this.repo.grantOwner(m, orderId);
+    if (!userId) return null;
+    await this.repo.lockMember(m, userId);
+    await this.repo.revokeGrant(m, orderId);
+    await this.rebuild(m, userId);
+    return this.snapshot(m, userId, now);
+  }
+
+  /** Rebuilds the member's periods from their standing grants; the caller holds the member's lock. Keyed by order id. */
+  private async rebuild(m: EntityManager, userId: string): Promise<Map<string, { convertedMs: number; shortfallMs: number }>> {
+    const rows = await this.repo.standingGrants(m, userId);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const ledger = buildLedger(rows.map((r): LedgerGrant => ({
+      id: r.id,
+      kind: r.kind, level: r.level, durationMs: Number(r.duration_ms), grantedAt: r.granted_at,
+      orderCreatedAt: r.order_created_at ?? r.granted_at,
+      upgrade: r.kind === 'upgrade'
+        ? { fromLevel: r.upgrade_from_level!, quotedMs: Number(r.upgrade_quoted_ms), quotedAt: r.upgrade_quoted_at! }
+        : undefined,
+    })));
+    await this.repo.replaceLedger(m, userId, ledger.periods.map((p) => {
+      const g = byId.get(p.id)!;
+      return { ...p, grantId: g.id, orderId: g.order_id, planId: g.plan_id };
+    }), ledger.upgrades);
+    const byOrder = new Map<string, { convertedMs: number; shortfallMs: number }>();
+    for (const [grantId, outcome] of ledger.upgrades) {
+      const orderId = byId.get(grantId)!.order_id;
+      if (orderId) byOrder.set(orderId, outcome);
+    }
+    return byOrder;
+  }
+}
+
+const toLedgerPeriod = (p: PeriodRow) => ({ id: p.order_id ?? '', level: p.level, startsAt: p.starts_at, endsAt: p.ends_at });
+
+/** What the pricing rules see: the level running now and that level's days still to run. */
+function standing(periods: PeriodRow[], now: Date) {
+  const s = standingAt(periods.map((p) => ({ ...toLedgerPeriod(p), row: p })), now);
+  if (!s.current) return null;
+  return {
+    level: s.level,
+    remaining: s.remaining.map(({ period, ms }) => ({ ms, plan: { priceFen: period.row.plan_price, durationDays: period.row.plan_days } })),
+  };
+}
+
+function toSnapshot(periods: PeriodRow[], now: Date): MembershipSnapshot {
+  const t = now.getTime();
+  const ahead = periods.filter((p) => p.ends_at.getTime() > t);
+  const running = ahead.find((p) => p.starts_at.getTime() <= t);
+  const last = ahead[ahead.length - 1];
+  return {
+    level: running ? running.level : null,
+    expires_at: last ? last.ends_at.toISOString() : null,
+    periods: ahead.map((p): PeriodView => ({
+      level: p.level, plan_code: p.plan_code, starts_at: p.starts_at.toISOString(), ends_at: p.ends_at.toISOString(), order_no: p.order_no,
+    })),
+  };
 }

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { MembershipPlan } from './membership-plan.entity';
-import type { UserMembership } from './user-membership.entity';
+import type { PurchaseKind } from './membership-pricing';
 
 export class PlanView {
   @ApiProperty({ example: 1 }) id: number;
@@ -11,29 +11,41 @@ export class PlanView {
   @ApiProperty({ example: 1990, description: 'fen (1/100 CNY)' }) price: number;
 }
 
-export class MembershipView {
-  @ApiProperty() user_id: string;
-  @ApiProperty({ description: 'true while expires_at is in the future' }) active: boolean;
-  @ApiProperty({ type: Number, nullable: true }) level: number | null;
-  @ApiProperty({ type: PlanView, nullable: true }) plan: PlanView | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) started_at: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expires_at: string | null;
+export class PeriodView {
+  @ApiProperty({ example: 2 }) level: number;
+  @ApiProperty({ example: 'premium_monthly' }) plan_code: string;
+  @ApiProperty({ format: 'date-time' }) starts_at: string;
+  @ApiProperty({ format: 'date-time' }) ends_at: string;
+  @ApiProperty({ type: String, nullable: true, description: 'the order that bought these days (null for a membership older than the ledger)' })
+  order_no: string | null;
 }
 
-export const toPlanView = (p: MembershipPlan): PlanView => ({
+/** What a member holds: the level now, the end of all coverage, and the periods current and to come. */
+export class MembershipSnapshot {
+  @ApiProperty({ type: Number, nullable: true, description: 'the level held now; null when none' }) level: number | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'the end of all coverage' }) expires_at: string | null;
+  @ApiProperty({ type: [PeriodView], description: 'current and future periods, in time order; higher levels run first' })
+  periods: PeriodView[];
+}
+
+export class MembershipView extends MembershipSnapshot {
+  @ApiProperty() user_id: string;
+  @ApiProperty({ description: 'true while a period covers now' }) active: boolean;
+  @ApiProperty({ type: PlanView, nullable: true, description: 'the plan of the period running now' }) plan: PlanView | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when the coverage running now began' }) started_at: string | null;
+}
+
+export class QuoteView {
+  @ApiProperty({ type: PlanView }) plan: PlanView;
+  @ApiProperty({ enum: ['purchase', 'renewal', 'upgrade'] }) kind: PurchaseKind;
+  @ApiProperty({ description: 'pass as is_upgrade to create-order' }) is_upgrade: boolean;
+  @ApiProperty({ example: 1990, description: 'fen (1/100 CNY): what create-order would charge now' }) amount: number;
+}
+
+export class QuoteList {
+  @ApiProperty({ type: [QuoteView] }) data: QuoteView[];
+}
+
+export const toPlanView = (p: Pick<MembershipPlan, 'id' | 'code' | 'name' | 'level' | 'durationDays' | 'priceFen'>): PlanView => ({
   id: p.id, code: p.code, name: p.name, level: p.level, duration_days: p.durationDays, price: p.priceFen,
 });
-
-export function toMembershipView(userId: string, m: UserMembership | null, now: Date): MembershipView {
-  if (!m || m.level === 0) {
-    return { user_id: userId, active: false, level: null, plan: null, started_at: null, expires_at: null };
-  }
-  return {
-    user_id: userId,
-    active: m.expiresAt.getTime() > now.getTime(),
-    level: m.level,
-    plan: m.plan ? toPlanView(m.plan) : null,
-    started_at: m.startedAt.toISOString(),
-    expires_at: m.expiresAt.toISOString(),
-  };
-}

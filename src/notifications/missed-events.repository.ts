@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { OrderEventType } from '../orders/order-event.entity';
 import type { DeliverableEvent } from './socket-events';
 
-/** How far back a reconnecting client is caught up (issue 6). */
+/** How far back a reconnecting client is caught up, as README promises integrators (24 hours). */
 export const REPLAY_WINDOW_HOURS = 24;
 
 interface Row { id: string; type: OrderEventType; user_id: string; payload: Record<string, unknown> }

@@ -1,14 +1,13 @@
 import type { Server, Socket } from 'socket.io';
 import type { OrderEventType } from '../orders/order-event.entity';
-import type { CommittedOrderEvent, OrderEndedPayload, OrderPaidPayload } from '../orders/order-events';
+import type { CommittedOrderEvent, OrderEndedPayload, OrderPaidPayload, OrderRefundedPayload } from '../orders/order-events';
 
 /** What each outbox type carries; a new type fails to compile until its payload is named here. */
 export interface OrderEventPayloads {
   'order.paid': OrderPaidPayload;
   'order.expired': OrderEndedPayload;
   'order.closed': OrderEndedPayload;
-  /** Its payload is defined together with refunds. */
-  'order.refunded': Record<string, unknown>;
+  'order.refunded': OrderRefundedPayload;
 }
 
 /** A message as a client receives it: the outbox id (a decimal string, for `auth.lastEventId`), the type and the payload. */

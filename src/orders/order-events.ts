@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { MembershipSnapshot } from '../membership/membership.views';
 import type { OrderEventType } from './order-event.entity';
 
 /** An outbox row as delivered to clients (the WebSocket payload is `payload`, plus id and type). */
@@ -16,9 +17,13 @@ export const ORDER_EVENTS_COMMITTED = 'order-events.committed';
 
 /** Payloads, documented for client developers in the README (WebSocket events). */
 export interface OrderPaidPayload {
-  order_no: string; amount: number; currency: 'CNY'; paid_at: string; membership: { level: number; expires_at: string };
+  order_no: string; amount: number; currency: 'CNY'; paid_at: string; membership: MembershipSnapshot;
 }
 export interface OrderEndedPayload { order_no: string; status: 'expired' | 'closed'; at: string }
+/** A successful refund of the order's payment: this refund's amount, all refunded so far, and the membership after it. */
+export interface OrderRefundedPayload {
+  order_no: string; amount: number; refunded_total: number; status: 'partially_refunded' | 'refunded'; membership: MembershipSnapshot;
+}
 
 /**
  * Appends an event on the caller's transaction, so it commits or rolls back with the change.
@@ -29,8 +34,8 @@ export async function appendOrderEvent(
 ): Promise<CommittedOrderEvent> {
   // The per-user advisory lock, held to commit, makes one user's event ids commit in id order, so a
   // client replaying from its last id can never skip a lower id that committed later.
-  // settle_payment_attempt (migration 1764057600005) takes the same lock by the same key for its
-  // order.paid: change the key in both places together.
+  // MembershipRepository.lockMember takes the same lock by the same key around a ledger change:
+  // change the key in both places together.
   const [row] = await m.query(
     `WITH serialised AS (SELECT pg_advisory_xact_lock(hashtextextended($2, 0)))
      INSERT INTO order_events (order_id, user_id, type, payload) SELECT $1, $2, $3, $4 FROM serialised

@@ -18,3 +18,5 @@ function random(n: number): string {
  */
 export const newOrderNo = (now: Date) => `MO${stamp(now)}${random(12)}`;
 export const newPaymentNo = (now: Date) => `MP${stamp(now)}${random(12)}`;
+/** Refund numbers (out_refund_no / out_request_no, 28 characters), the same shape. */
+export const newRefundNo = (now: Date) => `RF${stamp(now)}${random(12)}`;

@@ -8,7 +8,8 @@ import type { OrderStatus, PaymentMethod, ProductType } from './order-status';
 @Index('IDX_orders_user_created', ['userId', 'createdAt'])
 @Index('IDX_orders_status_expire', ['status', 'expireAt'])
 @Check('CHK_orders_order_no', `"order_no" ~ '^[0-9A-Za-z_-]{1,32}$'`)
-@Check('CHK_orders_status', `"status" IN ('pending', 'paid', 'expired', 'closed', 'failed', 'refunded')`)
+@Check('CHK_orders_status', `"status" IN ('pending', 'paid', 'expired', 'closed', 'failed', 'refunded', 'partially_refunded')`)
+@Check('CHK_orders_refunded_amount', '"refunded_amount" >= 0 AND "refunded_amount" <= "amount"')
 @Check('CHK_orders_payment_method', `"payment_method" IN ('wechat', 'alipay')`)
 @Check('CHK_orders_product_type', `"product_type" IN ('membership')`)
 @Check('CHK_orders_amount', '"amount" > 0')
@@ -39,13 +40,28 @@ export class Order {
   @Column({ name: 'amount', type: 'integer' })
   amountFen: number;
 
+  /** What successful refunds of the order's payment returned so far (never more than amount). */
+  @Column({ name: 'refunded_amount', type: 'integer', default: 0 })
+  refundedAmountFen: number;
+
+  /** An upgrade's terms as quoted: the level it converts from and how much of it (ms), so that it converts exactly that. */
+  @Column({ type: 'integer', nullable: true })
+  upgradeFromLevel: number | null;
+
+  @Column({ type: 'bigint', nullable: true })
+  upgradeMs: string | null;
+
+  /** Fen of an upgrade's price whose days were no longer there when it was paid: for support to refund. */
+  @Column({ type: 'integer', nullable: true })
+  upgradeShortfall: number | null;
+
   @Column({ type: 'varchar', length: 3, default: 'CNY' })
   currency: string;
 
   @Column({ type: 'varchar', length: 127 })
   description: string;
 
-  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  @Column({ type: 'varchar', length: 24, default: 'pending' })
   status: OrderStatus;
 
   @Column({ type: 'varchar', length: 16 })

@@ -7,6 +7,7 @@ export class OrderView {
   @ApiProperty({ example: 'MO20261125183257Y269907TPMWN' }) order_no: string;
   @ApiProperty({ enum: ORDER_STATUSES }) status: string;
   @ApiProperty({ description: 'fen (1/100 CNY)', example: 1990 }) amount: number;
+  @ApiProperty({ description: 'fen refunded so far (partial refunds add up; equals amount once refunded)', example: 0 }) refunded_amount: number;
   @ApiProperty({ example: 'CNY' }) currency: string;
   @ApiProperty({ example: 'Basic, monthly membership' }) description: string;
   @ApiProperty({ enum: PRODUCT_TYPES }) product_type: string;
@@ -34,6 +35,7 @@ export function toOrderView(o: Order): OrderView {
     order_no: o.orderNo,
     status: o.status,
     amount: o.amountFen,
+    refunded_amount: o.refundedAmountFen ?? 0, // a just-created order object has no column default yet
     currency: o.currency,
     description: o.description,
     product_type: o.productType,

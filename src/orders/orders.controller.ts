@@ -10,6 +10,7 @@ import { ListOrdersDto } from './dto/list-orders.dto';
 import { IdempotencyService } from './idempotency.service';
 import { OrderList, OrderView } from './order.view';
 import { OrdersService } from './orders.service';
+import { OrderWithQrImage, withQrImage } from './qr-code-image';
 
 @ApiTags('orders')
 @ApiBearerAuth()
@@ -22,24 +23,24 @@ export class OrdersController {
   @RateLimit('create-order')
   @ApiOperation({ summary: 'Create an order and its QR code', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens a QR payment at the provider. Idempotent with an Idempotency-Key header (24 hours).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same user, key and body within 24 hours' })
-  @ApiCreatedResponse({ type: OrderView })
+  @ApiCreatedResponse({ type: OrderWithQrImage })
   @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   async create(
     @CurrentUser() userId: string,
     @Body() dto: CreateOrderDto,
     @Headers('idempotency-key') key: string | string[] | undefined,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<OrderView> {
+  ): Promise<OrderWithQrImage> {
     if (key === undefined) {
       res.status(201);
-      return this.orders.create(userId, dto);
+      return withQrImage(await this.orders.create(userId, dto));
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
-    const result = await this.idempotency.run(userId, key, dto, 201, (m) => this.orders.create(userId, dto, new Date(), m));
+    const result = await this.idempotency.run(userId, key, dto, 201, async (m) => withQrImage(await this.orders.create(userId, dto, new Date(), m)));
     res.status(result.status).type('application/json');
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    // The stored text itself, so the first answer and every replay are the same bytes.
-    return result.text as unknown as OrderView;
+    // The stored text itself (image included), so the first answer and every replay are the same bytes.
+    return result.text as unknown as OrderWithQrImage;
   }
 
   @Get('orders')
@@ -72,9 +73,9 @@ export class OrdersController {
   @RateLimit('order-action')
   @HttpCode(200)
   @ApiOperation({ summary: 'A fresh QR code', description: 'A new payment attempt; the previous QR code is closed. Only while the order is pending and not expired, and at most 10 attempts per order (then 409: create a new order).' })
-  @ApiOkResponse({ type: OrderView })
+  @ApiOkResponse({ type: OrderWithQrImage })
   @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
-  refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderView> {
-    return this.orders.refreshQr(userId, orderNo);
+  async refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderWithQrImage> {
+    return withQrImage(await this.orders.refreshQr(userId, orderNo));
   }
 }

@@ -4,6 +4,7 @@ import { MembershipModule } from '../membership/membership.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyService } from './idempotency.service';
+import { OrderRefundsRepository } from './order-refunds.repository';
 import { Order } from './order.entity';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
@@ -12,7 +13,7 @@ import { OutboxRepository } from './outbox.repository';
 @Module({
   imports: [TypeOrmModule.forFeature([Order, IdempotencyKey]), MembershipModule, PaymentsModule],
   controllers: [OrdersController],
-  providers: [OrdersService, IdempotencyService, OutboxRepository],
-  exports: [OrdersService, OutboxRepository],
+  providers: [OrdersService, IdempotencyService, OrderRefundsRepository, OutboxRepository],
+  exports: [OrdersService, IdempotencyService, OrderRefundsRepository, OutboxRepository],
 })
 export class OrdersModule {}

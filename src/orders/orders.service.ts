@@ -22,7 +22,7 @@ import { OrderView, toOrderView } from './order.view';
 const MINUTE = 60_000;
 
 interface PlannedAttempt { paymentNo: string; qrExpireAt: Date; nextQueryAt: Date }
-/** The first active query comes a minute after the QR code was issued (issue 6). */
+/** The first active query comes a minute after the QR code was issued: sooner, the buyer has rarely scanned yet. */
 const FIRST_QUERY_DELAY_MS = MINUTE;
 /** Payment attempts (QR codes) one order may have, the first included. */
 export const MAX_ATTEMPTS_PER_ORDER = 10;
@@ -58,6 +58,8 @@ export class OrdersService {
       orderNo: newOrderNo(now), userId, productType: dto.product_type, productId: plan.id, isUpgrade,
       amountFen: quote.amountFen, currency: 'CNY', description: `${plan.name} ${kind}`.slice(0, 127),
       status: 'pending' as const, paymentMethod: provider.name, expireAt,
+      // An upgrade converts exactly the days it is priced on now: its terms travel with the order.
+      upgradeFromLevel: quote.upgrade?.fromLevel ?? null, upgradeMs: quote.upgrade ? String(quote.upgrade.ms) : null,
     };
     // The order and its first attempt in one statement: an order never exists without an attempt
     // (a crash in between left one before), and it costs one round trip instead of two inserts.
@@ -66,18 +68,20 @@ export class OrdersService {
       : preparedQuery<{ id: string; created_at: Date; updated_at: Date }>(this.dataSource, 'create-order', text, values));
     const [row] = await insert(
       `WITH o AS (
-         INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, created_at, updated_at),
+         INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
+                             upgrade_from_level, upgrade_ms, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $15, $16, $17) RETURNING id, created_at, updated_at),
        a AS (
          INSERT INTO payment_records (order_id, payment_no, payment_method, amount, status, qr_code_expire_at, next_query_at)
          SELECT o.id, $12, $10, $6, 'pending', $13, $14 FROM o)
        SELECT id, created_at, updated_at FROM o`,
       [fields.orderNo, userId, fields.productType, fields.productId, isUpgrade, fields.amountFen, fields.currency, fields.description,
-        fields.status, fields.paymentMethod, expireAt, attempt.paymentNo, attempt.qrExpireAt, attempt.nextQueryAt],
+        fields.status, fields.paymentMethod, expireAt, attempt.paymentNo, attempt.qrExpireAt, attempt.nextQueryAt,
+        fields.upgradeFromLevel, fields.upgradeMs, now],
     );
     const order = this.orders.create({
       ...fields, id: row.id, createdAt: row.created_at, updatedAt: row.updated_at,
-      paymentNo: null, qrCodeUrl: null, qrCodeExpireAt: null, paidAt: null, transactionId: null,
+      paymentNo: null, qrCodeUrl: null, qrCodeExpireAt: null, paidAt: null, transactionId: null, upgradeShortfall: null,
     });
     const opened = await this.issueQr(order, attempt, tx);
     this.metrics.ordersCreated.inc({ method: opened.paymentMethod });

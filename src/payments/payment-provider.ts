@@ -18,7 +18,7 @@ export interface QrPayment {
 
 /**
  * The provider-neutral account of a payment attempt, from a verified notification or an
- * active query; the only shape payments.service ever sees (style.md).
+ * active query; the only shape payments.service ever sees, so it never learns a provider's vocabulary.
  */
 export interface PaymentEvent {
   provider: ProviderName;
@@ -62,6 +62,52 @@ export interface Acknowledgement {
  */
 export type CloseResult = 'closed' | 'paid' | 'not_found';
 
+/** What a provider needs to refund part or all of one paid attempt. */
+export interface RefundRequest {
+  /** Our refund number: WeChat Pay out_refund_no, Alipay out_request_no. A retry sends the same one. */
+  refundNo: string;
+  /** The paid attempt's out_trade_no. */
+  paymentNo: string;
+  /** This refund. */
+  amountFen: number;
+  /** What the attempt was paid (WeChat Pay wants the original total with every refund). */
+  totalFen: number;
+  reason: string;
+}
+
+/** A refund's state at the provider, neutral; the only shape the refunds module sees. */
+export interface RefundEvent {
+  provider: ProviderName;
+  refundNo: string;
+  /** The paid attempt's out_trade_no, as the provider states it (null when it did not say). */
+  paymentNo: string | null;
+  /**
+   * processing: accepted, not done; success: money returned (final); closed: the provider gave up
+   * (final, nothing returned); abnormal: stuck (WeChat Pay: the buyer's card refused it), not
+   * final; not_found: the provider has no such refund (safe to send it again, same number).
+   */
+  outcome: 'processing' | 'success' | 'closed' | 'abnormal' | 'not_found';
+  /** The provider's raw state (WeChat refund status, Alipay refund_status or fund_change). */
+  providerState: string;
+  providerRefundId: string | null;
+  amountFen: number | null;
+  succeededAt: Date | null;
+  payload: Record<string, unknown>;
+  eventId?: string;
+}
+
+/**
+ * The provider refused the refund for good (the refund window is over, the merchant balance is
+ * short, …): nothing was refunded, and sending the same request again would be refused again.
+ * `providerMessage` is the provider's own words, shown to support.
+ */
+export class RefundRefused extends Error {
+  constructor(readonly providerCode: string, readonly providerMessage: string) {
+    super(`${providerCode}: ${providerMessage}`);
+    this.name = 'RefundRefused';
+  }
+}
+
 export interface PaymentProvider {
   readonly name: ProviderName;
   createQr(order: PayableOrder): Promise<QrPayment>;
@@ -75,6 +121,18 @@ export interface PaymentProvider {
   acknowledge(result: NotificationResult, reason?: string): Acknowledgement;
   /** For providers that send the buyer's browser back: the verified out_trade_no, or null. */
   verifyReturn?(query: Record<string, string>): string | null;
+  /**
+   * Asks for a refund. Throws RefundRefused for a final refusal; ProviderTimeoutError /
+   * ProviderUnavailableError when the outcome is unknown (then query, or send the same refundNo again).
+   */
+  refund(request: RefundRequest): Promise<RefundEvent>;
+  /** The refund's state at the provider (`not_found` when it has none under that number). */
+  queryRefund(request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>): Promise<RefundEvent>;
+  /**
+   * For providers that notify refund results (WeChat Pay): verifies and maps one, like
+   * verifyNotification; throws NotificationRejected.
+   */
+  verifyRefundNotification?(raw: RawNotification): Promise<RefundEvent>;
 }
 
 /**

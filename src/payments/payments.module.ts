@@ -5,6 +5,7 @@ import { NotificationsController } from './notifications.controller';
 import { ReturnPageController } from './return-page.controller';
 import { PaymentRecordsRepository } from './payment-records.repository';
 import { PaymentsService } from './payments.service';
+import { SettlementRepository } from './settlement.repository';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
 import { AlipayProvider } from './providers/alipay/alipay.provider';
 import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
@@ -25,6 +26,7 @@ import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
     ProviderRegistry,
     PaymentsService,
     PaymentRecordsRepository,
+    SettlementRepository,
   ],
   exports: [PaymentsService, ProviderRegistry],
 })

@@ -1,15 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
-import { preparedQuery } from '../database/prepared-query';
 import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
+import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
 import type { OrderStatus } from '../orders/order-status';
+import { DOUBLE_PAYMENT, DoublePayment } from './double-payment';
 import { NotificationRejected, PaymentEvent, ProviderName, stateEvent } from './payment-provider';
 import { ProviderUnavailableError } from '../common/errors/domain-error';
 import { PaymentRecordsRepository } from './payment-records.repository';
 import { ProviderRegistry } from './provider-registry';
+import { SettlementRepository } from './settlement.repository';
 
 export type PaymentSource = 'notification' | 'query';
 
@@ -21,26 +22,10 @@ export type ApplyResult =
 const unknownAttempt = () => new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
 const amountMismatch = () => new NotificationRejected('AMOUNT_MISMATCH', 'the amount differs from the payment attempt');
 
-interface AttemptState {
-  order_no: string; user_id: string; is_upgrade: boolean; amount: number;
-  created_at: Date; payment_method: ProviderName; record_status: string; record_amount: number;
-  plan_level: number; plan_days: number; member_level: number | null; member_expires_at: Date | null;
-}
-
-/** A row of settle_payment_attempt (migration 1764057600005). */
-interface SettleOutcome {
-  outcome: 'unknown' | 'duplicate' | 'amount_mismatch' | 'stale' | 'double_payment' | 'settled';
-  previous_status: OrderStatus | null; event_id: string | null; event_created_at: Date | null;
-}
-
-/**
- * Reads and decisions before giving up (a 500, so the provider retries). A round is only lost to
- * another of the member's orders committing its grant, which happens once per order, so a
- * settlement needs at most one round more than the member's orders being paid at that moment
- * (six at once lost five rounds in test/payments/settlement.e2e-spec.ts). The cap is a guard
- * against a bug, not a limit that concurrency should reach.
- */
-const SETTLE_ROUNDS = 50;
+type Settled =
+  | { outcome: 'unknown' | 'duplicate' | 'amount_mismatch' | 'double_payment' }
+  | { outcome: 'settled'; previousStatus: OrderStatus; userId: string; method: ProviderName; createdAt: Date; paidAt: Date;
+      event: CommittedOrderEvent; shortfallFen: number };
 
 /**
  * How long after an Alipay QR code's expiry its last query comes: Alipay's clock and ours may
@@ -59,6 +44,7 @@ export class PaymentsService {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly settlements: SettlementRepository,
     private readonly membership: MembershipService,
     private readonly registry: ProviderRegistry,
     private readonly events: EventEmitter2,
@@ -69,72 +55,69 @@ export class PaymentsService {
   async applyEvent(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
     if (event.outcome === 'paid') return this.settle(event, source);
     if (event.outcome === 'closed') {
-      await this.dataSource.query(
-        `UPDATE payment_records SET status = 'closed', trade_state = $2, next_query_at = NULL, updated_at = now()
-         WHERE payment_no = $1 AND status = 'pending'`, [event.paymentNo, event.tradeState]);
+      await this.settlements.markClosed(event.paymentNo, event.tradeState);
       return { result: 'closed' };
     }
     return { result: 'ignored' };
   }
 
   /**
-   * Settles a paid attempt. A plain read (no lock, no transaction) gathers the attempt, its order,
-   * the plan and the member's current membership: a duplicate ends there (`success` is final, so a
-   * storm of resends never queues on a row lock). Otherwise the grant is decided here, by the
-   * membership rules, and settle_payment_attempt applies it in one statement — under the order and
-   * attempt row locks, re-checking that the attempt is still unpaid and the membership still the one
-   * decided on (else 'stale', nothing written, and we read again). The attempt, the order, the grant
-   * row (unique per order) and the outbox event commit together or not at all.
+   * Settles a paid attempt. An unlocked read answers duplicates (`success` is final) and refuses a
+   * wrong amount without taking a lock. Otherwise one transaction locks the attempt and its order,
+   * re-checks them, asks the membership module to grant the order (it rebuilds the member's ledger
+   * under the member's lock, so concurrent settlements of one member commute), marks attempt and
+   * order paid, and appends order.paid to the outbox: all of it commits, or none of it.
    */
   async settle(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
-    for (let round = 1; ; round++) {
-      const state = await this.readAttempt(event.paymentNo);
-      if (!state) throw unknownAttempt();
-      if (state.record_status === 'success') return { result: 'duplicate', orderNo: state.order_no };
-      if (event.amountFen !== state.record_amount) {
-        this.logger.error(`order ${state.order_no} payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${state.record_amount} fen; not settled`);
-        throw amountMismatch();
-      }
-      const now = new Date();
-      const paidAt = event.paidAt ?? now;
-      const current = { level: state.member_level ?? 0, expiresAt: state.member_expires_at ?? now };
-      const next = this.membership.decideGrant(current, { level: state.plan_level, durationDays: state.plan_days }, state.is_upgrade, now);
-      const payload: OrderPaidPayload = {
-        order_no: state.order_no, amount: state.amount, currency: 'CNY', paid_at: paidAt.toISOString(),
-        membership: { level: next.level, expires_at: next.expiresAt.toISOString() },
-      };
-      const [applied] = await preparedQuery<SettleOutcome>(this.dataSource, 'settle-payment-attempt',
-        'SELECT * FROM settle_payment_attempt($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
-        [event.paymentNo, event.amountFen, event.tradeState, event.providerTradeNo, JSON.stringify(event.payload), paidAt,
-          current.level, state.member_expires_at, next.level, next.expiresAt, next.startedAt, JSON.stringify(payload)],
-      );
-      switch (applied.outcome) {
-        case 'unknown': throw unknownAttempt();
-        case 'amount_mismatch': throw amountMismatch();
-        case 'duplicate': return { result: 'duplicate', orderNo: state.order_no };
-        case 'double_payment':
-          // Two attempts of one order both paid (an old QR paid before its close took effect).
-          this.logger.error(`order ${state.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refund it`);
-          return { result: 'double_payment', orderNo: state.order_no };
-        case 'stale':
-          // Another order of this member settled between our read and our write: decide again.
-          this.metrics.settleRetries.inc();
-          if (round < SETTLE_ROUNDS) continue;
-          throw new Error(`order ${state.order_no}: membership kept changing during ${SETTLE_ROUNDS} settle rounds`);
-        case 'settled':
-          break;
-      }
-      if (next.note) this.logger.warn(`order ${state.order_no}: ${next.note}`);
-      if (applied.previous_status !== 'pending') this.logger.warn(`order ${state.order_no}: payment ${event.paymentNo} arrived after the order was ${applied.previous_status}; honoured`);
-      this.metrics.ordersPaid.inc({ method: state.payment_method, source });
-      this.metrics.timeToPaid.observe({ method: state.payment_method }, Math.max(0, (paidAt.getTime() - state.created_at.getTime()) / 1000));
-      // Announced only after commit: a payment that rolled back is never pushed.
-      this.events.emit(ORDER_EVENTS_COMMITTED, [{
-        id: String(applied.event_id), type: 'order.paid', userId: state.user_id, orderNo: state.order_no,
-        payload: { ...payload }, createdAt: applied.event_created_at!,
-      } satisfies CommittedOrderEvent]);
-      return { result: 'settled', orderNo: state.order_no };
+    const seen = await this.settlements.glance(event.paymentNo);
+    if (!seen) throw unknownAttempt();
+    if (seen.record_status === 'success') return { result: 'duplicate', orderNo: seen.order_no };
+    if (event.amountFen !== seen.record_amount) {
+      this.logger.error(`order ${seen.order_no} payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${seen.record_amount} fen; not settled`);
+      throw amountMismatch();
     }
+    const done = await this.dataSource.transaction(async (m): Promise<Settled> => {
+      const t = await this.settlements.lock(m, event.paymentNo);
+      if (!t) return { outcome: 'unknown' };
+      if (t.record_status === 'success') return { outcome: 'duplicate' };
+      if (t.record_amount !== event.amountFen) return { outcome: 'amount_mismatch' };
+      const paidAt = event.paidAt ?? new Date();
+      const paid = { paymentNo: event.paymentNo, tradeState: event.tradeState, transactionId: event.providerTradeNo, payload: event.payload, paidAt };
+      if (t.order_paid) {
+        await this.settlements.markPaid(m, t.record_id, paid);
+        return { outcome: 'double_payment' };
+      }
+      const granted = await this.membership.grant(m, {
+        orderId: t.order_id, orderNo: t.order_no, userId: t.user_id, planId: t.product_id, amountFen: t.amount,
+        isUpgrade: t.is_upgrade, createdAt: t.created_at, upgradeFromLevel: t.upgrade_from_level,
+        upgradeMs: t.upgrade_ms === null ? null : Number(t.upgrade_ms),
+      });
+      await this.settlements.markPaid(m, t.record_id, paid, { orderId: t.order_id, upgradeShortfall: t.is_upgrade ? granted.shortfallFen : null });
+      const payload: OrderPaidPayload = {
+        order_no: t.order_no, amount: t.amount, currency: 'CNY', paid_at: paidAt.toISOString(), membership: granted.membership,
+      };
+      const committed = await appendOrderEvent(m, t.order_id, t.user_id, t.order_no, 'order.paid', { ...payload });
+      return { outcome: 'settled', previousStatus: t.order_status, userId: t.user_id, method: t.payment_method,
+        createdAt: t.created_at, paidAt, event: committed, shortfallFen: granted.shortfallFen };
+    });
+    switch (done.outcome) {
+      case 'unknown': throw unknownAttempt();
+      case 'amount_mismatch': throw amountMismatch();
+      case 'duplicate': return { result: 'duplicate', orderNo: seen.order_no };
+      case 'double_payment':
+        // Two attempts of one order both paid (an old QR paid before its close took effect).
+        this.logger.error(`order ${seen.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refunding it`);
+        this.events.emit(DOUBLE_PAYMENT, { paymentNo: event.paymentNo, orderNo: seen.order_no } satisfies DoublePayment);
+        return { result: 'double_payment', orderNo: seen.order_no };
+      case 'settled':
+        break;
+    }
+    if (done.previousStatus !== 'pending') this.logger.warn(`order ${seen.order_no}: payment ${event.paymentNo} arrived after the order was ${done.previousStatus}; honoured`);
+    this.metrics.ordersPaid.inc({ method: done.method, source });
+    this.metrics.timeToPaid.observe({ method: done.method }, Math.max(0, (done.paidAt.getTime() - done.createdAt.getTime()) / 1000));
+    // Announced only after commit: a payment that rolled back is never pushed.
+    this.events.emit(ORDER_EVENTS_COMMITTED, [done.event]);
+    return { result: 'settled', orderNo: seen.order_no };
   }
 
   /**
@@ -175,20 +158,5 @@ export class PaymentsService {
     }
     await this.applyEvent(stateEvent(method, paymentNo, 'closed', 'CLOSED'), 'query');
     return 'closed';
-  }
-
-  /** The attempt with its order, plan and the member's membership, as of now (no lock). */
-  private async readAttempt(paymentNo: string): Promise<AttemptState | undefined> {
-    const [row] = await preparedQuery<AttemptState>(this.dataSource, 'settle-read-attempt',
-      `SELECT o.order_no, o.user_id, o.is_upgrade, o.amount, o.created_at, o.payment_method,
-              r.status AS record_status, r.amount AS record_amount,
-              p.level AS plan_level, p.duration_days AS plan_days, m.level AS member_level, m.expires_at AS member_expires_at
-         FROM payment_records r
-         JOIN orders o ON o.id = r.order_id
-         JOIN membership_plans p ON p.id = o.product_id
-         LEFT JOIN user_memberships m ON m.user_id = o.user_id
-        WHERE r.payment_no = $1`, [paymentNo],
-    );
-    return row;
   }
 }

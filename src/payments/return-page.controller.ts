@@ -18,7 +18,7 @@ const STATUS_TEXT: Record<string, string> = {
 /**
  * GET /payment/return: where the buyer's browser lands after paying with Alipay. It verifies the
  * signature of the query and shows the order's status from our database. It never settles an
- * order: the redirect can be lost, replayed or forged (protocols.md B.11).
+ * order: the redirect can be lost, replayed or forged (docs/alipay.md#return-url).
  */
 @ApiTags('provider callbacks')
 @Public()

@@ -6,12 +6,14 @@ import { ExpireOrdersJob } from './expire-orders.job';
 import { ExpireQrCodesJob } from './expire-qr-codes.job';
 import { formatReport, ScheduledJob } from './job-report';
 import { ReconcilePaymentsJob } from './reconcile-payments.job';
+import { ProcessRefundsJob } from '../refunds/process-refunds.job';
 
 /** Every how often each job runs on each instance; claims keep instances off each other's rows. */
 export const JOB_INTERVALS_MS = {
   'reconcile-payments': 15_000,
   'expire-qr-codes': 30_000,
   'expire-orders': 30_000,
+  'process-refunds': 15_000,
 } as const;
 
 type JobName = keyof typeof JOB_INTERVALS_MS;
@@ -34,8 +36,9 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
     reconcile: ReconcilePaymentsJob,
     expireQrCodes: ExpireQrCodesJob,
     expireOrders: ExpireOrdersJob,
+    processRefunds: ProcessRefundsJob,
   ) {
-    this.jobs = { 'reconcile-payments': reconcile, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders };
+    this.jobs = { 'reconcile-payments': reconcile, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders, 'process-refunds': processRefunds };
   }
 
   onApplicationBootstrap(): void {

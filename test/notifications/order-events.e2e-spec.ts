@@ -74,11 +74,15 @@ describe('order events over socket.io', () => {
 
     const { message } = await owner.waitFor(eventFor('order.paid', orderNo));
     const [row] = (await t.db.query(
-      `SELECT e.id, o.paid_at, m.level, m.expires_at FROM order_events e JOIN orders o ON o.id = e.order_id
-       JOIN user_memberships m ON m.user_id = o.user_id WHERE o.order_no = $1`, [orderNo])).rows;
+      `SELECT e.id, o.paid_at, p.starts_at, p.ends_at FROM order_events e JOIN orders o ON o.id = e.order_id
+       JOIN membership_periods p ON p.order_id = o.id WHERE o.order_no = $1`, [orderNo])).rows;
     expect(message).toEqual({
       id: String(row.id), type: 'order.paid', order_no: orderNo, amount: 1990, currency: 'CNY',
-      paid_at: row.paid_at.toISOString(), membership: { level: 1, expires_at: row.expires_at.toISOString() },
+      paid_at: row.paid_at.toISOString(),
+      membership: {
+        level: 1, expires_at: row.ends_at.toISOString(),
+        periods: [{ level: 1, plan_code: 'basic_monthly', starts_at: row.starts_at.toISOString(), ends_at: row.ends_at.toISOString(), order_no: orderNo }],
+      },
     });
 
     // The other user's own payment is the barrier: had the first event reached them, it would have come first.

@@ -62,7 +62,7 @@ describe('the service process', () => {
     ];
     for (const secret of secrets) expect(logs).not.toContain(secret);
 
-    // A line written while handling a request carries that request's id (issue 7): the notification
+    // A line written while handling a request carries that request's id, so an operator can follow it: the notification
     // outcome lines are written by the controller, and pino binds req.id to them from the request.
     const lines = logs.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; req?: { id?: string } });
     const outcomes = lines.filter((l) => l.msg?.startsWith('notification provider='));

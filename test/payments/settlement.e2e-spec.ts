@@ -1,3 +1,5 @@
+import { PaymentsService } from '../../src/payments/payments.service';
+import type { PaymentEvent } from '../../src/payments/payment-provider';
 import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
 import { createOrder, payAtSandbox, postNotification } from '../support/orders';
@@ -6,9 +8,8 @@ import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
 const DAY = 86_400_000;
 
 /**
- * The settling statement (settle_payment_attempt) under contention on one member: the grant is
- * decided from a membership read without a lock, so concurrent settlements of one member's orders
- * must each be decided again when another got there first, never stacked on a stale expiry.
+ * Settlement under contention on one member: each settlement rebuilds the member's ledger under
+ * the member's lock, so concurrent settlements of one member's orders each add their days once.
  */
 describe('settling many orders of one member', () => {
   let sb: Sandbox;
@@ -43,59 +44,56 @@ describe('settling many orders of one member', () => {
     expect(answers.map((a) => a.status).sort()).toEqual(held.map((h) => (h.method === 'wechat' ? 204 : 200)).sort());
 
     for (const user of users) {
-      const { rows: grants } = await t.db.query(
-        `SELECT previous_expires_at, new_expires_at, new_level FROM membership_grants WHERE user_id = $1 ORDER BY new_expires_at`, [user]);
-      expect(grants).toHaveLength(perUser);
-      // The first grant starts the membership (30 days from its settlement), each next one adds 30
-      // days to the expiry the one before left.
-      expect(grants[0].previous_expires_at).toBeNull();
-      for (let i = 1; i < grants.length; i++) {
-        expect(grants[i].previous_expires_at).toEqual(grants[i - 1].new_expires_at);
-        expect(grants[i].new_expires_at.getTime() - grants[i - 1].new_expires_at.getTime()).toBe(30 * DAY);
+      const { rows: grants } = await t.db.query(`SELECT kind, duration_ms FROM membership_grants WHERE user_id = $1`, [user]);
+      expect(grants).toEqual(Array(perUser).fill({ kind: 'add', duration_ms: String(30 * DAY) }));
+      // One unbroken run of basic days: each order's 30 days follow the one before, none lost or doubled.
+      const { rows: periods } = await t.db.query(
+        `SELECT level, starts_at, ends_at, order_id FROM membership_periods WHERE user_id = $1 ORDER BY starts_at`, [user]);
+      expect(periods).toHaveLength(perUser);
+      expect(new Set(periods.map((p) => p.order_id)).size).toBe(perUser);
+      for (let i = 0; i < periods.length; i++) {
+        expect(periods[i].level).toBe(1);
+        expect(periods[i].ends_at.getTime() - periods[i].starts_at.getTime()).toBe(30 * DAY);
+        if (i > 0) expect(periods[i].starts_at).toEqual(periods[i - 1].ends_at);
       }
-      const { rows: [m] } = await t.db.query('SELECT level, expires_at FROM user_memberships WHERE user_id = $1', [user]);
-      expect(m).toEqual({ level: 1, expires_at: grants[perUser - 1].new_expires_at });
+      const me = await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${t.token(user)}`).expect(200);
+      expect(me.body).toMatchObject({ active: true, level: 1, expires_at: periods[perUser - 1].ends_at.toISOString() });
       const { rows: [e] } = await t.db.query(`SELECT count(*)::int AS n FROM order_events WHERE user_id = $1 AND type = 'order.paid'`, [user]);
       expect(e.n).toBe(perUser);
     }
   });
 
-  describe('settle_payment_attempt refuses, writing nothing', () => {
+  describe('settlement refuses, writing nothing', () => {
     async function pendingAttempt(user: string) {
       const order = await createOrder(t, user);
       const { rows: [r] } = await t.db.query(
         `SELECT r.payment_no, r.amount FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`, [order.order_no]);
       return { orderNo: order.order_no, paymentNo: r.payment_no as string, amount: r.amount as number };
     }
-    const settle = (paymentNo: string, amount: number, expectedLevel: number, expectedExpiresAt: Date | null) => t.db.query(
-      'SELECT * FROM settle_payment_attempt($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
-      [paymentNo, amount, 'SUCCESS', `tx-${paymentNo}`, '{}', new Date(), expectedLevel, expectedExpiresAt, 1, new Date(Date.now() + 30 * DAY), new Date(), '{}'],
-    ).then((r) => r.rows[0]);
+    const paid = (paymentNo: string, amountFen: number): PaymentEvent => ({
+      provider: 'wechat', paymentNo, outcome: 'paid', tradeState: 'SUCCESS', providerTradeNo: `tx-${paymentNo}`,
+      amountFen, paidAt: new Date(), payload: {},
+    });
+    const settle = (paymentNo: string, amount: number) => t.app.get(PaymentsService).settle(paid(paymentNo, amount), 'query');
     const footprint = async (orderNo: string) => (await t.db.query(
       `SELECT o.status, r.status AS attempt, (SELECT count(*)::int FROM membership_grants g WHERE g.order_id = o.id) AS grants,
               (SELECT count(*)::int FROM order_events e WHERE e.order_id = o.id) AS events,
-              (SELECT count(*)::int FROM user_memberships m WHERE m.user_id = o.user_id) AS memberships
+              (SELECT count(*)::int FROM membership_periods p WHERE p.user_id = o.user_id) AS periods
          FROM orders o JOIN payment_records r ON r.order_id = o.id WHERE o.order_no = $1`, [orderNo])).rows[0];
-    const untouched = { status: 'pending', attempt: 'pending', grants: 0, events: 0, memberships: 0 };
-
-    it('when the grant was decided on a membership that is not the current one', async () => {
-      const a = await pendingAttempt('stale-decision');
-      expect(await settle(a.paymentNo, a.amount, 2, new Date())).toMatchObject({ outcome: 'stale', granted: false, event_id: null });
-      expect(await footprint(a.orderNo)).toEqual(untouched);
-    });
+    const untouched = { status: 'pending', attempt: 'pending', grants: 0, events: 0, periods: 0 };
 
     it('when the amount is not the attempt\'s', async () => {
       const a = await pendingAttempt('wrong-amount');
-      expect(await settle(a.paymentNo, a.amount + 1, 0, null)).toMatchObject({ outcome: 'amount_mismatch' });
+      await expect(settle(a.paymentNo, a.amount + 1)).rejects.toMatchObject({ reason: 'AMOUNT_MISMATCH' });
       expect(await footprint(a.orderNo)).toEqual(untouched);
     });
 
-    it('for an unknown attempt, and settles once with the right decision', async () => {
-      expect(await settle('no-such-payment', 1990, 0, null)).toMatchObject({ outcome: 'unknown' });
+    it('for an unknown attempt, and settles a known one once', async () => {
+      await expect(settle('no-such-payment', 1990)).rejects.toMatchObject({ reason: 'UNKNOWN_ORDER' });
       const a = await pendingAttempt('right-decision');
-      expect(await settle(a.paymentNo, a.amount, 0, null)).toMatchObject({ outcome: 'settled', previous_status: 'pending', granted: true });
-      expect(await settle(a.paymentNo, a.amount, 0, null)).toMatchObject({ outcome: 'duplicate' });
-      expect(await footprint(a.orderNo)).toEqual({ status: 'paid', attempt: 'success', grants: 1, events: 1, memberships: 1 });
+      expect(await settle(a.paymentNo, a.amount)).toEqual({ result: 'settled', orderNo: a.orderNo });
+      expect(await settle(a.paymentNo, a.amount)).toEqual({ result: 'duplicate', orderNo: a.orderNo });
+      expect(await footprint(a.orderNo)).toEqual({ status: 'paid', attempt: 'success', grants: 1, events: 1, periods: 1 });
     });
   });
 });

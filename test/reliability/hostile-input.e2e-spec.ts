@@ -6,7 +6,7 @@ import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/
 
 /** Row counts of every table a request could change. */
 async function snapshot(t: TestApp): Promise<Record<string, number>> {
-  const tables = ['orders', 'payment_records', 'membership_grants', 'user_memberships', 'order_events', 'idempotency_keys'];
+  const tables = ['orders', 'payment_records', 'membership_grants', 'membership_periods', 'order_events', 'idempotency_keys'];
   const out: Record<string, number> = {};
   for (const table of tables) out[table] = Number((await t.db.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
   out.paid = Number((await t.db.query(`SELECT count(*) FROM orders WHERE status = 'paid'`)).rows[0].count);

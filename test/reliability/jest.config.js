@@ -1,4 +1,4 @@
-// `npm run test:reliability`: the fault and abuse suite (issue 8), on the database of
+// `npm run test:reliability`: the fault and abuse suite, on the database of
 // DATABASE_URL (CI: the machine's PostgreSQL) or the embedded one.
 const root = require('../../jest.config.js');
 

@@ -1,5 +1,5 @@
-// The Alipay gateway of the sandbox, driven by the real alipay-sdk with validateSign (protocols.md
-// B.2-B.7, D.2, E.2). Raw requests cover what the SDK never sends.
+// The Alipay gateway of the sandbox, driven by the real alipay-sdk with validateSign (docs/alipay.md,
+// docs/alipay.md#sdk). Raw requests cover what the SDK never sends.
 import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { alipayClient, alipayNodeText, http, sandboxPay, tradeNo } from './support';
@@ -19,7 +19,7 @@ const query = (no: string) => exec('alipay.trade.query', { out_trade_no: no });
 const close = (no: string) => exec('alipay.trade.close', { out_trade_no: no });
 const scan = (qr: string) => http('POST', `${sb.url}/sandbox/scan`, { qr });
 
-/** A gateway request signed by hand (B.3), for cases the SDK cannot produce. */
+/** A gateway request signed by hand (docs/alipay.md#request-signatures), for cases the SDK cannot produce. */
 function rawParams(method: string, biz: object, over: Record<string, string | undefined> = {}): Record<string, string> {
   const beijing = new Date(Date.now() + 8 * 3600_000).toISOString();
   const params: Record<string, string | undefined> = {
@@ -119,7 +119,7 @@ describe('trade life cycle', () => {
     expect(await precreate(no)).toMatchObject({ code: '40004', subCode: 'ACQ.TRADE_HAS_CLOSE' });
   });
 
-  it('a close before the scan does not stop a later scan and payment (B.5)', async () => {
+  it('a close before the scan does not stop a later scan and payment', async () => {
     const no = tradeNo();
     const { qrCode } = await precreate(no);
     expect((await close(no)).subCode).toBe('ACQ.TRADE_NOT_EXIST');
@@ -139,14 +139,14 @@ describe('trade life cycle', () => {
   });
 });
 
-describe('request checks (B.3, D.2.1)', () => {
+describe('request checks', () => {
   it('rejects a request signed with another key: 40002 isv.invalid-signature', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
     const res = await alipayClient(sb, { privateKey }).exec('alipay.trade.query', { bizContent: { out_trade_no: 'X1' } }, { validateSign: true });
     expect(res).toMatchObject({ code: '40002', msg: 'Invalid Arguments', subCode: 'isv.invalid-signature' });
   });
 
-  it('drops empty values before verifying, unlike the SDK when it signs (E.2)', async () => {
+  it('drops empty values before verifying, unlike the SDK when it signs', async () => {
     const res = await exec('alipay.trade.query', { out_trade_no: 'X1' }, { notifyUrl: '' });
     expect(res.subCode).toBe('isv.invalid-signature');
   });

@@ -1,4 +1,4 @@
-// Answer-level faults of the Alipay emulation (protocols.md B.4, D.2.2), seen through the real
+// Answer-level faults of the Alipay emulation (sandbox/README.md#fault-modes, docs/alipay.md#answer-signatures), seen through the real
 // alipay-sdk with validateSign: forged or spoiled answers must make the SDK throw.
 import { AlipayRequestError } from 'alipay-sdk';
 import { startSandbox, type Sandbox } from '../../sandbox';
@@ -17,7 +17,7 @@ const precreate = (no: string) =>
   exec('alipay.trade.precreate', { out_trade_no: no, total_amount: '19.90', subject: '会员月卡', timeout_express: '15m' });
 const query = (no: string) => exec('alipay.trade.query', { out_trade_no: no });
 
-describe('faults (D.2.2)', () => {
+describe('faults', () => {
   const fault = (body: Record<string, unknown>) => http('POST', `${sb.url}/sandbox/faults`, { provider: 'alipay', times: 1, ...body });
   const stored = async (no: string) => (await http('GET', `${sb.url}/sandbox/trades/${no}`)).status === 200;
   async function rejected(promise: Promise<unknown>): Promise<Error> {

@@ -1,5 +1,5 @@
-// Alipay asynchronous notifications from /sandbox/pay (protocols.md B.10, D.2.5), verified with
-// alipay-sdk checkNotifySignV2 (E.2) and with node:crypto from the protocol facts.
+// Alipay asynchronous notifications from /sandbox/pay (docs/alipay.md#notifications), verified with
+// alipay-sdk checkNotifySignV2 (docs/alipay.md#sdk) and with node:crypto from the protocol facts.
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { alipayClient, alipayNotificationValid, http, sandboxPay, startReceiver, tradeNo, type Receiver } from './support';
 
@@ -58,13 +58,13 @@ it('pays and notifies with a form that checkNotifySignV2 and node:crypto both ve
   expect((await query(no)).tradeNo).toBe(fields.trade_no);
 });
 
-it('shows why checkNotifySign (v1) must not be used: it throws on `%` (E.2)', async () => {
+it('shows why checkNotifySign (v1) must not be used: it throws on `%`', async () => {
   const r = await receiver();
   await sandboxPay(sb, { qr: (await newOrder(r.url)).qr });
   expect(() => alipayClient(sb).checkNotifySign(form(r.received[0].text))).toThrow(URIError);
 });
 
-it('resends on the scaled B.10 schedule with the same notify_id until the body is exactly `success`', async () => {
+it('resends on the scaled Alipay schedule with the same notify_id until the body is exactly `success`', async () => {
   const answers = ['fail', 'success\n', ' success', 'success'];
   const r = await receiver((_n, i) => ({ status: 200, body: answers[i] }));
   const { no, qr } = await newOrder(r.url);

@@ -1,5 +1,5 @@
 // Helpers for the sandbox's own tests: the real SDKs pointed at a sandbox, a tiny notify_url
-// receiver, and protocol checks written with node:crypto from protocols.md (not from sandbox/).
+// receiver, and protocol checks written with node:crypto from docs/wechat-pay.md and docs/alipay.md (not from sandbox/).
 import { createDecipheriv, createPublicKey, createVerify, type KeyObject } from 'node:crypto';
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -120,7 +120,7 @@ export async function startReceiver(respond: Respond = () => ({ status: 200, bod
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** protocols.md A.3: SHA256withRSA over `TS\nNONCE\nBODY\n` with the raw body bytes. */
+/** docs/wechat-pay.md#notification-signatures: SHA256withRSA over `TS\nNONCE\nBODY\n` with the raw body bytes. */
 export function wechatSignatureValid(headers: IncomingHttpHeaders | Record<string, unknown>, raw: Buffer | string, key: string | KeyObject): boolean {
   const h = headers as Record<string, string>;
   const message = Buffer.concat([
@@ -135,7 +135,7 @@ export function wechatSignatureValid(headers: IncomingHttpHeaders | Record<strin
   }
 }
 
-/** protocols.md A.8: AES-256-GCM, key = API v3 key bytes, IV = nonce, AAD, 16-byte tag at the end. */
+/** docs/wechat-pay.md#notification-decryption: AES-256-GCM, key = API v3 key bytes, IV = nonce, AAD, 16-byte tag at the end. */
 export function decryptResource(resource: { ciphertext: string; nonce: string; associated_data: string }, apiV3Key: string): any {
   const sealed = Buffer.from(resource.ciphertext, 'base64');
   const decipher = createDecipheriv('aes-256-gcm', Buffer.from(apiV3Key, 'ascii'), Buffer.from(resource.nonce, 'ascii'));
@@ -145,14 +145,14 @@ export function decryptResource(resource: { ciphertext: string; nonce: string; a
   return JSON.parse(plain.toString('utf8'));
 }
 
-/** protocols.md B.10: sorted form fields without sign/sign_type, raw values, Alipay public key. */
+/** docs/alipay.md#notification-signatures: sorted form fields without sign/sign_type, raw values, Alipay public key. */
 export function alipayNotificationValid(fields: Record<string, string>, alipayPublicKeyPem: string): boolean {
   const content = Object.keys(fields).filter((k) => k !== 'sign' && k !== 'sign_type').sort()
     .map((k) => `${k}=${fields[k]}`).join('&');
   return createVerify('RSA-SHA256').update(content, 'utf8').verify(alipayPublicKeyPem, fields.sign, 'base64');
 }
 
-/** protocols.md B.4: the signed text is the exact `_response` node cut out of the raw answer. */
+/** docs/alipay.md#answer-signatures: the signed text is the exact `_response` node cut out of the raw answer. */
 export function alipayNodeText(raw: string, key: string): string {
   const start = raw.indexOf(`"${key}":`) + key.length + 3;
   const end = raw.lastIndexOf(',"sign":');

@@ -1,5 +1,5 @@
-// The WeChat Pay v3 API of the sandbox, driven by the real wechatpay-axios-plugin (protocols.md
-// A.2-A.7, D.1, E.1). Every 2xx answer below has passed the SDK's signature verification.
+// The WeChat Pay v3 API of the sandbox, driven by the real wechatpay-axios-plugin (docs/wechat-pay.md,
+// docs/wechat-pay.md#sdk). Every 2xx answer below has passed the SDK's signature verification.
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { http, sandboxPay, tradeNo, wechatClient, wechatSignatureValid } from './support';
@@ -77,7 +77,7 @@ describe('Native order', () => {
     expect(err.code).toBe('EV3_RES_HEADER_PLATFORM_SERIAL');
   });
 
-  it('accepts identical resubmissions and refuses changed ones (A.5)', async () => {
+  it('accepts identical resubmissions and refuses changed ones', async () => {
     const no = tradeNo();
     const first = await createNative(order(no));
     const again = await createNative(order(no));
@@ -154,7 +154,7 @@ describe('Native order', () => {
 });
 
 describe('query and close', () => {
-  it('queries an unpaid and then a paid trade (A.6, A.8)', async () => {
+  it('queries an unpaid and then a paid trade', async () => {
     const no = tradeNo();
     const { data } = await createNative(order(no, { attach: 'plan=monthly' }));
     const unpaid = (await queryTrade(no)).data;

@@ -1,4 +1,4 @@
-// The `Authorization` check of the WeChat Pay emulation (protocols.md A.2, D.1.1), with requests
+// The `Authorization` check of the WeChat Pay emulation (docs/wechat-pay.md#request-signatures), with requests
 // signed by hand: the SDK only ever sends correct ones.
 import { createSign } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../sandbox';
@@ -15,7 +15,7 @@ const order = (outTradeNo: string) => ({
   out_trade_no: outTradeNo, notify_url: 'https://memberpay.example/cb', amount: { total: 1990 },
 });
 
-describe('Authorization (A.2, D.1.1)', () => {
+describe('Authorization', () => {
   const path = () => `/v3/pay/transactions/out-trade-no/NOPE_0001?mchid=${sb.credentials.wechat.mchId}`;
   function authorization(message: string, fields: Record<string, string> = {}, order?: string[]): string {
     const w = sb.credentials.wechat;

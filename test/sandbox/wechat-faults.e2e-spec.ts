@@ -1,4 +1,4 @@
-// Answer-level faults of the WeChat Pay emulation (protocols.md A.3, A.4, D.1.3), seen through the
+// Answer-level faults of the WeChat Pay emulation (sandbox/README.md#fault-modes, docs/wechat-pay.md#notification-signatures), seen through the
 // real wechatpay-axios-plugin: forged or spoiled answers must be rejected by the SDK.
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { http, tradeNo, wechatClient } from './support';

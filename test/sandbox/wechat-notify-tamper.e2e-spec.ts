@@ -1,5 +1,5 @@
 // Notification-level faults of the WeChat Pay emulation (/sandbox/pay `tamper` and `override`):
-// each notification must fail exactly the check it targets (protocols.md A.3, A.8).
+// each notification must fail exactly the check it targets (docs/wechat-pay.md#notification-signatures, #notification-decryption).
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { decryptResource, sandboxPay, startReceiver, tradeNo, wechatClient, wechatSignatureValid, type Receiver } from './support';
 

@@ -1,5 +1,5 @@
-// WeChat Pay payment notifications from /sandbox/pay (protocols.md A.3, A.8, D.1.7), checked with
-// node:crypto from the protocol facts and with the SDK helpers memberpay will use (E.1).
+// WeChat Pay payment notifications from /sandbox/pay (docs/wechat-pay.md#payment-notifications), checked with
+// node:crypto from the protocol facts and with the SDK helpers memberpay will use (docs/wechat-pay.md#sdk).
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import {
@@ -63,7 +63,7 @@ it('pays and notifies: signed over the raw body, AES-256-GCM encrypted transacti
   });
 });
 
-it('verifies and decrypts with the SDK helpers memberpay uses (E.1)', async () => {
+it('verifies and decrypts with the SDK helpers memberpay uses', async () => {
   const r = await receiver();
   await sandboxPay(sb, { qr: (await newOrder(r.url)).qr });
   const [n] = r.received;
@@ -84,7 +84,7 @@ it('signs with the platform certificate when asked (signWith)', async () => {
   expect(wechatSignatureValid(n.headers, n.raw, sb.credentials.wechat.publicKeyPem)).toBe(false);
 });
 
-it('resends on the scaled A.8 schedule until a 2xx, same notification, fresh signatures', async () => {
+it('resends on the scaled WeChat Pay schedule until a 2xx, same notification, fresh signatures', async () => {
   const r = await receiver((_n, i) => (i < 3 ? { status: 500, body: '{"code":"FAIL","message":"busy"}' } : { status: 200 }));
   const { no, qr } = await newOrder(r.url);
   const pay = await sandboxPay(sb, { qr });

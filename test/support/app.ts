@@ -30,6 +30,8 @@ export interface TestApp {
   database: TestDatabase;
   dataDir: string;
   token(userId: string): string;
+  /** A token with `role: "admin"` (support staff). */
+  adminToken(userId: string): string;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function startTestApp(
     app, url, db, database, dataDir,
     http: request(app.getHttpServer()),
     token: (userId) => tokens.sign(userId),
+    adminToken: (userId) => tokens.sign(userId, undefined, { admin: true }),
     async close() {
       await db.end();
       await app.close();

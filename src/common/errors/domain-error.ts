@@ -32,6 +32,13 @@ export class ProviderTimeoutError extends DomainError {
   }
 }
 
+/** Authenticated, but not allowed (a member on an admin route). */
+export class ForbiddenError extends DomainError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
 export class UnauthenticatedError extends DomainError {
   constructor(message = 'A valid bearer token is required') {
     super('UNAUTHENTICATED', message);

@@ -1,4 +1,4 @@
-/** The one table that gives every error code its HTTP status (style.md, "Errors"). */
+/** The one table that gives every error code its HTTP status, so a code never answers two ways. */
 export const ERROR_CODES = {
   VALIDATION_FAILED: 400,
   MALFORMED_REQUEST: 400,
@@ -14,6 +14,9 @@ export const ERROR_CODES = {
   MEMBERSHIP_CONFLICT: 409,
   IDEMPOTENCY_KEY_REUSED: 409,
   IDEMPOTENCY_KEY_IN_FLIGHT: 409,
+  ORDER_NOT_REFUNDABLE: 409,
+  REFUND_EXCEEDS_PAID: 409,
+  REFUND_REFUSED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,

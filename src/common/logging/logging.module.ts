@@ -6,7 +6,7 @@ import { redactUrlsIn } from '../redact-url';
 
 /**
  * Paths pino removes from every line: credentials in headers, tokens in socket.io handshakes,
- * and provider signatures. Secrets never reach a log line (issue 7).
+ * and provider signatures. Secrets never reach a log line, whoever reads the logs.
  */
 export const REDACTED_PATHS = [
   'req.headers.authorization',

@@ -5,11 +5,11 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * The rules stay in TypeScript (PaymentsService decides, membership-grant.rules.ts computes the
  * new membership from the state it read); this function only applies that decision atomically,
- * under the same locks and in the same order as before (order and attempt rows, then the user's
+ * taking its locks in a fixed order (order and attempt rows first, then the user's
  * advisory lock that orders their events), and refuses with 'stale' — writing nothing — when the
  * membership is no longer the one the decision was computed from, so the caller reads again and
  * recomputes. One call replaces BEGIN, lock, attempt/order update, two membership statements, the
- * outbox insert and COMMIT: the round trips were where settlement spent its time (issue 8, bench).
+ * outbox insert and COMMIT: the round trips were where settlement spent its time (`npm run bench -- --trace-sql`).
  *
  * Outcomes: unknown | duplicate | amount_mismatch | stale | double_payment | settled.
  */

@@ -3,7 +3,7 @@ import type { PaymentEvent } from '../../payment-provider';
 
 export { fenToYuan };
 
-/** trade_status → our neutral outcome, in one place (protocols.md B.6). */
+/** trade_status → our neutral outcome, in one place (docs/alipay.md#query). */
 const OUTCOMES: Record<string, PaymentEvent['outcome']> = {
   TRADE_SUCCESS: 'paid',
   TRADE_FINISHED: 'paid',
@@ -29,7 +29,7 @@ export function toPaymentEvent(fields: Record<string, unknown>, paymentNo: strin
   };
 }
 
-/** Alipay writes times as `yyyy-MM-dd HH:mm:ss` in Beijing time (protocols.md B.2). */
+/** Alipay writes times as `yyyy-MM-dd HH:mm:ss` in Beijing time (docs/alipay.md#times). */
 export function beijingToDate(text: string): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(text);
   if (!m) return null;

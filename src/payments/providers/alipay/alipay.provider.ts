@@ -2,18 +2,23 @@ import { Logger } from '@nestjs/common';
 import { AlipayRequestError, AlipaySdk } from 'alipay-sdk';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { ProviderTimeoutError, ProviderUnavailableError } from '../../../common/errors/domain-error';
+import { yuanToFen } from '../../../common/money';
 import type { AlipayConfig } from '../../../config/app-config';
 import type {
   Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
+  RefundEvent, RefundRequest,
 } from '../../payment-provider';
-import { NotificationRejected, stateEvent } from '../../payment-provider';
-import { dateToBeijing, fenToYuan, toPaymentEvent } from './alipay.mapper';
+import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
+import { beijingToDate, dateToBeijing, fenToYuan, toPaymentEvent } from './alipay.mapper';
+
+/** Alipay's limit on refund_reason (docs/refunds.md). */
+const REFUND_REASON_MAX = 256;
 
 interface Node { code?: string; msg?: string; sub_code?: string; sub_msg?: string; [key: string]: unknown }
 
 /**
  * Alipay face-to-face (当面付) QR payments through alipay-sdk. Every answer's signature is
- * checked (`validateSign: true`: without it the SDK accepts a forged answer, protocols.md E.2).
+ * checked (`validateSign: true`: without it the SDK accepts a forged answer, docs/alipay.md#sdk).
  */
 export class AlipayProvider implements PaymentProvider {
   readonly name = 'alipay' as const;
@@ -48,7 +53,7 @@ export class AlipayProvider implements PaymentProvider {
       total_amount: fenToYuan(order.amountFen),
       subject: order.description,
       product_code: 'FACE_TO_FACE_PAYMENT',
-      // timeout_express counts from the scan; time_expire caps it at the QR code's own expiry (B.5).
+      // timeout_express counts from the scan; time_expire caps it at the QR code's own expiry (docs/alipay.md#precreate).
       timeout_express: `${minutes}m`,
       time_expire: dateToBeijing(order.expiresAt),
     }, { notify_url: this.config.notifyUrl });
@@ -59,7 +64,7 @@ export class AlipayProvider implements PaymentProvider {
   async query(paymentNo: string): Promise<PaymentEvent> {
     const node = await this.exec('alipay.trade.query', 'query', { out_trade_no: paymentNo });
     if (node.code === '40004' && node.sub_code === 'ACQ.TRADE_NOT_EXIST') {
-      // Before the buyer scans, Alipay does not know the trade: not paid (B.5), as WeChat Pay's 404.
+      // Before the buyer scans, Alipay does not know the trade: not paid, as WeChat Pay's 404 (docs/alipay.md#the-trade-exists-from-the-scan).
       return stateEvent('alipay', paymentNo, 'not_found', 'TRADE_NOT_EXIST');
     }
     if (node.code !== '10000' || node.out_trade_no !== paymentNo) throw this.businessFailure('query', node);
@@ -99,7 +104,7 @@ export class AlipayProvider implements PaymentProvider {
   }
 
   /**
-   * The return page's parameters, verified like a notification (same RSA2 rule, B.11). Returns
+   * The return page's parameters, verified like a notification (same RSA2 rule, docs/alipay.md#return-url). Returns
    * our out_trade_no, or null when the signature is bad. It never settles anything.
    */
   verifyReturn(query: Record<string, string>): string | null {
@@ -111,7 +116,60 @@ export class AlipayProvider implements PaymentProvider {
     }
   }
 
-  /** Alipay stops resending on the exact body `success` (protocols.md B.10). */
+  /**
+   * alipay.trade.refund is synchronous (docs/refunds.md): 10000 means refunded (fund_change N only says an
+   * earlier call with this out_request_no already moved the money). ACQ.SYSTEM_ERROR and 20000
+   * leave the outcome unknown: the caller queries, or sends the same out_request_no again. Any
+   * other business refusal is final and carries Alipay's words.
+   */
+  async refund(request: RefundRequest): Promise<RefundEvent> {
+    const node = await this.exec('alipay.trade.refund', 'refund', {
+      out_trade_no: request.paymentNo,
+      refund_amount: fenToYuan(request.amountFen),
+      refund_reason: [...request.reason].slice(0, REFUND_REASON_MAX).join(''),
+      out_request_no: request.refundNo,
+    });
+    if (node.code === '10000' && node.out_trade_no === request.paymentNo) {
+      return this.refundEvent(request, 'success', `fund_change=${String(node.fund_change ?? '')}`, node, request.amountFen, node.gmt_refund_pay);
+    }
+    if (node.code === '40004' && node.sub_code && node.sub_code !== 'ACQ.SYSTEM_ERROR') {
+      this.logger.warn(`refund ${request.refundNo} refused: ${node.sub_code}`);
+      throw new RefundRefused(node.sub_code, String(node.sub_msg ?? node.msg ?? 'refused').slice(0, 200));
+    }
+    throw this.businessFailure('refund', node);
+  }
+
+  /** The refund query (docs/refunds.md): 10000 with refund data (refund_status REFUND_SUCCESS or absent) is refunded; without data, not refunded. */
+  async queryRefund(request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>): Promise<RefundEvent> {
+    const node = await this.exec('alipay.trade.fastpay.refund.query', 'refund query', {
+      out_trade_no: request.paymentNo,
+      out_request_no: request.refundNo,
+    });
+    if (node.code === '40004' && node.sub_code === 'ACQ.TRADE_NOT_EXIST') return this.refundEvent(request, 'not_found', 'TRADE_NOT_EXIST', node, null);
+    if (node.code !== '10000' || (node.out_trade_no !== undefined && node.out_trade_no !== request.paymentNo)) throw this.businessFailure('refund query', node);
+    const amount = typeof node.refund_amount === 'string' ? yuanToFen(node.refund_amount) : null;
+    const status = node.refund_status === undefined ? undefined : String(node.refund_status);
+    if (amount !== null && (status === undefined || status === 'REFUND_SUCCESS')) {
+      return this.refundEvent(request, 'success', status ?? 'REFUND_SUCCESS', node, amount, node.gmt_refund_pay);
+    }
+    return this.refundEvent(request, 'not_found', status ?? 'NO_REFUND_DATA', node, null);
+  }
+
+  private refundEvent(
+    request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>, outcome: RefundEvent['outcome'], state: string, node: Node,
+    amountFen: number | null, refundedAt?: unknown,
+  ): RefundEvent {
+    return {
+      provider: 'alipay', refundNo: request.refundNo, paymentNo: request.paymentNo, outcome, providerState: state,
+      // Alipay gives a refund no id of its own: the trade number identifies it with out_request_no.
+      providerRefundId: typeof node.trade_no === 'string' ? node.trade_no : null,
+      amountFen,
+      succeededAt: outcome === 'success' ? (typeof refundedAt === 'string' ? beijingToDate(refundedAt) : null) ?? new Date() : null,
+      payload: node,
+    };
+  }
+
+  /** Alipay stops resending on the exact body `success` (docs/alipay.md#acknowledgement). */
   acknowledge(result: NotificationResult): Acknowledgement {
     if (result === 'accepted') return { status: 200, contentType: 'text/plain', body: 'success' };
     return { status: result === 'rejected' ? 400 : 500, contentType: 'text/plain', body: 'failure' };
@@ -128,7 +186,7 @@ export class AlipayProvider implements PaymentProvider {
     if (fields.sign_type && fields.sign_type !== 'RSA2') throw new NotificationRejected('BAD_SIGNATURE', 'only RSA2 signatures are accepted');
     let valid = false;
     try {
-      // V2: values are already form-decoded; checkNotifySign would decode again and break on '%' (E.2).
+      // V2: values are already form-decoded; checkNotifySign would decode again and break on '%' (docs/alipay.md#sdk).
       valid = this.sdk.checkNotifySignV2({ ...fields });
     } catch {
       valid = false;

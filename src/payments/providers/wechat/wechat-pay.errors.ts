@@ -19,7 +19,7 @@ export function describeFailure(error: unknown): WechatFailure {
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT']);
 
-/** Translates an SDK failure into our two provider errors, once, at the boundary (style.md). */
+/** Translates an SDK failure into our two provider errors, once, at the boundary, so no SDK error type leaks inward. */
 export function toProviderError(error: unknown, operation: string): Error {
   const e = error as AxiosLike;
   if (TIMEOUT_CODES.has(String(e?.code)) || /timeout/i.test(String(e?.message))) {

@@ -2,9 +2,9 @@ import type { KeyObject } from 'node:crypto';
 import { Aes, Rsa } from 'wechatpay-axios-plugin';
 import type { WechatPayConfig } from '../../../config/app-config';
 import { NotificationRejected, RawNotification } from '../../payment-provider';
-import type { WechatNotificationEnvelope, WechatTransaction } from './wechat-pay.types';
+import type { WechatNotificationEnvelope, WechatRefund, WechatTransaction } from './wechat-pay.types';
 
-/** The official SDKs reject |now − Wechatpay-Timestamp| ≥ 300 s (protocols.md A.3). */
+/** The official SDKs reject |now − Wechatpay-Timestamp| ≥ 300 s (docs/wechat-pay.md#clock-window). */
 export const CLOCK_WINDOW_SECONDS = 300;
 const PROBE_PREFIX = 'WECHATPAY/SIGNTEST/';
 
@@ -14,7 +14,7 @@ const header = (raw: RawNotification, name: string): string | undefined => {
 };
 
 /**
- * The verification pipeline for a WeChat Pay notification (protocols.md A.3, A.8; SDK notes E.1):
+ * The verification pipeline for a WeChat Pay notification (docs/wechat-pay.md#notification-signatures, #notification-decryption, #sdk):
  * every header present, a known key id, a fresh timestamp, no probe signature, a signature over
  * the exact bytes received, then AES-256-GCM decryption with the API v3 key, then our ids.
  * The plugin has no ready notification handler, so the steps are ours; the crypto is the plugin's.
@@ -22,6 +22,28 @@ const header = (raw: RawNotification, name: string): string | undefined => {
 export function verifyWechatNotification(
   raw: RawNotification, config: WechatPayConfig, verifiers: Record<string, KeyObject>, now: Date,
 ): { tx: WechatTransaction; eventId?: string; eventType: string } {
+  const { resource, eventId, eventType } = openWechatNotification<WechatTransaction>(raw, config, verifiers, now);
+  if (resource.appid !== config.appId) throw new NotificationRejected('WRONG_APPID', 'the notification is for another app');
+  if (typeof resource.out_trade_no !== 'string' || !resource.out_trade_no) throw new NotificationRejected('MALFORMED_RESOURCE', 'out_trade_no is missing');
+  return { tx: resource, eventId, eventType };
+}
+
+/**
+ * A refund notification (docs/refunds.md): the same envelope, signature and cipher as a payment's, so the same
+ * pipeline; only the resource differs (a refund, which carries no appid).
+ */
+export function verifyWechatRefundNotification(
+  raw: RawNotification, config: WechatPayConfig, verifiers: Record<string, KeyObject>, now: Date,
+): { refund: WechatRefund; eventId?: string; eventType: string } {
+  const { resource, eventId, eventType } = openWechatNotification<WechatRefund>(raw, config, verifiers, now);
+  if (typeof resource.out_refund_no !== 'string' || !resource.out_refund_no) throw new NotificationRejected('MALFORMED_RESOURCE', 'out_refund_no is missing');
+  return { refund: resource, eventId, eventType };
+}
+
+/** Steps common to every WeChat Pay notification: verified, fresh, decrypted, for our merchant. */
+function openWechatNotification<T extends { mchid?: string }>(
+  raw: RawNotification, config: WechatPayConfig, verifiers: Record<string, KeyObject>, now: Date,
+): { resource: T; eventId?: string; eventType: string } {
   const timestamp = header(raw, 'Wechatpay-Timestamp');
   const nonce = header(raw, 'Wechatpay-Nonce');
   const signature = header(raw, 'Wechatpay-Signature');
@@ -46,21 +68,19 @@ export function verifyWechatNotification(
   if (!valid) throw new NotificationRejected('BAD_SIGNATURE', 'the signature does not verify');
 
   const envelope = parseJson<WechatNotificationEnvelope>(raw.rawBody.toString('utf8'), 'the body is not JSON');
-  const resource = envelope.resource;
-  if (!resource || resource.algorithm !== 'AEAD_AES_256_GCM' || typeof resource.ciphertext !== 'string' || typeof resource.nonce !== 'string') {
+  const sealed = envelope.resource;
+  if (!sealed || sealed.algorithm !== 'AEAD_AES_256_GCM' || typeof sealed.ciphertext !== 'string' || typeof sealed.nonce !== 'string') {
     throw new NotificationRejected('MALFORMED_RESOURCE', 'the resource is missing or not AEAD_AES_256_GCM');
   }
   let plaintext: string;
   try {
-    plaintext = Aes.AesGcm.decrypt(resource.ciphertext, config.apiV3Key, resource.nonce, resource.associated_data ?? '');
+    plaintext = Aes.AesGcm.decrypt(sealed.ciphertext, config.apiV3Key, sealed.nonce, sealed.associated_data ?? '');
   } catch {
     throw new NotificationRejected('DECRYPTION_FAILED', 'the resource does not decrypt with our API v3 key');
   }
-  const tx = parseJson<WechatTransaction>(plaintext, 'the decrypted resource is not JSON');
-  if (tx.mchid !== config.mchId) throw new NotificationRejected('WRONG_MCHID', 'the notification is for another merchant');
-  if (tx.appid !== config.appId) throw new NotificationRejected('WRONG_APPID', 'the notification is for another app');
-  if (typeof tx.out_trade_no !== 'string' || !tx.out_trade_no) throw new NotificationRejected('MALFORMED_RESOURCE', 'out_trade_no is missing');
-  return { tx, eventId: envelope.id, eventType: String(envelope.event_type ?? '') };
+  const resource = parseJson<T>(plaintext, 'the decrypted resource is not JSON');
+  if (resource.mchid !== config.mchId) throw new NotificationRejected('WRONG_MCHID', 'the notification is for another merchant');
+  return { resource, eventId: envelope.id, eventType: String(envelope.event_type ?? '') };
 }
 
 function parseJson<T>(text: string, message: string): T {

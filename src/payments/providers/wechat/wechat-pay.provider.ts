@@ -5,19 +5,30 @@ import { Wechatpay } from 'wechatpay-axios-plugin';
 import type { WechatPayConfig } from '../../../config/app-config';
 import type {
   Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
+  RefundEvent, RefundRequest,
 } from '../../payment-provider';
-import { NotificationRejected, stateEvent } from '../../payment-provider';
+import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
 import { describeFailure, toProviderError } from './wechat-pay.errors';
-import { beijingRfc3339, toPaymentEvent } from './wechat-pay.mapper';
-import { verifyWechatNotification } from './wechat-pay.notification';
-import type { WechatTransaction } from './wechat-pay.types';
+import { beijingRfc3339, toPaymentEvent, toRefundEvent } from './wechat-pay.mapper';
+import { verifyWechatNotification, verifyWechatRefundNotification } from './wechat-pay.notification';
+import type { WechatRefund, WechatTransaction } from './wechat-pay.types';
+
+/** WeChat Pay's limit on a refund's reason (docs/refunds.md). */
+const REASON_MAX = 80;
+/**
+ * Refund refusals that are final: a 4xx other than these means the request itself was refused
+ * (window over, amount exceeds what is refundable, merchant balance short). 401 is our signing,
+ * 404 RESOURCE_NOT_EXISTS can be transient right after a payment, 429 is a rate limit: all
+ * retried later with the same out_refund_no (docs/refunds.md).
+ */
+const RETRYABLE_4XX = new Set([401, 404, 429]);
 
 type Api = AxiosInstance & Record<string, any>;
 
 /**
  * WeChat Pay API v3, Native (QR) payments through wechatpay-axios-plugin.
  * The SDK instance is a field, never a Nest provider: it answers every property name with a
- * request builder, `then` and `onModuleInit` included (protocols.md E.1).
+ * request builder, `then` and `onModuleInit` included (docs/wechat-pay.md#sdk).
  */
 export class WechatPayProvider implements PaymentProvider {
   readonly name = 'wechat' as const;
@@ -36,7 +47,7 @@ export class WechatPayProvider implements PaymentProvider {
       certs: { ...this.verifiers },
       baseURL: config.baseUrl,
       timeout: timeoutMs,
-      // Ask for public-key signatures when we hold that key (protocols.md A.3, migration).
+      // Ask for public-key signatures when we hold that key (docs/wechat-pay.md#verification-keys).
       headers: publicKeyId ? { 'Wechatpay-Serial': publicKeyId } : {},
     } as any) as unknown as { v3: Api };
   }
@@ -91,7 +102,7 @@ export class WechatPayProvider implements PaymentProvider {
       if (status === 404 || code === 'ORDER_CLOSED') return 'closed';
       throw this.failed(e, 'close');
     }
-    // Closed is 204 No Content (protocols.md A.7); anything else is not a close we can trust.
+    // Closed is 204 No Content (docs/wechat-pay.md#closing); anything else is not a close we can trust.
     if (res.status !== 204) throw this.failed({ response: { status: res.status } }, 'close');
     return 'closed';
   }
@@ -107,7 +118,62 @@ export class WechatPayProvider implements PaymentProvider {
     return event;
   }
 
-  /** Success is 200/204 with no body; failure 4xx/5xx with {code: FAIL} (protocols.md A.8). */
+  async refund(request: RefundRequest): Promise<RefundEvent> {
+    let res: AxiosResponse<WechatRefund>;
+    try {
+      res = await this.client.v3.refund.domestic.refunds.post({
+        out_trade_no: request.paymentNo,
+        out_refund_no: request.refundNo,
+        reason: [...request.reason].slice(0, REASON_MAX).join(''),
+        notify_url: this.config.refundNotifyUrl,
+        amount: { refund: request.amountFen, total: request.totalFen, currency: 'CNY' },
+      });
+    } catch (e) {
+      const { status, code } = describeFailure(e);
+      if (status && status >= 400 && status < 500 && !RETRYABLE_4XX.has(status)) {
+        const message = (e as { response?: { data?: { message?: unknown } } })?.response?.data?.message;
+        this.logger.warn(`refund ${request.refundNo} refused: HTTP ${status} ${code ?? '-'}`);
+        throw new RefundRefused(code ?? `HTTP_${status}`, typeof message === 'string' ? message.slice(0, 200) : 'refused');
+      }
+      throw this.failed(e, 'refund');
+    }
+    return this.refundAnswer(res, request.refundNo, 'refund');
+  }
+
+  async queryRefund(request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>): Promise<RefundEvent> {
+    let res: AxiosResponse<WechatRefund>;
+    try {
+      res = await this.client.v3.refund.domestic.refunds.$out_refund_no$.get({ out_refund_no: request.refundNo });
+    } catch (e) {
+      const { status, code } = describeFailure(e);
+      if (status === 404 && (code === 'RESOURCE_NOT_EXISTS' || code === 'ORDER_NOT_EXIST' || code === 'ORDERNOTEXIST')) {
+        return {
+          provider: 'wechat', refundNo: request.refundNo, paymentNo: request.paymentNo, outcome: 'not_found', providerState: 'NOT_FOUND',
+          providerRefundId: null, amountFen: null, succeededAt: null, payload: {},
+        };
+      }
+      throw this.failed(e, 'refund query');
+    }
+    return this.refundAnswer(res, request.refundNo, 'refund query');
+  }
+
+  async verifyRefundNotification(raw: RawNotification): Promise<RefundEvent> {
+    const { refund, eventId, eventType } = verifyWechatRefundNotification(raw, this.config, this.verifiers, new Date());
+    const event = toRefundEvent(refund, eventId);
+    if (!eventType.startsWith('REFUND.') || eventType !== `REFUND.${event.providerState}`) {
+      throw new NotificationRejected('UNEXPECTED_EVENT', `event ${eventType || '?'} with refund_status ${event.providerState} is not a refund result`);
+    }
+    return event;
+  }
+
+  private refundAnswer(res: AxiosResponse<WechatRefund>, refundNo: string, operation: string): RefundEvent {
+    if (!res.data || typeof res.data !== 'object' || res.data.out_refund_no !== refundNo) {
+      throw toProviderError({ message: 'an answer for another refund' }, operation);
+    }
+    return toRefundEvent(res.data);
+  }
+
+  /** Success is 200/204 with no body; failure 4xx/5xx with {code: FAIL} (docs/wechat-pay.md#acknowledgement). */
   acknowledge(result: NotificationResult, reason?: string): Acknowledgement {
     if (result === 'accepted') return { status: 204, contentType: 'application/json', body: '' };
     const status = result === 'rejected' ? 400 : 500;

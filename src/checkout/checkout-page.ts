@@ -1,0 +1,39 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { static as serveStatic, type NextFunction, type Request, type Response } from 'express';
+import { dirname, join, resolve } from 'node:path';
+
+/** The page's files are served as written (plain ES modules and CSS): there is nothing to build. */
+const PAGE_DIR = resolve(__dirname, '../../web/checkout');
+/** socket.io ships its browser client inside the server package; the page loads it from us, never a CDN. */
+const SOCKET_IO_CLIENT_DIR = join(dirname(require.resolve('socket.io/package.json')), 'client-dist');
+
+/**
+ * Stricter than helmet's default for the API, and without its upgrade-insecure-requests: a
+ * development server on http://<LAN address> would otherwise have every script upgraded to an
+ * https URL nobody serves (browsers other than Chromium exempt only localhost).
+ */
+const PAGE_CSP = [
+  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
+  "object-src 'none'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+].join('; ');
+
+function pageHeaders(res: Response): void {
+  res.setHeader('Content-Security-Policy', PAGE_CSP);
+  // Revalidated on every load (ETag), so a changed page is seen at once after a restart.
+  res.setHeader('Cache-Control', 'no-cache');
+}
+
+/**
+ * `GET /` is the checkout page; its files are under `/checkout/`. Only those paths touch the file
+ * system: API requests never pass through the static handler.
+ */
+export function serveCheckoutPage(app: NestExpressApplication): void {
+  const assets = serveStatic(PAGE_DIR, { index: false, redirect: false, setHeaders: pageHeaders });
+  app.use('/checkout/vendor/socket.io', serveStatic(SOCKET_IO_CLIENT_DIR, { index: false, redirect: false, setHeaders: pageHeaders }));
+  app.use('/checkout', assets);
+  app.use('/', (req: Request, res: Response, next: NextFunction) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path !== '/') return next();
+    pageHeaders(res);
+    res.sendFile(join(PAGE_DIR, 'index.html'), (err) => err && next(err));
+  });
+}

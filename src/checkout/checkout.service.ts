@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { TokenService } from '../auth/token.service';
+import { DomainError } from '../common/errors/domain-error';
+import { AppConfig } from '../config/app-config';
+import type { PaymentMethod } from '../orders/order-status';
+import type { CheckoutConfigView, DemoTokenView } from './checkout.views';
+
+/** Every browser that asks gets the same demo member: the page is a development tool, not a sign-in. */
+export const DEMO_USER_ID = 'demo';
+/** Long enough for a session at the page, short enough to stay inside any sane token lifetime limit. */
+const DEMO_TOKEN_TTL_SECONDS = 3600;
+const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
+
+@Injectable()
+export class CheckoutService {
+  constructor(private readonly config: AppConfig, private readonly tokens: TokenService) {}
+
+  pageConfig(): CheckoutConfigView {
+    const methods: PaymentMethod[] = [];
+    if (this.config.wechat) methods.push('wechat');
+    if (this.config.alipay) methods.push('alipay');
+    return {
+      sandbox: this.config.sandbox,
+      demo_token: !this.config.isProduction,
+      payment_methods: methods,
+      sandbox_pay_page: { wechat: this.sandboxPayPage(this.config.wechat?.baseUrl), alipay: this.sandboxPayPage(this.config.alipay?.gateway) },
+    };
+  }
+
+  demoToken(now = new Date()): DemoTokenView {
+    if (this.config.isProduction) {
+      throw new DomainError('FORBIDDEN', 'Demo tokens are issued only in development: sign in through the membership app');
+    }
+    return {
+      user_id: DEMO_USER_ID,
+      token: this.tokens.sign(DEMO_USER_ID, DEMO_TOKEN_TTL_SECONDS),
+      expires_at: new Date(now.getTime() + DEMO_TOKEN_TTL_SECONDS * 1000).toISOString(),
+    };
+  }
+
+  /**
+   * The sandbox serves both providers' APIs and its pay page from one origin, and the launcher points
+   * the provider URLs at it, so the page is found from the provider's own URL. A provider configured
+   * for real next to a sandboxed one has no such page (its URL is not on this machine).
+   */
+  private sandboxPayPage(providerUrl: string | undefined): string | null {
+    if (!this.config.sandbox || !providerUrl || !LOOPBACK.test(providerUrl)) return null;
+    return new URL('/sandbox/pay', providerUrl).href;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The membership ledger: which level a member holds over which span of time, derived from the
+ * grants that stand (one per paid, unrefunded order). A pure function, so the same set of grants
+ * always yields the same periods, whatever order the grants were written in: settlement under
+ * concurrency, payments arriving in any order and refunds all reduce to "rebuild from the grants".
+ *
+ * The rules:
+ * - A purchase or renewal (`add`) brings its plan's days at its plan's level. Days are kept: they
+ *   are never lost or created, only laid out in time.
+ * - At any moment the days held run highest level first, then the next level down; within a level,
+ *   in the order they were granted. Days start running when they are granted (or when the days
+ *   ahead of them end), never before.
+ * - An upgrade converts exactly the days it was priced on: the days of `fromLevel` that stood when
+ *   it was quoted (granted no later than `quotedAt`), up to `quotedMs`. Days granted after the quote
+ *   keep their level. When fewer of those days are left at payment (they ran, or a refund took them),
+ *   it converts what is left and the rest is its shortfall.
+ * - An `opening` grant is a period carried over from before the ledger existed: its days at its
+ *   level, starting at `grantedAt`.
+ */
+
+export const DAY_MS = 86_400_000;
+
+export interface LedgerGrant {
+  /** The grant's identity; periods carry it back. */
+  id: string;
+  kind: 'add' | 'upgrade' | 'opening';
+  level: number;
+  /** add / opening: the days brought, in milliseconds. */
+  durationMs: number;
+  /** When the days were granted (the settlement); the ledger replays grants in this order. */
+  grantedAt: Date;
+  /** Ties on grantedAt are broken by the order's creation, then its id: a total order. */
+  orderCreatedAt: Date;
+  upgrade?: { fromLevel: number; quotedMs: number; quotedAt: Date };
+}
+
+export interface LedgerPeriod {
+  /** The grant whose days these are. */
+  id: string;
+  level: number;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+export interface UpgradeOutcome { convertedMs: number; shortfallMs: number }
+
+export interface Ledger {
+  /** Every period, past and future, in time order; adjacent spans of one order and level merged. */
+  periods: LedgerPeriod[];
+  /** By upgrade grant id: how much it converted and how much of what it was priced on was missing. */
+  upgrades: Map<string, UpgradeOutcome>;
+}
+
+/** Days not yet run, owned by the grant that brought them at this level. */
+interface Chunk { id: string; level: number; ms: number; owner: LedgerGrant }
+
+const byGrantOrder = (a: LedgerGrant, b: LedgerGrant) =>
+  a.grantedAt.getTime() - b.grantedAt.getTime()
+  || a.orderCreatedAt.getTime() - b.orderCreatedAt.getTime()
+  || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Highest level first; within a level, in the order the days were granted. */
+const runOrder = (a: Chunk, b: Chunk) => b.level - a.level || byGrantOrder(a.owner, b.owner);
+
+export function buildLedger(grants: readonly LedgerGrant[]): Ledger {
+  const sorted = [...grants].sort(byGrantOrder);
+  const history: LedgerPeriod[] = [];
+  const upgrades = new Map<string, UpgradeOutcome>();
+  let chunks: Chunk[] = [];
+  let cursor: number | null = null;
+
+  /** Runs the held days from the cursor up to `t`: what ran becomes history. */
+  const advance = (t: number) => {
+    if (cursor === null || t <= cursor) { cursor = cursor === null ? t : cursor; return; }
+    let at = cursor;
+    const left: Chunk[] = [];
+    for (const c of chunks.sort(runOrder)) {
+      if (at >= t) { left.push(c); continue; }
+      const ran = Math.min(c.ms, t - at);
+      history.push({ id: c.id, level: c.level, startsAt: new Date(at), endsAt: new Date(at + ran) });
+      at += ran;
+      if (c.ms > ran) left.push({ ...c, ms: c.ms - ran });
+    }
+    chunks = left;
+    cursor = t;
+  };
+
+  for (const g of sorted) {
+    advance(g.grantedAt.getTime());
+    if (g.kind !== 'upgrade') {
+      if (g.durationMs > 0) chunks.push({ id: g.id, level: g.level, ms: g.durationMs, owner: g });
+      continue;
+    }
+    const { fromLevel, quotedMs, quotedAt } = g.upgrade!;
+    let wanted = quotedMs;
+    const kept: Chunk[] = [];
+    for (const c of chunks.sort(runOrder)) {
+      const eligible = c.level === fromLevel && c.owner.grantedAt.getTime() <= quotedAt.getTime();
+      const take = eligible ? Math.min(c.ms, wanted) : 0;
+      wanted -= take;
+      if (c.ms > take) kept.push({ ...c, ms: c.ms - take });
+    }
+    const convertedMs = quotedMs - wanted;
+    if (convertedMs > 0) kept.push({ id: g.id, level: g.level, ms: convertedMs, owner: g });
+    chunks = kept;
+    upgrades.set(g.id, { convertedMs, shortfallMs: wanted });
+  }
+
+  const future: LedgerPeriod[] = [];
+  let at = cursor ?? 0;
+  for (const c of chunks.sort(runOrder)) {
+    future.push({ id: c.id, level: c.level, startsAt: new Date(at), endsAt: new Date(at + c.ms) });
+    at += c.ms;
+  }
+  return { periods: mergeContiguous([...history, ...future]), upgrades };
+}
+
+/** Joins spans that follow each other without a gap and belong to the same order at the same level. */
+export function mergeContiguous<P extends { id: string; level: number; startsAt: Date; endsAt: Date }>(periods: P[]): P[] {
+  const out: P[] = [];
+  for (const p of periods) {
+    if (p.endsAt.getTime() <= p.startsAt.getTime()) continue;
+    const last = out[out.length - 1];
+    if (last && last.id === p.id && last.level === p.level && last.endsAt.getTime() === p.startsAt.getTime()) {
+      out[out.length - 1] = { ...last, endsAt: p.endsAt };
+    } else {
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+/** The level held at `now` (0 when none), and the days of that level still to run from `now`. */
+export function standingAt<P extends LedgerPeriod>(periods: readonly P[], now: Date): { level: number; current: P | null; remaining: { period: P; ms: number }[] } {
+  const t = now.getTime();
+  const current = periods.find((p) => p.startsAt.getTime() <= t && t < p.endsAt.getTime()) ?? null;
+  if (!current) return { level: 0, current: null, remaining: [] };
+  const remaining = periods
+    .filter((p) => p.level === current.level && p.endsAt.getTime() > t)
+    .map((period) => ({ period, ms: period.endsAt.getTime() - Math.max(t, period.startsAt.getTime()) }));
+  return { level: current.level, current, remaining };
+}
+
+/** The end of the coverage that runs through `now` without a gap, and where it started. */
+export function coverageAround<P extends LedgerPeriod>(periods: readonly P[], now: Date): { startedAt: Date; endsAt: Date } | null {
+  const t = now.getTime();
+  const i = periods.findIndex((p) => p.startsAt.getTime() <= t && t < p.endsAt.getTime());
+  if (i < 0) return null;
+  let start = i;
+  while (start > 0 && periods[start - 1].endsAt.getTime() === periods[start].startsAt.getTime()) start--;
+  let end = i;
+  while (end + 1 < periods.length && periods[end].endsAt.getTime() === periods[end + 1].startsAt.getTime()) end++;
+  return { startedAt: periods[start].startsAt, endsAt: periods[end].endsAt };
+}

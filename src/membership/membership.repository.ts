@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { EntityManager } from 'typeorm';
+import { Repository } from 'typeorm';
+import type { LedgerPeriod, UpgradeOutcome } from './membership-ledger';
+import type { GrantKind } from './membership-grant.entity';
+import { MembershipPlan } from './membership-plan.entity';
+
+/** A standing grant with what the ledger needs to order it. */
+export interface GrantRow {
+  id: string; order_id: string | null; plan_id: number; kind: GrantKind; level: number; duration_ms: string;
+  granted_at: Date; upgrade_from_level: number | null; upgrade_quoted_ms: string | null; upgrade_quoted_at: Date | null;
+  order_created_at: Date | null;
+}
+
+/** A period of the ledger with its plan and order, as reads show it. */
+export interface PeriodRow {
+  level: number; starts_at: Date; ends_at: Date; order_id: string | null; order_no: string | null;
+  plan_id: number; plan_code: string; plan_name: string; plan_price: number; plan_days: number;
+}
+
+export interface NewGrant {
+  orderId: string; userId: string; planId: number; kind: 'add' | 'upgrade'; level: number; durationMs: number;
+  grantedAt: Date; upgrade?: { fromLevel: number; quotedMs: number; quotedAt: Date };
+}
+
+/** The membership tables' queries: plans, grants and periods. Only the membership module writes these. */
+@Injectable()
+export class MembershipRepository {
+  constructor(@InjectRepository(MembershipPlan) private readonly plans: Repository<MembershipPlan>) {}
+
+  listActivePlans(): Promise<MembershipPlan[]> {
+    return this.plans.find({ where: { active: true }, order: { level: 'ASC', durationDays: 'ASC' } });
+  }
+
+  findActivePlan(planId: number): Promise<MembershipPlan | null> {
+    return this.plans.findOne({ where: { id: planId, active: true } });
+  }
+
+  planById(m: EntityManager, planId: number): Promise<MembershipPlan> {
+    return m.getRepository(MembershipPlan).findOneByOrFail({ id: planId });
+  }
+
+  /**
+   * Serialises everything that changes one member's ledger or appends their events. The key is the
+   * one appendOrderEvent takes for the outbox, so a ledger change and its event commit in order.
+   */
+  async lockMember(m: EntityManager, userId: string): Promise<void> {
+    await m.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [userId]);
+  }
+
+  /** Inserts the order's grant; false when the order has one already (a grant happens once). */
+  async insertGrant(m: EntityManager, g: NewGrant): Promise<boolean> {
+    const rows = await m.query(
+      `INSERT INTO membership_grants (order_id, user_id, plan_id, kind, level, duration_ms, granted_at,
+                                      upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (order_id) DO NOTHING RETURNING id`,
+      [g.orderId, g.userId, g.planId, g.kind, g.level, g.durationMs, g.grantedAt,
+        g.upgrade?.fromLevel ?? null, g.upgrade?.quotedMs ?? null, g.upgrade?.quotedAt ?? null],
+    ) as unknown[];
+    return rows.length === 1;
+  }
+
+  /** Marks the order's grant revoked; the member it belonged to, or null when it had none standing. */
+  async revokeGrant(m: EntityManager, orderId: string): Promise<string | null> {
+    const [rows] = await m.query(
+      'UPDATE membership_grants SET revoked_at = now() WHERE order_id = $1 AND revoked_at IS NULL RETURNING user_id', [orderId],
+    ) as [{ user_id: string }[], number];
+    return rows[0]?.user_id ?? null;
+  }
+
+  async grantOwner(m: EntityManager, orderId: string): Promise<string | null> {
+    const [row] = await m.query('SELECT user_id FROM membership_grants WHERE order_id = $1', [orderId]) as { user_id: string }[];
+    return row?.user_id ?? null;
+  }
+
+  standingGrants(m: EntityManager, userId: string): Promise<GrantRow[]> {
+    return m.query(
+      `SELECT g.id, g.order_id, g.plan_id, g.kind, g.level, g.duration_ms, g.granted_at,
+              g.upgrade_from_level, g.upgrade_quoted_ms, g.upgrade_quoted_at, o.created_at AS order_created_at
+         FROM membership_grants g LEFT JOIN orders o ON o.id = g.order_id
+        WHERE g.user_id = $1 AND g.revoked_at IS NULL`, [userId],
+    );
+  }
+
+  /** Replaces the member's periods with the rebuilt ones, and records what each upgrade converted. */
+  async replaceLedger(
+    m: EntityManager, userId: string, periods: (LedgerPeriod & { grantId: string; orderId: string | null; planId: number })[],
+    upgrades: Map<string, UpgradeOutcome>,
+  ): Promise<void> {
+    const upgradeIds = [...upgrades.keys()];
+    await m.query(
+      `WITH gone AS (DELETE FROM membership_periods WHERE user_id = $1),
+            converted AS (UPDATE membership_grants g SET converted_ms = u.ms
+                            FROM unnest($8::uuid[], $9::bigint[]) AS u(id, ms) WHERE g.id = u.id)
+       INSERT INTO membership_periods (user_id, grant_id, order_id, plan_id, level, starts_at, ends_at)
+       SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::timestamptz[], $7::timestamptz[])`,
+      [userId, periods.map((p) => p.grantId), periods.map((p) => p.orderId), periods.map((p) => p.planId),
+        periods.map((p) => p.level), periods.map((p) => p.startsAt), periods.map((p) => p.endsAt),
+        upgradeIds, upgradeIds.map((id) => upgrades.get(id)!.convertedMs)],
+    );
+  }
+
+  /** The member's periods ending after `from` (all when null), in time order, with plan and order. */
+  periods(m: EntityManager, userId: string, from: Date | null): Promise<PeriodRow[]> {
+    return m.query(
+      `SELECT p.level, p.starts_at, p.ends_at, p.order_id, o.order_no,
+              pl.id AS plan_id, pl.code AS plan_code, pl.name AS plan_name, pl.price AS plan_price, pl.duration_days AS plan_days
+         FROM membership_periods p
+         JOIN membership_plans pl ON pl.id = p.plan_id
+         LEFT JOIN orders o ON o.id = p.order_id
+        WHERE p.user_id = $1 AND ($2::timestamptz IS NULL OR p.ends_at > $2)
+        ORDER BY p.starts_at`, [userId, from],
+    );
+  }
+}

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { OrderStatus, PaymentMethod } from './order-status';
+
+export interface RefundableOrder {
+  id: string;
+  order_no: string;
+  user_id: string;
+  status: OrderStatus;
+  amount: number;
+  refunded_amount: number;
+  payment_method: PaymentMethod;
+  /** The attempt that paid the order (null while unpaid). */
+  payment_no: string | null;
+}
+
+/**
+ * The orders module's writes for refunds, on the refunds module's transaction: the order row is
+ * written only here and in OrdersService (one owner per table).
+ */
+@Injectable()
+export class OrderRefundsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The order, its row locked to the end of the caller's transaction (refunds of one order queue here). */
+  async lockByOrderNo(m: EntityManager, orderNo: string): Promise<RefundableOrder | undefined> {
+    const rows = await m.query(
+      `SELECT id, order_no, user_id, status, amount, refunded_amount, payment_method, payment_no
+         FROM orders WHERE order_no = $1 FOR UPDATE`, [orderNo]) as RefundableOrder[];
+    return rows[0];
+  }
+
+  async findByOrderNo(orderNo: string): Promise<RefundableOrder | undefined> {
+    const rows = await this.dataSource.query(
+      `SELECT id, order_no, user_id, status, amount, refunded_amount, payment_method, payment_no FROM orders WHERE order_no = $1`,
+      [orderNo]) as RefundableOrder[];
+    return rows[0];
+  }
+
+  async orderNosOf(orderIds: string[]): Promise<Map<string, string>> {
+    if (!orderIds.length) return new Map();
+    const rows = await this.dataSource.query(`SELECT id, order_no FROM orders WHERE id = ANY($1)`, [orderIds]) as { id: string; order_no: string }[];
+    return new Map(rows.map((r) => [r.id, r.order_no]));
+  }
+
+  async lockById(m: EntityManager, orderId: string): Promise<RefundableOrder | undefined> {
+    const rows = await m.query(
+      `SELECT id, order_no, user_id, status, amount, refunded_amount, payment_method, payment_no
+         FROM orders WHERE id = $1 FOR UPDATE`, [orderId]) as RefundableOrder[];
+    return rows[0];
+  }
+
+  /**
+   * Adds a succeeded refund of the order's own payment: `refunded` once all of it is back,
+   * `partially_refunded` before. The CHECK on refunded_amount refuses more than the amount.
+   */
+  async addRefunded(m: EntityManager, orderId: string, amountFen: number): Promise<RefundableOrder> {
+    const [rows] = await m.query(
+      `UPDATE orders SET refunded_amount = refunded_amount + $2,
+              status = CASE WHEN refunded_amount + $2 >= amount THEN 'refunded' ELSE 'partially_refunded' END,
+              updated_at = now()
+        WHERE id = $1 AND status IN ('paid', 'partially_refunded')
+        RETURNING id, order_no, user_id, status, amount, refunded_amount, payment_method, payment_no`,
+      [orderId, amountFen]) as [RefundableOrder[], number];
+    if (!rows[0]) throw new Error(`order ${orderId} is not paid or partially refunded: the refund cannot be added`);
+    return rows[0];
+  }
+}

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { preparedQuery } from '../database/prepared-query';
+import type { OrderStatus } from '../orders/order-status';
+import type { ProviderName } from './payment-provider';
+
+/** An attempt as the unlocked first read sees it: enough to answer a duplicate or a mismatch. */
+export interface AttemptGlance { order_no: string; record_status: string; record_amount: number }
+
+/** The attempt and its order, locked for settlement. */
+export interface LockedAttempt {
+  record_id: string; record_status: string; record_amount: number;
+  order_id: string; order_no: string; user_id: string; order_status: OrderStatus; order_paid: boolean;
+  product_id: number; is_upgrade: boolean; amount: number; created_at: Date; payment_method: ProviderName;
+  upgrade_from_level: number | null; upgrade_ms: string | null;
+}
+
+export interface PaidAttempt {
+  paymentNo: string; tradeState: string; transactionId: string | null; payload: Record<string, unknown>; paidAt: Date;
+}
+
+/**
+ * The statements that settle or close a payment attempt: where an order is marked paid. The
+ * membership it grants is the membership module's (MembershipService.grant), in the same transaction.
+ */
+@Injectable()
+export class SettlementRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** No lock, no transaction: `success` is final, so a storm of resends ends here without queueing on a row lock. */
+  async glance(paymentNo: string): Promise<AttemptGlance | undefined> {
+    const [row] = await preparedQuery<AttemptGlance>(this.dataSource, 'settle-glance',
+      `SELECT o.order_no, r.status AS record_status, r.amount AS record_amount
+         FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE r.payment_no = $1`, [paymentNo]);
+    return row;
+  }
+
+  /** Locks the attempt and its order (in that statement's order, the same for every settlement). */
+  async lock(m: EntityManager, paymentNo: string): Promise<LockedAttempt | undefined> {
+    const [row] = await m.query(
+      `SELECT r.id AS record_id, r.status AS record_status, r.amount AS record_amount,
+              o.id AS order_id, o.order_no, o.user_id, o.status AS order_status, o.paid_at IS NOT NULL AS order_paid,
+              o.product_id, o.is_upgrade, o.amount, o.created_at, o.payment_method, o.upgrade_from_level, o.upgrade_ms
+         FROM payment_records r JOIN orders o ON o.id = r.order_id
+        WHERE r.payment_no = $1
+          FOR UPDATE OF o, r`, [paymentNo],
+    ) as LockedAttempt[];
+    return row;
+  }
+
+  /** Records the attempt as paid; with `orderId`, the order too (its first payment). */
+  async markPaid(m: EntityManager, recordId: string, paid: PaidAttempt, order?: { orderId: string; upgradeShortfall: number | null }): Promise<void> {
+    await m.query(
+      `WITH attempt AS (
+         UPDATE payment_records SET status = 'success', trade_state = $2, transaction_id = $3, notify_payload = $4,
+                paid_at = $5, next_query_at = NULL, updated_at = now()
+          WHERE id = $1)
+       UPDATE orders SET status = 'paid', paid_at = $5, transaction_id = $3, payment_no = $6,
+              upgrade_shortfall = $8, updated_at = now()
+        WHERE id = $7`,
+      [recordId, paid.tradeState, paid.transactionId, JSON.stringify(paid.payload), paid.paidAt, paid.paymentNo,
+        order?.orderId ?? null, order?.upgradeShortfall ?? null],
+    );
+  }
+
+  /** A pending attempt the provider closed (or that we closed there). */
+  async markClosed(paymentNo: string, tradeState: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE payment_records SET status = 'closed', trade_state = $2, next_query_at = NULL, updated_at = now()
+       WHERE payment_no = $1 AND status = 'pending'`, [paymentNo, tradeState]);
+  }
+}

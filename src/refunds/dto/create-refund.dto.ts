@@ -1,0 +1,42 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { REFUND_STATUSES } from '../refund-status';
+
+export class CreateRefundDto {
+  /**
+   * Checked as a number here; whether it is a positive whole number of fen within what is left
+   * is the refund rule's business (409 REFUND_EXCEEDS_PAID), as the support API documents.
+   */
+  @ApiPropertyOptional({ description: 'fen to refund; omitted: everything not yet refunded', example: 990 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'amount must be a number of fen' })
+  amount?: number;
+
+  @ApiProperty({ description: 'why (kept with the refund; WeChat Pay shows its first 80 characters to the buyer)', example: 'customer asked', maxLength: 256 })
+  @IsString({ message: 'reason must be a string' })
+  @IsNotEmpty({ message: 'reason is required' })
+  @Matches(/\S/, { message: 'reason must say something' })
+  @MaxLength(256, { message: 'reason must be at most 256 characters' })
+  reason: string;
+}
+
+export class ListRefundsDto {
+  @ApiPropertyOptional({ enum: REFUND_STATUSES, description: 'e.g. abnormal: the refunds stuck at the provider' })
+  @IsOptional()
+  @IsIn(REFUND_STATUSES, { message: `status must be one of ${REFUND_STATUSES.join(', ')}` })
+  status?: (typeof REFUND_STATUSES)[number];
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1, { message: 'limit must be at least 1' })
+  @Max(100, { message: 'limit must be at most 100' })
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'the refund_no of the last refund of the previous page' })
+  @IsOptional()
+  @Matches(/^[0-9A-Za-z]{1,32}$/, { message: 'starting_after must be a refund_no' })
+  starting_after?: string;
+}
