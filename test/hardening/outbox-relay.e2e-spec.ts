@@ -53,8 +53,9 @@ describe('events committed by an instance that dies before pushing them', () => 
     })).json() as { order_no: string; qr_code_url: string };
     const { notification } = (await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: order.qr_code_url, delivery: 'none' })).body;
 
-    // A's settling statement commits in PostgreSQL, but A never hears so: it cannot push. Then it dies.
-    proxy.holdRepliesAfter('settle-payment-attempt');
+    // A's settling transaction commits in PostgreSQL, but A never hears so: it cannot push. Then it dies.
+    // (Nothing else of A commits meanwhile: its jobs do not run under NODE_ENV=test.)
+    proxy.holdRepliesAfter('COMMIT');
     const answer = fetch(`http://127.0.0.1:${port}/api/v1/payment/wechat/callback`, { method: 'POST', headers: notification.headers, body: notification.body })
       .then((r) => r.status, () => 'no answer');
     const pg = await connect(db.url);
