@@ -38,6 +38,26 @@ describe('Idempotency-Key answers', () => {
   });
 });
 
+describe('Idempotency-Key under concurrency', () => {
+  let sb: Sandbox;
+  let t: TestApp;
+  beforeAll(async () => {
+    sb = await startTestSandbox();
+    t = await startTestApp((port) => providerEnv(sb, port));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sb?.close();
+  });
+
+  it('more keyed requests at once than the pool has connections all get their order', async () => {
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => fetch(`${t.url}/api/v1/payment/create-order`, {
+      method: 'POST', body, headers: { Authorization: `Bearer ${t.token(`idem-many-${i}`)}`, 'Content-Type': 'application/json', 'Idempotency-Key': `many-${i}` },
+    }).then((r) => r.status)));
+    expect(answers).toEqual(Array(30).fill(201));
+  });
+});
+
 describe('Idempotency-Key across a crash', () => {
   let sb: Sandbox;
   let db: TestDatabase;
