@@ -57,6 +57,8 @@ export class AppConfig {
   providerTimeoutMs: number;
   /** create-order requests per user per minute. */
   createOrderRateLimit: number;
+  /** Beijing time of day (HH:mm) from which the previous day's bills are reconciled. */
+  reconciliationAt: string;
   redisUrl?: string;
   corsOrigins: string[];
   /** Where the API listens (HOST; 127.0.0.1 outside production unless set). */
@@ -122,6 +124,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.providerTimeoutMs = schema.PROVIDER_TIMEOUT_MS;
   cfg.redisUrl = schema.REDIS_URL;
   cfg.createOrderRateLimit = schema.CREATE_ORDER_RATE_LIMIT;
+  cfg.reconciliationAt = schema.RECONCILIATION_AT;
   cfg.corsOrigins = (schema.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   cfg.host = schema.HOST ?? (schema.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
   cfg.opsPort = schema.OPS_PORT;
