@@ -128,6 +128,9 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.corsOrigins = (schema.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   cfg.host = schema.HOST ?? (schema.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
   cfg.opsPort = schema.OPS_PORT;
+  if (cfg.opsPort !== undefined && cfg.opsPort !== 0 && cfg.opsPort === cfg.port) {
+    throw new ConfigError([{ variable: 'OPS_PORT', problem: 'must differ from PORT (it keeps /metrics and /api/docs off the API port)' }]);
+  }
   cfg.trustProxy = trustProxy(schema.TRUST_PROXY);
   cfg.orderActionRateLimit = schema.ORDER_ACTION_RATE_LIMIT;
   cfg.publicRateLimit = schema.PUBLIC_RATE_LIMIT;
