@@ -9,7 +9,7 @@ export type Provider = 'wechat' | 'alipay';
 export type FaultOp = 'native' | 'app' | 'jsapi' | 'h5' | 'precreate' | 'query' | 'close' | 'refund' | 'refund-query' | 'bill' | '*';
 export type FaultMode =
   | 'error-500' | 'hang' | 'garbage' | 'bad-signature' | 'unsigned' | 'probe' | 'rate-limit'
-  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial'
+  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial' | 'claims-paid'
   | RefundOutcomeFault | BillFault;
 
 /**
@@ -36,12 +36,12 @@ const OPS: Record<Provider, readonly FaultOp[]> = {
 const MODES: Record<Provider, readonly FaultMode[]> = {
   wechat: [
     'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'probe', 'rate-limit',
-    'system-error-after-commit', 'stale-timestamp', 'unknown-serial',
+    'system-error-after-commit', 'stale-timestamp', 'unknown-serial', 'claims-paid',
     'refund-abnormal', 'refund-closed', 'refund-later', 'refund-window-over',
     'bill-not-ready', 'bill-wrong-hash',
   ],
   alipay: [
-    'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit',
+    'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit', 'claims-paid',
     'refund-later', 'refund-window-over', 'balance-not-enough',
     'bill-not-ready',
   ],

@@ -1,9 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { clientIpOf } from './order-channel';
 import { ApiErrors } from '../common/api-errors.decorator';
-import { UserThrottlerGuard } from '../common/rate-limit/rate-limit.module';
+import { RateLimit } from '../common/rate-limit/rate-limit.module';
 import { CurrentUser } from '../auth/auth.guard';
 import { DomainError } from '../common/errors/domain-error';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -26,7 +26,7 @@ export class OrdersController {
   constructor(private readonly orders: OrdersService, private readonly idempotency: IdempotencyService) {}
 
   @Post('create-order')
-  @UseGuards(UserThrottlerGuard)
+  @RateLimit('create-order')
   @ApiOperation({ summary: 'Create an order and open its payment', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens the payment at the provider on the chosen channel (a QR code by default); `pay` carries what that client needs. Idempotent with an Idempotency-Key header (24 hours).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same user, key and body within 24 hours' })
   @IncludeQrImage
@@ -44,14 +44,16 @@ export class OrdersController {
     const drawn = wantsQrImage(include) ? withQrImage : async (view: OrderView) => view;
     if (key === undefined) {
       res.status(201);
-      return drawn(await this.orders.create(userId, dto, new Date(), client));
+      return drawn(await this.orders.create(userId, dto, new Date(), undefined, client));
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
-    const result = await this.idempotency.run(userId, key, dto, 201, () => this.orders.create(userId, dto, new Date(), client));
-    res.status(result.status);
+    const result = await this.idempotency.run(userId, key, dto, 201, (m) => this.orders.create(userId, dto, new Date(), m, client));
+    res.status(result.status).type('application/json');
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    // Drawn on every answer rather than stored with the idempotency key: the image is derived from the body.
-    return drawn(result.body);
+    // The stored text itself, so the first answer and every replay are the same bytes. The image,
+    // when asked for, is drawn from that text each time (the same code draws the same image).
+    if (!wantsQrImage(include)) return result.text as unknown as OrderWithQrImage;
+    return JSON.stringify(await withQrImage(JSON.parse(result.text) as OrderView)) as unknown as OrderWithQrImage;
   }
 
   @Get('orders')
@@ -71,23 +73,25 @@ export class OrdersController {
   }
 
   @Post('orders/:order_no/cancel')
+  @RateLimit('order-action')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a pending order', description: 'Closes its QR code at the provider, then the order. Cancelling a closed order again answers it unchanged.' })
   @ApiOkResponse({ type: OrderView })
-  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
+  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   cancel(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderView> {
     return this.orders.cancel(userId, orderNo);
   }
 
   @Post('orders/:order_no/refresh')
+  @RateLimit('order-action')
   @HttpCode(200)
   @ApiOperation({
     summary: 'A fresh payment on the order\'s channel',
-    description: 'A new payment attempt on the order\'s channel (a QR code, a prepay_id, an h5_url, an order string or URL, in `pay`); the previous one is closed. Only while the order is pending and not expired.',
+    description: 'A new payment attempt on the order\'s channel (a QR code, a prepay_id, an h5_url, an order string or URL, in `pay`); the previous one is closed. Only while the order is pending and not expired, and at most 10 attempts per order (then 409: create a new order).',
   })
   @IncludeQrImage
   @ApiOkResponse({ type: OrderWithQrImage })
-  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
+  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   async refresh(
     @CurrentUser() userId: string, @Param('order_no') orderNo: string, @Query('include') include: unknown, @Req() req: Request,
   ): Promise<OrderWithQrImage> {
@@ -97,11 +101,12 @@ export class OrdersController {
   }
 
   @Post('orders/:order_no/qr-code')
+  @RateLimit('order-action')
   @HttpCode(200)
   @ApiOperation({ summary: 'A fresh QR code (older name of …/refresh)', deprecated: true, description: 'The same as POST …/refresh, kept for clients written before channels.' })
   @IncludeQrImage
   @ApiOkResponse({ type: OrderWithQrImage })
-  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
+  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Query('include') include: unknown, @Req() req: Request): Promise<OrderWithQrImage> {
     return this.refresh(userId, orderNo, include, req);
   }

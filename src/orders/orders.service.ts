@@ -1,13 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { AppConfig } from '../config/app-config';
 import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { preparedQuery } from '../database/prepared-query';
 import { PaymentRecord } from '../payments/payment-record.entity';
+import { AWAITING_LAST_QUERY } from '../payments/payment-records.repository';
 import { PaymentsService } from '../payments/payments.service';
 import { ProviderRegistry } from '../payments/provider-registry';
 import type { ChannelRequest } from '../payments/payment-channel';
@@ -27,6 +28,8 @@ interface PlannedAttempt { paymentNo: string; qrExpireAt: Date; nextQueryAt: Dat
 const noClient: ClientContext = {};
 /** The first active query comes a minute after the QR code was issued: sooner, the buyer has rarely scanned yet. */
 const FIRST_QUERY_DELAY_MS = MINUTE;
+/** Payment attempts (QR codes) one order may have, the first included. */
+export const MAX_ATTEMPTS_PER_ORDER = 10;
 
 @Injectable()
 export class OrdersService {
@@ -46,8 +49,10 @@ export class OrdersService {
   /**
    * Prices the plan, records the order and its first attempt, then opens the payment at the
    * provider on the caller's channel (a QR code unless the caller chose another).
+   * With `tx`, every write happens in that transaction (the caller's Idempotency-Key answer commits
+   * with the order, or neither does).
    */
-  async create(userId: string, dto: CreateOrderDto, now = new Date(), client: ClientContext = noClient): Promise<OrderView> {
+  async create(userId: string, dto: CreateOrderDto, now = new Date(), tx?: EntityManager, client: ClientContext = noClient): Promise<OrderView> {
     const channel = dto.channel ?? 'qr';
     const provider = this.registry.forChannel(dto.payment_method, channel);
     const channelOptions = channelOptionsOf(dto, channel, this.config.returnUrlOrigins);
@@ -66,7 +71,10 @@ export class OrdersService {
     };
     // The order and its first attempt in one statement: an order never exists without an attempt
     // (a crash in between left one before), and it costs one round trip instead of two inserts.
-    const [row] = await preparedQuery<{ id: string; created_at: Date; updated_at: Date }>(this.dataSource, 'create-order',
+    const insert = (text: string, values: unknown[]) => (tx
+      ? tx.query(text, values) as Promise<{ id: string; created_at: Date; updated_at: Date }[]>
+      : preparedQuery<{ id: string; created_at: Date; updated_at: Date }>(this.dataSource, 'create-order', text, values));
+    const [row] = await insert(
       `WITH o AS (
          INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
                              upgrade_from_level, upgrade_ms, created_at, channel, channel_options)
@@ -83,7 +91,7 @@ export class OrdersService {
       ...fields, id: row.id, createdAt: row.created_at, updatedAt: row.updated_at, channel, channelOptions,
       paymentNo: null, qrCodeUrl: null, qrCodeExpireAt: null, paidAt: null, transactionId: null, upgradeShortfall: null, payParams: null,
     });
-    const opened = await this.issueQr(order, attempt, client);
+    const opened = await this.issueQr(order, attempt, client, tx);
     this.metrics.ordersCreated.inc({ method: opened.paymentMethod, channel: opened.channel });
     return toOrderView(opened);
   }
@@ -160,9 +168,18 @@ export class OrdersService {
   private async openAttempt(order: Order, now: Date, client: ClientContext): Promise<Order> {
     const lifetimeMs = this.registry.forChannel(order.paymentMethod, order.channel).channels[order.channel]?.lifetimeMs;
     const attempt = this.planAttempt(order.expireAt, now, lifetimeMs);
-    await this.dataSource.getRepository(PaymentRecord).insert({
-      orderId: order.id, paymentNo: attempt.paymentNo, paymentMethod: order.paymentMethod, amountFen: order.amountFen,
-      status: 'pending', qrCodeExpireAt: attempt.qrExpireAt, nextQueryAt: attempt.nextQueryAt, channel: order.channel,
+    await this.dataSource.transaction(async (m) => {
+      // Every attempt costs the merchant a create and a close at the provider, whose rate limits
+      // are per merchant: one member re-issuing codes in a loop must not use them up for everyone.
+      // The order's row lock makes the count and the insert one step, however many requests race.
+      await m.getRepository(Order).createQueryBuilder('o').setLock('pessimistic_write').where('o.id = :id', { id: order.id }).getOne();
+      if (await m.getRepository(PaymentRecord).countBy({ orderId: order.id }) >= MAX_ATTEMPTS_PER_ORDER) {
+        throw new ConflictError('ORDER_NOT_PAYABLE', `This order has had ${MAX_ATTEMPTS_PER_ORDER} QR codes, the most an order may have: create a new order`);
+      }
+      await m.getRepository(PaymentRecord).insert({
+        orderId: order.id, paymentNo: attempt.paymentNo, paymentMethod: order.paymentMethod, amountFen: order.amountFen,
+        status: 'pending', qrCodeExpireAt: attempt.qrExpireAt, nextQueryAt: attempt.nextQueryAt, channel: order.channel,
+      });
     });
     return this.issueQr(order, attempt, client);
   }
@@ -178,7 +195,8 @@ export class OrdersService {
    * background (a timed-out request may have created the trade), and a brand-new order is closed
    * too, so no order is left pending without a QR code.
    */
-  private async issueQr(order: Order, { paymentNo, qrExpireAt }: PlannedAttempt, client: ClientContext): Promise<Order> {
+  private async issueQr(order: Order, { paymentNo, qrExpireAt }: PlannedAttempt, client: ClientContext, tx?: EntityManager): Promise<Order> {
+    const db = tx ?? this.dataSource.manager;
     const provider = this.registry.forChannel(order.paymentMethod, order.channel);
     let qrCodeUrl: string | null;
     let payParams: Record<string, string>;
@@ -188,7 +206,7 @@ export class OrdersService {
       qrCodeUrl = opened.qrCodeUrl ?? null;
       payParams = opened.pay;
     } catch (e) {
-      await this.dataSource.transaction(async (m) => {
+      await db.transaction(async (m) => {
         await m.query(`UPDATE payment_records SET status = 'failed', next_query_at = NULL, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`, [paymentNo]);
         if (!order.paymentNo) {
           await m.query(`UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending'`, [order.id]);
@@ -199,7 +217,7 @@ export class OrdersService {
       throw e;
     }
     // The attempt's and the order's payment in one statement (atomic without BEGIN/COMMIT round trips).
-    const [updated] = await this.dataSource.query(
+    const [updated] = await db.query(
       `WITH attempt AS (UPDATE payment_records SET qr_code_url = $3, pay_params = $5, updated_at = now() WHERE payment_no = $2)
        UPDATE orders SET payment_no = $2, qr_code_url = $3, qr_code_expire_at = $4, pay_params = $5, updated_at = now()
         WHERE id = $1 AND status = 'pending' RETURNING updated_at`,
@@ -207,7 +225,7 @@ export class OrdersService {
     ) as [{ updated_at: Date }[], number];
     // Still pending (the usual case): the order we hold, with its new code. Otherwise a payment or
     // the expiry got there first: read what it became.
-    if (!updated.length) return this.orders.findOneByOrFail({ id: order.id });
+    if (!updated.length) return db.getRepository(Order).findOneByOrFail({ id: order.id });
     return Object.assign(order, { paymentNo, qrCodeUrl, qrCodeExpireAt: qrExpireAt, payParams, updatedAt: updated[0].updated_at });
   }
 
@@ -224,7 +242,11 @@ export class OrdersService {
       const updated = row[0];
       if (!updated) return null;
       this.metrics.ordersEnded.inc({ method: updated.payment_method, status });
-      await m.query(`UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now() WHERE order_id = $1 AND status = 'pending'`, [orderId]);
+      // An attempt whose trade the provider did not know yet stays pending for its last query
+      // (PaymentsService.closeAttempt): a code scanned after the cancel is still found and honoured.
+      await m.query(
+        `UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now()
+          WHERE order_id = $1 AND status = 'pending' AND trade_state IS DISTINCT FROM $2`, [orderId, AWAITING_LAST_QUERY]);
       const payload: OrderEndedPayload = { order_no: updated.order_no, status, at: now.toISOString() };
       return appendOrderEvent(m, orderId, updated.user_id, updated.order_no, `order.${status}`, { ...payload });
     });
