@@ -141,3 +141,15 @@ describe('checkout page: server side (production)', () => {
     await t.http.get('/').expect(200).expect('content-type', /html/);
   });
 });
+
+describe('checkout page: server side (tokens shorter than an hour)', () => {
+  let t: TestApp;
+  beforeAll(async () => { t = await startTestApp({ JWT_MAX_TTL_SECONDS: '600' }); });
+  afterAll(async () => { await t?.close(); });
+
+  it('issues a demo token no longer than tokens may live, which the service accepts', async () => {
+    const { body } = await t.http.post('/api/v1/checkout/demo-token').expect(200);
+    expect(Date.parse(body.expires_at) - Date.now()).toBeLessThanOrEqual(600_000);
+    await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${body.token}`).expect(200);
+  });
+});
