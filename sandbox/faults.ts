@@ -9,7 +9,7 @@ export type Provider = 'wechat' | 'alipay';
 export type FaultOp = 'native' | 'precreate' | 'query' | 'close' | 'refund' | 'refund-query' | '*';
 export type FaultMode =
   | 'error-500' | 'hang' | 'garbage' | 'bad-signature' | 'unsigned' | 'probe' | 'rate-limit'
-  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial'
+  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial' | 'claims-paid'
   | RefundOutcomeFault;
 
 /**
@@ -29,11 +29,11 @@ const OPS: Record<Provider, readonly FaultOp[]> = {
 const MODES: Record<Provider, readonly FaultMode[]> = {
   wechat: [
     'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'probe', 'rate-limit',
-    'system-error-after-commit', 'stale-timestamp', 'unknown-serial',
+    'system-error-after-commit', 'stale-timestamp', 'unknown-serial', 'claims-paid',
     'refund-abnormal', 'refund-closed', 'refund-later', 'refund-window-over',
   ],
   alipay: [
-    'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit',
+    'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit', 'claims-paid',
     'refund-later', 'refund-window-over', 'balance-not-enough',
   ],
 };

@@ -5,12 +5,14 @@ import { AppConfig } from './config/app-config';
 import { ConfiguredIoAdapter } from './notifications/configured-io.adapter';
 import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { raw, type NextFunction, type Request, type Response } from 'express';
+import { json, raw, type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module';
 import { serveCheckoutPage } from './checkout/checkout-page';
 import { DomainError } from './common/errors/domain-error';
 import { ErrorFilter } from './common/errors/error.filter';
 import { setupOpenApi } from './common/openapi';
+import { refuseDeepJson } from './common/http/json-depth';
+import { opsOnlyMiddleware } from './common/http/ops-server';
 import { requestIdMiddleware } from './common/request-id';
 import type { ConfigOptions } from './config/config.module';
 
@@ -38,11 +40,15 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
   });
   app.useLogger(options.logger === false ? false : app.get(Logger));
   const config = app.get(AppConfig);
+  // req.ip (the rate limits' client address) comes from X-Forwarded-For only through trusted proxies.
+  app.set('trust proxy', config.trustProxy);
   app.use(requestIdMiddleware);
+  if (config.opsPort !== undefined) app.use(opsOnlyMiddleware);
   // Provider callbacks are read as bytes whatever their content type: signatures cover the exact
   // bytes, and a sender must get its own failure format, not a JSON parser's 400.
   app.use(CALLBACK_ROUTE, raw({ type: () => true, limit: BODY_LIMIT }), keepRawBody);
-  app.useBodyParser('json', { limit: BODY_LIMIT, reviver: refuseReservedKeys });
+  // Express's own json parser rather than useBodyParser, whose type reserves `verify` for Nest's rawBody option.
+  app.use(json({ limit: BODY_LIMIT, reviver: refuseReservedKeys, verify: refuseDeepJson }));
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   app.useBodyParser('text', { limit: BODY_LIMIT });
   app.disable('x-powered-by');

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
+import { listenOps } from './common/http/ops-server';
 import { AppConfig, ConfigError } from './config/app-config';
 
 async function bootstrap(): Promise<void> {
@@ -16,10 +17,14 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
   const config = app.get(AppConfig);
-  await app.listen(config.port, '0.0.0.0');
-  const { port } = app.getHttpServer().address() as { port: number };
+  // Outside production the API stays on loopback unless HOST says otherwise: a development
+  // service with its sandbox and generated secrets is not for the network.
+  await app.listen(config.port, config.host);
+  const { port, address } = app.getHttpServer().address() as { port: number; address: string };
   const logger = new Logger('Bootstrap');
-  logger.log(`memberpay listening on port ${port} (${config.databaseUrl ? 'external' : 'embedded'} PostgreSQL)`);
+  logger.log(`memberpay listening on port ${port} at ${address} (${config.databaseUrl ? 'external' : 'embedded'} PostgreSQL)`);
+  const ops = config.opsPort === undefined ? undefined : await listenOps(app, config.opsPort, config.host);
+  if (ops) logger.log(`/metrics and /api/docs on port ${(ops.address() as { port: number }).port} only`);
 
   // Nest's enableShutdownHooks re-raises the signal after closing, so the exit status is not 0;
   // ops and orchestrators expect a clean 0 after a drained SIGTERM.
@@ -33,6 +38,7 @@ async function bootstrap(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
     force.unref();
+    ops?.close();
     app.close().then(() => process.exit(0), (e) => {
       logger.error(`Shutdown failed: ${(e as Error).message}`);
       process.exit(1);

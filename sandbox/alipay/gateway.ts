@@ -62,6 +62,7 @@ export function handleAlipayGateway(ctx: SandboxContext, req: IncomingMessage, r
   // Alipay documents no code for rate limiting: answered as "service unavailable".
   if (fault === 'rate-limit') return replyAlipay(res, alipay, key, failure('20000', 'isp.unknow-error', '调用频率超限'));
   if (fault === 'garbage') return replyAlipay(res, alipay, key, {}, fault);
+  if (fault === 'claims-paid' && op === 'close') return replyAlipay(res, alipay, key, failure('40004', 'ACQ.TRADE_HAS_SUCCESS', '交易已被支付'));
   const node = run(ctx, params, biz, now, fault);
   ctx.log(`[alipay] ${method} ${String(biz.out_trade_no ?? biz.trade_no ?? '')} -> ${node.code}${node.sub_code ? ` ${node.sub_code}` : ''}`);
   if (fault === 'system-error-after-commit') {

@@ -133,6 +133,8 @@ export function handleWechatApi(ctx: SandboxContext, req: IncomingMessage, res: 
   if (fault === 'error-500') return replyWechat(req, res, wechat, { status: 500, body: errorBody('SYSTEM_ERROR', '系统错误') });
   if (fault === 'rate-limit') return replyWechat(req, res, wechat, { status: 429, body: errorBody('FREQUENCY_LIMITED', '频率超限') });
   if (fault === 'garbage') return replyWechat(req, res, wechat, { status: 200 }, fault);
+  // A close answered "already paid" for a trade that is not: the answer a client must not trust alone.
+  if (fault === 'claims-paid' && matched.op === 'close') return replyWechat(req, res, wechat, { status: 400, body: errorBody('ORDERPAID', '订单已支付') });
   const answer = matched.run(fault);
   if (fault === 'system-error-after-commit') {
     return replyWechat(req, res, wechat, { status: 500, body: errorBody('SYSTEM_ERROR', '系统错误') });

@@ -6,7 +6,7 @@ import { ApiErrors } from '../common/api-errors.decorator';
 import { ForbiddenError } from '../common/errors/domain-error';
 import { bearerToken, TokenService } from './token.service';
 
-const PUBLIC = 'memberpay:public';
+export const PUBLIC = 'memberpay:public';
 const ADMIN = 'memberpay:admin';
 /** Routes open without a token (plan list, health, provider callbacks). */
 export const Public = () => SetMetadata(PUBLIC, true);

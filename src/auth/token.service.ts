@@ -7,15 +7,20 @@ import { UnauthenticatedError } from '../common/errors/domain-error';
 /** User ids travel in rooms, logs and rows: keep them short and printable. */
 const USER_ID = /^[\w.:@-]{1,64}$/;
 
+/** Clocks of the issuer and of this service may differ by this much (iat, nbf, exp). */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
 /**
  * Verifies the HS256 tokens issued by the membership app's user service. Only HS256 is
- * accepted, so `alg: none` and other algorithms fail; `sub` is the user id.
+ * accepted, so `alg: none` and other algorithms fail; `sub` is the user id. A token must expire
+ * (`exp`), may live at most JWT_MAX_TTL_SECONDS, may not be issued in the future, and must name
+ * JWT_ISSUER / JWT_AUDIENCE when those are set: a leaked token is then only good for a bounded time.
  */
 @Injectable()
 export class TokenService {
   private readonly jwt: JwtService;
 
-  constructor(config: AppConfig) {
+  constructor(private readonly config: AppConfig) {
     // A KeyObject, parsed once: given a string, jsonwebtoken tries it as a PEM key on every call
     // (390 µs a verification here, against 19 µs; bench/README.md).
     this.jwt = new JwtService({ secret: createSecretKey(Buffer.from(config.jwtSecret)) as unknown as string });
@@ -27,26 +32,50 @@ export class TokenService {
 
   /**
    * The user, whether the token carries `role: "admin"` (support staff, issued by the same user
-   * service with the same secret), and, when the token has `exp`, when it stops being valid (a
-   * WebSocket is closed then).
+   * service with the same secret), and when the token stops being valid (a WebSocket is closed then).
    */
-  verifySession(token: string | undefined): Session {
+  verifySession(token: string | undefined, now = Date.now()): Session {
     if (!token) throw new UnauthenticatedError('A bearer token is required');
-    let payload: { sub?: unknown; exp?: unknown; role?: unknown };
+    let payload: { sub?: unknown; exp?: unknown; iat?: unknown; role?: unknown };
     try {
-      payload = this.jwt.verify(token, { algorithms: ['HS256'] });
+      payload = this.jwt.verify(token, {
+        algorithms: ['HS256'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        clockTimestamp: Math.floor(now / 1000),
+        ...(this.config.jwtIssuer ? { issuer: this.config.jwtIssuer } : {}),
+        ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
+      });
     } catch (e) {
       const expired = (e as Error).name === 'TokenExpiredError';
       throw new UnauthenticatedError(expired ? 'The token has expired' : 'The token is invalid');
     }
+    const nowSeconds = now / 1000;
+    if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) throw new UnauthenticatedError('The token has no expiry (exp)');
+    if (payload.iat !== undefined && (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat))) {
+      throw new UnauthenticatedError('The token is invalid');
+    }
+    const iat = payload.iat as number | undefined;
+    if (iat !== undefined && iat > nowSeconds + CLOCK_TOLERANCE_SECONDS) throw new UnauthenticatedError('The token is issued in the future');
+    const lifetime = iat !== undefined ? payload.exp - iat : payload.exp - nowSeconds - CLOCK_TOLERANCE_SECONDS;
+    if (lifetime > this.config.jwtMaxTtlSeconds) {
+      throw new UnauthenticatedError(`The token lives longer than ${this.config.jwtMaxTtlSeconds} seconds`);
+    }
     const sub = typeof payload.sub === 'number' ? String(payload.sub) : payload.sub;
     if (typeof sub !== 'string' || !USER_ID.test(sub)) throw new UnauthenticatedError('The token has no valid subject');
-    return { userId: sub, admin: payload.role === ADMIN_ROLE, expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : null };
+    return { userId: sub, admin: payload.role === ADMIN_ROLE, expiresAt: new Date(payload.exp * 1000) };
   }
 
-  sign(userId: string, expiresInSeconds = 7 * 24 * 3600, options: { admin?: boolean } = {}): string {
+  /** A token as the user service would issue it (development and tests); at most JWT_MAX_TTL_SECONDS. */
+  sign(userId: string, expiresInSeconds = this.config.jwtMaxTtlSeconds, options: { admin?: boolean } = {}): string {
+    if (!(expiresInSeconds <= this.config.jwtMaxTtlSeconds)) {
+      throw new Error(`a token may live at most ${this.config.jwtMaxTtlSeconds} seconds (JWT_MAX_TTL_SECONDS)`);
+    }
     const claims = options.admin ? { sub: userId, role: ADMIN_ROLE } : { sub: userId };
-    return this.jwt.sign(claims, { algorithm: 'HS256', expiresIn: expiresInSeconds });
+    return this.jwt.sign(claims, {
+      algorithm: 'HS256', expiresIn: expiresInSeconds,
+      ...(this.config.jwtIssuer ? { issuer: this.config.jwtIssuer } : {}),
+      ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
+    });
   }
 }
 
@@ -57,7 +86,7 @@ export interface Session {
   userId: string;
   /** The token carries `role: "admin"`. */
   admin: boolean;
-  expiresAt: Date | null;
+  expiresAt: Date;
 }
 
 /** The token of an `Authorization: Bearer …` header, or undefined. */

@@ -59,6 +59,19 @@ export class AppConfig {
   createOrderRateLimit: number;
   redisUrl?: string;
   corsOrigins: string[];
+  /** Where the API listens (HOST; 127.0.0.1 outside production unless set). */
+  host: string;
+  /** /metrics and /api/docs on a port of their own, off the API port. */
+  opsPort?: number;
+  /** Express's `trust proxy` setting, from TRUST_PROXY. */
+  trustProxy: boolean | number | string[];
+  orderActionRateLimit: number;
+  publicRateLimit: number;
+  callbackRateLimit: number;
+  wsConnectionsPerUser: number;
+  jwtMaxTtlSeconds: number;
+  jwtIssuer?: string;
+  jwtAudience?: string;
   /** True when the providers point at the local sandbox (set by the development launcher). */
   sandbox: boolean;
   wechat?: WechatPayConfig;
@@ -110,6 +123,16 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.redisUrl = schema.REDIS_URL;
   cfg.createOrderRateLimit = schema.CREATE_ORDER_RATE_LIMIT;
   cfg.corsOrigins = (schema.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  cfg.host = schema.HOST ?? (schema.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
+  cfg.opsPort = schema.OPS_PORT;
+  cfg.trustProxy = trustProxy(schema.TRUST_PROXY);
+  cfg.orderActionRateLimit = schema.ORDER_ACTION_RATE_LIMIT;
+  cfg.publicRateLimit = schema.PUBLIC_RATE_LIMIT;
+  cfg.callbackRateLimit = schema.CALLBACK_RATE_LIMIT;
+  cfg.wsConnectionsPerUser = schema.WS_CONNECTIONS_PER_USER;
+  cfg.jwtMaxTtlSeconds = schema.JWT_MAX_TTL_SECONDS;
+  cfg.jwtIssuer = schema.JWT_ISSUER;
+  cfg.jwtAudience = schema.JWT_AUDIENCE;
   cfg.sandbox = truthy(schema.PAYMENT_SANDBOX);
 
   const collect = <T>(fn: () => T): T | undefined => {
@@ -145,7 +168,13 @@ function productionProblems(cfg: AppConfig, schema: EnvSchema): ConfigProblem[] 
   }
   for (const [variable, url] of [['WECHAT_PAY_BASE_URL', cfg.wechat?.baseUrl], ['ALIPAY_GATEWAY', cfg.alipay?.gateway]] as const) {
     if (url && LOOPBACK.test(url)) out.push({ variable, problem: 'points at a local sandbox, refused in production' });
+    // Requests and answers are signed, not encrypted: over http anyone on the path reads them.
+    else if (url && !url.startsWith('https://')) out.push({ variable, problem: 'must be https in production' });
   }
+  // Without it, a notification signed by Alipay for another seller of the same app would be honoured.
+  if (cfg.alipay && !cfg.alipay.sellerId) out.push({ variable: 'ALIPAY_SELLER_ID', problem: 'is required in production when Alipay is configured' });
+  if (!cfg.jwtIssuer) out.push({ variable: 'JWT_ISSUER', problem: 'is required in production' });
+  if (!cfg.jwtAudience) out.push({ variable: 'JWT_AUDIENCE', problem: 'is required in production' });
   return out;
 }
 
@@ -247,6 +276,14 @@ function buildAlipay(s: EnvSchema): AlipayConfig | undefined {
   };
 }
 
+/** TRUST_PROXY as Express takes it: a boolean, a hop count, or a list of trusted addresses. */
+function trustProxy(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 /** Development only: a JWT secret generated once and kept under DATA_DIR (see `npm run token`). */
 export function developmentJwtSecret(dataDir: string): string {
   const file = join(dataDir, 'jwt-secret');
@@ -273,4 +310,5 @@ function pickDefined(env: Record<string, string | undefined>): Record<string, st
 
 const OPTIONAL_VARIABLES = [
   'DATABASE_URL', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'ALLOW_EMBEDDED_DB_IN_PRODUCTION', 'PAYMENT_SANDBOX',
+  'PAYMENT_SANDBOX_PROVIDERS', 'HOST', 'OPS_PORT', 'TRUST_PROXY', 'JWT_ISSUER', 'JWT_AUDIENCE',
 ];

@@ -61,6 +61,48 @@ export class EnvSchema {
   @Transform(emptyToUndefined) @IsOptional() @IsIn(['0', '1', 'true', 'false'])
   PAYMENT_SANDBOX?: string;
 
+  /** `npm start` only: which providers the local sandbox emulates (wechat, alipay, both comma-separated, or none). */
+  @Transform(emptyToUndefined) @IsOptional()
+  @Matches(/^(none|(wechat|alipay)(,(wechat|alipay))?)$/, { message: 'must be wechat, alipay, "wechat,alipay" or none' })
+  PAYMENT_SANDBOX_PROVIDERS?: string;
+
+  // Exposure and abuse limits.
+  /** Where the API listens; unset: 127.0.0.1 in development and test, 0.0.0.0 in production. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @Matches(/^[\w.:[\]-]{1,255}$/, { message: 'must be a host name or address' })
+  HOST?: string;
+
+  /** When set, /metrics and /api/docs are served on this port only (not on PORT). */
+  @Transform((a) => toInt({ value: emptyToUndefined(a) })) @IsOptional() @Min(0) @Max(65535) @IsInt()
+  OPS_PORT?: number;
+
+  /** Express `trust proxy`: unset/false (the peer is the client), a hop count, or addresses/CIDRs/loopback, comma-separated. */
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^(true|false|\d{1,2}|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/, { message: 'must be false, true, a hop count or comma-separated addresses' })
+  TRUST_PROXY?: string;
+
+  /** POST /orders/:order_no/qr-code and …/cancel per user per minute. */
+  @Transform(toInt) @Min(1) @Max(10000) @IsInt()
+  ORDER_ACTION_RATE_LIMIT: number = 30;
+
+  /** Unauthenticated requests (health, plans, return page, socket.io handshakes) per client address per minute. */
+  @Transform(toInt) @Min(1) @Max(1000000) @IsInt()
+  PUBLIC_RATE_LIMIT: number = 300;
+
+  /** Provider notifications per sender address per minute: above your peak payments per minute, so provider retries are never refused. */
+  @Transform(toInt) @Min(1) @Max(1000000) @IsInt()
+  CALLBACK_RATE_LIMIT: number = 6000;
+
+  /** Open socket.io connections per user on one instance. */
+  @Transform(toInt) @Min(1) @Max(1000) @IsInt()
+  WS_CONNECTIONS_PER_USER: number = 10;
+
+  // Tokens.
+  /** The longest token lifetime accepted (exp − iat), in seconds. */
+  @Transform(toInt) @Min(60) @Max(30 * 24 * 3600) @IsInt()
+  JWT_MAX_TTL_SECONDS: number = 24 * 3600;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() JWT_ISSUER?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() JWT_AUDIENCE?: string;
+
   // WeChat Pay API v3 (docs/wechat-pay.md).
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_APP_ID?: string;
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric merchant id' })

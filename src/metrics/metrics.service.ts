@@ -12,8 +12,8 @@ export class MetricsService {
   readonly ordersCreated = new Counter({ name: 'memberpay_orders_created_total', help: 'Orders created, by payment method', labelNames: ['method'], registers: [this.registry] });
   readonly ordersPaid = new Counter({ name: 'memberpay_orders_paid_total', help: 'Orders settled as paid, by payment method and by what settled them (notification or active query)', labelNames: ['method', 'source'], registers: [this.registry] });
   readonly ordersEnded = new Counter({ name: 'memberpay_orders_ended_total', help: 'Orders that ended unpaid, by payment method and status (expired, closed, failed)', labelNames: ['method', 'status'], registers: [this.registry] });
-  readonly notifications = new Counter({ name: 'memberpay_notifications_total', help: 'Provider notifications, by provider and outcome (accepted, rejected, retry)', labelNames: ['provider', 'outcome'], registers: [this.registry] });
   readonly upgradeShortfall = new Counter({ name: 'memberpay_upgrade_shortfall_fen_total', help: 'Fen of upgrade prices whose days were gone when the upgrade was paid (recorded on the order as upgrade_shortfall, for support to refund)', registers: [this.registry] });
+  readonly notifications = new Counter({ name: 'memberpay_notifications_total', help: 'Provider notifications, by provider and outcome (accepted; rejected: forged, stale or malformed; unusable: signed by the provider but not usable here, for an operator; retry)', labelNames: ['provider', 'outcome'], registers: [this.registry] });
   readonly timeToPaid = new Histogram({
     name: 'memberpay_order_time_to_paid_seconds', help: 'Time from order creation to payment', labelNames: ['method'],
     buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600], registers: [this.registry],

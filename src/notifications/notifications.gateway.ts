@@ -1,6 +1,8 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import { TokenService } from '../auth/token.service';
+import { clientAddress, trustFunction } from '../common/rate-limit/client-address';
+import { HandshakeLimiter } from '../common/rate-limit/rate-limit.module';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { EventStream } from './event-stream';
@@ -26,6 +28,11 @@ export class NotificationsGateway
   /** Per connection, the timer that closes it when its token expires. */
   private readonly expiryTimers = new WeakMap<EventsSocket, NodeJS.Timeout>();
   private redis?: RedisLink;
+  /** Open connections per user on this instance, counted from the handshake (WS_CONNECTIONS_PER_USER). */
+  private readonly perUser = new Map<string, number>();
+  /** Sockets counted in perUser, so each is uncounted exactly once. */
+  private readonly counted = new WeakSet<EventsSocket>();
+  private readonly trust: ReturnType<typeof trustFunction>;
 
   @WebSocketServer()
   private readonly server: EventsServer;
@@ -35,13 +42,22 @@ export class NotificationsGateway
     private readonly tokens: TokenService,
     private readonly missed: MissedEventsRepository,
     private readonly metrics: MetricsService,
-  ) {}
+    private readonly limiter: HandshakeLimiter,
+  ) {
+    this.trust = trustFunction(config.trustProxy);
+  }
 
   afterInit(server: EventsServer): void {
     // A socket.io middleware, so a refused client gets `connect_error` and never connects.
-    server.use((socket, next) => {
+    server.use(async (socket, next) => {
       try {
+        // Handshakes are unauthenticated requests: the same per-address budget as the public routes.
+        if (!await this.limiter.allow(clientAddress(socket.request, this.trust))) {
+          throw new HandshakeRefused('RATE_LIMITED', 'Too many connection attempts: wait a minute and try again');
+        }
         const { userId, lastEventId, expiresAt } = readHandshake(socket.handshake, this.tokens);
+        // Each connection holds memory and a timer here: one member may not open them without bound.
+        if ((this.perUser.get(userId) ?? 0) >= this.config.wsConnectionsPerUser) throw this.tooManyConnections();
         socket.data.userId = userId;
         socket.data.lastEventId = lastEventId;
         socket.data.expiresAt = expiresAt;
@@ -58,6 +74,15 @@ export class NotificationsGateway
 
   async handleConnection(socket: EventsSocket): Promise<void> {
     const { userId } = socket.data;
+    // Counted on connection (a handshake whose client left meanwhile never connects, nor disconnects).
+    const open = (this.perUser.get(userId) ?? 0) + 1;
+    this.perUser.set(userId, open);
+    this.counted.add(socket);
+    if (open > this.config.wsConnectionsPerUser) {
+      // Handshakes that raced past the check: the later ones go.
+      socket.disconnect(true);
+      return;
+    }
     const lastEventId = socket.data.lastEventId === null ? null : BigInt(socket.data.lastEventId);
     const stream = new EventStream(lastEventId, (event) => {
       socket.emit(event.type, toMessage(event) as never);
@@ -86,7 +111,16 @@ export class NotificationsGateway
 
   handleDisconnect(socket: EventsSocket): void {
     clearTimeout(this.expiryTimers.get(socket));
+    if (this.counted.delete(socket)) {
+      const left = (this.perUser.get(socket.data.userId) ?? 1) - 1;
+      if (left > 0) this.perUser.set(socket.data.userId, left);
+      else this.perUser.delete(socket.data.userId);
+    }
     if (this.streams.delete(socket)) this.metrics.wsConnections.dec();
+  }
+
+  private tooManyConnections(): HandshakeRefused {
+    return new HandshakeRefused('RATE_LIMITED', `At most ${this.config.wsConnectionsPerUser} connections per user: close another first`);
   }
 
   /**

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiErrors } from '../common/api-errors.decorator';
-import { UserThrottlerGuard } from '../common/rate-limit/rate-limit.module';
+import { RateLimit } from '../common/rate-limit/rate-limit.module';
 import { CurrentUser } from '../auth/auth.guard';
 import { DomainError } from '../common/errors/domain-error';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -20,7 +20,7 @@ export class OrdersController {
   constructor(private readonly orders: OrdersService, private readonly idempotency: IdempotencyService) {}
 
   @Post('create-order')
-  @UseGuards(UserThrottlerGuard)
+  @RateLimit('create-order')
   @ApiOperation({ summary: 'Create an order and its QR code', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens a QR payment at the provider. Idempotent with an Idempotency-Key header (24 hours).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same user, key and body within 24 hours' })
   @ApiCreatedResponse({ type: OrderWithQrImage })
@@ -60,19 +60,21 @@ export class OrdersController {
   }
 
   @Post('orders/:order_no/cancel')
+  @RateLimit('order-action')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a pending order', description: 'Closes its QR code at the provider, then the order. Cancelling a closed order again answers it unchanged.' })
   @ApiOkResponse({ type: OrderView })
-  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
+  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   cancel(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderView> {
     return this.orders.cancel(userId, orderNo);
   }
 
   @Post('orders/:order_no/qr-code')
+  @RateLimit('order-action')
   @HttpCode(200)
-  @ApiOperation({ summary: 'A fresh QR code', description: 'A new payment attempt; the previous QR code is closed. Only while the order is pending and not expired.' })
+  @ApiOperation({ summary: 'A fresh QR code', description: 'A new payment attempt; the previous QR code is closed. Only while the order is pending and not expired, and at most 10 attempts per order (then 409: create a new order).' })
   @ApiOkResponse({ type: OrderWithQrImage })
-  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT')
+  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   async refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderWithQrImage> {
     return withQrImage(await this.orders.refreshQr(userId, orderNo));
   }

@@ -8,6 +8,7 @@ import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { preparedQuery } from '../database/prepared-query';
 import { PaymentRecord } from '../payments/payment-record.entity';
+import { AWAITING_LAST_QUERY } from '../payments/payment-records.repository';
 import { PaymentsService } from '../payments/payments.service';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -23,6 +24,8 @@ const MINUTE = 60_000;
 interface PlannedAttempt { paymentNo: string; qrExpireAt: Date; nextQueryAt: Date }
 /** The first active query comes a minute after the QR code was issued: sooner, the buyer has rarely scanned yet. */
 const FIRST_QUERY_DELAY_MS = MINUTE;
+/** Payment attempts (QR codes) one order may have, the first included. */
+export const MAX_ATTEMPTS_PER_ORDER = 10;
 
 @Injectable()
 export class OrdersService {
@@ -141,9 +144,18 @@ export class OrdersService {
   /** Records a new attempt for an existing order, then issues its QR code. */
   private async openAttempt(order: Order, now: Date): Promise<Order> {
     const attempt = this.planAttempt(order.expireAt, now);
-    await this.dataSource.getRepository(PaymentRecord).insert({
-      orderId: order.id, paymentNo: attempt.paymentNo, paymentMethod: order.paymentMethod, amountFen: order.amountFen,
-      status: 'pending', qrCodeExpireAt: attempt.qrExpireAt, nextQueryAt: attempt.nextQueryAt,
+    await this.dataSource.transaction(async (m) => {
+      // Every attempt costs the merchant a create and a close at the provider, whose rate limits
+      // are per merchant: one member re-issuing codes in a loop must not use them up for everyone.
+      // The order's row lock makes the count and the insert one step, however many requests race.
+      await m.getRepository(Order).createQueryBuilder('o').setLock('pessimistic_write').where('o.id = :id', { id: order.id }).getOne();
+      if (await m.getRepository(PaymentRecord).countBy({ orderId: order.id }) >= MAX_ATTEMPTS_PER_ORDER) {
+        throw new ConflictError('ORDER_NOT_PAYABLE', `This order has had ${MAX_ATTEMPTS_PER_ORDER} QR codes, the most an order may have: create a new order`);
+      }
+      await m.getRepository(PaymentRecord).insert({
+        orderId: order.id, paymentNo: attempt.paymentNo, paymentMethod: order.paymentMethod, amountFen: order.amountFen,
+        status: 'pending', qrCodeExpireAt: attempt.qrExpireAt, nextQueryAt: attempt.nextQueryAt,
+      });
     });
     return this.issueQr(order, attempt);
   }
@@ -196,7 +208,11 @@ export class OrdersService {
       const updated = row[0];
       if (!updated) return null;
       this.metrics.ordersEnded.inc({ method: updated.payment_method, status });
-      await m.query(`UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now() WHERE order_id = $1 AND status = 'pending'`, [orderId]);
+      // An attempt whose trade the provider did not know yet stays pending for its last query
+      // (PaymentsService.closeAttempt): a code scanned after the cancel is still found and honoured.
+      await m.query(
+        `UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now()
+          WHERE order_id = $1 AND status = 'pending' AND trade_state IS DISTINCT FROM $2`, [orderId, AWAITING_LAST_QUERY]);
       const payload: OrderEndedPayload = { order_no: updated.order_no, status, at: now.toISOString() };
       return appendOrderEvent(m, orderId, updated.user_id, updated.order_no, `order.${status}`, { ...payload });
     });

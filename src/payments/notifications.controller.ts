@@ -35,28 +35,30 @@ export class NotificationsController {
   @ApiResponse({ status: 200, description: 'Alipay: accepted (body `success`)' })
   @ApiResponse({ status: 204, description: 'WeChat Pay: accepted' })
   @ApiResponse({ status: 400, description: 'rejected (forged, stale, not ours, unknown order, wrong amount): nothing changed' })
-  @ApiResponse({ status: 500, description: 'we failed (database down): the provider retries' })
+  @ApiResponse({ status: 500, description: 'we failed (database down, or a notification that does not decrypt with our API v3 key): the provider retries' })
   async receive(@Param('provider') name: string, @Req() req: Request & { rawBody?: Buffer }, @Res() res: Response): Promise<void> {
     const provider = this.registry.find(name);
     if (!provider) {
       res.status(404).json({ code: 'FAIL', message: 'unknown payment provider' });
       return;
     }
-    let result: NotificationResult;
+    let result: NotificationResult | 'unusable';
+    let answer: NotificationResult;
     let reason: string | undefined;
     let event: PaymentEvent | undefined;
     let outcome: ApplyResult | undefined;
     try {
       event = await provider.verifyNotification({ headers: req.headers, rawBody: req.rawBody ?? Buffer.alloc(0) });
       outcome = await this.payments.applyEvent(event, 'notification');
-      result = 'accepted';
+      result = answer = 'accepted';
     } catch (e) {
       if (e instanceof NotificationRejected) {
-        result = 'rejected';
+        result = e.unusable ? 'unusable' : 'rejected';
+        answer = e.retryLater ? 'retry' : 'rejected';
         reason = e.message;
       } else {
         // Ours to fix (database down, a bug): answer so that the provider sends it again.
-        result = 'retry';
+        result = answer = 'retry';
         reason = 'temporarily unable to process';
         this.logger.error(`notification from ${name} failed: ${(e as Error)?.message ?? e}`);
       }
@@ -68,9 +70,11 @@ export class NotificationsController {
       reason && `reason="${reason}"`, `request_id=${requestIdOf(req)}`,
     ].filter(Boolean).join(' ');
     if (result === 'accepted') this.logger.log(`notification ${fields}`);
+    // Signed by the provider yet unusable: a key, an id or an order of ours is wrong, for an operator to fix.
+    else if (result === 'unusable') this.logger.error(`notification ${fields}`);
     else this.logger.warn(`notification ${fields}`);
     this.metrics.notifications.inc({ provider: name, outcome: result });
-    const ack = provider.acknowledge(result, reason);
+    const ack = provider.acknowledge(answer, reason);
     res.status(ack.status).type(ack.contentType).send(ack.body);
   }
 }

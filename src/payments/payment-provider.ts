@@ -56,7 +56,11 @@ export interface Acknowledgement {
   body: string;
 }
 
-export type CloseResult = 'closed' | 'paid';
+/**
+ * 'paid': the buyer paid first (to be confirmed by a query); 'not_found': the provider does not
+ * know the trade yet (Alipay before the scan), so the code may still be scanned until it expires.
+ */
+export type CloseResult = 'closed' | 'paid' | 'not_found';
 
 /** What a provider needs to refund part or all of one paid attempt. */
 export interface RefundRequest {
@@ -109,7 +113,7 @@ export interface PaymentProvider {
   createQr(order: PayableOrder): Promise<QrPayment>;
   /** The attempt's state at the provider: the active query's and the expiry job's view. */
   query(paymentNo: string): Promise<PaymentEvent>;
-  /** Makes the attempt unpayable; 'paid' when the buyer paid first. */
+  /** Makes the attempt unpayable; 'paid' when the buyer paid first, 'not_found' when no trade exists yet. */
   close(paymentNo: string): Promise<CloseResult>;
   /** Verifies an incoming notification and maps it; throws NotificationRejected. */
   verifyNotification(raw: RawNotification): Promise<PaymentEvent>;
@@ -131,10 +135,35 @@ export interface PaymentProvider {
   verifyRefundNotification?(raw: RawNotification): Promise<RefundEvent>;
 }
 
+/**
+ * Reasons a correctly signed notification cannot be used: it does not decrypt (the API v3 key was
+ * rotated), names another merchant, app or seller, an attempt we do not have, or another amount or
+ * currency. The provider did sign it, so this is not a forgery but a configuration or data problem
+ * for an operator: such rejections are logged at error level and counted as `unusable`.
+ */
+const UNUSABLE_REASONS: ReadonlySet<string> = new Set([
+  'DECRYPTION_FAILED', 'WRONG_MCHID', 'WRONG_APPID', 'WRONG_APP_ID', 'WRONG_SELLER_ID', 'UNKNOWN_ORDER', 'AMOUNT_MISMATCH', 'WRONG_CURRENCY',
+]);
+/**
+ * Of those, the ones fixed on our side while the provider still holds the notification: answered
+ * 5xx, so that it is sent again once the key is put right.
+ */
+const RETRY_REASONS: ReadonlySet<string> = new Set(['DECRYPTION_FAILED']);
+
 /** A notification that must change nothing: bad signature, stale, not ours, unknown, mismatched. */
 export class NotificationRejected extends Error {
   constructor(readonly reason: string, message: string) {
     super(message);
     this.name = 'NotificationRejected';
+  }
+
+  /** Signed by the provider, but not usable here (see UNUSABLE_REASONS). */
+  get unusable(): boolean {
+    return UNUSABLE_REASONS.has(this.reason);
+  }
+
+  /** The provider should send it again later (see RETRY_REASONS). */
+  get retryLater(): boolean {
+    return RETRY_REASONS.has(this.reason);
   }
 }

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { MembershipModule } from '../membership/membership.module';
 import { NotificationsController } from './notifications.controller';
 import { ReturnPageController } from './return-page.controller';
+import { PaymentRecordsRepository } from './payment-records.repository';
 import { PaymentsService } from './payments.service';
 import { SettlementRepository } from './settlement.repository';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
@@ -25,6 +26,7 @@ import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
     ProviderRegistry,
     PaymentsService,
     SettlementRepository,
+    PaymentRecordsRepository,
   ],
   exports: [PaymentsService, ProviderRegistry],
 })

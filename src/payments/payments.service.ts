@@ -7,6 +7,8 @@ import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPai
 import type { OrderStatus } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from './double-payment';
 import { NotificationRejected, PaymentEvent, ProviderName, stateEvent } from './payment-provider';
+import { ProviderUnavailableError } from '../common/errors/domain-error';
+import { PaymentRecordsRepository } from './payment-records.repository';
 import { ProviderRegistry } from './provider-registry';
 import { SettlementRepository } from './settlement.repository';
 
@@ -26,6 +28,13 @@ type Settled =
       event: CommittedOrderEvent; shortfallFen: number };
 
 /**
+ * How long after an Alipay QR code's expiry its last query comes: Alipay's clock and ours may
+ * differ, and a trade is only created by a scan, so only once the expiry has surely passed there
+ * can "no such trade" be taken as final.
+ */
+export const LAST_QUERY_DELAY_MS = 2 * 60_000;
+
+/**
  * Owns what happens when a provider says an attempt was paid or closed. Notifications and the
  * active query both come through applyEvent, so a payment settles through one code path.
  */
@@ -40,6 +49,7 @@ export class PaymentsService {
     private readonly registry: ProviderRegistry,
     private readonly events: EventEmitter2,
     private readonly metrics: MetricsService,
+    private readonly records: PaymentRecordsRepository,
   ) {}
 
   async applyEvent(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
@@ -112,16 +122,38 @@ export class PaymentsService {
 
   /**
    * Closes an attempt at its provider. When the buyer paid first, the payment is settled instead
-   * (through the same path as a notification) and 'paid' is returned.
+   * (through the same path as a notification) and 'paid' is returned. A close answered "paid"
+   * that the follow-up query does not confirm throws: retried later, never recorded as closed.
+   * A trade the provider does not know yet (Alipay before the scan) may still be scanned until its
+   * QR code expires there: the attempt stays pending for one last query after that ('deferred'),
+   * which the expiry jobs make by calling this again.
    */
-  async closeAttempt(method: ProviderName, paymentNo: string): Promise<'closed' | 'paid'> {
+  async closeAttempt(method: ProviderName, paymentNo: string, now = new Date()): Promise<'closed' | 'paid' | 'deferred'> {
     const provider = this.registry.get(method);
     const closed = await provider.close(paymentNo);
     if (closed === 'paid') {
       const event = await provider.query(paymentNo);
-      if (event.outcome === 'paid') {
-        await this.applyEvent(event, 'query');
+      if (event.outcome !== 'paid') {
+        throw new ProviderUnavailableError(`${method} answered the close of ${paymentNo} with "paid", but its query says ${event.tradeState}; retried later`);
+      }
+      await this.applyEvent(event, 'query');
+      return 'paid';
+    }
+    if (closed === 'not_found') {
+      const qrExpiry = await this.records.qrExpiry(paymentNo);
+      const lastQueryAt = new Date((qrExpiry ?? now).getTime() + LAST_QUERY_DELAY_MS);
+      if (now.getTime() < lastQueryAt.getTime()) {
+        await this.records.deferLastQuery(paymentNo, lastQueryAt);
+        return 'deferred';
+      }
+      const last = await provider.query(paymentNo);
+      if (last.outcome === 'paid') {
+        await this.applyEvent(last, 'query');
         return 'paid';
+      }
+      if (last.outcome === 'pending') {
+        // Scanned just before its expiry: the trade exists now, and the next close reaches it.
+        throw new ProviderUnavailableError(`${method} trade ${paymentNo} appeared (${last.tradeState}) after its close; closed on the next run`);
       }
     }
     await this.applyEvent(stateEvent(method, paymentNo, 'closed', 'CLOSED'), 'query');

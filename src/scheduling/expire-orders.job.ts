@@ -26,10 +26,10 @@ export class ExpireOrdersJob implements ScheduledJob {
 
   async run(now: Date, limit = BATCH_SIZE): Promise<JobReport> {
     const attempts = await this.claims.claimAttemptsOfExpiredOrders(now, limit, leaseUntil(now, this.config, limit));
-    const report = { claimed: attempts.length, paid: 0, closed: 0, expired: 0, failed: 0 };
+    const report = { claimed: attempts.length, paid: 0, closed: 0, deferred: 0, expired: 0, failed: 0 };
     for (const attempt of attempts) {
       try {
-        report[await this.payments.closeAttempt(attempt.method, attempt.paymentNo)] += 1;
+        report[await this.payments.closeAttempt(attempt.method, attempt.paymentNo, now)] += 1;
       } catch (e) {
         report.failed += 1;
         logAttemptFailure(this.logger, 'closing expired order attempt', attempt.paymentNo, e);

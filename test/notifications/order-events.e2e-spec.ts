@@ -47,7 +47,7 @@ describe('order events over socket.io', () => {
       ['no token', () => ({})],
       ['a malformed token', () => ({ token: 'not-a-jwt' })],
       ['a token signed with another secret', () => ({ token: new JwtService({ secret: 'another-secret-0123456789-0123456789' }).sign({ sub: 'u-1' }) })],
-      ['an expired token', () => ({ token: t.app.get(TokenService).sign('u-1', -10) })],
+      ['an expired token', () => ({ token: t.app.get(TokenService).sign('u-1', -60) })],
     ])('refuses %s with a connect_error', async (_name, options) => {
       const error = await refusal(options());
       expect(error.data).toEqual({ code: 'UNAUTHENTICATED' });

@@ -18,6 +18,8 @@ export interface ConnectOptions {
   token?: string;
   lastEventId?: string | number;
   query?: Record<string, string>;
+  /** Extra handshake headers (e.g. X-Forwarded-For behind a trusted proxy). */
+  headers?: Record<string, string>;
 }
 
 /** Connects like an app would (WebSocket transport, no automatic reconnection); rejects on `connect_error`. */
@@ -25,7 +27,7 @@ export function connectClient(url: string, options: ConnectOptions, timeoutMs = 
   const auth: Record<string, unknown> = {};
   if (options.token !== undefined) auth.token = options.token;
   if (options.lastEventId !== undefined) auth.lastEventId = options.lastEventId;
-  const socket = io(url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, auth, query: options.query });
+  const socket = io(url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, auth, query: options.query, extraHeaders: options.headers });
   const received: Received[] = [];
   const waiters = new Set<() => void>();
   socket.onAny((event: string, message: Received['message']) => {

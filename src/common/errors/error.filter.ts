@@ -71,6 +71,7 @@ function parserMessage(err: ParserError): string {
   switch (err.type) {
     case 'entity.parse.failed': return 'The request body is not valid JSON';
     case 'entity.too.large': return 'The request body is too large';
+    case 'entity.too.deep': return 'The request body is nested too deeply';
     case 'encoding.unsupported': case 'charset.unsupported': return 'The request body encoding is not supported';
     default: return 'The request could not be read';
   }

@@ -1,8 +1,37 @@
-import { Injectable, Module, OnModuleDestroy } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { applyDecorators, ExecutionContext, Global, Inject, Injectable, Module, OnModuleDestroy, SetMetadata } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
+import type { Request } from 'express';
 import Redis from 'ioredis';
+import { PUBLIC } from '../../auth/auth.guard';
 import { AppConfig } from '../../config/app-config';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
+
+/** Which budget a route draws on. */
+export type RateLimitName = 'create-order' | 'order-action' | 'public' | 'callback';
+const RATE_LIMIT = 'memberpay:rate-limit';
+const WINDOW_MS = 60_000;
+/** The provider callbacks' path; their senders get a budget of their own, far above the other public routes. */
+const CALLBACK_PATH = /^\/api\/v1\/payment\/[a-z]+\/callback\/?$/;
+
+/** Puts a route on a named budget (per user for create-order and order-action, per client address otherwise). */
+export const RateLimit = (name: RateLimitName) => applyDecorators(SetMetadata(RATE_LIMIT, name));
+
+/**
+ * The budget a request draws on: the route's own (@RateLimit), else every unauthenticated route
+ * (@Public) is limited per client address — provider callbacks on their own budget — and
+ * authenticated routes without @RateLimit are not limited.
+ */
+export function rateLimitOf(context: ExecutionContext): RateLimitName | null {
+  const targets = [context.getHandler(), context.getClass()];
+  const named = targets.map((t) => Reflect.getMetadata(RATE_LIMIT, t) as RateLimitName | undefined).find(Boolean);
+  if (named) return named;
+  if (!targets.some((t) => Reflect.getMetadata(PUBLIC, t))) return null;
+  const req = context.switchToHttp().getRequest<Request>();
+  // The scrape and health probes of the operator's own network are not a client's traffic.
+  if (req.path === '/metrics') return null;
+  return CALLBACK_PATH.test(req.path) ? 'callback' : 'public';
+}
 
 /** Holds the Redis connection of the rate limiter, closed on shutdown. */
 @Injectable()
@@ -21,30 +50,55 @@ class ThrottlerRedis implements OnModuleDestroy {
 @Module({ providers: [ThrottlerRedis], exports: [ThrottlerRedis] })
 class ThrottlerRedisModule {}
 
+const byUser = (req: Record<string, any>) => (req.userId ? `user:${req.userId}` : `ip:${req.ip}`);
+const byAddress = (req: Record<string, any>) => `ip:${req.ip}`;
+
 /**
- * Per-user limit on create-order (@nestjs/throttler), counted in Redis when REDIS_URL is set so
- * that every instance shares it, in memory otherwise.
+ * Counts one socket.io handshake of a client address against the `public` budget, which HTTP
+ * guards never see (the handshake is not a Nest route). True when it is within the limit.
  */
+@Injectable()
+export class HandshakeLimiter {
+  constructor(@Inject(ThrottlerStorage) private readonly storage: ThrottlerStorage, private readonly config: AppConfig) {}
+
+  async allow(address: string): Promise<boolean> {
+    const { isBlocked } = await this.storage.increment(`public:ip:${address}`, WINDOW_MS, this.config.publicRateLimit, WINDOW_MS, 'public');
+    return !isBlocked;
+  }
+}
+
+/**
+ * Rate limits (@nestjs/throttler), counted in Redis when REDIS_URL is set so that every instance
+ * shares them, in memory otherwise. One global guard; each route draws on one budget
+ * (rateLimitOf), whose counter is shared by every route on that budget.
+ */
+@Global()
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
       imports: [ThrottlerRedisModule],
       inject: [AppConfig, ThrottlerRedis],
-      useFactory: (config: AppConfig, redis: ThrottlerRedis) => ({
-        throttlers: [{ name: 'create-order', ttl: 60_000, limit: config.createOrderRateLimit }],
-        storage: redis.client ? new RedisThrottlerStorage(redis.client) : undefined,
-        errorMessage: 'Too many orders created: wait a minute and try again',
-      }),
+      useFactory: (config: AppConfig, redis: ThrottlerRedis) => {
+        const budget = (name: RateLimitName, limit: number, tracker: (req: Record<string, any>) => string) => ({
+          name, ttl: WINDOW_MS, limit, getTracker: tracker,
+          skipIf: (context: ExecutionContext) => context.getType() !== 'http' || rateLimitOf(context) !== name,
+          generateKey: (_context: ExecutionContext, key: string) => `${name}:${key}`,
+        });
+        return {
+          throttlers: [
+            budget('create-order', config.createOrderRateLimit, byUser),
+            budget('order-action', config.orderActionRateLimit, byUser),
+            budget('public', config.publicRateLimit, byAddress),
+            budget('callback', config.callbackRateLimit, byAddress),
+          ],
+          storage: redis.client ? new RedisThrottlerStorage(redis.client) : undefined,
+          errorMessage: 'Too many requests: wait a minute and try again',
+        };
+      },
     }),
   ],
-  exports: [ThrottlerModule],
+  providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }, HandshakeLimiter],
+  exports: [ThrottlerModule, HandshakeLimiter],
 })
 export class RateLimitModule {}
 
-/** Tracks the authenticated user (set by the auth guard, which runs first), not the IP. */
-@Injectable()
-export class UserThrottlerGuard extends ThrottlerGuard {
-  protected override async getTracker(req: Record<string, any>): Promise<string> {
-    return req.userId ?? req.ip;
-  }
-}

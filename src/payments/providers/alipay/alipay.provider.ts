@@ -74,10 +74,15 @@ export class AlipayProvider implements PaymentProvider {
   async close(paymentNo: string): Promise<CloseResult> {
     const node = await this.exec('alipay.trade.close', 'close', { out_trade_no: paymentNo });
     if (node.code === '10000') return 'closed';
-    if (node.sub_code === 'ACQ.TRADE_NOT_EXIST') return 'closed'; // not scanned; the expiry stops a later scan
-    if (node.sub_code === 'ACQ.TRADE_STATUS_ERROR' || node.sub_code === 'ACQ.TRADE_HAS_SUCCESS' || node.sub_code === 'ACQ.TRADE_HAS_CLOSE') {
+    // Not scanned yet: nothing was closed, and the code stays scannable until it expires (B.5).
+    if (node.sub_code === 'ACQ.TRADE_NOT_EXIST') return 'not_found';
+    if (node.sub_code === 'ACQ.TRADE_HAS_SUCCESS') return 'paid';
+    if (node.sub_code === 'ACQ.TRADE_HAS_CLOSE') return 'closed';
+    if (node.sub_code === 'ACQ.TRADE_STATUS_ERROR') {
+      // Not closable: paid, or closed already. Anything else is not an answer to act on.
       const state = await this.query(paymentNo);
-      return state.outcome === 'paid' ? 'paid' : 'closed';
+      if (state.outcome === 'paid' || state.outcome === 'closed') return state.outcome;
+      throw new ProviderUnavailableError(`Alipay refused to close ${paymentNo} in state ${state.tradeState}`);
     }
     throw this.businessFailure('close', node);
   }
@@ -91,6 +96,10 @@ export class AlipayProvider implements PaymentProvider {
     if (!fields.out_trade_no) throw new NotificationRejected('MALFORMED_BODY', 'out_trade_no is missing');
     const event = toPaymentEvent(fields, fields.out_trade_no, fields.notify_id);
     if (event.outcome === 'paid' && event.amountFen === null) throw new NotificationRejected('MALFORMED_AMOUNT', 'total_amount is not an amount in yuan');
+    // total_amount is in CNY unless the trade names another currency (cross-border trades carry trans_currency).
+    for (const field of ['currency', 'trans_currency'] as const) {
+      if (fields[field] !== undefined && fields[field] !== 'CNY') throw new NotificationRejected('WRONG_CURRENCY', `the payment is in ${fields[field]}, not CNY`);
+    }
     return event;
   }
 

@@ -84,7 +84,12 @@ export class WechatPayProvider implements PaymentProvider {
     if (!res.data || typeof res.data !== 'object' || res.data.out_trade_no !== paymentNo || res.data.mchid !== this.config.mchId) {
       throw toProviderError({ message: 'an answer for another trade' }, 'query');
     }
-    return toPaymentEvent(res.data);
+    const event = toPaymentEvent(res.data);
+    if (event.outcome === 'paid' && res.data.amount?.currency !== 'CNY') {
+      this.logger.error(`query of ${paymentNo}: paid in ${res.data.amount?.currency ?? 'no currency'}, not CNY; not settled`);
+      throw toProviderError({ message: 'a payment in another currency' }, 'query');
+    }
+    return event;
   }
 
   async close(paymentNo: string): Promise<CloseResult> {
@@ -108,6 +113,8 @@ export class WechatPayProvider implements PaymentProvider {
     if (eventType !== 'TRANSACTION.SUCCESS' || event.outcome !== 'paid') {
       throw new NotificationRejected('UNEXPECTED_EVENT', `event ${eventType || '?'} with trade_state ${event.tradeState} is not a payment`);
     }
+    // Amounts are compared in fen of CNY, the only currency we open payments in.
+    if (tx.amount?.currency !== 'CNY') throw new NotificationRejected('WRONG_CURRENCY', `the payment is in ${tx.amount?.currency ?? 'no currency'}, not CNY`);
     return event;
   }
 

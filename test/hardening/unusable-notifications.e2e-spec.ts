@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TokenService } from '../../src/auth/token.service';
+import { buildAppConfig } from '../../src/config/app-config';
+import { freePort, TEST_JWT_SECRET } from '../support/app';
+import { createTestDatabase, TestDatabase } from '../support/db';
+import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { ServiceProcess, spawnService } from '../support/service-process';
+
+const token = (user: string) => new TokenService(buildAppConfig({ JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: tmpdir() })).sign(user);
+const ROTATED_KEY = 'rotated-api-v3-key-0123456789abc'; // 32 bytes, not the sandbox's
+
+interface LogLine { level: number; msg?: string }
+
+/**
+ * Correctly signed notifications that cannot be used are an operator's problem, not forgeries:
+ * error-level lines and `unusable` in the metrics; one that does not decrypt is answered 5xx so
+ * that WeChat Pay sends it again, and it settles once the key is right.
+ */
+describe('signed but unusable notifications', () => {
+  let sb: Sandbox;
+  let db: TestDatabase;
+  const services: ServiceProcess[] = [];
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    sb = await startTestSandbox();
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    for (const s of services) { s.child.kill('SIGTERM'); await s.exited; }
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await db?.drop();
+    await sb?.close();
+  });
+
+  async function start(extra: Record<string, string> = {}) {
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'memberpay-unusable-'));
+    dirs.push(dataDir);
+    const service = await spawnService({
+      NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir,
+      ...providerEnv(sb, port), PORT: String(port), ...extra,
+    });
+    services.push(service);
+    return { service, base: `http://127.0.0.1:${port}` };
+  }
+  const order = (base: string, user: string, method = 'wechat') => fetch(`${base}/api/v1/payment/create-order`, {
+    method: 'POST', headers: { Authorization: `Bearer ${token(user)}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ product_type: 'membership', product_id: 1, payment_method: method }),
+  }).then((r) => r.json() as Promise<{ order_no: string; qr_code_url: string }>);
+  const prepared = async (qr: string, options: Record<string, unknown> = {}) =>
+    (await sandboxCall(sb, 'POST', '/sandbox/pay', { qr, delivery: 'none', ...options })).body.notification as { headers: Record<string, string>; body: string };
+  const post = (base: string, provider: string, n: { headers: Record<string, string>; body: string }) =>
+    fetch(`${base}/api/v1/payment/${provider}/callback`, { method: 'POST', headers: n.headers, body: n.body });
+  const lines = (s: ServiceProcess) => s.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  /** Lines reach us through a pipe, shortly after the answer: wait for the one expected. */
+  const lineWith = async (s: ServiceProcess, text: string) => {
+    for (;;) {
+      const found = lines(s).find((l) => l.msg?.includes(text));
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const counter = async (base: string, outcome: string, provider = 'wechat') => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const m = new RegExp(`^memberpay_notifications_total\\{provider="${provider}",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+
+  it('a notification that does not decrypt (API v3 key rotated) is a 5xx, logged at error level as unusable, and settles once the key is right', async () => {
+    const rotated = await start({ WECHAT_PAY_API_V3_KEY: ROTATED_KEY });
+    const o = await order(rotated.base, 'unusable-key');
+    const n = await prepared(o.qr_code_url);
+    const res = await post(rotated.base, 'wechat', n);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ code: 'FAIL' });
+    const line = await lineWith(rotated.service, 'outcome=unusable');
+    expect(line.level).toBe(50); // error
+    expect(line.msg).toMatch(/decrypt/);
+    expect(await counter(rotated.base, 'unusable')).toBe(1);
+
+    // The operator fixes the key; WeChat Pay's resend of the very same notification is accepted.
+    const fixed = await start();
+    expect((await post(fixed.base, 'wechat', n)).status).toBe(204);
+    const paid = await fetch(`${fixed.base}/api/v1/payment/orders/${o.order_no}`, { headers: { Authorization: `Bearer ${token('unusable-key')}` } });
+    expect(((await paid.json()) as { status: string }).status).toBe('paid');
+  });
+
+  it('another merchant or app, an unknown attempt, another amount or currency: 4xx, unusable, error level; a forgery stays rejected', async () => {
+    const { service, base } = await start();
+    const cases: [string, Record<string, unknown>][] = [
+      ['another merchant', { mchid: '1900000999' }],
+      ['another app', { appid: 'wx0000000000000999' }],
+      ['an unknown attempt', { out_trade_no: 'MP20990101000000UNKNOWN0001' }],
+      ['another amount', { amount: { total: 1, payer_total: 1 } }],
+      ['another currency', { amount: { currency: 'USD' } }],
+    ];
+    for (const [, override] of cases) {
+      const o = await order(base, 'unusable-ids');
+      const res = await post(base, 'wechat', await prepared(o.qr_code_url, { override }));
+      expect(res.status).toBe(400);
+    }
+    expect(await counter(base, 'unusable')).toBe(cases.length);
+    await lineWith(service, 'not CNY');
+    const unusable = lines(service).filter((l) => l.msg?.includes('outcome=unusable'));
+    expect(unusable).toHaveLength(cases.length);
+    for (const l of unusable) expect(l.level).toBe(50);
+    expect(unusable.map((l) => /reason="([^"]+)"/.exec(l.msg!)![1])).toEqual([
+      'the notification is for another merchant', 'the notification is for another app', 'no payment attempt has this out_trade_no',
+      'the amount differs from the payment attempt', 'the payment is in USD, not CNY',
+    ]);
+
+    // Alipay: another seller, or another currency.
+    for (const override of [{ seller_id: '2088000000000999' }, { trans_currency: 'USD' }]) {
+      const o = await order(base, 'unusable-alipay', 'alipay');
+      await sandboxCall(sb, 'POST', '/sandbox/scan', { qr: o.qr_code_url });
+      const res = await post(base, 'alipay', await prepared(o.qr_code_url, { override }));
+      expect(res.status).toBe(400);
+    }
+    expect(await counter(base, 'unusable', 'alipay')).toBe(2);
+
+    // A forged signature is still a plain rejection, a warning.
+    const forged = await order(base, 'forged');
+    expect((await post(base, 'wechat', await prepared(forged.qr_code_url, { tamper: 'signature' }))).status).toBe(400);
+    expect(await counter(base, 'rejected')).toBe(1);
+    expect((await lineWith(service, 'outcome=rejected')).level).toBe(40);
+  });
+});
