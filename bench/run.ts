@@ -30,6 +30,13 @@ const CFG: BenchConfig = {
   eventConcurrency: num('BENCH_EVENT_CONCURRENCY', 8),
   prepareConcurrency: 8,
 };
+/**
+ * The service's rate limits, raised so that the load generator (one client address, a few users)
+ * measures the request path rather than the limiter's refusals; the limiter itself still runs.
+ */
+const RATE_LIMITS = {
+  CREATE_ORDER_RATE_LIMIT: '10000', ORDER_ACTION_RATE_LIMIT: '10000', PUBLIC_RATE_LIMIT: '1000000', CALLBACK_RATE_LIMIT: '1000000',
+};
 const PGBENCH = { scale: 10, clients: 8, threads: 2, seconds: num('BENCH_PGBENCH_SECONDS', 20) };
 
 const flags = new Set(process.argv.slice(2));
@@ -116,7 +123,7 @@ async function main(): Promise<number> {
     ...(flags.has('--trace-sql') ? ['-r', require.resolve('ts-node/register/transpile-only'), '-r', join(ROOT, 'bench/trace-sql.ts')] : []),
   ];
   const service = await startService({
-    ...baseEnv, ...sandbox.env, LOG_LEVEL: 'warn', CREATE_ORDER_RATE_LIMIT: '10000', DATABASE_URL: dbUrl, PORT: String(port),
+    ...baseEnv, ...sandbox.env, LOG_LEVEL: 'warn', ...RATE_LIMITS, DATABASE_URL: dbUrl, PORT: String(port),
     ...(flags.has('--trace-sql') ? { BENCH_SQL_TRACE_FILE: sqlTrace, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') } : {}),
   }, nodeArgs, port);
   log(`service on :${port} (node ${APP_DIR === ROOT ? '' : `${APP_DIR}/`}dist/main.js${nodeArgs.length ? ` ${nodeArgs.filter((a) => !a.includes('/')).join(' ')}` : ''}), sandbox at ${sandbox.url}`);
