@@ -1,20 +1,41 @@
+import cluster from 'node:cluster';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
+import { runPrimary, workersFromArgs } from './cluster';
 import { listenOps } from './common/http/ops-server';
 import { AppConfig, ConfigError } from './config/app-config';
+import { loadAppConfig } from './config/config.module';
+
+function startFailed(e: unknown): never {
+  if (e instanceof ConfigError) {
+    // One line per problem: the variable and what is wrong, never its value.
+    for (const p of e.problems) process.stderr.write(`config: ${p.variable} ${p.problem}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`memberpay failed to start: ${(e as Error)?.message ?? String(e)}\n`);
+  process.exit(1);
+}
 
 async function bootstrap(): Promise<void> {
+  if (cluster.isPrimary) {
+    const workers = workersFromArgs(process.argv);
+    if (workers !== undefined) process.env.WEB_CONCURRENCY = workers;
+    let config: AppConfig;
+    try {
+      config = loadAppConfig();
+    } catch (e) {
+      startFailed(e);
+    }
+    if (config.workers > 1) {
+      await runPrimary(config, config.workers).catch(startFailed);
+      return;
+    }
+  }
   let app;
   try {
     app = await createApp();
   } catch (e) {
-    if (e instanceof ConfigError) {
-      // One line per problem: the variable and what is wrong, never its value.
-      for (const p of e.problems) process.stderr.write(`config: ${p.variable} ${p.problem}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`memberpay failed to start: ${(e as Error)?.message ?? String(e)}\n`);
-    process.exit(1);
+    startFailed(e);
   }
   const config = app.get(AppConfig);
   // Outside production the API stays on loopback unless HOST says otherwise: a development

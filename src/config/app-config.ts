@@ -58,6 +58,8 @@ export class AppConfig {
   /** create-order requests per user per minute. */
   createOrderRateLimit: number;
   redisUrl?: string;
+  /** Service processes (WEB_CONCURRENCY): more than 1 runs a cluster primary and that many workers. */
+  workers: number;
   corsOrigins: string[];
   /** Where the API listens (HOST; 127.0.0.1 outside production unless set). */
   host: string;
@@ -121,6 +123,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.paymentQueryRetryMax = schema.PAYMENT_QUERY_RETRY_MAX;
   cfg.providerTimeoutMs = schema.PROVIDER_TIMEOUT_MS;
   cfg.redisUrl = schema.REDIS_URL;
+  cfg.workers = schema.WEB_CONCURRENCY;
   cfg.createOrderRateLimit = schema.CREATE_ORDER_RATE_LIMIT;
   cfg.corsOrigins = (schema.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   cfg.host = schema.HOST ?? (schema.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
