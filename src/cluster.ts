@@ -1,5 +1,4 @@
 import cluster, { type Worker } from 'node:cluster';
-import { join } from 'node:path';
 import { setupPrimary as setupClusterAdapterPrimary } from '@socket.io/cluster-adapter';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -27,7 +26,7 @@ const SHUTDOWN_TIMEOUT_MS = 30_000;
  * socket.io events cross workers through Redis when REDIS_URL is set, otherwise through this
  * process (@socket.io/cluster-adapter).
  */
-export async function runPrimary(config: AppConfig, workers: number): Promise<void> {
+export async function runPrimary(config: AppConfig, workers: number, mainFile: string): Promise<void> {
   const logger = new Logger('Cluster');
   let embedded: EmbeddedPostgresHandle | undefined;
   const env: Record<string, string> = { MEMBERPAY_WORKER: '1' };
@@ -43,8 +42,9 @@ export async function runPrimary(config: AppConfig, workers: number): Promise<vo
     env.DATABASE_URL = embedded.url;
   }
   if (!config.redisUrl) setupClusterAdapterPrimary();
-  // Workers run main.js itself, also when the primary was started through another entry (npm start's launcher).
-  cluster.setupPrimary({ exec: join(__dirname, 'main.js'), args: [] });
+  // Workers run the service's entry itself, also when the primary was started through another
+  // one (npm start's launcher); they inherit Node's own flags (execArgv).
+  cluster.setupPrimary({ exec: mainFile, args: [] });
 
   let closing = false;
   const started = new Map<Worker, number>();

@@ -27,7 +27,7 @@ async function bootstrap(): Promise<void> {
       startFailed(e);
     }
     if (config.workers > 1) {
-      await runPrimary(config, config.workers).catch(startFailed);
+      await runPrimary(config, config.workers, __filename).catch(startFailed);
       return;
     }
   }
