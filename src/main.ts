@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import { Logger } from '@nestjs/common';
-import { createApp } from './app.factory';
+import type * as AppFactory from './app.factory';
 import { runPrimary, workersFromArgs } from './cluster';
-import { listenOps } from './common/http/ops-server';
+import type * as OpsServer from './common/http/ops-server';
 import { AppConfig, ConfigError } from './config/app-config';
 import { loadAppConfig } from './config/config.module';
 
@@ -31,6 +31,9 @@ async function bootstrap(): Promise<void> {
       return;
     }
   }
+  // Loaded here, not at the top: a cluster primary serves nothing and need not load the application.
+  const { createApp } = require('./app.factory') as typeof AppFactory;
+  const { listenOps } = require('./common/http/ops-server') as typeof OpsServer;
   let app;
   try {
     app = await createApp();
