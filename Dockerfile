@@ -1,6 +1,8 @@
 # memberpay: multi-stage build, runs as the unprivileged `node` user with `node dist/main.js`.
 # Migrations run from the same image: node node_modules/typeorm/cli.js migration:run -d dist/database/data-source.js
-FROM node:20-bookworm-slim AS build
+# Node 22: what the dependencies' engines ask for together (nestjs-pino >=22.12, file-type >=22,
+# typeorm ^22.13 on the 22 line); node:22 follows the latest 22.x release.
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -8,7 +10,7 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./package.json

@@ -36,6 +36,7 @@ const CFG: BenchConfig = {
  */
 const RATE_LIMITS = {
   CREATE_ORDER_RATE_LIMIT: '10000', ORDER_ACTION_RATE_LIMIT: '10000', PUBLIC_RATE_LIMIT: '1000000', CALLBACK_RATE_LIMIT: '1000000',
+  WS_CONNECTIONS_PER_USER: '1000',
 };
 const PGBENCH = { scale: 10, clients: 8, threads: 2, seconds: num('BENCH_PGBENCH_SECONDS', 20) };
 

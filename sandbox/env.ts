@@ -60,3 +60,30 @@ export function banner(url: string, lines: string[] = []): string {
     rule,
   ].join('\n');
 }
+
+const LABEL = { wechat: 'WeChat Pay', alipay: 'Alipay' } as const;
+
+/**
+ * Which providers `npm start` emulates. Neither configured: both (the quick start). Both
+ * configured: none. One configured and not the other: refused unless PAYMENT_SANDBOX_PROVIDERS
+ * names what to emulate (`alipay`, `wechat`, `wechat,alipay` or `none`): a live merchant account
+ * silently paired with a fake one is how test payments end up looking real. A string is the refusal.
+ */
+export function sandboxSelection(env: Record<string, string | undefined>): ProviderSelection | string {
+  const configured = { wechat: !!env.WECHAT_PAY_MCH_ID, alipay: !!env.ALIPAY_APP_ID };
+  const asked = env.PAYMENT_SANDBOX_PROVIDERS?.trim();
+  if (asked) {
+    if (!/^(none|(wechat|alipay)(,(wechat|alipay))?)$/.test(asked)) {
+      return 'PAYMENT_SANDBOX_PROVIDERS must be wechat, alipay, "wechat,alipay" or none';
+    }
+    const which = { wechat: asked.includes('wechat'), alipay: asked.includes('alipay') };
+    for (const name of ['wechat', 'alipay'] as const) {
+      if (which[name] && configured[name]) return `PAYMENT_SANDBOX_PROVIDERS asks to emulate ${LABEL[name]}, which is configured for real: leave one of the two`;
+    }
+    return which;
+  }
+  if (configured.wechat === configured.alipay) return { wechat: !configured.wechat, alipay: !configured.alipay };
+  const [real, missing] = configured.wechat ? ['wechat', 'alipay'] as const : ['alipay', 'wechat'] as const;
+  return `${LABEL[real]} is configured and ${LABEL[missing]} is not: set PAYMENT_SANDBOX_PROVIDERS=${missing} to emulate ${LABEL[missing]} `
+    + `beside the real ${LABEL[real]}, or PAYMENT_SANDBOX_PROVIDERS=none to leave ${LABEL[missing]} off`;
+}

@@ -1,14 +1,15 @@
-// `npm start`: in development, start the sandbox for every provider that has no real
-// configuration, point memberpay at it through process.env, then load the built app. Production
+// `npm start`: in development, start the sandbox for the providers it should emulate (see
+// sandboxSelection), point memberpay at it through process.env, then load the built app. Production
 // (`npm run start:prod`, or NODE_ENV=production here) never starts the sandbox.
 import { config } from 'dotenv';
 import { resolve } from 'node:path';
-import { banner, memberpayEnv } from './env';
+import { banner, memberpayEnv, sandboxSelection } from './env';
 import { startSandbox } from './index';
 
 async function startSandboxIfNeeded(): Promise<void> {
   if (process.env.NODE_ENV === 'production') return;
-  const which = { wechat: !process.env.WECHAT_PAY_MCH_ID, alipay: !process.env.ALIPAY_APP_ID };
+  const which = sandboxSelection(process.env);
+  if (typeof which === 'string') throw new Error(which);
   if (!which.wechat && !which.alipay) return;
   const port = Number(process.env.SANDBOX_PORT ?? 8002);
   const keyDir = resolve(process.env.DATA_DIR ?? './data', 'sandbox');
@@ -18,7 +19,7 @@ async function startSandboxIfNeeded(): Promise<void> {
   const env = memberpayEnv(sandbox.credentials, process.env.PORT ?? '8001', which);
   Object.assign(process.env, env, { PAYMENT_SANDBOX: '1' });
   const emulated = [which.wechat && 'WeChat Pay', which.alipay && 'Alipay'].filter(Boolean).join(' and ');
-  console.log(banner(sandbox.url, ['', `Emulating: ${emulated} (configured providers are left alone).`]));
+  console.log(banner(sandbox.url, ['', `Emulating: ${emulated} (configured providers are left alone; PAYMENT_SANDBOX_PROVIDERS chooses).`]));
 }
 
 async function launch(): Promise<void> {

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type * as AppFactory from './app.factory';
 import { runPrimary, workersFromArgs } from './cluster';
 import type * as OpsServer from './common/http/ops-server';
+import { redactUrl, redactUrlsIn } from './common/redact-url';
 import { AppConfig, ConfigError } from './config/app-config';
 import { loadAppConfig } from './config/config.module';
 
@@ -12,7 +13,7 @@ function startFailed(e: unknown): never {
     for (const p of e.problems) process.stderr.write(`config: ${p.variable} ${p.problem}\n`);
     process.exit(1);
   }
-  process.stderr.write(`memberpay failed to start: ${(e as Error)?.message ?? String(e)}\n`);
+  process.stderr.write(`memberpay failed to start: ${redactUrlsIn((e as Error)?.message ?? String(e))}\n`);
   process.exit(1);
 }
 
@@ -46,7 +47,9 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.port, config.host);
   const { port, address } = app.getHttpServer().address() as { port: number; address: string };
   const logger = new Logger('Bootstrap');
-  logger.log(`memberpay listening on port ${port} at ${address} (${config.databaseUrl ? 'external' : 'embedded'} PostgreSQL)`);
+  // The URLs as an operator may see them: scheme, host, port and database, never credentials.
+  const database = config.databaseUrl ? `external PostgreSQL ${redactUrl(config.databaseUrl)}` : 'embedded PostgreSQL';
+  logger.log(`memberpay listening on port ${port} at ${address} (${database}${config.redisUrl ? `, Redis ${redactUrl(config.redisUrl)}` : ''})`);
   const ops = config.opsPort === undefined ? undefined : await listenOps(app, config.opsPort, config.host);
   if (ops) logger.log(`/metrics and /api/docs on port ${(ops.address() as { port: number }).port} only`);
 

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Client } from 'pg';
+import { removeOrphanedStandIns } from '../src/database/embedded-postgres';
 
 export default async function globalTeardown(): Promise<void> {
   const admin = new Client({ connectionString: process.env.MEMBERPAY_TEST_ADMIN_URL });
@@ -13,4 +14,6 @@ export default async function globalTeardown(): Promise<void> {
     rmSync(dirname(embedded.pg.pgData), { recursive: true, force: true });
     rmSync(embedded.dir, { recursive: true, force: true });
   }
+  // The embedded databases of the services the tests started, whose DATA_DIRs are gone by now.
+  removeOrphanedStandIns();
 }

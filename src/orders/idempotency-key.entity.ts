@@ -25,8 +25,9 @@ export class IdempotencyKey {
   @Column({ type: 'integer', nullable: true })
   responseStatus: number | null;
 
-  @Column({ type: 'jsonb', nullable: true })
-  responseBody: unknown;
+  /** The answer's body exactly as sent (JSON text), replayed byte for byte. */
+  @Column({ type: 'text', nullable: true })
+  responseBody: string | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

@@ -1,19 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
-import { LessThan, Repository } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { ERROR_CODES, ErrorCode } from '../common/errors/error-codes';
 import { IdempotencyKey } from './idempotency-key.entity';
 
 const WINDOW_MS = 24 * 3600_000;
-/** Longer than any request may run (provider timeouts are seconds). */
-const ABANDONED_MS = 5 * 60_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** Seed of the keys' advisory lock ids, apart from the other advisory locks (order events use 0). */
+const LOCK_SEED = 17;
 
-export interface IdempotentResult<T> {
+export interface IdempotentResult {
   status: number;
-  body: T;
+  /** The answer's body as sent the first time (JSON text): a replay sends these very bytes. */
+  text: string;
   replayed: boolean;
 }
 
@@ -21,65 +21,82 @@ interface StoredError { code: ErrorCode; message: string; details?: string[] }
 
 /**
  * Idempotency-Key as Stripe does it: the same user and key within 24 hours replays the first
- * answer (status and body); the same key with another body, or while the first request is still
- * running, is a 409. The unique (user_id, key) row is the lock: inserting it decides who runs.
- * Answers of 5xx are not kept, so a retry after a provider outage can try again.
+ * answer (status and body, byte for byte); the same key with another body, or while the first
+ * request is still running, is a 409. Answers of 5xx are not kept, so a retry after a provider
+ * outage can try again.
+ *
+ * The request runs inside one transaction that also stores its answer: the order and the key
+ * commit together or not at all, so a crash in between can neither leave an order whose key
+ * lets a retry create a second one, nor a key that blocks retries. A transaction-scoped advisory
+ * lock on (user, key) marks the request in flight; it ends with the transaction, or with the
+ * connection when the process dies, so a retry after a crash runs at once. The price is a pooled
+ * connection held across the provider call (bounded by PROVIDER_TIMEOUT_MS), for requests that
+ * carry a key only.
  */
 @Injectable()
 export class IdempotencyService {
-  constructor(@InjectRepository(IdempotencyKey) private readonly keys: Repository<IdempotencyKey>) {}
+  constructor(private readonly dataSource: DataSource) {}
 
-  async run<T>(userId: string, key: string, request: unknown, status: number, fn: () => Promise<T>): Promise<IdempotentResult<T>> {
+  async run<T>(userId: string, key: string, request: unknown, status: number, fn: (m: EntityManager) => Promise<T>): Promise<IdempotentResult> {
     if (!KEY_PATTERN.test(key)) {
       throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be 1 to 255 printable ASCII characters']);
     }
     const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
-    for (;;) {
-      const inserted = await this.keys.createQueryBuilder().insert().values({ userId, key, requestHash, status: 'in_flight' })
-        .orIgnore().returning(['id']).execute();
-      if (inserted.raw.length) return this.execute(inserted.raw[0].id as string, status, fn);
-
-      const existing = await this.keys.findOneBy({ userId, key });
-      if (!existing) continue; // expired and removed in between
-      if (Date.now() - existing.createdAt.getTime() > WINDOW_MS) {
-        await this.keys.delete({ id: existing.id, createdAt: LessThan(new Date(Date.now() - WINDOW_MS)) });
-        continue;
-      }
-      if (existing.requestHash !== requestHash) {
-        throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body');
-      }
-      if (existing.status === 'in_flight' && Date.now() - existing.updatedAt.getTime() > ABANDONED_MS) {
-        // The first request died mid-way (a crash): its order, if any, was never answered.
-        await this.keys.delete({ id: existing.id, status: 'in_flight' });
-        continue;
-      }
-      if (existing.status === 'in_flight') {
-        throw new DomainError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
-      }
-      if (existing.responseStatus! >= 400) {
-        const stored = existing.responseBody as StoredError;
-        throw new DomainError(stored.code, stored.message, stored.details);
-      }
-      return { status: existing.responseStatus!, body: existing.responseBody as T, replayed: true };
-    }
-  }
-
-  private async execute<T>(id: string, status: number, fn: () => Promise<T>): Promise<IdempotentResult<T>> {
-    let body: T;
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    let open = false;
     try {
-      body = await fn();
-    } catch (e) {
-      if (e instanceof DomainError && ERROR_CODES[e.code] < 500) {
-        const stored: StoredError = { code: e.code, message: e.message, details: e.details };
-        await this.keys.update({ id }, { status: 'done', responseStatus: ERROR_CODES[e.code], responseBody: stored as never });
-      } else {
-        await this.keys.delete({ id });
+      await runner.startTransaction();
+      open = true;
+      const m = runner.manager;
+      const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, $2)) AS locked`, [`${userId}\n${key}`, LOCK_SEED]) as { locked: boolean }[];
+      if (!locked) throw new DomainError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
+      const keys = m.getRepository(IdempotencyKey);
+      const existing = await keys.findOneBy({ userId, key });
+      // 'in_flight' rows predate answers stored with their order: under the lock, any is abandoned.
+      if (existing && (Date.now() - existing.createdAt.getTime() > WINDOW_MS || existing.status === 'in_flight')) {
+        await keys.delete({ id: existing.id });
+      } else if (existing) {
+        await runner.commitTransaction();
+        open = false;
+        return replay(existing, requestHash);
       }
-      throw e;
+      let body: T;
+      try {
+        body = await fn(m);
+      } catch (e) {
+        await runner.rollbackTransaction();
+        open = false;
+        if (e instanceof DomainError && ERROR_CODES[e.code] < 500) {
+          // A refusal is an answer too (the order was never made): remembered like one.
+          const stored: StoredError = { code: e.code, message: e.message, details: e.details };
+          await this.dataSource.getRepository(IdempotencyKey).createQueryBuilder().insert()
+            .values({ userId, key, requestHash, status: 'done', responseStatus: ERROR_CODES[e.code], responseBody: JSON.stringify(stored) })
+            .orIgnore().execute();
+        }
+        throw e;
+      }
+      const text = JSON.stringify(body);
+      await keys.insert({ userId, key, requestHash, status: 'done', responseStatus: status, responseBody: text });
+      await runner.commitTransaction();
+      open = false;
+      return { status, text, replayed: false };
+    } finally {
+      if (open) await runner.rollbackTransaction().catch(() => undefined);
+      await runner.release();
     }
-    await this.keys.update({ id }, { status: 'done', responseStatus: status, responseBody: body as never });
-    return { status, body, replayed: false };
   }
+}
+
+function replay(existing: IdempotencyKey, requestHash: string): IdempotentResult {
+  if (existing.requestHash !== requestHash) {
+    throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body');
+  }
+  if (existing.responseStatus! >= 400) {
+    const stored = JSON.parse(existing.responseBody!) as StoredError;
+    throw new DomainError(stored.code, stored.message, stored.details);
+  }
+  return { status: existing.responseStatus!, text: existing.responseBody!, replayed: true };
 }
 
 /** JSON with sorted keys, so {"a":1,"b":2} and {"b":2,"a":1} are the same request. */

@@ -36,11 +36,11 @@ export class OrdersController {
       return withQrImage(await this.orders.create(userId, dto));
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
-    const result = await this.idempotency.run(userId, key, dto, 201, () => this.orders.create(userId, dto));
-    res.status(result.status);
+    const result = await this.idempotency.run(userId, key, dto, 201, async (m) => withQrImage(await this.orders.create(userId, dto, new Date(), m)));
+    res.status(result.status).type('application/json');
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    // Drawn on every answer rather than stored with the idempotency key: the image is derived from the body.
-    return withQrImage(result.body);
+    // The stored text itself (image included), so the first answer and every replay are the same bytes.
+    return result.text as unknown as OrderWithQrImage;
   }
 
   @Get('orders')

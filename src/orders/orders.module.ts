@@ -8,11 +8,12 @@ import { OrderRefundsRepository } from './order-refunds.repository';
 import { Order } from './order.entity';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
+import { OutboxRepository } from './outbox.repository';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Order, IdempotencyKey]), MembershipModule, PaymentsModule],
   controllers: [OrdersController],
-  providers: [OrdersService, IdempotencyService, OrderRefundsRepository],
-  exports: [OrdersService, IdempotencyService, OrderRefundsRepository],
+  providers: [OrdersService, IdempotencyService, OrderRefundsRepository, OutboxRepository],
+  exports: [OrdersService, IdempotencyService, OrderRefundsRepository, OutboxRepository],
 })
 export class OrdersModule {}

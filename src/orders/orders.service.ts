@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { AppConfig } from '../config/app-config';
 import { MembershipService } from '../membership/membership.service';
@@ -43,7 +43,11 @@ export class OrdersService {
   ) {}
 
   /** Prices the plan, records the order and its first attempt, then asks the provider for a QR code. */
-  async create(userId: string, dto: CreateOrderDto, now = new Date()): Promise<OrderView> {
+  /**
+   * With `tx`, every write happens in that transaction (the caller's Idempotency-Key answer commits
+   * with the order, or neither does).
+   */
+  async create(userId: string, dto: CreateOrderDto, now = new Date(), tx?: EntityManager): Promise<OrderView> {
     const provider = this.registry.get(dto.payment_method);
     const isUpgrade = dto.is_upgrade ?? false;
     const { plan, quote } = await this.membership.quoteFor(userId, dto.product_id, isUpgrade, now);
@@ -59,7 +63,10 @@ export class OrdersService {
     };
     // The order and its first attempt in one statement: an order never exists without an attempt
     // (a crash in between left one before), and it costs one round trip instead of two inserts.
-    const [row] = await preparedQuery<{ id: string; created_at: Date; updated_at: Date }>(this.dataSource, 'create-order',
+    const insert = (text: string, values: unknown[]) => (tx
+      ? tx.query(text, values) as Promise<{ id: string; created_at: Date; updated_at: Date }[]>
+      : preparedQuery<{ id: string; created_at: Date; updated_at: Date }>(this.dataSource, 'create-order', text, values));
+    const [row] = await insert(
       `WITH o AS (
          INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
                              upgrade_from_level, upgrade_ms, created_at)
@@ -76,7 +83,7 @@ export class OrdersService {
       ...fields, id: row.id, createdAt: row.created_at, updatedAt: row.updated_at,
       paymentNo: null, qrCodeUrl: null, qrCodeExpireAt: null, paidAt: null, transactionId: null, upgradeShortfall: null,
     });
-    const opened = await this.issueQr(order, attempt);
+    const opened = await this.issueQr(order, attempt, tx);
     this.metrics.ordersCreated.inc({ method: opened.paymentMethod });
     return toOrderView(opened);
   }
@@ -166,13 +173,14 @@ export class OrdersService {
    * background (a timed-out request may have created the trade), and a brand-new order is closed
    * too, so no order is left pending without a QR code.
    */
-  private async issueQr(order: Order, { paymentNo, qrExpireAt }: PlannedAttempt): Promise<Order> {
+  private async issueQr(order: Order, { paymentNo, qrExpireAt }: PlannedAttempt, tx?: EntityManager): Promise<Order> {
+    const db = tx ?? this.dataSource.manager;
     const provider = this.registry.get(order.paymentMethod);
     let qrCodeUrl: string;
     try {
       ({ qrCodeUrl } = await provider.createQr({ paymentNo, amountFen: order.amountFen, description: order.description, expiresAt: qrExpireAt }));
     } catch (e) {
-      await this.dataSource.transaction(async (m) => {
+      await db.transaction(async (m) => {
         await m.query(`UPDATE payment_records SET status = 'failed', next_query_at = NULL, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`, [paymentNo]);
         if (!order.paymentNo) {
           await m.query(`UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending'`, [order.id]);
@@ -183,7 +191,7 @@ export class OrdersService {
       throw e;
     }
     // The attempt's and the order's QR code in one statement (atomic without BEGIN/COMMIT round trips).
-    const [updated] = await this.dataSource.query(
+    const [updated] = await db.query(
       `WITH attempt AS (UPDATE payment_records SET qr_code_url = $3, updated_at = now() WHERE payment_no = $2)
        UPDATE orders SET payment_no = $2, qr_code_url = $3, qr_code_expire_at = $4, updated_at = now()
         WHERE id = $1 AND status = 'pending' RETURNING updated_at`,
@@ -191,7 +199,7 @@ export class OrdersService {
     ) as [{ updated_at: Date }[], number];
     // Still pending (the usual case): the order we hold, with its new code. Otherwise a payment or
     // the expiry got there first: read what it became.
-    if (!updated.length) return this.orders.findOneByOrFail({ id: order.id });
+    if (!updated.length) return db.getRepository(Order).findOneByOrFail({ id: order.id });
     return Object.assign(order, { paymentNo, qrCodeUrl, qrCodeExpireAt: qrExpireAt, updatedAt: updated[0].updated_at });
   }
 

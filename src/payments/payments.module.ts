@@ -25,8 +25,8 @@ import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
     },
     ProviderRegistry,
     PaymentsService,
-    SettlementRepository,
     PaymentRecordsRepository,
+    SettlementRepository,
   ],
   exports: [PaymentsService, ProviderRegistry],
 })

@@ -41,9 +41,9 @@ export class RefundsController {
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
     // The order is part of the request: one key cannot refund two orders.
     const result = await this.idempotency.run(adminId, key, { refund_of: orderNo, ...dto }, 202, () => this.refunds.request(adminId, orderNo, dto));
-    res.status(result.status);
+    res.status(result.status).type('application/json');
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    return result.body;
+    return result.text as unknown as RefundView; // the answer as first sent, byte for byte
   }
 
   @Get('orders/:order_no/refunds')

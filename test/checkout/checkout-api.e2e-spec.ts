@@ -103,7 +103,7 @@ describe('checkout page: server side (development, sandbox)', () => {
 describe('checkout page: server side (production)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ NODE_ENV: 'production', ALLOW_EMBEDDED_DB_IN_PRODUCTION: '1' });
+    t = await startTestApp({ NODE_ENV: 'production', ALLOW_EMBEDDED_DB_IN_PRODUCTION: '1', JWT_ISSUER: 'https://users.example.com', JWT_AUDIENCE: 'memberpay' });
   });
   afterAll(async () => { await t?.close(); });
 

@@ -63,9 +63,25 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('launch.js (npm start)', () => {
-  it('emulates only unconfigured providers, points the app at the sandbox, and lets the process end', async () => {
+  it('refuses to pair a configured provider with the sandbox for the other unless PAYMENT_SANDBOX_PROVIDERS says so', async () => {
     const cwd = mkdtempSync(join(work, 'cwd-'));
-    writeFileSync(join(cwd, '.env'), 'ALIPAY_APP_ID=2021009999999999\nPORT=9999\n');
+    writeFileSync(join(cwd, '.env'), 'ALIPAY_APP_ID=2021009999999999\n');
+    const res = await run('launch.js', { SANDBOX_PORT: '0', DATA_DIR: join(cwd, 'data') }, { cwd });
+    expect(res.code).toBe(1);
+    expect(res.err).toContain('Alipay is configured and WeChat Pay is not: set PAYMENT_SANDBOX_PROVIDERS=wechat');
+    expect(res.out).not.toContain('PAYMENT SANDBOX');
+    expect(appOutput(res.out)).toBeNull(); // the app never started
+    const both = await run('launch.js', { SANDBOX_PORT: '0', DATA_DIR: join(cwd, 'data'), PAYMENT_SANDBOX_PROVIDERS: 'wechat,alipay' }, { cwd });
+    expect(both.code).toBe(1);
+    expect(both.err).toMatch(/asks to emulate Alipay, which is configured for real/);
+    const none = await run('launch.js', { SANDBOX_PORT: '0', DATA_DIR: join(cwd, 'data'), PAYMENT_SANDBOX_PROVIDERS: 'none' }, { cwd });
+    expect(none.code).toBe(0);
+    expect(none.out).not.toContain('PAYMENT SANDBOX');
+  });
+
+  it('emulates what PAYMENT_SANDBOX_PROVIDERS names beside a configured provider, points the app at the sandbox, and lets the process end', async () => {
+    const cwd = mkdtempSync(join(work, 'cwd-'));
+    writeFileSync(join(cwd, '.env'), 'ALIPAY_APP_ID=2021009999999999\nPORT=9999\nPAYMENT_SANDBOX_PROVIDERS=wechat\n');
     const res = await run('launch.js', { SANDBOX_PORT: '0', DATA_DIR: join(cwd, 'data'), PORT: '8123' }, { cwd });
     expect(res.code).toBe(0);
     expect(res.out).toContain('PAYMENT SANDBOX');

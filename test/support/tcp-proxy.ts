@@ -9,6 +9,8 @@ export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private down = false;
+  private holding = false;
+  private holdAfter?: Buffer;
   port = 0;
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {}
@@ -22,7 +24,15 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => { client.destroy(); upstream.destroy(); });
       }
-      client.pipe(upstream).pipe(client);
+      // Answers pass unless held: the server acts on what it was sent, its client never hears back.
+      let held = false;
+      client.on('data', (chunk: Buffer) => {
+        if (this.holdAfter && chunk.includes(this.holdAfter)) held = true;
+        upstream.write(chunk);
+      });
+      client.on('end', () => upstream.end());
+      upstream.on('data', (chunk: Buffer) => { if (!this.holding && !held) client.write(chunk); });
+      upstream.on('end', () => client.end());
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server!.address() as { port: number }).port;
@@ -40,6 +50,22 @@ export class TcpProxy {
   cut(): void {
     this.down = true;
     for (const s of this.sockets) s.destroy();
+  }
+
+  /**
+   * From now on, nothing the server answers reaches the client (dropped): a statement the client
+   * sent still runs, and commits, on the server, but the client waits for its answer for ever.
+   */
+  holdReplies(): void {
+    this.holding = true;
+  }
+
+  /**
+   * Like holdReplies, but only on a connection once the client has sent these bytes (a prepared
+   * statement's name travels in every Bind message): that statement runs, its answer never comes.
+   */
+  holdRepliesAfter(marker: string): void {
+    this.holdAfter = Buffer.from(marker);
   }
 
   restore(): void {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
+import { redactUrlsIn } from '../redact-url';
 
 /**
  * Paths pino removes from every line: credentials in headers, tokens in socket.io handshakes,
@@ -17,6 +18,16 @@ export const REDACTED_PATHS = [
   '*.authorization', '*.token', '*.privateKey', '*.privateKeyPem', '*.apiV3Key', '*.jwtSecret', '*.password', '*.sign',
 ];
 
+/** pino-pretty is a development dependency: an install without them logs plain JSON lines. */
+function installed(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 @Module({
   imports: [
     LoggerModule.forRootAsync({
@@ -27,6 +38,14 @@ export const REDACTED_PATHS = [
           // One request id per request: the one requestIdMiddleware set (and returned as X-Request-Id).
           genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? 'unknown',
           redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+          // A connection URL in a message (a driver's error, a line of ours) loses its user,
+          // password and query: only scheme, host, port and database are ever written.
+          hooks: {
+            logMethod(this: unknown, args: unknown[], method: (...a: unknown[]) => void) {
+              method.apply(this, args.map((a) => (typeof a === 'string' ? redactUrlsIn(a)
+                : a instanceof Error ? Object.assign(a, { message: redactUrlsIn(a.message), stack: a.stack && redactUrlsIn(a.stack) }) : a)));
+            },
+          },
           // The URL may carry a token (socket.io's handshake query): log the path only.
           serializers: {
             req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: String(req.url).split('?')[0] }),
@@ -37,7 +56,7 @@ export const REDACTED_PATHS = [
           customLogLevel: (_req: unknown, res: { statusCode: number }, err?: Error) =>
             err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
           autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' || req.url === '/metrics' },
-          ...(config.isProduction || config.nodeEnv === 'test'
+          ...(config.isProduction || config.nodeEnv === 'test' || !installed('pino-pretty')
             ? {}
             : { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }),
         },

@@ -5,9 +5,12 @@ import { OrderEvents1764057600003 } from './1764057600003-OrderEvents';
 import { OrderProductForeignKey1764057600004 } from './1764057600004-OrderProductForeignKey';
 import { SettleAttemptFunction1764057600005 } from './1764057600005-SettleAttemptFunction';
 import { MembershipPeriods1764057600100 } from './1764057600100-MembershipPeriods';
+import { IdempotencyAnswerText1764057600201 } from './1764057600201-IdempotencyAnswerText';
+import { OrderEventsPublished1764057600202 } from './1764057600202-OrderEventsPublished';
 import { Refunds1764057600300 } from '../../refunds/migrations/1764057600300-Refunds';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [InitialSchema1764057600000, SeedMembershipPlans1764057600001, IdempotencyKeys1764057600002, OrderEvents1764057600003, OrderProductForeignKey1764057600004,
   SettleAttemptFunction1764057600005, MembershipPeriods1764057600100,
+  IdempotencyAnswerText1764057600201, OrderEventsPublished1764057600202,
   Refunds1764057600300];
