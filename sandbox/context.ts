@@ -1,3 +1,5 @@
+import type { BillDownloads } from './bills/downloads';
+import type { BillTweaks } from './bills/tweaks';
 import type { FaultBook } from './faults';
 import type { SandboxKeys } from './keys';
 import type { Notifier } from './notifier';
@@ -8,6 +10,10 @@ export interface SandboxContext {
   keys: SandboxKeys;
   store: Store;
   faults: FaultBook;
+  /** Row-level bill faults (POST /sandbox/bills/tweaks). */
+  billTweaks: BillTweaks;
+  /** Bill files behind their download tokens. */
+  billDownloads: BillDownloads;
   notifier: Notifier;
   log: (line: string) => void;
 }

@@ -6,11 +6,18 @@
 import { isPlainObject } from './http';
 
 export type Provider = 'wechat' | 'alipay';
-export type FaultOp = 'native' | 'precreate' | 'query' | 'close' | 'refund' | 'refund-query' | '*';
+export type FaultOp = 'native' | 'precreate' | 'query' | 'close' | 'refund' | 'refund-query' | 'bill' | '*';
 export type FaultMode =
   | 'error-500' | 'hang' | 'garbage' | 'bad-signature' | 'unsigned' | 'probe' | 'rate-limit'
   | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial' | 'claims-paid'
-  | RefundOutcomeFault;
+  | RefundOutcomeFault | BillFault;
+
+/**
+ * Faults of the bill apply APIs (op `bill` only): `bill-not-ready` (WeChat Pay STATEMENT_CREATING,
+ * Alipay isp.bill_not_exist) and `bill-wrong-hash` (WeChat Pay: hash_value not the file's SHA1).
+ */
+export type BillFault = 'bill-not-ready' | 'bill-wrong-hash';
+export const BILL_FAULTS: readonly FaultMode[] = ['bill-not-ready', 'bill-wrong-hash'];
 
 /**
  * Faults that change how a refund ends rather than spoil the answer (op `refund` only):
@@ -23,18 +30,20 @@ export type RefundOutcomeFault = 'refund-abnormal' | 'refund-closed' | 'refund-l
 export const REFUND_OUTCOME_FAULTS: readonly FaultMode[] = ['refund-abnormal', 'refund-closed', 'refund-later', 'refund-window-over', 'balance-not-enough'];
 
 const OPS: Record<Provider, readonly FaultOp[]> = {
-  wechat: ['native', 'query', 'close', 'refund', 'refund-query', '*'],
-  alipay: ['precreate', 'query', 'close', 'refund', 'refund-query', '*'],
+  wechat: ['native', 'query', 'close', 'refund', 'refund-query', 'bill', '*'],
+  alipay: ['precreate', 'query', 'close', 'refund', 'refund-query', 'bill', '*'],
 };
 const MODES: Record<Provider, readonly FaultMode[]> = {
   wechat: [
     'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'probe', 'rate-limit',
     'system-error-after-commit', 'stale-timestamp', 'unknown-serial', 'claims-paid',
     'refund-abnormal', 'refund-closed', 'refund-later', 'refund-window-over',
+    'bill-not-ready', 'bill-wrong-hash',
   ],
   alipay: [
     'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit', 'claims-paid',
     'refund-later', 'refund-window-over', 'balance-not-enough',
+    'bill-not-ready',
   ],
 };
 
@@ -54,6 +63,7 @@ export function parseFault(body: unknown): Fault | string {
   if (!OPS[provider].includes(op as FaultOp)) return `op must be one of ${OPS[provider].join(', ')}`;
   if (!MODES[provider].includes(mode as FaultMode)) return `mode must be one of ${MODES[provider].join(', ')}`;
   if (REFUND_OUTCOME_FAULTS.includes(mode as FaultMode) && op !== 'refund') return `mode ${String(mode)} applies to op 'refund' only`;
+  if (BILL_FAULTS.includes(mode as FaultMode) && op !== 'bill') return `mode ${String(mode)} applies to op 'bill' only`;
   if (times !== undefined && !(Number.isInteger(times) && (times as number) >= 1)) {
     return 'times must be an integer >= 1';
   }

@@ -1,6 +1,8 @@
 // Public API of the payment-provider sandbox: start a WeChat Pay v3 + Alipay emulator on loopback
 // and get the credentials a memberpay instance needs to talk to it. See sandbox/README.md.
 import type { AddressInfo } from 'node:net';
+import { BillDownloads } from './bills/downloads';
+import { BillTweaks } from './bills/tweaks';
 import { FaultBook } from './faults';
 import { loadOrCreateKeySet } from './key-files';
 import { generateKeySet, toSandboxKeys, type SandboxKeys } from './keys';
@@ -61,7 +63,8 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-function credentialsOf(keys: SandboxKeys, url: string): SandboxCredentials {
+/** The credentials of a sandbox with these keys at this URL (also for a command that talks to a running one). */
+export function credentialsOf(keys: SandboxKeys, url: string): SandboxCredentials {
   const { pems } = keys.set;
   const paths = keys.paths;
   return {
@@ -106,7 +109,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     log,
     unref: opts.unref ?? false,
   });
-  const ctx = { keys, store: new Store(), faults: new FaultBook(), notifier, log };
+  const ctx = { keys, store: new Store(), faults: new FaultBook(), billTweaks: new BillTweaks(), billDownloads: new BillDownloads(), notifier, log };
   const server = createSandboxServer(ctx, opts.unref ?? false);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

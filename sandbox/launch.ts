@@ -25,6 +25,8 @@ async function startSandboxIfNeeded(): Promise<void> {
 async function launch(): Promise<void> {
   config({ quiet: true }); // .env from the cwd; real environment variables win
   await startSandboxIfNeeded();
+  // The built service, loaded only now that its environment is set (an import would run it first).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a run-time path outside this program
   require(resolve(__dirname, '../../dist/main.js'));
 }
 

@@ -5,6 +5,7 @@ import { handleAlipayGateway } from './alipay/gateway';
 import type { SandboxContext } from './context';
 import { handleControl } from './control/routes';
 import { BodyTooLarge, readBody, sendJson } from './http';
+import { downloadAlipayBill } from './bills/alipay-bill';
 import { handleWechatApi } from './wechat/api';
 
 export function createSandboxServer(ctx: SandboxContext, unref: boolean): Server {
@@ -16,6 +17,7 @@ export function createSandboxServer(ctx: SandboxContext, unref: boolean): Server
         if (url.pathname === '/gateway.do' && (req.method === 'POST' || req.method === 'GET')) {
           return handleAlipayGateway(ctx, req, res, raw);
         }
+        if (url.pathname === '/downloadBillFile.resource' && req.method === 'GET') return downloadAlipayBill(ctx, res, url);
         if (url.pathname === '/sandbox' || url.pathname.startsWith('/sandbox/')) {
           return handleControl(ctx, req, res, raw, url);
         }

@@ -12,6 +12,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { OrdersModule } from './orders/orders.module';
 import { PaymentsModule } from './payments/payments.module';
+import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 
@@ -35,6 +36,7 @@ export class AppModule {
         NotificationsModule,
         RefundsModule,
         SchedulingModule,
+        ReconciliationModule,
         CheckoutModule,
       ],
     };

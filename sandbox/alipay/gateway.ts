@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxContext } from '../context';
 import type { FaultMode, FaultOp } from '../faults';
 import { isPlainObject } from '../http';
+import { applyAlipayBill } from '../bills/alipay-bill';
 import { precreate } from './precreate';
 import { queryRefund, refundTrade } from './refund';
 import { failure, replyAlipay, responseKey, type AlipayNode } from './reply';
@@ -12,7 +13,8 @@ import { checkRequest } from './request-check';
 import { closeTrade, queryTrade } from './trade';
 
 /** `fault` is passed to operations whose outcome it changes (the refund faults). */
-type Handler = (ctx: SandboxContext, params: Record<string, string>, biz: Record<string, unknown>, now: Date, fault?: FaultMode) => AlipayNode;
+/** `baseUrl`: where this request reached the sandbox, for the download URLs it hands out. */
+type Handler = (ctx: SandboxContext, params: Record<string, string>, biz: Record<string, unknown>, now: Date, fault: FaultMode | undefined, baseUrl: string) => AlipayNode;
 
 const METHODS: Record<string, { op: Exclude<FaultOp, '*'>; run: Handler }> = {
   'alipay.trade.precreate': { op: 'precreate', run: (ctx, params, biz, now) => precreate(ctx.store, params, biz, now) },
@@ -20,6 +22,7 @@ const METHODS: Record<string, { op: Exclude<FaultOp, '*'>; run: Handler }> = {
   'alipay.trade.close': { op: 'close', run: (ctx, _params, biz, now) => closeTrade(ctx.store, biz, now) },
   'alipay.trade.refund': { op: 'refund', run: (ctx, _params, biz, now, fault) => refundTrade(ctx, biz, now, fault) },
   'alipay.trade.fastpay.refund.query': { op: 'refund-query', run: (ctx, _params, biz) => queryRefund(ctx, biz) },
+  'alipay.data.dataservice.bill.downloadurl.query': { op: 'bill', run: (ctx, _params, biz, now, fault, baseUrl) => applyAlipayBill(ctx, biz, baseUrl, now, fault) },
 };
 
 function mergedParams(req: IncomingMessage, raw: Buffer): Record<string, string> {
@@ -63,7 +66,7 @@ export function handleAlipayGateway(ctx: SandboxContext, req: IncomingMessage, r
   if (fault === 'rate-limit') return replyAlipay(res, alipay, key, failure('20000', 'isp.unknow-error', '调用频率超限'));
   if (fault === 'garbage') return replyAlipay(res, alipay, key, {}, fault);
   if (fault === 'claims-paid' && op === 'close') return replyAlipay(res, alipay, key, failure('40004', 'ACQ.TRADE_HAS_SUCCESS', '交易已被支付'));
-  const node = run(ctx, params, biz, now, fault);
+  const node = run(ctx, params, biz, now, fault, `http://${req.headers.host ?? '127.0.0.1'}`);
   ctx.log(`[alipay] ${method} ${String(biz.out_trade_no ?? biz.trade_no ?? '')} -> ${node.code}${node.sub_code ? ` ${node.sub_code}` : ''}`);
   if (fault === 'system-error-after-commit') {
     return replyAlipay(res, alipay, key, failure('40004', 'ACQ.SYSTEM_ERROR', '系统错误'));

@@ -5,6 +5,7 @@ import { parseFault } from '../faults';
 import { parseControlBody, send, sendJson } from '../http';
 import { renderMissingPage, renderPayPage } from '../page';
 import { expire, locate, payAndNotify, scan, type ControlAnswer } from './pay';
+import { handleBillControl } from './bills';
 import { settleRefund, showRefund } from './refunds';
 import { alipayView, wechatView, type TradeView } from './trade-view';
 
@@ -71,6 +72,7 @@ export async function handleControl(
       return sendJson(res, 200, { faults: ctx.faults.list() });
     }
   }
+  if (path.startsWith('/sandbox/bills/')) return handleBillControl(ctx, res, method, path, body);
   if (path === '/sandbox/refunds/settle' && method === 'POST') {
     const answer = await settleRefund(ctx, body);
     return sendJson(res, answer.status, answer.body);

@@ -9,13 +9,15 @@ import { settleWechatExpiry } from '../store';
 import { verifyAuthorization } from './authorization';
 import { paramError, validateNativeOrder, type WechatError } from './native-order';
 import { errorBody, replyWechat, type WechatAnswer } from './reply';
+import { applyWechatBill, downloadWechatBill } from '../bills/wechat-bill';
+import { send } from '../http';
 import { createRefund, queryRefund } from './refund';
 import { newCodeUrl, transactionObject } from './transaction';
 
 /** A code_url is valid for two hours (docs/wechat-pay.md#native-orders); a resubmission after that gets a fresh one. */
 export const CODE_URL_TTL_MS = 2 * 3600_000;
 
-type Op = 'native' | 'query' | 'close' | 'refund' | 'refund-query';
+type Op = 'native' | 'query' | 'close' | 'refund' | 'refund-query' | 'bill';
 /** `fault` is passed to operations whose outcome it changes (the refund faults). */
 interface Route { op: Op; run: (fault?: FaultMode) => WechatAnswer }
 
@@ -87,7 +89,7 @@ function close(ctx: SandboxContext, raw: Buffer, outTradeNo: string, now: Date):
   return { status: 204 };
 }
 
-function route(ctx: SandboxContext, method: string, url: URL, raw: Buffer, now: Date): Route | null {
+function route(ctx: SandboxContext, method: string, url: URL, raw: Buffer, now: Date, baseUrl: string): Route | null {
   // ['v3', 'pay', 'transactions', 'out-trade-no', '{id}', 'close'?]
   const parts = url.pathname.split('/').slice(1);
   const prefix = parts.slice(0, 4).join('/');
@@ -109,6 +111,9 @@ function route(ctx: SandboxContext, method: string, url: URL, raw: Buffer, now: 
   if (parts.length === 6 && method === 'POST' && prefix === 'v3/pay/transactions/out-trade-no' && parts[5] === 'close') {
     return { op: 'close', run: () => close(ctx, raw, id, now) };
   }
+  if (method === 'GET' && url.pathname === '/v3/bill/tradebill') {
+    return { op: 'bill', run: (fault) => applyWechatBill(ctx, url, baseUrl, now, fault) };
+  }
   if (method === 'POST' && url.pathname === '/v3/refund/domestic/refunds') {
     return { op: 'refund', run: (fault) => createRefund(ctx, parseJson(raw), now, fault) };
   }
@@ -125,7 +130,13 @@ export function handleWechatApi(ctx: SandboxContext, req: IncomingMessage, res: 
   const wechat = ctx.keys.wechat;
   const auth = verifyAuthorization(req.headers.authorization, method, rawUrl, raw, wechat, now);
   if (!auth.ok) return replyWechat(req, res, wechat, { status: 401, body: errorBody('SIGN_ERROR', auth.message) });
-  const matched = route(ctx, method, new URL(rawUrl, 'http://sandbox.invalid'), raw, now);
+  const url = new URL(rawUrl, 'http://sandbox.invalid');
+  if (method === 'GET' && url.pathname === '/v3/billdownload/file') {
+    // The file itself: its answer carries no Wechatpay-* signature (docs/reconciliation.md).
+    const file = downloadWechatBill(ctx, url, now);
+    return send(res, file.status, file.body, { 'Content-Type': typeof file.body === 'string' ? 'application/json' : 'application/octet-stream' });
+  }
+  const matched = route(ctx, method, url, raw, now, `http://${req.headers.host ?? '127.0.0.1'}`);
   if (!matched) return replyWechat(req, res, wechat, { status: 404, body: errorBody('NOT_FOUND', '请求的资源不存在') });
   const fault: FaultMode | undefined = ctx.faults.take('wechat', matched.op);
   if (fault) ctx.log(`[wechat] fault ${fault} on ${matched.op}`);

@@ -31,10 +31,12 @@ export class CheckoutService {
     if (this.config.isProduction) {
       throw new DomainError('FORBIDDEN', 'Demo tokens are issued only in development: sign in through the membership app');
     }
+    // An hour, unless tokens may not live that long here: never a token the service would refuse.
+    const ttl = Math.min(DEMO_TOKEN_TTL_SECONDS, this.config.jwtMaxTtlSeconds);
     return {
       user_id: DEMO_USER_ID,
-      token: this.tokens.sign(DEMO_USER_ID, DEMO_TOKEN_TTL_SECONDS),
-      expires_at: new Date(now.getTime() + DEMO_TOKEN_TTL_SECONDS * 1000).toISOString(),
+      token: this.tokens.sign(DEMO_USER_ID, ttl),
+      expires_at: new Date(now.getTime() + ttl * 1000).toISOString(),
     };
   }
 

@@ -1,4 +1,4 @@
-import { fenToYuan, yuanToFen } from './money';
+import { billYuanToFen, fenToYuan, yuanToFen } from './money';
 
 describe('money', () => {
   it.each([[1, '0.01'], [10, '0.10'], [29, '0.29'], [1990, '19.90'], [2990, '29.90'], [100, '1.00'], [0, '0.00'], [10_000_000_000, '100000000.00']])(
@@ -20,4 +20,11 @@ describe('money', () => {
     expect(() => fenToYuan(1.5)).toThrow(RangeError);
     expect(() => fenToYuan(-1)).toThrow(RangeError);
   });
+});
+
+describe('bill amounts', () => {
+  it.each([['19.90', 1990], ['-29.90', -2990], [' 0.29\t', 29], ['0.01000', 1], ['-0.00', 0], ['7', 700]])('%j is %i fen', (text, fen) => {
+    expect(billYuanToFen(text)).toBe(fen);
+  });
+  it.each(['0.015', '1e3', '--1', '', '1.2.3'])('refuses %j', (bad) => expect(billYuanToFen(bad)).toBeNull());
 });

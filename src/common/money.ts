@@ -20,3 +20,18 @@ export function yuanToFen(yuan: string): number | null {
   const fen = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
   return fen <= MAX_FEN ? fen : null;
 }
+
+const BILL_AMOUNT = /^(-?)(0|[1-9]\d{0,8})(?:\.(\d{1,2})0*)?$/;
+
+/**
+ * An amount column of a provider's daily bill, in yuan: signed (Alipay writes refunds negative),
+ * possibly padded with spaces or tabs, and sometimes written with more decimals than cents
+ * ("0.01000"), which are accepted only when the extra digits are zeros. Null when malformed.
+ */
+export function billYuanToFen(text: string): number | null {
+  const m = BILL_AMOUNT.exec(text.trim());
+  if (!m) return null;
+  const fen = yuanToFen(m[3] === undefined ? m[2] : `${m[2]}.${m[3]}`);
+  if (fen === null) return null;
+  return m[1] === '-' && fen !== 0 ? -fen : fen;
+}

@@ -57,6 +57,8 @@ export class AppConfig {
   providerTimeoutMs: number;
   /** create-order requests per user per minute. */
   createOrderRateLimit: number;
+  /** Beijing time of day (HH:mm) from which the previous day's bills are reconciled. */
+  reconciliationAt: string;
   redisUrl?: string;
   /** Service processes (WEB_CONCURRENCY): more than 1 runs a cluster primary and that many workers. */
   workers: number;
@@ -125,9 +127,13 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.redisUrl = schema.REDIS_URL;
   cfg.workers = schema.WEB_CONCURRENCY;
   cfg.createOrderRateLimit = schema.CREATE_ORDER_RATE_LIMIT;
+  cfg.reconciliationAt = schema.RECONCILIATION_AT;
   cfg.corsOrigins = (schema.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   cfg.host = schema.HOST ?? (schema.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
   cfg.opsPort = schema.OPS_PORT;
+  if (cfg.opsPort !== undefined && cfg.opsPort !== 0 && cfg.opsPort === cfg.port) {
+    throw new ConfigError([{ variable: 'OPS_PORT', problem: 'must differ from PORT (it keeps /metrics and /api/docs off the API port)' }]);
+  }
   cfg.trustProxy = trustProxy(schema.TRUST_PROXY);
   cfg.orderActionRateLimit = schema.ORDER_ACTION_RATE_LIMIT;
   cfg.publicRateLimit = schema.PUBLIC_RATE_LIMIT;

@@ -48,6 +48,10 @@ export class EnvSchema {
   @Transform(toInt) @Min(1) @Max(10000) @IsInt()
   CREATE_ORDER_RATE_LIMIT: number = 20;
 
+  /** Beijing time of day (HH:mm) from which the previous day's bills are reconciled. */
+  @Matches(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a Beijing time of day, HH:mm' })
+  RECONCILIATION_AT: string = '10:30';
+
   @Transform(emptyToUndefined) @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// URL' })
   REDIS_URL?: string;

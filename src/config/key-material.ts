@@ -43,10 +43,10 @@ export function normalizePublicKey(input: string): string {
   return key.export({ format: 'pem', type: 'spki' }).toString();
 }
 
-function derKey(
+function derKey<DerType extends string>(
   base64: string,
-  build: (der: Buffer, type: any) => KeyObject,
-  types: string[],
+  build: (der: Buffer, type: DerType) => KeyObject,
+  types: DerType[],
   what: string,
 ): KeyObject {
   const der = Buffer.from(base64.replace(/\s+/g, ''), 'base64');

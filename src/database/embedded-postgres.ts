@@ -37,7 +37,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   const env = { LC_ALL: 'C', LANG: 'C', PATH: '/usr/local/bin:/usr/bin:/bin' };
   const pgctl = (args: string[]) => run(bin.pg_ctl, args, { ...spawnAs, env });
 
-  const passwordFile = join(pgData, '..', `${basename(pgData)}.password`);
+  const passwordFile = passwordFileOf(pgData);
   if (!existsSync(join(pgData, 'PG_VERSION'))) {
     log(`Initialising the embedded PostgreSQL in ${pgData}`);
     const staging = `${pgData}.init-${process.pid}`;
@@ -61,6 +61,8 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
 
   await stopStaleServer(pgData, pgctl, log);
   const port = await freePort();
+  // Who started this server: a server whose starter is alive is in use, never "stale" (below).
+  writeFileSync(ownerFileOf(pgData), String(process.pid), { mode: 0o600 });
   const started = Date.now();
   await pgctl(['start', '-w', '-t', '60', '-D', pgData, '-l', join(pgData, 'server.log'),
     '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on`]);
@@ -85,6 +87,50 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
       log('Embedded PostgreSQL stopped');
     },
   };
+}
+
+const passwordFileOf = (pgData: string) => join(pgData, '..', `${basename(pgData)}.password`);
+const ownerFileOf = (pgData: string) => join(pgData, '..', `${basename(pgData)}.owner`);
+
+function isAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The postmaster's pid and port from its postmaster.pid (lines 1 and 4), when it runs. */
+function runningServer(pgData: string): { pid: number; port: number } | null {
+  const pidFile = join(pgData, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  return isAlive(pid) ? { pid, port: Number(lines[3]) } : null;
+}
+
+/** The process that started the server on this data directory, when it is still alive. */
+function liveOwner(pgData: string): number | null {
+  const file = ownerFileOf(pgData);
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return pid !== process.pid && isAlive(pid) ? pid : null;
+}
+
+/**
+ * The server that another process (the service, or a CLI) started on this DATA_DIR and still
+ * runs, for a command that must use it rather than start a second one over the same data
+ * directory. Null when none runs.
+ */
+export function runningEmbeddedPostgres(dataDir: string): { url: string; pid: number; pgData: string } | null {
+  const owner = userInfo().uid === 0 ? postgresUser() : undefined;
+  const pgData = reachableDataDir(join(dataDir, 'postgres'), owner);
+  const server = runningServer(pgData);
+  if (!server || !server.port || !existsSync(passwordFileOf(pgData))) return null;
+  const password = readFileSync(passwordFileOf(pgData), 'utf8').trim();
+  return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${server.port}/postgres`, pid: server.pid, pgData };
 }
 
 const OWNER_FILE = 'service.pid';
@@ -177,22 +223,23 @@ export function removeOrphanedStandIns(log: (line: string) => void = () => undef
   }
 }
 
-/** A server whose parent was SIGKILLed still runs: stop it before starting ours. */
+/**
+ * A server whose parent was SIGKILLed still runs: stop it before starting ours. A server whose
+ * starter is alive belongs to it (another service on the same DATA_DIR, or `npm run reconcile`
+ * for a moment): wait a little for it to stop, and never stop it ourselves.
+ */
 async function stopStaleServer(pgData: string, pgctl: (a: string[]) => Promise<unknown>, log: (l: string) => void) {
-  const pidFile = join(pgData, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  let alive = false;
-  try {
-    process.kill(pid, 0);
-    alive = true;
-  } catch {
-    // not running: PostgreSQL removes a stale postmaster.pid by itself on start
+  for (let waited = 0; runningServer(pgData) && liveOwner(pgData); waited += 500) {
+    if (waited >= 60_000) throw new Error(`the embedded PostgreSQL in ${pgData} is in use by process ${liveOwner(pgData)}; stop it first`);
+    if (waited === 0) log(`The embedded PostgreSQL in ${pgData} is in use by process ${liveOwner(pgData)}: waiting for it to stop`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  if (alive) {
-    log(`Stopping a stale embedded PostgreSQL (pid ${pid}) left by an earlier run`);
+  // Not running: PostgreSQL removes a stale postmaster.pid by itself on start.
+  const server = runningServer(pgData);
+  if (server) {
+    log(`Stopping a stale embedded PostgreSQL (pid ${server.pid}) left by an earlier run`);
     await pgctl(['stop', '-w', '-m', 'fast', '-D', pgData]).catch(() => {
-      try { process.kill(pid, 'SIGQUIT'); } catch { /* already gone */ }
+      try { process.kill(server.pid, 'SIGQUIT'); } catch { /* already gone */ }
     });
   }
 }

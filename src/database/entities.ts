@@ -5,6 +5,9 @@ import { IdempotencyKey } from '../orders/idempotency-key.entity';
 import { OrderEvent } from '../orders/order-event.entity';
 import { Order } from '../orders/order.entity';
 import { PaymentRecord } from '../payments/payment-record.entity';
+import { ReconciliationItem } from '../reconciliation/reconciliation-item.entity';
+import { ReconciliationRun } from '../reconciliation/reconciliation-run.entity';
 import { Refund } from '../refunds/refund.entity';
 
-export const ENTITIES = [MembershipPlan, MembershipGrant, MembershipPeriod, Order, PaymentRecord, IdempotencyKey, OrderEvent, Refund];
+export const ENTITIES = [MembershipPlan, MembershipGrant, MembershipPeriod, Order, PaymentRecord, IdempotencyKey, OrderEvent, Refund,
+  ReconciliationRun, ReconciliationItem];

@@ -9,6 +9,12 @@ const WINDOW_MS = 24 * 3600_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 /** Seed of the keys' advisory lock ids, apart from the other advisory locks (order events use 0). */
 const LOCK_SEED = 17;
+/**
+ * Keyed requests holding a transaction at once, per process. Each holds a pooled connection while
+ * the request itself reads through others (pricing, the membership): capped well under the pool
+ * (20), so those reads always find a free connection and keyed requests cannot starve each other.
+ */
+const MAX_HELD = 8;
 
 export interface IdempotentResult {
   status: number;
@@ -35,6 +41,9 @@ interface StoredError { code: ErrorCode; message: string; details?: string[] }
  */
 @Injectable()
 export class IdempotencyService {
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+
   constructor(private readonly dataSource: DataSource) {}
 
   async run<T>(userId: string, key: string, request: unknown, status: number, fn: (m: EntityManager) => Promise<T>): Promise<IdempotentResult> {
@@ -42,6 +51,18 @@ export class IdempotencyService {
       throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be 1 to 255 printable ASCII characters']);
     }
     const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    if (this.held >= MAX_HELD) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.held += 1;
+    try {
+      return await this.runHeld(userId, key, requestHash, status, fn);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes on as it is
+      else this.held -= 1;
+    }
+  }
+
+  private async runHeld<T>(userId: string, key: string, requestHash: string, status: number, fn: (m: EntityManager) => Promise<T>): Promise<IdempotentResult> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     let open = false;

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { RateLimit } from '../common/rate-limit/rate-limit.module';
@@ -10,7 +10,12 @@ import { ListOrdersDto } from './dto/list-orders.dto';
 import { IdempotencyService } from './idempotency.service';
 import { OrderList, OrderView } from './order.view';
 import { OrdersService } from './orders.service';
-import { OrderWithQrImage, withQrImage } from './qr-code-image';
+import { OrderWithQrImage, QR_IMAGE_INCLUDE, wantsQrImage, withQrImage } from './qr-code-image';
+
+const IncludeQrImage = ApiQuery({
+  name: 'include', required: false, enum: [QR_IMAGE_INCLUDE],
+  description: 'qr_code_image: also answer the QR code drawn as a PNG data URL, for clients without a QR library',
+});
 
 @ApiTags('orders')
 @ApiBearerAuth()
@@ -23,24 +28,29 @@ export class OrdersController {
   @RateLimit('create-order')
   @ApiOperation({ summary: 'Create an order and its QR code', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens a QR payment at the provider. Idempotent with an Idempotency-Key header (24 hours).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same user, key and body within 24 hours' })
+  @IncludeQrImage
   @ApiCreatedResponse({ type: OrderWithQrImage })
   @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   async create(
     @CurrentUser() userId: string,
     @Body() dto: CreateOrderDto,
     @Headers('idempotency-key') key: string | string[] | undefined,
+    @Query('include') include: unknown,
     @Res({ passthrough: true }) res: Response,
   ): Promise<OrderWithQrImage> {
+    const drawn = wantsQrImage(include) ? withQrImage : async (view: OrderView) => view;
     if (key === undefined) {
       res.status(201);
-      return withQrImage(await this.orders.create(userId, dto));
+      return drawn(await this.orders.create(userId, dto));
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
-    const result = await this.idempotency.run(userId, key, dto, 201, async (m) => withQrImage(await this.orders.create(userId, dto, new Date(), m)));
+    const result = await this.idempotency.run(userId, key, dto, 201, (m) => this.orders.create(userId, dto, new Date(), m));
     res.status(result.status).type('application/json');
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    // The stored text itself (image included), so the first answer and every replay are the same bytes.
-    return result.text as unknown as OrderWithQrImage;
+    // The stored text itself, so the first answer and every replay are the same bytes. The image,
+    // when asked for, is drawn from that text each time (the same code draws the same image).
+    if (!wantsQrImage(include)) return result.text as unknown as OrderWithQrImage;
+    return JSON.stringify(await withQrImage(JSON.parse(result.text) as OrderView)) as unknown as OrderWithQrImage;
   }
 
   @Get('orders')
@@ -73,9 +83,12 @@ export class OrdersController {
   @RateLimit('order-action')
   @HttpCode(200)
   @ApiOperation({ summary: 'A fresh QR code', description: 'A new payment attempt; the previous QR code is closed. Only while the order is pending and not expired, and at most 10 attempts per order (then 409: create a new order).' })
+  @IncludeQrImage
   @ApiOkResponse({ type: OrderWithQrImage })
-  @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
-  async refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderWithQrImage> {
-    return withQrImage(await this.orders.refreshQr(userId, orderNo));
+  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
+  async refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Query('include') include: unknown): Promise<OrderWithQrImage> {
+    const draw = wantsQrImage(include);
+    const view = await this.orders.refreshQr(userId, orderNo);
+    return draw ? withQrImage(view) : view;
   }
 }

@@ -1,15 +1,28 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { PNG } from 'pngjs';
 import { create } from 'qrcode';
+import { DomainError } from '../common/errors/domain-error';
 import { OrderView } from './order.view';
 
-/** The answer that hands out a QR code: the order plus the code drawn, for clients without a QR library. */
+export const QR_IMAGE_INCLUDE = 'qr_code_image';
+
+/** The answer that hands out a QR code: the order plus, when asked for, the code drawn for clients without a QR library. */
 export class OrderWithQrImage extends OrderView {
-  @ApiProperty({
+  @ApiPropertyOptional({
     type: String, nullable: true, example: 'data:image/png;base64,iVBORw0KGgo…',
-    description: 'qr_code_url drawn as a PNG QR code (a data URL, 264×264 pixels); null when the order is not payable',
+    description: 'only with ?include=qr_code_image: qr_code_url drawn as a PNG QR code (a data URL, 264×264 pixels); null when the order is not payable',
   })
-  qr_code_image: string | null;
+  qr_code_image?: string | null;
+}
+
+/**
+ * Whether the caller asked for the image. It is opt-in because drawing and deflating the PNG costs
+ * milliseconds of CPU per order, which clients that draw their own codes should not pay for.
+ */
+export function wantsQrImage(include: unknown): boolean {
+  if (include === undefined) return false;
+  if (include === QR_IMAGE_INCLUDE) return true;
+  throw new DomainError('VALIDATION_FAILED', 'The request is invalid', [`include must be "${QR_IMAGE_INCLUDE}" when given`]);
 }
 
 /** The image's side in pixels (documented on qr_code_image). */

@@ -1,4 +1,5 @@
 import type { PaymentMethod } from '../orders/order-status';
+import type { BillFetch } from './provider-bill';
 
 export type ProviderName = PaymentMethod;
 
@@ -119,6 +120,8 @@ export interface PaymentProvider {
   verifyNotification(raw: RawNotification): Promise<PaymentEvent>;
   /** The answer the sender understands for each outcome. */
   acknowledge(result: NotificationResult, reason?: string): Acknowledgement;
+  /** The provider's trade bill of a Beijing day (YYYY-MM-DD): payments and refunds; throws BillRejected. */
+  fetchBill(date: string): Promise<BillFetch>;
   /** For providers that send the buyer's browser back: the verified out_trade_no, or null. */
   verifyReturn?(query: Record<string, string>): string | null;
   /**

@@ -12,7 +12,8 @@ import { PaymentRecordsRepository } from './payment-records.repository';
 import { ProviderRegistry } from './provider-registry';
 import { SettlementRepository } from './settlement.repository';
 
-export type PaymentSource = 'notification' | 'query';
+/** What told us about a payment: its notification, the active query, or the daily bill (reconciliation, confirmed by a query). */
+export type PaymentSource = 'notification' | 'query' | 'reconciliation';
 
 /** What a provider's event did: settled the order now, found it settled already, paid it twice, or only recorded a state. */
 export type ApplyResult =

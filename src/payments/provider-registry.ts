@@ -53,6 +53,7 @@ function instrument(provider: PaymentProvider, metrics: MetricsService): Payment
     createQr: timed('create', provider.createQr),
     query: timed('query', provider.query),
     close: timed('close', provider.close),
+    fetchBill: timed('bill', provider.fetchBill),
     refund: timed('refund', provider.refund),
     queryRefund: timed('refund_query', provider.queryRefund),
   });

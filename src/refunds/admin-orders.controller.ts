@@ -4,23 +4,24 @@ import { AdminOnly } from '../auth/auth.guard';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { NotFoundError } from '../common/errors/domain-error';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
-import { AdminOrdersRepository } from './admin-orders.repository';
+import { AdminOrderDetail, AdminOrderList, AdminOrderRow } from './admin-order.view';
+import { AdminOrdersRepository, SqlRow } from './admin-orders.repository';
 import { ListAdminOrdersDto } from './dto/list-admin-orders.dto';
 import { RefundsService } from './refunds.service';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
-function orderRow(o: Record<string, any>) {
+function orderRow(o: SqlRow): AdminOrderRow {
   return {
     order_no: o.order_no, user_id: o.user_id, status: o.status, amount: o.amount, refunded_amount: o.refunded_amount,
     currency: o.currency, description: o.description, product_id: o.product_id, is_upgrade: o.is_upgrade,
     payment_method: o.payment_method, payment_no: o.payment_no, transaction_id: o.transaction_id,
-    expire_at: iso(o.expire_at), paid_at: iso(o.paid_at), created_at: iso(o.created_at), updated_at: iso(o.updated_at),
+    expire_at: iso(o.expire_at)!, paid_at: iso(o.paid_at), created_at: iso(o.created_at)!, updated_at: iso(o.updated_at)!,
   };
 }
 
 /** Every column of the grant, its times in ISO 8601 (its shape is the membership module's). */
-function grantView(g: Record<string, any>) {
+function grantView(g: SqlRow) {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(g)) if (k !== 'id' && k !== 'order_id') out[k] = v instanceof Date ? v.toISOString() : v;
   return out;
@@ -35,9 +36,9 @@ export class AdminOrdersController {
 
   @Get()
   @ApiOperation({ summary: 'Find orders', description: 'Filters `user_id`, `status`, `from`/`to` (created_at), newest first; `limit` and `starting_after` as Stripe lists.' })
-  @ApiOkResponse({ description: '{ data: orders, has_more }' })
+  @ApiOkResponse({ type: AdminOrderList })
   @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND')
-  async list(@Query() q: ListAdminOrdersDto) {
+  async list(@Query() q: ListAdminOrdersDto): Promise<AdminOrderList> {
     const limit = q.limit ?? 20;
     let after: { created_at: Date; order_no: string } | undefined;
     if (q.starting_after) {
@@ -53,9 +54,9 @@ export class AdminOrdersController {
 
   @Get(':order_no')
   @ApiOperation({ summary: 'Everything about one order', description: 'The order, its payment attempts, its membership grant and periods, its refunds and its events.' })
-  @ApiOkResponse({ description: '{ order, attempts, grant, periods, refunds, events }' })
+  @ApiOkResponse({ type: AdminOrderDetail })
   @ApiErrors('ORDER_NOT_FOUND')
-  async get(@Param('order_no') orderNo: string) {
+  async get(@Param('order_no') orderNo: string): Promise<AdminOrderDetail> {
     const order = ORDER_NO_PATTERN.test(orderNo) ? await this.repo.order(orderNo) : undefined;
     if (!order) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
     const [attempts, grant, periods, refunds, events] = await Promise.all([
@@ -64,11 +65,15 @@ export class AdminOrdersController {
     ]);
     return {
       order: { ...orderRow(order), plan_code: order.plan_code },
-      attempts: attempts.map((a) => ({ ...a, qr_code_expire_at: iso(a.qr_code_expire_at), paid_at: iso(a.paid_at), created_at: iso(a.created_at) })),
+      attempts: attempts.map((a) => ({
+        payment_no: a.payment_no, payment_method: a.payment_method, amount: a.amount, status: a.status, trade_state: a.trade_state,
+        transaction_id: a.transaction_id, qr_code_expire_at: iso(a.qr_code_expire_at), query_count: a.query_count,
+        paid_at: iso(a.paid_at), created_at: iso(a.created_at)!,
+      })),
       grant: grant ? grantView(grant) : null,
-      periods: periods.map((p) => ({ level: p.level, plan_id: p.plan_id, starts_at: iso(p.starts_at), ends_at: iso(p.ends_at) })),
+      periods: periods.map((p) => ({ level: p.level, plan_id: p.plan_id, starts_at: iso(p.starts_at)!, ends_at: iso(p.ends_at)! })),
       refunds,
-      events: events.map((e) => ({ id: String(e.id), type: e.type, payload: e.payload, created_at: iso(e.created_at) })),
+      events: events.map((e) => ({ id: String(e.id), type: e.type, payload: e.payload, created_at: iso(e.created_at)! })),
     };
   }
 }

@@ -159,6 +159,11 @@ export class RefundsService {
       await this.refunds.applyState(m, refund.id, status, { ...event, failureReason }, status === 'closed' ? null : refund.nextQueryAt ?? now);
       return { result: 'applied' as const, refund, status };
     });
+    if (outcome.result === 'duplicate' && outcome.refund.status !== 'success' && event.outcome === 'success') {
+      // We took the provider's refusal as final, and now it says the money went back: support must
+      // reconcile this one by hand (the amount it held was released meanwhile).
+      this.logger.error(`refund_no=${outcome.refund.refundNo} payment_no=${outcome.refund.paymentNo}: recorded ${outcome.refund.status}, but ${event.provider} reports it refunded (${source}); check it by hand`);
+    }
     if (outcome.result !== 'applied') return outcome.result;
     const { refund, status } = outcome;
     this.metrics.refunds.inc({ provider: refund.paymentMethod, status: status! });

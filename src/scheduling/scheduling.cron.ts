@@ -5,15 +5,18 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ExpireOrdersJob } from './expire-orders.job';
 import { ExpireQrCodesJob } from './expire-qr-codes.job';
 import { formatReport, ScheduledJob } from './job-report';
-import { ReconcilePaymentsJob } from './reconcile-payments.job';
+import { QueryPaymentsJob } from './query-payments.job';
+import { ReconcileBillsJob } from './reconcile-bills.job';
 import { ProcessRefundsJob } from '../refunds/process-refunds.job';
 
 /** Every how often each job runs on each instance; claims keep instances off each other's rows. */
 export const JOB_INTERVALS_MS = {
-  'reconcile-payments': 15_000,
+  'query-payments': 15_000,
   'expire-qr-codes': 30_000,
   'expire-orders': 30_000,
   'process-refunds': 15_000,
+  // Cheap when there is nothing to do: one read per provider and day.
+  'reconcile-bills': 60_000,
 } as const;
 
 type JobName = keyof typeof JOB_INTERVALS_MS;
@@ -33,12 +36,16 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
     private readonly metrics: MetricsService,
-    reconcile: ReconcilePaymentsJob,
+    queryPayments: QueryPaymentsJob,
     expireQrCodes: ExpireQrCodesJob,
     expireOrders: ExpireOrdersJob,
     processRefunds: ProcessRefundsJob,
+    reconcileBills: ReconcileBillsJob,
   ) {
-    this.jobs = { 'reconcile-payments': reconcile, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders, 'process-refunds': processRefunds };
+    this.jobs = {
+      'query-payments': queryPayments, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders,
+      'process-refunds': processRefunds, 'reconcile-bills': reconcileBills,
+    };
   }
 
   onApplicationBootstrap(): void {

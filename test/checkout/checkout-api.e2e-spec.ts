@@ -67,24 +67,43 @@ describe('checkout page: server side (development, sandbox)', () => {
     expect(me.body.user_id).toBe('demo');
   });
 
-  it('draws the QR code on the create-order answer, on its replay and on a new QR code, but not on plain reads', async () => {
+  it('draws the QR code when asked (?include=qr_code_image): on create-order, its replay and a new QR code, never on plain reads', async () => {
     const body = { product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false };
-    const created = await t.http.post('/api/v1/payment/create-order').set(auth('qr-image')).set('Idempotency-Key', 'qr-image-1').send(body).expect(201);
+    const create = '/api/v1/payment/create-order?include=qr_code_image';
+    const created = await t.http.post(create).set(auth('qr-image')).set('Idempotency-Key', 'qr-image-1').send(body).expect(201);
     expect(pngSize(created.body.qr_code_image)).toEqual({ width: 264, height: 264 });
-    const replay = await t.http.post('/api/v1/payment/create-order').set(auth('qr-image')).set('Idempotency-Key', 'qr-image-1').send(body).expect(201);
+    const replay = await t.http.post(create).set(auth('qr-image')).set('Idempotency-Key', 'qr-image-1').send(body).expect(201);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body.qr_code_image).toBe(created.body.qr_code_image);
+    // The same replay without the option: the same order, without the image.
+    const plainReplay = await t.http.post('/api/v1/payment/create-order').set(auth('qr-image')).set('Idempotency-Key', 'qr-image-1').send(body).expect(201);
+    expect(plainReplay.body.order_no).toBe(created.body.order_no);
+    expect(plainReplay.body).not.toHaveProperty('qr_code_image');
 
     const orderNo = created.body.order_no as string;
-    const fresh = await t.http.post(`/api/v1/payment/orders/${orderNo}/qr-code`).set(auth('qr-image')).expect(200);
+    const fresh = await t.http.post(`/api/v1/payment/orders/${orderNo}/qr-code?include=qr_code_image`).set(auth('qr-image')).expect(200);
     expect(fresh.body.qr_code_url).not.toBe(created.body.qr_code_url);
     expect(fresh.body.qr_code_image).not.toBe(created.body.qr_code_image);
     pngSize(fresh.body.qr_code_image);
+    const plainFresh = await t.http.post(`/api/v1/payment/orders/${orderNo}/qr-code`).set(auth('qr-image')).expect(200);
+    expect(plainFresh.body).not.toHaveProperty('qr_code_image');
 
     const read = await t.http.get(`/api/v1/payment/orders/${orderNo}`).set(auth('qr-image')).expect(200);
     expect(read.body).not.toHaveProperty('qr_code_image');
     const cancelled = await t.http.post(`/api/v1/payment/orders/${orderNo}/cancel`).set(auth('qr-image')).expect(200);
     expect(cancelled.body).not.toHaveProperty('qr_code_image');
+  });
+
+  it('answers create-order without the image unless asked, and refuses an unknown include before creating anything', async () => {
+    const plain = await createOrder(t, 'qr-plain');
+    expect(plain).not.toHaveProperty('qr_code_image');
+    const body = { product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false };
+    for (const query of ['include=everything', 'include=qr_code_image&include=qr_code_image']) {
+      const refused = await t.http.post(`/api/v1/payment/create-order?${query}`).set(auth('qr-refused')).send(body).expect(400);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', message: ['include must be "qr_code_image" when given'] });
+    }
+    const { rows } = await t.db.query("SELECT count(*)::int AS n FROM orders WHERE user_id = 'qr-refused'");
+    expect(rows[0].n).toBe(0);
   });
 
   it('documents qr_code_image and the page\'s routes in OpenAPI', async () => {
@@ -94,6 +113,8 @@ describe('checkout page: server side (development, sandbox)', () => {
     const properties = schema.properties ?? Object.assign({}, ...(schema.allOf ?? []).map((s: { properties?: object }) => s.properties ?? {}));
     expect(properties.qr_code_image).toMatchObject({ type: 'string', nullable: true });
     expect(properties.qr_code_image.description).toMatch(/data URL/);
+    const include = doc.paths['/api/v1/payment/create-order'].post.parameters.find((p: { name: string }) => p.name === 'include');
+    expect(include).toMatchObject({ in: 'query', required: false, schema: { enum: ['qr_code_image'] } });
     expect(doc.paths['/api/v1/payment/orders/{order_no}/qr-code'].post.responses['200'].content['application/json'].schema.$ref).toBe(created);
     expect(doc.paths['/api/v1/checkout/config'].get).toBeDefined();
     expect(doc.paths['/api/v1/checkout/demo-token'].post.responses['403']).toBeDefined();
@@ -115,5 +136,17 @@ describe('checkout page: server side (production)', () => {
     const { body } = await t.http.get('/api/v1/checkout/config').expect(200);
     expect(body).toEqual({ sandbox: false, demo_token: false, payment_methods: [], sandbox_pay_page: { wechat: null, alipay: null } });
     await t.http.get('/').expect(200).expect('content-type', /html/);
+  });
+});
+
+describe('checkout page: server side (tokens shorter than an hour)', () => {
+  let t: TestApp;
+  beforeAll(async () => { t = await startTestApp({ JWT_MAX_TTL_SECONDS: '600' }); });
+  afterAll(async () => { await t?.close(); });
+
+  it('issues a demo token no longer than tokens may live, which the service accepts', async () => {
+    const { body } = await t.http.post('/api/v1/checkout/demo-token').expect(200);
+    expect(Date.parse(body.expires_at) - Date.now()).toBeLessThanOrEqual(600_000);
+    await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${body.token}`).expect(200);
   });
 });

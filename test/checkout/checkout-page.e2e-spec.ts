@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { TokenService } from '../../src/auth/token.service';
 import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
 import { startTestApp, type TestApp } from '../support/app';
 import { ARTIFACT_DIR, chromiumAvailability, launchBrowser, type Browser } from '../support/browser';
+import { requestRefund } from '../support/refunds';
 import { providerEnv, sandboxCall, startTestSandbox, type Sandbox } from '../support/sandbox';
 
 // The checkout page at / in a real chromium: buy with each provider, pay on the sandbox's own page,
@@ -176,6 +178,45 @@ if (!availability.run) {
       }
     });
 
+    it('says in words when the chosen plan was withdrawn meanwhile, and updates the list', async () => {
+      await page.getByRole('radio', { name: /Premium, yearly/ }).check();
+      await t.db.query("UPDATE membership_plans SET active = false WHERE code = 'premium_yearly'");
+      try {
+        await page.getByRole('button', { name: /^Pay ¥399\.00 with WeChat Pay$/ }).click();
+        await page.getByRole('alert').getByText('This plan is no longer available. The list has been updated.').waitFor();
+        await page.getByRole('radio', { name: /Premium, yearly/ }).waitFor({ state: 'detached' });
+      } finally {
+        await t.db.query("UPDATE membership_plans SET active = true WHERE code = 'premium_yearly'");
+      }
+    });
+
+    it('retries a create-order whose answer was lost with the same Idempotency-Key: one order, not two', async () => {
+      const demoOrders = async () => (await t.db.query("SELECT order_no FROM orders WHERE user_id = 'demo' ORDER BY created_at")).rows;
+      const before = await demoOrders();
+      const createOrderUrl = (url: URL) => url.pathname === '/api/v1/payment/create-order';
+      let answered = false;
+      await page.route(createOrderUrl, async (route) => {
+        if (answered) return route.continue();
+        answered = true;
+        await route.fetch(); // the service creates the order…
+        await route.abort('connectionreset'); // …and its answer never reaches the page
+      });
+      try {
+        await page.getByRole('radio', { name: /Premium, quarterly/ }).check();
+        await page.getByRole('radio', { name: /Alipay/ }).check();
+        const pay = page.getByRole('button', { name: /^Pay ¥109\.90 with Alipay$/ });
+        await pay.click();
+        await page.getByRole('alert').getByText('The service cannot be reached').waitFor();
+        await pay.click();
+        await visible(page, 'Scan to pay');
+      } finally {
+        await page.unroute(createOrderUrl);
+      }
+      const after = await demoOrders();
+      expect(after).toHaveLength(before.length + 1);
+      expect(await page.locator('.payment .order-no code').innerText()).toBe(after.at(-1).order_no);
+    });
+
     it('reconnects with auth.lastEventId and then receives the payment it missed', async () => {
       const socketIo = (url: URL) => url.pathname.startsWith('/socket.io/');
       // Only the socket can tell the page: polling the order is refused throughout.
@@ -200,6 +241,21 @@ if (!availability.run) {
       await page.unroute(orderPoll);
     });
 
+    it('signs in with a token given in the URL fragment, and says so when that token expires', async () => {
+      const other = await browser.context.newPage();
+      try {
+        const token = t.app.get(TokenService).sign('fragment-member', 3);
+        await other.goto(`${t.url}/#token=${token}`);
+        await other.getByRole('status').getByText('Live updates on').waitFor();
+        expect(other.url()).toBe(`${t.url}/`);
+        expect(await other.locator('#demo-user').isHidden()).toBe(true);
+        // The server closes the socket when the token expires; a token from the URL is never swapped for the demo one.
+        await other.getByRole('alert').getByText('Your sign-in has expired').waitFor({ timeout: 20 * SECOND });
+      } finally {
+        await other.close();
+      }
+    });
+
     it('falls back to polling the order while the WebSocket is down', async () => {
       const second = await browser.context.newPage();
       // Refuse only the socket.io endpoint; the page's copy of the client script still loads.
@@ -215,6 +271,19 @@ if (!availability.run) {
       } finally {
         await second.close();
       }
+    });
+
+    it('shows a refund in the orders list as it happens', async () => {
+      const { body: { data: orders } } = await t.http.get('/api/v1/payment/orders?limit=100').set('Authorization', `Bearer ${t.token('demo')}`).expect(200);
+      const first = orders.at(-1);
+      expect(first).toMatchObject({ status: 'paid', amount: 1990 });
+      await page.goto(`${t.url}/`);
+      const row = page.locator(`#orders tr[data-order-no="${first.order_no}"]`);
+      await row.getByText('Paid').waitFor();
+      expect((await requestRefund(t, first.order_no, { amount: 500, reason: 'goodwill' })).status).toBe(202);
+      await row.getByText('Partly refunded').waitFor();
+      expect(await row.locator('td').nth(3).innerText()).toBe('¥5.00');
+      await shot('desktop-en-refunded');
     });
   });
 }

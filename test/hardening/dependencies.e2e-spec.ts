@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 // semver ships no types; the one call used here.
-const semver = require('semver') as { satisfies(version: string, range: string): boolean };
+const semver = createRequire(__filename)('semver') as { satisfies(version: string, range: string): boolean };
 const ROOT = join(__dirname, '..', '..');
 const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
 const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
@@ -40,7 +41,7 @@ describe('dependencies and the image', () => {
 
   it('CI audits the production dependencies; an unreachable advisory service is reported, not fatal', () => {
     expect(read('.ci/run')).toMatch(/npm audit --omit=dev --json/);
-    const verdict = (input: unknown) => spawnSync(process.execPath, [join(ROOT, '.ci/audit-verdict.js')], { input: JSON.stringify(input), encoding: 'utf8' });
+    const verdict = (input: unknown) => spawnSync(process.execPath, [join(ROOT, '.ci/audit-verdict.mjs')], { input: JSON.stringify(input), encoding: 'utf8' });
     const unreachable = verdict({ message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk', error: { summary: '' } });
     expect(unreachable.status).toBe(0);
     expect(unreachable.stderr).toMatch(/could not reach the advisory service .*NOT CHECKED/);
@@ -50,7 +51,7 @@ describe('dependencies and the image', () => {
     expect(vulnerable.status).toBe(1);
     expect(vulnerable.stdout).toMatch(/high axios <1\.8\.2/);
     // And on this machine, whatever the network allows, the step itself never breaks CI by being unable to ask.
-    const live = execFileSync('bash', ['-c', 'npm audit --omit=dev --json 2>/dev/null | node .ci/audit-verdict.js; echo "exit=$?"'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const live = execFileSync('bash', ['-c', 'npm audit --omit=dev --json 2>/dev/null | node .ci/audit-verdict.mjs; echo "exit=$?"'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(live).toMatch(/exit=[01]/);
   });
 });

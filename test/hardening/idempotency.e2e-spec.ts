@@ -36,6 +36,37 @@ describe('Idempotency-Key answers', () => {
     expect(await replay.text()).toBe(firstText);
     expect(JSON.parse(firstText)).toMatchObject({ status: 'pending', qr_code_url: expect.stringMatching(/^weixin:/) });
   });
+
+  it('with the QR code image asked for, the replay is byte for byte the first answer too', async () => {
+    const send = () => fetch(`${t.url}/api/v1/payment/create-order?include=qr_code_image`, {
+      method: 'POST', body, headers: { Authorization: `Bearer ${t.token('idem-bytes-image')}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'bytes-2' },
+    });
+    const firstText = await (await send()).text();
+    expect(JSON.parse(firstText).qr_code_image).toMatch(/^data:image\/png;base64,/);
+    const replay = await send();
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await replay.text()).toBe(firstText);
+  });
+});
+
+describe('Idempotency-Key under concurrency', () => {
+  let sb: Sandbox;
+  let t: TestApp;
+  beforeAll(async () => {
+    sb = await startTestSandbox();
+    t = await startTestApp((port) => providerEnv(sb, port));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sb?.close();
+  });
+
+  it('more keyed requests at once than the pool has connections all get their order', async () => {
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => fetch(`${t.url}/api/v1/payment/create-order`, {
+      method: 'POST', body, headers: { Authorization: `Bearer ${t.token(`idem-many-${i}`)}`, 'Content-Type': 'application/json', 'Idempotency-Key': `many-${i}` },
+    }).then((r) => r.status)));
+    expect(answers).toEqual(Array(30).fill(201));
+  });
 });
 
 describe('Idempotency-Key across a crash', () => {

@@ -44,6 +44,11 @@ describe('production configuration and what config:check shows', () => {
     expect(buildAppConfig({ DATA_DIR: dir }).host).toBe('127.0.0.1');
   });
 
+  it('refuses an OPS_PORT equal to PORT', () => {
+    expect(problems({ ...live, PORT: '8001', OPS_PORT: '8001' })).toEqual(['OPS_PORT must differ from PORT (it keeps /metrics and /api/docs off the API port)']);
+    expect(buildAppConfig({ ...live, OPS_PORT: '9464' }).opsPort).toBe(9464);
+  });
+
   it('refuses http:// provider base URLs in production', () => {
     expect(problems({ ...live, WECHAT_PAY_BASE_URL: 'http://api.mch.weixin.qq.com' })).toEqual(['WECHAT_PAY_BASE_URL must be https in production']);
     expect(problems({ ...live, ALIPAY_GATEWAY: 'http://openapi.alipay.com/gateway.do' })).toEqual(['ALIPAY_GATEWAY must be https in production']);

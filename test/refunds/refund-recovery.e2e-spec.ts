@@ -178,6 +178,21 @@ describe('refunds that do not end at once', () => {
     expect((await job.run(later(10))).double_payments).toBe(0);
   });
 
+  it('refunding an upgrade in full gives back the lower level\'s days it converted', async () => {
+    const user = 'rc-upgrade';
+    const me = async () => (await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${t.token(user)}`).expect(200)).body;
+    await paidOrder(t, sb, user); // basic, monthly
+    const before = await me();
+    const upgrade = await paidOrder(t, sb, user, 'wechat', { product_id: 4, is_upgrade: true }); // to premium
+    expect((await me()).level).toBe(2);
+    await requestRefund(t, upgrade.order_no, { reason: 'upgrade by mistake' }).expect(202);
+    const refund = (await t.db.query(`SELECT r.refund_no FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`, [upgrade.order_no])).rows[0];
+    expect(await refundRow(t, refund.refund_no)).toMatchObject({ status: 'success' });
+    const after = await me();
+    expect({ level: after.level, expires_at: after.expires_at }).toEqual({ level: before.level, expires_at: before.expires_at });
+    expect(after.periods.map((p: any) => [p.level, p.starts_at, p.ends_at])).toEqual(before.periods.map((p: any) => [p.level, p.starts_at, p.ends_at]));
+  });
+
   it('after a full refund the ledger is the one before the purchase, while a later order keeps its periods', async () => {
     const user = 'rc-ledger';
     const me = async () => (await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${t.token(user)}`).expect(200)).body;

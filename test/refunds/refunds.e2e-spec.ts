@@ -94,6 +94,10 @@ describe('refunds', () => {
     app.close();
     const trade = await sandboxCall(sb, 'GET', `/sandbox/trades/${(await refundRow(t, rest.body.refund_no)).payment_no}`);
     expect(trade.body.state).toBe('TRADE_CLOSED'); // fully refunded at Alipay
+    // Should Alipay then notify the closed trade, the payment callback takes it and changes nothing.
+    const closedNote = await sandboxCall(sb, 'POST', '/sandbox/pay', { out_trade_no: trade.body.out_trade_no, provider: 'alipay', pay: false });
+    expect(closedNote.body).toMatchObject({ trade_state: 'TRADE_CLOSED', delivered: true });
+    expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'refunded', refunded_amount: order.amount });
     const list = await adminGet(t, `/api/v1/admin/orders/${order.order_no}/refunds`).expect(200);
     expect(list.body.data.map((r: any) => [r.amount, r.status])).toEqual([[999, 'success'], [order.amount - 999, 'success']]);
   });

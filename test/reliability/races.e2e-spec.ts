@@ -1,6 +1,6 @@
 import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
 import { ExpireQrCodesJob } from '../../src/scheduling/expire-qr-codes.job';
-import { ReconcilePaymentsJob } from '../../src/scheduling/reconcile-payments.job';
+import { QueryPaymentsJob } from '../../src/scheduling/query-payments.job';
 import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
@@ -27,7 +27,7 @@ describe('races and provider faults around the jobs', () => {
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
   const createOrder = (user: string, method = 'wechat') => createOrderFor(t, user, { payment_method: method });
-  const jobs = () => [t.app.get(ReconcilePaymentsJob), t.app.get(ExpireOrdersJob), t.app.get(ExpireQrCodesJob)];
+  const jobs = () => [t.app.get(QueryPaymentsJob), t.app.get(ExpireOrdersJob), t.app.get(ExpireQrCodesJob)];
 
   it.each(['wechat', 'alipay'])('%s: a notification, the active query and the expiry job racing on one order end paid once, with one order.paid', async (method) => {
     const rounds = 12;
@@ -39,11 +39,11 @@ describe('races and provider faults around the jobs', () => {
         const { body } = await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: order.qr_code_url, delivery: 'none' });
         const n = body.notification;
         // The notification, the active query (due in a minute) and the expiry (past 30 minutes), all at once.
-        const [reconcile, expireOrders, expireQr] = jobs();
+        const [queryPayments, expireOrders, expireQr] = jobs();
         const now = Date.now();
         await Promise.all([
           postNotification(t, method, n),
-          reconcile.run(new Date(now + 2 * MINUTE)),
+          queryPayments.run(new Date(now + 2 * MINUTE)),
           expireOrders.run(new Date(now + 31 * MINUTE)),
           expireQr.run(new Date(now + 16 * MINUTE)),
           postNotification(t, method, n),

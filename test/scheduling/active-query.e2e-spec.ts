@@ -1,4 +1,4 @@
-import { ReconcilePaymentsJob } from '../../src/scheduling/reconcile-payments.job';
+import { QueryPaymentsJob } from '../../src/scheduling/query-payments.job';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
 import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
@@ -9,7 +9,7 @@ const MINUTE = 60_000;
 describe('the active query', () => {
   let sb: Sandbox;
   let t: TestApp;
-  let job: ReconcilePaymentsJob;
+  let job: QueryPaymentsJob;
   const clients: EventClient[] = [];
   beforeAll(async () => {
     sb = await startTestSandbox();
@@ -17,7 +17,7 @@ describe('the active query', () => {
     t = await startTestApp((port) => ({
       ...providerEnv(sb, port), PROVIDER_TIMEOUT_MS: '1500', QR_CODE_EXPIRE_MINUTES: '60', ORDER_EXPIRE_MINUTES: '120', PAYMENT_QUERY_RETRY_MAX: '5',
     }));
-    job = t.app.get(ReconcilePaymentsJob);
+    job = t.app.get(QueryPaymentsJob);
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();

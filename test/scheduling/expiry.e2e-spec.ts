@@ -1,7 +1,7 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
 import { ExpireQrCodesJob } from '../../src/scheduling/expire-qr-codes.job';
-import { ReconcilePaymentsJob } from '../../src/scheduling/reconcile-payments.job';
+import { QueryPaymentsJob } from '../../src/scheduling/query-payments.job';
 import { SchedulingCron } from '../../src/scheduling/scheduling.cron';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
 import { startTestApp, TestApp } from '../support/app';
@@ -120,7 +120,7 @@ describe('order and QR code expiry', () => {
     expect(await order(created.order_no)).toMatchObject({ status: 'pending', attempts: ['closed'], events: null });
     expect(await trade(before.payment_no)).toMatchObject({ state: 'CLOSED' });
     // Not queried any more: the QR expiry closed it.
-    await t.app.get(ReconcilePaymentsJob).run(after(before.qr_code_expire_at, 2 * SECOND));
+    await t.app.get(QueryPaymentsJob).run(after(before.qr_code_expire_at, 2 * SECOND));
     expect((await t.db.query('SELECT query_count FROM payment_records WHERE payment_no = $1', [before.payment_no])).rows[0].query_count).toBe(0);
 
     const fresh = await t.http.post(`/api/v1/payment/orders/${created.order_no}/qr-code`).set(auth('qr-1')).expect(200);

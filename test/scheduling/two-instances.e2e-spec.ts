@@ -1,7 +1,7 @@
 import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
 import { ExpireQrCodesJob } from '../../src/scheduling/expire-qr-codes.job';
 import type { JobReport } from '../../src/scheduling/job-report';
-import { ReconcilePaymentsJob } from '../../src/scheduling/reconcile-payments.job';
+import { QueryPaymentsJob } from '../../src/scheduling/query-payments.job';
 import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 
@@ -64,7 +64,7 @@ describe('jobs on two instances at once', () => {
     const nos = orders.map((o) => o.orderNo);
     const now = new Date((await latest('created_at', nos)).getTime() + 61_000);
     const [onA, onB] = await Promise.all([a, b].map((t) => {
-      const job = t.app.get(ReconcilePaymentsJob);
+      const job = t.app.get(QueryPaymentsJob);
       return drain((at, limit) => job.run(at, limit), now);
     }));
 
@@ -88,8 +88,8 @@ describe('jobs on two instances at once', () => {
       `SELECT count(*)::int AS attempts, count(DISTINCT o.id)::int AS orders FROM orders o
        JOIN payment_records r ON r.order_id = o.id AND r.status = 'pending' WHERE o.status = 'pending' AND o.expire_at <= $1`, [now])).rows;
     expect(due.attempts).toBeGreaterThanOrEqual(ORDERS);
-    const reports = await Promise.all([a, b].flatMap((t) => [ExpireOrdersJob, ExpireQrCodesJob, ReconcilePaymentsJob].map((type) => {
-      const job = t.app.get<ExpireOrdersJob | ExpireQrCodesJob | ReconcilePaymentsJob>(type);
+    const reports = await Promise.all([a, b].flatMap((t) => [ExpireOrdersJob, ExpireQrCodesJob, QueryPaymentsJob].map((type) => {
+      const job = t.app.get<ExpireOrdersJob | ExpireQrCodesJob | QueryPaymentsJob>(type);
       return drain((at, limit) => job.run(at, limit), now);
     })));
     const expiry = [reports[0], reports[3]];

@@ -20,7 +20,6 @@ const POLL_MS = 3000;
 
 const api = createApi(() => state.token, renewToken);
 
-
 /** A token given in the URL fragment (never sent to a server, so never in a log) wins over the demo one. */
 function tokenFromFragment() {
   const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
@@ -42,7 +41,6 @@ async function renewToken() {
     return false;
   }
 }
-
 
 async function loadAll() {
   const [plans, quotes, membership, orders] = await Promise.all([
@@ -68,7 +66,6 @@ async function refresh() {
   }
   render();
 }
-
 
 function render() {
   document.documentElement.lang = currentLang() === 'zh' ? 'zh-CN' : 'en';
@@ -106,7 +103,6 @@ function announce(text) {
   byId('announcer').textContent = text;
 }
 
-
 /** @param {SubmitEvent} event */
 async function buy(event) {
   event.preventDefault();
@@ -115,16 +111,23 @@ async function buy(event) {
   state.busy = true;
   state.problem = null;
   renderPayButton();
+  // The same choice tried again after a lost answer reuses its Idempotency-Key: the service then
+  // answers with the order it already created instead of creating a second one.
+  const request = `${state.choice}:${state.method}`;
+  if (state.attempt?.request !== request) state.attempt = { request, key: newIdempotencyKey() };
   try {
-    const order = await api.post('/api/v1/payment/create-order', {
+    const order = await api.post('/api/v1/payment/create-order?include=qr_code_image', {
       product_type: 'membership', product_id: quote.plan.id, payment_method: state.method, is_upgrade: quote.is_upgrade,
-    }, { 'Idempotency-Key': newIdempotencyKey() });
+    }, { 'Idempotency-Key': state.attempt.key });
+    state.attempt = null;
     showOrder(order);
     announce(t('scanTitle'));
     focusPayment();
     void refresh();
   } catch (e) {
     state.problem = { error: e, method: state.method };
+    // A refusal is final for that key; a lost answer or a provider failure may be retried with it.
+    if (e instanceof ApiError && e.status < 500) state.attempt = null;
     if (e instanceof ApiError && (e.code === 'PRODUCT_NOT_FOUND' || e.code === 'MEMBERSHIP_CONFLICT')) await refresh();
   } finally {
     state.busy = false;
@@ -154,7 +157,7 @@ async function newQr() {
   state.busy = true;
   render();
   try {
-    showOrder(await api.post(`/api/v1/payment/orders/${encodeURIComponent(order.order_no)}/qr-code`));
+    showOrder(await api.post(`/api/v1/payment/orders/${encodeURIComponent(order.order_no)}/qr-code?include=qr_code_image`));
     focusPayment();
   } catch (e) {
     state.problem = { error: e, method: order.payment_method };
@@ -188,7 +191,6 @@ function backToPlans() {
   render();
   requestAnimationFrame(() => byId('buy-title').focus());
 }
-
 
 /** @param {string} event @param {import('./live.js').OrderEvent} message */
 function onEvent(event, message) {
@@ -241,7 +243,6 @@ function tick() {
   }
 }
 
-
 async function start() {
   byId('buy-form').addEventListener('submit', (e) => void buy(/** @type {SubmitEvent} */ (e)));
   for (const button of document.querySelectorAll('[data-lang]')) {
@@ -267,6 +268,10 @@ async function start() {
     storageKey: 'memberpay.lastEventId',
     onEvent,
     onState: (live) => { state.live = live; renderLive(); },
+    onSignedOut: () => {
+      state.problem = { error: new ApiError(401, 'UNAUTHENTICATED', 'The token has expired', undefined) };
+      showProblem();
+    },
   });
   setInterval(tick, 1000);
   setInterval(() => { if (state.live !== 'live' && (state.phase === 'qr' || state.phase === 'qr-expired')) void pollOnce(); }, POLL_MS);

@@ -222,9 +222,6 @@ export function setLang(next) {
   localStorage.setItem(STORAGE_KEY, next);
 }
 
-/** @param {string} key */
-export const has = (key) => key in en;
-
 /**
  * @param {Key} key
  * @param {Record<string, string | number>} [vars]

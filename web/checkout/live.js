@@ -16,9 +16,10 @@ const later = (a, b) => (a === null || BigInt(b) > BigInt(a) ? b : a);
  *   storageKey: string,
  *   onEvent: (event: string, message: OrderEvent) => void,
  *   onState: (state: LiveState) => void,
+ *   onSignedOut: () => void,
  * }} options
  */
-export function connectLive({ getToken, renewToken, storageKey, onEvent, onState }) {
+export function connectLive({ getToken, renewToken, storageKey, onEvent, onState, onSignedOut }) {
   /** @type {typeof import('socket.io-client').io} */
   const io = /** @type {any} */ (globalThis).io;
   /** @type {string | null} */
@@ -35,6 +36,7 @@ export function connectLive({ getToken, renewToken, storageKey, onEvent, onState
   });
   const reconnectWithNewToken = async () => {
     if (await renewToken()) socket.connect();
+    else onSignedOut();
   };
   socket.on('connect', () => onState('live'));
   socket.on('disconnect', (reason) => {

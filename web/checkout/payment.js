@@ -36,7 +36,7 @@ export function renderPayment(actions) {
       ? h('a', { class: 'qr', href: payUrl, target: '_blank', rel: 'noopener', 'aria-label': t('qrLinkLabel', { order: order.order_no }) }, image)
       : h('div', { class: `qr${expired ? ' qr-expired' : ''}` }, image);
     section.append(...present(
-      h('h2', { id: 'payment-title', tabindex: -1 }, t('scanTitle')),
+      h('h1', { id: 'payment-title', tabindex: -1 }, t('scanTitle')),
       summary,
       h('div', { class: 'qr-box' }, qr,
         expired
@@ -69,7 +69,7 @@ export function renderPayment(actions) {
   section.append(
     h('div', { class: `result result-${state.phase}` },
       h('div', { class: 'result-icon', 'aria-hidden': 'true' }, state.phase === 'paid' ? '✓' : '!'),
-      h('h2', { id: 'payment-title', tabindex: -1 }, title),
+      h('h1', { id: 'payment-title', tabindex: -1 }, title),
       body,
       summary,
       orderLine,

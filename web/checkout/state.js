@@ -28,6 +28,7 @@ export const state = {
   /** @type {Order | null} */ current: null,
   /** @type {Phase | null} */ phase: null,
   busy: false,
+  /** @type {{ request: string, key: string } | null} the create-order request last tried and its Idempotency-Key */ attempt: null,
   /** signed in with a demo token (not one given in the URL) */ demo: false,
   /** @type {'connecting' | 'live' | 'down'} */ live: 'connecting',
   /** @type {{ error: unknown, method?: string } | null} */ problem: null,

@@ -63,8 +63,10 @@ class ThrottlerRedis implements OnModuleDestroy {
 @Module({ providers: [ThrottlerRedis], exports: [ThrottlerRedis] })
 class ThrottlerRedisModule {}
 
-const byUser = (req: Record<string, any>) => (req.userId ? `user:${req.userId}` : `ip:${req.ip}`);
-const byAddress = (req: Record<string, any>) => `ip:${req.ip}`;
+/** The request as the trackers read it: the auth guard's user id, Express's client address. */
+type Tracked = { userId?: string; ip?: string };
+const byUser = (req: Tracked) => (req.userId ? `user:${req.userId}` : `ip:${req.ip}`);
+const byAddress = (req: Tracked) => `ip:${req.ip}`;
 
 /**
  * Counts one socket.io handshake of a client address against the `public` budget, which HTTP
@@ -92,7 +94,7 @@ export class HandshakeLimiter {
       imports: [ThrottlerRedisModule],
       inject: [AppConfig, ThrottlerRedis],
       useFactory: (config: AppConfig, redis: ThrottlerRedis) => {
-        const budget = (name: RateLimitName, limit: number, tracker: (req: Record<string, any>) => string) => ({
+        const budget = (name: RateLimitName, limit: number, tracker: (req: Tracked) => string) => ({
           name, ttl: WINDOW_MS, limit, getTracker: tracker,
           skipIf: (context: ExecutionContext) => context.getType() !== 'http' || rateLimitOf(context) !== name,
           generateKey: (_context: ExecutionContext, key: string) => `${name}:${key}`,

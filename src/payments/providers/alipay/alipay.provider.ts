@@ -9,10 +9,15 @@ import type {
   RefundEvent, RefundRequest,
 } from '../../payment-provider';
 import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
+import { BillRejected, type BillFetch } from '../../provider-bill';
+import { parseAlipayBill } from './alipay.bill';
 import { beijingToDate, dateToBeijing, fenToYuan, toPaymentEvent } from './alipay.mapper';
 
 /** Alipay's limit on refund_reason (docs/refunds.md). */
 const REFUND_REASON_MAX = 256;
+
+/** Far above a real day's bill; a download is held in memory to be unzipped. */
+const MAX_BILL_BYTES = 64 * 1024 * 1024;
 
 interface Node { code?: string; msg?: string; sub_code?: string; sub_msg?: string; [key: string]: unknown }
 
@@ -25,7 +30,7 @@ export class AlipayProvider implements PaymentProvider {
   private readonly logger = new Logger('Alipay');
   private readonly sdk: AlipaySdk;
 
-  constructor(private readonly config: AlipayConfig, timeoutMs: number) {
+  constructor(private readonly config: AlipayConfig, private readonly timeoutMs: number) {
     this.sdk = new AlipaySdk({
       appId: config.appId,
       privateKey: config.privateKeyPem,
@@ -101,6 +106,36 @@ export class AlipayProvider implements PaymentProvider {
       if (fields[field] !== undefined && fields[field] !== 'CNY') throw new NotificationRejected('WRONG_CURRENCY', `the payment is in ${fields[field]}, not CNY`);
     }
     return event;
+  }
+
+  /**
+   * Day D's trade bill (docs/reconciliation.md, Alipay): the signed answer of
+   * alipay.data.dataservice.bill.downloadurl.query gives a URL valid about 30 s, fetched at once
+   * with a plain GET (it carries its own token; Alipay signs nothing there). isp.bill_not_exist
+   * means no file for the day: no trades, or not generated yet.
+   */
+  async fetchBill(date: string): Promise<BillFetch> {
+    const node = await this.exec('alipay.data.dataservice.bill.downloadurl.query', 'bill', { bill_type: 'trade', bill_date: date });
+    if (node.code !== '10000') {
+      const sub = String(node.sub_code ?? '').toLowerCase();
+      if (sub.includes('bill_not_exist')) return { status: 'no_statement', detail: `Alipay has no bill for the day (${node.sub_code})` };
+      throw this.businessFailure('bill', node);
+    }
+    const url = node.bill_download_url;
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw this.businessFailure('bill', node);
+    let zip: Buffer;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs * 4) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const length = Number(res.headers.get('content-length') ?? 0);
+      if (length > MAX_BILL_BYTES) throw new BillRejected('MALFORMED_BILL', 'the Alipay bill is implausibly large');
+      zip = Buffer.from(await res.arrayBuffer());
+    } catch (e) {
+      if (e instanceof BillRejected) throw e;
+      this.logger.warn(`bill download failed: ${(e as Error)?.name ?? 'error'}`);
+      throw new ProviderUnavailableError('Alipay failed the bill download');
+    }
+    return { status: 'ready', bill: parseAlipayBill(zip, date) };
   }
 
   /**
@@ -184,7 +219,7 @@ export class AlipayProvider implements PaymentProvider {
     }
     if (!fields.sign) throw new NotificationRejected('MISSING_SIGNATURE', 'the notification is not signed');
     if (fields.sign_type && fields.sign_type !== 'RSA2') throw new NotificationRejected('BAD_SIGNATURE', 'only RSA2 signatures are accepted');
-    let valid = false;
+    let valid: boolean;
     try {
       // V2: values are already form-decoded; checkNotifySign would decode again and break on '%' (docs/alipay.md#sdk).
       valid = this.sdk.checkNotifySignV2({ ...fields });

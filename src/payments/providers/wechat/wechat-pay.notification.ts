@@ -59,7 +59,7 @@ function openWechatNotification<T extends { mchid?: string }>(
   }
   // Verify the raw bytes: re-serialised JSON would not match what WeChat Pay signed.
   const message = Buffer.concat([Buffer.from(`${timestamp}\n${nonce}\n`), raw.rawBody, Buffer.from('\n')]);
-  let valid = false;
+  let valid: boolean;
   try {
     valid = Rsa.verify(message as unknown as string, signature, publicKey as unknown as string); // typed as strings, takes any BinaryLike and KeyLike
   } catch {

@@ -2,6 +2,8 @@
 // dependency has a high or critical advisory; exit 0, saying so loudly, when the advisory service
 // could not be asked (no network, or a registry mirror without the audit endpoint), since nothing
 // was learnt then and the rest of CI should still run.
+import process from 'node:process';
+
 let text = '';
 process.stdin.on('data', (c) => { text += c; });
 process.stdin.on('end', () => {

@@ -15,8 +15,8 @@ import type { JobReport, ScheduledJob } from './job-report';
  * racing a notification still settles once.
  */
 @Injectable()
-export class ReconcilePaymentsJob implements ScheduledJob {
-  private readonly logger = new Logger('ReconcilePayments');
+export class QueryPaymentsJob implements ScheduledJob {
+  private readonly logger = new Logger('QueryPayments');
 
   constructor(
     private readonly config: AppConfig,

@@ -1,0 +1,138 @@
+// ESLint for the whole repository: `npm run lint` (CI runs it before the tests).
+// Style (quotes, commas, wrapping) is Prettier's business (`npm run format`), never a lint rule here.
+// The rules are syntactic, without type information: the type-aware sets need a TypeScript program
+// and made a lint run three to four times slower, so type errors stay `tsc`'s job (npm test, CI).
+import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+import { defineConfig } from 'eslint/config';
+
+const ROOT = import.meta.dirname;
+
+// Feature modules under src/: everything except the shared infrastructure (common, config) and the
+// database wiring. A glob, so a new feature folder is covered without touching this file.
+const FEATURE_MODULES = 'src/!(common|config|database)/**';
+
+// Import boundaries, checked on resolved file paths (so `../..` chains and index imports count too).
+// Each zone: files under `target` may not import files under `from`.
+const srcIsSelfContained = {
+  // The service ships alone: the provider sandbox, the tests, the benchmarks and the helper scripts
+  // are development tools built on top of it, never something it loads.
+  target: 'src',
+  from: ['sandbox', 'test', 'bench', 'scripts'],
+  message: 'src/ must not depend on development tools (sandbox/, test/, bench/, scripts/).',
+};
+const databaseImportsNoFeature = {
+  // database/ is wiring (connection, data source, migration runner) that every feature builds on;
+  // a feature import here turns that around and pulls feature code into the migration CLI.
+  target: 'src/database',
+  from: FEATURE_MODULES,
+  message: 'src/database must not import feature modules; register entities and migrations from their module.',
+};
+const providersAreLeaves = {
+  // A provider adapter only speaks its provider's protocol for payments (payment-provider.ts is its
+  // contract): orders -> payments -> providers, so the flows above payments are out of its reach.
+  target: 'src/payments/providers',
+  from: ['src/orders', 'src/membership', 'src/notifications', 'src/scheduling', 'src/refunds', 'src/checkout'],
+  message: 'A payment provider must not depend on the flows above payments.',
+};
+const membershipDoesNotCallPayments = {
+  // payments -> membership: payments grants memberships once an order is paid, so membership calling
+  // back into payments would close a cycle.
+  target: 'src/membership',
+  from: 'src/payments',
+  message: 'membership must not depend on payments (payments -> membership).',
+};
+const membershipServicesDoNotUseOrders = {
+  // Membership code other than its entities reads and writes only membership tables; orders reach
+  // membership through payments, never the other way.
+  target: 'src/membership/**/!(*.entity).ts',
+  from: 'src/orders',
+  message: 'membership must not depend on orders.',
+};
+const membershipEntitiesReferenceOnlyOrder = {
+  // The grant and period rows keep a foreign key to the order that paid for them, declared as a
+  // TypeORM relation to the Order entity; that entity is the only thing from orders they may see.
+  target: 'src/membership/**/*.entity.ts',
+  from: 'src/orders',
+  except: ['./order.entity.ts'],
+  message: 'membership entities may reference the Order entity only.',
+};
+const boundaries = [
+  srcIsSelfContained,
+  providersAreLeaves,
+  membershipDoesNotCallPayments,
+  membershipServicesDoNotUseOrders,
+  membershipEntitiesReferenceOnlyOrder,
+];
+
+// The two registration lists that still gather every entity and migration in database/. They move out
+// (and this exception with them) when entities and migrations register from their own modules; until
+// then they may import entity and migration files, and nothing else, from feature modules.
+const REGISTRATION_FILES = ['src/database/entities.ts', 'src/database/migrations/index.ts'];
+
+export default defineConfig(
+  {
+    ignores: ['node_modules/', 'dist/', 'dist-sandbox/', 'coverage/', 'data/', 'test-artifacts/', 'bench/results/'],
+  },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      // Node's own resolution (what ts-node and the build do), with the TypeScript sources first.
+      'import-x/resolver-next': [
+        createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'], conditionNames: ['node', 'require', 'import', 'default'] }),
+      ],
+    },
+    rules: {
+      'import-x/no-restricted-paths': ['error', { basePath: ROOT, zones: [...boundaries, databaseImportsNoFeature] }],
+      // The boundaries above are checked only on imports the resolver finds: every import must resolve,
+      // so a resolver that stopped finding files fails loudly instead of letting the boundaries pass.
+      'import-x/no-unresolved': 'error',
+    },
+  },
+  {
+    rules: {
+      // Underscore marks a parameter or binding kept on purpose (a callback's position, a rest sibling).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+    },
+  },
+  {
+    files: REGISTRATION_FILES,
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: ROOT,
+          zones: [
+            ...boundaries,
+            { ...databaseImportsNoFeature, except: ['**/*.entity.ts', '**/migrations/*.ts'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Tests read JSON bodies and SDK replies whose shape is what the assertions themselves check;
+    // typing each of them first would only restate the assertions.
+    files: ['test/**'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // The checkout page: plain ES modules run by the browser, type-checked by web/tsconfig.json.
+    files: ['web/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
+  },
+  {
+    // Jest configuration files are CommonJS run by Node.
+    files: ['**/*.config.js', 'jest.*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);

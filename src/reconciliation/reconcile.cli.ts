@@ -1,0 +1,137 @@
+/**
+ * `npm run reconcile -- --date 2026-11-28 [--provider wechat|alipay]` (in an image:
+ * `node dist/reconciliation/reconcile.cli.js …`): reconciles a day now, replacing any earlier
+ * result for it, and prints the counts and every discrepancy. Exit status: 0 nothing open,
+ * 1 a discrepancy is open, 2 the day could not be reconciled (bad arguments, configuration,
+ * bill not ready or refused, provider down).
+ *
+ * Database: DATABASE_URL when set; otherwise the embedded PostgreSQL under DATA_DIR — the one the
+ * running service started when it runs (never a second server over its data directory), or one
+ * started for this command and stopped after it.
+ */
+import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { isCalendarDay } from '../common/beijing-day';
+import { AppConfig, buildAppConfig, ConfigError } from '../config/app-config';
+import { readEnvironment } from '../config/config.module';
+import { EmbeddedPostgresHandle, runningEmbeddedPostgres, startEmbeddedPostgres } from '../database/embedded-postgres';
+import { typeormOptions } from '../database/typeorm-options';
+import { PAYMENT_METHODS, type PaymentMethod } from '../orders/order-status';
+import { ProviderRegistry } from '../payments/provider-registry';
+import { ReconcileCliModule } from './reconcile-cli.module';
+import type { ItemRow } from './reconciliation.repository';
+import { ReconcileResult, ReconciliationService } from './reconciliation.service';
+
+const USAGE = 'usage: npm run reconcile -- --date YYYY-MM-DD [--provider wechat|alipay]';
+type Out = (line: string) => void;
+
+export function parseArgs(argv: string[]): { date: string; provider?: PaymentMethod } | string {
+  const out: { date?: string; provider?: PaymentMethod } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    if (flag !== '--date' && flag !== '--provider') return `unknown argument ${arg}\n${USAGE}`;
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i] ?? '';
+    if (flag === '--date') {
+      if (!isCalendarDay(value)) return `--date needs a day, YYYY-MM-DD\n${USAGE}`;
+      out.date = value;
+    } else {
+      if (!(PAYMENT_METHODS as readonly string[]).includes(value)) return `--provider is wechat or alipay\n${USAGE}`;
+      out.provider = value as PaymentMethod;
+    }
+  }
+  return out.date ? { date: out.date, provider: out.provider } : USAGE;
+}
+
+/** Which database to use, and whether this command started it (then it stops it too). */
+async function database(config: AppConfig, out: Out): Promise<{ url: string; started?: EmbeddedPostgresHandle }> {
+  if (config.databaseUrl) return { url: config.databaseUrl };
+  const running = runningEmbeddedPostgres(config.dataDir);
+  if (running) {
+    out(`Using the embedded PostgreSQL the running service started (pid ${running.pid}).`);
+    return { url: running.url };
+  }
+  const started = await startEmbeddedPostgres(config.dataDir, () => undefined);
+  // Nobody else migrates it; the service would do the same at its start.
+  const ds = await new DataSource(typeormOptions(started.url, { poolSize: 1 })).initialize();
+  try {
+    await ds.runMigrations();
+  } finally {
+    await ds.destroy();
+  }
+  out('Started the embedded PostgreSQL for this command (no service runs on this DATA_DIR).');
+  return { url: started.url, started };
+}
+
+export async function main(argv: string[], env: Record<string, string | undefined>, out: Out = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+  const args = parseArgs(argv);
+  if (typeof args === 'string') {
+    out(args);
+    return 2;
+  }
+  let config: AppConfig;
+  try {
+    config = buildAppConfig(env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const p of e.problems) out(`config: ${p.variable} ${p.problem}`);
+    return 2;
+  }
+  const db = await database(config, out);
+  try {
+    const app = await NestFactory.createApplicationContext(await ReconcileCliModule.forRoot({ ...env, DATABASE_URL: db.url }), { logger: ['error'], abortOnError: false });
+    try {
+      const registry = app.get(ProviderRegistry);
+      const providers = args.provider ? [args.provider] : PAYMENT_METHODS.filter((p) => registry.find(p));
+      if (!providers.length) {
+        out('No payment provider is configured.');
+        return 2;
+      }
+      if (args.provider && !registry.find(args.provider)) {
+        out(`${args.provider} is not configured.`);
+        return 2;
+      }
+      let status = 0;
+      for (const provider of providers) {
+        const result = await app.get(ReconciliationService).reconcile(provider, args.date, { force: true });
+        status = Math.max(status, report(provider, args.date, result, out));
+      }
+      return status;
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await db.started?.stop();
+  }
+}
+
+function report(provider: string, day: string, result: ReconcileResult, out: Out): number {
+  if (result.status === 'skipped') {
+    out(`${provider} ${day}: another process is reconciling this day right now; try again in a moment.`);
+    return 2;
+  }
+  if (result.status !== 'completed') {
+    out(`${provider} ${day}: ${result.status === 'not_ready' ? 'the bill is not ready' : 'not reconciled'}: ${result.reason}`);
+    return 2;
+  }
+  const r = result.run;
+  out(`${provider} ${day}: ${r.billRows} bill row(s)${r.billSha1 ? `, bill SHA1 ${r.billSha1}` : ', no bill file (no trades)'}`);
+  out(`  matched ${r.matched}, missing locally ${r.missingLocally}, missing at the provider ${r.missingAtProvider}, `
+    + `amount mismatch ${r.amountMismatch}, status mismatch ${r.statusMismatch}; open ${r.openItems}`);
+  for (const item of result.discrepancies) out(`  ${line(item)}`);
+  return r.openItems > 0 ? 1 : 0;
+}
+
+function line(i: ItemRow): string {
+  const state = i.outcome !== 'matched' && !i.resolvedAt ? 'OPEN' : i.action === 'settled' ? 'settled by reconciliation' : i.resolvedAt ? `resolved by ${i.resolvedBy}` : 'matched';
+  return `${i.outcome.padEnd(19)} ${i.kind} ${i.reference}  ours ${i.localAmount ?? '-'} fen ${i.localStatus ?? '-'}, theirs ${i.providerAmount ?? '-'} fen ${i.providerStatus ?? '-'}  `
+    + `[${state}] item ${i.id}${i.detail ? ` — ${i.detail}` : ''}`;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), readEnvironment()).then((code) => process.exit(code), (e) => {
+    process.stderr.write(`reconcile failed: ${(e as Error)?.message ?? e}\n`);
+    process.exit(2);
+  });
+}

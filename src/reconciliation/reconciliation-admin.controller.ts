@@ -1,0 +1,39 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminOnly, CurrentUser } from '../auth/auth.guard';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { ItemIdDto, ListItemsDto, ListRunsDto, ResolveItemDto, RunIdDto } from './dto/reconciliation-admin.dto';
+import { ReconciliationAdminService } from './reconciliation-admin.service';
+import { ItemList, ItemView, RunList } from './reconciliation.views';
+
+@ApiTags('admin: reconciliation')
+@AdminOnly()
+@Controller('api/v1/admin/reconciliation')
+export class ReconciliationAdminController {
+  constructor(private readonly admin: ReconciliationAdminService) {}
+
+  @Get('runs')
+  @ApiOperation({ summary: 'Reconciled days', description: 'One run per provider and Beijing bill day, newest day first, with its counts per outcome.' })
+  @ApiOkResponse({ type: RunList })
+  @ApiErrors('VALIDATION_FAILED')
+  listRuns(@Query() query: ListRunsDto): Promise<RunList> {
+    return this.admin.listRuns(query.from, query.to);
+  }
+
+  @Get('runs/:id/items')
+  @ApiOperation({ summary: "A run's items", description: 'Discrepancies first; filter with ?outcome=.' })
+  @ApiOkResponse({ type: ItemList })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
+  listItems(@Param() params: RunIdDto, @Query() query: ListItemsDto): Promise<ItemList> {
+    return this.admin.listItems(params.id, query.outcome);
+  }
+
+  @Post('items/:id/resolve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Resolve a discrepancy', description: 'Records who resolved it and the note; it no longer counts as open. Reconciling the day again keeps the resolution while the item comes out the same.' })
+  @ApiOkResponse({ type: ItemView })
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
+  resolve(@Param() params: ItemIdDto, @Body() body: ResolveItemDto, @CurrentUser() adminId: string): Promise<ItemView> {
+    return this.admin.resolve(params.id, body.note, adminId);
+  }
+}

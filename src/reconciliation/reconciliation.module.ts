@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { PaymentsModule } from '../payments/payments.module';
+import { RefundsModule } from '../refunds/refunds.module';
+import { ReconciliationAdminController } from './reconciliation-admin.controller';
+import { ReconciliationAdminService } from './reconciliation-admin.service';
+import { ReconciliationMetrics } from './reconciliation.metrics';
+import { ReconciliationRepository } from './reconciliation.repository';
+import { ReconciliationService } from './reconciliation.service';
+
+/** The daily bills against our books, and support's view of them; owns reconciliation_runs and reconciliation_items. */
+@Module({
+  imports: [PaymentsModule, RefundsModule],
+  controllers: [ReconciliationAdminController],
+  providers: [ReconciliationRepository, ReconciliationService, ReconciliationMetrics, ReconciliationAdminService],
+  exports: [ReconciliationService],
+})
+export class ReconciliationModule {}

@@ -1,0 +1,76 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface Probe {
+  /** Where the probed code would live (it is linted as text, never written). */
+  file: string;
+  imports: string;
+}
+
+// ESLint loads eslint.config.mjs with import(), which Jest's module sandbox cannot do: the probes
+// are linted in a child Node process, all in one go.
+const LINT_PROBES = `
+const { ESLint } = require('eslint');
+(async () => {
+  const probes = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+  const eslint = new ESLint({ cwd: process.cwd() });
+  const out = [];
+  for (const p of probes) {
+    const code = p.imports.split(',').map((s, i) => "import * as m" + i + " from '" + s.trim() + "';\\nexport const x" + i + " = m" + i + ";").join('\\n') + '\\n';
+    const [result] = await eslint.lintText(code, { filePath: p.file });
+    out.push(result.messages.map((m) => ({ rule: m.ruleId, line: m.line })));
+  }
+  process.stdout.write(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+function lint(probes: Probe[]): { rule: string | null; line: number }[][] {
+  const out = execFileSync(process.execPath, ['-e', LINT_PROBES], { cwd: ROOT, input: JSON.stringify(probes), encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+/** The rule each probe's imports break, line by line (null: the import is allowed). */
+function verdicts(probes: Probe[]): (string | null)[][] {
+  return lint(probes).map((messages, i) =>
+    probes[i].imports.split(',').map((_, line) => messages.find((m) => m.line === 2 * line + 1)?.rule ?? null),
+  );
+}
+
+const BOUNDARY = 'import-x/no-restricted-paths';
+
+/** The import boundaries of eslint.config.mjs hold on resolved paths and fail on a new violation. */
+describe('lint: import boundaries', () => {
+  it('reports each forbidden direction and lets the allowed ones through', () => {
+    const probes: Probe[] = [
+      // src never loads the development tools
+      { file: 'src/common/probe.ts', imports: '../../sandbox/clock, ../../test/support/app, ../../bench/stats, ./money' },
+      // database/ imports no feature module, only shared infrastructure
+      { file: 'src/database/probe.ts', imports: '../orders/order.entity, ../payments/payment-record.entity, ../config/app-config, ../common/money' },
+      // ...except the registration lists, which may import entities and migrations and nothing else
+      { file: 'src/database/entities.ts', imports: '../orders/order.entity, ../orders/orders.service' },
+      { file: 'src/database/migrations/index.ts', imports: '../../refunds/migrations/1764057600300-Refunds, ../../refunds/refunds.service' },
+      // a provider stays below payments
+      { file: 'src/payments/providers/wechat/probe.ts', imports: '../../../orders/order.entity, ../../../membership/membership.service, ../../payment-provider, ../../../common/money' },
+      // membership depends on neither payments nor orders; its entities may reference Order
+      { file: 'src/membership/probe.ts', imports: '../payments/payment-record.entity, ../orders/order.entity, ../common/money' },
+      { file: 'src/membership/probe.entity.ts', imports: '../orders/order.entity, ../orders/orders.service' },
+    ];
+    expect(verdicts(probes)).toEqual([
+      [BOUNDARY, BOUNDARY, BOUNDARY, null],
+      [BOUNDARY, BOUNDARY, null, null],
+      [null, BOUNDARY],
+      [null, BOUNDARY],
+      [BOUNDARY, BOUNDARY, null, null],
+      [BOUNDARY, BOUNDARY, null],
+      [null, BOUNDARY],
+    ]);
+  });
+
+  it('fails an import it cannot resolve rather than letting it past the boundaries', () => {
+    expect(verdicts([{ file: 'src/payments/probe.ts', imports: './no-such-file, ../sandbox-typo/clock' }])).toEqual([
+      ['import-x/no-unresolved', 'import-x/no-unresolved'],
+    ]);
+  });
+});
