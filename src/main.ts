@@ -33,7 +33,9 @@ async function bootstrap(): Promise<void> {
     }
   }
   // Loaded here, not at the top: a cluster primary serves nothing and need not load the application.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by a process that serves
   const { createApp } = require('./app.factory') as typeof AppFactory;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by a process that serves
   const { listenOps } = require('./common/http/ops-server') as typeof OpsServer;
   let app;
   try {
