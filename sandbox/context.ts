@@ -16,4 +16,6 @@ export interface SandboxContext {
   billDownloads: BillDownloads;
   notifier: Notifier;
   log: (line: string) => void;
+  /** The sandbox's own base URL (the h5_url and Alipay's cashier point back at it). */
+  url: string;
 }

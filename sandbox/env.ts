@@ -29,6 +29,11 @@ export function memberpayEnv(creds: SandboxCredentials, appPort: string, which: 
       WECHAT_PAY_PLATFORM_CERT_PATH: required(w.platformCertPath, 'platformCertPath'),
       WECHAT_PAY_BASE_URL: w.baseUrl,
       WECHAT_PAY_NOTIFY_URL: `${app}/api/v1/payment/wechat/callback`,
+      // Every phone channel on (docs/channels.md): the app's id, the official account and the
+      // mini program for JSAPI, and a page for the browser to come back to after H5.
+      WECHAT_PAY_APP_APP_ID: w.appAppId,
+      WECHAT_PAY_JSAPI_APP_IDS: `${w.appId},${w.miniProgramAppId}`,
+      WECHAT_PAY_H5_REDIRECT_URL: `${w.baseUrl}/sandbox/merchant-return`,
     });
   }
   if (which.alipay) {
@@ -41,6 +46,7 @@ export function memberpayEnv(creds: SandboxCredentials, appPort: string, which: 
       ALIPAY_GATEWAY: a.gateway,
       ALIPAY_NOTIFY_URL: `${app}/api/v1/payment/alipay/callback`,
       ALIPAY_RETURN_URL: `${app}/payment/return`,
+      ALIPAY_CHANNELS: 'app,wap,page',
     });
   }
   return env;

@@ -6,7 +6,7 @@
 import { isPlainObject } from './http';
 
 export type Provider = 'wechat' | 'alipay';
-export type FaultOp = 'native' | 'precreate' | 'query' | 'close' | 'refund' | 'refund-query' | 'bill' | '*';
+export type FaultOp = 'native' | 'app' | 'jsapi' | 'h5' | 'precreate' | 'query' | 'close' | 'refund' | 'refund-query' | 'bill' | '*';
 export type FaultMode =
   | 'error-500' | 'hang' | 'garbage' | 'bad-signature' | 'unsigned' | 'probe' | 'rate-limit'
   | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial' | 'claims-paid'
@@ -30,7 +30,7 @@ export type RefundOutcomeFault = 'refund-abnormal' | 'refund-closed' | 'refund-l
 export const REFUND_OUTCOME_FAULTS: readonly FaultMode[] = ['refund-abnormal', 'refund-closed', 'refund-later', 'refund-window-over', 'balance-not-enough'];
 
 const OPS: Record<Provider, readonly FaultOp[]> = {
-  wechat: ['native', 'query', 'close', 'refund', 'refund-query', 'bill', '*'],
+  wechat: ['native', 'app', 'jsapi', 'h5', 'query', 'close', 'refund', 'refund-query', 'bill', '*'],
   alipay: ['precreate', 'query', 'close', 'refund', 'refund-query', 'bill', '*'],
 };
 const MODES: Record<Provider, readonly FaultMode[]> = {

@@ -31,6 +31,9 @@ export interface SandboxCredentials {
   wechat: {
     baseUrl: string;
     appId: string;
+    /** The mobile app's id (APP channel) and the mini program's (JSAPI besides appId). */
+    appAppId: string;
+    miniProgramAppId: string;
     mchId: string;
     apiV3Key: string;
     merchantPrivateKeyPem: string;
@@ -71,6 +74,8 @@ export function credentialsOf(keys: SandboxKeys, url: string): SandboxCredential
     wechat: {
       baseUrl: url,
       appId: keys.wechat.appId,
+      appAppId: keys.wechat.appAppId,
+      miniProgramAppId: keys.wechat.miniProgramAppId,
       mchId: keys.wechat.mchId,
       apiV3Key: keys.wechat.apiV3Key,
       merchantPrivateKeyPem: pems.merchantKey,
@@ -109,7 +114,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     log,
     unref: opts.unref ?? false,
   });
-  const ctx = { keys, store: new Store(), faults: new FaultBook(), billTweaks: new BillTweaks(), billDownloads: new BillDownloads(), notifier, log };
+  const ctx = { keys, store: new Store(), faults: new FaultBook(), billTweaks: new BillTweaks(), billDownloads: new BillDownloads(), notifier, log, url: '' };
   const server = createSandboxServer(ctx, opts.unref ?? false);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -120,6 +125,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  ctx.url = url;
   log(`[sandbox] listening on ${url}`);
   let closing: Promise<void> | undefined;
   return {

@@ -13,6 +13,9 @@ const generateRsa = promisify(generateKeyPair);
 
 const WECHAT_APP_ID = 'wxd930ea5d5a258f4f';
 const WECHAT_MCH_ID = '1900000109';
+/** The merchant's mobile app (Open Platform) and mini program, bound to the same merchant id. */
+const WECHAT_APP_APP_ID = 'wx2421b1c4370ec43b';
+const WECHAT_MINI_PROGRAM_APP_ID = 'wx8888888888888888';
 const ALIPAY_APP_ID = '2021000000000001';
 const ALIPAY_SELLER_ID = '2088000000000001';
 
@@ -35,6 +38,8 @@ export interface SandboxKeys {
   paths?: Record<PemName, string>;
   wechat: {
     appId: string; mchId: string; apiV3Key: string;
+    /** The APP channel's app id and the mini program's; with appId, every app id bound to the merchant. */
+    appAppId: string; miniProgramAppId: string; boundAppIds: readonly string[];
     merchantCertSerial: string; merchantPublicKey: KeyObject;
     publicKeyId: string; publicKeySigner: KeyObject;
     platformCertSerial: string; platformSigner: KeyObject;
@@ -89,6 +94,9 @@ export function toSandboxKeys(set: KeySet, paths?: Record<PemName, string>): San
     wechat: {
       appId: WECHAT_APP_ID,
       mchId: WECHAT_MCH_ID,
+      appAppId: WECHAT_APP_APP_ID,
+      miniProgramAppId: WECHAT_MINI_PROGRAM_APP_ID,
+      boundAppIds: [WECHAT_APP_ID, WECHAT_APP_APP_ID, WECHAT_MINI_PROGRAM_APP_ID],
       apiV3Key: set.apiV3Key,
       merchantCertSerial: set.merchantCertSerial,
       merchantPublicKey: createPublicKey(pems.merchantKey),

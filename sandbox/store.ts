@@ -5,8 +5,17 @@ import type { Provider } from './faults';
 
 export type WechatTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED';
 
+/** How the trade was opened: Native (QR), APP, JSAPI or H5 (`MWEB`), as trade_type reports it. */
+export type WechatTradeType = 'NATIVE' | 'APP' | 'JSAPI' | 'MWEB';
+
 export interface WechatTrade {
   outTradeNo: string;
+  tradeType?: WechatTradeType;
+  /** APP and JSAPI: the prepay_id the client pays with (valid 2 h); H5: the one inside h5_url. */
+  prepayId?: string;
+  prepayIssuedAt?: Date;
+  /** H5: the page the phone browser opens (valid about 5 minutes). */
+  h5Url?: string;
   appid: string;
   mchid: string;
   description: string;
@@ -90,6 +99,10 @@ export interface AlipayOrder {
   qrExpiresAt?: Date;
   precreatedAt: Date;
   qrCode: string;
+  /** APP, WAP, page: the method the client opened it with (no QR code: `qrCode` is a sandbox token). */
+  method?: string;
+  /** WAP, page: where the browser goes back after paying, signed (docs/alipay.md#return-url). */
+  returnUrl?: string;
   trade?: AlipayTrade;
   notifications: DeliveryRecord[];
 }
@@ -108,6 +121,10 @@ export class Store {
   /** By `${out_trade_no} ${out_request_no}` (out_request_no is unique per trade). */
   readonly alipayRefunds = new Map<string, AlipayRefund>();
   private readonly qr = new Map<string, QrRef>();
+  /** prepay_id -> out_trade_no (APP, JSAPI, H5). */
+  readonly prepay = new Map<string, string>();
+  /** openid -> the app id it was issued under (JSAPI checks the pair). */
+  readonly openids = new Map<string, string>();
 
   rememberQr(code: string, ref: QrRef): void {
     this.qr.set(code, ref);

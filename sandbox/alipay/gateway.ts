@@ -11,6 +11,8 @@ import { queryRefund, refundTrade } from './refund';
 import { failure, replyAlipay, responseKey, type AlipayNode } from './reply';
 import { checkRequest } from './request-check';
 import { closeTrade, queryTrade } from './trade';
+import { openClientRequest, PAGE_METHODS } from './client-pay';
+import { send } from '../http';
 
 /** `fault` is passed to operations whose outcome it changes (the refund faults). */
 /** `baseUrl`: where this request reached the sandbox, for the download URLs it hands out. */
@@ -49,6 +51,7 @@ export function handleAlipayGateway(ctx: SandboxContext, req: IncomingMessage, r
   const now = new Date();
   const alipay = ctx.keys.alipay;
   const params = mergedParams(req, raw);
+  if (PAGE_METHODS.includes(params.method)) return openCashier(ctx, res, params, now);
   const method = METHODS[params.method] ? params.method : undefined;
   const key = responseKey(method);
   const rejected = checkRequest(params, alipay, Object.keys(METHODS), now);
@@ -72,4 +75,19 @@ export function handleAlipayGateway(ctx: SandboxContext, req: IncomingMessage, r
     return replyAlipay(res, alipay, key, failure('40004', 'ACQ.SYSTEM_ERROR', '系统错误'));
   }
   replyAlipay(res, alipay, key, node, fault);
+}
+
+/**
+ * A browser arriving with a WAP or page payment (pageExecute's URL or form): Alipay verifies the
+ * signed request and shows its cashier, where the trade now exists. Here: the sandbox's pay page.
+ * A refused request is an HTML error page (Alipay's says which check failed, too).
+ */
+function openCashier(ctx: SandboxContext, res: ServerResponse, params: Record<string, string>, now: Date): void {
+  const order = openClientRequest(ctx, params, PAGE_METHODS, now);
+  if (typeof order === 'string') {
+    const text = order.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return send(res, 400, `<!doctype html><html><body><h1>支付宝 (sandbox): request refused</h1><p>${text}</p></body></html>`,
+      { 'Content-Type': 'text/html; charset=utf-8' });
+  }
+  send(res, 303, '', { Location: `/sandbox/pay?qr=${encodeURIComponent(order.qrCode)}` });
 }

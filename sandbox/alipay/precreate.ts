@@ -24,12 +24,15 @@ function parseRelativeExpiry(text: string): AlipayExpiry | null {
   return ms >= MINUTE && ms <= 15 * UNIT_MS.d ? { kind: 'relative', ms, text } : null;
 }
 
-interface PrecreateInput {
+export interface PrecreateInput {
   outTradeNo: string; totalFen: number; subject: string; body?: string;
   expiry: AlipayExpiry; qrExpiresAt?: Date;
 }
 
-function validate(biz: Record<string, unknown>, now: Date): PrecreateInput | AlipayNode {
+const PRECREATE_PRODUCTS = ['FACE_TO_FACE_PAYMENT', 'OFFLINE_PAYMENT'];
+
+/** The business content shared by precreate and the APP, WAP and page payments (which name their own products). */
+export function validate(biz: Record<string, unknown>, now: Date, productCodes: readonly string[] = PRECREATE_PRODUCTS): PrecreateInput | AlipayNode {
   const { out_trade_no: outTradeNo, total_amount: amount, subject, body } = biz;
   // Alipay allows letters, digits and `_` (docs/alipay.md#precreate); `-` is accepted too (sandbox choice, see README).
   if (typeof outTradeNo !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(outTradeNo)) {
@@ -45,7 +48,7 @@ function validate(biz: Record<string, unknown>, now: Date): PrecreateInput | Ali
   if (/[/=&]/.test(subject)) return invalid('subject 不能包含特殊字符 / = &');
   if (body !== undefined && typeof body !== 'string') return invalid('body 必须为字符串');
   const product = biz.product_code;
-  if (product !== undefined && product !== 'FACE_TO_FACE_PAYMENT' && product !== 'OFFLINE_PAYMENT') {
+  if (product !== undefined && !productCodes.includes(product as string)) {
     return invalid('product_code 不支持');
   }
   let expiry: AlipayExpiry = DEFAULT_EXPIRY;

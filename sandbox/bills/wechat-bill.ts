@@ -30,7 +30,8 @@ const line = (cells: string[]) => cells.map((c) => `\`${c}`).join(',');
 function detail(ctx: SandboxContext, r: LedgerRow): string {
   const w = ctx.keys.wechat;
   const trade = ctx.store.wechat.get(r.outTradeNo);
-  const common = [beijingDateTime(r.at), w.appId, w.mchId, '0', '', r.providerTradeNo, r.outTradeNo, r.buyer, 'NATIVE'];
+  // An APP, JSAPI or H5 payment is billed under its own app id and trade type (docs/channels.md).
+  const common = [beijingDateTime(r.at), trade?.appid ?? w.appId, w.mchId, '0', '', r.providerTradeNo, r.outTradeNo, r.buyer, trade?.tradeType ?? 'NATIVE'];
   if (r.kind === 'payment') {
     const yuan = fenToYuan(r.amountFen);
     return line([...common, 'SUCCESS', 'OTHERS', 'CNY', yuan, '0.00', '0', '0', '0.00', '0.00', '', '', r.subject,

@@ -12,6 +12,8 @@ import { CODE_URL_TTL_MS } from '../wechat/api';
 import { WECHAT_RETRY_INTERVALS_MS, prepareWechatNotification, wechatAccepts, type WechatTamper } from '../wechat/notification';
 import { markWechatPaid } from '../wechat/transaction';
 import { parsePayOptions, type PayOptions } from './pay-options';
+import { hasClientPayload, openByClient } from './client-pay';
+import { signedReturnUrl } from '../alipay/client-pay';
 
 export interface ControlAnswer {
   status: number;
@@ -82,7 +84,22 @@ async function settleAlipay(ctx: SandboxContext, ref: QrRef, opts: PayOptions): 
 }
 
 export async function payAndNotify(ctx: SandboxContext, body: Record<string, unknown>): Promise<ControlAnswer> {
-  const ref = locate(ctx, body);
+  const answer = await payAndNotifyTrade(ctx, body);
+  if (answer.status !== 200) return answer;
+  // Where the buyer's browser goes next: Alipay WAP/page signs the way back (docs/alipay.md#return-url); WeChat H5
+  // sends it to the redirect_url appended to the h5_url, adding nothing.
+  const order = answer.body.provider === 'alipay' ? ctx.store.alipay.get(String(answer.body.out_trade_no)) : undefined;
+  const returnUrl = order ? signedReturnUrl(ctx, order) : null;
+  if (returnUrl) answer.body.return_url = returnUrl;
+  if (typeof body.h5_url === 'string' && URL.canParse(body.h5_url)) {
+    const redirect = new URL(body.h5_url).searchParams.get('redirect_url');
+    if (redirect) answer.body.redirect_url = redirect;
+  }
+  return answer;
+}
+
+async function payAndNotifyTrade(ctx: SandboxContext, body: Record<string, unknown>): Promise<ControlAnswer> {
+  const ref = hasClientPayload(body) ? openByClient(ctx, body) : locate(ctx, body);
   if ('status' in ref) return ref;
   const opts = parsePayOptions(body, ref.provider);
   if (typeof opts === 'string') return refuse(400, opts);

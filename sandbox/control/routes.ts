@@ -8,6 +8,8 @@ import { expire, locate, payAndNotify, scan, type ControlAnswer } from './pay';
 import { handleBillControl } from './bills';
 import { settleRefund, showRefund } from './refunds';
 import { alipayView, wechatView, type TradeView } from './trade-view';
+import { issueOpenid, renderMerchantReturn } from './phone-pages';
+import { openForPage } from './client-pay';
 
 function viewOf(ctx: SandboxContext, provider: 'wechat' | 'alipay', outTradeNo: string): TradeView {
   const now = new Date();
@@ -52,12 +54,34 @@ export async function handleControl(
   if (path === '/sandbox/pay' && method === 'POST') {
     const answer = await payAndNotify(ctx, body);
     const fromForm = (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded');
-    if (fromForm && typeof body.qr === 'string') return redirectToPage(res, body.qr, answer);
+    if (fromForm && typeof body.qr === 'string') {
+      // A WAP or page payment's browser goes back to the merchant, signed (docs/alipay.md#return-url).
+      const back = answer.status === 200 && typeof answer.body.return_url === 'string' ? answer.body.return_url : null;
+      if (back) return send(res, 303, '', { Location: back });
+      return redirectToPage(res, body.qr, answer);
+    }
     return sendJson(res, answer.status, answer.body);
   }
   if ((path === '/sandbox/scan' || path === '/sandbox/expire') && method === 'POST') {
     const answer = path === '/sandbox/scan' ? scan(ctx, body) : expire(ctx, body);
     return sendJson(res, answer.status, answer.body);
+  }
+  if (path === '/sandbox/open' && method === 'POST') {
+    const answer = openForPage(ctx, body);
+    return sendJson(res, answer.status, answer.body);
+  }
+  if (path === '/sandbox/wechat/openid' && method === 'POST') {
+    const answer = issueOpenid(ctx, body);
+    return sendJson(res, answer.status, answer.body);
+  }
+  if (path === '/sandbox/wechat/h5' && method === 'GET') {
+    // The h5_url itself: the phone browser lands on the sandbox's pay page for that trade.
+    const h5 = new URL(`${ctx.url}/sandbox/wechat/h5`);
+    for (const name of ['prepay_id', 'package']) h5.searchParams.set(name, url.searchParams.get(name) ?? '');
+    return send(res, 303, '', { Location: `/sandbox/pay?qr=${encodeURIComponent(h5.toString())}` });
+  }
+  if (path === '/sandbox/merchant-return' && method === 'GET') {
+    return send(res, 200, renderMerchantReturn(), { 'Content-Type': 'text/html; charset=utf-8' });
   }
   if (path === '/sandbox/faults') {
     if (method === 'GET') return sendJson(res, 200, { faults: ctx.faults.list() });

@@ -29,6 +29,7 @@ export function wechatView(trade: WechatTrade, now: Date): TradeView {
     paid: trade.state === 'SUCCESS',
     closed: trade.state === 'CLOSED',
     closed_by: trade.closedBy ?? null,
+    trade_type: trade.tradeType ?? 'NATIVE',
     title: trade.description,
     amount_fen: trade.totalFen,
     amount_yuan: fenToYuan(trade.totalFen),
@@ -60,6 +61,7 @@ export function alipayView(order: AlipayOrder, now: Date): TradeView {
     created_at: (trade?.gmtCreate ?? order.precreatedAt).toISOString(),
     expires_at: trade ? trade.expiresAt.toISOString() : (order.expiry.kind === 'absolute' ? order.expiry.at.toISOString() : null),
     expiry: order.expiry.text,
+    method: order.method ?? 'alipay.trade.precreate',
     notifications: order.notifications,
   };
 }

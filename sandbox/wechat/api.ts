@@ -13,11 +13,12 @@ import { applyWechatBill, downloadWechatBill } from '../bills/wechat-bill';
 import { send } from '../http';
 import { createRefund, queryRefund } from './refund';
 import { newCodeUrl, transactionObject } from './transaction';
+import { phoneOrder, type PhoneKind } from './phone-orders';
 
 /** A code_url is valid for two hours (docs/wechat-pay.md#native-orders); a resubmission after that gets a fresh one. */
 export const CODE_URL_TTL_MS = 2 * 3600_000;
 
-type Op = 'native' | 'query' | 'close' | 'refund' | 'refund-query' | 'bill';
+type Op = 'native' | PhoneKind | 'query' | 'close' | 'refund' | 'refund-query' | 'bill';
 /** `fault` is passed to operations whose outcome it changes (the refund faults). */
 interface Route { op: Op; run: (fault?: FaultMode) => WechatAnswer }
 
@@ -101,6 +102,11 @@ function route(ctx: SandboxContext, method: string, url: URL, raw: Buffer, now: 
   }
   if (method === 'POST' && url.pathname === '/v3/pay/transactions/native') {
     return { op: 'native', run: () => native(ctx, raw, now) };
+  }
+  const phone = /^\/v3\/pay\/transactions\/(app|jsapi|h5)$/.exec(url.pathname);
+  if (method === 'POST' && phone) {
+    const kind = phone[1] as PhoneKind;
+    return { op: kind, run: () => phoneOrder(ctx, kind, parseJson(raw), now) };
   }
   if (parts.length === 5 && method === 'GET' && prefix === 'v3/pay/transactions/out-trade-no') {
     return { op: 'query', run: () => query(ctx, url, 'out-trade-no', id, now) };

@@ -69,7 +69,7 @@ export function validateNativeOrder(body: unknown, keys: SandboxKeys['wechat'], 
   if (typeof mchid !== 'string' || mchid === '') return fail(paramError('mchid', mchid, '为必填字符串'));
   if (typeof appid !== 'string' || appid === '') return fail(paramError('appid', appid, '为必填字符串'));
   if (mchid !== keys.mchId) return fail({ status: 400, code: 'MCH_NOT_EXISTS', message: '商户号不存在' });
-  if (appid !== keys.appId) {
+  if (!keys.boundAppIds.includes(appid)) {
     return fail({ status: 400, code: 'APPID_MCHID_NOT_MATCH', message: 'appid和mch_id不匹配' });
   }
   if (typeof description !== 'string' || description === '') {

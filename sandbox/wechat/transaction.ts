@@ -25,7 +25,7 @@ export function markWechatPaid(trade: WechatTrade, now: Date): void {
   trade.state = 'SUCCESS';
   trade.transactionId = transactionId(now);
   trade.successTime = now;
-  trade.payerOpenid = openid();
+  trade.payerOpenid ??= openid(); // a JSAPI payer is known from the order
 }
 
 export function newCodeUrl(): string {
@@ -39,7 +39,7 @@ export function transactionObject(trade: WechatTrade): Record<string, unknown> {
     appid: trade.appid,
     mchid: trade.mchid,
     out_trade_no: trade.outTradeNo,
-    trade_type: 'NATIVE',
+    trade_type: trade.tradeType ?? 'NATIVE',
     trade_state: trade.refunded ? 'REFUND' : trade.state,
     trade_state_desc: trade.refunded ? '转入退款' : STATE_DESC[trade.state],
   };

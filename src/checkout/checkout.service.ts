@@ -3,6 +3,7 @@ import { TokenService } from '../auth/token.service';
 import { DomainError } from '../common/errors/domain-error';
 import { AppConfig } from '../config/app-config';
 import type { PaymentMethod } from '../orders/order-status';
+import { enabledChannelsByMethod } from '../payments/channel-catalog';
 import type { CheckoutConfigView, DemoTokenView } from './checkout.views';
 
 /** Every browser that asks gets the same demo member: the page is a development tool, not a sign-in. */
@@ -23,6 +24,7 @@ export class CheckoutService {
       sandbox: this.config.sandbox,
       demo_token: !this.config.isProduction,
       payment_methods: methods,
+      channels: enabledChannelsByMethod(this.config),
       sandbox_pay_page: { wechat: this.sandboxPayPage(this.config.wechat?.baseUrl), alipay: this.sandboxPayPage(this.config.alipay?.gateway) },
     };
   }

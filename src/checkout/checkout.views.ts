@@ -1,5 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PAYMENT_METHODS } from '../orders/order-status';
+import { OFFERED_CHANNELS } from '../payments/channel-catalog';
+
+export class EnabledChannels {
+  @ApiProperty({ enum: OFFERED_CHANNELS, isArray: true, example: ['qr', 'h5'] }) wechat: string[];
+  @ApiProperty({ enum: OFFERED_CHANNELS, isArray: true, example: ['qr', 'wap'] }) alipay: string[];
+}
 
 export class SandboxPayPages {
   @ApiProperty({ type: String, nullable: true, example: 'http://127.0.0.1:8002/sandbox/pay' }) wechat: string | null;
@@ -12,6 +18,8 @@ export class CheckoutConfigView {
   @ApiProperty({ description: 'POST /api/v1/checkout/demo-token issues tokens (never in production)' }) demo_token: boolean;
   @ApiProperty({ enum: PAYMENT_METHODS, isArray: true, description: 'the payment methods this instance has configured' })
   payment_methods: string[];
+  @ApiProperty({ type: EnabledChannels, description: 'per method, the channels create-order accepts (the page offers h5 / wap on a phone-sized screen)' })
+  channels: EnabledChannels;
   @ApiProperty({ type: SandboxPayPages, description: 'per method, the sandbox page that pays a QR code (add ?qr=<qr_code_url>); null outside the sandbox' })
   sandbox_pay_page: SandboxPayPages;
 }

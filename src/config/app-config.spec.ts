@@ -29,6 +29,16 @@ describe('configuration', () => {
     expect(buildAppConfig({ DATA_DIR: dir }).jwtSecret).toBe(c.jwtSecret); // kept under DATA_DIR
   });
 
+  it('reads the allowed return-URL origins, refusing anything but an origin', () => {
+    expect(buildAppConfig({ ...base, PAYMENT_RETURN_URL_ORIGINS: ' https://M.example.com , http://127.0.0.1:8001/ ' }).returnUrlOrigins)
+      .toEqual(['https://m.example.com', 'http://127.0.0.1:8001']);
+    expect(buildAppConfig({ ...base }).returnUrlOrigins).toEqual([]);
+    for (const bad of ['https://m.example.com/pay', 'm.example.com', 'ftp://m.example.com', 'https://user:pw@m.example.com']) {
+      expect(problems({ ...base, PAYMENT_RETURN_URL_ORIGINS: bad })).toEqual([
+        'PAYMENT_RETURN_URL_ORIGINS must be origins like https://m.example.com, comma-separated']);
+    }
+  });
+
   it('names each bad variable once, without its value', () => {
     const secret = 'short-secret-value';
     const out = problems({ ...base, PORT: 'eighty', ORDER_EXPIRE_MINUTES: '-1', JWT_SECRET: secret, DATABASE_URL: 'mysql://x' });

@@ -22,6 +22,12 @@ export interface WechatPayConfig {
   /** Keys that verify WeChat Pay, by the exact Wechatpay-Serial value (cert serial or PUB_KEY_ID_…). */
   verifiers: Record<string, string>;
   baseUrl: string;
+  /** The mobile app's id at the WeChat Open Platform: turns the APP channel on. */
+  appAppId?: string;
+  /** Official account / mini program app ids whose openids may pay by JSAPI (the first is the default). */
+  jsapiAppIds: string[];
+  /** Where WeChat sends the phone browser back after H5: turns the H5 channel on. */
+  h5RedirectUrl?: string;
 }
 
 export interface AlipayConfig {
@@ -32,6 +38,8 @@ export interface AlipayConfig {
   notifyUrl?: string;
   returnUrl?: string;
   sellerId?: string;
+  /** Channels beyond the QR code whose Alipay products are signed (ALIPAY_CHANNELS). */
+  channels: ('app' | 'wap' | 'page')[];
 }
 
 export interface ConfigProblem { variable: string; problem: string }
@@ -63,6 +71,8 @@ export class AppConfig {
   /** Service processes (WEB_CONCURRENCY): more than 1 runs a cluster primary and that many workers. */
   workers: number;
   corsOrigins: string[];
+  /** Origins a client's return_url (H5, WAP, page) may point at. */
+  returnUrlOrigins: string[];
   /** Where the API listens (HOST; 127.0.0.1 outside production unless set). */
   host: string;
   /** /metrics and /api/docs on a port of their own, off the API port. */
@@ -143,6 +153,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.jwtIssuer = schema.JWT_ISSUER;
   cfg.jwtAudience = schema.JWT_AUDIENCE;
   cfg.sandbox = truthy(schema.PAYMENT_SANDBOX);
+  cfg.returnUrlOrigins = collectOrigins(schema.PAYMENT_RETURN_URL_ORIGINS, problems);
 
   const collect = <T>(fn: () => T): T | undefined => {
     try {
@@ -256,6 +267,9 @@ function buildWechat(s: EnvSchema): WechatPayConfig | undefined {
     refundNotifyUrl: s.WECHAT_PAY_REFUND_NOTIFY_URL ?? new URL('refund-callback', s.WECHAT_PAY_NOTIFY_URL!).toString(),
     privateKeyPem, certSerial: certSerial!, verifiers,
     baseUrl: (s.WECHAT_PAY_BASE_URL ?? WECHAT_DEFAULT_BASE_URL).replace(/\/+$/, ''),
+    appAppId: s.WECHAT_PAY_APP_APP_ID,
+    jsapiAppIds: splitList(s.WECHAT_PAY_JSAPI_APP_IDS),
+    h5RedirectUrl: s.WECHAT_PAY_H5_REDIRECT_URL,
   };
 }
 
@@ -282,6 +296,7 @@ function buildAlipay(s: EnvSchema): AlipayConfig | undefined {
     alipayPublicKeyPem: keyProblem('ALIPAY_PUBLIC_KEY', () => normalizePublicKey(s.ALIPAY_PUBLIC_KEY!)),
     gateway: s.ALIPAY_GATEWAY ?? ALIPAY_DEFAULT_GATEWAY,
     notifyUrl: s.ALIPAY_NOTIFY_URL, returnUrl: s.ALIPAY_RETURN_URL, sellerId: s.ALIPAY_SELLER_ID,
+    channels: [...new Set(splitList(s.ALIPAY_CHANNELS))] as AlipayConfig['channels'],
   };
 }
 
@@ -320,4 +335,26 @@ function pickDefined(env: Record<string, string | undefined>): Record<string, st
 const OPTIONAL_VARIABLES = [
   'DATABASE_URL', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'ALLOW_EMBEDDED_DB_IN_PRODUCTION', 'PAYMENT_SANDBOX',
   'PAYMENT_SANDBOX_PROVIDERS', 'HOST', 'OPS_PORT', 'TRUST_PROXY', 'JWT_ISSUER', 'JWT_AUDIENCE',
+  'PAYMENT_RETURN_URL_ORIGINS',
 ];
+
+const splitList = (value?: string) => (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+
+/** `https://m.example.com` style origins; anything with a path, query or credentials is refused. */
+function collectOrigins(value: string | undefined, problems: ConfigProblem[]): string[] {
+  const origins: string[] = [];
+  for (const item of splitList(value)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(item);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== item.replace(/\/$/, '').toLowerCase()) {
+      problems.push({ variable: 'PAYMENT_RETURN_URL_ORIGINS', problem: 'must be origins like https://m.example.com, comma-separated' });
+      return [];
+    }
+    origins.push(url.origin);
+  }
+  return origins;
+}

@@ -9,6 +9,9 @@ import { AppConfig, buildAppConfig, ConfigError, ConfigProblem } from './app-con
 import { readEnvironment } from './config.module';
 import { EnvSchema, SECRET_VARIABLES } from './env.schema';
 import { redactUrl } from '../common/redact-url';
+import type { ChannelDescriptor } from '../payments/payment-channel';
+import { ALIPAY_CHANNELS, alipayEnabledChannels } from '../payments/providers/alipay/alipay.channels';
+import { WECHAT_CHANNELS, wechatEnabledChannels } from '../payments/providers/wechat/wechat-pay.channels';
 
 type Env = Record<string, string | undefined>;
 const DEFAULTS = new EnvSchema();
@@ -22,8 +25,11 @@ const AREAS: [string, string[]][] = [
   ['Reconciliation', ['RECONCILIATION_AT']],
   ['WeChat Pay', ['WECHAT_PAY_APP_ID', 'WECHAT_PAY_MCH_ID', 'WECHAT_PAY_API_V3_KEY', 'WECHAT_PAY_NOTIFY_URL', 'WECHAT_PAY_PRIVATE_KEY_PATH',
     'WECHAT_PAY_CERT_PATH', 'WECHAT_PAY_CERT_SERIAL_NO', 'WECHAT_PAY_PUBLIC_KEY_PATH', 'WECHAT_PAY_PUBLIC_KEY_ID',
-    'WECHAT_PAY_PLATFORM_CERT_PATH', 'WECHAT_PAY_BASE_URL', 'WECHAT_PAY_API_KEY', 'WECHAT_PAY_REFUND_NOTIFY_URL']],
-  ['Alipay', ['ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_GATEWAY', 'ALIPAY_NOTIFY_URL', 'ALIPAY_RETURN_URL', 'ALIPAY_SELLER_ID']],
+    'WECHAT_PAY_PLATFORM_CERT_PATH', 'WECHAT_PAY_BASE_URL', 'WECHAT_PAY_API_KEY', 'WECHAT_PAY_REFUND_NOTIFY_URL',
+    'WECHAT_PAY_APP_APP_ID', 'WECHAT_PAY_JSAPI_APP_IDS', 'WECHAT_PAY_H5_REDIRECT_URL']],
+  ['Alipay', ['ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_GATEWAY', 'ALIPAY_NOTIFY_URL', 'ALIPAY_RETURN_URL', 'ALIPAY_SELLER_ID',
+    'ALIPAY_CHANNELS']],
+  ['Channels', ['PAYMENT_RETURN_URL_ORIGINS']],
 ];
 
 export function maskValue(name: string, value: string): string {
@@ -93,6 +99,8 @@ export async function checkConfiguration(env: Env): Promise<{ report: string; ok
     }
     if (!config.wechat && !config.isProduction) warnings.push('WeChat Pay is not configured: `npm start` runs the local sandbox in its place');
     if (!config.alipay && !config.isProduction) warnings.push('Alipay is not configured: `npm start` runs the local sandbox in its place');
+    lines.splice(lines.indexOf('Channels') + 1, 0, ...channelLines(config));
+    warnings.push(...channelWarnings(config));
     if (!env.JWT_SECRET) warnings.push('JWT_SECRET is not set: a development secret kept under DATA_DIR is used');
   }
   for (const w of warnings) lines.push(`warning: ${w}`);
@@ -100,6 +108,33 @@ export async function checkConfiguration(env: Env): Promise<{ report: string; ok
   const ok = problems.length === 0;
   lines.push('', ok ? 'OK: this configuration can start.' : `NOT OK: ${problems.length} problem(s); the service would refuse to start.`);
   return { report: lines.join('\n'), ok };
+}
+
+/** Which channels each configured provider offers, and what turns on the others. */
+function channelLines(config: AppConfig): string[] {
+  const lines: string[] = [];
+  const offered: [string, Partial<ChannelDescriptor>, readonly string[]][] = [];
+  if (config.wechat) offered.push(['WeChat Pay', WECHAT_CHANNELS, wechatEnabledChannels(config.wechat)]);
+  if (config.alipay) offered.push(['Alipay', ALIPAY_CHANNELS, alipayEnabledChannels(config.alipay)]);
+  for (const [name, descriptor, on] of offered) {
+    for (const [channel, spec] of Object.entries(descriptor)) {
+      lines.push(`  ${on.includes(channel) ? '✓' : '·'} ${`${name} ${channel}`.padEnd(32)} ${on.includes(channel) ? 'on' : `off (set ${spec.enabledBy})`}`);
+    }
+  }
+  return lines;
+}
+
+function channelWarnings(config: AppConfig): string[] {
+  const out: string[] = [];
+  const h5 = config.wechat?.h5RedirectUrl;
+  if (h5 && !h5.startsWith('https://')) out.push('WECHAT_PAY_H5_REDIRECT_URL is not https: WeChat Pay sends phone browsers there');
+  if (config.wechat && config.wechat.jsapiAppIds.length && !config.wechat.jsapiAppIds.includes(config.wechat.appId)) {
+    out.push('WECHAT_PAY_JSAPI_APP_IDS does not include WECHAT_PAY_APP_ID: fine when JSAPI runs only in mini programs');
+  }
+  for (const origin of config.returnUrlOrigins) {
+    if (!origin.startsWith('https://')) out.push(`PAYMENT_RETURN_URL_ORIGINS has a plain http origin (${origin}): fine for development only`);
+  }
+  return out;
 }
 
 if (require.main === module) {

@@ -131,6 +131,13 @@ export class EnvSchema {
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_PLATFORM_CERT_PATH?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
   WECHAT_PAY_BASE_URL?: string;
+  // Phone channels (docs/channels.md): each one is on when its variable is set.
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^wx[0-9A-Za-z]{8,30}$/, { message: 'must be an app id (wx…)' })
+  WECHAT_PAY_APP_APP_ID?: string;
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^wx[0-9A-Za-z]{8,30}(\s*,\s*wx[0-9A-Za-z]{8,30})*$/, { message: 'must be app ids (wx…), comma-separated' })
+  WECHAT_PAY_JSAPI_APP_IDS?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
+  WECHAT_PAY_H5_REDIRECT_URL?: string;
 
   // Alipay OpenAPI (docs/alipay.md).
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric app id' })
@@ -145,6 +152,12 @@ export class EnvSchema {
   ALIPAY_RETURN_URL?: string;
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric seller id (2088…)' })
   ALIPAY_SELLER_ID?: string;
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\s*(app|wap|page)(\s*,\s*(app|wap|page))*\s*$/, { message: 'must list channels among app, wap, page, comma-separated' })
+  ALIPAY_CHANNELS?: string;
+
+  // Where a browser may be sent back after paying (H5, WAP, page): a client's return_url must be on one of these origins.
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  PAYMENT_RETURN_URL_ORIGINS?: string;
 }
 
 /** Variables whose values are secrets: masked wherever configuration is shown. */

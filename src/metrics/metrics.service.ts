@@ -9,7 +9,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export class MetricsService {
   readonly registry = new Registry();
 
-  readonly ordersCreated = new Counter({ name: 'memberpay_orders_created_total', help: 'Orders created, by payment method', labelNames: ['method'], registers: [this.registry] });
+  readonly ordersCreated = new Counter({ name: 'memberpay_orders_created_total', help: 'Orders created, by payment method and channel', labelNames: ['method', 'channel'], registers: [this.registry] });
   readonly ordersPaid = new Counter({ name: 'memberpay_orders_paid_total', help: 'Orders settled as paid, by payment method and by what settled them (notification or active query)', labelNames: ['method', 'source'], registers: [this.registry] });
   readonly ordersEnded = new Counter({ name: 'memberpay_orders_ended_total', help: 'Orders that ended unpaid, by payment method and status (expired, closed, failed)', labelNames: ['method', 'status'], registers: [this.registry] });
   readonly notifications = new Counter({ name: 'memberpay_notifications_total', help: 'Provider notifications, by provider and outcome (accepted; rejected: forged, stale or malformed; unusable: signed by the provider but not usable here, for an operator; retry)', labelNames: ['provider', 'outcome'], registers: [this.registry] });

@@ -1,6 +1,7 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
 import { MembershipPlan } from '../membership/membership-plan.entity';
 import type { OrderStatus, PaymentMethod, ProductType } from './order-status';
+import type { PaymentChannel } from '../payments/payment-channel';
 
 @Entity('orders')
 @Unique('UQ_orders_order_no', ['orderNo'])
@@ -14,6 +15,7 @@ import type { OrderStatus, PaymentMethod, ProductType } from './order-status';
 @Check('CHK_orders_product_type', `"product_type" IN ('membership')`)
 @Check('CHK_orders_amount', '"amount" > 0')
 @Check('CHK_orders_currency', `"currency" = 'CNY'`)
+@Check('CHK_orders_channel', `"channel" IN ('qr', 'app', 'h5', 'jsapi', 'wap', 'page')`)
 export class Order {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_orders' })
   id: string;
@@ -66,6 +68,18 @@ export class Order {
 
   @Column({ type: 'varchar', length: 16 })
   paymentMethod: PaymentMethod;
+
+  /** How the order is paid: the QR code, or a channel for paying on the phone itself. */
+  @Column({ type: 'varchar', length: 16, default: 'qr' })
+  channel: PaymentChannel;
+
+  /** What the caller gave for the channel (openid, app id, return URL), reused by every attempt. */
+  @Column({ type: 'jsonb', nullable: true })
+  channelOptions: Record<string, string> | null;
+
+  /** What the client received for the current attempt (the `pay` of the answer). */
+  @Column({ type: 'jsonb', nullable: true })
+  payParams: Record<string, string> | null;
 
   /** out_trade_no of the current payment attempt. */
   @Column({ type: 'varchar', length: 32, nullable: true })

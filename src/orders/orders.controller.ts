@@ -1,6 +1,7 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { clientIpOf } from './order-channel';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { RateLimit } from '../common/rate-limit/rate-limit.module';
 import { CurrentUser } from '../auth/auth.guard';
@@ -26,25 +27,27 @@ export class OrdersController {
 
   @Post('create-order')
   @RateLimit('create-order')
-  @ApiOperation({ summary: 'Create an order and its QR code', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens a QR payment at the provider. Idempotent with an Idempotency-Key header (24 hours).' })
+  @ApiOperation({ summary: 'Create an order and open its payment', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens the payment at the provider on the chosen channel (a QR code by default); `pay` carries what that client needs. Idempotent with an Idempotency-Key header (24 hours).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same user, key and body within 24 hours' })
   @IncludeQrImage
   @ApiCreatedResponse({ type: OrderWithQrImage })
-  @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
+  @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'PAYMENT_CHANNEL_DISABLED', 'PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   async create(
     @CurrentUser() userId: string,
     @Body() dto: CreateOrderDto,
     @Headers('idempotency-key') key: string | string[] | undefined,
     @Query('include') include: unknown,
     @Res({ passthrough: true }) res: Response,
+    @Req() req: Request,
   ): Promise<OrderWithQrImage> {
+    const client = { ip: clientIpOf(req.ip) };
     const drawn = wantsQrImage(include) ? withQrImage : async (view: OrderView) => view;
     if (key === undefined) {
       res.status(201);
-      return drawn(await this.orders.create(userId, dto));
+      return drawn(await this.orders.create(userId, dto, new Date(), undefined, client));
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
-    const result = await this.idempotency.run(userId, key, dto, 201, (m) => this.orders.create(userId, dto, new Date(), m));
+    const result = await this.idempotency.run(userId, key, dto, 201, (m) => this.orders.create(userId, dto, new Date(), m, client));
     res.status(result.status).type('application/json');
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     // The stored text itself, so the first answer and every replay are the same bytes. The image,
@@ -79,16 +82,32 @@ export class OrdersController {
     return this.orders.cancel(userId, orderNo);
   }
 
+  @Post('orders/:order_no/refresh')
+  @RateLimit('order-action')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'A fresh payment on the order\'s channel',
+    description: 'A new payment attempt on the order\'s channel (a QR code, a prepay_id, an h5_url, an order string or URL, in `pay`); the previous one is closed. Only while the order is pending and not expired, and at most 10 attempts per order (then 409: create a new order).',
+  })
+  @IncludeQrImage
+  @ApiOkResponse({ type: OrderWithQrImage })
+  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
+  async refresh(
+    @CurrentUser() userId: string, @Param('order_no') orderNo: string, @Query('include') include: unknown, @Req() req: Request,
+  ): Promise<OrderWithQrImage> {
+    const draw = wantsQrImage(include);
+    const view = await this.orders.refreshQr(userId, orderNo, new Date(), { ip: clientIpOf(req.ip) });
+    return draw ? withQrImage(view) : view;
+  }
+
   @Post('orders/:order_no/qr-code')
   @RateLimit('order-action')
   @HttpCode(200)
-  @ApiOperation({ summary: 'A fresh QR code', description: 'A new payment attempt; the previous QR code is closed. Only while the order is pending and not expired, and at most 10 attempts per order (then 409: create a new order).' })
+  @ApiOperation({ summary: 'A fresh QR code (older name of …/refresh)', deprecated: true, description: 'The same as POST …/refresh, kept for clients written before channels.' })
   @IncludeQrImage
   @ApiOkResponse({ type: OrderWithQrImage })
-  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
-  async refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Query('include') include: unknown): Promise<OrderWithQrImage> {
-    const draw = wantsQrImage(include);
-    const view = await this.orders.refreshQr(userId, orderNo);
-    return draw ? withQrImage(view) : view;
+  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
+  refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Query('include') include: unknown, @Req() req: Request): Promise<OrderWithQrImage> {
+    return this.refresh(userId, orderNo, include, req);
   }
 }

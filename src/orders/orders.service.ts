@@ -11,6 +11,8 @@ import { PaymentRecord } from '../payments/payment-record.entity';
 import { AWAITING_LAST_QUERY } from '../payments/payment-records.repository';
 import { PaymentsService } from '../payments/payments.service';
 import { ProviderRegistry } from '../payments/provider-registry';
+import type { ChannelRequest } from '../payments/payment-channel';
+import { channelOptionsOf, type ChannelOptions, type ClientContext } from './order-channel';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersDto } from './dto/list-orders.dto';
 import { newOrderNo, newPaymentNo } from './order-numbers';
@@ -22,6 +24,8 @@ import { OrderView, toOrderView } from './order.view';
 const MINUTE = 60_000;
 
 interface PlannedAttempt { paymentNo: string; qrExpireAt: Date; nextQueryAt: Date }
+/** What opening an attempt needs besides the order: the caller's connection (H5 sends its IP). */
+const noClient: ClientContext = {};
 /** The first active query comes a minute after the QR code was issued: sooner, the buyer has rarely scanned yet. */
 const FIRST_QUERY_DELAY_MS = MINUTE;
 /** Payment attempts (QR codes) one order may have, the first included. */
@@ -42,18 +46,22 @@ export class OrdersService {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** Prices the plan, records the order and its first attempt, then asks the provider for a QR code. */
   /**
+   * Prices the plan, records the order and its first attempt, then opens the payment at the
+   * provider on the caller's channel (a QR code unless the caller chose another).
    * With `tx`, every write happens in that transaction (the caller's Idempotency-Key answer commits
    * with the order, or neither does).
    */
-  async create(userId: string, dto: CreateOrderDto, now = new Date(), tx?: EntityManager): Promise<OrderView> {
-    const provider = this.registry.get(dto.payment_method);
+  async create(userId: string, dto: CreateOrderDto, now = new Date(), tx?: EntityManager, client: ClientContext = noClient): Promise<OrderView> {
+    const channel = dto.channel ?? 'qr';
+    const provider = this.registry.forChannel(dto.payment_method, channel);
+    const channelOptions = channelOptionsOf(dto, channel, this.config.returnUrlOrigins);
+    provider.checkChannelRequest({ channel, ...channelOptions, clientIp: client.ip });
     const isUpgrade = dto.is_upgrade ?? false;
     const { plan, quote } = await this.membership.quoteFor(userId, dto.product_id, isUpgrade, now);
     const kind = { purchase: 'membership', renewal: 'membership renewal', upgrade: 'membership upgrade' }[quote.kind];
     const expireAt = new Date(now.getTime() + this.config.orderExpireMinutes * MINUTE);
-    const attempt = this.planAttempt(expireAt, now);
+    const attempt = this.planAttempt(expireAt, now, provider.channels[channel]?.lifetimeMs);
     const fields = {
       orderNo: newOrderNo(now), userId, productType: dto.product_type, productId: plan.id, isUpgrade,
       amountFen: quote.amountFen, currency: 'CNY', description: `${plan.name} ${kind}`.slice(0, 127),
@@ -69,22 +77,22 @@ export class OrdersService {
     const [row] = await insert(
       `WITH o AS (
          INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
-                             upgrade_from_level, upgrade_ms, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $15, $16, $17) RETURNING id, created_at, updated_at),
+                             upgrade_from_level, upgrade_ms, created_at, channel, channel_options)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $15, $16, $17, $18, $19) RETURNING id, created_at, updated_at),
        a AS (
-         INSERT INTO payment_records (order_id, payment_no, payment_method, amount, status, qr_code_expire_at, next_query_at)
-         SELECT o.id, $12, $10, $6, 'pending', $13, $14 FROM o)
+         INSERT INTO payment_records (order_id, payment_no, payment_method, amount, status, qr_code_expire_at, next_query_at, channel)
+         SELECT o.id, $12, $10, $6, 'pending', $13, $14, $18 FROM o)
        SELECT id, created_at, updated_at FROM o`,
       [fields.orderNo, userId, fields.productType, fields.productId, isUpgrade, fields.amountFen, fields.currency, fields.description,
         fields.status, fields.paymentMethod, expireAt, attempt.paymentNo, attempt.qrExpireAt, attempt.nextQueryAt,
-        fields.upgradeFromLevel, fields.upgradeMs, now],
+        fields.upgradeFromLevel, fields.upgradeMs, now, channel, channelOptions],
     );
     const order = this.orders.create({
-      ...fields, id: row.id, createdAt: row.created_at, updatedAt: row.updated_at,
-      paymentNo: null, qrCodeUrl: null, qrCodeExpireAt: null, paidAt: null, transactionId: null, upgradeShortfall: null,
+      ...fields, id: row.id, createdAt: row.created_at, updatedAt: row.updated_at, channel, channelOptions,
+      paymentNo: null, qrCodeUrl: null, qrCodeExpireAt: null, paidAt: null, transactionId: null, upgradeShortfall: null, payParams: null,
     });
-    const opened = await this.issueQr(order, attempt, tx);
-    this.metrics.ordersCreated.inc({ method: opened.paymentMethod });
+    const opened = await this.issueQr(order, attempt, client, tx);
+    this.metrics.ordersCreated.inc({ method: opened.paymentMethod, channel: opened.channel });
     return toOrderView(opened);
   }
 
@@ -120,15 +128,20 @@ export class OrdersService {
     return toOrderView(after);
   }
 
-  /** A fresh QR code: a new attempt first, then the old one closed, so the order always has a payable code. */
-  async refreshQr(userId: string, orderNo: string, now = new Date()): Promise<OrderView> {
+  /**
+   * A fresh payment on the order's channel (a QR code, a prepay_id, an h5_url …): a new attempt
+   * first, then the old one closed, so the order always has something payable.
+   */
+  async refreshQr(userId: string, orderNo: string, now = new Date(), client: ClientContext = noClient): Promise<OrderView> {
     const order = await this.findOwn(userId, orderNo);
-    this.assertPayable(order, 'given a new QR code');
+    this.assertPayable(order, 'given a new payment');
     if (order.expireAt.getTime() <= now.getTime()) {
       throw new ConflictError('ORDER_NOT_PAYABLE', 'The order has expired: create a new order');
     }
+    const provider = this.registry.forChannel(order.paymentMethod, order.channel);
+    provider.checkChannelRequest(this.channelRequest(order, client));
     const previous = order.paymentNo;
-    const updated = await this.openAttempt(order, now);
+    const updated = await this.openAttempt(order, now, client);
     if (previous && previous !== updated.paymentNo) {
       const result = await this.payments.closeAttempt(order.paymentMethod, previous).catch((e) => {
         this.logger.warn(`order ${order.orderNo}: closing the previous attempt ${previous} failed (${(e as Error).message}); the QR expiry job retries`);
@@ -139,18 +152,22 @@ export class OrdersService {
     return toOrderView(updated);
   }
 
-  /** The out_trade_no and timing of a new payment attempt for an order expiring at `orderExpireAt`. */
-  private planAttempt(orderExpireAt: Date, now: Date): PlannedAttempt {
+  /**
+   * The out_trade_no and timing of a new payment attempt for an order expiring at `orderExpireAt`;
+   * no later than the channel's own limit at the provider (`lifetimeMs`), when it has one.
+   */
+  private planAttempt(orderExpireAt: Date, now: Date, lifetimeMs = Infinity): PlannedAttempt {
     return {
       paymentNo: newPaymentNo(now),
-      qrExpireAt: new Date(Math.min(now.getTime() + this.config.qrCodeExpireMinutes * MINUTE, orderExpireAt.getTime())),
+      qrExpireAt: new Date(Math.min(now.getTime() + this.config.qrCodeExpireMinutes * MINUTE, orderExpireAt.getTime(), now.getTime() + lifetimeMs)),
       nextQueryAt: new Date(now.getTime() + FIRST_QUERY_DELAY_MS),
     };
   }
 
-  /** Records a new attempt for an existing order, then issues its QR code. */
-  private async openAttempt(order: Order, now: Date): Promise<Order> {
-    const attempt = this.planAttempt(order.expireAt, now);
+  /** Records a new attempt for an existing order, then opens it on the order's channel. */
+  private async openAttempt(order: Order, now: Date, client: ClientContext): Promise<Order> {
+    const lifetimeMs = this.registry.forChannel(order.paymentMethod, order.channel).channels[order.channel]?.lifetimeMs;
+    const attempt = this.planAttempt(order.expireAt, now, lifetimeMs);
     await this.dataSource.transaction(async (m) => {
       // Every attempt costs the merchant a create and a close at the provider, whose rate limits
       // are per merchant: one member re-issuing codes in a loop must not use them up for everyone.
@@ -161,10 +178,15 @@ export class OrdersService {
       }
       await m.getRepository(PaymentRecord).insert({
         orderId: order.id, paymentNo: attempt.paymentNo, paymentMethod: order.paymentMethod, amountFen: order.amountFen,
-        status: 'pending', qrCodeExpireAt: attempt.qrExpireAt, nextQueryAt: attempt.nextQueryAt,
+        status: 'pending', qrCodeExpireAt: attempt.qrExpireAt, nextQueryAt: attempt.nextQueryAt, channel: order.channel,
       });
     });
-    return this.issueQr(order, attempt);
+    return this.issueQr(order, attempt, client);
+  }
+
+  /** The order's channel with the caller's stored options and this request's connection. */
+  private channelRequest(order: Order, client: ClientContext): ChannelRequest {
+    return { channel: order.channel, ...(order.channelOptions as ChannelOptions | null ?? {}), clientIp: client.ip };
   }
 
   /**
@@ -173,12 +195,16 @@ export class OrdersService {
    * background (a timed-out request may have created the trade), and a brand-new order is closed
    * too, so no order is left pending without a QR code.
    */
-  private async issueQr(order: Order, { paymentNo, qrExpireAt }: PlannedAttempt, tx?: EntityManager): Promise<Order> {
+  private async issueQr(order: Order, { paymentNo, qrExpireAt }: PlannedAttempt, client: ClientContext, tx?: EntityManager): Promise<Order> {
     const db = tx ?? this.dataSource.manager;
-    const provider = this.registry.get(order.paymentMethod);
-    let qrCodeUrl: string;
+    const provider = this.registry.forChannel(order.paymentMethod, order.channel);
+    let qrCodeUrl: string | null;
+    let payParams: Record<string, string>;
     try {
-      ({ qrCodeUrl } = await provider.createQr({ paymentNo, amountFen: order.amountFen, description: order.description, expiresAt: qrExpireAt }));
+      const opened = await provider.open(
+        { paymentNo, amountFen: order.amountFen, description: order.description, expiresAt: qrExpireAt }, this.channelRequest(order, client));
+      qrCodeUrl = opened.qrCodeUrl ?? null;
+      payParams = opened.pay;
     } catch (e) {
       await db.transaction(async (m) => {
         await m.query(`UPDATE payment_records SET status = 'failed', next_query_at = NULL, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`, [paymentNo]);
@@ -190,17 +216,17 @@ export class OrdersService {
       provider.close(paymentNo).catch(() => undefined);
       throw e;
     }
-    // The attempt's and the order's QR code in one statement (atomic without BEGIN/COMMIT round trips).
+    // The attempt's and the order's payment in one statement (atomic without BEGIN/COMMIT round trips).
     const [updated] = await db.query(
-      `WITH attempt AS (UPDATE payment_records SET qr_code_url = $3, updated_at = now() WHERE payment_no = $2)
-       UPDATE orders SET payment_no = $2, qr_code_url = $3, qr_code_expire_at = $4, updated_at = now()
+      `WITH attempt AS (UPDATE payment_records SET qr_code_url = $3, pay_params = $5, updated_at = now() WHERE payment_no = $2)
+       UPDATE orders SET payment_no = $2, qr_code_url = $3, qr_code_expire_at = $4, pay_params = $5, updated_at = now()
         WHERE id = $1 AND status = 'pending' RETURNING updated_at`,
-      [order.id, paymentNo, qrCodeUrl, qrExpireAt],
+      [order.id, paymentNo, qrCodeUrl, qrExpireAt, payParams],
     ) as [{ updated_at: Date }[], number];
     // Still pending (the usual case): the order we hold, with its new code. Otherwise a payment or
     // the expiry got there first: read what it became.
     if (!updated.length) return db.getRepository(Order).findOneByOrFail({ id: order.id });
-    return Object.assign(order, { paymentNo, qrCodeUrl, qrCodeExpireAt: qrExpireAt, updatedAt: updated[0].updated_at });
+    return Object.assign(order, { paymentNo, qrCodeUrl, qrCodeExpireAt: qrExpireAt, payParams, updatedAt: updated[0].updated_at });
   }
 
   /**

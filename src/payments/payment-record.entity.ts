@@ -1,6 +1,7 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
 import { Order } from '../orders/order.entity';
 import type { PaymentMethod } from '../orders/order-status';
+import type { PaymentChannel } from './payment-channel';
 
 export const PAYMENT_RECORD_STATUSES = ['pending', 'success', 'closed', 'failed', 'refunded'] as const;
 export type PaymentRecordStatus = (typeof PAYMENT_RECORD_STATUSES)[number];
@@ -14,6 +15,7 @@ export type PaymentRecordStatus = (typeof PAYMENT_RECORD_STATUSES)[number];
 @Check('CHK_payment_records_status', `"status" IN ('pending', 'success', 'closed', 'failed', 'refunded')`)
 @Check('CHK_payment_records_payment_method', `"payment_method" IN ('wechat', 'alipay')`)
 @Check('CHK_payment_records_amount', '"amount" > 0')
+@Check('CHK_payment_records_channel', `"channel" IN ('qr', 'app', 'h5', 'jsapi', 'wap', 'page')`)
 export class PaymentRecord {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_payment_records' })
   id: string;
@@ -47,8 +49,16 @@ export class PaymentRecord {
   @Column({ type: 'text', nullable: true })
   qrCodeUrl: string | null;
 
+  /** When this attempt stops being payable, whatever its channel (the QR code's or the prepay_id's expiry). */
   @Column({ type: 'timestamptz', nullable: true })
   qrCodeExpireAt: Date | null;
+
+  @Column({ type: 'varchar', length: 16, default: 'qr' })
+  channel: PaymentChannel;
+
+  /** What the client received for this attempt (signed parameters, a URL, the QR content). */
+  @Column({ type: 'jsonb', nullable: true })
+  payParams: Record<string, string> | null;
 
   @Column({ type: 'integer', default: 0 })
   queryCount: number;

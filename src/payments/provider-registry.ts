@@ -3,6 +3,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { PAYMENT_METHODS } from '../orders/order-status';
 import { MetricsService } from '../metrics/metrics.service';
 import type { PaymentProvider, ProviderName } from './payment-provider';
+import type { ChannelOpener, PaymentChannel } from './payment-channel';
 
 /** Every configured provider, registered by dependency injection (one entry per payment method). */
 export const PAYMENT_PROVIDERS = Symbol('PAYMENT_PROVIDERS');
@@ -26,6 +27,24 @@ export class ProviderRegistry implements OnModuleInit {
   get(name: ProviderName): PaymentProvider {
     const provider = this.byName.get(name);
     if (!provider) throw new DomainError('PAYMENT_METHOD_DISABLED', `${label(name)} is not enabled on this service`);
+    return provider;
+  }
+
+  /**
+   * The provider for a payment method and channel: a 400 when the provider does not have the
+   * channel, PAYMENT_CHANNEL_DISABLED (naming what to configure) when its configuration does not
+   * turn it on.
+   */
+  forChannel(name: ProviderName, channel: PaymentChannel): PaymentProvider & ChannelOpener {
+    const provider = this.get(name) as PaymentProvider & ChannelOpener;
+    const spec = provider.channels[channel];
+    if (!spec) {
+      throw new DomainError('VALIDATION_FAILED', 'The request is invalid',
+        [`channel ${channel} is not offered by ${label(name)} (its channels: ${Object.keys(provider.channels).join(', ')})`]);
+    }
+    if (!provider.enabledChannels().includes(channel)) {
+      throw new DomainError('PAYMENT_CHANNEL_DISABLED', `${label(name)} channel ${channel} is not enabled on this service: set ${spec.enabledBy}`);
+    }
     return provider;
   }
 
@@ -56,5 +75,6 @@ function instrument(provider: PaymentProvider, metrics: MetricsService): Payment
     fetchBill: timed('bill', provider.fetchBill),
     refund: timed('refund', provider.refund),
     queryRefund: timed('refund_query', provider.queryRefund),
+    ...('open' in provider ? { open: timed('create', (provider as PaymentProvider & ChannelOpener).open) } : {}),
   });
 }

@@ -55,6 +55,11 @@ export class RefundsService {
     const refund = await this.refunds.transaction(async (m) => {
       const order = await this.orders.lockByOrderNo(m, orderNo);
       if (!order) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
+      // A fully refunded order was paid: what it lacks is money left, which is what the caller must hear
+      // (a racing refund that lost to one for the whole amount sees it refunded already).
+      if (order.status === 'refunded' && order.payment_no) {
+        throw new ConflictError('REFUND_EXCEEDS_PAID', `Nothing is left to refund: the ${order.amount} fen paid were refunded`);
+      }
       if ((order.status !== 'paid' && order.status !== 'partially_refunded') || !order.payment_no) {
         throw new ConflictError('ORDER_NOT_REFUNDABLE', `The order is ${order.status}: only a paid order can be refunded`);
       }

@@ -49,6 +49,7 @@ describe('checkout page: server side (development, sandbox)', () => {
     const { body } = await t.http.get('/api/v1/checkout/config').expect(200);
     expect(body).toEqual({
       sandbox: true, demo_token: true, payment_methods: ['wechat', 'alipay'],
+      channels: { wechat: ['qr', 'app', 'jsapi', 'h5'], alipay: ['qr', 'app', 'wap', 'page'] },
       sandbox_pay_page: { wechat: `${sb.url}/sandbox/pay`, alipay: `${sb.url}/sandbox/pay` },
     });
     const order = await createOrder(t, 'page-link', { payment_method: 'alipay' });
@@ -134,7 +135,9 @@ describe('checkout page: server side (production)', () => {
     expect(res.body.message).toMatch(/only in development/);
     expect(res.body).not.toHaveProperty('token');
     const { body } = await t.http.get('/api/v1/checkout/config').expect(200);
-    expect(body).toEqual({ sandbox: false, demo_token: false, payment_methods: [], sandbox_pay_page: { wechat: null, alipay: null } });
+    expect(body).toEqual({
+      sandbox: false, demo_token: false, payment_methods: [], channels: { wechat: [], alipay: [] }, sandbox_pay_page: { wechat: null, alipay: null },
+    });
     await t.http.get('/').expect(200).expect('content-type', /html/);
   });
 });

@@ -54,6 +54,19 @@ describe('npm run config:check', () => {
     expect(report).toMatch(/not https/);
   });
 
+  it('lists each provider\'s channels: on, or off with what to set', async () => {
+    const env = { DATA_DIR: dir, ...providerEnv(sb, 8001), ALIPAY_CHANNELS: 'wap', PAYMENT_RETURN_URL_ORIGINS: 'https://m.example.com' };
+    const { report, ok } = await checkConfiguration(env);
+    expect(ok).toBe(true);
+    expect(report).toMatch(/✓ WeChat Pay app\s+on/);
+    expect(report).toMatch(/✓ WeChat Pay h5\s+on/);
+    expect(report).toMatch(/✓ Alipay wap\s+on/);
+    expect(report).toMatch(/· Alipay page\s+off \(set ALIPAY_CHANNELS=page/);
+    expect(report).toMatch(/WECHAT_PAY_H5_REDIRECT_URL is not https/);
+    const off = await checkConfiguration({ ...env, WECHAT_PAY_APP_APP_ID: '' });
+    expect(off.report).toMatch(/· WeChat Pay app\s+off \(set WECHAT_PAY_APP_APP_ID/);
+  });
+
   it.each([
     ['a key file that cannot be read', { WECHAT_PAY_PRIVATE_KEY_PATH: '/nonexistent/key.pem' }, /WECHAT_PAY_PRIVATE_KEY_PATH cannot read the file/],
     ['a key file that is not a private key', 'not-a-key', /WECHAT_PAY_PRIVATE_KEY_PATH is not a private key/],
@@ -63,6 +76,9 @@ describe('npm run config:check', () => {
     ['a notify URL with a query string', { WECHAT_PAY_NOTIFY_URL: 'https://example.com/cb?x=1' }, /WECHAT_PAY_NOTIFY_URL must not carry a query string/],
     ['a gateway that is not a URL', { ALIPAY_GATEWAY: 'gateway.do' }, /ALIPAY_GATEWAY must be an http\(s\) URL/],
     ['half an Alipay configuration', { ALIPAY_PRIVATE_KEY: '' }, /ALIPAY_PRIVATE_KEY is required/],
+    ['an Alipay channel that does not exist', { ALIPAY_CHANNELS: 'app,h5' }, /ALIPAY_CHANNELS must list channels among app, wap, page/],
+    ['a return-URL origin with a path', { PAYMENT_RETURN_URL_ORIGINS: 'https://m.example.com/pay' }, /PAYMENT_RETURN_URL_ORIGINS must be origins like/],
+    ['a JSAPI app id that is not one', { WECHAT_PAY_JSAPI_APP_IDS: 'wxd930ea5d5a258f4f,abc' }, /WECHAT_PAY_JSAPI_APP_IDS must be app ids/],
   ])('reports %s', async (_name, patch, expected) => {
     const env: Record<string, string> = { DATA_DIR: dir, ...providerEnv(sb, 8001) };
     if (patch === 'not-a-key') {

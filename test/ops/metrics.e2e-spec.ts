@@ -22,7 +22,7 @@ describe('metrics and health', () => {
     await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: created.body.qr_code_url });
     const after = (await t.http.get('/metrics').expect(200)).text;
     const paid = /memberpay_orders_paid_total\{method="wechat",source="notification"\} (\d+)/;
-    const created_ = /memberpay_orders_created_total\{method="wechat"\} (\d+)/;
+    const created_ = /memberpay_orders_created_total\{method="wechat",channel="qr"\} (\d+)/;
     const accepted = /memberpay_notifications_total\{provider="wechat",outcome="accepted"\} (\d+)/;
     expect(metric(after, paid) - metric(before, paid)).toBe(1);
     expect(metric(after, created_) - metric(before, created_)).toBe(1);

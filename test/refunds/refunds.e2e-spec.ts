@@ -59,7 +59,7 @@ describe('refunds', () => {
     expect(events[0].payload).toHaveProperty('membership');
     // Nothing is left: a second refund is refused before any provider call.
     const again = await requestRefund(t, order.order_no, { reason: 'again' }).expect(409);
-    expect(again.body.code).toBe('ORDER_NOT_REFUNDABLE');
+    expect(again.body.code).toBe('REFUND_EXCEEDS_PAID');
   });
 
   it('refunds an Alipay order in two parts (yuan at the boundary): partially_refunded, then refunded', async () => {

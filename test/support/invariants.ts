@@ -65,8 +65,9 @@ const CHECKS: Record<string, string> = {
   "a member's periods never overlap": `
     SELECT a.user_id FROM membership_periods a JOIN membership_periods b
       ON b.user_id = a.user_id AND b.id <> a.id AND b.starts_at < a.ends_at AND a.starts_at < b.ends_at`,
-  'no pending order without a QR code': `
-    SELECT order_no FROM orders WHERE status = 'pending' AND (qr_code_url IS NULL OR payment_no IS NULL)`,
+  'no pending order without a QR code (or, on another channel, what its client pays with)': `
+    SELECT order_no FROM orders WHERE status = 'pending'
+      AND (payment_no IS NULL OR (channel = 'qr' AND qr_code_url IS NULL) OR (channel <> 'qr' AND pay_params IS NULL))`,
 };
 
 export async function invariantViolations(db: Client): Promise<Record<string, unknown[]>> {

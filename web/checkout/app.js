@@ -10,7 +10,7 @@ import { connectLive } from './live.js';
 import { quoteKey } from './names.js';
 import { renderLive, renderMembership, renderOrders, renderProblem } from './panels.js';
 import { countdownText, renderPayment } from './payment.js';
-import { state } from './state.js';
+import { channelFor, payExpiry, state } from './state.js';
 
 /** @typedef {import('./state.js').Membership} Membership */
 /** @typedef {import('./state.js').Order} Order */
@@ -113,15 +113,17 @@ async function buy(event) {
   renderPayButton();
   // The same choice tried again after a lost answer reuses its Idempotency-Key: the service then
   // answers with the order it already created instead of creating a second one.
-  const request = `${state.choice}:${state.method}`;
+  const channel = channelFor(state.method);
+  const request = `${state.choice}:${state.method}:${channel}`;
   if (state.attempt?.request !== request) state.attempt = { request, key: newIdempotencyKey() };
   try {
     const order = await api.post('/api/v1/payment/create-order?include=qr_code_image', {
       product_type: 'membership', product_id: quote.plan.id, payment_method: state.method, is_upgrade: quote.is_upgrade,
+      channel,
     }, { 'Idempotency-Key': state.attempt.key });
     state.attempt = null;
     showOrder(order);
-    announce(t('scanTitle'));
+    announce(t(order.channel && order.channel !== 'qr' ? 'phoneTitle' : 'scanTitle'));
     focusPayment();
     void refresh();
   } catch (e) {
@@ -148,7 +150,7 @@ function showOrder(order) {
 function phaseOf(order) {
   if (order.status === 'paid' || order.status === 'refunded' || order.status === 'partially_refunded') return 'paid';
   if (order.status === 'expired' || order.status === 'closed' || order.status === 'failed') return order.status;
-  return Date.parse(order.qr_code_expire_at ?? '') > serverNow() ? 'qr' : 'qr-expired';
+  return Date.parse(payExpiry(order) ?? '') > serverNow() ? 'qr' : 'qr-expired';
 }
 
 async function newQr() {
@@ -157,7 +159,7 @@ async function newQr() {
   state.busy = true;
   render();
   try {
-    showOrder(await api.post(`/api/v1/payment/orders/${encodeURIComponent(order.order_no)}/qr-code?include=qr_code_image`));
+    showOrder(await api.post(`/api/v1/payment/orders/${encodeURIComponent(order.order_no)}/refresh?include=qr_code_image`));
     focusPayment();
   } catch (e) {
     state.problem = { error: e, method: order.payment_method };

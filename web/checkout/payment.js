@@ -5,7 +5,7 @@ import { byId, h, present } from './dom.js';
 import { dateTime, minutesSeconds, yuan } from './format.js';
 import { currentLang, t } from './i18n.js';
 import { levelName, mark, methodName, orderTitle } from './names.js';
-import { state } from './state.js';
+import { payExpiry, state } from './state.js';
 
 /** @typedef {import('./state.js').Membership} Membership */
 /** @typedef {import('./state.js').Order} Order */
@@ -27,6 +27,28 @@ export function renderPayment(actions) {
       h('p', { class: 'pay-desc' }, orderTitle(order))),
     h('p', { class: 'pay-amount' }, h('span', { class: 'visually-hidden' }, `${t('amount')}: `), yuan(order.amount)));
   const orderLine = h('p', { class: 'order-no' }, `${t('orderNo')} `, h('code', {}, order.order_no));
+  const phoneLink = order.pay?.h5_url ?? order.pay?.url;
+  if ((state.phase === 'qr' || state.phase === 'qr-expired') && phoneLink) {
+    // Paying on this phone: the provider's page opens in another tab, this one waits for order.paid.
+    const expired = state.phase === 'qr-expired';
+    section.append(...present(
+      h('h2', { id: 'payment-title', tabindex: -1 }, t('phoneTitle')),
+      summary,
+      expired
+        ? h('p', { class: 'qr-expired-text' }, t('phoneExpired'))
+        : h('p', { class: 'phone-pay' },
+          h('a', { class: 'button primary', id: 'open-pay', href: phoneLink, target: '_blank', rel: 'noopener' }, t(`openPay.${order.payment_method}`)),
+          ' ', h('span', { class: 'muted' }, t('newTab'))),
+      !expired ? h('p', { class: 'countdown', role: 'timer', id: 'countdown' }, countdownText(order)) : null,
+      !expired ? h('p', { class: 'scan-hint' }, t(`phoneHint.${order.payment_method}`)) : null,
+      !expired ? h('p', { class: 'waiting' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('waiting')) : null,
+      orderLine,
+      h('div', { class: 'actions' },
+        expired ? h('button', { type: 'button', class: 'primary', id: 'new-qr', onclick: actions.newQr, disabled: state.busy }, t('newLink')) : null,
+        h('button', { type: 'button', class: 'secondary', id: 'cancel-order', onclick: actions.cancelOrder, disabled: state.busy }, t('cancel'))),
+    ));
+    return;
+  }
   if (state.phase === 'qr' || state.phase === 'qr-expired') {
     const expired = state.phase === 'qr-expired';
     const payPage = state.config?.sandbox_pay_page[order.payment_method];
@@ -86,6 +108,6 @@ export function paidSentence(m) {
 
 /** @param {Order} order */
 export function countdownText(order) {
-  const left = (Date.parse(order.qr_code_expire_at ?? '') - serverNow()) / 1000;
-  return t('expiresIn', { time: minutesSeconds(left) });
+  const left = (Date.parse(payExpiry(order) ?? '') - serverNow()) / 1000;
+  return t(order.pay?.h5_url || order.pay?.url ? 'linkExpiresIn' : 'expiresIn', { time: minutesSeconds(left) });
 }

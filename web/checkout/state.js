@@ -8,14 +8,15 @@
 /**
  * @typedef {{ order_no: string, status: string, amount: number, description: string, product_id: number,
  *   is_upgrade: boolean, payment_method: 'wechat' | 'alipay', qr_code_url: string | null, qr_code_image?: string | null,
- *   qr_code_expire_at: string | null, expire_at: string, created_at: string, refunded_amount?: number }} Order
+ *   qr_code_expire_at: string | null, expire_at: string, created_at: string, refunded_amount?: number,
+ *   channel?: string, pay?: { channel: string, expires_at: string, h5_url?: string, url?: string } | null }} Order
  */
 /** @typedef {'qr' | 'qr-expired' | 'paid' | 'expired' | 'closed' | 'failed'} Phase */
 
 export const METHODS = /** @type {const} */ (['wechat', 'alipay']);
 
 export const state = {
-  /** @type {{ sandbox: boolean, demo_token: boolean, payment_methods: string[], sandbox_pay_page: Record<string, string | null> } | null} */
+  /** @type {{ sandbox: boolean, demo_token: boolean, payment_methods: string[], channels?: Record<string, string[]>, sandbox_pay_page: Record<string, string | null> } | null} */
   config: null,
   /** @type {string | null} */
   token: null,
@@ -33,3 +34,22 @@ export const state = {
   /** @type {'connecting' | 'live' | 'down'} */ live: 'connecting',
   /** @type {{ error: unknown, method?: string } | null} */ problem: null,
 };
+
+/** The channel a phone browser pays on itself: WeChat Pay's H5 and Alipay's WAP payment. */
+const PHONE_CHANNELS = /** @type {const} */ ({ wechat: 'h5', alipay: 'wap' });
+
+/**
+ * On a phone-sized screen a QR code cannot be scanned by the phone showing it: the page opens the
+ * payment in the phone's browser instead, when this instance turns that channel on.
+ * @param {'wechat' | 'alipay'} method
+ */
+export function channelFor(method) {
+  const phone = PHONE_CHANNELS[method];
+  const onPhone = typeof matchMedia === 'function' && matchMedia('(max-width: 640px)').matches;
+  return onPhone && state.config?.channels?.[method]?.includes(phone) ? phone : 'qr';
+}
+
+/** When what the client pays with stops working: the QR code's expiry, or the channel's. @param {Order} order */
+export function payExpiry(order) {
+  return order.pay?.expires_at ?? order.qr_code_expire_at;
+}

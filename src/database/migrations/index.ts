@@ -8,6 +8,7 @@ import { MembershipPeriods1764057600100 } from './1764057600100-MembershipPeriod
 import { IdempotencyAnswerText1764057600201 } from './1764057600201-IdempotencyAnswerText';
 import { OrderEventsPublished1764057600202 } from './1764057600202-OrderEventsPublished';
 import { Refunds1764057600300 } from '../../refunds/migrations/1764057600300-Refunds';
+import { PaymentChannels1764057600401 } from './1764057600401-PaymentChannels';
 import { ReconciliationTables1764057600500 } from './1764057600500-ReconciliationTables';
 
 /** Every migration, in order. A new migration file is added here too. */
@@ -15,4 +16,5 @@ export const MIGRATIONS = [InitialSchema1764057600000, SeedMembershipPlans176405
   SettleAttemptFunction1764057600005, MembershipPeriods1764057600100,
   IdempotencyAnswerText1764057600201, OrderEventsPublished1764057600202,
   Refunds1764057600300,
+  PaymentChannels1764057600401,
   ReconciliationTables1764057600500];

@@ -12,6 +12,8 @@ import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-p
 import { BillRejected, type BillFetch } from '../../provider-bill';
 import { parseAlipayBill } from './alipay.bill';
 import { beijingToDate, dateToBeijing, fenToYuan, toPaymentEvent } from './alipay.mapper';
+import type { ChannelOpener, ChannelRequest, OpenedPayment } from '../../payment-channel';
+import { ALIPAY_CHANNELS, alipayEnabledChannels, openAlipayPhonePayment } from './alipay.channels';
 
 /** Alipay's limit on refund_reason (docs/refunds.md). */
 const REFUND_REASON_MAX = 256;
@@ -25,8 +27,9 @@ interface Node { code?: string; msg?: string; sub_code?: string; sub_msg?: strin
  * Alipay face-to-face (当面付) QR payments through alipay-sdk. Every answer's signature is
  * checked (`validateSign: true`: without it the SDK accepts a forged answer, docs/alipay.md#sdk).
  */
-export class AlipayProvider implements PaymentProvider {
+export class AlipayProvider implements PaymentProvider, ChannelOpener {
   readonly name = 'alipay' as const;
+  readonly channels = ALIPAY_CHANNELS;
   private readonly logger = new Logger('Alipay');
   private readonly sdk: AlipaySdk;
 
@@ -64,6 +67,25 @@ export class AlipayProvider implements PaymentProvider {
     }, { notify_url: this.config.notifyUrl });
     if (node.code !== '10000' || typeof node.qr_code !== 'string' || !node.qr_code) throw this.businessFailure('create', node);
     return { qrCodeUrl: node.qr_code };
+  }
+
+  enabledChannels() {
+    return alipayEnabledChannels(this.config);
+  }
+
+  /** No channel of Alipay needs more from the caller than the order itself. */
+  checkChannelRequest(): void {}
+
+  /** Opens the attempt on the caller's channel: precreate for the QR code, else signed locally. */
+  async open(order: PayableOrder, request: ChannelRequest): Promise<OpenedPayment> {
+    if (request.channel === 'qr') {
+      const { qrCodeUrl } = await this.createQr(order);
+      return { qrCodeUrl, pay: { qr_code_url: qrCodeUrl } };
+    }
+    if (request.channel !== 'app' && request.channel !== 'wap' && request.channel !== 'page') {
+      throw new ProviderUnavailableError(`Alipay has no ${request.channel} channel`);
+    }
+    return openAlipayPhonePayment(this.sdk, this.config, order, { ...request, channel: request.channel });
   }
 
   async query(paymentNo: string): Promise<PaymentEvent> {

@@ -3,6 +3,7 @@ import { Aes, Rsa } from 'wechatpay-axios-plugin';
 import type { WechatPayConfig } from '../../../config/app-config';
 import { NotificationRejected, RawNotification } from '../../payment-provider';
 import type { WechatNotificationEnvelope, WechatRefund, WechatTransaction } from './wechat-pay.types';
+import { wechatAppIds } from './wechat-pay.channels';
 
 /** The official SDKs reject |now − Wechatpay-Timestamp| ≥ 300 s (docs/wechat-pay.md#clock-window). */
 export const CLOCK_WINDOW_SECONDS = 300;
@@ -23,7 +24,8 @@ export function verifyWechatNotification(
   raw: RawNotification, config: WechatPayConfig, verifiers: Record<string, KeyObject>, now: Date,
 ): { tx: WechatTransaction; eventId?: string; eventType: string } {
   const { resource, eventId, eventType } = openWechatNotification<WechatTransaction>(raw, config, verifiers, now);
-  if (resource.appid !== config.appId) throw new NotificationRejected('WRONG_APPID', 'the notification is for another app');
+  // APP and JSAPI payments carry their own app id: any app id configured for a channel is ours.
+  if (!wechatAppIds(config).includes(String(resource.appid))) throw new NotificationRejected('WRONG_APPID', 'the notification is for another app');
   if (typeof resource.out_trade_no !== 'string' || !resource.out_trade_no) throw new NotificationRejected('MALFORMED_RESOURCE', 'out_trade_no is missing');
   return { tx: resource, eventId, eventType };
 }

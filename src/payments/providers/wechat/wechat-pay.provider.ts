@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { AxiosInstance, AxiosResponse } from 'axios';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { Wechatpay } from 'wechatpay-axios-plugin';
 import type { WechatPayConfig } from '../../../config/app-config';
@@ -9,6 +9,8 @@ import type {
   RefundEvent, RefundRequest,
 } from '../../payment-provider';
 import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
+import type { ChannelOpener, ChannelRequest, OpenedPayment } from '../../payment-channel';
+import { checkWechatChannelRequest, openWechatPhonePayment, WECHAT_CHANNELS, wechatEnabledChannels } from './wechat-pay.channels';
 import { BillRejected, type BillFetch } from '../../provider-bill';
 import { parseWechatBill } from './wechat-pay.bill';
 import { describeFailure, toProviderError } from './wechat-pay.errors';
@@ -35,14 +37,18 @@ type Api = AxiosInstance & Record<string, any>;
  * The SDK instance is a field, never a Nest provider: it answers every property name with a
  * request builder, `then` and `onModuleInit` included (docs/wechat-pay.md#sdk).
  */
-export class WechatPayProvider implements PaymentProvider {
+export class WechatPayProvider implements PaymentProvider, ChannelOpener {
   readonly name = 'wechat' as const;
+  readonly channels = WECHAT_CHANNELS;
+  /** Signs what APP and JSAPI clients receive; parsed once. */
+  private readonly signingKey: KeyObject;
   private readonly logger = new Logger('WechatPay');
   private readonly client: { v3: Api };
   /** The verifying keys, parsed once (a PEM parsed per notification costs more than the verification). */
   private readonly verifiers: Record<string, KeyObject>;
 
   constructor(private readonly config: WechatPayConfig, timeoutMs: number) {
+    this.signingKey = createPrivateKey(config.privateKeyPem);
     this.verifiers = Object.fromEntries(Object.entries(config.verifiers).map(([id, pem]) => [id, createPublicKey(pem)]));
     const publicKeyId = Object.keys(config.verifiers).find((id) => id.startsWith('PUB_KEY_ID_'));
     this.client = new Wechatpay({
@@ -72,6 +78,25 @@ export class WechatPayProvider implements PaymentProvider {
       throw toProviderError({ message: 'answer without a code_url' }, 'create');
     }
     return { qrCodeUrl: codeUrl };
+  }
+
+  enabledChannels() {
+    return wechatEnabledChannels(this.config);
+  }
+
+  checkChannelRequest(request: ChannelRequest): void {
+    checkWechatChannelRequest(this.config, request);
+  }
+
+  /** Opens the attempt on the caller's channel: Native for the QR code, else APP, JSAPI or H5. */
+  async open(order: PayableOrder, request: ChannelRequest): Promise<OpenedPayment> {
+    if (request.channel === 'qr') {
+      const { qrCodeUrl } = await this.createQr(order);
+      return { qrCodeUrl, pay: { qr_code_url: qrCodeUrl } };
+    }
+    const post = (path: 'app' | 'jsapi' | 'h5', body: Record<string, unknown>) =>
+      this.call('create', () => this.client.v3.pay.transactions[path].post(body) as Promise<AxiosResponse<Record<string, unknown>>>);
+    return openWechatPhonePayment(post, this.config, this.signingKey, order, { ...request, channel: request.channel });
   }
 
   async query(paymentNo: string): Promise<PaymentEvent> {
