@@ -2,7 +2,7 @@
 // sandbox, PostgreSQL (our database's backends and the server's background processes), the load
 // generator (which reports its own process.cpuUsage()), and everything else on the machine,
 // which is other people's work when the machine is shared. Linux only; empty elsewhere.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Client } from 'pg';
 import { round } from './stats';
@@ -34,6 +34,37 @@ function pidTicks(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** The process and its descendants (a cluster primary and its workers), from /proc/<pid>/task/<tid>/children. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
+        const children = readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
+        if (children) out.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Resident memory of the process and its descendants, in bytes (VmRSS; 0 off Linux). */
+export function residentBytes(pid: number): number {
+  if (process.platform !== 'linux') return 0;
+  let kb = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return kb * 1024;
 }
 
 /** What a measuring process needs to know to take snapshots. */
@@ -71,7 +102,9 @@ export class CpuMeter {
     const pg = await this.postgresPids().catch(() => []);
     const m = machineTicks();
     const pids = new Map<number, number>();
-    for (const pid of [this.servicePid, this.sandboxPid, ...pg]) pids.set(pid, pidTicks(pid));
+    for (const pid of [this.sandboxPid, ...pg]) pids.set(pid, pidTicks(pid));
+    // The service with its workers, when it runs as several processes.
+    pids.set(this.servicePid, processTree(this.servicePid).reduce((sum, pid) => sum + pidTicks(pid), 0));
     return { machineBusy: m.busy, machineTotal: m.total, pids, at: Date.now() };
   }
 

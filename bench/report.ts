@@ -28,6 +28,10 @@ export interface Row {
   meetsTarget?: boolean;
   /** No errors, and every order paid and granted exactly once: otherwise the bench failed. */
   correct: boolean;
+  /** Service processes (1, or a cluster primary's workers). */
+  processes?: number;
+  /** Resident memory of the service (with its workers) after the scenario, in MB. */
+  rssMb?: number;
 }
 
 function targetText(t: Target): string {
@@ -50,16 +54,18 @@ function pad(cells: string[], widths: number[]): string {
 }
 
 export function table(rows: Row[], pgbench: { tps: number; latencyAvgMs: number; clients: number; scale: number }): string {
-  const head = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'grants', '× pgbench', 'target', 'result'];
+  const head = ['scenario', 'procs', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'grants', '× pgbench', 'RSS MB', 'target', 'result'];
+  const procs = (r: Row) => String(r.processes ?? 1);
+  const rss = (r: Row) => (r.rssMb === undefined ? '-' : String(r.rssMb));
   const body = rows.map((r) => {
-    if (!r.available) return [r.scenario, '-', '-', '-', '-', '-', '-', r.target, `not available${r.note ? ` (${r.note})` : ''}`];
+    if (!r.available) return [r.scenario, procs(r), '-', '-', '-', '-', '-', '-', rss(r), r.target, `not available${r.note ? ` (${r.note})` : ''}`];
     const s = r.summary!;
     const grants = r.check ? `${r.check.grants}/${r.check.orders}${r.check.doubleGrants ? ` (${r.check.doubleGrants} double)` : ''}` : '-';
     const ratio = TARGETS[r.scenario].minRatio === undefined ? '-' : r.ratio!.toFixed(2);
-    return [r.scenario, s.rps.toFixed(0), s.p50.toFixed(1), s.p99.toFixed(1), String(s.errors), grants, ratio,
+    return [r.scenario, procs(r), s.rps.toFixed(0), s.p50.toFixed(1), s.p99.toFixed(1), String(s.errors), grants, ratio, rss(r),
       r.target, r.meetsTarget ? 'PASS' : r.correct ? 'miss' : 'FAIL'];
   });
-  const first = ['pgbench (ceiling)', pgbench.tps.toFixed(0), '-', '-', '-', '-', '1.00', `TPC-B-like, scale ${pgbench.scale}, ${pgbench.clients} clients, avg ${pgbench.latencyAvgMs} ms`, ''];
+  const first = ['pgbench (ceiling)', '-', pgbench.tps.toFixed(0), '-', '-', '-', '-', '1.00', '-', `TPC-B-like, scale ${pgbench.scale}, ${pgbench.clients} clients, avg ${pgbench.latencyAvgMs} ms`, ''];
   const all = [head, first, ...body];
   const widths = head.map((_, i) => Math.max(...all.map((cells) => cells[i].length)));
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');

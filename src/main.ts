@@ -1,21 +1,47 @@
+import cluster from 'node:cluster';
 import { Logger } from '@nestjs/common';
-import { createApp } from './app.factory';
-import { listenOps } from './common/http/ops-server';
+import type * as AppFactory from './app.factory';
+import { runPrimary, workersFromArgs } from './cluster';
+import type * as OpsServer from './common/http/ops-server';
 import { redactUrl, redactUrlsIn } from './common/redact-url';
 import { AppConfig, ConfigError } from './config/app-config';
+import { loadAppConfig } from './config/config.module';
+
+function startFailed(e: unknown): never {
+  if (e instanceof ConfigError) {
+    // One line per problem: the variable and what is wrong, never its value.
+    for (const p of e.problems) process.stderr.write(`config: ${p.variable} ${p.problem}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`memberpay failed to start: ${redactUrlsIn((e as Error)?.message ?? String(e))}\n`);
+  process.exit(1);
+}
 
 async function bootstrap(): Promise<void> {
+  if (cluster.isPrimary) {
+    const workers = workersFromArgs(process.argv);
+    if (workers !== undefined) process.env.WEB_CONCURRENCY = workers;
+    let config: AppConfig;
+    try {
+      config = loadAppConfig();
+    } catch (e) {
+      startFailed(e);
+    }
+    if (config.workers > 1) {
+      await runPrimary(config, config.workers, __filename).catch(startFailed);
+      return;
+    }
+  }
+  // Loaded here, not at the top: a cluster primary serves nothing and need not load the application.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by a process that serves
+  const { createApp } = require('./app.factory') as typeof AppFactory;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by a process that serves
+  const { listenOps } = require('./common/http/ops-server') as typeof OpsServer;
   let app;
   try {
     app = await createApp();
   } catch (e) {
-    if (e instanceof ConfigError) {
-      // One line per problem: the variable and what is wrong, never its value.
-      for (const p of e.problems) process.stderr.write(`config: ${p.variable} ${p.problem}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`memberpay failed to start: ${redactUrlsIn((e as Error)?.message ?? String(e))}\n`);
-    process.exit(1);
+    startFailed(e);
   }
   const config = app.get(AppConfig);
   // Outside production the API stays on loopback unless HOST says otherwise: a development

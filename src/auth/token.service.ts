@@ -86,7 +86,7 @@ export interface Session {
   userId: string;
   /** The token carries `role: "admin"`. */
   admin: boolean;
-  expiresAt: Date | null;
+  expiresAt: Date;
 }
 
 /** The token of an `Authorization: Bearer …` header, or undefined. */

@@ -68,6 +68,8 @@ export class AppConfig {
   /** Beijing time of day (HH:mm) from which the previous day's bills are reconciled. */
   reconciliationAt: string;
   redisUrl?: string;
+  /** Service processes (WEB_CONCURRENCY): more than 1 runs a cluster primary and that many workers. */
+  workers: number;
   corsOrigins: string[];
   /** Origins a client's return_url (H5, WAP, page) may point at. */
   returnUrlOrigins: string[];
@@ -133,6 +135,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.paymentQueryRetryMax = schema.PAYMENT_QUERY_RETRY_MAX;
   cfg.providerTimeoutMs = schema.PROVIDER_TIMEOUT_MS;
   cfg.redisUrl = schema.REDIS_URL;
+  cfg.workers = schema.WEB_CONCURRENCY;
   cfg.createOrderRateLimit = schema.CREATE_ORDER_RATE_LIMIT;
   cfg.reconciliationAt = schema.RECONCILIATION_AT;
   cfg.corsOrigins = (schema.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);

@@ -56,6 +56,10 @@ export class EnvSchema {
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// URL' })
   REDIS_URL?: string;
 
+  /** Service processes sharing the port (Node cluster); 1, the default, is one process. `--workers N` overrides it. */
+  @Transform(toInt) @Min(1) @Max(64) @IsInt()
+  WEB_CONCURRENCY: number = 1;
+
   @Transform(emptyToUndefined) @IsOptional() @IsString()
   CORS_ORIGINS?: string;
 

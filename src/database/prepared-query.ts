@@ -1,5 +1,5 @@
-import type { Pool } from 'pg';
-import type { DataSource } from 'typeorm';
+import type { Pool, PoolClient } from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /**
@@ -15,5 +15,20 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 export async function preparedQuery<T>(dataSource: DataSource, name: string, text: string, values: unknown[]): Promise<T[]> {
   const pool = (dataSource.driver as PostgresDriver).master as Pool;
   const result = await pool.query({ name, text, values });
+  return result.rows as T[];
+}
+
+/**
+ * The same, on the connection of the caller's transaction (`m` from DataSource.transaction): the
+ * settling transaction's statements are prepared once per pooled connection and then only bound
+ * and executed. Outside a transaction (no query runner) it runs on the pool like preparedQuery.
+ * Errors are node-postgres's own (not wrapped in TypeORM's QueryFailedError).
+ */
+export async function preparedQueryIn<T>(m: EntityManager, name: string, text: string, values: unknown[]): Promise<T[]> {
+  const runner = m.queryRunner;
+  if (!runner || runner.isReleased) return preparedQuery<T>(m.connection, name, text, values);
+  // connect() hands back the connection the runner already holds (the transaction's).
+  const client = await runner.connect() as PoolClient;
+  const result = await client.query({ name, text, values });
   return result.rows as T[];
 }

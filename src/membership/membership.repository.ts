@@ -2,16 +2,27 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager } from 'typeorm';
 import { Repository } from 'typeorm';
+import { preparedQueryIn } from '../database/prepared-query';
 import type { LedgerPeriod, UpgradeOutcome } from './membership-ledger';
 import type { GrantKind } from './membership-grant.entity';
 import { MembershipPlan } from './membership-plan.entity';
 
-/** A standing grant with what the ledger needs to order it. */
+/** A standing grant with what the ledger needs to order it, and what its periods show (plan code, order number). */
 export interface GrantRow {
   id: string; order_id: string | null; plan_id: number; kind: GrantKind; level: number; duration_ms: string;
   granted_at: Date; upgrade_from_level: number | null; upgrade_quoted_ms: string | null; upgrade_quoted_at: Date | null;
-  order_created_at: Date | null;
+  order_created_at: Date | null; order_no: string | null; plan_code: string;
 }
+
+const GRANT_COLUMNS = `id, order_id, plan_id, kind, level, duration_ms, granted_at, upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at`;
+/** The standing grants of `g` (a set of membership_grants rows) with their order and plan, as GrantRow. */
+const standingWithOrderAndPlan = (g: string) =>
+  `SELECT g.id, g.order_id, g.plan_id, g.kind, g.level, g.duration_ms, g.granted_at,
+          g.upgrade_from_level, g.upgrade_quoted_ms, g.upgrade_quoted_at,
+          o.created_at AS order_created_at, o.order_no, pl.code AS plan_code
+     FROM ${g} g
+     JOIN membership_plans pl ON pl.id = g.plan_id
+     LEFT JOIN orders o ON o.id = g.order_id`;
 
 /** A period of the ledger with its plan and order, as reads show it. */
 export interface PeriodRow {
@@ -37,29 +48,33 @@ export class MembershipRepository {
     return this.plans.findOne({ where: { id: planId, active: true } });
   }
 
-  planById(m: EntityManager, planId: number): Promise<MembershipPlan> {
-    return m.getRepository(MembershipPlan).findOneByOrFail({ id: planId });
-  }
-
   /**
    * Serialises everything that changes one member's ledger or appends their events. The key is the
    * one appendOrderEvent takes for the outbox, so a ledger change and its event commit in order.
    */
   async lockMember(m: EntityManager, userId: string): Promise<void> {
-    await m.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [userId]);
+    await preparedQueryIn(m, 'member-lock', 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [userId]);
   }
 
-  /** Inserts the order's grant; false when the order has one already (a grant happens once). */
-  async insertGrant(m: EntityManager, g: NewGrant): Promise<boolean> {
-    const rows = await m.query(
-      `INSERT INTO membership_grants (order_id, user_id, plan_id, kind, level, duration_ms, granted_at,
-                                      upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (order_id) DO NOTHING RETURNING id`,
+  /**
+   * Inserts the order's grant (nothing when the order has one already: a grant happens once) and
+   * returns the member's standing grants with it, in one round trip. The caller holds the member's
+   * lock, and this is a statement of its own after that lock, so its snapshot sees every grant
+   * committed before the lock was granted. The new row is not visible to the statement's own read
+   * of the table (one snapshot per statement), hence the union with what the insert returned.
+   */
+  insertGrantReadStanding(m: EntityManager, g: NewGrant): Promise<GrantRow[]> {
+    return preparedQueryIn<GrantRow>(m, 'grant-insert-standing',
+      `WITH added AS (
+         INSERT INTO membership_grants (order_id, user_id, plan_id, kind, level, duration_ms, granted_at,
+                                        upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (order_id) DO NOTHING RETURNING ${GRANT_COLUMNS})
+       ${standingWithOrderAndPlan(`(SELECT ${GRANT_COLUMNS} FROM membership_grants WHERE user_id = $2 AND revoked_at IS NULL
+                                    UNION ALL SELECT ${GRANT_COLUMNS} FROM added)`)}`,
       [g.orderId, g.userId, g.planId, g.kind, g.level, g.durationMs, g.grantedAt,
         g.upgrade?.fromLevel ?? null, g.upgrade?.quotedMs ?? null, g.upgrade?.quotedAt ?? null],
-    ) as unknown[];
-    return rows.length === 1;
+    );
   }
 
   /** Marks the order's grant revoked; the member it belonged to, or null when it had none standing. */
@@ -77,10 +92,7 @@ export class MembershipRepository {
 
   standingGrants(m: EntityManager, userId: string): Promise<GrantRow[]> {
     return m.query(
-      `SELECT g.id, g.order_id, g.plan_id, g.kind, g.level, g.duration_ms, g.granted_at,
-              g.upgrade_from_level, g.upgrade_quoted_ms, g.upgrade_quoted_at, o.created_at AS order_created_at
-         FROM membership_grants g LEFT JOIN orders o ON o.id = g.order_id
-        WHERE g.user_id = $1 AND g.revoked_at IS NULL`, [userId],
+      `${standingWithOrderAndPlan('membership_grants')} WHERE g.user_id = $1 AND g.revoked_at IS NULL`, [userId],
     );
   }
 
@@ -90,7 +102,7 @@ export class MembershipRepository {
     upgrades: Map<string, UpgradeOutcome>,
   ): Promise<void> {
     const upgradeIds = [...upgrades.keys()];
-    await m.query(
+    await preparedQueryIn(m, 'ledger-replace',
       `WITH gone AS (DELETE FROM membership_periods WHERE user_id = $1),
             converted AS (UPDATE membership_grants g SET converted_ms = u.ms
                             FROM unnest($8::uuid[], $9::bigint[]) AS u(id, ms) WHERE g.id = u.id)

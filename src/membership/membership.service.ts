@@ -3,15 +3,17 @@ import { DataSource, EntityManager } from 'typeorm';
 import { NotFoundError } from '../common/errors/domain-error';
 import { DomainError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
-import { buildLedger, coverageAround, DAY_MS, LedgerGrant, standingAt } from './membership-ledger';
+import { buildLedger, coverageAround, DAY_MS, LedgerGrant, standingAt, UpgradeOutcome } from './membership-ledger';
 import { MembershipPlan } from './membership-plan.entity';
 import { quote, Quote, shortfallFen } from './membership-pricing';
-import { MembershipRepository, PeriodRow } from './membership.repository';
+import { GrantRow, MembershipRepository, PeriodRow } from './membership.repository';
 import { MembershipSnapshot, MembershipView, PeriodView, QuoteView, toPlanView } from './membership.views';
 
 /** A paid order, as much of it as its grant needs. */
 export interface PaidOrder {
   orderId: string; orderNo: string; userId: string; planId: number; amountFen: number;
+  /** The plan's level and days, read with the order. */
+  planLevel: number; planDays: number;
   isUpgrade: boolean; createdAt: Date; upgradeFromLevel: number | null; upgradeMs: number | null;
 }
 
@@ -95,20 +97,20 @@ export class MembershipService {
    * Grants a paid order, inside the settling transaction: records its grant (once per order) and
    * rebuilds the member's ledger. An upgrade converts the days it was quoted on, as many as are left.
    * The days are granted as of the moment the member's lock is held, so grants are timed in the
-   * order they are applied.
+   * order they are applied. The membership returned is the rebuilt ledger's, not read back.
    */
   async grant(m: EntityManager, order: PaidOrder): Promise<Granted> {
     await this.repo.lockMember(m, order.userId);
     const now = new Date();
-    const plan = await this.repo.planById(m, order.planId);
     const upgrade = order.isUpgrade && order.upgradeFromLevel !== null && order.upgradeMs !== null
       ? { fromLevel: order.upgradeFromLevel, quotedMs: order.upgradeMs, quotedAt: order.createdAt }
       : undefined;
-    await this.repo.insertGrant(m, {
-      orderId: order.orderId, userId: order.userId, planId: plan.id, level: plan.level, grantedAt: now,
-      kind: upgrade ? 'upgrade' : 'add', durationMs: upgrade ? 0 : plan.durationDays * DAY_MS, upgrade,
+    const standing = await this.repo.insertGrantReadStanding(m, {
+      orderId: order.orderId, userId: order.userId, planId: order.planId, level: order.planLevel, grantedAt: now,
+      kind: upgrade ? 'upgrade' : 'add', durationMs: upgrade ? 0 : order.planDays * DAY_MS, upgrade,
     });
-    const outcome = (await this.rebuild(m, order.userId)).get(order.orderId);
+    const rebuilt = await this.rebuild(m, order.userId, standing);
+    const outcome = rebuilt.upgrades.get(order.orderId);
     let missing = 0;
     if (upgrade && outcome && outcome.shortfallMs > 0) {
       missing = shortfallFen(order.amountFen, upgrade.quotedMs, outcome.shortfallMs);
@@ -117,7 +119,7 @@ export class MembershipService {
         this.logger.warn(`order ${order.orderNo}: upgrade paid with ${Math.round(outcome.shortfallMs / 60_000)} of its quoted minutes gone; ${missing} fen to refund`);
       }
     }
-    return { membership: await this.snapshot(m, order.userId, now), shortfallFen: missing };
+    return { membership: toSnapshot(rebuilt.periods, now), shortfallFen: missing };
   }
 
   /**
@@ -129,13 +131,16 @@ export class MembershipService {
     if (!userId) return null;
     await this.repo.lockMember(m, userId);
     await this.repo.revokeGrant(m, orderId);
-    await this.rebuild(m, userId);
-    return this.snapshot(m, userId, now);
+    const rebuilt = await this.rebuild(m, userId, await this.repo.standingGrants(m, userId));
+    return toSnapshot(rebuilt.periods, now);
   }
 
-  /** Rebuilds the member's periods from their standing grants; the caller holds the member's lock. Keyed by order id. */
-  private async rebuild(m: EntityManager, userId: string): Promise<Map<string, { convertedMs: number; shortfallMs: number }>> {
-    const rows = await this.repo.standingGrants(m, userId);
+  /**
+   * Rebuilds the member's periods from their standing grants (read after the member's lock, which
+   * the caller holds) and writes them. Returns the periods as written, in time order, and each
+   * upgrade's outcome keyed by order id.
+   */
+  private async rebuild(m: EntityManager, userId: string, rows: GrantRow[]): Promise<{ periods: SnapshotPeriod[]; upgrades: Map<string, UpgradeOutcome> }> {
     const byId = new Map(rows.map((r) => [r.id, r]));
     const ledger = buildLedger(rows.map((r): LedgerGrant => ({
       id: r.id,
@@ -149,14 +154,21 @@ export class MembershipService {
       const g = byId.get(p.id)!;
       return { ...p, grantId: g.id, orderId: g.order_id, planId: g.plan_id };
     }), ledger.upgrades);
-    const byOrder = new Map<string, { convertedMs: number; shortfallMs: number }>();
+    const upgrades = new Map<string, UpgradeOutcome>();
     for (const [grantId, outcome] of ledger.upgrades) {
       const orderId = byId.get(grantId)!.order_id;
-      if (orderId) byOrder.set(orderId, outcome);
+      if (orderId) upgrades.set(orderId, outcome);
     }
-    return byOrder;
+    const periods = ledger.periods.map((p): SnapshotPeriod => {
+      const g = byId.get(p.id)!;
+      return { level: p.level, starts_at: p.startsAt, ends_at: p.endsAt, plan_code: g.plan_code, order_no: g.order_no };
+    });
+    return { periods, upgrades };
   }
 }
+
+/** What a membership snapshot shows of a period. */
+type SnapshotPeriod = Pick<PeriodRow, 'level' | 'starts_at' | 'ends_at' | 'plan_code' | 'order_no'>;
 
 const toLedgerPeriod = (p: PeriodRow) => ({ id: p.order_id ?? '', level: p.level, startsAt: p.starts_at, endsAt: p.ends_at });
 
@@ -170,7 +182,7 @@ function standing(periods: PeriodRow[], now: Date) {
   };
 }
 
-function toSnapshot(periods: PeriodRow[], now: Date): MembershipSnapshot {
+function toSnapshot(periods: readonly SnapshotPeriod[], now: Date): MembershipSnapshot {
   const t = now.getTime();
   const ahead = periods.filter((p) => p.ends_at.getTime() > t);
   const running = ahead.find((p) => p.starts_at.getTime() <= t);

@@ -1,4 +1,6 @@
+import cluster from 'node:cluster';
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { createAdapter as createClusterAdapter } from '@socket.io/cluster-adapter';
 import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import { TokenService } from '../auth/token.service';
 import { clientAddress, trustFunction } from '../common/rate-limit/client-address';
@@ -28,6 +30,8 @@ export class NotificationsGateway
   /** Per connection, the timer that closes it when its token expires. */
   private readonly expiryTimers = new WeakMap<EventsSocket, NodeJS.Timeout>();
   private redis?: RedisLink;
+  /** Other instances (Redis) or other workers of this cluster hear what is published here. */
+  private acrossInstances = false;
   /** Open connections per user on this instance, counted from the handshake (WS_CONNECTIONS_PER_USER). */
   private readonly perUser = new Map<string, number>();
   /** Sockets counted in perUser, so each is uncounted exactly once. */
@@ -68,6 +72,9 @@ export class NotificationsGateway
       }
     });
     if (this.config.redisUrl) this.redis = attachRedisAdapter(server, this.config.redisUrl, this.logger);
+    // Workers of one cluster without Redis hear each other through the cluster's primary.
+    else if (cluster.isWorker) server.adapter(createClusterAdapter());
+    this.acrossInstances = !!this.redis || cluster.isWorker;
     // Events committed on another instance, for the connections held here.
     server.on('order-events.committed', (events) => this.deliverHere(events));
   }
@@ -144,7 +151,7 @@ export class NotificationsGateway
   publish(events: DeliverableEvent[]): void {
     const wire = events.map(({ id, type, userId, payload }) => ({ id, type, userId, payload }));
     this.deliverHere(wire);
-    if (this.redis) this.server.serverSideEmit('order-events.committed', wire);
+    if (this.acrossInstances) this.server.serverSideEmit('order-events.committed', wire);
   }
 
   async onApplicationShutdown(): Promise<void> {

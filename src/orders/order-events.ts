@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { preparedQueryIn } from '../database/prepared-query';
 import type { MembershipSnapshot } from '../membership/membership.views';
 import type { OrderEventType } from './order-event.entity';
 
@@ -36,11 +37,11 @@ export async function appendOrderEvent(
   // client replaying from its last id can never skip a lower id that committed later.
   // MembershipRepository.lockMember takes the same lock by the same key around a ledger change:
   // change the key in both places together.
-  const [row] = await m.query(
+  const [row] = await preparedQueryIn<{ id: string; created_at: Date }>(m, 'order-event-append',
     `WITH serialised AS (SELECT pg_advisory_xact_lock(hashtextextended($2, 0)))
      INSERT INTO order_events (order_id, user_id, type, payload) SELECT $1, $2, $3, $4 FROM serialised
      RETURNING id, created_at`,
     [orderId, userId, type, JSON.stringify(payload)],
-  ) as { id: string; created_at: Date }[];
+  );
   return { id: String(row.id), type, userId, orderNo, payload, createdAt: row.created_at };
 }

@@ -90,6 +90,7 @@ export class PaymentsService {
       }
       const granted = await this.membership.grant(m, {
         orderId: t.order_id, orderNo: t.order_no, userId: t.user_id, planId: t.product_id, amountFen: t.amount,
+        planLevel: t.plan_level, planDays: t.plan_days,
         isUpgrade: t.is_upgrade, createdAt: t.created_at, upgradeFromLevel: t.upgrade_from_level,
         upgradeMs: t.upgrade_ms === null ? null : Number(t.upgrade_ms),
       });

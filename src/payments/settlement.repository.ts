@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { preparedQuery } from '../database/prepared-query';
+import { preparedQuery, preparedQueryIn } from '../database/prepared-query';
 import type { OrderStatus } from '../orders/order-status';
 import type { ProviderName } from './payment-provider';
 
@@ -13,6 +13,8 @@ export interface LockedAttempt {
   order_id: string; order_no: string; user_id: string; order_status: OrderStatus; order_paid: boolean;
   product_id: number; is_upgrade: boolean; amount: number; created_at: Date; payment_method: ProviderName;
   upgrade_from_level: number | null; upgrade_ms: string | null;
+  /** The order's plan as it is now: what its grant brings. */
+  plan_level: number; plan_days: number;
 }
 
 export interface PaidAttempt {
@@ -35,22 +37,25 @@ export class SettlementRepository {
     return row;
   }
 
-  /** Locks the attempt and its order (in that statement's order, the same for every settlement). */
+  /**
+   * Locks the attempt and its order (in that statement's order, the same for every settlement),
+   * and reads the level and days of the order's plan with them: one round trip.
+   */
   async lock(m: EntityManager, paymentNo: string): Promise<LockedAttempt | undefined> {
-    const [row] = await m.query(
+    const [row] = await preparedQueryIn<LockedAttempt>(m, 'settle-lock',
       `SELECT r.id AS record_id, r.status AS record_status, r.amount AS record_amount,
               o.id AS order_id, o.order_no, o.user_id, o.status AS order_status, o.paid_at IS NOT NULL AS order_paid,
-              o.product_id, o.is_upgrade, o.amount, o.created_at, o.payment_method, o.upgrade_from_level, o.upgrade_ms
-         FROM payment_records r JOIN orders o ON o.id = r.order_id
+              o.product_id, o.is_upgrade, o.amount, o.created_at, o.payment_method, o.upgrade_from_level, o.upgrade_ms,
+              pl.level AS plan_level, pl.duration_days AS plan_days
+         FROM payment_records r JOIN orders o ON o.id = r.order_id JOIN membership_plans pl ON pl.id = o.product_id
         WHERE r.payment_no = $1
-          FOR UPDATE OF o, r`, [paymentNo],
-    ) as LockedAttempt[];
+          FOR UPDATE OF o, r`, [paymentNo]);
     return row;
   }
 
   /** Records the attempt as paid; with `orderId`, the order too (its first payment). */
   async markPaid(m: EntityManager, recordId: string, paid: PaidAttempt, order?: { orderId: string; upgradeShortfall: number | null }): Promise<void> {
-    await m.query(
+    await preparedQueryIn(m, 'settle-mark-paid',
       `WITH attempt AS (
          UPDATE payment_records SET status = 'success', trade_state = $2, transaction_id = $3, notify_payload = $4,
                 paid_at = $5, next_query_at = NULL, updated_at = now()

@@ -11,8 +11,8 @@ export interface ServiceProcess {
 }
 
 /** The service as ops run it, in a process of its own (ts-node stands in for the build). */
-export async function spawnService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register', 'src/main.ts'], {
+export async function spawnService(env: Record<string, string>, timeoutMs = 60_000, args: string[] = []): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register', 'src/main.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH!, TS_NODE_TRANSPILE_ONLY: '1', NO_COLOR: '1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -27,6 +27,10 @@ export function connectLive({ getToken, renewToken, storageKey, onEvent, onState
   onState('connecting');
   const socket = io({
     path: '/socket.io',
+    // WebSocket first: the only transport a multi-process service serves (long-polling needs
+    // sticky sessions); long-polling stays the fallback where WebSockets are blocked.
+    transports: ['websocket', 'polling'],
+    tryAllTransports: true,
     // A function, so every reconnect sends the current token and the last id seen.
     auth: (cb) => cb({ token: getToken(), ...(lastEventId ? { lastEventId } : {}) }),
   });

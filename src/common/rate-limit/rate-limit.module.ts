@@ -5,6 +5,7 @@ import type { Request } from 'express';
 import Redis from 'ioredis';
 import { PUBLIC } from '../../auth/auth.guard';
 import { AppConfig } from '../../config/app-config';
+import { MemoryThrottlerStorage } from './memory-throttler.storage';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 
 /** Which budget a route draws on. */
@@ -13,6 +14,9 @@ const RATE_LIMIT = 'memberpay:rate-limit';
 const WINDOW_MS = 60_000;
 /** The provider callbacks' path; their senders get a budget of their own, far above the other public routes. */
 const CALLBACK_PATH = /^\/api\/v1\/payment\/[a-z]+\/callback\/?$/;
+
+/** Per controller and handler: the route's named budget, 'by-path' for a public route (callback or public), or null. */
+const routeBudgets = new WeakMap<object, WeakMap<object, RateLimitName | 'by-path' | null>>();
 
 /** Puts a route on a named budget (per user for create-order and order-action, per client address otherwise). */
 export const RateLimit = (name: RateLimitName) => applyDecorators(SetMetadata(RATE_LIMIT, name));
@@ -23,10 +27,19 @@ export const RateLimit = (name: RateLimitName) => applyDecorators(SetMetadata(RA
  * authenticated routes without @RateLimit are not limited.
  */
 export function rateLimitOf(context: ExecutionContext): RateLimitName | null {
-  const targets = [context.getHandler(), context.getClass()];
-  const named = targets.map((t) => Reflect.getMetadata(RATE_LIMIT, t) as RateLimitName | undefined).find(Boolean);
-  if (named) return named;
-  if (!targets.some((t) => Reflect.getMetadata(PUBLIC, t))) return null;
+  const handler = context.getHandler();
+  const controller = context.getClass();
+  // A route's decorators never change: read once per route, not once per budget and request.
+  let byHandler = routeBudgets.get(controller);
+  if (!byHandler) routeBudgets.set(controller, byHandler = new WeakMap());
+  let route = byHandler.get(handler);
+  if (route === undefined) {
+    const targets = [handler, controller];
+    const named = targets.map((t) => Reflect.getMetadata(RATE_LIMIT, t) as RateLimitName | undefined).find(Boolean);
+    route = named ?? (targets.some((t) => Reflect.getMetadata(PUBLIC, t)) ? 'by-path' : null);
+    byHandler.set(handler, route);
+  }
+  if (route !== 'by-path') return route;
   const req = context.switchToHttp().getRequest<Request>();
   // The scrape and health probes of the operator's own network are not a client's traffic.
   if (req.path === '/metrics') return null;
@@ -71,7 +84,7 @@ export class HandshakeLimiter {
 
 /**
  * Rate limits (@nestjs/throttler), counted in Redis when REDIS_URL is set so that every instance
- * shares them, in memory otherwise. One global guard; each route draws on one budget
+ * shares them, in memory otherwise (per process: with WEB_CONCURRENCY > 1, set REDIS_URL). One global guard; each route draws on one budget
  * (rateLimitOf), whose counter is shared by every route on that budget.
  */
 @Global()
@@ -93,7 +106,7 @@ export class HandshakeLimiter {
             budget('public', config.publicRateLimit, byAddress),
             budget('callback', config.callbackRateLimit, byAddress),
           ],
-          storage: redis.client ? new RedisThrottlerStorage(redis.client) : undefined,
+          storage: redis.client ? new RedisThrottlerStorage(redis.client) : new MemoryThrottlerStorage(),
           errorMessage: 'Too many requests: wait a minute and try again',
         };
       },
