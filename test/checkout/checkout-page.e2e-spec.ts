@@ -218,11 +218,10 @@ if (!availability.run) {
     });
 
     it('reconnects with auth.lastEventId and then receives the payment it missed', async () => {
-      const socketIo = (url: URL) => url.pathname.startsWith('/socket.io/');
       // Only the socket can tell the page: polling the order is refused throughout.
       const orderPoll = (url: URL) => /^\/api\/v1\/payment\/orders\/[^/]+$/.test(url.pathname);
       await page.route(orderPoll, (route) => route.abort());
-      await page.route(socketIo, (route) => route.abort());
+      const unblock = await blockSocketIo(page);
       // The last event id seen is kept for the tab (sessionStorage), so a reload keeps it too.
       expect(await page.evaluate("sessionStorage.getItem('memberpay.lastEventId')")).toMatch(/^\d+$/);
       await page.reload();
@@ -235,7 +234,7 @@ if (!availability.run) {
       expect(order.body.status).toBe('paid');
       expect(await heading(page, 'Scan to pay').count()).toBe(1);
 
-      await page.unroute(socketIo);
+      unblock();
       await page.getByRole('status').getByText('Live updates on').waitFor({ timeout: 20 * SECOND });
       await expectPaidState(page);
       await page.unroute(orderPoll);
@@ -259,7 +258,7 @@ if (!availability.run) {
     it('falls back to polling the order while the WebSocket is down', async () => {
       const second = await browser.context.newPage();
       // Refuse only the socket.io endpoint; the page's copy of the client script still loads.
-      await second.route((url) => url.pathname.startsWith('/socket.io/'), (route) => route.abort());
+      await blockSocketIo(second);
       try {
         await second.goto(`${t.url}/`);
         await second.getByRole('status').getByText('Live updates interrupted').waitFor();
@@ -286,4 +285,20 @@ if (!availability.run) {
       await shot('desktop-en-refunded');
     });
   });
+}
+
+/**
+ * Refuses the page's socket.io traffic, both transports (long-polling requests and WebSocket
+ * connections: page.route alone never sees a WebSocket), until the returned function is called.
+ * The page's copy of the client script is served elsewhere and still loads.
+ */
+async function blockSocketIo(p: Page): Promise<() => void> {
+  let blocked = true;
+  const socketIo = (url: URL) => url.pathname.startsWith('/socket.io/');
+  await p.route(socketIo, (route) => (blocked ? route.abort() : route.continue()));
+  await p.routeWebSocket(socketIo, (ws) => {
+    if (blocked) void ws.close();
+    else ws.connectToServer();
+  });
+  return () => { blocked = false; };
 }
