@@ -29,7 +29,8 @@ const SHUTDOWN_TIMEOUT_MS = 30_000;
 export async function runPrimary(config: AppConfig, workers: number, mainFile: string): Promise<void> {
   const logger = new Logger('Cluster');
   let embedded: EmbeddedPostgresHandle | undefined;
-  const env: Record<string, string> = { MEMBERPAY_WORKER: '1' };
+  // Workers read the worker count from their environment (a --workers option reached only the primary).
+  const env: Record<string, string> = { MEMBERPAY_WORKER: '1', WEB_CONCURRENCY: String(workers) };
   if (!config.databaseUrl) {
     embedded = await startEmbeddedPostgres(config.dataDir, (line) => logger.log(line));
     const migrator = new DataSource({ ...typeormOptions(embedded.url, { poolSize: 1 }), migrationsRun: false });

@@ -20,10 +20,9 @@ function startFailed(e: unknown): never {
 async function bootstrap(): Promise<void> {
   if (cluster.isPrimary) {
     const workers = workersFromArgs(process.argv);
-    if (workers !== undefined) process.env.WEB_CONCURRENCY = workers;
     let config: AppConfig;
     try {
-      config = loadAppConfig();
+      config = loadAppConfig(workers !== undefined ? { WEB_CONCURRENCY: workers } : {});
     } catch (e) {
       startFailed(e);
     }

@@ -15,8 +15,9 @@ export function readEnvironment(): Record<string, string | undefined> {
 }
 
 /** Builds (and so validates) the configuration from the real environment. */
-export function loadAppConfig(): AppConfig {
-  return buildAppConfig(readEnvironment());
+/** `overrides` are what the command line says (e.g. `--workers`), over the environment. */
+export function loadAppConfig(overrides: Record<string, string> = {}): AppConfig {
+  return buildAppConfig({ ...readEnvironment(), ...overrides });
 }
 
 @Global()
