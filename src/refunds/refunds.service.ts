@@ -150,6 +150,9 @@ export class RefundsService {
       }
       if (FINAL.includes(refund.status)) return { result: 'duplicate' as const, refund };
       const status: RefundStatus = event.outcome as Exclude<RefundEvent['outcome'], 'not_found'>;
+      // "Still under way" is no news about a refund that has moved on: the provider's answer to our own
+      // call can be applied after its notification (or a query) already said abnormal.
+      if (status === 'processing' && refund.status !== 'processing') return { result: 'unchanged' as const, refund };
       if (status === refund.status) {
         await this.refunds.applyState(m, refund.id, status, event, refund.nextQueryAt);
         return { result: 'unchanged' as const, refund };

@@ -1,6 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DOUBLE_PAYMENT } from '../../src/payments/double-payment';
 import { ProcessRefundsJob } from '../../src/refunds/process-refunds.job';
+import { RefundsService } from '../../src/refunds/refunds.service';
 import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
 import { createOrder, payAtSandbox } from '../support/orders';
@@ -120,6 +121,17 @@ describe('refunds that do not end at once', () => {
     await job.run(later(5));
     expect(await refundRow(t, res.body.refund_no)).toMatchObject({ status: 'success' });
     expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'partially_refunded', refunded_amount: 700 });
+  });
+
+  it('keeps a refund abnormal when the answer to our own call (still processing) is applied after the notification', async () => {
+    const order = await paidOrder(t, sb, 'rc-late-answer');
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'refund', mode: 'refund-later', times: 1 });
+    const res = await requestRefund(t, order.order_no, { amount: 300, reason: 'late answer' }).expect(202);
+    const service = t.app.get(RefundsService);
+    const base = { provider: 'wechat' as const, refundNo: res.body.refund_no, paymentNo: null, providerRefundId: null, amountFen: null, succeededAt: null, payload: {} };
+    expect(await service.applyEvent({ ...base, outcome: 'abnormal', providerState: 'ABNORMAL' }, 'notification')).toBe('applied');
+    expect(await service.applyEvent({ ...base, outcome: 'processing', providerState: 'PROCESSING' }, 'answer')).toBe('unchanged');
+    expect(await refundRow(t, res.body.refund_no, () => true)).toMatchObject({ status: 'abnormal', provider_state: 'ABNORMAL' });
   });
 
   it('refunds a double payment by itself, in full, and counts it; the order stays paid with its access', async () => {
