@@ -59,8 +59,23 @@ const membershipEntitiesReferenceOnlyOrder = {
   except: ['./order.entity.ts'],
   message: 'membership entities may reference the Order entity only.',
 };
+const outboxKnowsNoWriterOrReader = {
+  // The outbox sits below everything that appends to it (orders, payments, refunds) and everything
+  // that reads it (notifications), so none of them can pull another in through it.
+  target: 'src/outbox',
+  from: ['src/orders', 'src/payments', 'src/refunds', 'src/notifications', 'src/scheduling', 'src/reconciliation', 'src/checkout'],
+  message: 'The outbox must not depend on the modules that write or read it.',
+};
+const notificationsReadTheOutbox = {
+  // Notifications deliver what the outbox holds; they never reach into the flows that wrote it.
+  target: 'src/notifications',
+  from: ['src/orders', 'src/payments', 'src/refunds', 'src/scheduling', 'src/reconciliation', 'src/checkout'],
+  message: 'notifications read the outbox; they must not depend on the flows that write it.',
+};
 const boundaries = [
   srcIsSelfContained,
+  outboxKnowsNoWriterOrReader,
+  notificationsReadTheOutbox,
   providersAreLeaves,
   membershipDoesNotCallPayments,
   membershipServicesDoNotUseOrders,

@@ -1,5 +1,5 @@
 import { EventStream } from './event-stream';
-import type { DeliverableEvent } from './socket-events';
+import type { DeliverableEvent } from '../outbox/order-events';
 
 const event = (id: number): DeliverableEvent => ({ id: String(id), type: 'order.paid', userId: 'u', payload: { order_no: `o${id}` } });
 

@@ -1,4 +1,4 @@
-import type { DeliverableEvent } from './socket-events';
+import type { DeliverableEvent } from '../outbox/order-events';
 
 /** Ids remembered per connection to drop repeats; older ones fold into the floor. */
 const REMEMBERED_IDS = 256;

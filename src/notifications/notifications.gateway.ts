@@ -9,9 +9,10 @@ import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { EventStream } from './event-stream';
 import { HandshakeRefused, readHandshake } from './handshake';
-import { MissedEventsRepository } from './missed-events.repository';
+import { MissedEventsRepository } from '../outbox/missed-events.repository';
 import { attachRedisAdapter, RedisLink } from './redis-adapter';
-import { DeliverableEvent, EventsServer, EventsSocket, toMessage, userRoom } from './socket-events';
+import type { DeliverableEvent } from '../outbox/order-events';
+import { EventsServer, EventsSocket, toMessage, userRoom } from './socket-events';
 
 const REPLAY_PAGE = 200;
 /** setTimeout's longest delay (about 24.8 days); a later expiry re-arms the timer when it fires. */

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { CommittedOrderEvent, ORDER_EVENTS_COMMITTED } from '../orders/order-events';
-import { OutboxRepository } from '../orders/outbox.repository';
+import { CommittedOrderEvent, ORDER_EVENTS_COMMITTED } from '../outbox/order-events';
+import { OutboxRepository } from '../outbox/outbox.repository';
 import { NotificationsGateway } from './notifications.gateway';
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { MetricsService } from '../metrics/metrics.service';
-import { OutboxRepository } from '../orders/outbox.repository';
+import { OutboxRepository } from '../outbox/outbox.repository';
 import { NotificationsGateway } from './notifications.gateway';
 
 /** An event not announced this long after its commit is taken to be orphaned by a dead instance. */

@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'socket.io';
-import type { OrderEventType } from '../orders/order-event.entity';
-import type { CommittedOrderEvent, OrderEndedPayload, OrderPaidPayload, OrderRefundedPayload } from '../orders/order-events';
+import type { OrderEventType } from '../outbox/order-event.entity';
+import type { DeliverableEvent, OrderEndedPayload, OrderPaidPayload, OrderRefundedPayload } from '../outbox/order-events';
 
 /** What each outbox type carries; a new type fails to compile until its payload is named here. */
 export interface OrderEventPayloads {
@@ -23,8 +23,6 @@ export type ServerToClientEvents = { [T in OrderEventType]: (message: OrderEvent
 /** Clients only listen. */
 export type ClientToServerEvents = Record<never, never>;
 
-/** The part of an outbox row that delivery needs; it also travels between instances. */
-export type DeliverableEvent = Pick<CommittedOrderEvent, 'id' | 'type' | 'userId' | 'payload'>;
 
 /** Between instances, through the Redis adapter: events committed on the sending instance. */
 export interface InterServerEvents {

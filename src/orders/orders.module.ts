@@ -8,12 +8,11 @@ import { OrderRefundsRepository } from './order-refunds.repository';
 import { Order } from './order.entity';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
-import { OutboxRepository } from './outbox.repository';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Order, IdempotencyKey]), MembershipModule, PaymentsModule],
   controllers: [OrdersController],
-  providers: [OrdersService, IdempotencyService, OrderRefundsRepository, OutboxRepository],
-  exports: [OrdersService, IdempotencyService, OrderRefundsRepository, OutboxRepository],
+  providers: [OrdersService, IdempotencyService, OrderRefundsRepository],
+  exports: [OrdersService, IdempotencyService, OrderRefundsRepository],
 })
 export class OrdersModule {}

@@ -16,7 +16,7 @@ import { channelOptionsOf, type ChannelOptions, type ClientContext } from './ord
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersDto } from './dto/list-orders.dto';
 import { newOrderNo, newPaymentNo } from './order-numbers';
-import { appendOrderEvent, ORDER_EVENTS_COMMITTED, OrderEndedPayload } from './order-events';
+import { appendOrderEvent, ORDER_EVENTS_COMMITTED, OrderEndedPayload } from '../outbox/order-events';
 import { ORDER_NO_PATTERN } from './order-status';
 import { Order } from './order.entity';
 import { OrderView, toOrderView } from './order.view';

@@ -3,7 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
 import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../orders/order-events';
+import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../outbox/order-events';
 import type { OrderStatus } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from './double-payment';
 import { NotificationRejected, PaymentEvent, ProviderName, stateEvent } from './payment-provider';

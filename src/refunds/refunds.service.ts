@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
 import { OrderRefundsRepository, RefundableOrder } from '../orders/order-refunds.repository';
-import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderRefundedPayload } from '../orders/order-events';
+import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderRefundedPayload } from '../outbox/order-events';
 import { newRefundNo } from '../orders/order-numbers';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from '../payments/double-payment';

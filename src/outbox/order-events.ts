@@ -13,6 +13,9 @@ export interface CommittedOrderEvent {
   createdAt: Date;
 }
 
+/** The part of an outbox row that delivery needs; it also travels between instances. */
+export type DeliverableEvent = Pick<CommittedOrderEvent, 'id' | 'type' | 'userId' | 'payload'>;
+
 /** Emitted on the in-process event bus after the transaction that wrote the events committed. */
 export const ORDER_EVENTS_COMMITTED = 'order-events.committed';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { OrderEventType } from '../orders/order-event.entity';
-import type { DeliverableEvent } from './socket-events';
+import type { OrderEventType } from './order-event.entity';
+import type { DeliverableEvent } from './order-events';
 
 /** How far back a reconnecting client is caught up, as README promises integrators (24 hours). */
 export const REPLAY_WINDOW_HOURS = 24;

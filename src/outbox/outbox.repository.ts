@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { OrderEventType } from './order-event.entity';
-
-export interface UnannouncedEvent { id: string; type: OrderEventType; userId: string; payload: Record<string, unknown> }
+import type { DeliverableEvent } from './order-events';
 
 /**
  * The outbox's delivery state. An instance that committed events pushes them and then marks them
@@ -20,7 +19,7 @@ export class OutboxRepository {
   }
 
   /** Claims up to `limit` rows committed more than `olderThanMs` ago and never announced, oldest first. */
-  async claimUnannounced(olderThanMs: number, limit: number): Promise<UnannouncedEvent[]> {
+  async claimUnannounced(olderThanMs: number, limit: number): Promise<DeliverableEvent[]> {
     const [rows] = await this.dataSource.query(
       `WITH due AS (
          SELECT id FROM order_events

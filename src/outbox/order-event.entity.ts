@@ -1,5 +1,4 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Order } from './order.entity';
 
 export const ORDER_EVENT_TYPES = ['order.paid', 'order.expired', 'order.closed', 'order.refunded'] as const;
 export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number];
@@ -20,9 +19,10 @@ export class OrderEvent {
   @Column({ type: 'uuid' })
   orderId: string;
 
-  @ManyToOne(() => Order, { onDelete: 'RESTRICT' })
+  // The order is named, not imported: the outbox sits below orders, which write to it.
+  @ManyToOne('Order', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'order_id', foreignKeyConstraintName: 'FK_order_events_order' })
-  order?: Order;
+  order?: unknown;
 
   @Column({ type: 'varchar', length: 64 })
   userId: string;
