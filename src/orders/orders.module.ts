@@ -7,12 +7,13 @@ import { IdempotencyService } from './idempotency.service';
 import { OrderRefundsRepository } from './order-refunds.repository';
 import { Order } from './order.entity';
 import { OrdersController } from './orders.controller';
+import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Order, IdempotencyKey]), MembershipModule, PaymentsModule],
   controllers: [OrdersController],
-  providers: [OrdersService, IdempotencyService, OrderRefundsRepository],
-  exports: [OrdersService, IdempotencyService, OrderRefundsRepository],
+  providers: [OrdersService, OrdersRepository, IdempotencyService, OrderRefundsRepository],
+  exports: [OrdersService, OrdersRepository, IdempotencyService, OrderRefundsRepository],
 })
 export class OrdersModule {}

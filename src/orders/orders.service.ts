@@ -1,33 +1,29 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
+import { newOrderNo } from '../common/trade-numbers';
 import { AppConfig } from '../config/app-config';
 import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { preparedQuery } from '../database/prepared-query';
-import { PaymentRecord } from '../payments/payment-record.entity';
-import { AWAITING_LAST_QUERY } from '../payments/payment-records.repository';
+import { appendOrderEvent, ORDER_EVENTS_COMMITTED, OrderEndedPayload } from '../outbox/order-events';
+import { PaymentAttemptsService } from '../payments/payment-attempts.service';
+import type { ChannelRequest } from '../payments/payment-channel';
+import type { PlannedAttempt } from '../payments/payment-records.repository';
 import { PaymentsService } from '../payments/payments.service';
 import { ProviderRegistry } from '../payments/provider-registry';
-import type { ChannelRequest } from '../payments/payment-channel';
 import { channelOptionsOf, type ChannelOptions, type ClientContext } from './order-channel';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersDto } from './dto/list-orders.dto';
-import { newOrderNo, newPaymentNo } from './order-numbers';
-import { appendOrderEvent, ORDER_EVENTS_COMMITTED, OrderEndedPayload } from '../outbox/order-events';
 import { ORDER_NO_PATTERN } from './order-status';
 import { Order } from './order.entity';
 import { OrderView, toOrderView } from './order.view';
+import { OrdersRepository } from './orders.repository';
 
 const MINUTE = 60_000;
 
-interface PlannedAttempt { paymentNo: string; qrExpireAt: Date; nextQueryAt: Date }
 /** What opening an attempt needs besides the order: the caller's connection (H5 sends its IP). */
 const noClient: ClientContext = {};
-/** The first active query comes a minute after the QR code was issued: sooner, the buyer has rarely scanned yet. */
-const FIRST_QUERY_DELAY_MS = MINUTE;
 /** Payment attempts (QR codes) one order may have, the first included. */
 export const MAX_ATTEMPTS_PER_ORDER = 10;
 
@@ -37,10 +33,10 @@ export class OrdersService {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
-    @InjectRepository(Order) private readonly orders: Repository<Order>,
+    private readonly orders: OrdersRepository,
     private readonly membership: MembershipService,
     private readonly registry: ProviderRegistry,
+    private readonly attempts: PaymentAttemptsService,
     private readonly payments: PaymentsService,
     private readonly events: EventEmitter2,
     private readonly metrics: MetricsService,
@@ -61,37 +57,22 @@ export class OrdersService {
     const { plan, quote } = await this.membership.quoteFor(userId, dto.product_id, isUpgrade, now);
     const kind = { purchase: 'membership', renewal: 'membership renewal', upgrade: 'membership upgrade' }[quote.kind];
     const expireAt = new Date(now.getTime() + this.config.orderExpireMinutes * MINUTE);
-    const attempt = this.planAttempt(expireAt, now, provider.channels[channel]?.lifetimeMs);
-    const fields = {
-      orderNo: newOrderNo(now), userId, productType: dto.product_type, productId: plan.id, isUpgrade,
-      amountFen: quote.amountFen, currency: 'CNY', description: `${plan.name} ${kind}`.slice(0, 127),
-      status: 'pending' as const, paymentMethod: provider.name, expireAt,
-      // An upgrade converts exactly the days it is priced on now: its terms travel with the order.
-      upgradeFromLevel: quote.upgrade?.fromLevel ?? null, upgradeMs: quote.upgrade ? String(quote.upgrade.ms) : null,
+    const attempt = this.attempts.plan(provider.name, channel, expireAt, now);
+    // The order and its first attempt in one transaction: an order never exists without an attempt.
+    const record = async (m: EntityManager) => {
+      const order = await this.orders.insert(m, {
+        orderNo: newOrderNo(now), userId, productType: dto.product_type, productId: plan.id, isUpgrade,
+        amountFen: quote.amountFen, currency: 'CNY', description: `${plan.name} ${kind}`.slice(0, 127),
+        status: 'pending', paymentMethod: provider.name, expireAt,
+        // An upgrade converts exactly the days it is priced on now: its terms travel with the order.
+        upgradeFromLevel: quote.upgrade?.fromLevel ?? null, upgradeMs: quote.upgrade ? String(quote.upgrade.ms) : null,
+        channel, channelOptions,
+      }, now);
+      await this.attempts.record(m, { ...attempt, orderId: order.id, method: order.paymentMethod, amountFen: order.amountFen, channel });
+      return order;
     };
-    // The order and its first attempt in one statement: an order never exists without an attempt
-    // (a crash in between left one before), and it costs one round trip instead of two inserts.
-    const insert = (text: string, values: unknown[]) => (tx
-      ? tx.query(text, values) as Promise<{ id: string; created_at: Date; updated_at: Date }[]>
-      : preparedQuery<{ id: string; created_at: Date; updated_at: Date }>(this.dataSource, 'create-order', text, values));
-    const [row] = await insert(
-      `WITH o AS (
-         INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
-                             upgrade_from_level, upgrade_ms, created_at, channel, channel_options)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $15, $16, $17, $18, $19) RETURNING id, created_at, updated_at),
-       a AS (
-         INSERT INTO payment_records (order_id, payment_no, payment_method, amount, status, qr_code_expire_at, next_query_at, channel)
-         SELECT o.id, $12, $10, $6, 'pending', $13, $14, $18 FROM o)
-       SELECT id, created_at, updated_at FROM o`,
-      [fields.orderNo, userId, fields.productType, fields.productId, isUpgrade, fields.amountFen, fields.currency, fields.description,
-        fields.status, fields.paymentMethod, expireAt, attempt.paymentNo, attempt.qrExpireAt, attempt.nextQueryAt,
-        fields.upgradeFromLevel, fields.upgradeMs, now, channel, channelOptions],
-    );
-    const order = this.orders.create({
-      ...fields, id: row.id, createdAt: row.created_at, updatedAt: row.updated_at, channel, channelOptions,
-      paymentNo: null, qrCodeUrl: null, qrCodeExpireAt: null, paidAt: null, transactionId: null, upgradeShortfall: null, payParams: null,
-    });
-    const opened = await this.issueQr(order, attempt, client, tx);
+    const order = await (tx ? record(tx) : this.orders.transaction(record));
+    const opened = await this.issue(order, attempt, client, tx);
     this.metrics.ordersCreated.inc({ method: opened.paymentMethod, channel: opened.channel });
     return toOrderView(opened);
   }
@@ -102,13 +83,8 @@ export class OrdersService {
 
   async list(userId: string, query: ListOrdersDto): Promise<{ data: OrderView[]; has_more: boolean }> {
     const limit = query.limit ?? 20;
-    const qb = this.orders.createQueryBuilder('o').where('o.userId = :userId', { userId })
-      .orderBy('o.createdAt', 'DESC').addOrderBy('o.orderNo', 'DESC').limit(limit + 1);
-    if (query.starting_after) {
-      const cursor = await this.findOwn(userId, query.starting_after);
-      qb.andWhere('(o.createdAt, o.orderNo) < (:at, :no)', { at: cursor.createdAt, no: cursor.orderNo });
-    }
-    const rows = await qb.getMany();
+    const cursor = query.starting_after ? await this.findOwn(userId, query.starting_after) : undefined;
+    const rows = await this.orders.listOwn(userId, limit, cursor);
     return { data: rows.slice(0, limit).map(toOrderView), has_more: rows.length > limit };
   }
 
@@ -117,7 +93,7 @@ export class OrdersService {
     const order = await this.findOwn(userId, orderNo);
     if (order.status === 'closed') return toOrderView(order);
     this.assertPayable(order, 'cancelled');
-    for (const record of await this.openAttempts(order.id)) {
+    for (const record of await this.attempts.openOf(order.id)) {
       if (await this.payments.closeAttempt(order.paymentMethod, record.paymentNo) === 'paid') {
         throw new ConflictError('ORDER_ALREADY_PAID', 'The order was paid before it could be cancelled');
       }
@@ -152,36 +128,20 @@ export class OrdersService {
     return toOrderView(updated);
   }
 
-  /**
-   * The out_trade_no and timing of a new payment attempt for an order expiring at `orderExpireAt`;
-   * no later than the channel's own limit at the provider (`lifetimeMs`), when it has one.
-   */
-  private planAttempt(orderExpireAt: Date, now: Date, lifetimeMs = Infinity): PlannedAttempt {
-    return {
-      paymentNo: newPaymentNo(now),
-      qrExpireAt: new Date(Math.min(now.getTime() + this.config.qrCodeExpireMinutes * MINUTE, orderExpireAt.getTime(), now.getTime() + lifetimeMs)),
-      nextQueryAt: new Date(now.getTime() + FIRST_QUERY_DELAY_MS),
-    };
-  }
-
-  /** Records a new attempt for an existing order, then opens it on the order's channel. */
+  /** Records a new attempt for an existing order, within the order's allowance, then opens it on the order's channel. */
   private async openAttempt(order: Order, now: Date, client: ClientContext): Promise<Order> {
-    const lifetimeMs = this.registry.forChannel(order.paymentMethod, order.channel).channels[order.channel]?.lifetimeMs;
-    const attempt = this.planAttempt(order.expireAt, now, lifetimeMs);
-    await this.dataSource.transaction(async (m) => {
+    const attempt = this.attempts.plan(order.paymentMethod, order.channel, order.expireAt, now);
+    await this.orders.transaction(async (m) => {
       // Every attempt costs the merchant a create and a close at the provider, whose rate limits
       // are per merchant: one member re-issuing codes in a loop must not use them up for everyone.
       // The order's row lock makes the count and the insert one step, however many requests race.
-      await m.getRepository(Order).createQueryBuilder('o').setLock('pessimistic_write').where('o.id = :id', { id: order.id }).getOne();
-      if (await m.getRepository(PaymentRecord).countBy({ orderId: order.id }) >= MAX_ATTEMPTS_PER_ORDER) {
+      await this.orders.lock(m, order.id);
+      if (await this.attempts.countFor(m, order.id) >= MAX_ATTEMPTS_PER_ORDER) {
         throw new ConflictError('ORDER_NOT_PAYABLE', `This order has had ${MAX_ATTEMPTS_PER_ORDER} QR codes, the most an order may have: create a new order`);
       }
-      await m.getRepository(PaymentRecord).insert({
-        orderId: order.id, paymentNo: attempt.paymentNo, paymentMethod: order.paymentMethod, amountFen: order.amountFen,
-        status: 'pending', qrCodeExpireAt: attempt.qrExpireAt, nextQueryAt: attempt.nextQueryAt, channel: order.channel,
-      });
+      await this.attempts.record(m, { ...attempt, orderId: order.id, method: order.paymentMethod, amountFen: order.amountFen, channel: order.channel });
     });
-    return this.issueQr(order, attempt, client);
+    return this.issue(order, attempt, client);
   }
 
   /** The order's channel with the caller's stored options and this request's connection. */
@@ -190,43 +150,23 @@ export class OrdersService {
   }
 
   /**
-   * Asks the provider for the recorded attempt's QR code and points the order at it. When the
-   * provider fails or times out, the attempt is marked failed and closed at the provider in the
-   * background (a timed-out request may have created the trade), and a brand-new order is closed
-   * too, so no order is left pending without a QR code.
+   * Asks payments to open the recorded attempt and points the order at it. When the provider
+   * fails, a brand-new order is failed with its attempt, so no order is left pending without a
+   * payment to make.
    */
-  private async issueQr(order: Order, { paymentNo, qrExpireAt }: PlannedAttempt, client: ClientContext, tx?: EntityManager): Promise<Order> {
-    const db = tx ?? this.dataSource.manager;
-    const provider = this.registry.forChannel(order.paymentMethod, order.channel);
-    let qrCodeUrl: string | null;
-    let payParams: Record<string, string>;
-    try {
-      const opened = await provider.open(
-        { paymentNo, amountFen: order.amountFen, description: order.description, expiresAt: qrExpireAt }, this.channelRequest(order, client));
-      qrCodeUrl = opened.qrCodeUrl ?? null;
-      payParams = opened.pay;
-    } catch (e) {
-      await db.transaction(async (m) => {
-        await m.query(`UPDATE payment_records SET status = 'failed', next_query_at = NULL, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`, [paymentNo]);
-        if (!order.paymentNo) {
-          await m.query(`UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending'`, [order.id]);
-          this.metrics.ordersEnded.inc({ method: order.paymentMethod, status: 'failed' });
-        }
+  private async issue(order: Order, attempt: PlannedAttempt, client: ClientContext, tx?: EntityManager): Promise<Order> {
+    const db = tx ?? this.orders.manager;
+    const opened = await this.attempts.open(
+      { method: order.paymentMethod, amountFen: order.amountFen, description: order.description }, attempt, this.channelRequest(order, client), db,
+      async (m) => {
+        if (!order.paymentNo && await this.orders.markFailed(m, order.id)) this.metrics.ordersEnded.inc({ method: order.paymentMethod, status: 'failed' });
       });
-      provider.close(paymentNo).catch(() => undefined);
-      throw e;
-    }
-    // The attempt's and the order's payment in one statement (atomic without BEGIN/COMMIT round trips).
-    const [updated] = await db.query(
-      `WITH attempt AS (UPDATE payment_records SET qr_code_url = $3, pay_params = $5, updated_at = now() WHERE payment_no = $2)
-       UPDATE orders SET payment_no = $2, qr_code_url = $3, qr_code_expire_at = $4, pay_params = $5, updated_at = now()
-        WHERE id = $1 AND status = 'pending' RETURNING updated_at`,
-      [order.id, paymentNo, qrCodeUrl, qrExpireAt, payParams],
-    ) as [{ updated_at: Date }[], number];
+    const qrCodeUrl = opened.qrCodeUrl ?? null;
+    const updatedAt = await this.orders.pointAtAttempt(db, order.id, attempt.paymentNo, qrCodeUrl, attempt.qrExpireAt, opened.pay);
     // Still pending (the usual case): the order we hold, with its new code. Otherwise a payment or
     // the expiry got there first: read what it became.
-    if (!updated.length) return db.getRepository(Order).findOneByOrFail({ id: order.id });
-    return Object.assign(order, { paymentNo, qrCodeUrl, qrCodeExpireAt: qrExpireAt, payParams, updatedAt: updated[0].updated_at });
+    if (!updatedAt) return this.orders.findById(db, order.id);
+    return Object.assign(order, { paymentNo: attempt.paymentNo, qrCodeUrl, qrCodeExpireAt: attempt.qrExpireAt, payParams: opened.pay, updatedAt });
   }
 
   /**
@@ -234,19 +174,11 @@ export class OrdersService {
    * Returns false when the order was no longer pending (a payment got there first).
    */
   async end(orderId: string, status: 'closed' | 'expired', now: Date): Promise<boolean> {
-    const announced = await this.dataSource.transaction(async (m) => {
-      const [row] = await m.query(
-        `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING order_no, user_id, payment_method`,
-        [orderId, status],
-      ) as [{ order_no: string; user_id: string; payment_method: string }[], number];
-      const updated = row[0];
+    const announced = await this.orders.transaction(async (m) => {
+      const updated = await this.orders.end(m, orderId, status);
       if (!updated) return null;
       this.metrics.ordersEnded.inc({ method: updated.payment_method, status });
-      // An attempt whose trade the provider did not know yet stays pending for its last query
-      // (PaymentsService.closeAttempt): a code scanned after the cancel is still found and honoured.
-      await m.query(
-        `UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now()
-          WHERE order_id = $1 AND status = 'pending' AND trade_state IS DISTINCT FROM $2`, [orderId, AWAITING_LAST_QUERY]);
+      await this.attempts.closeOpenOf(m, orderId);
       const payload: OrderEndedPayload = { order_no: updated.order_no, status, at: now.toISOString() };
       return appendOrderEvent(m, orderId, updated.user_id, updated.order_no, `order.${status}`, { ...payload });
     });
@@ -259,13 +191,9 @@ export class OrdersService {
     if (order.status !== 'pending') throw new ConflictError('ORDER_NOT_PAYABLE', `The order is ${order.status} and cannot be ${action}`);
   }
 
-  private openAttempts(orderId: string): Promise<PaymentRecord[]> {
-    return this.dataSource.getRepository(PaymentRecord).find({ where: { orderId, status: 'pending' } });
-  }
-
   /** The caller's own order; anybody else's is indistinguishable from one that does not exist. */
   private async findOwn(userId: string, orderNo: string): Promise<Order> {
-    const order = ORDER_NO_PATTERN.test(orderNo) ? await this.orders.findOneBy({ orderNo, userId }) : null;
+    const order = ORDER_NO_PATTERN.test(orderNo) ? await this.orders.findOwn(userId, orderNo) : null;
     if (!order) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
     return order;
   }

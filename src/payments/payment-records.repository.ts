@@ -1,13 +1,83 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { preparedQueryIn } from '../database/prepared-query';
+import type { PaymentChannel } from './payment-channel';
+import type { ProviderName } from './payment-provider';
+import { PaymentRecord } from './payment-record.entity';
 
 /** trade_state of a pending attempt kept for its last query, the provider not knowing its trade yet. */
 export const AWAITING_LAST_QUERY = 'TRADE_NOT_EXIST';
 
-/** payment_records reads and writes of the close path (the table belongs to payments). */
+/** An attempt about to be recorded: its out_trade_no and timing. */
+export interface PlannedAttempt { paymentNo: string; qrExpireAt: Date; nextQueryAt: Date }
+
+/** An attempt to record for an order. */
+export interface NewAttempt extends PlannedAttempt { orderId: string; method: ProviderName; amountFen: number; channel: PaymentChannel }
+
+/** An attempt a job claimed. */
+export interface ClaimedAttempt {
+  id: string;
+  paymentNo: string;
+  method: ProviderName;
+  orderId: string;
+}
+
+interface ClaimedRow { id: string; payment_no: string; payment_method: ProviderName; order_id: string }
+
+/**
+ * payment_records: the payment attempts, written only here (settlement's statements excepted, in
+ * SettlementRepository, which is payments' too).
+ *
+ * next_query_at is when any instance may next call the provider about a pending attempt (NULL: no
+ * query is scheduled). A job claims a batch in one short statement, `FOR UPDATE SKIP LOCKED` plus
+ * moving next_query_at to the end of a lease, so other instances skip those rows while the provider
+ * is called outside any transaction. A crashed instance's claim lapses when the lease ends. The
+ * query schedule never runs past the attempt's QR expiry, so expiry is never held up by a far-off query.
+ */
 @Injectable()
 export class PaymentRecordsRepository {
   constructor(private readonly dataSource: DataSource) {}
+
+  /** Records a pending attempt on the caller's transaction (the order's creation, or a fresh code under the order's lock). */
+  async insert(m: EntityManager, a: NewAttempt): Promise<void> {
+    await preparedQueryIn(m, 'attempt-insert',
+      `INSERT INTO payment_records (order_id, payment_no, payment_method, amount, status, qr_code_expire_at, next_query_at, channel)
+       VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)`,
+      [a.orderId, a.paymentNo, a.method, a.amountFen, a.qrExpireAt, a.nextQueryAt, a.channel]);
+  }
+
+  /** How many attempts the order has had, the first included. */
+  countOf(m: EntityManager, orderId: string): Promise<number> {
+    return m.getRepository(PaymentRecord).countBy({ orderId });
+  }
+
+  /** The order's attempts still open (pending). */
+  openOf(orderId: string): Promise<PaymentRecord[]> {
+    return this.dataSource.getRepository(PaymentRecord).find({ where: { orderId, status: 'pending' } });
+  }
+
+  /** What the provider gave for the attempt: its QR code and the client's parameters. */
+  async recordOpened(db: EntityManager, paymentNo: string, qrCodeUrl: string | null, payParams: Record<string, string>): Promise<void> {
+    await preparedQueryIn(db, 'attempt-opened',
+      `UPDATE payment_records SET qr_code_url = $2, pay_params = $3, updated_at = now() WHERE payment_no = $1`,
+      [paymentNo, qrCodeUrl, payParams]);
+  }
+
+  /** The provider could not open the attempt: no query is scheduled for it. */
+  async markFailed(m: EntityManager, paymentNo: string): Promise<void> {
+    await m.query(`UPDATE payment_records SET status = 'failed', next_query_at = NULL, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`, [paymentNo]);
+  }
+
+  /**
+   * Closes the pending attempts of an order that is ending. An attempt whose trade the provider did
+   * not know yet stays pending for its last query (PaymentsService.closeAttempt): a code scanned
+   * after the cancel is still found and honoured.
+   */
+  async closeOpenOf(m: EntityManager, orderId: string): Promise<void> {
+    await m.query(
+      `UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now()
+        WHERE order_id = $1 AND status = 'pending' AND trade_state IS DISTINCT FROM $2`, [orderId, AWAITING_LAST_QUERY]);
+  }
 
   /** When the attempt's QR code stops being payable, or null for an unknown attempt. */
   async qrExpiry(paymentNo: string): Promise<Date | null> {
@@ -24,5 +94,65 @@ export class PaymentRecordsRepository {
       `UPDATE payment_records SET next_query_at = $2, trade_state = $3, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`,
       [paymentNo, at, AWAITING_LAST_QUERY],
     );
+  }
+
+  /** Pending attempts due for an active query, within their retry budget and QR validity. */
+  claimDueQueries(now: Date, limit: number, retryMax: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
+    return this.claim(
+      `r.status = 'pending' AND r.next_query_at <= $1 AND r.query_count < $4 AND r.qr_code_expire_at > $1`,
+      'r.next_query_at', [now, limit, leaseUntil, retryMax],
+    );
+  }
+
+  /** Pending attempts whose QR code expired, except those of pending orders past their own expiry. */
+  claimExpiredQrCodes(now: Date, limit: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
+    return this.claim(
+      `r.status = 'pending' AND r.qr_code_expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)
+       AND (o.status <> 'pending' OR o.expire_at > $1)`,
+      'r.qr_code_expire_at', [now, limit, leaseUntil],
+    );
+  }
+
+  /** Pending attempts of pending orders past expire_at: closed at the provider before the order expires. */
+  claimAttemptsOfExpiredOrders(now: Date, limit: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
+    return this.claim(
+      `r.status = 'pending' AND o.status = 'pending' AND o.expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)`,
+      'o.expire_at', [now, limit, leaseUntil],
+    );
+  }
+
+  /**
+   * Counts one active query and schedules the next at 1, 2, 4, 8, 16 … minutes after the attempt
+   * was opened (never past its QR expiry), or none once retryMax queries were made.
+   */
+  async recordQuery(attemptId: string, retryMax: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE payment_records SET query_count = query_count + 1, updated_at = now(),
+         next_query_at = CASE WHEN status = 'pending' AND query_count + 1 < $2
+           THEN LEAST(created_at + make_interval(mins => power(2, query_count + 1)::int), qr_code_expire_at) END
+       WHERE id = $1`,
+      [attemptId, retryMax],
+    );
+  }
+
+  /** Gives a claimed attempt back (the provider failed): due again at `now`, so the next tick retries it. */
+  async release(attemptId: string, now: Date): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE payment_records SET next_query_at = $2, updated_at = now() WHERE id = $1 AND status = 'pending'`,
+      [attemptId, now],
+    );
+  }
+
+  /** $1 now, $2 limit, $3 lease end; further parameters belong to `where`. */
+  private async claim(where: string, orderBy: string, params: unknown[]): Promise<ClaimedAttempt[]> {
+    const rows = await this.dataSource.query(
+      `WITH due AS (
+         SELECT r.id FROM payment_records r JOIN orders o ON o.id = r.order_id
+         WHERE ${where} ORDER BY ${orderBy} LIMIT $2 FOR UPDATE OF r SKIP LOCKED)
+       UPDATE payment_records r SET next_query_at = $3, updated_at = now() FROM due WHERE r.id = due.id
+       RETURNING r.id, r.payment_no, r.payment_method, r.order_id`,
+      params,
+    ) as [ClaimedRow[], number];
+    return rows[0].map((r) => ({ id: r.id, paymentNo: r.payment_no, method: r.payment_method, orderId: r.order_id }));
   }
 }

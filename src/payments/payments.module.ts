@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { MembershipModule } from '../membership/membership.module';
 import { NotificationsController } from './notifications.controller';
 import { ReturnPageController } from './return-page.controller';
+import { PaymentAttemptsService } from './payment-attempts.service';
 import { PaymentRecordsRepository } from './payment-records.repository';
 import { PaymentsService } from './payments.service';
 import { SettlementRepository } from './settlement.repository';
@@ -25,9 +26,10 @@ import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
     },
     ProviderRegistry,
     PaymentsService,
+    PaymentAttemptsService,
     PaymentRecordsRepository,
     SettlementRepository,
   ],
-  exports: [PaymentsService, ProviderRegistry],
+  exports: [PaymentsService, PaymentAttemptsService, PaymentRecordsRepository, ProviderRegistry],
 })
 export class PaymentsModule {}

@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
 import { OrderRefundsRepository, RefundableOrder } from '../orders/order-refunds.repository';
 import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderRefundedPayload } from '../outbox/order-events';
-import { newRefundNo } from '../orders/order-numbers';
+import { newRefundNo } from '../common/trade-numbers';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from '../payments/double-payment';
 import { NotificationRejected, RefundEvent, RefundRefused } from '../payments/payment-provider';

@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { OrdersRepository } from '../orders/orders.repository';
 import { OrdersService } from '../orders/orders.service';
 import { PaymentsService } from '../payments/payments.service';
-import { AttemptClaimsRepository, BATCH_SIZE } from './attempt-claims.repository';
+import { PaymentRecordsRepository } from '../payments/payment-records.repository';
+import { BATCH_SIZE } from './job-report';
 import { logAttemptFailure } from './attempt-failure';
 import { leaseUntil } from './claim-lease';
 import type { JobReport, ScheduledJob } from './job-report';
@@ -19,9 +21,10 @@ export class ExpireOrdersJob implements ScheduledJob {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly claims: AttemptClaimsRepository,
+    private readonly claims: PaymentRecordsRepository,
     private readonly payments: PaymentsService,
     private readonly orders: OrdersService,
+    private readonly orderRecords: OrdersRepository,
   ) {}
 
   async run(now: Date, limit = BATCH_SIZE): Promise<JobReport> {
@@ -36,7 +39,7 @@ export class ExpireOrdersJob implements ScheduledJob {
         await this.claims.release(attempt.id, now);
       }
     }
-    for (const orderId of await this.claims.ordersReadyToExpire(now, limit)) {
+    for (const orderId of await this.orderRecords.readyToExpire(now, limit)) {
       if (await this.orders.end(orderId, 'expired', now)) report.expired += 1;
     }
     return report;

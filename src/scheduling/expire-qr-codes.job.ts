@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { PaymentsService } from '../payments/payments.service';
-import { AttemptClaimsRepository, BATCH_SIZE } from './attempt-claims.repository';
+import { PaymentRecordsRepository } from '../payments/payment-records.repository';
+import { BATCH_SIZE } from './job-report';
 import { logAttemptFailure } from './attempt-failure';
 import { leaseUntil } from './claim-lease';
 import type { JobReport, ScheduledJob } from './job-report';
@@ -17,7 +18,7 @@ export class ExpireQrCodesJob implements ScheduledJob {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly claims: AttemptClaimsRepository,
+    private readonly claims: PaymentRecordsRepository,
     private readonly payments: PaymentsService,
   ) {}
 

@@ -1,3 +1,6 @@
+/** Rows one run of a job claims at most. */
+export const BATCH_SIZE = 20;
+
 /** What one run of a job did: how many rows it claimed, how many failed, and a count per outcome. */
 export type JobReport = { claimed: number; failed: number } & Record<string, number>;
 

@@ -3,7 +3,8 @@ import { AppConfig } from '../config/app-config';
 import type { PaymentEvent } from '../payments/payment-provider';
 import { PaymentsService } from '../payments/payments.service';
 import { ProviderRegistry } from '../payments/provider-registry';
-import { AttemptClaimsRepository, BATCH_SIZE } from './attempt-claims.repository';
+import { PaymentRecordsRepository } from '../payments/payment-records.repository';
+import { BATCH_SIZE } from './job-report';
 import { logAttemptFailure } from './attempt-failure';
 import { leaseUntil } from './claim-lease';
 import type { JobReport, ScheduledJob } from './job-report';
@@ -20,7 +21,7 @@ export class QueryPaymentsJob implements ScheduledJob {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly claims: AttemptClaimsRepository,
+    private readonly claims: PaymentRecordsRepository,
     private readonly registry: ProviderRegistry,
     private readonly payments: PaymentsService,
   ) {}

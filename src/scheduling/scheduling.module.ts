@@ -4,7 +4,6 @@ import { OrdersModule } from '../orders/orders.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { ReconciliationModule } from '../reconciliation/reconciliation.module';
 import { RefundsModule } from '../refunds/refunds.module';
-import { AttemptClaimsRepository } from './attempt-claims.repository';
 import { ExpireOrdersJob } from './expire-orders.job';
 import { ExpireQrCodesJob } from './expire-qr-codes.job';
 import { QueryPaymentsJob } from './query-payments.job';
@@ -14,7 +13,7 @@ import { SchedulingCron } from './scheduling.cron';
 /** Order expiry, QR expiry and the active query: plain jobs, and the schedule that runs them. */
 @Module({
   imports: [ScheduleModule.forRoot(), PaymentsModule, OrdersModule, RefundsModule, ReconciliationModule],
-  providers: [AttemptClaimsRepository, ExpireOrdersJob, ExpireQrCodesJob, QueryPaymentsJob, ReconcileBillsJob, SchedulingCron],
+  providers: [ExpireOrdersJob, ExpireQrCodesJob, QueryPaymentsJob, ReconcileBillsJob, SchedulingCron],
   exports: [ExpireOrdersJob, ExpireQrCodesJob, QueryPaymentsJob, ReconcileBillsJob],
 })
 export class SchedulingModule {}

@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { preparedQueryIn } from '../database/prepared-query';
+import type { PaymentChannel } from '../payments/payment-channel';
+import { Order } from './order.entity';
+
+/** The columns of a new order, as create-order prices it. */
+export type NewOrder = Pick<Order,
+  'orderNo' | 'userId' | 'productType' | 'productId' | 'isUpgrade' | 'amountFen' | 'currency' | 'description' | 'status'
+  | 'paymentMethod' | 'expireAt' | 'upgradeFromLevel' | 'upgradeMs'> & { channel: PaymentChannel; channelOptions: Order['channelOptions'] };
+
+/** What an order's end changed: enough for its event and its metric. */
+export interface EndedOrder { order_no: string; user_id: string; payment_method: string }
+
+/**
+ * orders: written here, by the order's own flows (create, a fresh payment, cancel, expiry), and by
+ * OrderRefundsRepository for refunds; payment marks it paid through SettlementRepository's one
+ * statement with its attempt.
+ */
+@Injectable()
+export class OrdersRepository {
+  constructor(
+    private readonly dataSource: DataSource,
+    @InjectRepository(Order) private readonly orders: Repository<Order>,
+  ) {}
+
+  /** The connection's manager, for work outside a caller's transaction. */
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /** Inserts a new order on the caller's transaction; the entity as stored. */
+  async insert(m: EntityManager, o: NewOrder, now: Date): Promise<Order> {
+    const [row] = await preparedQueryIn<{ id: string; created_at: Date; updated_at: Date }>(m, 'order-insert',
+      `INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
+                           upgrade_from_level, upgrade_ms, created_at, channel, channel_options)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id, created_at, updated_at`,
+      [o.orderNo, o.userId, o.productType, o.productId, o.isUpgrade, o.amountFen, o.currency, o.description, o.status, o.paymentMethod, o.expireAt,
+        o.upgradeFromLevel, o.upgradeMs, now, o.channel, o.channelOptions],
+    );
+    return this.orders.create({
+      ...o, id: row.id, createdAt: row.created_at, updatedAt: row.updated_at,
+      paymentNo: null, qrCodeUrl: null, qrCodeExpireAt: null, paidAt: null, transactionId: null, upgradeShortfall: null, payParams: null,
+    });
+  }
+
+  /** Locks the order's row: what is decided under it (the attempt count) is one step, however many requests race. */
+  async lock(m: EntityManager, id: string): Promise<void> {
+    await m.getRepository(Order).createQueryBuilder('o').setLock('pessimistic_write').where('o.id = :id', { id }).getOne();
+  }
+
+  /**
+   * Points a pending order at its newest attempt and what the client needs for it; the new
+   * updated_at, or null when the order is no longer pending (a payment or the expiry got there first).
+   */
+  async pointAtAttempt(db: EntityManager, id: string, paymentNo: string, qrCodeUrl: string | null, qrExpireAt: Date, payParams: Record<string, string>): Promise<Date | null> {
+    const [row] = await preparedQueryIn<{ updated_at: Date }>(db, 'order-point-at-attempt',
+      `UPDATE orders SET payment_no = $2, qr_code_url = $3, qr_code_expire_at = $4, pay_params = $5, updated_at = now()
+        WHERE id = $1 AND status = 'pending' RETURNING updated_at`,
+      [id, paymentNo, qrCodeUrl, qrExpireAt, payParams]);
+    return row?.updated_at ?? null;
+  }
+
+  /** A new order whose first payment could not be opened: failed, so none stays pending without a code. */
+  async markFailed(m: EntityManager, id: string): Promise<boolean> {
+    const [rows] = await m.query(`UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`, [id]) as [unknown[], number];
+    return rows.length > 0;
+  }
+
+  /** Moves a pending order to closed or expired; undefined when it was no longer pending. */
+  async end(m: EntityManager, id: string, status: 'closed' | 'expired'): Promise<EndedOrder | undefined> {
+    const [rows] = await m.query(
+      `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING order_no, user_id, payment_method`,
+      [id, status],
+    ) as [EndedOrder[], number];
+    return rows[0];
+  }
+
+  findById(db: EntityManager, id: string): Promise<Order> {
+    return db.getRepository(Order).findOneByOrFail({ id });
+  }
+
+  findOwn(userId: string, orderNo: string): Promise<Order | null> {
+    return this.orders.findOneBy({ orderNo, userId });
+  }
+
+  /** A page of the member's orders, newest first, after `cursor` when given; one more than `limit` tells whether more follow. */
+  listOwn(userId: string, limit: number, cursor?: Order): Promise<Order[]> {
+    const qb = this.orders.createQueryBuilder('o').where('o.userId = :userId', { userId })
+      .orderBy('o.createdAt', 'DESC').addOrderBy('o.orderNo', 'DESC').limit(limit + 1);
+    if (cursor) qb.andWhere('(o.createdAt, o.orderNo) < (:at, :no)', { at: cursor.createdAt, no: cursor.orderNo });
+    return qb.getMany();
+  }
+
+  /**
+   * Pending orders past expire_at with no pending attempt left: ready to expire. No lease is
+   * needed: OrdersService.end moves an order only while it is pending, so one caller wins.
+   */
+  async readyToExpire(now: Date, limit: number): Promise<string[]> {
+    const rows = await this.dataSource.query(
+      `SELECT o.id FROM orders o
+       WHERE o.status = 'pending' AND o.expire_at <= $1
+         AND NOT EXISTS (SELECT 1 FROM payment_records r WHERE r.order_id = o.id AND r.status = 'pending')
+       ORDER BY o.expire_at LIMIT $2`,
+      [now, limit],
+    ) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+}

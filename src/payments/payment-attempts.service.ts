@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { newPaymentNo } from '../common/trade-numbers';
+import { AppConfig } from '../config/app-config';
+import type { ChannelRequest, OpenedPayment, PaymentChannel } from './payment-channel';
+import type { ProviderName } from './payment-provider';
+import type { PaymentRecord } from './payment-record.entity';
+import { NewAttempt, PaymentRecordsRepository, PlannedAttempt } from './payment-records.repository';
+import { ProviderRegistry } from './provider-registry';
+
+const MINUTE = 60_000;
+/** The first active query comes a minute after the QR code was issued: sooner, the buyer has rarely scanned yet. */
+const FIRST_QUERY_DELAY_MS = MINUTE;
+
+/** What opening an attempt at its provider needs to know of the order. */
+export interface AttemptOrder { method: ProviderName; amountFen: number; description: string }
+
+/**
+ * Payment attempts, from their opening: orders ask here for a payment (a QR code, a prepay_id, an
+ * h5_url …) and never touch payment_records. Settling and closing attempts is PaymentsService's.
+ */
+@Injectable()
+export class PaymentAttemptsService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly records: PaymentRecordsRepository,
+    private readonly registry: ProviderRegistry,
+  ) {}
+
+  /**
+   * The out_trade_no and timing of a new attempt for an order expiring at `orderExpireAt`: no later
+   * than the channel's own limit at the provider, when it has one.
+   */
+  plan(method: ProviderName, channel: PaymentChannel, orderExpireAt: Date, now: Date): PlannedAttempt {
+    const lifetimeMs = this.registry.forChannel(method, channel).channels[channel]?.lifetimeMs ?? Infinity;
+    return {
+      paymentNo: newPaymentNo(now),
+      qrExpireAt: new Date(Math.min(now.getTime() + this.config.qrCodeExpireMinutes * MINUTE, orderExpireAt.getTime(), now.getTime() + lifetimeMs)),
+      nextQueryAt: new Date(now.getTime() + FIRST_QUERY_DELAY_MS),
+    };
+  }
+
+  /** Records a planned attempt on the caller's transaction. */
+  record(m: EntityManager, attempt: NewAttempt): Promise<void> {
+    return this.records.insert(m, attempt);
+  }
+
+  /** How many attempts the order has had (call under the order's lock to count and record as one step). */
+  countFor(m: EntityManager, orderId: string): Promise<number> {
+    return this.records.countOf(m, orderId);
+  }
+
+  openOf(orderId: string): Promise<PaymentRecord[]> {
+    return this.records.openOf(orderId);
+  }
+
+  /** Closes the order's pending attempts on the caller's transaction, as the order ends. */
+  closeOpenOf(m: EntityManager, orderId: string): Promise<void> {
+    return this.records.closeOpenOf(m, orderId);
+  }
+
+  /**
+   * Opens the recorded attempt at its provider and keeps what the client needs on it. When the
+   * provider fails or times out, the attempt is marked failed (with `alsoOnFailure`, the caller's own
+   * consequences, in the same transaction) and closed at the provider in the background, since a
+   * timed-out request may have created the trade; then the error goes on to the caller.
+   */
+  async open(
+    order: AttemptOrder, attempt: PlannedAttempt, request: ChannelRequest, db: EntityManager,
+    alsoOnFailure: (m: EntityManager) => Promise<void>,
+  ): Promise<OpenedPayment> {
+    const provider = this.registry.forChannel(order.method, request.channel);
+    let opened: OpenedPayment;
+    try {
+      opened = await provider.open(
+        { paymentNo: attempt.paymentNo, amountFen: order.amountFen, description: order.description, expiresAt: attempt.qrExpireAt }, request);
+    } catch (e) {
+      await db.transaction(async (m) => {
+        await this.records.markFailed(m, attempt.paymentNo);
+        await alsoOnFailure(m);
+      });
+      provider.close(attempt.paymentNo).catch(() => undefined);
+      throw e;
+    }
+    await this.records.recordOpened(db, attempt.paymentNo, opened.qrCodeUrl ?? null, opened.pay);
+    return opened;
+  }
+}
