@@ -11,6 +11,7 @@ import { MembershipModule } from './membership/membership.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { OrdersModule } from './orders/orders.module';
+import { PaidOrdersModule } from './orders/paid-orders.module';
 import { PaymentsModule } from './payments/payments.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
@@ -33,6 +34,7 @@ export class AppModule {
         MembershipModule,
         PaymentsModule,
         OrdersModule,
+        PaidOrdersModule,
         NotificationsModule,
         RefundsModule,
         SchedulingModule,

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { ERROR_CODES, ErrorCode } from '../common/errors/error-codes';
 import { IdempotencyKey } from './idempotency-key.entity';
+import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 
 const WINDOW_MS = 24 * 3600_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -44,7 +45,7 @@ export class IdempotencyService {
   private held = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly dataSource: DataSource, private readonly keys: IdempotencyKeysRepository) {}
 
   async run<T>(userId: string, key: string, request: unknown, status: number, fn: (m: EntityManager) => Promise<T>): Promise<IdempotentResult> {
     if (!KEY_PATTERN.test(key)) {
@@ -70,13 +71,11 @@ export class IdempotencyService {
       await runner.startTransaction();
       open = true;
       const m = runner.manager;
-      const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, $2)) AS locked`, [`${userId}\n${key}`, LOCK_SEED]) as { locked: boolean }[];
-      if (!locked) throw new DomainError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
-      const keys = m.getRepository(IdempotencyKey);
-      const existing = await keys.findOneBy({ userId, key });
+      if (!await this.keys.tryLock(m, userId, key, LOCK_SEED)) throw new DomainError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
+      const existing = await this.keys.find(m, userId, key);
       // 'in_flight' rows predate answers stored with their order: under the lock, any is abandoned.
       if (existing && (Date.now() - existing.createdAt.getTime() > WINDOW_MS || existing.status === 'in_flight')) {
-        await keys.delete({ id: existing.id });
+        await this.keys.remove(m, existing.id);
       } else if (existing) {
         await runner.commitTransaction();
         open = false;
@@ -91,14 +90,12 @@ export class IdempotencyService {
         if (e instanceof DomainError && ERROR_CODES[e.code] < 500) {
           // A refusal is an answer too (the order was never made): remembered like one.
           const stored: StoredError = { code: e.code, message: e.message, details: e.details };
-          await this.dataSource.getRepository(IdempotencyKey).createQueryBuilder().insert()
-            .values({ userId, key, requestHash, status: 'done', responseStatus: ERROR_CODES[e.code], responseBody: JSON.stringify(stored) })
-            .orIgnore().execute();
+          await this.keys.storeRefusal({ userId, key, requestHash, responseStatus: ERROR_CODES[e.code], responseBody: JSON.stringify(stored) });
         }
         throw e;
       }
       const text = JSON.stringify(body);
-      await keys.insert({ userId, key, requestHash, status: 'done', responseStatus: status, responseBody: text });
+      await this.keys.store(m, { userId, key, requestHash, responseStatus: status, responseBody: text });
       await runner.commitTransaction();
       open = false;
       return { status, text, replayed: false };

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { MembershipModule } from '../membership/membership.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { IdempotencyKey } from './idempotency-key.entity';
+import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 import { IdempotencyService } from './idempotency.service';
 import { OrderRefundsRepository } from './order-refunds.repository';
 import { Order } from './order.entity';
@@ -13,7 +14,7 @@ import { OrdersService } from './orders.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Order, IdempotencyKey]), MembershipModule, PaymentsModule],
   controllers: [OrdersController],
-  providers: [OrdersService, OrdersRepository, IdempotencyService, OrderRefundsRepository],
+  providers: [OrdersService, OrdersRepository, IdempotencyService, IdempotencyKeysRepository, OrderRefundsRepository],
   exports: [OrdersService, OrdersRepository, IdempotencyService, OrderRefundsRepository],
 })
 export class OrdersModule {}

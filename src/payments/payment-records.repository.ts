@@ -79,6 +79,15 @@ export class PaymentRecordsRepository {
         WHERE order_id = $1 AND status = 'pending' AND trade_state IS DISTINCT FROM $2`, [orderId, AWAITING_LAST_QUERY]);
   }
 
+  /** The order an attempt belongs to, as the return page shows it. */
+  async orderOf(paymentNo: string): Promise<{ order_no: string; status: string; amount: number; description: string } | undefined> {
+    const [order] = await this.dataSource.query(
+      `SELECT o.order_no, o.status, o.amount, o.description FROM orders o JOIN payment_records pr ON pr.order_id = o.id WHERE pr.payment_no = $1`,
+      [paymentNo],
+    ) as { order_no: string; status: string; amount: number; description: string }[];
+    return order;
+  }
+
   /** When the attempt's QR code stops being payable, or null for an unknown attempt. */
   async qrExpiry(paymentNo: string): Promise<Date | null> {
     const [row] = await this.dataSource.query(`SELECT qr_code_expire_at FROM payment_records WHERE payment_no = $1`, [paymentNo]) as { qr_code_expire_at: Date | null }[];

@@ -8,6 +8,7 @@ import type { OrderStatus } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from './double-payment';
 import { NotificationRejected, PaymentEvent, ProviderName, stateEvent } from './payment-provider';
 import { ProviderUnavailableError } from '../common/errors/domain-error';
+import { PaidOrders } from './paid-orders';
 import { PaymentRecordsRepository } from './payment-records.repository';
 import { ProviderRegistry } from './provider-registry';
 import { SettlementRepository } from './settlement.repository';
@@ -51,6 +52,7 @@ export class PaymentsService {
     private readonly events: EventEmitter2,
     private readonly metrics: MetricsService,
     private readonly records: PaymentRecordsRepository,
+    private readonly paidOrders: PaidOrders,
   ) {}
 
   async applyEvent(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
@@ -94,7 +96,11 @@ export class PaymentsService {
         isUpgrade: t.is_upgrade, createdAt: t.created_at, upgradeFromLevel: t.upgrade_from_level,
         upgradeMs: t.upgrade_ms === null ? null : Number(t.upgrade_ms),
       });
-      await this.settlements.markPaid(m, t.record_id, paid, { orderId: t.order_id, upgradeShortfall: t.is_upgrade ? granted.shortfallFen : null });
+      await this.settlements.markPaid(m, t.record_id, paid);
+      await this.paidOrders.markPaid(m, {
+        orderId: t.order_id, paymentNo: event.paymentNo, transactionId: event.providerTradeNo, paidAt,
+        upgradeShortfall: t.is_upgrade ? granted.shortfallFen : null,
+      });
       const payload: OrderPaidPayload = {
         order_no: t.order_no, amount: t.amount, currency: 'CNY', paid_at: paidAt.toISOString(), membership: granted.membership,
       };

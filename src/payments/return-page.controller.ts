@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
+import { PaymentRecordsRepository } from './payment-records.repository';
 import { Public } from '../auth/auth.guard';
 import { fenToYuan } from '../common/money';
 import { ProviderRegistry } from './provider-registry';
@@ -24,7 +24,7 @@ const STATUS_TEXT: Record<string, string> = {
 @Public()
 @Controller('payment')
 export class ReturnPageController {
-  constructor(private readonly registry: ProviderRegistry, private readonly dataSource: DataSource) {}
+  constructor(private readonly registry: ProviderRegistry, private readonly records: PaymentRecordsRepository) {}
 
   @Get('return')
   @ApiOperation({ summary: 'Alipay return page (HTML)', description: 'Register as ALIPAY_RETURN_URL. Shows the order status after verifying the signature; never settles.' })
@@ -35,10 +35,7 @@ export class ReturnPageController {
     const params = Object.fromEntries(Object.entries(query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const paymentNo = this.registry.find('alipay')?.verifyReturn?.(params) ?? null;
     if (!paymentNo) return page('Payment status', 'This link is not valid: its signature could not be verified. Check the order in the app.');
-    const [order] = await this.dataSource.query(
-      `SELECT o.order_no, o.status, o.amount, o.description FROM orders o JOIN payment_records pr ON pr.order_id = o.id WHERE pr.payment_no = $1`,
-      [paymentNo],
-    ) as { order_no: string; status: string; amount: number; description: string }[];
+    const order = await this.records.orderOf(paymentNo);
     if (!order) return page('Payment status', 'No such order was found.');
     return page('Payment status', `${STATUS_TEXT[order.status] ?? order.status}`, [
       ['Order', order.order_no], ['Item', order.description], ['Amount', `¥${fenToYuan(order.amount)}`], ['Status', order.status],

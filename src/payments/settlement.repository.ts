@@ -22,8 +22,9 @@ export interface PaidAttempt {
 }
 
 /**
- * The statements that settle or close a payment attempt: where an order is marked paid. The
- * membership it grants is the membership module's (MembershipService.grant), in the same transaction.
+ * The statements that settle or close a payment attempt. In the settling transaction the order is
+ * marked paid by its owner (PaidOrders, implemented in orders) and the membership it grants by the
+ * membership module (MembershipService.grant).
  */
 @Injectable()
 export class SettlementRepository {
@@ -53,18 +54,13 @@ export class SettlementRepository {
     return row;
   }
 
-  /** Records the attempt as paid; with `orderId`, the order too (its first payment). */
-  async markPaid(m: EntityManager, recordId: string, paid: PaidAttempt, order?: { orderId: string; upgradeShortfall: number | null }): Promise<void> {
+  /** Records the attempt as paid (the order is PaidOrders', in the same transaction). */
+  async markPaid(m: EntityManager, recordId: string, paid: PaidAttempt): Promise<void> {
     await preparedQueryIn(m, 'settle-mark-paid',
-      `WITH attempt AS (
-         UPDATE payment_records SET status = 'success', trade_state = $2, transaction_id = $3, notify_payload = $4,
-                paid_at = $5, next_query_at = NULL, updated_at = now()
-          WHERE id = $1)
-       UPDATE orders SET status = 'paid', paid_at = $5, transaction_id = $3, payment_no = $6,
-              upgrade_shortfall = $8, updated_at = now()
-        WHERE id = $7`,
-      [recordId, paid.tradeState, paid.transactionId, JSON.stringify(paid.payload), paid.paidAt, paid.paymentNo,
-        order?.orderId ?? null, order?.upgradeShortfall ?? null],
+      `UPDATE payment_records SET status = 'success', trade_state = $2, transaction_id = $3, notify_payload = $4,
+              paid_at = $5, next_query_at = NULL, updated_at = now()
+        WHERE id = $1`,
+      [recordId, paid.tradeState, paid.transactionId, JSON.stringify(paid.payload), paid.paidAt],
     );
   }
 

@@ -5,6 +5,7 @@ import { RateLimitModule } from '../common/rate-limit/rate-limit.module';
 import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { PaidOrdersModule } from '../orders/paid-orders.module';
 import { ReconciliationModule } from './reconciliation.module';
 
 /** What `npm run reconcile` needs of the service: configuration, the database, the providers and settlement. */
@@ -17,7 +18,7 @@ export class ReconcileCliModule {
       // the HTTP server, the WebSocket gateway or the schedules.
       imports: [
         await AppConfigModule.forRoot({ env }), DatabaseModule, EventEmitterModule.forRoot(), AuthModule, RateLimitModule, MetricsModule,
-        ReconciliationModule,
+        PaidOrdersModule, ReconciliationModule,
       ],
     };
   }

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { IdempotencyKey } from './idempotency-key.entity';
+
+/** What an idempotent request's answer is stored as. */
+export type StoredAnswer = Pick<IdempotencyKey, 'userId' | 'key' | 'requestHash' | 'responseStatus' | 'responseBody'>;
+
+/** idempotency_keys: the answers of requests that carried an Idempotency-Key. */
+@Injectable()
+export class IdempotencyKeysRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Takes the (member, key) lock for the caller's transaction, without waiting: false when another
+   * request with the same key holds it.
+   */
+  async tryLock(m: EntityManager, userId: string, key: string, seed: number): Promise<boolean> {
+    const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, $2)) AS locked`, [`${userId}\n${key}`, seed]) as { locked: boolean }[];
+    return locked;
+  }
+
+  find(m: EntityManager, userId: string, key: string): Promise<IdempotencyKey | null> {
+    return m.getRepository(IdempotencyKey).findOneBy({ userId, key });
+  }
+
+  async remove(m: EntityManager, id: string): Promise<void> {
+    await m.getRepository(IdempotencyKey).delete({ id });
+  }
+
+  /** Stores the answer on the caller's transaction (it commits with what the request did). */
+  async store(m: EntityManager, answer: StoredAnswer): Promise<void> {
+    await m.getRepository(IdempotencyKey).insert({ ...answer, status: 'done' });
+  }
+
+  /** Stores a refusal on its own, after the request's transaction rolled back; a concurrent twin may have stored it first. */
+  async storeRefusal(answer: StoredAnswer): Promise<void> {
+    await this.dataSource.getRepository(IdempotencyKey).createQueryBuilder().insert()
+      .values({ ...answer, status: 'done' }).orIgnore().execute();
+  }
+}
