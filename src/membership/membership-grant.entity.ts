@@ -1,5 +1,4 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
-import { Order } from '../orders/order.entity';
 import { MembershipPlan } from './membership-plan.entity';
 
 export const GRANT_KINDS = ['add', 'upgrade', 'opening'] as const;
@@ -25,9 +24,10 @@ export class MembershipGrant {
   @Column({ type: 'uuid', nullable: true })
   orderId: string | null;
 
-  @ManyToOne(() => Order, { onDelete: 'RESTRICT' })
+  // The order is named, not imported: orders sit above this module and depend on it.
+  @ManyToOne('Order', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'order_id', foreignKeyConstraintName: 'FK_membership_grants_order' })
-  order?: Order;
+  order?: unknown;
 
   @Column({ type: 'varchar', length: 64 })
   userId: string;

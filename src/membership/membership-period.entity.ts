@@ -1,5 +1,4 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Order } from '../orders/order.entity';
 import { MembershipGrant } from './membership-grant.entity';
 import { MembershipPlan } from './membership-plan.entity';
 
@@ -28,9 +27,10 @@ export class MembershipPeriod {
   @Column({ type: 'uuid', nullable: true })
   orderId: string | null;
 
-  @ManyToOne(() => Order, { onDelete: 'RESTRICT' })
+  // The order is named, not imported: orders sit above this module and depend on it.
+  @ManyToOne('Order', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'order_id', foreignKeyConstraintName: 'FK_membership_periods_order' })
-  order?: Order;
+  order?: unknown;
 
   @Column({ type: 'integer' })
   planId: number;

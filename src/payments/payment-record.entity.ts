@@ -1,5 +1,4 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
-import { Order } from '../orders/order.entity';
 import type { PaymentMethod } from '../orders/order-status';
 import type { PaymentChannel } from './payment-channel';
 
@@ -23,9 +22,10 @@ export class PaymentRecord {
   @Column({ type: 'uuid' })
   orderId: string;
 
-  @ManyToOne(() => Order, { onDelete: 'RESTRICT' })
+  // The order is named, not imported: orders sit above this module and depend on it.
+  @ManyToOne('Order', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'order_id', foreignKeyConstraintName: 'FK_payment_records_order' })
-  order?: Order;
+  order?: unknown;
 
   @Column({ type: 'varchar', length: 32 })
   paymentNo: string;

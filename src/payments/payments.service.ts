@@ -4,7 +4,6 @@ import { DataSource } from 'typeorm';
 import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../outbox/order-events';
-import type { OrderStatus } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from './double-payment';
 import { NotificationRejected, PaymentEvent, ProviderName, stateEvent } from './payment-provider';
 import { ProviderUnavailableError } from '../common/errors/domain-error';
@@ -26,7 +25,7 @@ const amountMismatch = () => new NotificationRejected('AMOUNT_MISMATCH', 'the am
 
 type Settled =
   | { outcome: 'unknown' | 'duplicate' | 'amount_mismatch' | 'double_payment' }
-  | { outcome: 'settled'; previousStatus: OrderStatus; userId: string; method: ProviderName; createdAt: Date; paidAt: Date;
+  | { outcome: 'settled'; previousStatus: string; userId: string; method: ProviderName; createdAt: Date; paidAt: Date;
       event: CommittedOrderEvent; shortfallFen: number };
 
 /**

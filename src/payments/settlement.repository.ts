@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedQuery, preparedQueryIn } from '../database/prepared-query';
-import type { OrderStatus } from '../orders/order-status';
 import type { ProviderName } from './payment-provider';
 
 /** An attempt as the unlocked first read sees it: enough to answer a duplicate or a mismatch. */
@@ -10,7 +9,8 @@ export interface AttemptGlance { order_no: string; record_status: string; record
 /** The attempt and its order, locked for settlement. */
 export interface LockedAttempt {
   record_id: string; record_status: string; record_amount: number;
-  order_id: string; order_no: string; user_id: string; order_status: OrderStatus; order_paid: boolean;
+  order_id: string; order_no: string; user_id: string; /** The order's status (orders' vocabulary: payments only tells pending from the rest). */
+  order_status: string; order_paid: boolean;
   product_id: number; is_upgrade: boolean; amount: number; created_at: Date; payment_method: ProviderName;
   upgrade_from_level: number | null; upgrade_ms: string | null;
   /** The order's plan as it is now: what its grant brings. */
