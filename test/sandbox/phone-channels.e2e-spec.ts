@@ -4,7 +4,7 @@
 // protocol notes, not with memberpay's code.
 import { createSign } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { alipayClient, http, tradeNo, wechatClient } from './support';
+import { alipayClient, failure, http, tradeNo, wechatClient } from './support';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -24,15 +24,6 @@ const order = (outTradeNo: string, extra: Record<string, unknown> = {}) => ({
 const post = (path: 'app' | 'jsapi' | 'h5', body: Record<string, unknown>) => wechatClient(sb).v3.pay.transactions[path].post<any>(body);
 const control = (path: string, body: unknown) => http('POST', `${sb.url}${path}`, body as object);
 const signLines = (...lines: string[]) => createSign('RSA-SHA256').update(lines.map((l) => `${l}\n`).join('')).sign(sb.credentials.wechat.merchantPrivateKeyPem, 'base64');
-
-async function failure(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the SDK call to fail');
-}
 
 describe('WeChat Pay APP, JSAPI and H5 orders', () => {
   it('APP: the mobile app id only; a prepay_id that pays once its PayReq signature verifies', async () => {

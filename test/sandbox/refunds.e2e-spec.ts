@@ -2,7 +2,7 @@
 // WeChat Pay out_refund_no idempotency, totals and REFUND.* notifications checked with node:crypto;
 // Alipay out_request_no rules, fund_change, cumulative refund_fee and the refund query.
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { alipayClient, decryptResource, http, sandboxPay, startReceiver, tradeNo, wechatClient, wechatSignatureValid } from './support';
+import { alipayClient, decryptResource, failure, http, tradeNo, sandboxPay, startReceiver, wechatClient, wechatSignatureValid } from './support';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -10,15 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => sb.close());
 afterEach(() => http('DELETE', `${sb.url}/sandbox/faults`));
-
-async function failure(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the SDK call to fail');
-}
 
 describe('WeChat Pay refunds', () => {
   const wx = () => wechatClient(sb).v3;

@@ -162,3 +162,13 @@ export function alipayNodeText(raw: string, key: string): string {
 export function sandboxPay(sb: Sandbox, body: Record<string, unknown>): Promise<HttpAnswer> {
   return http('POST', `${sb.url}/sandbox/pay`, body);
 }
+
+/** The error a call that must fail threw (the SDKs throw their answers' errors); a call that succeeds fails the test. */
+export async function failure(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the SDK call to fail');
+}

@@ -2,7 +2,7 @@
 // docs/wechat-pay.md#sdk). Every 2xx answer below has passed the SDK's signature verification.
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { http, sandboxPay, tradeNo, wechatClient, wechatSignatureValid } from './support';
+import { failure, http, tradeNo, sandboxPay, wechatClient, wechatSignatureValid } from './support';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -19,15 +19,6 @@ const order = (outTradeNo: string, extra: Record<string, unknown> = {}) => ({
   amount: { total: 1990, currency: 'CNY' },
   ...extra,
 });
-
-async function failure(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the SDK call to fail');
-}
 
 const createNative = (body: Record<string, unknown>) => wechatClient(sb).v3.pay.transactions.native.post<any>(body);
 const queryTrade = (no: string) => wechatClient(sb).v3.pay.transactions.outTradeNo.$out_trade_no$

@@ -1,7 +1,7 @@
 // Answer-level faults of the WeChat Pay emulation (sandbox/README.md#fault-modes, docs/wechat-pay.md#notification-signatures), seen through the
 // real wechatpay-axios-plugin: forged or spoiled answers must be rejected by the SDK.
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { http, tradeNo, wechatClient } from './support';
+import { failure, http, tradeNo, wechatClient } from './support';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -16,15 +16,6 @@ const order = (no: string) => ({
   out_trade_no: no, notify_url: 'https://memberpay.example/cb', amount: { total: 100 },
 });
 const exists = async (no: string) => (await http('GET', `${sb.url}/sandbox/trades/${no}`)).status === 200;
-
-async function failure(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the SDK call to fail');
-}
 
 it.each([
   ['error-500', 500, 'SYSTEM_ERROR', false],
