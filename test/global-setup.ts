@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { typeormOptions } from '../src/database/typeorm-options';
 import { withDatabase } from './support/pg-url';
+import { checkRedisForRun } from './support/redis';
 
 /**
  * Once per test run: a PostgreSQL (the machine's, when DATABASE_URL is set, else an embedded
@@ -13,6 +14,7 @@ import { withDatabase } from './support/pg-url';
  * clones its own database from the template, so files run in parallel.
  */
 export default async function globalSetup(): Promise<void> {
+  await checkRedisForRun();
   let adminUrl: string;
   if (process.env.DATABASE_URL) {
     adminUrl = withDatabase(process.env.DATABASE_URL, 'postgres');

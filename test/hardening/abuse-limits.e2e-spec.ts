@@ -3,15 +3,16 @@ import { startTestApp, TestApp } from '../support/app';
 import { createOrder } from '../support/orders';
 import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
 import { connectClient, EventClient } from '../support/ws-client';
+import { casesWithRedis } from '../support/redis';
 
 const uid = (p: string) => `${p}-${randomBytes(4).toString('hex')}`;
 const refusal = (url: string, token: string, headers?: Record<string, string>) =>
   connectClient(url, { token, headers }).then((c) => { c.close(); return null; }, (e: { message: string; data?: { code: string } }) => e);
 
-describe.each([
+describe.each(casesWithRedis([
   ['in memory', {}],
   ['in Redis', { REDIS_URL: `redis://127.0.0.1:6379/0?keyPrefix=${uid('abuse')}:` }],
-])('abuse limits (%s)', (_name, extra) => {
+]))('abuse limits (%s)', (_name, extra) => {
   let sb: Sandbox;
   let t: TestApp;
   beforeAll(async () => {

@@ -8,12 +8,13 @@ import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/
 import { ServiceProcess, spawnService } from '../support/service-process';
 import { TcpProxy } from '../support/tcp-proxy';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
+import { describeWithRedis } from '../support/redis';
 
 /**
  * Instance A commits a payment and dies before it can push order.paid; a client connected to
  * instance B (sharing the database and Redis) still gets the event, without reconnecting.
  */
-describe('events committed by an instance that dies before pushing them', () => {
+describeWithRedis('events committed by an instance that dies before pushing them', () => {
   const redisUrl = `redis://127.0.0.1:6379/0?keyPrefix=memberpay-relay-${randomBytes(6).toString('hex')}:`;
   let sb: Sandbox;
   let db: TestDatabase;

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
+import { describeWithRedis } from '../support/redis';
 
 /** Two instances of the service on one database and the machine's Redis, on channels of this run only. */
-describe('order events across instances through Redis', () => {
+describeWithRedis('order events across instances through Redis', () => {
   const redisUrl = `redis://127.0.0.1:6379/0?keyPrefix=memberpay-test-${randomBytes(6).toString('hex')}:`;
   let sb: Sandbox;
   let a: TestApp;

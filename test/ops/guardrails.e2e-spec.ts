@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
+import { casesWithRedis } from '../support/redis';
 
-describe.each([
+describe.each(casesWithRedis([
   ['in memory', {}],
   ['in Redis', { REDIS_URL: 'redis://127.0.0.1:6379' }],
-])('rate limit, headers and CORS (%s)', (_name, extra) => {
+]))('rate limit, headers and CORS (%s)', (_name, extra) => {
   let sb: Sandbox;
   let t: TestApp;
   beforeAll(async () => {
