@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ProviderName } from '../payments/payment-provider';
+import type { ProviderName } from '../payments/provider-name';
 
 /** Rows one run of a job claims at most. */
 export const BATCH_SIZE = 20;
