@@ -3,6 +3,8 @@
 // The rules are syntactic, without type information: the type-aware sets need a TypeScript program
 // and made a lint run three to four times slower, so type errors stay `tsc`'s job (npm test, CI).
 import js from '@eslint/js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -37,6 +39,18 @@ const providersAreLeaves = {
   from: ['src/orders', 'src/membership', 'src/notifications', 'src/scheduling', 'src/refunds', 'src/checkout'],
   message: 'A payment provider must not depend on the flows above payments.',
 };
+// Each provider's folder, read from the tree, so a new provider is covered without touching this file.
+const PROVIDERS_DIR = 'src/payments/providers';
+const PROVIDER_FOLDERS = readdirSync(join(ROOT, PROVIDERS_DIR), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+const providersKeepToThemselves = PROVIDER_FOLDERS.map((name) => ({
+  // A provider is one folder: removing or replacing it touches nothing in another provider's. What
+  // two providers share is payments' contract (payment-provider.ts, payment-channel.ts, provider-bill.ts)
+  // or common/, never one provider's code.
+  target: `${PROVIDERS_DIR}/${name}`,
+  from: PROVIDERS_DIR,
+  except: [`./${name}`],
+  message: 'A payment provider must not import another provider\'s folder; shared code belongs to payments or common.',
+}));
 const membershipDoesNotCallPayments = {
   // payments -> membership: payments grants memberships once an order is paid, so membership calling
   // back into payments would close a cycle.
@@ -69,6 +83,7 @@ const boundaries = [
   outboxKnowsNoWriterOrReader,
   notificationsReadTheOutbox,
   providersAreLeaves,
+  ...providersKeepToThemselves,
   membershipDoesNotCallPayments,
   membershipDoesNotUseOrders,
 ];

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { TokenService } from '../auth/token.service';
 import { DomainError } from '../common/errors/domain-error';
 import { AppConfig } from '../config/app-config';
-import type { PaymentMethod } from '../orders/order-status';
-import { enabledChannelsByMethod } from '../payments/channel-catalog';
+import { enabledChannelsByMethod, PROVIDER_DESCRIPTORS } from '../payments/provider-catalog';
+import type { ProviderName } from '../payments/provider-name';
 import type { CheckoutConfigView, DemoTokenView } from './checkout.views';
 
 /** Every browser that asks gets the same demo member: the page is a development tool, not a sign-in. */
@@ -17,15 +17,16 @@ export class CheckoutService {
   constructor(private readonly config: AppConfig, private readonly tokens: TokenService) {}
 
   pageConfig(): CheckoutConfigView {
-    const methods: PaymentMethod[] = [];
-    if (this.config.wechat) methods.push('wechat');
-    if (this.config.alipay) methods.push('alipay');
+    const configured = PROVIDER_DESCRIPTORS.filter((d) => this.config[d.name]);
     return {
       sandbox: this.config.sandbox,
       demo_token: !this.config.isProduction,
-      payment_methods: methods,
+      payment_methods: configured.map((d) => d.name),
       channels: enabledChannelsByMethod(this.config),
-      sandbox_pay_page: { wechat: this.sandboxPayPage(this.config.wechat?.baseUrl), alipay: this.sandboxPayPage(this.config.alipay?.gateway) },
+      sandbox_pay_page: Object.fromEntries(PROVIDER_DESCRIPTORS.map((d) => {
+        const section = this.config[d.name];
+        return [d.name, this.sandboxPayPage(section && d.settings.apiUrl(section)[1])];
+      })) as Record<ProviderName, string | null>,
     };
   }
 

@@ -1,57 +1,24 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { PROVIDER_DESCRIPTORS, type ProviderConfigs } from '../payments/provider-catalog';
+import { ConfigError, type ConfigProblem } from './config-error';
 import { EnvSchema } from './env.schema';
-import {
-  certificateSerial, KeyMaterialError, loadCertificate, loadPrivateKeyFile, loadPublicKeyFile,
-  normalizePrivateKey, normalizePublicKey,
-} from './key-material';
+import { httpsInProduction, splitList } from './provider-settings';
 
-export interface WechatPayConfig {
-  appId: string;
-  mchId: string;
-  apiV3Key: string;
-  notifyUrl: string;
-  /** Where WeChat Pay posts refund results (sent as the refund's notify_url). */
-  refundNotifyUrl: string;
-  privateKeyPem: string;
-  /** Serial of the merchant API certificate, sent as serial_no in Authorization. */
-  certSerial: string;
-  /** Keys that verify WeChat Pay, by the exact Wechatpay-Serial value (cert serial or PUB_KEY_ID_…). */
-  verifiers: Record<string, string>;
-  baseUrl: string;
-  /** The mobile app's id at the WeChat Open Platform: turns the APP channel on. */
-  appAppId?: string;
-  /** Official account / mini program app ids whose openids may pay by JSAPI (the first is the default). */
-  jsapiAppIds: string[];
-  /** Where WeChat sends the phone browser back after H5: turns the H5 channel on. */
-  h5RedirectUrl?: string;
-}
+export { ConfigError, type ConfigProblem } from './config-error';
 
-export interface AlipayConfig {
-  appId: string;
-  privateKeyPem: string;
-  alipayPublicKeyPem: string;
-  gateway: string;
-  notifyUrl?: string;
-  returnUrl?: string;
-  sellerId?: string;
-  /** Channels beyond the QR code whose Alipay products are signed (ALIPAY_CHANNELS). */
-  channels: ('app' | 'wap' | 'page')[];
-}
-
-export interface ConfigProblem { variable: string; problem: string }
-
-export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[]) {
-    super(`invalid configuration: ${problems.map((p) => `${p.variable} ${p.problem}`).join('; ')}`);
-  }
-}
+/**
+ * The providers' sections as optional fields, each under its provider's name (`config.wechat`,
+ * `config.alipay`; absent: the provider is off), typed from the catalog's descriptors: a provider
+ * added there gets its field without a line here.
+ */
+const ProviderSections = class {} as new () => ProviderConfigs;
 
 /** The one typed configuration object; injected wherever configuration is needed. */
-export class AppConfig {
+export class AppConfig extends ProviderSections {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
   logLevel: string;
@@ -88,8 +55,6 @@ export class AppConfig {
   jwtAudience?: string;
   /** True when the providers point at the local sandbox (set by the development launcher). */
   sandbox: boolean;
-  wechat?: WechatPayConfig;
-  alipay?: AlipayConfig;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -100,8 +65,10 @@ export class AppConfig {
     return {
       nodeEnv: this.nodeEnv, port: this.port, dataDir: this.dataDir,
       database: this.databaseUrl ? 'external' : 'embedded', sandbox: this.sandbox,
-      wechat: this.wechat ? { appId: this.wechat.appId, mchId: this.wechat.mchId, baseUrl: this.wechat.baseUrl } : 'off',
-      alipay: this.alipay ? { appId: this.alipay.appId, gateway: this.alipay.gateway } : 'off',
+      ...Object.fromEntries(PROVIDER_DESCRIPTORS.map((d) => {
+        const section = this[d.name];
+        return [d.name, section ? d.settings.summary(section) : 'off'];
+      })),
     };
   }
 
@@ -110,15 +77,15 @@ export class AppConfig {
   }
 }
 
-const WECHAT_DEFAULT_BASE_URL = 'https://api.mch.weixin.qq.com';
-const ALIPAY_DEFAULT_GATEWAY = 'https://openapi.alipay.com/gateway.do';
 const truthy = (v?: string) => v === '1' || v === 'true';
 const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
 
 export function buildAppConfig(env: Record<string, string | undefined>): AppConfig {
-  const schema = plainToInstance(EnvSchema, pickDefined(env));
-  const errors = validateSync(schema, { stopAtFirstError: true });
-  const problems: ConfigProblem[] = errors.map((e) => ({
+  const defined = pickDefined(env);
+  const schema = plainToInstance(EnvSchema, defined);
+  // Each provider's variables have their own schema, validated with the service's before anything is built.
+  const providerEnvs = PROVIDER_DESCRIPTORS.map((d) => plainToInstance(d.settings.schema, defined));
+  const problems: ConfigProblem[] = [schema, ...providerEnvs].flatMap((validated) => validateSync(validated, { stopAtFirstError: true })).map((e) => ({
     variable: e.property,
     problem: Object.values(e.constraints ?? {}).map((m) => m.replace(`${e.property} `, '')).join(', '),
   }));
@@ -164,8 +131,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
       return undefined;
     }
   };
-  cfg.wechat = collect(() => buildWechat(schema));
-  cfg.alipay = collect(() => buildAlipay(schema));
+  PROVIDER_DESCRIPTORS.forEach((d, i) => Object.assign(cfg, { [d.name]: collect(() => d.settings.build(providerEnvs[i])) }));
   if (!problems.length) problems.push(...productionProblems(cfg, schema));
   if (problems.length) throw new ConfigError(problems);
   cfg.jwtSecret = schema.JWT_SECRET ?? developmentJwtSecret(cfg.dataDir);
@@ -180,124 +146,19 @@ function productionProblems(cfg: AppConfig, schema: EnvSchema): ConfigProblem[] 
   if (!cfg.databaseUrl && !truthy(schema.ALLOW_EMBEDDED_DB_IN_PRODUCTION)) {
     out.push({ variable: 'DATABASE_URL', problem: 'is required in production (or set ALLOW_EMBEDDED_DB_IN_PRODUCTION=1)' });
   }
-  for (const [variable, url] of [
-    ['WECHAT_PAY_NOTIFY_URL', cfg.wechat?.notifyUrl], ['ALIPAY_NOTIFY_URL', cfg.alipay?.notifyUrl],
-    ['WECHAT_PAY_REFUND_NOTIFY_URL', cfg.wechat?.refundNotifyUrl],
-  ] as const) {
-    if (url && !url.startsWith('https://')) out.push({ variable, problem: 'must be https in production' });
-  }
-  for (const [variable, url] of [['WECHAT_PAY_BASE_URL', cfg.wechat?.baseUrl], ['ALIPAY_GATEWAY', cfg.alipay?.gateway]] as const) {
-    if (url && LOOPBACK.test(url)) out.push({ variable, problem: 'points at a local sandbox, refused in production' });
+  for (const d of PROVIDER_DESCRIPTORS) {
+    const section = cfg[d.name];
+    if (!section) continue;
+    out.push(...httpsInProduction(...d.settings.notifyUrl(section)));
+    const [variable, url] = d.settings.apiUrl(section);
+    if (LOOPBACK.test(url)) out.push({ variable, problem: 'points at a local sandbox, refused in production' });
     // Requests and answers are signed, not encrypted: over http anyone on the path reads them.
-    else if (url && !url.startsWith('https://')) out.push({ variable, problem: 'must be https in production' });
+    else out.push(...httpsInProduction(variable, url));
+    out.push(...d.settings.productionProblems(section));
   }
-  // Without it, a notification signed by Alipay for another seller of the same app would be honoured.
-  if (cfg.alipay && !cfg.alipay.sellerId) out.push({ variable: 'ALIPAY_SELLER_ID', problem: 'is required in production when Alipay is configured' });
   if (!cfg.jwtIssuer) out.push({ variable: 'JWT_ISSUER', problem: 'is required in production' });
   if (!cfg.jwtAudience) out.push({ variable: 'JWT_AUDIENCE', problem: 'is required in production' });
   return out;
-}
-
-function keyProblem(variable: string, fn: () => string): string {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof KeyMaterialError) throw new ConfigError([{ variable, problem: e.message }]);
-    throw e;
-  }
-}
-
-function buildWechat(s: EnvSchema): WechatPayConfig | undefined {
-  const named = {
-    WECHAT_PAY_APP_ID: s.WECHAT_PAY_APP_ID, WECHAT_PAY_MCH_ID: s.WECHAT_PAY_MCH_ID,
-    WECHAT_PAY_API_V3_KEY: s.WECHAT_PAY_API_V3_KEY, WECHAT_PAY_NOTIFY_URL: s.WECHAT_PAY_NOTIFY_URL,
-    WECHAT_PAY_PRIVATE_KEY_PATH: s.WECHAT_PAY_PRIVATE_KEY_PATH,
-  };
-  const any = Object.values(named).some(Boolean) || s.WECHAT_PAY_CERT_PATH || s.WECHAT_PAY_PUBLIC_KEY_PATH
-    || s.WECHAT_PAY_PLATFORM_CERT_PATH || s.WECHAT_PAY_PUBLIC_KEY_ID;
-  if (!any) return undefined;
-  const problems: ConfigProblem[] = Object.entries(named)
-    .filter(([, v]) => !v).map(([variable]) => ({ variable, problem: 'is required when WeChat Pay is configured' }));
-  if (s.WECHAT_PAY_API_V3_KEY && Buffer.byteLength(s.WECHAT_PAY_API_V3_KEY) !== 32) {
-    problems.push({ variable: 'WECHAT_PAY_API_V3_KEY', problem: 'must be exactly 32 bytes' });
-  }
-  if (!s.WECHAT_PAY_CERT_PATH && !s.WECHAT_PAY_CERT_SERIAL_NO) {
-    problems.push({ variable: 'WECHAT_PAY_CERT_PATH', problem: 'or WECHAT_PAY_CERT_SERIAL_NO is required' });
-  }
-  if (!!s.WECHAT_PAY_PUBLIC_KEY_PATH !== !!s.WECHAT_PAY_PUBLIC_KEY_ID) {
-    problems.push({ variable: 'WECHAT_PAY_PUBLIC_KEY_ID', problem: 'and WECHAT_PAY_PUBLIC_KEY_PATH must be set together' });
-  }
-  if (!s.WECHAT_PAY_PUBLIC_KEY_PATH && !s.WECHAT_PAY_PLATFORM_CERT_PATH) {
-    problems.push({ variable: 'WECHAT_PAY_PUBLIC_KEY_PATH', problem: 'or WECHAT_PAY_PLATFORM_CERT_PATH is required to verify WeChat Pay' });
-  }
-  if (s.WECHAT_PAY_NOTIFY_URL && new URL(s.WECHAT_PAY_NOTIFY_URL).search) {
-    problems.push({ variable: 'WECHAT_PAY_NOTIFY_URL', problem: 'must not carry a query string' });
-  }
-  if (s.WECHAT_PAY_REFUND_NOTIFY_URL && new URL(s.WECHAT_PAY_REFUND_NOTIFY_URL).search) {
-    problems.push({ variable: 'WECHAT_PAY_REFUND_NOTIFY_URL', problem: 'must not carry a query string' });
-  }
-  if (problems.length) throw new ConfigError(problems);
-
-  const privateKeyPem = keyProblem('WECHAT_PAY_PRIVATE_KEY_PATH', () => loadPrivateKeyFile(s.WECHAT_PAY_PRIVATE_KEY_PATH!));
-  let certSerial = s.WECHAT_PAY_CERT_SERIAL_NO?.toUpperCase();
-  if (s.WECHAT_PAY_CERT_PATH) {
-    const cert = keyProblemCert('WECHAT_PAY_CERT_PATH', s.WECHAT_PAY_CERT_PATH);
-    const serial = certificateSerial(cert);
-    if (certSerial && certSerial !== serial) {
-      throw new ConfigError([{ variable: 'WECHAT_PAY_CERT_SERIAL_NO', problem: 'differs from the serial of WECHAT_PAY_CERT_PATH' }]);
-    }
-    if (!cert.checkPrivateKey(createPrivateKey(privateKeyPem))) {
-      throw new ConfigError([{ variable: 'WECHAT_PAY_PRIVATE_KEY_PATH', problem: 'does not match the certificate WECHAT_PAY_CERT_PATH' }]);
-    }
-    certSerial = serial;
-  }
-  const verifiers: Record<string, string> = {};
-  if (s.WECHAT_PAY_PUBLIC_KEY_PATH) {
-    verifiers[s.WECHAT_PAY_PUBLIC_KEY_ID!] = keyProblem('WECHAT_PAY_PUBLIC_KEY_PATH', () => loadPublicKeyFile(s.WECHAT_PAY_PUBLIC_KEY_PATH!));
-  }
-  for (const path of (s.WECHAT_PAY_PLATFORM_CERT_PATH ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
-    const cert = keyProblemCert('WECHAT_PAY_PLATFORM_CERT_PATH', path);
-    verifiers[certificateSerial(cert)] = cert.publicKey.export({ format: 'pem', type: 'spki' }).toString();
-  }
-  return {
-    appId: s.WECHAT_PAY_APP_ID!, mchId: s.WECHAT_PAY_MCH_ID!, apiV3Key: s.WECHAT_PAY_API_V3_KEY!,
-    notifyUrl: s.WECHAT_PAY_NOTIFY_URL!,
-    // The refund callback is the payment callback's sibling (…/wechat/callback → …/wechat/refund-callback)
-    // unless set on its own.
-    refundNotifyUrl: s.WECHAT_PAY_REFUND_NOTIFY_URL ?? new URL('refund-callback', s.WECHAT_PAY_NOTIFY_URL!).toString(),
-    privateKeyPem, certSerial: certSerial!, verifiers,
-    baseUrl: (s.WECHAT_PAY_BASE_URL ?? WECHAT_DEFAULT_BASE_URL).replace(/\/+$/, ''),
-    appAppId: s.WECHAT_PAY_APP_APP_ID,
-    jsapiAppIds: splitList(s.WECHAT_PAY_JSAPI_APP_IDS),
-    h5RedirectUrl: s.WECHAT_PAY_H5_REDIRECT_URL,
-  };
-}
-
-function keyProblemCert(variable: string, path: string) {
-  try {
-    return loadCertificate(path);
-  } catch (e) {
-    if (e instanceof KeyMaterialError) throw new ConfigError([{ variable, problem: e.message }]);
-    throw e;
-  }
-}
-
-function buildAlipay(s: EnvSchema): AlipayConfig | undefined {
-  const named = { ALIPAY_APP_ID: s.ALIPAY_APP_ID, ALIPAY_PRIVATE_KEY: s.ALIPAY_PRIVATE_KEY, ALIPAY_PUBLIC_KEY: s.ALIPAY_PUBLIC_KEY };
-  const any = Object.values(named).some(Boolean) || s.ALIPAY_NOTIFY_URL || s.ALIPAY_SELLER_ID;
-  if (!any) return undefined;
-  const problems = Object.entries(named)
-    .filter(([, v]) => !v).map(([variable]) => ({ variable, problem: 'is required when Alipay is configured' }));
-  if (!s.ALIPAY_NOTIFY_URL) problems.push({ variable: 'ALIPAY_NOTIFY_URL', problem: 'is required when Alipay is configured' });
-  if (problems.length) throw new ConfigError(problems);
-  return {
-    appId: s.ALIPAY_APP_ID!,
-    privateKeyPem: keyProblem('ALIPAY_PRIVATE_KEY', () => normalizePrivateKey(s.ALIPAY_PRIVATE_KEY!)),
-    alipayPublicKeyPem: keyProblem('ALIPAY_PUBLIC_KEY', () => normalizePublicKey(s.ALIPAY_PUBLIC_KEY!)),
-    gateway: s.ALIPAY_GATEWAY ?? ALIPAY_DEFAULT_GATEWAY,
-    notifyUrl: s.ALIPAY_NOTIFY_URL, returnUrl: s.ALIPAY_RETURN_URL, sellerId: s.ALIPAY_SELLER_ID,
-    channels: [...new Set(splitList(s.ALIPAY_CHANNELS))] as AlipayConfig['channels'],
-  };
 }
 
 /** TRUST_PROXY as Express takes it: a boolean, a hop count, or a list of trusted addresses. */
@@ -327,7 +188,7 @@ function pickDefined(env: Record<string, string | undefined>): Record<string, st
   const known = new Set(Object.keys(new EnvSchema()));
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && (known.has(k) || /^(WECHAT_PAY_|ALIPAY_)/.test(k) || OPTIONAL_VARIABLES.includes(k))) out[k] = v;
+    if (v !== undefined && (known.has(k) || PROVIDER_DESCRIPTORS.some((d) => k.startsWith(d.settings.envPrefix)) || OPTIONAL_VARIABLES.includes(k))) out[k] = v;
   }
   return out;
 }
@@ -337,8 +198,6 @@ const OPTIONAL_VARIABLES = [
   'PAYMENT_SANDBOX_PROVIDERS', 'HOST', 'OPS_PORT', 'TRUST_PROXY', 'JWT_ISSUER', 'JWT_AUDIENCE',
   'PAYMENT_RETURN_URL_ORIGINS',
 ];
-
-const splitList = (value?: string) => (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
 
 /** `https://m.example.com` style origins; anything with a path, query or credentials is refused. */
 function collectOrigins(value: string | undefined, problems: ConfigProblem[]): string[] {

@@ -5,11 +5,15 @@ import {
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
-const emptyToUndefined = ({ value }: { value: unknown }) =>
+/** An empty variable counts as unset (a .env line `NAME=`). */
+export const emptyToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
+/** An http(s) URL, where a host without a top-level domain (127.0.0.1, a service name) is fine. */
+export const IsHttpUrl = () => IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' });
 
 /**
- * Every environment variable the service reads, validated once at boot.
+ * Every environment variable the service reads, validated once at boot, except the payment
+ * providers' own: each provider's settings have their schema (src/payments/providers/<name>/).
  * Messages name the variable and the rule, never the value (values may be secrets).
  */
 export class EnvSchema {
@@ -111,56 +115,10 @@ export class EnvSchema {
   @Transform(emptyToUndefined) @IsOptional() @IsString() JWT_ISSUER?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() JWT_AUDIENCE?: string;
 
-  // WeChat Pay API v3 (docs/wechat-pay.md).
-  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_APP_ID?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric merchant id' })
-  WECHAT_PAY_MCH_ID?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_API_V3_KEY?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_API_KEY?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
-  WECHAT_PAY_NOTIFY_URL?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
-  WECHAT_PAY_REFUND_NOTIFY_URL?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_PRIVATE_KEY_PATH?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_CERT_PATH?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[0-9A-Fa-f]{8,64}$/, { message: 'must be the hexadecimal certificate serial' })
-  WECHAT_PAY_CERT_SERIAL_NO?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_PUBLIC_KEY_PATH?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^PUB_KEY_ID_\w+$/, { message: 'must start with PUB_KEY_ID_' })
-  WECHAT_PAY_PUBLIC_KEY_ID?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_PLATFORM_CERT_PATH?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
-  WECHAT_PAY_BASE_URL?: string;
-  // Phone channels (docs/channels.md): each one is on when its variable is set.
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^wx[0-9A-Za-z]{8,30}$/, { message: 'must be an app id (wx…)' })
-  WECHAT_PAY_APP_APP_ID?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^wx[0-9A-Za-z]{8,30}(\s*,\s*wx[0-9A-Za-z]{8,30})*$/, { message: 'must be app ids (wx…), comma-separated' })
-  WECHAT_PAY_JSAPI_APP_IDS?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
-  WECHAT_PAY_H5_REDIRECT_URL?: string;
-
-  // Alipay OpenAPI (docs/alipay.md).
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric app id' })
-  ALIPAY_APP_ID?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() ALIPAY_PRIVATE_KEY?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() ALIPAY_PUBLIC_KEY?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
-  ALIPAY_GATEWAY?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
-  ALIPAY_NOTIFY_URL?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
-  ALIPAY_RETURN_URL?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric seller id (2088…)' })
-  ALIPAY_SELLER_ID?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\s*(app|wap|page)(\s*,\s*(app|wap|page))*\s*$/, { message: 'must list channels among app, wap, page, comma-separated' })
-  ALIPAY_CHANNELS?: string;
-
   // Where a browser may be sent back after paying (H5, WAP, page): a client's return_url must be on one of these origins.
   @Transform(emptyToUndefined) @IsOptional() @IsString()
   PAYMENT_RETURN_URL_ORIGINS?: string;
 }
 
-/** Variables whose values are secrets: masked wherever configuration is shown. */
-export const SECRET_VARIABLES = new Set([
-  'JWT_SECRET', 'DATABASE_URL', 'REDIS_URL', 'WECHAT_PAY_API_V3_KEY', 'WECHAT_PAY_API_KEY', 'ALIPAY_PRIVATE_KEY',
-]);
+/** Variables whose values are secrets: masked wherever configuration is shown (each provider's settings list its own). */
+export const SECRET_VARIABLES = new Set(['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL']);

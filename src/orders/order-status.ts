@@ -1,8 +1,11 @@
+import { PROVIDER_NAMES, type ProviderName } from '../payments/provider-name';
+
 export const ORDER_STATUSES = ['pending', 'paid', 'expired', 'closed', 'failed', 'refunded', 'partially_refunded'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export const PAYMENT_METHODS = ['wechat', 'alipay'] as const;
-export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+/** An order is paid through one of the payment providers: its payment method is the provider's name. */
+export const PAYMENT_METHODS = PROVIDER_NAMES;
+export type PaymentMethod = ProviderName;
 
 export const PRODUCT_TYPES = ['membership'] as const;
 export type ProductType = (typeof PRODUCT_TYPES)[number];

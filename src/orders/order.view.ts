@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { OFFERED_CHANNELS } from '../payments/channel-catalog';
+import { OFFERED_CHANNELS } from '../payments/provider-catalog';
 import type { Order } from './order.entity';
 import { ORDER_STATUSES, PAYMENT_METHODS, PRODUCT_TYPES } from './order-status';
 

@@ -4,8 +4,9 @@ import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.guard';
 import { requestIdOf } from '../common/request-id';
 import { MetricsService } from '../metrics/metrics.service';
-import { NotificationRejected, NotificationResult, PaymentEvent } from './payment-provider';
+import { NotificationRejected, NotificationRejectionReason, NotificationResult, PaymentEvent } from './payment-provider';
 import { ApplyResult, PaymentsService } from './payments.service';
+import { PROVIDER_NAMES } from './provider-name';
 import { ProviderRegistry } from './provider-registry';
 
 /**
@@ -31,7 +32,7 @@ export class NotificationsController {
     summary: 'Payment notifications from WeChat Pay (`wechat`) and Alipay (`alipay`)',
     description: 'Register https://<host>/api/v1/payment/wechat/callback and …/alipay/callback at the providers. Verified over the raw bytes. Answers in the provider\'s own format: WeChat Pay 204 (accepted) or 4xx/5xx `{"code":"FAIL","message":…}`; Alipay `success` or `failure`. A 5xx asks the provider to retry.',
   })
-  @ApiParam({ name: 'provider', enum: ['wechat', 'alipay'] })
+  @ApiParam({ name: 'provider', enum: PROVIDER_NAMES })
   @ApiResponse({ status: 200, description: 'Alipay: accepted (body `success`)' })
   @ApiResponse({ status: 204, description: 'WeChat Pay: accepted' })
   @ApiResponse({ status: 400, description: 'rejected (forged, stale, not ours, unknown order, wrong amount): nothing changed' })
@@ -45,6 +46,7 @@ export class NotificationsController {
     let result: NotificationResult | 'unusable';
     let answer: NotificationResult;
     let reason: string | undefined;
+    let rejection: NotificationRejectionReason | undefined;
     let event: PaymentEvent | undefined;
     let outcome: ApplyResult | undefined;
     try {
@@ -55,6 +57,7 @@ export class NotificationsController {
       if (e instanceof NotificationRejected) {
         result = e.unusable ? 'unusable' : 'rejected';
         answer = e.retryLater ? 'retry' : 'rejected';
+        rejection = e.reason;
         reason = e.message;
       } else {
         // Ours to fix (database down, a bug): answer so that the provider sends it again.
@@ -64,7 +67,7 @@ export class NotificationsController {
       }
     }
     const fields = [
-      `provider=${name}`, `outcome=${result}`, outcome && `result=${outcome.result}`,
+      `provider=${name}`, `outcome=${result}`, rejection && `rejection=${rejection}`, outcome && `result=${outcome.result}`,
       event && `payment_no=${event.paymentNo}`, outcome && 'orderNo' in outcome && `order_no=${outcome.orderNo}`,
       event?.eventId && `event_id=${event.eventId}`,
       reason && `reason="${reason}"`, `request_id=${requestIdOf(req)}`,
@@ -74,6 +77,7 @@ export class NotificationsController {
     else if (result === 'unusable') this.logger.error(`notification ${fields}`);
     else this.logger.warn(`notification ${fields}`);
     this.metrics.notifications.inc({ provider: name, outcome: result });
+    if (rejection) this.metrics.notificationRejections.inc({ provider: name, reason: rejection });
     const ack = provider.acknowledge(answer, reason);
     res.status(ack.status).type(ack.contentType).send(ack.body);
   }

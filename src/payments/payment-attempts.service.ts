@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { newPaymentNo } from '../common/trade-numbers';
 import { AppConfig } from '../config/app-config';
 import type { ChannelRequest, OpenedPayment, PaymentChannel } from './payment-channel';
-import type { ProviderName } from './payment-provider';
+import type { ProviderName } from './provider-name';
 import type { PaymentRecord } from './payment-record.entity';
 import { NewAttempt, PaymentRecordsRepository, PlannedAttempt } from './payment-records.repository';
 import { ProviderRegistry } from './provider-registry';

@@ -1,7 +1,5 @@
-import type { PaymentMethod } from '../orders/order-status';
 import type { BillFetch } from './provider-bill';
-
-export type ProviderName = PaymentMethod;
+import type { ProviderName } from './provider-name';
 
 /** What a provider needs to open one payment attempt (a QR code). */
 export interface PayableOrder {
@@ -139,23 +137,40 @@ export interface PaymentProvider {
 }
 
 /**
+ * Why a notification (of a payment or a refund) was refused: one code per check, shared by every
+ * provider, logged and counted (memberpay_notification_rejections_total) under this code. The
+ * message that goes with it is for the sender and the logs; the code is for operators' queries.
+ */
+export const NOTIFICATION_REJECTION_REASONS = [
+  // The envelope: absent or repeated headers, a probe, a key we do not hold, a stale timestamp.
+  'HEADERS_INCOMPLETE', 'PROBE_SIGNATURE', 'UNKNOWN_SERIAL', 'STALE_TIMESTAMP', 'MISSING_SIGNATURE', 'BAD_SIGNATURE',
+  // The content: not what the provider sends, or not a result we act on.
+  'MALFORMED_BODY', 'MALFORMED_RESOURCE', 'MALFORMED_AMOUNT', 'UNEXPECTED_EVENT',
+  // Signed by the provider, yet not usable here (UNUSABLE_REASONS).
+  'DECRYPTION_FAILED', 'WRONG_MCHID', 'WRONG_APP_ID', 'WRONG_SELLER_ID', 'UNKNOWN_ORDER', 'AMOUNT_MISMATCH', 'WRONG_CURRENCY',
+  // Refund results that name no refund of ours, or another payment.
+  'UNKNOWN_REFUND', 'PAYMENT_MISMATCH',
+] as const;
+export type NotificationRejectionReason = (typeof NOTIFICATION_REJECTION_REASONS)[number];
+
+/**
  * Reasons a correctly signed notification cannot be used: it does not decrypt (the API v3 key was
  * rotated), names another merchant, app or seller, an attempt we do not have, or another amount or
  * currency. The provider did sign it, so this is not a forgery but a configuration or data problem
  * for an operator: such rejections are logged at error level and counted as `unusable`.
  */
-const UNUSABLE_REASONS: ReadonlySet<string> = new Set([
-  'DECRYPTION_FAILED', 'WRONG_MCHID', 'WRONG_APPID', 'WRONG_APP_ID', 'WRONG_SELLER_ID', 'UNKNOWN_ORDER', 'AMOUNT_MISMATCH', 'WRONG_CURRENCY',
+const UNUSABLE_REASONS: ReadonlySet<NotificationRejectionReason> = new Set<NotificationRejectionReason>([
+  'DECRYPTION_FAILED', 'WRONG_MCHID', 'WRONG_APP_ID', 'WRONG_SELLER_ID', 'UNKNOWN_ORDER', 'AMOUNT_MISMATCH', 'WRONG_CURRENCY',
 ]);
 /**
  * Of those, the ones fixed on our side while the provider still holds the notification: answered
  * 5xx, so that it is sent again once the key is put right.
  */
-const RETRY_REASONS: ReadonlySet<string> = new Set(['DECRYPTION_FAILED']);
+const RETRY_REASONS: ReadonlySet<NotificationRejectionReason> = new Set<NotificationRejectionReason>(['DECRYPTION_FAILED']);
 
 /** A notification that must change nothing: bad signature, stale, not ours, unknown, mismatched. */
 export class NotificationRejected extends Error {
-  constructor(readonly reason: string, message: string) {
+  constructor(readonly reason: NotificationRejectionReason, message: string) {
     super(message);
     this.name = 'NotificationRejected';
   }

@@ -1,6 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
-import type { PaymentMethod } from '../orders/order-status';
 import type { PaymentChannel } from './payment-channel';
+import type { ProviderName } from './provider-name';
 
 export const PAYMENT_RECORD_STATUSES = ['pending', 'success', 'closed', 'failed', 'refunded'] as const;
 export type PaymentRecordStatus = (typeof PAYMENT_RECORD_STATUSES)[number];
@@ -31,7 +31,7 @@ export class PaymentRecord {
   paymentNo: string;
 
   @Column({ type: 'varchar', length: 16 })
-  paymentMethod: PaymentMethod;
+  paymentMethod: ProviderName;
 
   @Column({ name: 'amount', type: 'integer' })
   amountFen: number;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedQueryIn } from '../database/prepared-query';
 import type { PaymentChannel } from './payment-channel';
-import type { ProviderName } from './payment-provider';
+import type { ProviderName } from './provider-name';
 import { PaymentRecord } from './payment-record.entity';
 
 /** trade_state of a pending attempt kept for its last query, the provider not knowing its trade yet. */

@@ -7,9 +7,8 @@ import { PaymentAttemptsService } from './payment-attempts.service';
 import { PaymentRecordsRepository } from './payment-records.repository';
 import { PaymentsService } from './payments.service';
 import { SettlementRepository } from './settlement.repository';
+import { PROVIDER_DESCRIPTORS } from './provider-catalog';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
-import { AlipayProvider } from './providers/alipay/alipay.provider';
-import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
 
 @Module({
   imports: [MembershipModule],
@@ -19,10 +18,10 @@ import { WechatPayProvider } from './providers/wechat/wechat-pay.provider';
       // One entry per payment method; an unconfigured method is simply absent (off).
       provide: PAYMENT_PROVIDERS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => [
-        config.wechat ? new WechatPayProvider(config.wechat, config.providerTimeoutMs) : null,
-        config.alipay ? new AlipayProvider(config.alipay, config.providerTimeoutMs) : null,
-      ],
+      useFactory: (config: AppConfig) => PROVIDER_DESCRIPTORS.map((d) => {
+        const section = config[d.name];
+        return section ? d.create(section, config.providerTimeoutMs) : null;
+      }),
     },
     ProviderRegistry,
     PaymentsService,

@@ -1,4 +1,4 @@
-import type { ProviderName } from './payment-provider';
+import type { ProviderName } from './provider-name';
 
 /**
  * One line of a provider's daily trade bill, provider-neutral: a payment it took or a refund it

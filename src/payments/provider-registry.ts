@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error';
-import { PAYMENT_METHODS } from '../orders/order-status';
 import { MetricsService } from '../metrics/metrics.service';
-import type { PaymentProvider, ProviderName } from './payment-provider';
+import type { PaymentProvider } from './payment-provider';
 import type { ChannelOpener, PaymentChannel } from './payment-channel';
+import { providerLabel as label } from './provider-catalog';
+import { PROVIDER_NAMES, type ProviderName } from './provider-name';
 
 /** Every configured provider, registered by dependency injection (one entry per payment method). */
 export const PAYMENT_PROVIDERS = Symbol('PAYMENT_PROVIDERS');
@@ -18,7 +19,7 @@ export class ProviderRegistry implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    for (const name of PAYMENT_METHODS) {
+    for (const name of PROVIDER_NAMES) {
       if (!this.byName.has(name)) this.logger.warn(`${label(name)} is not configured: it is off`);
     }
   }
@@ -51,9 +52,19 @@ export class ProviderRegistry implements OnModuleInit {
   find(name: string): PaymentProvider | undefined {
     return this.byName.get(name as ProviderName);
   }
-}
 
-const label = (name: ProviderName) => (name === 'wechat' ? 'WeChat Pay' : 'Alipay');
+  /**
+   * The out_trade_no in the query of a browser sent back after paying, verified by the provider that
+   * sends browsers back (verifyReturn); null when none verifies it.
+   */
+  verifyReturn(query: Record<string, string>): string | null {
+    for (const provider of this.byName.values()) {
+      const paymentNo = provider.verifyReturn?.(query);
+      if (paymentNo) return paymentNo;
+    }
+    return null;
+  }
+}
 
 /** Times every API call a provider makes, by operation and outcome, without touching the providers. */
 function instrument(provider: PaymentProvider, metrics: MetricsService): PaymentProvider {

@@ -33,7 +33,7 @@ export class ReturnPageController {
   @Header('Cache-Control', 'no-store')
   async show(@Query() query: Record<string, unknown>): Promise<string> {
     const params = Object.fromEntries(Object.entries(query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
-    const paymentNo = this.registry.find('alipay')?.verifyReturn?.(params) ?? null;
+    const paymentNo = this.registry.verifyReturn(params);
     if (!paymentNo) return page('Payment status', 'This link is not valid: its signature could not be verified. Check the order in the app.');
     const order = await this.records.orderOf(paymentNo);
     if (!order) return page('Payment status', 'No such order was found.');

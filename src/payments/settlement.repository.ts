@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedQuery, preparedQueryIn } from '../database/prepared-query';
-import type { ProviderName } from './payment-provider';
+import type { ProviderName } from './provider-name';
 
 /** An attempt as the unlocked first read sees it: enough to answer a duplicate or a mismatch. */
 export interface AttemptGlance { order_no: string; record_status: string; record_amount: number }

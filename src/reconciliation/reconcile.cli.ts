@@ -16,17 +16,17 @@ import { AppConfig, buildAppConfig, ConfigError } from '../config/app-config';
 import { readEnvironment } from '../config/config.module';
 import { EmbeddedPostgresHandle, runningEmbeddedPostgres, startEmbeddedPostgres } from '../database/embedded-postgres';
 import { typeormOptions } from '../database/typeorm-options';
-import { PAYMENT_METHODS, type PaymentMethod } from '../orders/order-status';
+import { PROVIDER_NAMES, type ProviderName } from '../payments/provider-name';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { ReconcileCliModule } from './reconcile-cli.module';
 import type { ItemRow } from './reconciliation.repository';
 import { ReconcileResult, ReconciliationService } from './reconciliation.service';
 
-const USAGE = 'usage: npm run reconcile -- --date YYYY-MM-DD [--provider wechat|alipay]';
+const USAGE = `usage: npm run reconcile -- --date YYYY-MM-DD [--provider ${PROVIDER_NAMES.join('|')}]`;
 type Out = (line: string) => void;
 
-export function parseArgs(argv: string[]): { date: string; provider?: PaymentMethod } | string {
-  const out: { date?: string; provider?: PaymentMethod } = {};
+export function parseArgs(argv: string[]): { date: string; provider?: ProviderName } | string {
+  const out: { date?: string; provider?: ProviderName } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf('=');
@@ -37,8 +37,8 @@ export function parseArgs(argv: string[]): { date: string; provider?: PaymentMet
       if (!isCalendarDay(value)) return `--date needs a day, YYYY-MM-DD\n${USAGE}`;
       out.date = value;
     } else {
-      if (!(PAYMENT_METHODS as readonly string[]).includes(value)) return `--provider is wechat or alipay\n${USAGE}`;
-      out.provider = value as PaymentMethod;
+      if (!(PROVIDER_NAMES as readonly string[]).includes(value)) return `--provider is ${PROVIDER_NAMES.join(' or ')}\n${USAGE}`;
+      out.provider = value as ProviderName;
     }
   }
   return out.date ? { date: out.date, provider: out.provider } : USAGE;
@@ -83,7 +83,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     const app = await NestFactory.createApplicationContext(await ReconcileCliModule.forRoot({ ...env, DATABASE_URL: db.url }), { logger: ['error'], abortOnError: false });
     try {
       const registry = app.get(ProviderRegistry);
-      const providers = args.provider ? [args.provider] : PAYMENT_METHODS.filter((p) => registry.find(p));
+      const providers = args.provider ? [args.provider] : PROVIDER_NAMES.filter((p) => registry.find(p));
       if (!providers.length) {
         out('No payment provider is configured.');
         return 2;

@@ -1,5 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
-import type { ProviderName } from '../payments/payment-provider';
+import type { ProviderName } from '../payments/provider-name';
 
 export const RUN_STATUSES = ['running', 'completed', 'not_ready', 'failed'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];

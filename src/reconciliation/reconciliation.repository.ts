@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ProviderName } from '../payments/payment-provider';
+import type { ProviderName } from '../payments/provider-name';
 import type { ItemKind, Outcome } from './reconciliation-item.entity';
 import type { RunStatus } from './reconciliation-run.entity';
 

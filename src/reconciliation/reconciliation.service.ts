@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { addDays, beijingDayRange, beijingTimeOn } from '../common/beijing-day';
-import { NotificationRejected, type PaymentProvider, type ProviderName } from '../payments/payment-provider';
+import { NotificationRejected, type PaymentProvider } from '../payments/payment-provider';
+import type { ProviderName } from '../payments/provider-name';
 import { PaymentsService } from '../payments/payments.service';
 import { BillRejected, type BillRow } from '../payments/provider-bill';
 import { ProviderRegistry } from '../payments/provider-registry';

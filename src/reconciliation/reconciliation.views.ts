@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PROVIDER_NAMES } from '../payments/provider-name';
 import { OUTCOMES } from './reconciliation-item.entity';
 import { RUN_STATUSES } from './reconciliation-run.entity';
 import type { ItemRow, RunRow } from './reconciliation.repository';
@@ -16,7 +17,7 @@ class OutcomeCounts {
 /** One provider's reconciliation of one Beijing day. */
 export class RunView {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ enum: ['wechat', 'alipay'] }) provider: string;
+  @ApiProperty({ enum: PROVIDER_NAMES }) provider: string;
   @ApiProperty({ example: '2026-11-28', description: 'the Beijing day of the bill' }) bill_date: string;
   @ApiProperty({ enum: RUN_STATUSES, description: 'not_ready and failed keep the last comparison, if any' }) status: string;
   @ApiProperty() attempts: number;

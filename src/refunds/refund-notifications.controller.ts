@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.guard';
 import { requestIdOf } from '../common/request-id';
 import { MetricsService } from '../metrics/metrics.service';
-import { NotificationRejected, NotificationResult, RefundEvent } from '../payments/payment-provider';
+import { NotificationRejected, NotificationRejectionReason, NotificationResult, RefundEvent } from '../payments/payment-provider';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { RefundApplyResult, RefundsService } from './refunds.service';
 
@@ -39,6 +39,7 @@ export class RefundNotificationsController {
     }
     let result: NotificationResult;
     let reason: string | undefined;
+    let rejection: NotificationRejectionReason | undefined;
     let event: RefundEvent | undefined;
     let applied: RefundApplyResult | undefined;
     try {
@@ -48,6 +49,7 @@ export class RefundNotificationsController {
     } catch (e) {
       if (e instanceof NotificationRejected) {
         result = 'rejected';
+        rejection = e.reason;
         reason = e.message;
       } else {
         result = 'retry';
@@ -56,13 +58,14 @@ export class RefundNotificationsController {
       }
     }
     const fields = [
-      'provider=wechat', `outcome=${result}`, applied && `result=${applied}`, event && `refund_no=${event.refundNo}`,
+      'provider=wechat', `outcome=${result}`, rejection && `rejection=${rejection}`, applied && `result=${applied}`, event && `refund_no=${event.refundNo}`,
       event && `refund_status=${event.providerState}`, event?.eventId && `event_id=${event.eventId}`,
       reason && `reason="${reason}"`, `request_id=${requestIdOf(req)}`,
     ].filter(Boolean).join(' ');
     if (result === 'accepted') this.logger.log(`refund notification ${fields}`);
     else this.logger.warn(`refund notification ${fields}`);
     this.metrics.notifications.inc({ provider: 'wechat_refund', outcome: result });
+    if (rejection) this.metrics.notificationRejections.inc({ provider: 'wechat_refund', reason: rejection });
     const ack = provider.acknowledge(result, reason);
     res.status(ack.status).type(ack.contentType).send(ack.body);
   }

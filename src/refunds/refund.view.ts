@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PROVIDER_NAMES } from '../payments/provider-name';
 import type { Refund } from './refund.entity';
 import { REFUND_KINDS, REFUND_STATUSES } from './refund-status';
 
@@ -7,7 +8,7 @@ export class RefundView {
   @ApiProperty({ example: 'RF20261129190000ABCDEFGHJKLM', description: 'the number the provider knows it by (out_refund_no / out_request_no)' }) refund_no: string;
   @ApiProperty({ example: 'MO20261125183257Y269907TPMWN' }) order_no: string;
   @ApiProperty({ description: 'the paid attempt refunded (its out_trade_no)' }) payment_no: string;
-  @ApiProperty({ enum: ['wechat', 'alipay'] }) payment_method: string;
+  @ApiProperty({ enum: PROVIDER_NAMES }) payment_method: string;
   @ApiProperty({ description: 'fen', example: 990 }) amount: number;
   @ApiProperty({ enum: REFUND_STATUSES, description: 'processing → success, or failed / closed (nothing returned); abnormal is stuck at the provider and not final' }) status: string;
   @ApiProperty({ enum: REFUND_KINDS }) kind: string;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
-import type { ProviderName, RefundEvent } from '../payments/payment-provider';
+import type { RefundEvent } from '../payments/payment-provider';
+import type { ProviderName } from '../payments/provider-name';
 import { Refund } from './refund.entity';
 import type { RefundKind, RefundStatus } from './refund-status';
 

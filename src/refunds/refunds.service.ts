@@ -9,6 +9,7 @@ import { newRefundNo } from '../common/trade-numbers';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from '../payments/double-payment';
 import { NotificationRejected, RefundEvent, RefundRefused } from '../payments/payment-provider';
+import { providerLabel } from '../payments/provider-catalog';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import type { Refund } from './refund.entity';
@@ -26,7 +27,6 @@ export type RefundApplyResult = 'applied' | 'duplicate' | 'unchanged';
 const FINAL: readonly RefundStatus[] = ['success', 'failed', 'closed'];
 /** The request path owns a new refund this long; after that the job may look at it (a crash mid-call). */
 const FIRST_LOOK_MS = 60_000;
-const label = (provider: string) => (provider === 'wechat' ? 'WeChat Pay' : 'Alipay');
 
 /**
  * Refunds, full and partial, of paid orders. The rules: a refund is recorded (holding its money
@@ -86,7 +86,7 @@ export class RefundsService {
     this.logger.log(`refund_no=${refund.refundNo} order_no=${orderNo} payment_no=${refund.paymentNo} amount=${refund.amountFen} requested_by=${adminId} reason="${refund.reason}": requested`);
     const sent = await this.submit(refund, orderNo);
     if (sent.status === 'failed') {
-      throw new ConflictError('REFUND_REFUSED', `${label(refund.paymentMethod)} refused the refund: ${sent.failureReason}`);
+      throw new ConflictError('REFUND_REFUSED', `${providerLabel(refund.paymentMethod)} refused the refund: ${sent.failureReason}`);
     }
     return toRefundView(sent, orderNo);
   }

@@ -126,4 +126,22 @@ describe('signed but unusable notifications', () => {
     expect(await counter(base, 'rejected')).toBe(1);
     expect((await lineWith(service, 'outcome=rejected')).level).toBe(40);
   });
+
+  it('counts and logs each refusal under its reason code', async () => {
+    const { service, base } = await start();
+    const forged = await order(base, 'reasons-forged');
+    expect((await post(base, 'wechat', await prepared(forged.qr_code_url, { tamper: 'signature' }))).status).toBe(400);
+    const otherApp = await order(base, 'reasons-app');
+    expect((await post(base, 'wechat', await prepared(otherApp.qr_code_url, { override: { appid: 'wx0000000000000999' } }))).status).toBe(400);
+    const alipay = await order(base, 'reasons-alipay', 'alipay');
+    await sandboxCall(sb, 'POST', '/sandbox/scan', { qr: alipay.qr_code_url });
+    expect((await post(base, 'alipay', await prepared(alipay.qr_code_url, { override: { seller_id: '2088000000000999' } }))).status).toBe(400);
+
+    const text = await (await fetch(`${base}/metrics`)).text();
+    for (const [provider, reason] of [['wechat', 'BAD_SIGNATURE'], ['wechat', 'WRONG_APP_ID'], ['alipay', 'WRONG_SELLER_ID']]) {
+      expect(text).toMatch(new RegExp(`^memberpay_notification_rejections_total\\{provider="${provider}",reason="${reason}"\\} 1$`, 'm'));
+    }
+    expect((await lineWith(service, 'rejection=WRONG_APP_ID')).msg).toMatch(/provider=wechat outcome=unusable rejection=WRONG_APP_ID .*reason="the notification is for another app"/);
+    expect((await lineWith(service, 'rejection=BAD_SIGNATURE')).msg).toMatch(/outcome=rejected/);
+  });
 });

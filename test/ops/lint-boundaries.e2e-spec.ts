@@ -73,6 +73,18 @@ describe('lint: import boundaries', () => {
     ]);
   });
 
+  it('keeps each provider folder to itself', () => {
+    expect(verdicts([
+      { file: 'src/payments/providers/wechat/probe.ts', imports: '../alipay/alipay.mapper, ./wechat-pay.mapper, ../../payment-channel' },
+      { file: 'src/payments/providers/alipay/probe.ts', imports: '../wechat/wechat-pay.errors, ./alipay.mapper, ../../../common/money' },
+      { file: 'src/payments/provider-catalog-probe.ts', imports: './providers/wechat/wechat-pay.descriptor, ./providers/alipay/alipay.descriptor' },
+    ])).toEqual([
+      [BOUNDARY, null, null],
+      [BOUNDARY, null, null],
+      [null, null],
+    ]);
+  });
+
   it('fails an import it cannot resolve rather than letting it past the boundaries', () => {
     expect(verdicts([{ file: 'src/payments/probe.ts', imports: './no-such-file, ../sandbox-typo/clock' }])).toEqual([
       ['import-x/no-unresolved', 'import-x/no-unresolved'],

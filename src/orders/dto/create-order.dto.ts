@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsUrl, Matches, MaxLength, Max, Min } from 'class-validator';
-import { describeChannels, OFFERED_CHANNELS } from '../../payments/channel-catalog';
+import { describeChannels, OFFERED_CHANNELS } from '../../payments/provider-catalog';
 import type { PaymentChannel } from '../../payments/payment-channel';
 import { PAYMENT_METHODS, PRODUCT_TYPES, type PaymentMethod, type ProductType } from '../order-status';
 

@@ -1,5 +1,6 @@
 import { fenToYuan, yuanToFen } from '../../../common/money';
-import type { PaymentEvent } from '../../payment-provider';
+import type { PaymentEvent, RefundEvent, RefundRequest } from '../../payment-provider';
+import type { AlipayAnswer } from './alipay.types';
 
 export { fenToYuan };
 
@@ -26,6 +27,24 @@ export function toPaymentEvent(fields: Record<string, unknown>, paymentNo: strin
     paidAt: outcome === 'paid' && paidAtText ? beijingToDate(paidAtText) : null,
     payload: fields,
     eventId,
+  };
+}
+
+/**
+ * A refund's state as a neutral event, from the answer of a refund or a refund query (whose reading
+ * of refund_status and fund_change is the provider's, docs/refunds.md).
+ */
+export function toRefundEvent(
+  request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>, outcome: RefundEvent['outcome'], state: string, answer: AlipayAnswer,
+  amountFen: number | null, refundedAt?: unknown,
+): RefundEvent {
+  return {
+    provider: 'alipay', refundNo: request.refundNo, paymentNo: request.paymentNo, outcome, providerState: state,
+    // Alipay gives a refund no id of its own: the trade number identifies it with out_request_no.
+    providerRefundId: typeof answer.trade_no === 'string' ? answer.trade_no : null,
+    amountFen,
+    succeededAt: outcome === 'success' ? (typeof refundedAt === 'string' ? beijingToDate(refundedAt) : null) ?? new Date() : null,
+    payload: answer,
   };
 }
 

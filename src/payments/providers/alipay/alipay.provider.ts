@@ -3,25 +3,25 @@ import { AlipayRequestError, AlipaySdk } from 'alipay-sdk';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { ProviderTimeoutError, ProviderUnavailableError } from '../../../common/errors/domain-error';
 import { yuanToFen } from '../../../common/money';
-import type { AlipayConfig } from '../../../config/app-config';
 import type {
   Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
   RefundEvent, RefundRequest,
 } from '../../payment-provider';
 import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
 import { BillRejected, type BillFetch } from '../../provider-bill';
-import { parseAlipayBill } from './alipay.bill';
-import { beijingToDate, dateToBeijing, fenToYuan, toPaymentEvent } from './alipay.mapper';
 import type { ChannelOpener, ChannelRequest, OpenedPayment } from '../../payment-channel';
+import { parseAlipayBill } from './alipay.bill';
 import { ALIPAY_CHANNELS, alipayEnabledChannels, openAlipayPhonePayment } from './alipay.channels';
+import type { AlipayConfig } from './alipay.config';
+import { dateToBeijing, fenToYuan, toPaymentEvent, toRefundEvent } from './alipay.mapper';
+import { verifiedAlipayFields, verifyAlipayNotification } from './alipay.notification';
+import type { AlipayAnswer } from './alipay.types';
 
 /** Alipay's limit on refund_reason (docs/refunds.md). */
 const REFUND_REASON_MAX = 256;
 
 /** Far above a real day's bill; a download is held in memory to be unzipped. */
 const MAX_BILL_BYTES = 64 * 1024 * 1024;
-
-interface Node { code?: string; msg?: string; sub_code?: string; sub_msg?: string; [key: string]: unknown }
 
 /**
  * Alipay face-to-face (当面付) QR payments through alipay-sdk. Every answer's signature is
@@ -115,12 +115,7 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
   }
 
   async verifyNotification(raw: RawNotification): Promise<PaymentEvent> {
-    const fields = this.verifiedFields(raw.rawBody.toString('utf8'));
-    if (fields.app_id !== this.config.appId) throw new NotificationRejected('WRONG_APP_ID', 'the notification is for another app');
-    if (this.config.sellerId && fields.seller_id !== this.config.sellerId) {
-      throw new NotificationRejected('WRONG_SELLER_ID', 'the notification is for another seller');
-    }
-    if (!fields.out_trade_no) throw new NotificationRejected('MALFORMED_BODY', 'out_trade_no is missing');
+    const fields = verifyAlipayNotification(raw, this.config, this.sdk);
     const event = toPaymentEvent(fields, fields.out_trade_no, fields.notify_id);
     if (event.outcome === 'paid' && event.amountFen === null) throw new NotificationRejected('MALFORMED_AMOUNT', 'total_amount is not an amount in yuan');
     // total_amount is in CNY unless the trade names another currency (cross-border trades carry trans_currency).
@@ -166,7 +161,7 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
    */
   verifyReturn(query: Record<string, string>): string | null {
     try {
-      const fields = this.verifiedFields(new URLSearchParams(query).toString());
+      const fields = verifiedAlipayFields(this.sdk, new URLSearchParams(query).toString());
       return fields.app_id === this.config.appId && fields.out_trade_no ? fields.out_trade_no : null;
     } catch {
       return null;
@@ -187,7 +182,7 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
       out_request_no: request.refundNo,
     });
     if (node.code === '10000' && node.out_trade_no === request.paymentNo) {
-      return this.refundEvent(request, 'success', `fund_change=${String(node.fund_change ?? '')}`, node, request.amountFen, node.gmt_refund_pay);
+      return toRefundEvent(request, 'success', `fund_change=${String(node.fund_change ?? '')}`, node, request.amountFen, node.gmt_refund_pay);
     }
     if (node.code === '40004' && node.sub_code && node.sub_code !== 'ACQ.SYSTEM_ERROR') {
       this.logger.warn(`refund ${request.refundNo} refused: ${node.sub_code}`);
@@ -202,28 +197,14 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
       out_trade_no: request.paymentNo,
       out_request_no: request.refundNo,
     });
-    if (node.code === '40004' && node.sub_code === 'ACQ.TRADE_NOT_EXIST') return this.refundEvent(request, 'not_found', 'TRADE_NOT_EXIST', node, null);
+    if (node.code === '40004' && node.sub_code === 'ACQ.TRADE_NOT_EXIST') return toRefundEvent(request, 'not_found', 'TRADE_NOT_EXIST', node, null);
     if (node.code !== '10000' || (node.out_trade_no !== undefined && node.out_trade_no !== request.paymentNo)) throw this.businessFailure('refund query', node);
     const amount = typeof node.refund_amount === 'string' ? yuanToFen(node.refund_amount) : null;
     const status = node.refund_status === undefined ? undefined : String(node.refund_status);
     if (amount !== null && (status === undefined || status === 'REFUND_SUCCESS')) {
-      return this.refundEvent(request, 'success', status ?? 'REFUND_SUCCESS', node, amount, node.gmt_refund_pay);
+      return toRefundEvent(request, 'success', status ?? 'REFUND_SUCCESS', node, amount, node.gmt_refund_pay);
     }
-    return this.refundEvent(request, 'not_found', status ?? 'NO_REFUND_DATA', node, null);
-  }
-
-  private refundEvent(
-    request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>, outcome: RefundEvent['outcome'], state: string, node: Node,
-    amountFen: number | null, refundedAt?: unknown,
-  ): RefundEvent {
-    return {
-      provider: 'alipay', refundNo: request.refundNo, paymentNo: request.paymentNo, outcome, providerState: state,
-      // Alipay gives a refund no id of its own: the trade number identifies it with out_request_no.
-      providerRefundId: typeof node.trade_no === 'string' ? node.trade_no : null,
-      amountFen,
-      succeededAt: outcome === 'success' ? (typeof refundedAt === 'string' ? beijingToDate(refundedAt) : null) ?? new Date() : null,
-      payload: node,
-    };
+    return toRefundEvent(request, 'not_found', status ?? 'NO_REFUND_DATA', node, null);
   }
 
   /** Alipay stops resending on the exact body `success` (docs/alipay.md#acknowledgement). */
@@ -232,32 +213,12 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
     return { status: result === 'rejected' ? 400 : 500, contentType: 'text/plain', body: 'failure' };
   }
 
-  private verifiedFields(form: string): Record<string, string> {
-    const params = new URLSearchParams(form);
-    const fields: Record<string, string> = {};
-    for (const [key, value] of params) {
-      if (key in fields) throw new NotificationRejected('MALFORMED_BODY', `the field ${key} appears twice`);
-      fields[key] = value;
-    }
-    if (!fields.sign) throw new NotificationRejected('MISSING_SIGNATURE', 'the notification is not signed');
-    if (fields.sign_type && fields.sign_type !== 'RSA2') throw new NotificationRejected('BAD_SIGNATURE', 'only RSA2 signatures are accepted');
-    let valid: boolean;
-    try {
-      // V2: values are already form-decoded; checkNotifySign would decode again and break on '%' (docs/alipay.md#sdk).
-      valid = this.sdk.checkNotifySignV2({ ...fields });
-    } catch {
-      valid = false;
-    }
-    if (!valid) throw new NotificationRejected('BAD_SIGNATURE', 'the signature does not verify');
-    return fields;
-  }
-
-  private async exec(method: string, operation: string, bizContent: Record<string, unknown>, extra: Record<string, string | undefined> = {}): Promise<Node> {
+  private async exec(method: string, operation: string, bizContent: Record<string, unknown>, extra: Record<string, string | undefined> = {}): Promise<AlipayAnswer> {
     const params: Record<string, unknown> = { bizContent, timestamp: dateToBeijing(new Date()) };
     for (const [k, v] of Object.entries(extra)) if (v) params[k] = v; // the SDK signs empty values too: never pass ''
     try {
       const result = await this.sdk.exec(method, params, { validateSign: true });
-      return result as unknown as Node;
+      return result as unknown as AlipayAnswer;
     } catch (e) {
       throw this.transportFailure(operation, e);
     }
@@ -272,7 +233,7 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
       : new ProviderUnavailableError(`Alipay failed the ${operation} request`);
   }
 
-  private businessFailure(operation: string, node: Node): Error {
+  private businessFailure(operation: string, node: AlipayAnswer): Error {
     this.logger.warn(`${operation} refused: ${node.code ?? '-'} ${node.sub_code ?? '-'}`);
     return new ProviderUnavailableError(`Alipay failed the ${operation} request (${[node.code, node.sub_code].filter(Boolean).join(' ')})`);
   }

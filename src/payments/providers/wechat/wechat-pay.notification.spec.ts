@@ -1,7 +1,7 @@
 // The WeChat Pay notification pipeline on hand-made notifications: signed and sealed here with
 // node:crypto (not with the code under test), then spoiled one step at a time.
 import { createCipheriv, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
-import type { WechatPayConfig } from '../../../config/app-config';
+import type { WechatPayConfig } from './wechat-pay.config';
 import { NotificationRejected, type RawNotification } from '../../payment-provider';
 import { CLOCK_WINDOW_SECONDS, verifyWechatNotification, verifyWechatRefundNotification } from './wechat-pay.notification';
 
@@ -79,7 +79,7 @@ describe('verifyWechatNotification', () => {
     ['a body that is not JSON (signed)', () => notification({ body: 'not json' }), 'MALFORMED_BODY'],
     ['a resource sealed with another key', () => notification({ key: 'z'.repeat(32) }), 'DECRYPTION_FAILED'],
     ['another merchant', () => notification({ resource: transaction({ mchid: '1900000002' }) }), 'WRONG_MCHID'],
-    ['another app', () => notification({ resource: transaction({ appid: 'wx9999999999999999' }) }), 'WRONG_APPID'],
+    ['another app', () => notification({ resource: transaction({ appid: 'wx9999999999999999' }) }), 'WRONG_APP_ID'],
     ['no out_trade_no', () => notification({ resource: transaction({ out_trade_no: '' }) }), 'MALFORMED_RESOURCE'],
   ])('rejects %s', (_what, make, expected) => {
     expect(reason(make())).toBe(expected);

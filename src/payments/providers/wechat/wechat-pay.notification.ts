@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { Aes, Rsa } from 'wechatpay-axios-plugin';
-import type { WechatPayConfig } from '../../../config/app-config';
+import type { WechatPayConfig } from './wechat-pay.config';
 import { NotificationRejected, RawNotification } from '../../payment-provider';
 import type { WechatNotificationEnvelope, WechatRefund, WechatTransaction } from './wechat-pay.types';
 import { wechatAppIds } from './wechat-pay.channels';
@@ -25,7 +25,7 @@ export function verifyWechatNotification(
 ): { tx: WechatTransaction; eventId?: string; eventType: string } {
   const { resource, eventId, eventType } = openWechatNotification<WechatTransaction>(raw, config, verifiers, now);
   // APP and JSAPI payments carry their own app id: any app id configured for a channel is ours.
-  if (!wechatAppIds(config).includes(String(resource.appid))) throw new NotificationRejected('WRONG_APPID', 'the notification is for another app');
+  if (!wechatAppIds(config).includes(String(resource.appid))) throw new NotificationRejected('WRONG_APP_ID', 'the notification is for another app');
   if (typeof resource.out_trade_no !== 'string' || !resource.out_trade_no) throw new NotificationRejected('MALFORMED_RESOURCE', 'out_trade_no is missing');
   return { tx: resource, eventId, eventType };
 }

@@ -1,0 +1,68 @@
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { ConfigError, keyProblem } from '../../../config/config-error';
+import { emptyToUndefined, IsHttpUrl } from '../../../config/env.schema';
+import { normalizePrivateKey, normalizePublicKey } from '../../../config/key-material';
+import { missingWhenConfigured, type ProviderSettings, splitList } from '../../../config/provider-settings';
+
+export interface AlipayConfig {
+  appId: string;
+  privateKeyPem: string;
+  alipayPublicKeyPem: string;
+  gateway: string;
+  notifyUrl?: string;
+  returnUrl?: string;
+  sellerId?: string;
+  /** Channels beyond the QR code whose Alipay products are signed (ALIPAY_CHANNELS). */
+  channels: ('app' | 'wap' | 'page')[];
+}
+
+/** Alipay OpenAPI's variables (docs/alipay.md), in the order config:check lists them. */
+export class AlipayEnv {
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric app id' })
+  ALIPAY_APP_ID?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() ALIPAY_PRIVATE_KEY?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() ALIPAY_PUBLIC_KEY?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsHttpUrl()
+  ALIPAY_GATEWAY?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsHttpUrl()
+  ALIPAY_NOTIFY_URL?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsHttpUrl()
+  ALIPAY_RETURN_URL?: string;
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric seller id (2088…)' })
+  ALIPAY_SELLER_ID?: string;
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\s*(app|wap|page)(\s*,\s*(app|wap|page))*\s*$/, { message: 'must list channels among app, wap, page, comma-separated' })
+  ALIPAY_CHANNELS?: string;
+}
+
+const DEFAULT_GATEWAY = 'https://openapi.alipay.com/gateway.do';
+
+export const ALIPAY_SETTINGS: ProviderSettings<AlipayConfig, AlipayEnv> = {
+  envPrefix: 'ALIPAY_',
+  schema: AlipayEnv,
+  secrets: ['ALIPAY_PRIVATE_KEY'],
+  build: buildAlipayConfig,
+  summary: (c) => ({ appId: c.appId, gateway: c.gateway }),
+  notifyUrl: (c) => ['ALIPAY_NOTIFY_URL', c.notifyUrl],
+  apiUrl: (c) => ['ALIPAY_GATEWAY', c.gateway],
+  providerSandbox: /alipaydev\.com/,
+  // Without it, a notification signed by Alipay for another seller of the same app would be honoured.
+  productionProblems: (c) => (c.sellerId ? [] : [{ variable: 'ALIPAY_SELLER_ID', problem: 'is required in production when Alipay is configured' }]),
+  checkWarnings: () => [],
+};
+
+function buildAlipayConfig(s: AlipayEnv): AlipayConfig | undefined {
+  const named = { ALIPAY_APP_ID: s.ALIPAY_APP_ID, ALIPAY_PRIVATE_KEY: s.ALIPAY_PRIVATE_KEY, ALIPAY_PUBLIC_KEY: s.ALIPAY_PUBLIC_KEY };
+  const any = Object.values(named).some(Boolean) || s.ALIPAY_NOTIFY_URL || s.ALIPAY_SELLER_ID;
+  if (!any) return undefined;
+  const problems = missingWhenConfigured({ ...named, ALIPAY_NOTIFY_URL: s.ALIPAY_NOTIFY_URL }, 'Alipay');
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    appId: s.ALIPAY_APP_ID!,
+    privateKeyPem: keyProblem('ALIPAY_PRIVATE_KEY', () => normalizePrivateKey(s.ALIPAY_PRIVATE_KEY!)),
+    alipayPublicKeyPem: keyProblem('ALIPAY_PUBLIC_KEY', () => normalizePublicKey(s.ALIPAY_PUBLIC_KEY!)),
+    gateway: s.ALIPAY_GATEWAY ?? DEFAULT_GATEWAY,
+    notifyUrl: s.ALIPAY_NOTIFY_URL, returnUrl: s.ALIPAY_RETURN_URL, sellerId: s.ALIPAY_SELLER_ID,
+    channels: [...new Set(splitList(s.ALIPAY_CHANNELS))] as AlipayConfig['channels'],
+  };
+}

@@ -1,0 +1,44 @@
+import type { AlipaySdk } from 'alipay-sdk';
+import { NotificationRejected, type RawNotification } from '../../payment-provider';
+import type { AlipayConfig } from './alipay.config';
+import type { AlipayNotification } from './alipay.types';
+
+/**
+ * A notification's form fields, once its RSA2 signature verifies with Alipay's public key
+ * (docs/alipay.md#notification-signatures); the return page's query is checked by the same rule
+ * (docs/alipay.md#return-url). A field sent twice is refused: which of the two was signed is unknown.
+ */
+export function verifiedAlipayFields(sdk: AlipaySdk, form: string): AlipayNotification {
+  const params = new URLSearchParams(form);
+  const fields: Record<string, string> = {};
+  for (const [key, value] of params) {
+    if (key in fields) throw new NotificationRejected('MALFORMED_BODY', `the field ${key} appears twice`);
+    fields[key] = value;
+  }
+  if (!fields.sign) throw new NotificationRejected('MISSING_SIGNATURE', 'the notification is not signed');
+  if (fields.sign_type && fields.sign_type !== 'RSA2') throw new NotificationRejected('BAD_SIGNATURE', 'only RSA2 signatures are accepted');
+  let valid: boolean;
+  try {
+    // V2: values are already form-decoded; checkNotifySign would decode again and break on '%' (docs/alipay.md#sdk).
+    valid = sdk.checkNotifySignV2({ ...fields });
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new NotificationRejected('BAD_SIGNATURE', 'the signature does not verify');
+  return fields;
+}
+
+/**
+ * A payment notification (docs/alipay.md#notifications): signed by Alipay, for our app and, when
+ * configured, our seller, naming one of our attempts. What it says of the payment is the provider's
+ * to read (amount, currency).
+ */
+export function verifyAlipayNotification(raw: RawNotification, config: AlipayConfig, sdk: AlipaySdk): AlipayNotification & { out_trade_no: string } {
+  const fields = verifiedAlipayFields(sdk, raw.rawBody.toString('utf8'));
+  if (fields.app_id !== config.appId) throw new NotificationRejected('WRONG_APP_ID', 'the notification is for another app');
+  if (config.sellerId && fields.seller_id !== config.sellerId) {
+    throw new NotificationRejected('WRONG_SELLER_ID', 'the notification is for another seller');
+  }
+  if (!fields.out_trade_no) throw new NotificationRejected('MALFORMED_BODY', 'out_trade_no is missing');
+  return fields as AlipayNotification & { out_trade_no: string };
+}

@@ -1,0 +1,14 @@
+import type { ProviderDescriptor } from '../../provider-descriptor';
+import { WECHAT_CHANNELS, wechatEnabledChannels } from './wechat-pay.channels';
+import { WECHAT_PAY_SETTINGS, type WechatPayConfig } from './wechat-pay.config';
+import { WechatPayProvider } from './wechat-pay.provider';
+
+/** WeChat Pay (微信支付) API v3: Native QR codes, APP, JSAPI and H5 payments (docs/wechat-pay.md, docs/channels.md). */
+export const WECHAT_PAY: ProviderDescriptor<'wechat', WechatPayConfig> = {
+  name: 'wechat',
+  label: 'WeChat Pay',
+  settings: WECHAT_PAY_SETTINGS,
+  channels: WECHAT_CHANNELS,
+  enabledChannels: wechatEnabledChannels,
+  create: (config, timeoutMs) => new WechatPayProvider(config, timeoutMs),
+};
