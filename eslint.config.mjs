@@ -65,6 +65,13 @@ const membershipDoesNotUseOrders = {
   from: 'src/orders',
   message: 'membership must not depend on orders.',
 };
+const paymentsDoNotUseOrders = {
+  // orders -> payments: orders ask payments for a payment; payments marks an order paid through the
+  // PaidOrders port it declares and orders implement, never by importing orders.
+  target: 'src/payments',
+  from: ['src/orders', 'src/refunds', 'src/reconciliation', 'src/scheduling', 'src/checkout', 'src/notifications'],
+  message: 'payments must not depend on orders or the flows above it (orders -> payments).',
+};
 const outboxKnowsNoWriterOrReader = {
   // The outbox sits below everything that appends to it (orders, payments, refunds) and everything
   // that reads it (notifications), so none of them can pull another in through it.
@@ -80,6 +87,7 @@ const notificationsReadTheOutbox = {
 };
 const boundaries = [
   srcIsSelfContained,
+  paymentsDoNotUseOrders,
   outboxKnowsNoWriterOrReader,
   notificationsReadTheOutbox,
   providersAreLeaves,
