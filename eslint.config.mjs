@@ -26,11 +26,18 @@ const srcIsSelfContained = {
   message: 'src/ must not depend on development tools (sandbox/, test/, bench/, scripts/).',
 };
 const databaseImportsNoFeature = {
-  // database/ is wiring (connection, data source, migration runner) that every feature builds on;
-  // a feature import here turns that around and pulls feature code into the migration CLI.
+  // database/ is wiring (connection, options, migration runner) that every feature builds on; a
+  // feature import here turns that around. Each feature module registers its own entities.
   target: 'src/database',
   from: FEATURE_MODULES,
-  message: 'src/database must not import feature modules; register entities and migrations from their module.',
+  message: 'src/database must not import feature modules; a feature registers its entities from its module (TypeOrmModule.forFeature).',
+};
+const migrationsStandAlone = {
+  // A migration is history: it must do the same on every database it ever runs on, so it holds its
+  // own SQL and never follows code that keeps changing (entities, helpers, configuration).
+  target: 'migrations',
+  from: ['src', 'sandbox', 'test', 'bench', 'scripts'],
+  message: 'A migration must not import application code: write its SQL out in the migration.',
 };
 const providersAreLeaves = {
   // A provider adapter only speaks its provider's protocol for payments (payment-provider.ts is its
@@ -94,12 +101,9 @@ const boundaries = [
   ...providersKeepToThemselves,
   membershipDoesNotCallPayments,
   membershipDoesNotUseOrders,
+  databaseImportsNoFeature,
+  migrationsStandAlone,
 ];
-
-// The two registration lists that still gather every entity and migration in database/. They move out
-// (and this exception with them) when entities and migrations register from their own modules; until
-// then they may import entity and migration files, and nothing else, from feature modules.
-const REGISTRATION_FILES = ['src/database/entities.ts', 'src/database/migrations/index.ts'];
 
 export default defineConfig(
   {
@@ -117,7 +121,7 @@ export default defineConfig(
       ],
     },
     rules: {
-      'import-x/no-restricted-paths': ['error', { basePath: ROOT, zones: [...boundaries, databaseImportsNoFeature] }],
+      'import-x/no-restricted-paths': ['error', { basePath: ROOT, zones: boundaries }],
       // The boundaries above are checked only on imports the resolver finds: every import must resolve,
       // so a resolver that stopped finding files fails loudly instead of letting the boundaries pass.
       'import-x/no-unresolved': 'error',
@@ -129,21 +133,6 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
-      ],
-    },
-  },
-  {
-    files: REGISTRATION_FILES,
-    rules: {
-      'import-x/no-restricted-paths': [
-        'error',
-        {
-          basePath: ROOT,
-          zones: [
-            ...boundaries,
-            { ...databaseImportsNoFeature, except: ['**/*.entity.ts', '**/migrations/*.ts'] },
-          ],
-        },
       ],
     },
   },

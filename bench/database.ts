@@ -32,7 +32,7 @@ export const dropDatabase = (name: string) => withClient(ADMIN_URL, (c) => c.que
 
 /** The migrations as ops run them, from the build (no ts-node). */
 export async function migrate(url: string, env: Record<string, string>, cwd: string): Promise<void> {
-  await run('migrations', process.execPath, [join(ROOT, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', join(APP_DIR, 'dist/database/data-source.js')], {
+  await run('migrations', process.execPath, [join(ROOT, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', join(APP_DIR, 'dist/src/data-source.js')], {
     cwd, env: { ...env, DATABASE_URL: url },
   });
 }

@@ -102,7 +102,7 @@ function workersFlag(argv: string[]): number | undefined {
 /** Starts the service; resolves with it and the time from spawning it to its first answer on /health. */
 async function startService(env: Record<string, string>, nodeArgs: string[], appArgs: string[], port: number): Promise<{ service: Child; firstAnswerMs: number }> {
   const t0 = process.hrtime.bigint();
-  const service = start('service', process.execPath, [...nodeArgs, join(APP_DIR, 'dist/main.js'), ...appArgs], { cwd: work, env });
+  const service = start('service', process.execPath, [...nodeArgs, join(APP_DIR, 'dist/src/main.js'), ...appArgs], { cwd: work, env });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (service.proc.exitCode !== null) break;
@@ -160,7 +160,7 @@ async function main(): Promise<number> {
       ...baseEnv, ...sandbox.env, LOG_LEVEL: 'warn', ...RATE_LIMITS, DATABASE_URL: dbUrl, PORT: String(port),
       ...(processes === 1 && flags.has('--trace-sql') ? { BENCH_SQL_TRACE_FILE: sqlTrace, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') } : {}),
     }, nodeArgs, appArgs, port);
-    log(`service on :${port} (node ${APP_DIR === ROOT ? '' : `${APP_DIR}/`}dist/main.js${[...nodeArgs, ...appArgs].length ? ` ${[...nodeArgs, ...appArgs].filter((a) => !a.includes('/')).join(' ')}` : ''}), sandbox at ${sandbox.url}; first answer ${firstAnswerMs} ms after start`);
+    log(`service on :${port} (node ${APP_DIR === ROOT ? '' : `${APP_DIR}/`}dist/src/main.js${[...nodeArgs, ...appArgs].length ? ` ${[...nodeArgs, ...appArgs].filter((a) => !a.includes('/')).join(' ')}` : ''}), sandbox at ${sandbox.url}; first answer ${firstAnswerMs} ms after start`);
 
     const ctx: Context = {
       appUrl: `http://127.0.0.1:${port}`, sandboxUrl: sandbox.url, dbUrl, work, runId: `${stamp}-p${processes}`, cfg: CFG, windows: [], log,

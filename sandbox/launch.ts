@@ -27,7 +27,7 @@ async function launch(): Promise<void> {
   await startSandboxIfNeeded();
   // The built service, loaded only now that its environment is set (an import would run it first).
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a run-time path outside this program
-  require(resolve(__dirname, '../../dist/main.js'));
+  require(resolve(__dirname, '../../dist/src/main.js'));
 }
 
 launch().catch((err: Error) => {

@@ -19,7 +19,7 @@ const STARTUP_GRACE_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 /**
- * The primary of `WEB_CONCURRENCY` > 1: starts the workers (each a whole memberpay, dist/main.js)
+ * The primary of `WEB_CONCURRENCY` > 1: starts the workers (each a whole memberpay, dist/src/main.js)
  * that share the port through Node's cluster module, replaces a worker that dies, and drains them
  * on SIGTERM/SIGINT. It serves nothing itself. On the embedded database it starts PostgreSQL and
  * migrates it once, then hands the workers its URL: one server, started and stopped here only.

@@ -1,9 +1,21 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { static as serveStatic, type NextFunction, type Request, type Response } from 'express';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * The folder of package.json: the checkout, or the image's /app. Looked up rather than counted from
+ * here, because this file runs from src/checkout/ (ts-node, Jest) and from dist/src/checkout/ (the build).
+ */
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 /** The page's files are served as written (plain ES modules and CSS): there is nothing to build. */
-const PAGE_DIR = resolve(__dirname, '../../web/checkout');
+const PAGE_DIR = join(packageRoot(__dirname), 'web', 'checkout');
 /** socket.io ships its browser client inside the server package; the page loads it from us, never a CDN. */
 const SOCKET_IO_CLIENT_DIR = join(dirname(require.resolve('socket.io/package.json')), 'client-dist');
 

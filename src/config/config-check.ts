@@ -1,5 +1,5 @@
 /**
- * `npm run config:check` (in an image: `node dist/config/config-check.js`): what ops run before a
+ * `npm run config:check` (in an image: `node dist/src/config/config-check.js`): what ops run before a
  * start. Prints what is set, missing and malformed for each area and whether each provider is
  * live, sandbox or off; secrets are masked. Exit 0 when the configuration can start.
  * The validation is buildAppConfig, the very code the service runs at boot.

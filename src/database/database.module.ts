@@ -54,6 +54,8 @@ class DatabaseLifecycle implements OnApplicationShutdown {
       inject: [DATABASE_TARGET],
       useFactory: (target: DatabaseTarget) => ({
         ...typeormOptions(target.url),
+        // The entities are those the feature modules register (TypeOrmModule.forFeature).
+        autoLoadEntities: true,
         // Embedded: nobody else can migrate it, so the service does. External: ops run
         // `npm run migration:run`; the service refuses to start on a schema behind its code.
         migrationsRun: !!target.embedded,

@@ -1,14 +1,17 @@
 import type { DataSourceOptions } from 'typeorm';
-import { ENTITIES } from './entities';
-import { MIGRATIONS } from './migrations';
+import { MIGRATIONS } from '../../migrations';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
-/** The same options for the service, the CLI and the tests, whichever PostgreSQL is behind the URL. */
+/**
+ * The same options for the service, the CLI and the tests, whichever PostgreSQL is behind the URL.
+ * No entities: each feature module registers its own (TypeOrmModule.forFeature, gathered by the
+ * service's autoLoadEntities), so this wiring never imports feature code. A data source built from
+ * these options alone runs and reverts migrations, which are plain SQL and need no entity.
+ */
 export function typeormOptions(url: string, extra: { poolSize?: number } = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

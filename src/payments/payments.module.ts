@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { MembershipModule } from '../membership/membership.module';
 import { NotificationsController } from './notifications.controller';
+import { PaymentRecord } from './payment-record.entity';
 import { ReturnPageController } from './return-page.controller';
 import { PaymentAttemptsService } from './payment-attempts.service';
 import { PaymentRecordsRepository } from './payment-records.repository';
@@ -11,7 +13,7 @@ import { PROVIDER_DESCRIPTORS } from './provider-catalog';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
 
 @Module({
-  imports: [MembershipModule],
+  imports: [TypeOrmModule.forFeature([PaymentRecord]), MembershipModule],
   controllers: [NotificationsController, ReturnPageController],
   providers: [
     {

@@ -1,6 +1,6 @@
 /**
  * `npm run reconcile -- --date 2026-11-28 [--provider wechat|alipay]` (in an image:
- * `node dist/reconciliation/reconcile.cli.js …`): reconciles a day now, replacing any earlier
+ * `node dist/src/reconciliation/reconcile.cli.js …`): reconciles a day now, replacing any earlier
  * result for it, and prints the counts and every discrepancy. Exit status: 0 nothing open,
  * 1 a discrepancy is open, 2 the day could not be reconciled (bad arguments, configuration,
  * bill not ready or refused, provider down).

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { MIGRATIONS } from '../../src/database/migrations';
-import { MembershipPeriods1764057600100 } from '../../src/database/migrations/1764057600100-MembershipPeriods';
+import { MIGRATIONS } from '../../migrations';
+import { MembershipPeriods1764057600100 } from '../../migrations/1764057600100-MembershipPeriods';
 import { typeormOptions } from '../../src/database/typeorm-options';
 import { withDatabase } from '../support/pg-url';
 

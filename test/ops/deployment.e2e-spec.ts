@@ -18,19 +18,19 @@ describe('deployment files', () => {
   it('compose runs PostgreSQL, Redis, a one-shot migration, then the service', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['memberpay', 'migrate', 'postgres', 'redis']);
     const { migrate, memberpay } = compose.services;
-    expect(migrate.command).toEqual(['node', 'node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/database/data-source.js']);
+    expect(migrate.command).toEqual(['node', 'node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/data-source.js']);
     expect(migrate.depends_on.postgres.condition).toBe('service_healthy');
-    expect(memberpay.command).toEqual(['node', 'dist/main.js']);
+    expect(memberpay.command).toEqual(['node', 'dist/src/main.js']);
     expect(memberpay.depends_on.migrate.condition).toBe('service_completed_successfully');
     expect(memberpay.environment.NODE_ENV).toBe('production');
     expect(memberpay.environment.DATABASE_URL).toMatch(/^postgres:\/\/.+@postgres:5432\//);
     expect(memberpay.environment.REDIS_URL).toBe('redis://redis:6379');
   });
 
-  it('the Dockerfile is multi-stage, non-root and starts node dist/main.js', () => {
+  it('the Dockerfile is multi-stage, non-root and starts node dist/src/main.js', () => {
     expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toMatch(/^CMD \["node", "dist\/main.js"\]$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/src\/main.js"\]$/m);
     for (const [, src] of dockerfile.matchAll(/^COPY (?!--from)(.+) \.\/?\S*$/gm)) {
       for (const file of src.split(' ').filter((f) => !f.startsWith('--'))) expect(existsSync(join(ROOT, file))).toBe(true);
     }
@@ -41,9 +41,9 @@ describe('deployment files', () => {
     const out = mkdtempSync(join(tmpdir(), 'memberpay-build-'));
     try {
       execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out], { cwd: ROOT, stdio: 'ignore' });
-      expect(existsSync(join(out, 'main.js'))).toBe(true);
-      expect(existsSync(join(out, 'database/data-source.js'))).toBe(true);
-      expect(existsSync(join(out, 'config/config-check.js'))).toBe(true);
+      expect(existsSync(join(out, 'src/main.js'))).toBe(true);
+      expect(existsSync(join(out, 'src/data-source.js'))).toBe(true);
+      expect(existsSync(join(out, 'src/config/config-check.js'))).toBe(true);
       expect(existsSync(join(out, 'sandbox'))).toBe(false); // the production build leaves the sandbox out
       expect(existsSync(join(ROOT, 'node_modules/typeorm/cli.js'))).toBe(true);
     } finally {

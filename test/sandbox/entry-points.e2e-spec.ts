@@ -1,5 +1,5 @@
 // The compiled entry points: `npm run sandbox` (main.js) and `npm start` (launch.js), run as child
-// processes from a temporary build, with a stand-in for the app's dist/main.js.
+// processes from a temporary build, with a stand-in for the app's dist/src/main.js.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,8 +57,8 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'memberpay-sandbox-entry-'));
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(repo, 'sandbox/tsconfig.json'),
     '--outDir', join(work, 'dist-sandbox')], { cwd: repo, stdio: 'pipe' });
-  mkdirSync(join(work, 'dist'));
-  writeFileSync(join(work, 'dist/main.js'), FAKE_APP);
+  mkdirSync(join(work, 'dist/src'), { recursive: true });
+  writeFileSync(join(work, 'dist/src/main.js'), FAKE_APP);
 }, 60_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

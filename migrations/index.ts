@@ -7,7 +7,7 @@ import { SettleAttemptFunction1764057600005 } from './1764057600005-SettleAttemp
 import { MembershipPeriods1764057600100 } from './1764057600100-MembershipPeriods';
 import { IdempotencyAnswerText1764057600201 } from './1764057600201-IdempotencyAnswerText';
 import { OrderEventsPublished1764057600202 } from './1764057600202-OrderEventsPublished';
-import { Refunds1764057600300 } from '../../refunds/migrations/1764057600300-Refunds';
+import { Refunds1764057600300 } from './1764057600300-Refunds';
 import { PaymentChannels1764057600401 } from './1764057600401-PaymentChannels';
 import { ReconciliationTables1764057600500 } from './1764057600500-ReconciliationTables';
 
