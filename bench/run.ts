@@ -2,10 +2,10 @@
 // PostgreSQL, the sandbox, and autocannon, each in its own process; pgbench as the ceiling.
 // Prints the table and writes bench/results/<timestamp>.json. Flags: --profile (the service's CPU
 // profile, summarised per scenario), --trace-sql (round trips per transaction; slows it down).
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from '../src/common/net';
 import { busyCores, CpuShares, formatShares, residentBytes } from './cpu';
 import { createDatabase, databaseUrl, dropDatabase, migrate, pgbench, PgbenchResult } from './database';
 import { APP_DIR, Child, ROOT, start, startTs, stop, stopAll } from './processes';
@@ -70,15 +70,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     interrupted = true;
     log(`\n${signal}: stopping the bench's processes and dropping its databases`);
     void cleanup().finally(() => process.exit(130));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TokenService } from '../auth/token.service';
 import { DomainError } from '../common/errors/domain-error';
+import { isLoopbackUrl } from '../common/net';
 import { AppConfig } from '../config/app-config';
 import { enabledChannelsByMethod, PROVIDER_DESCRIPTORS } from '../payments/provider-catalog';
 import type { ProviderName } from '../payments/provider-name';
@@ -10,7 +11,6 @@ import type { CheckoutConfigView, DemoTokenView } from './checkout.views';
 export const DEMO_USER_ID = 'demo';
 /** Long enough for a session at the page, short enough to stay inside any sane token lifetime limit. */
 const DEMO_TOKEN_TTL_SECONDS = 3600;
-const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
 
 @Injectable()
 export class CheckoutService {
@@ -49,7 +49,7 @@ export class CheckoutService {
    * for real next to a sandboxed one has no such page (its URL is not on this machine).
    */
   private sandboxPayPage(providerUrl: string | undefined): string | null {
-    if (!this.config.sandbox || !providerUrl || !LOOPBACK.test(providerUrl)) return null;
+    if (!this.config.sandbox || !providerUrl || !isLoopbackUrl(providerUrl)) return null;
     return new URL('/sandbox/pay', providerUrl).href;
   }
 }

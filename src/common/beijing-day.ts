@@ -5,9 +5,14 @@
 const BEIJING_OFFSET_MS = 8 * 3600_000;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** The Beijing wall-clock time of an instant, `YYYY-MM-DDTHH:mm:ss`, without an offset: each provider's layout adds its own. */
+export function beijingDateTimeOf(instant: Date): string {
+  return new Date(instant.getTime() + BEIJING_OFFSET_MS).toISOString().slice(0, 19);
+}
+
 /** The Beijing calendar day of an instant, `YYYY-MM-DD`. */
 export function beijingDayOf(instant: Date): string {
-  return new Date(instant.getTime() + BEIJING_OFFSET_MS).toISOString().slice(0, 10);
+  return beijingDateTimeOf(instant).slice(0, 10);
 }
 
 /** True for a real calendar day written `YYYY-MM-DD`. */

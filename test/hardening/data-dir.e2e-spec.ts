@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { freePort } from '../support/app';
+import { freePort } from '../../src/common/net';
 import { runServiceToExit, ServiceProcess, spawnService } from '../support/service-process';
 
 const pgDirOf = (output: string) => /PostgreSQL data in (\S+)/.exec(output)![1];

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startTestApp, TestApp, TEST_JWT_SECRET } from '../support/app';
+import { freePort } from '../../src/common/net';
+import { startTestApp, TestApp, TEST_JWT_SECRET } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/db';
 import { ServiceProcess, spawnService } from '../support/service-process';
 

@@ -2,6 +2,7 @@
 // docs/alipay.md#sdk). Raw requests cover what the SDK never sends.
 import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../sandbox';
+import { beijingDateTimeOf } from '../../src/common/beijing-day';
 import { alipayClient, alipayNodeText, http, sandboxPay, tradeNo } from './support';
 
 let sb: Sandbox;
@@ -21,10 +22,9 @@ const scan = (qr: string) => http('POST', `${sb.url}/sandbox/scan`, { qr });
 
 /** A gateway request signed by hand (docs/alipay.md#request-signatures), for cases the SDK cannot produce. */
 function rawParams(method: string, biz: object, over: Record<string, string | undefined> = {}): Record<string, string> {
-  const beijing = new Date(Date.now() + 8 * 3600_000).toISOString();
   const params: Record<string, string | undefined> = {
     app_id: sb.credentials.alipay.appId, method, charset: 'utf-8', sign_type: 'RSA2', version: '1.0',
-    timestamp: `${beijing.slice(0, 10)} ${beijing.slice(11, 19)}`, biz_content: JSON.stringify(biz), ...over,
+    timestamp: beijingDateTimeOf(new Date()).replace('T', ' '), biz_content: JSON.stringify(biz), ...over,
   };
   const clean = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<string, string>;
   const content = Object.keys(clean).filter((k) => k !== 'sign' && clean[k] !== '').sort().map((k) => `${k}=${clean[k]}`).join('&');

@@ -5,6 +5,7 @@ import * as iconv from 'iconv-lite';
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { type Sandbox, startSandbox } from '../../sandbox';
+import { addDays, beijingDayOf } from '../../src/common/beijing-day';
 import { alipayClient, http, sandboxPay, tradeNo, wechatClient } from './support';
 
 let sb: Sandbox;
@@ -13,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => sb.close());
 
-const beijingDay = (offsetDays = 0) => new Date(Date.now() + 8 * 3600_000 + offsetDays * 86_400_000).toISOString().slice(0, 10);
+const beijingDay = (offsetDays = 0) => addDays(beijingDayOf(new Date()), offsetDays);
 const control = (method: string, path: string, body?: object) => http(method, `${sb.url}${path}`, body, body ? { 'content-type': 'application/json' } : {});
 
 async function paidWechat(totalFen: number): Promise<string> {

@@ -1,24 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
 import request from 'supertest';
 import { createApp } from '../../src/app.factory';
 import { TokenService } from '../../src/auth/token.service';
+import { freePort } from '../../src/common/net';
 import { connect, createTestDatabase, TestDatabase } from './db';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-0123456789-abcdef';
 
