@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { beijingDateTimeOf } from './beijing-day';
 
 const ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ';
 
 /** yyyyMMddHHmmss in Beijing time: numbers sort by time and read naturally in support calls. */
 function stamp(now: Date): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().replace(/\D/g, '').slice(0, 14);
+  return beijingDateTimeOf(now).replace(/\D/g, '');
 }
 
 function random(n: number): string {
