@@ -3,6 +3,7 @@ import { validateSync } from 'class-validator';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { isLoopbackUrl } from '../common/net';
 import { PROVIDER_DESCRIPTORS, type ProviderConfigs } from '../payments/provider-catalog';
 import { ConfigError, type ConfigProblem } from './config-error';
 import { EnvSchema } from './env.schema';
@@ -78,7 +79,6 @@ export class AppConfig extends ProviderSections {
 }
 
 const truthy = (v?: string) => v === '1' || v === 'true';
-const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
 
 export function buildAppConfig(env: Record<string, string | undefined>): AppConfig {
   const defined = pickDefined(env);
@@ -151,7 +151,7 @@ function productionProblems(cfg: AppConfig, schema: EnvSchema): ConfigProblem[] 
     if (!section) continue;
     out.push(...httpsInProduction(...d.settings.notifyUrl(section)));
     const [variable, url] = d.settings.apiUrl(section);
-    if (LOOPBACK.test(url)) out.push({ variable, problem: 'points at a local sandbox, refused in production' });
+    if (isLoopbackUrl(url)) out.push({ variable, problem: 'points at a local sandbox, refused in production' });
     // Requests and answers are signed, not encrypted: over http anyone on the path reads them.
     else out.push(...httpsInProduction(variable, url));
     out.push(...d.settings.productionProblems(section));

@@ -1,3 +1,4 @@
+import { beijingDateTimeOf } from '../../../common/beijing-day';
 import { fenToYuan, yuanToFen } from '../../../common/money';
 import type { PaymentEvent, RefundEvent, RefundRequest } from '../../payment-provider';
 import type { AlipayAnswer } from './alipay.types';
@@ -56,5 +57,5 @@ export function beijingToDate(text: string): Date | null {
 }
 
 export function dateToBeijing(date: Date): string {
-  return new Date(date.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+  return beijingDateTimeOf(date).replace('T', ' ');
 }

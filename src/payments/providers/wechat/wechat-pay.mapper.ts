@@ -1,3 +1,4 @@
+import { beijingDateTimeOf } from '../../../common/beijing-day';
 import type { PaymentEvent, RefundEvent } from '../../payment-provider';
 import type { WechatRefund, WechatTransaction } from './wechat-pay.types';
 
@@ -35,8 +36,7 @@ function parseTime(value: string): Date | null {
 
 /** RFC 3339 in Beijing time, as time_expire wants it: 2026-01-01T08:00:00+08:00 (docs/wechat-pay.md#times). */
 export function beijingRfc3339(date: Date): string {
-  const shifted = new Date(date.getTime() + 8 * 3600_000);
-  return `${shifted.toISOString().slice(0, 19)}+08:00`;
+  return `${beijingDateTimeOf(date)}+08:00`;
 }
 
 /** Refund status → our neutral outcome, in one place (docs/refunds.md). */
