@@ -48,7 +48,9 @@ const providersAreLeaves = {
 };
 // Each provider's folder, read from the tree, so a new provider is covered without touching this file.
 const PROVIDERS_DIR = 'src/payments/providers';
-const PROVIDER_FOLDERS = readdirSync(join(ROOT, PROVIDERS_DIR), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+const PROVIDER_FOLDERS = readdirSync(join(ROOT, PROVIDERS_DIR), { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name);
 const providersKeepToThemselves = PROVIDER_FOLDERS.map((name) => ({
   // A provider is one folder: removing or replacing it touches nothing in another provider's. What
   // two providers share is payments' contract (payment-provider.ts, payment-channel.ts, provider-bill.ts)
@@ -56,7 +58,7 @@ const providersKeepToThemselves = PROVIDER_FOLDERS.map((name) => ({
   target: `${PROVIDERS_DIR}/${name}`,
   from: PROVIDERS_DIR,
   except: [`./${name}`],
-  message: 'A payment provider must not import another provider\'s folder; shared code belongs to payments or common.',
+  message: "A payment provider must not import another provider's folder; shared code belongs to payments or common.",
 }));
 const membershipDoesNotCallPayments = {
   // payments -> membership: payments grants memberships once an order is paid, so membership calling
@@ -130,10 +132,7 @@ export default defineConfig(
   {
     rules: {
       // Underscore marks a parameter or binding kept on purpose (a callback's position, a rest sibling).
-      '@typescript-eslint/no-unused-vars': [
-        'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
-      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
   {

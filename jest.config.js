@@ -1,9 +1,6 @@
 // NestJS 12 ships ES modules; Jest on Node 20 cannot require() them, so SWC transforms
 // those packages to CommonJS (see docs/stack.md#nestjs-12-under-jest).
-const esm = [
-  '@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit',
-  'uint8array-extras', '@standard-schema',
-];
+const esm = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras', '@standard-schema'];
 const swc = {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },
@@ -16,11 +13,7 @@ const swc = {
 module.exports = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  testMatch: [
-    '<rootDir>/src/**/*.spec.ts',
-    '<rootDir>/test/**/*.e2e-spec.ts',
-    '<rootDir>/test/**/*.medium-spec.ts',
-  ],
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.medium-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', swc],

@@ -5,7 +5,9 @@
 import process from 'node:process';
 
 let text = '';
-process.stdin.on('data', (c) => { text += c; });
+process.stdin.on('data', (c) => {
+  text += c;
+});
 process.stdin.on('end', () => {
   let report;
   try {

@@ -17,7 +17,11 @@ export async function inPool<T, R>(items: T[], concurrency: number, fn: (item: T
   return out;
 }
 
-async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const text = await res.text();
   let json: Record<string, unknown>;
@@ -31,9 +35,11 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
 
 /** One new order for `userId`, its QR code opened at the provider. */
 export async function createOrder(appUrl: string, userId: string, method: Method, productId = 1): Promise<CreatedOrder> {
-  const { status, json } = await postJson(`${appUrl}/api/v1/payment/create-order`,
+  const { status, json } = await postJson(
+    `${appUrl}/api/v1/payment/create-order`,
     { product_type: 'membership', product_id: productId, payment_method: method, is_upgrade: false },
-    { authorization: `Bearer ${signToken(userId)}` });
+    { authorization: `Bearer ${signToken(userId)}` },
+  );
   if (status !== 201) throw new Error(`create-order for ${userId} answered ${status}: ${JSON.stringify(json).slice(0, 300)}`);
   return { orderNo: json.order_no as string, qr: json.qr_code_url as string, method };
 }
@@ -46,7 +52,8 @@ export async function createOrder(appUrl: string, userId: string, method: Method
 export async function prepareNotification(sandboxUrl: string, order: CreatedOrder): Promise<PreparedNotification> {
   const { status, json } = await postJson(`${sandboxUrl}/sandbox/pay`, { qr: order.qr, delivery: 'none' });
   const note = json.notification as { url: string; headers: Record<string, string>; body: string } | undefined;
-  if (status !== 200 || !note) throw new Error(`sandbox pay for ${order.orderNo} answered ${status}: ${JSON.stringify(json).slice(0, 300)}`);
+  if (status !== 200 || !note)
+    throw new Error(`sandbox pay for ${order.orderNo} answered ${status}: ${JSON.stringify(json).slice(0, 300)}`);
   const headers = Object.fromEntries(Object.entries(note.headers).filter(([k]) => k.toLowerCase() !== 'content-length'));
   const url = new URL(note.url);
   return { orderNo: order.orderNo, method: order.method, path: `${url.pathname}${url.search}`, headers, body: note.body };

@@ -17,7 +17,12 @@ export interface CpuShares {
   other: number;
 }
 
-export interface Snapshot { machineBusy: number; machineTotal: number; pids: Map<number, number>; at: number }
+export interface Snapshot {
+  machineBusy: number;
+  machineTotal: number;
+  pids: Map<number, number>;
+  at: number;
+}
 
 function machineTicks(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -90,7 +95,9 @@ export class CpuMeter {
     await client.connect();
     try {
       const { rows } = await client.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE (datname = $1 AND application_name <> 'memberpay-bench-cpu') OR backend_type <> 'client backend'`, [this.dbName]);
+        `SELECT pid FROM pg_stat_activity WHERE (datname = $1 AND application_name <> 'memberpay-bench-cpu') OR backend_type <> 'client backend'`,
+        [this.dbName],
+      );
       return rows.map((r) => r.pid);
     } finally {
       await client.end();
@@ -104,14 +111,17 @@ export class CpuMeter {
     const pids = new Map<number, number>();
     for (const pid of [this.sandboxPid, ...pg]) pids.set(pid, pidTicks(pid));
     // The service with its workers, when it runs as several processes.
-    pids.set(this.servicePid, processTree(this.servicePid).reduce((sum, pid) => sum + pidTicks(pid), 0));
+    pids.set(
+      this.servicePid,
+      processTree(this.servicePid).reduce((sum, pid) => sum + pidTicks(pid), 0),
+    );
     return { machineBusy: m.busy, machineTotal: m.total, pids, at: Date.now() };
   }
 
   /** Shares between two snapshots; `loadGeneratorUs` is the CPU time the load generator reported. */
   shares(a: Snapshot, b: Snapshot, loadGeneratorUs: number): CpuShares {
     const cores = cpus().length;
-    const asCores = (ticks: number) => ticks / (b.machineTotal - a.machineTotal) * cores;
+    const asCores = (ticks: number) => (ticks / (b.machineTotal - a.machineTotal)) * cores;
     const delta = (pid: number) => (b.pids.get(pid) ?? 0) - (a.pids.get(pid) ?? 0);
     const service = asCores(delta(this.servicePid));
     const sandbox = asCores(delta(this.sandboxPid));
@@ -123,8 +133,12 @@ export class CpuMeter {
     const loadGenerator = loadGeneratorUs / 1e6 / ((b.at - a.at) / 1000);
     const machine = asCores(b.machineBusy - a.machineBusy);
     return {
-      machine: round(machine), service: round(service), sandbox: round(sandbox), postgres: round(postgres),
-      loadGenerator: round(loadGenerator), other: round(Math.max(0, machine - service - sandbox - postgres - loadGenerator)),
+      machine: round(machine),
+      service: round(service),
+      sandbox: round(sandbox),
+      postgres: round(postgres),
+      loadGenerator: round(loadGenerator),
+      other: round(Math.max(0, machine - service - sandbox - postgres - loadGenerator)),
     };
   }
 }

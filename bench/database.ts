@@ -27,14 +27,22 @@ const ident = (name: string) => {
   return `"${name}"`;
 };
 
-export const createDatabase = (name: string) => withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${ident(name)}`)).then(() => undefined);
-export const dropDatabase = (name: string) => withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`)).then(() => undefined);
+export const createDatabase = (name: string) =>
+  withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${ident(name)}`)).then(() => undefined);
+export const dropDatabase = (name: string) =>
+  withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`)).then(() => undefined);
 
 /** The migrations as ops run them, from the build (no ts-node). */
 export async function migrate(url: string, env: Record<string, string>, cwd: string): Promise<void> {
-  await run('migrations', process.execPath, [join(ROOT, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', join(APP_DIR, 'dist/src/data-source.js')], {
-    cwd, env: { ...env, DATABASE_URL: url },
-  });
+  await run(
+    'migrations',
+    process.execPath,
+    [join(ROOT, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', join(APP_DIR, 'dist/src/data-source.js')],
+    {
+      cwd,
+      env: { ...env, DATABASE_URL: url },
+    },
+  );
 }
 
 export interface PgbenchResult {
@@ -47,13 +55,21 @@ export interface PgbenchResult {
 }
 
 /** pgbench's default (TPC-B-like) transaction on its own database: what this PostgreSQL can do. */
-export async function pgbench(database: string, opts: { scale: number; clients: number; threads: number; seconds: number }): Promise<PgbenchResult> {
+export async function pgbench(
+  database: string,
+  opts: { scale: number; clients: number; threads: number; seconds: number },
+): Promise<PgbenchResult> {
   const url = new URL(ADMIN_URL);
   const conn = ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres')];
   const env: Record<string, string> = url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {};
   const bin = process.env.BENCH_PGBENCH ?? '/usr/bin/pgbench';
   await run('pgbench -i', bin, [...conn, '-i', '-q', '-s', String(opts.scale), database], { env });
-  const out = await run('pgbench', bin, [...conn, '-c', String(opts.clients), '-j', String(opts.threads), '-T', String(opts.seconds), database], { env });
+  const out = await run(
+    'pgbench',
+    bin,
+    [...conn, '-c', String(opts.clients), '-j', String(opts.threads), '-T', String(opts.seconds), database],
+    { env },
+  );
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out) ?? /tps = ([\d.]+)/.exec(out);
   const latency = /latency average = ([\d.]+) ms/.exec(out);
   if (!tps) throw new Error(`could not read tps from pgbench:\n${out}`);
@@ -71,7 +87,10 @@ export interface SettlementCheck {
 
 export async function checkSettled(url: string, orderNos: string[]): Promise<SettlementCheck> {
   return withClient(url, async (c) => {
-    const { rows: [row] } = await c.query<{ paid: string; grants: string; multi: string; extended: string }>(`
+    const {
+      rows: [row],
+    } = await c.query<{ paid: string; grants: string; multi: string; extended: string }>(
+      `
       WITH o AS (SELECT id, user_id, status FROM orders WHERE order_no = ANY($1::varchar[])),
            g AS (SELECT order_id, count(*) AS n FROM membership_grants WHERE order_id IN (SELECT id FROM o) GROUP BY order_id)
       SELECT (SELECT count(*) FROM o WHERE status = 'paid') AS paid,
@@ -83,7 +102,13 @@ export async function checkSettled(url: string, orderNos: string[]): Promise<Set
                  GROUP BY p.user_id
                 HAVING sum(p.ends_at - p.starts_at) > (SELECT sum(make_interval(days => pl.duration_days))
                   FROM orders x JOIN membership_plans pl ON pl.id = x.product_id WHERE x.user_id = p.user_id AND x.status = 'paid')) over) AS extended`,
-    [orderNos]);
-    return { orders: orderNos.length, paid: Number(row.paid), grants: Number(row.grants), doubleGrants: Number(row.multi) + Number(row.extended) };
+      [orderNos],
+    );
+    return {
+      orders: orderNos.length,
+      paid: Number(row.paid),
+      grants: Number(row.grants),
+      doubleGrants: Number(row.multi) + Number(row.extended),
+    };
   });
 }

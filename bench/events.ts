@@ -29,7 +29,11 @@ const EVENT_WAIT_MS = 5000;
 
 function connect(url: string, userId: string): Promise<Socket> {
   const socket = io(url, {
-    path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: signToken(userId) },
+    path: '/socket.io',
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    auth: { token: signToken(userId) },
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -50,15 +54,24 @@ function connect(url: string, userId: string): Promise<Socket> {
 
 function post(agent: Agent, base: URL, note: PreparedNotification): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({
-      agent, host: base.hostname, port: base.port, method: 'POST', path: note.path,
-      headers: { ...note.headers, 'content-length': Buffer.byteLength(note.body) },
-    }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        method: 'POST',
+        path: note.path,
+        headers: { ...note.headers, 'content-length': Buffer.byteLength(note.body) },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end(note.body);
   });

@@ -30,27 +30,35 @@ function tally(t: Tally, ok: boolean, status: number, body: string): void {
   if (t.errorSamples.length < MAX_ERROR_SAMPLES) t.errorSamples.push(`${status} ${body.slice(0, 200)}`);
 }
 
-function createOrderRequests(spec: Extract<LoadSpec, { kind: 'create-order' }>, t: Tally, created: CreatedOrder[]): autocannon.AutocannonRequest[] {
-  const bodies = spec.methods.map((m) => JSON.stringify({ product_type: 'membership', product_id: spec.productId, payment_method: m, is_upgrade: false }));
+function createOrderRequests(
+  spec: Extract<LoadSpec, { kind: 'create-order' }>,
+  t: Tally,
+  created: CreatedOrder[],
+): autocannon.AutocannonRequest[] {
+  const bodies = spec.methods.map((m) =>
+    JSON.stringify({ product_type: 'membership', product_id: spec.productId, payment_method: m, is_upgrade: false }),
+  );
   let n = 0;
-  return [{
-    method: 'POST',
-    path: '/api/v1/payment/create-order',
-    setupRequest: (req) => {
-      const i = n++;
-      return {
-        ...req,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${signToken(`${spec.userPrefix}-${i}`)}` },
-        body: bodies[i % bodies.length],
-      };
+  return [
+    {
+      method: 'POST',
+      path: '/api/v1/payment/create-order',
+      setupRequest: (req) => {
+        const i = n++;
+        return {
+          ...req,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${signToken(`${spec.userPrefix}-${i}`)}` },
+          body: bodies[i % bodies.length],
+        };
+      },
+      onResponse: (status, body) => {
+        tally(t, status === 201, status, body);
+        if (status !== 201) return;
+        const order = JSON.parse(body) as { order_no: string; qr_code_url: string; payment_method: Method };
+        created.push({ orderNo: order.order_no, qr: order.qr_code_url, method: order.payment_method });
+      },
     },
-    onResponse: (status, body) => {
-      tally(t, status === 201, status, body);
-      if (status !== 201) return;
-      const order = JSON.parse(body) as { order_no: string; qr_code_url: string; payment_method: Method };
-      created.push({ orderNo: order.order_no, qr: order.qr_code_url, method: order.payment_method });
-    },
-  }];
+  ];
 }
 
 /** Each request posts the next prepared notification; with `amount` ≤ the file's length, each is sent once. */
@@ -59,15 +67,17 @@ function notificationRequests(spec: Extract<LoadSpec, { kind: 'notifications' }>
   // autocannon builds request i and reads its answer in the same connection, in order: the
   // method of each request in flight is kept per connection context.
   let n = 0;
-  return [{
-    method: 'POST',
-    setupRequest: (req, context) => {
-      const note = list[n++ % list.length];
-      context.method = note.method;
-      return { ...req, path: note.path, headers: note.headers, body: note.body };
+  return [
+    {
+      method: 'POST',
+      setupRequest: (req, context) => {
+        const note = list[n++ % list.length];
+        context.method = note.method;
+        return { ...req, path: note.path, headers: note.headers, body: note.body };
+      },
+      onResponse: (status, body, context) => tally(t, accepted(context.method as Method, status, body), status, body),
     },
-    onResponse: (status, body, context) => tally(t, accepted(context.method as Method, status, body), status, body),
-  }];
+  ];
 }
 
 async function main(): Promise<void> {
@@ -85,14 +95,17 @@ async function main(): Promise<void> {
   const cpuBefore = process.cpuUsage();
   const startUs = nowUs();
   const result = await new Promise<autocannon.AutocannonResult>((resolve, reject) => {
-    const instance = autocannon({
-      url: spec.url,
-      connections: spec.connections,
-      pipelining: 1,
-      timeout: 10,
-      ...(spec.kind === 'create-order' && spec.durationSeconds ? { duration: spec.durationSeconds } : { amount: spec.amount }),
-      requests,
-    }, (err, res) => (err ? reject(err) : resolve(res)));
+    const instance = autocannon(
+      {
+        url: spec.url,
+        connections: spec.connections,
+        pipelining: 1,
+        timeout: 10,
+        ...(spec.kind === 'create-order' && spec.durationSeconds ? { duration: spec.durationSeconds } : { amount: spec.amount }),
+        requests,
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
     started = performance.now();
     instance.on('response', (_client, _status, _bytes, responseTime) => {
       latencies.push(responseTime);
@@ -118,8 +131,20 @@ async function main(): Promise<void> {
     statusCodes: t.statusCodes,
     errorSamples: t.errorSamples,
   };
-  const reported = { rps: round(result.requests.average, 1), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, timeouts: result.timeouts };
-  const out: Measurement & { autocannon: typeof reported; created: CreatedOrder[] } = { summary, window: { startUs, endUs }, cpu, autocannon: reported, created };
+  const reported = {
+    rps: round(result.requests.average, 1),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+  const out: Measurement & { autocannon: typeof reported; created: CreatedOrder[] } = {
+    summary,
+    window: { startUs, endUs },
+    cpu,
+    autocannon: reported,
+    created,
+  };
   writeFileSync(outPath, JSON.stringify(out));
 }
 

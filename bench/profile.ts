@@ -4,13 +4,35 @@
 import { readFileSync } from 'node:fs';
 import { round } from './stats';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
-export interface Window { name: string; startUs: number; endUs: number }
+export interface Window {
+  name: string;
+  startUs: number;
+  endUs: number;
+}
 
-export interface Share { name: string; ms: number; percent: number }
+export interface Share {
+  name: string;
+  ms: number;
+  percent: number;
+}
 
 export interface WindowProfile {
   name: string;
@@ -33,7 +55,9 @@ function area(frame: CallFrame): string {
 }
 
 function top(map: Map<string, number>, busy: number, n: number): Share[] {
-  return [...map].sort((a, b) => b[1] - a[1]).slice(0, n)
+  return [...map]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
     .map(([name, us]) => ({ name, ms: round(us / 1000, 1), percent: round((100 * us) / busy, 1) }));
 }
 

@@ -35,8 +35,11 @@ export interface Row {
 }
 
 function targetText(t: Target): string {
-  return [t.minRatio !== undefined && `≥ ${t.minRatio}× pgbench`, t.maxP99Ms !== undefined && `p99 < ${t.maxP99Ms} ms`]
-    .filter(Boolean).join(', ') + ', 0 errors';
+  return (
+    [t.minRatio !== undefined && `≥ ${t.minRatio}× pgbench`, t.maxP99Ms !== undefined && `p99 < ${t.maxP99Ms} ms`]
+      .filter(Boolean)
+      .join(', ') + ', 0 errors'
+  );
 }
 
 export function row(scenario: string, pgbenchTps: number, summary: LoadSummary | undefined, check?: SettlementCheck, note?: string): Row {
@@ -45,7 +48,8 @@ export function row(scenario: string, pgbenchTps: number, summary: LoadSummary |
   const ratio = round(summary.rps / pgbenchTps, 3);
   const checkOk = !check || (check.paid === check.orders && check.grants === check.orders && check.doubleGrants === 0);
   const correct = summary.errors === 0 && checkOk;
-  const fast = (target.minRatio === undefined || ratio >= target.minRatio) && (target.maxP99Ms === undefined || summary.p99 < target.maxP99Ms);
+  const fast =
+    (target.minRatio === undefined || ratio >= target.minRatio) && (target.maxP99Ms === undefined || summary.p99 < target.maxP99Ms);
   return { scenario, available: true, note, summary, check, ratio, target: targetText(target), meetsTarget: fast && correct, correct };
 }
 
@@ -58,14 +62,38 @@ export function table(rows: Row[], pgbench: { tps: number; latencyAvgMs: number;
   const procs = (r: Row) => String(r.processes ?? 1);
   const rss = (r: Row) => (r.rssMb === undefined ? '-' : String(r.rssMb));
   const body = rows.map((r) => {
-    if (!r.available) return [r.scenario, procs(r), '-', '-', '-', '-', '-', '-', rss(r), r.target, `not available${r.note ? ` (${r.note})` : ''}`];
+    if (!r.available)
+      return [r.scenario, procs(r), '-', '-', '-', '-', '-', '-', rss(r), r.target, `not available${r.note ? ` (${r.note})` : ''}`];
     const s = r.summary!;
     const grants = r.check ? `${r.check.grants}/${r.check.orders}${r.check.doubleGrants ? ` (${r.check.doubleGrants} double)` : ''}` : '-';
     const ratio = TARGETS[r.scenario].minRatio === undefined ? '-' : r.ratio!.toFixed(2);
-    return [r.scenario, procs(r), s.rps.toFixed(0), s.p50.toFixed(1), s.p99.toFixed(1), String(s.errors), grants, ratio, rss(r),
-      r.target, r.meetsTarget ? 'PASS' : r.correct ? 'miss' : 'FAIL'];
+    return [
+      r.scenario,
+      procs(r),
+      s.rps.toFixed(0),
+      s.p50.toFixed(1),
+      s.p99.toFixed(1),
+      String(s.errors),
+      grants,
+      ratio,
+      rss(r),
+      r.target,
+      r.meetsTarget ? 'PASS' : r.correct ? 'miss' : 'FAIL',
+    ];
   });
-  const first = ['pgbench (ceiling)', '-', pgbench.tps.toFixed(0), '-', '-', '-', '-', '1.00', '-', `TPC-B-like, scale ${pgbench.scale}, ${pgbench.clients} clients, avg ${pgbench.latencyAvgMs} ms`, ''];
+  const first = [
+    'pgbench (ceiling)',
+    '-',
+    pgbench.tps.toFixed(0),
+    '-',
+    '-',
+    '-',
+    '-',
+    '1.00',
+    '-',
+    `TPC-B-like, scale ${pgbench.scale}, ${pgbench.clients} clients, avg ${pgbench.latencyAvgMs} ms`,
+    '',
+  ];
   const all = [head, first, ...body];
   const widths = head.map((_, i) => Math.max(...all.map((cells) => cells[i].length)));
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');

@@ -35,13 +35,20 @@ const CFG: BenchConfig = {
  * measures the request path rather than the limiter's refusals; the limiter itself still runs.
  */
 const RATE_LIMITS = {
-  CREATE_ORDER_RATE_LIMIT: '10000', ORDER_ACTION_RATE_LIMIT: '10000', PUBLIC_RATE_LIMIT: '1000000', CALLBACK_RATE_LIMIT: '1000000',
+  CREATE_ORDER_RATE_LIMIT: '10000',
+  ORDER_ACTION_RATE_LIMIT: '10000',
+  PUBLIC_RATE_LIMIT: '1000000',
+  CALLBACK_RATE_LIMIT: '1000000',
   WS_CONNECTIONS_PER_USER: '1000',
 };
 const PGBENCH = { scale: 10, clients: 8, threads: 2, seconds: num('BENCH_PGBENCH_SECONDS', 20) };
 
 const flags = new Set(process.argv.slice(2));
-const stamp = new Date().toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '_');
+const stamp = new Date()
+  .toISOString()
+  .replace(/\.\d+Z$/, '')
+  .replace(/[-:]/g, '')
+  .replace('T', '_');
 const benchDb = `memberpay_bench_${stamp}`;
 const pgbenchDb = `memberpay_pgbench_${stamp}`;
 /** The databases of the passes with several processes, dropped with the others. */
@@ -53,7 +60,8 @@ let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     await stopAll(10_000);
-    for (const db of [benchDb, pgbenchDb, ...extraDatabases]) await dropDatabase(db).catch((e: Error) => log(`could not drop ${db}: ${e.message}`));
+    for (const db of [benchDb, pgbenchDb, ...extraDatabases])
+      await dropDatabase(db).catch((e: Error) => log(`could not drop ${db}: ${e.message}`));
     rmSync(work, { recursive: true, force: true });
   })();
   return cleaning;
@@ -74,7 +82,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function startSandbox(appPort: number): Promise<SandboxReady & { pid: number }> {
-  const child = startTs('sandbox', 'sandbox-process.ts', [join(work, 'sandbox-keys'), String(appPort)], { ipc: true, env: { NODE_ENV: 'development' } });
+  const child = startTs('sandbox', 'sandbox-process.ts', [join(work, 'sandbox-keys'), String(appPort)], {
+    ipc: true,
+    env: { NODE_ENV: 'development' },
+  });
   return new Promise((resolve, reject) => {
     child.proc.once('message', (m) => resolve({ ...(m as SandboxReady), pid: child.proc.pid! }));
     void child.exited.then((code) => reject(new Error(`sandbox exited with ${code}:\n${child.output()}`)));
@@ -91,13 +102,21 @@ function workersFlag(argv: string[]): number | undefined {
 }
 
 /** Starts the service; resolves with it and the time from spawning it to its first answer on /health. */
-async function startService(env: Record<string, string>, nodeArgs: string[], appArgs: string[], port: number): Promise<{ service: Child; firstAnswerMs: number }> {
+async function startService(
+  env: Record<string, string>,
+  nodeArgs: string[],
+  appArgs: string[],
+  port: number,
+): Promise<{ service: Child; firstAnswerMs: number }> {
   const t0 = process.hrtime.bigint();
   const service = start('service', process.execPath, [...nodeArgs, join(APP_DIR, 'dist/src/main.js'), ...appArgs], { cwd: work, env });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (service.proc.exitCode !== null) break;
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { service, firstAnswerMs: Number((process.hrtime.bigint() - t0) / 1_000_000n) };
     // Polled often: the time to the first answer is one of the figures.
     await new Promise((r) => setTimeout(r, 10));
@@ -122,7 +141,8 @@ async function main(): Promise<number> {
   const busyAtStart = await busyCores();
   const workers = workersFlag(process.argv.slice(2));
   log(`memberpay bench ${stamp} (${cpus().length} cores, Node ${process.version}); work dir ${work}`);
-  if (busyAtStart > 0.3) log(`  note: ${busyAtStart} cores already busy before starting: the machine is doing other work, figures will be lower`);
+  if (busyAtStart > 0.3)
+    log(`  note: ${busyAtStart} cores already busy before starting: the machine is doing other work, figures will be lower`);
   log(`pgbench: scale ${PGBENCH.scale}, ${PGBENCH.clients} clients, ${PGBENCH.seconds} s …`);
   await createDatabase(pgbenchDb);
   const ceiling: PgbenchResult = await pgbench(pgbenchDb, PGBENCH);
@@ -142,19 +162,45 @@ async function main(): Promise<number> {
     await createDatabase(dbName);
     if (processes > 1) extraDatabases.push(dbName);
     await migrate(dbUrl, baseEnv, work);
-    const nodeArgs = processes > 1 ? [] : [
-      ...(flags.has('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-      ...(flags.has('--trace-sql') ? ['-r', require.resolve('ts-node/register/transpile-only'), '-r', join(ROOT, 'bench/trace-sql.ts')] : []),
-    ];
+    const nodeArgs =
+      processes > 1
+        ? []
+        : [
+            ...(flags.has('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+            ...(flags.has('--trace-sql')
+              ? ['-r', require.resolve('ts-node/register/transpile-only'), '-r', join(ROOT, 'bench/trace-sql.ts')]
+              : []),
+          ];
     const appArgs = processes > 1 ? ['--workers', String(processes)] : [];
-    const { service, firstAnswerMs } = await startService({
-      ...baseEnv, ...sandbox.env, LOG_LEVEL: 'warn', ...RATE_LIMITS, DATABASE_URL: dbUrl, PORT: String(port),
-      ...(processes === 1 && flags.has('--trace-sql') ? { BENCH_SQL_TRACE_FILE: sqlTrace, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') } : {}),
-    }, nodeArgs, appArgs, port);
-    log(`service on :${port} (node ${APP_DIR === ROOT ? '' : `${APP_DIR}/`}dist/src/main.js${[...nodeArgs, ...appArgs].length ? ` ${[...nodeArgs, ...appArgs].filter((a) => !a.includes('/')).join(' ')}` : ''}), sandbox at ${sandbox.url}; first answer ${firstAnswerMs} ms after start`);
+    const { service, firstAnswerMs } = await startService(
+      {
+        ...baseEnv,
+        ...sandbox.env,
+        LOG_LEVEL: 'warn',
+        ...RATE_LIMITS,
+        DATABASE_URL: dbUrl,
+        PORT: String(port),
+        ...(processes === 1 && flags.has('--trace-sql')
+          ? { BENCH_SQL_TRACE_FILE: sqlTrace, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') }
+          : {}),
+      },
+      nodeArgs,
+      appArgs,
+      port,
+    );
+    log(
+      `service on :${port} (node ${APP_DIR === ROOT ? '' : `${APP_DIR}/`}dist/src/main.js${[...nodeArgs, ...appArgs].length ? ` ${[...nodeArgs, ...appArgs].filter((a) => !a.includes('/')).join(' ')}` : ''}), sandbox at ${sandbox.url}; first answer ${firstAnswerMs} ms after start`,
+    );
 
     const ctx: Context = {
-      appUrl: `http://127.0.0.1:${port}`, sandboxUrl: sandbox.url, dbUrl, work, runId: `${stamp}-p${processes}`, cfg: CFG, windows: [], log,
+      appUrl: `http://127.0.0.1:${port}`,
+      sandboxUrl: sandbox.url,
+      dbUrl,
+      work,
+      runId: `${stamp}-p${processes}`,
+      cfg: CFG,
+      windows: [],
+      log,
       meter: { dbUrl, dbName, servicePid: service.proc.pid!, sandboxPid: sandbox.pid },
     };
     const rss = () => Math.round(residentBytes(service.proc.pid!) / MB);
@@ -177,7 +223,11 @@ async function main(): Promise<number> {
     await stop(service);
     const withProcess = (r: Row, rssMb: number): Row => ({ ...r, processes, rssMb });
     passes.push({
-      processes, firstAnswerMs, createdOrders: created.created.length, windows: ctx.windows, events: ev.extra,
+      processes,
+      firstAnswerMs,
+      createdOrders: created.created.length,
+      windows: ctx.windows,
+      events: ev.extra,
       cpu: { 'create-order': created.cpu, settlement: settled.cpu, duplicates: dup.cpu, 'event delivery': ev.cpu },
       rows: [
         withProcess(row('create-order', ceiling.tps, created.summary), rssCreate),
@@ -194,31 +244,67 @@ async function main(): Promise<number> {
   const profile = profiles.length ? summariseProfile(join(profileDir, profiles[0]), first.windows) : undefined;
   const keptProfile = profiles.length ? join(tmpdir(), `memberpay-bench-${stamp}.cpuprofile`) : undefined;
   if (keptProfile) copyFileSync(join(profileDir, profiles[0]), keptProfile);
-  const trace = existsSync(sqlTrace) ? JSON.parse(readFileSync(sqlTrace, 'utf8')) as Record<string, unknown> : undefined;
+  const trace = existsSync(sqlTrace) ? (JSON.parse(readFileSync(sqlTrace, 'utf8')) as Record<string, unknown>) : undefined;
 
   log(`\n${table(rows, ceiling)}\n`);
-  for (const p of passes) log(`  ${p.processes} process${p.processes > 1 ? 'es' : ''}: first answer ${p.firstAnswerMs} ms after start (goal < 1500 ms for one process: ${p.firstAnswerMs < 1500 ? 'PASS' : 'miss'})`);
+  for (const p of passes)
+    log(
+      `  ${p.processes} process${p.processes > 1 ? 'es' : ''}: first answer ${p.firstAnswerMs} ms after start (goal < 1500 ms for one process: ${p.firstAnswerMs < 1500 ? 'PASS' : 'miss'})`,
+    );
   for (const r of rows) for (const sample of r.summary?.errorSamples ?? []) log(`  ${r.scenario} (${r.processes}) error: ${sample}`);
   for (const p of passes) {
     for (const [name, shares] of Object.entries(p.cpu)) if (shares) log(`  ${name} (${p.processes}): ${formatShares(shares as CpuShares)}`);
     const ev = p.rows[3];
     if (p.events && ev.summary) {
       const x = p.events as { connections: number; beforeAnswer: number; fromSend: { p50: number; p99: number } };
-      log(`  event delivery (${p.processes}): ${x.connections} socket.io clients; ${x.beforeAnswer} of ${ev.summary.ok} events arrived before the notification's answer (counted as 0 ms); from sending the notification: p50 ${x.fromSend.p50} ms, p99 ${x.fromSend.p99} ms`);
+      log(
+        `  event delivery (${p.processes}): ${x.connections} socket.io clients; ${x.beforeAnswer} of ${ev.summary.ok} events arrived before the notification's answer (counted as 0 ms); from sending the notification: p50 ${x.fromSend.p50} ms, p99 ${x.fromSend.p99} ms`,
+      );
     }
   }
   if (profile) {
-    for (const w of profile) log(`  profile ${w.name}: ${w.busyMs} ms CPU of ${w.wallMs} ms; ${w.byArea.slice(0, 6).map((a) => `${a.name} ${a.percent}%`).join(', ')}`);
+    for (const w of profile)
+      log(
+        `  profile ${w.name}: ${w.busyMs} ms CPU of ${w.wallMs} ms; ${w.byArea
+          .slice(0, 6)
+          .map((a) => `${a.name} ${a.percent}%`)
+          .join(', ')}`,
+      );
     log(`  CPU profile kept at ${keptProfile}`);
   }
   const resultsDir = join(ROOT, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const json = JSON.stringify({
-    stamp, appDir: APP_DIR, flags: process.argv.slice(2), machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version }, config: CFG, pgbench: ceiling,
-    busyCoresAtStart: busyAtStart, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
-    cpu: first.cpu, rows, firstAnswerMs: first.firstAnswerMs, passes: passes.map(({ processes, firstAnswerMs, cpu, events: ev, createdOrders }) => ({ processes, firstAnswerMs, cpu, events: ev, createdOrders })),
-    createdOrders: first.createdOrders, events: first.events, windows: first.windows, profile, profileFile: keptProfile, sqlTrace: trace,
-  }, null, 2);
+  const json = JSON.stringify(
+    {
+      stamp,
+      appDir: APP_DIR,
+      flags: process.argv.slice(2),
+      machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+      config: CFG,
+      pgbench: ceiling,
+      busyCoresAtStart: busyAtStart,
+      loadAverageAtStart: loadAtStart,
+      loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
+      cpu: first.cpu,
+      rows,
+      firstAnswerMs: first.firstAnswerMs,
+      passes: passes.map(({ processes, firstAnswerMs, cpu, events: ev, createdOrders }) => ({
+        processes,
+        firstAnswerMs,
+        cpu,
+        events: ev,
+        createdOrders,
+      })),
+      createdOrders: first.createdOrders,
+      events: first.events,
+      windows: first.windows,
+      profile,
+      profileFile: keptProfile,
+      sqlTrace: trace,
+    },
+    null,
+    2,
+  );
   writeFileSync(join(resultsDir, `${stamp}.json`), json);
   writeFileSync(join(resultsDir, 'latest.json'), json);
   log(`results: bench/results/${stamp}.json`);

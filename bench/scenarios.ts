@@ -64,12 +64,24 @@ async function load(ctx: Context, spec: LoadSpec, window?: string): Promise<Load
 
 function createSpec(ctx: Context, prefix: string, run: { durationSeconds?: number; amount?: number }): LoadSpec {
   return {
-    kind: 'create-order', meter: ctx.meter, url: ctx.appUrl, connections: ctx.cfg.createConnections, userPrefix: `${ctx.runId}-${prefix}`,
-    productId: 1, methods: ['wechat', 'alipay'], ...run,
+    kind: 'create-order',
+    meter: ctx.meter,
+    url: ctx.appUrl,
+    connections: ctx.cfg.createConnections,
+    userPrefix: `${ctx.runId}-${prefix}`,
+    productId: 1,
+    methods: ['wechat', 'alipay'],
+    ...run,
   };
 }
 
-async function fire(ctx: Context, notes: PreparedNotification[], connections: number, amount: number, window?: string): Promise<Measurement> {
+async function fire(
+  ctx: Context,
+  notes: PreparedNotification[],
+  connections: number,
+  amount: number,
+  window?: string,
+): Promise<Measurement> {
   const file = join(ctx.work, `notifications-${files++}.json`);
   writeFileSync(file, JSON.stringify(notes));
   return load(ctx, { kind: 'notifications', meter: ctx.meter, url: ctx.appUrl, connections, file, amount }, window);
@@ -104,32 +116,47 @@ export async function settle(ctx: Context, pending: CreatedOrder[]): Promise<Mea
   ctx.log(`  warm-up: ${warm.ok} settled at ${warm.rps} req/s`);
   const measuredNotes = notes.slice(warmupRequests);
   const { summary, cpu } = await fire(ctx, measuredNotes, ctx.cfg.settleConnections, measuredNotes.length, 'settlement');
-  const check = await checkSettled(ctx.dbUrl, orders.map((o) => o.orderNo));
+  const check = await checkSettled(
+    ctx.dbUrl,
+    orders.map((o) => o.orderNo),
+  );
   return { summary: { ...summary, errors: summary.errors + warm.errors }, cpu, check };
 }
 
 /** 3. duplicates: a storm of copies of few orders' notifications; each order must be granted once. */
 export async function duplicates(ctx: Context): Promise<Measured> {
   const methods: Method[] = ['wechat', 'alipay'];
-  const orders = await inPool(Array.from({ length: ctx.cfg.dupOrders }, (_, i) => i), 4,
-    (i) => createOrder(ctx.appUrl, `${ctx.runId}-dup-${i}`, methods[i % 2]));
+  const orders = await inPool(
+    Array.from({ length: ctx.cfg.dupOrders }, (_, i) => i),
+    4,
+    (i) => createOrder(ctx.appUrl, `${ctx.runId}-dup-${i}`, methods[i % 2]),
+  );
   const notes = await prepare(ctx, orders);
   const { summary, cpu } = await fire(ctx, notes, ctx.cfg.dupConnections, ctx.cfg.dupRequests, 'duplicates');
-  const check = await checkSettled(ctx.dbUrl, orders.map((o) => o.orderNo));
+  const check = await checkSettled(
+    ctx.dbUrl,
+    orders.map((o) => o.orderNo),
+  );
   return { summary, cpu, check };
 }
 
 /** 4. event delivery: from a notification's answer to the owner's socket.io client receiving order.paid. */
 export async function events(ctx: Context): Promise<Measured> {
   const spec: EventsSpec = {
-    url: ctx.appUrl, sandboxUrl: ctx.sandboxUrl, users: ctx.cfg.eventUsers, ordersPerUser: ctx.cfg.eventOrdersPerUser,
-    concurrency: ctx.cfg.eventConcurrency, userPrefix: `${ctx.runId}-ws`, meter: ctx.meter,
+    url: ctx.appUrl,
+    sandboxUrl: ctx.sandboxUrl,
+    users: ctx.cfg.eventUsers,
+    ordersPerUser: ctx.cfg.eventOrdersPerUser,
+    concurrency: ctx.cfg.eventConcurrency,
+    userPrefix: `${ctx.runId}-ws`,
+    meter: ctx.meter,
   };
   const specPath = join(ctx.work, 'events.json');
   const outPath = join(ctx.work, 'events-out.json');
   writeFileSync(specPath, JSON.stringify(spec));
   await runTs('event client', 'events.ts', [specPath, outPath]);
-  const out = JSON.parse(readFileSync(outPath, 'utf8')) as ({ available: false; reason: string } | ({ available: true } & Measurement)) & Record<string, unknown>;
+  const out = JSON.parse(readFileSync(outPath, 'utf8')) as ({ available: false; reason: string } | ({ available: true } & Measurement)) &
+    Record<string, unknown>;
   if (!out.available) return { note: out.reason };
   ctx.windows.push({ name: 'event delivery', ...out.window });
   const { summary, cpu, available: _a, window: _w, ...extra } = out;

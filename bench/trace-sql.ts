@@ -5,8 +5,18 @@
 import { writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 
-interface Open { startedNs: bigint; statements: string[]; inStatementNs: bigint }
-interface Shape { count: number; statements: number; wallMs: number; inStatementMs: number; sample: string[] }
+interface Open {
+  startedNs: bigint;
+  statements: string[];
+  inStatementNs: bigint;
+}
+interface Shape {
+  count: number;
+  statements: number;
+  wallMs: number;
+  inStatementMs: number;
+  sample: string[];
+}
 
 const TX_START = /^(START TRANSACTION|BEGIN)\b/i;
 const TX_END = /^(COMMIT|ROLLBACK)\b/i;
@@ -62,23 +72,33 @@ const original = Client.prototype.query as (...args: unknown[]) => unknown;
   const result = original.apply(this, args);
   if (typeof sql !== 'string' || !(result instanceof Promise)) return result;
   const started = process.hrtime.bigint();
-  return result.then((value) => {
-    record(this, sql, process.hrtime.bigint() - started);
-    return value;
-  }, (e: unknown) => {
-    record(this, sql, process.hrtime.bigint() - started);
-    throw e;
-  });
+  return result.then(
+    (value) => {
+      record(this, sql, process.hrtime.bigint() - started);
+      return value;
+    },
+    (e: unknown) => {
+      record(this, sql, process.hrtime.bigint() - started);
+      throw e;
+    },
+  );
 };
 
 process.on('exit', () => {
   const file = process.env.BENCH_SQL_TRACE_FILE;
   if (!file) return;
-  const statements = [...byStatement].map(([sql, s]) => ({ sql, count: s.count, avgMs: s.ms / s.count, totalMs: s.ms }))
+  const statements = [...byStatement]
+    .map(([sql, s]) => ({ sql, count: s.count, avgMs: s.ms / s.count, totalMs: s.ms }))
     .sort((a, b) => b.totalMs - a.totalMs);
-  const transactions = [...byShape.values()].map((s) => ({
-    count: s.count, statements: s.statements, avgWallMs: s.wallMs / s.count,
-    avgInStatementsMs: s.inStatementMs / s.count, avgBetweenStatementsMs: (s.wallMs - s.inStatementMs) / s.count, sample: s.sample,
-  })).sort((a, b) => b.count - a.count);
+  const transactions = [...byShape.values()]
+    .map((s) => ({
+      count: s.count,
+      statements: s.statements,
+      avgWallMs: s.wallMs / s.count,
+      avgInStatementsMs: s.inStatementMs / s.count,
+      avgBetweenStatementsMs: (s.wallMs - s.inStatementMs) / s.count,
+      sample: s.sample,
+    }))
+    .sort((a, b) => b.count - a.count);
   writeFileSync(file, JSON.stringify({ outsideTransactions: outside, transactions, statements }, null, 2));
 });

@@ -38,23 +38,24 @@ export interface Measurement {
 
 export type LoadSpec = { meter: MeterSpec } & (
   | {
-    kind: 'create-order';
-    url: string;
-    connections: number;
-    /** Run for this long, or send `amount` requests. */
-    durationSeconds?: number;
-    amount?: number;
-    /** Every request is made by a new user `<userPrefix>-<n>`. */
-    userPrefix: string;
-    productId: number;
-    methods: Method[];
-  }
+      kind: 'create-order';
+      url: string;
+      connections: number;
+      /** Run for this long, or send `amount` requests. */
+      durationSeconds?: number;
+      amount?: number;
+      /** Every request is made by a new user `<userPrefix>-<n>`. */
+      userPrefix: string;
+      productId: number;
+      methods: Method[];
+    }
   | {
-    kind: 'notifications';
-    url: string;
-    connections: number;
-    /** A JSON file of PreparedNotification[]. */
-    file: string;
-    /** Requests to send, taken from the file in turn (wrapping around when larger than the file). */
-    amount: number;
-  });
+      kind: 'notifications';
+      url: string;
+      connections: number;
+      /** A JSON file of PreparedNotification[]. */
+      file: string;
+      /** Requests to send, taken from the file in turn (wrapping around when larger than the file). */
+      amount: number;
+    }
+);

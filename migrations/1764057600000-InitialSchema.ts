@@ -77,7 +77,9 @@ export class InitialSchema1764057600000 implements MigrationInterface {
         CONSTRAINT "CHK_payment_records_amount" CHECK ("amount" > 0),
         CONSTRAINT "FK_payment_records_order" FOREIGN KEY ("order_id") REFERENCES "orders"("id") ON DELETE RESTRICT ON UPDATE NO ACTION
       )`);
-    await q.query(`CREATE UNIQUE INDEX "UQ_payment_records_transaction_id" ON "payment_records" ("payment_method", "transaction_id") WHERE "transaction_id" IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX "UQ_payment_records_transaction_id" ON "payment_records" ("payment_method", "transaction_id") WHERE "transaction_id" IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX "IDX_payment_records_order" ON "payment_records" ("order_id")`);
     await q.query(`CREATE INDEX "IDX_payment_records_active_query" ON "payment_records" ("status", "next_query_at")`);
     await q.query(`

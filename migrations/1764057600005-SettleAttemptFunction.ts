@@ -102,6 +102,8 @@ export class SettleAttemptFunction1764057600005 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP FUNCTION "settle_payment_attempt"(varchar, integer, varchar, varchar, jsonb, timestamptz, integer, timestamptz, integer, timestamptz, timestamptz, jsonb)`);
+    await q.query(
+      `DROP FUNCTION "settle_payment_attempt"(varchar, integer, varchar, varchar, jsonb, timestamptz, integer, timestamptz, integer, timestamptz, timestamptz, jsonb)`,
+    );
   }
 }

@@ -47,8 +47,12 @@ export class MembershipPeriods1764057600100 implements MigrationInterface {
              GREATEST(0, (EXTRACT(EPOCH FROM m."expires_at" - m."started_at") * 1000)::bigint), m."started_at"
         FROM "user_memberships" m
        WHERE NOT EXISTS (SELECT 1 FROM "membership_grants" g WHERE g."user_id" = m."user_id")`);
-    await q.query(`ALTER TABLE "membership_grants" ALTER COLUMN "kind" SET NOT NULL, ALTER COLUMN "level" SET NOT NULL, ALTER COLUMN "granted_at" SET NOT NULL`);
-    await q.query(`ALTER TABLE "membership_grants" DROP COLUMN "previous_level", DROP COLUMN "previous_expires_at", DROP COLUMN "new_level", DROP COLUMN "new_expires_at"`);
+    await q.query(
+      `ALTER TABLE "membership_grants" ALTER COLUMN "kind" SET NOT NULL, ALTER COLUMN "level" SET NOT NULL, ALTER COLUMN "granted_at" SET NOT NULL`,
+    );
+    await q.query(
+      `ALTER TABLE "membership_grants" DROP COLUMN "previous_level", DROP COLUMN "previous_expires_at", DROP COLUMN "new_level", DROP COLUMN "new_expires_at"`,
+    );
     await q.query(`ALTER TABLE "membership_grants"
       ADD CONSTRAINT "CHK_membership_grants_kind" CHECK ("kind" IN ('add', 'upgrade', 'opening')),
       ADD CONSTRAINT "CHK_membership_grants_order" CHECK ("order_id" IS NOT NULL OR "kind" = 'opening'),
@@ -79,7 +83,9 @@ export class MembershipPeriods1764057600100 implements MigrationInterface {
         FROM "membership_grants" WHERE "duration_ms" > 0`);
 
     await q.query(`DROP TABLE "user_memberships"`);
-    await q.query(`DROP FUNCTION "settle_payment_attempt"(varchar, integer, varchar, varchar, jsonb, timestamptz, integer, timestamptz, integer, timestamptz, timestamptz, jsonb)`);
+    await q.query(
+      `DROP FUNCTION "settle_payment_attempt"(varchar, integer, varchar, varchar, jsonb, timestamptz, integer, timestamptz, integer, timestamptz, timestamptz, jsonb)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -17,9 +17,13 @@ export class Refunds1764057600300 implements MigrationInterface {
     // 'partially_refunded' is 18 characters: the status column grows.
     await q.query(`ALTER TABLE "orders" DROP CONSTRAINT "CHK_orders_status"`);
     await q.query(`ALTER TABLE "orders" ALTER COLUMN "status" TYPE character varying(24)`);
-    await q.query(`ALTER TABLE "orders" ADD CONSTRAINT "CHK_orders_status" CHECK ("status" IN ('pending', 'paid', 'expired', 'closed', 'failed', 'refunded', 'partially_refunded'))`);
+    await q.query(
+      `ALTER TABLE "orders" ADD CONSTRAINT "CHK_orders_status" CHECK ("status" IN ('pending', 'paid', 'expired', 'closed', 'failed', 'refunded', 'partially_refunded'))`,
+    );
     await q.query(`ALTER TABLE "orders" ADD "refunded_amount" integer NOT NULL DEFAULT 0`);
-    await q.query(`ALTER TABLE "orders" ADD CONSTRAINT "CHK_orders_refunded_amount" CHECK ("refunded_amount" >= 0 AND "refunded_amount" <= "amount")`);
+    await q.query(
+      `ALTER TABLE "orders" ADD CONSTRAINT "CHK_orders_refunded_amount" CHECK ("refunded_amount" >= 0 AND "refunded_amount" <= "amount")`,
+    );
     await q.query(`
       CREATE TABLE "refunds" (
         "id" uuid NOT NULL DEFAULT gen_random_uuid(),
@@ -96,6 +100,8 @@ export class Refunds1764057600300 implements MigrationInterface {
     // Refunded orders fall back to the statuses the older schema knows.
     await q.query(`UPDATE "orders" SET "status" = 'paid' WHERE "status" = 'partially_refunded'`);
     await q.query(`ALTER TABLE "orders" ALTER COLUMN "status" TYPE character varying(16)`);
-    await q.query(`ALTER TABLE "orders" ADD CONSTRAINT "CHK_orders_status" CHECK ("status" IN ('pending', 'paid', 'expired', 'closed', 'failed', 'refunded'))`);
+    await q.query(
+      `ALTER TABLE "orders" ADD CONSTRAINT "CHK_orders_status" CHECK ("status" IN ('pending', 'paid', 'expired', 'closed', 'failed', 'refunded'))`,
+    );
   }
 }

@@ -13,10 +13,14 @@ export class PaymentChannels1764057600401 implements MigrationInterface {
     await q.query(`ALTER TABLE "orders" ADD "channel" character varying(16) NOT NULL DEFAULT 'qr'`);
     await q.query(`ALTER TABLE "orders" ADD "channel_options" jsonb`);
     await q.query(`ALTER TABLE "orders" ADD "pay_params" jsonb`);
-    await q.query(`ALTER TABLE "orders" ADD CONSTRAINT "CHK_orders_channel" CHECK ("channel" IN ('qr', 'app', 'h5', 'jsapi', 'wap', 'page'))`);
+    await q.query(
+      `ALTER TABLE "orders" ADD CONSTRAINT "CHK_orders_channel" CHECK ("channel" IN ('qr', 'app', 'h5', 'jsapi', 'wap', 'page'))`,
+    );
     await q.query(`ALTER TABLE "payment_records" ADD "channel" character varying(16) NOT NULL DEFAULT 'qr'`);
     await q.query(`ALTER TABLE "payment_records" ADD "pay_params" jsonb`);
-    await q.query(`ALTER TABLE "payment_records" ADD CONSTRAINT "CHK_payment_records_channel" CHECK ("channel" IN ('qr', 'app', 'h5', 'jsapi', 'wap', 'page'))`);
+    await q.query(
+      `ALTER TABLE "payment_records" ADD CONSTRAINT "CHK_payment_records_channel" CHECK ("channel" IN ('qr', 'app', 'h5', 'jsapi', 'wap', 'page'))`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

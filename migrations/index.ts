@@ -12,9 +12,17 @@ import { PaymentChannels1764057600401 } from './1764057600401-PaymentChannels';
 import { ReconciliationTables1764057600500 } from './1764057600500-ReconciliationTables';
 
 /** Every migration, in order. A new migration file is added here too. */
-export const MIGRATIONS = [InitialSchema1764057600000, SeedMembershipPlans1764057600001, IdempotencyKeys1764057600002, OrderEvents1764057600003, OrderProductForeignKey1764057600004,
-  SettleAttemptFunction1764057600005, MembershipPeriods1764057600100,
-  IdempotencyAnswerText1764057600201, OrderEventsPublished1764057600202,
+export const MIGRATIONS = [
+  InitialSchema1764057600000,
+  SeedMembershipPlans1764057600001,
+  IdempotencyKeys1764057600002,
+  OrderEvents1764057600003,
+  OrderProductForeignKey1764057600004,
+  SettleAttemptFunction1764057600005,
+  MembershipPeriods1764057600100,
+  IdempotencyAnswerText1764057600201,
+  OrderEventsPublished1764057600202,
   Refunds1764057600300,
   PaymentChannels1764057600401,
-  ReconciliationTables1764057600500];
+  ReconciliationTables1764057600500,
+];

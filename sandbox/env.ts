@@ -84,12 +84,15 @@ export function sandboxSelection(env: Record<string, string | undefined>): Provi
     }
     const which = { wechat: asked.includes('wechat'), alipay: asked.includes('alipay') };
     for (const name of ['wechat', 'alipay'] as const) {
-      if (which[name] && configured[name]) return `PAYMENT_SANDBOX_PROVIDERS asks to emulate ${LABEL[name]}, which is configured for real: leave one of the two`;
+      if (which[name] && configured[name])
+        return `PAYMENT_SANDBOX_PROVIDERS asks to emulate ${LABEL[name]}, which is configured for real: leave one of the two`;
     }
     return which;
   }
   if (configured.wechat === configured.alipay) return { wechat: !configured.wechat, alipay: !configured.alipay };
-  const [real, missing] = configured.wechat ? ['wechat', 'alipay'] as const : ['alipay', 'wechat'] as const;
-  return `${LABEL[real]} is configured and ${LABEL[missing]} is not: set PAYMENT_SANDBOX_PROVIDERS=${missing} to emulate ${LABEL[missing]} `
-    + `beside the real ${LABEL[real]}, or PAYMENT_SANDBOX_PROVIDERS=none to leave ${LABEL[missing]} off`;
+  const [real, missing] = configured.wechat ? (['wechat', 'alipay'] as const) : (['alipay', 'wechat'] as const);
+  return (
+    `${LABEL[real]} is configured and ${LABEL[missing]} is not: set PAYMENT_SANDBOX_PROVIDERS=${missing} to emulate ${LABEL[missing]} ` +
+    `beside the real ${LABEL[real]}, or PAYMENT_SANDBOX_PROVIDERS=none to leave ${LABEL[missing]} off`
+  );
 }

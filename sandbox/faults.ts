@@ -8,9 +8,19 @@ import { isPlainObject } from './http';
 export type Provider = 'wechat' | 'alipay';
 export type FaultOp = 'native' | 'app' | 'jsapi' | 'h5' | 'precreate' | 'query' | 'close' | 'refund' | 'refund-query' | 'bill' | '*';
 export type FaultMode =
-  | 'error-500' | 'hang' | 'garbage' | 'bad-signature' | 'unsigned' | 'probe' | 'rate-limit'
-  | 'system-error-after-commit' | 'stale-timestamp' | 'unknown-serial' | 'claims-paid'
-  | RefundOutcomeFault | BillFault;
+  | 'error-500'
+  | 'hang'
+  | 'garbage'
+  | 'bad-signature'
+  | 'unsigned'
+  | 'probe'
+  | 'rate-limit'
+  | 'system-error-after-commit'
+  | 'stale-timestamp'
+  | 'unknown-serial'
+  | 'claims-paid'
+  | RefundOutcomeFault
+  | BillFault;
 
 /**
  * Faults of the bill apply APIs (op `bill` only): `bill-not-ready` (WeChat Pay STATEMENT_CREATING,
@@ -27,7 +37,13 @@ export const BILL_FAULTS: readonly FaultMode[] = ['bill-not-ready', 'bill-wrong-
  * `balance-not-enough` (Alipay: ACQ.SELLER_BALANCE_NOT_ENOUGH).
  */
 export type RefundOutcomeFault = 'refund-abnormal' | 'refund-closed' | 'refund-later' | 'refund-window-over' | 'balance-not-enough';
-export const REFUND_OUTCOME_FAULTS: readonly FaultMode[] = ['refund-abnormal', 'refund-closed', 'refund-later', 'refund-window-over', 'balance-not-enough'];
+export const REFUND_OUTCOME_FAULTS: readonly FaultMode[] = [
+  'refund-abnormal',
+  'refund-closed',
+  'refund-later',
+  'refund-window-over',
+  'balance-not-enough',
+];
 
 const OPS: Record<Provider, readonly FaultOp[]> = {
   wechat: ['native', 'app', 'jsapi', 'h5', 'query', 'close', 'refund', 'refund-query', 'bill', '*'],
@@ -35,14 +51,36 @@ const OPS: Record<Provider, readonly FaultOp[]> = {
 };
 const MODES: Record<Provider, readonly FaultMode[]> = {
   wechat: [
-    'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'probe', 'rate-limit',
-    'system-error-after-commit', 'stale-timestamp', 'unknown-serial', 'claims-paid',
-    'refund-abnormal', 'refund-closed', 'refund-later', 'refund-window-over',
-    'bill-not-ready', 'bill-wrong-hash',
+    'error-500',
+    'hang',
+    'garbage',
+    'bad-signature',
+    'unsigned',
+    'probe',
+    'rate-limit',
+    'system-error-after-commit',
+    'stale-timestamp',
+    'unknown-serial',
+    'claims-paid',
+    'refund-abnormal',
+    'refund-closed',
+    'refund-later',
+    'refund-window-over',
+    'bill-not-ready',
+    'bill-wrong-hash',
   ],
   alipay: [
-    'error-500', 'hang', 'garbage', 'bad-signature', 'unsigned', 'rate-limit', 'system-error-after-commit', 'claims-paid',
-    'refund-later', 'refund-window-over', 'balance-not-enough',
+    'error-500',
+    'hang',
+    'garbage',
+    'bad-signature',
+    'unsigned',
+    'rate-limit',
+    'system-error-after-commit',
+    'claims-paid',
+    'refund-later',
+    'refund-window-over',
+    'balance-not-enough',
     'bill-not-ready',
   ],
 };
@@ -68,7 +106,10 @@ export function parseFault(body: unknown): Fault | string {
     return 'times must be an integer >= 1';
   }
   return {
-    provider, op: op as FaultOp, mode: mode as FaultMode, remaining: (times as number | undefined) ?? Infinity,
+    provider,
+    op: op as FaultOp,
+    mode: mode as FaultMode,
+    remaining: (times as number | undefined) ?? Infinity,
   };
 }
 

@@ -23,9 +23,7 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-export function send(
-  res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {},
-): void {
+export function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}): void {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.writeHead(status, { ...headers, 'Content-Length': String(bytes.length) });
   res.end(bytes);

@@ -85,12 +85,14 @@ export function credentialsOf(keys: SandboxKeys, url: string): SandboxCredential
       publicKeyPem: pems.wechatpayPublicKey,
       platformCertPem: pems.platformCert,
       platformCertSerial: keys.wechat.platformCertSerial,
-      ...(paths ? {
-        merchantPrivateKeyPath: paths.merchantKey,
-        merchantCertPath: paths.merchantCert,
-        publicKeyPath: paths.wechatpayPublicKey,
-        platformCertPath: paths.platformCert,
-      } : {}),
+      ...(paths
+        ? {
+            merchantPrivateKeyPath: paths.merchantKey,
+            merchantCertPath: paths.merchantCert,
+            publicKeyPath: paths.wechatpayPublicKey,
+            platformCertPath: paths.platformCert,
+          }
+        : {}),
     },
     alipay: {
       gateway: `${url}/gateway.do`,
@@ -114,7 +116,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     log,
     unref: opts.unref ?? false,
   });
-  const ctx = { keys, store: new Store(), faults: new FaultBook(), billTweaks: new BillTweaks(), billDownloads: new BillDownloads(), notifier, log, url: '' };
+  const ctx = {
+    keys,
+    store: new Store(),
+    faults: new FaultBook(),
+    billTweaks: new BillTweaks(),
+    billDownloads: new BillDownloads(),
+    notifier,
+    log,
+    url: '',
+  };
   const server = createSandboxServer(ctx, opts.unref ?? false);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

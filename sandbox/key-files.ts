@@ -34,9 +34,7 @@ interface Meta {
 }
 
 function keyPaths(dir: string): Record<PemName, string> {
-  return Object.fromEntries(
-    Object.entries(FILES).map(([name, file]) => [name, join(dir, file)]),
-  ) as Record<PemName, string>;
+  return Object.fromEntries(Object.entries(FILES).map(([name, file]) => [name, join(dir, file)])) as Record<PemName, string>;
 }
 
 async function load(dir: string): Promise<KeySet | null> {
@@ -46,9 +44,7 @@ async function load(dir: string): Promise<KeySet | null> {
   if (meta.version !== FORMAT_VERSION) return null;
   const paths = keyPaths(dir);
   if (!Object.values(paths).every((p) => existsSync(p))) return null;
-  const entries = await Promise.all(
-    Object.entries(paths).map(async ([name, p]) => [name, await readFile(p, 'utf8')] as const),
-  );
+  const entries = await Promise.all(Object.entries(paths).map(async ([name, p]) => [name, await readFile(p, 'utf8')] as const));
   const { version: _version, ...ids } = meta;
   return { ...ids, pems: Object.fromEntries(entries) as Record<PemName, string> };
 }

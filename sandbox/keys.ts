@@ -20,8 +20,15 @@ const ALIPAY_APP_ID = '2021000000000001';
 const ALIPAY_SELLER_ID = '2088000000000001';
 
 export type PemName =
-  | 'merchantKey' | 'merchantCert' | 'wechatpayPublicKey' | 'wechatpayPrivateKey'
-  | 'platformCert' | 'platformPrivateKey' | 'appPrivateKey' | 'alipayPublicKey' | 'alipayPrivateKey';
+  | 'merchantKey'
+  | 'merchantCert'
+  | 'wechatpayPublicKey'
+  | 'wechatpayPrivateKey'
+  | 'platformCert'
+  | 'platformPrivateKey'
+  | 'appPrivateKey'
+  | 'alipayPublicKey'
+  | 'alipayPrivateKey';
 
 /** Everything that is persisted: PEM texts and the ids bound to them. */
 export interface KeySet {
@@ -37,12 +44,19 @@ export interface SandboxKeys {
   set: KeySet;
   paths?: Record<PemName, string>;
   wechat: {
-    appId: string; mchId: string; apiV3Key: string;
+    appId: string;
+    mchId: string;
+    apiV3Key: string;
     /** The APP channel's app id and the mini program's; with appId, every app id bound to the merchant. */
-    appAppId: string; miniProgramAppId: string; boundAppIds: readonly string[];
-    merchantCertSerial: string; merchantPublicKey: KeyObject;
-    publicKeyId: string; publicKeySigner: KeyObject;
-    platformCertSerial: string; platformSigner: KeyObject;
+    appAppId: string;
+    miniProgramAppId: string;
+    boundAppIds: readonly string[];
+    merchantCertSerial: string;
+    merchantPublicKey: KeyObject;
+    publicKeyId: string;
+    publicKeySigner: KeyObject;
+    platformCertSerial: string;
+    platformSigner: KeyObject;
   };
   alipay: { appId: string; sellerId: string; appPublicKey: KeyObject; alipaySigner: KeyObject };
 }
@@ -56,9 +70,7 @@ async function rsaPair(): Promise<{ publicKey: string; privateKey: string }> {
 }
 
 export async function generateKeySet(): Promise<KeySet> {
-  const [merchant, wechatpay, platform, app, alipay] = await Promise.all(
-    [1, 2, 3, 4, 5].map(() => rsaPair()),
-  );
+  const [merchant, wechatpay, platform, app, alipay] = await Promise.all([1, 2, 3, 4, 5].map(() => rsaPair()));
   const merchantCertSerial = certificateSerial();
   const platformCertSerial = certificateSerial();
   return {
@@ -69,14 +81,22 @@ export async function generateKeySet(): Promise<KeySet> {
     pems: {
       merchantKey: merchant.privateKey,
       merchantCert: selfSignedCertificate({
-        privateKeyPem: merchant.privateKey, publicKeyPem: merchant.publicKey, serialHex: merchantCertSerial,
-        commonName: WECHAT_MCH_ID, organization: 'memberpay sandbox merchant', validYears: 5,
+        privateKeyPem: merchant.privateKey,
+        publicKeyPem: merchant.publicKey,
+        serialHex: merchantCertSerial,
+        commonName: WECHAT_MCH_ID,
+        organization: 'memberpay sandbox merchant',
+        validYears: 5,
       }),
       wechatpayPublicKey: wechatpay.publicKey,
       wechatpayPrivateKey: wechatpay.privateKey,
       platformCert: selfSignedCertificate({
-        privateKeyPem: platform.privateKey, publicKeyPem: platform.publicKey, serialHex: platformCertSerial,
-        commonName: 'Tenpay.com Sandbox Platform', organization: 'memberpay sandbox WeChat Pay', validYears: 5,
+        privateKeyPem: platform.privateKey,
+        publicKeyPem: platform.publicKey,
+        serialHex: platformCertSerial,
+        commonName: 'Tenpay.com Sandbox Platform',
+        organization: 'memberpay sandbox WeChat Pay',
+        validYears: 5,
       }),
       platformPrivateKey: platform.privateKey,
       appPrivateKey: app.privateKey,

@@ -19,7 +19,9 @@ async function startSandboxIfNeeded(): Promise<void> {
   const env = memberpayEnv(sandbox.credentials, process.env.PORT ?? '8001', which);
   Object.assign(process.env, env, { PAYMENT_SANDBOX: '1' });
   const emulated = [which.wechat && 'WeChat Pay', which.alipay && 'Alipay'].filter(Boolean).join(' and ');
-  console.log(banner(sandbox.url, ['', `Emulating: ${emulated} (configured providers are left alone; PAYMENT_SANDBOX_PROVIDERS chooses).`]));
+  console.log(
+    banner(sandbox.url, ['', `Emulating: ${emulated} (configured providers are left alone; PAYMENT_SANDBOX_PROVIDERS chooses).`]),
+  );
 }
 
 async function launch(): Promise<void> {

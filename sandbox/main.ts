@@ -16,12 +16,14 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const env = memberpayEnv(sandbox.credentials, process.env.PORT ?? '8001', { wechat: true, alipay: true });
-  console.log(banner(sandbox.url, [
-    '',
-    'Environment for a memberpay instance (keys are files under the sandbox key directory):',
-    ...Object.entries(env).map(([k, v]) => `  ${k}=${v}`),
-    '  PAYMENT_SANDBOX=1',
-  ]));
+  console.log(
+    banner(sandbox.url, [
+      '',
+      'Environment for a memberpay instance (keys are files under the sandbox key directory):',
+      ...Object.entries(env).map(([k, v]) => `  ${k}=${v}`),
+      '  PAYMENT_SANDBOX=1',
+    ]),
+  );
 }
 
 main().catch((err: Error) => {

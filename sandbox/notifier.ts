@@ -69,7 +69,7 @@ export class Notifier {
     const sendOne = () => this.send(job, sendNo++);
     const round: Attempt[] = [];
     if (job.concurrent) {
-      round.push(...await Promise.all(Array.from({ length: job.copies }, sendOne)));
+      round.push(...(await Promise.all(Array.from({ length: job.copies }, sendOne))));
     } else {
       for (let i = 0; i < job.copies; i += 1) round.push(await sendOne());
     }
@@ -143,8 +143,10 @@ export class Notifier {
       attempt = { at, error: (err as Error).message, accepted: false };
     }
     job.record.attempts.push(attempt);
-    this.opts.log(`[notify] ${job.record.notificationId} send ${sendNo + 1} -> ${attempt.status ?? attempt.error}`
-      + `${attempt.accepted ? ' (acknowledged)' : ''}`);
+    this.opts.log(
+      `[notify] ${job.record.notificationId} send ${sendNo + 1} -> ${attempt.status ?? attempt.error}` +
+        `${attempt.accepted ? ' (acknowledged)' : ''}`,
+    );
     return attempt;
   }
 
@@ -157,24 +159,30 @@ export class Notifier {
     const body = Buffer.from(out.body, 'utf8');
     return new Promise<{ status: number; body: string }>((resolve, reject) => {
       const timer = setTimeout(() => controller.abort(), this.opts.timeoutMs);
-      const req = send(url, {
-        method: 'POST',
-        agent: false,
-        signal: controller.signal,
-        headers: { ...out.headers, 'Content-Length': String(body.length) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_ANSWER_CHARS) });
-        });
-        res.on('error', (err) => { clearTimeout(timer); reject(err); });
-      });
+      const req = send(
+        url,
+        {
+          method: 'POST',
+          agent: false,
+          signal: controller.signal,
+          headers: { ...out.headers, 'Content-Length': String(body.length) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_ANSWER_CHARS) });
+          });
+          res.on('error', (err) => {
+            clearTimeout(timer);
+            reject(err);
+          });
+        },
+      );
       req.on('error', (err) => {
         clearTimeout(timer);
-        reject(controller.signal.aborted && !this.closed
-          ? new Error(`no answer within ${this.opts.timeoutMs} ms`) : err);
+        reject(controller.signal.aborted && !this.closed ? new Error(`no answer within ${this.opts.timeoutMs} ms`) : err);
       });
       req.end(body);
     }).finally(() => this.inFlight.delete(controller));

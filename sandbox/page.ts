@@ -5,8 +5,11 @@ import type { TradeView } from './control/trade-view';
 
 function escapeHtml(value: unknown): string {
   return String(value ?? '')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 function layout(title: string, content: string): string {
@@ -31,7 +34,9 @@ export function renderPayPage(view: TradeView, qr: string, message?: string): st
     ? `<form method="post" action="/sandbox/pay"><input type="hidden" name="qr" value="${escapeHtml(qr)}">
 <button type="submit">Pay ¥${escapeHtml(view.amount_yuan)}</button></form>`
     : '<p>This order cannot be paid (already paid or closed).</p>';
-  return layout(`Pay ${view.out_trade_no}`, `
+  return layout(
+    `Pay ${view.out_trade_no}`,
+    `
 ${message ? `<p class="msg">${escapeHtml(message)}</p>` : ''}
 <h1>${escapeHtml(provider)}</h1>
 <dl>
@@ -41,7 +46,8 @@ ${message ? `<p class="msg">${escapeHtml(message)}</p>` : ''}
 <dt>State</dt><dd>${escapeHtml(view.state)}</dd>
 ${notice}
 </dl>
-${form}`);
+${form}`,
+  );
 }
 
 export function renderMissingPage(qr: string): string {

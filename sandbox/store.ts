@@ -71,9 +71,7 @@ export type AlipayTradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINI
 
 /** When an Alipay trade stops being payable: counted from the scan, or absolute (docs/alipay.md#precreate). */
 export type AlipayExpiry =
-  | { kind: 'relative'; ms: number; text: string }
-  | { kind: 'midnight'; text: string }
-  | { kind: 'absolute'; at: Date; text: string };
+  { kind: 'relative'; ms: number; text: string } | { kind: 'midnight'; text: string } | { kind: 'absolute'; at: Date; text: string };
 
 /** Exists from the scan on; before that only the precreate does (docs/alipay.md#the-trade-exists-from-the-scan). */
 export interface AlipayTrade {

@@ -20,13 +20,19 @@ async function sandboxEnv(): Promise<Record<string, string>> {
   if ((!which.wechat && !which.alipay) || !existsSync(resolve(keyDir, 'sandbox-keys.json'))) return {};
   const loaded = await loadOrCreateKeySet(keyDir);
   const url = `http://127.0.0.1:${Number(process.env.SANDBOX_PORT ?? 8002)}`;
-  return { ...memberpayEnv(credentialsOf(toSandboxKeys(loaded.set, loaded.paths), url), process.env.PORT ?? '8001', which), PAYMENT_SANDBOX: '1' };
+  return {
+    ...memberpayEnv(credentialsOf(toSandboxKeys(loaded.set, loaded.paths), url), process.env.PORT ?? '8001', which),
+    PAYMENT_SANDBOX: '1',
+  };
 }
 
 config({ quiet: true });
 sandboxEnv()
   .then((extra) => main(process.argv.slice(2), { ...process.env, ...extra }))
-  .then((code) => process.exit(code), (e) => {
-    process.stderr.write(`reconcile failed: ${(e as Error)?.message ?? e}\n`);
-    process.exit(2);
-  });
+  .then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`reconcile failed: ${(e as Error)?.message ?? e}\n`);
+      process.exit(2);
+    },
+  );

@@ -58,12 +58,14 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
   serveCheckoutPage(app);
   app.useGlobalFilters(new ErrorFilter());
   setupOpenApi(app);
-  app.useGlobalPipes(new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    exceptionFactory: (errors) => new DomainError('VALIDATION_FAILED', 'The request is invalid', flatten(errors)),
-  }));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => new DomainError('VALIDATION_FAILED', 'The request is invalid', flatten(errors)),
+    }),
+  );
   return app;
 }
 
@@ -74,4 +76,3 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
     return [...own, ...flatten(e.children ?? [], `${path}.`)];
   });
 }
-

@@ -50,7 +50,9 @@ export async function runPrimary(config: AppConfig, workers: number, mainFile: s
   let closing = false;
   const started = new Map<Worker, number>();
   const fork = () => started.set(cluster.fork(env), Date.now());
-  const stopEmbedded = async () => { await embedded?.stop(); };
+  const stopEmbedded = async () => {
+    await embedded?.stop();
+  };
 
   cluster.on('exit', (worker, code, signal) => {
     const since = Date.now() - (started.get(worker) ?? 0);

@@ -50,7 +50,9 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
   // The URLs as an operator may see them: scheme, host, port and database, never credentials.
   const database = config.databaseUrl ? `external PostgreSQL ${redactUrl(config.databaseUrl)}` : 'embedded PostgreSQL';
-  logger.log(`memberpay listening on port ${port} at ${address} (${database}${config.redisUrl ? `, Redis ${redactUrl(config.redisUrl)}` : ''})`);
+  logger.log(
+    `memberpay listening on port ${port} at ${address} (${database}${config.redisUrl ? `, Redis ${redactUrl(config.redisUrl)}` : ''})`,
+  );
   const ops = config.opsPort === undefined ? undefined : await listenOps(app, config.opsPort, config.host);
   if (ops) logger.log(`/metrics and /api/docs on port ${(ops.address() as { port: number }).port} only`);
 
@@ -67,10 +69,13 @@ async function bootstrap(): Promise<void> {
     }, SHUTDOWN_TIMEOUT_MS);
     force.unref();
     ops?.close();
-    app.close().then(() => process.exit(0), (e) => {
-      logger.error(`Shutdown failed: ${(e as Error).message}`);
-      process.exit(1);
-    });
+    app.close().then(
+      () => process.exit(0),
+      (e) => {
+        logger.error(`Shutdown failed: ${(e as Error).message}`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -26,7 +26,12 @@ export const PAGE_METHODS = ['alipay.trade.wap.pay', 'alipay.trade.page.pay'];
  * Verifies a client-carried request (signature, app id, timestamp, method among `methods`) and
  * opens its trade. Returns the order, or why Alipay would refuse it.
  */
-export function openClientRequest(ctx: SandboxContext, params: Record<string, string>, methods: readonly string[], now: Date): AlipayOrder | string {
+export function openClientRequest(
+  ctx: SandboxContext,
+  params: Record<string, string>,
+  methods: readonly string[],
+  now: Date,
+): AlipayOrder | string {
   const refused = checkRequest(params, ctx.keys.alipay, methods, now);
   if (refused) return `${refused.code} ${refused.sub_code}: ${refused.sub_msg}`;
   let biz: unknown;
@@ -49,8 +54,14 @@ export function openClientRequest(ctx: SandboxContext, params: Record<string, st
   }
   const token = `sandbox-alipay:${params.method}:${randomAlnum(16)}`;
   const order: AlipayOrder = {
-    ...input, appId: params.app_id, notifyUrl: params.notify_url, precreatedAt: now, qrCode: token,
-    method: params.method, returnUrl: params.return_url, notifications: [],
+    ...input,
+    appId: params.app_id,
+    notifyUrl: params.notify_url,
+    precreatedAt: now,
+    qrCode: token,
+    method: params.method,
+    returnUrl: params.return_url,
+    notifications: [],
   };
   const trade = scanOrder(order, now);
   if (typeof trade === 'string') return trade;
@@ -72,11 +83,21 @@ export function signedReturnUrl(ctx: SandboxContext, order: AlipayOrder): string
   if (!order.returnUrl || !order.trade || !order.method) return null;
   const keys = ctx.keys.alipay;
   const fields: Record<string, string> = {
-    charset: 'utf-8', out_trade_no: order.outTradeNo, method: `${order.method}.return`,
-    total_amount: fenToYuan(order.totalFen), trade_no: order.trade.tradeNo, auth_app_id: keys.appId,
-    version: '1.0', app_id: keys.appId, seller_id: keys.sellerId, timestamp: beijingDateTime(new Date()),
+    charset: 'utf-8',
+    out_trade_no: order.outTradeNo,
+    method: `${order.method}.return`,
+    total_amount: fenToYuan(order.totalFen),
+    trade_no: order.trade.tradeNo,
+    auth_app_id: keys.appId,
+    version: '1.0',
+    app_id: keys.appId,
+    seller_id: keys.sellerId,
+    timestamp: beijingDateTime(new Date()),
   };
-  const content = Object.keys(fields).sort().map((k) => `${k}=${fields[k]}`).join('&');
+  const content = Object.keys(fields)
+    .sort()
+    .map((k) => `${k}=${fields[k]}`)
+    .join('&');
   const query = new URLSearchParams({ ...fields, sign: signBase64(keys.alipaySigner, content), sign_type: 'RSA2' });
   return `${order.returnUrl}${order.returnUrl.includes('?') ? '&' : '?'}${query.toString()}`;
 }

@@ -16,7 +16,14 @@ import { send } from '../http';
 
 /** `fault` is passed to operations whose outcome it changes (the refund faults). */
 /** `baseUrl`: where this request reached the sandbox, for the download URLs it hands out. */
-type Handler = (ctx: SandboxContext, params: Record<string, string>, biz: Record<string, unknown>, now: Date, fault: FaultMode | undefined, baseUrl: string) => AlipayNode;
+type Handler = (
+  ctx: SandboxContext,
+  params: Record<string, string>,
+  biz: Record<string, unknown>,
+  now: Date,
+  fault: FaultMode | undefined,
+  baseUrl: string,
+) => AlipayNode;
 
 const METHODS: Record<string, { op: Exclude<FaultOp, '*'>; run: Handler }> = {
   'alipay.trade.precreate': { op: 'precreate', run: (ctx, params, biz, now) => precreate(ctx.store, params, biz, now) },
@@ -24,7 +31,10 @@ const METHODS: Record<string, { op: Exclude<FaultOp, '*'>; run: Handler }> = {
   'alipay.trade.close': { op: 'close', run: (ctx, _params, biz, now) => closeTrade(ctx.store, biz, now) },
   'alipay.trade.refund': { op: 'refund', run: (ctx, _params, biz, now, fault) => refundTrade(ctx, biz, now, fault) },
   'alipay.trade.fastpay.refund.query': { op: 'refund-query', run: (ctx, _params, biz) => queryRefund(ctx, biz) },
-  'alipay.data.dataservice.bill.downloadurl.query': { op: 'bill', run: (ctx, _params, biz, now, fault, baseUrl) => applyAlipayBill(ctx, biz, baseUrl, now, fault) },
+  'alipay.data.dataservice.bill.downloadurl.query': {
+    op: 'bill',
+    run: (ctx, _params, biz, now, fault, baseUrl) => applyAlipayBill(ctx, biz, baseUrl, now, fault),
+  },
 };
 
 function mergedParams(req: IncomingMessage, raw: Buffer): Record<string, string> {
@@ -68,9 +78,12 @@ export function handleAlipayGateway(ctx: SandboxContext, req: IncomingMessage, r
   // Alipay documents no code for rate limiting: answered as "service unavailable".
   if (fault === 'rate-limit') return replyAlipay(res, alipay, key, failure('20000', 'isp.unknow-error', '调用频率超限'));
   if (fault === 'garbage') return replyAlipay(res, alipay, key, {}, fault);
-  if (fault === 'claims-paid' && op === 'close') return replyAlipay(res, alipay, key, failure('40004', 'ACQ.TRADE_HAS_SUCCESS', '交易已被支付'));
+  if (fault === 'claims-paid' && op === 'close')
+    return replyAlipay(res, alipay, key, failure('40004', 'ACQ.TRADE_HAS_SUCCESS', '交易已被支付'));
   const node = run(ctx, params, biz, now, fault, `http://${req.headers.host ?? '127.0.0.1'}`);
-  ctx.log(`[alipay] ${method} ${String(biz.out_trade_no ?? biz.trade_no ?? '')} -> ${node.code}${node.sub_code ? ` ${node.sub_code}` : ''}`);
+  ctx.log(
+    `[alipay] ${method} ${String(biz.out_trade_no ?? biz.trade_no ?? '')} -> ${node.code}${node.sub_code ? ` ${node.sub_code}` : ''}`,
+  );
   if (fault === 'system-error-after-commit') {
     return replyAlipay(res, alipay, key, failure('40004', 'ACQ.SYSTEM_ERROR', '系统错误'));
   }
@@ -86,8 +99,9 @@ function openCashier(ctx: SandboxContext, res: ServerResponse, params: Record<st
   const order = openClientRequest(ctx, params, PAGE_METHODS, now);
   if (typeof order === 'string') {
     const text = order.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-    return send(res, 400, `<!doctype html><html><body><h1>支付宝 (sandbox): request refused</h1><p>${text}</p></body></html>`,
-      { 'Content-Type': 'text/html; charset=utf-8' });
+    return send(res, 400, `<!doctype html><html><body><h1>支付宝 (sandbox): request refused</h1><p>${text}</p></body></html>`, {
+      'Content-Type': 'text/html; charset=utf-8',
+    });
   }
   send(res, 303, '', { Location: `/sandbox/pay?qr=${encodeURIComponent(order.qrCode)}` });
 }

@@ -82,7 +82,9 @@ function notificationSignedContent(fields: Record<string, string>): string {
 }
 
 export function prepareAlipayNotification(
-  keys: SandboxKeys['alipay'], order: AlipayOrder, opts: AlipayNotifyOptions,
+  keys: SandboxKeys['alipay'],
+  order: AlipayOrder,
+  opts: AlipayNotifyOptions,
 ): PreparedNotification {
   const url = order.notifyUrl;
   if (!url) throw new Error(`no notify_url for ${order.outTradeNo}`);

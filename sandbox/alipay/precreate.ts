@@ -25,14 +25,22 @@ function parseRelativeExpiry(text: string): AlipayExpiry | null {
 }
 
 export interface PrecreateInput {
-  outTradeNo: string; totalFen: number; subject: string; body?: string;
-  expiry: AlipayExpiry; qrExpiresAt?: Date;
+  outTradeNo: string;
+  totalFen: number;
+  subject: string;
+  body?: string;
+  expiry: AlipayExpiry;
+  qrExpiresAt?: Date;
 }
 
 const PRECREATE_PRODUCTS = ['FACE_TO_FACE_PAYMENT', 'OFFLINE_PAYMENT'];
 
 /** The business content shared by precreate and the APP, WAP and page payments (which name their own products). */
-export function validate(biz: Record<string, unknown>, now: Date, productCodes: readonly string[] = PRECREATE_PRODUCTS): PrecreateInput | AlipayNode {
+export function validate(
+  biz: Record<string, unknown>,
+  now: Date,
+  productCodes: readonly string[] = PRECREATE_PRODUCTS,
+): PrecreateInput | AlipayNode {
   const { out_trade_no: outTradeNo, total_amount: amount, subject, body } = biz;
   // Alipay allows letters, digits and `_` (docs/alipay.md#precreate); `-` is accepted too (sandbox choice, see README).
   if (typeof outTradeNo !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(outTradeNo)) {
@@ -76,9 +84,7 @@ function newQrCode(): string {
   return `https://qr.alipay.com/bax0${randomAlnum(20).toLowerCase()}`;
 }
 
-export function precreate(
-  store: Store, params: Record<string, string>, biz: Record<string, unknown>, now: Date,
-): AlipayNode {
+export function precreate(store: Store, params: Record<string, string>, biz: Record<string, unknown>, now: Date): AlipayNode {
   const input = validate(biz, now);
   if (isNode(input)) return input;
   const existing = store.alipay.get(input.outTradeNo);

@@ -21,7 +21,10 @@ function findOrder(store: Store, biz: Record<string, unknown>): AlipayOrder | Al
 
 const isNode = (v: object): v is AlipayNode => 'code' in v && 'msg' in v;
 const refundedFen = (store: Store, outTradeNo: string) =>
-  store.alipayRefundsOf(outTradeNo).filter((r) => r.status === 'success').reduce((s, r) => s + r.refundFen, 0);
+  store
+    .alipayRefundsOf(outTradeNo)
+    .filter((r) => r.status === 'success')
+    .reduce((s, r) => s + r.refundFen, 0);
 
 function answer(store: Store, order: AlipayOrder, fundChange: 'Y' | 'N', refund: AlipayRefund): AlipayNode {
   return success({
@@ -56,7 +59,8 @@ export function refundTrade(ctx: SandboxContext, biz: Record<string, unknown>, n
   const fen = typeof amountText === 'string' || typeof amountText === 'number' ? yuanToFen(String(amountText)) : null;
   if (fen === null || fen < 1) return failure('40004', 'ACQ.INVALID_PARAMETER', 'refund_amount 格式错误');
   const requestNo = biz.out_request_no === undefined ? order.outTradeNo : biz.out_request_no;
-  if (typeof requestNo !== 'string' || !OUT_REQUEST_NO.test(requestNo)) return failure('40004', 'ACQ.INVALID_PARAMETER', 'out_request_no 格式错误');
+  if (typeof requestNo !== 'string' || !OUT_REQUEST_NO.test(requestNo))
+    return failure('40004', 'ACQ.INVALID_PARAMETER', 'out_request_no 格式错误');
   if (biz.out_request_no === undefined && fen !== order.totalFen) {
     return failure('40004', 'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', '退款金额与交易金额不一致');
   }
@@ -71,13 +75,19 @@ export function refundTrade(ctx: SandboxContext, biz: Record<string, unknown>, n
   if (trade.status === 'TRADE_FINISHED' || fault === 'refund-window-over') return failure('40004', 'ACQ.TRADE_HAS_FINISHED', '交易已完结');
   if (trade.status !== 'TRADE_SUCCESS') return failure('40004', 'ACQ.TRADE_STATUS_ERROR', '交易状态不合法');
   if (fault === 'balance-not-enough') return failure('40004', 'ACQ.SELLER_BALANCE_NOT_ENOUGH', '卖家余额不足');
-  const pendingFen = store.alipayRefundsOf(order.outTradeNo).filter((r) => r.status === 'pending').reduce((s, r) => s + r.refundFen, 0);
+  const pendingFen = store
+    .alipayRefundsOf(order.outTradeNo)
+    .filter((r) => r.status === 'pending')
+    .reduce((s, r) => s + r.refundFen, 0);
   if (refundedFen(store, order.outTradeNo) + pendingFen + fen > order.totalFen) {
     return failure('40004', 'ACQ.REASON_TRADE_REFUND_FEE_ERR', '退款金额超限');
   }
   const refund: AlipayRefund = {
-    outTradeNo: order.outTradeNo, outRequestNo: requestNo, refundFen: fen,
-    reason: typeof biz.refund_reason === 'string' ? biz.refund_reason : undefined, status: 'pending',
+    outTradeNo: order.outTradeNo,
+    outRequestNo: requestNo,
+    refundFen: fen,
+    reason: typeof biz.refund_reason === 'string' ? biz.refund_reason : undefined,
+    status: 'pending',
   };
   store.alipayRefunds.set(key, refund);
   if (fault === 'refund-later') {

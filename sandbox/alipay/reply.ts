@@ -33,7 +33,12 @@ export function responseKey(method: string | undefined): string {
 }
 
 export function replyAlipay(
-  res: ServerResponse, keys: SandboxKeys['alipay'], key: string, node: AlipayNode, fault?: FaultMode, status = 200,
+  res: ServerResponse,
+  keys: SandboxKeys['alipay'],
+  key: string,
+  node: AlipayNode,
+  fault?: FaultMode,
+  status = 200,
 ): void {
   const headers = { 'Content-Type': 'application/json;charset=utf-8' };
   if (fault === 'garbage') {
@@ -43,8 +48,6 @@ export function replyAlipay(
   const nodeText = JSON.stringify(node).replace(/\//g, '\\/');
   let sign = signBase64(keys.alipaySigner, nodeText);
   if (fault === 'bad-signature') sign = corruptSignature(sign);
-  const text = fault === 'unsigned'
-    ? `{"${key}":${nodeText}}`
-    : `{"${key}":${nodeText},"sign":"${sign}"}`;
+  const text = fault === 'unsigned' ? `{"${key}":${nodeText}}` : `{"${key}":${nodeText},"sign":"${sign}"}`;
   send(res, status, text, headers);
 }

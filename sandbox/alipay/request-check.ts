@@ -29,7 +29,10 @@ function signedContent(params: Record<string, string>): string {
 }
 
 export function checkRequest(
-  params: Record<string, string>, keys: SandboxKeys['alipay'], knownMethods: readonly string[], now: Date,
+  params: Record<string, string>,
+  keys: SandboxKeys['alipay'],
+  knownMethods: readonly string[],
+  now: Date,
 ): AlipayNode | null {
   for (const [name, subCode] of REQUIRED) {
     if (!params[name]) return failure('40001', subCode, `缺少${name}参数`);
@@ -50,8 +53,11 @@ export function checkRequest(
   }
   const content = signedContent(params);
   if (!verifyBase64(keys.appPublicKey, content, params.sign)) {
-    return failure('40002', 'isv.invalid-signature',
-      `验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：${content}`);
+    return failure(
+      '40002',
+      'isv.invalid-signature',
+      `验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：${content}`,
+    );
   }
   if (params.notify_url !== undefined && !/^https?:\/\/[^\s]{1,248}$/.test(params.notify_url)) {
     return failure('40002', 'isv.invalid-notify-url', 'notify_url 格式错误');

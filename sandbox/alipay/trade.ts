@@ -86,9 +86,10 @@ export function settleOrder(order: AlipayOrder, status: AlipayTradeStatus, now: 
   const trade = scanOrder(order, now);
   if (typeof trade === 'string') return trade;
   if (trade.status !== 'WAIT_BUYER_PAY') {
-    const why = trade.status === 'TRADE_CLOSED'
-      ? `closed${trade.gmtClose && trade.gmtClose.getTime() === trade.expiresAt.getTime() ? ' (expired)' : ''}`
-      : 'already paid; send {"pay": false} to notify again';
+    const why =
+      trade.status === 'TRADE_CLOSED'
+        ? `closed${trade.gmtClose && trade.gmtClose.getTime() === trade.expiresAt.getTime() ? ' (expired)' : ''}`
+        : 'already paid; send {"pay": false} to notify again';
     return `trade ${order.outTradeNo} is ${trade.status}: ${why}`;
   }
   trade.status = status;

@@ -43,17 +43,31 @@ function wechatRows(ctx: SandboxContext): LedgerRow[] {
   for (const t of ctx.store.wechat.values()) {
     if (!t.transactionId || !t.successTime) continue;
     rows.push({
-      kind: 'payment', at: t.successTime, outTradeNo: t.outTradeNo, providerTradeNo: t.transactionId, amountFen: t.totalFen,
-      subject: t.description, createdAt: t.createdAt, buyer: t.payerOpenid ?? '',
+      kind: 'payment',
+      at: t.successTime,
+      outTradeNo: t.outTradeNo,
+      providerTradeNo: t.transactionId,
+      amountFen: t.totalFen,
+      subject: t.description,
+      createdAt: t.createdAt,
+      buyer: t.payerOpenid ?? '',
     });
   }
   for (const r of ctx.store.wechatRefunds.values()) {
     const trade = ctx.store.wechat.get(r.outTradeNo);
     if (!trade?.transactionId) continue;
     rows.push({
-      kind: 'refund', at: r.createdAt, outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, refundId: r.refundId,
-      providerTradeNo: trade.transactionId, amountFen: r.refundFen, refundStatus: r.status, subject: trade.description,
-      createdAt: trade.createdAt, buyer: trade.payerOpenid ?? '',
+      kind: 'refund',
+      at: r.createdAt,
+      outTradeNo: r.outTradeNo,
+      outRefundNo: r.outRefundNo,
+      refundId: r.refundId,
+      providerTradeNo: trade.transactionId,
+      amountFen: r.refundFen,
+      refundStatus: r.status,
+      subject: trade.description,
+      createdAt: trade.createdAt,
+      buyer: trade.payerOpenid ?? '',
     });
   }
   return rows;
@@ -65,16 +79,30 @@ function alipayRows(ctx: SandboxContext): LedgerRow[] {
     const trade = o.trade;
     if (!trade?.gmtPayment) continue;
     rows.push({
-      kind: 'payment', at: trade.gmtPayment, outTradeNo: o.outTradeNo, providerTradeNo: trade.tradeNo, amountFen: o.totalFen,
-      subject: o.subject, createdAt: trade.gmtCreate, buyer: trade.buyerLogonId,
+      kind: 'payment',
+      at: trade.gmtPayment,
+      outTradeNo: o.outTradeNo,
+      providerTradeNo: trade.tradeNo,
+      amountFen: o.totalFen,
+      subject: o.subject,
+      createdAt: trade.gmtCreate,
+      buyer: trade.buyerLogonId,
     });
   }
   for (const r of ctx.store.alipayRefunds.values()) {
     const order = ctx.store.alipay.get(r.outTradeNo);
     if (r.status !== 'success' || !r.gmtRefundPay || !order?.trade) continue;
     rows.push({
-      kind: 'refund', at: r.gmtRefundPay, outTradeNo: r.outTradeNo, outRefundNo: r.outRequestNo, providerTradeNo: order.trade.tradeNo,
-      amountFen: r.refundFen, refundStatus: 'REFUND_SUCCESS', subject: order.subject, createdAt: order.trade.gmtCreate, buyer: order.trade.buyerLogonId,
+      kind: 'refund',
+      at: r.gmtRefundPay,
+      outTradeNo: r.outTradeNo,
+      outRefundNo: r.outRequestNo,
+      providerTradeNo: order.trade.tradeNo,
+      amountFen: r.refundFen,
+      refundStatus: 'REFUND_SUCCESS',
+      subject: order.subject,
+      createdAt: order.trade.gmtCreate,
+      buyer: order.trade.buyerLogonId,
     });
   }
   return rows;

@@ -19,9 +19,12 @@ export function parseTweak(body: unknown): BillTweak | string {
   if (provider !== 'wechat' && provider !== 'alipay') return "provider must be 'wechat' or 'alipay'";
   if ((typeof trade === 'string') === (typeof refund === 'string')) return 'name exactly one of out_trade_no, out_refund_no';
   if ((omit === true) === (amount !== undefined)) return 'give either "omit": true or "amount_fen"';
-  if (amount !== undefined && !(Number.isSafeInteger(amount) && (amount as number) >= 0)) return 'amount_fen must be a non-negative integer';
+  if (amount !== undefined && !(Number.isSafeInteger(amount) && (amount as number) >= 0))
+    return 'amount_fen must be a non-negative integer';
   return {
-    provider, kind: typeof trade === 'string' ? 'payment' : 'refund', number: (trade ?? refund) as string,
+    provider,
+    kind: typeof trade === 'string' ? 'payment' : 'refund',
+    number: (trade ?? refund) as string,
     ...(omit === true ? { omit: true } : { amountFen: amount as number }),
   };
 }

@@ -12,9 +12,10 @@ import { fenToYuan } from '../money';
 import { errorBody, type WechatAnswer } from '../wechat/reply';
 import { beijingDay, ledgerRows, type LedgerRow } from './ledger';
 
-const HEADER = '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,'
-  + '应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,'
-  + '订单金额,申请退款金额,费率备注';
+const HEADER =
+  '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,' +
+  '应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,' +
+  '订单金额,申请退款金额,费率备注';
 const SUMMARY = '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额';
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -31,15 +32,63 @@ function detail(ctx: SandboxContext, r: LedgerRow): string {
   const w = ctx.keys.wechat;
   const trade = ctx.store.wechat.get(r.outTradeNo);
   // An APP, JSAPI or H5 payment is billed under its own app id and trade type (docs/channels.md).
-  const common = [beijingDateTime(r.at), trade?.appid ?? w.appId, w.mchId, '0', '', r.providerTradeNo, r.outTradeNo, r.buyer, trade?.tradeType ?? 'NATIVE'];
+  const common = [
+    beijingDateTime(r.at),
+    trade?.appid ?? w.appId,
+    w.mchId,
+    '0',
+    '',
+    r.providerTradeNo,
+    r.outTradeNo,
+    r.buyer,
+    trade?.tradeType ?? 'NATIVE',
+  ];
   if (r.kind === 'payment') {
     const yuan = fenToYuan(r.amountFen);
-    return line([...common, 'SUCCESS', 'OTHERS', 'CNY', yuan, '0.00', '0', '0', '0.00', '0.00', '', '', r.subject,
-      trade?.attach ?? '', fee(r.amountFen, 1), '0.60%', yuan, '0.00', '']);
+    return line([
+      ...common,
+      'SUCCESS',
+      'OTHERS',
+      'CNY',
+      yuan,
+      '0.00',
+      '0',
+      '0',
+      '0.00',
+      '0.00',
+      '',
+      '',
+      r.subject,
+      trade?.attach ?? '',
+      fee(r.amountFen, 1),
+      '0.60%',
+      yuan,
+      '0.00',
+      '',
+    ]);
   }
   const yuan = fenToYuan(r.amountFen);
-  return line([...common, 'REFUND', 'OTHERS', 'CNY', '0.00', '0.00', r.refundId ?? '', r.outRefundNo ?? '', yuan, '0.00', 'ORIGINAL',
-    r.refundStatus ?? 'PROCESSING', r.subject, trade?.attach ?? '', fee(r.amountFen, -1), '0.60%', '0.00', yuan, '']);
+  return line([
+    ...common,
+    'REFUND',
+    'OTHERS',
+    'CNY',
+    '0.00',
+    '0.00',
+    r.refundId ?? '',
+    r.outRefundNo ?? '',
+    yuan,
+    '0.00',
+    'ORIGINAL',
+    r.refundStatus ?? 'PROCESSING',
+    r.subject,
+    trade?.attach ?? '',
+    fee(r.amountFen, -1),
+    '0.60%',
+    '0.00',
+    yuan,
+    '',
+  ]);
 }
 
 export function wechatBillFile(ctx: SandboxContext, rows: LedgerRow[]): Buffer {
@@ -47,8 +96,12 @@ export function wechatBillFile(ctx: SandboxContext, rows: LedgerRow[]): Buffer {
   const refunded = rows.filter((r) => r.kind === 'refund').reduce((s, r) => s + r.amountFen, 0);
   const net = paid - refunded;
   const feeText = fee(Math.abs(net), net < 0 ? -1 : 1);
-  const lines = [HEADER, ...rows.map((r) => detail(ctx, r)), SUMMARY,
-    line([String(rows.length), fenToYuan(paid), fenToYuan(refunded), '0.00', feeText, fenToYuan(paid), fenToYuan(refunded)])];
+  const lines = [
+    HEADER,
+    ...rows.map((r) => detail(ctx, r)),
+    SUMMARY,
+    line([String(rows.length), fenToYuan(paid), fenToYuan(refunded), '0.00', feeText, fenToYuan(paid), fenToYuan(refunded)]),
+  ];
   return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8')]);
 }
 
@@ -57,8 +110,12 @@ export function applyWechatBill(ctx: SandboxContext, url: URL, baseUrl: string, 
   const day = url.searchParams.get('bill_date') ?? '';
   const billType = url.searchParams.get('bill_type') ?? 'ALL';
   const tarType = url.searchParams.get('tar_type');
-  if (!DAY.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`)) || !['ALL', 'SUCCESS', 'REFUND'].includes(billType)
-    || (tarType !== null && tarType !== 'GZIP')) {
+  if (
+    !DAY.test(day) ||
+    Number.isNaN(Date.parse(`${day}T00:00:00Z`)) ||
+    !['ALL', 'SUCCESS', 'REFUND'].includes(billType) ||
+    (tarType !== null && tarType !== 'GZIP')
+  ) {
     return { status: 400, body: errorBody('PARAM_ERROR', '参数错误') };
   }
   // Unlike WeChat Pay, today's bill is served (sandbox/README.md); a day still to come is refused.
@@ -72,7 +129,8 @@ export function applyWechatBill(ctx: SandboxContext, url: URL, baseUrl: string, 
   return {
     status: 200,
     body: {
-      hash_type: 'SHA1', hash_value: createHash('sha1').update(hashed).digest('hex'),
+      hash_type: 'SHA1',
+      hash_value: createHash('sha1').update(hashed).digest('hex'),
       download_url: `${baseUrl}/v3/billdownload/file?token=${token}`,
     },
   };

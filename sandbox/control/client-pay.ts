@@ -36,7 +36,8 @@ function prepayTrade(ctx: SandboxContext, prepayId: string, now: Date): WechatTr
   const outTradeNo = ctx.store.prepay.get(prepayId);
   const trade = outTradeNo ? ctx.store.wechat.get(outTradeNo) : undefined;
   if (!trade || trade.prepayId !== prepayId) return refuse(404, `unknown or replaced prepay_id ${prepayId}`);
-  if (now.getTime() - (trade.prepayIssuedAt?.getTime() ?? 0) > PREPAY_TTL_MS) return refuse(409, 'this prepay_id is older than 2 hours and has expired');
+  if (now.getTime() - (trade.prepayIssuedAt?.getTime() ?? 0) > PREPAY_TTL_MS)
+    return refuse(409, 'this prepay_id is older than 2 hours and has expired');
   return settleWechatExpiry(trade, now);
 }
 
@@ -49,9 +50,11 @@ function wechatApp(ctx: SandboxContext, value: unknown, now: Date): QrRef | Cont
   if (req.partnerid !== ctx.keys.wechat.mchId) return refuse(400, 'WeChat refuses the PayReq: partnerid is not the merchant of the order');
   const trade = prepayTrade(ctx, req.prepayid, now);
   if ('status' in trade) return trade;
-  if (trade.tradeType !== 'APP' || req.appid !== trade.appid) return refuse(400, 'WeChat refuses the PayReq: the prepay_id was not issued for this app');
+  if (trade.tradeType !== 'APP' || req.appid !== trade.appid)
+    return refuse(400, 'WeChat refuses the PayReq: the prepay_id was not issued for this app');
   const message = `${req.appid}\n${req.timestamp}\n${req.noncestr}\n${req.prepayid}\n`;
-  if (!verifyBase64(ctx.keys.wechat.merchantPublicKey, message, req.sign)) return refuse(400, 'WeChat refuses the PayReq: sign does not verify with the merchant key');
+  if (!verifyBase64(ctx.keys.wechat.merchantPublicKey, message, req.sign))
+    return refuse(400, 'WeChat refuses the PayReq: sign does not verify with the merchant key');
   return ref('wechat', trade.outTradeNo);
 }
 
@@ -63,10 +66,13 @@ function wechatJsapi(ctx: SandboxContext, value: unknown, openid: unknown, now: 
   if (!m) return refuse(400, 'getBrandWCPayRequest fails: package must be prepay_id=…');
   const trade = prepayTrade(ctx, m[1], now);
   if ('status' in trade) return trade;
-  if (trade.tradeType !== 'JSAPI' || req.appId !== trade.appid) return refuse(400, 'getBrandWCPayRequest fails: the prepay_id was not issued for this appId');
+  if (trade.tradeType !== 'JSAPI' || req.appId !== trade.appid)
+    return refuse(400, 'getBrandWCPayRequest fails: the prepay_id was not issued for this appId');
   const message = `${req.appId}\n${req.timeStamp}\n${req.nonceStr}\n${req.package}\n`;
-  if (!verifyBase64(ctx.keys.wechat.merchantPublicKey, message, req.paySign)) return refuse(400, 'getBrandWCPayRequest fails: paySign does not verify with the merchant key');
-  if (openid !== undefined && openid !== trade.payerOpenid) return refuse(400, 'getBrandWCPayRequest fails: this WeChat user is not the order\'s payer');
+  if (!verifyBase64(ctx.keys.wechat.merchantPublicKey, message, req.paySign))
+    return refuse(400, 'getBrandWCPayRequest fails: paySign does not verify with the merchant key');
+  if (openid !== undefined && openid !== trade.payerOpenid)
+    return refuse(400, "getBrandWCPayRequest fails: this WeChat user is not the order's payer");
   return ref('wechat', trade.outTradeNo);
 }
 
@@ -81,7 +87,8 @@ function wechatH5(ctx: SandboxContext, value: unknown, now: Date): QrRef | Contr
   const trade = prepayTrade(ctx, url.searchParams.get('prepay_id') ?? '', now);
   if ('status' in trade) return trade;
   if (trade.tradeType !== 'MWEB' || !trade.h5Url) return refuse(400, 'not an h5_url of this sandbox');
-  if (now.getTime() - trade.prepayIssuedAt!.getTime() > H5_URL_TTL_MS) return refuse(409, 'this h5_url is older than 5 minutes and has expired');
+  if (now.getTime() - trade.prepayIssuedAt!.getTime() > H5_URL_TTL_MS)
+    return refuse(409, 'this h5_url is older than 5 minutes and has expired');
   return ref('wechat', trade.outTradeNo);
 }
 
@@ -96,13 +103,19 @@ function alipay(ctx: SandboxContext, query: unknown, methods: readonly string[],
 export function openByClient(ctx: SandboxContext, body: Record<string, unknown>): QrRef | ControlAnswer {
   const now = new Date();
   const given = CLIENT_FIELDS.filter((f) => body[f] !== undefined);
-  if (given.length !== 1 || body.qr !== undefined || body.out_trade_no !== undefined) return refuse(400, `give exactly one of qr, out_trade_no, ${CLIENT_FIELDS.join(', ')}`);
+  if (given.length !== 1 || body.qr !== undefined || body.out_trade_no !== undefined)
+    return refuse(400, `give exactly one of qr, out_trade_no, ${CLIENT_FIELDS.join(', ')}`);
   switch (given[0]) {
-    case 'wechat_app': return wechatApp(ctx, body.wechat_app, now);
-    case 'wechat_jsapi': return wechatJsapi(ctx, body.wechat_jsapi, body.openid, now);
-    case 'h5_url': return wechatH5(ctx, body.h5_url, now);
-    case 'alipay_order_string': return alipay(ctx, body.alipay_order_string, ['alipay.trade.app.pay'], now);
-    default: return alipay(ctx, body.alipay_url, PAGE_METHODS, now);
+    case 'wechat_app':
+      return wechatApp(ctx, body.wechat_app, now);
+    case 'wechat_jsapi':
+      return wechatJsapi(ctx, body.wechat_jsapi, body.openid, now);
+    case 'h5_url':
+      return wechatH5(ctx, body.h5_url, now);
+    case 'alipay_order_string':
+      return alipay(ctx, body.alipay_order_string, ['alipay.trade.app.pay'], now);
+    default:
+      return alipay(ctx, body.alipay_url, PAGE_METHODS, now);
   }
 }
 
@@ -116,5 +129,8 @@ export function openForPage(ctx: SandboxContext, body: Record<string, unknown>):
   if ('status' in ref) return ref;
   const token = `sandbox-open:${randomAlnum(20)}`;
   ctx.store.rememberQr(token, { ...ref, issuedAt: new Date() });
-  return { status: 200, body: { provider: ref.provider, out_trade_no: ref.outTradeNo, pay_page: `${ctx.url}/sandbox/pay?qr=${encodeURIComponent(token)}` } };
+  return {
+    status: 200,
+    body: { provider: ref.provider, out_trade_no: ref.outTradeNo, pay_page: `${ctx.url}/sandbox/pay?qr=${encodeURIComponent(token)}` },
+  };
 }

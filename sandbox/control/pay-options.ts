@@ -66,7 +66,12 @@ export function parsePayOptions(body: Record<string, unknown>, provider: Provide
     return 'pay must be a boolean';
   }
   return {
-    delivery, copies, delayMs, signWith, pay, tradeStatus,
+    delivery,
+    copies,
+    delayMs,
+    signWith,
+    pay,
+    tradeStatus,
     tamper: body.tamper as PayOptions['tamper'],
     override: override as Record<string, unknown> | undefined,
   };

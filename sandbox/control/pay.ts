@@ -29,14 +29,19 @@ export function locate(ctx: SandboxContext, body: Record<string, unknown>): QrRe
   }
   if (typeof body.out_trade_no !== 'string') return refuse(400, 'give "qr" (code_url or qr_code) or "out_trade_no"');
   const outTradeNo = body.out_trade_no;
-  const found = (['wechat', 'alipay'] as Provider[]).filter((p) => ctx.store[p].has(outTradeNo)
-    && (body.provider === undefined || body.provider === p));
+  const found = (['wechat', 'alipay'] as Provider[]).filter(
+    (p) => ctx.store[p].has(outTradeNo) && (body.provider === undefined || body.provider === p),
+  );
   if (found.length === 0) return refuse(404, `unknown out_trade_no: ${outTradeNo}`);
   if (found.length > 1) return refuse(400, 'out_trade_no exists at both providers: add "provider"');
   return { provider: found[0], outTradeNo, issuedAt: new Date(0) };
 }
 
-interface Settled { prepared?: PreparedNotification; records: DeliveryRecord[]; summary: Record<string, unknown> }
+interface Settled {
+  prepared?: PreparedNotification;
+  records: DeliveryRecord[];
+  summary: Record<string, unknown>;
+}
 
 async function settleWechat(ctx: SandboxContext, ref: QrRef, opts: PayOptions, byQr: boolean): Promise<Settled | ControlAnswer> {
   const now = new Date();
@@ -44,15 +49,22 @@ async function settleWechat(ctx: SandboxContext, ref: QrRef, opts: PayOptions, b
   if (opts.pay) {
     if (trade.state === 'SUCCESS') return refuse(409, `trade ${trade.outTradeNo} is already paid; send {"pay": false} to notify again`);
     if (trade.state === 'CLOSED') {
-      return refuse(409, `trade ${trade.outTradeNo} is CLOSED (${trade.closedBy === 'expiry' ? 'time_expire passed' : 'closed by the merchant'}): it cannot be paid`);
+      return refuse(
+        409,
+        `trade ${trade.outTradeNo} is CLOSED (${trade.closedBy === 'expiry' ? 'time_expire passed' : 'closed by the merchant'}): it cannot be paid`,
+      );
     }
-    if (byQr && now.getTime() - ref.issuedAt.getTime() > CODE_URL_TTL_MS) return refuse(409, 'this code_url is older than 2 hours and has expired');
+    if (byQr && now.getTime() - ref.issuedAt.getTime() > CODE_URL_TTL_MS)
+      return refuse(409, 'this code_url is older than 2 hours and has expired');
     markWechatPaid(trade, now);
     ctx.log(`[wechat] buyer paid ${trade.outTradeNo}`);
   }
   const stranger = opts.tamper === 'wrong-key' ? await strangerKey() : undefined;
   const prepared = prepareWechatNotification(ctx.keys.wechat, trade, {
-    signWith: opts.signWith, tamper: opts.tamper as WechatTamper | undefined, override: opts.override, stranger,
+    signWith: opts.signWith,
+    tamper: opts.tamper as WechatTamper | undefined,
+    override: opts.override,
+    stranger,
   });
   return {
     prepared,
@@ -67,17 +79,24 @@ async function settleAlipay(ctx: SandboxContext, ref: QrRef, opts: PayOptions): 
   if (opts.pay) {
     const refusal = settleOrder(order, opts.tradeStatus ?? 'TRADE_SUCCESS', now);
     if (refusal) return refuse(409, refusal);
-    ctx.log(`[alipay] buyer ${opts.tradeStatus === 'WAIT_BUYER_PAY' ? 'scanned' : 'settled'} ${order.outTradeNo} -> ${order.trade?.status}`);
+    ctx.log(
+      `[alipay] buyer ${opts.tradeStatus === 'WAIT_BUYER_PAY' ? 'scanned' : 'settled'} ${order.outTradeNo} -> ${order.trade?.status}`,
+    );
   } else if (!order.trade) {
     return refuse(409, `trade ${order.outTradeNo} does not exist yet (not scanned): nothing to notify`);
   }
   const summary = {
-    provider: 'alipay', out_trade_no: order.outTradeNo, transaction_id: order.trade?.tradeNo ?? null, trade_state: order.trade?.status,
+    provider: 'alipay',
+    out_trade_no: order.outTradeNo,
+    transaction_id: order.trade?.tradeNo ?? null,
+    trade_state: order.trade?.status,
   };
   if (!order.notifyUrl) return { records: order.notifications, summary: { ...summary, note: 'precreate had no notify_url: nothing sent' } };
   const stranger = opts.tamper === 'wrong-key' ? await strangerKey() : undefined;
   const prepared = prepareAlipayNotification(ctx.keys.alipay, order, {
-    tamper: opts.tamper as AlipayTamper | undefined, override: opts.override, stranger,
+    tamper: opts.tamper as AlipayTamper | undefined,
+    override: opts.override,
+    stranger,
     tradeStatus: opts.pay ? undefined : opts.tradeStatus,
   });
   return { prepared, records: order.notifications, summary };
@@ -103,9 +122,8 @@ async function payAndNotifyTrade(ctx: SandboxContext, body: Record<string, unkno
   if ('status' in ref) return ref;
   const opts = parsePayOptions(body, ref.provider);
   if (typeof opts === 'string') return refuse(400, opts);
-  const settled = ref.provider === 'wechat'
-    ? await settleWechat(ctx, ref, opts, typeof body.qr === 'string')
-    : await settleAlipay(ctx, ref, opts);
+  const settled =
+    ref.provider === 'wechat' ? await settleWechat(ctx, ref, opts, typeof body.qr === 'string') : await settleAlipay(ctx, ref, opts);
   if ('status' in settled) return settled;
   const { prepared, records, summary } = settled;
   const idle = { delivered: false, attempts: [], retrying: false };
@@ -113,7 +131,13 @@ async function payAndNotifyTrade(ctx: SandboxContext, body: Record<string, unkno
   if (opts.delivery === 'none') return { status: 200, body: { ...summary, ...idle, notification: prepared.build(0) } };
   if (opts.delivery === 'drop') return { status: 200, body: { ...summary, ...idle, note: 'notification dropped' } };
   if (opts.delayMs > 0) await ctx.notifier.wait(opts.delayMs);
-  const record: DeliveryRecord = { notificationId: prepared.notificationId, url: prepared.url, attempts: [], delivered: false, retrying: false };
+  const record: DeliveryRecord = {
+    notificationId: prepared.notificationId,
+    url: prepared.url,
+    attempts: [],
+    delivered: false,
+    retrying: false,
+  };
   records.push(record);
   const wechat = ref.provider === 'wechat';
   const attempts = await ctx.notifier.deliver({
@@ -158,7 +182,10 @@ export function expire(ctx: SandboxContext, body: Record<string, unknown>): Cont
   if (ref.provider === 'wechat') {
     const trade = ctx.store.wechat.get(ref.outTradeNo)!;
     if (trade.state === 'NOTPAY') trade.timeExpire = past;
-    return { status: 200, body: { provider: 'wechat', out_trade_no: trade.outTradeNo, trade_state: settleWechatExpiry(trade, new Date()).state } };
+    return {
+      status: 200,
+      body: { provider: 'wechat', out_trade_no: trade.outTradeNo, trade_state: settleWechatExpiry(trade, new Date()).state },
+    };
   }
   const order = ctx.store.alipay.get(ref.outTradeNo)!;
   if (order.trade) {
@@ -166,5 +193,12 @@ export function expire(ctx: SandboxContext, body: Record<string, unknown>): Cont
   } else {
     order.expiry = { kind: 'absolute', at: past, text: 'expired by /sandbox/expire' };
   }
-  return { status: 200, body: { provider: 'alipay', out_trade_no: order.outTradeNo, trade_status: settleAlipayExpiry(order, new Date()).trade?.status ?? 'NOT_SCANNED' } };
+  return {
+    status: 200,
+    body: {
+      provider: 'alipay',
+      out_trade_no: order.outTradeNo,
+      trade_status: settleAlipayExpiry(order, new Date()).trade?.status ?? 'NOT_SCANNED',
+    },
+  };
 }

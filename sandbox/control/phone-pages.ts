@@ -9,7 +9,12 @@ import type { ControlAnswer } from './pay';
 export function issueOpenid(ctx: SandboxContext, body: Record<string, unknown>): ControlAnswer {
   const appid = body.appid ?? ctx.keys.wechat.appId;
   if (typeof appid !== 'string' || !ctx.keys.wechat.boundAppIds.includes(appid) || appid === ctx.keys.wechat.appAppId) {
-    return { status: 400, body: { error: `appid must be an official account or mini program app id of this merchant: ${ctx.keys.wechat.appId} or ${ctx.keys.wechat.miniProgramAppId}` } };
+    return {
+      status: 400,
+      body: {
+        error: `appid must be an official account or mini program app id of this merchant: ${ctx.keys.wechat.appId} or ${ctx.keys.wechat.miniProgramAppId}`,
+      },
+    };
   }
   const openid = `o${randomBytes(21).toString('base64url')}`;
   ctx.store.openids.set(openid, appid);

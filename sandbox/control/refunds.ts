@@ -17,7 +17,8 @@ export async function settleRefund(ctx: SandboxContext, body: Record<string, unk
   const provider = body.provider ?? (typeof body.out_refund_no === 'string' ? 'wechat' : 'alipay');
   if (provider === 'alipay') {
     const { out_trade_no: outTradeNo, out_request_no: requestNo } = body;
-    if (typeof outTradeNo !== 'string' || typeof requestNo !== 'string') return refuse(400, 'Alipay: give "out_trade_no" and "out_request_no"');
+    if (typeof outTradeNo !== 'string' || typeof requestNo !== 'string')
+      return refuse(400, 'Alipay: give "out_trade_no" and "out_request_no"');
     const order = ctx.store.alipay.get(outTradeNo);
     const refund = ctx.store.alipayRefunds.get(`${outTradeNo} ${requestNo}`);
     if (!order || !refund) return refuse(404, `unknown refund ${requestNo} of ${outTradeNo}`);
@@ -38,15 +39,25 @@ export async function settleRefund(ctx: SandboxContext, body: Record<string, unk
   const delivery = (body.delivery ?? 'normal') as RefundDelivery;
   if (!DELIVERIES.includes(delivery)) return refuse(400, `delivery must be one of ${DELIVERIES.join(', ')}`);
   const copies = body.copies ?? (delivery === 'duplicate' || delivery === 'concurrent' ? 2 : 1);
-  if (!Number.isInteger(copies) || (copies as number) < 1 || (copies as number) > 100) return refuse(400, 'copies must be an integer 1..100');
+  if (!Number.isInteger(copies) || (copies as number) < 1 || (copies as number) > 100)
+    return refuse(400, 'copies must be an integer 1..100');
   if (body.tamper !== undefined && !WECHAT_TAMPERS.includes(body.tamper as WechatTamper)) {
     return refuse(400, `tamper must be one of ${WECHAT_TAMPERS.join(', ')}`);
   }
   const tamper = body.tamper as WechatTamper | undefined;
   try {
-    const result = await finishRefund(ctx, refund, status as Exclude<WechatRefundStatus, 'PROCESSING'>, {
-      signWith: 'public-key', tamper, stranger: tamper === 'wrong-key' ? await strangerKey() : undefined,
-    }, delivery, copies as number);
+    const result = await finishRefund(
+      ctx,
+      refund,
+      status as Exclude<WechatRefundStatus, 'PROCESSING'>,
+      {
+        signWith: 'public-key',
+        tamper,
+        stranger: tamper === 'wrong-key' ? await strangerKey() : undefined,
+      },
+      delivery,
+      copies as number,
+    );
     return { status: 200, body: result };
   } catch (e) {
     return refuse(409, (e as Error).message);
@@ -59,9 +70,20 @@ export function showRefund(ctx: SandboxContext, no: string, url: URL): ControlAn
     return { status: 200, body: { provider: 'wechat', ...refundObject(ctx, wechat), notifications: wechat.notifications } };
   }
   const outTradeNo = url.searchParams.get('out_trade_no');
-  const alipay = outTradeNo ? ctx.store.alipayRefunds.get(`${outTradeNo} ${no}`) : [...ctx.store.alipayRefunds.values()].find((r) => r.outRequestNo === no);
+  const alipay = outTradeNo
+    ? ctx.store.alipayRefunds.get(`${outTradeNo} ${no}`)
+    : [...ctx.store.alipayRefunds.values()].find((r) => r.outRequestNo === no);
   if (alipay) {
-    return { status: 200, body: { provider: 'alipay', out_trade_no: alipay.outTradeNo, out_request_no: alipay.outRequestNo, refund_fen: alipay.refundFen, status: alipay.status } };
+    return {
+      status: 200,
+      body: {
+        provider: 'alipay',
+        out_trade_no: alipay.outTradeNo,
+        out_request_no: alipay.outRequestNo,
+        refund_fen: alipay.refundFen,
+        status: alipay.status,
+      },
+    };
   }
   return refuse(404, `unknown refund ${no}`);
 }

@@ -13,9 +13,7 @@ import { openForPage } from './client-pay';
 
 function viewOf(ctx: SandboxContext, provider: 'wechat' | 'alipay', outTradeNo: string): TradeView {
   const now = new Date();
-  return provider === 'wechat'
-    ? wechatView(ctx.store.wechat.get(outTradeNo)!, now)
-    : alipayView(ctx.store.alipay.get(outTradeNo)!, now);
+  return provider === 'wechat' ? wechatView(ctx.store.wechat.get(outTradeNo)!, now) : alipayView(ctx.store.alipay.get(outTradeNo)!, now);
 }
 
 function showPage(ctx: SandboxContext, res: ServerResponse, url: URL): void {
@@ -28,9 +26,10 @@ function showPage(ctx: SandboxContext, res: ServerResponse, url: URL): void {
 
 /** The page posts a form: answer with a redirect back to it instead of JSON. */
 function redirectToPage(res: ServerResponse, qr: string, answer: ControlAnswer): void {
-  const message = answer.status === 200
-    ? `Paid. Notification ${answer.body.delivered ? 'acknowledged' : 'not acknowledged yet'}.`
-    : String(answer.body.error);
+  const message =
+    answer.status === 200
+      ? `Paid. Notification ${answer.body.delivered ? 'acknowledged' : 'not acknowledged yet'}.`
+      : String(answer.body.error);
   const location = `/sandbox/pay?qr=${encodeURIComponent(qr)}&message=${encodeURIComponent(message)}`;
   send(res, 303, '', { Location: location });
 }
@@ -42,9 +41,7 @@ function showTrade(ctx: SandboxContext, res: ServerResponse, outTradeNo: string,
   sendJson(res, 200, viewOf(ctx, ref.provider, ref.outTradeNo));
 }
 
-export async function handleControl(
-  ctx: SandboxContext, req: IncomingMessage, res: ServerResponse, raw: Buffer, url: URL,
-): Promise<void> {
+export async function handleControl(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse, raw: Buffer, url: URL): Promise<void> {
   const method = req.method ?? 'GET';
   const path = url.pathname.replace(/\/+$/, '');
   const body = method === 'POST' ? parseControlBody(req, raw) : {};

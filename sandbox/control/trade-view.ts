@@ -59,7 +59,7 @@ export function alipayView(order: AlipayOrder, now: Date): TradeView {
     qr: order.qrCode,
     transaction_id: trade?.tradeNo ?? null,
     created_at: (trade?.gmtCreate ?? order.precreatedAt).toISOString(),
-    expires_at: trade ? trade.expiresAt.toISOString() : (order.expiry.kind === 'absolute' ? order.expiry.at.toISOString() : null),
+    expires_at: trade ? trade.expiresAt.toISOString() : order.expiry.kind === 'absolute' ? order.expiry.at.toISOString() : null,
     expiry: order.expiry.text,
     method: order.method ?? 'alipay.trade.precreate',
     notifications: order.notifications,

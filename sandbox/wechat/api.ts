@@ -20,7 +20,10 @@ export const CODE_URL_TTL_MS = 2 * 3600_000;
 
 type Op = 'native' | PhoneKind | 'query' | 'close' | 'refund' | 'refund-query' | 'bill';
 /** `fault` is passed to operations whose outcome it changes (the refund faults). */
-interface Route { op: Op; run: (fault?: FaultMode) => WechatAnswer }
+interface Route {
+  op: Op;
+  run: (fault?: FaultMode) => WechatAnswer;
+}
 
 const fromError = (e: WechatError): WechatAnswer => ({ status: e.status, body: errorBody(e.code, e.message, e.detail) });
 const notFound: WechatAnswer = { status: 404, body: errorBody('ORDER_NOT_EXIST', '订单不存在') };
@@ -56,7 +59,12 @@ function native(ctx: SandboxContext, raw: Buffer, now: Date): WechatAnswer {
   }
   const codeUrl = newCodeUrl();
   store.wechat.set(order.outTradeNo, {
-    ...order, createdAt: now, codeUrl, codeUrlIssuedAt: now, state: 'NOTPAY', notifications: [],
+    ...order,
+    createdAt: now,
+    codeUrl,
+    codeUrlIssuedAt: now,
+    state: 'NOTPAY',
+    notifications: [],
   });
   store.rememberQr(codeUrl, { provider: 'wechat', outTradeNo: order.outTradeNo, issuedAt: now });
   ctx.log(`[wechat] native order ${order.outTradeNo} ${order.totalFen} fen`);
@@ -140,7 +148,9 @@ export function handleWechatApi(ctx: SandboxContext, req: IncomingMessage, res: 
   if (method === 'GET' && url.pathname === '/v3/billdownload/file') {
     // The file itself: its answer carries no Wechatpay-* signature (docs/reconciliation.md).
     const file = downloadWechatBill(ctx, url, now);
-    return send(res, file.status, file.body, { 'Content-Type': typeof file.body === 'string' ? 'application/json' : 'application/octet-stream' });
+    return send(res, file.status, file.body, {
+      'Content-Type': typeof file.body === 'string' ? 'application/json' : 'application/octet-stream',
+    });
   }
   const matched = route(ctx, method, url, raw, now, `http://${req.headers.host ?? '127.0.0.1'}`);
   if (!matched) return replyWechat(req, res, wechat, { status: 404, body: errorBody('NOT_FOUND', '请求的资源不存在') });
@@ -151,7 +161,8 @@ export function handleWechatApi(ctx: SandboxContext, req: IncomingMessage, res: 
   if (fault === 'rate-limit') return replyWechat(req, res, wechat, { status: 429, body: errorBody('FREQUENCY_LIMITED', '频率超限') });
   if (fault === 'garbage') return replyWechat(req, res, wechat, { status: 200 }, fault);
   // A close answered "already paid" for a trade that is not: the answer a client must not trust alone.
-  if (fault === 'claims-paid' && matched.op === 'close') return replyWechat(req, res, wechat, { status: 400, body: errorBody('ORDERPAID', '订单已支付') });
+  if (fault === 'claims-paid' && matched.op === 'close')
+    return replyWechat(req, res, wechat, { status: 400, body: errorBody('ORDERPAID', '订单已支付') });
   const answer = matched.run(fault);
   if (fault === 'system-error-after-commit') {
     return replyWechat(req, res, wechat, { status: 500, body: errorBody('SYSTEM_ERROR', '系统错误') });

@@ -24,8 +24,12 @@ function parseFields(text: string): Map<string, string> | null {
 }
 
 export function verifyAuthorization(
-  header: string | undefined, method: string, rawUrl: string, rawBody: Buffer,
-  keys: SandboxKeys['wechat'], now: Date,
+  header: string | undefined,
+  method: string,
+  rawUrl: string,
+  rawBody: Buffer,
+  keys: SandboxKeys['wechat'],
+  now: Date,
 ): AuthCheck {
   if (!header) return { ok: false, message: '缺少Http头Authorization' };
   const scheme = `${SIGNATURE_TYPE} `;

@@ -33,7 +33,9 @@ export type NativeValidation = { ok: true; order: NativeOrder } | { ok: false; e
 
 export function paramError(field: string, value: unknown, issue: string, location = 'body'): WechatError {
   return {
-    status: 400, code: 'PARAM_ERROR', message: `参数错误: ${field} ${issue}`,
+    status: 400,
+    code: 'PARAM_ERROR',
+    message: `参数错误: ${field} ${issue}`,
     detail: { field: `#/${field}`, value: value ?? null, issue, location },
   };
 }
@@ -95,14 +97,28 @@ export function validateNativeOrder(body: unknown, keys: SandboxKeys['wechat'], 
   if (typeof timeExpire === 'string') return fail(paramError('time_expire', body.time_expire, timeExpire));
   // Fields that must be identical for a resubmission to count as the same order (docs/wechat-pay.md#native-orders).
   const fingerprint = JSON.stringify([
-    appid, mchid, description, attach ?? null, notifyUrl, amount.total, amount.currency ?? 'CNY',
-    body.time_expire ?? null, body.goods_tag ?? null,
+    appid,
+    mchid,
+    description,
+    attach ?? null,
+    notifyUrl,
+    amount.total,
+    amount.currency ?? 'CNY',
+    body.time_expire ?? null,
+    body.goods_tag ?? null,
   ]);
   return {
     ok: true,
     order: {
-      appid, mchid, description, outTradeNo, attach, notifyUrl: notifyUrl as string,
-      totalFen: amount.total as number, timeExpire, fingerprint,
+      appid,
+      mchid,
+      description,
+      outTradeNo,
+      attach,
+      notifyUrl: notifyUrl as string,
+      totalFen: amount.total as number,
+      timeExpire,
+      fingerprint,
     },
   };
 }

@@ -16,12 +16,31 @@ const M = 60 * S;
 const H = 60 * M;
 /** docs/wechat-pay.md#acknowledgement: resend intervals after a failed delivery (15 resends, about 24 h 4 min). */
 export const WECHAT_RETRY_INTERVALS_MS = [
-  15 * S, 15 * S, 30 * S, 3 * M, 10 * M, 20 * M, 30 * M, 30 * M, 30 * M, 60 * M, 3 * H, 3 * H, 3 * H, 6 * H, 6 * H,
+  15 * S,
+  15 * S,
+  30 * S,
+  3 * M,
+  10 * M,
+  20 * M,
+  30 * M,
+  30 * M,
+  30 * M,
+  60 * M,
+  3 * H,
+  3 * H,
+  3 * H,
+  6 * H,
+  6 * H,
 ] as const;
 
 export type WechatTamper = 'signature' | 'probe' | 'stale-timestamp' | 'unknown-serial' | 'malformed-body' | 'wrong-key';
 export const WECHAT_TAMPERS: readonly WechatTamper[] = [
-  'signature', 'probe', 'stale-timestamp', 'unknown-serial', 'malformed-body', 'wrong-key',
+  'signature',
+  'probe',
+  'stale-timestamp',
+  'unknown-serial',
+  'malformed-body',
+  'wrong-key',
 ];
 
 export interface WechatNotifyOptions {
@@ -47,15 +66,22 @@ function encrypt(apiV3Key: string, plaintext: string, originalType: 'transaction
 }
 
 export function prepareWechatNotification(
-  keys: SandboxKeys['wechat'], trade: WechatTrade, opts: WechatNotifyOptions,
+  keys: SandboxKeys['wechat'],
+  trade: WechatTrade,
+  opts: WechatNotifyOptions,
 ): PreparedNotification {
   const transaction = deepMerge(transactionObject(trade), opts.override ?? {});
-  return prepareEnvelope(keys, trade.notifyUrl, {
-    eventType: trade.state === 'SUCCESS' ? 'TRANSACTION.SUCCESS' : `TRANSACTION.${trade.state}`,
-    summary: trade.state === 'SUCCESS' ? '支付成功' : '交易状态通知（沙箱）',
-    originalType: 'transaction',
-    resource: transaction,
-  }, opts);
+  return prepareEnvelope(
+    keys,
+    trade.notifyUrl,
+    {
+      eventType: trade.state === 'SUCCESS' ? 'TRANSACTION.SUCCESS' : `TRANSACTION.${trade.state}`,
+      summary: trade.state === 'SUCCESS' ? '支付成功' : '交易状态通知（沙箱）',
+      originalType: 'transaction',
+      resource: transaction,
+    },
+    opts,
+  );
 }
 
 const REFUND_SUMMARY: Record<string, string> = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭' };
@@ -66,20 +92,37 @@ const REFUND_SUMMARY: Record<string, string> = { SUCCESS: '退款成功', ABNORM
  * refund's fields as the resource.
  */
 export function prepareWechatRefundNotification(
-  keys: SandboxKeys['wechat'], url: string, resource: Record<string, unknown>, status: string, opts: WechatNotifyOptions,
+  keys: SandboxKeys['wechat'],
+  url: string,
+  resource: Record<string, unknown>,
+  status: string,
+  opts: WechatNotifyOptions,
 ): PreparedNotification {
-  return prepareEnvelope(keys, url, {
-    eventType: `REFUND.${status}`,
-    summary: REFUND_SUMMARY[status] ?? '退款通知（沙箱）',
-    originalType: 'refund',
-    resource: deepMerge(resource, opts.override ?? {}),
-  }, opts);
+  return prepareEnvelope(
+    keys,
+    url,
+    {
+      eventType: `REFUND.${status}`,
+      summary: REFUND_SUMMARY[status] ?? '退款通知（沙箱）',
+      originalType: 'refund',
+      resource: deepMerge(resource, opts.override ?? {}),
+    },
+    opts,
+  );
 }
 
-interface EnvelopeContent { eventType: string; summary: string; originalType: 'transaction' | 'refund'; resource: Record<string, unknown> }
+interface EnvelopeContent {
+  eventType: string;
+  summary: string;
+  originalType: 'transaction' | 'refund';
+  resource: Record<string, unknown>;
+}
 
 function prepareEnvelope(
-  keys: SandboxKeys['wechat'], url: string, content: EnvelopeContent, opts: WechatNotifyOptions,
+  keys: SandboxKeys['wechat'],
+  url: string,
+  content: EnvelopeContent,
+  opts: WechatNotifyOptions,
 ): PreparedNotification {
   // The same id on every resend: whether WeChat keeps it is not documented (docs/wechat-pay.md#payment-notifications), so receivers
   // must dedupe on order and state anyway.
@@ -92,9 +135,10 @@ function prepareEnvelope(
     summary: content.summary,
     resource: encrypt(keys.apiV3Key, JSON.stringify(content.resource), content.originalType),
   };
-  const body = opts.tamper === 'malformed-body'
-    ? `{"id":"${notificationId}","event_type":"${content.eventType}","resource":{"ciphertext":` // cut short
-    : JSON.stringify(envelope);
+  const body =
+    opts.tamper === 'malformed-body'
+      ? `{"id":"${notificationId}","event_type":"${content.eventType}","resource":{"ciphertext":` // cut short
+      : JSON.stringify(envelope);
   return {
     notificationId,
     url,

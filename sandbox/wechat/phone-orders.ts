@@ -32,7 +32,12 @@ function appIdAllowed(kind: PhoneKind, appid: string, keys: SandboxContext['keys
 }
 
 /** The channel's own fields; returns what goes into the trade, or the WeChat error. */
-function channelFields(ctx: SandboxContext, kind: PhoneKind, body: Record<string, unknown>, appid: string): { payerOpenid?: string; extra: unknown } | WechatError {
+function channelFields(
+  ctx: SandboxContext,
+  kind: PhoneKind,
+  body: Record<string, unknown>,
+  appid: string,
+): { payerOpenid?: string; extra: unknown } | WechatError {
   if (kind === 'jsapi') {
     const openid = isPlainObject(body.payer) ? body.payer.openid : undefined;
     if (typeof openid !== 'string' || openid === '' || openid.length > 128) return paramError('payer/openid', openid ?? null, '为必填参数');
@@ -49,7 +54,7 @@ function channelFields(ctx: SandboxContext, kind: PhoneKind, body: Record<string
     }
     const h5 = scene.h5_info;
     if (!isPlainObject(h5) || typeof h5.type !== 'string' || !H5_TYPES.includes(h5.type)) {
-      return paramError('scene_info/h5_info/type', isPlainObject(h5) ? h5.type ?? null : null, `为必填参数，取值 ${H5_TYPES.join('/')}`);
+      return paramError('scene_info/h5_info/type', isPlainObject(h5) ? (h5.type ?? null) : null, `为必填参数，取值 ${H5_TYPES.join('/')}`);
     }
     return { extra: [scene.payer_client_ip, h5.type] };
   }
@@ -94,9 +99,16 @@ export function phoneOrder(ctx: SandboxContext, kind: PhoneKind, body: unknown, 
     return answerOf(ctx, existing, kind, now);
   }
   const trade: WechatTrade = {
-    ...order, fingerprint, tradeType: TRADE_TYPE[kind], createdAt: now, state: 'NOTPAY', notifications: [],
+    ...order,
+    fingerprint,
+    tradeType: TRADE_TYPE[kind],
+    createdAt: now,
+    state: 'NOTPAY',
+    notifications: [],
     // No QR code on these channels: the code_url fields name the prepay_id for the sandbox's views.
-    codeUrl: '', codeUrlIssuedAt: now, payerOpenid: fields.payerOpenid,
+    codeUrl: '',
+    codeUrlIssuedAt: now,
+    payerOpenid: fields.payerOpenid,
   };
   if (kind !== 'h5') {
     trade.prepayId = newPrepayId(now);

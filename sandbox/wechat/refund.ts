@@ -25,7 +25,10 @@ const invalid = (message: string): WechatAnswer => ({ status: 400, body: errorBo
 
 /** Refunds that hold money: everything but a CLOSED one (its amount is refundable again). */
 function committedFen(ctx: SandboxContext, outTradeNo: string, except?: WechatRefund): number {
-  return ctx.store.wechatRefundsOf(outTradeNo).filter((r) => r !== except && r.status !== 'CLOSED').reduce((s, r) => s + r.refundFen, 0);
+  return ctx.store
+    .wechatRefundsOf(outTradeNo)
+    .filter((r) => r !== except && r.status !== 'CLOSED')
+    .reduce((s, r) => s + r.refundFen, 0);
 }
 
 /** The refund object of the create and query answers (docs/refunds.md). */
@@ -43,8 +46,15 @@ export function refundObject(ctx: SandboxContext, refund: WechatRefund): Record<
     status: refund.status,
     funds_account: 'AVAILABLE',
     amount: {
-      total: trade.totalFen, refund: refund.refundFen, payer_total: trade.totalFen, payer_refund: refund.refundFen,
-      settlement_refund: refund.refundFen, settlement_total: trade.totalFen, discount_refund: 0, currency: 'CNY', refund_fee: 0,
+      total: trade.totalFen,
+      refund: refund.refundFen,
+      payer_total: trade.totalFen,
+      payer_refund: refund.refundFen,
+      settlement_refund: refund.refundFen,
+      settlement_total: trade.totalFen,
+      discount_refund: 0,
+      currency: 'CNY',
+      refund_fee: 0,
     },
     promotion_detail: [],
   };
@@ -68,22 +78,35 @@ function notificationResource(ctx: SandboxContext, refund: WechatRefund): Record
 
 export function createRefund(ctx: SandboxContext, body: unknown, now: Date, fault?: FaultMode): WechatAnswer {
   if (!isPlainObject(body)) return fromError(paramError('', body, '请求体必须为JSON对象'));
-  const { out_trade_no: outTradeNo, transaction_id: transactionId, out_refund_no: outRefundNo, reason, notify_url: notifyUrl, amount } = body;
+  const {
+    out_trade_no: outTradeNo,
+    transaction_id: transactionId,
+    out_refund_no: outRefundNo,
+    reason,
+    notify_url: notifyUrl,
+    amount,
+  } = body;
   if (typeof outRefundNo !== 'string' || !OUT_REFUND_NO.test(outRefundNo)) {
     return fromError(paramError('out_refund_no', outRefundNo, '应为1-64位数字、大小写字母、_-|*@'));
   }
-  if (reason !== undefined && (typeof reason !== 'string' || [...reason].length > 80)) return fromError(paramError('reason', reason, '长度不能超过80'));
+  if (reason !== undefined && (typeof reason !== 'string' || [...reason].length > 80))
+    return fromError(paramError('reason', reason, '长度不能超过80'));
   if (notifyUrl !== undefined) {
     const issue = checkNotifyUrl(notifyUrl);
     if (issue) return fromError(paramError('notify_url', notifyUrl, issue));
   }
   if (!isPlainObject(amount)) return fromError(paramError('amount', amount, '为必填对象'));
-  if (!Number.isInteger(amount.refund) || (amount.refund as number) < 1) return fromError(paramError('amount/refund', amount.refund, '应为不小于1的整数（分）'));
-  if (!Number.isInteger(amount.total) || (amount.total as number) < 1) return fromError(paramError('amount/total', amount.total, '应为不小于1的整数（分）'));
+  if (!Number.isInteger(amount.refund) || (amount.refund as number) < 1)
+    return fromError(paramError('amount/refund', amount.refund, '应为不小于1的整数（分）'));
+  if (!Number.isInteger(amount.total) || (amount.total as number) < 1)
+    return fromError(paramError('amount/total', amount.total, '应为不小于1的整数（分）'));
   if (amount.currency !== 'CNY') return fromError(paramError('amount/currency', amount.currency, '仅支持CNY'));
-  const trade = typeof transactionId === 'string' && transactionId
-    ? ctx.store.findWechatByTransactionId(transactionId)
-    : typeof outTradeNo === 'string' ? ctx.store.wechat.get(outTradeNo) : undefined;
+  const trade =
+    typeof transactionId === 'string' && transactionId
+      ? ctx.store.findWechatByTransactionId(transactionId)
+      : typeof outTradeNo === 'string'
+        ? ctx.store.wechat.get(outTradeNo)
+        : undefined;
   if (!trade) return notExists;
   const fingerprint = JSON.stringify([trade.outTradeNo, amount.refund, amount.total]);
   const existing = ctx.store.wechatRefunds.get(outRefundNo);
@@ -100,16 +123,23 @@ export function createRefund(ctx: SandboxContext, body: unknown, now: Date, faul
   if (ctx.store.wechatRefundsOf(trade.outTradeNo).length >= MAX_REFUNDS_PER_ORDER) return invalid('订单退款次数已超过50次');
   if (committedFen(ctx, trade.outTradeNo) + (amount.refund as number) > trade.totalFen) return invalid('申请退款金额超过订单可退金额');
   const refund: WechatRefund = {
-    outRefundNo, refundId: `50${randomDigits(27)}`, outTradeNo: trade.outTradeNo, refundFen: amount.refund as number,
-    reason: reason as string | undefined, notifyUrl: notifyUrl as string | undefined, fingerprint, createdAt: now,
-    status: 'PROCESSING', notifications: [],
+    outRefundNo,
+    refundId: `50${randomDigits(27)}`,
+    outTradeNo: trade.outTradeNo,
+    refundFen: amount.refund as number,
+    reason: reason as string | undefined,
+    notifyUrl: notifyUrl as string | undefined,
+    fingerprint,
+    createdAt: now,
+    status: 'PROCESSING',
+    notifications: [],
   };
   ctx.store.wechatRefunds.set(outRefundNo, refund);
   ctx.log(`[wechat] refund ${outRefundNo} of ${trade.outTradeNo}: ${refund.refundFen} fen`);
   // Without a fault the refund ends by itself right after this answer, as WeChat's usually do
   // within seconds; `refund-later` leaves it PROCESSING for POST /sandbox/refunds/settle.
-  const ending: WechatRefundStatus | undefined = fault === 'refund-later' ? undefined
-    : fault === 'refund-abnormal' ? 'ABNORMAL' : fault === 'refund-closed' ? 'CLOSED' : 'SUCCESS';
+  const ending: WechatRefundStatus | undefined =
+    fault === 'refund-later' ? undefined : fault === 'refund-abnormal' ? 'ABNORMAL' : fault === 'refund-closed' ? 'CLOSED' : 'SUCCESS';
   if (ending) setImmediate(() => void finishRefund(ctx, refund, ending, { signWith: 'public-key' }, 'normal', 1).catch(() => undefined));
   return { status: 200, body: refundObject(ctx, refund) };
 }
@@ -127,11 +157,18 @@ export type RefundDelivery = 'normal' | 'duplicate' | 'concurrent' | 'drop' | 'n
  * for the caller to post.
  */
 export async function finishRefund(
-  ctx: SandboxContext, refund: WechatRefund, status: Exclude<WechatRefundStatus, 'PROCESSING'>,
-  opts: WechatNotifyOptions, delivery: RefundDelivery, copies: number,
+  ctx: SandboxContext,
+  refund: WechatRefund,
+  status: Exclude<WechatRefundStatus, 'PROCESSING'>,
+  opts: WechatNotifyOptions,
+  delivery: RefundDelivery,
+  copies: number,
 ): Promise<Record<string, unknown>> {
   if (refund.status !== status) {
-    if (status === 'SUCCESS' && committedFen(ctx, refund.outTradeNo, refund) + refund.refundFen > ctx.store.wechat.get(refund.outTradeNo)!.totalFen) {
+    if (
+      status === 'SUCCESS' &&
+      committedFen(ctx, refund.outTradeNo, refund) + refund.refundFen > ctx.store.wechat.get(refund.outTradeNo)!.totalFen
+    ) {
       throw new Error('the refund no longer fits in the order total');
     }
     refund.status = status;
@@ -143,17 +180,36 @@ export async function finishRefund(
   }
   const summary = { provider: 'wechat', out_refund_no: refund.outRefundNo, out_trade_no: refund.outTradeNo, status: refund.status };
   if (!refund.notifyUrl) return { ...summary, note: 'the refund had no notify_url: nothing sent' };
-  const prepared = prepareWechatRefundNotification(ctx.keys.wechat, refund.notifyUrl, notificationResource(ctx, refund), refund.status, opts);
+  const prepared = prepareWechatRefundNotification(
+    ctx.keys.wechat,
+    refund.notifyUrl,
+    notificationResource(ctx, refund),
+    refund.status,
+    opts,
+  );
   if (delivery === 'none') return { ...summary, notification: prepared.build(0) };
   if (delivery === 'drop') return { ...summary, note: 'notification dropped' };
-  const record: DeliveryRecord = { notificationId: prepared.notificationId, url: prepared.url, attempts: [], delivered: false, retrying: false };
+  const record: DeliveryRecord = {
+    notificationId: prepared.notificationId,
+    url: prepared.url,
+    attempts: [],
+    delivered: false,
+    retrying: false,
+  };
   refund.notifications.push(record);
   const attempts = await ctx.notifier.deliver({
-    record, build: (n) => prepared.build(n), accepts: wechatAccepts, retryIntervalsMs: WECHAT_RETRY_INTERVALS_MS,
-    copies, concurrent: delivery === 'concurrent',
+    record,
+    build: (n) => prepared.build(n),
+    accepts: wechatAccepts,
+    retryIntervalsMs: WECHAT_RETRY_INTERVALS_MS,
+    copies,
+    concurrent: delivery === 'concurrent',
   });
   return {
-    ...summary, notification_id: record.notificationId, delivered: record.delivered, retrying: record.retrying,
+    ...summary,
+    notification_id: record.notificationId,
+    delivered: record.delivered,
+    retrying: record.retrying,
     attempts: attempts.map(({ status: s, body, error }) => (error ? { error } : { status: s, body })),
   };
 }

@@ -21,7 +21,11 @@ export interface WechatAnswer {
 }
 
 export function replyWechat(
-  req: IncomingMessage, res: ServerResponse, keys: SandboxKeys['wechat'], answer: WechatAnswer, fault?: FaultMode,
+  req: IncomingMessage,
+  res: ServerResponse,
+  keys: SandboxKeys['wechat'],
+  answer: WechatAnswer,
+  fault?: FaultMode,
 ): void {
   let status = answer.status;
   let body = answer.body === undefined ? '' : JSON.stringify(answer.body);

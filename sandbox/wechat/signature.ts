@@ -25,16 +25,13 @@ export interface SignOptions {
   stranger?: KeyObject;
 }
 
-export function signatureHeaders(
-  keys: SandboxKeys['wechat'], body: string, opts: SignOptions,
-): Record<string, string> {
+export function signatureHeaders(keys: SandboxKeys['wechat'], body: string, opts: SignOptions): Record<string, string> {
   if (opts.fault === 'unsigned') return {};
   const staleBy = opts.fault === 'stale-timestamp' ? 600 : 0;
   const timestamp = String(unixSeconds() - staleBy);
   const nonce = randomHex(16).toUpperCase();
-  const [signer, serial] = opts.mode === 'platform-cert'
-    ? [keys.platformSigner, keys.platformCertSerial]
-    : [keys.publicKeySigner, keys.publicKeyId];
+  const [signer, serial] =
+    opts.mode === 'platform-cert' ? [keys.platformSigner, keys.platformCertSerial] : [keys.publicKeySigner, keys.publicKeyId];
   const key = opts.fault === 'wrong-key' ? opts.stranger : signer;
   if (!key) throw new Error('wrong-key fault needs a stranger key');
   let signature = signBase64(key, `${timestamp}\n${nonce}\n${body}\n`);

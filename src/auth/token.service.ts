@@ -55,7 +55,8 @@ export class TokenService {
       throw new UnauthenticatedError('The token is invalid');
     }
     const iat = payload.iat as number | undefined;
-    if (iat !== undefined && iat > nowSeconds + CLOCK_TOLERANCE_SECONDS) throw new UnauthenticatedError('The token is issued in the future');
+    if (iat !== undefined && iat > nowSeconds + CLOCK_TOLERANCE_SECONDS)
+      throw new UnauthenticatedError('The token is issued in the future');
     const lifetime = iat !== undefined ? payload.exp - iat : payload.exp - nowSeconds - CLOCK_TOLERANCE_SECONDS;
     if (lifetime > this.config.jwtMaxTtlSeconds) {
       throw new UnauthenticatedError(`The token lives longer than ${this.config.jwtMaxTtlSeconds} seconds`);
@@ -72,7 +73,8 @@ export class TokenService {
     }
     const claims = options.admin ? { sub: userId, role: ADMIN_ROLE } : { sub: userId };
     return this.jwt.sign(claims, {
-      algorithm: 'HS256', expiresIn: expiresInSeconds,
+      algorithm: 'HS256',
+      expiresIn: expiresInSeconds,
       ...(this.config.jwtIssuer ? { issuer: this.config.jwtIssuer } : {}),
       ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
     });

@@ -25,8 +25,15 @@ const SOCKET_IO_CLIENT_DIR = join(dirname(require.resolve('socket.io/package.jso
  * https URL nobody serves (browsers other than Chromium exempt only localhost).
  */
 const PAGE_CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
-  "object-src 'none'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 function pageHeaders(res: Response): void {

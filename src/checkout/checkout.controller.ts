@@ -21,7 +21,10 @@ export class CheckoutController {
   @Public()
   @Post('demo-token')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Development only: a one-hour token for the demo member', description: 'Refused in production (403 FORBIDDEN).' })
+  @ApiOperation({
+    summary: 'Development only: a one-hour token for the demo member',
+    description: 'Refused in production (403 FORBIDDEN).',
+  })
   @ApiOkResponse({ type: DemoTokenView })
   @ApiErrors('FORBIDDEN')
   demoToken(): DemoTokenView {

@@ -14,7 +14,10 @@ const DEMO_TOKEN_TTL_SECONDS = 3600;
 
 @Injectable()
 export class CheckoutService {
-  constructor(private readonly config: AppConfig, private readonly tokens: TokenService) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly tokens: TokenService,
+  ) {}
 
   pageConfig(): CheckoutConfigView {
     const configured = PROVIDER_DESCRIPTORS.filter((d) => this.config[d.name]);
@@ -23,10 +26,12 @@ export class CheckoutService {
       demo_token: !this.config.isProduction,
       payment_methods: configured.map((d) => d.name),
       channels: enabledChannelsByMethod(this.config),
-      sandbox_pay_page: Object.fromEntries(PROVIDER_DESCRIPTORS.map((d) => {
-        const section = this.config[d.name];
-        return [d.name, this.sandboxPayPage(section && d.settings.apiUrl(section)[1])];
-      })) as Record<ProviderName, string | null>,
+      sandbox_pay_page: Object.fromEntries(
+        PROVIDER_DESCRIPTORS.map((d) => {
+          const section = this.config[d.name];
+          return [d.name, this.sandboxPayPage(section && d.settings.apiUrl(section)[1])];
+        }),
+      ) as Record<ProviderName, string | null>,
     };
   }
 

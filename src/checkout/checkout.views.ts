@@ -17,9 +17,15 @@ export class CheckoutConfigView {
   @ApiProperty({ description: 'POST /api/v1/checkout/demo-token issues tokens (never in production)' }) demo_token: boolean;
   @ApiProperty({ enum: PROVIDER_NAMES, isArray: true, description: 'the payment methods this instance has configured' })
   payment_methods: string[];
-  @ApiProperty({ type: EnabledChannels, description: 'per method, the channels create-order accepts (the page offers h5 / wap on a phone-sized screen)' })
+  @ApiProperty({
+    type: EnabledChannels,
+    description: 'per method, the channels create-order accepts (the page offers h5 / wap on a phone-sized screen)',
+  })
   channels: Record<ProviderName, string[]>;
-  @ApiProperty({ type: SandboxPayPages, description: 'per method, the sandbox page that pays a QR code (add ?qr=<qr_code_url>); null outside the sandbox' })
+  @ApiProperty({
+    type: SandboxPayPages,
+    description: 'per method, the sandbox page that pays a QR code (add ?qr=<qr_code_url>); null outside the sandbox',
+  })
   sandbox_pay_page: Record<ProviderName, string | null>;
 }
 

@@ -7,6 +7,5 @@ import { ERROR_CODES, ErrorCode } from './errors/error-codes';
 export function ApiErrors(...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERROR_CODES[code], [...(byStatus.get(ERROR_CODES[code]) ?? []), code]);
-  return applyDecorators(...[...byStatus].map(([status, list]) =>
-    ApiResponse({ status, type: ErrorBody, description: list.join(', ') })));
+  return applyDecorators(...[...byStatus].map(([status, list]) => ApiResponse({ status, type: ErrorBody, description: list.join(', ') })));
 }

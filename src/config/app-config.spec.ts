@@ -30,12 +30,14 @@ describe('configuration', () => {
   });
 
   it('reads the allowed return-URL origins, refusing anything but an origin', () => {
-    expect(buildAppConfig({ ...base, PAYMENT_RETURN_URL_ORIGINS: ' https://M.example.com , http://127.0.0.1:8001/ ' }).returnUrlOrigins)
-      .toEqual(['https://m.example.com', 'http://127.0.0.1:8001']);
+    expect(
+      buildAppConfig({ ...base, PAYMENT_RETURN_URL_ORIGINS: ' https://M.example.com , http://127.0.0.1:8001/ ' }).returnUrlOrigins,
+    ).toEqual(['https://m.example.com', 'http://127.0.0.1:8001']);
     expect(buildAppConfig({ ...base }).returnUrlOrigins).toEqual([]);
     for (const bad of ['https://m.example.com/pay', 'm.example.com', 'ftp://m.example.com', 'https://user:pw@m.example.com']) {
       expect(problems({ ...base, PAYMENT_RETURN_URL_ORIGINS: bad })).toEqual([
-        'PAYMENT_RETURN_URL_ORIGINS must be origins like https://m.example.com, comma-separated']);
+        'PAYMENT_RETURN_URL_ORIGINS must be origins like https://m.example.com, comma-separated',
+      ]);
     }
   });
 
@@ -53,26 +55,32 @@ describe('configuration', () => {
 
   it('refuses development defaults in production', () => {
     const out = problems({ DATA_DIR: dir, NODE_ENV: 'production', PAYMENT_SANDBOX: '1' });
-    expect(out).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^JWT_SECRET is required in production/),
-      expect.stringMatching(/^PAYMENT_SANDBOX/),
-      expect.stringMatching(/^DATABASE_URL is required in production/),
-    ]));
-    expect(problems({ ...base, NODE_ENV: 'production', ALLOW_EMBEDDED_DB_IN_PRODUCTION: '1', JWT_ISSUER: 'users', JWT_AUDIENCE: 'memberpay' })).toEqual([]);
+    expect(out).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^JWT_SECRET is required in production/),
+        expect.stringMatching(/^PAYMENT_SANDBOX/),
+        expect.stringMatching(/^DATABASE_URL is required in production/),
+      ]),
+    );
+    expect(
+      problems({ ...base, NODE_ENV: 'production', ALLOW_EMBEDDED_DB_IN_PRODUCTION: '1', JWT_ISSUER: 'users', JWT_AUDIENCE: 'memberpay' }),
+    ).toEqual([]);
   });
 
   it('stops on half a WeChat Pay configuration', () => {
     const out = problems({ ...base, WECHAT_PAY_MCH_ID: '1900000109' });
-    expect(out).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^WECHAT_PAY_APP_ID is required/),
-      expect.stringMatching(/^WECHAT_PAY_API_V3_KEY is required/),
-    ]));
+    expect(out).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^WECHAT_PAY_APP_ID is required/),
+        expect.stringMatching(/^WECHAT_PAY_API_V3_KEY is required/),
+      ]),
+    );
   });
 
   it('stops on half an Alipay configuration', () => {
-    expect(problems({ ...base, ALIPAY_APP_ID: '2021000000000001' })).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^ALIPAY_PRIVATE_KEY is required/),
-    ]));
+    expect(problems({ ...base, ALIPAY_APP_ID: '2021000000000001' })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^ALIPAY_PRIVATE_KEY is required/)]),
+    );
   });
 
   it('accepts Alipay keys as PEM, bare base64 (PKCS#1 or PKCS#8) or a file path', () => {
@@ -83,11 +91,24 @@ describe('configuration', () => {
     const file = join(dir, 'alipay-private.pem');
     writeFileSync(file, pkcs8Pem);
     for (const key of [pkcs1, pkcs8Pem, file]) {
-      const c = buildAppConfig({ ...base, ALIPAY_APP_ID: '2021000000000001', ALIPAY_PRIVATE_KEY: key, ALIPAY_PUBLIC_KEY: spki, ALIPAY_NOTIFY_URL: 'https://example.com/n' });
+      const c = buildAppConfig({
+        ...base,
+        ALIPAY_APP_ID: '2021000000000001',
+        ALIPAY_PRIVATE_KEY: key,
+        ALIPAY_PUBLIC_KEY: spki,
+        ALIPAY_NOTIFY_URL: 'https://example.com/n',
+      });
       expect(c.alipay!.privateKeyPem).toBe(pkcs8Pem);
     }
-    expect(problems({ ...base, ALIPAY_APP_ID: '2021000000000001', ALIPAY_PRIVATE_KEY: 'A'.repeat(120), ALIPAY_PUBLIC_KEY: spki, ALIPAY_NOTIFY_URL: 'https://example.com/n' }))
-      .toEqual(['ALIPAY_PRIVATE_KEY is not a private key']);
+    expect(
+      problems({
+        ...base,
+        ALIPAY_APP_ID: '2021000000000001',
+        ALIPAY_PRIVATE_KEY: 'A'.repeat(120),
+        ALIPAY_PUBLIC_KEY: spki,
+        ALIPAY_NOTIFY_URL: 'https://example.com/n',
+      }),
+    ).toEqual(['ALIPAY_PRIVATE_KEY is not a private key']);
   });
 
   it('never prints secrets when serialised', () => {

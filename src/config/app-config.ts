@@ -64,12 +64,17 @@ export class AppConfig extends ProviderSections {
   /** Secrets never leave the process through JSON or util.inspect. */
   toJSON(): Record<string, unknown> {
     return {
-      nodeEnv: this.nodeEnv, port: this.port, dataDir: this.dataDir,
-      database: this.databaseUrl ? 'external' : 'embedded', sandbox: this.sandbox,
-      ...Object.fromEntries(PROVIDER_DESCRIPTORS.map((d) => {
-        const section = this[d.name];
-        return [d.name, section ? d.settings.summary(section) : 'off'];
-      })),
+      nodeEnv: this.nodeEnv,
+      port: this.port,
+      dataDir: this.dataDir,
+      database: this.databaseUrl ? 'external' : 'embedded',
+      sandbox: this.sandbox,
+      ...Object.fromEntries(
+        PROVIDER_DESCRIPTORS.map((d) => {
+          const section = this[d.name];
+          return [d.name, section ? d.settings.summary(section) : 'off'];
+        }),
+      ),
     };
   }
 
@@ -85,10 +90,14 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   const schema = plainToInstance(EnvSchema, defined);
   // Each provider's variables have their own schema, validated with the service's before anything is built.
   const providerEnvs = PROVIDER_DESCRIPTORS.map((d) => plainToInstance(d.settings.schema, defined));
-  const problems: ConfigProblem[] = [schema, ...providerEnvs].flatMap((validated) => validateSync(validated, { stopAtFirstError: true })).map((e) => ({
-    variable: e.property,
-    problem: Object.values(e.constraints ?? {}).map((m) => m.replace(`${e.property} `, '')).join(', '),
-  }));
+  const problems: ConfigProblem[] = [schema, ...providerEnvs]
+    .flatMap((validated) => validateSync(validated, { stopAtFirstError: true }))
+    .map((e) => ({
+      variable: e.property,
+      problem: Object.values(e.constraints ?? {})
+        .map((m) => m.replace(`${e.property} `, ''))
+        .join(', '),
+    }));
   if (problems.length) throw new ConfigError(problems);
 
   const cfg = new AppConfig();
@@ -105,7 +114,10 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.workers = schema.WEB_CONCURRENCY;
   cfg.createOrderRateLimit = schema.CREATE_ORDER_RATE_LIMIT;
   cfg.reconciliationAt = schema.RECONCILIATION_AT;
-  cfg.corsOrigins = (schema.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  cfg.corsOrigins = (schema.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   cfg.host = schema.HOST ?? (schema.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
   cfg.opsPort = schema.OPS_PORT;
   if (cfg.opsPort !== undefined && cfg.opsPort !== 0 && cfg.opsPort === cfg.port) {
@@ -166,7 +178,10 @@ function trustProxy(value: string | undefined): boolean | number | string[] {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
   if (/^\d+$/.test(value)) return Number(value);
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Development only: a JWT secret generated once and kept under DATA_DIR (see `npm run token`). */
@@ -188,14 +203,28 @@ function pickDefined(env: Record<string, string | undefined>): Record<string, st
   const known = new Set(Object.keys(new EnvSchema()));
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && (known.has(k) || PROVIDER_DESCRIPTORS.some((d) => k.startsWith(d.settings.envPrefix)) || OPTIONAL_VARIABLES.includes(k))) out[k] = v;
+    if (
+      v !== undefined &&
+      (known.has(k) || PROVIDER_DESCRIPTORS.some((d) => k.startsWith(d.settings.envPrefix)) || OPTIONAL_VARIABLES.includes(k))
+    )
+      out[k] = v;
   }
   return out;
 }
 
 const OPTIONAL_VARIABLES = [
-  'DATABASE_URL', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'ALLOW_EMBEDDED_DB_IN_PRODUCTION', 'PAYMENT_SANDBOX',
-  'PAYMENT_SANDBOX_PROVIDERS', 'HOST', 'OPS_PORT', 'TRUST_PROXY', 'JWT_ISSUER', 'JWT_AUDIENCE',
+  'DATABASE_URL',
+  'JWT_SECRET',
+  'REDIS_URL',
+  'CORS_ORIGINS',
+  'ALLOW_EMBEDDED_DB_IN_PRODUCTION',
+  'PAYMENT_SANDBOX',
+  'PAYMENT_SANDBOX_PROVIDERS',
+  'HOST',
+  'OPS_PORT',
+  'TRUST_PROXY',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
   'PAYMENT_RETURN_URL_ORIGINS',
 ];
 

@@ -17,12 +17,31 @@ type Env = Record<string, string | undefined>;
 const DEFAULTS = new EnvSchema();
 
 /** The variables a schema validates, in the order it declares them. */
-const schemaVariables = (schema: new () => object): string[] =>
-  [...new Set(getMetadataStorage().getTargetValidationMetadatas(schema, '', true, false).map((m) => m.propertyName))];
+const schemaVariables = (schema: new () => object): string[] => [
+  ...new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(schema, '', true, false)
+      .map((m) => m.propertyName),
+  ),
+];
 
 /** Each area's title and variables; a provider's area is titled by its label and shows its mode. */
 const AREAS: [string, string[], ProviderDescriptor?][] = [
-  ['Service', ['NODE_ENV', 'HOST', 'PORT', 'OPS_PORT', 'TRUST_PROXY', 'LOG_LEVEL', 'DATA_DIR', 'CORS_ORIGINS', 'REDIS_URL', 'PAYMENT_SANDBOX_PROVIDERS']],
+  [
+    'Service',
+    [
+      'NODE_ENV',
+      'HOST',
+      'PORT',
+      'OPS_PORT',
+      'TRUST_PROXY',
+      'LOG_LEVEL',
+      'DATA_DIR',
+      'CORS_ORIGINS',
+      'REDIS_URL',
+      'PAYMENT_SANDBOX_PROVIDERS',
+    ],
+  ],
   ['Database', ['DATABASE_URL', 'ALLOW_EMBEDDED_DB_IN_PRODUCTION']],
   ['Auth', ['JWT_SECRET', 'JWT_MAX_TTL_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE']],
   ['Limits', ['CREATE_ORDER_RATE_LIMIT', 'ORDER_ACTION_RATE_LIMIT', 'PUBLIC_RATE_LIMIT', 'CALLBACK_RATE_LIMIT', 'WS_CONNECTIONS_PER_USER']],
@@ -84,7 +103,8 @@ export async function checkConfiguration(env: Env): Promise<{ report: string; ok
     for (const name of names) {
       const value = env[name];
       const fallback = (DEFAULTS as unknown as Record<string, unknown>)[name];
-      const state = value === undefined || value === '' ? `not set${fallback !== undefined ? ` (default ${fallback})` : ''}` : maskValue(name, value);
+      const state =
+        value === undefined || value === '' ? `not set${fallback !== undefined ? ` (default ${fallback})` : ''}` : maskValue(name, value);
       lines.push(`  ${bad.has(name) ? '✗' : value ? '✓' : '·'} ${name.padEnd(32)} ${state}`);
     }
     lines.push('');
@@ -99,7 +119,8 @@ export async function checkConfiguration(env: Env): Promise<{ report: string; ok
       if (url && !url.startsWith('https://')) warnings.push(`${variable} is not https: fine for the local sandbox, refused in production`);
     }
     for (const d of PROVIDER_DESCRIPTORS) {
-      if (!config[d.name] && !config.isProduction) warnings.push(`${d.label} is not configured: \`npm start\` runs the local sandbox in its place`);
+      if (!config[d.name] && !config.isProduction)
+        warnings.push(`${d.label} is not configured: \`npm start\` runs the local sandbox in its place`);
     }
     lines.splice(lines.indexOf('Channels') + 1, 0, ...channelLines(config));
     warnings.push(...channelWarnings(config));
@@ -120,7 +141,9 @@ function channelLines(config: AppConfig): string[] {
     if (!section) continue;
     const on: readonly string[] = d.enabledChannels(section);
     for (const [channel, spec] of Object.entries(d.channels)) {
-      lines.push(`  ${on.includes(channel) ? '✓' : '·'} ${`${d.label} ${channel}`.padEnd(32)} ${on.includes(channel) ? 'on' : `off (set ${spec.enabledBy})`}`);
+      lines.push(
+        `  ${on.includes(channel) ? '✓' : '·'} ${`${d.label} ${channel}`.padEnd(32)} ${on.includes(channel) ? 'on' : `off (set ${spec.enabledBy})`}`,
+      );
     }
   }
   return lines;
@@ -133,17 +156,21 @@ function channelWarnings(config: AppConfig): string[] {
     if (section) out.push(...d.settings.checkWarnings(section));
   }
   for (const origin of config.returnUrlOrigins) {
-    if (!origin.startsWith('https://')) out.push(`PAYMENT_RETURN_URL_ORIGINS has a plain http origin (${origin}): fine for development only`);
+    if (!origin.startsWith('https://'))
+      out.push(`PAYMENT_RETURN_URL_ORIGINS has a plain http origin (${origin}): fine for development only`);
   }
   return out;
 }
 
 if (require.main === module) {
-  checkConfiguration(readEnvironment()).then(({ report, ok }) => {
-    process.stdout.write(`${report}\n`);
-    process.exit(ok ? 0 : 1);
-  }, (e) => {
-    process.stderr.write(`config check failed: ${(e as Error).message}\n`);
-    process.exit(2);
-  });
+  checkConfiguration(readEnvironment()).then(
+    ({ report, ok }) => {
+      process.stdout.write(`${report}\n`);
+      process.exit(ok ? 0 : 1);
+    },
+    (e) => {
+      process.stderr.write(`config check failed: ${(e as Error).message}\n`);
+      process.exit(2);
+    },
+  );
 }

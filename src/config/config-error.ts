@@ -1,7 +1,10 @@
 import type { X509Certificate } from 'node:crypto';
 import { KeyMaterialError, loadCertificate } from './key-material';
 
-export interface ConfigProblem { variable: string; problem: string }
+export interface ConfigProblem {
+  variable: string;
+  problem: string;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: ConfigProblem[]) {

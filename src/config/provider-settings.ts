@@ -41,11 +41,17 @@ export interface ProviderSettings<C, S extends object = object> {
 }
 
 /** A comma-separated list, trimmed, without empty items. */
-export const splitList = (value?: string): string[] => (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+export const splitList = (value?: string): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 /** The variables of `named` that are unset, each a problem "is required when <provider> is configured". */
 export function missingWhenConfigured(named: Record<string, string | undefined>, provider: string): ConfigProblem[] {
-  return Object.entries(named).filter(([, v]) => !v).map(([variable]) => ({ variable, problem: `is required when ${provider} is configured` }));
+  return Object.entries(named)
+    .filter(([, v]) => !v)
+    .map(([variable]) => ({ variable, problem: `is required when ${provider} is configured` }));
 }
 
 /** The production rule for a URL we are called on or call: https, or nothing else. */

@@ -17,16 +17,18 @@ interface DatabaseTarget {
  * PostgreSQL under DATA_DIR that this service starts, migrates and stops.
  */
 @Module({
-  providers: [{
-    provide: DATABASE_TARGET,
-    inject: [AppConfig],
-    useFactory: async (config: AppConfig): Promise<DatabaseTarget> => {
-      if (config.databaseUrl) return { url: config.databaseUrl };
-      const logger = new Logger('EmbeddedPostgres');
-      const embedded = await startEmbeddedPostgres(config.dataDir, (line) => logger.log(line));
-      return { url: embedded.url, embedded };
+  providers: [
+    {
+      provide: DATABASE_TARGET,
+      inject: [AppConfig],
+      useFactory: async (config: AppConfig): Promise<DatabaseTarget> => {
+        if (config.databaseUrl) return { url: config.databaseUrl };
+        const logger = new Logger('EmbeddedPostgres');
+        const embedded = await startEmbeddedPostgres(config.dataDir, (line) => logger.log(line));
+        return { url: embedded.url, embedded };
+      },
     },
-  }],
+  ],
   exports: [DATABASE_TARGET],
 })
 class DatabaseTargetModule {}

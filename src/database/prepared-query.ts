@@ -28,7 +28,7 @@ export async function preparedQueryIn<T>(m: EntityManager, name: string, text: s
   const runner = m.queryRunner;
   if (!runner || runner.isReleased) return preparedQuery<T>(m.connection, name, text, values);
   // connect() hands back the connection the runner already holds (the transaction's).
-  const client = await runner.connect() as PoolClient;
+  const client = (await runner.connect()) as PoolClient;
   const result = await client.query({ name, text, values });
   return result.rows as T[];
 }

@@ -8,7 +8,10 @@ import { AppConfig } from '../config/app-config';
 export class RedisHealthIndicator implements OnModuleDestroy {
   private client?: Redis;
 
-  constructor(private readonly config: AppConfig, private readonly indicator: HealthIndicatorService) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly indicator: HealthIndicatorService,
+  ) {}
 
   get enabled(): boolean {
     return !!this.config.redisUrl;

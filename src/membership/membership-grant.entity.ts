@@ -15,7 +15,10 @@ export type GrantKind = (typeof GRANT_KINDS)[number];
 @Index('IDX_membership_grants_user', ['userId'])
 @Check('CHK_membership_grants_kind', `"kind" IN ('add', 'upgrade', 'opening')`)
 @Check('CHK_membership_grants_order', `"order_id" IS NOT NULL OR "kind" = 'opening'`)
-@Check('CHK_membership_grants_upgrade', `("kind" = 'upgrade') = ("upgrade_from_level" IS NOT NULL AND "upgrade_quoted_ms" IS NOT NULL AND "upgrade_quoted_at" IS NOT NULL)`)
+@Check(
+  'CHK_membership_grants_upgrade',
+  `("kind" = 'upgrade') = ("upgrade_from_level" IS NOT NULL AND "upgrade_quoted_ms" IS NOT NULL AND "upgrade_quoted_at" IS NOT NULL)`,
+)
 @Check('CHK_membership_grants_duration', '"duration_ms" >= 0')
 export class MembershipGrant {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_membership_grants' })

@@ -6,13 +6,26 @@ import type { MembershipPlan } from './membership-plan.entity';
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (ms: number) => new Date(T0 + ms);
 const plan = (id: number, level: number, priceFen: number, durationDays: number) =>
-  ({ id, code: `p${id}`, name: `p${id}`, level, priceFen, durationDays, active: true } as MembershipPlan);
+  ({ id, code: `p${id}`, name: `p${id}`, level, priceFen, durationDays, active: true }) as MembershipPlan;
 const PLANS = [plan(1, 1, 1990, 30), plan(2, 1, 19900, 365), plan(3, 2, 3990, 30), plan(4, 2, 39900, 365)];
 
-const add = (id: string, level: number, days: number, grantedAt: number, createdAt = grantedAt): LedgerGrant =>
-  ({ id, kind: 'add', level, durationMs: days * DAY_MS, grantedAt: at(grantedAt), orderCreatedAt: at(createdAt) });
-const upgrade = (id: string, level: number, fromLevel: number, quotedMs: number, quotedAt: number, grantedAt: number): LedgerGrant =>
-  ({ id, kind: 'upgrade', level, durationMs: 0, grantedAt: at(grantedAt), orderCreatedAt: at(quotedAt), upgrade: { fromLevel, quotedMs, quotedAt: at(quotedAt) } });
+const add = (id: string, level: number, days: number, grantedAt: number, createdAt = grantedAt): LedgerGrant => ({
+  id,
+  kind: 'add',
+  level,
+  durationMs: days * DAY_MS,
+  grantedAt: at(grantedAt),
+  orderCreatedAt: at(createdAt),
+});
+const upgrade = (id: string, level: number, fromLevel: number, quotedMs: number, quotedAt: number, grantedAt: number): LedgerGrant => ({
+  id,
+  kind: 'upgrade',
+  level,
+  durationMs: 0,
+  grantedAt: at(grantedAt),
+  orderCreatedAt: at(quotedAt),
+  upgrade: { fromLevel, quotedMs, quotedAt: at(quotedAt) },
+});
 
 const spans = (periods: LedgerPeriod[]) => periods.map((p) => [p.id, p.level, p.startsAt.getTime() - T0, p.endsAt.getTime() - T0]);
 const perLevel = (periods: LedgerPeriod[]) => {
@@ -34,10 +47,15 @@ describe('the membership ledger', () => {
       expect(perLevel(ledger.periods)).toEqual({ 2: 30 * DAY_MS, 1: 365 * DAY_MS });
       expect(ledger.periods[ledger.periods.length - 1].endsAt.getTime()).toBe(T0 + 395 * DAY_MS);
     }
-    expect(spans(premiumFirst.periods)).toEqual([['premium', 2, 0, 30 * DAY_MS], ['basic', 1, 30 * DAY_MS, 395 * DAY_MS]]);
+    expect(spans(premiumFirst.periods)).toEqual([
+      ['premium', 2, 0, 30 * DAY_MS],
+      ['basic', 1, 30 * DAY_MS, 395 * DAY_MS],
+    ]);
     // Paid second, the premium month interrupts the basic year a second in; the basic days resume after it.
     expect(spans(basicFirst.periods)).toEqual([
-      ['basic', 1, 0, 1000], ['premium', 2, 1000, 1000 + 30 * DAY_MS], ['basic', 1, 1000 + 30 * DAY_MS, 395 * DAY_MS],
+      ['basic', 1, 0, 1000],
+      ['premium', 2, 1000, 1000 + 30 * DAY_MS],
+      ['basic', 1, 1000 + 30 * DAY_MS, 395 * DAY_MS],
     ]);
   });
 
@@ -67,8 +85,10 @@ describe('the membership ledger', () => {
   });
 
   it('starts afresh after a gap', () => {
-    expect(spans(buildLedger([add('a', 1, 30, 0), add('b', 1, 30, 40 * DAY_MS)]).periods))
-      .toEqual([['a', 1, 0, 30 * DAY_MS], ['b', 1, 40 * DAY_MS, 70 * DAY_MS]]);
+    expect(spans(buildLedger([add('a', 1, 30, 0), add('b', 1, 30, 40 * DAY_MS)]).periods)).toEqual([
+      ['a', 1, 0, 30 * DAY_MS],
+      ['b', 1, 40 * DAY_MS, 70 * DAY_MS],
+    ]);
   });
 
   it('is what it would have been without a revoked grant, later grants keeping theirs', () => {
@@ -84,13 +104,21 @@ describe('the membership ledger', () => {
    * rules against the ledger as it stands then (so an upgrade is quoted on the days then held);
    * each paid at some later moment, in a random order. Whatever the order of payment, days are kept.
    */
-  interface Step { plan: MembershipPlan; upgrade: boolean; gap: number; payDelay: number }
-  const life: fc.Arbitrary<Step[]> = fc.array(fc.record({
-    plan: fc.constantFrom(...PLANS),
-    upgrade: fc.boolean(),
-    gap: fc.integer({ min: 0, max: 40 * DAY_MS }),
-    payDelay: fc.integer({ min: 0, max: 20 * DAY_MS }),
-  }), { minLength: 1, maxLength: 10 });
+  interface Step {
+    plan: MembershipPlan;
+    upgrade: boolean;
+    gap: number;
+    payDelay: number;
+  }
+  const life: fc.Arbitrary<Step[]> = fc.array(
+    fc.record({
+      plan: fc.constantFrom(...PLANS),
+      upgrade: fc.boolean(),
+      gap: fc.integer({ min: 0, max: 40 * DAY_MS }),
+      payDelay: fc.integer({ min: 0, max: 20 * DAY_MS }),
+    }),
+    { minLength: 1, maxLength: 10 },
+  );
 
   function live(steps: Step[], payOrder: number[]) {
     const grants: LedgerGrant[] = [];
@@ -101,68 +129,102 @@ describe('the membership ledger', () => {
       t += s.gap;
       // Whatever became due is paid (in the generated order) before this order is quoted.
       const due = pending.filter((p) => p.payAt <= t);
-      for (const p of orderBy(due, payOrder)) { grants.push(p.grant); pending.splice(pending.indexOf(p), 1); }
+      for (const p of orderBy(due, payOrder)) {
+        grants.push(p.grant);
+        pending.splice(pending.indexOf(p), 1);
+      }
       const ledger = buildLedger(grants);
       const s0 = standingAt(ledger.periods, at(t));
       // Prices do not matter here (only days are checked): every span is priced as the first plan.
       const current = s0.current ? { level: s0.level, remaining: s0.remaining.map((r) => ({ ms: r.ms, plan: PLANS[0] })) } : null;
       let q;
-      try { q = quote(s.plan, current, s.upgrade); } catch { return; }
+      try {
+        q = quote(s.plan, current, s.upgrade);
+      } catch {
+        return;
+      }
       const id = `o${i}`;
       const payAt = t + s.payDelay;
       const grant = q.upgrade
         ? upgrade(id, s.plan.level, q.upgrade.fromLevel, q.upgrade.ms, t, payAt)
         : add(id, s.plan.level, s.plan.durationDays, payAt, t);
-      priced.push({ id, level: s.plan.level, ms: q.upgrade ? q.upgrade.ms : s.plan.durationDays * DAY_MS, from: q.upgrade?.fromLevel, amount: q.amountFen });
+      priced.push({
+        id,
+        level: s.plan.level,
+        ms: q.upgrade ? q.upgrade.ms : s.plan.durationDays * DAY_MS,
+        from: q.upgrade?.fromLevel,
+        amount: q.amountFen,
+      });
       pending.push({ grant, payAt });
     });
     for (const p of orderBy(pending, payOrder)) grants.push(p.grant);
     return { grants, priced };
   }
-  const orderBy = <X>(xs: X[], keys: number[]) => xs.map((x, i) => ({ x, k: keys[i % keys.length] ?? 0 })).sort((a, b) => a.k - b.k).map((e) => e.x);
+  const orderBy = <X>(xs: X[], keys: number[]) =>
+    xs
+      .map((x, i) => ({ x, k: keys[i % keys.length] ?? 0 }))
+      .sort((a, b) => a.k - b.k)
+      .map((e) => e.x);
 
   it('keeps every day priced, per level, for any payment order and timing', () => {
-    fc.assert(fc.property(life, fc.array(fc.integer(), { minLength: 1, maxLength: 10 }), (steps, keys) => {
-      const { grants, priced } = live(steps, keys);
-      const ledger = buildLedger(grants);
-      const held = perLevel(ledger.periods);
-      const expected: Record<number, number> = {};
-      for (const p of priced) {
-        if (p.from === undefined) { expected[p.level] = (expected[p.level] ?? 0) + p.ms; continue; }
-        const u = ledger.upgrades.get(p.id)!;
-        // An upgrade converts at most what it was priced on; what it could not is its shortfall.
-        expect(u.convertedMs + u.shortfallMs).toBe(p.ms);
-        expected[p.level] = (expected[p.level] ?? 0) + u.convertedMs;
-        expected[p.from] = (expected[p.from] ?? 0) - u.convertedMs;
-      }
-      for (const level of new Set([...Object.keys(held), ...Object.keys(expected)])) {
-        expect(held[Number(level)] ?? 0).toBe(expected[Number(level)] ?? 0);
-      }
-      // Without upgrades, each purchase or renewal holds exactly its plan's days, wherever they fall
-      // (an upgrade re-attributes the days it converts to itself).
-      const byGrant = perGrant(ledger.periods);
-      if (ledger.upgrades.size === 0) for (const p of priced) expect(byGrant[p.id] ?? 0).toBe(p.ms);
-      // Periods never overlap.
-      const sorted = [...ledger.periods].sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
-      for (let i = 1; i < sorted.length; i++) expect(sorted[i].startsAt.getTime()).toBeGreaterThanOrEqual(sorted[i - 1].endsAt.getTime());
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(life, fc.array(fc.integer(), { minLength: 1, maxLength: 10 }), (steps, keys) => {
+        const { grants, priced } = live(steps, keys);
+        const ledger = buildLedger(grants);
+        const held = perLevel(ledger.periods);
+        const expected: Record<number, number> = {};
+        for (const p of priced) {
+          if (p.from === undefined) {
+            expected[p.level] = (expected[p.level] ?? 0) + p.ms;
+            continue;
+          }
+          const u = ledger.upgrades.get(p.id)!;
+          // An upgrade converts at most what it was priced on; what it could not is its shortfall.
+          expect(u.convertedMs + u.shortfallMs).toBe(p.ms);
+          expected[p.level] = (expected[p.level] ?? 0) + u.convertedMs;
+          expected[p.from] = (expected[p.from] ?? 0) - u.convertedMs;
+        }
+        for (const level of new Set([...Object.keys(held), ...Object.keys(expected)])) {
+          expect(held[Number(level)] ?? 0).toBe(expected[Number(level)] ?? 0);
+        }
+        // Without upgrades, each purchase or renewal holds exactly its plan's days, wherever they fall
+        // (an upgrade re-attributes the days it converts to itself).
+        const byGrant = perGrant(ledger.periods);
+        if (ledger.upgrades.size === 0) for (const p of priced) expect(byGrant[p.id] ?? 0).toBe(p.ms);
+        // Periods never overlap.
+        const sorted = [...ledger.periods].sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
+        for (let i = 1; i < sorted.length; i++) expect(sorted[i].startsAt.getTime()).toBeGreaterThanOrEqual(sorted[i - 1].endsAt.getTime());
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('is the same ledger whatever order the same grants are written in', () => {
-    fc.assert(fc.property(life, fc.array(fc.integer(), { minLength: 1, maxLength: 10 }), fc.array(fc.integer(), { minLength: 1, maxLength: 10 }), (steps, keys, shuffle) => {
-      const { grants } = live(steps, keys);
-      expect(buildLedger(orderBy(grants, shuffle))).toEqual(buildLedger(grants));
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(
+        life,
+        fc.array(fc.integer(), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.integer(), { minLength: 1, maxLength: 10 }),
+        (steps, keys, shuffle) => {
+          const { grants } = live(steps, keys);
+          expect(buildLedger(orderBy(grants, shuffle))).toEqual(buildLedger(grants));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('is the same ledger when a set of orders is paid at one moment in any order as in creation order', () => {
-    fc.assert(fc.property(life, fc.array(fc.integer(), { minLength: 1, maxLength: 10 }), (steps, keys) => {
-      const { grants } = live(steps, [0]);
-      const T = Math.max(...grants.map((g) => g.grantedAt.getTime())) + 1;
-      // Re-time every grant to one instant after all were created: the order they are applied in is then all that differs.
-      const atOnce = (gs: LedgerGrant[]) => gs.map((g) => ({ ...g, grantedAt: new Date(T) }));
-      const inCreationOrder = [...grants].sort((a, b) => a.orderCreatedAt.getTime() - b.orderCreatedAt.getTime());
-      expect(buildLedger(atOnce(orderBy(grants, keys)))).toEqual(buildLedger(atOnce(inCreationOrder)));
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(life, fc.array(fc.integer(), { minLength: 1, maxLength: 10 }), (steps, keys) => {
+        const { grants } = live(steps, [0]);
+        const T = Math.max(...grants.map((g) => g.grantedAt.getTime())) + 1;
+        // Re-time every grant to one instant after all were created: the order they are applied in is then all that differs.
+        const atOnce = (gs: LedgerGrant[]) => gs.map((g) => ({ ...g, grantedAt: new Date(T) }));
+        const inCreationOrder = [...grants].sort((a, b) => a.orderCreatedAt.getTime() - b.orderCreatedAt.getTime());
+        expect(buildLedger(atOnce(orderBy(grants, keys)))).toEqual(buildLedger(atOnce(inCreationOrder)));
+      }),
+      { numRuns: 200 },
+    );
   });
 });

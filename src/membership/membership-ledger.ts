@@ -42,7 +42,10 @@ export interface LedgerPeriod {
   endsAt: Date;
 }
 
-export interface UpgradeOutcome { convertedMs: number; shortfallMs: number }
+export interface UpgradeOutcome {
+  convertedMs: number;
+  shortfallMs: number;
+}
 
 export interface Ledger {
   /** Every period, past and future, in time order; adjacent spans of one order and level merged. */
@@ -52,12 +55,17 @@ export interface Ledger {
 }
 
 /** Days not yet run, owned by the grant that brought them at this level. */
-interface Chunk { id: string; level: number; ms: number; owner: LedgerGrant }
+interface Chunk {
+  id: string;
+  level: number;
+  ms: number;
+  owner: LedgerGrant;
+}
 
 const byGrantOrder = (a: LedgerGrant, b: LedgerGrant) =>
-  a.grantedAt.getTime() - b.grantedAt.getTime()
-  || a.orderCreatedAt.getTime() - b.orderCreatedAt.getTime()
-  || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  a.grantedAt.getTime() - b.grantedAt.getTime() ||
+  a.orderCreatedAt.getTime() - b.orderCreatedAt.getTime() ||
+  (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** Highest level first; within a level, in the order the days were granted. */
 const runOrder = (a: Chunk, b: Chunk) => b.level - a.level || byGrantOrder(a.owner, b.owner);
@@ -71,11 +79,17 @@ export function buildLedger(grants: readonly LedgerGrant[]): Ledger {
 
   /** Runs the held days from the cursor up to `t`: what ran becomes history. */
   const advance = (t: number) => {
-    if (cursor === null || t <= cursor) { cursor = cursor === null ? t : cursor; return; }
+    if (cursor === null || t <= cursor) {
+      cursor = cursor === null ? t : cursor;
+      return;
+    }
     let at = cursor;
     const left: Chunk[] = [];
     for (const c of chunks.sort(runOrder)) {
-      if (at >= t) { left.push(c); continue; }
+      if (at >= t) {
+        left.push(c);
+        continue;
+      }
       const ran = Math.min(c.ms, t - at);
       history.push({ id: c.id, level: c.level, startsAt: new Date(at), endsAt: new Date(at + ran) });
       at += ran;
@@ -131,7 +145,10 @@ export function mergeContiguous<P extends { id: string; level: number; startsAt:
 }
 
 /** The level held at `now` (0 when none), and the days of that level still to run from `now`. */
-export function standingAt<P extends LedgerPeriod>(periods: readonly P[], now: Date): { level: number; current: P | null; remaining: { period: P; ms: number }[] } {
+export function standingAt<P extends LedgerPeriod>(
+  periods: readonly P[],
+  now: Date,
+): { level: number; current: P | null; remaining: { period: P; ms: number }[] } {
   const t = now.getTime();
   const current = periods.find((p) => p.startsAt.getTime() <= t && t < p.endsAt.getTime()) ?? null;
   if (!current) return { level: 0, current: null, remaining: [] };

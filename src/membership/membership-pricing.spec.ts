@@ -2,9 +2,12 @@ import { quote, shortfallFen, upgradePriceFen } from './membership-pricing';
 import type { MembershipPlan } from './membership-plan.entity';
 
 const plan = (level: number, priceFen: number, durationDays: number) =>
-  ({ id: level * 10 + durationDays, code: `p${level}`, name: 'p', level, priceFen, durationDays, active: true } as MembershipPlan);
+  ({ id: level * 10 + durationDays, code: `p${level}`, name: 'p', level, priceFen, durationDays, active: true }) as MembershipPlan;
 const DAY = 86_400_000;
-const holding = (level: number, ...spans: [number, MembershipPlan][]) => ({ level, remaining: spans.map(([days, p]) => ({ ms: days * DAY, plan: p })) });
+const holding = (level: number, ...spans: [number, MembershipPlan][]) => ({
+  level,
+  remaining: spans.map(([days, p]) => ({ ms: days * DAY, plan: p })),
+});
 
 describe('membership pricing', () => {
   const basic = plan(1, 1990, 30);
@@ -24,14 +27,23 @@ describe('membership pricing', () => {
 
   it('charges the daily difference times the remaining days for an upgrade, rounded up, and names the days it converts', () => {
     // (3990 - 1990) / 30 per day * 10 days = 666.67 -> 667
-    expect(quote(premium, holding(1, [10, basic]), true)).toEqual({ kind: 'upgrade', amountFen: 667, upgrade: { fromLevel: 1, ms: 10 * DAY } });
+    expect(quote(premium, holding(1, [10, basic]), true)).toEqual({
+      kind: 'upgrade',
+      amountFen: 667,
+      upgrade: { fromLevel: 1, ms: 10 * DAY },
+    });
   });
 
   it('prices each remaining span at the daily price it was bought at', () => {
     const basicYearly = plan(1, 19900, 365);
     const premiumYearly = plan(2, 39900, 365);
     // 73 days bought yearly: (39900 - 19900) / 365 * 73 = 4000; 10 days bought monthly: (39900/365 - 1990/30) * 10 = 429.8 -> total 4429.8 -> 4430
-    expect(upgradePriceFen(premiumYearly, [{ ms: 73 * DAY, plan: basicYearly }, { ms: 10 * DAY, plan: basic }])).toBe(4430);
+    expect(
+      upgradePriceFen(premiumYearly, [
+        { ms: 73 * DAY, plan: basicYearly },
+        { ms: 10 * DAY, plan: basic },
+      ]),
+    ).toBe(4430);
   });
 
   it('charges at least one fen', () => {

@@ -44,12 +44,16 @@ export function quote(plan: MembershipPlan, current: CurrentStanding | null, isU
     return { kind: 'renewal', amountFen: plan.priceFen };
   }
   if (active.level > plan.level) {
-    throw new ConflictError('MEMBERSHIP_CONFLICT',
-      'Your active membership is of a higher level: renew a plan of your current level, or buy this one after it expires');
+    throw new ConflictError(
+      'MEMBERSHIP_CONFLICT',
+      'Your active membership is of a higher level: renew a plan of your current level, or buy this one after it expires',
+    );
   }
   if (!isUpgrade) {
-    throw new ConflictError('MEMBERSHIP_CONFLICT',
-      'You have an active lower-level membership: upgrade it with is_upgrade set to true, or renew a plan of your current level');
+    throw new ConflictError(
+      'MEMBERSHIP_CONFLICT',
+      'You have an active lower-level membership: upgrade it with is_upgrade set to true, or renew a plan of your current level',
+    );
   }
   const ms = active.remaining.reduce((sum, r) => sum + r.ms, 0);
   return { kind: 'upgrade', amountFen: upgradePriceFen(plan, active.remaining), upgrade: { fromLevel: active.level, ms } };

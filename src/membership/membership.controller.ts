@@ -21,12 +21,12 @@ export class MembershipController {
   @Get('me')
   @ApiBearerAuth()
   @ApiOperation({
-    summary: 'The caller\'s membership: the level now, the end of all coverage, and the periods current and to come',
+    summary: "The caller's membership: the level now, the end of all coverage, and the periods current and to come",
     description: [
-      'Each paid order adds what it bought as periods; when days at two levels are held, the higher level\'s days run first',
-      'and the lower level\'s follow. An upgrade converts exactly the days it was priced on when created.',
+      "Each paid order adds what it bought as periods; when days at two levels are held, the higher level's days run first",
+      "and the lower level's follow. An upgrade converts exactly the days it was priced on when created.",
       'Examples: a basic yearly and a premium monthly order paid in either order give premium for 30 days, then basic for 365;',
-      'an upgrade priced on 10 basic days and a basic renewal paid in either order give premium for those 10 days, then the renewal\'s 30 basic days.',
+      "an upgrade priced on 10 basic days and a basic renewal paid in either order give premium for those 10 days, then the renewal's 30 basic days.",
     ].join(' '),
   })
   @ApiOkResponse({ type: MembershipView })

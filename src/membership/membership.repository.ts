@@ -9,9 +9,19 @@ import { MembershipPlan } from './membership-plan.entity';
 
 /** A standing grant with what the ledger needs to order it, and what its periods show (plan code, order number). */
 export interface GrantRow {
-  id: string; order_id: string | null; plan_id: number; kind: GrantKind; level: number; duration_ms: string;
-  granted_at: Date; upgrade_from_level: number | null; upgrade_quoted_ms: string | null; upgrade_quoted_at: Date | null;
-  order_created_at: Date | null; order_no: string | null; plan_code: string;
+  id: string;
+  order_id: string | null;
+  plan_id: number;
+  kind: GrantKind;
+  level: number;
+  duration_ms: string;
+  granted_at: Date;
+  upgrade_from_level: number | null;
+  upgrade_quoted_ms: string | null;
+  upgrade_quoted_at: Date | null;
+  order_created_at: Date | null;
+  order_no: string | null;
+  plan_code: string;
 }
 
 const GRANT_COLUMNS = `id, order_id, plan_id, kind, level, duration_ms, granted_at, upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at`;
@@ -26,13 +36,27 @@ const standingWithOrderAndPlan = (g: string) =>
 
 /** A period of the ledger with its plan and order, as reads show it. */
 export interface PeriodRow {
-  level: number; starts_at: Date; ends_at: Date; order_id: string | null; order_no: string | null;
-  plan_id: number; plan_code: string; plan_name: string; plan_price: number; plan_days: number;
+  level: number;
+  starts_at: Date;
+  ends_at: Date;
+  order_id: string | null;
+  order_no: string | null;
+  plan_id: number;
+  plan_code: string;
+  plan_name: string;
+  plan_price: number;
+  plan_days: number;
 }
 
 export interface NewGrant {
-  orderId: string; userId: string; planId: number; kind: 'add' | 'upgrade'; level: number; durationMs: number;
-  grantedAt: Date; upgrade?: { fromLevel: number; quotedMs: number; quotedAt: Date };
+  orderId: string;
+  userId: string;
+  planId: number;
+  kind: 'add' | 'upgrade';
+  level: number;
+  durationMs: number;
+  grantedAt: Date;
+  upgrade?: { fromLevel: number; quotedMs: number; quotedAt: Date };
 }
 
 /** The membership tables' queries: plans, grants and periods. Only the membership module writes these. */
@@ -64,7 +88,9 @@ export class MembershipRepository {
    * of the table (one snapshot per statement), hence the union with what the insert returned.
    */
   insertGrantReadStanding(m: EntityManager, g: NewGrant): Promise<GrantRow[]> {
-    return preparedQueryIn<GrantRow>(m, 'grant-insert-standing',
+    return preparedQueryIn<GrantRow>(
+      m,
+      'grant-insert-standing',
       `WITH added AS (
          INSERT INTO membership_grants (order_id, user_id, plan_id, kind, level, duration_ms, granted_at,
                                         upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at)
@@ -72,45 +98,66 @@ export class MembershipRepository {
          ON CONFLICT (order_id) DO NOTHING RETURNING ${GRANT_COLUMNS})
        ${standingWithOrderAndPlan(`(SELECT ${GRANT_COLUMNS} FROM membership_grants WHERE user_id = $2 AND revoked_at IS NULL
                                     UNION ALL SELECT ${GRANT_COLUMNS} FROM added)`)}`,
-      [g.orderId, g.userId, g.planId, g.kind, g.level, g.durationMs, g.grantedAt,
-        g.upgrade?.fromLevel ?? null, g.upgrade?.quotedMs ?? null, g.upgrade?.quotedAt ?? null],
+      [
+        g.orderId,
+        g.userId,
+        g.planId,
+        g.kind,
+        g.level,
+        g.durationMs,
+        g.grantedAt,
+        g.upgrade?.fromLevel ?? null,
+        g.upgrade?.quotedMs ?? null,
+        g.upgrade?.quotedAt ?? null,
+      ],
     );
   }
 
   /** Marks the order's grant revoked; the member it belonged to, or null when it had none standing. */
   async revokeGrant(m: EntityManager, orderId: string): Promise<string | null> {
-    const [rows] = await m.query(
-      'UPDATE membership_grants SET revoked_at = now() WHERE order_id = $1 AND revoked_at IS NULL RETURNING user_id', [orderId],
-    ) as [{ user_id: string }[], number];
+    const [rows] = (await m.query(
+      'UPDATE membership_grants SET revoked_at = now() WHERE order_id = $1 AND revoked_at IS NULL RETURNING user_id',
+      [orderId],
+    )) as [{ user_id: string }[], number];
     return rows[0]?.user_id ?? null;
   }
 
   async grantOwner(m: EntityManager, orderId: string): Promise<string | null> {
-    const [row] = await m.query('SELECT user_id FROM membership_grants WHERE order_id = $1', [orderId]) as { user_id: string }[];
+    const [row] = (await m.query('SELECT user_id FROM membership_grants WHERE order_id = $1', [orderId])) as { user_id: string }[];
     return row?.user_id ?? null;
   }
 
   standingGrants(m: EntityManager, userId: string): Promise<GrantRow[]> {
-    return m.query(
-      `${standingWithOrderAndPlan('membership_grants')} WHERE g.user_id = $1 AND g.revoked_at IS NULL`, [userId],
-    );
+    return m.query(`${standingWithOrderAndPlan('membership_grants')} WHERE g.user_id = $1 AND g.revoked_at IS NULL`, [userId]);
   }
 
   /** Replaces the member's periods with the rebuilt ones, and records what each upgrade converted. */
   async replaceLedger(
-    m: EntityManager, userId: string, periods: (LedgerPeriod & { grantId: string; orderId: string | null; planId: number })[],
+    m: EntityManager,
+    userId: string,
+    periods: (LedgerPeriod & { grantId: string; orderId: string | null; planId: number })[],
     upgrades: Map<string, UpgradeOutcome>,
   ): Promise<void> {
     const upgradeIds = [...upgrades.keys()];
-    await preparedQueryIn(m, 'ledger-replace',
+    await preparedQueryIn(
+      m,
+      'ledger-replace',
       `WITH gone AS (DELETE FROM membership_periods WHERE user_id = $1),
             converted AS (UPDATE membership_grants g SET converted_ms = u.ms
                             FROM unnest($8::uuid[], $9::bigint[]) AS u(id, ms) WHERE g.id = u.id)
        INSERT INTO membership_periods (user_id, grant_id, order_id, plan_id, level, starts_at, ends_at)
        SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::timestamptz[], $7::timestamptz[])`,
-      [userId, periods.map((p) => p.grantId), periods.map((p) => p.orderId), periods.map((p) => p.planId),
-        periods.map((p) => p.level), periods.map((p) => p.startsAt), periods.map((p) => p.endsAt),
-        upgradeIds, upgradeIds.map((id) => upgrades.get(id)!.convertedMs)],
+      [
+        userId,
+        periods.map((p) => p.grantId),
+        periods.map((p) => p.orderId),
+        periods.map((p) => p.planId),
+        periods.map((p) => p.level),
+        periods.map((p) => p.startsAt),
+        periods.map((p) => p.endsAt),
+        upgradeIds,
+        upgradeIds.map((id) => upgrades.get(id)!.convertedMs),
+      ],
     );
   }
 
@@ -123,7 +170,8 @@ export class MembershipRepository {
          JOIN membership_plans pl ON pl.id = p.plan_id
          LEFT JOIN orders o ON o.id = p.order_id
         WHERE p.user_id = $1 AND ($2::timestamptz IS NULL OR p.ends_at > $2)
-        ORDER BY p.starts_at`, [userId, from],
+        ORDER BY p.starts_at`,
+      [userId, from],
     );
   }
 }

@@ -11,10 +11,18 @@ import { MembershipSnapshot, MembershipView, PeriodView, QuoteView, toPlanView }
 
 /** A paid order, as much of it as its grant needs. */
 export interface PaidOrder {
-  orderId: string; orderNo: string; userId: string; planId: number; amountFen: number;
+  orderId: string;
+  orderNo: string;
+  userId: string;
+  planId: number;
+  amountFen: number;
   /** The plan's level and days, read with the order. */
-  planLevel: number; planDays: number;
-  isUpgrade: boolean; createdAt: Date; upgradeFromLevel: number | null; upgradeMs: number | null;
+  planLevel: number;
+  planDays: number;
+  isUpgrade: boolean;
+  createdAt: Date;
+  upgradeFromLevel: number | null;
+  upgradeMs: number | null;
 }
 
 export interface Granted {
@@ -84,7 +92,16 @@ export class MembershipService {
       user_id: userId,
       active: periods.some((p) => p.starts_at.getTime() <= t && t < p.ends_at.getTime()),
       ...snapshot,
-      plan: row ? toPlanView({ id: row.plan_id, code: row.plan_code, name: row.plan_name, level: row.level, durationDays: row.plan_days, priceFen: row.plan_price }) : null,
+      plan: row
+        ? toPlanView({
+            id: row.plan_id,
+            code: row.plan_code,
+            name: row.plan_name,
+            level: row.level,
+            durationDays: row.plan_days,
+            priceFen: row.plan_price,
+          })
+        : null,
       started_at: coverage ? coverage.startedAt.toISOString() : null,
     };
   }
@@ -102,12 +119,19 @@ export class MembershipService {
   async grant(m: EntityManager, order: PaidOrder): Promise<Granted> {
     await this.repo.lockMember(m, order.userId);
     const now = new Date();
-    const upgrade = order.isUpgrade && order.upgradeFromLevel !== null && order.upgradeMs !== null
-      ? { fromLevel: order.upgradeFromLevel, quotedMs: order.upgradeMs, quotedAt: order.createdAt }
-      : undefined;
+    const upgrade =
+      order.isUpgrade && order.upgradeFromLevel !== null && order.upgradeMs !== null
+        ? { fromLevel: order.upgradeFromLevel, quotedMs: order.upgradeMs, quotedAt: order.createdAt }
+        : undefined;
     const standing = await this.repo.insertGrantReadStanding(m, {
-      orderId: order.orderId, userId: order.userId, planId: order.planId, level: order.planLevel, grantedAt: now,
-      kind: upgrade ? 'upgrade' : 'add', durationMs: upgrade ? 0 : order.planDays * DAY_MS, upgrade,
+      orderId: order.orderId,
+      userId: order.userId,
+      planId: order.planId,
+      level: order.planLevel,
+      grantedAt: now,
+      kind: upgrade ? 'upgrade' : 'add',
+      durationMs: upgrade ? 0 : order.planDays * DAY_MS,
+      upgrade,
     });
     const rebuilt = await this.rebuild(m, order.userId, standing);
     const outcome = rebuilt.upgrades.get(order.orderId);
@@ -116,7 +140,9 @@ export class MembershipService {
       missing = shortfallFen(order.amountFen, upgrade.quotedMs, outcome.shortfallMs);
       if (missing > 0) {
         this.metrics.upgradeShortfall.inc(missing);
-        this.logger.warn(`order ${order.orderNo}: upgrade paid with ${Math.round(outcome.shortfallMs / 60_000)} of its quoted minutes gone; ${missing} fen to refund`);
+        this.logger.warn(
+          `order ${order.orderNo}: upgrade paid with ${Math.round(outcome.shortfallMs / 60_000)} of its quoted minutes gone; ${missing} fen to refund`,
+        );
       }
     }
     return { membership: toSnapshot(rebuilt.periods, now), shortfallFen: missing };
@@ -140,20 +166,35 @@ export class MembershipService {
    * the caller holds) and writes them. Returns the periods as written, in time order, and each
    * upgrade's outcome keyed by order id.
    */
-  private async rebuild(m: EntityManager, userId: string, rows: GrantRow[]): Promise<{ periods: SnapshotPeriod[]; upgrades: Map<string, UpgradeOutcome> }> {
+  private async rebuild(
+    m: EntityManager,
+    userId: string,
+    rows: GrantRow[],
+  ): Promise<{ periods: SnapshotPeriod[]; upgrades: Map<string, UpgradeOutcome> }> {
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const ledger = buildLedger(rows.map((r): LedgerGrant => ({
-      id: r.id,
-      kind: r.kind, level: r.level, durationMs: Number(r.duration_ms), grantedAt: r.granted_at,
-      orderCreatedAt: r.order_created_at ?? r.granted_at,
-      upgrade: r.kind === 'upgrade'
-        ? { fromLevel: r.upgrade_from_level!, quotedMs: Number(r.upgrade_quoted_ms), quotedAt: r.upgrade_quoted_at! }
-        : undefined,
-    })));
-    await this.repo.replaceLedger(m, userId, ledger.periods.map((p) => {
-      const g = byId.get(p.id)!;
-      return { ...p, grantId: g.id, orderId: g.order_id, planId: g.plan_id };
-    }), ledger.upgrades);
+    const ledger = buildLedger(
+      rows.map((r): LedgerGrant => ({
+        id: r.id,
+        kind: r.kind,
+        level: r.level,
+        durationMs: Number(r.duration_ms),
+        grantedAt: r.granted_at,
+        orderCreatedAt: r.order_created_at ?? r.granted_at,
+        upgrade:
+          r.kind === 'upgrade'
+            ? { fromLevel: r.upgrade_from_level!, quotedMs: Number(r.upgrade_quoted_ms), quotedAt: r.upgrade_quoted_at! }
+            : undefined,
+      })),
+    );
+    await this.repo.replaceLedger(
+      m,
+      userId,
+      ledger.periods.map((p) => {
+        const g = byId.get(p.id)!;
+        return { ...p, grantId: g.id, orderId: g.order_id, planId: g.plan_id };
+      }),
+      ledger.upgrades,
+    );
     const upgrades = new Map<string, UpgradeOutcome>();
     for (const [grantId, outcome] of ledger.upgrades) {
       const orderId = byId.get(grantId)!.order_id;
@@ -174,7 +215,10 @@ const toLedgerPeriod = (p: PeriodRow) => ({ id: p.order_id ?? '', level: p.level
 
 /** What the pricing rules see: the level running now and that level's days still to run. */
 function standing(periods: PeriodRow[], now: Date) {
-  const s = standingAt(periods.map((p) => ({ ...toLedgerPeriod(p), row: p })), now);
+  const s = standingAt(
+    periods.map((p) => ({ ...toLedgerPeriod(p), row: p })),
+    now,
+  );
   if (!s.current) return null;
   return {
     level: s.level,
@@ -191,7 +235,11 @@ function toSnapshot(periods: readonly SnapshotPeriod[], now: Date): MembershipSn
     level: running ? running.level : null,
     expires_at: last ? last.ends_at.toISOString() : null,
     periods: ahead.map((p): PeriodView => ({
-      level: p.level, plan_code: p.plan_code, starts_at: p.starts_at.toISOString(), ends_at: p.ends_at.toISOString(), order_no: p.order_no,
+      level: p.level,
+      plan_code: p.plan_code,
+      starts_at: p.starts_at.toISOString(),
+      ends_at: p.ends_at.toISOString(),
+      order_no: p.order_no,
     })),
   };
 }

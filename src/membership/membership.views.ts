@@ -16,7 +16,11 @@ export class PeriodView {
   @ApiProperty({ example: 'premium_monthly' }) plan_code: string;
   @ApiProperty({ format: 'date-time' }) starts_at: string;
   @ApiProperty({ format: 'date-time' }) ends_at: string;
-  @ApiProperty({ type: String, nullable: true, description: 'the order that bought these days (null for a membership older than the ledger)' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'the order that bought these days (null for a membership older than the ledger)',
+  })
   order_no: string | null;
 }
 
@@ -32,7 +36,8 @@ export class MembershipView extends MembershipSnapshot {
   @ApiProperty() user_id: string;
   @ApiProperty({ description: 'true while a period covers now' }) active: boolean;
   @ApiProperty({ type: PlanView, nullable: true, description: 'the plan of the period running now' }) plan: PlanView | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when the coverage running now began' }) started_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when the coverage running now began' }) started_at:
+    string | null;
 }
 
 export class QuoteView {
@@ -47,5 +52,10 @@ export class QuoteList {
 }
 
 export const toPlanView = (p: Pick<MembershipPlan, 'id' | 'code' | 'name' | 'level' | 'durationDays' | 'priceFen'>): PlanView => ({
-  id: p.id, code: p.code, name: p.name, level: p.level, duration_days: p.durationDays, price: p.priceFen,
+  id: p.id,
+  code: p.code,
+  name: p.name,
+  level: p.level,
+  duration_days: p.durationDays,
+  price: p.priceFen,
 });

@@ -16,7 +16,10 @@ import type { Server, ServerOptions } from 'socket.io';
  * `transports: ['websocket']` (or websocket first, as the checkout page does).
  */
 export class ConfiguredIoAdapter extends IoAdapter {
-  constructor(app: INestApplicationContext, private readonly origins: string[]) {
+  constructor(
+    app: INestApplicationContext,
+    private readonly origins: string[],
+  ) {
     super(app);
   }
 

@@ -17,7 +17,10 @@ export class EventStream {
   /** Everything at or below this id counts as seen: the client's lastEventId, then pruned ids. */
   private floor: bigint;
 
-  constructor(lastEventId: bigint | null, private readonly send: (event: DeliverableEvent) => void) {
+  constructor(
+    lastEventId: bigint | null,
+    private readonly send: (event: DeliverableEvent) => void,
+  ) {
     this.floor = lastEventId ?? -1n;
     this.held = lastEventId === null ? null : [];
   }

@@ -24,7 +24,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 @WebSocketGateway({ path: '/socket.io', serveClient: false })
 export class NotificationsGateway
-  implements OnGatewayInit<EventsServer>, OnGatewayConnection<EventsSocket>, OnGatewayDisconnect<EventsSocket>, OnApplicationShutdown {
+  implements OnGatewayInit<EventsServer>, OnGatewayConnection<EventsSocket>, OnGatewayDisconnect<EventsSocket>, OnApplicationShutdown
+{
   private readonly logger = new Logger('Notifications');
   /** Per connection, what it has been sent (kept off socket.data so it never crosses instances). */
   private readonly streams = new WeakMap<EventsSocket, EventStream>();
@@ -57,7 +58,7 @@ export class NotificationsGateway
     server.use(async (socket, next) => {
       try {
         // Handshakes are unauthenticated requests: the same per-address budget as the public routes.
-        if (!await this.limiter.allow(clientAddress(socket.request, this.trust))) {
+        if (!(await this.limiter.allow(clientAddress(socket.request, this.trust)))) {
           throw new HandshakeRefused('RATE_LIMITED', 'Too many connection attempts: wait a minute and try again');
         }
         const { userId, lastEventId, expiresAt } = readHandshake(socket.handshake, this.tokens);
@@ -144,7 +145,10 @@ export class NotificationsGateway
       this.expiryTimers.set(socket, setTimeout(() => this.closeWhenExpired(socket), Math.min(remaining, MAX_TIMER_MS)).unref());
       return;
     }
-    socket.emit('session.expired', { code: 'UNAUTHENTICATED', message: 'The token has expired: reconnect with a fresh token and auth.lastEventId' });
+    socket.emit('session.expired', {
+      code: 'UNAUTHENTICATED',
+      message: 'The token has expired: reconnect with a fresh token and auth.lastEventId',
+    });
     socket.disconnect(true);
   }
 

@@ -22,7 +22,10 @@ export class OrderEventsListener implements OnApplicationShutdown {
   private announced: string[] = [];
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly gateway: NotificationsGateway, private readonly outbox: OutboxRepository) {}
+  constructor(
+    private readonly gateway: NotificationsGateway,
+    private readonly outbox: OutboxRepository,
+  ) {}
 
   @OnEvent(ORDER_EVENTS_COMMITTED)
   push(events: CommittedOrderEvent[]): void {

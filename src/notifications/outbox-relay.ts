@@ -27,7 +27,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => { this.running ??= this.relay().finally(() => { this.running = undefined; }); }, RELAY_EVERY_MS);
+    this.timer = setInterval(() => {
+      this.running ??= this.relay().finally(() => {
+        this.running = undefined;
+      });
+    }, RELAY_EVERY_MS);
     this.timer.unref();
   }
 
@@ -46,7 +50,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         this.gateway.publish(events);
         this.metrics.outboxRelayed.inc(events.length);
         total += events.length;
-        this.logger.warn(`relayed ${events.length} event(s) that their instance committed but never pushed (last id ${events[events.length - 1].id})`);
+        this.logger.warn(
+          `relayed ${events.length} event(s) that their instance committed but never pushed (last id ${events[events.length - 1].id})`,
+        );
         if (events.length < RELAY_BATCH) break;
       }
       if (this.failing) this.logger.log('the outbox relay works again');

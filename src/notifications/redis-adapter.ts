@@ -17,7 +17,10 @@ export function attachRedisAdapter(server: EventsServer, url: string, logger: Lo
   // into unhandled rejections, and the queued messages go out once Redis is back.
   const publisher = new Redis(url, { maxRetriesPerRequest: null });
   const subscriber = publisher.duplicate();
-  for (const [role, client] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
+  for (const [role, client] of [
+    ['publisher', publisher],
+    ['subscriber', subscriber],
+  ] as const) {
     // Without a listener ioredis would throw; it reconnects on its own, so one line per outage is enough.
     let down = false;
     client.on('error', (e: Error) => {

@@ -14,15 +14,18 @@ export interface OrderEventPayloads {
 export type OrderEventMessage<T extends OrderEventType = OrderEventType> = { id: string; type: T } & OrderEventPayloads[T];
 
 /** Sent just before the server closes a connection whose token has expired. */
-export interface SessionExpiredMessage { code: 'UNAUTHENTICATED'; message: string }
+export interface SessionExpiredMessage {
+  code: 'UNAUTHENTICATED';
+  message: string;
+}
 
 /** Server to client: the socket.io event name is the outbox type; plus `session.expired`. */
-export type ServerToClientEvents = { [T in OrderEventType]: (message: OrderEventMessage<T>) => void }
-  & { 'session.expired': (message: SessionExpiredMessage) => void };
+export type ServerToClientEvents = { [T in OrderEventType]: (message: OrderEventMessage<T>) => void } & {
+  'session.expired': (message: SessionExpiredMessage) => void;
+};
 
 /** Clients only listen. */
 export type ClientToServerEvents = Record<never, never>;
-
 
 /** Between instances, through the Redis adapter: events committed on the sending instance. */
 export interface InterServerEvents {

@@ -15,7 +15,10 @@ export class IdempotencyKeysRepository {
    * request with the same key holds it.
    */
   async tryLock(m: EntityManager, userId: string, key: string, seed: number): Promise<boolean> {
-    const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, $2)) AS locked`, [`${userId}\n${key}`, seed]) as { locked: boolean }[];
+    const [{ locked }] = (await m.query(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, $2)) AS locked`, [
+      `${userId}\n${key}`,
+      seed,
+    ])) as { locked: boolean }[];
     return locked;
   }
 
@@ -34,7 +37,12 @@ export class IdempotencyKeysRepository {
 
   /** Stores a refusal on its own, after the request's transaction rolled back; a concurrent twin may have stored it first. */
   async storeRefusal(answer: StoredAnswer): Promise<void> {
-    await this.dataSource.getRepository(IdempotencyKey).createQueryBuilder().insert()
-      .values({ ...answer, status: 'done' }).orIgnore().execute();
+    await this.dataSource
+      .getRepository(IdempotencyKey)
+      .createQueryBuilder()
+      .insert()
+      .values({ ...answer, status: 'done' })
+      .orIgnore()
+      .execute();
   }
 }

@@ -24,7 +24,11 @@ export interface IdempotentResult {
   replayed: boolean;
 }
 
-interface StoredError { code: ErrorCode; message: string; details?: string[] }
+interface StoredError {
+  code: ErrorCode;
+  message: string;
+  details?: string[];
+}
 
 /**
  * Idempotency-Key as Stripe does it: the same user and key within 24 hours replays the first
@@ -45,9 +49,18 @@ export class IdempotencyService {
   private held = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly dataSource: DataSource, private readonly keys: IdempotencyKeysRepository) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly keys: IdempotencyKeysRepository,
+  ) {}
 
-  async run<T>(userId: string, key: string, request: unknown, status: number, fn: (m: EntityManager) => Promise<T>): Promise<IdempotentResult> {
+  async run<T>(
+    userId: string,
+    key: string,
+    request: unknown,
+    status: number,
+    fn: (m: EntityManager) => Promise<T>,
+  ): Promise<IdempotentResult> {
     if (!KEY_PATTERN.test(key)) {
       throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be 1 to 255 printable ASCII characters']);
     }
@@ -58,12 +71,19 @@ export class IdempotencyService {
       return await this.runHeld(userId, key, requestHash, status, fn);
     } finally {
       const next = this.waiting.shift();
-      if (next) next(); // the slot passes on as it is
+      if (next)
+        next(); // the slot passes on as it is
       else this.held -= 1;
     }
   }
 
-  private async runHeld<T>(userId: string, key: string, requestHash: string, status: number, fn: (m: EntityManager) => Promise<T>): Promise<IdempotentResult> {
+  private async runHeld<T>(
+    userId: string,
+    key: string,
+    requestHash: string,
+    status: number,
+    fn: (m: EntityManager) => Promise<T>,
+  ): Promise<IdempotentResult> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     let open = false;
@@ -71,7 +91,8 @@ export class IdempotencyService {
       await runner.startTransaction();
       open = true;
       const m = runner.manager;
-      if (!await this.keys.tryLock(m, userId, key, LOCK_SEED)) throw new DomainError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
+      if (!(await this.keys.tryLock(m, userId, key, LOCK_SEED)))
+        throw new DomainError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
       const existing = await this.keys.find(m, userId, key);
       // 'in_flight' rows predate answers stored with their order: under the lock, any is abandoned.
       if (existing && (Date.now() - existing.createdAt.getTime() > WINDOW_MS || existing.status === 'in_flight')) {
@@ -90,7 +111,13 @@ export class IdempotencyService {
         if (e instanceof DomainError && ERROR_CODES[e.code] < 500) {
           // A refusal is an answer too (the order was never made): remembered like one.
           const stored: StoredError = { code: e.code, message: e.message, details: e.details };
-          await this.keys.storeRefusal({ userId, key, requestHash, responseStatus: ERROR_CODES[e.code], responseBody: JSON.stringify(stored) });
+          await this.keys.storeRefusal({
+            userId,
+            key,
+            requestHash,
+            responseStatus: ERROR_CODES[e.code],
+            responseBody: JSON.stringify(stored),
+          });
         }
         throw e;
       }
@@ -121,7 +148,10 @@ function replay(existing: IdempotencyKey, requestHash: string): IdempotentResult
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value ?? null);
 }

@@ -32,9 +32,11 @@ export function channelOptionsOf(dto: CreateOrderDto, channel: PaymentChannel, a
     }
   }
   if (dto.return_url !== undefined && !allowedOrigins.includes(new URL(dto.return_url).origin)) {
-    throw invalid(allowedOrigins.length
-      ? `return_url must be on one of the allowed origins: ${allowedOrigins.join(', ')}`
-      : 'return_url is not accepted: no origin is allowed (PAYMENT_RETURN_URL_ORIGINS)');
+    throw invalid(
+      allowedOrigins.length
+        ? `return_url must be on one of the allowed origins: ${allowedOrigins.join(', ')}`
+        : 'return_url is not accepted: no origin is allowed (PAYMENT_RETURN_URL_ORIGINS)',
+    );
   }
   const options: ChannelOptions = { openid: dto.openid, appId: dto.app_id, returnUrl: dto.return_url, h5Type: dto.h5_type };
   const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));

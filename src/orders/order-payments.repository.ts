@@ -7,9 +7,12 @@ import { OrderPayment, PaidOrders } from '../payments/paid-orders';
 @Injectable()
 export class OrderPaymentsRepository extends PaidOrders {
   async markPaid(m: EntityManager, p: OrderPayment): Promise<void> {
-    await preparedQueryIn(m, 'settle-mark-order-paid',
+    await preparedQueryIn(
+      m,
+      'settle-mark-order-paid',
       `UPDATE orders SET status = 'paid', paid_at = $2, transaction_id = $3, payment_no = $4, upgrade_shortfall = $5, updated_at = now()
         WHERE id = $1`,
-      [p.orderId, p.paidAt, p.transactionId, p.paymentNo, p.upgradeShortfall]);
+      [p.orderId, p.paidAt, p.transactionId, p.paymentNo, p.upgradeShortfall],
+    );
   }
 }

@@ -24,29 +24,37 @@ export class OrderRefundsRepository {
 
   /** The order, its row locked to the end of the caller's transaction (refunds of one order queue here). */
   async lockByOrderNo(m: EntityManager, orderNo: string): Promise<RefundableOrder | undefined> {
-    const rows = await m.query(
+    const rows = (await m.query(
       `SELECT id, order_no, user_id, status, amount, refunded_amount, payment_method, payment_no
-         FROM orders WHERE order_no = $1 FOR UPDATE`, [orderNo]) as RefundableOrder[];
+         FROM orders WHERE order_no = $1 FOR UPDATE`,
+      [orderNo],
+    )) as RefundableOrder[];
     return rows[0];
   }
 
   async findByOrderNo(orderNo: string): Promise<RefundableOrder | undefined> {
-    const rows = await this.dataSource.query(
+    const rows = (await this.dataSource.query(
       `SELECT id, order_no, user_id, status, amount, refunded_amount, payment_method, payment_no FROM orders WHERE order_no = $1`,
-      [orderNo]) as RefundableOrder[];
+      [orderNo],
+    )) as RefundableOrder[];
     return rows[0];
   }
 
   async orderNosOf(orderIds: string[]): Promise<Map<string, string>> {
     if (!orderIds.length) return new Map();
-    const rows = await this.dataSource.query(`SELECT id, order_no FROM orders WHERE id = ANY($1)`, [orderIds]) as { id: string; order_no: string }[];
+    const rows = (await this.dataSource.query(`SELECT id, order_no FROM orders WHERE id = ANY($1)`, [orderIds])) as {
+      id: string;
+      order_no: string;
+    }[];
     return new Map(rows.map((r) => [r.id, r.order_no]));
   }
 
   async lockById(m: EntityManager, orderId: string): Promise<RefundableOrder | undefined> {
-    const rows = await m.query(
+    const rows = (await m.query(
       `SELECT id, order_no, user_id, status, amount, refunded_amount, payment_method, payment_no
-         FROM orders WHERE id = $1 FOR UPDATE`, [orderId]) as RefundableOrder[];
+         FROM orders WHERE id = $1 FOR UPDATE`,
+      [orderId],
+    )) as RefundableOrder[];
     return rows[0];
   }
 
@@ -55,13 +63,14 @@ export class OrderRefundsRepository {
    * `partially_refunded` before. The CHECK on refunded_amount refuses more than the amount.
    */
   async addRefunded(m: EntityManager, orderId: string, amountFen: number): Promise<RefundableOrder> {
-    const [rows] = await m.query(
+    const [rows] = (await m.query(
       `UPDATE orders SET refunded_amount = refunded_amount + $2,
               status = CASE WHEN refunded_amount + $2 >= amount THEN 'refunded' ELSE 'partially_refunded' END,
               updated_at = now()
         WHERE id = $1 AND status IN ('paid', 'partially_refunded')
         RETURNING id, order_no, user_id, status, amount, refunded_amount, payment_method, payment_no`,
-      [orderId, amountFen]) as [RefundableOrder[], number];
+      [orderId, amountFen],
+    )) as [RefundableOrder[], number];
     if (!rows[0]) throw new Error(`order ${orderId} is not paid or partially refunded: the refund cannot be added`);
     return rows[0];
   }

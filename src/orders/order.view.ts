@@ -17,13 +17,16 @@ export class PayView {
   @ApiPropertyOptional({ description: 'WeChat app: "Sign=WXPay"; jsapi: "prepay_id=…"' }) package?: string;
   @ApiPropertyOptional({ description: 'WeChat app: PayReq.nonceStr' }) noncestr?: string;
   @ApiPropertyOptional({ description: 'WeChat app: PayReq.timeStamp (Unix seconds)' }) timestamp?: string;
-  @ApiPropertyOptional({ description: 'WeChat app: PayReq.sign (RSA, merchant key, over appid, timestamp, noncestr, prepayid)' }) sign?: string;
+  @ApiPropertyOptional({ description: 'WeChat app: PayReq.sign (RSA, merchant key, over appid, timestamp, noncestr, prepayid)' })
+  sign?: string;
   @ApiPropertyOptional({ description: 'WeChat jsapi: appId for getBrandWCPayRequest / wx.requestPayment' }) appId?: string;
   @ApiPropertyOptional({ description: 'WeChat jsapi: timeStamp (Unix seconds)' }) timeStamp?: string;
   @ApiPropertyOptional({ description: 'WeChat jsapi: nonceStr' }) nonceStr?: string;
   @ApiPropertyOptional({ description: 'WeChat jsapi: "RSA"' }) signType?: string;
-  @ApiPropertyOptional({ description: 'WeChat jsapi: paySign (RSA, merchant key, over appId, timeStamp, nonceStr, package)' }) paySign?: string;
-  @ApiPropertyOptional({ description: 'WeChat h5: open in the phone browser (about 5 minutes; redirect_url appended when configured)' }) h5_url?: string;
+  @ApiPropertyOptional({ description: 'WeChat jsapi: paySign (RSA, merchant key, over appId, timeStamp, nonceStr, package)' })
+  paySign?: string;
+  @ApiPropertyOptional({ description: 'WeChat h5: open in the phone browser (about 5 minutes; redirect_url appended when configured)' })
+  h5_url?: string;
   @ApiPropertyOptional({ description: 'Alipay app: the signed order string for the Alipay SDK' }) order_string?: string;
   @ApiPropertyOptional({ description: 'Alipay wap/page: the signed gateway URL to open in the browser' }) url?: string;
 }
@@ -33,7 +36,8 @@ export class OrderView {
   @ApiProperty({ example: 'MO20261125183257Y269907TPMWN' }) order_no: string;
   @ApiProperty({ enum: ORDER_STATUSES }) status: string;
   @ApiProperty({ description: 'fen (1/100 CNY)', example: 1990 }) amount: number;
-  @ApiProperty({ description: 'fen refunded so far (partial refunds add up; equals amount once refunded)', example: 0 }) refunded_amount: number;
+  @ApiProperty({ description: 'fen refunded so far (partial refunds add up; equals amount once refunded)', example: 0 })
+  refunded_amount: number;
   @ApiProperty({ example: 'CNY' }) currency: string;
   @ApiProperty({ example: 'Basic, monthly membership' }) description: string;
   @ApiProperty({ enum: PRODUCT_TYPES }) product_type: string;
@@ -43,7 +47,11 @@ export class OrderView {
   @ApiProperty({ enum: OFFERED_CHANNELS, description: 'how the order is paid' }) channel: string;
   @ApiProperty({ type: PayView, nullable: true, description: 'what the client needs to pay, while the order is pending' })
   pay: PayView | null;
-  @ApiProperty({ type: String, nullable: true, description: 'qr channel: render as a QR code while the order is pending (weixin://… or https://qr.alipay.com/…); also in pay' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'qr channel: render as a QR code while the order is pending (weixin://… or https://qr.alipay.com/…); also in pay',
+  })
   qr_code_url: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) qr_code_expire_at: string | null;
   @ApiProperty({ format: 'date-time' }) expire_at: string;

@@ -14,7 +14,9 @@ import { OrdersService } from './orders.service';
 import { OrderWithQrImage, QR_IMAGE_INCLUDE, wantsQrImage, withQrImage } from './qr-code-image';
 
 const IncludeQrImage = ApiQuery({
-  name: 'include', required: false, enum: [QR_IMAGE_INCLUDE],
+  name: 'include',
+  required: false,
+  enum: [QR_IMAGE_INCLUDE],
   description: 'qr_code_image: also answer the QR code drawn as a PNG data URL, for clients without a QR library',
 });
 
@@ -23,15 +25,37 @@ const IncludeQrImage = ApiQuery({
 @ApiErrors('UNAUTHENTICATED')
 @Controller('api/v1/payment')
 export class OrdersController {
-  constructor(private readonly orders: OrdersService, private readonly idempotency: IdempotencyService) {}
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
 
   @Post('create-order')
   @RateLimit('create-order')
-  @ApiOperation({ summary: 'Create an order and open its payment', description: 'Prices the plan for the caller (purchase, renewal or upgrade) and opens the payment at the provider on the chosen channel (a QR code by default); `pay` carries what that client needs. Idempotent with an Idempotency-Key header (24 hours).' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same user, key and body within 24 hours' })
+  @ApiOperation({
+    summary: 'Create an order and open its payment',
+    description:
+      'Prices the plan for the caller (purchase, renewal or upgrade) and opens the payment at the provider on the chosen channel (a QR code by default); `pay` carries what that client needs. Idempotent with an Idempotency-Key header (24 hours).',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'replays the first answer for the same user, key and body within 24 hours',
+  })
   @IncludeQrImage
   @ApiCreatedResponse({ type: OrderWithQrImage })
-  @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'PAYMENT_CHANNEL_DISABLED', 'PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'PAYMENT_METHOD_DISABLED',
+    'PAYMENT_CHANNEL_DISABLED',
+    'PRODUCT_NOT_FOUND',
+    'MEMBERSHIP_CONFLICT',
+    'IDEMPOTENCY_KEY_REUSED',
+    'IDEMPOTENCY_KEY_IN_FLIGHT',
+    'PROVIDER_UNAVAILABLE',
+    'PROVIDER_TIMEOUT',
+    'RATE_LIMITED',
+  )
   async create(
     @CurrentUser() userId: string,
     @Body() dto: CreateOrderDto,
@@ -57,7 +81,7 @@ export class OrdersController {
   }
 
   @Get('orders')
-  @ApiOperation({ summary: 'The caller\'s orders, newest first' })
+  @ApiOperation({ summary: "The caller's orders, newest first" })
   @ApiOkResponse({ type: OrderList })
   @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND')
   list(@CurrentUser() userId: string, @Query() query: ListOrdersDto) {
@@ -65,7 +89,7 @@ export class OrdersController {
   }
 
   @Get('orders/:order_no')
-  @ApiOperation({ summary: 'One of the caller\'s orders' })
+  @ApiOperation({ summary: "One of the caller's orders" })
   @ApiOkResponse({ type: OrderView })
   @ApiErrors('ORDER_NOT_FOUND')
   get(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderView> {
@@ -75,7 +99,10 @@ export class OrdersController {
   @Post('orders/:order_no/cancel')
   @RateLimit('order-action')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel a pending order', description: 'Closes its QR code at the provider, then the order. Cancelling a closed order again answers it unchanged.' })
+  @ApiOperation({
+    summary: 'Cancel a pending order',
+    description: 'Closes its QR code at the provider, then the order. Cancelling a closed order again answers it unchanged.',
+  })
   @ApiOkResponse({ type: OrderView })
   @ApiErrors('ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
   cancel(@CurrentUser() userId: string, @Param('order_no') orderNo: string): Promise<OrderView> {
@@ -86,14 +113,27 @@ export class OrdersController {
   @RateLimit('order-action')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'A fresh payment on the order\'s channel',
-    description: 'A new payment attempt on the order\'s channel (a QR code, a prepay_id, an h5_url, an order string or URL, in `pay`); the previous one is closed. Only while the order is pending and not expired, and at most 10 attempts per order (then 409: create a new order).',
+    summary: "A fresh payment on the order's channel",
+    description:
+      "A new payment attempt on the order's channel (a QR code, a prepay_id, an h5_url, an order string or URL, in `pay`); the previous one is closed. Only while the order is pending and not expired, and at most 10 attempts per order (then 409: create a new order).",
   })
   @IncludeQrImage
   @ApiOkResponse({ type: OrderWithQrImage })
-  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'ORDER_NOT_FOUND',
+    'ORDER_ALREADY_PAID',
+    'ORDER_NOT_PAYABLE',
+    'PAYMENT_CHANNEL_DISABLED',
+    'PROVIDER_UNAVAILABLE',
+    'PROVIDER_TIMEOUT',
+    'RATE_LIMITED',
+  )
   async refresh(
-    @CurrentUser() userId: string, @Param('order_no') orderNo: string, @Query('include') include: unknown, @Req() req: Request,
+    @CurrentUser() userId: string,
+    @Param('order_no') orderNo: string,
+    @Query('include') include: unknown,
+    @Req() req: Request,
   ): Promise<OrderWithQrImage> {
     const draw = wantsQrImage(include);
     const view = await this.orders.refreshQr(userId, orderNo, new Date(), { ip: clientIpOf(req.ip) });
@@ -103,11 +143,29 @@ export class OrdersController {
   @Post('orders/:order_no/qr-code')
   @RateLimit('order-action')
   @HttpCode(200)
-  @ApiOperation({ summary: 'A fresh QR code (older name of …/refresh)', deprecated: true, description: 'The same as POST …/refresh, kept for clients written before channels.' })
+  @ApiOperation({
+    summary: 'A fresh QR code (older name of …/refresh)',
+    deprecated: true,
+    description: 'The same as POST …/refresh, kept for clients written before channels.',
+  })
   @IncludeQrImage
   @ApiOkResponse({ type: OrderWithQrImage })
-  @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND', 'ORDER_ALREADY_PAID', 'ORDER_NOT_PAYABLE', 'PAYMENT_CHANNEL_DISABLED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'RATE_LIMITED')
-  refreshQr(@CurrentUser() userId: string, @Param('order_no') orderNo: string, @Query('include') include: unknown, @Req() req: Request): Promise<OrderWithQrImage> {
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'ORDER_NOT_FOUND',
+    'ORDER_ALREADY_PAID',
+    'ORDER_NOT_PAYABLE',
+    'PAYMENT_CHANNEL_DISABLED',
+    'PROVIDER_UNAVAILABLE',
+    'PROVIDER_TIMEOUT',
+    'RATE_LIMITED',
+  )
+  refreshQr(
+    @CurrentUser() userId: string,
+    @Param('order_no') orderNo: string,
+    @Query('include') include: unknown,
+    @Req() req: Request,
+  ): Promise<OrderWithQrImage> {
     return this.refresh(userId, orderNo, include, req);
   }
 }

@@ -6,12 +6,29 @@ import type { PaymentChannel } from '../payments/payment-channel';
 import { Order } from './order.entity';
 
 /** The columns of a new order, as create-order prices it. */
-export type NewOrder = Pick<Order,
-  'orderNo' | 'userId' | 'productType' | 'productId' | 'isUpgrade' | 'amountFen' | 'currency' | 'description' | 'status'
-  | 'paymentMethod' | 'expireAt' | 'upgradeFromLevel' | 'upgradeMs'> & { channel: PaymentChannel; channelOptions: Order['channelOptions'] };
+export type NewOrder = Pick<
+  Order,
+  | 'orderNo'
+  | 'userId'
+  | 'productType'
+  | 'productId'
+  | 'isUpgrade'
+  | 'amountFen'
+  | 'currency'
+  | 'description'
+  | 'status'
+  | 'paymentMethod'
+  | 'expireAt'
+  | 'upgradeFromLevel'
+  | 'upgradeMs'
+> & { channel: PaymentChannel; channelOptions: Order['channelOptions'] };
 
 /** What an order's end changed: enough for its event and its metric. */
-export interface EndedOrder { order_no: string; user_id: string; payment_method: string }
+export interface EndedOrder {
+  order_no: string;
+  user_id: string;
+  payment_method: string;
+}
 
 /**
  * orders: written here, by the order's own flows (create, a fresh payment, cancel, expiry), and by
@@ -36,16 +53,43 @@ export class OrdersRepository {
 
   /** Inserts a new order on the caller's transaction; the entity as stored. */
   async insert(m: EntityManager, o: NewOrder, now: Date): Promise<Order> {
-    const [row] = await preparedQueryIn<{ id: string; created_at: Date; updated_at: Date }>(m, 'order-insert',
+    const [row] = await preparedQueryIn<{ id: string; created_at: Date; updated_at: Date }>(
+      m,
+      'order-insert',
       `INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
                            upgrade_from_level, upgrade_ms, created_at, channel, channel_options)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id, created_at, updated_at`,
-      [o.orderNo, o.userId, o.productType, o.productId, o.isUpgrade, o.amountFen, o.currency, o.description, o.status, o.paymentMethod, o.expireAt,
-        o.upgradeFromLevel, o.upgradeMs, now, o.channel, o.channelOptions],
+      [
+        o.orderNo,
+        o.userId,
+        o.productType,
+        o.productId,
+        o.isUpgrade,
+        o.amountFen,
+        o.currency,
+        o.description,
+        o.status,
+        o.paymentMethod,
+        o.expireAt,
+        o.upgradeFromLevel,
+        o.upgradeMs,
+        now,
+        o.channel,
+        o.channelOptions,
+      ],
     );
     return this.orders.create({
-      ...o, id: row.id, createdAt: row.created_at, updatedAt: row.updated_at,
-      paymentNo: null, qrCodeUrl: null, qrCodeExpireAt: null, paidAt: null, transactionId: null, upgradeShortfall: null, payParams: null,
+      ...o,
+      id: row.id,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      paymentNo: null,
+      qrCodeUrl: null,
+      qrCodeExpireAt: null,
+      paidAt: null,
+      transactionId: null,
+      upgradeShortfall: null,
+      payParams: null,
     });
   }
 
@@ -58,26 +102,39 @@ export class OrdersRepository {
    * Points a pending order at its newest attempt and what the client needs for it; the new
    * updated_at, or null when the order is no longer pending (a payment or the expiry got there first).
    */
-  async pointAtAttempt(db: EntityManager, id: string, paymentNo: string, qrCodeUrl: string | null, qrExpireAt: Date, payParams: Record<string, string>): Promise<Date | null> {
-    const [row] = await preparedQueryIn<{ updated_at: Date }>(db, 'order-point-at-attempt',
+  async pointAtAttempt(
+    db: EntityManager,
+    id: string,
+    paymentNo: string,
+    qrCodeUrl: string | null,
+    qrExpireAt: Date,
+    payParams: Record<string, string>,
+  ): Promise<Date | null> {
+    const [row] = await preparedQueryIn<{ updated_at: Date }>(
+      db,
+      'order-point-at-attempt',
       `UPDATE orders SET payment_no = $2, qr_code_url = $3, qr_code_expire_at = $4, pay_params = $5, updated_at = now()
         WHERE id = $1 AND status = 'pending' RETURNING updated_at`,
-      [id, paymentNo, qrCodeUrl, qrExpireAt, payParams]);
+      [id, paymentNo, qrCodeUrl, qrExpireAt, payParams],
+    );
     return row?.updated_at ?? null;
   }
 
   /** A new order whose first payment could not be opened: failed, so none stays pending without a code. */
   async markFailed(m: EntityManager, id: string): Promise<boolean> {
-    const [rows] = await m.query(`UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`, [id]) as [unknown[], number];
+    const [rows] = (await m.query(
+      `UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`,
+      [id],
+    )) as [unknown[], number];
     return rows.length > 0;
   }
 
   /** Moves a pending order to closed or expired; undefined when it was no longer pending. */
   async end(m: EntityManager, id: string, status: 'closed' | 'expired'): Promise<EndedOrder | undefined> {
-    const [rows] = await m.query(
+    const [rows] = (await m.query(
       `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING order_no, user_id, payment_method`,
       [id, status],
-    ) as [EndedOrder[], number];
+    )) as [EndedOrder[], number];
     return rows[0];
   }
 
@@ -91,8 +148,12 @@ export class OrdersRepository {
 
   /** A page of the member's orders, newest first, after `cursor` when given; one more than `limit` tells whether more follow. */
   listOwn(userId: string, limit: number, cursor?: Order): Promise<Order[]> {
-    const qb = this.orders.createQueryBuilder('o').where('o.userId = :userId', { userId })
-      .orderBy('o.createdAt', 'DESC').addOrderBy('o.orderNo', 'DESC').limit(limit + 1);
+    const qb = this.orders
+      .createQueryBuilder('o')
+      .where('o.userId = :userId', { userId })
+      .orderBy('o.createdAt', 'DESC')
+      .addOrderBy('o.orderNo', 'DESC')
+      .limit(limit + 1);
     if (cursor) qb.andWhere('(o.createdAt, o.orderNo) < (:at, :no)', { at: cursor.createdAt, no: cursor.orderNo });
     return qb.getMany();
   }
@@ -102,13 +163,13 @@ export class OrdersRepository {
    * needed: OrdersService.end moves an order only while it is pending, so one caller wins.
    */
   async readyToExpire(now: Date, limit: number): Promise<string[]> {
-    const rows = await this.dataSource.query(
+    const rows = (await this.dataSource.query(
       `SELECT o.id FROM orders o
        WHERE o.status = 'pending' AND o.expire_at <= $1
          AND NOT EXISTS (SELECT 1 FROM payment_records r WHERE r.order_id = o.id AND r.status = 'pending')
        ORDER BY o.expire_at LIMIT $2`,
       [now, limit],
-    ) as { id: string }[];
+    )) as { id: string }[];
     return rows.map((r) => r.id);
   }
 }

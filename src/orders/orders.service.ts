@@ -48,7 +48,13 @@ export class OrdersService {
    * With `tx`, every write happens in that transaction (the caller's Idempotency-Key answer commits
    * with the order, or neither does).
    */
-  async create(userId: string, dto: CreateOrderDto, now = new Date(), tx?: EntityManager, client: ClientContext = noClient): Promise<OrderView> {
+  async create(
+    userId: string,
+    dto: CreateOrderDto,
+    now = new Date(),
+    tx?: EntityManager,
+    client: ClientContext = noClient,
+  ): Promise<OrderView> {
     const channel = dto.channel ?? 'qr';
     const provider = this.registry.forChannel(dto.payment_method, channel);
     const channelOptions = channelOptionsOf(dto, channel, this.config.returnUrlOrigins);
@@ -60,14 +66,28 @@ export class OrdersService {
     const attempt = this.attempts.plan(provider.name, channel, expireAt, now);
     // The order and its first attempt in one transaction: an order never exists without an attempt.
     const record = async (m: EntityManager) => {
-      const order = await this.orders.insert(m, {
-        orderNo: newOrderNo(now), userId, productType: dto.product_type, productId: plan.id, isUpgrade,
-        amountFen: quote.amountFen, currency: 'CNY', description: `${plan.name} ${kind}`.slice(0, 127),
-        status: 'pending', paymentMethod: provider.name, expireAt,
-        // An upgrade converts exactly the days it is priced on now: its terms travel with the order.
-        upgradeFromLevel: quote.upgrade?.fromLevel ?? null, upgradeMs: quote.upgrade ? String(quote.upgrade.ms) : null,
-        channel, channelOptions,
-      }, now);
+      const order = await this.orders.insert(
+        m,
+        {
+          orderNo: newOrderNo(now),
+          userId,
+          productType: dto.product_type,
+          productId: plan.id,
+          isUpgrade,
+          amountFen: quote.amountFen,
+          currency: 'CNY',
+          description: `${plan.name} ${kind}`.slice(0, 127),
+          status: 'pending',
+          paymentMethod: provider.name,
+          expireAt,
+          // An upgrade converts exactly the days it is priced on now: its terms travel with the order.
+          upgradeFromLevel: quote.upgrade?.fromLevel ?? null,
+          upgradeMs: quote.upgrade ? String(quote.upgrade.ms) : null,
+          channel,
+          channelOptions,
+        },
+        now,
+      );
       await this.attempts.record(m, { ...attempt, orderId: order.id, method: order.paymentMethod, amountFen: order.amountFen, channel });
       return order;
     };
@@ -94,7 +114,7 @@ export class OrdersService {
     if (order.status === 'closed') return toOrderView(order);
     this.assertPayable(order, 'cancelled');
     for (const record of await this.attempts.openOf(order.id)) {
-      if (await this.payments.closeAttempt(order.paymentMethod, record.paymentNo) === 'paid') {
+      if ((await this.payments.closeAttempt(order.paymentMethod, record.paymentNo)) === 'paid') {
         throw new ConflictError('ORDER_ALREADY_PAID', 'The order was paid before it could be cancelled');
       }
     }
@@ -120,7 +140,9 @@ export class OrdersService {
     const updated = await this.openAttempt(order, now, client);
     if (previous && previous !== updated.paymentNo) {
       const result = await this.payments.closeAttempt(order.paymentMethod, previous).catch((e) => {
-        this.logger.warn(`order ${order.orderNo}: closing the previous attempt ${previous} failed (${(e as Error).message}); the QR expiry job retries`);
+        this.logger.warn(
+          `order ${order.orderNo}: closing the previous attempt ${previous} failed (${(e as Error).message}); the QR expiry job retries`,
+        );
         return 'closed' as const;
       });
       if (result === 'paid') throw new ConflictError('ORDER_ALREADY_PAID', 'The order was paid with its previous QR code');
@@ -136,17 +158,26 @@ export class OrdersService {
       // are per merchant: one member re-issuing codes in a loop must not use them up for everyone.
       // The order's row lock makes the count and the insert one step, however many requests race.
       await this.orders.lock(m, order.id);
-      if (await this.attempts.countFor(m, order.id) >= MAX_ATTEMPTS_PER_ORDER) {
-        throw new ConflictError('ORDER_NOT_PAYABLE', `This order has had ${MAX_ATTEMPTS_PER_ORDER} QR codes, the most an order may have: create a new order`);
+      if ((await this.attempts.countFor(m, order.id)) >= MAX_ATTEMPTS_PER_ORDER) {
+        throw new ConflictError(
+          'ORDER_NOT_PAYABLE',
+          `This order has had ${MAX_ATTEMPTS_PER_ORDER} QR codes, the most an order may have: create a new order`,
+        );
       }
-      await this.attempts.record(m, { ...attempt, orderId: order.id, method: order.paymentMethod, amountFen: order.amountFen, channel: order.channel });
+      await this.attempts.record(m, {
+        ...attempt,
+        orderId: order.id,
+        method: order.paymentMethod,
+        amountFen: order.amountFen,
+        channel: order.channel,
+      });
     });
     return this.issue(order, attempt, client);
   }
 
   /** The order's channel with the caller's stored options and this request's connection. */
   private channelRequest(order: Order, client: ClientContext): ChannelRequest {
-    return { channel: order.channel, ...(order.channelOptions as ChannelOptions | null ?? {}), clientIp: client.ip };
+    return { channel: order.channel, ...((order.channelOptions as ChannelOptions | null) ?? {}), clientIp: client.ip };
   }
 
   /**
@@ -157,16 +188,27 @@ export class OrdersService {
   private async issue(order: Order, attempt: PlannedAttempt, client: ClientContext, tx?: EntityManager): Promise<Order> {
     const db = tx ?? this.orders.manager;
     const opened = await this.attempts.open(
-      { method: order.paymentMethod, amountFen: order.amountFen, description: order.description }, attempt, this.channelRequest(order, client), db,
+      { method: order.paymentMethod, amountFen: order.amountFen, description: order.description },
+      attempt,
+      this.channelRequest(order, client),
+      db,
       async (m) => {
-        if (!order.paymentNo && await this.orders.markFailed(m, order.id)) this.metrics.ordersEnded.inc({ method: order.paymentMethod, status: 'failed' });
-      });
+        if (!order.paymentNo && (await this.orders.markFailed(m, order.id)))
+          this.metrics.ordersEnded.inc({ method: order.paymentMethod, status: 'failed' });
+      },
+    );
     const qrCodeUrl = opened.qrCodeUrl ?? null;
     const updatedAt = await this.orders.pointAtAttempt(db, order.id, attempt.paymentNo, qrCodeUrl, attempt.qrExpireAt, opened.pay);
     // Still pending (the usual case): the order we hold, with its new code. Otherwise a payment or
     // the expiry got there first: read what it became.
     if (!updatedAt) return this.orders.findById(db, order.id);
-    return Object.assign(order, { paymentNo: attempt.paymentNo, qrCodeUrl, qrCodeExpireAt: attempt.qrExpireAt, payParams: opened.pay, updatedAt });
+    return Object.assign(order, {
+      paymentNo: attempt.paymentNo,
+      qrCodeUrl,
+      qrCodeExpireAt: attempt.qrExpireAt,
+      payParams: opened.pay,
+      updatedAt,
+    });
   }
 
   /**

@@ -9,8 +9,11 @@ export const QR_IMAGE_INCLUDE = 'qr_code_image';
 /** The answer that hands out a QR code: the order plus, when asked for, the code drawn for clients without a QR library. */
 export class OrderWithQrImage extends OrderView {
   @ApiPropertyOptional({
-    type: String, nullable: true, example: 'data:image/png;base64,iVBORw0KGgo…',
-    description: 'only with ?include=qr_code_image: qr_code_url drawn as a PNG QR code (a data URL, 264×264 pixels); null when the order is not payable',
+    type: String,
+    nullable: true,
+    example: 'data:image/png;base64,iVBORw0KGgo…',
+    description:
+      'only with ?include=qr_code_image: qr_code_url drawn as a PNG QR code (a data URL, 264×264 pixels); null when the order is not payable',
   })
   qr_code_image?: string | null;
 }

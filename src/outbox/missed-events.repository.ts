@@ -6,7 +6,12 @@ import type { DeliverableEvent } from './order-events';
 /** How far back a reconnecting client is caught up, as README promises integrators (24 hours). */
 export const REPLAY_WINDOW_HOURS = 24;
 
-interface Row { id: string; type: OrderEventType; user_id: string; payload: Record<string, unknown> }
+interface Row {
+  id: string;
+  type: OrderEventType;
+  user_id: string;
+  payload: Record<string, unknown>;
+}
 
 /** Reads the outbox for a reconnecting client: its own events after the last one it saw. */
 @Injectable()
@@ -15,12 +20,12 @@ export class MissedEventsRepository {
 
   /** One page of the user's events after `afterId` from the replay window, oldest first (IDX_order_events_user). */
   async after(userId: string, afterId: bigint, limit: number): Promise<DeliverableEvent[]> {
-    const rows = await this.dataSource.query(
+    const rows = (await this.dataSource.query(
       `SELECT id, type, user_id, payload FROM order_events
        WHERE user_id = $1 AND id > $2 AND created_at > now() - make_interval(hours => $3)
        ORDER BY id LIMIT $4`,
       [userId, afterId.toString(), REPLAY_WINDOW_HOURS, limit],
-    ) as Row[];
+    )) as Row[];
     return rows.map((r) => ({ id: String(r.id), type: r.type, userId: r.user_id, payload: r.payload }));
   }
 }

@@ -21,12 +21,24 @@ export const ORDER_EVENTS_COMMITTED = 'order-events.committed';
 
 /** Payloads, documented for client developers in the README (WebSocket events). */
 export interface OrderPaidPayload {
-  order_no: string; amount: number; currency: 'CNY'; paid_at: string; membership: MembershipSnapshot;
+  order_no: string;
+  amount: number;
+  currency: 'CNY';
+  paid_at: string;
+  membership: MembershipSnapshot;
 }
-export interface OrderEndedPayload { order_no: string; status: 'expired' | 'closed'; at: string }
+export interface OrderEndedPayload {
+  order_no: string;
+  status: 'expired' | 'closed';
+  at: string;
+}
 /** A successful refund of the order's payment: this refund's amount, all refunded so far, and the membership after it. */
 export interface OrderRefundedPayload {
-  order_no: string; amount: number; refunded_total: number; status: 'partially_refunded' | 'refunded'; membership: MembershipSnapshot;
+  order_no: string;
+  amount: number;
+  refunded_total: number;
+  status: 'partially_refunded' | 'refunded';
+  membership: MembershipSnapshot;
 }
 
 /**
@@ -34,13 +46,20 @@ export interface OrderRefundedPayload {
  * Returns the row, to be announced after commit.
  */
 export async function appendOrderEvent(
-  m: EntityManager, orderId: string, userId: string, orderNo: string, type: OrderEventType, payload: Record<string, unknown>,
+  m: EntityManager,
+  orderId: string,
+  userId: string,
+  orderNo: string,
+  type: OrderEventType,
+  payload: Record<string, unknown>,
 ): Promise<CommittedOrderEvent> {
   // The per-user advisory lock, held to commit, makes one user's event ids commit in id order, so a
   // client replaying from its last id can never skip a lower id that committed later.
   // MembershipRepository.lockMember takes the same lock by the same key around a ledger change:
   // change the key in both places together.
-  const [row] = await preparedQueryIn<{ id: string; created_at: Date }>(m, 'order-event-append',
+  const [row] = await preparedQueryIn<{ id: string; created_at: Date }>(
+    m,
+    'order-event-append',
     `WITH serialised AS (SELECT pg_advisory_xact_lock(hashtextextended($2, 0)))
      INSERT INTO order_events (order_id, user_id, type, payload) SELECT $1, $2, $3, $4 FROM serialised
      RETURNING id, created_at`,

@@ -30,13 +30,17 @@ export class NotificationsController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Payment notifications from WeChat Pay (`wechat`) and Alipay (`alipay`)',
-    description: 'Register https://<host>/api/v1/payment/wechat/callback and …/alipay/callback at the providers. Verified over the raw bytes. Answers in the provider\'s own format: WeChat Pay 204 (accepted) or 4xx/5xx `{"code":"FAIL","message":…}`; Alipay `success` or `failure`. A 5xx asks the provider to retry.',
+    description:
+      'Register https://<host>/api/v1/payment/wechat/callback and …/alipay/callback at the providers. Verified over the raw bytes. Answers in the provider\'s own format: WeChat Pay 204 (accepted) or 4xx/5xx `{"code":"FAIL","message":…}`; Alipay `success` or `failure`. A 5xx asks the provider to retry.',
   })
   @ApiParam({ name: 'provider', enum: PROVIDER_NAMES })
   @ApiResponse({ status: 200, description: 'Alipay: accepted (body `success`)' })
   @ApiResponse({ status: 204, description: 'WeChat Pay: accepted' })
   @ApiResponse({ status: 400, description: 'rejected (forged, stale, not ours, unknown order, wrong amount): nothing changed' })
-  @ApiResponse({ status: 500, description: 'we failed (database down, or a notification that does not decrypt with our API v3 key): the provider retries' })
+  @ApiResponse({
+    status: 500,
+    description: 'we failed (database down, or a notification that does not decrypt with our API v3 key): the provider retries',
+  })
   async receive(@Param('provider') name: string, @Req() req: Request & { rawBody?: Buffer }, @Res() res: Response): Promise<void> {
     const provider = this.registry.find(name);
     if (!provider) {
@@ -67,11 +71,18 @@ export class NotificationsController {
       }
     }
     const fields = [
-      `provider=${name}`, `outcome=${result}`, rejection && `rejection=${rejection}`, outcome && `result=${outcome.result}`,
-      event && `payment_no=${event.paymentNo}`, outcome && 'orderNo' in outcome && `order_no=${outcome.orderNo}`,
+      `provider=${name}`,
+      `outcome=${result}`,
+      rejection && `rejection=${rejection}`,
+      outcome && `result=${outcome.result}`,
+      event && `payment_no=${event.paymentNo}`,
+      outcome && 'orderNo' in outcome && `order_no=${outcome.orderNo}`,
       event?.eventId && `event_id=${event.eventId}`,
-      reason && `reason="${reason}"`, `request_id=${requestIdOf(req)}`,
-    ].filter(Boolean).join(' ');
+      reason && `reason="${reason}"`,
+      `request_id=${requestIdOf(req)}`,
+    ]
+      .filter(Boolean)
+      .join(' ');
     if (result === 'accepted') this.logger.log(`notification ${fields}`);
     // Signed by the provider yet unusable: a key, an id or an order of ours is wrong, for an operator to fix.
     else if (result === 'unusable') this.logger.error(`notification ${fields}`);

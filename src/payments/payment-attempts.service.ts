@@ -13,7 +13,11 @@ const MINUTE = 60_000;
 const FIRST_QUERY_DELAY_MS = MINUTE;
 
 /** What opening an attempt at its provider needs to know of the order. */
-export interface AttemptOrder { method: ProviderName; amountFen: number; description: string }
+export interface AttemptOrder {
+  method: ProviderName;
+  amountFen: number;
+  description: string;
+}
 
 /**
  * Payment attempts, from their opening: orders ask here for a payment (a QR code, a prepay_id, an
@@ -35,7 +39,9 @@ export class PaymentAttemptsService {
     const lifetimeMs = this.registry.forChannel(method, channel).channels[channel]?.lifetimeMs ?? Infinity;
     return {
       paymentNo: newPaymentNo(now),
-      qrExpireAt: new Date(Math.min(now.getTime() + this.config.qrCodeExpireMinutes * MINUTE, orderExpireAt.getTime(), now.getTime() + lifetimeMs)),
+      qrExpireAt: new Date(
+        Math.min(now.getTime() + this.config.qrCodeExpireMinutes * MINUTE, orderExpireAt.getTime(), now.getTime() + lifetimeMs),
+      ),
       nextQueryAt: new Date(now.getTime() + FIRST_QUERY_DELAY_MS),
     };
   }
@@ -66,14 +72,19 @@ export class PaymentAttemptsService {
    * timed-out request may have created the trade; then the error goes on to the caller.
    */
   async open(
-    order: AttemptOrder, attempt: PlannedAttempt, request: ChannelRequest, db: EntityManager,
+    order: AttemptOrder,
+    attempt: PlannedAttempt,
+    request: ChannelRequest,
+    db: EntityManager,
     alsoOnFailure: (m: EntityManager) => Promise<void>,
   ): Promise<OpenedPayment> {
     const provider = this.registry.forChannel(order.method, request.channel);
     let opened: OpenedPayment;
     try {
       opened = await provider.open(
-        { paymentNo: attempt.paymentNo, amountFen: order.amountFen, description: order.description, expiresAt: attempt.qrExpireAt }, request);
+        { paymentNo: attempt.paymentNo, amountFen: order.amountFen, description: order.description, expiresAt: attempt.qrExpireAt },
+        request,
+      );
     } catch (e) {
       await db.transaction(async (m) => {
         await this.records.markFailed(m, attempt.paymentNo);

@@ -101,7 +101,10 @@ export interface RefundEvent {
  * `providerMessage` is the provider's own words, shown to support.
  */
 export class RefundRefused extends Error {
-  constructor(readonly providerCode: string, readonly providerMessage: string) {
+  constructor(
+    readonly providerCode: string,
+    readonly providerMessage: string,
+  ) {
     super(`${providerCode}: ${providerMessage}`);
     this.name = 'RefundRefused';
   }
@@ -143,13 +146,28 @@ export interface PaymentProvider {
  */
 export const NOTIFICATION_REJECTION_REASONS = [
   // The envelope: absent or repeated headers, a probe, a key we do not hold, a stale timestamp.
-  'HEADERS_INCOMPLETE', 'PROBE_SIGNATURE', 'UNKNOWN_SERIAL', 'STALE_TIMESTAMP', 'MISSING_SIGNATURE', 'BAD_SIGNATURE',
+  'HEADERS_INCOMPLETE',
+  'PROBE_SIGNATURE',
+  'UNKNOWN_SERIAL',
+  'STALE_TIMESTAMP',
+  'MISSING_SIGNATURE',
+  'BAD_SIGNATURE',
   // The content: not what the provider sends, or not a result we act on.
-  'MALFORMED_BODY', 'MALFORMED_RESOURCE', 'MALFORMED_AMOUNT', 'UNEXPECTED_EVENT',
+  'MALFORMED_BODY',
+  'MALFORMED_RESOURCE',
+  'MALFORMED_AMOUNT',
+  'UNEXPECTED_EVENT',
   // Signed by the provider, yet not usable here (UNUSABLE_REASONS).
-  'DECRYPTION_FAILED', 'WRONG_MCHID', 'WRONG_APP_ID', 'WRONG_SELLER_ID', 'UNKNOWN_ORDER', 'AMOUNT_MISMATCH', 'WRONG_CURRENCY',
+  'DECRYPTION_FAILED',
+  'WRONG_MCHID',
+  'WRONG_APP_ID',
+  'WRONG_SELLER_ID',
+  'UNKNOWN_ORDER',
+  'AMOUNT_MISMATCH',
+  'WRONG_CURRENCY',
   // Refund results that name no refund of ours, or another payment.
-  'UNKNOWN_REFUND', 'PAYMENT_MISMATCH',
+  'UNKNOWN_REFUND',
+  'PAYMENT_MISMATCH',
 ] as const;
 export type NotificationRejectionReason = (typeof NOTIFICATION_REJECTION_REASONS)[number];
 
@@ -160,7 +178,13 @@ export type NotificationRejectionReason = (typeof NOTIFICATION_REJECTION_REASONS
  * for an operator: such rejections are logged at error level and counted as `unusable`.
  */
 const UNUSABLE_REASONS: ReadonlySet<NotificationRejectionReason> = new Set<NotificationRejectionReason>([
-  'DECRYPTION_FAILED', 'WRONG_MCHID', 'WRONG_APP_ID', 'WRONG_SELLER_ID', 'UNKNOWN_ORDER', 'AMOUNT_MISMATCH', 'WRONG_CURRENCY',
+  'DECRYPTION_FAILED',
+  'WRONG_MCHID',
+  'WRONG_APP_ID',
+  'WRONG_SELLER_ID',
+  'UNKNOWN_ORDER',
+  'AMOUNT_MISMATCH',
+  'WRONG_CURRENCY',
 ]);
 /**
  * Of those, the ones fixed on our side while the provider still holds the notification: answered
@@ -170,7 +194,10 @@ const RETRY_REASONS: ReadonlySet<NotificationRejectionReason> = new Set<Notifica
 
 /** A notification that must change nothing: bad signature, stale, not ours, unknown, mismatched. */
 export class NotificationRejected extends Error {
-  constructor(readonly reason: NotificationRejectionReason, message: string) {
+  constructor(
+    readonly reason: NotificationRejectionReason,
+    message: string,
+  ) {
     super(message);
     this.name = 'NotificationRejected';
   }

@@ -9,10 +9,19 @@ import { PaymentRecord } from './payment-record.entity';
 export const AWAITING_LAST_QUERY = 'TRADE_NOT_EXIST';
 
 /** An attempt about to be recorded: its out_trade_no and timing. */
-export interface PlannedAttempt { paymentNo: string; qrExpireAt: Date; nextQueryAt: Date }
+export interface PlannedAttempt {
+  paymentNo: string;
+  qrExpireAt: Date;
+  nextQueryAt: Date;
+}
 
 /** An attempt to record for an order. */
-export interface NewAttempt extends PlannedAttempt { orderId: string; method: ProviderName; amountFen: number; channel: PaymentChannel }
+export interface NewAttempt extends PlannedAttempt {
+  orderId: string;
+  method: ProviderName;
+  amountFen: number;
+  channel: PaymentChannel;
+}
 
 /** An attempt a job claimed. */
 export interface ClaimedAttempt {
@@ -22,7 +31,12 @@ export interface ClaimedAttempt {
   orderId: string;
 }
 
-interface ClaimedRow { id: string; payment_no: string; payment_method: ProviderName; order_id: string }
+interface ClaimedRow {
+  id: string;
+  payment_no: string;
+  payment_method: ProviderName;
+  order_id: string;
+}
 
 /**
  * payment_records: the payment attempts, written only here (settlement's statements excepted, in
@@ -40,10 +54,13 @@ export class PaymentRecordsRepository {
 
   /** Records a pending attempt on the caller's transaction (the order's creation, or a fresh code under the order's lock). */
   async insert(m: EntityManager, a: NewAttempt): Promise<void> {
-    await preparedQueryIn(m, 'attempt-insert',
+    await preparedQueryIn(
+      m,
+      'attempt-insert',
       `INSERT INTO payment_records (order_id, payment_no, payment_method, amount, status, qr_code_expire_at, next_query_at, channel)
        VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)`,
-      [a.orderId, a.paymentNo, a.method, a.amountFen, a.qrExpireAt, a.nextQueryAt, a.channel]);
+      [a.orderId, a.paymentNo, a.method, a.amountFen, a.qrExpireAt, a.nextQueryAt, a.channel],
+    );
   }
 
   /** How many attempts the order has had, the first included. */
@@ -58,14 +75,20 @@ export class PaymentRecordsRepository {
 
   /** What the provider gave for the attempt: its QR code and the client's parameters. */
   async recordOpened(db: EntityManager, paymentNo: string, qrCodeUrl: string | null, payParams: Record<string, string>): Promise<void> {
-    await preparedQueryIn(db, 'attempt-opened',
+    await preparedQueryIn(
+      db,
+      'attempt-opened',
       `UPDATE payment_records SET qr_code_url = $2, pay_params = $3, updated_at = now() WHERE payment_no = $1`,
-      [paymentNo, qrCodeUrl, payParams]);
+      [paymentNo, qrCodeUrl, payParams],
+    );
   }
 
   /** The provider could not open the attempt: no query is scheduled for it. */
   async markFailed(m: EntityManager, paymentNo: string): Promise<void> {
-    await m.query(`UPDATE payment_records SET status = 'failed', next_query_at = NULL, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`, [paymentNo]);
+    await m.query(
+      `UPDATE payment_records SET status = 'failed', next_query_at = NULL, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`,
+      [paymentNo],
+    );
   }
 
   /**
@@ -76,21 +99,25 @@ export class PaymentRecordsRepository {
   async closeOpenOf(m: EntityManager, orderId: string): Promise<void> {
     await m.query(
       `UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now()
-        WHERE order_id = $1 AND status = 'pending' AND trade_state IS DISTINCT FROM $2`, [orderId, AWAITING_LAST_QUERY]);
+        WHERE order_id = $1 AND status = 'pending' AND trade_state IS DISTINCT FROM $2`,
+      [orderId, AWAITING_LAST_QUERY],
+    );
   }
 
   /** The order an attempt belongs to, as the return page shows it. */
   async orderOf(paymentNo: string): Promise<{ order_no: string; status: string; amount: number; description: string } | undefined> {
-    const [order] = await this.dataSource.query(
+    const [order] = (await this.dataSource.query(
       `SELECT o.order_no, o.status, o.amount, o.description FROM orders o JOIN payment_records pr ON pr.order_id = o.id WHERE pr.payment_no = $1`,
       [paymentNo],
-    ) as { order_no: string; status: string; amount: number; description: string }[];
+    )) as { order_no: string; status: string; amount: number; description: string }[];
     return order;
   }
 
   /** When the attempt's QR code stops being payable, or null for an unknown attempt. */
   async qrExpiry(paymentNo: string): Promise<Date | null> {
-    const [row] = await this.dataSource.query(`SELECT qr_code_expire_at FROM payment_records WHERE payment_no = $1`, [paymentNo]) as { qr_code_expire_at: Date | null }[];
+    const [row] = (await this.dataSource.query(`SELECT qr_code_expire_at FROM payment_records WHERE payment_no = $1`, [paymentNo])) as {
+      qr_code_expire_at: Date | null;
+    }[];
     return row?.qr_code_expire_at ?? null;
   }
 
@@ -109,7 +136,8 @@ export class PaymentRecordsRepository {
   claimDueQueries(now: Date, limit: number, retryMax: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
     return this.claim(
       `r.status = 'pending' AND r.next_query_at <= $1 AND r.query_count < $4 AND r.qr_code_expire_at > $1`,
-      'r.next_query_at', [now, limit, leaseUntil, retryMax],
+      'r.next_query_at',
+      [now, limit, leaseUntil, retryMax],
     );
   }
 
@@ -118,7 +146,8 @@ export class PaymentRecordsRepository {
     return this.claim(
       `r.status = 'pending' AND r.qr_code_expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)
        AND (o.status <> 'pending' OR o.expire_at > $1)`,
-      'r.qr_code_expire_at', [now, limit, leaseUntil],
+      'r.qr_code_expire_at',
+      [now, limit, leaseUntil],
     );
   }
 
@@ -126,7 +155,8 @@ export class PaymentRecordsRepository {
   claimAttemptsOfExpiredOrders(now: Date, limit: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
     return this.claim(
       `r.status = 'pending' AND o.status = 'pending' AND o.expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)`,
-      'o.expire_at', [now, limit, leaseUntil],
+      'o.expire_at',
+      [now, limit, leaseUntil],
     );
   }
 
@@ -146,22 +176,22 @@ export class PaymentRecordsRepository {
 
   /** Gives a claimed attempt back (the provider failed): due again at `now`, so the next tick retries it. */
   async release(attemptId: string, now: Date): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE payment_records SET next_query_at = $2, updated_at = now() WHERE id = $1 AND status = 'pending'`,
-      [attemptId, now],
-    );
+    await this.dataSource.query(`UPDATE payment_records SET next_query_at = $2, updated_at = now() WHERE id = $1 AND status = 'pending'`, [
+      attemptId,
+      now,
+    ]);
   }
 
   /** $1 now, $2 limit, $3 lease end; further parameters belong to `where`. */
   private async claim(where: string, orderBy: string, params: unknown[]): Promise<ClaimedAttempt[]> {
-    const rows = await this.dataSource.query(
+    const rows = (await this.dataSource.query(
       `WITH due AS (
          SELECT r.id FROM payment_records r JOIN orders o ON o.id = r.order_id
          WHERE ${where} ORDER BY ${orderBy} LIMIT $2 FOR UPDATE OF r SKIP LOCKED)
        UPDATE payment_records r SET next_query_at = $3, updated_at = now() FROM due WHERE r.id = due.id
        RETURNING r.id, r.payment_no, r.payment_method, r.order_id`,
       params,
-    ) as [ClaimedRow[], number];
+    )) as [ClaimedRow[], number];
     return rows[0].map((r) => ({ id: r.id, paymentNo: r.payment_no, method: r.payment_method, orderId: r.order_id }));
   }
 }

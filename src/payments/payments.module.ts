@@ -20,10 +20,11 @@ import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
       // One entry per payment method; an unconfigured method is simply absent (off).
       provide: PAYMENT_PROVIDERS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => PROVIDER_DESCRIPTORS.map((d) => {
-        const section = config[d.name];
-        return section ? d.create(section, config.providerTimeoutMs) : null;
-      }),
+      useFactory: (config: AppConfig) =>
+        PROVIDER_DESCRIPTORS.map((d) => {
+          const section = config[d.name];
+          return section ? d.create(section, config.providerTimeoutMs) : null;
+        }),
     },
     ProviderRegistry,
     PaymentsService,

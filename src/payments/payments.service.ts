@@ -17,17 +17,23 @@ import { SettlementRepository } from './settlement.repository';
 export type PaymentSource = 'notification' | 'query' | 'reconciliation';
 
 /** What a provider's event did: settled the order now, found it settled already, paid it twice, or only recorded a state. */
-export type ApplyResult =
-  | { result: 'settled' | 'duplicate' | 'double_payment'; orderNo: string }
-  | { result: 'closed' | 'ignored' };
+export type ApplyResult = { result: 'settled' | 'duplicate' | 'double_payment'; orderNo: string } | { result: 'closed' | 'ignored' };
 
 const unknownAttempt = () => new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
 const amountMismatch = () => new NotificationRejected('AMOUNT_MISMATCH', 'the amount differs from the payment attempt');
 
 type Settled =
   | { outcome: 'unknown' | 'duplicate' | 'amount_mismatch' | 'double_payment' }
-  | { outcome: 'settled'; previousStatus: string; userId: string; method: ProviderName; createdAt: Date; paidAt: Date;
-      event: CommittedOrderEvent; shortfallFen: number };
+  | {
+      outcome: 'settled';
+      previousStatus: string;
+      userId: string;
+      method: ProviderName;
+      createdAt: Date;
+      paidAt: Date;
+      event: CommittedOrderEvent;
+      shortfallFen: number;
+    };
 
 /**
  * How long after an Alipay QR code's expiry its last query comes: Alipay's clock and ours may
@@ -76,7 +82,9 @@ export class PaymentsService {
     if (!seen) throw unknownAttempt();
     if (seen.record_status === 'success') return { result: 'duplicate', orderNo: seen.order_no };
     if (event.amountFen !== seen.record_amount) {
-      this.logger.error(`order ${seen.order_no} payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${seen.record_amount} fen; not settled`);
+      this.logger.error(
+        `order ${seen.order_no} payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${seen.record_amount} fen; not settled`,
+      );
       throw amountMismatch();
     }
     const done = await this.dataSource.transaction(async (m): Promise<Settled> => {
@@ -85,33 +93,64 @@ export class PaymentsService {
       if (t.record_status === 'success') return { outcome: 'duplicate' };
       if (t.record_amount !== event.amountFen) return { outcome: 'amount_mismatch' };
       const paidAt = event.paidAt ?? new Date();
-      const paid = { paymentNo: event.paymentNo, tradeState: event.tradeState, transactionId: event.providerTradeNo, payload: event.payload, paidAt };
+      const paid = {
+        paymentNo: event.paymentNo,
+        tradeState: event.tradeState,
+        transactionId: event.providerTradeNo,
+        payload: event.payload,
+        paidAt,
+      };
       if (t.order_paid) {
         await this.settlements.markPaid(m, t.record_id, paid);
         return { outcome: 'double_payment' };
       }
       const granted = await this.membership.grant(m, {
-        orderId: t.order_id, orderNo: t.order_no, userId: t.user_id, planId: t.product_id, amountFen: t.amount,
-        planLevel: t.plan_level, planDays: t.plan_days,
-        isUpgrade: t.is_upgrade, createdAt: t.created_at, upgradeFromLevel: t.upgrade_from_level,
+        orderId: t.order_id,
+        orderNo: t.order_no,
+        userId: t.user_id,
+        planId: t.product_id,
+        amountFen: t.amount,
+        planLevel: t.plan_level,
+        planDays: t.plan_days,
+        isUpgrade: t.is_upgrade,
+        createdAt: t.created_at,
+        upgradeFromLevel: t.upgrade_from_level,
         upgradeMs: t.upgrade_ms === null ? null : Number(t.upgrade_ms),
       });
       await this.settlements.markPaid(m, t.record_id, paid);
       await this.paidOrders.markPaid(m, {
-        orderId: t.order_id, paymentNo: event.paymentNo, transactionId: event.providerTradeNo, paidAt,
+        orderId: t.order_id,
+        paymentNo: event.paymentNo,
+        transactionId: event.providerTradeNo,
+        paidAt,
         upgradeShortfall: t.is_upgrade ? granted.shortfallFen : null,
       });
       const payload: OrderPaidPayload = {
-        order_no: t.order_no, amount: t.amount, currency: 'CNY', paid_at: paidAt.toISOString(), membership: granted.membership,
+        order_no: t.order_no,
+        amount: t.amount,
+        currency: 'CNY',
+        paid_at: paidAt.toISOString(),
+        membership: granted.membership,
       };
       const committed = await appendOrderEvent(m, t.order_id, t.user_id, t.order_no, 'order.paid', { ...payload });
-      return { outcome: 'settled', previousStatus: t.order_status, userId: t.user_id, method: t.payment_method,
-        createdAt: t.created_at, paidAt, event: committed, shortfallFen: granted.shortfallFen };
+      return {
+        outcome: 'settled',
+        previousStatus: t.order_status,
+        userId: t.user_id,
+        method: t.payment_method,
+        createdAt: t.created_at,
+        paidAt,
+        event: committed,
+        shortfallFen: granted.shortfallFen,
+      };
     });
     switch (done.outcome) {
-      case 'unknown': throw unknownAttempt();
-      case 'amount_mismatch': throw amountMismatch();
-      case 'duplicate': return { result: 'duplicate', orderNo: seen.order_no };
+      case 'unknown':
+        throw unknownAttempt();
+      case 'amount_mismatch':
+        throw amountMismatch();
+      case 'duplicate':
+        return { result: 'duplicate', orderNo: seen.order_no };
       case 'double_payment':
         // Two attempts of one order both paid (an old QR paid before its close took effect).
         this.logger.error(`order ${seen.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refunding it`);
@@ -120,7 +159,8 @@ export class PaymentsService {
       case 'settled':
         break;
     }
-    if (done.previousStatus !== 'pending') this.logger.warn(`order ${seen.order_no}: payment ${event.paymentNo} arrived after the order was ${done.previousStatus}; honoured`);
+    if (done.previousStatus !== 'pending')
+      this.logger.warn(`order ${seen.order_no}: payment ${event.paymentNo} arrived after the order was ${done.previousStatus}; honoured`);
     this.metrics.ordersPaid.inc({ method: done.method, source });
     this.metrics.timeToPaid.observe({ method: done.method }, Math.max(0, (done.paidAt.getTime() - done.createdAt.getTime()) / 1000));
     // Announced only after commit: a payment that rolled back is never pushed.
@@ -142,7 +182,9 @@ export class PaymentsService {
     if (closed === 'paid') {
       const event = await provider.query(paymentNo);
       if (event.outcome !== 'paid') {
-        throw new ProviderUnavailableError(`${method} answered the close of ${paymentNo} with "paid", but its query says ${event.tradeState}; retried later`);
+        throw new ProviderUnavailableError(
+          `${method} answered the close of ${paymentNo} with "paid", but its query says ${event.tradeState}; retried later`,
+        );
       }
       await this.applyEvent(event, 'query');
       return 'paid';
@@ -161,7 +203,9 @@ export class PaymentsService {
       }
       if (last.outcome === 'pending') {
         // Scanned just before its expiry: the trade exists now, and the next close reaches it.
-        throw new ProviderUnavailableError(`${method} trade ${paymentNo} appeared (${last.tradeState}) after its close; closed on the next run`);
+        throw new ProviderUnavailableError(
+          `${method} trade ${paymentNo} appeared (${last.tradeState}) after its close; closed on the next run`,
+        );
       }
     }
     await this.applyEvent(stateEvent(method, paymentNo, 'closed', 'CLOSED'), 'query');

@@ -33,13 +33,14 @@ export interface ProviderBill {
  * - `not_ready`: the provider says it is still generating the bill: ask again later.
  */
 export type BillFetch =
-  | { status: 'ready'; bill: ProviderBill }
-  | { status: 'no_statement'; detail: string }
-  | { status: 'not_ready'; detail: string };
+  { status: 'ready'; bill: ProviderBill } | { status: 'no_statement'; detail: string } | { status: 'not_ready'; detail: string };
 
 /** A bill that must not be used: its hash does not match, or it cannot be read. */
 export class BillRejected extends Error {
-  constructor(readonly reason: 'HASH_MISMATCH' | 'MALFORMED_BILL', message: string) {
+  constructor(
+    readonly reason: 'HASH_MISMATCH' | 'MALFORMED_BILL',
+    message: string,
+  ) {
     super(message);
     this.name = 'BillRejected';
   }

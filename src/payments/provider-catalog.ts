@@ -27,15 +27,20 @@ export const OFFERED_CHANNELS = [...new Set(PROVIDER_DESCRIPTORS.flatMap((d) => 
 
 /** One line per provider and channel, for the OpenAPI description of `channel`. */
 export function describeChannels(): string {
-  return PROVIDER_DESCRIPTORS.map((d) =>
-    `${d.name}: ${Object.entries(d.channels).map(([channel, spec]) => `\`${channel}\` (${spec.client}; on with ${spec.enabledBy})`).join(', ')}`,
+  return PROVIDER_DESCRIPTORS.map(
+    (d) =>
+      `${d.name}: ${Object.entries(d.channels)
+        .map(([channel, spec]) => `\`${channel}\` (${spec.client}; on with ${spec.enabledBy})`)
+        .join(', ')}`,
   ).join('. ');
 }
 
 /** The channels this configuration turns on, per payment method (an unconfigured one has none). */
 export function enabledChannelsByMethod(config: AppConfig): Record<ProviderName, PaymentChannel[]> {
-  return Object.fromEntries(PROVIDER_DESCRIPTORS.map((d) => {
-    const section = config[d.name];
-    return [d.name, section ? [...d.enabledChannels(section)] : []];
-  })) as Record<ProviderName, PaymentChannel[]>;
+  return Object.fromEntries(
+    PROVIDER_DESCRIPTORS.map((d) => {
+      const section = config[d.name];
+      return [d.name, section ? [...d.enabledChannels(section)] : []];
+    }),
+  ) as Record<ProviderName, PaymentChannel[]>;
 }

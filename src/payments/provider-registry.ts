@@ -40,11 +40,15 @@ export class ProviderRegistry implements OnModuleInit {
     const provider = this.get(name) as PaymentProvider & ChannelOpener;
     const spec = provider.channels[channel];
     if (!spec) {
-      throw new DomainError('VALIDATION_FAILED', 'The request is invalid',
-        [`channel ${channel} is not offered by ${label(name)} (its channels: ${Object.keys(provider.channels).join(', ')})`]);
+      throw new DomainError('VALIDATION_FAILED', 'The request is invalid', [
+        `channel ${channel} is not offered by ${label(name)} (its channels: ${Object.keys(provider.channels).join(', ')})`,
+      ]);
     }
     if (!provider.enabledChannels().includes(channel)) {
-      throw new DomainError('PAYMENT_CHANNEL_DISABLED', `${label(name)} channel ${channel} is not enabled on this service: set ${spec.enabledBy}`);
+      throw new DomainError(
+        'PAYMENT_CHANNEL_DISABLED',
+        `${label(name)} channel ${channel} is not enabled on this service: set ${spec.enabledBy}`,
+      );
     }
     return provider;
   }
@@ -68,17 +72,19 @@ export class ProviderRegistry implements OnModuleInit {
 
 /** Times every API call a provider makes, by operation and outcome, without touching the providers. */
 function instrument(provider: PaymentProvider, metrics: MetricsService): PaymentProvider {
-  const timed = <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
-    const end = metrics.providerCalls.startTimer({ provider: provider.name, operation });
-    try {
-      const result = await fn.apply(provider, args);
-      end({ outcome: 'ok' });
-      return result;
-    } catch (e) {
-      end({ outcome: e instanceof DomainError && e.code === 'PROVIDER_TIMEOUT' ? 'timeout' : 'error' });
-      throw e;
-    }
-  };
+  const timed =
+    <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const end = metrics.providerCalls.startTimer({ provider: provider.name, operation });
+      try {
+        const result = await fn.apply(provider, args);
+        end({ outcome: 'ok' });
+        return result;
+      } catch (e) {
+        end({ outcome: e instanceof DomainError && e.code === 'PROVIDER_TIMEOUT' ? 'timeout' : 'error' });
+        throw e;
+      }
+    };
   return Object.assign(Object.create(provider) as PaymentProvider, {
     createQr: timed('create', provider.createQr),
     query: timed('query', provider.query),

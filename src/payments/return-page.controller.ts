@@ -24,27 +24,39 @@ const STATUS_TEXT: Record<string, string> = {
 @Public()
 @Controller('payment')
 export class ReturnPageController {
-  constructor(private readonly registry: ProviderRegistry, private readonly records: PaymentRecordsRepository) {}
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly records: PaymentRecordsRepository,
+  ) {}
 
   @Get('return')
-  @ApiOperation({ summary: 'Alipay return page (HTML)', description: 'Register as ALIPAY_RETURN_URL. Shows the order status after verifying the signature; never settles.' })
+  @ApiOperation({
+    summary: 'Alipay return page (HTML)',
+    description: 'Register as ALIPAY_RETURN_URL. Shows the order status after verifying the signature; never settles.',
+  })
   @ApiProduces('text/html')
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-store')
   async show(@Query() query: Record<string, unknown>): Promise<string> {
     const params = Object.fromEntries(Object.entries(query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const paymentNo = this.registry.verifyReturn(params);
-    if (!paymentNo) return page('Payment status', 'This link is not valid: its signature could not be verified. Check the order in the app.');
+    if (!paymentNo)
+      return page('Payment status', 'This link is not valid: its signature could not be verified. Check the order in the app.');
     const order = await this.records.orderOf(paymentNo);
     if (!order) return page('Payment status', 'No such order was found.');
     return page('Payment status', `${STATUS_TEXT[order.status] ?? order.status}`, [
-      ['Order', order.order_no], ['Item', order.description], ['Amount', `¥${fenToYuan(order.amount)}`], ['Status', order.status],
+      ['Order', order.order_no],
+      ['Item', order.description],
+      ['Amount', `¥${fenToYuan(order.amount)}`],
+      ['Status', order.status],
     ]);
   }
 }
 
 function page(title: string, message: string, rows: [string, string][] = []): string {
   const table = rows.length ? `<table>${rows.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join('')}</table>` : '';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`
-    + `<title>${escape(title)}</title></head><body><h1>${escape(title)}</h1><p>${escape(message)}</p>${table}</body></html>`;
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
+    `<title>${escape(title)}</title></head><body><h1>${escape(title)}</h1><p>${escape(message)}</p>${table}</body></html>`
+  );
 }

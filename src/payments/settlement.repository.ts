@@ -4,21 +4,40 @@ import { preparedQuery, preparedQueryIn } from '../database/prepared-query';
 import type { ProviderName } from './provider-name';
 
 /** An attempt as the unlocked first read sees it: enough to answer a duplicate or a mismatch. */
-export interface AttemptGlance { order_no: string; record_status: string; record_amount: number }
+export interface AttemptGlance {
+  order_no: string;
+  record_status: string;
+  record_amount: number;
+}
 
 /** The attempt and its order, locked for settlement. */
 export interface LockedAttempt {
-  record_id: string; record_status: string; record_amount: number;
-  order_id: string; order_no: string; user_id: string; /** The order's status (orders' vocabulary: payments only tells pending from the rest). */
-  order_status: string; order_paid: boolean;
-  product_id: number; is_upgrade: boolean; amount: number; created_at: Date; payment_method: ProviderName;
-  upgrade_from_level: number | null; upgrade_ms: string | null;
+  record_id: string;
+  record_status: string;
+  record_amount: number;
+  order_id: string;
+  order_no: string;
+  user_id: string; /** The order's status (orders' vocabulary: payments only tells pending from the rest). */
+  order_status: string;
+  order_paid: boolean;
+  product_id: number;
+  is_upgrade: boolean;
+  amount: number;
+  created_at: Date;
+  payment_method: ProviderName;
+  upgrade_from_level: number | null;
+  upgrade_ms: string | null;
   /** The order's plan as it is now: what its grant brings. */
-  plan_level: number; plan_days: number;
+  plan_level: number;
+  plan_days: number;
 }
 
 export interface PaidAttempt {
-  paymentNo: string; tradeState: string; transactionId: string | null; payload: Record<string, unknown>; paidAt: Date;
+  paymentNo: string;
+  tradeState: string;
+  transactionId: string | null;
+  payload: Record<string, unknown>;
+  paidAt: Date;
 }
 
 /**
@@ -32,9 +51,13 @@ export class SettlementRepository {
 
   /** No lock, no transaction: `success` is final, so a storm of resends ends here without queueing on a row lock. */
   async glance(paymentNo: string): Promise<AttemptGlance | undefined> {
-    const [row] = await preparedQuery<AttemptGlance>(this.dataSource, 'settle-glance',
+    const [row] = await preparedQuery<AttemptGlance>(
+      this.dataSource,
+      'settle-glance',
       `SELECT o.order_no, r.status AS record_status, r.amount AS record_amount
-         FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE r.payment_no = $1`, [paymentNo]);
+         FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE r.payment_no = $1`,
+      [paymentNo],
+    );
     return row;
   }
 
@@ -43,20 +66,26 @@ export class SettlementRepository {
    * and reads the level and days of the order's plan with them: one round trip.
    */
   async lock(m: EntityManager, paymentNo: string): Promise<LockedAttempt | undefined> {
-    const [row] = await preparedQueryIn<LockedAttempt>(m, 'settle-lock',
+    const [row] = await preparedQueryIn<LockedAttempt>(
+      m,
+      'settle-lock',
       `SELECT r.id AS record_id, r.status AS record_status, r.amount AS record_amount,
               o.id AS order_id, o.order_no, o.user_id, o.status AS order_status, o.paid_at IS NOT NULL AS order_paid,
               o.product_id, o.is_upgrade, o.amount, o.created_at, o.payment_method, o.upgrade_from_level, o.upgrade_ms,
               pl.level AS plan_level, pl.duration_days AS plan_days
          FROM payment_records r JOIN orders o ON o.id = r.order_id JOIN membership_plans pl ON pl.id = o.product_id
         WHERE r.payment_no = $1
-          FOR UPDATE OF o, r`, [paymentNo]);
+          FOR UPDATE OF o, r`,
+      [paymentNo],
+    );
     return row;
   }
 
   /** Records the attempt as paid (the order is PaidOrders', in the same transaction). */
   async markPaid(m: EntityManager, recordId: string, paid: PaidAttempt): Promise<void> {
-    await preparedQueryIn(m, 'settle-mark-paid',
+    await preparedQueryIn(
+      m,
+      'settle-mark-paid',
       `UPDATE payment_records SET status = 'success', trade_state = $2, transaction_id = $3, notify_payload = $4,
               paid_at = $5, next_query_at = NULL, updated_at = now()
         WHERE id = $1`,
@@ -68,6 +97,8 @@ export class SettlementRepository {
   async markClosed(paymentNo: string, tradeState: string): Promise<void> {
     await this.dataSource.query(
       `UPDATE payment_records SET status = 'closed', trade_state = $2, next_query_at = NULL, updated_at = now()
-       WHERE payment_no = $1 AND status = 'pending'`, [paymentNo, tradeState]);
+       WHERE payment_no = $1 AND status = 'pending'`,
+      [paymentNo, tradeState],
+    );
   }
 }

@@ -2,14 +2,39 @@ import type { BillRow } from '../payments/provider-bill';
 import { compareBill, LocalBooks } from './compare-bill';
 import type { LocalPayment, LocalRefund } from './reconciliation.repository';
 
-const pay = (paymentNo: string, amountFen: number, status = 'SUCCESS'): BillRow => ({ kind: 'payment', paymentNo, refundNo: null, providerTradeNo: `T${paymentNo}`, amountFen, status });
-const refund = (refundNo: string, paymentNo: string, amountFen: number, status = 'SUCCESS'): BillRow => ({ kind: 'refund', paymentNo, refundNo, providerTradeNo: null, amountFen, status });
-const ours = (paymentNo: string, amountFen: number, status = 'success'): LocalPayment => ({ paymentNo, amountFen, status, transactionId: null });
-const oursRefund = (refundNo: string, paymentNo: string, amountFen: number, status = 'success'): LocalRefund => ({ refundNo, paymentNo, amountFen, status });
+const pay = (paymentNo: string, amountFen: number, status = 'SUCCESS'): BillRow => ({
+  kind: 'payment',
+  paymentNo,
+  refundNo: null,
+  providerTradeNo: `T${paymentNo}`,
+  amountFen,
+  status,
+});
+const refund = (refundNo: string, paymentNo: string, amountFen: number, status = 'SUCCESS'): BillRow => ({
+  kind: 'refund',
+  paymentNo,
+  refundNo,
+  providerTradeNo: null,
+  amountFen,
+  status,
+});
+const ours = (paymentNo: string, amountFen: number, status = 'success'): LocalPayment => ({
+  paymentNo,
+  amountFen,
+  status,
+  transactionId: null,
+});
+const oursRefund = (refundNo: string, paymentNo: string, amountFen: number, status = 'success'): LocalRefund => ({
+  refundNo,
+  paymentNo,
+  amountFen,
+  status,
+});
 
 function books(dayPayments: LocalPayment[], dayRefunds: LocalRefund[] = [], others: LocalPayment[] = []): LocalBooks {
   return {
-    dayPayments, dayRefunds,
+    dayPayments,
+    dayRefunds,
     paymentsByNo: new Map([...dayPayments, ...others].map((p) => [p.paymentNo, p])),
     refundsByNo: new Map(dayRefunds.map((r) => [r.refundNo, r])),
   };
@@ -19,9 +44,20 @@ const outcomes = (items: ReturnType<typeof compareBill>) => Object.fromEntries(i
 describe('compareBill', () => {
   it('sorts every line of both sides into one outcome', () => {
     const items = compareBill(
-      [pay('A', 1990), pay('B', 1990), pay('C', 2990), pay('E', 100, 'REVOKED'), refund('R1', 'A', 500), refund('R2', 'A', 500, 'PROCESSING'), refund('R3', 'A', 1)],
-      books([ours('A', 1990), ours('C', 1990), ours('D', 990), ours('E', 100, 'refunded')],
-        [oursRefund('R1', 'A', 500), oursRefund('R2', 'A', 500, 'processing'), oursRefund('R4', 'A', 7, 'processing')], [ours('B', 1990, 'closed')]),
+      [
+        pay('A', 1990),
+        pay('B', 1990),
+        pay('C', 2990),
+        pay('E', 100, 'REVOKED'),
+        refund('R1', 'A', 500),
+        refund('R2', 'A', 500, 'PROCESSING'),
+        refund('R3', 'A', 1),
+      ],
+      books(
+        [ours('A', 1990), ours('C', 1990), ours('D', 990), ours('E', 100, 'refunded')],
+        [oursRefund('R1', 'A', 500), oursRefund('R2', 'A', 500, 'processing'), oursRefund('R4', 'A', 7, 'processing')],
+        [ours('B', 1990, 'closed')],
+      ),
     );
     expect(outcomes(items)).toEqual({
       'payment A': 'matched',

@@ -7,7 +7,11 @@ const PAID_STATES = new Set(['SUCCESS', 'TRADE_SUCCESS', 'TRADE_FINISHED']);
 const RECORDED = new Set(['success', 'refunded']);
 /** A refund row's state in our words. */
 const REFUND_STATES: Record<string, string> = {
-  SUCCESS: 'success', REFUND_SUCCESS: 'success', PROCESSING: 'processing', ABNORMAL: 'abnormal', CLOSED: 'closed',
+  SUCCESS: 'success',
+  REFUND_SUCCESS: 'success',
+  PROCESSING: 'processing',
+  ABNORMAL: 'abnormal',
+  CLOSED: 'closed',
 };
 
 export interface LocalBooks {
@@ -36,21 +40,40 @@ export function compareBill(rows: BillRow[], books: LocalBooks): ItemDraft[] {
       if (seen.outcome === 'matched') seen.outcome = 'amount_mismatch';
       continue;
     }
-    items.set(key, row.kind === 'payment' ? comparePayment(row, books.paymentsByNo.get(row.paymentNo)) : compareRefund(row, books.refundsByNo.get(reference)));
+    items.set(
+      key,
+      row.kind === 'payment'
+        ? comparePayment(row, books.paymentsByNo.get(row.paymentNo))
+        : compareRefund(row, books.refundsByNo.get(reference)),
+    );
   }
   for (const p of books.dayPayments) {
     if (items.has(`payment ${p.paymentNo}`)) continue;
     items.set(`payment ${p.paymentNo}`, {
-      kind: 'payment', reference: p.paymentNo, paymentNo: p.paymentNo, outcome: 'missing_at_provider', localAmount: p.amountFen,
-      providerAmount: null, localStatus: p.status, providerStatus: null, providerTradeNo: p.transactionId,
-      detail: 'recorded here as paid, absent from the bill (a payment at the turn of the day may sit in the next day\'s bill)',
+      kind: 'payment',
+      reference: p.paymentNo,
+      paymentNo: p.paymentNo,
+      outcome: 'missing_at_provider',
+      localAmount: p.amountFen,
+      providerAmount: null,
+      localStatus: p.status,
+      providerStatus: null,
+      providerTradeNo: p.transactionId,
+      detail: "recorded here as paid, absent from the bill (a payment at the turn of the day may sit in the next day's bill)",
     });
   }
   for (const r of books.dayRefunds) {
     if (items.has(`refund ${r.refundNo}`)) continue;
     items.set(`refund ${r.refundNo}`, {
-      kind: 'refund', reference: r.refundNo, paymentNo: r.paymentNo, outcome: 'missing_at_provider', localAmount: r.amountFen,
-      providerAmount: null, localStatus: r.status, providerStatus: null, providerTradeNo: null,
+      kind: 'refund',
+      reference: r.refundNo,
+      paymentNo: r.paymentNo,
+      outcome: 'missing_at_provider',
+      localAmount: r.amountFen,
+      providerAmount: null,
+      localStatus: r.status,
+      providerStatus: null,
+      providerTradeNo: null,
       detail: 'asked for here, absent from the bill',
     });
   }
@@ -59,11 +82,21 @@ export function compareBill(rows: BillRow[], books: LocalBooks): ItemDraft[] {
 
 function comparePayment(row: BillRow, local: LocalPayment | undefined): ItemDraft {
   const base = {
-    kind: 'payment' as const, reference: row.paymentNo, paymentNo: row.paymentNo, providerAmount: row.amountFen,
-    providerStatus: row.status, providerTradeNo: row.providerTradeNo, localAmount: local?.amountFen ?? null, localStatus: local?.status ?? null,
+    kind: 'payment' as const,
+    reference: row.paymentNo,
+    paymentNo: row.paymentNo,
+    providerAmount: row.amountFen,
+    providerStatus: row.status,
+    providerTradeNo: row.providerTradeNo,
+    localAmount: local?.amountFen ?? null,
+    localStatus: local?.status ?? null,
   };
   if (!local || !RECORDED.has(local.status)) {
-    return { ...base, outcome: 'missing_locally', detail: local ? `the attempt is ${local.status} here` : 'no attempt here has this out_trade_no' };
+    return {
+      ...base,
+      outcome: 'missing_locally',
+      detail: local ? `the attempt is ${local.status} here` : 'no attempt here has this out_trade_no',
+    };
   }
   if (local.amountFen !== row.amountFen) return { ...base, outcome: 'amount_mismatch' };
   if (!PAID_STATES.has(row.status)) return { ...base, outcome: 'status_mismatch', detail: `the bill says ${row.status}` };
@@ -72,8 +105,14 @@ function comparePayment(row: BillRow, local: LocalPayment | undefined): ItemDraf
 
 function compareRefund(row: BillRow, local: LocalRefund | undefined): ItemDraft {
   const base = {
-    kind: 'refund' as const, reference: row.refundNo!, paymentNo: row.paymentNo, providerAmount: row.amountFen,
-    providerStatus: row.status, providerTradeNo: row.providerTradeNo, localAmount: local?.amountFen ?? null, localStatus: local?.status ?? null,
+    kind: 'refund' as const,
+    reference: row.refundNo!,
+    paymentNo: row.paymentNo,
+    providerAmount: row.amountFen,
+    providerStatus: row.status,
+    providerTradeNo: row.providerTradeNo,
+    localAmount: local?.amountFen ?? null,
+    localStatus: local?.status ?? null,
   };
   if (!local) return { ...base, outcome: 'missing_locally', detail: 'no refund here has this number' };
   if (local.amountFen !== row.amountFen) return { ...base, outcome: 'amount_mismatch' };

@@ -17,8 +17,14 @@ export class ReconcileCliModule {
       // The global modules the feature modules lean on (tokens, rate limits, metrics), without
       // the HTTP server, the WebSocket gateway or the schedules.
       imports: [
-        await AppConfigModule.forRoot({ env }), DatabaseModule, EventEmitterModule.forRoot(), AuthModule, RateLimitModule, MetricsModule,
-        PaidOrdersModule, ReconciliationModule,
+        await AppConfigModule.forRoot({ env }),
+        DatabaseModule,
+        EventEmitterModule.forRoot(),
+        AuthModule,
+        RateLimitModule,
+        MetricsModule,
+        PaidOrdersModule,
+        ReconciliationModule,
       ],
     };
   }

@@ -32,7 +32,7 @@ export function parseArgs(argv: string[]): { date: string; provider?: ProviderNa
     const eq = arg.indexOf('=');
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
     if (flag !== '--date' && flag !== '--provider') return `unknown argument ${arg}\n${USAGE}`;
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i] ?? '';
+    const value = eq >= 0 ? arg.slice(eq + 1) : (argv[++i] ?? '');
     if (flag === '--date') {
       if (!isCalendarDay(value)) return `--date needs a day, YYYY-MM-DD\n${USAGE}`;
       out.date = value;
@@ -64,7 +64,11 @@ async function database(config: AppConfig, out: Out): Promise<{ url: string; sta
   return { url: started.url, started };
 }
 
-export async function main(argv: string[], env: Record<string, string | undefined>, out: Out = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  out: Out = (l) => process.stdout.write(`${l}\n`),
+): Promise<number> {
   const args = parseArgs(argv);
   if (typeof args === 'string') {
     out(args);
@@ -80,7 +84,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
   }
   const db = await database(config, out);
   try {
-    const app = await NestFactory.createApplicationContext(await ReconcileCliModule.forRoot({ ...env, DATABASE_URL: db.url }), { logger: ['error'], abortOnError: false });
+    const app = await NestFactory.createApplicationContext(await ReconcileCliModule.forRoot({ ...env, DATABASE_URL: db.url }), {
+      logger: ['error'],
+      abortOnError: false,
+    });
     try {
       const registry = app.get(ProviderRegistry);
       const providers = args.provider ? [args.provider] : PROVIDER_NAMES.filter((p) => registry.find(p));
@@ -117,21 +124,35 @@ function report(provider: string, day: string, result: ReconcileResult, out: Out
   }
   const r = result.run;
   out(`${provider} ${day}: ${r.billRows} bill row(s)${r.billSha1 ? `, bill SHA1 ${r.billSha1}` : ', no bill file (no trades)'}`);
-  out(`  matched ${r.matched}, missing locally ${r.missingLocally}, missing at the provider ${r.missingAtProvider}, `
-    + `amount mismatch ${r.amountMismatch}, status mismatch ${r.statusMismatch}; open ${r.openItems}`);
+  out(
+    `  matched ${r.matched}, missing locally ${r.missingLocally}, missing at the provider ${r.missingAtProvider}, ` +
+      `amount mismatch ${r.amountMismatch}, status mismatch ${r.statusMismatch}; open ${r.openItems}`,
+  );
   for (const item of result.discrepancies) out(`  ${line(item)}`);
   return r.openItems > 0 ? 1 : 0;
 }
 
 function line(i: ItemRow): string {
-  const state = i.outcome !== 'matched' && !i.resolvedAt ? 'OPEN' : i.action === 'settled' ? 'settled by reconciliation' : i.resolvedAt ? `resolved by ${i.resolvedBy}` : 'matched';
-  return `${i.outcome.padEnd(19)} ${i.kind} ${i.reference}  ours ${i.localAmount ?? '-'} fen ${i.localStatus ?? '-'}, theirs ${i.providerAmount ?? '-'} fen ${i.providerStatus ?? '-'}  `
-    + `[${state}] item ${i.id}${i.detail ? ` — ${i.detail}` : ''}`;
+  const state =
+    i.outcome !== 'matched' && !i.resolvedAt
+      ? 'OPEN'
+      : i.action === 'settled'
+        ? 'settled by reconciliation'
+        : i.resolvedAt
+          ? `resolved by ${i.resolvedBy}`
+          : 'matched';
+  return (
+    `${i.outcome.padEnd(19)} ${i.kind} ${i.reference}  ours ${i.localAmount ?? '-'} fen ${i.localStatus ?? '-'}, theirs ${i.providerAmount ?? '-'} fen ${i.providerStatus ?? '-'}  ` +
+    `[${state}] item ${i.id}${i.detail ? ` — ${i.detail}` : ''}`
+  );
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), readEnvironment()).then((code) => process.exit(code), (e) => {
-    process.stderr.write(`reconcile failed: ${(e as Error)?.message ?? e}\n`);
-    process.exit(2);
-  });
+  main(process.argv.slice(2), readEnvironment()).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`reconcile failed: ${(e as Error)?.message ?? e}\n`);
+      process.exit(2);
+    },
+  );
 }

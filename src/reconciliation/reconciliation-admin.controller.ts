@@ -13,7 +13,10 @@ export class ReconciliationAdminController {
   constructor(private readonly admin: ReconciliationAdminService) {}
 
   @Get('runs')
-  @ApiOperation({ summary: 'Reconciled days', description: 'One run per provider and Beijing bill day, newest day first, with its counts per outcome.' })
+  @ApiOperation({
+    summary: 'Reconciled days',
+    description: 'One run per provider and Beijing bill day, newest day first, with its counts per outcome.',
+  })
   @ApiOkResponse({ type: RunList })
   @ApiErrors('VALIDATION_FAILED')
   listRuns(@Query() query: ListRunsDto): Promise<RunList> {
@@ -30,7 +33,11 @@ export class ReconciliationAdminController {
 
   @Post('items/:id/resolve')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Resolve a discrepancy', description: 'Records who resolved it and the note; it no longer counts as open. Reconciling the day again keeps the resolution while the item comes out the same.' })
+  @ApiOperation({
+    summary: 'Resolve a discrepancy',
+    description:
+      'Records who resolved it and the note; it no longer counts as open. Reconciling the day again keeps the resolution while the item comes out the same.',
+  })
   @ApiOkResponse({ type: ItemView })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
   resolve(@Param() params: ItemIdDto, @Body() body: ResolveItemDto, @CurrentUser() adminId: string): Promise<ItemView> {

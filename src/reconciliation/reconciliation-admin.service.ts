@@ -18,10 +18,13 @@ export class ReconciliationAdminService {
   async listRuns(from: string | undefined, to: string | undefined, now = new Date()): Promise<RunList> {
     const last = to ?? beijingDayOf(now);
     const first = from ?? addDays(last, -30);
-    const bad = [!isCalendarDay(first) && 'from must be a calendar day', !isCalendarDay(last) && 'to must be a calendar day'].filter(Boolean) as string[];
+    const bad = [!isCalendarDay(first) && 'from must be a calendar day', !isCalendarDay(last) && 'to must be a calendar day'].filter(
+      Boolean,
+    ) as string[];
     if (bad.length) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', bad);
     if (first > last) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['from must not be after to']);
-    if (addDays(first, MAX_DAYS) < last) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', [`from and to may be at most ${MAX_DAYS} days apart`]);
+    if (addDays(first, MAX_DAYS) < last)
+      throw new DomainError('VALIDATION_FAILED', 'The request is invalid', [`from and to may be at most ${MAX_DAYS} days apart`]);
     return { data: (await this.repository.listRuns(first, last)).map(runView) };
   }
 

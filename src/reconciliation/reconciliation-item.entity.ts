@@ -10,7 +10,10 @@ export type ItemKind = 'payment' | 'refund';
 @Unique('UQ_reconciliation_items_reference', ['runId', 'kind', 'reference'])
 @Index('IDX_reconciliation_items_run_outcome', ['runId', 'outcome'])
 @Check('CHK_reconciliation_items_kind', `"kind" IN ('payment', 'refund')`)
-@Check('CHK_reconciliation_items_outcome', `"outcome" IN ('matched', 'missing_locally', 'missing_at_provider', 'amount_mismatch', 'status_mismatch')`)
+@Check(
+  'CHK_reconciliation_items_outcome',
+  `"outcome" IN ('matched', 'missing_locally', 'missing_at_provider', 'amount_mismatch', 'status_mismatch')`,
+)
 export class ReconciliationItem {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_reconciliation_items' })
   id: string;

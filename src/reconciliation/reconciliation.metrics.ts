@@ -16,7 +16,10 @@ import { ReconciliationRepository } from './reconciliation.repository';
 export class ReconciliationMetrics implements OnModuleInit {
   private runs?: Counter<'provider' | 'status'>;
 
-  constructor(private readonly metrics: MetricsService, private readonly repository: ReconciliationRepository) {}
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly repository: ReconciliationRepository,
+  ) {}
 
   onModuleInit(): void {
     const registry = this.metrics.registry;
@@ -30,24 +33,31 @@ export class ReconciliationMetrics implements OnModuleInit {
       }
     };
     new Gauge({
-      name: 'memberpay_reconciliation_items', help: "Items of each provider's latest reconciled day, by outcome",
-      labelNames: ['provider', 'outcome'], registers: [registry],
+      name: 'memberpay_reconciliation_items',
+      help: "Items of each provider's latest reconciled day, by outcome",
+      labelNames: ['provider', 'outcome'],
+      registers: [registry],
       async collect() {
         const runs = await latest();
         if (!runs) return;
         this.reset();
         for (const run of runs) {
           const counts = {
-            matched: run.matched, missing_locally: run.missingLocally, missing_at_provider: run.missingAtProvider,
-            amount_mismatch: run.amountMismatch, status_mismatch: run.statusMismatch,
+            matched: run.matched,
+            missing_locally: run.missingLocally,
+            missing_at_provider: run.missingAtProvider,
+            amount_mismatch: run.amountMismatch,
+            status_mismatch: run.statusMismatch,
           };
           for (const outcome of OUTCOMES) this.set({ provider: run.provider, outcome }, counts[outcome]);
         }
       },
     });
     new Gauge({
-      name: 'memberpay_reconciliation_open_items', help: "Discrepancies of each provider's latest reconciled day that nobody resolved",
-      labelNames: ['provider'], registers: [registry],
+      name: 'memberpay_reconciliation_open_items',
+      help: "Discrepancies of each provider's latest reconciled day that nobody resolved",
+      labelNames: ['provider'],
+      registers: [registry],
       async collect() {
         const runs = await latest();
         if (!runs) return;
@@ -56,8 +66,10 @@ export class ReconciliationMetrics implements OnModuleInit {
       },
     });
     new Gauge({
-      name: 'memberpay_reconciliation_last_run', help: "1 for the status of each provider's latest bill day (completed, not_ready, failed, running)",
-      labelNames: ['provider', 'status'], registers: [registry],
+      name: 'memberpay_reconciliation_last_run',
+      help: "1 for the status of each provider's latest bill day (completed, not_ready, failed, running)",
+      labelNames: ['provider', 'status'],
+      registers: [registry],
       async collect() {
         let runs: Awaited<ReturnType<ReconciliationRepository['latestRuns']>>;
         try {
@@ -66,12 +78,15 @@ export class ReconciliationMetrics implements OnModuleInit {
           return;
         }
         this.reset();
-        for (const run of runs) for (const status of RUN_STATUSES) this.set({ provider: run.provider, status }, run.status === status ? 1 : 0);
+        for (const run of runs)
+          for (const status of RUN_STATUSES) this.set({ provider: run.provider, status }, run.status === status ? 1 : 0);
       },
     });
     this.runs = new Counter({
-      name: 'memberpay_reconciliation_runs_total', help: 'Reconciliation attempts, by provider and how they ended (completed, not_ready, failed)',
-      labelNames: ['provider', 'status'], registers: [registry],
+      name: 'memberpay_reconciliation_runs_total',
+      help: 'Reconciliation attempts, by provider and how they ended (completed, not_ready, failed)',
+      labelNames: ['provider', 'status'],
+      registers: [registry],
     });
   }
 

@@ -5,28 +5,68 @@ import type { ItemKind, Outcome } from './reconciliation-item.entity';
 import type { RunStatus } from './reconciliation-run.entity';
 
 /** Our side of a payment: a payment_records row. */
-export interface LocalPayment { paymentNo: string; amountFen: number; status: string; transactionId: string | null }
+export interface LocalPayment {
+  paymentNo: string;
+  amountFen: number;
+  status: string;
+  transactionId: string | null;
+}
 /** Our side of a refund: a refunds row. */
-export interface LocalRefund { refundNo: string; paymentNo: string; amountFen: number; status: string }
+export interface LocalRefund {
+  refundNo: string;
+  paymentNo: string;
+  amountFen: number;
+  status: string;
+}
 
 /** An item as the comparison produces it, before it is stored. */
 export interface ItemDraft {
-  kind: ItemKind; reference: string; paymentNo: string; outcome: Outcome;
-  localAmount: number | null; providerAmount: number | null; localStatus: string | null; providerStatus: string | null;
-  providerTradeNo: string | null; action?: string | null; detail?: string | null;
-  resolvedAt?: Date | null; resolvedBy?: string | null; resolutionNote?: string | null;
+  kind: ItemKind;
+  reference: string;
+  paymentNo: string;
+  outcome: Outcome;
+  localAmount: number | null;
+  providerAmount: number | null;
+  localStatus: string | null;
+  providerStatus: string | null;
+  providerTradeNo: string | null;
+  action?: string | null;
+  detail?: string | null;
+  resolvedAt?: Date | null;
+  resolvedBy?: string | null;
+  resolutionNote?: string | null;
 }
 
 export interface RunRow {
-  id: string; provider: ProviderName; billDate: string; status: RunStatus; attempts: number;
-  startedAt: Date; comparedAt: Date | null; billSha1: string | null; billRows: number | null;
-  matched: number; missingLocally: number; missingAtProvider: number; amountMismatch: number; statusMismatch: number;
-  openItems: number; lastError: string | null; nextAttemptAt: Date | null; updatedAt: Date;
+  id: string;
+  provider: ProviderName;
+  billDate: string;
+  status: RunStatus;
+  attempts: number;
+  startedAt: Date;
+  comparedAt: Date | null;
+  billSha1: string | null;
+  billRows: number | null;
+  matched: number;
+  missingLocally: number;
+  missingAtProvider: number;
+  amountMismatch: number;
+  statusMismatch: number;
+  openItems: number;
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+  updatedAt: Date;
 }
 
 export interface ItemRow extends Required<Omit<ItemDraft, 'resolvedAt' | 'resolvedBy' | 'resolutionNote' | 'action' | 'detail'>> {
-  id: string; runId: string; action: string | null; detail: string | null;
-  resolvedAt: Date | null; resolvedBy: string | null; resolutionNote: string | null; createdAt: Date;
+  id: string;
+  runId: string;
+  action: string | null;
+  detail: string | null;
+  resolvedAt: Date | null;
+  resolvedBy: string | null;
+  resolutionNote: string | null;
+  createdAt: Date;
 }
 
 const RUN_COLUMNS = `id, provider, bill_date::text AS "billDate", status, attempts, started_at AS "startedAt", compared_at AS "comparedAt",
@@ -53,7 +93,7 @@ export class ReconciliationRepository {
    * (ops re-running a day) also takes a completed day. Null: another caller has it, or it is done.
    */
   async claim(provider: ProviderName, day: string, now: Date, leaseUntil: Date, force: boolean): Promise<RunRow | null> {
-    const rows = await this.dataSource.query(
+    const rows = (await this.dataSource.query(
       `INSERT INTO reconciliation_runs AS r (provider, bill_date, status, attempts, lease_until, started_at)
        VALUES ($1, $2, 'running', 1, $4, $3)
        ON CONFLICT ON CONSTRAINT "UQ_reconciliation_runs_day" DO UPDATE
@@ -63,12 +103,13 @@ export class ReconciliationRepository {
           OR (r.status = 'completed' AND $5)
        RETURNING ${RUN_COLUMNS}`,
       [provider, day, now, leaseUntil, force],
-    ) as RunRow[];
+    )) as RunRow[];
     return rows[0] ?? null;
   }
 
   findRun(provider: ProviderName, day: string): Promise<RunRow | undefined> {
-    return this.dataSource.query(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE provider = $1 AND bill_date = $2`, [provider, day])
+    return this.dataSource
+      .query(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE provider = $1 AND bill_date = $2`, [provider, day])
       .then((rows: RunRow[]) => rows[0]);
   }
 
@@ -79,14 +120,18 @@ export class ReconciliationRepository {
   /** Runs of bill days from..to (inclusive), newest day first. */
   listRuns(from: string, to: string): Promise<RunRow[]> {
     return this.dataSource.query(
-      `SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE bill_date BETWEEN $1 AND $2 ORDER BY bill_date DESC, provider LIMIT 1000`, [from, to]);
+      `SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE bill_date BETWEEN $1 AND $2 ORDER BY bill_date DESC, provider LIMIT 1000`,
+      [from, to],
+    );
   }
 
   /** The day was not compared: not ready, or refused/failed; tried again from `nextAttemptAt`. The last comparison stays. */
   async release(id: string, status: 'not_ready' | 'failed', error: string, nextAttemptAt: Date): Promise<RunRow> {
-    const rows = await this.dataSource.query(
+    const rows = (await this.dataSource.query(
       `UPDATE reconciliation_runs SET status = $2, last_error = $3, next_attempt_at = $4, lease_until = NULL, updated_at = now()
-       WHERE id = $1 RETURNING ${RUN_COLUMNS}`, [id, status, error.slice(0, 1000), nextAttemptAt]) as [RunRow[], number];
+       WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
+      [id, status, error.slice(0, 1000), nextAttemptAt],
+    )) as [RunRow[], number];
     return rows[0][0];
   }
 
@@ -97,19 +142,30 @@ export class ReconciliationRepository {
    */
   async complete(id: string, bill: { sha1: string | null; rows: number | null }, comparedAt: Date, drafts: ItemDraft[]): Promise<RunRow> {
     return this.dataSource.transaction(async (m) => {
-      const previous = await m.query(
+      const previous = (await m.query(
         `DELETE FROM reconciliation_items WHERE run_id = $1 RETURNING kind, reference, outcome, action,
-           resolved_at AS "resolvedAt", resolved_by AS "resolvedBy", resolution_note AS "resolutionNote"`, [id]) as [ItemRow[], number];
+           resolved_at AS "resolvedAt", resolved_by AS "resolvedBy", resolution_note AS "resolutionNote"`,
+        [id],
+      )) as [ItemRow[], number];
       const before = new Map(previous[0].map((p) => [`${p.kind} ${p.reference}`, p]));
       const items = drafts.map((d) => {
         const p = before.get(`${d.kind} ${d.reference}`);
         const keep = p && p.outcome === d.outcome && p.resolvedAt && !d.resolvedAt;
         return {
-          kind: d.kind, reference: d.reference, payment_no: d.paymentNo, outcome: d.outcome, local_amount: d.localAmount,
-          provider_amount: d.providerAmount, local_status: d.localStatus, provider_status: d.providerStatus,
-          provider_trade_no: d.providerTradeNo, action: d.action ?? p?.action ?? null, detail: d.detail ?? null,
-          resolved_at: keep ? p.resolvedAt : d.resolvedAt ?? null, resolved_by: keep ? p.resolvedBy : d.resolvedBy ?? null,
-          resolution_note: keep ? p.resolutionNote : d.resolutionNote ?? null,
+          kind: d.kind,
+          reference: d.reference,
+          payment_no: d.paymentNo,
+          outcome: d.outcome,
+          local_amount: d.localAmount,
+          provider_amount: d.providerAmount,
+          local_status: d.localStatus,
+          provider_status: d.providerStatus,
+          provider_trade_no: d.providerTradeNo,
+          action: d.action ?? p?.action ?? null,
+          detail: d.detail ?? null,
+          resolved_at: keep ? p.resolvedAt : (d.resolvedAt ?? null),
+          resolved_by: keep ? p.resolvedBy : (d.resolvedBy ?? null),
+          resolution_note: keep ? p.resolutionNote : (d.resolutionNote ?? null),
         };
       });
       await m.query(
@@ -119,7 +175,9 @@ export class ReconciliationRepository {
            x.provider_status, x.provider_trade_no, x.action, x.detail, x.resolved_at, x.resolved_by, x.resolution_note
          FROM jsonb_to_recordset($2::jsonb) AS x(kind text, reference text, payment_no text, outcome text, local_amount int,
            provider_amount int, local_status text, provider_status text, provider_trade_no text, action text, detail text,
-           resolved_at timestamptz, resolved_by text, resolution_note text)`, [id, JSON.stringify(items)]);
+           resolved_at timestamptz, resolved_by text, resolution_note text)`,
+        [id, JSON.stringify(items)],
+      );
       await m.query(
         `UPDATE reconciliation_runs r SET status = 'completed', lease_until = NULL, next_attempt_at = NULL, last_error = NULL,
            compared_at = $2, bill_sha1 = $3, bill_rows = $4, updated_at = now(),
@@ -132,8 +190,10 @@ export class ReconciliationRepository {
                  count(*) FILTER (WHERE outcome = 'status_mismatch')::int AS status_mismatch,
                  count(*) FILTER (WHERE outcome <> 'matched' AND resolved_at IS NULL)::int AS open_items
                FROM reconciliation_items WHERE run_id = $1) c
-         WHERE r.id = $1`, [id, comparedAt, bill.sha1, bill.rows]);
-      const [run] = await m.query(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE id = $1`, [id]) as RunRow[];
+         WHERE r.id = $1`,
+        [id, comparedAt, bill.sha1, bill.rows],
+      );
+      const [run] = (await m.query(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE id = $1`, [id])) as RunRow[];
       return run;
     });
   }
@@ -141,20 +201,26 @@ export class ReconciliationRepository {
   listItems(runId: string, outcome?: Outcome): Promise<ItemRow[]> {
     return this.dataSource.query(
       `SELECT ${ITEM_COLUMNS} FROM reconciliation_items WHERE run_id = $1 AND ($2::text IS NULL OR outcome = $2)
-       ORDER BY (outcome = 'matched'), kind, reference`, [runId, outcome ?? null]);
+       ORDER BY (outcome = 'matched'), kind, reference`,
+      [runId, outcome ?? null],
+    );
   }
 
   /** Marks an item resolved by support and recounts its run's open items; undefined for an unknown item. */
   async resolveItem(id: string, note: string, by: string, now: Date): Promise<ItemRow | undefined> {
     return this.dataSource.transaction(async (m) => {
-      const rows = await m.query(
+      const rows = (await m.query(
         `UPDATE reconciliation_items SET resolved_at = $4, resolved_by = $3, resolution_note = $2 WHERE id = $1
-         RETURNING ${ITEM_COLUMNS}`, [id, note, by, now]) as [ItemRow[], number];
+         RETURNING ${ITEM_COLUMNS}`,
+        [id, note, by, now],
+      )) as [ItemRow[], number];
       const item = rows[0][0];
       if (!item) return undefined;
       await m.query(
         `UPDATE reconciliation_runs SET open_items = (SELECT count(*) FROM reconciliation_items
-           WHERE run_id = $1 AND outcome <> 'matched' AND resolved_at IS NULL), updated_at = now() WHERE id = $1`, [item.runId]);
+           WHERE run_id = $1 AND outcome <> 'matched' AND resolved_at IS NULL), updated_at = now() WHERE id = $1`,
+        [item.runId],
+      );
       return item;
     });
   }
@@ -162,7 +228,8 @@ export class ReconciliationRepository {
   /** Per provider, the outcome counts of its latest compared day (for the metrics). */
   latestCounts(): Promise<RunRow[]> {
     return this.dataSource.query(
-      `SELECT DISTINCT ON (provider) ${RUN_COLUMNS} FROM reconciliation_runs WHERE compared_at IS NOT NULL ORDER BY provider, bill_date DESC`);
+      `SELECT DISTINCT ON (provider) ${RUN_COLUMNS} FROM reconciliation_runs WHERE compared_at IS NOT NULL ORDER BY provider, bill_date DESC`,
+    );
   }
 
   /** Per provider, its most recent bill day's run, whatever its status (for the metrics). */
@@ -174,14 +241,18 @@ export class ReconciliationRepository {
   paymentsPaidBetween(provider: ProviderName, start: Date, end: Date): Promise<LocalPayment[]> {
     return this.dataSource.query(
       `SELECT payment_no AS "paymentNo", amount AS "amountFen", status, transaction_id AS "transactionId" FROM payment_records
-       WHERE payment_method = $1 AND status IN ('success', 'refunded') AND paid_at >= $2 AND paid_at < $3`, [provider, start, end]);
+       WHERE payment_method = $1 AND status IN ('success', 'refunded') AND paid_at >= $2 AND paid_at < $3`,
+      [provider, start, end],
+    );
   }
 
   paymentsByNumber(paymentNos: string[]): Promise<LocalPayment[]> {
     if (!paymentNos.length) return Promise.resolve([]);
     return this.dataSource.query(
       `SELECT payment_no AS "paymentNo", amount AS "amountFen", status, transaction_id AS "transactionId" FROM payment_records
-       WHERE payment_no = ANY($1)`, [paymentNos]);
+       WHERE payment_no = ANY($1)`,
+      [paymentNos],
+    );
   }
 
   /** Refunds that hold money, asked for within [start, end) (a WeChat Pay bill lists a refund on the day it was accepted). */
@@ -189,13 +260,15 @@ export class ReconciliationRepository {
     return this.dataSource.query(
       `SELECT refund_no AS "refundNo", payment_no AS "paymentNo", amount AS "amountFen", status FROM refunds
        WHERE payment_method = $1 AND status IN ('processing', 'success', 'abnormal') AND created_at >= $2 AND created_at < $3`,
-      [provider, start, end]);
+      [provider, start, end],
+    );
   }
 
   refundsByNumber(refundNos: string[]): Promise<LocalRefund[]> {
     if (!refundNos.length) return Promise.resolve([]);
     return this.dataSource.query(
       `SELECT refund_no AS "refundNo", payment_no AS "paymentNo", amount AS "amountFen", status FROM refunds WHERE refund_no = ANY($1)`,
-      [refundNos]);
+      [refundNos],
+    );
   }
 }

@@ -52,7 +52,10 @@ export class ReconciliationService {
     if (!options.force) {
       // The scheduled job asks every minute: a done or not-yet-due day costs one read, no claim.
       const existing = await this.repository.findRun(providerName, day);
-      if (existing && (existing.status === 'completed' || (existing.status !== 'running' && existing.nextAttemptAt && existing.nextAttemptAt > now))) {
+      if (
+        existing &&
+        (existing.status === 'completed' || (existing.status !== 'running' && existing.nextAttemptAt && existing.nextAttemptAt > now))
+      ) {
         return { status: 'skipped', run: existing };
       }
     }
@@ -61,34 +64,47 @@ export class ReconciliationService {
     try {
       const { start, end } = beijingDayRange(day);
       const [dayPayments, dayRefunds] = await Promise.all([
-        this.repository.paymentsPaidBetween(providerName, start, end), this.repository.refundsAskedBetween(providerName, start, end),
+        this.repository.paymentsPaidBetween(providerName, start, end),
+        this.repository.refundsAskedBetween(providerName, start, end),
       ]);
       const fetched = await provider.fetchBill(day);
       let bill: { sha1: string | null; rows: BillRow[] };
       if (fetched.status === 'ready') bill = fetched.bill;
       else if (fetched.status === 'not_ready') return await this.release(run, 'not_ready', fetched.detail, now);
       else if ((dayPayments.length || dayRefunds.length) && now < beijingTimeOn(addDays(day, 1), NO_STATEMENT_UNTIL)) {
-        return await this.release(run, 'not_ready', `${fetched.detail}, while ${dayPayments.length} payment(s) and ${dayRefunds.length} refund(s) were recorded here that day`, now);
+        return await this.release(
+          run,
+          'not_ready',
+          `${fetched.detail}, while ${dayPayments.length} payment(s) and ${dayRefunds.length} refund(s) were recorded here that day`,
+          now,
+        );
       } else bill = { sha1: null, rows: [] };
 
       const paymentNos = bill.rows.filter((r) => r.kind === 'payment').map((r) => r.paymentNo);
       const refundNos = bill.rows.filter((r) => r.kind === 'refund').map((r) => r.refundNo!);
-      const [payments, refunds] = await Promise.all([this.repository.paymentsByNumber(paymentNos), this.repository.refundsByNumber(refundNos)]);
+      const [payments, refunds] = await Promise.all([
+        this.repository.paymentsByNumber(paymentNos),
+        this.repository.refundsByNumber(refundNos),
+      ]);
       const drafts = compareBill(bill.rows, {
-        dayPayments, dayRefunds,
+        dayPayments,
+        dayRefunds,
         paymentsByNo: new Map([...dayPayments, ...payments].map((p) => [p.paymentNo, p])),
         refundsByNo: new Map([...dayRefunds, ...refunds].map((r) => [r.refundNo, r])),
       });
       for (const draft of drafts) {
         if (draft.kind === 'payment' && draft.outcome === 'missing_locally') await this.settleMissing(provider, draft, now);
-        else if (draft.kind === 'refund' && (draft.outcome === 'missing_locally' || draft.outcome === 'status_mismatch')) await this.confirmRefund(provider, draft, now);
+        else if (draft.kind === 'refund' && (draft.outcome === 'missing_locally' || draft.outcome === 'status_mismatch'))
+          await this.confirmRefund(provider, draft, now);
       }
       const completed = await this.repository.complete(run.id, { sha1: bill.sha1, rows: bill.rows.length }, now, drafts);
       const discrepancies = (await this.repository.listItems(run.id)).filter((i) => i.outcome !== 'matched' || i.action);
       for (const item of discrepancies) this.logDiscrepancy(completed, item);
       this.metrics.recordRun(providerName, 'completed');
-      this.logger.log(`${providerName} ${day}: ${bill.rows.length} bill row(s); matched=${completed.matched} missing_locally=${completed.missingLocally} `
-        + `missing_at_provider=${completed.missingAtProvider} amount_mismatch=${completed.amountMismatch} status_mismatch=${completed.statusMismatch} open=${completed.openItems}`);
+      this.logger.log(
+        `${providerName} ${day}: ${bill.rows.length} bill row(s); matched=${completed.matched} missing_locally=${completed.missingLocally} ` +
+          `missing_at_provider=${completed.missingAtProvider} amount_mismatch=${completed.amountMismatch} status_mismatch=${completed.statusMismatch} open=${completed.openItems}`,
+      );
       return { status: 'completed', run: completed, discrepancies };
     } catch (e) {
       const reason = e instanceof BillRejected ? `bill refused: ${e.message}` : `${(e as Error)?.message ?? e}`;
@@ -118,10 +134,22 @@ export class ReconciliationService {
     try {
       const applied = await this.payments.applyEvent(event, 'reconciliation');
       if (applied.result === 'settled') {
-        Object.assign(draft, { action: 'settled', resolvedAt: now, resolvedBy: 'reconciliation', resolutionNote: 'confirmed by the query and settled' });
-        this.logger.warn(`payment ${draft.paymentNo} of order ${applied.orderNo}: in the ${provider.name} bill but never notified; settled by reconciliation`);
+        Object.assign(draft, {
+          action: 'settled',
+          resolvedAt: now,
+          resolvedBy: 'reconciliation',
+          resolutionNote: 'confirmed by the query and settled',
+        });
+        this.logger.warn(
+          `payment ${draft.paymentNo} of order ${applied.orderNo}: in the ${provider.name} bill but never notified; settled by reconciliation`,
+        );
       } else if (applied.result === 'duplicate') {
-        Object.assign(draft, { outcome: 'matched', localStatus: 'success', localAmount: draft.providerAmount, detail: 'settled meanwhile by its notification or the active query' });
+        Object.assign(draft, {
+          outcome: 'matched',
+          localStatus: 'success',
+          localAmount: draft.providerAmount,
+          detail: 'settled meanwhile by its notification or the active query',
+        });
       } else if (applied.result === 'double_payment') {
         draft.action = 'settled';
         draft.detail = `${draft.detail}; a second payment of order ${applied.orderNo}, already paid by another attempt: refund it`;
@@ -141,7 +169,9 @@ export class ReconciliationService {
    * A refund we have no row for is only reported: support decides what it was.
    */
   private async confirmRefund(provider: PaymentProvider, draft: ItemDraft, now: Date): Promise<void> {
-    const note = (text: string) => { draft.detail = draft.detail ? `${draft.detail}; ${text}` : text; };
+    const note = (text: string) => {
+      draft.detail = draft.detail ? `${draft.detail}; ${text}` : text;
+    };
     let event;
     try {
       event = await provider.queryRefund({ refundNo: draft.reference, paymentNo: draft.paymentNo });
@@ -151,15 +181,25 @@ export class ReconciliationService {
     }
     const said = event.outcome === 'not_found' ? 'not_found' : event.outcome;
     if (draft.outcome === 'status_mismatch' && said === draft.localStatus) {
-      Object.assign(draft, { outcome: 'matched', detail: `the bill showed ${draft.providerStatus}; the refund query says ${said}, as recorded here` });
+      Object.assign(draft, {
+        outcome: 'matched',
+        detail: `the bill showed ${draft.providerStatus}; the refund query says ${said}, as recorded here`,
+      });
       return;
     }
     note(`the refund query says ${said}${event.providerRefundId ? ` (refund id ${event.providerRefundId})` : ''}`);
     if (draft.localStatus === null || said === 'not_found') return;
     try {
-      if (await this.refunds.applyEvent(event, 'query', now) === 'applied') {
-        Object.assign(draft, { action: 'recorded', resolvedAt: now, resolvedBy: 'reconciliation', resolutionNote: `recorded as ${said} from the refund query` });
-        this.logger.warn(`refund ${draft.reference} of payment ${draft.paymentNo}: ${said} at ${provider.name}, ${draft.localStatus} here; recorded by reconciliation`);
+      if ((await this.refunds.applyEvent(event, 'query', now)) === 'applied') {
+        Object.assign(draft, {
+          action: 'recorded',
+          resolvedAt: now,
+          resolvedBy: 'reconciliation',
+          resolutionNote: `recorded as ${said} from the refund query`,
+        });
+        this.logger.warn(
+          `refund ${draft.reference} of payment ${draft.paymentNo}: ${said} at ${provider.name}, ${draft.localStatus} here; recorded by reconciliation`,
+        );
       }
     } catch (e) {
       if (!(e instanceof NotificationRejected)) throw e;
@@ -179,9 +219,11 @@ export class ReconciliationService {
   /** One line per open discrepancy, with a fixed prefix to alert on. */
   private logDiscrepancy(run: RunRow, item: ItemRow): void {
     if (item.outcome === 'matched' || item.resolvedAt) return;
-    this.logger.warn(`reconciliation discrepancy: provider=${run.provider} day=${run.billDate} outcome=${item.outcome} kind=${item.kind} `
-      + `reference=${item.reference} ours=${item.localAmount ?? '-'}/${item.localStatus ?? '-'} theirs=${item.providerAmount ?? '-'}/${item.providerStatus ?? '-'} `
-      + `item=${item.id}${item.detail ? ` (${item.detail})` : ''}`);
+    this.logger.warn(
+      `reconciliation discrepancy: provider=${run.provider} day=${run.billDate} outcome=${item.outcome} kind=${item.kind} ` +
+        `reference=${item.reference} ours=${item.localAmount ?? '-'}/${item.localStatus ?? '-'} theirs=${item.providerAmount ?? '-'}/${item.providerStatus ?? '-'} ` +
+        `item=${item.id}${item.detail ? ` (${item.detail})` : ''}`,
+    );
   }
 }
 

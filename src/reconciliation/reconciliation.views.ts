@@ -22,8 +22,10 @@ export class RunView {
   @ApiProperty({ enum: RUN_STATUSES, description: 'not_ready and failed keep the last comparison, if any' }) status: string;
   @ApiProperty() attempts: number;
   @ApiProperty({ format: 'date-time' }) started_at: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when the items below were compared' }) compared_at: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'SHA1 of the bill compared; null for a day without a file' }) bill_sha1: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when the items below were compared' }) compared_at:
+    string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'SHA1 of the bill compared; null for a day without a file' }) bill_sha1:
+    string | null;
   @ApiProperty({ type: Number, nullable: true }) bill_rows: number | null;
   @ApiProperty({ type: OutcomeCounts }) counts: OutcomeCounts;
   @ApiProperty({ description: 'discrepancies nobody resolved yet' }) open_items: number;
@@ -48,7 +50,8 @@ export class ItemView {
   @ApiProperty({ type: String, nullable: true }) local_status: string | null;
   @ApiProperty({ type: String, nullable: true }) provider_status: string | null;
   @ApiProperty({ type: String, nullable: true }) provider_trade_no: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'what reconciliation did: settled (a payment confirmed by the query)' }) action: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'what reconciliation did: settled (a payment confirmed by the query)' })
+  action: string | null;
   @ApiProperty({ type: String, nullable: true }) detail: string | null;
   @ApiProperty({ description: 'a discrepancy nobody resolved yet' }) open: boolean;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) resolved_at: string | null;
@@ -62,21 +65,46 @@ export class ItemList {
 
 export function runView(r: RunRow): RunView {
   return {
-    id: r.id, provider: r.provider, bill_date: r.billDate, status: r.status, attempts: r.attempts, started_at: iso(r.startedAt)!,
-    compared_at: iso(r.comparedAt), bill_sha1: r.billSha1, bill_rows: r.billRows,
+    id: r.id,
+    provider: r.provider,
+    bill_date: r.billDate,
+    status: r.status,
+    attempts: r.attempts,
+    started_at: iso(r.startedAt)!,
+    compared_at: iso(r.comparedAt),
+    bill_sha1: r.billSha1,
+    bill_rows: r.billRows,
     counts: {
-      matched: r.matched, missing_locally: r.missingLocally, missing_at_provider: r.missingAtProvider,
-      amount_mismatch: r.amountMismatch, status_mismatch: r.statusMismatch,
+      matched: r.matched,
+      missing_locally: r.missingLocally,
+      missing_at_provider: r.missingAtProvider,
+      amount_mismatch: r.amountMismatch,
+      status_mismatch: r.statusMismatch,
     },
-    open_items: r.openItems, last_error: r.lastError, next_attempt_at: iso(r.nextAttemptAt),
+    open_items: r.openItems,
+    last_error: r.lastError,
+    next_attempt_at: iso(r.nextAttemptAt),
   };
 }
 
 export function itemView(i: ItemRow): ItemView {
   return {
-    id: i.id, run_id: i.runId, kind: i.kind, reference: i.reference, payment_no: i.paymentNo, outcome: i.outcome,
-    local_amount: i.localAmount, provider_amount: i.providerAmount, local_status: i.localStatus, provider_status: i.providerStatus,
-    provider_trade_no: i.providerTradeNo, action: i.action, detail: i.detail, open: i.outcome !== 'matched' && !i.resolvedAt,
-    resolved_at: iso(i.resolvedAt), resolved_by: i.resolvedBy, resolution_note: i.resolutionNote,
+    id: i.id,
+    run_id: i.runId,
+    kind: i.kind,
+    reference: i.reference,
+    payment_no: i.paymentNo,
+    outcome: i.outcome,
+    local_amount: i.localAmount,
+    provider_amount: i.providerAmount,
+    local_status: i.localStatus,
+    provider_status: i.providerStatus,
+    provider_trade_no: i.providerTradeNo,
+    action: i.action,
+    detail: i.detail,
+    open: i.outcome !== 'matched' && !i.resolvedAt,
+    resolved_at: iso(i.resolvedAt),
+    resolved_by: i.resolvedBy,
+    resolution_note: i.resolutionNote,
   };
 }

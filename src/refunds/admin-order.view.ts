@@ -14,7 +14,8 @@ export class AdminOrderRow {
   @ApiProperty() product_id: number;
   @ApiProperty() is_upgrade: boolean;
   @ApiProperty({ enum: PAYMENT_METHODS }) payment_method: string;
-  @ApiProperty({ type: String, nullable: true, description: 'the attempt that paid it (or the current one while pending)' }) payment_no: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'the attempt that paid it (or the current one while pending)' }) payment_no:
+    string | null;
   @ApiProperty({ type: String, nullable: true, description: "the provider's trade number" }) transaction_id: string | null;
   @ApiProperty({ format: 'date-time' }) expire_at: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) paid_at: string | null;
@@ -51,7 +52,10 @@ export class AdminPeriodView {
 export class AdminEventView {
   @ApiProperty({ description: 'the outbox id' }) id: string;
   @ApiProperty({ enum: ['order.paid', 'order.expired', 'order.closed', 'order.refunded'] }) type: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'as the member\'s app received it' }) payload: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: "as the member's app received it" }) payload: Record<
+    string,
+    unknown
+  >;
   @ApiProperty({ format: 'date-time' }) created_at: string;
 }
 
@@ -60,10 +64,15 @@ export class AdminOrderDetail {
   @ApiProperty({ type: AdminOrderRow }) order: AdminOrderRow;
   @ApiProperty({ type: [AdminAttemptView], description: 'every payment attempt (QR code), oldest first' }) attempts: AdminAttemptView[];
   @ApiProperty({
-    type: 'object', additionalProperties: true, nullable: true,
-    description: "the membership grant the payment made (its columns as the membership module keeps them; revoked_at once refunded in full)",
-  }) grant: Record<string, unknown> | null;
-  @ApiProperty({ type: [AdminPeriodView], description: "the order's membership periods (none once refunded in full)" }) periods: AdminPeriodView[];
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description:
+      'the membership grant the payment made (its columns as the membership module keeps them; revoked_at once refunded in full)',
+  })
+  grant: Record<string, unknown> | null;
+  @ApiProperty({ type: [AdminPeriodView], description: "the order's membership periods (none once refunded in full)" })
+  periods: AdminPeriodView[];
   @ApiProperty({ type: [RefundView] }) refunds: RefundView[];
   @ApiProperty({ type: [AdminEventView], description: 'the outbox events of the order, in order' }) events: AdminEventView[];
 }

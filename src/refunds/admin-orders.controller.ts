@@ -13,10 +13,22 @@ const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : nul
 
 function orderRow(o: SqlRow): AdminOrderRow {
   return {
-    order_no: o.order_no, user_id: o.user_id, status: o.status, amount: o.amount, refunded_amount: o.refunded_amount,
-    currency: o.currency, description: o.description, product_id: o.product_id, is_upgrade: o.is_upgrade,
-    payment_method: o.payment_method, payment_no: o.payment_no, transaction_id: o.transaction_id,
-    expire_at: iso(o.expire_at)!, paid_at: iso(o.paid_at), created_at: iso(o.created_at)!, updated_at: iso(o.updated_at)!,
+    order_no: o.order_no,
+    user_id: o.user_id,
+    status: o.status,
+    amount: o.amount,
+    refunded_amount: o.refunded_amount,
+    currency: o.currency,
+    description: o.description,
+    product_id: o.product_id,
+    is_upgrade: o.is_upgrade,
+    payment_method: o.payment_method,
+    payment_no: o.payment_no,
+    transaction_id: o.transaction_id,
+    expire_at: iso(o.expire_at)!,
+    paid_at: iso(o.paid_at),
+    created_at: iso(o.created_at)!,
+    updated_at: iso(o.updated_at)!,
   };
 }
 
@@ -32,10 +44,16 @@ function grantView(g: SqlRow) {
 @AdminOnly()
 @Controller('api/v1/admin/orders')
 export class AdminOrdersController {
-  constructor(private readonly repo: AdminOrdersRepository, private readonly refunds: RefundsService) {}
+  constructor(
+    private readonly repo: AdminOrdersRepository,
+    private readonly refunds: RefundsService,
+  ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Find orders', description: 'Filters `user_id`, `status`, `from`/`to` (created_at), newest first; `limit` and `starting_after` as Stripe lists.' })
+  @ApiOperation({
+    summary: 'Find orders',
+    description: 'Filters `user_id`, `status`, `from`/`to` (created_at), newest first; `limit` and `starting_after` as Stripe lists.',
+  })
   @ApiOkResponse({ type: AdminOrderList })
   @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND')
   async list(@Query() q: ListAdminOrdersDto): Promise<AdminOrderList> {
@@ -47,28 +65,46 @@ export class AdminOrdersController {
       after = { created_at: cursor.created_at, order_no: cursor.order_no };
     }
     const rows = await this.repo.list({
-      userId: q.user_id, status: q.status, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, limit, after,
+      userId: q.user_id,
+      status: q.status,
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+      limit,
+      after,
     });
     return { data: rows.slice(0, limit).map(orderRow), has_more: rows.length > limit };
   }
 
   @Get(':order_no')
-  @ApiOperation({ summary: 'Everything about one order', description: 'The order, its payment attempts, its membership grant and periods, its refunds and its events.' })
+  @ApiOperation({
+    summary: 'Everything about one order',
+    description: 'The order, its payment attempts, its membership grant and periods, its refunds and its events.',
+  })
   @ApiOkResponse({ type: AdminOrderDetail })
   @ApiErrors('ORDER_NOT_FOUND')
   async get(@Param('order_no') orderNo: string): Promise<AdminOrderDetail> {
     const order = ORDER_NO_PATTERN.test(orderNo) ? await this.repo.order(orderNo) : undefined;
     if (!order) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
     const [attempts, grant, periods, refunds, events] = await Promise.all([
-      this.repo.attempts(order.id), this.repo.grant(order.id), this.repo.periods(order.id),
-      this.refunds.listForOrder(orderNo), this.repo.events(order.id),
+      this.repo.attempts(order.id),
+      this.repo.grant(order.id),
+      this.repo.periods(order.id),
+      this.refunds.listForOrder(orderNo),
+      this.repo.events(order.id),
     ]);
     return {
       order: { ...orderRow(order), plan_code: order.plan_code },
       attempts: attempts.map((a) => ({
-        payment_no: a.payment_no, payment_method: a.payment_method, amount: a.amount, status: a.status, trade_state: a.trade_state,
-        transaction_id: a.transaction_id, qr_code_expire_at: iso(a.qr_code_expire_at), query_count: a.query_count,
-        paid_at: iso(a.paid_at), created_at: iso(a.created_at)!,
+        payment_no: a.payment_no,
+        payment_method: a.payment_method,
+        amount: a.amount,
+        status: a.status,
+        trade_state: a.trade_state,
+        transaction_id: a.transaction_id,
+        qr_code_expire_at: iso(a.qr_code_expire_at),
+        query_count: a.query_count,
+        paid_at: iso(a.paid_at),
+        created_at: iso(a.created_at)!,
       })),
       grant: grant ? grantView(grant) : null,
       periods: periods.map((p) => ({ level: p.level, plan_id: p.plan_id, starts_at: iso(p.starts_at)!, ends_at: iso(p.ends_at)! })),

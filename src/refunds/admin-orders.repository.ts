@@ -15,14 +15,18 @@ export class AdminOrdersRepository {
 
   async order(orderNo: string): Promise<SqlRow | undefined> {
     const [row] = await this.dataSource.query(
-      `SELECT o.*, p.code AS plan_code FROM orders o LEFT JOIN membership_plans p ON p.id = o.product_id WHERE o.order_no = $1`, [orderNo]);
+      `SELECT o.*, p.code AS plan_code FROM orders o LEFT JOIN membership_plans p ON p.id = o.product_id WHERE o.order_no = $1`,
+      [orderNo],
+    );
     return row;
   }
 
   attempts(orderId: string): Promise<SqlRow[]> {
     return this.dataSource.query(
       `SELECT payment_no, payment_method, amount, status, trade_state, transaction_id, qr_code_expire_at, query_count, paid_at, created_at
-         FROM payment_records WHERE order_id = $1 ORDER BY created_at, payment_no`, [orderId]);
+         FROM payment_records WHERE order_id = $1 ORDER BY created_at, payment_no`,
+      [orderId],
+    );
   }
 
   /** The order's grant (what it bought), revoked_at set once a full refund took it back. */
@@ -34,7 +38,9 @@ export class AdminOrdersRepository {
   /** The order's membership periods (none once refunded in full). */
   periods(orderId: string): Promise<SqlRow[]> {
     return this.dataSource.query(
-      `SELECT p.level, p.plan_id, p.starts_at, p.ends_at FROM membership_periods p WHERE p.order_id = $1 ORDER BY p.starts_at`, [orderId]);
+      `SELECT p.level, p.plan_id, p.starts_at, p.ends_at FROM membership_periods p WHERE p.order_id = $1 ORDER BY p.starts_at`,
+      [orderId],
+    );
   }
 
   events(orderId: string): Promise<SqlRow[]> {
@@ -42,16 +48,25 @@ export class AdminOrdersRepository {
   }
 
   /** Newest first, filtered; cursor by (created_at, order_no) of the last order of the previous page. */
-  async list(filter: { userId?: string; status?: string; from?: Date; to?: Date; limit: number; after?: { created_at: Date; order_no: string } }) {
+  async list(filter: {
+    userId?: string;
+    status?: string;
+    from?: Date;
+    to?: Date;
+    limit: number;
+    after?: { created_at: Date; order_no: string };
+  }) {
     const params: unknown[] = [filter.limit + 1];
     const where: string[] = [];
     if (filter.userId) where.push(`user_id = $${params.push(filter.userId)}`);
     if (filter.status) where.push(`status = $${params.push(filter.status)}`);
     if (filter.from) where.push(`created_at >= $${params.push(filter.from)}`);
     if (filter.to) where.push(`created_at < $${params.push(filter.to)}`);
-    if (filter.after) where.push(`(created_at, order_no) < ($${params.push(filter.after.created_at)}, $${params.push(filter.after.order_no)})`);
-    return await this.dataSource.query(
+    if (filter.after)
+      where.push(`(created_at, order_no) < ($${params.push(filter.after.created_at)}, $${params.push(filter.after.order_no)})`);
+    return (await this.dataSource.query(
       `SELECT * FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, order_no DESC LIMIT $1`,
-      params) as SqlRow[];
+      params,
+    )) as SqlRow[];
   }
 }

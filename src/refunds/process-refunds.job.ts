@@ -18,7 +18,11 @@ const DOUBLE_PAYMENT_GRACE_MS = 60_000;
 export class ProcessRefundsJob implements ScheduledJob {
   private readonly logger = new Logger('ProcessRefunds');
 
-  constructor(private readonly config: AppConfig, private readonly repo: RefundsRepository, private readonly refunds: RefundsService) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly repo: RefundsRepository,
+    private readonly refunds: RefundsService,
+  ) {}
 
   async run(now: Date, limit = BATCH_SIZE): Promise<JobReport> {
     const report = { claimed: 0, failed: 0, success: 0, processing: 0, abnormal: 0, closed: 0, refused: 0, double_payments: 0 };
@@ -27,7 +31,9 @@ export class ProcessRefundsJob implements ScheduledJob {
         if (await this.refunds.refundDoublePayment(payment.payment_no, now)) report.double_payments += 1;
       } catch (e) {
         report.failed += 1;
-        this.logger.warn(`payment_no=${payment.payment_no}: starting the double-payment refund failed (${(e as Error).message}); retried on the next run`);
+        this.logger.warn(
+          `payment_no=${payment.payment_no}: starting the double-payment refund failed (${(e as Error).message}); retried on the next run`,
+        );
       }
     }
     // Long enough for every claimed refund to be queried and sent again, each timing out.

@@ -13,7 +13,7 @@ export class RefundMembership {
   constructor(private readonly membership: MembershipService) {}
 
   async revokeOrder(m: EntityManager, orderId: string, userId: string, now: Date): Promise<MembershipSnapshot> {
-    return await this.membership.revokeOrder(m, orderId, now) ?? this.membership.snapshot(m, userId, now);
+    return (await this.membership.revokeOrder(m, orderId, now)) ?? this.membership.snapshot(m, userId, now);
   }
 
   snapshot(m: EntityManager, userId: string, now: Date): Promise<MembershipSnapshot> {

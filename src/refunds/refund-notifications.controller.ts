@@ -19,14 +19,19 @@ import { RefundApplyResult, RefundsService } from './refunds.service';
 export class RefundNotificationsController {
   private readonly logger = new Logger('Notifications');
 
-  constructor(private readonly registry: ProviderRegistry, private readonly refunds: RefundsService, private readonly metrics: MetricsService) {}
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly refunds: RefundsService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   @Post('wechat/refund-callback')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Refund notifications from WeChat Pay (REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED)',
-    description: 'Sent as notify_url with each refund (WECHAT_PAY_REFUND_NOTIFY_URL, by default the payment callback\'s sibling). '
-      + 'Verified over the raw bytes and decrypted like payment notifications. 204 accepted; 4xx/5xx `{"code":"FAIL","message":…}`.',
+    description:
+      "Sent as notify_url with each refund (WECHAT_PAY_REFUND_NOTIFY_URL, by default the payment callback's sibling). " +
+      'Verified over the raw bytes and decrypted like payment notifications. 204 accepted; 4xx/5xx `{"code":"FAIL","message":…}`.',
   })
   @ApiResponse({ status: 204, description: 'accepted' })
   @ApiResponse({ status: 400, description: 'rejected (forged, stale, not ours, unknown refund, wrong amount): nothing changed' })
@@ -58,10 +63,18 @@ export class RefundNotificationsController {
       }
     }
     const fields = [
-      'provider=wechat', `outcome=${result}`, rejection && `rejection=${rejection}`, applied && `result=${applied}`, event && `refund_no=${event.refundNo}`,
-      event && `refund_status=${event.providerState}`, event?.eventId && `event_id=${event.eventId}`,
-      reason && `reason="${reason}"`, `request_id=${requestIdOf(req)}`,
-    ].filter(Boolean).join(' ');
+      'provider=wechat',
+      `outcome=${result}`,
+      rejection && `rejection=${rejection}`,
+      applied && `result=${applied}`,
+      event && `refund_no=${event.refundNo}`,
+      event && `refund_status=${event.providerState}`,
+      event?.eventId && `event_id=${event.eventId}`,
+      reason && `reason="${reason}"`,
+      `request_id=${requestIdOf(req)}`,
+    ]
+      .filter(Boolean)
+      .join(' ');
     if (result === 'accepted') this.logger.log(`refund notification ${fields}`);
     else this.logger.warn(`refund notification ${fields}`);
     this.metrics.notifications.inc({ provider: 'wechat_refund', outcome: result });

@@ -13,20 +13,36 @@ import { RefundsService } from './refunds.service';
 @AdminOnly()
 @Controller('api/v1/admin')
 export class RefundsController {
-  constructor(private readonly refunds: RefundsService, private readonly idempotency: IdempotencyService) {}
+  constructor(
+    private readonly refunds: RefundsService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
 
   @Post('orders/:order_no/refunds')
   @ApiOperation({
     summary: 'Refund a paid order, in full or in part',
-    description: 'Without `amount`, everything not yet refunded. Answers 202 with the refund: `success` when the provider '
-      + 'confirmed at once (Alipay), else `processing` until its notification or the refund job finishes it. A full refund '
-      + 'that succeeds marks the order `refunded` and removes its membership periods; a partial one marks it '
-      + '`partially_refunded` and keeps access. Idempotent with an Idempotency-Key header (24 hours), as create-order.',
+    description:
+      'Without `amount`, everything not yet refunded. Answers 202 with the refund: `success` when the provider ' +
+      'confirmed at once (Alipay), else `processing` until its notification or the refund job finishes it. A full refund ' +
+      'that succeeds marks the order `refunded` and removes its membership periods; a partial one marks it ' +
+      '`partially_refunded` and keeps access. Idempotent with an Idempotency-Key header (24 hours), as create-order.',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'replays the first answer for the same admin, key and body within 24 hours' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'replays the first answer for the same admin, key and body within 24 hours',
+  })
   @ApiResponse({ status: 202, type: RefundView, description: 'recorded and sent to the provider' })
-  @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED', 'ORDER_NOT_FOUND', 'ORDER_NOT_REFUNDABLE', 'REFUND_EXCEEDS_PAID', 'REFUND_REFUSED',
-    'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'PAYMENT_METHOD_DISABLED',
+    'ORDER_NOT_FOUND',
+    'ORDER_NOT_REFUNDABLE',
+    'REFUND_EXCEEDS_PAID',
+    'REFUND_REFUSED',
+    'IDEMPOTENCY_KEY_REUSED',
+    'IDEMPOTENCY_KEY_IN_FLIGHT',
+  )
   async create(
     @CurrentUser() adminId: string,
     @Param('order_no') orderNo: string,
@@ -40,7 +56,9 @@ export class RefundsController {
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
     // The order is part of the request: one key cannot refund two orders.
-    const result = await this.idempotency.run(adminId, key, { refund_of: orderNo, ...dto }, 202, () => this.refunds.request(adminId, orderNo, dto));
+    const result = await this.idempotency.run(adminId, key, { refund_of: orderNo, ...dto }, 202, () =>
+      this.refunds.request(adminId, orderNo, dto),
+    );
     res.status(result.status).type('application/json');
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     return result.text as unknown as RefundView; // the answer as first sent, byte for byte

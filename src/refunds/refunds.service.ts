@@ -64,17 +64,26 @@ export class RefundsService {
         throw new ConflictError('ORDER_NOT_REFUNDABLE', `The order is ${order.status}: only a paid order can be refunded`);
       }
       this.registry.get(order.payment_method); // a disabled provider is a 400 before anything is written
-      const left = order.amount - await this.refunds.heldFen(m, order.payment_no);
+      const left = order.amount - (await this.refunds.heldFen(m, order.payment_no));
       const amount = dto.amount ?? left;
       if (!Number.isSafeInteger(amount) || amount <= 0 || amount > left) {
-        throw new ConflictError('REFUND_EXCEEDS_PAID', left > 0
-          ? `The amount must be a whole number of fen from 1 to ${left} (what is left of the ${order.amount} paid)`
-          : `Nothing is left to refund: refunds already hold all ${order.amount} fen paid`);
+        throw new ConflictError(
+          'REFUND_EXCEEDS_PAID',
+          left > 0
+            ? `The amount must be a whole number of fen from 1 to ${left} (what is left of the ${order.amount} paid)`
+            : `Nothing is left to refund: refunds already hold all ${order.amount} fen paid`,
+        );
       }
       try {
         return await this.refunds.insert(m, {
-          refundNo: newRefundNo(now), orderId: order.id, paymentNo: order.payment_no, paymentMethod: order.payment_method,
-          amountFen: amount, kind: 'support', reason: dto.reason.trim(), requestedBy: adminId,
+          refundNo: newRefundNo(now),
+          orderId: order.id,
+          paymentNo: order.payment_no,
+          paymentMethod: order.payment_method,
+          amountFen: amount,
+          kind: 'support',
+          reason: dto.reason.trim(),
+          requestedBy: adminId,
           nextQueryAt: new Date(now.getTime() + FIRST_LOOK_MS),
         });
       } catch (e) {
@@ -83,7 +92,9 @@ export class RefundsService {
       }
     });
     this.metrics.refunds.inc({ provider: refund.paymentMethod, status: 'processing' });
-    this.logger.log(`refund_no=${refund.refundNo} order_no=${orderNo} payment_no=${refund.paymentNo} amount=${refund.amountFen} requested_by=${adminId} reason="${refund.reason}": requested`);
+    this.logger.log(
+      `refund_no=${refund.refundNo} order_no=${orderNo} payment_no=${refund.paymentNo} amount=${refund.amountFen} requested_by=${adminId} reason="${refund.reason}": requested`,
+    );
     const sent = await this.submit(refund, orderNo);
     if (sent.status === 'failed') {
       throw new ConflictError('REFUND_REFUSED', `${providerLabel(refund.paymentMethod)} refused the refund: ${sent.failureReason}`);
@@ -97,7 +108,11 @@ export class RefundsService {
     return (await this.refunds.listForOrder(order.id)).map((r) => toRefundView(r, order.order_no));
   }
 
-  async list(filter: { status?: RefundStatus; limit?: number; startingAfter?: string }): Promise<{ data: RefundView[]; has_more: boolean }> {
+  async list(filter: {
+    status?: RefundStatus;
+    limit?: number;
+    startingAfter?: string;
+  }): Promise<{ data: RefundView[]; has_more: boolean }> {
     const limit = filter.limit ?? 20;
     const cursor = filter.startingAfter ? await this.refunds.findByNo(filter.startingAfter) : undefined;
     if (filter.startingAfter && !cursor) throw new NotFoundError('NOT_FOUND', 'starting_after names no refund');
@@ -116,16 +131,23 @@ export class RefundsService {
     let event: RefundEvent;
     try {
       event = await provider.refund({
-        refundNo: refund.refundNo, paymentNo: refund.paymentNo, amountFen: refund.amountFen,
-        totalFen: await this.refunds.paidFen(refund.paymentNo), reason: refund.reason,
+        refundNo: refund.refundNo,
+        paymentNo: refund.paymentNo,
+        amountFen: refund.amountFen,
+        totalFen: await this.refunds.paidFen(refund.paymentNo),
+        reason: refund.reason,
       });
     } catch (e) {
       if (e instanceof RefundRefused) {
         await this.fail(refund, `${e.providerMessage} (${e.providerCode})`);
-        this.logger.warn(`refund_no=${refund.refundNo} order_no=${orderNo} refused by ${refund.paymentMethod}: ${e.providerCode} ${e.providerMessage}`);
+        this.logger.warn(
+          `refund_no=${refund.refundNo} order_no=${orderNo} refused by ${refund.paymentMethod}: ${e.providerCode} ${e.providerMessage}`,
+        );
         return (await this.refunds.findByNo(refund.refundNo))!;
       }
-      this.logger.warn(`refund_no=${refund.refundNo} order_no=${orderNo} outcome unknown (${(e as Error).message}); queried later, sent again with the same number if the provider has none`);
+      this.logger.warn(
+        `refund_no=${refund.refundNo} order_no=${orderNo} outcome unknown (${(e as Error).message}); queried later, sent again with the same number if the provider has none`,
+      );
       return (await this.refunds.findByNo(refund.refundNo))!;
     }
     await this.applyEvent(event, 'answer');
@@ -143,8 +165,10 @@ export class RefundsService {
     if (event.outcome === 'not_found') return 'unchanged';
     const outcome = await this.refunds.transaction(async (m) => {
       const refund = await this.refunds.lockByNo(m, event.refundNo);
-      if (!refund || refund.paymentMethod !== event.provider) throw new NotificationRejected('UNKNOWN_REFUND', 'no refund has this refund number');
-      if (event.paymentNo && event.paymentNo !== refund.paymentNo) throw new NotificationRejected('PAYMENT_MISMATCH', 'the refund belongs to another payment');
+      if (!refund || refund.paymentMethod !== event.provider)
+        throw new NotificationRejected('UNKNOWN_REFUND', 'no refund has this refund number');
+      if (event.paymentNo && event.paymentNo !== refund.paymentNo)
+        throw new NotificationRejected('PAYMENT_MISMATCH', 'the refund belongs to another payment');
       if (event.outcome === 'success' && event.amountFen !== null && event.amountFen !== refund.amountFen) {
         throw new NotificationRejected('AMOUNT_MISMATCH', 'the refunded amount differs from the refund');
       }
@@ -162,15 +186,28 @@ export class RefundsService {
         const announced = await this.followOrder(m, refund, now);
         return { result: 'applied' as const, refund, status, announced };
       }
-      const failureReason = status === 'closed' ? `closed by the provider (${event.providerState})` : status === 'abnormal' ? `abnormal at the provider (${event.providerState})` : null;
+      const failureReason =
+        status === 'closed'
+          ? `closed by the provider (${event.providerState})`
+          : status === 'abnormal'
+            ? `abnormal at the provider (${event.providerState})`
+            : null;
       // abnormal is not final: it is looked at again on the refund's schedule.
-      await this.refunds.applyState(m, refund.id, status, { ...event, failureReason }, status === 'closed' ? null : refund.nextQueryAt ?? now);
+      await this.refunds.applyState(
+        m,
+        refund.id,
+        status,
+        { ...event, failureReason },
+        status === 'closed' ? null : (refund.nextQueryAt ?? now),
+      );
       return { result: 'applied' as const, refund, status };
     });
     if (outcome.result === 'duplicate' && outcome.refund.status !== 'success' && event.outcome === 'success') {
       // We took the provider's refusal as final, and now it says the money went back: support must
       // reconcile this one by hand (the amount it held was released meanwhile).
-      this.logger.error(`refund_no=${outcome.refund.refundNo} payment_no=${outcome.refund.paymentNo}: recorded ${outcome.refund.status}, but ${event.provider} reports it refunded (${source}); check it by hand`);
+      this.logger.error(
+        `refund_no=${outcome.refund.refundNo} payment_no=${outcome.refund.paymentNo}: recorded ${outcome.refund.status}, but ${event.provider} reports it refunded (${source}); check it by hand`,
+      );
     }
     if (outcome.result !== 'applied') return outcome.result;
     const { refund, status } = outcome;
@@ -202,12 +239,16 @@ export class RefundsService {
     const order = await this.orders.lockById(m, refund.orderId);
     if (!order || order.payment_no !== refund.paymentNo || refund.kind !== 'support') return undefined;
     const after: RefundableOrder = await this.orders.addRefunded(m, order.id, refund.amountFen);
-    const membership = after.status === 'refunded'
-      ? await this.membership.revokeOrder(m, order.id, order.user_id, now)
-      : await this.membership.snapshot(m, order.user_id, now);
+    const membership =
+      after.status === 'refunded'
+        ? await this.membership.revokeOrder(m, order.id, order.user_id, now)
+        : await this.membership.snapshot(m, order.user_id, now);
     const payload: OrderRefundedPayload = {
-      order_no: order.order_no, amount: refund.amountFen, refunded_total: after.refunded_amount,
-      status: after.status as OrderRefundedPayload['status'], membership,
+      order_no: order.order_no,
+      amount: refund.amountFen,
+      refunded_total: after.refunded_amount,
+      status: after.status as OrderRefundedPayload['status'],
+      membership,
     };
     return appendOrderEvent(m, order.id, order.user_id, order.order_no, 'order.refunded', { ...payload });
   }
@@ -219,7 +260,9 @@ export class RefundsService {
       await this.refundDoublePayment(payment.paymentNo, new Date());
     } catch (e) {
       // The refund job finds double payments with no refund and starts them: nothing is lost.
-      this.logger.error(`payment_no=${payment.paymentNo} order_no=${payment.orderNo}: refunding the double payment failed (${(e as Error).message}); the refund job retries`);
+      this.logger.error(
+        `payment_no=${payment.paymentNo} order_no=${payment.orderNo}: refunding the double payment failed (${(e as Error).message}); the refund job retries`,
+      );
     }
   }
 
@@ -227,15 +270,25 @@ export class RefundsService {
   async refundDoublePayment(paymentNo: string, now: Date): Promise<boolean> {
     const payment = await this.refunds.doublePaymentOf(paymentNo);
     if (!payment) return false;
-    const refund = await this.refunds.transaction((m) => this.refunds.insertDuplicatePaymentRefund(m, {
-      refundNo: newRefundNo(now), orderId: payment.order_id, paymentNo, paymentMethod: payment.payment_method,
-      amountFen: payment.amount, kind: 'duplicate_payment', reason: DUPLICATE_PAYMENT_REASON, requestedBy: SYSTEM_REQUESTER,
-      nextQueryAt: new Date(now.getTime() + FIRST_LOOK_MS),
-    }));
+    const refund = await this.refunds.transaction((m) =>
+      this.refunds.insertDuplicatePaymentRefund(m, {
+        refundNo: newRefundNo(now),
+        orderId: payment.order_id,
+        paymentNo,
+        paymentMethod: payment.payment_method,
+        amountFen: payment.amount,
+        kind: 'duplicate_payment',
+        reason: DUPLICATE_PAYMENT_REASON,
+        requestedBy: SYSTEM_REQUESTER,
+        nextQueryAt: new Date(now.getTime() + FIRST_LOOK_MS),
+      }),
+    );
     if (!refund) return false;
     this.metrics.doublePayments.inc({ provider: payment.payment_method });
     this.metrics.refunds.inc({ provider: payment.payment_method, status: 'processing' });
-    this.logger.warn(`refund_no=${refund.refundNo} order_no=${payment.order_no} payment_no=${paymentNo} amount=${payment.amount}: double payment, refunding it in full`);
+    this.logger.warn(
+      `refund_no=${refund.refundNo} order_no=${payment.order_no} payment_no=${paymentNo} amount=${payment.amount}: double payment, refunding it in full`,
+    );
     await this.submit(refund, payment.order_no);
     return true;
   }
@@ -247,7 +300,9 @@ export class RefundsService {
     try {
       const event = await provider.queryRefund({ refundNo: refund.refundNo, paymentNo: refund.paymentNo });
       if (event.outcome === 'not_found' && refund.status === 'processing') {
-        this.logger.warn(`refund_no=${refund.refundNo} order_no=${orderNo}: the provider has no such refund; sending it again with the same number`);
+        this.logger.warn(
+          `refund_no=${refund.refundNo} order_no=${orderNo}: the provider has no such refund; sending it again with the same number`,
+        );
         return (await this.submit(refund, orderNo)).status;
       }
       await this.applyEvent(event, 'query', now);

@@ -6,7 +6,9 @@ export type JobReport = { claimed: number; failed: number } & Record<string, num
 
 /** `claimed=3 paid=1 closed=2 failed=0`, the one line a run logs. */
 export function formatReport(report: JobReport): string {
-  return Object.entries(report).map(([name, count]) => `${name}=${count}`).join(' ');
+  return Object.entries(report)
+    .map(([name, count]) => `${name}=${count}`)
+    .join(' ');
 }
 
 /** A job the cron runs: a plain method of the current time, so tests drive it with their own clock. */

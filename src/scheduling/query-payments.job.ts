@@ -43,7 +43,8 @@ export class QueryPaymentsJob implements ScheduledJob {
       await this.claims.recordQuery(attempt.id, retryMax);
       try {
         const applied = await this.payments.applyEvent(event, 'query');
-        if (applied.result === 'settled') this.logger.log(`payment ${attempt.paymentNo} of order ${applied.orderNo} settled by the active query`);
+        if (applied.result === 'settled')
+          this.logger.log(`payment ${attempt.paymentNo} of order ${applied.orderNo} settled by the active query`);
         report[event.outcome === 'paid' || event.outcome === 'closed' ? event.outcome : 'pending'] += 1;
       } catch (e) {
         // The query is counted and the next one scheduled; a rejected answer (an amount mismatch) is logged there.

@@ -43,15 +43,21 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
     reconcileBills: ReconcileBillsJob,
   ) {
     this.jobs = {
-      'query-payments': queryPayments, 'expire-qr-codes': expireQrCodes, 'expire-orders': expireOrders,
-      'process-refunds': processRefunds, 'reconcile-bills': reconcileBills,
+      'query-payments': queryPayments,
+      'expire-qr-codes': expireQrCodes,
+      'expire-orders': expireOrders,
+      'process-refunds': processRefunds,
+      'reconcile-bills': reconcileBills,
     };
   }
 
   onApplicationBootstrap(): void {
     if (this.config.nodeEnv === 'test') return;
     for (const name of Object.keys(this.jobs) as JobName[]) {
-      this.scheduler.addInterval(name, setInterval(() => void this.tick(name), JOB_INTERVALS_MS[name]));
+      this.scheduler.addInterval(
+        name,
+        setInterval(() => void this.tick(name), JOB_INTERVALS_MS[name]),
+      );
     }
   }
 
@@ -60,18 +66,21 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
     const current = this.running.get(name);
     if (current) return current;
     const started = Date.now();
-    const run = this.jobs[name].run(new Date()).then(
-      (report) => {
-        this.metrics.jobRuns.inc({ job: name, outcome: 'ok' });
-        const line = `${name}: ${formatReport(report)} in ${Date.now() - started} ms`;
-        if (report.claimed || report.expired) this.logger.log(line);
-        else this.logger.debug(line);
-      },
-      (e) => {
-        this.metrics.jobRuns.inc({ job: name, outcome: 'failed' });
-        this.logger.error(`${name} failed: ${(e as Error)?.message ?? e}; retried on the next tick`);
-      },
-    ).finally(() => this.running.delete(name));
+    const run = this.jobs[name]
+      .run(new Date())
+      .then(
+        (report) => {
+          this.metrics.jobRuns.inc({ job: name, outcome: 'ok' });
+          const line = `${name}: ${formatReport(report)} in ${Date.now() - started} ms`;
+          if (report.claimed || report.expired) this.logger.log(line);
+          else this.logger.debug(line);
+        },
+        (e) => {
+          this.metrics.jobRuns.inc({ job: name, outcome: 'failed' });
+          this.logger.error(`${name} failed: ${(e as Error)?.message ?? e}; retried on the next tick`);
+        },
+      )
+      .finally(() => this.running.delete(name));
     this.running.set(name, run);
     return run;
   }

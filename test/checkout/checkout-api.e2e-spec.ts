@@ -28,15 +28,21 @@ describe('checkout page: server side (development, sandbox)', () => {
     await sb?.close();
   });
 
-  it('serves the page at / with its own content security policy, its files and socket.io\'s client from the installed package', async () => {
+  it("serves the page at / with its own content security policy, its files and socket.io's client from the installed package", async () => {
     const page = await t.http.get('/').expect(200).expect('content-type', /html/);
     expect(page.text).toContain('/checkout/app.js');
     expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
     expect(page.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
-    await t.http.get('/checkout/app.js').expect(200).expect('content-type', /javascript/);
+    await t.http
+      .get('/checkout/app.js')
+      .expect(200)
+      .expect('content-type', /javascript/);
     await t.http.get('/checkout/styles.css').expect(200).expect('content-type', /css/);
     await t.http.get('/checkout/marks/wechat.svg').expect(200).expect('content-type', /svg/);
-    const client = await t.http.get('/checkout/vendor/socket.io/socket.io.min.js').expect(200).expect('content-type', /javascript/);
+    const client = await t.http
+      .get('/checkout/vendor/socket.io/socket.io.min.js')
+      .expect(200)
+      .expect('content-type', /javascript/);
     expect(client.text).toContain('socket.io');
   });
 
@@ -45,10 +51,12 @@ describe('checkout page: server side (development, sandbox)', () => {
     expect(res.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND', requestId: expect.any(String) });
   });
 
-  it('tells the page it runs against the sandbox, with the sandbox\'s pay page taken from the provider configuration', async () => {
+  it("tells the page it runs against the sandbox, with the sandbox's pay page taken from the provider configuration", async () => {
     const { body } = await t.http.get('/api/v1/checkout/config').expect(200);
     expect(body).toEqual({
-      sandbox: true, demo_token: true, payment_methods: ['wechat', 'alipay'],
+      sandbox: true,
+      demo_token: true,
+      payment_methods: ['wechat', 'alipay'],
       channels: { wechat: ['qr', 'app', 'jsapi', 'h5'], alipay: ['qr', 'app', 'wap', 'page'] },
       sandbox_pay_page: { wechat: `${sb.url}/sandbox/pay`, alipay: `${sb.url}/sandbox/pay` },
     });
@@ -77,7 +85,12 @@ describe('checkout page: server side (development, sandbox)', () => {
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body.qr_code_image).toBe(created.body.qr_code_image);
     // The same replay without the option: the same order, without the image.
-    const plainReplay = await t.http.post('/api/v1/payment/create-order').set(auth('qr-image')).set('Idempotency-Key', 'qr-image-1').send(body).expect(201);
+    const plainReplay = await t.http
+      .post('/api/v1/payment/create-order')
+      .set(auth('qr-image'))
+      .set('Idempotency-Key', 'qr-image-1')
+      .send(body)
+      .expect(201);
     expect(plainReplay.body.order_no).toBe(created.body.order_no);
     expect(plainReplay.body).not.toHaveProperty('qr_code_image');
 
@@ -107,16 +120,19 @@ describe('checkout page: server side (development, sandbox)', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  it('documents qr_code_image and the page\'s routes in OpenAPI', async () => {
+  it("documents qr_code_image and the page's routes in OpenAPI", async () => {
     const doc = (await t.http.get('/api/docs-json').expect(200)).body;
     const created = doc.paths['/api/v1/payment/create-order'].post.responses['201'].content['application/json'].schema.$ref as string;
     const schema = doc.components.schemas[created.split('/').pop()!];
-    const properties = schema.properties ?? Object.assign({}, ...(schema.allOf ?? []).map((s: { properties?: object }) => s.properties ?? {}));
+    const properties =
+      schema.properties ?? Object.assign({}, ...(schema.allOf ?? []).map((s: { properties?: object }) => s.properties ?? {}));
     expect(properties.qr_code_image).toMatchObject({ type: 'string', nullable: true });
     expect(properties.qr_code_image.description).toMatch(/data URL/);
     const include = doc.paths['/api/v1/payment/create-order'].post.parameters.find((p: { name: string }) => p.name === 'include');
     expect(include).toMatchObject({ in: 'query', required: false, schema: { enum: ['qr_code_image'] } });
-    expect(doc.paths['/api/v1/payment/orders/{order_no}/qr-code'].post.responses['200'].content['application/json'].schema.$ref).toBe(created);
+    expect(doc.paths['/api/v1/payment/orders/{order_no}/qr-code'].post.responses['200'].content['application/json'].schema.$ref).toBe(
+      created,
+    );
     expect(doc.paths['/api/v1/checkout/config'].get).toBeDefined();
     expect(doc.paths['/api/v1/checkout/demo-token'].post.responses['403']).toBeDefined();
   });
@@ -125,9 +141,16 @@ describe('checkout page: server side (development, sandbox)', () => {
 describe('checkout page: server side (production)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ NODE_ENV: 'production', ALLOW_EMBEDDED_DB_IN_PRODUCTION: '1', JWT_ISSUER: 'https://users.example.com', JWT_AUDIENCE: 'memberpay' });
+    t = await startTestApp({
+      NODE_ENV: 'production',
+      ALLOW_EMBEDDED_DB_IN_PRODUCTION: '1',
+      JWT_ISSUER: 'https://users.example.com',
+      JWT_AUDIENCE: 'memberpay',
+    });
   });
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('refuses the demo token in the error format, and the page is told so', async () => {
     const res = await t.http.post('/api/v1/checkout/demo-token').expect(403);
@@ -136,7 +159,11 @@ describe('checkout page: server side (production)', () => {
     expect(res.body).not.toHaveProperty('token');
     const { body } = await t.http.get('/api/v1/checkout/config').expect(200);
     expect(body).toEqual({
-      sandbox: false, demo_token: false, payment_methods: [], channels: { wechat: [], alipay: [] }, sandbox_pay_page: { wechat: null, alipay: null },
+      sandbox: false,
+      demo_token: false,
+      payment_methods: [],
+      channels: { wechat: [], alipay: [] },
+      sandbox_pay_page: { wechat: null, alipay: null },
     });
     await t.http.get('/').expect(200).expect('content-type', /html/);
   });
@@ -144,8 +171,12 @@ describe('checkout page: server side (production)', () => {
 
 describe('checkout page: server side (tokens shorter than an hour)', () => {
   let t: TestApp;
-  beforeAll(async () => { t = await startTestApp({ JWT_MAX_TTL_SECONDS: '600' }); });
-  afterAll(async () => { await t?.close(); });
+  beforeAll(async () => {
+    t = await startTestApp({ JWT_MAX_TTL_SECONDS: '600' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('issues a demo token no longer than tokens may live, which the service accepts', async () => {
     const { body } = await t.http.post('/api/v1/checkout/demo-token').expect(200);

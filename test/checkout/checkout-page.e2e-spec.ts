@@ -18,7 +18,10 @@ const QR_MINUTES = 1;
 
 if (!availability.run) {
   describe('checkout page in a browser', () => {
-    if (availability.fail) it('needs chromium in CI', () => { throw new Error(availability.reason); });
+    if (availability.fail)
+      it('needs chromium in CI', () => {
+        throw new Error(availability.reason);
+      });
     else it.skip(`SKIPPED: ${availability.reason}`, () => undefined);
   });
 } else {
@@ -29,7 +32,13 @@ if (!availability.run) {
     let page: Page;
 
     const shot = (name: string) => page.screenshot({ path: join(ARTIFACT_DIR, `${name}.png`), fullPage: true });
-    const me = async () => (await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${t.token('demo')}`).expect(200)).body;
+    const me = async () =>
+      (
+        await t.http
+          .get('/api/v1/membership/me')
+          .set('Authorization', `Bearer ${t.token('demo')}`)
+          .expect(200)
+      ).body;
     const heading = (p: Page, name: string | RegExp) => p.getByRole('heading', { name });
     const visible = (p: Page, name: string | RegExp, timeout = 15 * SECOND) => heading(p, name).waitFor({ state: 'visible', timeout });
 
@@ -69,7 +78,7 @@ if (!availability.run) {
       sb = await startTestSandbox();
       t = await startTestApp((port) => ({ ...providerEnv(sb, port), QR_CODE_EXPIRE_MINUTES: String(QR_MINUTES) }));
       browser = await launchBrowser({ locale: 'zh-CN' });
-      page = browser.context.pages()[0] ?? await browser.context.newPage();
+      page = browser.context.pages()[0] ?? (await browser.context.newPage());
     });
 
     afterAll(async () => {
@@ -98,7 +107,9 @@ if (!availability.run) {
     });
 
     it('buys a plan with WeChat Pay, is paid on the sandbox page and shows the paid state and expiry without reloading', async () => {
-      await page.evaluate(() => { (globalThis as { sameDocument?: boolean }).sameDocument = true; });
+      await page.evaluate(() => {
+        (globalThis as { sameDocument?: boolean }).sameDocument = true;
+      });
       await startPayment(page, /Basic, monthly/, 'WeChat Pay');
       expect(await page.getByRole('timer').innerText()).toMatch(/^The code expires in [01]:\d\d$/);
       await shot('desktop-en-wechat-qr');
@@ -115,13 +126,22 @@ if (!availability.run) {
     });
 
     it('upgrades with Alipay at the quoted price and shows the new level', async () => {
-      const quotes = (await t.http.get('/api/v1/membership/quotes').set('Authorization', `Bearer ${t.token('demo')}`).expect(200)).body.data;
-      const upgrade = quotes.find((q: { plan: { code: string }; kind: string }) => q.plan.code === 'premium_monthly' && q.kind === 'upgrade');
+      const quotes = (
+        await t.http
+          .get('/api/v1/membership/quotes')
+          .set('Authorization', `Bearer ${t.token('demo')}`)
+          .expect(200)
+      ).body.data;
+      const upgrade = quotes.find(
+        (q: { plan: { code: string }; kind: string }) => q.plan.code === 'premium_monthly' && q.kind === 'upgrade',
+      );
       expect(upgrade).toBeDefined();
       await page.getByRole('button', { name: 'Done' }).click();
       await page.getByRole('radio', { name: /Premium, monthly.*Upgrade/ }).waitFor();
       await startPayment(page, /Premium, monthly/, 'Alipay');
-      expect(await page.locator('.pay-amount').innerText()).toContain(`¥${Math.floor(upgrade.amount / 100)}.${String(upgrade.amount % 100).padStart(2, '0')}`);
+      expect(await page.locator('.pay-amount').innerText()).toContain(
+        `¥${Math.floor(upgrade.amount / 100)}.${String(upgrade.amount % 100).padStart(2, '0')}`,
+      );
       await payOnSandboxPage(page);
       await expectPaidState(page);
       expect((await me()).level).toBe(2);
@@ -131,21 +151,25 @@ if (!availability.run) {
       await page.setViewportSize({ width: 1280, height: 900 });
     });
 
-    it('lets a QR code expire, then gets a new one that can be paid', async () => {
-      await page.getByRole('button', { name: 'Done' }).click();
-      const first = await startPayment(page, /Premium, monthly/, 'WeChat Pay');
-      const newQr = page.getByRole('button', { name: 'New QR code' });
-      await newQr.waitFor({ state: 'visible', timeout: (QR_MINUTES * 60 + 30) * SECOND });
-      expect(await page.locator('.qr-expired-text').innerText()).toMatch(/^This QR code has expired\./);
-      await shot('desktop-en-qr-expired');
-      await newQr.click();
-      await page.getByRole('timer').waitFor();
-      const second = await page.locator('img.qr-image').getAttribute('src');
-      expect(second).toMatch(/^data:image\/png;base64,/);
-      expect(second).not.toBe(first);
-      await payOnSandboxPage(page);
-      await expectPaidState(page);
-    }, (QR_MINUTES * 60 + 90) * SECOND);
+    it(
+      'lets a QR code expire, then gets a new one that can be paid',
+      async () => {
+        await page.getByRole('button', { name: 'Done' }).click();
+        const first = await startPayment(page, /Premium, monthly/, 'WeChat Pay');
+        const newQr = page.getByRole('button', { name: 'New QR code' });
+        await newQr.waitFor({ state: 'visible', timeout: (QR_MINUTES * 60 + 30) * SECOND });
+        expect(await page.locator('.qr-expired-text').innerText()).toMatch(/^This QR code has expired\./);
+        await shot('desktop-en-qr-expired');
+        await newQr.click();
+        await page.getByRole('timer').waitFor();
+        const second = await page.locator('img.qr-image').getAttribute('src');
+        expect(second).toMatch(/^data:image\/png;base64,/);
+        expect(second).not.toBe(first);
+        await payOnSandboxPage(page);
+        await expectPaidState(page);
+      },
+      (QR_MINUTES * 60 + 90) * SECOND,
+    );
 
     it('shows a cancelled order as cancelled, and an expired one as expired', async () => {
       await page.getByRole('button', { name: 'Done' }).click();
@@ -156,7 +180,12 @@ if (!availability.run) {
       await page.getByRole('button', { name: 'Choose again' }).click();
       await startPayment(page, /Premium, monthly/, 'WeChat Pay');
       const orderNo = await page.locator('.payment .order-no code').innerText();
-      const order = (await t.http.get(`/api/v1/payment/orders/${orderNo}`).set('Authorization', `Bearer ${t.token('demo')}`).expect(200)).body;
+      const order = (
+        await t.http
+          .get(`/api/v1/payment/orders/${orderNo}`)
+          .set('Authorization', `Bearer ${t.token('demo')}`)
+          .expect(200)
+      ).body;
       // The expiry job, run as at a moment after the order's expiry, sends order.expired to the page.
       await t.app.get(ExpireOrdersJob).run(new Date(Date.parse(order.expire_at) + SECOND));
       await visible(page, 'This order has expired');
@@ -230,12 +259,18 @@ if (!availability.run) {
       const orderNo = await page.locator('.payment .order-no code').innerText();
       const href = await page.getByRole('link', { name: 'Pay it on the sandbox page' }).getAttribute('href');
       expect((await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: new URL(href!).searchParams.get('qr') })).status).toBe(200);
-      const order = await t.http.get(`/api/v1/payment/orders/${orderNo}`).set('Authorization', `Bearer ${t.token('demo')}`).expect(200);
+      const order = await t.http
+        .get(`/api/v1/payment/orders/${orderNo}`)
+        .set('Authorization', `Bearer ${t.token('demo')}`)
+        .expect(200);
       expect(order.body.status).toBe('paid');
       expect(await heading(page, 'Scan to pay').count()).toBe(1);
 
       unblock();
-      await page.getByRole('status').getByText('Live updates on').waitFor({ timeout: 20 * SECOND });
+      await page
+        .getByRole('status')
+        .getByText('Live updates on')
+        .waitFor({ timeout: 20 * SECOND });
       await expectPaidState(page);
       await page.unroute(orderPoll);
     });
@@ -249,7 +284,10 @@ if (!availability.run) {
         expect(other.url()).toBe(`${t.url}/`);
         expect(await other.locator('#demo-user').isHidden()).toBe(true);
         // The server closes the socket when the token expires; a token from the URL is never swapped for the demo one.
-        await other.getByRole('alert').getByText('Your sign-in has expired').waitFor({ timeout: 20 * SECOND });
+        await other
+          .getByRole('alert')
+          .getByText('Your sign-in has expired')
+          .waitFor({ timeout: 20 * SECOND });
       } finally {
         await other.close();
       }
@@ -273,7 +311,12 @@ if (!availability.run) {
     });
 
     it('shows a refund in the orders list as it happens', async () => {
-      const { body: { data: orders } } = await t.http.get('/api/v1/payment/orders?limit=100').set('Authorization', `Bearer ${t.token('demo')}`).expect(200);
+      const {
+        body: { data: orders },
+      } = await t.http
+        .get('/api/v1/payment/orders?limit=100')
+        .set('Authorization', `Bearer ${t.token('demo')}`)
+        .expect(200);
       const first = orders.at(-1);
       expect(first).toMatchObject({ status: 'paid', amount: 1990 });
       await page.goto(`${t.url}/`);
@@ -300,5 +343,7 @@ async function blockSocketIo(p: Page): Promise<() => void> {
     if (blocked) void ws.close();
     else ws.connectToServer();
   });
-  return () => { blocked = false; };
+  return () => {
+    blocked = false;
+  };
 }

@@ -13,7 +13,10 @@ const SECOND = 1000;
 
 if (!availability.run) {
   describe('checkout page on a phone', () => {
-    if (availability.fail) it('needs chromium in CI', () => { throw new Error(availability.reason); });
+    if (availability.fail)
+      it('needs chromium in CI', () => {
+        throw new Error(availability.reason);
+      });
     else it.skip(`SKIPPED: ${availability.reason}`, () => undefined);
   });
 } else {
@@ -23,8 +26,15 @@ if (!availability.run) {
     let browser: Browser;
     let page: Page;
 
-    const orders = async () => (await t.http.get('/api/v1/payment/orders').set('Authorization', `Bearer ${t.token('demo')}`).expect(200)).body.data;
-    const visible = (p: Page, name: string | RegExp, timeout = 15 * SECOND) => p.getByRole('heading', { name }).waitFor({ state: 'visible', timeout });
+    const orders = async () =>
+      (
+        await t.http
+          .get('/api/v1/payment/orders')
+          .set('Authorization', `Bearer ${t.token('demo')}`)
+          .expect(200)
+      ).body.data;
+    const visible = (p: Page, name: string | RegExp, timeout = 15 * SECOND) =>
+      p.getByRole('heading', { name }).waitFor({ state: 'visible', timeout });
 
     /** Chooses a plan and a method on the phone-sized page, presses Pay, and opens the provider's page in a new tab. */
     async function payOnPhone(plan: RegExp, method: 'WeChat Pay' | 'Alipay'): Promise<Page> {
@@ -34,7 +44,10 @@ if (!availability.run) {
       await visible(page, 'Pay on this phone');
       expect(await page.locator('img.qr-image').count()).toBe(0);
       expect(await page.getByRole('timer').innerText()).toMatch(/^The payment link expires in \d+:\d\d$/);
-      await page.screenshot({ path: join(ARTIFACT_DIR, `phone-en-${method === 'Alipay' ? 'alipay-wap' : 'wechat-h5'}.png`), fullPage: true });
+      await page.screenshot({
+        path: join(ARTIFACT_DIR, `phone-en-${method === 'Alipay' ? 'alipay-wap' : 'wechat-h5'}.png`),
+        fullPage: true,
+      });
       const [tab] = await Promise.all([
         page.context().waitForEvent('page'),
         page.getByRole('link', { name: method === 'Alipay' ? 'Open Alipay' : 'Open WeChat Pay' }).click(),
@@ -47,7 +60,7 @@ if (!availability.run) {
       sb = await startTestSandbox();
       t = await startTestApp((port) => providerEnv(sb, port));
       browser = await launchBrowser({ locale: 'en-US' });
-      page = browser.context.pages()[0] ?? await browser.context.newPage();
+      page = browser.context.pages()[0] ?? (await browser.context.newPage());
       await page.setViewportSize({ width: 390, height: 844 });
     });
 
@@ -68,7 +81,7 @@ if (!availability.run) {
       expect(order).toMatchObject({ status: 'paid', payment_method: 'wechat', channel: 'h5' });
     });
 
-    it('pays with Alipay WAP: Alipay\'s page opens in a new tab and sends that tab to the return page', async () => {
+    it("pays with Alipay WAP: Alipay's page opens in a new tab and sends that tab to the return page", async () => {
       await page.getByRole('button', { name: 'Done' }).click();
       const tab = await payOnPhone(/Basic, monthly/, 'Alipay');
       // The cashier's Pay sends the browser back to ALIPAY_RETURN_URL, which verifies Alipay's signature.

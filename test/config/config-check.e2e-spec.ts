@@ -12,14 +12,18 @@ const JWT = 'jwt-secret-that-must-never-be-printed-0123456789';
 
 function runCheck(env: Record<string, string>) {
   const r = spawnSync(process.execPath, ['-r', 'ts-node/register', 'src/config/config-check.ts'], {
-    cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH!, TS_NODE_TRANSPILE_ONLY: '1', ...env },
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH!, TS_NODE_TRANSPILE_ONLY: '1', ...env },
   });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
 describe('npm run config:check', () => {
   let sb: Sandbox;
-  beforeAll(async () => { sb = await startTestSandbox(); });
+  beforeAll(async () => {
+    sb = await startTestSandbox();
+  });
   afterAll(async () => {
     await sb?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -34,7 +38,12 @@ describe('npm run config:check', () => {
   });
 
   it('fails a broken configuration with exit 1, naming each problem, without secrets', () => {
-    const { code, out } = runCheck({ DATA_DIR: dir, JWT_SECRET: JWT, DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/nothing', WECHAT_PAY_API_V3_KEY: 'not-32-bytes-secret' });
+    const { code, out } = runCheck({
+      DATA_DIR: dir,
+      JWT_SECRET: JWT,
+      DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/nothing',
+      WECHAT_PAY_API_V3_KEY: 'not-32-bytes-secret',
+    });
     expect(code).toBe(1);
     expect(out).toMatch(/problem: WECHAT_PAY_API_V3_KEY must be exactly 32 bytes/);
     expect(out).toMatch(/problem: DATABASE_URL cannot be reached/);
@@ -54,7 +63,7 @@ describe('npm run config:check', () => {
     expect(report).toMatch(/not https/);
   });
 
-  it('lists each provider\'s channels: on, or off with what to set', async () => {
+  it("lists each provider's channels: on, or off with what to set", async () => {
     const env = { DATA_DIR: dir, ...providerEnv(sb, 8001), ALIPAY_CHANNELS: 'wap', PAYMENT_RETURN_URL_ORIGINS: 'https://m.example.com' };
     const { report, ok } = await checkConfiguration(env);
     expect(ok).toBe(true);
@@ -68,16 +77,36 @@ describe('npm run config:check', () => {
   });
 
   it.each([
-    ['a key file that cannot be read', { WECHAT_PAY_PRIVATE_KEY_PATH: '/nonexistent/key.pem' }, /WECHAT_PAY_PRIVATE_KEY_PATH cannot read the file/],
+    [
+      'a key file that cannot be read',
+      { WECHAT_PAY_PRIVATE_KEY_PATH: '/nonexistent/key.pem' },
+      /WECHAT_PAY_PRIVATE_KEY_PATH cannot read the file/,
+    ],
     ['a key file that is not a private key', 'not-a-key', /WECHAT_PAY_PRIVATE_KEY_PATH is not a private key/],
-    ['a certificate serial that differs', { WECHAT_PAY_CERT_SERIAL_NO: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01' }, /WECHAT_PAY_CERT_SERIAL_NO differs from the serial/],
+    [
+      'a certificate serial that differs',
+      { WECHAT_PAY_CERT_SERIAL_NO: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01' },
+      /WECHAT_PAY_CERT_SERIAL_NO differs from the serial/,
+    ],
     ['a private key that does not match the certificate', 'other-key', /does not match the certificate/],
-    ['a public key id without PUB_KEY_ID_', { WECHAT_PAY_PUBLIC_KEY_ID: 'KEY_123' }, /WECHAT_PAY_PUBLIC_KEY_ID must start with PUB_KEY_ID_/],
-    ['a notify URL with a query string', { WECHAT_PAY_NOTIFY_URL: 'https://example.com/cb?x=1' }, /WECHAT_PAY_NOTIFY_URL must not carry a query string/],
+    [
+      'a public key id without PUB_KEY_ID_',
+      { WECHAT_PAY_PUBLIC_KEY_ID: 'KEY_123' },
+      /WECHAT_PAY_PUBLIC_KEY_ID must start with PUB_KEY_ID_/,
+    ],
+    [
+      'a notify URL with a query string',
+      { WECHAT_PAY_NOTIFY_URL: 'https://example.com/cb?x=1' },
+      /WECHAT_PAY_NOTIFY_URL must not carry a query string/,
+    ],
     ['a gateway that is not a URL', { ALIPAY_GATEWAY: 'gateway.do' }, /ALIPAY_GATEWAY must be an http\(s\) URL/],
     ['half an Alipay configuration', { ALIPAY_PRIVATE_KEY: '' }, /ALIPAY_PRIVATE_KEY is required/],
     ['an Alipay channel that does not exist', { ALIPAY_CHANNELS: 'app,h5' }, /ALIPAY_CHANNELS must list channels among app, wap, page/],
-    ['a return-URL origin with a path', { PAYMENT_RETURN_URL_ORIGINS: 'https://m.example.com/pay' }, /PAYMENT_RETURN_URL_ORIGINS must be origins like/],
+    [
+      'a return-URL origin with a path',
+      { PAYMENT_RETURN_URL_ORIGINS: 'https://m.example.com/pay' },
+      /PAYMENT_RETURN_URL_ORIGINS must be origins like/,
+    ],
     ['a JSAPI app id that is not one', { WECHAT_PAY_JSAPI_APP_IDS: 'wxd930ea5d5a258f4f,abc' }, /WECHAT_PAY_JSAPI_APP_IDS must be app ids/],
   ])('reports %s', async (_name, patch, expected) => {
     const env: Record<string, string> = { DATA_DIR: dir, ...providerEnv(sb, 8001) };
@@ -86,7 +115,10 @@ describe('npm run config:check', () => {
       writeFileSync(env.WECHAT_PAY_PRIVATE_KEY_PATH, 'garbage');
     } else if (patch === 'other-key') {
       env.WECHAT_PAY_PRIVATE_KEY_PATH = join(dir, 'other.pem');
-      writeFileSync(env.WECHAT_PAY_PRIVATE_KEY_PATH, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      writeFileSync(
+        env.WECHAT_PAY_PRIVATE_KEY_PATH,
+        generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      );
     } else Object.assign(env, patch);
     const { report, ok } = await checkConfiguration(env);
     expect(ok).toBe(false);

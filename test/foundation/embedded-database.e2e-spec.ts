@@ -56,10 +56,12 @@ describe('the service on its embedded PostgreSQL', () => {
     expect(code).toBe(1);
     const lines = output.trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^config: PORT must be an integer/),
-      'config: JWT_SECRET must be at least 32 characters',
-    ]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^config: PORT must be an integer/),
+        'config: JWT_SECRET must be at least 32 characters',
+      ]),
+    );
     expect(output).not.toContain('too-short-secret');
     expect(output).not.toMatch(/\n\s+at /);
   });

@@ -9,10 +9,13 @@ const SRC = join(__dirname, '..', '..', 'src');
 function entityFiles(): string[] {
   const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.entity.ts'));
   const tables = new Set(getMetadataArgsStorage().tables.map((t) => t.target));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the files are found at run time, as the CLI finds them
-  return files.flatMap((f) => Object.values(require(join(SRC, f)) as Record<string, unknown>))
-    .filter((exported) => tables.has(exported as never))
-    .map((entity) => (entity as { name: string }).name);
+  return (
+    files
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the files are found at run time, as the CLI finds them
+      .flatMap((f) => Object.values(require(join(SRC, f)) as Record<string, unknown>))
+      .filter((exported) => tables.has(exported as never))
+      .map((entity) => (entity as { name: string }).name)
+  );
 }
 
 /**
@@ -22,8 +25,12 @@ function entityFiles(): string[] {
  */
 describe('entity registration', () => {
   let t: TestApp;
-  beforeAll(async () => { t = await startTestApp(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('the service registers every entity the migration CLI compares with the migrations', () => {
     const registered = t.app.get(DataSource).entityMetadatas.map((m) => (m.target as { name: string }).name);

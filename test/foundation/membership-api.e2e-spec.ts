@@ -10,8 +10,12 @@ const now = () => Math.floor(Date.now() / 1000);
 
 describe('membership API, auth and the error format', () => {
   let t: TestApp;
-  beforeAll(async () => { t = await startTestApp(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('lists the active plans publicly, prices in fen', async () => {
     const res = await t.http.get('/api/v1/membership/plans').expect(200);
@@ -30,8 +34,11 @@ describe('membership API, auth and the error format', () => {
     }
   });
 
-  it('reads the caller\'s membership with a valid token', async () => {
-    const res = await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${t.token('42')}`).expect(200);
+  it("reads the caller's membership with a valid token", async () => {
+    const res = await t.http
+      .get('/api/v1/membership/me')
+      .set('Authorization', `Bearer ${t.token('42')}`)
+      .expect(200);
     expect(res.body).toMatchObject({ user_id: '42', active: false, level: null, expires_at: null });
   });
 
@@ -59,15 +66,17 @@ describe('membership API, auth and the error format', () => {
   });
 
   it('answers malformed JSON with 400, no stack trace', async () => {
-    const res = await t.http.post('/api/v1/membership/plans')
-      .set('Content-Type', 'application/json').send('{"product_id": 1,').expect(400);
+    const res = await t.http.post('/api/v1/membership/plans').set('Content-Type', 'application/json').send('{"product_id": 1,').expect(400);
     expect(res.body).toMatchObject({ statusCode: 400, code: 'MALFORMED_REQUEST', message: 'The request body is not valid JSON' });
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.js|SyntaxError/);
   });
 
   it('answers a body over the limit with 413', async () => {
-    const res = await t.http.post('/api/v1/membership/plans')
-      .set('Content-Type', 'application/json').send(JSON.stringify({ x: 'a'.repeat(200_000) })).expect(413);
+    const res = await t.http
+      .post('/api/v1/membership/plans')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ x: 'a'.repeat(200_000) }))
+      .expect(413);
     expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
   });
 

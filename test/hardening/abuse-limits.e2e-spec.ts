@@ -7,19 +7,33 @@ import { casesWithRedis } from '../support/redis';
 
 const uid = (p: string) => `${p}-${randomBytes(4).toString('hex')}`;
 const refusal = (url: string, token: string, headers?: Record<string, string>) =>
-  connectClient(url, { token, headers }).then((c) => { c.close(); return null; }, (e: { message: string; data?: { code: string } }) => e);
+  connectClient(url, { token, headers }).then(
+    (c) => {
+      c.close();
+      return null;
+    },
+    (e: { message: string; data?: { code: string } }) => e,
+  );
 
-describe.each(casesWithRedis([
-  ['in memory', {}],
-  ['in Redis', { REDIS_URL: `redis://127.0.0.1:6379/0?keyPrefix=${uid('abuse')}:` }],
-]))('abuse limits (%s)', (_name, extra) => {
+describe.each(
+  casesWithRedis([
+    ['in memory', {}],
+    ['in Redis', { REDIS_URL: `redis://127.0.0.1:6379/0?keyPrefix=${uid('abuse')}:` }],
+  ]),
+)('abuse limits (%s)', (_name, extra) => {
   let sb: Sandbox;
   let t: TestApp;
   beforeAll(async () => {
     sb = await startTestSandbox();
     t = await startTestApp((port) => ({
-      ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '100', ORDER_ACTION_RATE_LIMIT: '12', PUBLIC_RATE_LIMIT: '5',
-      CALLBACK_RATE_LIMIT: '1000', WS_CONNECTIONS_PER_USER: '2', TRUST_PROXY: 'loopback', ...extra,
+      ...providerEnv(sb, port),
+      CREATE_ORDER_RATE_LIMIT: '100',
+      ORDER_ACTION_RATE_LIMIT: '12',
+      PUBLIC_RATE_LIMIT: '5',
+      CALLBACK_RATE_LIMIT: '1000',
+      WS_CONNECTIONS_PER_USER: '2',
+      TRUST_PROXY: 'loopback',
+      ...extra,
     }));
   });
   afterAll(async () => {
@@ -36,7 +50,10 @@ describe.each(casesWithRedis([
     const refused = await t.http.post(`/api/v1/payment/orders/${order.order_no}/qr-code`).set(as(user)).expect(409);
     expect(refused.body).toMatchObject({ code: 'ORDER_NOT_PAYABLE' });
     expect(refused.body.message).toMatch(/create a new order/);
-    const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`, [order.order_no]);
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`,
+      [order.order_no],
+    );
     expect(rows[0].n).toBe(10);
   });
 
@@ -71,7 +88,11 @@ describe.each(casesWithRedis([
     await t.http.get('/health').set(from(address)).expect(429);
     // Another client address is not affected; the authenticated API is not on this budget.
     await t.http.get('/api/v1/membership/plans').set(from('198.51.100.7')).expect(200);
-    await t.http.get('/api/v1/membership/me').set(from(address)).set(as(uid('me'))).expect(200);
+    await t.http
+      .get('/api/v1/membership/me')
+      .set(from(address))
+      .set(as(uid('me')))
+      .expect(200);
     // A socket.io handshake from the limited address is refused the same way.
     const err = await refusal(t.url, t.token(uid('ws')), from(address));
     expect(err?.data?.code).toBe('RATE_LIMITED');
@@ -84,7 +105,11 @@ describe.each(casesWithRedis([
     await t.http.get('/health').set('X-Forwarded-For', address).expect(429);
     // The same sender's notifications (here unsigned, so refused on their merits, never rate limited).
     for (let i = 0; i < 30; i++) {
-      const res = await t.http.post('/api/v1/payment/wechat/callback').set('X-Forwarded-For', address).set('Content-Type', 'application/json').send('{}');
+      const res = await t.http
+        .post('/api/v1/payment/wechat/callback')
+        .set('X-Forwarded-For', address)
+        .set('Content-Type', 'application/json')
+        .send('{}');
       expect(res.status).toBe(400);
     }
   });

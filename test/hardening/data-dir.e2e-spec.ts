@@ -14,12 +14,15 @@ describe('the embedded database of a DATA_DIR', () => {
   const pgDirs: string[] = [];
   let running: ServiceProcess | undefined;
   afterAll(async () => {
-    if (running && running.child.exitCode === null) { running.child.kill('SIGTERM'); await running.exited; }
+    if (running && running.child.exitCode === null) {
+      running.child.kill('SIGTERM');
+      await running.exited;
+    }
     for (const d of [first, second]) rmSync(d, { recursive: true, force: true });
     for (const p of pgDirs) if (p.startsWith('/var/tmp/')) rmSync(dirname(p), { recursive: true, force: true });
   });
 
-  it('a second start on a DATA_DIR whose service still runs refuses, naming that service\'s pid, and leaves it running', async () => {
+  it("a second start on a DATA_DIR whose service still runs refuses, naming that service's pid, and leaves it running", async () => {
     running = await spawnService({ DATA_DIR: first, PORT: String(await freePort()) });
     pgDirs.push(pgDirOf(running.output()));
     const { code, output } = await runServiceToExit({ DATA_DIR: first, PORT: String(await freePort()) });
@@ -30,22 +33,25 @@ describe('the embedded database of a DATA_DIR', () => {
     expect((await fetch(`http://127.0.0.1:${running.port}/api/v1/membership/plans`)).status).toBe(200);
   });
 
-  (userInfo().uid === 0 ? it : it.skip)('a stand-in folder under /var/tmp is removed at a start once its DATA_DIR no longer exists', async () => {
-    const standIn = dirname(pgDirs[0]);
-    expect(standIn).toMatch(/^\/var\/tmp\/memberpay-data-/);
-    expect(readFileSync(join(standIn, 'data-dir'), 'utf8').trim()).toBe(first);
-    running!.child.kill('SIGTERM');
-    expect(await running!.exited).toBe(0);
-    expect(existsSync(join(first, 'service.pid'))).toBe(false); // released on a clean stop
-    rmSync(first, { recursive: true, force: true });
+  (userInfo().uid === 0 ? it : it.skip)(
+    'a stand-in folder under /var/tmp is removed at a start once its DATA_DIR no longer exists',
+    async () => {
+      const standIn = dirname(pgDirs[0]);
+      expect(standIn).toMatch(/^\/var\/tmp\/memberpay-data-/);
+      expect(readFileSync(join(standIn, 'data-dir'), 'utf8').trim()).toBe(first);
+      running!.child.kill('SIGTERM');
+      expect(await running!.exited).toBe(0);
+      expect(existsSync(join(first, 'service.pid'))).toBe(false); // released on a clean stop
+      rmSync(first, { recursive: true, force: true });
 
-    running = await spawnService({ DATA_DIR: second, PORT: String(await freePort()) });
-    pgDirs.push(pgDirOf(running.output()));
-    expect(existsSync(standIn)).toBe(false);
-    // Any embedded start sweeps stand-ins whose DATA_DIR is gone, so another test file starting one in
-    // parallel may have removed it first; when this start did, it says which DATA_DIR it belonged to.
-    const removed = /Removed (\S+), the embedded PostgreSQL of (\S+), which no longer exists/.exec(running.output());
-    if (removed?.[1] === standIn) expect(removed[2]).toBe(first);
-    expect(existsSync(dirname(pgDirs[1]))).toBe(true); // its own, whose DATA_DIR exists, stays
-  });
+      running = await spawnService({ DATA_DIR: second, PORT: String(await freePort()) });
+      pgDirs.push(pgDirOf(running.output()));
+      expect(existsSync(standIn)).toBe(false);
+      // Any embedded start sweeps stand-ins whose DATA_DIR is gone, so another test file starting one in
+      // parallel may have removed it first; when this start did, it says which DATA_DIR it belonged to.
+      const removed = /Removed (\S+), the embedded PostgreSQL of (\S+), which no longer exists/.exec(running.output());
+      if (removed?.[1] === standIn) expect(removed[2]).toBe(first);
+      expect(existsSync(dirname(pgDirs[1]))).toBe(true); // its own, whose DATA_DIR exists, stays
+    },
+  );
 });

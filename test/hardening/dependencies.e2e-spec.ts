@@ -8,7 +8,9 @@ const semver = createRequire(__filename)('semver') as { satisfies(version: strin
 const ROOT = join(__dirname, '..', '..');
 const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
 const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean; engines?: { node?: string } | string[] }> };
+const lock = JSON.parse(read('package-lock.json')) as {
+  packages: Record<string, { dev?: boolean; engines?: { node?: string } | string[] }>;
+};
 
 describe('dependencies and the image', () => {
   it('development-only packages stay out of the production dependencies', () => {
@@ -25,8 +27,11 @@ describe('dependencies and the image', () => {
     expect(pkg.dependencies['wechatpay-axios-plugin']).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
-  it('the Docker image\'s Node satisfies every production dependency\'s engines', () => {
-    const tags = [...read('Dockerfile').matchAll(/^FROM node:(\d+)(?:\.(\d+))?[-\w.]*/gm)].map((m) => ({ major: Number(m[1]), minor: m[2] }));
+  it("the Docker image's Node satisfies every production dependency's engines", () => {
+    const tags = [...read('Dockerfile').matchAll(/^FROM node:(\d+)(?:\.(\d+))?[-\w.]*/gm)].map((m) => ({
+      major: Number(m[1]),
+      minor: m[2],
+    }));
     expect(tags).toHaveLength(2);
     for (const { major, minor } of tags) {
       // A floating major tag is the latest release of that line; a pinned minor is its first patch at least.
@@ -41,17 +46,31 @@ describe('dependencies and the image', () => {
 
   it('CI audits the production dependencies; an unreachable advisory service is reported, not fatal', () => {
     expect(read('.ci/run')).toMatch(/npm audit --omit=dev --json/);
-    const verdict = (input: unknown) => spawnSync(process.execPath, [join(ROOT, '.ci/audit-verdict.mjs')], { input: JSON.stringify(input), encoding: 'utf8' });
-    const unreachable = verdict({ message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk', error: { summary: '' } });
+    const verdict = (input: unknown) =>
+      spawnSync(process.execPath, [join(ROOT, '.ci/audit-verdict.mjs')], { input: JSON.stringify(input), encoding: 'utf8' });
+    const unreachable = verdict({
+      message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk',
+      error: { summary: '' },
+    });
     expect(unreachable.status).toBe(0);
     expect(unreachable.stderr).toMatch(/could not reach the advisory service .*NOT CHECKED/);
-    const clean = verdict({ vulnerabilities: {}, metadata: { vulnerabilities: { info: 0, low: 0, moderate: 0, high: 0, critical: 0, total: 0 } } });
+    const clean = verdict({
+      vulnerabilities: {},
+      metadata: { vulnerabilities: { info: 0, low: 0, moderate: 0, high: 0, critical: 0, total: 0 } },
+    });
     expect(clean.status).toBe(0);
-    const vulnerable = verdict({ vulnerabilities: { axios: { severity: 'high', range: '<1.8.2' } }, metadata: { vulnerabilities: { high: 1, total: 1 } } });
+    const vulnerable = verdict({
+      vulnerabilities: { axios: { severity: 'high', range: '<1.8.2' } },
+      metadata: { vulnerabilities: { high: 1, total: 1 } },
+    });
     expect(vulnerable.status).toBe(1);
     expect(vulnerable.stdout).toMatch(/high axios <1\.8\.2/);
     // And on this machine, whatever the network allows, the step itself never breaks CI by being unable to ask.
-    const live = execFileSync('bash', ['-c', 'npm audit --omit=dev --json 2>/dev/null | node .ci/audit-verdict.mjs; echo "exit=$?"'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const live = execFileSync('bash', ['-c', 'npm audit --omit=dev --json 2>/dev/null | node .ci/audit-verdict.mjs; echo "exit=$?"'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(live).toMatch(/exit=[01]/);
   });
 });

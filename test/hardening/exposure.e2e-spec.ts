@@ -8,19 +8,31 @@ import { createTestDatabase, TestDatabase } from '../support/db';
 import { ServiceProcess, spawnService } from '../support/service-process';
 
 /** A non-loopback IPv4 address of this machine, if it has one. */
-const externalAddress = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
-const reachable = (host: string, port: number) => new Promise<boolean>((resolve) => {
-  const s = tcpConnect(port, host, () => { s.destroy(); resolve(true); });
-  s.on('error', () => resolve(false));
-});
+const externalAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+const reachable = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = tcpConnect(port, host, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
 
 describe('what the service exposes, and where', () => {
   let db: TestDatabase;
   const services: ServiceProcess[] = [];
   const dirs: string[] = [];
-  beforeAll(async () => { db = await createTestDatabase(); });
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
   afterAll(async () => {
-    for (const s of services) if (s.child.exitCode === null) { s.child.kill('SIGTERM'); await s.exited; }
+    for (const s of services)
+      if (s.child.exitCode === null) {
+        s.child.kill('SIGTERM');
+        await s.exited;
+      }
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     await db?.drop();
   });
@@ -28,7 +40,14 @@ describe('what the service exposes, and where', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'memberpay-exposure-'));
     dirs.push(dataDir);
     const port = await freePort();
-    const service = await spawnService({ LOG_LEVEL: 'info', DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir, PORT: String(port), ...env });
+    const service = await spawnService({
+      LOG_LEVEL: 'info',
+      DATABASE_URL: db.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      ...env,
+    });
     services.push(service);
     return { service, port };
   }
@@ -82,28 +101,39 @@ describe('what the service exposes, and where', () => {
     service.child.kill('SIGTERM');
     await service.exited;
     const logs = service.output();
-    for (const secret of [userinfoSecret, querySecret, 'redis-userinfo-secret', 'redis-query-secret', 'keyPrefix']) expect(logs).not.toContain(secret);
+    for (const secret of [userinfoSecret, querySecret, 'redis-userinfo-secret', 'redis-query-secret', 'keyPrefix'])
+      expect(logs).not.toContain(secret);
     expect(logs).toContain(`external PostgreSQL postgres://${u.hostname}:${u.port}${u.pathname}, Redis redis://127.0.0.1:6379/0)`);
   });
 });
 
 describe('JSON nesting', () => {
   let t: TestApp;
-  beforeAll(async () => { t = await startTestApp(); });
-  afterAll(async () => { await t?.close(); });
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it.each([9, 100, 20_000])('a body nested %d levels deep is a 400 MALFORMED_REQUEST, and changes nothing', async (depth) => {
     const body = `{"product_type":"membership","product_id":1,"payment_method":"wechat","x":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
-    const res = await t.http.post('/api/v1/payment/create-order').set('Authorization', `Bearer ${t.token('deep')}`)
-      .set('Content-Type', 'application/json').send(body);
+    const res = await t.http
+      .post('/api/v1/payment/create-order')
+      .set('Authorization', `Bearer ${t.token('deep')}`)
+      .set('Content-Type', 'application/json')
+      .send(body);
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ statusCode: 400, code: 'MALFORMED_REQUEST', message: 'The request body is nested too deeply' });
     expect((await t.db.query(`SELECT count(*)::int AS n FROM orders WHERE user_id = 'deep'`)).rows[0].n).toBe(0);
   });
 
   it('brackets inside strings do not count, and 8 levels are fine', async () => {
-    const res = await t.http.post('/api/v1/payment/create-order').set('Authorization', `Bearer ${t.token('deep')}`)
-      .set('Content-Type', 'application/json').send(`{"product_type":"membership [[[[[[[[[[[[","a":[[[[[[[]]]]]]]}`);
+    const res = await t.http
+      .post('/api/v1/payment/create-order')
+      .set('Authorization', `Bearer ${t.token('deep')}`)
+      .set('Content-Type', 'application/json')
+      .send(`{"product_type":"membership [[[[[[[[[[[[","a":[[[[[[[]]]]]]]}`);
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED'); // read, then refused on its merits
   });

@@ -25,9 +25,12 @@ describe('Idempotency-Key answers', () => {
   });
 
   it('a replay is byte for byte the first answer', async () => {
-    const send = () => fetch(`${t.url}/api/v1/payment/create-order`, {
-      method: 'POST', body, headers: { Authorization: `Bearer ${t.token('idem-bytes')}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'bytes-1' },
-    });
+    const send = () =>
+      fetch(`${t.url}/api/v1/payment/create-order`, {
+        method: 'POST',
+        body,
+        headers: { Authorization: `Bearer ${t.token('idem-bytes')}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'bytes-1' },
+      });
     const first = await send();
     const firstText = await first.text();
     const replay = await send();
@@ -39,9 +42,16 @@ describe('Idempotency-Key answers', () => {
   });
 
   it('with the QR code image asked for, the replay is byte for byte the first answer too', async () => {
-    const send = () => fetch(`${t.url}/api/v1/payment/create-order?include=qr_code_image`, {
-      method: 'POST', body, headers: { Authorization: `Bearer ${t.token('idem-bytes-image')}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'bytes-2' },
-    });
+    const send = () =>
+      fetch(`${t.url}/api/v1/payment/create-order?include=qr_code_image`, {
+        method: 'POST',
+        body,
+        headers: {
+          Authorization: `Bearer ${t.token('idem-bytes-image')}`,
+          'Content-Type': 'application/json',
+          'Idempotency-Key': 'bytes-2',
+        },
+      });
     const firstText = await (await send()).text();
     expect(JSON.parse(firstText).qr_code_image).toMatch(/^data:image\/png;base64,/);
     const replay = await send();
@@ -63,9 +73,19 @@ describe('Idempotency-Key under concurrency', () => {
   });
 
   it('more keyed requests at once than the pool has connections all get their order', async () => {
-    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => fetch(`${t.url}/api/v1/payment/create-order`, {
-      method: 'POST', body, headers: { Authorization: `Bearer ${t.token(`idem-many-${i}`)}`, 'Content-Type': 'application/json', 'Idempotency-Key': `many-${i}` },
-    }).then((r) => r.status)));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        fetch(`${t.url}/api/v1/payment/create-order`, {
+          method: 'POST',
+          body,
+          headers: {
+            Authorization: `Bearer ${t.token(`idem-many-${i}`)}`,
+            'Content-Type': 'application/json',
+            'Idempotency-Key': `many-${i}`,
+          },
+        }).then((r) => r.status),
+      ),
+    );
     expect(answers).toEqual(Array(30).fill(201));
   });
 });
@@ -80,7 +100,10 @@ describe('Idempotency-Key across a crash', () => {
     db = await createTestDatabase();
   });
   afterAll(async () => {
-    if (service) { service.child.kill('SIGTERM'); await service.exited; }
+    if (service) {
+      service.child.kill('SIGTERM');
+      await service.exited;
+    }
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     await db?.drop();
     await sb?.close();
@@ -91,13 +114,22 @@ describe('Idempotency-Key across a crash', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'memberpay-idem-'));
     dirs.push(dataDir);
     const env = {
-      NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir,
-      PROVIDER_TIMEOUT_MS: '60000', ...providerEnv(sb, port), PORT: String(port),
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: db.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATA_DIR: dataDir,
+      PROVIDER_TIMEOUT_MS: '60000',
+      ...providerEnv(sb, port),
+      PORT: String(port),
     };
     service = await spawnService(env);
-    const send = () => fetch(`http://127.0.0.1:${port}/api/v1/payment/create-order`, {
-      method: 'POST', body, headers: { Authorization: `Bearer ${token('idem-crash')}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'crash-1' },
-    });
+    const send = () =>
+      fetch(`http://127.0.0.1:${port}/api/v1/payment/create-order`, {
+        method: 'POST',
+        body,
+        headers: { Authorization: `Bearer ${token('idem-crash')}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'crash-1' },
+      });
     // The provider never answers the first attempt; the service dies while waiting for it.
     await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'native', mode: 'hang', times: 1 });
     const lost = send().catch(() => 'connection lost');
@@ -109,10 +141,10 @@ describe('Idempotency-Key across a crash', () => {
     service = await spawnService(env);
     const retry = await send();
     expect(retry.status).toBe(201);
-    const created = await retry.json() as { order_no: string };
+    const created = (await retry.json()) as { order_no: string };
     const again = await send();
     expect(again.status).toBe(201);
-    expect((await again.json() as { order_no: string }).order_no).toBe(created.order_no);
+    expect(((await again.json()) as { order_no: string }).order_no).toBe(created.order_no);
     const pg = await connect(db.url);
     try {
       const { rows } = await pg.query(`SELECT order_no FROM orders WHERE user_id = 'idem-crash'`);

@@ -33,7 +33,10 @@ describeWithRedis('events committed by an instance that dies before pushing them
   });
   afterAll(async () => {
     client?.close();
-    if (a && a.child.exitCode === null) { a.child.kill('SIGKILL'); await a.exited; }
+    if (a && a.child.exitCode === null) {
+      a.child.kill('SIGKILL');
+      await a.exited;
+    }
     await b?.close();
     await proxy?.stop();
     await db?.drop();
@@ -41,25 +44,40 @@ describeWithRedis('events committed by an instance that dies before pushing them
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('reaches the member\'s client on another instance through the relay, once', async () => {
+  it("reaches the member's client on another instance through the relay, once", async () => {
     const port = await freePort();
     a = await spawnService({
-      NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: proxy.url(db.url), REDIS_URL: redisUrl, JWT_SECRET: TEST_JWT_SECRET,
-      DATA_DIR: dataDir, ...providerEnv(sb, port, { wechat: true }), PORT: String(port),
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: proxy.url(db.url),
+      REDIS_URL: redisUrl,
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATA_DIR: dataDir,
+      ...providerEnv(sb, port, { wechat: true }),
+      PORT: String(port),
     });
     const user = 'relay-1';
     client = await connectClient(b.url, { token: b.token(user) });
-    const order = await (await fetch(`http://127.0.0.1:${port}/api/v1/payment/create-order`, {
-      method: 'POST', headers: { Authorization: `Bearer ${b.token(user)}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false }),
-    })).json() as { order_no: string; qr_code_url: string };
+    const order = (await (
+      await fetch(`http://127.0.0.1:${port}/api/v1/payment/create-order`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${b.token(user)}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false }),
+      })
+    ).json()) as { order_no: string; qr_code_url: string };
     const { notification } = (await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: order.qr_code_url, delivery: 'none' })).body;
 
     // A's settling transaction commits in PostgreSQL, but A never hears so: it cannot push. Then it dies.
     // (Nothing else of A commits meanwhile: its jobs do not run under NODE_ENV=test.)
     proxy.holdRepliesAfter('COMMIT');
-    const answer = fetch(`http://127.0.0.1:${port}/api/v1/payment/wechat/callback`, { method: 'POST', headers: notification.headers, body: notification.body })
-      .then((r) => r.status, () => 'no answer');
+    const answer = fetch(`http://127.0.0.1:${port}/api/v1/payment/wechat/callback`, {
+      method: 'POST',
+      headers: notification.headers,
+      body: notification.body,
+    }).then(
+      (r) => r.status,
+      () => 'no answer',
+    );
     const pg = await connect(db.url);
     try {
       while ((await pg.query(`SELECT status FROM orders WHERE order_no = $1`, [order.order_no])).rows[0].status !== 'paid') {
@@ -75,7 +93,9 @@ describeWithRedis('events committed by an instance that dies before pushing them
       const got = await client.waitFor(eventFor('order.paid', order.order_no), 20_000);
       expect(got.message.id).toBe(String(rows[0].id));
       expect(client.socket.connected).toBe(true);
-      const { rows: [after] } = await pg.query(`SELECT published_at FROM order_events WHERE id = $1`, [rows[0].id]);
+      const {
+        rows: [after],
+      } = await pg.query(`SELECT published_at FROM order_events WHERE id = $1`, [rows[0].id]);
       expect(after.published_at).not.toBeNull();
       expect(client.received.filter((r) => r.event === 'order.paid')).toHaveLength(1);
       expect((await b.http.get('/metrics')).text).toMatch(/^memberpay_outbox_relayed_total 1$/m);

@@ -24,11 +24,18 @@ describe('production configuration and what config:check shows', () => {
     sb = await startTestSandbox();
     // The sandbox's keys, with the URLs a live deployment would have.
     live = {
-      ...providerEnv(sb, 8001), PAYMENT_SANDBOX: undefined, NODE_ENV: 'production', DATA_DIR: dir,
-      JWT_SECRET: 'p'.repeat(40), JWT_ISSUER: 'https://users.example.com', JWT_AUDIENCE: 'memberpay',
+      ...providerEnv(sb, 8001),
+      PAYMENT_SANDBOX: undefined,
+      NODE_ENV: 'production',
+      DATA_DIR: dir,
+      JWT_SECRET: 'p'.repeat(40),
+      JWT_ISSUER: 'https://users.example.com',
+      JWT_AUDIENCE: 'memberpay',
       DATABASE_URL: 'postgres://memberpay@db.internal:5432/memberpay',
-      WECHAT_PAY_BASE_URL: 'https://api.mch.weixin.qq.com', WECHAT_PAY_NOTIFY_URL: 'https://pay.example.com/api/v1/payment/wechat/callback',
-      ALIPAY_GATEWAY: 'https://openapi.alipay.com/gateway.do', ALIPAY_NOTIFY_URL: 'https://pay.example.com/api/v1/payment/alipay/callback',
+      WECHAT_PAY_BASE_URL: 'https://api.mch.weixin.qq.com',
+      WECHAT_PAY_NOTIFY_URL: 'https://pay.example.com/api/v1/payment/wechat/callback',
+      ALIPAY_GATEWAY: 'https://openapi.alipay.com/gateway.do',
+      ALIPAY_NOTIFY_URL: 'https://pay.example.com/api/v1/payment/alipay/callback',
       ALIPAY_RETURN_URL: 'https://pay.example.com/payment/return',
     };
   });
@@ -45,29 +52,43 @@ describe('production configuration and what config:check shows', () => {
   });
 
   it('refuses an OPS_PORT equal to PORT', () => {
-    expect(problems({ ...live, PORT: '8001', OPS_PORT: '8001' })).toEqual(['OPS_PORT must differ from PORT (it keeps /metrics and /api/docs off the API port)']);
+    expect(problems({ ...live, PORT: '8001', OPS_PORT: '8001' })).toEqual([
+      'OPS_PORT must differ from PORT (it keeps /metrics and /api/docs off the API port)',
+    ]);
     expect(buildAppConfig({ ...live, OPS_PORT: '9464' }).opsPort).toBe(9464);
   });
 
   it('refuses http:// provider base URLs in production', () => {
-    expect(problems({ ...live, WECHAT_PAY_BASE_URL: 'http://api.mch.weixin.qq.com' })).toEqual(['WECHAT_PAY_BASE_URL must be https in production']);
-    expect(problems({ ...live, ALIPAY_GATEWAY: 'http://openapi.alipay.com/gateway.do' })).toEqual(['ALIPAY_GATEWAY must be https in production']);
+    expect(problems({ ...live, WECHAT_PAY_BASE_URL: 'http://api.mch.weixin.qq.com' })).toEqual([
+      'WECHAT_PAY_BASE_URL must be https in production',
+    ]);
+    expect(problems({ ...live, ALIPAY_GATEWAY: 'http://openapi.alipay.com/gateway.do' })).toEqual([
+      'ALIPAY_GATEWAY must be https in production',
+    ]);
     expect(problems({ ...live, NODE_ENV: 'development', ALIPAY_GATEWAY: 'http://openapi.alipay.com/gateway.do' })).toEqual([]);
   });
 
   it('requires ALIPAY_SELLER_ID when Alipay is on, and JWT_ISSUER and JWT_AUDIENCE, in production', () => {
-    expect(problems({ ...live, ALIPAY_SELLER_ID: undefined })).toEqual(['ALIPAY_SELLER_ID is required in production when Alipay is configured']);
+    expect(problems({ ...live, ALIPAY_SELLER_ID: undefined })).toEqual([
+      'ALIPAY_SELLER_ID is required in production when Alipay is configured',
+    ]);
     expect(problems({ ...live, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined })).toEqual([
-      'JWT_ISSUER is required in production', 'JWT_AUDIENCE is required in production',
+      'JWT_ISSUER is required in production',
+      'JWT_AUDIENCE is required in production',
     ]);
   });
 
   it('config:check shows connection URLs as scheme, host, port and database only, and lists the new variables', async () => {
     const { report } = await checkConfiguration({
-      ...live, NODE_ENV: 'development', DATABASE_URL: 'postgres://admin:db-secret@127.0.0.1:1/memberpay?password=query-secret&sslmode=require',
-      REDIS_URL: 'rediss://default:redis-secret@cache.internal:6380/2?password=redis-query-secret', OPS_PORT: '9464', TRUST_PROXY: 'loopback',
+      ...live,
+      NODE_ENV: 'development',
+      DATABASE_URL: 'postgres://admin:db-secret@127.0.0.1:1/memberpay?password=query-secret&sslmode=require',
+      REDIS_URL: 'rediss://default:redis-secret@cache.internal:6380/2?password=redis-query-secret',
+      OPS_PORT: '9464',
+      TRUST_PROXY: 'loopback',
     });
-    for (const secret of ['db-secret', 'query-secret', 'redis-secret', 'redis-query-secret', 'admin', 'sslmode']) expect(report).not.toContain(secret);
+    for (const secret of ['db-secret', 'query-secret', 'redis-secret', 'redis-query-secret', 'admin', 'sslmode'])
+      expect(report).not.toContain(secret);
     expect(report).toMatch(/DATABASE_URL\s+postgres:\/\/127\.0\.0\.1:1\/memberpay$/m);
     expect(report).toMatch(/REDIS_URL\s+rediss:\/\/cache\.internal:6380\/2$/m);
     expect(report).toMatch(/OPS_PORT\s+9464$/m);

@@ -16,7 +16,13 @@ async function expectRefused(t: TestApp, jwt: string, message: RegExp): Promise<
   expect(res.status).toBe(401);
   expect(res.body).toMatchObject({ code: 'UNAUTHENTICATED' });
   expect(res.body.message).toMatch(message);
-  const err = await connectClient(t.url, { token: jwt }).then((c) => { c.close(); return null; }, (e: { message: string; data?: { code: string } }) => e);
+  const err = await connectClient(t.url, { token: jwt }).then(
+    (c) => {
+      c.close();
+      return null;
+    },
+    (e: { message: string; data?: { code: string } }) => e,
+  );
   expect(err).not.toBeNull();
   expect(err!.data?.code).toBe('UNAUTHENTICATED');
   expect(err!.message).toMatch(message);
@@ -30,8 +36,12 @@ async function expectAccepted(t: TestApp, jwt: string): Promise<void> {
 
 describe('token rules (REST and WebSocket)', () => {
   let t: TestApp;
-  beforeAll(async () => { t = await startTestApp({ JWT_MAX_TTL_SECONDS: '3600' }); });
-  afterAll(async () => { await t?.close(); });
+  beforeAll(async () => {
+    t = await startTestApp({ JWT_MAX_TTL_SECONDS: '3600' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('refuses a token without exp', () => expectRefused(t, token({ sub: 'u1', iat: now() }), /no expiry/));
 
@@ -46,7 +56,10 @@ describe('token rules (REST and WebSocket)', () => {
     await expectRefused(t, token({ sub: 'u1', iat: now() - 200, exp: now() - 60 }), /expired/);
     // Within the tolerance: a clock 20 s ahead at the issuer, a token expired 10 s ago.
     await expectAccepted(t, token({ sub: 'u1', iat: now() + 20, nbf: now() + 20, exp: now() + 600 }));
-    await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${token({ sub: 'u1', iat: now() - 100, exp: now() - 10 })}`).expect(200);
+    await t.http
+      .get('/api/v1/membership/me')
+      .set('Authorization', `Bearer ${token({ sub: 'u1', iat: now() - 100, exp: now() - 10 })}`)
+      .expect(200);
   });
 
   it('accepts a token within the rules, and the helper signs within them', async () => {
@@ -58,8 +71,12 @@ describe('token rules (REST and WebSocket)', () => {
 
 describe('token issuer and audience', () => {
   let t: TestApp;
-  beforeAll(async () => { t = await startTestApp({ JWT_ISSUER: 'https://users.example.com', JWT_AUDIENCE: 'memberpay' }); });
-  afterAll(async () => { await t?.close(); });
+  beforeAll(async () => {
+    t = await startTestApp({ JWT_ISSUER: 'https://users.example.com', JWT_AUDIENCE: 'memberpay' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('requires both to match when configured', async () => {
     const base = { sub: 'u2', iat: now(), exp: now() + 600 };

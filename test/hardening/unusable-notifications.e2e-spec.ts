@@ -12,7 +12,10 @@ import { ServiceProcess, spawnService } from '../support/service-process';
 const token = (user: string) => new TokenService(buildAppConfig({ JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: tmpdir() })).sign(user);
 const ROTATED_KEY = 'rotated-api-v3-key-0123456789abc'; // 32 bytes, not the sandbox's
 
-interface LogLine { level: number; msg?: string }
+interface LogLine {
+  level: number;
+  msg?: string;
+}
 
 /**
  * Correctly signed notifications that cannot be used are an operator's problem, not forgeries:
@@ -29,7 +32,10 @@ describe('signed but unusable notifications', () => {
     db = await createTestDatabase();
   });
   afterAll(async () => {
-    for (const s of services) { s.child.kill('SIGTERM'); await s.exited; }
+    for (const s of services) {
+      s.child.kill('SIGTERM');
+      await s.exited;
+    }
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     await db?.drop();
     await sb?.close();
@@ -40,21 +46,37 @@ describe('signed but unusable notifications', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'memberpay-unusable-'));
     dirs.push(dataDir);
     const service = await spawnService({
-      NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir,
-      ...providerEnv(sb, port), PORT: String(port), ...extra,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: db.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATA_DIR: dataDir,
+      ...providerEnv(sb, port),
+      PORT: String(port),
+      ...extra,
     });
     services.push(service);
     return { service, base: `http://127.0.0.1:${port}` };
   }
-  const order = (base: string, user: string, method = 'wechat') => fetch(`${base}/api/v1/payment/create-order`, {
-    method: 'POST', headers: { Authorization: `Bearer ${token(user)}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ product_type: 'membership', product_id: 1, payment_method: method }),
-  }).then((r) => r.json() as Promise<{ order_no: string; qr_code_url: string }>);
+  const order = (base: string, user: string, method = 'wechat') =>
+    fetch(`${base}/api/v1/payment/create-order`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token(user)}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ product_type: 'membership', product_id: 1, payment_method: method }),
+    }).then((r) => r.json() as Promise<{ order_no: string; qr_code_url: string }>);
   const prepared = async (qr: string, options: Record<string, unknown> = {}) =>
-    (await sandboxCall(sb, 'POST', '/sandbox/pay', { qr, delivery: 'none', ...options })).body.notification as { headers: Record<string, string>; body: string };
+    (await sandboxCall(sb, 'POST', '/sandbox/pay', { qr, delivery: 'none', ...options })).body.notification as {
+      headers: Record<string, string>;
+      body: string;
+    };
   const post = (base: string, provider: string, n: { headers: Record<string, string>; body: string }) =>
     fetch(`${base}/api/v1/payment/${provider}/callback`, { method: 'POST', headers: n.headers, body: n.body });
-  const lines = (s: ServiceProcess) => s.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  const lines = (s: ServiceProcess) =>
+    s
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as LogLine);
   /** Lines reach us through a pipe, shortly after the answer: wait for the one expected. */
   const lineWith = async (s: ServiceProcess, text: string) => {
     for (;;) {
@@ -84,7 +106,9 @@ describe('signed but unusable notifications', () => {
     // The operator fixes the key; WeChat Pay's resend of the very same notification is accepted.
     const fixed = await start();
     expect((await post(fixed.base, 'wechat', n)).status).toBe(204);
-    const paid = await fetch(`${fixed.base}/api/v1/payment/orders/${o.order_no}`, { headers: { Authorization: `Bearer ${token('unusable-key')}` } });
+    const paid = await fetch(`${fixed.base}/api/v1/payment/orders/${o.order_no}`, {
+      headers: { Authorization: `Bearer ${token('unusable-key')}` },
+    });
     expect(((await paid.json()) as { status: string }).status).toBe('paid');
   });
 
@@ -108,8 +132,11 @@ describe('signed but unusable notifications', () => {
     expect(unusable).toHaveLength(cases.length);
     for (const l of unusable) expect(l.level).toBe(50);
     expect(unusable.map((l) => /reason="([^"]+)"/.exec(l.msg!)![1])).toEqual([
-      'the notification is for another merchant', 'the notification is for another app', 'no payment attempt has this out_trade_no',
-      'the amount differs from the payment attempt', 'the payment is in USD, not CNY',
+      'the notification is for another merchant',
+      'the notification is for another app',
+      'no payment attempt has this out_trade_no',
+      'the amount differs from the payment attempt',
+      'the payment is in USD, not CNY',
     ]);
 
     // Alipay: another seller, or another currency.
@@ -133,16 +160,26 @@ describe('signed but unusable notifications', () => {
     const forged = await order(base, 'reasons-forged');
     expect((await post(base, 'wechat', await prepared(forged.qr_code_url, { tamper: 'signature' }))).status).toBe(400);
     const otherApp = await order(base, 'reasons-app');
-    expect((await post(base, 'wechat', await prepared(otherApp.qr_code_url, { override: { appid: 'wx0000000000000999' } }))).status).toBe(400);
+    expect((await post(base, 'wechat', await prepared(otherApp.qr_code_url, { override: { appid: 'wx0000000000000999' } }))).status).toBe(
+      400,
+    );
     const alipay = await order(base, 'reasons-alipay', 'alipay');
     await sandboxCall(sb, 'POST', '/sandbox/scan', { qr: alipay.qr_code_url });
-    expect((await post(base, 'alipay', await prepared(alipay.qr_code_url, { override: { seller_id: '2088000000000999' } }))).status).toBe(400);
+    expect((await post(base, 'alipay', await prepared(alipay.qr_code_url, { override: { seller_id: '2088000000000999' } }))).status).toBe(
+      400,
+    );
 
     const text = await (await fetch(`${base}/metrics`)).text();
-    for (const [provider, reason] of [['wechat', 'BAD_SIGNATURE'], ['wechat', 'WRONG_APP_ID'], ['alipay', 'WRONG_SELLER_ID']]) {
+    for (const [provider, reason] of [
+      ['wechat', 'BAD_SIGNATURE'],
+      ['wechat', 'WRONG_APP_ID'],
+      ['alipay', 'WRONG_SELLER_ID'],
+    ]) {
       expect(text).toMatch(new RegExp(`^memberpay_notification_rejections_total\\{provider="${provider}",reason="${reason}"\\} 1$`, 'm'));
     }
-    expect((await lineWith(service, 'rejection=WRONG_APP_ID')).msg).toMatch(/provider=wechat outcome=unusable rejection=WRONG_APP_ID .*reason="the notification is for another app"/);
+    expect((await lineWith(service, 'rejection=WRONG_APP_ID')).msg).toMatch(
+      /provider=wechat outcome=unusable rejection=WRONG_APP_ID .*reason="the notification is for another app"/,
+    );
     expect((await lineWith(service, 'rejection=BAD_SIGNATURE')).msg).toMatch(/outcome=rejected/);
   });
 });

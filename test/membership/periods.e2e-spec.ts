@@ -9,7 +9,13 @@ const BASIC_MONTHLY = 1;
 const BASIC_YEARLY = 3;
 const PREMIUM_MONTHLY = 4;
 
-interface Period { level: number; plan_code: string; starts_at: string; ends_at: string; order_no: string | null }
+interface Period {
+  level: number;
+  plan_code: string;
+  starts_at: string;
+  ends_at: string;
+  order_no: string | null;
+}
 const length = (p: Period) => Date.parse(p.ends_at) - Date.parse(p.starts_at);
 
 /**
@@ -30,9 +36,13 @@ describe('membership periods: paid in any order, each order grants what it was p
   });
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
-  const me = async (user: string) => (await t.http.get('/api/v1/membership/me').set(auth(user)).expect(200)).body as {
-    active: boolean; level: number | null; expires_at: string | null; periods: Period[];
-  };
+  const me = async (user: string) =>
+    (await t.http.get('/api/v1/membership/me').set(auth(user)).expect(200)).body as {
+      active: boolean;
+      level: number | null;
+      expires_at: string | null;
+      periods: Period[];
+    };
   async function pay(order: CreatedOrder) {
     const res = await payAtSandbox(sb, order.qr_code_url);
     expect(res.body.delivered).toBe(true);
@@ -47,7 +57,10 @@ describe('membership periods: paid in any order, each order grants what it was p
     return out;
   }
 
-  describe.each([['premium first', true], ['basic first', false]])('a new member buys a basic year and a premium month, paid %s', (_name, premiumFirst) => {
+  describe.each([
+    ['premium first', true],
+    ['basic first', false],
+  ])('a new member buys a basic year and a premium month, paid %s', (_name, premiumFirst) => {
     it('holds premium for 30 days, then basic for 365', async () => {
       const user = `new-member-${premiumFirst}`;
       const basic = await createOrder(t, user, { product_id: BASIC_YEARLY });
@@ -70,10 +83,15 @@ describe('membership periods: paid in any order, each order grants what it was p
     });
   });
 
-  const paidAt = async (orderNo: string) => (await t.db.query(
-    `SELECT g.granted_at FROM membership_grants g JOIN orders o ON o.id = g.order_id WHERE o.order_no = $1`, [orderNo])).rows[0].granted_at.getTime() as number;
+  const paidAt = async (orderNo: string) =>
+    (
+      await t.db.query(`SELECT g.granted_at FROM membership_grants g JOIN orders o ON o.id = g.order_id WHERE o.order_no = $1`, [orderNo])
+    ).rows[0].granted_at.getTime() as number;
 
-  describe.each([['renewal first', true], ['upgrade first', false]])('a basic member upgrades and renews, paid %s', (_name, renewalFirst) => {
+  describe.each([
+    ['renewal first', true],
+    ['upgrade first', false],
+  ])('a basic member upgrades and renews, paid %s', (_name, renewalFirst) => {
     it('converts only the days the upgrade was priced on; the renewal stays basic', async () => {
       const user = `upgrader-${renewalFirst}`;
       await pay(await createOrder(t, user, { product_id: BASIC_MONTHLY }));
@@ -89,9 +107,12 @@ describe('membership periods: paid in any order, each order grants what it was p
       expect(m.level).toBe(2);
       const days = await daysByOrder(user);
       expect(days[renewal.order_no]).toEqual({ 1: 30 * DAY });
-      const { rows: [u] } = await t.db.query(
+      const {
+        rows: [u],
+      } = await t.db.query(
         `SELECT g.converted_ms, g.upgrade_quoted_ms, o.upgrade_shortfall FROM membership_grants g JOIN orders o ON o.id = g.order_id WHERE o.order_no = $1`,
-        [upgrade.order_no]);
+        [upgrade.order_no],
+      );
       // Converted: the quoted days less the seconds that ran at basic between quote and payment.
       expect(days[upgrade.order_no]).toEqual({ 2: Number(u.converted_ms) });
       expect(Number(u.upgrade_quoted_ms) - Number(u.converted_ms)).toBeGreaterThanOrEqual(0);
@@ -108,9 +129,20 @@ describe('membership periods: paid in any order, each order grants what it was p
     const before = (await t.http.get('/api/v1/membership/quotes').set(auth(user)).expect(200)).body.data;
     expect(before.map((q: { kind: string }) => q.kind)).toEqual(Array(6).fill('purchase'));
     await pay(await createOrder(t, user, { product_id: BASIC_MONTHLY }));
-    const after = (await t.http.get('/api/v1/membership/quotes').set(auth(user)).expect(200)).body.data as
-      { plan: { id: number }; kind: string; is_upgrade: boolean; amount: number }[];
-    expect(after.map((q) => [q.plan.id, q.kind])).toEqual([[1, 'renewal'], [2, 'renewal'], [3, 'renewal'], [4, 'upgrade'], [5, 'upgrade'], [6, 'upgrade']]);
+    const after = (await t.http.get('/api/v1/membership/quotes').set(auth(user)).expect(200)).body.data as {
+      plan: { id: number };
+      kind: string;
+      is_upgrade: boolean;
+      amount: number;
+    }[];
+    expect(after.map((q) => [q.plan.id, q.kind])).toEqual([
+      [1, 'renewal'],
+      [2, 'renewal'],
+      [3, 'renewal'],
+      [4, 'upgrade'],
+      [5, 'upgrade'],
+      [6, 'upgrade'],
+    ]);
     const up = after.find((q) => q.plan.id === PREMIUM_MONTHLY)!;
     const order = await createOrder(t, user, { product_id: PREMIUM_MONTHLY, is_upgrade: up.is_upgrade });
     expect(Math.abs(order.amount - up.amount)).toBeLessThanOrEqual(1);
@@ -124,45 +156,55 @@ describe('membership periods: paid in any order, each order grants what it was p
    */
   it('keeps the priced days per level for random orders paid in random order, partly concurrently', async () => {
     let run = 0;
-    await fc.assert(fc.asyncProperty(
-      fc.array(fc.constantFrom(1, 2, 3, 4, 5, 6), { minLength: 2, maxLength: 5 }),
-      fc.array(fc.nat(), { minLength: 5, maxLength: 5 }),
-      fc.integer({ min: 1, max: 3 }),
-      async (plans, keys, batch) => {
-        run += 1;
-        const twins = [`life-${run}-random`, `life-${run}-ordered`];
-        const made: Record<string, CreatedOrder[]> = {};
-        for (const user of twins) {
-          // A first basic month paid, so that later orders can be renewals and upgrades.
-          await pay(await createOrder(t, user, { product_id: BASIC_MONTHLY }));
-          made[user] = [];
-          for (const planId of plans) {
-            const quotes = (await t.http.get('/api/v1/membership/quotes').set(auth(user)).expect(200)).body.data as { plan: { id: number }; is_upgrade: boolean }[];
-            const q = quotes.find((x) => x.plan.id === planId);
-            if (q) made[user].push(await createOrder(t, user, { product_id: planId, is_upgrade: q.is_upgrade }));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(1, 2, 3, 4, 5, 6), { minLength: 2, maxLength: 5 }),
+        fc.array(fc.nat(), { minLength: 5, maxLength: 5 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (plans, keys, batch) => {
+          run += 1;
+          const twins = [`life-${run}-random`, `life-${run}-ordered`];
+          const made: Record<string, CreatedOrder[]> = {};
+          for (const user of twins) {
+            // A first basic month paid, so that later orders can be renewals and upgrades.
+            await pay(await createOrder(t, user, { product_id: BASIC_MONTHLY }));
+            made[user] = [];
+            for (const planId of plans) {
+              const quotes = (await t.http.get('/api/v1/membership/quotes').set(auth(user)).expect(200)).body.data as {
+                plan: { id: number };
+                is_upgrade: boolean;
+              }[];
+              const q = quotes.find((x) => x.plan.id === planId);
+              if (q) made[user].push(await createOrder(t, user, { product_id: planId, is_upgrade: q.is_upgrade }));
+            }
           }
-        }
-        const [random, ordered] = twins;
-        const shuffled = made[random].map((o, i) => ({ o, k: keys[i % keys.length] })).sort((a, b) => a.k - b.k).map((x) => x.o);
-        for (let i = 0; i < shuffled.length; i += batch) await Promise.all(shuffled.slice(i, i + batch).map(pay));
-        for (const o of made[ordered]) await pay(o);
+          const [random, ordered] = twins;
+          const shuffled = made[random]
+            .map((o, i) => ({ o, k: keys[i % keys.length] }))
+            .sort((a, b) => a.k - b.k)
+            .map((x) => x.o);
+          for (let i = 0; i < shuffled.length; i += batch) await Promise.all(shuffled.slice(i, i + batch).map(pay));
+          for (const o of made[ordered]) await pay(o);
 
-        await expectInvariants(t.db);
-        const shape = async (user: string) => {
-          const m = await me(user);
-          const runs: { level: number; ms: number }[] = [];
-          for (const p of m.periods) {
-            const last = runs[runs.length - 1];
-            if (last && last.level === p.level) last.ms += length(p); else runs.push({ level: p.level, ms: length(p) });
-          }
-          return { level: m.level, runs };
-        };
-        const [a, b] = [await shape(random), await shape(ordered)];
-        expect(a.level).toBe(b.level);
-        expect(a.runs.map((r) => r.level)).toEqual(b.runs.map((r) => r.level));
-        // The same days per level, give or take the seconds that passed between the twins' payments.
-        a.runs.forEach((r, i) => expect(Math.abs(r.ms - b.runs[i].ms)).toBeLessThan(120_000));
-      },
-    ), { numRuns: 6 });
+          await expectInvariants(t.db);
+          const shape = async (user: string) => {
+            const m = await me(user);
+            const runs: { level: number; ms: number }[] = [];
+            for (const p of m.periods) {
+              const last = runs[runs.length - 1];
+              if (last && last.level === p.level) last.ms += length(p);
+              else runs.push({ level: p.level, ms: length(p) });
+            }
+            return { level: m.level, runs };
+          };
+          const [a, b] = [await shape(random), await shape(ordered)];
+          expect(a.level).toBe(b.level);
+          expect(a.runs.map((r) => r.level)).toEqual(b.runs.map((r) => r.level));
+          // The same days per level, give or take the seconds that passed between the twins' payments.
+          a.runs.forEach((r, i) => expect(Math.abs(r.ms - b.runs[i].ms)).toBeLessThan(120_000));
+        },
+      ),
+      { numRuns: 6 },
+    );
   }, 180_000);
 });

@@ -33,12 +33,20 @@ describe('order events over socket.io', () => {
     await pay(order.qr_code_url);
     return order.order_no;
   };
-  const outbox = async (user: string) => (await t.db.query(
-    'SELECT e.id, e.type, o.order_no FROM order_events e JOIN orders o ON o.id = e.order_id WHERE e.user_id = $1 ORDER BY e.id', [user])).rows;
+  const outbox = async (user: string) =>
+    (
+      await t.db.query(
+        'SELECT e.id, e.type, o.order_no FROM order_events e JOIN orders o ON o.id = e.order_id WHERE e.user_id = $1 ORDER BY e.id',
+        [user],
+      )
+    ).rows;
 
   describe('the handshake', () => {
     const refusal = async (options: Parameters<typeof connectClient>[1]) => {
-      const error = await connectClient(t.url, options).then(() => null, (e: Error & { data?: { code: string } }) => e);
+      const error = await connectClient(t.url, options).then(
+        () => null,
+        (e: Error & { data?: { code: string } }) => e,
+      );
       expect(error).not.toBeNull();
       return error!;
     };
@@ -46,7 +54,10 @@ describe('order events over socket.io', () => {
     it.each([
       ['no token', () => ({})],
       ['a malformed token', () => ({ token: 'not-a-jwt' })],
-      ['a token signed with another secret', () => ({ token: new JwtService({ secret: 'another-secret-0123456789-0123456789' }).sign({ sub: 'u-1' }) })],
+      [
+        'a token signed with another secret',
+        () => ({ token: new JwtService({ secret: 'another-secret-0123456789-0123456789' }).sign({ sub: 'u-1' }) }),
+      ],
       ['an expired token', () => ({ token: t.app.get(TokenService).sign('u-1', -60) })],
     ])('refuses %s with a connect_error', async (_name, options) => {
       const error = await refusal(options());
@@ -73,15 +84,32 @@ describe('order events over socket.io', () => {
     const orderNo = await paidOrder('owner-1');
 
     const { message } = await owner.waitFor(eventFor('order.paid', orderNo));
-    const [row] = (await t.db.query(
-      `SELECT e.id, o.paid_at, p.starts_at, p.ends_at FROM order_events e JOIN orders o ON o.id = e.order_id
-       JOIN membership_periods p ON p.order_id = o.id WHERE o.order_no = $1`, [orderNo])).rows;
+    const [row] = (
+      await t.db.query(
+        `SELECT e.id, o.paid_at, p.starts_at, p.ends_at FROM order_events e JOIN orders o ON o.id = e.order_id
+       JOIN membership_periods p ON p.order_id = o.id WHERE o.order_no = $1`,
+        [orderNo],
+      )
+    ).rows;
     expect(message).toEqual({
-      id: String(row.id), type: 'order.paid', order_no: orderNo, amount: 1990, currency: 'CNY',
+      id: String(row.id),
+      type: 'order.paid',
+      order_no: orderNo,
+      amount: 1990,
+      currency: 'CNY',
       paid_at: row.paid_at.toISOString(),
       membership: {
-        level: 1, expires_at: row.ends_at.toISOString(),
-        periods: [{ level: 1, plan_code: 'basic_monthly', starts_at: row.starts_at.toISOString(), ends_at: row.ends_at.toISOString(), order_no: orderNo }],
+        level: 1,
+        expires_at: row.ends_at.toISOString(),
+        periods: [
+          {
+            level: 1,
+            plan_code: 'basic_monthly',
+            starts_at: row.starts_at.toISOString(),
+            ends_at: row.ends_at.toISOString(),
+            order_no: orderNo,
+          },
+        ],
       },
     });
 
@@ -102,7 +130,10 @@ describe('order events over socket.io', () => {
     const missedPaid = await paidOrder(user);
     await paidOrder('bystander-1');
     const cancelled = await createOrder(user);
-    await t.http.post(`/api/v1/payment/orders/${cancelled.order_no}/cancel`).set({ Authorization: `Bearer ${t.token(user)}` }).expect(200);
+    await t.http
+      .post(`/api/v1/payment/orders/${cancelled.order_no}/cancel`)
+      .set({ Authorization: `Bearer ${t.token(user)}` })
+      .expect(200);
 
     const back = await connect(user, { lastEventId: seen.message.id });
     await back.waitFor(eventFor('order.closed', cancelled.order_no));
@@ -142,7 +173,9 @@ describe('order events over socket.io', () => {
     const recent = await paidOrder(user);
     await t.db.query(
       `UPDATE order_events SET created_at = now() - interval '25 hours'
-       WHERE order_id = (SELECT id FROM orders WHERE order_no = $1)`, [old]);
+       WHERE order_id = (SELECT id FROM orders WHERE order_no = $1)`,
+      [old],
+    );
 
     const fresh = await connect(user);
     const caughtUp = await connect(user, { lastEventId: '0' });

@@ -32,8 +32,13 @@ describeWithRedis('order events across instances through Redis', () => {
   };
   /** Created through `via`, so the provider notifies that instance. */
   const paidOrderVia = async (via: TestApp, user: string) => {
-    const order = (await via.http.post('/api/v1/payment/create-order').set({ Authorization: `Bearer ${via.token(user)}` })
-      .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false }).expect(201)).body;
+    const order = (
+      await via.http
+        .post('/api/v1/payment/create-order')
+        .set({ Authorization: `Bearer ${via.token(user)}` })
+        .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false })
+        .expect(201)
+    ).body;
     expect((await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: order.qr_code_url })).body.delivered).toBe(true);
     return order.order_no as string;
   };

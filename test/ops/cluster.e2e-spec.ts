@@ -42,8 +42,13 @@ describe('several service processes (--workers 2)', () => {
     const port = await freePort();
     // No REDIS_URL: the workers' socket.io servers hear each other through the cluster's primary.
     const env: Record<string, string> = {
-      NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: String(port), DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET,
-      DATA_DIR: dataDir, ...providerEnv(sb, port),
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      PORT: String(port),
+      DATABASE_URL: db.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATA_DIR: dataDir,
+      ...providerEnv(sb, port),
     };
     service = await spawnService(env, 120_000, ['--workers', '2']);
     // Both workers up: each logs its own listening line.
@@ -52,7 +57,9 @@ describe('several service processes (--workers 2)', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect((service.output().match(/memberpay listening on port/g) ?? []).length).toBe(2);
-    const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(service.child.pid)], { encoding: 'utf8' }).trim().split(/\s+/);
+    const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(service.child.pid)], { encoding: 'utf8' })
+      .trim()
+      .split(/\s+/);
     expect(workers).toHaveLength(2);
 
     // Long-polling would need sticky sessions across workers: only the WebSocket transport is served.
@@ -65,11 +72,12 @@ describe('several service processes (--workers 2)', () => {
     for (let i = 0; i < 4; i++) sockets.push(await connectClient(url, { token: token(user) }));
 
     const created = await fetch(`${url}/api/v1/payment/create-order`, {
-      method: 'POST', headers: { Authorization: `Bearer ${token(user)}`, 'Content-Type': 'application/json' },
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token(user)}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false }),
     });
     expect(created.status).toBe(201);
-    const order = await created.json() as { order_no: string; qr_code_url: string };
+    const order = (await created.json()) as { order_no: string; qr_code_url: string };
     const paid = await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: order.qr_code_url });
     expect(paid.status).toBe(200);
 

@@ -40,7 +40,10 @@ describe('deployment files', () => {
     // The production tsconfig, built into a folder of its own so a running dist/ is left alone.
     const out = mkdtempSync(join(tmpdir(), 'memberpay-build-'));
     try {
-      execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out], { cwd: ROOT, stdio: 'ignore' });
+      execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out], {
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
       expect(existsSync(join(out, 'src/main.js'))).toBe(true);
       expect(existsSync(join(out, 'src/data-source.js'))).toBe(true);
       expect(existsSync(join(out, 'src/config/config-check.js'))).toBe(true);

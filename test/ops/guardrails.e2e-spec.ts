@@ -3,23 +3,33 @@ import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
 import { casesWithRedis } from '../support/redis';
 
-describe.each(casesWithRedis([
-  ['in memory', {}],
-  ['in Redis', { REDIS_URL: 'redis://127.0.0.1:6379' }],
-]))('rate limit, headers and CORS (%s)', (_name, extra) => {
+describe.each(
+  casesWithRedis([
+    ['in memory', {}],
+    ['in Redis', { REDIS_URL: 'redis://127.0.0.1:6379' }],
+  ]),
+)('rate limit, headers and CORS (%s)', (_name, extra) => {
   let sb: Sandbox;
   let t: TestApp;
   beforeAll(async () => {
     sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '3', CORS_ORIGINS: 'https://app.example.com', ...extra }));
+    t = await startTestApp((port) => ({
+      ...providerEnv(sb, port),
+      CREATE_ORDER_RATE_LIMIT: '3',
+      CORS_ORIGINS: 'https://app.example.com',
+      ...extra,
+    }));
   });
   afterAll(async () => {
     await t?.close();
     await sb?.close();
   });
 
-  const create = (user: string) => t.http.post('/api/v1/payment/create-order').set('Authorization', `Bearer ${t.token(user)}`)
-    .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat' });
+  const create = (user: string) =>
+    t.http
+      .post('/api/v1/payment/create-order')
+      .set('Authorization', `Bearer ${t.token(user)}`)
+      .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat' });
 
   it('limits create-order per user with a 429 in the error format', async () => {
     const user = `rl-${randomBytes(4).toString('hex')}`;

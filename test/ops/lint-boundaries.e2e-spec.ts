@@ -47,20 +47,33 @@ describe('lint: import boundaries', () => {
       // src never loads the development tools
       { file: 'src/common/probe.ts', imports: '../../sandbox/clock, ../../test/support/app, ../../bench/stats, ./money' },
       // database/ imports no feature module, only shared infrastructure
-      { file: 'src/database/probe.ts', imports: '../orders/order.entity, ../payments/payment-record.entity, ../config/app-config, ../common/money' },
+      {
+        file: 'src/database/probe.ts',
+        imports: '../orders/order.entity, ../payments/payment-record.entity, ../config/app-config, ../common/money',
+      },
       // ...with no exception: the migrations (not feature code) yes, an entity not even in the options
       { file: 'src/database/typeorm-options.ts', imports: '../../migrations, ../refunds/refund.entity' },
       // a migration imports no application code, only other migrations
       { file: 'migrations/probe.ts', imports: '../src/orders/order.entity, ../src/common/money, ./1764057600005-SettleAttemptFunction' },
       // a provider stays below payments
-      { file: 'src/payments/providers/wechat/probe.ts', imports: '../../../orders/order.entity, ../../../membership/membership.service, ../../payment-provider, ../../../common/money' },
+      {
+        file: 'src/payments/providers/wechat/probe.ts',
+        imports: '../../../orders/order.entity, ../../../membership/membership.service, ../../payment-provider, ../../../common/money',
+      },
       // membership depends on neither payments nor orders, its entities included
       { file: 'src/membership/probe.ts', imports: '../payments/payment-record.entity, ../orders/order.entity, ../common/money' },
       { file: 'src/membership/probe.entity.ts', imports: '../orders/order.entity, ../orders/orders.service' },
       // payments sit below orders: a port (paid-orders) instead of an import
-      { file: 'src/payments/probe.ts', imports: '../orders/orders.service, ../refunds/refunds.service, ./paid-orders, ../membership/membership.service, ../outbox/order-events' },
+      {
+        file: 'src/payments/probe.ts',
+        imports:
+          '../orders/orders.service, ../refunds/refunds.service, ./paid-orders, ../membership/membership.service, ../outbox/order-events',
+      },
       // the outbox knows neither its writers nor its reader; notifications read only the outbox
-      { file: 'src/outbox/probe.ts', imports: '../orders/order.entity, ../payments/payments.service, ../notifications/socket-events, ../database/prepared-query' },
+      {
+        file: 'src/outbox/probe.ts',
+        imports: '../orders/order.entity, ../payments/payments.service, ../notifications/socket-events, ../database/prepared-query',
+      },
       { file: 'src/notifications/probe.ts', imports: '../orders/orders.service, ../payments/payments.service, ../outbox/order-events' },
     ];
     expect(verdicts(probes)).toEqual([
@@ -78,11 +91,16 @@ describe('lint: import boundaries', () => {
   });
 
   it('keeps each provider folder to itself', () => {
-    expect(verdicts([
-      { file: 'src/payments/providers/wechat/probe.ts', imports: '../alipay/alipay.mapper, ./wechat-pay.mapper, ../../payment-channel' },
-      { file: 'src/payments/providers/alipay/probe.ts', imports: '../wechat/wechat-pay.errors, ./alipay.mapper, ../../../common/money' },
-      { file: 'src/payments/provider-catalog-probe.ts', imports: './providers/wechat/wechat-pay.descriptor, ./providers/alipay/alipay.descriptor' },
-    ])).toEqual([
+    expect(
+      verdicts([
+        { file: 'src/payments/providers/wechat/probe.ts', imports: '../alipay/alipay.mapper, ./wechat-pay.mapper, ../../payment-channel' },
+        { file: 'src/payments/providers/alipay/probe.ts', imports: '../wechat/wechat-pay.errors, ./alipay.mapper, ../../../common/money' },
+        {
+          file: 'src/payments/provider-catalog-probe.ts',
+          imports: './providers/wechat/wechat-pay.descriptor, ./providers/alipay/alipay.descriptor',
+        },
+      ]),
+    ).toEqual([
       [BOUNDARY, null, null],
       [BOUNDARY, null, null],
       [null, null],

@@ -17,8 +17,11 @@ describe('metrics and health', () => {
 
   it('counts a payment in /metrics', async () => {
     const before = (await t.http.get('/metrics').expect(200)).text;
-    const created = await t.http.post('/api/v1/payment/create-order').set('Authorization', `Bearer ${t.token('metrics-1')}`)
-      .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat' }).expect(201);
+    const created = await t.http
+      .post('/api/v1/payment/create-order')
+      .set('Authorization', `Bearer ${t.token('metrics-1')}`)
+      .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat' })
+      .expect(201);
     await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: created.body.qr_code_url });
     const after = (await t.http.get('/metrics').expect(200)).text;
     const paid = /memberpay_orders_paid_total\{method="wechat",source="notification"\} (\d+)/;

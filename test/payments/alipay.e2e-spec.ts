@@ -18,22 +18,37 @@ describe('paying with Alipay through the sandbox', () => {
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
   const createOrder = (user: string, body: Record<string, unknown> = {}) =>
-    t.http.post('/api/v1/payment/create-order').set(auth(user))
+    t.http
+      .post('/api/v1/payment/create-order')
+      .set(auth(user))
       .send({ product_type: 'membership', product_id: 1, payment_method: 'alipay', is_upgrade: false, ...body });
   const pay = (qr: string, options: Record<string, unknown> = {}) => sandboxCall(sb, 'POST', '/sandbox/pay', { qr, ...options });
   const me = async (user: string) => (await t.http.get('/api/v1/membership/me').set(auth(user)).expect(200)).body;
   const orderRow = async (orderNo: string) => (await t.db.query('SELECT * FROM orders WHERE order_no = $1', [orderNo])).rows[0];
-  const recordOf = async (orderNo: string) => (await t.db.query(
-    'SELECT pr.status, pr.trade_state, pr.notify_payload FROM payment_records pr JOIN orders o ON o.id = pr.order_id WHERE o.order_no = $1', [orderNo])).rows[0];
-  const grants = async (orderNo: string) => Number((await t.db.query(
-    'SELECT count(*) FROM membership_grants g JOIN orders o ON o.id = g.order_id WHERE o.order_no = $1', [orderNo])).rows[0].count);
+  const recordOf = async (orderNo: string) =>
+    (
+      await t.db.query(
+        'SELECT pr.status, pr.trade_state, pr.notify_payload FROM payment_records pr JOIN orders o ON o.id = pr.order_id WHERE o.order_no = $1',
+        [orderNo],
+      )
+    ).rows[0];
+  const grants = async (orderNo: string) =>
+    Number(
+      (await t.db.query('SELECT count(*) FROM membership_grants g JOIN orders o ON o.id = g.order_id WHERE o.order_no = $1', [orderNo]))
+        .rows[0].count,
+    );
   const deliver = (n: { headers: Record<string, string>; body: string }) =>
     fetch(`${t.url}/api/v1/payment/alipay/callback`, { method: 'POST', headers: n.headers, body: n.body });
 
   it('buys, renews and upgrades, each ending paid with the right level and expiry', async () => {
     const user = 'ali-buyer';
     const created = await createOrder(user).expect(201);
-    expect(created.body).toMatchObject({ amount: 1990, payment_method: 'alipay', status: 'pending', qr_code_url: expect.stringMatching(/^https:\/\/qr\.alipay\.com\//) });
+    expect(created.body).toMatchObject({
+      amount: 1990,
+      payment_method: 'alipay',
+      status: 'pending',
+      qr_code_url: expect.stringMatching(/^https:\/\/qr\.alipay\.com\//),
+    });
     const paid = await pay(created.body.qr_code_url);
     expect(paid.body.delivered).toBe(true);
     expect((await orderRow(created.body.order_no)).status).toBe('paid');
@@ -170,11 +185,17 @@ describe('a service without Alipay configured', () => {
 
   it('boots, keeps WeChat Pay working and refuses Alipay orders with a 400', async () => {
     const auth = { Authorization: `Bearer ${t.token('no-ali')}` };
-    const refused = await t.http.post('/api/v1/payment/create-order').set(auth)
-      .send({ product_type: 'membership', product_id: 1, payment_method: 'alipay' }).expect(400);
+    const refused = await t.http
+      .post('/api/v1/payment/create-order')
+      .set(auth)
+      .send({ product_type: 'membership', product_id: 1, payment_method: 'alipay' })
+      .expect(400);
     expect(refused.body).toMatchObject({ code: 'PAYMENT_METHOD_DISABLED', message: 'Alipay is not enabled on this service' });
-    await t.http.post('/api/v1/payment/create-order').set(auth)
-      .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat' }).expect(201);
+    await t.http
+      .post('/api/v1/payment/create-order')
+      .set(auth)
+      .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat' })
+      .expect(201);
     expect((await t.db.query(`SELECT count(*) FROM orders WHERE payment_method = 'alipay'`)).rows[0].count).toBe('0');
   });
 });

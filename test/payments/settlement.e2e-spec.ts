@@ -36,7 +36,7 @@ describe('settling many orders of one member', () => {
     return held;
   }
 
-  it('adds every order\'s days exactly once when all of a member\'s notifications arrive at once', async () => {
+  it("adds every order's days exactly once when all of a member's notifications arrive at once", async () => {
     const users = ['stack-a', 'stack-b', 'stack-c'];
     const perUser = 6;
     const held = (await Promise.all(users.map((u) => paidButNotNotified(u, perUser)))).flat();
@@ -48,7 +48,9 @@ describe('settling many orders of one member', () => {
       expect(grants).toEqual(Array(perUser).fill({ kind: 'add', duration_ms: String(30 * DAY) }));
       // One unbroken run of basic days: each order's 30 days follow the one before, none lost or doubled.
       const { rows: periods } = await t.db.query(
-        `SELECT level, starts_at, ends_at, order_id FROM membership_periods WHERE user_id = $1 ORDER BY starts_at`, [user]);
+        `SELECT level, starts_at, ends_at, order_id FROM membership_periods WHERE user_id = $1 ORDER BY starts_at`,
+        [user],
+      );
       expect(periods).toHaveLength(perUser);
       expect(new Set(periods.map((p) => p.order_id)).size).toBe(perUser);
       for (let i = 0; i < periods.length; i++) {
@@ -56,9 +58,14 @@ describe('settling many orders of one member', () => {
         expect(periods[i].ends_at.getTime() - periods[i].starts_at.getTime()).toBe(30 * DAY);
         if (i > 0) expect(periods[i].starts_at).toEqual(periods[i - 1].ends_at);
       }
-      const me = await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${t.token(user)}`).expect(200);
+      const me = await t.http
+        .get('/api/v1/membership/me')
+        .set('Authorization', `Bearer ${t.token(user)}`)
+        .expect(200);
       expect(me.body).toMatchObject({ active: true, level: 1, expires_at: periods[perUser - 1].ends_at.toISOString() });
-      const { rows: [e] } = await t.db.query(`SELECT count(*)::int AS n FROM order_events WHERE user_id = $1 AND type = 'order.paid'`, [user]);
+      const {
+        rows: [e],
+      } = await t.db.query(`SELECT count(*)::int AS n FROM order_events WHERE user_id = $1 AND type = 'order.paid'`, [user]);
       expect(e.n).toBe(perUser);
     }
   });
@@ -66,23 +73,38 @@ describe('settling many orders of one member', () => {
   describe('settlement refuses, writing nothing', () => {
     async function pendingAttempt(user: string) {
       const order = await createOrder(t, user);
-      const { rows: [r] } = await t.db.query(
-        `SELECT r.payment_no, r.amount FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`, [order.order_no]);
+      const {
+        rows: [r],
+      } = await t.db.query(
+        `SELECT r.payment_no, r.amount FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`,
+        [order.order_no],
+      );
       return { orderNo: order.order_no, paymentNo: r.payment_no as string, amount: r.amount as number };
     }
     const paid = (paymentNo: string, amountFen: number): PaymentEvent => ({
-      provider: 'wechat', paymentNo, outcome: 'paid', tradeState: 'SUCCESS', providerTradeNo: `tx-${paymentNo}`,
-      amountFen, paidAt: new Date(), payload: {},
+      provider: 'wechat',
+      paymentNo,
+      outcome: 'paid',
+      tradeState: 'SUCCESS',
+      providerTradeNo: `tx-${paymentNo}`,
+      amountFen,
+      paidAt: new Date(),
+      payload: {},
     });
     const settle = (paymentNo: string, amount: number) => t.app.get(PaymentsService).settle(paid(paymentNo, amount), 'query');
-    const footprint = async (orderNo: string) => (await t.db.query(
-      `SELECT o.status, r.status AS attempt, (SELECT count(*)::int FROM membership_grants g WHERE g.order_id = o.id) AS grants,
+    const footprint = async (orderNo: string) =>
+      (
+        await t.db.query(
+          `SELECT o.status, r.status AS attempt, (SELECT count(*)::int FROM membership_grants g WHERE g.order_id = o.id) AS grants,
               (SELECT count(*)::int FROM order_events e WHERE e.order_id = o.id) AS events,
               (SELECT count(*)::int FROM membership_periods p WHERE p.user_id = o.user_id) AS periods
-         FROM orders o JOIN payment_records r ON r.order_id = o.id WHERE o.order_no = $1`, [orderNo])).rows[0];
+         FROM orders o JOIN payment_records r ON r.order_id = o.id WHERE o.order_no = $1`,
+          [orderNo],
+        )
+      ).rows[0];
     const untouched = { status: 'pending', attempt: 'pending', grants: 0, events: 0, periods: 0 };
 
-    it('when the amount is not the attempt\'s', async () => {
+    it("when the amount is not the attempt's", async () => {
       const a = await pendingAttempt('wrong-amount');
       await expect(settle(a.paymentNo, a.amount + 1)).rejects.toMatchObject({ reason: 'AMOUNT_MISMATCH' });
       expect(await footprint(a.orderNo)).toEqual(untouched);

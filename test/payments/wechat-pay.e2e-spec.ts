@@ -18,13 +18,18 @@ describe('paying with WeChat Pay through the sandbox', () => {
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
   const createOrder = (user: string, body: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-    t.http.post('/api/v1/payment/create-order').set({ ...auth(user), ...headers })
+    t.http
+      .post('/api/v1/payment/create-order')
+      .set({ ...auth(user), ...headers })
       .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false, ...body });
   const pay = (qr: string, options: Record<string, unknown> = {}) => sandboxCall(sb, 'POST', '/sandbox/pay', { qr, ...options });
   const me = async (user: string) => (await t.http.get('/api/v1/membership/me').set(auth(user)).expect(200)).body;
   const orderRow = async (orderNo: string) => (await t.db.query('SELECT * FROM orders WHERE order_no = $1', [orderNo])).rows[0];
-  const grants = async (orderNo: string) => Number((await t.db.query(
-    'SELECT count(*) FROM membership_grants g JOIN orders o ON o.id = g.order_id WHERE o.order_no = $1', [orderNo])).rows[0].count);
+  const grants = async (orderNo: string) =>
+    Number(
+      (await t.db.query('SELECT count(*) FROM membership_grants g JOIN orders o ON o.id = g.order_id WHERE o.order_no = $1', [orderNo]))
+        .rows[0].count,
+    );
 
   /** Posts a prepared notification to the service, as WeChat Pay would. */
   const deliver = (n: { headers: Record<string, string>; body: string }) =>
@@ -34,8 +39,12 @@ describe('paying with WeChat Pay through the sandbox', () => {
     const user = 'buyer-1';
     const created = await createOrder(user).expect(201);
     expect(created.body).toMatchObject({
-      order_no: expect.stringMatching(/^[0-9A-Za-z]{20,32}$/), amount: 1990, currency: 'CNY', payment_method: 'wechat',
-      status: 'pending', qr_code_url: expect.stringMatching(/^weixin:\/\/wxpay\/bizpayurl\?pr=/),
+      order_no: expect.stringMatching(/^[0-9A-Za-z]{20,32}$/),
+      amount: 1990,
+      currency: 'CNY',
+      payment_method: 'wechat',
+      status: 'pending',
+      qr_code_url: expect.stringMatching(/^weixin:\/\/wxpay\/bizpayurl\?pr=/),
     });
     expect(Date.parse(created.body.qr_code_expire_at)).toBeGreaterThan(Date.now() + 14 * 60_000);
     expect(Date.parse(created.body.expire_at)).toBeGreaterThan(Date.now() + 29 * 60_000);
@@ -63,7 +72,10 @@ describe('paying with WeChat Pay through the sandbox', () => {
     const upgraded = await me(user);
     expect(upgraded).toMatchObject({ level: 2, expires_at: renewed.expires_at });
 
-    const records = await t.db.query(`SELECT pr.status, pr.transaction_id, pr.notify_payload FROM payment_records pr JOIN orders o ON o.id = pr.order_id WHERE o.user_id = $1`, [user]);
+    const records = await t.db.query(
+      `SELECT pr.status, pr.transaction_id, pr.notify_payload FROM payment_records pr JOIN orders o ON o.id = pr.order_id WHERE o.user_id = $1`,
+      [user],
+    );
     expect(records.rows).toHaveLength(3);
     for (const r of records.rows) {
       expect(r.status).toBe('success');
@@ -81,8 +93,12 @@ describe('paying with WeChat Pay through the sandbox', () => {
     expect(await grants(created.body.order_no)).toBe(1);
     expect((await orderRow(created.body.order_no)).status).toBe('paid');
     expect((await me('dup-1')).level).toBe(1);
-    const events = await t.db.query(`SELECT type, payload FROM order_events e JOIN orders o ON o.id = e.order_id WHERE o.order_no = $1`, [created.body.order_no]);
-    expect(events.rows).toEqual([{ type: 'order.paid', payload: expect.objectContaining({ order_no: created.body.order_no, amount: 1990 }) }]);
+    const events = await t.db.query(`SELECT type, payload FROM order_events e JOIN orders o ON o.id = e.order_id WHERE o.order_no = $1`, [
+      created.body.order_no,
+    ]);
+    expect(events.rows).toEqual([
+      { type: 'order.paid', payload: expect.objectContaining({ order_no: created.body.order_no, amount: 1990 }) },
+    ]);
   });
 
   it.each(['public-key', 'platform-cert'])('accepts a notification signed in %s mode', async (signWith) => {
@@ -118,12 +134,16 @@ describe('paying with WeChat Pay through the sandbox', () => {
   });
 
   it('rejects a body that is not a notification at all', async () => {
-    const answer = await fetch(`${t.url}/api/v1/payment/wechat/callback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"not":' });
+    const answer = await fetch(`${t.url}/api/v1/payment/wechat/callback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"not":',
+    });
     expect(answer.status).toBe(400);
     expect(await answer.json()).toMatchObject({ code: 'FAIL' });
   });
 
-  it('hides another user\'s orders', async () => {
+  it("hides another user's orders", async () => {
     const created = await createOrder('owner-1').expect(201);
     for (const req of [
       t.http.get(`/api/v1/payment/orders/${created.body.order_no}`),
@@ -137,7 +157,7 @@ describe('paying with WeChat Pay through the sandbox', () => {
     expect(list.body).toEqual({ data: [], has_more: false });
   });
 
-  it('lists the caller\'s orders newest first, a page at a time', async () => {
+  it("lists the caller's orders newest first, a page at a time", async () => {
     const user = 'lister-1';
     const made = [];
     for (let i = 0; i < 3; i++) made.push((await createOrder(user).expect(201)).body.order_no);

@@ -41,7 +41,9 @@ describe('npm run reconcile', () => {
       await payAtSandbox(sb, dropped.qr_code_url, { delivery: 'drop' });
       const differs = await createOrder(t, 'cli-2');
       await payAtSandbox(sb, differs.qr_code_url);
-      const { rows: [{ payment_no: differsNo }] } = await t.db.query('SELECT payment_no FROM orders WHERE order_no = $1', [differs.order_no]);
+      const {
+        rows: [{ payment_no: differsNo }],
+      } = await t.db.query('SELECT payment_no FROM orders WHERE order_no = $1', [differs.order_no]);
       await sandboxCall(sb, 'POST', '/sandbox/bills/tweaks', { provider: 'wechat', out_trade_no: differsNo, amount_fen: 1 });
       const env = { ...providerEnv(sb, 1), DATABASE_URL: t.database.url, DATA_DIR: t.dataDir };
 
@@ -50,7 +52,9 @@ describe('npm run reconcile', () => {
       expect(first.out).toContain(`wechat ${today}: 2 bill row(s), bill SHA1 `);
       expect(first.out).toContain('matched 0, missing locally 1, missing at the provider 0, amount mismatch 1, status mismatch 0; open 1');
       expect(first.out).toMatch(/missing_locally +payment MP\w+ .*\[settled by reconciliation\]/);
-      expect(first.out).toMatch(new RegExp(`amount_mismatch +payment ${differsNo} +ours ${differs.amount} fen success, theirs 1 fen SUCCESS +\\[OPEN\\]`));
+      expect(first.out).toMatch(
+        new RegExp(`amount_mismatch +payment ${differsNo} +ours ${differs.amount} fen success, theirs 1 fen SUCCESS +\\[OPEN\\]`),
+      );
       expect((await t.db.query('SELECT status FROM orders WHERE order_no = $1', [dropped.order_no])).rows[0].status).toBe('paid');
 
       await sandboxCall(sb, 'DELETE', '/sandbox/bills/tweaks');
@@ -63,7 +67,11 @@ describe('npm run reconcile', () => {
     it('refuses bad arguments with the usage and exit status 2', async () => {
       for (const argv of [[], ['--date', '2026-02-30'], ['--date', today, '--provider', 'paypal'], ['--day', today]]) {
         const result = await reconcile(argv, { DATABASE_URL: t.database.url });
-        expect([argv, result.code, result.out]).toEqual([argv, 2, expect.stringContaining('usage: npm run reconcile -- --date YYYY-MM-DD')]);
+        expect([argv, result.code, result.out]).toEqual([
+          argv,
+          2,
+          expect.stringContaining('usage: npm run reconcile -- --date YYYY-MM-DD'),
+        ]);
       }
     });
   });
@@ -90,7 +98,10 @@ describe('npm run reconcile', () => {
         expect(running).not.toBeNull();
         pgDir = running!.pgData;
         const attached = await reconcile(['--date', today], env);
-        expect(attached).toMatchObject({ code: 0, out: expect.stringContaining('Using the embedded PostgreSQL the running service started') });
+        expect(attached).toMatchObject({
+          code: 0,
+          out: expect.stringContaining('Using the embedded PostgreSQL the running service started'),
+        });
         // The service's server is untouched: same postmaster, still serving.
         expect(runningEmbeddedPostgres(dataDir)?.pid).toBe(running!.pid);
         expect((await fetch(`http://127.0.0.1:${service.port}/health`)).status).toBe(200);

@@ -60,7 +60,11 @@ describe('refunds that do not end at once', () => {
     await job.run(later(2)); // not there yet: no data, sent again with the same out_request_no, still pending
     expect(await refundRow(t, slow.body.refund_no, () => true)).toMatchObject({ status: 'processing', provider_calls: 2 });
     const payment = (await refundRow(t, slow.body.refund_no, () => true)).payment_no;
-    await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', { provider: 'alipay', out_trade_no: payment, out_request_no: slow.body.refund_no });
+    await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', {
+      provider: 'alipay',
+      out_trade_no: payment,
+      out_request_no: slow.body.refund_no,
+    });
     await job.run(later(10));
     expect(await refundRow(t, slow.body.refund_no)).toMatchObject({ status: 'success', provider_calls: 2 });
     expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'refunded', refunded_amount: order.amount });
@@ -75,7 +79,9 @@ describe('refunds that do not end at once', () => {
     }
     const [a, b] = await Promise.all([job.run(later(2)), job.run(later(2))]);
     expect(a.claimed + b.claimed).toBeGreaterThanOrEqual(3);
-    const { rows } = await t.db.query(`SELECT refund_no, query_count, status, next_query_at FROM refunds WHERE refund_no = ANY($1)`, [refundNos]);
+    const { rows } = await t.db.query(`SELECT refund_no, query_count, status, next_query_at FROM refunds WHERE refund_no = ANY($1)`, [
+      refundNos,
+    ]);
     for (const r of rows) {
       expect([r.refund_no, r.query_count, r.status]).toEqual([r.refund_no, 1, 'processing']);
       expect(r.next_query_at.getTime()).toBeGreaterThan(later(2).getTime()); // backed off: the next look is later
@@ -92,17 +98,27 @@ describe('refunds that do not end at once', () => {
     const url = `${t.url}/api/v1/payment/wechat/refund-callback`;
     const post = (n: { headers: Record<string, string>; body: string }) => fetch(url, { method: 'POST', headers: n.headers, body: n.body });
     for (const tamper of ['signature', 'stale-timestamp', 'wrong-key', 'unknown-serial', 'malformed-body']) {
-      const { body } = await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', { out_refund_no: res.body.refund_no, delivery: 'none', tamper });
+      const { body } = await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', {
+        out_refund_no: res.body.refund_no,
+        delivery: 'none',
+        tamper,
+      });
       const answer = await post(body.notification);
       expect([tamper, answer.status]).toEqual([tamper, 400]);
     }
     // The sandbox moved it to SUCCESS; we have not believed any of those.
     expect((await refundRow(t, res.body.refund_no, () => true)).status).toBe('processing');
-    const { body: genuine } = await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', { out_refund_no: res.body.refund_no, delivery: 'none' });
+    const { body: genuine } = await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', {
+      out_refund_no: res.body.refund_no,
+      delivery: 'none',
+    });
     const answers = await Promise.all([post(genuine.notification), post(genuine.notification), post(genuine.notification)]);
     expect(answers.map((a) => a.status)).toEqual([204, 204, 204]);
     expect(await refundRow(t, res.body.refund_no, () => true)).toMatchObject({ status: 'success' });
-    const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM order_events e JOIN orders o ON o.id = e.order_id WHERE o.order_no = $1 AND e.type = 'order.refunded'`, [order.order_no]);
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n FROM order_events e JOIN orders o ON o.id = e.order_id WHERE o.order_no = $1 AND e.type = 'order.refunded'`,
+      [order.order_no],
+    );
     expect(rows[0].n).toBe(1);
   });
 
@@ -116,7 +132,9 @@ describe('refunds that do not end at once', () => {
     const metrics = await t.http.get('/metrics').expect(200);
     expect(metrics.text).toMatch(/memberpay_refunds_total\{provider="wechat",status="abnormal"\} [1-9]/);
     // Abnormal still holds its money: nothing more than the rest can be refunded meanwhile.
-    expect((await requestRefund(t, order.order_no, { amount: order.amount - 700 + 1, reason: 'x' }).expect(409)).body.code).toBe('REFUND_EXCEEDS_PAID');
+    expect((await requestRefund(t, order.order_no, { amount: order.amount - 700 + 1, reason: 'x' }).expect(409)).body.code).toBe(
+      'REFUND_EXCEEDS_PAID',
+    );
     await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', { out_refund_no: res.body.refund_no, status: 'SUCCESS', delivery: 'drop' });
     await job.run(later(5));
     expect(await refundRow(t, res.body.refund_no)).toMatchObject({ status: 'success' });
@@ -128,7 +146,15 @@ describe('refunds that do not end at once', () => {
     await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'refund', mode: 'refund-later', times: 1 });
     const res = await requestRefund(t, order.order_no, { amount: 300, reason: 'late answer' }).expect(202);
     const service = t.app.get(RefundsService);
-    const base = { provider: 'wechat' as const, refundNo: res.body.refund_no, paymentNo: null, providerRefundId: null, amountFen: null, succeededAt: null, payload: {} };
+    const base = {
+      provider: 'wechat' as const,
+      refundNo: res.body.refund_no,
+      paymentNo: null,
+      providerRefundId: null,
+      amountFen: null,
+      succeededAt: null,
+      payload: {},
+    };
     expect(await service.applyEvent({ ...base, outcome: 'abnormal', providerState: 'ABNORMAL' }, 'notification')).toBe('applied');
     expect(await service.applyEvent({ ...base, outcome: 'processing', providerState: 'PROCESSING' }, 'answer')).toBe('unchanged');
     expect(await refundRow(t, res.body.refund_no, () => true)).toMatchObject({ status: 'abnormal', provider_state: 'ABNORMAL' });
@@ -140,22 +166,40 @@ describe('refunds that do not end at once', () => {
     const first = await payAtSandbox(sb, order.qr_code_url, { delivery: 'none' }); // paid at WeChat Pay, not yet told
     expect(first.status).toBe(200);
     // A fresh QR code: closing the old one finds it paid, so the order settles with it (409 to the caller)...
-    await t.http.post(`/api/v1/payment/orders/${order.order_no}/qr-code`).set('Authorization', `Bearer ${t.token(user)}`).expect(409);
+    await t.http
+      .post(`/api/v1/payment/orders/${order.order_no}/qr-code`)
+      .set('Authorization', `Bearer ${t.token(user)}`)
+      .expect(409);
     // ...and the new code, already issued, is paid too.
-    const { rows: [second] } = await t.db.query(
-      `SELECT r.payment_no, r.qr_code_url FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1 AND r.status = 'pending'`, [order.order_no]);
+    const {
+      rows: [second],
+    } = await t.db.query(
+      `SELECT r.payment_no, r.qr_code_url FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1 AND r.status = 'pending'`,
+      [order.order_no],
+    );
     expect(second.qr_code_url).toMatch(/^weixin:/);
     const metricsBefore = (await t.http.get('/metrics')).text;
     await payAtSandbox(sb, second.qr_code_url);
     // Started right after the settling transaction, on the event bus: wait until it is recorded.
     let auto: { refund_no: string } | undefined;
     for (const deadline = Date.now() + 10_000; !auto && Date.now() < deadline; await new Promise((r) => setTimeout(r, 25))) {
-      ({ rows: [auto] } = await t.db.query(`SELECT refund_no FROM refunds WHERE payment_no = $1`, [second.payment_no]));
+      ({
+        rows: [auto],
+      } = await t.db.query(`SELECT refund_no FROM refunds WHERE payment_no = $1`, [second.payment_no]));
     }
     const refund = await refundRow(t, auto!.refund_no);
-    expect(refund).toMatchObject({ status: 'success', amount: order.amount, kind: 'duplicate_payment', reason: 'duplicate payment', requested_by: 'system' });
+    expect(refund).toMatchObject({
+      status: 'success',
+      amount: order.amount,
+      kind: 'duplicate_payment',
+      reason: 'duplicate payment',
+      requested_by: 'system',
+    });
     expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'paid', refunded_amount: 0 });
-    const me = await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${t.token(user)}`).expect(200);
+    const me = await t.http
+      .get('/api/v1/membership/me')
+      .set('Authorization', `Bearer ${t.token(user)}`)
+      .expect(200);
     expect(me.body.active).toBe(true);
     const count = (text: string) => Number(/memberpay_double_payments_total\{provider="wechat"\} (\d+)/.exec(text)?.[1] ?? 0);
     expect(count((await t.http.get('/metrics')).text)).toBe(count(metricsBefore) + 1);
@@ -169,9 +213,16 @@ describe('refunds that do not end at once', () => {
     const user = 'rc-double-lost';
     const order = await createOrder(t, user);
     await payAtSandbox(sb, order.qr_code_url, { delivery: 'none' });
-    await t.http.post(`/api/v1/payment/orders/${order.order_no}/qr-code`).set('Authorization', `Bearer ${t.token(user)}`).expect(409);
-    const { rows: [second] } = await t.db.query(
-      `SELECT r.payment_no, r.qr_code_url FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1 AND r.status = 'pending'`, [order.order_no]);
+    await t.http
+      .post(`/api/v1/payment/orders/${order.order_no}/qr-code`)
+      .set('Authorization', `Bearer ${t.token(user)}`)
+      .expect(409);
+    const {
+      rows: [second],
+    } = await t.db.query(
+      `SELECT r.payment_no, r.qr_code_url FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1 AND r.status = 'pending'`,
+      [order.order_no],
+    );
     // As if the process died right after the settling transaction: nobody hears of the double payment.
     const bus = t.app.get(EventEmitter2);
     const listeners = bus.listeners(DOUBLE_PAYMENT);
@@ -185,41 +236,70 @@ describe('refunds that do not end at once', () => {
     expect(none).toHaveLength(0);
     const report = await job.run(later(5));
     expect(report.double_payments).toBe(1);
-    const { rows: [auto] } = await t.db.query(`SELECT refund_no FROM refunds WHERE payment_no = $1`, [second.payment_no]);
+    const {
+      rows: [auto],
+    } = await t.db.query(`SELECT refund_no FROM refunds WHERE payment_no = $1`, [second.payment_no]);
     expect(await refundRow(t, auto.refund_no)).toMatchObject({ status: 'success', kind: 'duplicate_payment', amount: order.amount });
     expect((await job.run(later(10))).double_payments).toBe(0);
   });
 
-  it('refunding an upgrade in full gives back the lower level\'s days it converted', async () => {
+  it("refunding an upgrade in full gives back the lower level's days it converted", async () => {
     const user = 'rc-upgrade';
-    const me = async () => (await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${t.token(user)}`).expect(200)).body;
+    const me = async () =>
+      (
+        await t.http
+          .get('/api/v1/membership/me')
+          .set('Authorization', `Bearer ${t.token(user)}`)
+          .expect(200)
+      ).body;
     await paidOrder(t, sb, user); // basic, monthly
     const before = await me();
     const upgrade = await paidOrder(t, sb, user, 'wechat', { product_id: 4, is_upgrade: true }); // to premium
     expect((await me()).level).toBe(2);
     await requestRefund(t, upgrade.order_no, { reason: 'upgrade by mistake' }).expect(202);
-    const refund = (await t.db.query(`SELECT r.refund_no FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`, [upgrade.order_no])).rows[0];
+    const refund = (
+      await t.db.query(`SELECT r.refund_no FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`, [upgrade.order_no])
+    ).rows[0];
     expect(await refundRow(t, refund.refund_no)).toMatchObject({ status: 'success' });
     const after = await me();
     expect({ level: after.level, expires_at: after.expires_at }).toEqual({ level: before.level, expires_at: before.expires_at });
-    expect(after.periods.map((p: any) => [p.level, p.starts_at, p.ends_at])).toEqual(before.periods.map((p: any) => [p.level, p.starts_at, p.ends_at]));
+    expect(after.periods.map((p: any) => [p.level, p.starts_at, p.ends_at])).toEqual(
+      before.periods.map((p: any) => [p.level, p.starts_at, p.ends_at]),
+    );
   });
 
   it('after a full refund the ledger is the one before the purchase, while a later order keeps its periods', async () => {
     const user = 'rc-ledger';
-    const me = async () => (await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${t.token(user)}`).expect(200)).body;
+    const me = async () =>
+      (
+        await t.http
+          .get('/api/v1/membership/me')
+          .set('Authorization', `Bearer ${t.token(user)}`)
+          .expect(200)
+      ).body;
     const a = await paidOrder(t, sb, user); // the first month
     const before = await me();
     const b = await paidOrder(t, sb, user, 'alipay'); // a second month, refunded below
     const c = await paidOrder(t, sb, user); // a third month, bought after it
-    const { rows: [cPeriodsBefore] } = await t.db.query(
-      `SELECT sum(EXTRACT(EPOCH FROM ends_at - starts_at))::bigint AS s FROM membership_periods p JOIN orders o ON o.id = p.order_id WHERE o.order_no = $1`, [c.order_no]);
+    const {
+      rows: [cPeriodsBefore],
+    } = await t.db.query(
+      `SELECT sum(EXTRACT(EPOCH FROM ends_at - starts_at))::bigint AS s FROM membership_periods p JOIN orders o ON o.id = p.order_id WHERE o.order_no = $1`,
+      [c.order_no],
+    );
     await requestRefund(t, b.order_no, { reason: 'ledger' }).expect(202);
     expect(await orderRow(t, b.order_no)).toMatchObject({ status: 'refunded' });
-    const { rows: bPeriods } = await t.db.query(`SELECT 1 FROM membership_periods p JOIN orders o ON o.id = p.order_id WHERE o.order_no = $1`, [b.order_no]);
+    const { rows: bPeriods } = await t.db.query(
+      `SELECT 1 FROM membership_periods p JOIN orders o ON o.id = p.order_id WHERE o.order_no = $1`,
+      [b.order_no],
+    );
     expect(bPeriods).toHaveLength(0);
-    const { rows: [cPeriodsAfter] } = await t.db.query(
-      `SELECT sum(EXTRACT(EPOCH FROM ends_at - starts_at))::bigint AS s FROM membership_periods p JOIN orders o ON o.id = p.order_id WHERE o.order_no = $1`, [c.order_no]);
+    const {
+      rows: [cPeriodsAfter],
+    } = await t.db.query(
+      `SELECT sum(EXTRACT(EPOCH FROM ends_at - starts_at))::bigint AS s FROM membership_periods p JOIN orders o ON o.id = p.order_id WHERE o.order_no = $1`,
+      [c.order_no],
+    );
     expect(cPeriodsAfter.s).toEqual(cPeriodsBefore.s); // the later order keeps all its days
     const after = await me();
     // Two months remain (a and c): exactly one month more than before b was bought.

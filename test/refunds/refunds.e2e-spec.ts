@@ -26,8 +26,11 @@ describe('refunds', () => {
     const order = await paidOrder(t, sb, 'rf-guard');
     const member = { Authorization: `Bearer ${t.token('rf-guard')}` };
     for (const [method, path] of [
-      ['post', `/api/v1/admin/orders/${order.order_no}/refunds`], ['get', `/api/v1/admin/orders/${order.order_no}/refunds`],
-      ['get', `/api/v1/admin/orders/${order.order_no}`], ['get', '/api/v1/admin/orders?user_id=rf-guard'], ['get', '/api/v1/admin/refunds'],
+      ['post', `/api/v1/admin/orders/${order.order_no}/refunds`],
+      ['get', `/api/v1/admin/orders/${order.order_no}/refunds`],
+      ['get', `/api/v1/admin/orders/${order.order_no}`],
+      ['get', '/api/v1/admin/orders?user_id=rf-guard'],
+      ['get', '/api/v1/admin/refunds'],
     ] as const) {
       const anonymous = await t.http[method](path).send({ reason: 'x' });
       expect([path, anonymous.status, anonymous.body.code]).toEqual([path, 401, 'UNAUTHENTICATED']);
@@ -42,20 +45,40 @@ describe('refunds', () => {
   it('refunds a WeChat Pay order in full: processing, then the REFUND.SUCCESS notification marks it refunded', async () => {
     const order = await paidOrder(t, sb, 'rf-wx-full');
     const res = await requestRefund(t, order.order_no, { reason: 'customer asked' }).expect(202);
-    expect(res.body).toMatchObject({ order_no: order.order_no, amount: order.amount, reason: 'customer asked', requested_by: 'admin-1', kind: 'support' });
+    expect(res.body).toMatchObject({
+      order_no: order.order_no,
+      amount: order.amount,
+      reason: 'customer asked',
+      requested_by: 'admin-1',
+      kind: 'support',
+    });
     expect(['processing', 'success']).toContain(res.body.status);
     const row = await refundRow(t, res.body.refund_no);
     expect(row).toMatchObject({ status: 'success', amount: order.amount, provider_calls: 1 });
     expect(row.provider_refund_id).toMatch(/^50\d+$/);
     const at = await sandboxCall(sb, 'GET', `/sandbox/refunds/${res.body.refund_no}`);
-    expect(at.body).toMatchObject({ status: 'SUCCESS', out_trade_no: row.payment_no, amount: { refund: order.amount, total: order.amount } });
+    expect(at.body).toMatchObject({
+      status: 'SUCCESS',
+      out_trade_no: row.payment_no,
+      amount: { refund: order.amount, total: order.amount },
+    });
     expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'refunded', refunded_amount: order.amount });
-    const mine = await t.http.get(`/api/v1/payment/orders/${order.order_no}`).set('Authorization', `Bearer ${t.token('rf-wx-full')}`).expect(200);
+    const mine = await t.http
+      .get(`/api/v1/payment/orders/${order.order_no}`)
+      .set('Authorization', `Bearer ${t.token('rf-wx-full')}`)
+      .expect(200);
     expect(mine.body).toMatchObject({ status: 'refunded', refunded_amount: order.amount });
     const { rows: events } = await t.db.query(
-      `SELECT e.payload FROM order_events e JOIN orders o ON o.id = e.order_id WHERE o.order_no = $1 AND e.type = 'order.refunded'`, [order.order_no]);
+      `SELECT e.payload FROM order_events e JOIN orders o ON o.id = e.order_id WHERE o.order_no = $1 AND e.type = 'order.refunded'`,
+      [order.order_no],
+    );
     expect(events).toHaveLength(1);
-    expect(events[0].payload).toMatchObject({ order_no: order.order_no, amount: order.amount, refunded_total: order.amount, status: 'refunded' });
+    expect(events[0].payload).toMatchObject({
+      order_no: order.order_no,
+      amount: order.amount,
+      refunded_total: order.amount,
+      status: 'refunded',
+    });
     expect(events[0].payload).toHaveProperty('membership');
     // Nothing is left: a second refund is refused before any provider call.
     const again = await requestRefund(t, order.order_no, { reason: 'again' }).expect(409);
@@ -68,7 +91,10 @@ describe('refunds', () => {
     const first = await requestRefund(t, order.order_no, { amount: 999, reason: 'partial' }).expect(202);
     expect(first.body).toMatchObject({ status: 'success', amount: 999 });
     expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'partially_refunded', refunded_amount: 999 });
-    const mine = await t.http.get('/api/v1/payment/orders').set('Authorization', `Bearer ${t.token('rf-ali-part')}`).expect(200);
+    const mine = await t.http
+      .get('/api/v1/payment/orders')
+      .set('Authorization', `Bearer ${t.token('rf-ali-part')}`)
+      .expect(200);
     expect(mine.body.data[0]).toMatchObject({ order_no: order.order_no, status: 'partially_refunded', refunded_amount: 999 });
     const at = await sandboxCall(sb, 'GET', `/sandbox/refunds/${first.body.refund_no}`);
     expect(at.body).toMatchObject({ provider: 'alipay', refund_fen: 999, status: 'success' });
@@ -90,25 +116,39 @@ describe('refunds', () => {
     expect(rest.body).toMatchObject({ status: 'success', amount: order.amount - 999 });
     expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'refunded', refunded_amount: order.amount });
     const full = await app.waitFor((r) => r.event === 'order.refunded' && r.message.status === 'refunded');
-    expect(full.message).toMatchObject({ order_no: order.order_no, amount: order.amount - 999, refunded_total: order.amount, membership: { level: null, expires_at: null, periods: [] } });
+    expect(full.message).toMatchObject({
+      order_no: order.order_no,
+      amount: order.amount - 999,
+      refunded_total: order.amount,
+      membership: { level: null, expires_at: null, periods: [] },
+    });
     app.close();
     const trade = await sandboxCall(sb, 'GET', `/sandbox/trades/${(await refundRow(t, rest.body.refund_no)).payment_no}`);
     expect(trade.body.state).toBe('TRADE_CLOSED'); // fully refunded at Alipay
     // Should Alipay then notify the closed trade, the payment callback takes it and changes nothing.
-    const closedNote = await sandboxCall(sb, 'POST', '/sandbox/pay', { out_trade_no: trade.body.out_trade_no, provider: 'alipay', pay: false });
+    const closedNote = await sandboxCall(sb, 'POST', '/sandbox/pay', {
+      out_trade_no: trade.body.out_trade_no,
+      provider: 'alipay',
+      pay: false,
+    });
     expect(closedNote.body).toMatchObject({ trade_state: 'TRADE_CLOSED', delivered: true });
     expect(await orderRow(t, order.order_no)).toMatchObject({ status: 'refunded', refunded_amount: order.amount });
     const list = await adminGet(t, `/api/v1/admin/orders/${order.order_no}/refunds`).expect(200);
-    expect(list.body.data.map((r: any) => [r.amount, r.status])).toEqual([[999, 'success'], [order.amount - 999, 'success']]);
+    expect(list.body.data.map((r: any) => [r.amount, r.status])).toEqual([
+      [999, 'success'],
+      [order.amount - 999, 'success'],
+    ]);
   });
 
-  it('answers a refused refund with the provider\'s words, records it failed, and frees its amount', async () => {
+  it("answers a refused refund with the provider's words, records it failed, and frees its amount", async () => {
     const order = await paidOrder(t, sb, 'rf-refused', 'alipay');
     await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'alipay', op: 'refund', mode: 'balance-not-enough', times: 1 });
     const refused = await requestRefund(t, order.order_no, { reason: 'balance' }).expect(409);
     expect(refused.body.code).toBe('REFUND_REFUSED');
     expect(refused.body.message).toContain('SELLER_BALANCE_NOT_ENOUGH');
-    const { rows: [failed] } = await t.db.query(`SELECT status, failure_reason FROM refunds WHERE reason = 'balance'`);
+    const {
+      rows: [failed],
+    } = await t.db.query(`SELECT status, failure_reason FROM refunds WHERE reason = 'balance'`);
     expect(failed.status).toBe('failed');
     expect(failed.failure_reason).toContain('卖家余额不足');
     expect((await orderRow(t, order.order_no)).status).toBe('paid');
@@ -147,11 +187,17 @@ describe('refunds', () => {
 
   it('replays a refund for the same Idempotency-Key and refuses the key with another body', async () => {
     const order = await paidOrder(t, sb, 'rf-idem', 'alipay');
-    const first = await requestRefund(t, order.order_no, { amount: 100, reason: 'idem' }, { 'Idempotency-Key': 'refund-key-1' }).expect(202);
-    const replay = await requestRefund(t, order.order_no, { amount: 100, reason: 'idem' }, { 'Idempotency-Key': 'refund-key-1' }).expect(202);
+    const first = await requestRefund(t, order.order_no, { amount: 100, reason: 'idem' }, { 'Idempotency-Key': 'refund-key-1' }).expect(
+      202,
+    );
+    const replay = await requestRefund(t, order.order_no, { amount: 100, reason: 'idem' }, { 'Idempotency-Key': 'refund-key-1' }).expect(
+      202,
+    );
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toEqual(first.body);
-    const reused = await requestRefund(t, order.order_no, { amount: 200, reason: 'idem' }, { 'Idempotency-Key': 'refund-key-1' }).expect(409);
+    const reused = await requestRefund(t, order.order_no, { amount: 200, reason: 'idem' }, { 'Idempotency-Key': 'refund-key-1' }).expect(
+      409,
+    );
     expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect((await orderRow(t, order.order_no)).refunded_amount).toBe(100);
   });
@@ -160,13 +206,18 @@ describe('refunds', () => {
     for (const method of ['wechat', 'alipay'] as const) {
       const order = await paidOrder(t, sb, `rf-race-${method}`, method);
       const half = Math.ceil(order.amount / 2) + 1; // two of these do not fit
-      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => requestRefund(t, order.order_no, { amount: i % 2 ? half : order.amount, reason: `race ${i}` })));
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => requestRefund(t, order.order_no, { amount: i % 2 ? half : order.amount, reason: `race ${i}` })),
+      );
       const won = answers.filter((a) => a.status === 202);
       const lost = answers.filter((a) => a.status === 409);
       expect(won).toHaveLength(1);
       expect(lost).toHaveLength(5);
       for (const a of lost) expect(a.body.code).toBe('REFUND_EXCEEDS_PAID');
-      const { rows } = await t.db.query(`SELECT r.refund_no, r.amount FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`, [order.order_no]);
+      const { rows } = await t.db.query(
+        `SELECT r.refund_no, r.amount FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`,
+        [order.order_no],
+      );
       expect(rows).toHaveLength(1); // the refused ones never reached the provider: no row, no refund_no sent
       await refundRow(t, rows[0].refund_no);
       const row = await orderRow(t, order.order_no);
@@ -178,7 +229,9 @@ describe('refunds', () => {
     const order = await paidOrder(t, sb, 'rf-race-many', 'alipay');
     const each = 200;
     const fits = Math.floor(order.amount / each);
-    const answers = await Promise.all(Array.from({ length: fits + 4 }, (_, i) => requestRefund(t, order.order_no, { amount: each, reason: `slice ${i}` })));
+    const answers = await Promise.all(
+      Array.from({ length: fits + 4 }, (_, i) => requestRefund(t, order.order_no, { amount: each, reason: `slice ${i}` })),
+    );
     expect(answers.filter((a) => a.status === 202)).toHaveLength(fits);
     expect(answers.filter((a) => a.status === 409).map((a) => a.body.code)).toEqual(Array(4).fill('REFUND_EXCEEDS_PAID'));
     const row = await orderRow(t, order.order_no);
@@ -191,9 +244,11 @@ describe('refunds', () => {
   it('the database itself refuses refunds beyond what the attempt was paid', async () => {
     const order = await paidOrder(t, sb, 'rf-db-guard', 'alipay');
     const row = await orderRow(t, order.order_no);
-    const insert = (no: string, amount: number) => t.db.query(
-      `INSERT INTO refunds (refund_no, order_id, payment_no, payment_method, amount, reason, requested_by) VALUES ($1, $2, $3, 'alipay', $4, 'sql', 'test')`,
-      [no, row.id, row.payment_no, amount]);
+    const insert = (no: string, amount: number) =>
+      t.db.query(
+        `INSERT INTO refunds (refund_no, order_id, payment_no, payment_method, amount, reason, requested_by) VALUES ($1, $2, $3, 'alipay', $4, 'sql', 'test')`,
+        [no, row.id, row.payment_no, amount],
+      );
     await insert('RFSQLGUARD1', order.amount - 1);
     await expect(insert('RFSQLGUARD2', 2)).rejects.toThrow(/more than the \d+ fen paid/);
     await t.db.query(`UPDATE refunds SET status = 'failed' WHERE refund_no = 'RFSQLGUARD1'`);

@@ -44,17 +44,28 @@ describe.each(['external', 'embedded'] as const)('SIGKILL in the middle of settl
     if (pgData) rmSync(dirname(pgData), { recursive: true, force: true });
   });
 
-  it('leaves no partial state, and the provider\'s resends complete every payment after restart', async () => {
+  it("leaves no partial state, and the provider's resends complete every payment after restart", async () => {
     const port = await freePort();
     const env = {
-      NODE_ENV: 'test', LOG_LEVEL: 'info', DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET, CREATE_ORDER_RATE_LIMIT: '1000',
-      ...(db ? { DATABASE_URL: db.url } : {}), ...providerEnv(sb, port), PORT: String(port),
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      DATA_DIR: dataDir,
+      JWT_SECRET: TEST_JWT_SECRET,
+      CREATE_ORDER_RATE_LIMIT: '1000',
+      ...(db ? { DATABASE_URL: db.url } : {}),
+      ...providerEnv(sb, port),
+      PORT: String(port),
     };
     service = await spawnService(env);
-    const orders = await Promise.all(Array.from({ length: 15 }, (_, i) => fetch(`http://127.0.0.1:${port}/api/v1/payment/create-order`, {
-      method: 'POST', headers: { Authorization: `Bearer ${token(`crash-${i}`)}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ product_type: 'membership', product_id: 1, payment_method: i % 2 ? 'alipay' : 'wechat' }),
-    }).then((r) => r.json() as Promise<{ order_no: string; qr_code_url: string }>)));
+    const orders = await Promise.all(
+      Array.from({ length: 15 }, (_, i) =>
+        fetch(`http://127.0.0.1:${port}/api/v1/payment/create-order`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token(`crash-${i}`)}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ product_type: 'membership', product_id: 1, payment_method: i % 2 ? 'alipay' : 'wechat' }),
+        }).then((r) => r.json() as Promise<{ order_no: string; qr_code_url: string }>),
+      ),
+    );
 
     const paying = orders.map((o) => sandboxCall(sb, 'POST', '/sandbox/pay', { qr: o.qr_code_url }));
     await new Promise((r) => setTimeout(r, 15));
@@ -71,7 +82,11 @@ describe.each(['external', 'embedded'] as const)('SIGKILL in the middle of settl
       const { rows: mid } = await pg.query(`
         SELECT o.status, pr.status AS record, (SELECT count(*)::int FROM membership_grants g WHERE g.order_id = o.id) AS grants
           FROM orders o JOIN payment_records pr ON pr.payment_no = o.payment_no`);
-      for (const row of mid) expect([{ status: 'paid', record: 'success', grants: 1 }, { status: 'pending', record: 'pending', grants: 0 }]).toContainEqual(row);
+      for (const row of mid)
+        expect([
+          { status: 'paid', record: 'success', grants: 1 },
+          { status: 'pending', record: 'pending', grants: 0 },
+        ]).toContainEqual(row);
 
       const deadline = Date.now() + 90_000;
       let paid = 0;

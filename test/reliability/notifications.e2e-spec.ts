@@ -13,7 +13,9 @@ describe('notifications under load and with the database unreachable', () => {
     const admin = new URL(process.env.MEMBERPAY_TEST_ADMIN_URL!);
     proxy = await new TcpProxy(admin.hostname, Number(admin.port || 5432)).start();
     // The service reaches PostgreSQL only through the proxy; the test's own client goes direct.
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), { databaseUrl: (url) => proxy.url(url) });
+    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), {
+      databaseUrl: (url) => proxy.url(url),
+    });
   });
   afterEach(async () => {
     proxy.restore();
@@ -33,7 +35,10 @@ describe('notifications under load and with the database unreachable', () => {
     const { body } = await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: order.qr_code_url, delivery: 'none' });
     const answers = await Promise.all(Array.from({ length: 200 }, () => post(provider, body.notification)));
     for (const a of answers) expect(a.status).toBeLessThan(300);
-    const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM membership_grants g JOIN orders o ON o.id = g.order_id WHERE o.order_no = $1`, [order.order_no]);
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n FROM membership_grants g JOIN orders o ON o.id = g.order_id WHERE o.order_no = $1`,
+      [order.order_no],
+    );
     expect(rows[0].n).toBe(1);
   });
 
@@ -46,7 +51,12 @@ describe('notifications under load and with the database unreachable', () => {
     expect(await during.json()).toMatchObject({ code: 'FAIL' });
     const health = await t.http.get('/health');
     expect(health.status).toBe(503);
-    const { rows: [untouched] } = await t.db.query(`SELECT o.status, pr.status AS record FROM orders o JOIN payment_records pr ON pr.payment_no = o.payment_no WHERE o.order_no = $1`, [order.order_no]);
+    const {
+      rows: [untouched],
+    } = await t.db.query(
+      `SELECT o.status, pr.status AS record FROM orders o JOIN payment_records pr ON pr.payment_no = o.payment_no WHERE o.order_no = $1`,
+      [order.order_no],
+    );
     expect(untouched).toEqual({ status: 'pending', record: 'pending' });
 
     proxy.restore();
@@ -56,7 +66,9 @@ describe('notifications under load and with the database unreachable', () => {
       if (after.status !== 204) await new Promise((r) => setTimeout(r, 250));
     }
     expect(after!.status).toBe(204);
-    const { rows: [settled] } = await t.db.query(`SELECT status FROM orders WHERE order_no = $1`, [order.order_no]);
+    const {
+      rows: [settled],
+    } = await t.db.query(`SELECT status FROM orders WHERE order_no = $1`, [order.order_no]);
     expect(settled.status).toBe('paid');
   });
 
@@ -70,7 +82,9 @@ describe('notifications under load and with the database unreachable', () => {
     const deadline = Date.now() + 60_000;
     let paid = 0;
     while (Date.now() < deadline) {
-      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM orders WHERE order_no = ANY($1) AND status = 'paid'`, [orders.map((o) => o.order_no)]);
+      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM orders WHERE order_no = ANY($1) AND status = 'paid'`, [
+        orders.map((o) => o.order_no),
+      ]);
       paid = rows[0].n;
       if (paid === orders.length) break;
       await new Promise((r) => setTimeout(r, 200));

@@ -13,7 +13,9 @@ describe('refunds with the database unreachable', () => {
     sb = await startTestSandbox();
     const admin = new URL(process.env.MEMBERPAY_TEST_ADMIN_URL!);
     proxy = await new TcpProxy(admin.hostname, Number(admin.port || 5432)).start();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), { databaseUrl: (url) => proxy.url(url) });
+    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), {
+      databaseUrl: (url) => proxy.url(url),
+    });
   });
   afterEach(async () => {
     proxy.restore();
@@ -34,7 +36,11 @@ describe('refunds with the database unreachable', () => {
     proxy.restore();
     const { rows } = await t.db.query(`SELECT 1 FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`, [order.order_no]);
     expect(rows).toHaveLength(0);
-    const trade = await sandboxCall(sb, 'GET', `/sandbox/trades/${(await t.db.query('SELECT payment_no FROM orders WHERE order_no = $1', [order.order_no])).rows[0].payment_no}`);
+    const trade = await sandboxCall(
+      sb,
+      'GET',
+      `/sandbox/trades/${(await t.db.query('SELECT payment_no FROM orders WHERE order_no = $1', [order.order_no])).rows[0].payment_no}`,
+    );
     expect(trade.body.state).toBe('TRADE_SUCCESS'); // nothing refunded at Alipay
   });
 
@@ -43,7 +49,12 @@ describe('refunds with the database unreachable', () => {
     await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'refund', mode: 'refund-later', times: 1 });
     const res = await requestRefund(t, order.order_no, { reason: 'outage notify' }).expect(202);
     const { body } = await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', { out_refund_no: res.body.refund_no, delivery: 'none' });
-    const post = () => fetch(`${t.url}/api/v1/payment/wechat/refund-callback`, { method: 'POST', headers: body.notification.headers, body: body.notification.body });
+    const post = () =>
+      fetch(`${t.url}/api/v1/payment/wechat/refund-callback`, {
+        method: 'POST',
+        headers: body.notification.headers,
+        body: body.notification.body,
+      });
     proxy.cut();
     const during = await post();
     expect(during.status).toBeGreaterThanOrEqual(500);

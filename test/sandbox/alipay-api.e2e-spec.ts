@@ -23,16 +23,28 @@ const scan = (qr: string) => http('POST', `${sb.url}/sandbox/scan`, { qr });
 /** A gateway request signed by hand (docs/alipay.md#request-signatures), for cases the SDK cannot produce. */
 function rawParams(method: string, biz: object, over: Record<string, string | undefined> = {}): Record<string, string> {
   const params: Record<string, string | undefined> = {
-    app_id: sb.credentials.alipay.appId, method, charset: 'utf-8', sign_type: 'RSA2', version: '1.0',
-    timestamp: beijingDateTimeOf(new Date()).replace('T', ' '), biz_content: JSON.stringify(biz), ...over,
+    app_id: sb.credentials.alipay.appId,
+    method,
+    charset: 'utf-8',
+    sign_type: 'RSA2',
+    version: '1.0',
+    timestamp: beijingDateTimeOf(new Date()).replace('T', ' '),
+    biz_content: JSON.stringify(biz),
+    ...over,
   };
   const clean = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<string, string>;
-  const content = Object.keys(clean).filter((k) => k !== 'sign' && clean[k] !== '').sort().map((k) => `${k}=${clean[k]}`).join('&');
+  const content = Object.keys(clean)
+    .filter((k) => k !== 'sign' && clean[k] !== '')
+    .sort()
+    .map((k) => `${k}=${clean[k]}`)
+    .join('&');
   if (!('sign' in over)) clean.sign = createSign('RSA-SHA256').update(content).sign(sb.credentials.alipay.appPrivateKeyPem, 'base64');
   return clean;
 }
-const post = (params: Record<string, string>) => http('POST', `${sb.credentials.alipay.gateway}`, new URLSearchParams(params).toString(),
-  { 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8' });
+const post = (params: Record<string, string>) =>
+  http('POST', `${sb.credentials.alipay.gateway}`, new URLSearchParams(params).toString(), {
+    'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8',
+  });
 
 describe('precreate', () => {
   it('returns a qr_code in a node signed over its exact text (escaped slashes included)', async () => {
@@ -83,8 +95,12 @@ describe('precreate', () => {
 
   it('accepts the edges: 0.01, 100000000, a number amount, `-` in out_trade_no, 1c and time_expire', async () => {
     for (const patch of [
-      { total_amount: '0.01' }, { total_amount: '100000000' }, { total_amount: 19.9 }, { out_trade_no: `with-dash-${Date.now()}` },
-      { timeout_express: '1c' }, { timeout_express: undefined, time_expire: '2099-01-01 00:00:00' },
+      { total_amount: '0.01' },
+      { total_amount: '100000000' },
+      { total_amount: 19.9 },
+      { out_trade_no: `with-dash-${Date.now()}` },
+      { timeout_express: '1c' },
+      { timeout_express: undefined, time_expire: '2099-01-01 00:00:00' },
     ]) {
       expect((await precreate(tradeNo(), patch)).code).toBe('10000');
     }
@@ -141,8 +157,16 @@ describe('trade life cycle', () => {
 
 describe('request checks', () => {
   it('rejects a request signed with another key: 40002 isv.invalid-signature', async () => {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-    const res = await alipayClient(sb, { privateKey }).exec('alipay.trade.query', { bizContent: { out_trade_no: 'X1' } }, { validateSign: true });
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    const res = await alipayClient(sb, { privateKey }).exec(
+      'alipay.trade.query',
+      { bizContent: { out_trade_no: 'X1' } },
+      { validateSign: true },
+    );
     expect(res).toMatchObject({ code: '40002', msg: 'Invalid Arguments', subCode: 'isv.invalid-signature' });
   });
 
@@ -152,7 +176,11 @@ describe('request checks', () => {
   });
 
   it('rejects an unknown app_id', async () => {
-    const res = await alipayClient(sb, { appId: '2021000000009999' }).exec('alipay.trade.query', { bizContent: { out_trade_no: 'X1' } }, { validateSign: true });
+    const res = await alipayClient(sb, { appId: '2021000000009999' }).exec(
+      'alipay.trade.query',
+      { bizContent: { out_trade_no: 'X1' } },
+      { validateSign: true },
+    );
     expect(res).toMatchObject({ code: '40002', subCode: 'isv.invalid-app-id' });
   });
 
@@ -174,7 +202,10 @@ describe('request checks', () => {
   it('answers an unknown method in error_response, and accepts GET with all parameters in the query', async () => {
     const unknown = await post(rawParams('alipay.trade.pay.nothing', {}));
     expect(unknown.json.error_response).toMatchObject({ code: '40002', sub_code: 'isv.invalid-method' });
-    const get = await http('GET', `${sb.credentials.alipay.gateway}?${new URLSearchParams(rawParams('alipay.trade.query', { out_trade_no: 'X1' }))}`);
+    const get = await http(
+      'GET',
+      `${sb.credentials.alipay.gateway}?${new URLSearchParams(rawParams('alipay.trade.query', { out_trade_no: 'X1' }))}`,
+    );
     expect(get.json.alipay_trade_query_response.sub_code).toBe('ACQ.TRADE_NOT_EXIST');
   });
 });

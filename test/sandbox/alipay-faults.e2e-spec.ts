@@ -11,8 +11,7 @@ beforeAll(async () => {
 afterAll(() => sb.close());
 afterEach(() => http('DELETE', `${sb.url}/sandbox/faults`));
 
-const exec = (method: string, biz: Record<string, unknown>) =>
-  alipayClient(sb).exec(method, { bizContent: biz }, { validateSign: true });
+const exec = (method: string, biz: Record<string, unknown>) => alipayClient(sb).exec(method, { bizContent: biz }, { validateSign: true });
 const precreate = (no: string) =>
   exec('alipay.trade.precreate', { out_trade_no: no, total_amount: '19.90', subject: '会员月卡', timeout_express: '15m' });
 const query = (no: string) => exec('alipay.trade.query', { out_trade_no: no });
@@ -55,7 +54,9 @@ describe('faults', () => {
 
   it('hang: never answers; the SDK times out', async () => {
     await fault({ op: 'query', mode: 'hang' });
-    const err = await rejected(alipayClient(sb, { timeout: 300 }).exec('alipay.trade.query', { bizContent: { out_trade_no: 'X1' } }, { validateSign: true }));
+    const err = await rejected(
+      alipayClient(sb, { timeout: 300 }).exec('alipay.trade.query', { bizContent: { out_trade_no: 'X1' } }, { validateSign: true }),
+    );
     expect(err).toBeInstanceOf(AlipayRequestError);
   });
 

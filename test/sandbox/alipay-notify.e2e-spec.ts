@@ -24,10 +24,14 @@ const SUBJECT = '会员月卡 100% 满意 + 折扣';
 
 async function newOrder(notifyUrl?: string, extra: Record<string, unknown> = {}): Promise<{ no: string; qr: string }> {
   const no = tradeNo();
-  const res = await alipayClient(sb).exec('alipay.trade.precreate', {
-    ...(notifyUrl ? { notifyUrl } : {}),
-    bizContent: { out_trade_no: no, total_amount: '19.90', subject: SUBJECT, timeout_express: '15m', ...extra },
-  }, { validateSign: true });
+  const res = await alipayClient(sb).exec(
+    'alipay.trade.precreate',
+    {
+      ...(notifyUrl ? { notifyUrl } : {}),
+      bizContent: { out_trade_no: no, total_amount: '19.90', subject: SUBJECT, timeout_express: '15m', ...extra },
+    },
+    { validateSign: true },
+  );
   expect(res.code).toBe('10000');
   return { no, qr: res.qrCode };
 }
@@ -39,7 +43,13 @@ it('pays and notifies with a form that checkNotifySignV2 and node:crypto both ve
   const r = await receiver();
   const { no, qr } = await newOrder(r.url);
   const pay = await sandboxPay(sb, { qr });
-  expect(pay.json).toMatchObject({ provider: 'alipay', out_trade_no: no, delivered: true, retrying: false, attempts: [{ status: 200, body: 'success' }] });
+  expect(pay.json).toMatchObject({
+    provider: 'alipay',
+    out_trade_no: no,
+    delivered: true,
+    retrying: false,
+    attempts: [{ status: 200, body: 'success' }],
+  });
   const [n] = r.received;
   expect(n.headers['content-type']).toContain('application/x-www-form-urlencoded');
   const fields = form(n.text);
@@ -47,9 +57,18 @@ it('pays and notifies with a form that checkNotifySignV2 and node:crypto both ve
   expect(alipayNotificationValid(fields, sb.credentials.alipay.alipayPublicKeyPem)).toBe(true);
   const a = sb.credentials.alipay;
   expect(fields).toMatchObject({
-    notify_type: 'trade_status_sync', app_id: a.appId, seller_id: a.sellerId, charset: 'utf-8', version: '1.0',
-    sign_type: 'RSA2', out_trade_no: no, trade_no: pay.json.transaction_id, trade_status: 'TRADE_SUCCESS',
-    total_amount: '19.90', receipt_amount: '19.90', subject: SUBJECT,
+    notify_type: 'trade_status_sync',
+    app_id: a.appId,
+    seller_id: a.sellerId,
+    charset: 'utf-8',
+    version: '1.0',
+    sign_type: 'RSA2',
+    out_trade_no: no,
+    trade_no: pay.json.transaction_id,
+    trade_status: 'TRADE_SUCCESS',
+    total_amount: '19.90',
+    receipt_amount: '19.90',
+    subject: SUBJECT,
   });
   expect(fields.notify_id).toEqual(expect.any(String));
   expect(fields.buyer_id).toMatch(/^2088\d{12}$/);

@@ -15,20 +15,26 @@ beforeAll(async () => {
 afterAll(() => sb.close());
 
 const beijingDay = (offsetDays = 0) => addDays(beijingDayOf(new Date()), offsetDays);
-const control = (method: string, path: string, body?: object) => http(method, `${sb.url}${path}`, body, body ? { 'content-type': 'application/json' } : {});
+const control = (method: string, path: string, body?: object) =>
+  http(method, `${sb.url}${path}`, body, body ? { 'content-type': 'application/json' } : {});
 
 async function paidWechat(totalFen: number): Promise<string> {
   const no = tradeNo('B');
   const w = sb.credentials.wechat;
   const res = await wechatClient(sb).v3.pay.transactions.native.post<any>({
-    appid: w.appId, mchid: w.mchId, description: '会员, 月卡', out_trade_no: no,
-    notify_url: 'https://memberpay.example/api/v1/payment/wechat/callback', amount: { total: totalFen, currency: 'CNY' },
+    appid: w.appId,
+    mchid: w.mchId,
+    description: '会员, 月卡',
+    out_trade_no: no,
+    notify_url: 'https://memberpay.example/api/v1/payment/wechat/callback',
+    amount: { total: totalFen, currency: 'CNY' },
   });
   expect((await sandboxPay(sb, { qr: res.data.code_url, delivery: 'none' })).status).toBe(200);
   return no;
 }
 
-const applyWechat = (day: string) => wechatClient(sb).v3.bill.tradebill.get<any>({ params: { bill_date: day, bill_type: 'ALL', tar_type: 'GZIP' } });
+const applyWechat = (day: string) =>
+  wechatClient(sb).v3.bill.tradebill.get<any>({ params: { bill_date: day, bill_type: 'ALL', tar_type: 'GZIP' } });
 async function downloadWechat(url: string) {
   const { searchParams } = new URL(url);
   return wechatClient(sb).v3.billdownload.file.get<any>({ params: Object.fromEntries(searchParams), responseType: 'arraybuffer' });
@@ -39,7 +45,11 @@ describe('WeChat Pay trade bill', () => {
     const a = await paidWechat(1990);
     const b = await paidWechat(29);
     const applied = await applyWechat(beijingDay());
-    expect(applied.data).toMatchObject({ hash_type: 'SHA1', hash_value: expect.stringMatching(/^[0-9a-f]{40}$/), download_url: expect.stringContaining('/v3/billdownload/file?token=') });
+    expect(applied.data).toMatchObject({
+      hash_type: 'SHA1',
+      hash_value: expect.stringMatching(/^[0-9a-f]{40}$/),
+      download_url: expect.stringContaining('/v3/billdownload/file?token='),
+    });
     const file = await downloadWechat(applied.data.download_url);
     expect(file.headers['wechatpay-signature']).toBeUndefined();
     const bytes = gunzipSync(Buffer.from(file.data));
@@ -87,13 +97,26 @@ describe('WeChat Pay trade bill', () => {
 describe('Alipay trade bill', () => {
   it('is a ZIP of GBK CSV files with GBK names, # lines around the header, ids padded with a tab', async () => {
     const no = tradeNo('B');
-    const pre = await alipayClient(sb).exec('alipay.trade.precreate', { bizContent: { out_trade_no: no, total_amount: '19.90', subject: '会员月卡' } }, { validateSign: true });
+    const pre = await alipayClient(sb).exec(
+      'alipay.trade.precreate',
+      { bizContent: { out_trade_no: no, total_amount: '19.90', subject: '会员月卡' } },
+      { validateSign: true },
+    );
     expect((await sandboxPay(sb, { qr: pre.qrCode ?? pre.qr_code, delivery: 'none' })).status).toBe(200);
-    const res = await alipayClient(sb).exec('alipay.data.dataservice.bill.downloadurl.query', { bizContent: { bill_type: 'trade', bill_date: beijingDay() } }, { validateSign: true });
+    const res = await alipayClient(sb).exec(
+      'alipay.data.dataservice.bill.downloadurl.query',
+      { bizContent: { bill_type: 'trade', bill_date: beijingDay() } },
+      { validateSign: true },
+    );
     const url = res.billDownloadUrl ?? res.bill_download_url;
     const zip = Buffer.from(await (await fetch(url)).arrayBuffer());
-    const files = Object.entries(unzipSync(zip)).map(([name, data]) => ({ name: iconv.decode(Buffer.from(name, 'latin1'), 'gbk'), text: iconv.decode(Buffer.from(data), 'gbk') }));
-    expect(files.map((f) => f.name).sort()).toEqual([expect.stringMatching(/^\d+0156_\d{8}_业务明细\(汇总\)\.csv$/), expect.stringMatching(/^\d+0156_\d{8}_业务明细\.csv$/)].sort());
+    const files = Object.entries(unzipSync(zip)).map(([name, data]) => ({
+      name: iconv.decode(Buffer.from(name, 'latin1'), 'gbk'),
+      text: iconv.decode(Buffer.from(data), 'gbk'),
+    }));
+    expect(files.map((f) => f.name).sort()).toEqual(
+      [expect.stringMatching(/^\d+0156_\d{8}_业务明细\(汇总\)\.csv$/), expect.stringMatching(/^\d+0156_\d{8}_业务明细\.csv$/)].sort(),
+    );
     const detail = files.find((f) => f.name.endsWith('_业务明细.csv'))!.text.split('\r\n');
     expect(detail[1]).toMatch(/^#账号：\[2088\d+\]$/);
     expect(detail[4]).toMatch(/^支付宝交易号,商户订单号,业务类型,.*,订单金额（元）,.*,退款批次号\/请求号,服务费（元）,分润（元）,备注$/);

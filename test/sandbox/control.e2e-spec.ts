@@ -15,8 +15,12 @@ afterAll(() => sb.close());
 
 async function wechatOrder(description: string, no = tradeNo()): Promise<string> {
   const { data } = await wechatClient(sb).v3.pay.transactions.native.post<any>({
-    appid: sb.credentials.wechat.appId, mchid: sb.credentials.wechat.mchId, description, out_trade_no: no,
-    notify_url: 'https://memberpay.example/cb', amount: { total: 990 },
+    appid: sb.credentials.wechat.appId,
+    mchid: sb.credentials.wechat.mchId,
+    description,
+    out_trade_no: no,
+    notify_url: 'https://memberpay.example/cb',
+    amount: { total: 990 },
   });
   return data.code_url;
 }
@@ -38,8 +42,9 @@ describe('pay page', () => {
     expect(page.text).toContain('¥9.90');
     expect(page.text).toContain('NOTPAY');
     expect(page.text).toContain('<form method="post" action="/sandbox/pay">');
-    const posted = await http('POST', `${sb.url}/sandbox/pay`, new URLSearchParams({ qr }).toString(),
-      { 'Content-Type': 'application/x-www-form-urlencoded' });
+    const posted = await http('POST', `${sb.url}/sandbox/pay`, new URLSearchParams({ qr }).toString(), {
+      'Content-Type': 'application/x-www-form-urlencoded',
+    });
     expect(posted.status).toBe(303);
     const after = await http('GET', `${sb.url}${posted.headers.location}`);
     expect(after.text).toContain('SUCCESS');
@@ -47,9 +52,13 @@ describe('pay page', () => {
   });
 
   it('works for Alipay codes, and answers 404 for codes it never issued', async () => {
-    const res = await alipayClient(sb).exec('alipay.trade.precreate', {
-      bizContent: { out_trade_no: tradeNo(), total_amount: '0.50', subject: 'Alipay <b>"page"' },
-    }, { validateSign: true });
+    const res = await alipayClient(sb).exec(
+      'alipay.trade.precreate',
+      {
+        bizContent: { out_trade_no: tradeNo(), total_amount: '0.50', subject: 'Alipay <b>"page"' },
+      },
+      { validateSign: true },
+    );
     const page = await http('GET', `${sb.url}/sandbox/pay?qr=${encodeURIComponent(res.qrCode)}`);
     expect(page.text).toContain('Alipay &lt;b&gt;&quot;page&quot;');
     expect(page.text).toContain('¥0.50');
@@ -64,8 +73,15 @@ describe('trades', () => {
     await wechatOrder('Trade view', no);
     const view = (await http('GET', `${sb.url}/sandbox/trades/${no}`)).json;
     expect(view).toMatchObject({
-      provider: 'wechat', out_trade_no: no, state: 'NOTPAY', paid: false, closed: false, amount_fen: 990,
-      amount_yuan: '9.90', notify_url: 'https://memberpay.example/cb', notifications: [],
+      provider: 'wechat',
+      out_trade_no: no,
+      state: 'NOTPAY',
+      paid: false,
+      closed: false,
+      amount_fen: 990,
+      amount_yuan: '9.90',
+      notify_url: 'https://memberpay.example/cb',
+      notifications: [],
     });
     expect((await http('GET', `${sb.url}/sandbox/trades/${tradeNo()}`)).status).toBe(404);
   });
@@ -73,7 +89,11 @@ describe('trades', () => {
   it('needs a provider when both have the out_trade_no; pays by out_trade_no too', async () => {
     const no = tradeNo();
     await wechatOrder('Both', no);
-    await alipayClient(sb).exec('alipay.trade.precreate', { bizContent: { out_trade_no: no, total_amount: '1.00', subject: 'Both' } }, { validateSign: true });
+    await alipayClient(sb).exec(
+      'alipay.trade.precreate',
+      { bizContent: { out_trade_no: no, total_amount: '1.00', subject: 'Both' } },
+      { validateSign: true },
+    );
     expect((await http('GET', `${sb.url}/sandbox/trades/${no}`)).status).toBe(400);
     expect((await http('GET', `${sb.url}/sandbox/trades/${no}?provider=alipay`)).json.provider).toBe('alipay');
     const pay = await sandboxPay(sb, { out_trade_no: no, provider: 'wechat', delivery: 'drop' });
@@ -91,8 +111,12 @@ it('close() stops resends that are still scheduled', async () => {
   const r = await startReceiver(() => ({ status: 500 }));
   try {
     const { data } = await wechatClient(own).v3.pay.transactions.native.post<any>({
-      appid: own.credentials.wechat.appId, mchid: own.credentials.wechat.mchId, description: 'x', out_trade_no: tradeNo(),
-      notify_url: r.url, amount: { total: 1 },
+      appid: own.credentials.wechat.appId,
+      mchid: own.credentials.wechat.mchId,
+      description: 'x',
+      out_trade_no: tradeNo(),
+      notify_url: r.url,
+      amount: { total: 1 },
     });
     const pay = await sandboxPay(own, { qr: data.code_url });
     expect(pay.json.retrying).toBe(true);
@@ -119,7 +143,11 @@ describe('keyDir', () => {
     await second.close();
     const [a, b] = [first.credentials, second.credentials];
     expect(b.wechat.merchantPrivateKeyPem).toBe(a.wechat.merchantPrivateKeyPem);
-    expect(b.wechat).toMatchObject({ apiV3Key: a.wechat.apiV3Key, publicKeyId: a.wechat.publicKeyId, platformCertSerial: a.wechat.platformCertSerial });
+    expect(b.wechat).toMatchObject({
+      apiV3Key: a.wechat.apiV3Key,
+      publicKeyId: a.wechat.publicKeyId,
+      platformCertSerial: a.wechat.platformCertSerial,
+    });
     expect(b.alipay.alipayPublicKeyPem).toBe(a.alipay.alipayPublicKeyPem);
     const w = b.wechat;
     expect(readFileSync(w.merchantPrivateKeyPath!, 'utf8')).toBe(w.merchantPrivateKeyPem);

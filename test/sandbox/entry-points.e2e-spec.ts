@@ -23,7 +23,11 @@ else http.get(process.env.WECHAT_PAY_BASE_URL + '/sandbox/health', { agent: fals
 });
 `;
 
-interface Run { code: number | null; out: string; err: string }
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
 
 function run(script: string, env: Record<string, string>, opts: { stopWhen?: RegExp; cwd?: string } = {}): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
@@ -42,7 +46,9 @@ function run(script: string, env: Record<string, string>, opts: { stopWhen?: Reg
         child.kill('SIGTERM');
       }
     });
-    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(killer);
@@ -55,8 +61,11 @@ const appOutput = (out: string) => JSON.parse(/^APP (.*)$/m.exec(out)?.[1] ?? 'n
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'memberpay-sandbox-entry-'));
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(repo, 'sandbox/tsconfig.json'),
-    '--outDir', join(work, 'dist-sandbox')], { cwd: repo, stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', join(repo, 'sandbox/tsconfig.json'), '--outDir', join(work, 'dist-sandbox')],
+    { cwd: repo, stdio: 'pipe' },
+  );
   mkdirSync(join(work, 'dist/src'), { recursive: true });
   writeFileSync(join(work, 'dist/src/main.js'), FAKE_APP);
 }, 60_000);
@@ -71,7 +80,11 @@ describe('launch.js (npm start)', () => {
     expect(res.err).toContain('Alipay is configured and WeChat Pay is not: set PAYMENT_SANDBOX_PROVIDERS=wechat');
     expect(res.out).not.toContain('PAYMENT SANDBOX');
     expect(appOutput(res.out)).toBeNull(); // the app never started
-    const both = await run('launch.js', { SANDBOX_PORT: '0', DATA_DIR: join(cwd, 'data'), PAYMENT_SANDBOX_PROVIDERS: 'wechat,alipay' }, { cwd });
+    const both = await run(
+      'launch.js',
+      { SANDBOX_PORT: '0', DATA_DIR: join(cwd, 'data'), PAYMENT_SANDBOX_PROVIDERS: 'wechat,alipay' },
+      { cwd },
+    );
     expect(both.code).toBe(1);
     expect(both.err).toMatch(/asks to emulate Alipay, which is configured for real/);
     const none = await run('launch.js', { SANDBOX_PORT: '0', DATA_DIR: join(cwd, 'data'), PAYMENT_SANDBOX_PROVIDERS: 'none' }, { cwd });

@@ -2,7 +2,17 @@
 // WeChat Pay out_refund_no idempotency, totals and REFUND.* notifications checked with node:crypto;
 // Alipay out_request_no rules, fund_change, cumulative refund_fee and the refund query.
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { alipayClient, decryptResource, failure, http, tradeNo, sandboxPay, startReceiver, wechatClient, wechatSignatureValid } from './support';
+import {
+  alipayClient,
+  decryptResource,
+  failure,
+  http,
+  tradeNo,
+  sandboxPay,
+  startReceiver,
+  wechatClient,
+  wechatSignatureValid,
+} from './support';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -16,32 +26,57 @@ describe('WeChat Pay refunds', () => {
   async function paidTrade(total = 1990): Promise<string> {
     const no = tradeNo('W');
     await wx().pay.transactions.native.post({
-      appid: sb.credentials.wechat.appId, mchid: sb.credentials.wechat.mchId, description: 'Membership', out_trade_no: no,
-      notify_url: 'https://memberpay.example/api/v1/payment/wechat/callback', amount: { total, currency: 'CNY' },
+      appid: sb.credentials.wechat.appId,
+      mchid: sb.credentials.wechat.mchId,
+      description: 'Membership',
+      out_trade_no: no,
+      notify_url: 'https://memberpay.example/api/v1/payment/wechat/callback',
+      amount: { total, currency: 'CNY' },
     });
     expect((await sandboxPay(sb, { out_trade_no: no, delivery: 'drop' })).status).toBe(200);
     return no;
   }
-  const refund = (outTradeNo: string, outRefundNo: string, amount: number, notifyUrl?: string) => wx().refund.domestic.refunds.post<any>({
-    out_trade_no: outTradeNo, out_refund_no: outRefundNo, reason: 'test', ...(notifyUrl ? { notify_url: notifyUrl } : {}),
-    amount: { refund: amount, total: 1990, currency: 'CNY' },
-  });
+  const refund = (outTradeNo: string, outRefundNo: string, amount: number, notifyUrl?: string) =>
+    wx().refund.domestic.refunds.post<any>({
+      out_trade_no: outTradeNo,
+      out_refund_no: outRefundNo,
+      reason: 'test',
+      ...(notifyUrl ? { notify_url: notifyUrl } : {}),
+      amount: { refund: amount, total: 1990, currency: 'CNY' },
+    });
 
   it('accepts as PROCESSING, ends SUCCESS with a REFUND.SUCCESS notification encrypted and signed like a payment one', async () => {
     const receiver = await startReceiver(() => ({ status: 204 }));
     try {
       const no = await paidTrade();
       const res = await refund(no, `R${no}`, 990, receiver.url);
-      expect(res.data).toMatchObject({ out_refund_no: `R${no}`, out_trade_no: no, status: 'PROCESSING', amount: { refund: 990, total: 1990 } });
+      expect(res.data).toMatchObject({
+        out_refund_no: `R${no}`,
+        out_trade_no: no,
+        status: 'PROCESSING',
+        amount: { refund: 990, total: 1990 },
+      });
       const [n] = await receiver.waitFor(1);
       expect(wechatSignatureValid(n.headers, n.raw, sb.credentials.wechat.publicKeyPem)).toBe(true);
       const envelope = JSON.parse(n.text);
-      expect(envelope).toMatchObject({ event_type: 'REFUND.SUCCESS', resource: { original_type: 'refund', algorithm: 'AEAD_AES_256_GCM' } });
+      expect(envelope).toMatchObject({
+        event_type: 'REFUND.SUCCESS',
+        resource: { original_type: 'refund', algorithm: 'AEAD_AES_256_GCM' },
+      });
       const resource = decryptResource(envelope.resource, sb.credentials.wechat.apiV3Key);
-      expect(resource).toMatchObject({ mchid: sb.credentials.wechat.mchId, out_trade_no: no, out_refund_no: `R${no}`, refund_status: 'SUCCESS', amount: { refund: 990, total: 1990 } });
+      expect(resource).toMatchObject({
+        mchid: sb.credentials.wechat.mchId,
+        out_trade_no: no,
+        out_refund_no: `R${no}`,
+        refund_status: 'SUCCESS',
+        amount: { refund: 990, total: 1990 },
+      });
       const queried = await wx().refund.domestic.refunds.$out_refund_no$.get<any>({ out_refund_no: `R${no}` });
       expect(queried.data).toMatchObject({ status: 'SUCCESS', refund_id: res.data.refund_id });
-      const trade = await wx().pay.transactions.outTradeNo.$out_trade_no$.get<any>({ params: { mchid: sb.credentials.wechat.mchId }, out_trade_no: no });
+      const trade = await wx().pay.transactions.outTradeNo.$out_trade_no$.get<any>({
+        params: { mchid: sb.credentials.wechat.mchId },
+        out_trade_no: no,
+      });
       expect(trade.data.trade_state).toBe('REFUND');
     } finally {
       await receiver.close();
@@ -64,7 +99,10 @@ describe('WeChat Pay refunds', () => {
 
   it('ends as the refund faults say: ABNORMAL, CLOSED, or PROCESSING until settled', async () => {
     const no = await paidTrade();
-    for (const [mode, status] of [['refund-abnormal', 'ABNORMAL'], ['refund-closed', 'CLOSED']] as const) {
+    for (const [mode, status] of [
+      ['refund-abnormal', 'ABNORMAL'],
+      ['refund-closed', 'CLOSED'],
+    ] as const) {
       await http('POST', `${sb.url}/sandbox/faults`, { provider: 'wechat', op: 'refund', mode, times: 1 });
       await refund(no, `${mode.slice(7, 9)}${no}`, 100);
       await new Promise((r) => setImmediate(r));
@@ -83,7 +121,8 @@ describe('WeChat Pay refunds', () => {
 });
 
 describe('Alipay refunds', () => {
-  const exec = (method: string, biz: Record<string, unknown>) => alipayClient(sb).exec(method, { bizContent: biz }, { validateSign: true }) as Promise<any>;
+  const exec = (method: string, biz: Record<string, unknown>) =>
+    alipayClient(sb).exec(method, { bizContent: biz }, { validateSign: true }) as Promise<any>;
   async function paidTrade(): Promise<string> {
     const no = tradeNo('A');
     await exec('alipay.trade.precreate', { out_trade_no: no, total_amount: '19.90', subject: '会员月卡', timeout_express: '15m' });
@@ -100,8 +139,11 @@ describe('Alipay refunds', () => {
     expect(await refund(no, '10.00', 'r1')).toMatchObject({ code: '10000', fundChange: 'N', refundFee: '10.00' });
     expect(await refund(no, '1.00', 'r1')).toMatchObject({ code: '40004', subCode: 'ACQ.DISCORDANT_REPEAT_REQUEST' });
     expect(await refund(no, '9.91', 'r2')).toMatchObject({ code: '40004', subCode: 'ACQ.REASON_TRADE_REFUND_FEE_ERR' });
-    expect(await exec('alipay.trade.fastpay.refund.query', { out_trade_no: no, out_request_no: 'r1' }))
-      .toMatchObject({ code: '10000', refundAmount: '10.00', refundStatus: 'REFUND_SUCCESS' });
+    expect(await exec('alipay.trade.fastpay.refund.query', { out_trade_no: no, out_request_no: 'r1' })).toMatchObject({
+      code: '10000',
+      refundAmount: '10.00',
+      refundStatus: 'REFUND_SUCCESS',
+    });
     const none = await exec('alipay.trade.fastpay.refund.query', { out_trade_no: no, out_request_no: 'r2' });
     expect(none.code).toBe('10000');
     expect(none.refundAmount).toBeUndefined();
@@ -119,7 +161,9 @@ describe('Alipay refunds', () => {
     expect(await refund(no, '1.00', 'b3')).toMatchObject({ code: '40004', subCode: 'ACQ.SYSTEM_ERROR' });
     expect(await refund(no, '1.00', 'b3')).toMatchObject({ code: '40004', subCode: 'ACQ.SYSTEM_ERROR' }); // still pending
     expect((await exec('alipay.trade.fastpay.refund.query', { out_trade_no: no, out_request_no: 'b3' })).refundAmount).toBeUndefined();
-    expect((await http('POST', `${sb.url}/sandbox/refunds/settle`, { provider: 'alipay', out_trade_no: no, out_request_no: 'b3' })).status).toBe(200);
+    expect(
+      (await http('POST', `${sb.url}/sandbox/refunds/settle`, { provider: 'alipay', out_trade_no: no, out_request_no: 'b3' })).status,
+    ).toBe(200);
     expect(await refund(no, '1.00', 'b3')).toMatchObject({ code: '10000', fundChange: 'N', refundFee: '1.00' });
     const faultBad = await http('POST', `${sb.url}/sandbox/faults`, { provider: 'alipay', op: 'query', mode: 'balance-not-enough' });
     expect(faultBad.status).toBe(400);

@@ -15,12 +15,18 @@ export function tradeNo(prefix = 'T'): string {
 }
 
 export function wechatClient(
-  sb: Sandbox, mode: 'public-key' | 'platform-cert' = 'public-key', extra: Record<string, unknown> = {},
+  sb: Sandbox,
+  mode: 'public-key' | 'platform-cert' = 'public-key',
+  extra: Record<string, unknown> = {},
 ): Wechatpay {
   const w = sb.credentials.wechat;
   const certs = mode === 'public-key' ? { [w.publicKeyId]: w.publicKeyPem } : { [w.platformCertSerial]: w.platformCertPem };
   return new Wechatpay({
-    mchid: w.mchId, serial: w.merchantCertSerial, privateKey: w.merchantPrivateKeyPem, certs, baseURL: w.baseUrl,
+    mchid: w.mchId,
+    serial: w.merchantCertSerial,
+    privateKey: w.merchantPrivateKeyPem,
+    certs,
+    baseURL: w.baseUrl,
     ...(mode === 'platform-cert' ? { headers: { 'Wechatpay-Serial': w.platformCertSerial } } : {}),
     ...extra,
   });
@@ -29,8 +35,13 @@ export function wechatClient(
 export function alipayClient(sb: Sandbox, extra: Record<string, unknown> = {}): AlipaySdk {
   const a = sb.credentials.alipay;
   return new AlipaySdk({
-    appId: a.appId, privateKey: a.appPrivateKeyPem, alipayPublicKey: a.alipayPublicKeyPem, gateway: a.gateway,
-    keyType: 'PKCS8', signType: 'RSA2', ...extra,
+    appId: a.appId,
+    privateKey: a.appPrivateKeyPem,
+    alipayPublicKey: a.alipayPublicKeyPem,
+    gateway: a.gateway,
+    keyType: 'PKCS8',
+    signType: 'RSA2',
+    ...extra,
   });
 }
 
@@ -79,7 +90,10 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-type Respond = (r: Received, index: number) => { status: number; body?: string; delayMs?: number } | Promise<{ status: number; body?: string }>;
+type Respond = (
+  r: Received,
+  index: number,
+) => { status: number; body?: string; delayMs?: number } | Promise<{ status: number; body?: string }>;
 
 /** A notify_url: records every POST and answers with `respond` (default 200 / `success`). */
 export async function startReceiver(respond: Respond = () => ({ status: 200, body: 'success' })): Promise<Receiver> {
@@ -92,7 +106,7 @@ export async function startReceiver(respond: Respond = () => ({ status: 200, bod
       const entry = { headers: req.headers, raw, text: raw.toString('utf8'), at: Date.now() };
       received.push(entry);
       const answer = await respond(entry, received.length - 1);
-      const delayMs = 'delayMs' in answer ? answer.delayMs ?? 0 : 0;
+      const delayMs = 'delayMs' in answer ? (answer.delayMs ?? 0) : 0;
       setTimeout(() => {
         if (!res.destroyed) res.writeHead(answer.status).end(answer.body ?? '');
       }, delayMs);
@@ -111,17 +125,22 @@ export async function startReceiver(respond: Respond = () => ({ status: 200, bod
       }
       return received;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** docs/wechat-pay.md#notification-signatures: SHA256withRSA over `TS\nNONCE\nBODY\n` with the raw body bytes. */
-export function wechatSignatureValid(headers: IncomingHttpHeaders | Record<string, unknown>, raw: Buffer | string, key: string | KeyObject): boolean {
+export function wechatSignatureValid(
+  headers: IncomingHttpHeaders | Record<string, unknown>,
+  raw: Buffer | string,
+  key: string | KeyObject,
+): boolean {
   const h = headers as Record<string, string>;
   const message = Buffer.concat([
     Buffer.from(`${h['wechatpay-timestamp']}\n${h['wechatpay-nonce']}\n`),
@@ -147,8 +166,11 @@ export function decryptResource(resource: { ciphertext: string; nonce: string; a
 
 /** docs/alipay.md#notification-signatures: sorted form fields without sign/sign_type, raw values, Alipay public key. */
 export function alipayNotificationValid(fields: Record<string, string>, alipayPublicKeyPem: string): boolean {
-  const content = Object.keys(fields).filter((k) => k !== 'sign' && k !== 'sign_type').sort()
-    .map((k) => `${k}=${fields[k]}`).join('&');
+  const content = Object.keys(fields)
+    .filter((k) => k !== 'sign' && k !== 'sign_type')
+    .sort()
+    .map((k) => `${k}=${fields[k]}`)
+    .join('&');
   return createVerify('RSA-SHA256').update(content, 'utf8').verify(alipayPublicKeyPem, fields.sign, 'base64');
 }
 

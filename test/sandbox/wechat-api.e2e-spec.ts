@@ -21,10 +21,10 @@ const order = (outTradeNo: string, extra: Record<string, unknown> = {}) => ({
 });
 
 const createNative = (body: Record<string, unknown>) => wechatClient(sb).v3.pay.transactions.native.post<any>(body);
-const queryTrade = (no: string) => wechatClient(sb).v3.pay.transactions.outTradeNo.$out_trade_no$
-  .get({ params: { mchid: sb.credentials.wechat.mchId }, out_trade_no: no });
-const closeTrade = (no: string) => wechatClient(sb).v3.pay.transactions.outTradeNo.$out_trade_no$.close
-  .post({ mchid: sb.credentials.wechat.mchId }, { out_trade_no: no });
+const queryTrade = (no: string) =>
+  wechatClient(sb).v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: sb.credentials.wechat.mchId }, out_trade_no: no });
+const closeTrade = (no: string) =>
+  wechatClient(sb).v3.pay.transactions.outTradeNo.$out_trade_no$.close.post({ mchid: sb.credentials.wechat.mchId }, { out_trade_no: no });
 
 describe('keys and certificates', () => {
   it('gives a merchant certificate whose serial and key match the credentials', () => {
@@ -155,15 +155,21 @@ describe('query and close', () => {
     await sandboxPay(sb, { qr: data.code_url, delivery: 'drop' });
     const paid = (await queryTrade(no)).data;
     expect(paid).toMatchObject({
-      appid: sb.credentials.wechat.appId, mchid: sb.credentials.wechat.mchId, trade_state: 'SUCCESS',
-      trade_state_desc: '支付成功', attach: 'plan=monthly', bank_type: expect.any(String),
+      appid: sb.credentials.wechat.appId,
+      mchid: sb.credentials.wechat.mchId,
+      trade_state: 'SUCCESS',
+      trade_state_desc: '支付成功',
+      attach: 'plan=monthly',
+      bank_type: expect.any(String),
       amount: { total: 1990, payer_total: 1990, currency: 'CNY', payer_currency: 'CNY' },
     });
     expect(paid.transaction_id).toMatch(/^\d{28}$/);
     expect(paid.success_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/);
     expect(paid.payer.openid).toEqual(expect.any(String));
-    const byId = await wechatClient(sb).v3.pay.transactions.id.$transaction_id$
-      .get({ params: { mchid: sb.credentials.wechat.mchId }, transaction_id: paid.transaction_id });
+    const byId = await wechatClient(sb).v3.pay.transactions.id.$transaction_id$.get({
+      params: { mchid: sb.credentials.wechat.mchId },
+      transaction_id: paid.transaction_id,
+    });
     expect(byId.data.out_trade_no).toBe(no);
   });
 

@@ -11,8 +11,12 @@ beforeAll(async () => {
 afterAll(() => sb.close());
 
 const order = (outTradeNo: string) => ({
-  appid: sb.credentials.wechat.appId, mchid: sb.credentials.wechat.mchId, description: 'Authorization test',
-  out_trade_no: outTradeNo, notify_url: 'https://memberpay.example/cb', amount: { total: 1990 },
+  appid: sb.credentials.wechat.appId,
+  mchid: sb.credentials.wechat.mchId,
+  description: 'Authorization test',
+  out_trade_no: outTradeNo,
+  notify_url: 'https://memberpay.example/cb',
+  amount: { total: 1990 },
 });
 
 describe('Authorization', () => {
@@ -21,7 +25,10 @@ describe('Authorization', () => {
     const w = sb.credentials.wechat;
     const [, , timestamp, nonce] = message.split('\n');
     const all: Record<string, string> = {
-      mchid: w.mchId, serial_no: w.merchantCertSerial, timestamp, nonce_str: nonce,
+      mchid: w.mchId,
+      serial_no: w.merchantCertSerial,
+      timestamp,
+      nonce_str: nonce,
       signature: createSign('RSA-SHA256').update(message).sign(w.merchantPrivateKeyPem, 'base64'),
       ...fields,
     };
@@ -42,10 +49,13 @@ describe('Authorization', () => {
     ['a missing field', () => authorization(`GET\n${path()}\n${now()}\nN\n\n`, {}, ['mchid', 'nonce_str', 'timestamp', 'signature'])],
     ['an unknown mchid', () => authorization(`GET\n${path()}\n${now()}\nN\n\n`, { mchid: '1900000000' })],
     ['an unknown serial_no', () => authorization(`GET\n${path()}\n${now()}\nN\n\n`, { serial_no: '1'.repeat(40) })],
-    ['a timestamp 301 s old', () => {
-      const old = String(Math.floor(Date.now() / 1000) - 301);
-      return authorization(`GET\n${path()}\n${old}\nN\n\n`);
-    }],
+    [
+      'a timestamp 301 s old',
+      () => {
+        const old = String(Math.floor(Date.now() / 1000) - 301);
+        return authorization(`GET\n${path()}\n${old}\nN\n\n`);
+      },
+    ],
     ['a signature over the path without its query', () => authorization(`GET\n${path().split('?')[0]}\n${now()}\nN\n\n`)],
     ['a signature made with another method', () => authorization(`POST\n${path()}\n${now()}\nN\n\n`)],
   ])('answers a signed 401 SIGN_ERROR for %s', async (_name, make) => {
@@ -62,7 +72,10 @@ describe('Authorization', () => {
     const ok = await http('POST', `${sb.url}${url}`, body, { Authorization: authorization(msg), 'Content-Type': 'application/json' });
     expect(ok.status).toBe(200);
     const reserialised = `POST\n${url}\n${now()}\nN\n${JSON.stringify(JSON.parse(body))}\n`;
-    const bad = await http('POST', `${sb.url}${url}`, body, { Authorization: authorization(reserialised), 'Content-Type': 'application/json' });
+    const bad = await http('POST', `${sb.url}${url}`, body, {
+      Authorization: authorization(reserialised),
+      'Content-Type': 'application/json',
+    });
     expect([bad.status, bad.json.code]).toEqual([401, 'SIGN_ERROR']);
   });
 });

@@ -12,8 +12,12 @@ afterEach(() => http('DELETE', `${sb.url}/sandbox/faults`));
 
 const fault = (body: Record<string, unknown>) => http('POST', `${sb.url}/sandbox/faults`, { provider: 'wechat', ...body });
 const order = (no: string) => ({
-  appid: sb.credentials.wechat.appId, mchid: sb.credentials.wechat.mchId, description: 'Fault test',
-  out_trade_no: no, notify_url: 'https://memberpay.example/cb', amount: { total: 100 },
+  appid: sb.credentials.wechat.appId,
+  mchid: sb.credentials.wechat.mchId,
+  description: 'Fault test',
+  out_trade_no: no,
+  notify_url: 'https://memberpay.example/cb',
+  amount: { total: 100 },
 });
 const exists = async (no: string) => (await http('GET', `${sb.url}/sandbox/trades/${no}`)).status === 200;
 
@@ -68,7 +72,8 @@ it('applies a fault only to its operation and only `times` times', async () => {
   const client = wechatClient(sb);
   const no = tradeNo();
   expect((await client.v3.pay.transactions.native.post<any>(order(no))).status).toBe(200);
-  const query = () => client.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: sb.credentials.wechat.mchId }, out_trade_no: no });
+  const query = () =>
+    client.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: sb.credentials.wechat.mchId }, out_trade_no: no });
   expect((await failure(query())).response.status).toBe(500);
   expect((await failure(query())).response.status).toBe(500);
   expect((await query()).data.trade_state).toBe('NOTPAY');

@@ -22,8 +22,12 @@ async function receiver(respond?: Parameters<typeof startReceiver>[0]): Promise<
 async function newOrder(notifyUrl: string): Promise<{ no: string; qr: string }> {
   const no = tradeNo();
   const { data } = await wechatClient(sb).v3.pay.transactions.native.post<any>({
-    appid: sb.credentials.wechat.appId, mchid: sb.credentials.wechat.mchId, description: 'Tamper test',
-    out_trade_no: no, notify_url: notifyUrl, amount: { total: 1990 },
+    appid: sb.credentials.wechat.appId,
+    mchid: sb.credentials.wechat.mchId,
+    description: 'Tamper test',
+    out_trade_no: no,
+    notify_url: notifyUrl,
+    amount: { total: 1990 },
   });
   return { no, qr: data.code_url };
 }
@@ -87,6 +91,9 @@ it('override: validly signed notification carrying wrong data; the trade itself 
   expect(tx.amount).toMatchObject({ total: 1, payer_total: 1990 });
   expect(tx.mchid).toBe('1');
   expect(tx.out_trade_no).toBe(no);
-  const q = await wechatClient(sb).v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: sb.credentials.wechat.mchId }, out_trade_no: no });
+  const q = await wechatClient(sb).v3.pay.transactions.outTradeNo.$out_trade_no$.get({
+    params: { mchid: sb.credentials.wechat.mchId },
+    out_trade_no: no,
+  });
   expect(q.data.amount.total).toBe(1990);
 });

@@ -3,7 +3,15 @@
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import {
-  decryptResource, http, sandboxPay, sleep, startReceiver, tradeNo, wechatClient, wechatSignatureValid, type Receiver,
+  decryptResource,
+  http,
+  sandboxPay,
+  sleep,
+  startReceiver,
+  tradeNo,
+  wechatClient,
+  wechatSignatureValid,
+  type Receiver,
 } from './support';
 
 const SCALE = 0.01; // 15 s -> 150 ms
@@ -26,8 +34,13 @@ async function receiver(respond?: Parameters<typeof startReceiver>[0]): Promise<
 async function newOrder(notifyUrl: string, extra: Record<string, unknown> = {}): Promise<{ no: string; qr: string }> {
   const no = tradeNo();
   const { data } = await wechatClient(sb).v3.pay.transactions.native.post<any>({
-    appid: sb.credentials.wechat.appId, mchid: sb.credentials.wechat.mchId, description: '会员 月卡 100%',
-    out_trade_no: no, notify_url: notifyUrl, amount: { total: 1990 }, ...extra,
+    appid: sb.credentials.wechat.appId,
+    mchid: sb.credentials.wechat.mchId,
+    description: '会员 月卡 100%',
+    out_trade_no: no,
+    notify_url: notifyUrl,
+    amount: { total: 1990 },
+    ...extra,
   });
   return { no, qr: data.code_url };
 }
@@ -52,13 +65,19 @@ it('pays and notifies: signed over the raw body, AES-256-GCM encrypted transacti
   expect(wechatSignatureValid(n.headers, n.raw, w.platformCertPem)).toBe(false);
   const envelope = envelopeOf(n.text);
   expect(envelope).toMatchObject({
-    event_type: 'TRANSACTION.SUCCESS', resource_type: 'encrypt-resource',
+    event_type: 'TRANSACTION.SUCCESS',
+    resource_type: 'encrypt-resource',
     resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM' },
   });
   expect(envelope.resource.nonce).toHaveLength(12);
   expect(transactionOf(n.text)).toMatchObject({
-    appid: w.appId, mchid: w.mchId, out_trade_no: no, transaction_id: pay.json.transaction_id,
-    trade_type: 'NATIVE', trade_state: 'SUCCESS', attach: 'plan=monthly',
+    appid: w.appId,
+    mchid: w.mchId,
+    out_trade_no: no,
+    transaction_id: pay.json.transaction_id,
+    trade_type: 'NATIVE',
+    trade_state: 'SUCCESS',
+    attach: 'plan=monthly',
     amount: { total: 1990, payer_total: 1990, currency: 'CNY', payer_currency: 'CNY' },
   });
 });
@@ -88,7 +107,11 @@ it('resends on the scaled WeChat Pay schedule until a 2xx, same notification, fr
   const r = await receiver((_n, i) => (i < 3 ? { status: 500, body: '{"code":"FAIL","message":"busy"}' } : { status: 200 }));
   const { no, qr } = await newOrder(r.url);
   const pay = await sandboxPay(sb, { qr });
-  expect(pay.json).toMatchObject({ delivered: false, retrying: true, attempts: [{ status: 500, body: '{"code":"FAIL","message":"busy"}' }] });
+  expect(pay.json).toMatchObject({
+    delivered: false,
+    retrying: true,
+    attempts: [{ status: 500, body: '{"code":"FAIL","message":"busy"}' }],
+  });
   const got = await r.waitFor(4);
   const gaps = got.slice(1).map((n, i) => n.at - got[i].at);
   [15_000, 15_000, 30_000].forEach((interval, i) => {
@@ -123,11 +146,18 @@ it('delivers duplicates sequentially and concurrent copies at once', async () =>
   expect(dup.received[0].text).toBe(dup.received[1].text);
   // The receiver holds every answer until all five copies have arrived: only concurrent sends pass.
   let release: () => void = () => undefined;
-  const allIn = new Promise<void>((resolve) => { release = resolve; });
+  const allIn = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   const conc = await receiver(async (_n, i) => {
     if (i === 4) release();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([allIn, new Promise((resolve) => { timer = setTimeout(resolve, 2000); })]);
+    await Promise.race([
+      allIn,
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 2000);
+      }),
+    ]);
     clearTimeout(timer);
     return { status: 204 };
   });
@@ -143,13 +173,22 @@ it("'none' returns the prepared notification for the test to post itself; 'drop'
   expect(pay.json).toMatchObject({ delivered: false, attempts: [], retrying: false });
   const { url, headers, body } = pay.json.notification;
   expect(url).toBe(r.url);
-  expect(wechatSignatureValid(Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])), body, sb.credentials.wechat.publicKeyPem)).toBe(true);
+  expect(
+    wechatSignatureValid(
+      Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+      body,
+      sb.credentials.wechat.publicKeyPem,
+    ),
+  ).toBe(true);
   expect(transactionOf(body).out_trade_no).toBe(no);
   const dropped = await newOrder(r.url);
   expect((await sandboxPay(sb, { qr: dropped.qr, delivery: 'drop' })).json.delivered).toBe(false);
   await sleep(100);
   expect(r.received).toHaveLength(0);
-  const q = await wechatClient(sb).v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: sb.credentials.wechat.mchId }, out_trade_no: dropped.no });
+  const q = await wechatClient(sb).v3.pay.transactions.outTradeNo.$out_trade_no$.get({
+    params: { mchid: sb.credentials.wechat.mchId },
+    out_trade_no: dropped.no,
+  });
   expect(q.data.trade_state).toBe('SUCCESS');
 });
 
@@ -175,7 +214,14 @@ it('pay:false sends another notification for an already paid trade; paying twice
 it('answers 404 for an unknown QR and 400 for bad options', async () => {
   expect((await sandboxPay(sb, { qr: 'weixin://wxpay/bizpayurl?pr=nope' })).status).toBe(404);
   const { qr } = await newOrder('https://memberpay.example/cb');
-  for (const bad of [{ delivery: 'twice' }, { tamper: 'everything' }, { signWith: 'hmac' }, { copies: 0, delivery: 'concurrent' }, { tradeStatus: 'TRADE_SUCCESS' }, { override: [1] }]) {
+  for (const bad of [
+    { delivery: 'twice' },
+    { tamper: 'everything' },
+    { signWith: 'hmac' },
+    { copies: 0, delivery: 'concurrent' },
+    { tradeStatus: 'TRADE_SUCCESS' },
+    { override: [1] },
+  ]) {
     const res = await sandboxPay(sb, { qr, ...bad });
     expect(res.status).toBe(400);
     expect(res.json.error).toEqual(expect.any(String));

@@ -19,7 +19,10 @@ describe('order and QR code expiry', () => {
   beforeAll(async () => {
     sb = await startTestSandbox();
     t = await startTestApp((port) => ({
-      ...providerEnv(sb, port, { wechat: true }), PROVIDER_TIMEOUT_MS: '1500', ORDER_EXPIRE_MINUTES: '30', QR_CODE_EXPIRE_MINUTES: '15',
+      ...providerEnv(sb, port, { wechat: true }),
+      PROVIDER_TIMEOUT_MS: '1500',
+      ORDER_EXPIRE_MINUTES: '30',
+      QR_CODE_EXPIRE_MINUTES: '15',
     }));
     expireOrders = t.app.get(ExpireOrdersJob);
     expireQrCodes = t.app.get(ExpireQrCodesJob);
@@ -36,12 +39,17 @@ describe('order and QR code expiry', () => {
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
   const createOrder = (user: string) => createOrderFor(t, user);
   const pay = (qr: string, delivery = 'normal') => payAtSandbox(sb, qr, { delivery });
-  const order = async (orderNo: string) => (await t.db.query(
-    `SELECT o.status, o.expire_at, o.payment_no, o.qr_code_expire_at,
+  const order = async (orderNo: string) =>
+    (
+      await t.db.query(
+        `SELECT o.status, o.expire_at, o.payment_no, o.qr_code_expire_at,
             (SELECT count(*)::int FROM membership_grants g WHERE g.order_id = o.id) AS grants,
             (SELECT array_agg(e.type ORDER BY e.id) FROM order_events e WHERE e.order_id = o.id) AS events,
             (SELECT array_agg(r.status ORDER BY r.created_at) FROM payment_records r WHERE r.order_id = o.id) AS attempts
-     FROM orders o WHERE o.order_no = $1`, [orderNo])).rows[0];
+     FROM orders o WHERE o.order_no = $1`,
+        [orderNo],
+      )
+    ).rows[0];
   const trade = async (paymentNo: string) => (await sandboxCall(sb, 'GET', `/sandbox/trades/${paymentNo}`)).body;
   const after = (at: Date, ms: number) => new Date(at.getTime() + ms);
 
@@ -121,7 +129,9 @@ describe('order and QR code expiry', () => {
     expect(await trade(before.payment_no)).toMatchObject({ state: 'CLOSED' });
     // Not queried any more: the QR expiry closed it.
     await t.app.get(QueryPaymentsJob).run(after(before.qr_code_expire_at, 2 * SECOND));
-    expect((await t.db.query('SELECT query_count FROM payment_records WHERE payment_no = $1', [before.payment_no])).rows[0].query_count).toBe(0);
+    expect(
+      (await t.db.query('SELECT query_count FROM payment_records WHERE payment_no = $1', [before.payment_no])).rows[0].query_count,
+    ).toBe(0);
 
     const fresh = await t.http.post(`/api/v1/payment/orders/${created.order_no}/qr-code`).set(auth('qr-1')).expect(200);
     expect(fresh.body.qr_code_url).not.toBe(created.qr_code_url);

@@ -29,8 +29,13 @@ describe('jobs on two instances at once', () => {
     const made = [];
     for (let i = 0; i < ORDERS; i++) {
       const user = `${prefix}-${i}`;
-      const order = (await a.http.post('/api/v1/payment/create-order').set({ Authorization: `Bearer ${a.token(user)}` })
-        .send({ product_type: 'membership', product_id: 1, payment_method: i % 4 < 2 ? 'wechat' : 'alipay', is_upgrade: false }).expect(201)).body;
+      const order = (
+        await a.http
+          .post('/api/v1/payment/create-order')
+          .set({ Authorization: `Bearer ${a.token(user)}` })
+          .send({ product_type: 'membership', product_id: 1, payment_method: i % 4 < 2 ? 'wechat' : 'alipay', is_upgrade: false })
+          .expect(201)
+      ).body;
       const paid = i % 2 === 0;
       if (paid) expect((await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: order.qr_code_url, delivery: 'drop' })).status).toBe(200);
       made.push({ orderNo: order.order_no as string, paid });
@@ -50,12 +55,17 @@ describe('jobs on two instances at once', () => {
     }
   }
 
-  const state = async (orderNos: string[]) => (await a.db.query(
-    `SELECT o.order_no, o.status,
+  const state = async (orderNos: string[]) =>
+    (
+      await a.db.query(
+        `SELECT o.order_no, o.status,
             (SELECT count(*)::int FROM membership_grants g WHERE g.order_id = o.id) AS grants,
             (SELECT array_agg(e.type ORDER BY e.id) FROM order_events e WHERE e.order_id = o.id) AS events,
             (SELECT array_agg(r.query_count) FROM payment_records r WHERE r.order_id = o.id) AS queries
-     FROM orders o WHERE o.order_no = ANY($1)`, [orderNos])).rows;
+     FROM orders o WHERE o.order_no = ANY($1)`,
+        [orderNos],
+      )
+    ).rows;
   const latest = async (column: 'created_at' | 'expire_at', orderNos: string[]) =>
     (await a.db.query(`SELECT max(${column}) AS at FROM orders WHERE order_no = ANY($1)`, [orderNos])).rows[0].at as Date;
 
@@ -63,19 +73,23 @@ describe('jobs on two instances at once', () => {
     const orders = await ordersWithLostNotifications('q');
     const nos = orders.map((o) => o.orderNo);
     const now = new Date((await latest('created_at', nos)).getTime() + 61_000);
-    const [onA, onB] = await Promise.all([a, b].map((t) => {
-      const job = t.app.get(QueryPaymentsJob);
-      return drain((at, limit) => job.run(at, limit), now);
-    }));
+    const [onA, onB] = await Promise.all(
+      [a, b].map((t) => {
+        const job = t.app.get(QueryPaymentsJob);
+        return drain((at, limit) => job.run(at, limit), now);
+      }),
+    );
 
     expect(onA.claimed + onB.claimed).toBe(ORDERS);
     expect(onA.failed + onB.failed).toBe(0);
     expect(onA.paid + onB.paid).toBe(ORDERS / 2);
     for (const row of await state(nos)) {
       const paid = orders.find((o) => o.orderNo === row.order_no)!.paid;
-      expect(row).toEqual(paid
-        ? { order_no: row.order_no, status: 'paid', grants: 1, events: ['order.paid'], queries: [1] }
-        : { order_no: row.order_no, status: 'pending', grants: 0, events: null, queries: [1] });
+      expect(row).toEqual(
+        paid
+          ? { order_no: row.order_no, status: 'paid', grants: 1, events: ['order.paid'], queries: [1] }
+          : { order_no: row.order_no, status: 'pending', grants: 0, events: null, queries: [1] },
+      );
     }
   });
 
@@ -84,14 +98,22 @@ describe('jobs on two instances at once', () => {
     const nos = orders.map((o) => o.orderNo);
     const now = new Date((await latest('expire_at', nos)).getTime() + 1000);
     // Orders the previous test left pending are past expiry too.
-    const [due] = (await a.db.query(
-      `SELECT count(*)::int AS attempts, count(DISTINCT o.id)::int AS orders FROM orders o
-       JOIN payment_records r ON r.order_id = o.id AND r.status = 'pending' WHERE o.status = 'pending' AND o.expire_at <= $1`, [now])).rows;
+    const [due] = (
+      await a.db.query(
+        `SELECT count(*)::int AS attempts, count(DISTINCT o.id)::int AS orders FROM orders o
+       JOIN payment_records r ON r.order_id = o.id AND r.status = 'pending' WHERE o.status = 'pending' AND o.expire_at <= $1`,
+        [now],
+      )
+    ).rows;
     expect(due.attempts).toBeGreaterThanOrEqual(ORDERS);
-    const reports = await Promise.all([a, b].flatMap((t) => [ExpireOrdersJob, ExpireQrCodesJob, QueryPaymentsJob].map((type) => {
-      const job = t.app.get<ExpireOrdersJob | ExpireQrCodesJob | QueryPaymentsJob>(type);
-      return drain((at, limit) => job.run(at, limit), now);
-    })));
+    const reports = await Promise.all(
+      [a, b].flatMap((t) =>
+        [ExpireOrdersJob, ExpireQrCodesJob, QueryPaymentsJob].map((type) => {
+          const job = t.app.get<ExpireOrdersJob | ExpireQrCodesJob | QueryPaymentsJob>(type);
+          return drain((at, limit) => job.run(at, limit), now);
+        }),
+      ),
+    );
     const expiry = [reports[0], reports[3]];
 
     expect(expiry[0].claimed + expiry[1].claimed).toBe(due.attempts);
@@ -99,9 +121,9 @@ describe('jobs on two instances at once', () => {
     expect(expiry[0].expired + expiry[1].expired).toBe(due.orders - ORDERS / 2);
     for (const row of await state(nos)) {
       const paid = orders.find((o) => o.orderNo === row.order_no)!.paid;
-      expect(row).toMatchObject(paid
-        ? { status: 'paid', grants: 1, events: ['order.paid'] }
-        : { status: 'expired', grants: 0, events: ['order.expired'] });
+      expect(row).toMatchObject(
+        paid ? { status: 'paid', grants: 1, events: ['order.paid'] } : { status: 'expired', grants: 0, events: ['order.expired'] },
+      );
     }
   });
 });

@@ -39,21 +39,33 @@ export async function startTestApp(
   env: Record<string, string | undefined> | ((port: number) => Record<string, string | undefined>) = {},
   options: TestAppOptions = {},
 ): Promise<TestApp> {
-  const database = options.sharedDatabase ?? await createTestDatabase();
+  const database = options.sharedDatabase ?? (await createTestDatabase());
   const dataDir = mkdtempSync(join(tmpdir(), 'memberpay-app-'));
   // The port is chosen first: provider notify URLs name it in the configuration.
   const port = await freePort();
   const extra = typeof env === 'function' ? env(port) : env;
   const app = await createApp({
     logger: false,
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: options.databaseUrl?.(database.url) ?? database.url, DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), ...extra },
+    env: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: options.databaseUrl?.(database.url) ?? database.url,
+      DATA_DIR: dataDir,
+      JWT_SECRET: TEST_JWT_SECRET,
+      PORT: String(port),
+      ...extra,
+    },
   });
   await app.listen(port, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const db = await connect(database.url);
   const tokens = app.get(TokenService);
   return {
-    app, url, db, database, dataDir,
+    app,
+    url,
+    db,
+    database,
+    dataDir,
     http: request(app.getHttpServer()),
     token: (userId) => tokens.sign(userId),
     adminToken: (userId) => tokens.sign(userId, undefined, { admin: true }),

@@ -37,8 +37,14 @@ export async function launchBrowser(options: { locale?: string } = {}): Promise<
     locale: options.locale,
     viewport: { width: 1280, height: 900 },
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
   });
   mkdirSync(ARTIFACT_DIR, { recursive: true });

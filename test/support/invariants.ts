@@ -33,7 +33,7 @@ const CHECKS: Record<string, string> = {
          > (SELECT COALESCE(sum(pr.amount), 0) FROM payment_records pr WHERE pr.order_id = o.id AND pr.status = 'success')
         OR EXISTS (SELECT 1 FROM payment_records pr WHERE pr.order_id = o.id AND pr.amount <
              (SELECT COALESCE(sum(f.amount), 0) FROM refunds f WHERE f.payment_no = pr.payment_no AND f.status IN ('processing', 'success', 'abnormal')))`,
-  'an order\'s refunded amount and status are its successful refunds': `
+  "an order's refunded amount and status are its successful refunds": `
     SELECT o.order_no FROM orders o
       LEFT JOIN LATERAL (SELECT COALESCE(sum(f.amount), 0) AS total FROM refunds f
                           WHERE f.order_id = o.id AND f.payment_no = o.payment_no AND f.kind = 'support' AND f.status = 'success') r ON true

@@ -10,8 +10,11 @@ export interface CreatedOrder {
 
 /** A pending order through the real API (a plain membership purchase unless overridden); expects 201. */
 export async function createOrder(t: TestApp, user: string, body: Record<string, unknown> = {}): Promise<CreatedOrder> {
-  const res = await t.http.post('/api/v1/payment/create-order').set('Authorization', `Bearer ${t.token(user)}`)
-    .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false, ...body }).expect(201);
+  const res = await t.http
+    .post('/api/v1/payment/create-order')
+    .set('Authorization', `Bearer ${t.token(user)}`)
+    .send({ product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false, ...body })
+    .expect(201);
   return res.body as CreatedOrder;
 }
 

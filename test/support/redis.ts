@@ -11,7 +11,10 @@ const HOW = `start one with \`redis-server --daemonize yes --bind ${TEST_REDIS_H
 export function pingRedis(timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
-    const done = (up: boolean) => { socket.destroy(); resolve(up); };
+    const done = (up: boolean) => {
+      socket.destroy();
+      resolve(up);
+    };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
     socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
@@ -25,7 +28,8 @@ export function pingRedis(timeoutMs = 1_000): Promise<boolean> {
  */
 export async function checkRedisForRun(): Promise<void> {
   const up = await pingRedis();
-  if (!up && isCi()) throw new Error(`Redis is not answering at ${TEST_REDIS_HOST}:${TEST_REDIS_PORT}, and CI runs every spec that needs it: ${HOW}`);
+  if (!up && isCi())
+    throw new Error(`Redis is not answering at ${TEST_REDIS_HOST}:${TEST_REDIS_PORT}, and CI runs every spec that needs it: ${HOW}`);
   process.env.MEMBERPAY_TEST_REDIS = up ? 'up' : 'down';
 }
 

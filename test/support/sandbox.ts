@@ -36,6 +36,10 @@ export async function sandboxCall(sb: Sandbox, method: string, path: string, bod
   });
   const text = await res.text();
   let parsed: unknown = text;
-  try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, body: parsed };
 }

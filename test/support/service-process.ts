@@ -24,11 +24,17 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /listening on port (\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`service exited with ${code}:\n${out}`)); });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited with ${code}:\n${out}`));
+    });
   });
   return { child, port, output: () => out, exited };
 }
@@ -37,11 +43,16 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
 export function runServiceToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-r', 'ts-node/register', 'src/main.ts'], {
-      cwd: ROOT, env: { PATH: process.env.PATH!, TS_NODE_TRANSPILE_ONLY: '1', NO_COLOR: '1', ...env },
+      cwd: ROOT,
+      env: { PATH: process.env.PATH!, TS_NODE_TRANSPILE_ONLY: '1', NO_COLOR: '1', ...env },
     });
     let output = '';
-    child.stdout.on('data', (c) => { output += c; });
-    child.stderr.on('data', (c) => { output += c; });
+    child.stdout.on('data', (c) => {
+      output += c;
+    });
+    child.stderr.on('data', (c) => {
+      output += c;
+    });
     child.on('exit', (code) => resolve({ code, output }));
   });
 }

@@ -13,7 +13,10 @@ export class TcpProxy {
   private holdAfter?: Buffer;
   port = 0;
 
-  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
 
   async start(): Promise<this> {
     this.server = createServer((client) => {
@@ -22,7 +25,10 @@ export class TcpProxy {
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => { client.destroy(); upstream.destroy(); });
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
       }
       // Answers pass unless held: the server acts on what it was sent, its client never hears back.
       let held = false;
@@ -31,7 +37,9 @@ export class TcpProxy {
         upstream.write(chunk);
       });
       client.on('end', () => upstream.end());
-      upstream.on('data', (chunk: Buffer) => { if (!this.holding && !held) client.write(chunk); });
+      upstream.on('data', (chunk: Buffer) => {
+        if (!this.holding && !held) client.write(chunk);
+      });
       upstream.on('end', () => client.end());
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

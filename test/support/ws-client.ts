@@ -27,7 +27,15 @@ export function connectClient(url: string, options: ConnectOptions, timeoutMs = 
   const auth: Record<string, unknown> = {};
   if (options.token !== undefined) auth.token = options.token;
   if (options.lastEventId !== undefined) auth.lastEventId = options.lastEventId;
-  const socket = io(url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, auth, query: options.query, extraHeaders: options.headers });
+  const socket = io(url, {
+    path: '/socket.io',
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    auth,
+    query: options.query,
+    extraHeaders: options.headers,
+  });
   const received: Received[] = [];
   const waiters = new Set<() => void>();
   socket.onAny((event: string, message: Received['message']) => {

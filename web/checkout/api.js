@@ -57,9 +57,13 @@ export function createApi(getToken, renewToken) {
     const text = await res.text();
     /** @type {any} */
     let parsed = null;
-    try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON: handled below */ }
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON: handled below */
+    }
     if (res.ok) return parsed;
-    if (res.status === 401 && !retried && await renewToken()) return request(method, path, body, headers, true);
+    if (res.status === 401 && !retried && (await renewToken())) return request(method, path, body, headers, true);
     const code = typeof parsed?.code === 'string' ? parsed.code : 'OTHER';
     const message = Array.isArray(parsed?.message) ? parsed.message.join('; ') : String(parsed?.message ?? res.statusText);
     throw new ApiError(res.status, code, message, parsed?.requestId);

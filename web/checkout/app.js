@@ -79,7 +79,10 @@ function render() {
   byId('lang-switch').setAttribute('aria-label', t('languages'));
   byId('sandbox-banner').hidden = !state.config?.sandbox;
   byId('demo-user').hidden = !state.demo;
-  renderProblem(() => { state.problem = null; render(); });
+  renderProblem(() => {
+    state.problem = null;
+    render();
+  });
   renderBuy();
   renderPayment({ newQr, cancelOrder, backToPlans });
   renderMembership();
@@ -117,10 +120,17 @@ async function buy(event) {
   const request = `${state.choice}:${state.method}:${channel}`;
   if (state.attempt?.request !== request) state.attempt = { request, key: newIdempotencyKey() };
   try {
-    const order = await api.post('/api/v1/payment/create-order?include=qr_code_image', {
-      product_type: 'membership', product_id: quote.plan.id, payment_method: state.method, is_upgrade: quote.is_upgrade,
-      channel,
-    }, { 'Idempotency-Key': state.attempt.key });
+    const order = await api.post(
+      '/api/v1/payment/create-order?include=qr_code_image',
+      {
+        product_type: 'membership',
+        product_id: quote.plan.id,
+        payment_method: state.method,
+        is_upgrade: quote.is_upgrade,
+        channel,
+      },
+      { 'Idempotency-Key': state.attempt.key },
+    );
     state.attempt = null;
     showOrder(order);
     announce(t(order.channel && order.channel !== 'qr' ? 'phoneTitle' : 'scanTitle'));
@@ -269,14 +279,19 @@ async function start() {
     renewToken,
     storageKey: 'memberpay.lastEventId',
     onEvent,
-    onState: (live) => { state.live = live; renderLive(); },
+    onState: (live) => {
+      state.live = live;
+      renderLive();
+    },
     onSignedOut: () => {
       state.problem = { error: new ApiError(401, 'UNAUTHENTICATED', 'The token has expired', undefined) };
       showProblem();
     },
   });
   setInterval(tick, 1000);
-  setInterval(() => { if (state.live !== 'live' && (state.phase === 'qr' || state.phase === 'qr-expired')) void pollOnce(); }, POLL_MS);
+  setInterval(() => {
+    if (state.live !== 'live' && (state.phase === 'qr' || state.phase === 'qr-expired')) void pollOnce();
+  }, POLL_MS);
   render();
 }
 

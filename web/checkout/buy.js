@@ -16,19 +16,33 @@ export function renderBuy() {
     const key = quoteKey(q);
     const id = `plan-${key.replace(':', '-')}`;
     const input = h('input', { type: 'radio', name: 'plan', id, value: key, class: 'choice-input', checked: key === state.choice });
-    input.addEventListener('change', () => { state.choice = key; renderPayButton(); });
-    const meta = q.kind === 'upgrade'
-      ? t('upgradeMeta', { level: levelName(state.membership?.level ?? null) })
-      : t('planMeta', { days: q.plan.duration_days, level: levelName(q.plan.level) });
-    plans.append(h('label', { class: `choice plan kind-${q.kind}`, for: id },
-      input,
-      h('span', { class: 'plan-text' },
-        h('span', { class: 'plan-name' }, planName(q.plan), ' ', h('span', { class: `badge badge-${q.kind}` }, t(`kind.${q.kind}`))),
-        h('span', { class: 'plan-meta' }, meta)),
-      h('span', { class: 'plan-price' },
-        h('span', { class: 'price' }, yuan(q.amount)),
-        q.amount !== q.plan.price ? h('span', { class: 'list-price' }, t('listPrice', { price: yuan(q.plan.price) })) : null),
-    ));
+    input.addEventListener('change', () => {
+      state.choice = key;
+      renderPayButton();
+    });
+    const meta =
+      q.kind === 'upgrade'
+        ? t('upgradeMeta', { level: levelName(state.membership?.level ?? null) })
+        : t('planMeta', { days: q.plan.duration_days, level: levelName(q.plan.level) });
+    plans.append(
+      h(
+        'label',
+        { class: `choice plan kind-${q.kind}`, for: id },
+        input,
+        h(
+          'span',
+          { class: 'plan-text' },
+          h('span', { class: 'plan-name' }, planName(q.plan), ' ', h('span', { class: `badge badge-${q.kind}` }, t(`kind.${q.kind}`))),
+          h('span', { class: 'plan-meta' }, meta),
+        ),
+        h(
+          'span',
+          { class: 'plan-price' },
+          h('span', { class: 'price' }, yuan(q.amount)),
+          q.amount !== q.plan.price ? h('span', { class: 'list-price' }, t('listPrice', { price: yuan(q.plan.price) })) : null,
+        ),
+      ),
+    );
   }
   const methods = byId('methods');
   methods.replaceChildren();
@@ -37,13 +51,37 @@ export function renderBuy() {
   for (const method of METHODS) {
     const id = `method-${method}`;
     const available = enabled.includes(method);
-    const input = h('input', { type: 'radio', name: 'method', id, value: method, class: 'choice-input', checked: method === state.method, disabled: !available });
-    input.addEventListener('change', () => { state.method = method; renderPayButton(); });
-    methods.append(h('label', { class: `choice method method-${method}`, for: id },
-      input, mark(method),
-      h('span', { class: 'method-text' },
-        h('span', { class: 'method-name' }, methodName(method)),
-        h('span', { class: 'method-other', lang: currentLang() === 'zh' ? 'en' : 'zh-CN' }, available ? methodOtherName(method) : t('methodUnavailable')))));
+    const input = h('input', {
+      type: 'radio',
+      name: 'method',
+      id,
+      value: method,
+      class: 'choice-input',
+      checked: method === state.method,
+      disabled: !available,
+    });
+    input.addEventListener('change', () => {
+      state.method = method;
+      renderPayButton();
+    });
+    methods.append(
+      h(
+        'label',
+        { class: `choice method method-${method}`, for: id },
+        input,
+        mark(method),
+        h(
+          'span',
+          { class: 'method-text' },
+          h('span', { class: 'method-name' }, methodName(method)),
+          h(
+            'span',
+            { class: 'method-other', lang: currentLang() === 'zh' ? 'en' : 'zh-CN' },
+            available ? methodOtherName(method) : t('methodUnavailable'),
+          ),
+        ),
+      ),
+    );
   }
   renderPayButton();
 }
@@ -53,7 +91,9 @@ export function renderPayButton() {
   const quote = state.quotes.find((q) => quoteKey(q) === state.choice);
   button.disabled = state.busy || !quote || !state.config?.payment_methods.includes(state.method);
   button.setAttribute('aria-busy', String(state.busy));
-  button.textContent = state.busy ? t('payBusy') : t('payButton', { amount: quote ? yuan(quote.amount) : '', method: methodName(state.method) });
+  button.textContent = state.busy
+    ? t('payBusy')
+    : t('payButton', { amount: quote ? yuan(quote.amount) : '', method: methodName(state.method) });
   for (const label of document.querySelectorAll('.choice')) {
     const input = label.querySelector('input');
     label.classList.toggle('selected', !!input?.checked);

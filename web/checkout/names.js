@@ -44,12 +44,12 @@ export function levelName(level) {
 /** @param {string} method */
 export const methodName = (method) => (method === 'wechat' || method === 'alipay' ? t(`method.${method}`) : method);
 /** The other language's name, shown small, so both 微信支付 and WeChat Pay are recognised. @param {'wechat' | 'alipay'} method */
-export const methodOtherName = (method) => (currentLang() === 'zh'
-  ? { wechat: 'WeChat Pay', alipay: 'Alipay' }[method]
-  : { wechat: '微信支付', alipay: '支付宝' }[method]);
+export const methodOtherName = (method) =>
+  currentLang() === 'zh' ? { wechat: 'WeChat Pay', alipay: 'Alipay' }[method] : { wechat: '微信支付', alipay: '支付宝' }[method];
 
 /** @param {'wechat' | 'alipay'} method @param {string} [extra] */
-export const mark = (method, extra = '') => h('img', { class: `mark ${extra}`, src: `/checkout/marks/${method}.svg`, alt: '', width: 32, height: 32 });
+export const mark = (method, extra = '') =>
+  h('img', { class: `mark ${extra}`, src: `/checkout/marks/${method}.svg`, alt: '', width: 32, height: 32 });
 
 /** @param {string} status */
 export function statusName(status) {

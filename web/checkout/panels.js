@@ -25,11 +25,13 @@ export function renderProblem(onDismiss) {
     text = t(key, vars) === key ? t('err.OTHER') : t(key, vars);
     reference = error.requestId;
   } else if (error === 'NO_TOKEN') text = t('err.NO_TOKEN');
-  box.append(...present(
-    h('p', {}, text),
-    reference ? h('p', { class: 'reference' }, t('reference', { id: reference })) : null,
-    h('button', { type: 'button', class: 'link', onclick: onDismiss }, t('dismiss')),
-  ));
+  box.append(
+    ...present(
+      h('p', {}, text),
+      reference ? h('p', { class: 'reference' }, t('reference', { id: reference })) : null,
+      h('button', { type: 'button', class: 'link', onclick: onDismiss }, t('dismiss')),
+    ),
+  );
   box.hidden = false;
 }
 
@@ -44,10 +46,20 @@ export function renderMembership() {
   const active = m.level !== null && !!m.expires_at && Date.parse(m.expires_at) > serverNow();
   if (!active) box.append(h('p', { class: 'muted', id: 'no-membership' }, t('noMembership')));
   else {
-    box.append(h('div', { class: 'member-now' },
-      h('span', { class: `level-badge level-${m.level}` }, levelName(m.level)),
-      h('span', {}, t('validUntil', { date: '' }).trim().replace(/\s*$/, ''), ' ',
-        h('time', { id: 'member-expires', datetime: m.expires_at ?? '' }, dateTime(currentLang(), m.expires_at)))));
+    box.append(
+      h(
+        'div',
+        { class: 'member-now' },
+        h('span', { class: `level-badge level-${m.level}` }, levelName(m.level)),
+        h(
+          'span',
+          {},
+          t('validUntil', { date: '' }).trim().replace(/\s*$/, ''),
+          ' ',
+          h('time', { id: 'member-expires', datetime: m.expires_at ?? '' }, dateTime(currentLang(), m.expires_at)),
+        ),
+      ),
+    );
   }
   const periods = m.periods ?? [];
   box.append(h('h3', {}, t('periodsTitle')));
@@ -55,12 +67,27 @@ export function renderMembership() {
     box.append(h('p', { class: 'muted' }, t('noPeriods')));
     return;
   }
-  box.append(h('ol', { class: 'periods', id: 'periods' }, ...periods.map((p) => h('li', { class: `period level-${p.level}` },
-    h('span', { class: 'period-level' }, levelName(p.level)),
-    h('span', { class: 'period-range' },
-      h('time', { datetime: p.starts_at }, date(currentLang(), p.starts_at)), ' – ',
-      h('time', { datetime: p.ends_at }, date(currentLang(), p.ends_at))),
-    p.order_no ? h('span', { class: 'period-order muted' }, t('periodOrder', { order: p.order_no })) : null))));
+  box.append(
+    h(
+      'ol',
+      { class: 'periods', id: 'periods' },
+      ...periods.map((p) =>
+        h(
+          'li',
+          { class: `period level-${p.level}` },
+          h('span', { class: 'period-level' }, levelName(p.level)),
+          h(
+            'span',
+            { class: 'period-range' },
+            h('time', { datetime: p.starts_at }, date(currentLang(), p.starts_at)),
+            ' – ',
+            h('time', { datetime: p.ends_at }, date(currentLang(), p.ends_at)),
+          ),
+          p.order_no ? h('span', { class: 'period-order muted' }, t('periodOrder', { order: p.order_no })) : null,
+        ),
+      ),
+    ),
+  );
 }
 
 export function renderOrders() {
@@ -70,16 +97,34 @@ export function renderOrders() {
     box.append(h('p', { class: 'muted' }, state.config ? t('noOrders') : t('loading')));
     return;
   }
-  const head = h('tr', {}, ...['order', 'method', 'amount', 'refunded', 'status', 'created']
-    .map((c) => h('th', { scope: 'col', class: c === 'amount' || c === 'refunded' ? 'num' : null }, t(/** @type {any} */ (`col.${c}`)))));
-  const rows = state.orders.map((o) => h('tr', { 'data-order-no': o.order_no },
-    h('td', { 'data-label': t('col.order') }, h('code', {}, o.order_no), h('br'), h('span', { class: 'muted' }, orderTitle(o))),
-    h('td', { 'data-label': t('col.method') }, methodName(o.payment_method)),
-    h('td', { 'data-label': t('col.amount'), class: 'num' }, yuan(o.amount)),
-    h('td', { 'data-label': t('col.refunded'), class: 'num' }, o.refunded_amount ? yuan(o.refunded_amount) : '—'),
-    h('td', { 'data-label': t('col.status') }, h('span', { class: `status status-${o.status}` }, statusName(o.status))),
-    h('td', { 'data-label': t('col.created') }, dateTime(currentLang(), o.created_at))));
-  box.append(h('table', { class: 'orders' }, h('caption', { class: 'visually-hidden' }, t('ordersTitle')), h('thead', {}, head), h('tbody', {}, ...rows)));
+  const head = h(
+    'tr',
+    {},
+    ...['order', 'method', 'amount', 'refunded', 'status', 'created'].map((c) =>
+      h('th', { scope: 'col', class: c === 'amount' || c === 'refunded' ? 'num' : null }, t(/** @type {any} */ (`col.${c}`))),
+    ),
+  );
+  const rows = state.orders.map((o) =>
+    h(
+      'tr',
+      { 'data-order-no': o.order_no },
+      h('td', { 'data-label': t('col.order') }, h('code', {}, o.order_no), h('br'), h('span', { class: 'muted' }, orderTitle(o))),
+      h('td', { 'data-label': t('col.method') }, methodName(o.payment_method)),
+      h('td', { 'data-label': t('col.amount'), class: 'num' }, yuan(o.amount)),
+      h('td', { 'data-label': t('col.refunded'), class: 'num' }, o.refunded_amount ? yuan(o.refunded_amount) : '—'),
+      h('td', { 'data-label': t('col.status') }, h('span', { class: `status status-${o.status}` }, statusName(o.status))),
+      h('td', { 'data-label': t('col.created') }, dateTime(currentLang(), o.created_at)),
+    ),
+  );
+  box.append(
+    h(
+      'table',
+      { class: 'orders' },
+      h('caption', { class: 'visually-hidden' }, t('ordersTitle')),
+      h('thead', {}, head),
+      h('tbody', {}, ...rows),
+    ),
+  );
 }
 
 export function renderLive() {

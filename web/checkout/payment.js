@@ -20,60 +20,112 @@ export function renderPayment(actions) {
   section.hidden = !order || !state.phase;
   section.replaceChildren();
   if (!order || !state.phase) return;
-  const summary = h('div', { class: 'pay-summary' },
+  const summary = h(
+    'div',
+    { class: 'pay-summary' },
     mark(order.payment_method, 'mark-large'),
-    h('div', {},
-      h('p', { class: 'pay-method' }, methodName(order.payment_method)),
-      h('p', { class: 'pay-desc' }, orderTitle(order))),
-    h('p', { class: 'pay-amount' }, h('span', { class: 'visually-hidden' }, `${t('amount')}: `), yuan(order.amount)));
+    h('div', {}, h('p', { class: 'pay-method' }, methodName(order.payment_method)), h('p', { class: 'pay-desc' }, orderTitle(order))),
+    h('p', { class: 'pay-amount' }, h('span', { class: 'visually-hidden' }, `${t('amount')}: `), yuan(order.amount)),
+  );
   const orderLine = h('p', { class: 'order-no' }, `${t('orderNo')} `, h('code', {}, order.order_no));
   const phoneLink = order.pay?.h5_url ?? order.pay?.url;
   if ((state.phase === 'qr' || state.phase === 'qr-expired') && phoneLink) {
     // Paying on this phone: the provider's page opens in another tab, this one waits for order.paid.
     const expired = state.phase === 'qr-expired';
-    section.append(...present(
-      h('h2', { id: 'payment-title', tabindex: -1 }, t('phoneTitle')),
-      summary,
-      expired
-        ? h('p', { class: 'qr-expired-text' }, t('phoneExpired'))
-        : h('p', { class: 'phone-pay' },
-          h('a', { class: 'button primary', id: 'open-pay', href: phoneLink, target: '_blank', rel: 'noopener' }, t(`openPay.${order.payment_method}`)),
-          ' ', h('span', { class: 'muted' }, t('newTab'))),
-      !expired ? h('p', { class: 'countdown', role: 'timer', id: 'countdown' }, countdownText(order)) : null,
-      !expired ? h('p', { class: 'scan-hint' }, t(`phoneHint.${order.payment_method}`)) : null,
-      !expired ? h('p', { class: 'waiting' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('waiting')) : null,
-      orderLine,
-      h('div', { class: 'actions' },
-        expired ? h('button', { type: 'button', class: 'primary', id: 'new-qr', onclick: actions.newQr, disabled: state.busy }, t('newLink')) : null,
-        h('button', { type: 'button', class: 'secondary', id: 'cancel-order', onclick: actions.cancelOrder, disabled: state.busy }, t('cancel'))),
-    ));
+    section.append(
+      ...present(
+        h('h2', { id: 'payment-title', tabindex: -1 }, t('phoneTitle')),
+        summary,
+        expired
+          ? h('p', { class: 'qr-expired-text' }, t('phoneExpired'))
+          : h(
+              'p',
+              { class: 'phone-pay' },
+              h(
+                'a',
+                { class: 'button primary', id: 'open-pay', href: phoneLink, target: '_blank', rel: 'noopener' },
+                t(`openPay.${order.payment_method}`),
+              ),
+              ' ',
+              h('span', { class: 'muted' }, t('newTab')),
+            ),
+        !expired ? h('p', { class: 'countdown', role: 'timer', id: 'countdown' }, countdownText(order)) : null,
+        !expired ? h('p', { class: 'scan-hint' }, t(`phoneHint.${order.payment_method}`)) : null,
+        !expired ? h('p', { class: 'waiting' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('waiting')) : null,
+        orderLine,
+        h(
+          'div',
+          { class: 'actions' },
+          expired
+            ? h('button', { type: 'button', class: 'primary', id: 'new-qr', onclick: actions.newQr, disabled: state.busy }, t('newLink'))
+            : null,
+          h(
+            'button',
+            { type: 'button', class: 'secondary', id: 'cancel-order', onclick: actions.cancelOrder, disabled: state.busy },
+            t('cancel'),
+          ),
+        ),
+      ),
+    );
     return;
   }
   if (state.phase === 'qr' || state.phase === 'qr-expired') {
     const expired = state.phase === 'qr-expired';
     const payPage = state.config?.sandbox_pay_page[order.payment_method];
     const payUrl = payPage && order.qr_code_url ? `${payPage}?qr=${encodeURIComponent(order.qr_code_url)}` : null;
-    const image = h('img', { class: 'qr-image', src: order.qr_code_image ?? '', alt: payUrl ? '' : t('qrAlt', { order: order.order_no }), width: 264, height: 264 });
-    const qr = payUrl && !expired
-      ? h('a', { class: 'qr', href: payUrl, target: '_blank', rel: 'noopener', 'aria-label': t('qrLinkLabel', { order: order.order_no }) }, image)
-      : h('div', { class: `qr${expired ? ' qr-expired' : ''}` }, image);
-    section.append(...present(
-      h('h1', { id: 'payment-title', tabindex: -1 }, t('scanTitle')),
-      summary,
-      h('div', { class: 'qr-box' }, qr,
-        expired
-          ? h('p', { class: 'qr-expired-text' }, t('qrExpired'))
-          : h('p', { class: 'countdown', role: 'timer', id: 'countdown' }, countdownText(order))),
-      !expired ? h('p', { class: 'scan-hint' }, t(`scanHint.${order.payment_method}`)) : null,
+    const image = h('img', {
+      class: 'qr-image',
+      src: order.qr_code_image ?? '',
+      alt: payUrl ? '' : t('qrAlt', { order: order.order_no }),
+      width: 264,
+      height: 264,
+    });
+    const qr =
       payUrl && !expired
-        ? h('p', { class: 'sandbox-link' }, h('a', { href: payUrl, target: '_blank', rel: 'noopener' }, t('sandboxPay')), ' ', h('span', { class: 'muted' }, t('newTab')))
-        : null,
-      !expired ? h('p', { class: 'waiting' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('waiting')) : null,
-      orderLine,
-      h('div', { class: 'actions' },
-        expired ? h('button', { type: 'button', class: 'primary', id: 'new-qr', onclick: actions.newQr, disabled: state.busy }, t('newQr')) : null,
-        h('button', { type: 'button', class: 'secondary', id: 'cancel-order', onclick: actions.cancelOrder, disabled: state.busy }, t('cancel'))),
-    ));
+        ? h(
+            'a',
+            { class: 'qr', href: payUrl, target: '_blank', rel: 'noopener', 'aria-label': t('qrLinkLabel', { order: order.order_no }) },
+            image,
+          )
+        : h('div', { class: `qr${expired ? ' qr-expired' : ''}` }, image);
+    section.append(
+      ...present(
+        h('h1', { id: 'payment-title', tabindex: -1 }, t('scanTitle')),
+        summary,
+        h(
+          'div',
+          { class: 'qr-box' },
+          qr,
+          expired
+            ? h('p', { class: 'qr-expired-text' }, t('qrExpired'))
+            : h('p', { class: 'countdown', role: 'timer', id: 'countdown' }, countdownText(order)),
+        ),
+        !expired ? h('p', { class: 'scan-hint' }, t(`scanHint.${order.payment_method}`)) : null,
+        payUrl && !expired
+          ? h(
+              'p',
+              { class: 'sandbox-link' },
+              h('a', { href: payUrl, target: '_blank', rel: 'noopener' }, t('sandboxPay')),
+              ' ',
+              h('span', { class: 'muted' }, t('newTab')),
+            )
+          : null,
+        !expired ? h('p', { class: 'waiting' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('waiting')) : null,
+        orderLine,
+        h(
+          'div',
+          { class: 'actions' },
+          expired
+            ? h('button', { type: 'button', class: 'primary', id: 'new-qr', onclick: actions.newQr, disabled: state.busy }, t('newQr'))
+            : null,
+          h(
+            'button',
+            { type: 'button', class: 'secondary', id: 'cancel-order', onclick: actions.cancelOrder, disabled: state.busy },
+            t('cancel'),
+          ),
+        ),
+      ),
+    );
     return;
   }
   const m = state.membership;
@@ -85,18 +137,27 @@ export function renderPayment(actions) {
     failed: [t('failedTitle'), t('failedText')],
   };
   const [title, text] = texts[state.phase];
-  const body = state.phase === 'paid' && m?.expires_at
-    ? h('p', { class: 'result-text' }, ...paidSentence(m))
-    : h('p', { class: 'result-text' }, text);
+  const body =
+    state.phase === 'paid' && m?.expires_at ? h('p', { class: 'result-text' }, ...paidSentence(m)) : h('p', { class: 'result-text' }, text);
   section.append(
-    h('div', { class: `result result-${state.phase}` },
+    h(
+      'div',
+      { class: `result result-${state.phase}` },
       h('div', { class: 'result-icon', 'aria-hidden': 'true' }, state.phase === 'paid' ? '✓' : '!'),
       h('h1', { id: 'payment-title', tabindex: -1 }, title),
       body,
       summary,
       orderLine,
-      h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'primary', id: 'done', onclick: actions.backToPlans }, state.phase === 'paid' ? t('done') : t('startAgain')))),
+      h(
+        'div',
+        { class: 'actions' },
+        h(
+          'button',
+          { type: 'button', class: 'primary', id: 'done', onclick: actions.backToPlans },
+          state.phase === 'paid' ? t('done') : t('startAgain'),
+        ),
+      ),
+    ),
   );
 }
 

@@ -12,27 +12,55 @@ describe('ErrorFilter.toBody: one error format for every failure', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('maps a domain error to its code and status', () => {
-    expect(filter.toBody(new NotFoundError('ORDER_NOT_FOUND', 'No such order was found'), 'r-1'))
-      .toEqual({ statusCode: 404, code: 'ORDER_NOT_FOUND', message: 'No such order was found', requestId: 'r-1' });
-    expect(filter.toBody(new ConflictError('ORDER_ALREADY_PAID', 'paid'), 'r-2')).toMatchObject({ statusCode: 409, code: 'ORDER_ALREADY_PAID' });
+    expect(filter.toBody(new NotFoundError('ORDER_NOT_FOUND', 'No such order was found'), 'r-1')).toEqual({
+      statusCode: 404,
+      code: 'ORDER_NOT_FOUND',
+      message: 'No such order was found',
+      requestId: 'r-1',
+    });
+    expect(filter.toBody(new ConflictError('ORDER_ALREADY_PAID', 'paid'), 'r-2')).toMatchObject({
+      statusCode: 409,
+      code: 'ORDER_ALREADY_PAID',
+    });
   });
 
   it('lists the fields of a validation failure as the message', () => {
-    expect(filter.toBody(new DomainError('VALIDATION_FAILED', 'The request is invalid', ['amount must be an integer']), 'r-3'))
-      .toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: ['amount must be an integer'], requestId: 'r-3' });
+    expect(filter.toBody(new DomainError('VALIDATION_FAILED', 'The request is invalid', ['amount must be an integer']), 'r-3')).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: ['amount must be an integer'],
+      requestId: 'r-3',
+    });
   });
 
   it('gives framework errors a code by their status', () => {
-    expect(filter.toBody(new NotFoundException('Cannot GET /nope'), 'r-4')).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'Cannot GET /nope', requestId: 'r-4' });
+    expect(filter.toBody(new NotFoundException('Cannot GET /nope'), 'r-4')).toEqual({
+      statusCode: 404,
+      code: 'NOT_FOUND',
+      message: 'Cannot GET /nope',
+      requestId: 'r-4',
+    });
     expect(filter.toBody(new PayloadTooLargeException(), 'r-5')).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' });
     expect(filter.toBody(new HttpException('teapot', 418), 'r-6')).toMatchObject({ statusCode: 418, code: 'INTERNAL_ERROR' });
   });
 
   it("words body-parser failures itself rather than passing the parser's text on", () => {
-    const parse = new BadRequestException('Unexpected token } in JSON at position 9', { cause: { type: 'entity.parse.failed', status: 400 } });
-    expect(filter.toBody(parse, 'r-7')).toEqual({ statusCode: 400, code: 'MALFORMED_REQUEST', message: 'The request body is not valid JSON', requestId: 'r-7' });
+    const parse = new BadRequestException('Unexpected token } in JSON at position 9', {
+      cause: { type: 'entity.parse.failed', status: 400 },
+    });
+    expect(filter.toBody(parse, 'r-7')).toEqual({
+      statusCode: 400,
+      code: 'MALFORMED_REQUEST',
+      message: 'The request body is not valid JSON',
+      requestId: 'r-7',
+    });
     const raw = Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large', expose: true });
-    expect(filter.toBody(raw, 'r-8')).toEqual({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large', requestId: 'r-8' });
+    expect(filter.toBody(raw, 'r-8')).toEqual({
+      statusCode: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+      message: 'The request body is too large',
+      requestId: 'r-8',
+    });
   });
 
   it('turns anything else into a generic 500 that shows nothing of the error, and logs it', () => {
@@ -42,7 +70,7 @@ describe('ErrorFilter.toBody: one error format for every failure', () => {
     expect(logged.join('\n')).toContain('request r-9');
   });
 
-  it('does not treat a server-side status on a plain error as the client\'s fault', () => {
+  it("does not treat a server-side status on a plain error as the client's fault", () => {
     const upstream = Object.assign(new Error('upstream'), { status: 502 });
     expect(filter.toBody(upstream, 'r-10')).toMatchObject({ statusCode: 500, code: 'INTERNAL_ERROR' });
   });

@@ -9,20 +9,34 @@ import { ERROR_CODES, ErrorCode } from './error-codes';
 export class ErrorBody {
   @ApiProperty({ example: 404 }) statusCode: number;
   @ApiProperty({ enum: Object.keys(ERROR_CODES), example: 'ORDER_NOT_FOUND' }) code: ErrorCode;
-  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'a list naming the fields for VALIDATION_FAILED' })
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    description: 'a list naming the fields for VALIDATION_FAILED',
+  })
   message: string | string[];
   @ApiProperty({ description: 'also in the X-Request-Id header' }) requestId: string;
 }
 
 /** Codes for framework errors that carry only an HTTP status. */
 const STATUS_CODES: Record<number, ErrorCode> = {
-  400: 'MALFORMED_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED',
+  400: 'MALFORMED_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
   503: 'SERVICE_UNAVAILABLE',
 };
 
 /** body-parser errors are plain errors with a status and a type; they are client errors. */
-interface ParserError { status?: number; statusCode?: number; type?: string; expose?: boolean }
+interface ParserError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
 
 /**
  * The only exception filter: every error leaves as { statusCode, code, message, requestId },
@@ -52,8 +66,11 @@ export class ErrorFilter implements ExceptionFilter {
       const response = exception.getResponse() as { message?: string | string[] } | string;
       // Express maps body-parser failures to HttpExceptions with the parser's own wording as cause.
       const cause = exception.cause as ParserError | undefined;
-      const message = cause?.type ? parserMessage(cause)
-        : typeof response === 'string' ? response : response.message ?? exception.message;
+      const message = cause?.type
+        ? parserMessage(cause)
+        : typeof response === 'string'
+          ? response
+          : (response.message ?? exception.message);
       if (status >= 500) this.logger.error(`HTTP ${status}: ${exception.message}`);
       return { statusCode: status, code: STATUS_CODES[status] ?? 'INTERNAL_ERROR', message, requestId };
     }
@@ -69,10 +86,16 @@ export class ErrorFilter implements ExceptionFilter {
 
 function parserMessage(err: ParserError): string {
   switch (err.type) {
-    case 'entity.parse.failed': return 'The request body is not valid JSON';
-    case 'entity.too.large': return 'The request body is too large';
-    case 'entity.too.deep': return 'The request body is nested too deeply';
-    case 'encoding.unsupported': case 'charset.unsupported': return 'The request body encoding is not supported';
-    default: return 'The request could not be read';
+    case 'entity.parse.failed':
+      return 'The request body is not valid JSON';
+    case 'entity.too.large':
+      return 'The request body is too large';
+    case 'entity.too.deep':
+      return 'The request body is nested too deeply';
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return 'The request body encoding is not supported';
+    default:
+      return 'The request could not be read';
   }
 }

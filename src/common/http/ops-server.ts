@@ -12,7 +12,12 @@ const viaOpsPort = new WeakSet<IncomingMessage>();
  */
 export function opsOnlyMiddleware(req: Request, res: Response, next: NextFunction): void {
   if (OPS_PATH.test(req.path) && !viaOpsPort.has(req)) {
-    res.status(404).json({ statusCode: 404, code: 'NOT_FOUND', message: `Cannot ${req.method} ${req.path}`, requestId: (req as Request & { id?: string }).id });
+    res.status(404).json({
+      statusCode: 404,
+      code: 'NOT_FOUND',
+      message: `Cannot ${req.method} ${req.path}`,
+      requestId: (req as Request & { id?: string }).id,
+    });
     return;
   }
   next();
@@ -27,7 +32,9 @@ export function listenOps(app: INestApplication, port: number, host: string): Pr
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (!OPS_PATH.test(path)) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ statusCode: 404, code: 'NOT_FOUND', message: 'Only /metrics and /api/docs are served here' }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ statusCode: 404, code: 'NOT_FOUND', message: 'Only /metrics and /api/docs are served here' }));
       return;
     }
     viaOpsPort.add(req);

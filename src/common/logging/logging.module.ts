@@ -15,7 +15,14 @@ export const REDACTED_PATHS = [
   'req.query.token',
   'req.query.sign',
   'res.headers["set-cookie"]',
-  '*.authorization', '*.token', '*.privateKey', '*.privateKeyPem', '*.apiV3Key', '*.jwtSecret', '*.password', '*.sign',
+  '*.authorization',
+  '*.token',
+  '*.privateKey',
+  '*.privateKeyPem',
+  '*.apiV3Key',
+  '*.jwtSecret',
+  '*.password',
+  '*.sign',
 ];
 
 /** pino-pretty is a development dependency: an install without them logs plain JSON lines. */
@@ -42,13 +49,25 @@ function installed(name: string): boolean {
           // password and query: only scheme, host, port and database are ever written.
           hooks: {
             logMethod(this: unknown, args: unknown[], method: (...a: unknown[]) => void) {
-              method.apply(this, args.map((a) => (typeof a === 'string' ? redactUrlsIn(a)
-                : a instanceof Error ? Object.assign(a, { message: redactUrlsIn(a.message), stack: a.stack && redactUrlsIn(a.stack) }) : a)));
+              method.apply(
+                this,
+                args.map((a) =>
+                  typeof a === 'string'
+                    ? redactUrlsIn(a)
+                    : a instanceof Error
+                      ? Object.assign(a, { message: redactUrlsIn(a.message), stack: a.stack && redactUrlsIn(a.stack) })
+                      : a,
+                ),
+              );
             },
           },
           // The URL may carry a token (socket.io's handshake query): log the path only.
           serializers: {
-            req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: String(req.url).split('?')[0] }),
+            req: (req: { id: string; method: string; url: string }) => ({
+              id: req.id,
+              method: req.method,
+              url: String(req.url).split('?')[0],
+            }),
             // The status is what an operator reads; the response headers (helmet's dozen, the request
             // id again) made every access line several hundred bytes longer and cost a serialisation each.
             res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -58,7 +77,12 @@ function installed(name: string): boolean {
           autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' || req.url === '/metrics' },
           ...(config.isProduction || config.nodeEnv === 'test' || !installed('pino-pretty')
             ? {}
-            : { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }),
+            : {
+                transport: {
+                  target: 'pino-pretty',
+                  options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+                },
+              }),
         },
       }),
     }),

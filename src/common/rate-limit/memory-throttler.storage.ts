@@ -1,6 +1,9 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 
-interface Window { hits: number; endsAt: number }
+interface Window {
+  hits: number;
+  endsAt: number;
+}
 
 /**
  * Fixed-window counters in this process, for when there is no Redis: the same rule as

@@ -31,7 +31,7 @@ export function rateLimitOf(context: ExecutionContext): RateLimitName | null {
   const controller = context.getClass();
   // A route's decorators never change: read once per route, not once per budget and request.
   let byHandler = routeBudgets.get(controller);
-  if (!byHandler) routeBudgets.set(controller, byHandler = new WeakMap());
+  if (!byHandler) routeBudgets.set(controller, (byHandler = new WeakMap()));
   let route = byHandler.get(handler);
   if (route === undefined) {
     const targets = [handler, controller];
@@ -74,7 +74,10 @@ const byAddress = (req: Tracked) => `ip:${req.ip}`;
  */
 @Injectable()
 export class HandshakeLimiter {
-  constructor(@Inject(ThrottlerStorage) private readonly storage: ThrottlerStorage, private readonly config: AppConfig) {}
+  constructor(
+    @Inject(ThrottlerStorage) private readonly storage: ThrottlerStorage,
+    private readonly config: AppConfig,
+  ) {}
 
   async allow(address: string): Promise<boolean> {
     const { isBlocked } = await this.storage.increment(`public:ip:${address}`, WINDOW_MS, this.config.publicRateLimit, WINDOW_MS, 'public');
@@ -95,7 +98,10 @@ export class HandshakeLimiter {
       inject: [AppConfig, ThrottlerRedis],
       useFactory: (config: AppConfig, redis: ThrottlerRedis) => {
         const budget = (name: RateLimitName, limit: number, tracker: (req: Tracked) => string) => ({
-          name, ttl: WINDOW_MS, limit, getTracker: tracker,
+          name,
+          ttl: WINDOW_MS,
+          limit,
+          getTracker: tracker,
           skipIf: (context: ExecutionContext) => context.getType() !== 'http' || rateLimitOf(context) !== name,
           generateKey: (_context: ExecutionContext, key: string) => `${name}:${key}`,
         });
@@ -116,4 +122,3 @@ export class HandshakeLimiter {
   exports: [ThrottlerModule, HandshakeLimiter],
 })
 export class RateLimitModule {}
-

@@ -13,10 +13,13 @@ local ttl = redis.call('PTTL', KEYS[1])
 return { hits, ttl }`;
 
 export class RedisThrottlerStorage implements ThrottlerStorage {
-  constructor(private readonly redis: Redis, private readonly prefix = 'memberpay:throttle:') {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'memberpay:throttle:',
+  ) {}
 
   async increment(key: string, ttl: number, limit: number, _blockDuration: number, throttlerName: string) {
-    const [hits, pttl] = await this.redis.eval(SCRIPT, 1, `${this.prefix}${throttlerName}:${key}`, String(ttl)) as [number, number];
+    const [hits, pttl] = (await this.redis.eval(SCRIPT, 1, `${this.prefix}${throttlerName}:${key}`, String(ttl))) as [number, number];
     const timeToExpire = Math.ceil(Math.max(pttl, 0) / 1000);
     const isBlocked = hits > limit;
     return { totalHits: hits, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToExpire : 0 };

@@ -19,22 +19,35 @@ export class CreateOrderDto {
   @IsIn(PAYMENT_METHODS, { message: `payment_method must be one of: ${PAYMENT_METHODS.join(', ')}` })
   payment_method: PaymentMethod;
 
-  @ApiPropertyOptional({ enum: OFFERED_CHANNELS, default: 'qr', description: `how the member pays; the answer's \`pay\` carries what that client needs. ${describeChannels()}` })
+  @ApiPropertyOptional({
+    enum: OFFERED_CHANNELS,
+    default: 'qr',
+    description: `how the member pays; the answer's \`pay\` carries what that client needs. ${describeChannels()}`,
+  })
   @IsOptional()
   @IsIn(OFFERED_CHANNELS, { message: `channel must be one of: ${OFFERED_CHANNELS.join(', ')}` })
   channel?: PaymentChannel;
 
-  @ApiPropertyOptional({ description: 'jsapi: the payer\'s openid under app_id (from WeChat\'s OAuth or wx.login)', example: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' })
+  @ApiPropertyOptional({
+    description: "jsapi: the payer's openid under app_id (from WeChat's OAuth or wx.login)",
+    example: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+  })
   @IsOptional()
   @Matches(/^[0-9A-Za-z_-]{1,128}$/, { message: 'openid must be 1 to 128 letters, digits, _ or -' })
   openid?: string;
 
-  @ApiPropertyOptional({ description: 'jsapi: the official account or mini program app id the openid belongs to (default: the first configured)', example: 'wxd930ea5d5a258f4f' })
+  @ApiPropertyOptional({
+    description: 'jsapi: the official account or mini program app id the openid belongs to (default: the first configured)',
+    example: 'wxd930ea5d5a258f4f',
+  })
   @IsOptional()
   @Matches(/^wx[0-9A-Za-z]{8,30}$/, { message: 'app_id must be a WeChat app id (wx…)' })
   app_id?: string;
 
-  @ApiPropertyOptional({ description: 'h5, wap, page: where the browser goes back after paying; must be on an origin in PAYMENT_RETURN_URL_ORIGINS (default: the configured page)' })
+  @ApiPropertyOptional({
+    description:
+      'h5, wap, page: where the browser goes back after paying; must be on an origin in PAYMENT_RETURN_URL_ORIGINS (default: the configured page)',
+  })
   @IsOptional()
   @MaxLength(1024, { message: 'return_url must be at most 1024 characters' })
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'return_url must be an http(s) URL' })
@@ -45,7 +58,7 @@ export class CreateOrderDto {
   @IsIn(['Wap', 'iOS', 'Android'], { message: 'h5_type must be one of: Wap, iOS, Android' })
   h5_type?: 'Wap' | 'iOS' | 'Android';
 
-  @ApiPropertyOptional({ default: false, description: 'move an active lower-level membership to this plan\'s level' })
+  @ApiPropertyOptional({ default: false, description: "move an active lower-level membership to this plan's level" })
   @IsOptional()
   @IsBoolean({ message: 'is_upgrade must be a boolean' })
   is_upgrade?: boolean;

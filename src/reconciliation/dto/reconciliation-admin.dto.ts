@@ -7,11 +7,13 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export class ListRunsDto {
   @ApiPropertyOptional({ description: 'first bill day (Beijing), YYYY-MM-DD; default 30 days before `to`', example: '2026-11-01' })
-  @IsOptional() @Matches(DAY, { message: 'from must be a day, YYYY-MM-DD' })
+  @IsOptional()
+  @Matches(DAY, { message: 'from must be a day, YYYY-MM-DD' })
   from?: string;
 
   @ApiPropertyOptional({ description: 'last bill day (Beijing), YYYY-MM-DD; default today', example: '2026-11-28' })
-  @IsOptional() @Matches(DAY, { message: 'to must be a day, YYYY-MM-DD' })
+  @IsOptional()
+  @Matches(DAY, { message: 'to must be a day, YYYY-MM-DD' })
   to?: string;
 }
 
@@ -25,14 +27,16 @@ export class ItemIdDto {
 
 export class ListItemsDto {
   @ApiPropertyOptional({ enum: OUTCOMES })
-  @IsOptional() @IsIn(OUTCOMES, { message: `outcome must be one of ${OUTCOMES.join(', ')}` })
+  @IsOptional()
+  @IsIn(OUTCOMES, { message: `outcome must be one of ${OUTCOMES.join(', ')}` })
   outcome?: (typeof OUTCOMES)[number];
 }
 
 export class ResolveItemDto {
   @ApiProperty({ description: 'what support found and did', example: 'refunded by hand in the merchant portal, ticket 4711' })
   @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
-  @IsString({ message: 'note must be a string' }) @MinLength(1, { message: 'note must not be empty' })
+  @IsString({ message: 'note must be a string' })
+  @MinLength(1, { message: 'note must not be empty' })
   @MaxLength(1000, { message: 'note must be at most 1000 characters' })
   note: string;
 }

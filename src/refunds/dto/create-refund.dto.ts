@@ -13,7 +13,11 @@ export class CreateRefundDto {
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'amount must be a number of fen' })
   amount?: number;
 
-  @ApiProperty({ description: 'why (kept with the refund; WeChat Pay shows its first 80 characters to the buyer)', example: 'customer asked', maxLength: 256 })
+  @ApiProperty({
+    description: 'why (kept with the refund; WeChat Pay shows its first 80 characters to the buyer)',
+    example: 'customer asked',
+    maxLength: 256,
+  })
   @IsString({ message: 'reason must be a string' })
   @IsNotEmpty({ message: 'reason is required' })
   @Matches(/\S/, { message: 'reason must say something' })

@@ -8,8 +8,22 @@ describe('Alipay trade bill', () => {
   it('reads the GBK detail file of the ZIP: a trade and a refund with its request number, in fen', () => {
     const bill = parseAlipayBill(fixture('alipay-trade-bill.zip'), '2026-11-28');
     expect(bill.rows).toEqual([
-      { kind: 'payment', paymentNo: 'MPFIXTUREALI001', refundNo: null, providerTradeNo: '2026112822001400000000000001', amountFen: 1990, status: 'TRADE_SUCCESS' },
-      { kind: 'refund', paymentNo: 'MPFIXTUREALI009', refundNo: 'RFFIXTUREALI009', providerTradeNo: '2026112722001400000000000009', amountFen: 2990, status: 'REFUND_SUCCESS' },
+      {
+        kind: 'payment',
+        paymentNo: 'MPFIXTUREALI001',
+        refundNo: null,
+        providerTradeNo: '2026112822001400000000000001',
+        amountFen: 1990,
+        status: 'TRADE_SUCCESS',
+      },
+      {
+        kind: 'refund',
+        paymentNo: 'MPFIXTUREALI009',
+        refundNo: 'RFFIXTUREALI009',
+        providerTradeNo: '2026112722001400000000000009',
+        amountFen: 2990,
+        status: 'REFUND_SUCCESS',
+      },
     ]);
     expect(bill.sha1).toMatch(/^[0-9a-f]{40}$/);
   });

@@ -9,8 +9,11 @@ const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 /** The columns we read, by header name (older 22-column exports exist; docs/reconciliation.md). */
 const COL = {
-  tradeNo: '支付宝交易号', paymentNo: '商户订单号', type: '业务类型',
-  amount: '订单金额（元）', refundNo: '退款批次号/请求号',
+  tradeNo: '支付宝交易号',
+  paymentNo: '商户订单号',
+  type: '业务类型',
+  amount: '订单金额（元）',
+  refundNo: '退款批次号/请求号',
 } as const;
 
 /**
@@ -37,7 +40,8 @@ export function parseAlipayBill(zip: Buffer, date: string): ProviderBill {
   // Alipay writes entry names in GBK without the ZIP UTF-8 flag, so fflate hands them over as
   // Latin-1 (one character per byte); a name flagged UTF-8 arrives decoded already.
   const named = Object.entries(files).map(([name, data]) => ({
-    name: [...name].every((c) => c.charCodeAt(0) <= 0xff) ? iconv.decode(Buffer.from(name, 'latin1'), 'gbk') : name, data,
+    name: [...name].every((c) => c.charCodeAt(0) <= 0xff) ? iconv.decode(Buffer.from(name, 'latin1'), 'gbk') : name,
+    data,
   }));
   const detail = named.find((f) => f.name.endsWith('业务明细.csv'));
   if (!detail) throw new BillRejected('MALFORMED_BILL', 'the Alipay bill ZIP holds no 业务明细 (detail) file');
@@ -65,8 +69,12 @@ function detailRows(text: string): BillRow[] {
     // A refund without a request number was a full refund asked for by out_trade_no (B.9).
     const refundNo = refund ? get(COL.refundNo) || paymentNo : null;
     return {
-      kind: refund ? 'refund' : 'payment', paymentNo, refundNo, providerTradeNo: get(COL.tradeNo) || null,
-      amountFen: Math.abs(fen), status: refund ? 'REFUND_SUCCESS' : type === '交易' ? 'TRADE_SUCCESS' : type,
+      kind: refund ? 'refund' : 'payment',
+      paymentNo,
+      refundNo,
+      providerTradeNo: get(COL.tradeNo) || null,
+      amountFen: Math.abs(fen),
+      status: refund ? 'REFUND_SUCCESS' : type === '交易' ? 'TRADE_SUCCESS' : type,
     } satisfies BillRow;
   });
 }
@@ -83,8 +91,18 @@ function splitCsv(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (quoted) {
-      if (c === '"' && line[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"' && cell.trim() === '') { quoted = true; cell = ''; } else if (c === ',') { out.push(cell.trim()); cell = ''; } else cell += c;
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"' && cell.trim() === '') {
+      quoted = true;
+      cell = '';
+    } else if (c === ',') {
+      out.push(cell.trim());
+      cell = '';
+    } else cell += c;
   }
   out.push(cell.trim());
   return out;

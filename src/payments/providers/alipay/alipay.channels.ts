@@ -11,9 +11,15 @@ import { dateToBeijing, fenToYuan } from './alipay.mapper';
  */
 export const ALIPAY_CHANNELS = {
   qr: { enabledBy: 'ALIPAY_APP_ID (face-to-face precreate)', client: 'render qr_code_url as a QR code for Alipay to scan' },
-  app: { enabledBy: 'ALIPAY_CHANNELS=app (the APP payment product signed at Alipay)', client: 'pass order_string to the Alipay SDK (payV2 / payOrder)' },
+  app: {
+    enabledBy: 'ALIPAY_CHANNELS=app (the APP payment product signed at Alipay)',
+    client: 'pass order_string to the Alipay SDK (payV2 / payOrder)',
+  },
   wap: { enabledBy: 'ALIPAY_CHANNELS=wap (the mobile website payment product signed at Alipay)', client: 'send the phone browser to url' },
-  page: { enabledBy: 'ALIPAY_CHANNELS=page (the computer website payment product signed at Alipay)', client: 'send the desktop browser to url' },
+  page: {
+    enabledBy: 'ALIPAY_CHANNELS=page (the computer website payment product signed at Alipay)',
+    client: 'send the desktop browser to url',
+  },
 } as const satisfies ChannelDescriptor<'qr' | 'app' | 'wap' | 'page'>;
 
 export type AlipayChannel = keyof typeof ALIPAY_CHANNELS;
@@ -33,7 +39,10 @@ const METHODS = {
  * the browser opens (pageExecute, GET). Nothing is sent to Alipay here.
  */
 export function openAlipayPhonePayment(
-  sdk: AlipaySdk, config: AlipayConfig, order: PayableOrder, request: ChannelRequest & { channel: 'app' | 'wap' | 'page' },
+  sdk: AlipaySdk,
+  config: AlipayConfig,
+  order: PayableOrder,
+  request: ChannelRequest & { channel: 'app' | 'wap' | 'page' },
 ): OpenedPayment {
   const { method, productCode } = METHODS[request.channel];
   const minutes = Math.max(1, Math.floor((order.expiresAt.getTime() - Date.now()) / 60_000));

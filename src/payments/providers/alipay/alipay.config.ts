@@ -19,19 +19,31 @@ export interface AlipayConfig {
 
 /** Alipay OpenAPI's variables (docs/alipay.md), in the order config:check lists them. */
 export class AlipayEnv {
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric app id' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^\d{1,32}$/, { message: 'must be the numeric app id' })
   ALIPAY_APP_ID?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() ALIPAY_PRIVATE_KEY?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() ALIPAY_PUBLIC_KEY?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsHttpUrl()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsHttpUrl()
   ALIPAY_GATEWAY?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsHttpUrl()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsHttpUrl()
   ALIPAY_NOTIFY_URL?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsHttpUrl()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsHttpUrl()
   ALIPAY_RETURN_URL?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric seller id (2088…)' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^\d{1,32}$/, { message: 'must be the numeric seller id (2088…)' })
   ALIPAY_SELLER_ID?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\s*(app|wap|page)(\s*,\s*(app|wap|page))*\s*$/, { message: 'must list channels among app, wap, page, comma-separated' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^\s*(app|wap|page)(\s*,\s*(app|wap|page))*\s*$/, { message: 'must list channels among app, wap, page, comma-separated' })
   ALIPAY_CHANNELS?: string;
 }
 
@@ -47,7 +59,8 @@ export const ALIPAY_SETTINGS: ProviderSettings<AlipayConfig, AlipayEnv> = {
   apiUrl: (c) => ['ALIPAY_GATEWAY', c.gateway],
   providerSandbox: /alipaydev\.com/,
   // Without it, a notification signed by Alipay for another seller of the same app would be honoured.
-  productionProblems: (c) => (c.sellerId ? [] : [{ variable: 'ALIPAY_SELLER_ID', problem: 'is required in production when Alipay is configured' }]),
+  productionProblems: (c) =>
+    c.sellerId ? [] : [{ variable: 'ALIPAY_SELLER_ID', problem: 'is required in production when Alipay is configured' }],
   checkWarnings: () => [],
 };
 
@@ -62,7 +75,9 @@ function buildAlipayConfig(s: AlipayEnv): AlipayConfig | undefined {
     privateKeyPem: keyProblem('ALIPAY_PRIVATE_KEY', () => normalizePrivateKey(s.ALIPAY_PRIVATE_KEY!)),
     alipayPublicKeyPem: keyProblem('ALIPAY_PUBLIC_KEY', () => normalizePublicKey(s.ALIPAY_PUBLIC_KEY!)),
     gateway: s.ALIPAY_GATEWAY ?? DEFAULT_GATEWAY,
-    notifyUrl: s.ALIPAY_NOTIFY_URL, returnUrl: s.ALIPAY_RETURN_URL, sellerId: s.ALIPAY_SELLER_ID,
+    notifyUrl: s.ALIPAY_NOTIFY_URL,
+    returnUrl: s.ALIPAY_RETURN_URL,
+    sellerId: s.ALIPAY_SELLER_ID,
     channels: [...new Set(splitList(s.ALIPAY_CHANNELS))] as AlipayConfig['channels'],
   };
 }

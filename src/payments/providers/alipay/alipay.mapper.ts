@@ -36,15 +36,23 @@ export function toPaymentEvent(fields: Record<string, unknown>, paymentNo: strin
  * of refund_status and fund_change is the provider's, docs/refunds.md).
  */
 export function toRefundEvent(
-  request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>, outcome: RefundEvent['outcome'], state: string, answer: AlipayAnswer,
-  amountFen: number | null, refundedAt?: unknown,
+  request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>,
+  outcome: RefundEvent['outcome'],
+  state: string,
+  answer: AlipayAnswer,
+  amountFen: number | null,
+  refundedAt?: unknown,
 ): RefundEvent {
   return {
-    provider: 'alipay', refundNo: request.refundNo, paymentNo: request.paymentNo, outcome, providerState: state,
+    provider: 'alipay',
+    refundNo: request.refundNo,
+    paymentNo: request.paymentNo,
+    outcome,
+    providerState: state,
     // Alipay gives a refund no id of its own: the trade number identifies it with out_request_no.
     providerRefundId: typeof answer.trade_no === 'string' ? answer.trade_no : null,
     amountFen,
-    succeededAt: outcome === 'success' ? (typeof refundedAt === 'string' ? beijingToDate(refundedAt) : null) ?? new Date() : null,
+    succeededAt: outcome === 'success' ? ((typeof refundedAt === 'string' ? beijingToDate(refundedAt) : null) ?? new Date()) : null,
     payload: answer,
   };
 }

@@ -33,7 +33,11 @@ export function verifiedAlipayFields(sdk: AlipaySdk, form: string): AlipayNotifi
  * configured, our seller, naming one of our attempts. What it says of the payment is the provider's
  * to read (amount, currency).
  */
-export function verifyAlipayNotification(raw: RawNotification, config: AlipayConfig, sdk: AlipaySdk): AlipayNotification & { out_trade_no: string } {
+export function verifyAlipayNotification(
+  raw: RawNotification,
+  config: AlipayConfig,
+  sdk: AlipaySdk,
+): AlipayNotification & { out_trade_no: string } {
   const fields = verifiedAlipayFields(sdk, raw.rawBody.toString('utf8'));
   if (fields.app_id !== config.appId) throw new NotificationRejected('WRONG_APP_ID', 'the notification is for another app');
   if (config.sellerId && fields.seller_id !== config.sellerId) {

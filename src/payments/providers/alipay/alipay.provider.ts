@@ -4,8 +4,16 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { ProviderTimeoutError, ProviderUnavailableError } from '../../../common/errors/domain-error';
 import { yuanToFen } from '../../../common/money';
 import type {
-  Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
-  RefundEvent, RefundRequest,
+  Acknowledgement,
+  CloseResult,
+  NotificationResult,
+  PayableOrder,
+  PaymentEvent,
+  PaymentProvider,
+  QrPayment,
+  RawNotification,
+  RefundEvent,
+  RefundRequest,
 } from '../../payment-provider';
 import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
 import { BillRejected, type BillFetch } from '../../provider-bill';
@@ -33,7 +41,10 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
   private readonly logger = new Logger('Alipay');
   private readonly sdk: AlipaySdk;
 
-  constructor(private readonly config: AlipayConfig, private readonly timeoutMs: number) {
+  constructor(
+    private readonly config: AlipayConfig,
+    private readonly timeoutMs: number,
+  ) {
     this.sdk = new AlipaySdk({
       appId: config.appId,
       privateKey: config.privateKeyPem,
@@ -56,15 +67,20 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
 
   async createQr(order: PayableOrder): Promise<QrPayment> {
     const minutes = Math.max(1, Math.floor((order.expiresAt.getTime() - Date.now()) / 60_000));
-    const node = await this.exec('alipay.trade.precreate', 'create', {
-      out_trade_no: order.paymentNo,
-      total_amount: fenToYuan(order.amountFen),
-      subject: order.description,
-      product_code: 'FACE_TO_FACE_PAYMENT',
-      // timeout_express counts from the scan; time_expire caps it at the QR code's own expiry (docs/alipay.md#precreate).
-      timeout_express: `${minutes}m`,
-      time_expire: dateToBeijing(order.expiresAt),
-    }, { notify_url: this.config.notifyUrl });
+    const node = await this.exec(
+      'alipay.trade.precreate',
+      'create',
+      {
+        out_trade_no: order.paymentNo,
+        total_amount: fenToYuan(order.amountFen),
+        subject: order.description,
+        product_code: 'FACE_TO_FACE_PAYMENT',
+        // timeout_express counts from the scan; time_expire caps it at the QR code's own expiry (docs/alipay.md#precreate).
+        timeout_express: `${minutes}m`,
+        time_expire: dateToBeijing(order.expiresAt),
+      },
+      { notify_url: this.config.notifyUrl },
+    );
     if (node.code !== '10000' || typeof node.qr_code !== 'string' || !node.qr_code) throw this.businessFailure('create', node);
     return { qrCodeUrl: node.qr_code };
   }
@@ -117,10 +133,12 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
   async verifyNotification(raw: RawNotification): Promise<PaymentEvent> {
     const fields = verifyAlipayNotification(raw, this.config, this.sdk);
     const event = toPaymentEvent(fields, fields.out_trade_no, fields.notify_id);
-    if (event.outcome === 'paid' && event.amountFen === null) throw new NotificationRejected('MALFORMED_AMOUNT', 'total_amount is not an amount in yuan');
+    if (event.outcome === 'paid' && event.amountFen === null)
+      throw new NotificationRejected('MALFORMED_AMOUNT', 'total_amount is not an amount in yuan');
     // total_amount is in CNY unless the trade names another currency (cross-border trades carry trans_currency).
     for (const field of ['currency', 'trans_currency'] as const) {
-      if (fields[field] !== undefined && fields[field] !== 'CNY') throw new NotificationRejected('WRONG_CURRENCY', `the payment is in ${fields[field]}, not CNY`);
+      if (fields[field] !== undefined && fields[field] !== 'CNY')
+        throw new NotificationRejected('WRONG_CURRENCY', `the payment is in ${fields[field]}, not CNY`);
     }
     return event;
   }
@@ -182,7 +200,14 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
       out_request_no: request.refundNo,
     });
     if (node.code === '10000' && node.out_trade_no === request.paymentNo) {
-      return toRefundEvent(request, 'success', `fund_change=${String(node.fund_change ?? '')}`, node, request.amountFen, node.gmt_refund_pay);
+      return toRefundEvent(
+        request,
+        'success',
+        `fund_change=${String(node.fund_change ?? '')}`,
+        node,
+        request.amountFen,
+        node.gmt_refund_pay,
+      );
     }
     if (node.code === '40004' && node.sub_code && node.sub_code !== 'ACQ.SYSTEM_ERROR') {
       this.logger.warn(`refund ${request.refundNo} refused: ${node.sub_code}`);
@@ -197,8 +222,10 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
       out_trade_no: request.paymentNo,
       out_request_no: request.refundNo,
     });
-    if (node.code === '40004' && node.sub_code === 'ACQ.TRADE_NOT_EXIST') return toRefundEvent(request, 'not_found', 'TRADE_NOT_EXIST', node, null);
-    if (node.code !== '10000' || (node.out_trade_no !== undefined && node.out_trade_no !== request.paymentNo)) throw this.businessFailure('refund query', node);
+    if (node.code === '40004' && node.sub_code === 'ACQ.TRADE_NOT_EXIST')
+      return toRefundEvent(request, 'not_found', 'TRADE_NOT_EXIST', node, null);
+    if (node.code !== '10000' || (node.out_trade_no !== undefined && node.out_trade_no !== request.paymentNo))
+      throw this.businessFailure('refund query', node);
     const amount = typeof node.refund_amount === 'string' ? yuanToFen(node.refund_amount) : null;
     const status = node.refund_status === undefined ? undefined : String(node.refund_status);
     if (amount !== null && (status === undefined || status === 'REFUND_SUCCESS')) {
@@ -213,7 +240,12 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
     return { status: result === 'rejected' ? 400 : 500, contentType: 'text/plain', body: 'failure' };
   }
 
-  private async exec(method: string, operation: string, bizContent: Record<string, unknown>, extra: Record<string, string | undefined> = {}): Promise<AlipayAnswer> {
+  private async exec(
+    method: string,
+    operation: string,
+    bizContent: Record<string, unknown>,
+    extra: Record<string, string | undefined> = {},
+  ): Promise<AlipayAnswer> {
     const params: Record<string, unknown> = { bizContent, timestamp: dateToBeijing(new Date()) };
     for (const [k, v] of Object.entries(extra)) if (v) params[k] = v; // the SDK signs empty values too: never pass ''
     try {
@@ -227,7 +259,9 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
   private transportFailure(operation: string, e: unknown): Error {
     const err = e as AlipayRequestError & { cause?: { name?: string; code?: string } };
     const timedOut = /timeout/i.test(`${err?.cause?.name ?? ''} ${err?.cause?.code ?? ''} ${err?.message ?? ''}`);
-    this.logger.warn(`${operation} failed: ${timedOut ? 'timeout' : err?.name ?? 'error'}${err?.responseHttpStatus ? ` HTTP ${err.responseHttpStatus}` : ''}`);
+    this.logger.warn(
+      `${operation} failed: ${timedOut ? 'timeout' : (err?.name ?? 'error')}${err?.responseHttpStatus ? ` HTTP ${err.responseHttpStatus}` : ''}`,
+    );
     return timedOut
       ? new ProviderTimeoutError(`Alipay did not answer the ${operation} request in time`)
       : new ProviderUnavailableError(`Alipay failed the ${operation} request`);

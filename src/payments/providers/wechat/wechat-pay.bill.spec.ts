@@ -12,9 +12,30 @@ describe('WeChat Pay trade bill', () => {
     const bill = parseWechatBill(fixture('wechat-tradebill-all.csv'), sha1Of('wechat-tradebill-all.csv'), '2026-11-28');
     expect(bill.sha1).toBe(sha1Of('wechat-tradebill-all.csv'));
     expect(bill.rows).toEqual([
-      { kind: 'payment', paymentNo: 'MPFIXTUREWX0001', refundNo: null, providerTradeNo: '4200002026112800000000000001', amountFen: 1990, status: 'SUCCESS' },
-      { kind: 'payment', paymentNo: 'MPFIXTUREWX0002', refundNo: null, providerTradeNo: '4200002026112800000000000002', amountFen: 29, status: 'SUCCESS' },
-      { kind: 'refund', paymentNo: 'MPFIXTUREWX0009', refundNo: 'RFFIXTUREWX0009', providerTradeNo: '4200002026112700000000000009', amountFen: 2990, status: 'SUCCESS' },
+      {
+        kind: 'payment',
+        paymentNo: 'MPFIXTUREWX0001',
+        refundNo: null,
+        providerTradeNo: '4200002026112800000000000001',
+        amountFen: 1990,
+        status: 'SUCCESS',
+      },
+      {
+        kind: 'payment',
+        paymentNo: 'MPFIXTUREWX0002',
+        refundNo: null,
+        providerTradeNo: '4200002026112800000000000002',
+        amountFen: 29,
+        status: 'SUCCESS',
+      },
+      {
+        kind: 'refund',
+        paymentNo: 'MPFIXTUREWX0009',
+        refundNo: 'RFFIXTUREWX0009',
+        providerTradeNo: '4200002026112700000000000009',
+        amountFen: 2990,
+        status: 'SUCCESS',
+      },
     ]);
   });
 
@@ -26,8 +47,9 @@ describe('WeChat Pay trade bill', () => {
   it('refuses a bill whose SHA1 differs, before reading it', () => {
     const bytes = Buffer.from(fixture('wechat-tradebill-all.csv'));
     bytes[bytes.indexOf('19.90')] = '9'.charCodeAt(0); // 99.90: one byte changed in transit
-    expect(() => parseWechatBill(bytes, sha1Of('wechat-tradebill-all.csv'), '2026-11-28'))
-      .toThrow(expect.objectContaining({ reason: 'HASH_MISMATCH' }));
+    expect(() => parseWechatBill(bytes, sha1Of('wechat-tradebill-all.csv'), '2026-11-28')).toThrow(
+      expect.objectContaining({ reason: 'HASH_MISMATCH' }),
+    );
   });
 
   it('refuses a file that lost its BOM or its summary', () => {

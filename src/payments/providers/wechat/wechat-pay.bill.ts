@@ -6,9 +6,15 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** The columns we read, by header name: older merchants get other column sets (docs/reconciliation.md). */
 const COL = {
-  tradeNo: '微信订单号', paymentNo: '商户订单号', state: '交易状态',
-  settlementAmount: '应结订单金额', orderAmount: '订单金额',
-  refundNo: '商户退款单号', refundAmount: '退款金额', requestedRefund: '申请退款金额', refundState: '退款状态',
+  tradeNo: '微信订单号',
+  paymentNo: '商户订单号',
+  state: '交易状态',
+  settlementAmount: '应结订单金额',
+  orderAmount: '订单金额',
+  refundNo: '商户退款单号',
+  refundAmount: '退款金额',
+  requestedRefund: '申请退款金额',
+  refundState: '退款状态',
 } as const;
 
 /**
@@ -50,13 +56,19 @@ function toRow(raw: Record<string, string>, index: number): BillRow {
   const tradeNo = get(COL.tradeNo) || null;
   if (state === 'REFUND') {
     return {
-      kind: 'refund', paymentNo: need(COL.paymentNo), refundNo: need(COL.refundNo), providerTradeNo: tradeNo,
+      kind: 'refund',
+      paymentNo: need(COL.paymentNo),
+      refundNo: need(COL.refundNo),
+      providerTradeNo: tradeNo,
       amountFen: amount(get(COL.requestedRefund) !== undefined ? COL.requestedRefund : COL.refundAmount),
       status: get(COL.refundState) || 'UNKNOWN',
     };
   }
   return {
-    kind: 'payment', paymentNo: need(COL.paymentNo), refundNo: null, providerTradeNo: tradeNo,
+    kind: 'payment',
+    paymentNo: need(COL.paymentNo),
+    refundNo: null,
+    providerTradeNo: tradeNo,
     amountFen: amount(get(COL.orderAmount) !== undefined ? COL.orderAmount : COL.settlementAmount),
     status: state,
   };

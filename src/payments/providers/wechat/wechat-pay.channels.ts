@@ -16,16 +16,37 @@ const MINUTE = 60_000;
  * prepay_id stay usable for 2 hours, an h5_url for about 5 minutes.
  */
 export const WECHAT_CHANNELS = {
-  qr: { enabledBy: 'WECHAT_PAY_APP_ID (the Native payment)', lifetimeMs: 120 * MINUTE, client: 'render qr_code_url as a QR code for WeChat to scan' },
-  app: { enabledBy: 'WECHAT_PAY_APP_APP_ID (the mobile app id from the WeChat Open Platform)', lifetimeMs: 120 * MINUTE, client: 'pass the fields to the WeChat OpenSDK as a PayReq (sendReq)' },
-  jsapi: { enabledBy: 'WECHAT_PAY_JSAPI_APP_IDS (official account / mini program app ids)', lifetimeMs: 120 * MINUTE, client: 'pass the fields to WeixinJSBridge getBrandWCPayRequest or wx.requestPayment' },
-  h5: { enabledBy: 'WECHAT_PAY_H5_REDIRECT_URL (a page on the domain registered for H5 payment)', lifetimeMs: 5 * MINUTE, client: 'send the phone browser (outside WeChat) to h5_url' },
+  qr: {
+    enabledBy: 'WECHAT_PAY_APP_ID (the Native payment)',
+    lifetimeMs: 120 * MINUTE,
+    client: 'render qr_code_url as a QR code for WeChat to scan',
+  },
+  app: {
+    enabledBy: 'WECHAT_PAY_APP_APP_ID (the mobile app id from the WeChat Open Platform)',
+    lifetimeMs: 120 * MINUTE,
+    client: 'pass the fields to the WeChat OpenSDK as a PayReq (sendReq)',
+  },
+  jsapi: {
+    enabledBy: 'WECHAT_PAY_JSAPI_APP_IDS (official account / mini program app ids)',
+    lifetimeMs: 120 * MINUTE,
+    client: 'pass the fields to WeixinJSBridge getBrandWCPayRequest or wx.requestPayment',
+  },
+  h5: {
+    enabledBy: 'WECHAT_PAY_H5_REDIRECT_URL (a page on the domain registered for H5 payment)',
+    lifetimeMs: 5 * MINUTE,
+    client: 'send the phone browser (outside WeChat) to h5_url',
+  },
 } as const satisfies ChannelDescriptor<'qr' | 'app' | 'jsapi' | 'h5'>;
 
 export type WechatChannel = keyof typeof WECHAT_CHANNELS;
 
 export function wechatEnabledChannels(config: WechatPayConfig): WechatChannel[] {
-  const on: Record<WechatChannel, boolean> = { qr: true, app: !!config.appAppId, jsapi: config.jsapiAppIds.length > 0, h5: !!config.h5RedirectUrl };
+  const on: Record<WechatChannel, boolean> = {
+    qr: true,
+    app: !!config.appAppId,
+    jsapi: config.jsapiAppIds.length > 0,
+    h5: !!config.h5RedirectUrl,
+  };
   return (Object.keys(WECHAT_CHANNELS) as WechatChannel[]).filter((c) => on[c]);
 }
 
@@ -43,7 +64,11 @@ const invalid = (detail: string) => new DomainError('VALIDATION_FAILED', 'The re
  * what that client needs. The QR channel stays with the provider's createQr.
  */
 export async function openWechatPhonePayment(
-  post: Post, config: WechatPayConfig, signingKey: KeyObject, order: PayableOrder, request: ChannelRequest & { channel: Exclude<PaymentChannel, 'qr'> },
+  post: Post,
+  config: WechatPayConfig,
+  signingKey: KeyObject,
+  order: PayableOrder,
+  request: ChannelRequest & { channel: Exclude<PaymentChannel, 'qr'> },
 ): Promise<OpenedPayment> {
   const base = {
     mchid: config.mchId,
@@ -61,14 +86,23 @@ export async function openWechatPhonePayment(
     }
     case 'jsapi': {
       const appId = request.appId ?? config.jsapiAppIds[0];
-      const prepayId = expectString((await post('jsapi', { appid: appId, ...base, payer: { openid: request.openid! } })).data?.prepay_id, 'prepay_id');
+      const prepayId = expectString(
+        (await post('jsapi', { appid: appId, ...base, payer: { openid: request.openid! } })).data?.prepay_id,
+        'prepay_id',
+      );
       return { pay: jsapiPayParams(appId, prepayId, signingKey) };
     }
     case 'h5': {
-      const h5Url = expectString((await post('h5', {
-        appid: config.appId, ...base,
-        scene_info: { payer_client_ip: request.clientIp, h5_info: { type: request.h5Type ?? 'Wap' } },
-      })).data?.h5_url, 'h5_url');
+      const h5Url = expectString(
+        (
+          await post('h5', {
+            appid: config.appId,
+            ...base,
+            scene_info: { payer_client_ip: request.clientIp, h5_info: { type: request.h5Type ?? 'Wap' } },
+          })
+        ).data?.h5_url,
+        'h5_url',
+      );
       return { pay: { h5_url: h5PayUrl(h5Url, request.returnUrl ?? config.h5RedirectUrl) } };
     }
     default:
@@ -84,7 +118,7 @@ export function checkWechatChannelRequest(config: WechatPayConfig, request: Chan
       throw invalid('app_id must be one of the app ids configured for the jsapi channel (WECHAT_PAY_JSAPI_APP_IDS)');
     }
   }
-  if (request.channel === 'h5' && !request.clientIp) throw invalid('the payer\'s IP address is unknown');
+  if (request.channel === 'h5' && !request.clientIp) throw invalid("the payer's IP address is unknown");
 }
 
 function expectString(value: unknown, field: string): string {

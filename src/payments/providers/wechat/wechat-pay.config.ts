@@ -30,30 +30,48 @@ export interface WechatPayConfig {
 /** WeChat Pay API v3's variables (docs/wechat-pay.md), in the order config:check lists them. */
 export class WechatPayEnv {
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_APP_ID?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,32}$/, { message: 'must be the numeric merchant id' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^\d{1,32}$/, { message: 'must be the numeric merchant id' })
   WECHAT_PAY_MCH_ID?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_API_V3_KEY?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsHttpUrl()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsHttpUrl()
   WECHAT_PAY_NOTIFY_URL?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_PRIVATE_KEY_PATH?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_CERT_PATH?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[0-9A-Fa-f]{8,64}$/, { message: 'must be the hexadecimal certificate serial' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[0-9A-Fa-f]{8,64}$/, { message: 'must be the hexadecimal certificate serial' })
   WECHAT_PAY_CERT_SERIAL_NO?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_PUBLIC_KEY_PATH?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^PUB_KEY_ID_\w+$/, { message: 'must start with PUB_KEY_ID_' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^PUB_KEY_ID_\w+$/, { message: 'must start with PUB_KEY_ID_' })
   WECHAT_PAY_PUBLIC_KEY_ID?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_PLATFORM_CERT_PATH?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsHttpUrl()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsHttpUrl()
   WECHAT_PAY_BASE_URL?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() WECHAT_PAY_API_KEY?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsHttpUrl()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsHttpUrl()
   WECHAT_PAY_REFUND_NOTIFY_URL?: string;
   // Phone channels (docs/channels.md): each one is on when its variable is set.
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^wx[0-9A-Za-z]{8,30}$/, { message: 'must be an app id (wx…)' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^wx[0-9A-Za-z]{8,30}$/, { message: 'must be an app id (wx…)' })
   WECHAT_PAY_APP_APP_ID?: string;
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^wx[0-9A-Za-z]{8,30}(\s*,\s*wx[0-9A-Za-z]{8,30})*$/, { message: 'must be app ids (wx…), comma-separated' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^wx[0-9A-Za-z]{8,30}(\s*,\s*wx[0-9A-Za-z]{8,30})*$/, { message: 'must be app ids (wx…), comma-separated' })
   WECHAT_PAY_JSAPI_APP_IDS?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsHttpUrl()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsHttpUrl()
   WECHAT_PAY_H5_REDIRECT_URL?: string;
 }
 
@@ -70,7 +88,8 @@ export const WECHAT_PAY_SETTINGS: ProviderSettings<WechatPayConfig, WechatPayEnv
   productionProblems: (c) => httpsInProduction('WECHAT_PAY_REFUND_NOTIFY_URL', c.refundNotifyUrl),
   checkWarnings: (c) => {
     const out: string[] = [];
-    if (c.h5RedirectUrl && !c.h5RedirectUrl.startsWith('https://')) out.push('WECHAT_PAY_H5_REDIRECT_URL is not https: WeChat Pay sends phone browsers there');
+    if (c.h5RedirectUrl && !c.h5RedirectUrl.startsWith('https://'))
+      out.push('WECHAT_PAY_H5_REDIRECT_URL is not https: WeChat Pay sends phone browsers there');
     if (c.jsapiAppIds.length && !c.jsapiAppIds.includes(c.appId)) {
       out.push('WECHAT_PAY_JSAPI_APP_IDS does not include WECHAT_PAY_APP_ID: fine when JSAPI runs only in mini programs');
     }
@@ -80,12 +99,18 @@ export const WECHAT_PAY_SETTINGS: ProviderSettings<WechatPayConfig, WechatPayEnv
 
 function buildWechatPayConfig(s: WechatPayEnv): WechatPayConfig | undefined {
   const named = {
-    WECHAT_PAY_APP_ID: s.WECHAT_PAY_APP_ID, WECHAT_PAY_MCH_ID: s.WECHAT_PAY_MCH_ID,
-    WECHAT_PAY_API_V3_KEY: s.WECHAT_PAY_API_V3_KEY, WECHAT_PAY_NOTIFY_URL: s.WECHAT_PAY_NOTIFY_URL,
+    WECHAT_PAY_APP_ID: s.WECHAT_PAY_APP_ID,
+    WECHAT_PAY_MCH_ID: s.WECHAT_PAY_MCH_ID,
+    WECHAT_PAY_API_V3_KEY: s.WECHAT_PAY_API_V3_KEY,
+    WECHAT_PAY_NOTIFY_URL: s.WECHAT_PAY_NOTIFY_URL,
     WECHAT_PAY_PRIVATE_KEY_PATH: s.WECHAT_PAY_PRIVATE_KEY_PATH,
   };
-  const any = Object.values(named).some(Boolean) || s.WECHAT_PAY_CERT_PATH || s.WECHAT_PAY_PUBLIC_KEY_PATH
-    || s.WECHAT_PAY_PLATFORM_CERT_PATH || s.WECHAT_PAY_PUBLIC_KEY_ID;
+  const any =
+    Object.values(named).some(Boolean) ||
+    s.WECHAT_PAY_CERT_PATH ||
+    s.WECHAT_PAY_PUBLIC_KEY_PATH ||
+    s.WECHAT_PAY_PLATFORM_CERT_PATH ||
+    s.WECHAT_PAY_PUBLIC_KEY_ID;
   if (!any) return undefined;
   const problems: ConfigProblem[] = missingWhenConfigured(named, 'WeChat Pay');
   if (s.WECHAT_PAY_API_V3_KEY && Buffer.byteLength(s.WECHAT_PAY_API_V3_KEY) !== 32) {
@@ -123,19 +148,25 @@ function buildWechatPayConfig(s: WechatPayEnv): WechatPayConfig | undefined {
   }
   const verifiers: Record<string, string> = {};
   if (s.WECHAT_PAY_PUBLIC_KEY_PATH) {
-    verifiers[s.WECHAT_PAY_PUBLIC_KEY_ID!] = keyProblem('WECHAT_PAY_PUBLIC_KEY_PATH', () => loadPublicKeyFile(s.WECHAT_PAY_PUBLIC_KEY_PATH!));
+    verifiers[s.WECHAT_PAY_PUBLIC_KEY_ID!] = keyProblem('WECHAT_PAY_PUBLIC_KEY_PATH', () =>
+      loadPublicKeyFile(s.WECHAT_PAY_PUBLIC_KEY_PATH!),
+    );
   }
   for (const path of splitList(s.WECHAT_PAY_PLATFORM_CERT_PATH)) {
     const cert = certificateProblem('WECHAT_PAY_PLATFORM_CERT_PATH', path);
     verifiers[certificateSerial(cert)] = cert.publicKey.export({ format: 'pem', type: 'spki' }).toString();
   }
   return {
-    appId: s.WECHAT_PAY_APP_ID!, mchId: s.WECHAT_PAY_MCH_ID!, apiV3Key: s.WECHAT_PAY_API_V3_KEY!,
+    appId: s.WECHAT_PAY_APP_ID!,
+    mchId: s.WECHAT_PAY_MCH_ID!,
+    apiV3Key: s.WECHAT_PAY_API_V3_KEY!,
     notifyUrl: s.WECHAT_PAY_NOTIFY_URL!,
     // The refund callback is the payment callback's sibling (…/wechat/callback → …/wechat/refund-callback)
     // unless set on its own.
     refundNotifyUrl: s.WECHAT_PAY_REFUND_NOTIFY_URL ?? new URL('refund-callback', s.WECHAT_PAY_NOTIFY_URL!).toString(),
-    privateKeyPem, certSerial: certSerial!, verifiers,
+    privateKeyPem,
+    certSerial: certSerial!,
+    verifiers,
     baseUrl: (s.WECHAT_PAY_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, ''),
     appAppId: s.WECHAT_PAY_APP_APP_ID,
     jsapiAppIds: splitList(s.WECHAT_PAY_JSAPI_APP_IDS),

@@ -5,7 +5,11 @@ export interface WechatFailure {
   code?: string;
 }
 
-interface AxiosLike { code?: string; message?: string; response?: { status?: number; data?: unknown } }
+interface AxiosLike {
+  code?: string;
+  message?: string;
+  response?: { status?: number; data?: unknown };
+}
 
 /** What an SDK failure says, without anything that could carry a secret. */
 export function describeFailure(error: unknown): WechatFailure {

@@ -10,12 +10,22 @@ const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const SERIAL = 'PUB_KEY_ID_0114232134912410000000000000';
 const API_V3_KEY = 'a'.repeat(16) + 'B'.repeat(16);
 const NOW = new Date('2026-11-29T08:00:00Z');
-const config = { appId: 'wx0000000000000001', mchId: '1900000001', apiV3Key: API_V3_KEY, jsapiAppIds: ['wx0000000000000002'] } as WechatPayConfig;
+const config = {
+  appId: 'wx0000000000000001',
+  mchId: '1900000001',
+  apiV3Key: API_V3_KEY,
+  jsapiAppIds: ['wx0000000000000002'],
+} as WechatPayConfig;
 const verifiers = { [SERIAL]: platform.publicKey };
 
 const transaction = (over: Record<string, unknown> = {}) => ({
-  appid: config.appId, mchid: config.mchId, out_trade_no: 'MP20261129160000ABCDEFGHJKLM', transaction_id: '4200000000000000000000000001',
-  trade_state: 'SUCCESS', amount: { total: 1990, payer_total: 1990, currency: 'CNY', payer_currency: 'CNY' }, ...over,
+  appid: config.appId,
+  mchid: config.mchId,
+  out_trade_no: 'MP20261129160000ABCDEFGHJKLM',
+  transaction_id: '4200000000000000000000000001',
+  trade_state: 'SUCCESS',
+  amount: { total: 1990, payer_total: 1990, currency: 'CNY', payer_currency: 'CNY' },
+  ...over,
 });
 
 function seal(plaintext: string, key = API_V3_KEY) {
@@ -26,19 +36,41 @@ function seal(plaintext: string, key = API_V3_KEY) {
   return { algorithm: 'AEAD_AES_256_GCM', ciphertext, nonce, associated_data: 'transaction', original_type: 'transaction' };
 }
 
-interface Options { resource?: unknown; body?: string; timestamp?: number; signWith?: typeof platform.privateKey; serial?: string; signature?: string; key?: string }
+interface Options {
+  resource?: unknown;
+  body?: string;
+  timestamp?: number;
+  signWith?: typeof platform.privateKey;
+  serial?: string;
+  signature?: string;
+  key?: string;
+}
 
 function notification(o: Options = {}): RawNotification {
-  const body = o.body ?? JSON.stringify({
-    id: 'EV-1', create_time: NOW.toISOString(), event_type: 'TRANSACTION.SUCCESS', resource_type: 'encrypt-resource',
-    resource: seal(JSON.stringify(o.resource ?? transaction()), o.key),
-  });
+  const body =
+    o.body ??
+    JSON.stringify({
+      id: 'EV-1',
+      create_time: NOW.toISOString(),
+      event_type: 'TRANSACTION.SUCCESS',
+      resource_type: 'encrypt-resource',
+      resource: seal(JSON.stringify(o.resource ?? transaction()), o.key),
+    });
   const timestamp = String(o.timestamp ?? Math.floor(NOW.getTime() / 1000));
   const nonce = randomBytes(16).toString('hex');
-  const signature = o.signature ?? createSign('RSA-SHA256').update(`${timestamp}\n${nonce}\n${body}\n`).sign(o.signWith ?? platform.privateKey, 'base64');
+  const signature =
+    o.signature ??
+    createSign('RSA-SHA256')
+      .update(`${timestamp}\n${nonce}\n${body}\n`)
+      .sign(o.signWith ?? platform.privateKey, 'base64');
   return {
     rawBody: Buffer.from(body),
-    headers: { 'wechatpay-timestamp': timestamp, 'wechatpay-nonce': nonce, 'wechatpay-signature': signature, 'wechatpay-serial': o.serial ?? SERIAL },
+    headers: {
+      'wechatpay-timestamp': timestamp,
+      'wechatpay-nonce': nonce,
+      'wechatpay-signature': signature,
+      'wechatpay-serial': o.serial ?? SERIAL,
+    },
   };
 }
 
@@ -55,7 +87,11 @@ const reason = (raw: RawNotification): string => {
 describe('verifyWechatNotification', () => {
   it('accepts a signed, fresh, sealed notification for our app and merchant, and opens it', () => {
     const opened = verifyWechatNotification(notification(), config, verifiers, NOW);
-    expect(opened).toMatchObject({ eventId: 'EV-1', eventType: 'TRANSACTION.SUCCESS', tx: { out_trade_no: 'MP20261129160000ABCDEFGHJKLM', amount: { total: 1990 } } });
+    expect(opened).toMatchObject({
+      eventId: 'EV-1',
+      eventType: 'TRANSACTION.SUCCESS',
+      tx: { out_trade_no: 'MP20261129160000ABCDEFGHJKLM', amount: { total: 1990 } },
+    });
   });
 
   it('accepts a payment of another app id we configured (JSAPI)', () => {
@@ -69,11 +105,31 @@ describe('verifyWechatNotification', () => {
   });
 
   it.each([
-    ['a missing header', () => { const raw = notification(); delete raw.headers['wechatpay-nonce']; return raw; }, 'HEADERS_INCOMPLETE'],
-    ['a repeated signature header', () => { const raw = notification(); raw.headers['wechatpay-signature'] = ['a', 'b']; return raw; }, 'HEADERS_INCOMPLETE'],
+    [
+      'a missing header',
+      () => {
+        const raw = notification();
+        delete raw.headers['wechatpay-nonce'];
+        return raw;
+      },
+      'HEADERS_INCOMPLETE',
+    ],
+    [
+      'a repeated signature header',
+      () => {
+        const raw = notification();
+        raw.headers['wechatpay-signature'] = ['a', 'b'];
+        return raw;
+      },
+      'HEADERS_INCOMPLETE',
+    ],
     ['a probe signature', () => notification({ signature: 'WECHATPAY/SIGNTEST/abc' }), 'PROBE_SIGNATURE'],
     ['an unknown key id', () => notification({ serial: 'PUB_KEY_ID_unknown' }), 'UNKNOWN_SERIAL'],
-    ['a timestamp at the edge of the window', () => notification({ timestamp: NOW.getTime() / 1000 - CLOCK_WINDOW_SECONDS }), 'STALE_TIMESTAMP'],
+    [
+      'a timestamp at the edge of the window',
+      () => notification({ timestamp: NOW.getTime() / 1000 - CLOCK_WINDOW_SECONDS }),
+      'STALE_TIMESTAMP',
+    ],
     ['a timestamp from the future', () => notification({ timestamp: NOW.getTime() / 1000 + CLOCK_WINDOW_SECONDS }), 'STALE_TIMESTAMP'],
     ['a signature by another key', () => notification({ signWith: stranger.privateKey }), 'BAD_SIGNATURE'],
     ['a body that is not JSON (signed)', () => notification({ body: 'not json' }), 'MALFORMED_BODY'],
@@ -92,9 +148,18 @@ describe('verifyWechatNotification', () => {
 
 describe('verifyWechatRefundNotification', () => {
   it('opens a refund the same way (no app id in a refund) and requires its out_refund_no', () => {
-    const refund = { mchid: config.mchId, out_trade_no: 'MP1', out_refund_no: 'RF1', refund_status: 'SUCCESS', amount: { refund: 700, total: 1990 } };
-    expect(verifyWechatRefundNotification(notification({ resource: refund }), config, verifiers, NOW).refund).toMatchObject({ out_refund_no: 'RF1' });
-    expect(() => verifyWechatRefundNotification(notification({ resource: { ...refund, out_refund_no: undefined } }), config, verifiers, NOW))
-      .toThrow(expect.objectContaining({ reason: 'MALFORMED_RESOURCE' }));
+    const refund = {
+      mchid: config.mchId,
+      out_trade_no: 'MP1',
+      out_refund_no: 'RF1',
+      refund_status: 'SUCCESS',
+      amount: { refund: 700, total: 1990 },
+    };
+    expect(verifyWechatRefundNotification(notification({ resource: refund }), config, verifiers, NOW).refund).toMatchObject({
+      out_refund_no: 'RF1',
+    });
+    expect(() =>
+      verifyWechatRefundNotification(notification({ resource: { ...refund, out_refund_no: undefined } }), config, verifiers, NOW),
+    ).toThrow(expect.objectContaining({ reason: 'MALFORMED_RESOURCE' }));
   });
 });

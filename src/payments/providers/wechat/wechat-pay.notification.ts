@@ -21,12 +21,17 @@ const header = (raw: RawNotification, name: string): string | undefined => {
  * The plugin has no ready notification handler, so the steps are ours; the crypto is the plugin's.
  */
 export function verifyWechatNotification(
-  raw: RawNotification, config: WechatPayConfig, verifiers: Record<string, KeyObject>, now: Date,
+  raw: RawNotification,
+  config: WechatPayConfig,
+  verifiers: Record<string, KeyObject>,
+  now: Date,
 ): { tx: WechatTransaction; eventId?: string; eventType: string } {
   const { resource, eventId, eventType } = openWechatNotification<WechatTransaction>(raw, config, verifiers, now);
   // APP and JSAPI payments carry their own app id: any app id configured for a channel is ours.
-  if (!wechatAppIds(config).includes(String(resource.appid))) throw new NotificationRejected('WRONG_APP_ID', 'the notification is for another app');
-  if (typeof resource.out_trade_no !== 'string' || !resource.out_trade_no) throw new NotificationRejected('MALFORMED_RESOURCE', 'out_trade_no is missing');
+  if (!wechatAppIds(config).includes(String(resource.appid)))
+    throw new NotificationRejected('WRONG_APP_ID', 'the notification is for another app');
+  if (typeof resource.out_trade_no !== 'string' || !resource.out_trade_no)
+    throw new NotificationRejected('MALFORMED_RESOURCE', 'out_trade_no is missing');
   return { tx: resource, eventId, eventType };
 }
 
@@ -35,16 +40,23 @@ export function verifyWechatNotification(
  * pipeline; only the resource differs (a refund, which carries no appid).
  */
 export function verifyWechatRefundNotification(
-  raw: RawNotification, config: WechatPayConfig, verifiers: Record<string, KeyObject>, now: Date,
+  raw: RawNotification,
+  config: WechatPayConfig,
+  verifiers: Record<string, KeyObject>,
+  now: Date,
 ): { refund: WechatRefund; eventId?: string; eventType: string } {
   const { resource, eventId, eventType } = openWechatNotification<WechatRefund>(raw, config, verifiers, now);
-  if (typeof resource.out_refund_no !== 'string' || !resource.out_refund_no) throw new NotificationRejected('MALFORMED_RESOURCE', 'out_refund_no is missing');
+  if (typeof resource.out_refund_no !== 'string' || !resource.out_refund_no)
+    throw new NotificationRejected('MALFORMED_RESOURCE', 'out_refund_no is missing');
   return { refund: resource, eventId, eventType };
 }
 
 /** Steps common to every WeChat Pay notification: verified, fresh, decrypted, for our merchant. */
 function openWechatNotification<T extends { mchid?: string }>(
-  raw: RawNotification, config: WechatPayConfig, verifiers: Record<string, KeyObject>, now: Date,
+  raw: RawNotification,
+  config: WechatPayConfig,
+  verifiers: Record<string, KeyObject>,
+  now: Date,
 ): { resource: T; eventId?: string; eventType: string } {
   const timestamp = header(raw, 'Wechatpay-Timestamp');
   const nonce = header(raw, 'Wechatpay-Nonce');

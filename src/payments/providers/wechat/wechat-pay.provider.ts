@@ -5,8 +5,16 @@ import { gunzipSync } from 'node:zlib';
 import { Wechatpay } from 'wechatpay-axios-plugin';
 import type { WechatPayConfig } from './wechat-pay.config';
 import type {
-  Acknowledgement, CloseResult, NotificationResult, PayableOrder, PaymentEvent, PaymentProvider, QrPayment, RawNotification,
-  RefundEvent, RefundRequest,
+  Acknowledgement,
+  CloseResult,
+  NotificationResult,
+  PayableOrder,
+  PaymentEvent,
+  PaymentProvider,
+  QrPayment,
+  RawNotification,
+  RefundEvent,
+  RefundRequest,
 } from '../../payment-provider';
 import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
 import type { ChannelOpener, ChannelRequest, OpenedPayment } from '../../payment-channel';
@@ -47,7 +55,10 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
   /** The verifying keys, parsed once (a PEM parsed per notification costs more than the verification). */
   private readonly verifiers: Record<string, KeyObject>;
 
-  constructor(private readonly config: WechatPayConfig, timeoutMs: number) {
+  constructor(
+    private readonly config: WechatPayConfig,
+    timeoutMs: number,
+  ) {
     this.signingKey = createPrivateKey(config.privateKeyPem);
     this.verifiers = Object.fromEntries(Object.entries(config.verifiers).map(([id, pem]) => [id, createPublicKey(pem)]));
     const publicKeyId = Object.keys(config.verifiers).find((id) => id.startsWith('PUB_KEY_ID_'));
@@ -64,15 +75,19 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
   }
 
   async createQr(order: PayableOrder): Promise<QrPayment> {
-    const res = await this.call('create', () => this.client.v3.pay.transactions.native.post({
-      appid: this.config.appId,
-      mchid: this.config.mchId,
-      description: order.description,
-      out_trade_no: order.paymentNo,
-      time_expire: beijingRfc3339(order.expiresAt),
-      notify_url: this.config.notifyUrl,
-      amount: { total: order.amountFen, currency: 'CNY' },
-    }) as Promise<AxiosResponse<{ code_url?: unknown }>>);
+    const res = await this.call(
+      'create',
+      () =>
+        this.client.v3.pay.transactions.native.post({
+          appid: this.config.appId,
+          mchid: this.config.mchId,
+          description: order.description,
+          out_trade_no: order.paymentNo,
+          time_expire: beijingRfc3339(order.expiresAt),
+          notify_url: this.config.notifyUrl,
+          amount: { total: order.amountFen, currency: 'CNY' },
+        }) as Promise<AxiosResponse<{ code_url?: unknown }>>,
+    );
     const codeUrl = res.data?.code_url;
     if (typeof codeUrl !== 'string' || !codeUrl.startsWith('weixin://')) {
       throw toProviderError({ message: 'answer without a code_url' }, 'create');
@@ -103,7 +118,8 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
     let res: AxiosResponse<WechatTransaction>;
     try {
       res = await this.client.v3.pay.transactions.outTradeNo.$out_trade_no$.get({
-        params: { mchid: this.config.mchId }, out_trade_no: paymentNo,
+        params: { mchid: this.config.mchId },
+        out_trade_no: paymentNo,
       });
     } catch (e) {
       if (describeFailure(e).status === 404) {
@@ -125,7 +141,10 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
   async close(paymentNo: string): Promise<CloseResult> {
     let res: AxiosResponse;
     try {
-      res = await this.client.v3.pay.transactions.outTradeNo.$out_trade_no$.close.post({ mchid: this.config.mchId }, { out_trade_no: paymentNo });
+      res = await this.client.v3.pay.transactions.outTradeNo.$out_trade_no$.close.post(
+        { mchid: this.config.mchId },
+        { out_trade_no: paymentNo },
+      );
     } catch (e) {
       const { status, code } = describeFailure(e);
       if (code === 'ORDERPAID' || code === 'ORDER_PAID') return 'paid';
@@ -144,7 +163,8 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
       throw new NotificationRejected('UNEXPECTED_EVENT', `event ${eventType || '?'} with trade_state ${event.tradeState} is not a payment`);
     }
     // Amounts are compared in fen of CNY, the only currency we open payments in.
-    if (tx.amount?.currency !== 'CNY') throw new NotificationRejected('WRONG_CURRENCY', `the payment is in ${tx.amount?.currency ?? 'no currency'}, not CNY`);
+    if (tx.amount?.currency !== 'CNY')
+      throw new NotificationRejected('WRONG_CURRENCY', `the payment is in ${tx.amount?.currency ?? 'no currency'}, not CNY`);
     return event;
   }
 
@@ -161,8 +181,10 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
       applied = await this.client.v3.bill.tradebill.get({ params: { bill_date: date, bill_type: 'ALL', tar_type: 'GZIP' } });
     } catch (e) {
       const { code } = describeFailure(e);
-      if (code === 'NO_STATEMENT_EXIST') return { status: 'no_statement', detail: 'WeChat Pay has no bill for the day (NO_STATEMENT_EXIST)' };
-      if (code === 'STATEMENT_CREATING') return { status: 'not_ready', detail: 'WeChat Pay is still generating the bill (STATEMENT_CREATING)' };
+      if (code === 'NO_STATEMENT_EXIST')
+        return { status: 'no_statement', detail: 'WeChat Pay has no bill for the day (NO_STATEMENT_EXIST)' };
+      if (code === 'STATEMENT_CREATING')
+        return { status: 'not_ready', detail: 'WeChat Pay is still generating the bill (STATEMENT_CREATING)' };
       throw this.failed(e, 'bill');
     }
     const { download_url: url, hash_type: hashType, hash_value: hash } = applied.data ?? {};
@@ -172,9 +194,14 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
     // Only the path and token are taken from the URL: our signed request goes to our configured host.
     const target = new URL(url, this.config.baseUrl);
     if (target.pathname !== '/v3/billdownload/file') throw toProviderError({ message: 'an unexpected download_url' }, 'bill');
-    const downloaded = await this.call('bill', () => this.client.v3.billdownload.file.get({
-      params: Object.fromEntries(target.searchParams), responseType: 'arraybuffer',
-    }) as Promise<AxiosResponse<ArrayBuffer>>);
+    const downloaded = await this.call(
+      'bill',
+      () =>
+        this.client.v3.billdownload.file.get({
+          params: Object.fromEntries(target.searchParams),
+          responseType: 'arraybuffer',
+        }) as Promise<AxiosResponse<ArrayBuffer>>,
+    );
     let bytes = Buffer.from(downloaded.data);
     try {
       // A proxy that sets Content-Encoding gets the file inflated by axios already: gunzip only gzip.
@@ -215,8 +242,15 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
       const { status, code } = describeFailure(e);
       if (status === 404 && (code === 'RESOURCE_NOT_EXISTS' || code === 'ORDER_NOT_EXIST' || code === 'ORDERNOTEXIST')) {
         return {
-          provider: 'wechat', refundNo: request.refundNo, paymentNo: request.paymentNo, outcome: 'not_found', providerState: 'NOT_FOUND',
-          providerRefundId: null, amountFen: null, succeededAt: null, payload: {},
+          provider: 'wechat',
+          refundNo: request.refundNo,
+          paymentNo: request.paymentNo,
+          outcome: 'not_found',
+          providerState: 'NOT_FOUND',
+          providerRefundId: null,
+          amountFen: null,
+          succeededAt: null,
+          payload: {},
         };
       }
       throw this.failed(e, 'refund query');
@@ -228,7 +262,10 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
     const { refund, eventId, eventType } = verifyWechatRefundNotification(raw, this.config, this.verifiers, new Date());
     const event = toRefundEvent(refund, eventId);
     if (!eventType.startsWith('REFUND.') || eventType !== `REFUND.${event.providerState}`) {
-      throw new NotificationRejected('UNEXPECTED_EVENT', `event ${eventType || '?'} with refund_status ${event.providerState} is not a refund result`);
+      throw new NotificationRejected(
+        'UNEXPECTED_EVENT',
+        `event ${eventType || '?'} with refund_status ${event.providerState} is not a refund result`,
+      );
     }
     return event;
   }
