@@ -147,6 +147,11 @@ export default defineConfig(
     languageOptions: { sourceType: 'module', globals: globals.browser },
   },
   {
+    // Plain ES modules run by Node before anything is built (npm start's build step).
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: globals.node },
+  },
+  {
     // Jest configuration files are CommonJS run by Node.
     files: ['**/*.config.js', 'jest.*.js'],
     languageOptions: { sourceType: 'commonjs', globals: globals.node },
