@@ -2,7 +2,7 @@
 // migrations, pgbench as the ceiling, and the checks on what the scenarios left behind.
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { APP_DIR, ROOT, run } from './processes';
+import { built, ROOT, run } from './processes';
 
 export const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -34,15 +34,10 @@ export const dropDatabase = (name: string) =>
 
 /** The migrations as ops run them, from the build (no ts-node). */
 export async function migrate(url: string, env: Record<string, string>, cwd: string): Promise<void> {
-  await run(
-    'migrations',
-    process.execPath,
-    [join(ROOT, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', join(APP_DIR, 'dist/src/data-source.js')],
-    {
-      cwd,
-      env: { ...env, DATABASE_URL: url },
-    },
-  );
+  await run('migrations', process.execPath, [join(ROOT, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', built('data-source.js')], {
+    cwd,
+    env: { ...env, DATABASE_URL: url },
+  });
 }
 
 export interface PgbenchResult {

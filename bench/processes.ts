@@ -1,10 +1,20 @@
 // The bench's child processes: started, tracked and always stopped, also on failure and SIGINT.
 import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..');
 /** The checkout whose build is measured (dist/): this one, or another given as BENCH_APP_DIR. */
 export const APP_DIR = process.env.BENCH_APP_DIR ?? ROOT;
+
+/**
+ * A file of APP_DIR's build. Builds from before migrations/ moved to the top have no dist/src/ and
+ * their data source under dist/database/; they stay measurable as a "before".
+ */
+export function built(file: 'main.js' | 'data-source.js'): string {
+  if (existsSync(join(APP_DIR, 'dist/src/main.js'))) return join(APP_DIR, 'dist/src', file);
+  return join(APP_DIR, 'dist', file === 'data-source.js' ? 'database/data-source.js' : file);
+}
 const TS_NODE = require.resolve('ts-node/register/transpile-only');
 const KEEP_OUTPUT = 64 * 1024;
 

@@ -4,11 +4,11 @@
 // profile, summarised per scenario), --trace-sql (round trips per transaction; slows it down).
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { freePort } from '../src/common/net';
 import { busyCores, CpuShares, formatShares, residentBytes } from './cpu';
 import { createDatabase, databaseUrl, dropDatabase, migrate, pgbench, PgbenchResult } from './database';
-import { APP_DIR, Child, ROOT, start, startTs, stop, stopAll } from './processes';
+import { APP_DIR, built, Child, ROOT, start, startTs, stop, stopAll } from './processes';
 import { summariseProfile } from './profile';
 import { row, Row, table } from './report';
 import type { SandboxReady } from './sandbox-process';
@@ -109,7 +109,7 @@ async function startService(
   port: number,
 ): Promise<{ service: Child; firstAnswerMs: number }> {
   const t0 = process.hrtime.bigint();
-  const service = start('service', process.execPath, [...nodeArgs, join(APP_DIR, 'dist/src/main.js'), ...appArgs], { cwd: work, env });
+  const service = start('service', process.execPath, [...nodeArgs, built('main.js'), ...appArgs], { cwd: work, env });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (service.proc.exitCode !== null) break;
@@ -189,7 +189,7 @@ async function main(): Promise<number> {
       port,
     );
     log(
-      `service on :${port} (node ${APP_DIR === ROOT ? '' : `${APP_DIR}/`}dist/src/main.js${[...nodeArgs, ...appArgs].length ? ` ${[...nodeArgs, ...appArgs].filter((a) => !a.includes('/')).join(' ')}` : ''}), sandbox at ${sandbox.url}; first answer ${firstAnswerMs} ms after start`,
+      `service on :${port} (node ${relative(ROOT, built('main.js')) || built('main.js')}${[...nodeArgs, ...appArgs].length ? ` ${[...nodeArgs, ...appArgs].filter((a) => !a.includes('/')).join(' ')}` : ''}), sandbox at ${sandbox.url}; first answer ${firstAnswerMs} ms after start`,
     );
 
     const ctx: Context = {
