@@ -31,6 +31,10 @@ export function connectLive({ getToken, renewToken, storageKey, onEvent, onState
     // sticky sessions); long-polling stays the fallback where WebSockets are blocked.
     transports: ['websocket', 'polling'],
     tryAllTransports: true,
+    // How long one connection attempt may take (socket.io's default is 20 s): where a proxy or a
+    // firewall swallows the WebSocket, the page says so and falls back to polling after 5 s, and
+    // a reconnect never waits behind an attempt that is already lost.
+    timeout: 5_000,
     // A function, so every reconnect sends the current token and the last id seen.
     auth: (cb) => cb({ token: getToken(), ...(lastEventId ? { lastEventId } : {}) }),
   });
