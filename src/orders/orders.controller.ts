@@ -20,6 +20,17 @@ const IncludeQrImage = ApiQuery({
   description: 'qr_code_image: also answer the QR code drawn as a PNG data URL, for clients without a QR library',
 });
 
+/** What a fresh payment can answer, under either of its two routes. */
+const RefreshErrors = ApiErrors(
+  'VALIDATION_FAILED',
+  'ORDER_NOT_FOUND',
+  'ORDER_ALREADY_PAID',
+  'ORDER_NOT_PAYABLE',
+  'PAYMENT_CHANNEL_DISABLED',
+  'PROVIDER_UNAVAILABLE',
+  'PROVIDER_TIMEOUT',
+  'RATE_LIMITED',
+);
 @ApiTags('orders')
 @ApiBearerAuth()
 @ApiErrors('UNAUTHENTICATED')
@@ -119,16 +130,7 @@ export class OrdersController {
   })
   @IncludeQrImage
   @ApiOkResponse({ type: OrderWithQrImage })
-  @ApiErrors(
-    'VALIDATION_FAILED',
-    'ORDER_NOT_FOUND',
-    'ORDER_ALREADY_PAID',
-    'ORDER_NOT_PAYABLE',
-    'PAYMENT_CHANNEL_DISABLED',
-    'PROVIDER_UNAVAILABLE',
-    'PROVIDER_TIMEOUT',
-    'RATE_LIMITED',
-  )
+  @RefreshErrors
   async refresh(
     @CurrentUser() userId: string,
     @Param('order_no') orderNo: string,
@@ -150,16 +152,7 @@ export class OrdersController {
   })
   @IncludeQrImage
   @ApiOkResponse({ type: OrderWithQrImage })
-  @ApiErrors(
-    'VALIDATION_FAILED',
-    'ORDER_NOT_FOUND',
-    'ORDER_ALREADY_PAID',
-    'ORDER_NOT_PAYABLE',
-    'PAYMENT_CHANNEL_DISABLED',
-    'PROVIDER_UNAVAILABLE',
-    'PROVIDER_TIMEOUT',
-    'RATE_LIMITED',
-  )
+  @RefreshErrors
   refreshQr(
     @CurrentUser() userId: string,
     @Param('order_no') orderNo: string,

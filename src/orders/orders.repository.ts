@@ -31,9 +31,9 @@ export interface EndedOrder {
 }
 
 /**
- * orders: written here, by the order's own flows (create, a fresh payment, cancel, expiry), and by
- * OrderRefundsRepository for refunds; payment marks it paid through SettlementRepository's one
- * statement with its attempt.
+ * orders: written here, by the order's own flows (create, a fresh payment, cancel, expiry); refunds
+ * change it through OrderRefundsRepository and settlement marks it paid through
+ * OrderPaymentsRepository (the PaidOrders port), both in this module too.
  */
 @Injectable()
 export class OrdersRepository {

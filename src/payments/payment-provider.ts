@@ -140,6 +140,22 @@ export interface PaymentProvider {
 }
 
 /**
+ * Reasons a correctly signed notification cannot be used: it does not decrypt (the API v3 key was
+ * rotated), names another merchant, app or seller, an attempt we do not have, or another amount or
+ * currency. The provider did sign it, so this is not a forgery but a configuration or data problem
+ * for an operator: such rejections are logged at error level and counted as `unusable`.
+ */
+const UNUSABLE = [
+  'DECRYPTION_FAILED',
+  'WRONG_MCHID',
+  'WRONG_APP_ID',
+  'WRONG_SELLER_ID',
+  'UNKNOWN_ORDER',
+  'AMOUNT_MISMATCH',
+  'WRONG_CURRENCY',
+] as const;
+
+/**
  * Why a notification (of a payment or a refund) was refused: one code per check, shared by every
  * provider, logged and counted (memberpay_notification_rejections_total) under this code. The
  * message that goes with it is for the sender and the logs; the code is for operators' queries.
@@ -157,35 +173,14 @@ export const NOTIFICATION_REJECTION_REASONS = [
   'MALFORMED_RESOURCE',
   'MALFORMED_AMOUNT',
   'UNEXPECTED_EVENT',
-  // Signed by the provider, yet not usable here (UNUSABLE_REASONS).
-  'DECRYPTION_FAILED',
-  'WRONG_MCHID',
-  'WRONG_APP_ID',
-  'WRONG_SELLER_ID',
-  'UNKNOWN_ORDER',
-  'AMOUNT_MISMATCH',
-  'WRONG_CURRENCY',
+  // Signed by the provider, yet not usable here.
+  ...UNUSABLE,
   // Refund results that name no refund of ours, or another payment.
   'UNKNOWN_REFUND',
   'PAYMENT_MISMATCH',
 ] as const;
 export type NotificationRejectionReason = (typeof NOTIFICATION_REJECTION_REASONS)[number];
 
-/**
- * Reasons a correctly signed notification cannot be used: it does not decrypt (the API v3 key was
- * rotated), names another merchant, app or seller, an attempt we do not have, or another amount or
- * currency. The provider did sign it, so this is not a forgery but a configuration or data problem
- * for an operator: such rejections are logged at error level and counted as `unusable`.
- */
-const UNUSABLE_REASONS: ReadonlySet<NotificationRejectionReason> = new Set<NotificationRejectionReason>([
-  'DECRYPTION_FAILED',
-  'WRONG_MCHID',
-  'WRONG_APP_ID',
-  'WRONG_SELLER_ID',
-  'UNKNOWN_ORDER',
-  'AMOUNT_MISMATCH',
-  'WRONG_CURRENCY',
-]);
 /**
  * Of those, the ones fixed on our side while the provider still holds the notification: answered
  * 5xx, so that it is sent again once the key is put right.
@@ -202,9 +197,9 @@ export class NotificationRejected extends Error {
     this.name = 'NotificationRejected';
   }
 
-  /** Signed by the provider, but not usable here (see UNUSABLE_REASONS). */
+  /** Signed by the provider, but not usable here (see UNUSABLE). */
   get unusable(): boolean {
-    return UNUSABLE_REASONS.has(this.reason);
+    return (UNUSABLE as readonly string[]).includes(this.reason);
   }
 
   /** The provider should send it again later (see RETRY_REASONS). */
