@@ -270,6 +270,16 @@ async function main(): Promise<number> {
           .map((a) => `${a.name} ${a.percent}%`)
           .join(', ')}`,
       );
+    for (const w of profile) {
+      const requests = first.rows.find((r) => r.scenario === w.name)?.summary?.requests;
+      if (!requests) continue;
+      const perRequest = (ms: number) => Math.round((1000 * ms) / requests);
+      log(
+        `  layers ${w.name}, µs of service CPU per request (${perRequest(w.busyMs)} in all): ${w.byLayer
+          .map((l) => `${l.name} ${perRequest(l.ms)} (${l.percent}%)`)
+          .join('; ')}`,
+      );
+    }
     log(`  CPU profile kept at ${keptProfile}`);
   }
   const resultsDir = join(ROOT, 'bench', 'results');

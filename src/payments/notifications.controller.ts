@@ -4,7 +4,13 @@ import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.guard';
 import { requestIdOf } from '../common/request-id';
 import { MetricsService } from '../metrics/metrics.service';
-import { NotificationRejected, NotificationRejectionReason, NotificationResult, PaymentEvent } from './payment-provider';
+import {
+  NotificationRejected,
+  NotificationRejectionReason,
+  NotificationResult,
+  PaymentEvent,
+  writeAcknowledgement,
+} from './payment-provider';
 import { ApplyResult, PaymentsService } from './payments.service';
 import { PROVIDER_NAMES } from './provider-name';
 import { ProviderRegistry } from './provider-registry';
@@ -89,7 +95,6 @@ export class NotificationsController {
     else this.logger.warn(`notification ${fields}`);
     this.metrics.notifications.inc({ provider: name, outcome: result });
     if (rejection) this.metrics.notificationRejections.inc({ provider: name, reason: rejection });
-    const ack = provider.acknowledge(answer, reason);
-    res.status(ack.status).type(ack.contentType).send(ack.body);
+    writeAcknowledgement(res, provider.acknowledge(answer, reason));
   }
 }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { BillFetch } from './provider-bill';
 import type { ProviderName } from './provider-name';
 
@@ -53,6 +54,22 @@ export interface Acknowledgement {
   status: number;
   contentType: string;
   body: string;
+}
+
+/**
+ * Writes a provider's acknowledgement as it is. Express's send() would also hash the body for an
+ * ETag and check the request's freshness for a conditional answer: work done on every
+ * notification for headers no provider reads. As send() does, a 204 goes without body or type.
+ */
+export function writeAcknowledgement(res: ServerResponse, ack: Acknowledgement): void {
+  res.statusCode = ack.status;
+  if (ack.status === 204) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', `${ack.contentType}; charset=utf-8`);
+  res.setHeader('Content-Length', Buffer.byteLength(ack.body));
+  res.end(ack.body);
 }
 
 /**

@@ -4,7 +4,13 @@ import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.guard';
 import { requestIdOf } from '../common/request-id';
 import { MetricsService } from '../metrics/metrics.service';
-import { NotificationRejected, NotificationRejectionReason, NotificationResult, RefundEvent } from '../payments/payment-provider';
+import {
+  NotificationRejected,
+  NotificationRejectionReason,
+  NotificationResult,
+  RefundEvent,
+  writeAcknowledgement,
+} from '../payments/payment-provider';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { RefundApplyResult, RefundsService } from './refunds.service';
 
@@ -79,7 +85,6 @@ export class RefundNotificationsController {
     else this.logger.warn(`refund notification ${fields}`);
     this.metrics.notifications.inc({ provider: 'wechat_refund', outcome: result });
     if (rejection) this.metrics.notificationRejections.inc({ provider: 'wechat_refund', reason: rejection });
-    const ack = provider.acknowledge(result, reason);
-    res.status(ack.status).type(ack.contentType).send(ack.body);
+    writeAcknowledgement(res, provider.acknowledge(result, reason));
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
+import { stdSerializers } from 'pino';
 import { AppConfig } from '../../config/app-config';
 import { redactUrlsIn } from '../redact-url';
 
@@ -61,8 +62,13 @@ function installed(name: string): boolean {
               );
             },
           },
+          // Our serializers read the request and response themselves: pino-http's wrapping would first
+          // copy every header and the remote address into an object of its own, on every request, for
+          // these to pick three fields from.
+          wrapSerializers: false,
           // The URL may carry a token (socket.io's handshake query): log the path only.
           serializers: {
+            err: stdSerializers.err,
             req: (req: { id: string; method: string; url: string }) => ({
               id: req.id,
               method: req.method,
