@@ -88,10 +88,6 @@ export class PaymentsService {
       throw amountMismatch();
     }
     const done = await this.dataSource.transaction(async (m): Promise<Settled> => {
-      const t = await this.settlements.lock(m, event.paymentNo);
-      if (!t) return { outcome: 'unknown' };
-      if (t.record_status === 'success') return { outcome: 'duplicate' };
-      if (t.record_amount !== event.amountFen) return { outcome: 'amount_mismatch' };
       const paidAt = event.paidAt ?? new Date();
       const paid = {
         paymentNo: event.paymentNo,
@@ -100,10 +96,12 @@ export class PaymentsService {
         payload: event.payload,
         paidAt,
       };
-      if (t.order_paid) {
-        await this.settlements.markPaid(m, t.record_id, paid);
-        return { outcome: 'double_payment' };
-      }
+      // The attempt as it was: recorded as paid by this statement unless it was already, or the amount differs.
+      const t = await this.settlements.lockAndMarkPaid(m, paid, event.amountFen);
+      if (!t) return { outcome: 'unknown' };
+      if (t.record_status === 'success') return { outcome: 'duplicate' };
+      if (t.record_amount !== event.amountFen) return { outcome: 'amount_mismatch' };
+      if (t.order_paid) return { outcome: 'double_payment' };
       const granted = await this.membership.grant(m, {
         orderId: t.order_id,
         orderNo: t.order_no,
@@ -117,7 +115,6 @@ export class PaymentsService {
         upgradeFromLevel: t.upgrade_from_level,
         upgradeMs: t.upgrade_ms === null ? null : Number(t.upgrade_ms),
       });
-      await this.settlements.markPaid(m, t.record_id, paid);
       await this.paidOrders.markPaid(m, {
         orderId: t.order_id,
         paymentNo: event.paymentNo,

@@ -63,34 +63,33 @@ export class SettlementRepository {
 
   /**
    * Locks the attempt and its order (in that statement's order, the same for every settlement),
-   * and reads the level and days of the order's plan with them: one round trip.
+   * reads the level and days of the order's plan with them, and records the attempt as paid when
+   * it is not yet and the reported amount is its own: one round trip where a lock and an update
+   * were two. The row returned is the attempt as it was before this statement, so the caller tells
+   * a first payment from a duplicate or a wrong amount by it (those leave the attempt untouched);
+   * the order is PaidOrders', marked in the same transaction.
    */
-  async lock(m: EntityManager, paymentNo: string): Promise<LockedAttempt | undefined> {
+  async lockAndMarkPaid(m: EntityManager, paid: PaidAttempt, amountFen: number | null): Promise<LockedAttempt | undefined> {
     const [row] = await preparedQueryIn<LockedAttempt>(
       m,
-      'settle-lock',
-      `SELECT r.id AS record_id, r.status AS record_status, r.amount AS record_amount,
-              o.id AS order_id, o.order_no, o.user_id, o.status AS order_status, o.paid_at IS NOT NULL AS order_paid,
-              o.product_id, o.is_upgrade, o.amount, o.created_at, o.payment_method, o.upgrade_from_level, o.upgrade_ms,
-              pl.level AS plan_level, pl.duration_days AS plan_days
-         FROM payment_records r JOIN orders o ON o.id = r.order_id JOIN membership_plans pl ON pl.id = o.product_id
-        WHERE r.payment_no = $1
-          FOR UPDATE OF o, r`,
-      [paymentNo],
+      'settle-lock-mark-paid',
+      `WITH locked AS (
+         SELECT r.id AS record_id, r.status AS record_status, r.amount AS record_amount,
+                o.id AS order_id, o.order_no, o.user_id, o.status AS order_status, o.paid_at IS NOT NULL AS order_paid,
+                o.product_id, o.is_upgrade, o.amount, o.created_at, o.payment_method, o.upgrade_from_level, o.upgrade_ms,
+                pl.level AS plan_level, pl.duration_days AS plan_days
+           FROM payment_records r JOIN orders o ON o.id = r.order_id JOIN membership_plans pl ON pl.id = o.product_id
+          WHERE r.payment_no = $1
+            FOR UPDATE OF o, r),
+       marked AS (
+         UPDATE payment_records r SET status = 'success', trade_state = $3, transaction_id = $4, notify_payload = $5,
+                paid_at = $6, next_query_at = NULL, updated_at = now()
+           FROM locked l
+          WHERE r.id = l.record_id AND l.record_status <> 'success' AND l.record_amount = $2::integer)
+       SELECT * FROM locked`,
+      [paid.paymentNo, amountFen, paid.tradeState, paid.transactionId, JSON.stringify(paid.payload), paid.paidAt],
     );
     return row;
-  }
-
-  /** Records the attempt as paid (the order is PaidOrders', in the same transaction). */
-  async markPaid(m: EntityManager, recordId: string, paid: PaidAttempt): Promise<void> {
-    await preparedQueryIn(
-      m,
-      'settle-mark-paid',
-      `UPDATE payment_records SET status = 'success', trade_state = $2, transaction_id = $3, notify_payload = $4,
-              paid_at = $5, next_query_at = NULL, updated_at = now()
-        WHERE id = $1`,
-      [recordId, paid.tradeState, paid.transactionId, JSON.stringify(paid.payload), paid.paidAt],
-    );
   }
 
   /** A pending attempt the provider closed (or that we closed there). */
