@@ -47,10 +47,11 @@ export interface WindowProfile {
 
 /**
  * The layers of a request, in the order they are tried on a sample's stack from its innermost
- * frame outwards: the first frame that belongs to one decides. Node's own internals (streams,
- * sockets, buffers, events) and native frames belong to none, so a socket write counts for
- * whoever wrote: a statement's for the database, an answer's for Express. What no frame claims is
- * Node's HTTP server, timers and promise jobs; V8's own samples (GC, compiler) are counted apart.
+ * frame outwards: the first frame that belongs to one decides. Node's internals (streams, sockets,
+ * buffers, events) and native frames belong to none, so a socket write counts for whoever wrote:
+ * a statement's for the database. The HTTP answer's headers and write (node:_http_outgoing) count
+ * for Node's HTTP server whoever ends the answer (Express's send or our own write), as does what no
+ * frame claims: parsing, timers and promise jobs. V8's own samples (GC, compiler) are counted apart.
  */
 export const LAYERS: { name: string; packages?: string[]; ours?: RegExp }[] = [
   {
@@ -73,6 +74,10 @@ export const LAYERS: { name: string; packages?: string[]; ours?: RegExp }[] = [
     name: 'signatures and decryption (node:crypto, the SDKs, our verification)',
     packages: ['node:crypto', 'alipay-sdk', 'wechatpay-axios-plugin', 'node-forge', 'iconv-lite'],
     ours: /^src\/payments\/providers\//,
+  },
+  {
+    name: 'requests to the providers (axios, undici, the QR image)',
+    packages: ['axios', 'follow-redirects', 'undici', 'urllib', 'form-data', 'proxy-from-env', 'qrcode', 'pngjs'],
   },
   {
     name: 'logging (pino-http, pino, redaction)',
@@ -152,7 +157,8 @@ export const LAYERS: { name: string; packages?: string[]; ours?: RegExp }[] = [
   { name: 'our code (settlement, ledger, orders, events)', ours: /^src\// },
 ];
 const V8_LAYER = 'V8 (garbage collector, compiler)';
-const NODE_LAYER = "Node's HTTP server, timers and promise jobs";
+const PROVIDER_REQUESTS = LAYERS[2].name;
+const NODE_LAYER = "Node's HTTP server (parsing, the answer's headers and write), timers and promise jobs";
 
 function packageOf(url: string): string | undefined {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(url);
@@ -202,7 +208,14 @@ export function summariseProfile(file: string, windows: Window[], n = 12): Windo
     const leaf = nodes.get(id)!.callFrame;
     let found: string | undefined;
     if (!leaf.url && leaf.functionName.startsWith('(')) found = V8_LAYER;
-    for (let at: number | undefined = id; !found && at !== undefined; at = parents.get(at)) found = layerOf(nodes.get(at)!.callFrame);
+    // Headers and writes of an outgoing message are the HTTP answer's, unless a provider request sent them.
+    let answer = false;
+    for (let at: number | undefined = id; !found && at !== undefined; at = parents.get(at)) {
+      const frame = nodes.get(at)!.callFrame;
+      if (frame.url === 'node:_http_outgoing') answer = true;
+      const layer = layerOf(frame);
+      found = layer && answer && layer !== PROVIDER_REQUESTS ? NODE_LAYER : layer;
+    }
     const layer = found ?? NODE_LAYER;
     layers.set(id, layer);
     return layer;

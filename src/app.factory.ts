@@ -52,7 +52,12 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   app.useBodyParser('text', { limit: BODY_LIMIT });
   app.disable('x-powered-by');
-  app.use(helmet());
+  // Helmet's headers tell a browser how to treat a page or an answer; the providers' servers
+  // reading a callback's answer ignore them, and a storm of notifications would pay for a dozen
+  // headers on every answer (writeAcknowledgement still sends nosniff). Everything else, the API,
+  // the checkout page and the docs, gets them all.
+  const browserHeaders = helmet();
+  app.use((req: Request, res: Response, next: NextFunction) => (CALLBACK_ROUTE.test(req.path) ? next() : browserHeaders(req, res, next)));
   app.enableCors({ origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
   app.useWebSocketAdapter(new ConfiguredIoAdapter(app, config.corsOrigins));
   serveCheckoutPage(app);

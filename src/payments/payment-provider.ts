@@ -60,9 +60,12 @@ export interface Acknowledgement {
  * Writes a provider's acknowledgement as it is. Express's send() would also hash the body for an
  * ETag and check the request's freshness for a conditional answer: work done on every
  * notification for headers no provider reads. As send() does, a 204 goes without body or type.
+ * Of the browser headers (helmet's, not applied to callbacks) only nosniff is kept: an answer
+ * opened in a browser is shown as the text it is.
  */
 export function writeAcknowledgement(res: ServerResponse, ack: Acknowledgement): void {
   res.statusCode = ack.status;
+  res.setHeader('X-Content-Type-Options', 'nosniff');
   if (ack.status === 204) {
     res.end();
     return;

@@ -47,4 +47,20 @@ describe.each(
     const other = await t.http.get('/api/v1/membership/plans').set('Origin', 'https://evil.example.com').expect(200);
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
+
+  it("answers the providers' callbacks in their own format, with nosniff but without the browser headers", async () => {
+    const alipay = await t.http.post('/api/v1/payment/alipay/callback').type('form').send('trade_status=TRADE_SUCCESS').expect(400);
+    expect(alipay.text).toBe('failure');
+    expect(alipay.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(alipay.headers['x-content-type-options']).toBe('nosniff');
+    expect(alipay.headers['content-security-policy']).toBeUndefined();
+    expect(alipay.headers['etag']).toBeUndefined();
+    const wechat = await t.http.post('/api/v1/payment/wechat/callback').send({ id: 'forged' }).expect(400);
+    expect(wechat.body).toMatchObject({ code: 'FAIL' });
+    expect(wechat.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(wechat.headers['strict-transport-security']).toBeUndefined();
+    // The API keeps them.
+    const plans = await t.http.get('/api/v1/membership/plans').expect(200);
+    expect(plans.headers['content-security-policy']).toBeDefined();
+  });
 });
