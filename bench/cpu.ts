@@ -24,14 +24,17 @@ export interface Snapshot {
   at: number;
 }
 
-function machineTicks(): { busy: number; total: number } {
+/** Linux's clock ticks (USER_HZ), the unit of /proc/stat and /proc/<pid>/stat: 100 on every common build. */
+export const TICKS_PER_SECOND = 100;
+
+export function machineTicks(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const total = line.reduce((a, b) => a + b, 0);
   const idle = line[3] + (line[4] ?? 0);
   return { busy: total - idle, total };
 }
 
-function pidTicks(pid: number): number {
+export function pidTicks(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -2,7 +2,9 @@
 // migrations, pgbench as the ceiling, and the checks on what the scenarios left behind.
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { built, ROOT, run } from './processes';
+import { machineTicks, pidTicks, TICKS_PER_SECOND } from './cpu';
+import { built, ROOT, run, start } from './processes';
+import { round } from './stats';
 
 export const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -47,6 +49,11 @@ export interface PgbenchResult {
   threads: number;
   seconds: number;
   latencyAvgMs: number;
+  /**
+   * CPU of one pgbench transaction outside pgbench itself, in ms: the machine's busy time during the
+   * run less pgbench's own, per transaction (PostgreSQL, and anything else running then).
+   */
+  postgresMsPerTx: number;
 }
 
 /** pgbench's default (TPC-B-like) transaction on its own database: what this PostgreSQL can do. */
@@ -59,16 +66,35 @@ export async function pgbench(
   const env: Record<string, string> = url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {};
   const bin = process.env.BENCH_PGBENCH ?? '/usr/bin/pgbench';
   await run('pgbench -i', bin, [...conn, '-i', '-q', '-s', String(opts.scale), database], { env });
-  const out = await run(
+  const before = machineTicks();
+  const child = start(
     'pgbench',
     bin,
     [...conn, '-c', String(opts.clients), '-j', String(opts.threads), '-T', String(opts.seconds), database],
-    { env },
+    {
+      env,
+    },
   );
+  // pgbench's own CPU, read until it exits (its /proc entry goes with it): a quarter second at most is lost.
+  let clientTicks = 0;
+  const poll = setInterval(() => (clientTicks = Math.max(clientTicks, pidTicks(child.proc.pid!))), 250);
+  const code = await child.exited;
+  clearInterval(poll);
+  const after = machineTicks();
+  const out = child.output();
+  if (code !== 0) throw new Error(`pgbench exited with ${code}:\n${out.slice(-4000)}`);
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out) ?? /tps = ([\d.]+)/.exec(out);
   const latency = /latency average = ([\d.]+) ms/.exec(out);
   if (!tps) throw new Error(`could not read tps from pgbench:\n${out}`);
-  return { ...opts, tps: Number(tps[1]), latencyAvgMs: latency ? Number(latency[1]) : Number.NaN };
+  const transactions = /number of transactions actually processed: (\d+)/.exec(out);
+  const tickMs = 1000 / TICKS_PER_SECOND;
+  const postgresMs = Math.max(0, (after.busy - before.busy - clientTicks) * tickMs);
+  return {
+    ...opts,
+    tps: Number(tps[1]),
+    latencyAvgMs: latency ? Number(latency[1]) : Number.NaN,
+    postgresMsPerTx: transactions && process.platform === 'linux' ? round(postgresMs / Number(transactions[1]), 3) : Number.NaN,
+  };
 }
 
 /** What the settled orders left in the database: every one paid and granted once. */

@@ -115,7 +115,7 @@ export const LAYERS: { name: string; packages?: string[]; ours?: RegExp }[] = [
     ours: /^src\/(auth|common\/rate-limit|common\/errors)\//,
   },
   {
-    name: 'Express and middleware (router, body, helmet, CORS, request id, the answer)',
+    name: 'Express and middleware (router, body, helmet, CORS, request id)',
     packages: [
       'express',
       'router',

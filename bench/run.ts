@@ -13,6 +13,7 @@ import { summariseProfile } from './profile';
 import { row, Row, table } from './report';
 import type { SandboxReady } from './sandbox-process';
 import { BenchConfig, Context, createOrders, duplicates, events, settle } from './scenarios';
+import { round } from './stats';
 import { BENCH_JWT_SECRET } from './tokens';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -124,6 +125,20 @@ async function startService(
   throw new Error(`the service did not start:\n${service.output().slice(-4000)}`);
 }
 
+/**
+ * What the scenario's CPU per request allows on this machine: its cores divided by what one
+ * request cost all the processes it used (the service, PostgreSQL, the load generator, the
+ * sandbox; other people's work left out). A throughput target above it cannot be met by this
+ * code on this machine, however the service's processes are arranged.
+ */
+function machineBound(s: CpuShares, rps: number, ceiling: PgbenchResult): string | undefined {
+  if (!(rps > 0) || !(s.machine > 0)) return undefined;
+  const ms = (cores: number) => round((cores * 1000) / rps, 2);
+  const used = s.service + s.postgres + s.loadGenerator + s.sandbox;
+  const most = (cpus().length * rps) / used;
+  return `CPU per request: service ${ms(s.service)} ms, PostgreSQL ${ms(s.postgres)} ms (pgbench's transaction: ${ceiling.postgresMsPerTx} ms), load generator ${ms(s.loadGenerator)} ms, sandbox ${ms(s.sandbox)} ms; at that cost ${cpus().length} cores allow at most ${Math.round(most)} req/s (${round(most / ceiling.tps, 2)}× pgbench)`;
+}
+
 interface Pass {
   processes: number;
   rows: Row[];
@@ -147,7 +162,7 @@ async function main(): Promise<number> {
   await createDatabase(pgbenchDb);
   const ceiling: PgbenchResult = await pgbench(pgbenchDb, PGBENCH);
   await dropDatabase(pgbenchDb);
-  log(`  ${ceiling.tps.toFixed(0)} tps`);
+  log(`  ${ceiling.tps.toFixed(0)} tps; PostgreSQL's CPU per transaction ${ceiling.postgresMsPerTx} ms`);
 
   const baseEnv = { NODE_ENV: 'development', DATA_DIR: work, JWT_SECRET: BENCH_JWT_SECRET };
   const port = await freePort();
@@ -254,6 +269,12 @@ async function main(): Promise<number> {
   for (const r of rows) for (const sample of r.summary?.errorSamples ?? []) log(`  ${r.scenario} (${r.processes}) error: ${sample}`);
   for (const p of passes) {
     for (const [name, shares] of Object.entries(p.cpu)) if (shares) log(`  ${name} (${p.processes}): ${formatShares(shares as CpuShares)}`);
+    for (const r of p.rows) {
+      const shares = p.cpu[r.scenario] as CpuShares | undefined;
+      // Event delivery paces its notifications (a few in flight): its rate is not a capacity.
+      const bound = shares && r.summary && r.scenario !== 'event delivery' ? machineBound(shares, r.summary.rps, ceiling) : undefined;
+      if (bound) log(`  ${r.scenario} (${p.processes}): ${bound}`);
+    }
     const ev = p.rows[3];
     if (p.events && ev.summary) {
       const x = p.events as { connections: number; beforeAnswer: number; fromSend: { p50: number; p99: number } };
