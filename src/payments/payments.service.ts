@@ -72,10 +72,11 @@ export class PaymentsService {
 
   /**
    * Settles a paid attempt. An unlocked read answers duplicates (`success` is final) and refuses a
-   * wrong amount without taking a lock. Otherwise one transaction locks the attempt and its order,
-   * re-checks them, asks the membership module to grant the order (it rebuilds the member's ledger
-   * under the member's lock, so concurrent settlements of one member commute), marks attempt and
-   * order paid, and appends order.paid to the outbox: all of it commits, or none of it.
+   * wrong amount without taking a lock. Otherwise one transaction locks the attempt and its order
+   * and records the attempt as paid in the same statement (unless it already was, or the amount
+   * differs), re-checks them, asks the membership module to grant the order (it rebuilds the
+   * member's ledger under the member's lock, so concurrent settlements of one member commute), marks
+   * the order paid, and appends order.paid to the outbox: all of it commits, or none of it.
    */
   async settle(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
     const seen = await this.settlements.glance(event.paymentNo);
