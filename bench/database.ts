@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { machineTicks, pidTicks, TICKS_PER_SECOND } from './cpu';
-import { built, ROOT, run, start } from './processes';
+import { built, finished, ROOT, run, start } from './processes';
 import { round } from './stats';
 
 export const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -78,11 +78,8 @@ export async function pgbench(
   // pgbench's own CPU, read until it exits (its /proc entry goes with it): a quarter second at most is lost.
   let clientTicks = 0;
   const poll = setInterval(() => (clientTicks = Math.max(clientTicks, pidTicks(child.proc.pid!))), 250);
-  const code = await child.exited;
-  clearInterval(poll);
+  const out = await finished(child).finally(() => clearInterval(poll));
   const after = machineTicks();
-  const out = child.output();
-  if (code !== 0) throw new Error(`pgbench exited with ${code}:\n${out.slice(-4000)}`);
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out) ?? /tps = ([\d.]+)/.exec(out);
   const latency = /latency average = ([\d.]+) ms/.exec(out);
   if (!tps) throw new Error(`could not read tps from pgbench:\n${out}`);

@@ -73,20 +73,19 @@ export function startTs(name: string, file: string, args: string[], opts: StartO
   return start(name, process.execPath, [...(opts.nodeArgs ?? []), '-r', TS_NODE, join(ROOT, 'bench', file), ...args], opts);
 }
 
-/** Runs to completion; rejects with the output when the exit code is not 0. */
-export async function run(name: string, command: string, args: string[], opts: StartOptions = {}): Promise<string> {
-  const child = start(name, command, args, opts);
+/** Waits for a started child to end; rejects with its output when the exit code is not 0. */
+export async function finished(child: Child): Promise<string> {
   const code = await child.exited;
-  if (code !== 0) throw new Error(`${name} exited with ${code}:\n${child.output().slice(-4000)}`);
+  if (code !== 0) throw new Error(`${child.name} exited with ${code}:\n${child.output().slice(-4000)}`);
   return child.output();
 }
 
-export async function runTs(name: string, file: string, args: string[], opts: StartOptions = {}): Promise<string> {
-  const child = startTs(name, file, args, opts);
-  const code = await child.exited;
-  if (code !== 0) throw new Error(`${name} exited with ${code}:\n${child.output().slice(-4000)}`);
-  return child.output();
-}
+/** Runs to completion; rejects with the output when the exit code is not 0. */
+export const run = (name: string, command: string, args: string[], opts: StartOptions = {}): Promise<string> =>
+  finished(start(name, command, args, opts));
+
+export const runTs = (name: string, file: string, args: string[], opts: StartOptions = {}): Promise<string> =>
+  finished(startTs(name, file, args, opts));
 
 /** SIGTERM, then SIGKILL after `graceMs`. */
 export async function stop(child: Child, graceMs = 30_000): Promise<void> {

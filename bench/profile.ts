@@ -182,8 +182,8 @@ function layerOf(frame: CallFrame): string | undefined {
 function area(frame: CallFrame): string {
   const { url, functionName } = frame;
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg) return pkg[1];
+  const pkg = packageOf(url);
+  if (pkg) return pkg;
   if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').split('/')[0];
   const dist = /\/dist\/(.+?)(?:\/[^/]+)?\.js$/.exec(url);
   return dist ? `memberpay:${dist[1]}` : url;

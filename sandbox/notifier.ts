@@ -34,6 +34,11 @@ export interface DeliveryRecord {
   nextAttemptAt?: string;
 }
 
+/** A notification's delivery as the control API shows it, before its first send. */
+export function newDeliveryRecord(prepared: { notificationId: string; url: string }): DeliveryRecord {
+  return { notificationId: prepared.notificationId, url: prepared.url, attempts: [], delivered: false, retrying: false };
+}
+
 export interface DeliveryJob {
   record: DeliveryRecord;
   /** Builds send number `n` (0 = the first); WeChat re-signs each send with a fresh timestamp. */

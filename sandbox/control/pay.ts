@@ -4,7 +4,7 @@
 import type { SandboxContext } from '../context';
 import type { Provider } from '../faults';
 import { strangerKey } from '../keys';
-import type { DeliveryRecord, PreparedNotification } from '../notifier';
+import { newDeliveryRecord, type DeliveryRecord, type PreparedNotification } from '../notifier';
 import { settleAlipayExpiry, settleWechatExpiry, type QrRef } from '../store';
 import { ALIPAY_RETRY_INTERVALS_MS, alipayAccepts, prepareAlipayNotification, type AlipayTamper } from '../alipay/notification';
 import { scanOrder, settleOrder } from '../alipay/trade';
@@ -131,13 +131,7 @@ async function payAndNotifyTrade(ctx: SandboxContext, body: Record<string, unkno
   if (opts.delivery === 'none') return { status: 200, body: { ...summary, ...idle, notification: prepared.build(0) } };
   if (opts.delivery === 'drop') return { status: 200, body: { ...summary, ...idle, note: 'notification dropped' } };
   if (opts.delayMs > 0) await ctx.notifier.wait(opts.delayMs);
-  const record: DeliveryRecord = {
-    notificationId: prepared.notificationId,
-    url: prepared.url,
-    attempts: [],
-    delivered: false,
-    retrying: false,
-  };
+  const record = newDeliveryRecord(prepared);
   records.push(record);
   const wechat = ref.provider === 'wechat';
   const attempts = await ctx.notifier.deliver({

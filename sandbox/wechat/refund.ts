@@ -7,7 +7,7 @@ import type { SandboxContext } from '../context';
 import type { FaultMode } from '../faults';
 import { isPlainObject } from '../http';
 import { randomDigits } from '../ids';
-import type { DeliveryRecord } from '../notifier';
+import { newDeliveryRecord } from '../notifier';
 import type { WechatRefund, WechatRefundStatus } from '../store';
 import { checkNotifyUrl, paramError, type WechatError } from './native-order';
 import { WECHAT_RETRY_INTERVALS_MS, prepareWechatRefundNotification, wechatAccepts, type WechatNotifyOptions } from './notification';
@@ -189,13 +189,7 @@ export async function finishRefund(
   );
   if (delivery === 'none') return { ...summary, notification: prepared.build(0) };
   if (delivery === 'drop') return { ...summary, note: 'notification dropped' };
-  const record: DeliveryRecord = {
-    notificationId: prepared.notificationId,
-    url: prepared.url,
-    attempts: [],
-    delivered: false,
-    retrying: false,
-  };
+  const record = newDeliveryRecord(prepared);
   refund.notifications.push(record);
   const attempts = await ctx.notifier.deliver({
     record,

@@ -31,7 +31,7 @@ export interface LocalBooks {
 export function compareBill(rows: BillRow[], books: LocalBooks): ItemDraft[] {
   const items = new Map<string, ItemDraft>();
   for (const row of rows) {
-    const reference = row.kind === 'payment' ? row.paymentNo : row.refundNo!;
+    const reference = referenceOf(row);
     const key = `${row.kind} ${reference}`;
     const seen = items.get(key);
     if (seen) {
@@ -80,10 +80,14 @@ export function compareBill(rows: BillRow[], books: LocalBooks): ItemDraft[] {
   return [...items.values()];
 }
 
-function comparePayment(row: BillRow, local: LocalPayment | undefined): ItemDraft {
-  const base = {
-    kind: 'payment' as const,
-    reference: row.paymentNo,
+/** A payment row is known by its out_trade_no, a refund row by its refund number. */
+const referenceOf = (row: BillRow): string => (row.kind === 'payment' ? row.paymentNo : row.refundNo!);
+
+/** What every item records of the bill's row and of ours, whatever the outcome. */
+function itemBase(row: BillRow, local: { amountFen: number; status: string } | undefined) {
+  return {
+    kind: row.kind,
+    reference: referenceOf(row),
     paymentNo: row.paymentNo,
     providerAmount: row.amountFen,
     providerStatus: row.status,
@@ -91,6 +95,10 @@ function comparePayment(row: BillRow, local: LocalPayment | undefined): ItemDraf
     localAmount: local?.amountFen ?? null,
     localStatus: local?.status ?? null,
   };
+}
+
+function comparePayment(row: BillRow, local: LocalPayment | undefined): ItemDraft {
+  const base = itemBase(row, local);
   if (!local || !RECORDED.has(local.status)) {
     return {
       ...base,
@@ -104,16 +112,7 @@ function comparePayment(row: BillRow, local: LocalPayment | undefined): ItemDraf
 }
 
 function compareRefund(row: BillRow, local: LocalRefund | undefined): ItemDraft {
-  const base = {
-    kind: 'refund' as const,
-    reference: row.refundNo!,
-    paymentNo: row.paymentNo,
-    providerAmount: row.amountFen,
-    providerStatus: row.status,
-    providerTradeNo: row.providerTradeNo,
-    localAmount: local?.amountFen ?? null,
-    localStatus: local?.status ?? null,
-  };
+  const base = itemBase(row, local);
   if (!local) return { ...base, outcome: 'missing_locally', detail: 'no refund here has this number' };
   if (local.amountFen !== row.amountFen) return { ...base, outcome: 'amount_mismatch' };
   if ((REFUND_STATES[row.status] ?? row.status) !== local.status) return { ...base, outcome: 'status_mismatch' };

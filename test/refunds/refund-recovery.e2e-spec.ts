@@ -30,6 +30,29 @@ describe('refunds that do not end at once', () => {
     await sb?.close();
   });
 
+  /**
+   * An order whose first QR code is paid at WeChat Pay without us being told, then refreshed: closing
+   * the old code finds it paid, so the order settles with it (409 to the caller), and the new code,
+   * already issued, is left pending: paying it is a double payment.
+   */
+  async function orderWithPendingSecondCode(user: string) {
+    const order = await createOrder(t, user);
+    const first = await payAtSandbox(sb, order.qr_code_url, { delivery: 'none' });
+    expect(first.status).toBe(200);
+    await t.http
+      .post(`/api/v1/payment/orders/${order.order_no}/qr-code`)
+      .set('Authorization', `Bearer ${t.token(user)}`)
+      .expect(409);
+    const {
+      rows: [second],
+    } = await t.db.query(
+      `SELECT r.payment_no, r.qr_code_url FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1 AND r.status = 'pending'`,
+      [order.order_no],
+    );
+    expect(second.qr_code_url).toMatch(/^weixin:/);
+    return { order, second: second as { payment_no: string; qr_code_url: string } };
+  }
+
   it('retries a timed-out WeChat Pay refund with the same refund number, and it refunds once', async () => {
     const order = await paidOrder(t, sb, 'rc-timeout');
     await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'refund', mode: 'hang', times: 1 });
@@ -162,22 +185,7 @@ describe('refunds that do not end at once', () => {
 
   it('refunds a double payment by itself, in full, and counts it; the order stays paid with its access', async () => {
     const user = 'rc-double';
-    const order = await createOrder(t, user);
-    const first = await payAtSandbox(sb, order.qr_code_url, { delivery: 'none' }); // paid at WeChat Pay, not yet told
-    expect(first.status).toBe(200);
-    // A fresh QR code: closing the old one finds it paid, so the order settles with it (409 to the caller)...
-    await t.http
-      .post(`/api/v1/payment/orders/${order.order_no}/qr-code`)
-      .set('Authorization', `Bearer ${t.token(user)}`)
-      .expect(409);
-    // ...and the new code, already issued, is paid too.
-    const {
-      rows: [second],
-    } = await t.db.query(
-      `SELECT r.payment_no, r.qr_code_url FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1 AND r.status = 'pending'`,
-      [order.order_no],
-    );
-    expect(second.qr_code_url).toMatch(/^weixin:/);
+    const { order, second } = await orderWithPendingSecondCode(user);
     const metricsBefore = (await t.http.get('/metrics')).text;
     await payAtSandbox(sb, second.qr_code_url);
     // Started right after the settling transaction, on the event bus: wait until it is recorded.
@@ -211,18 +219,7 @@ describe('refunds that do not end at once', () => {
 
   it('starts the refund of a double payment the process never got to (a crash after settling), from the job', async () => {
     const user = 'rc-double-lost';
-    const order = await createOrder(t, user);
-    await payAtSandbox(sb, order.qr_code_url, { delivery: 'none' });
-    await t.http
-      .post(`/api/v1/payment/orders/${order.order_no}/qr-code`)
-      .set('Authorization', `Bearer ${t.token(user)}`)
-      .expect(409);
-    const {
-      rows: [second],
-    } = await t.db.query(
-      `SELECT r.payment_no, r.qr_code_url FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1 AND r.status = 'pending'`,
-      [order.order_no],
-    );
+    const { order, second } = await orderWithPendingSecondCode(user);
     // As if the process died right after the settling transaction: nobody hears of the double payment.
     const bus = t.app.get(EventEmitter2);
     const listeners = bus.listeners(DOUBLE_PAYMENT);
