@@ -31,9 +31,9 @@ export interface EndedOrder {
 }
 
 /**
- * orders: written here, by the order's own flows (create, a fresh payment, cancel, expiry); refunds
- * change it through OrderRefundsRepository and settlement marks it paid through
- * OrderPaymentsRepository (the PaidOrders port), both in this module too.
+ * orders: written here, by the order's own flows (create, a fresh payment, cancel, expiry); its
+ * fulfilment (OrderFulfilment, the PaidOrders port of settlement, and the refunds' path) writes it
+ * through OrderFulfilmentRepository and OrderRefundsRepository, both in this module too.
  */
 @Injectable()
 export class OrdersRepository {

@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { MembershipModule } from '../membership/membership.module';
 import { OrdersModule } from '../orders/orders.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { AdminOrdersController } from './admin-orders.controller';
 import { AdminOrdersRepository } from './admin-orders.repository';
 import { ProcessRefundsJob } from './process-refunds.job';
-import { RefundMembership } from './refund-membership';
 import { Refund } from './refund.entity';
 import { RefundNotificationsController } from './refund-notifications.controller';
 import { RefundsController } from './refunds.controller';
@@ -15,9 +13,9 @@ import { RefundsService } from './refunds.service';
 
 /** Refunds (owns the refunds table), the support API, WeChat Pay refund notifications, and the job that finishes refunds. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Refund]), MembershipModule, PaymentsModule, OrdersModule],
+  imports: [TypeOrmModule.forFeature([Refund]), PaymentsModule, OrdersModule],
   controllers: [RefundsController, AdminOrdersController, RefundNotificationsController],
-  providers: [RefundsRepository, RefundsService, RefundMembership, AdminOrdersRepository, ProcessRefundsJob],
+  providers: [RefundsRepository, RefundsService, AdminOrdersRepository, ProcessRefundsJob],
   exports: [RefundsService, ProcessRefundsJob],
 })
 export class RefundsModule {}
