@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
+import { NotificationRouter } from './notification-router';
 import { NotificationsController } from './notifications.controller';
 import { PaymentRecord } from './payment-record.entity';
 import { ReturnPageController } from './return-page.controller';
@@ -26,11 +27,12 @@ import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
         }),
     },
     ProviderRegistry,
+    NotificationRouter,
     PaymentsService,
     PaymentAttemptsService,
     PaymentRecordsRepository,
     SettlementRepository,
   ],
-  exports: [PaymentsService, PaymentAttemptsService, PaymentRecordsRepository, ProviderRegistry],
+  exports: [NotificationRouter, PaymentsService, PaymentAttemptsService, PaymentRecordsRepository, ProviderRegistry],
 })
 export class PaymentsModule {}

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
@@ -9,6 +9,7 @@ import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from '../payments/double-payment';
 import { NotificationRejected, RefundEvent, RefundRefused } from '../payments/payment-provider';
 import { providerLabel } from '../payments/provider-catalog';
+import { NotificationRouter } from '../payments/notification-router';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import type { Refund } from './refund.entity';
@@ -36,7 +37,7 @@ const FIRST_LOOK_MS = 60_000;
  * leaves the refund processing: the job asks again later and resends the same refund_no.
  */
 @Injectable()
-export class RefundsService {
+export class RefundsService implements OnModuleInit {
   private readonly logger = new Logger('Refunds');
 
   constructor(
@@ -45,7 +46,13 @@ export class RefundsService {
     private readonly registry: ProviderRegistry,
     private readonly fulfilment: OrderFulfilment,
     private readonly metrics: MetricsService,
+    private readonly router: NotificationRouter,
   ) {}
+
+  /** Refund results that providers notify (WeChat Pay's REFUND.*) come through their payment callback URL. */
+  onModuleInit(): void {
+    this.router.handle('refund', (event) => this.applyEvent(event, 'notification'));
+  }
 
   /** A support refund of an order's payment: all that is left unless `amount` says less. */
   async request(adminId: string, orderNo: string, dto: CreateRefundDto, now = new Date()): Promise<RefundView> {
