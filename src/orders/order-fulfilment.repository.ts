@@ -2,6 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { preparedQueryIn } from '../database/prepared-query';
 import type { SettlingOrder } from '../payments/paid-orders';
+import { movableTo } from './order-lifecycle';
+
+/** The statuses a first payment may find its order in (a late payment is honoured). */
+const PAYABLE = movableTo('paid');
 
 /** An order locked for settlement, with what its grant needs: the plan's level and days as they are now. */
 export interface OrderToFulfil extends SettlingOrder {
@@ -76,8 +80,8 @@ export class OrderFulfilmentRepository {
       m,
       'fulfil-mark-order-paid',
       `UPDATE orders SET status = 'paid', paid_at = $2, transaction_id = $3, payment_no = $4, upgrade_shortfall = $5, updated_at = now()
-        WHERE id = $1 AND paid_at IS NULL`,
-      [orderId, p.paidAt, p.transactionId, p.paymentNo, p.upgradeShortfall],
+        WHERE id = $1 AND paid_at IS NULL AND status = ANY($6)`,
+      [orderId, p.paidAt, p.transactionId, p.paymentNo, p.upgradeShortfall, PAYABLE],
     );
   }
 }
