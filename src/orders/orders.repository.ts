@@ -31,6 +31,9 @@ export interface EndedOrder {
   payment_method: string;
 }
 
+/** A member's second upgrade while one is pending: both would be priced on the same days. */
+export class PendingUpgradeExists extends Error {}
+
 /**
  * orders: written here, by the order's own flows (create, a fresh payment, cancel, expiry); its
  * fulfilment (OrderFulfilment, the PaidOrders port of settlement, and the refunds' path) writes it
@@ -53,8 +56,43 @@ export class OrdersRepository {
   }
 
   /** Inserts a new order on the caller's transaction; the entity as stored. */
+  /**
+   * Inserts a pending order. Throws PendingUpgradeExists when it is an upgrade and the member has
+   * one pending already (UQ_orders_pending_upgrade: two upgrades would be priced on the same days).
+   */
   async insert(m: EntityManager, o: NewOrder, now: Date): Promise<Order> {
-    const [row] = await preparedQueryIn<{ id: string; created_at: Date; updated_at: Date }>(
+    const [row] = await this.insertRow(m, o, now).catch((e: unknown) => {
+      const err = e as { driverError?: { code?: string; constraint?: string }; code?: string; constraint?: string };
+      const driver = err.driverError ?? err;
+      if (driver.code === '23505' && driver.constraint === 'UQ_orders_pending_upgrade') throw new PendingUpgradeExists();
+      throw e;
+    });
+    return this.orders.create({
+      ...o,
+      id: row.id,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      paymentNo: null,
+      qrCodeUrl: null,
+      qrCodeExpireAt: null,
+      paidAt: null,
+      transactionId: null,
+      upgradeShortfall: null,
+      upgradeShortfallRefunding: 0,
+      payParams: null,
+    });
+  }
+
+  /** The member's pending upgrade, if any: the order number a refused second upgrade names. */
+  async pendingUpgradeOf(userId: string): Promise<string | undefined> {
+    const [row] = (await this.dataSource.query(`SELECT order_no FROM orders WHERE user_id = $1 AND is_upgrade AND status = 'pending'`, [
+      userId,
+    ])) as { order_no: string }[];
+    return row?.order_no;
+  }
+
+  private insertRow(m: EntityManager, o: NewOrder, now: Date) {
+    return preparedQueryIn<{ id: string; created_at: Date; updated_at: Date }>(
       m,
       'order-insert',
       `INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
@@ -79,19 +117,6 @@ export class OrdersRepository {
         o.channelOptions,
       ],
     );
-    return this.orders.create({
-      ...o,
-      id: row.id,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      paymentNo: null,
-      qrCodeUrl: null,
-      qrCodeExpireAt: null,
-      paidAt: null,
-      transactionId: null,
-      upgradeShortfall: null,
-      payParams: null,
-    });
   }
 
   /** Locks the order's row: what is decided under it (the attempt count) is one step, however many requests race. */

@@ -3,7 +3,7 @@ import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { RefundEvent } from '../payments/payment-provider';
 import type { ProviderName } from '../payments/provider-name';
 import { Refund } from './refund.entity';
-import type { RefundKind, RefundStatus } from './refund-status';
+import type { RefundKind, RefundMembershipEffect, RefundStatus } from './refund-status';
 
 export interface NewRefund {
   refundNo: string;
@@ -14,6 +14,8 @@ export interface NewRefund {
   kind: RefundKind;
   reason: string;
   requestedBy: string;
+  /** What a support refund does to the membership (others take nothing: `withdraw` is the column's default). */
+  membership?: RefundMembershipEffect;
   /** The job leaves it alone until then (the request is calling the provider meanwhile). */
   nextQueryAt: Date;
 }
@@ -56,9 +58,20 @@ export class RefundsRepository {
   async insert(m: EntityManager, r: NewRefund): Promise<Refund> {
     try {
       const [row] = (await m.query(
-        `INSERT INTO refunds (refund_no, order_id, payment_no, payment_method, amount, status, kind, reason, requested_by, next_query_at)
-         VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9) RETURNING *`,
-        [r.refundNo, r.orderId, r.paymentNo, r.paymentMethod, r.amountFen, r.kind, r.reason, r.requestedBy, r.nextQueryAt],
+        `INSERT INTO refunds (refund_no, order_id, payment_no, payment_method, amount, status, kind, reason, requested_by, next_query_at, membership)
+         VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9, $10) RETURNING *`,
+        [
+          r.refundNo,
+          r.orderId,
+          r.paymentNo,
+          r.paymentMethod,
+          r.amountFen,
+          r.kind,
+          r.reason,
+          r.requestedBy,
+          r.nextQueryAt,
+          r.membership ?? 'withdraw',
+        ],
       )) as Record<string, unknown>[];
       return toRefund(row);
     } catch (e) {
@@ -220,6 +233,7 @@ function toRefund(row: Record<string, unknown>): Refund {
     status: row.status,
     kind: row.kind,
     reason: row.reason,
+    membership: row.membership,
     requestedBy: row.requested_by,
     providerRefundId: row.provider_refund_id,
     providerState: row.provider_state,

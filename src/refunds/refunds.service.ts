@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
 import { OrderFulfilment } from '../orders/order-fulfilment.service';
 import { OrderRefundsRepository } from '../orders/order-refunds.repository';
+import { UPGRADE_SHORTFALL, UpgradeShortfall } from '../orders/upgrade-shortfall';
 import { newRefundNo } from '../common/trade-numbers';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from '../payments/double-payment';
@@ -13,7 +14,7 @@ import { NotificationRouter } from '../payments/notification-router';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import type { Refund } from './refund.entity';
-import { DUPLICATE_PAYMENT_REASON, RefundStatus, SYSTEM_REQUESTER } from './refund-status';
+import { DUPLICATE_PAYMENT_REASON, RefundStatus, SYSTEM_REQUESTER, UPGRADE_SHORTFALL_REASON } from './refund-status';
 import { toRefundView, RefundView } from './refund.view';
 import { RefundOverPaid, RefundsRepository } from './refunds.repository';
 
@@ -87,6 +88,7 @@ export class RefundsService implements OnModuleInit {
           paymentMethod: order.payment_method,
           amountFen: amount,
           kind: 'support',
+          membership: dto.membership ?? 'withdraw',
           reason: dto.reason.trim(),
           requestedBy: adminId,
           nextQueryAt: new Date(now.getTime() + FIRST_LOOK_MS),
@@ -247,6 +249,55 @@ export class RefundsService implements OnModuleInit {
         `payment_no=${payment.paymentNo} order_no=${payment.orderNo}: refunding the double payment failed (${(e as Error).message}); the refund job retries`,
       );
     }
+  }
+
+  /** An upgrade with time it could not convert: its shortfall reckoned and returned, once. */
+  @OnEvent(UPGRADE_SHORTFALL, { async: true, promisify: true, suppressErrors: true })
+  async onUpgradeShortfall(shortfall: UpgradeShortfall): Promise<void> {
+    try {
+      await this.refundUpgradeShortfall(shortfall.orderId, new Date());
+    } catch (e) {
+      // The refund job reckons and refunds shortfalls a failure left behind: nothing is lost.
+      this.logger.error(
+        `order ${shortfall.orderId}: refunding the upgrade shortfall failed (${(e as Error).message}); the refund job retries`,
+      );
+    }
+  }
+
+  /**
+   * Reckons an upgrade's shortfall (the time its days were not there to convert, priced) and
+   * records and sends a refund of what of it is not being refunded yet; false when nothing is owed.
+   * The claim on the order and the refund commit together, so a shortfall is refunded once.
+   */
+  async refundUpgradeShortfall(orderId: string, now: Date): Promise<boolean> {
+    await this.fulfilment.reckonShortfall(orderId);
+    const refund = await this.refunds.transaction(async (m) => {
+      const owed = await this.fulfilment.claimShortfallRefund(
+        m,
+        orderId,
+        async (paymentNo) => (await this.refunds.paidFen(paymentNo)) - (await this.refunds.heldFen(m, paymentNo)),
+      );
+      if (!owed) return null;
+      const inserted = await this.refunds.insert(m, {
+        refundNo: newRefundNo(now),
+        orderId,
+        paymentNo: owed.paymentNo,
+        paymentMethod: owed.paymentMethod,
+        amountFen: owed.owedFen,
+        kind: 'upgrade_shortfall',
+        reason: UPGRADE_SHORTFALL_REASON,
+        requestedBy: SYSTEM_REQUESTER,
+        nextQueryAt: new Date(now.getTime() + FIRST_LOOK_MS),
+      });
+      return { inserted, orderNo: owed.orderNo };
+    });
+    if (!refund) return false;
+    this.metrics.refunds.inc({ provider: refund.inserted.paymentMethod, status: 'processing' });
+    this.logger.warn(
+      `refund_no=${refund.inserted.refundNo} order_no=${refund.orderNo} amount=${refund.inserted.amountFen}: upgrade shortfall, refunding it`,
+    );
+    await this.submit(refund.inserted, refund.orderNo);
+    return true;
   }
 
   /** Records (once) and sends the refund of a double payment; false when it was recorded already. */
