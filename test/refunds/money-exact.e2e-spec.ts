@@ -1,6 +1,6 @@
 import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
-import { createOrder, payAtSandbox } from '../support/orders';
+import { createOrder } from '../support/orders';
 import { adminGet, orderRow, paidOrder, refundRow, requestRefund } from '../support/refunds';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 
