@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MembershipModule } from '../membership/membership.module';
 import { PaymentsModule } from '../payments/payments.module';
+import { ExpireOrdersJob } from './expire-orders.job';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 import { IdempotencyService } from './idempotency.service';
@@ -14,7 +15,7 @@ import { OrdersService } from './orders.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Order, IdempotencyKey]), MembershipModule, PaymentsModule],
   controllers: [OrdersController],
-  providers: [OrdersService, OrdersRepository, IdempotencyService, IdempotencyKeysRepository, OrderRefundsRepository],
-  exports: [OrdersService, OrdersRepository, IdempotencyService, OrderRefundsRepository],
+  providers: [OrdersService, OrdersRepository, IdempotencyService, IdempotencyKeysRepository, OrderRefundsRepository, ExpireOrdersJob],
+  exports: [OrdersService, OrdersRepository, IdempotencyService, OrderRefundsRepository, ExpireOrdersJob],
 })
 export class OrdersModule {}

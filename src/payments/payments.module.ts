@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { MembershipModule } from '../membership/membership.module';
+import { ExpireQrCodesJob } from './expire-qr-codes.job';
 import { NotificationsController } from './notifications.controller';
 import { PaymentRecord } from './payment-record.entity';
 import { ReturnPageController } from './return-page.controller';
@@ -11,6 +12,7 @@ import { PaymentsService } from './payments.service';
 import { SettlementRepository } from './settlement.repository';
 import { PROVIDER_DESCRIPTORS } from './provider-catalog';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
+import { QueryPaymentsJob } from './query-payments.job';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PaymentRecord]), MembershipModule],
@@ -31,7 +33,9 @@ import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
     PaymentAttemptsService,
     PaymentRecordsRepository,
     SettlementRepository,
+    QueryPaymentsJob,
+    ExpireQrCodesJob,
   ],
-  exports: [PaymentsService, PaymentAttemptsService, PaymentRecordsRepository, ProviderRegistry],
+  exports: [PaymentsService, PaymentAttemptsService, PaymentRecordsRepository, ProviderRegistry, QueryPaymentsJob, ExpireQrCodesJob],
 })
 export class PaymentsModule {}
