@@ -43,7 +43,7 @@ const providersAreLeaves = {
   // A provider adapter only speaks its provider's protocol for payments (payment-provider.ts is its
   // contract): orders -> payments -> providers, so the flows above payments are out of its reach.
   target: 'src/payments/providers',
-  from: ['src/orders', 'src/membership', 'src/notifications', 'src/scheduling', 'src/refunds', 'src/checkout'],
+  from: ['src/orders', 'src/membership', 'src/notifications', 'src/scheduling', 'src/refunds', 'src/checkout', 'src/support'],
   message: 'A payment provider must not depend on the flows above payments.',
 };
 // Each provider's folder, read from the tree, so a new provider is covered without touching this file.
@@ -78,21 +78,37 @@ const paymentsDoNotUseOrders = {
   // orders -> payments: orders ask payments for a payment; payments marks an order paid through the
   // PaidOrders port it declares and orders implement, never by importing orders.
   target: 'src/payments',
-  from: ['src/orders', 'src/refunds', 'src/reconciliation', 'src/scheduling', 'src/checkout', 'src/notifications'],
+  from: ['src/orders', 'src/refunds', 'src/reconciliation', 'src/scheduling', 'src/checkout', 'src/notifications', 'src/support'],
   message: 'payments must not depend on orders or the flows above it (orders -> payments).',
 };
 const outboxKnowsNoWriterOrReader = {
   // The outbox sits below everything that appends to it (orders, payments, refunds) and everything
   // that reads it (notifications), so none of them can pull another in through it.
   target: 'src/outbox',
-  from: ['src/orders', 'src/payments', 'src/refunds', 'src/notifications', 'src/scheduling', 'src/reconciliation', 'src/checkout'],
+  from: [
+    'src/orders',
+    'src/payments',
+    'src/refunds',
+    'src/notifications',
+    'src/scheduling',
+    'src/reconciliation',
+    'src/checkout',
+    'src/support',
+  ],
   message: 'The outbox must not depend on the modules that write or read it.',
 };
 const notificationsReadTheOutbox = {
   // Notifications deliver what the outbox holds; they never reach into the flows that wrote it.
   target: 'src/notifications',
-  from: ['src/orders', 'src/payments', 'src/refunds', 'src/scheduling', 'src/reconciliation', 'src/checkout'],
+  from: ['src/orders', 'src/payments', 'src/refunds', 'src/scheduling', 'src/reconciliation', 'src/checkout', 'src/support'],
   message: 'notifications read the outbox; they must not depend on the flows that write it.',
+};
+const supportIsOnTop = {
+  // Support's read model reads across orders, payments, membership, refunds and the outbox; a
+  // feature importing it would depend on all of them at once. Only the application's wiring does.
+  target: 'src/!(support)/**',
+  from: 'src/support',
+  message: "Nothing imports support's read model (src/support): it sits above every module it reads.",
 };
 const boundaries = [
   srcIsSelfContained,
@@ -103,6 +119,7 @@ const boundaries = [
   ...providersKeepToThemselves,
   membershipDoesNotCallPayments,
   membershipDoesNotUseOrders,
+  supportIsOnTop,
   databaseImportsNoFeature,
   migrationsStandAlone,
 ];

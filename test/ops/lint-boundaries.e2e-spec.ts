@@ -107,6 +107,21 @@ describe('lint: import boundaries', () => {
     ]);
   });
 
+  it("keeps support's read model on top: it reads every module, nothing imports it", () => {
+    expect(
+      verdicts([
+        {
+          file: 'src/support/probe.ts',
+          imports: '../orders/order-status, ../refunds/refunds.service, ../payments/provider-name, ../membership/membership.views',
+        },
+        { file: 'src/refunds/probe.ts', imports: '../support/admin-orders.repository' },
+        { file: 'src/orders/probe.ts', imports: '../support/support.module' },
+        { file: 'src/payments/probe.ts', imports: '../support/admin-order.view' },
+        { file: 'src/app.module.ts', imports: './support/support.module' },
+      ]),
+    ).toEqual([[null, null, null, null], [BOUNDARY], [BOUNDARY], [BOUNDARY], [null]]);
+  });
+
   it('fails an import it cannot resolve rather than letting it past the boundaries', () => {
     expect(verdicts([{ file: 'src/payments/probe.ts', imports: './no-such-file, ../sandbox-typo/clock' }])).toEqual([
       ['import-x/no-unresolved', 'import-x/no-unresolved'],

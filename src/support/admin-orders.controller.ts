@@ -7,7 +7,7 @@ import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { AdminOrderDetail, AdminOrderList, AdminOrderRow } from './admin-order.view';
 import { AdminOrdersRepository, SqlRow } from './admin-orders.repository';
 import { ListAdminOrdersDto } from './dto/list-admin-orders.dto';
-import { RefundsService } from './refunds.service';
+import { RefundsService } from '../refunds/refunds.service';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
