@@ -32,6 +32,30 @@ const databaseImportsNoFeature = {
   from: FEATURE_MODULES,
   message: 'src/database must not import feature modules; a feature registers its entities from its module (TypeOrmModule.forFeature).',
 };
+const configIsTheGroundFloor = {
+  // Everything reads the configuration first (the service, npm run token, npm run reconcile), so it
+  // stands on nothing: a provider's settings (variables -> typed section) live in src/config/providers/,
+  // its adapter in src/payments/providers/, and reading the configuration loads no provider SDK.
+  target: 'src/config',
+  from: FEATURE_MODULES,
+  message:
+    "src/config is the ground floor: it must not import feature modules (a provider's settings live in src/config/providers/, its adapter in src/payments/providers/).",
+};
+const commonIsBelowFeatures = {
+  // common/ holds what every module leans on (errors, money, Beijing time, rate limits, the mark of
+  // a public route); a feature import here (auth's guard, a payments type) would run every module
+  // through that feature.
+  target: 'src/common',
+  from: FEATURE_MODULES,
+  message: 'src/common sits below every feature module (auth included): what it needs of one belongs in common.',
+};
+const nothingImportsTheSchedule = {
+  // The schedule runs each module's job and so imports those modules; a job importing the schedule
+  // would close the cycle. What jobs share (their report type, a claim's lease) is in common/jobs/.
+  target: 'src/!(scheduling)/**',
+  from: 'src/scheduling',
+  message: "Nothing imports src/scheduling (the schedule): a job is its module's service; what jobs share is in src/common/jobs/.",
+};
 const migrationsStandAlone = {
   // A migration is history: it must do the same on every database it ever runs on, so it holds its
   // own SQL and never follows code that keeps changing (entities, helpers, configuration).
@@ -121,6 +145,9 @@ const boundaries = [
   membershipDoesNotUseOrders,
   supportIsOnTop,
   databaseImportsNoFeature,
+  configIsTheGroundFloor,
+  commonIsBelowFeatures,
+  nothingImportsTheSchedule,
   migrationsStandAlone,
 ];
 

@@ -122,6 +122,44 @@ describe('lint: import boundaries', () => {
     ).toEqual([[null, null, null, null], [BOUNDARY], [BOUNDARY], [BOUNDARY], [null]]);
   });
 
+  it('keeps config and common below every feature', () => {
+    expect(
+      verdicts([
+        // config: settings, never adapters, nor config:check (which lists the providers' channels)
+        {
+          file: 'src/config/probe.ts',
+          imports:
+            '../payments/provider-catalog, ../payments/providers/wechat/wechat-pay.provider, ../ops/config-check, ../auth/token.service, ../common/net, ./providers/provider-sections',
+        },
+        { file: 'src/config/providers/probe.ts', imports: '../../payments/provider-descriptor, ../provider-settings' },
+        // common: nothing of auth (the public-route mark is common's own) nor of any other feature
+        { file: 'src/common/probe.ts', imports: '../auth/auth.guard, ../payments/payment-provider, ../config/app-config, ./public-route' },
+        { file: 'src/common/rate-limit/probe.ts', imports: '../../auth/auth.guard, ../public-route' },
+      ]),
+    ).toEqual([
+      [BOUNDARY, BOUNDARY, BOUNDARY, BOUNDARY, null, null],
+      [BOUNDARY, null],
+      [BOUNDARY, BOUNDARY, null, null],
+      [BOUNDARY, null],
+    ]);
+  });
+
+  it("keeps each job with its module: nothing but the application's wiring imports the schedule", () => {
+    expect(
+      verdicts([
+        {
+          file: 'src/refunds/probe.job.ts',
+          imports: '../scheduling/scheduling.cron, ../common/jobs/job-report, ../common/jobs/claim-lease',
+        },
+        { file: 'src/orders/probe.job.ts', imports: '../scheduling/scheduling.module, ../payments/query-payments.job' },
+        { file: 'src/reconciliation/probe.ts', imports: '../scheduling/scheduling.cron' },
+        { file: 'src/common/jobs/probe.ts', imports: '../../scheduling/scheduling.cron' },
+        { file: 'src/scheduling/probe.ts', imports: './scheduling.cron, ../orders/expire-orders.job, ../common/jobs/job-report' },
+        { file: 'src/app.module.ts', imports: './scheduling/scheduling.module' },
+      ]),
+    ).toEqual([[BOUNDARY, null, null], [BOUNDARY, null], [BOUNDARY], [BOUNDARY], [null, null, null], [null]]);
+  });
+
   it('fails an import it cannot resolve rather than letting it past the boundaries', () => {
     expect(verdicts([{ file: 'src/payments/probe.ts', imports: './no-such-file, ../sandbox-typo/clock' }])).toEqual([
       ['import-x/no-unresolved', 'import-x/no-unresolved'],
