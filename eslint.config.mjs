@@ -85,18 +85,26 @@ const providersKeepToThemselves = PROVIDER_FOLDERS.map((name) => ({
   message: "A payment provider must not import another provider's folder; shared code belongs to payments or common.",
 }));
 const membershipDoesNotCallPayments = {
-  // payments -> membership: payments grants memberships once an order is paid, so membership calling
-  // back into payments would close a cycle.
+  // Membership grants and revokes when orders' fulfilment asks it to; it knows nothing of how the
+  // money moved.
   target: 'src/membership',
   from: 'src/payments',
   message: 'membership must not depend on payments (payments -> membership).',
 };
 const membershipDoesNotUseOrders = {
-  // Orders reach membership through payments, never the other way; the grant and period rows name
+  // orders -> membership (price, grant, revoke), never the other way; the grant and period rows name
   // the Order entity in their foreign-key relation instead of importing it.
   target: 'src/membership',
   from: 'src/orders',
   message: 'membership must not depend on orders.',
+};
+const paymentsAndRefundsDoNotFulfil = {
+  // Payments moves money and refunds return it; what follows for the member (a grant once paid, a
+  // revoke once refunded in full) is orders' fulfilment, which payments reach through the PaidOrders
+  // port and refunds through orders.
+  target: ['src/payments', 'src/refunds'],
+  from: 'src/membership',
+  message: "payments and refunds must not depend on membership: granting and revoking is orders' fulfilment.",
 };
 const paymentsDoNotUseOrders = {
   // orders -> payments: orders ask payments for a payment; payments marks an order paid through the
@@ -143,6 +151,7 @@ const boundaries = [
   ...providersKeepToThemselves,
   membershipDoesNotCallPayments,
   membershipDoesNotUseOrders,
+  paymentsAndRefundsDoNotFulfil,
   supportIsOnTop,
   databaseImportsNoFeature,
   configIsTheGroundFloor,
