@@ -16,6 +16,7 @@ import { PaymentsModule } from './payments/payments.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
+import { SupportModule } from './support/support.module';
 
 @Module({})
 export class AppModule {
@@ -37,6 +38,7 @@ export class AppModule {
         PaidOrdersModule,
         NotificationsModule,
         RefundsModule,
+        SupportModule,
         SchedulingModule,
         ReconciliationModule,
         CheckoutModule,

@@ -4,12 +4,11 @@ import { ApiBearerAuth } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ForbiddenError } from '../common/errors/domain-error';
+import { PUBLIC } from '../common/public-route';
 import { bearerToken, TokenService } from './token.service';
 
-export const PUBLIC = 'memberpay:public';
+export { Public } from '../common/public-route';
 const ADMIN = 'memberpay:admin';
-/** Routes open without a token (plan list, health, provider callbacks). */
-export const Public = () => SetMetadata(PUBLIC, true);
 
 /**
  * Every route under this prefix is for support staff only, whatever its decorators say: a new

@@ -4,16 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isLoopbackUrl } from '../common/net';
-import { PROVIDER_DESCRIPTORS, type ProviderConfigs } from '../payments/provider-catalog';
 import { ConfigError, type ConfigProblem } from './config-error';
 import { EnvSchema } from './env.schema';
 import { httpsInProduction, splitList } from './provider-settings';
+import { PROVIDER_SETTINGS_ENTRIES, type ProviderConfigs } from './providers/provider-sections';
 
 export { ConfigError, type ConfigProblem } from './config-error';
 
 /**
  * The providers' sections as optional fields, each under its provider's name (`config.wechat`,
- * `config.alipay`; absent: the provider is off), typed from the catalog's descriptors: a provider
+ * `config.alipay`; absent: the provider is off), typed from the providers' settings: a provider
  * added there gets its field without a line here.
  */
 const ProviderSections = class {} as new () => ProviderConfigs;
@@ -70,9 +70,9 @@ export class AppConfig extends ProviderSections {
       database: this.databaseUrl ? 'external' : 'embedded',
       sandbox: this.sandbox,
       ...Object.fromEntries(
-        PROVIDER_DESCRIPTORS.map((d) => {
-          const section = this[d.name];
-          return [d.name, section ? d.settings.summary(section) : 'off'];
+        PROVIDER_SETTINGS_ENTRIES.map(([name, settings]) => {
+          const section = this[name];
+          return [name, section ? settings.summary(section) : 'off'];
         }),
       ),
     };
@@ -89,7 +89,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   const defined = pickDefined(env);
   const schema = plainToInstance(EnvSchema, defined);
   // Each provider's variables have their own schema, validated with the service's before anything is built.
-  const providerEnvs = PROVIDER_DESCRIPTORS.map((d) => plainToInstance(d.settings.schema, defined));
+  const providerEnvs = PROVIDER_SETTINGS_ENTRIES.map(([, settings]) => plainToInstance(settings.schema, defined));
   const problems: ConfigProblem[] = [schema, ...providerEnvs]
     .flatMap((validated) => validateSync(validated, { stopAtFirstError: true }))
     .map((e) => ({
@@ -143,7 +143,9 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
       return undefined;
     }
   };
-  PROVIDER_DESCRIPTORS.forEach((d, i) => Object.assign(cfg, { [d.name]: collect(() => d.settings.build(providerEnvs[i])) }));
+  PROVIDER_SETTINGS_ENTRIES.forEach(([name, settings], i) =>
+    Object.assign(cfg, { [name]: collect(() => settings.build(providerEnvs[i])) }),
+  );
   if (!problems.length) problems.push(...productionProblems(cfg, schema));
   if (problems.length) throw new ConfigError(problems);
   cfg.jwtSecret = schema.JWT_SECRET ?? developmentJwtSecret(cfg.dataDir);
@@ -158,15 +160,15 @@ function productionProblems(cfg: AppConfig, schema: EnvSchema): ConfigProblem[] 
   if (!cfg.databaseUrl && !truthy(schema.ALLOW_EMBEDDED_DB_IN_PRODUCTION)) {
     out.push({ variable: 'DATABASE_URL', problem: 'is required in production (or set ALLOW_EMBEDDED_DB_IN_PRODUCTION=1)' });
   }
-  for (const d of PROVIDER_DESCRIPTORS) {
-    const section = cfg[d.name];
+  for (const [name, settings] of PROVIDER_SETTINGS_ENTRIES) {
+    const section = cfg[name];
     if (!section) continue;
-    out.push(...httpsInProduction(...d.settings.notifyUrl(section)));
-    const [variable, url] = d.settings.apiUrl(section);
+    out.push(...httpsInProduction(...settings.notifyUrl(section)));
+    const [variable, url] = settings.apiUrl(section);
     if (isLoopbackUrl(url)) out.push({ variable, problem: 'points at a local sandbox, refused in production' });
     // Requests and answers are signed, not encrypted: over http anyone on the path reads them.
     else out.push(...httpsInProduction(variable, url));
-    out.push(...d.settings.productionProblems(section));
+    out.push(...settings.productionProblems(section));
   }
   if (!cfg.jwtIssuer) out.push({ variable: 'JWT_ISSUER', problem: 'is required in production' });
   if (!cfg.jwtAudience) out.push({ variable: 'JWT_AUDIENCE', problem: 'is required in production' });
@@ -205,7 +207,7 @@ function pickDefined(env: Record<string, string | undefined>): Record<string, st
   for (const [k, v] of Object.entries(env)) {
     if (
       v !== undefined &&
-      (known.has(k) || PROVIDER_DESCRIPTORS.some((d) => k.startsWith(d.settings.envPrefix)) || OPTIONAL_VARIABLES.includes(k))
+      (known.has(k) || PROVIDER_SETTINGS_ENTRIES.some(([, settings]) => k.startsWith(settings.envPrefix)) || OPTIONAL_VARIABLES.includes(k))
     )
       out[k] = v;
   }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { EntityManager } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
+import { DEFAULT_PAGE_LIMIT } from '../common/http/page-query';
 import { newOrderNo } from '../common/trade-numbers';
 import { AppConfig } from '../config/app-config';
 import { MembershipService } from '../membership/membership.service';
@@ -109,7 +110,7 @@ export class OrdersService {
   }
 
   async list(userId: string, query: ListOrdersDto): Promise<{ data: OrderView[]; has_more: boolean }> {
-    const limit = query.limit ?? 20;
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const cursor = query.starting_after ? await this.findOwn(userId, query.starting_after) : undefined;
     const rows = await this.orders.listOwn(userId, limit, cursor);
     return { data: rows.slice(0, limit).map(toOrderView), has_more: rows.length > limit };

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
+import { ExpireQrCodesJob } from './expire-qr-codes.job';
 import { NotificationRouter } from './notification-router';
 import { NotificationsController } from './notifications.controller';
 import { PaymentRecord } from './payment-record.entity';
@@ -11,6 +12,7 @@ import { PaymentsService } from './payments.service';
 import { SettlementRepository } from './settlement.repository';
 import { PROVIDER_DESCRIPTORS } from './provider-catalog';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
+import { QueryPaymentsJob } from './query-payments.job';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PaymentRecord])],
@@ -32,7 +34,17 @@ import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
     PaymentAttemptsService,
     PaymentRecordsRepository,
     SettlementRepository,
+    QueryPaymentsJob,
+    ExpireQrCodesJob,
   ],
-  exports: [NotificationRouter, PaymentsService, PaymentAttemptsService, PaymentRecordsRepository, ProviderRegistry],
+  exports: [
+    NotificationRouter,
+    PaymentsService,
+    PaymentAttemptsService,
+    PaymentRecordsRepository,
+    ProviderRegistry,
+    QueryPaymentsJob,
+    ExpireQrCodesJob,
+  ],
 })
 export class PaymentsModule {}

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { TokenService } from '../../src/auth/token.service';
-import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
+import { ExpireOrdersJob } from '../../src/orders/expire-orders.job';
 import { startTestApp, type TestApp } from '../support/app';
 import { ARTIFACT_DIR, chromiumAvailability, launchBrowser, type Browser } from '../support/browser';
 import { requestRefund } from '../support/refunds';

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkConfiguration } from '../../src/config/config-check';
+import { checkConfiguration } from '../../src/ops/config-check';
 import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
 
 const ROOT = join(__dirname, '..', '..');
@@ -11,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'memberpay-check-'));
 const JWT = 'jwt-secret-that-must-never-be-printed-0123456789';
 
 function runCheck(env: Record<string, string>) {
-  const r = spawnSync(process.execPath, ['-r', 'ts-node/register', 'src/config/config-check.ts'], {
+  const r = spawnSync(process.execPath, ['-r', 'ts-node/register', 'src/ops/config-check.ts'], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { PATH: process.env.PATH!, TS_NODE_TRANSPILE_ONLY: '1', ...env },

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAppConfig, ConfigError } from '../../src/config/app-config';
-import { checkConfiguration } from '../../src/config/config-check';
+import { checkConfiguration } from '../../src/ops/config-check';
 import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
 
 const dir = mkdtempSync(join(tmpdir(), 'memberpay-prodcfg-'));

@@ -46,7 +46,7 @@ describe('deployment files', () => {
       });
       expect(existsSync(join(out, 'src/main.js'))).toBe(true);
       expect(existsSync(join(out, 'src/data-source.js'))).toBe(true);
-      expect(existsSync(join(out, 'src/config/config-check.js'))).toBe(true);
+      expect(existsSync(join(out, 'src/ops/config-check.js'))).toBe(true);
       expect(existsSync(join(out, 'sandbox'))).toBe(false); // the production build leaves the sandbox out
       expect(existsSync(join(ROOT, 'node_modules/typeorm/cli.js'))).toBe(true);
     } finally {

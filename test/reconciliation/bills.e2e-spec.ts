@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { beijingDayOf } from '../../src/common/beijing-day';
 import { ProviderRegistry } from '../../src/payments/provider-registry';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
-import { ReconcileBillsJob } from '../../src/scheduling/reconcile-bills.job';
+import { ReconcileBillsJob } from '../../src/reconciliation/reconcile-bills.job';
 import { startTestApp, TestApp } from '../support/app';
 import { invariantViolations } from '../support/invariants';
 import { createOrder, payAtSandbox } from '../support/orders';

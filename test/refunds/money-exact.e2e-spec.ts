@@ -1,3 +1,4 @@
+import { ProcessRefundsJob } from '../../src/refunds/process-refunds.job';
 import { startTestApp, TestApp } from '../support/app';
 import { expectInvariants } from '../support/invariants';
 import { createOrder } from '../support/orders';
@@ -90,7 +91,7 @@ describe('every fen accounted for', () => {
     expect(support.body.order.upgrade_shortfall).toBe(after.upgrade_shortfall);
     expect(support.body.refunds.map((r: any) => r.kind)).toEqual(['upgrade_shortfall']);
     // Reckoned once: the refund job finds nothing more to return.
-    const job = t.app.get((await import('../../src/refunds/process-refunds.job')).ProcessRefundsJob);
+    const job = t.app.get(ProcessRefundsJob);
     expect((await job.run(new Date())).upgrade_shortfalls).toBe(0);
     expect((await me('mx-short')).active).toBe(false);
   });

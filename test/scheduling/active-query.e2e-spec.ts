@@ -1,4 +1,4 @@
-import { QueryPaymentsJob } from '../../src/scheduling/query-payments.job';
+import { QueryPaymentsJob } from '../../src/payments/query-payments.job';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
 import { startTestApp, TestApp } from '../support/app';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';

@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
 import Redis from 'ioredis';
-import { PUBLIC } from '../../auth/auth.guard';
+import { PUBLIC } from '../public-route';
 import { AppConfig } from '../../config/app-config';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
 import { RedisThrottlerStorage } from './redis-throttler.storage';

@@ -1,6 +1,6 @@
 import type { ProviderDescriptor } from '../../provider-descriptor';
 import { ALIPAY_CHANNELS, alipayEnabledChannels } from './alipay.channels';
-import { ALIPAY_SETTINGS, type AlipayConfig } from './alipay.config';
+import { ALIPAY_SETTINGS, type AlipayConfig } from '../../../config/providers/alipay.settings';
 import { AlipayProvider } from './alipay.provider';
 
 /** Alipay (支付宝) OpenAPI: face-to-face QR codes, APP, mobile and desktop website payments (docs/alipay.md, docs/channels.md). */

@@ -20,7 +20,7 @@ import { BillRejected, type BillFetch } from '../../provider-bill';
 import type { ChannelOpener, ChannelRequest, OpenedPayment } from '../../payment-channel';
 import { parseAlipayBill } from './alipay.bill';
 import { ALIPAY_CHANNELS, alipayEnabledChannels, openAlipayPhonePayment } from './alipay.channels';
-import type { AlipayConfig } from './alipay.config';
+import type { AlipayConfig } from '../../../config/providers/alipay.settings';
 import { dateToBeijing, fenToYuan, toPaymentEvent, toRefundEvent } from './alipay.mapper';
 import { verifiedAlipayFields, verifyAlipayNotification } from './alipay.notification';
 import type { AlipayAnswer } from './alipay.types';

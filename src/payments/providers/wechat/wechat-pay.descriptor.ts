@@ -1,6 +1,6 @@
 import type { ProviderDescriptor } from '../../provider-descriptor';
 import { WECHAT_CHANNELS, wechatEnabledChannels } from './wechat-pay.channels';
-import { WECHAT_PAY_SETTINGS, type WechatPayConfig } from './wechat-pay.config';
+import { WECHAT_PAY_SETTINGS, type WechatPayConfig } from '../../../config/providers/wechat-pay.settings';
 import { WechatPayProvider } from './wechat-pay.provider';
 
 /** WeChat Pay (微信支付) API v3: Native QR codes, APP, JSAPI and H5 payments (docs/wechat-pay.md, docs/channels.md). */

@@ -3,7 +3,7 @@ import type { AxiosInstance, AxiosResponse } from 'axios';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { Wechatpay } from 'wechatpay-axios-plugin';
-import type { WechatPayConfig } from './wechat-pay.config';
+import type { WechatPayConfig } from '../../../config/providers/wechat-pay.settings';
 import type {
   Acknowledgement,
   CloseResult,

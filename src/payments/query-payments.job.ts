@@ -1,13 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import type { PaymentEvent } from '../payments/payment-provider';
-import { PaymentsService } from '../payments/payments.service';
-import { ProviderRegistry } from '../payments/provider-registry';
-import { PaymentRecordsRepository } from '../payments/payment-records.repository';
-import { BATCH_SIZE } from './job-report';
+import type { PaymentEvent } from './payment-provider';
+import { PaymentsService } from './payments.service';
+import { ProviderRegistry } from './provider-registry';
+import { PaymentRecordsRepository } from './payment-records.repository';
+import { leaseUntil } from '../common/jobs/claim-lease';
+import { BATCH_SIZE, type JobReport, type ScheduledJob } from '../common/jobs/job-report';
 import { logAttemptFailure } from './attempt-failure';
-import { leaseUntil } from './claim-lease';
-import type { JobReport, ScheduledJob } from './job-report';
 
 /**
  * The active query: a pending attempt whose notification has not come is queried at its

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ORDER_STATUSES, PAYMENT_METHODS } from '../orders/order-status';
-import { RefundView } from './refund.view';
+import { RefundView } from '../refunds/refund.view';
 
 /** An order as support sees it (more than the member's view: who, which attempt, the provider's trade). */
 export class AdminOrderRow {

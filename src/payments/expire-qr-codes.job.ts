@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { PaymentsService } from '../payments/payments.service';
-import { PaymentRecordsRepository } from '../payments/payment-records.repository';
-import { BATCH_SIZE } from './job-report';
+import { PaymentsService } from './payments.service';
+import { PaymentRecordsRepository } from './payment-records.repository';
+import { leaseUntil } from '../common/jobs/claim-lease';
+import { BATCH_SIZE, type JobReport, type ScheduledJob } from '../common/jobs/job-report';
 import { logAttemptFailure } from './attempt-failure';
-import { leaseUntil } from './claim-lease';
-import type { JobReport, ScheduledJob } from './job-report';
 
 /**
  * Closes attempts whose QR code expired (QR_CODE_EXPIRE_MINUTES) at their provider; a payment

@@ -1,10 +1,10 @@
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import { createPrivateKey } from 'node:crypto';
-import { certificateProblem, ConfigError, type ConfigProblem, keyProblem } from '../../../config/config-error';
-import { emptyToUndefined, IsHttpUrl } from '../../../config/env.schema';
-import { certificateSerial, loadPrivateKeyFile, loadPublicKeyFile } from '../../../config/key-material';
-import { httpsInProduction, missingWhenConfigured, type ProviderSettings, splitList } from '../../../config/provider-settings';
+import { certificateProblem, ConfigError, type ConfigProblem, keyProblem } from '../config-error';
+import { emptyToUndefined, IsHttpUrl } from '../env.schema';
+import { certificateSerial, loadPrivateKeyFile, loadPublicKeyFile } from '../key-material';
+import { httpsInProduction, missingWhenConfigured, type ProviderSettings, splitList } from '../provider-settings';
 
 export interface WechatPayConfig {
   appId: string;

@@ -3,11 +3,12 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.guard';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { NotFoundError } from '../common/errors/domain-error';
+import { DEFAULT_PAGE_LIMIT } from '../common/http/page-query';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { AdminOrderDetail, AdminOrderList, AdminOrderRow } from './admin-order.view';
 import { AdminOrdersRepository, SqlRow } from './admin-orders.repository';
 import { ListAdminOrdersDto } from './dto/list-admin-orders.dto';
-import { RefundsService } from './refunds.service';
+import { RefundsService } from '../refunds/refunds.service';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
@@ -58,7 +59,7 @@ export class AdminOrdersController {
   @ApiOkResponse({ type: AdminOrderList })
   @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND')
   async list(@Query() q: ListAdminOrdersDto): Promise<AdminOrderList> {
-    const limit = q.limit ?? 20;
+    const limit = q.limit ?? DEFAULT_PAGE_LIMIT;
     let after: { created_at: Date; order_no: string } | undefined;
     if (q.starting_after) {
       const cursor = await this.repo.order(q.starting_after);

@@ -1,9 +1,9 @@
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, Matches } from 'class-validator';
-import { ConfigError, keyProblem } from '../../../config/config-error';
-import { emptyToUndefined, IsHttpUrl } from '../../../config/env.schema';
-import { normalizePrivateKey, normalizePublicKey } from '../../../config/key-material';
-import { missingWhenConfigured, type ProviderSettings, splitList } from '../../../config/provider-settings';
+import { ConfigError, keyProblem } from '../config-error';
+import { emptyToUndefined, IsHttpUrl } from '../env.schema';
+import { normalizePrivateKey, normalizePublicKey } from '../key-material';
+import { missingWhenConfigured, type ProviderSettings, splitList } from '../provider-settings';
 
 export interface AlipayConfig {
   appId: string;

@@ -3,8 +3,8 @@ import { addDays, beijingDayOf, beijingTimeOn } from '../common/beijing-day';
 import { AppConfig } from '../config/app-config';
 import { PAYMENT_METHODS } from '../orders/order-status';
 import { ProviderRegistry } from '../payments/provider-registry';
-import { ReconciliationService } from '../reconciliation/reconciliation.service';
-import type { JobReport, ScheduledJob } from './job-report';
+import { ReconciliationService } from './reconciliation.service';
+import type { JobReport, ScheduledJob } from '../common/jobs/job-report';
 
 /** Days behind yesterday still taken up when not reconciled yet (a service down, a bill late). */
 const CATCH_UP_DAYS = 2;

@@ -1,14 +1,14 @@
 /**
- * `npm run config:check` (in an image: `node dist/src/config/config-check.js`): what ops run before a
+ * `npm run config:check` (in an image: `node dist/src/ops/config-check.js`): what ops run before a
  * start. Prints what is set, missing and malformed for each area and whether each provider is
  * live, sandbox or off; secrets are masked. Exit 0 when the configuration can start.
  * The validation is buildAppConfig, the very code the service runs at boot.
  */
 import { getMetadataStorage } from 'class-validator';
 import { Client } from 'pg';
-import { AppConfig, buildAppConfig, ConfigError, ConfigProblem } from './app-config';
-import { readEnvironment } from './config.module';
-import { EnvSchema, SECRET_VARIABLES } from './env.schema';
+import { AppConfig, buildAppConfig, ConfigError, ConfigProblem } from '../config/app-config';
+import { readEnvironment } from '../config/config.module';
+import { EnvSchema, SECRET_VARIABLES } from '../config/env.schema';
 import { redactUrl } from '../common/redact-url';
 import { PROVIDER_DESCRIPTORS } from '../payments/provider-catalog';
 import type { ProviderDescriptor } from '../payments/provider-descriptor';

@@ -1,13 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { OrdersRepository } from '../orders/orders.repository';
-import { OrdersService } from '../orders/orders.service';
 import { PaymentsService } from '../payments/payments.service';
 import { PaymentRecordsRepository } from '../payments/payment-records.repository';
-import { BATCH_SIZE } from './job-report';
-import { logAttemptFailure } from './attempt-failure';
-import { leaseUntil } from './claim-lease';
-import type { JobReport, ScheduledJob } from './job-report';
+import { leaseUntil } from '../common/jobs/claim-lease';
+import { BATCH_SIZE, type JobReport, type ScheduledJob } from '../common/jobs/job-report';
+import { logAttemptFailure } from '../payments/attempt-failure';
+import { OrdersRepository } from './orders.repository';
+import { OrdersService } from './orders.service';
 
 /**
  * Expires pending orders past expire_at (ORDER_EXPIRE_MINUTES). Each open attempt is closed at

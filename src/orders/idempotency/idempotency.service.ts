@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { DomainError } from '../common/errors/domain-error';
-import { ERROR_CODES, ErrorCode } from '../common/errors/error-codes';
+import { DomainError } from '../../common/errors/domain-error';
+import { ERROR_CODES, ErrorCode } from '../../common/errors/error-codes';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 
