@@ -17,7 +17,8 @@ async function startSandboxIfNeeded(): Promise<void> {
   const sandbox = await startSandbox({ port, keyDir, unref: true, log: (line) => console.log(`[sandbox] ${line}`) });
   process.once('exit', () => void sandbox.close());
   const env = memberpayEnv(sandbox.credentials, process.env.PORT ?? '8001', which);
-  Object.assign(process.env, env, { PAYMENT_SANDBOX: '1' });
+  // MEMBERPAY_SANDBOX_URL: the service records it for the tools (src/config/service-setup.ts).
+  Object.assign(process.env, env, { PAYMENT_SANDBOX: '1', MEMBERPAY_SANDBOX_URL: sandbox.url });
   const emulated = [which.wechat && 'WeChat Pay', which.alipay && 'Alipay'].filter(Boolean).join(' and ');
   console.log(
     banner(sandbox.url, ['', `Emulating: ${emulated} (configured providers are left alone; PAYMENT_SANDBOX_PROVIDERS chooses).`]),
