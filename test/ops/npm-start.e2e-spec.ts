@@ -109,4 +109,17 @@ describe('npm start, the tools beside it, and stopping it', () => {
     await until('the service to stop answering', async () => !(await answers()), first.out);
     expect(runningEmbeddedPostgres(dataDir)).toBeNull();
   });
+
+  it('answers migration:show with the service stopped: the embedded database is started for the command and stopped after it', () => {
+    const show = spawnSync('npm', ['run', '-s', 'migration:show'], {
+      cwd: repo,
+      env: { ...base, DATA_DIR: dataDir },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(show.stderr).toContain(`Started the embedded PostgreSQL of DATA_DIR=${dataDir} for this command`);
+    expect(show.status).toBe(0);
+    expect(show.stdout).toMatch(/\[X\] \d+ \w+1764\d+/);
+    expect(runningEmbeddedPostgres(dataDir)).toBeNull();
+  });
 });
