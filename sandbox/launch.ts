@@ -28,6 +28,8 @@ async function startSandboxIfNeeded(): Promise<void> {
 async function launch(): Promise<void> {
   config({ quiet: true }); // .env from the cwd; real environment variables win
   await startSandboxIfNeeded();
+  // The service records its setup for the tools and says where to go when it is `npm start`'s.
+  process.env.MEMBERPAY_STARTED_BY = 'npm start';
   // The built service, loaded only now that its environment is set (an import would run it first).
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a run-time path outside this program
   require(resolve(__dirname, '../../dist/src/main.js'));

@@ -60,7 +60,8 @@ async function bootstrap(): Promise<void> {
   else if (config.isProduction) {
     logger.warn('OPS_PORT is not set: /metrics and /api/docs are served on the public API port; set OPS_PORT to keep them off it');
   }
-  if (!config.isProduction) announceDevelopmentService(config, port, opsPort, logger);
+  // `npm start` only: a service started otherwise (tests, start:prod) leaves the tools' setup alone.
+  if (!config.isProduction && process.env.MEMBERPAY_STARTED_BY === 'npm start') announceDevelopmentService(config, port, opsPort, logger);
 
   // Nest's enableShutdownHooks re-raises the signal after closing, so the exit status is not 0;
   // ops and orchestrators expect a clean 0 after a drained SIGTERM.
