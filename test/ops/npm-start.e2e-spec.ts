@@ -1,5 +1,7 @@
 // `npm start` as a newcomer runs it: a real npm process, settings given only on its command line,
 // the tools run afterwards with none, a second start on the same ports, and a process manager's SIGTERM.
+// The tools find the one service `npm start` runs from this checkout: another `npm start` of your own
+// from the same checkout while this runs makes them refuse to guess (as they should), failing it.
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
