@@ -55,6 +55,7 @@ const PATTERNS: [RegExp, (...m: string[]) => string][] = [
     (status) => `订单${STATUS_ZH[status] ?? `状态为 ${status}`}，只有已支付的订单可以退款`,
   ],
   [/^Nothing is left to refund: the (\d+) fen paid were refunded$/, (fen) => `已无可退金额：实付的 ${fen} 分已全部退款`],
+  [/^Order (\w+) already upgrades these days/, (no) => `订单 ${no} 已在升级这些天数：请先支付它，或取消后再创建新的升级`],
   [/^The token lives longer than (\d+) seconds$/, (s) => `登录令牌有效期超过 ${s} 秒`],
   [/^The token was signed with another secret/, () => '登录令牌由另一个密钥签发，本服务无法验证（JWT_SECRET 不一致）'],
 ];
@@ -73,6 +74,7 @@ const BY_CODE: Record<ErrorCode, string> = {
   ORDER_NOT_PAYABLE: '该订单当前无法支付',
   ORDER_ALREADY_PAID: '订单已支付',
   MEMBERSHIP_CONFLICT: '与当前会员状态冲突',
+  UPGRADE_PENDING: '已有一个升级订单在处理这些天数：请先支付或取消它',
   IDEMPOTENCY_KEY_REUSED: '该 Idempotency-Key 已用于另一个不同的请求',
   IDEMPOTENCY_KEY_IN_FLIGHT: '使用该 Idempotency-Key 的请求仍在处理中，请稍后重试',
   ORDER_NOT_REFUNDABLE: '该订单无法退款',
