@@ -34,6 +34,13 @@ export function renderPayPage(view: TradeView, qr: string, message?: string): st
     ? `<form method="post" action="/sandbox/pay"><input type="hidden" name="qr" value="${escapeHtml(qr)}">
 <button type="submit">Pay ¥${escapeHtml(view.amount_yuan)}</button></form>`
     : '<p>This order cannot be paid (already paid or closed).</p>';
+  // Where the buyer goes next: a real wallet returns to the merchant's app or page; here, the page
+  // the merchant's server serves (its checkout page, on the origin its notify_url names) shows the order.
+  const merchant = merchantPage(view.notify_url);
+  const link = merchant ? ` <a class="back" href="${escapeHtml(merchant)}">${escapeHtml(merchant)}</a>` : '';
+  const back = view.paid
+    ? `<p class="back-hint">已支付：请回到商户页面查看订单。 · Paid: go back to the merchant's page to see the order.${link}</p>`
+    : `<p class="back-hint">付款后请回到商户页面（扫码时打开的页面）。 · After paying, go back to the merchant's page you came from.${link}</p>`;
   return layout(
     `Pay ${view.out_trade_no}`,
     `
@@ -46,8 +53,20 @@ ${message ? `<p class="msg">${escapeHtml(message)}</p>` : ''}
 <dt>State</dt><dd>${escapeHtml(view.state)}</dd>
 ${notice}
 </dl>
-${form}`,
+${form}
+${back}`,
   );
+}
+
+/** The merchant's page on the origin of its notify URL (the memberpay checkout page in development), or null. */
+function merchantPage(notifyUrl: string | null): string | null {
+  if (!notifyUrl) return null;
+  try {
+    const url = new URL(notifyUrl);
+    return /^https?:$/.test(url.protocol) ? `${url.origin}/` : null;
+  } catch {
+    return null;
+  }
 }
 
 export function renderMissingPage(qr: string): string {

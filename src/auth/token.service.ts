@@ -20,7 +20,15 @@ export const CLOCK_TOLERANCE_SECONDS = 30;
 export class TokenService {
   private readonly jwt: JwtService;
 
+  /** What a token signed with another secret is told; in development, how to get one that fits. */
+  private readonly otherSecret: string;
+
   constructor(private readonly config: AppConfig) {
+    this.otherSecret =
+      'The token was signed with another secret than this service verifies with (JWT_SECRET)' +
+      (config.isProduction
+        ? ''
+        : `: sign it with this service's secret, e.g. \`DATA_DIR=${config.dataDir} npm run -s token -- <userId>\`, or give the tool the JWT_SECRET the service runs with`);
     // A KeyObject, parsed once: given a string, jsonwebtoken tries it as a PEM key on every call
     // (390 µs a verification here, against 19 µs; bench/README.md).
     this.jwt = new JwtService({ secret: createSecretKey(Buffer.from(config.jwtSecret)) as unknown as string });
@@ -46,8 +54,11 @@ export class TokenService {
         ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
       });
     } catch (e) {
-      const expired = (e as Error).name === 'TokenExpiredError';
-      throw new UnauthenticatedError(expired ? 'The token has expired' : 'The token is invalid');
+      if ((e as Error).name === 'TokenExpiredError') throw new UnauthenticatedError('The token has expired');
+      // The one failure a developer can act on at once: the token is well formed but another secret
+      // signed it (a token from another DATA_DIR's development secret, or another JWT_SECRET).
+      if ((e as Error).message === 'invalid signature') throw new UnauthenticatedError(this.otherSecret);
+      throw new UnauthenticatedError('The token is invalid');
     }
     const nowSeconds = now / 1000;
     if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) throw new UnauthenticatedError('The token has no expiry (exp)');

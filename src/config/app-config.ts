@@ -98,7 +98,13 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
         .map((m) => m.replace(`${e.property} `, ''))
         .join(', '),
     }));
-  if (problems.length) throw new ConfigError(problems);
+  // Every problem in one pass: what follows is still checked, each value on its own. A provider is
+  // built without its malformed variables (which must not reach its key loading or URL parsing),
+  // and what that build says of a variable already reported malformed is not said again.
+  const malformed = new Set(problems.map((p) => p.variable));
+  const reported = problems.length;
+  for (const env of providerEnvs)
+    for (const name of Object.keys(env)) if (malformed.has(name)) delete (env as Record<string, unknown>)[name];
 
   const cfg = new AppConfig();
   cfg.nodeEnv = schema.NODE_ENV;
@@ -121,7 +127,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.host = schema.HOST ?? (schema.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
   cfg.opsPort = schema.OPS_PORT;
   if (cfg.opsPort !== undefined && cfg.opsPort !== 0 && cfg.opsPort === cfg.port) {
-    throw new ConfigError([{ variable: 'OPS_PORT', problem: 'must differ from PORT (it keeps /metrics and /api/docs off the API port)' }]);
+    problems.push({ variable: 'OPS_PORT', problem: 'must differ from PORT (it keeps /metrics and /api/docs off the API port)' });
   }
   cfg.trustProxy = trustProxy(schema.TRUST_PROXY);
   cfg.orderActionRateLimit = schema.ORDER_ACTION_RATE_LIMIT;
@@ -146,8 +152,12 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   PROVIDER_SETTINGS_ENTRIES.forEach(([name, settings], i) =>
     Object.assign(cfg, { [name]: collect(() => settings.build(providerEnvs[i])) }),
   );
-  if (!problems.length) problems.push(...productionProblems(cfg, schema));
-  if (problems.length) throw new ConfigError(problems);
+  problems.push(...productionProblems(cfg, schema));
+  if (problems.length)
+    throw new ConfigError(
+      problems.filter((p, i) => i < reported || !malformed.has(p.variable)),
+      cfg,
+    );
   cfg.jwtSecret = schema.JWT_SECRET ?? developmentJwtSecret(cfg.dataDir);
   return cfg;
 }

@@ -46,6 +46,7 @@ export interface PeriodRow {
   plan_id: number;
   plan_code: string;
   plan_name: string;
+  plan_name_zh: string | null;
   plan_price: number;
   plan_days: number;
 }
@@ -213,7 +214,7 @@ export class MembershipRepository {
   periods(m: EntityManager, userId: string, from: Date | null): Promise<PeriodRow[]> {
     return m.query(
       `SELECT p.level, p.starts_at, p.ends_at, p.order_id, o.order_no,
-              pl.id AS plan_id, pl.code AS plan_code, pl.name AS plan_name, pl.price AS plan_price, pl.duration_days AS plan_days
+              pl.id AS plan_id, pl.code AS plan_code, pl.name AS plan_name, pl.name_zh AS plan_name_zh, pl.price AS plan_price, pl.duration_days AS plan_days
          FROM membership_periods p
          JOIN membership_plans pl ON pl.id = p.plan_id
          LEFT JOIN orders o ON o.id = p.order_id

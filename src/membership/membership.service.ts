@@ -77,13 +77,19 @@ export class MembershipService {
       for (const isUpgrade of [false, true]) {
         try {
           const q = quote(plan, current, isUpgrade);
-          out.push({ plan: toPlanView(plan), kind: q.kind, is_upgrade: isUpgrade, amount: q.amountFen });
+          out.push({
+            plan: toPlanView(plan),
+            kind: q.kind,
+            is_upgrade: isUpgrade,
+            amount: q.amountFen,
+            ...(q.upgrade ? { upgrade_days: Math.ceil(q.upgrade.ms / DAY_MS) } : {}),
+          });
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;
         }
       }
     }
-    return out;
+    return oneUpgradePerLevel(out);
   }
 
   async me(userId: string, now: Date): Promise<MembershipView> {
@@ -103,6 +109,7 @@ export class MembershipService {
             id: row.plan_id,
             code: row.plan_code,
             name: row.plan_name,
+            nameZh: row.plan_name_zh,
             level: row.level,
             durationDays: row.plan_days,
             priceFen: row.plan_price,
@@ -274,4 +281,21 @@ function toSnapshot(periods: readonly SnapshotPeriod[], now: Date): MembershipSn
       order_no: p.order_no,
     })),
   };
+}
+
+/**
+ * Every plan of a higher level upgrades the same days to that level, each at its own daily price:
+ * offered side by side they are one choice at several prices. The offer is one upgrade per level,
+ * the one that costs the member least (the plan with the lowest daily price); create-order still
+ * prices an upgrade through any plan of that level by that plan's own rate.
+ */
+export function oneUpgradePerLevel(quotes: QuoteView[]): QuoteView[] {
+  const best = new Map<number, QuoteView>();
+  for (const q of quotes) {
+    if (q.kind !== 'upgrade') continue;
+    const held = best.get(q.plan.level);
+    if (!held || q.amount < held.amount || (q.amount === held.amount && q.plan.duration_days > held.plan.duration_days))
+      best.set(q.plan.level, q);
+  }
+  return quotes.filter((q) => q.kind !== 'upgrade' || best.get(q.plan.level) === q);
 }

@@ -9,7 +9,9 @@ import { Client } from 'pg';
 import { AppConfig, buildAppConfig, ConfigError, ConfigProblem } from '../config/app-config';
 import { readEnvironment } from '../config/config.module';
 import { EnvSchema, SECRET_VARIABLES } from '../config/env.schema';
-import { redactUrl } from '../common/redact-url';
+import { parseArgs } from 'node:util';
+import { redactUrl, redactUrlsIn } from '../common/redact-url';
+import { findService } from '../config/service-setup';
 import { PROVIDER_DESCRIPTORS } from '../payments/provider-catalog';
 import type { ProviderDescriptor } from '../payments/provider-descriptor';
 
@@ -72,7 +74,14 @@ function providerMode(config: AppConfig | undefined, provider: ProviderDescripto
 async function checkDatabase(url: string | undefined): Promise<string | ConfigProblem> {
   if (!url) return 'embedded PostgreSQL under DATA_DIR (started by the service)';
   if (!/^postgres(ql)?:\/\//.test(url)) return { variable: 'DATABASE_URL', problem: 'is not a postgres:// URL' };
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  let client: Client;
+  try {
+    new URL(url);
+    client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  } catch {
+    // The parser's message quotes the URL, password included: say what is wrong, never the value.
+    return { variable: 'DATABASE_URL', problem: 'cannot be parsed as a URL (a password with @, / or # must be percent-encoded)' };
+  }
   try {
     await client.connect();
     const { rows } = await client.query('SHOW server_version');
@@ -94,6 +103,8 @@ export async function checkConfiguration(env: Env): Promise<{ report: string; ok
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     problems.push(...e.problems);
+    // Shown as far as it could be built: a provider whose own settings hold is still live, sandbox or off.
+    config = e.partial as AppConfig | undefined;
   }
   const bad = new Set(problems.map((p) => p.variable));
   lines.push(`memberpay configuration check (NODE_ENV=${env.NODE_ENV ?? 'development'})`, '');
@@ -124,7 +135,8 @@ export async function checkConfiguration(env: Env): Promise<{ report: string; ok
     }
     lines.splice(lines.indexOf('Channels') + 1, 0, ...channelLines(config));
     warnings.push(...channelWarnings(config));
-    if (!env.JWT_SECRET) warnings.push('JWT_SECRET is not set: a development secret kept under DATA_DIR is used');
+    if (!env.JWT_SECRET && !config.isProduction) warnings.push('JWT_SECRET is not set: a development secret kept under DATA_DIR is used');
+    warnings.push(...productionWarnings(config, env));
   }
   for (const w of warnings) lines.push(`warning: ${w}`);
   for (const p of problems) lines.push(`problem: ${p.variable} ${p.problem}`);
@@ -149,6 +161,19 @@ function channelLines(config: AppConfig): string[] {
   return lines;
 }
 
+/** Settings that are no problem for the service to start with, but make no sense in production. */
+function productionWarnings(config: AppConfig, env: Env): string[] {
+  if (!config.isProduction) return [];
+  const out: string[] = [];
+  if (env.PAYMENT_SANDBOX_PROVIDERS) {
+    out.push('PAYMENT_SANDBOX_PROVIDERS is set: production never starts the provider sandbox, so it does nothing; remove it');
+  }
+  if (config.opsPort === undefined) {
+    out.push('OPS_PORT is not set: /metrics and /api/docs are served on the public API port; set OPS_PORT to keep them off it');
+  }
+  return out;
+}
+
 function channelWarnings(config: AppConfig): string[] {
   const out: string[] = [];
   for (const d of PROVIDER_DESCRIPTORS) {
@@ -162,15 +187,33 @@ function channelWarnings(config: AppConfig): string[] {
   return out;
 }
 
+const USAGE = `usage: npm run config:check [-- --help]
+
+Checks the configuration the service would start with (the environment over ./.env, and the setup
+of the service \`npm start\` runs, as the tools find it): every problem in one run, secrets masked.
+Exit status: 0 it can start, 1 it would refuse to, 2 the check itself failed.
+`;
+
 if (require.main === module) {
-  checkConfiguration(readEnvironment()).then(
-    ({ report, ok }) => {
-      process.stdout.write(`${report}\n`);
-      process.exit(ok ? 0 : 1);
-    },
-    (e) => {
-      process.stderr.write(`config check failed: ${(e as Error).message}\n`);
-      process.exit(2);
-    },
-  );
+  try {
+    if (parseArgs({ options: { help: { type: 'boolean', short: 'h' } } }).values.help) {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    }
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  new Promise<Env>((resolve) => resolve(findService(readEnvironment()).env))
+    .then((env) => checkConfiguration(env))
+    .then(
+      ({ report, ok }) => {
+        process.stdout.write(`${report}\n`);
+        process.exit(ok ? 0 : 1);
+      },
+      (e) => {
+        process.stderr.write(`config check failed: ${redactUrlsIn((e as Error).message)}\n`);
+        process.exit(2);
+      },
+    );
 }

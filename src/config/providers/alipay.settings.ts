@@ -69,11 +69,24 @@ function buildAlipayConfig(s: AlipayEnv): AlipayConfig | undefined {
   const any = Object.values(named).some(Boolean) || s.ALIPAY_NOTIFY_URL || s.ALIPAY_SELLER_ID;
   if (!any) return undefined;
   const problems = missingWhenConfigured({ ...named, ALIPAY_NOTIFY_URL: s.ALIPAY_NOTIFY_URL }, 'Alipay');
+  // Each key is read on its own, so one run names every problem (npm run config:check).
+  const read = (variable: string, value: string | undefined, normalize: (v: string) => string): string | undefined => {
+    if (!value) return undefined;
+    try {
+      return keyProblem(variable, () => normalize(value));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems);
+      return undefined;
+    }
+  };
+  const privateKeyPem = read('ALIPAY_PRIVATE_KEY', s.ALIPAY_PRIVATE_KEY, normalizePrivateKey);
+  const alipayPublicKeyPem = read('ALIPAY_PUBLIC_KEY', s.ALIPAY_PUBLIC_KEY, normalizePublicKey);
   if (problems.length) throw new ConfigError(problems);
   return {
     appId: s.ALIPAY_APP_ID!,
-    privateKeyPem: keyProblem('ALIPAY_PRIVATE_KEY', () => normalizePrivateKey(s.ALIPAY_PRIVATE_KEY!)),
-    alipayPublicKeyPem: keyProblem('ALIPAY_PUBLIC_KEY', () => normalizePublicKey(s.ALIPAY_PUBLIC_KEY!)),
+    privateKeyPem: privateKeyPem!,
+    alipayPublicKeyPem: alipayPublicKeyPem!,
     gateway: s.ALIPAY_GATEWAY ?? DEFAULT_GATEWAY,
     notifyUrl: s.ALIPAY_NOTIFY_URL,
     returnUrl: s.ALIPAY_RETURN_URL,

@@ -131,31 +131,41 @@ function buildWechatPayConfig(s: WechatPayEnv): WechatPayConfig | undefined {
   if (s.WECHAT_PAY_REFUND_NOTIFY_URL && new URL(s.WECHAT_PAY_REFUND_NOTIFY_URL).search) {
     problems.push({ variable: 'WECHAT_PAY_REFUND_NOTIFY_URL', problem: 'must not carry a query string' });
   }
-  if (problems.length) throw new ConfigError(problems);
-
-  const privateKeyPem = keyProblem('WECHAT_PAY_PRIVATE_KEY_PATH', () => loadPrivateKeyFile(s.WECHAT_PAY_PRIVATE_KEY_PATH!));
+  // Each file is read and checked on its own, so one run names every problem (npm run config:check).
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems);
+      return undefined;
+    }
+  };
+  const privateKeyPem = s.WECHAT_PAY_PRIVATE_KEY_PATH
+    ? attempt(() => keyProblem('WECHAT_PAY_PRIVATE_KEY_PATH', () => loadPrivateKeyFile(s.WECHAT_PAY_PRIVATE_KEY_PATH!)))
+    : undefined;
   let certSerial = s.WECHAT_PAY_CERT_SERIAL_NO?.toUpperCase();
-  if (s.WECHAT_PAY_CERT_PATH) {
-    const cert = certificateProblem('WECHAT_PAY_CERT_PATH', s.WECHAT_PAY_CERT_PATH);
+  const cert = s.WECHAT_PAY_CERT_PATH ? attempt(() => certificateProblem('WECHAT_PAY_CERT_PATH', s.WECHAT_PAY_CERT_PATH!)) : undefined;
+  if (cert) {
     const serial = certificateSerial(cert);
     if (certSerial && certSerial !== serial) {
-      throw new ConfigError([{ variable: 'WECHAT_PAY_CERT_SERIAL_NO', problem: 'differs from the serial of WECHAT_PAY_CERT_PATH' }]);
+      problems.push({ variable: 'WECHAT_PAY_CERT_SERIAL_NO', problem: 'differs from the serial of WECHAT_PAY_CERT_PATH' });
     }
-    if (!cert.checkPrivateKey(createPrivateKey(privateKeyPem))) {
-      throw new ConfigError([{ variable: 'WECHAT_PAY_PRIVATE_KEY_PATH', problem: 'does not match the certificate WECHAT_PAY_CERT_PATH' }]);
+    if (privateKeyPem && !cert.checkPrivateKey(createPrivateKey(privateKeyPem))) {
+      problems.push({ variable: 'WECHAT_PAY_PRIVATE_KEY_PATH', problem: 'does not match the certificate WECHAT_PAY_CERT_PATH' });
     }
     certSerial = serial;
   }
   const verifiers: Record<string, string> = {};
   if (s.WECHAT_PAY_PUBLIC_KEY_PATH) {
-    verifiers[s.WECHAT_PAY_PUBLIC_KEY_ID!] = keyProblem('WECHAT_PAY_PUBLIC_KEY_PATH', () =>
-      loadPublicKeyFile(s.WECHAT_PAY_PUBLIC_KEY_PATH!),
-    );
+    const key = attempt(() => keyProblem('WECHAT_PAY_PUBLIC_KEY_PATH', () => loadPublicKeyFile(s.WECHAT_PAY_PUBLIC_KEY_PATH!)));
+    if (key && s.WECHAT_PAY_PUBLIC_KEY_ID) verifiers[s.WECHAT_PAY_PUBLIC_KEY_ID] = key;
   }
   for (const path of splitList(s.WECHAT_PAY_PLATFORM_CERT_PATH)) {
-    const cert = certificateProblem('WECHAT_PAY_PLATFORM_CERT_PATH', path);
-    verifiers[certificateSerial(cert)] = cert.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const platform = attempt(() => certificateProblem('WECHAT_PAY_PLATFORM_CERT_PATH', path));
+    if (platform) verifiers[certificateSerial(platform)] = platform.publicKey.export({ format: 'pem', type: 'spki' }).toString();
   }
+  if (problems.length) throw new ConfigError(problems);
   return {
     appId: s.WECHAT_PAY_APP_ID!,
     mchId: s.WECHAT_PAY_MCH_ID!,
@@ -164,7 +174,7 @@ function buildWechatPayConfig(s: WechatPayEnv): WechatPayConfig | undefined {
     // The refund callback is the payment callback's sibling (…/wechat/callback → …/wechat/refund-callback)
     // unless set on its own.
     refundNotifyUrl: s.WECHAT_PAY_REFUND_NOTIFY_URL ?? new URL('refund-callback', s.WECHAT_PAY_NOTIFY_URL!).toString(),
-    privateKeyPem,
+    privateKeyPem: privateKeyPem!,
     certSerial: certSerial!,
     verifiers,
     baseUrl: (s.WECHAT_PAY_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, ''),
