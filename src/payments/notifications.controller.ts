@@ -107,8 +107,8 @@ export class NotificationsController implements OnModuleInit {
     }
     const fields = [
       `provider=${name}`,
-      incoming && `kind=${incoming.kind}`,
       `outcome=${result}`,
+      incoming && `kind=${incoming.kind}`,
       rejection && `rejection=${rejection}`,
       handled && `result=${handled}`,
       incoming?.kind === 'payment' && `payment_no=${incoming.event.paymentNo}`,
