@@ -108,9 +108,9 @@ export class NotificationsController implements OnModuleInit {
     const fields = [
       `provider=${name}`,
       `outcome=${result}`,
-      incoming && `kind=${incoming.kind}`,
       rejection && `rejection=${rejection}`,
       handled && `result=${handled}`,
+      incoming && `kind=${incoming.kind}`,
       incoming?.kind === 'payment' && `payment_no=${incoming.event.paymentNo}`,
       incoming?.kind === 'refund' && `refund_no=${incoming.event.refundNo} refund_status=${incoming.event.providerState}`,
       incoming?.event.eventId && `event_id=${incoming.event.eventId}`,
