@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 const w = () => sb.credentials.wechat;
-const v2 = (secret = w().apiV2Key) => wechatClient(sb, 'public-key', { secret }).v2;
+const v2 = (secret = w().apiV2Key): any => wechatClient(sb, 'public-key', { secret }).v2;
 const parse = (text: string): Record<string, string> => (Transformer.toObject as (xml: string) => Record<string, string>)(text);
 /** docs/contracts.md#the-v2-signature, checked with the SDK's Hash.sign in the message's own sign_type. */
 const signedOk = (f: Record<string, string>) =>
