@@ -49,8 +49,8 @@ export function memberpayEnv(
         .map(([plan, id]) => `${plan}:${id}`)
         .join(','),
       WECHAT_PAY_PAPAY_NOTICE: notice,
+      // The payment and deduction callback (papay-callback) is this URL's sibling by default.
       WECHAT_PAY_CONTRACT_NOTIFY_URL: `${app}/api/v1/payment/wechat/contract-callback`,
-      WECHAT_PAY_PAPAY_NOTIFY_URL: `${app}/api/v1/payment/wechat/papay-callback`,
     });
   }
   if (which.alipay) {
