@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { movableTo } from './order-lifecycle';
 import type { OrderStatus, PaymentMethod } from './order-status';
+
+/** The statuses a succeeded refund may find its order in. */
+const REFUNDABLE = movableTo('partially_refunded', 'refunded');
 
 export interface RefundableOrder {
   id: string;
@@ -67,9 +71,9 @@ export class OrderRefundsRepository {
       `UPDATE orders SET refunded_amount = refunded_amount + $2,
               status = CASE WHEN refunded_amount + $2 >= amount THEN 'refunded' ELSE 'partially_refunded' END,
               updated_at = now()
-        WHERE id = $1 AND status IN ('paid', 'partially_refunded')
+        WHERE id = $1 AND status = ANY($3)
         RETURNING id, order_no, user_id, status, amount, refunded_amount, payment_method, payment_no`,
-      [orderId, amountFen],
+      [orderId, amountFen, REFUNDABLE],
     )) as [RefundableOrder[], number];
     if (!rows[0]) throw new Error(`order ${orderId} is not paid or partially refunded: the refund cannot be added`);
     return rows[0];

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { preparedQueryIn } from '../database/prepared-query';
+import { movableTo } from './order-lifecycle';
 import type { PaymentChannel } from '../payments/payment-channel';
 import { Order } from './order.entity';
 
@@ -31,9 +32,9 @@ export interface EndedOrder {
 }
 
 /**
- * orders: written here, by the order's own flows (create, a fresh payment, cancel, expiry); refunds
- * change it through OrderRefundsRepository and settlement marks it paid through
- * OrderPaymentsRepository (the PaidOrders port), both in this module too.
+ * orders: written here, by the order's own flows (create, a fresh payment, cancel, expiry); its
+ * fulfilment (OrderFulfilment, the PaidOrders port of settlement, and the refunds' path) writes it
+ * through OrderFulfilmentRepository and OrderRefundsRepository, both in this module too.
  */
 @Injectable()
 export class OrdersRepository {
@@ -123,8 +124,8 @@ export class OrdersRepository {
   /** A new order whose first payment could not be opened: failed, so none stays pending without a code. */
   async markFailed(m: EntityManager, id: string): Promise<boolean> {
     const [rows] = (await m.query(
-      `UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`,
-      [id],
+      `UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = ANY($2) RETURNING id`,
+      [id, movableTo('failed')],
     )) as [unknown[], number];
     return rows.length > 0;
   }
@@ -132,8 +133,8 @@ export class OrdersRepository {
   /** Moves a pending order to closed or expired; undefined when it was no longer pending. */
   async end(m: EntityManager, id: string, status: 'closed' | 'expired'): Promise<EndedOrder | undefined> {
     const [rows] = (await m.query(
-      `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING order_no, user_id, payment_method`,
-      [id, status],
+      `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3) RETURNING order_no, user_id, payment_method`,
+      [id, status, movableTo(status)],
     )) as [EndedOrder[], number];
     return rows[0];
   }

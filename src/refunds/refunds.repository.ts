@@ -21,7 +21,6 @@ export interface NewRefund {
 /** A paid attempt that is not its order's payment and has no duplicate-payment refund yet. */
 export interface UnrefundedDoublePayment {
   order_id: string;
-  order_no: string;
   payment_no: string;
   payment_method: ProviderName;
   amount: number;
@@ -92,9 +91,8 @@ export class RefundsRepository {
   /** The attempt, when it is a paid attempt of an order that another attempt paid. */
   async doublePaymentOf(paymentNo: string): Promise<UnrefundedDoublePayment | undefined> {
     const [row] = (await this.dataSource.query(
-      `SELECT o.id AS order_id, o.order_no, r.payment_no, r.payment_method, r.amount
-         FROM payment_records r JOIN orders o ON o.id = r.order_id
-        WHERE r.payment_no = $1 AND r.status = 'success' AND o.payment_no IS NOT NULL AND o.payment_no <> r.payment_no`,
+      `SELECT order_id, payment_no, payment_method, amount FROM payment_records
+        WHERE payment_no = $1 AND status = 'success' AND double_payment`,
       [paymentNo],
     )) as UnrefundedDoublePayment[];
     return row;
@@ -103,9 +101,9 @@ export class RefundsRepository {
   /** Paid attempts that paid an order another attempt had paid, with no refund recorded for them. */
   async unrefundedDoublePayments(olderThan: Date, limit: number): Promise<UnrefundedDoublePayment[]> {
     return (await this.dataSource.query(
-      `SELECT o.id AS order_id, o.order_no, r.payment_no, r.payment_method, r.amount
-         FROM payment_records r JOIN orders o ON o.id = r.order_id
-        WHERE r.status = 'success' AND o.payment_no IS NOT NULL AND o.payment_no <> r.payment_no AND r.paid_at < $1
+      `SELECT r.order_id, r.payment_no, r.payment_method, r.amount
+         FROM payment_records r
+        WHERE r.status = 'success' AND r.double_payment AND r.paid_at < $1
           AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.payment_no = r.payment_no AND f.kind = 'duplicate_payment')
         ORDER BY r.paid_at LIMIT $2`,
       [olderThan, limit],

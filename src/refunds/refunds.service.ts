@@ -1,22 +1,21 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
-import type { EntityManager } from 'typeorm';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
-import { OrderRefundsRepository, RefundableOrder } from '../orders/order-refunds.repository';
-import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderRefundedPayload } from '../outbox/order-events';
+import { OrderFulfilment } from '../orders/order-fulfilment.service';
+import { OrderRefundsRepository } from '../orders/order-refunds.repository';
 import { newRefundNo } from '../common/trade-numbers';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from '../payments/double-payment';
 import { NotificationRejected, RefundEvent, RefundRefused } from '../payments/payment-provider';
 import { providerLabel } from '../payments/provider-catalog';
+import { NotificationRouter } from '../payments/notification-router';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import type { Refund } from './refund.entity';
 import { DUPLICATE_PAYMENT_REASON, RefundStatus, SYSTEM_REQUESTER } from './refund-status';
 import { toRefundView, RefundView } from './refund.view';
 import { RefundOverPaid, RefundsRepository } from './refunds.repository';
-import { RefundMembership } from './refund-membership';
 
 /** Where a refund's news came from, for the logs. */
 export type RefundSource = 'answer' | 'notification' | 'query';
@@ -32,22 +31,28 @@ const FIRST_LOOK_MS = 60_000;
  * Refunds, full and partial, of paid orders. The rules: a refund is recorded (holding its money
  * against what was paid, under the order's row lock, the database refusing anything more) before
  * any provider is called; the provider's answer, a notification or a query then moves it on, each
- * through applyEvent, in one transaction with what follows from it (the order's refunded amount
- * and status, the membership, the order.refunded event). A provider call whose outcome is unknown
+ * through applyEvent, in one transaction with what follows from it, which is the order's
+ * fulfilment (OrderFulfilment.fulfilRefund: the order's refunded amount and status, the membership,
+ * the order.refunded event). A provider call whose outcome is unknown
  * leaves the refund processing: the job asks again later and resends the same refund_no.
  */
 @Injectable()
-export class RefundsService {
+export class RefundsService implements OnModuleInit {
   private readonly logger = new Logger('Refunds');
 
   constructor(
     private readonly refunds: RefundsRepository,
     private readonly orders: OrderRefundsRepository,
     private readonly registry: ProviderRegistry,
-    private readonly membership: RefundMembership,
-    private readonly events: EventEmitter2,
+    private readonly fulfilment: OrderFulfilment,
     private readonly metrics: MetricsService,
+    private readonly router: NotificationRouter,
   ) {}
+
+  /** Refund results that providers notify (WeChat Pay's REFUND.*) come through their payment callback URL. */
+  onModuleInit(): void {
+    this.router.handle('refund', (event) => this.applyEvent(event, 'notification'));
+  }
 
   /** A support refund of an order's payment: all that is left unless `amount` says less. */
   async request(adminId: string, orderNo: string, dto: CreateRefundDto, now = new Date()): Promise<RefundView> {
@@ -183,8 +188,8 @@ export class RefundsService {
       }
       if (status === 'success') {
         await this.refunds.applyState(m, refund.id, 'success', { ...event, succeededAt: event.succeededAt ?? now }, null);
-        const announced = await this.followOrder(m, refund, now);
-        return { result: 'applied' as const, refund, status, announced };
+        const fulfilled = await this.fulfilment.fulfilRefund(m, refund, now);
+        return { result: 'applied' as const, refund, status, fulfilled };
       }
       const failureReason =
         status === 'closed'
@@ -217,7 +222,7 @@ export class RefundsService {
     if (status === 'success') this.logger.log(`${line}: refunded`);
     else this.logger.warn(`${line}: ${status === 'abnormal' ? 'stuck at the provider, support must look at it' : 'nothing was refunded'}`);
     // Announced only after commit, like order.paid.
-    if (outcome.announced) this.events.emit(ORDER_EVENTS_COMMITTED, [outcome.announced]);
+    outcome.fulfilled?.announce();
     return 'applied';
   }
 
@@ -229,28 +234,6 @@ export class RefundsService {
       await this.refunds.applyState(m, locked.id, 'failed', { failureReason: reason }, null);
     });
     this.metrics.refunds.inc({ provider: refund.paymentMethod, status: 'failed' });
-  }
-
-  /**
-   * A successful refund of the order's own payment changes the order; a refund of a second
-   * payment (a double payment) does not: the order stays paid and keeps its access.
-   */
-  private async followOrder(m: EntityManager, refund: Refund, now: Date): Promise<CommittedOrderEvent | undefined> {
-    const order = await this.orders.lockById(m, refund.orderId);
-    if (!order || order.payment_no !== refund.paymentNo || refund.kind !== 'support') return undefined;
-    const after: RefundableOrder = await this.orders.addRefunded(m, order.id, refund.amountFen);
-    const membership =
-      after.status === 'refunded'
-        ? await this.membership.revokeOrder(m, order.id, order.user_id, now)
-        : await this.membership.snapshot(m, order.user_id, now);
-    const payload: OrderRefundedPayload = {
-      order_no: order.order_no,
-      amount: refund.amountFen,
-      refunded_total: after.refunded_amount,
-      status: after.status as OrderRefundedPayload['status'],
-      membership,
-    };
-    return appendOrderEvent(m, order.id, order.user_id, order.order_no, 'order.refunded', { ...payload });
   }
 
   /** A second payment of a paid order: returned in full, by itself, once. */
@@ -270,6 +253,7 @@ export class RefundsService {
   async refundDoublePayment(paymentNo: string, now: Date): Promise<boolean> {
     const payment = await this.refunds.doublePaymentOf(paymentNo);
     if (!payment) return false;
+    const orderNo = (await this.orders.orderNosOf([payment.order_id])).get(payment.order_id) ?? '?';
     const refund = await this.refunds.transaction((m) =>
       this.refunds.insertDuplicatePaymentRefund(m, {
         refundNo: newRefundNo(now),
@@ -287,9 +271,9 @@ export class RefundsService {
     this.metrics.doublePayments.inc({ provider: payment.payment_method });
     this.metrics.refunds.inc({ provider: payment.payment_method, status: 'processing' });
     this.logger.warn(
-      `refund_no=${refund.refundNo} order_no=${payment.order_no} payment_no=${paymentNo} amount=${payment.amount}: double payment, refunding it in full`,
+      `refund_no=${refund.refundNo} order_no=${orderNo} payment_no=${paymentNo} amount=${payment.amount}: double payment, refunding it in full`,
     );
-    await this.submit(refund, payment.order_no);
+    await this.submit(refund, orderNo);
     return true;
   }
 
