@@ -12,6 +12,7 @@ import { PaymentChannels1764057600401 } from './1764057600401-PaymentChannels';
 import { ReconciliationTables1764057600500 } from './1764057600500-ReconciliationTables';
 import { AttemptDoublePayment1764057600601 } from './1764057600601-AttemptDoublePayment';
 import { OrderStatusTransitions1764057600602 } from './1764057600602-OrderStatusTransitions';
+import { Contracts1764057601100 } from './1764057601100-Contracts';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   ReconciliationTables1764057600500,
   AttemptDoublePayment1764057600601,
   OrderStatusTransitions1764057600602,
+  Contracts1764057601100,
 ];

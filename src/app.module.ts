@@ -15,6 +15,7 @@ import { PaidOrdersModule } from './orders/paid-orders.module';
 import { PaymentsModule } from './payments/payments.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         PaidOrdersModule,
         NotificationsModule,
         RefundsModule,
+        SubscriptionsModule,
         SchedulingModule,
         ReconciliationModule,
         CheckoutModule,

@@ -1,4 +1,4 @@
-import type { Acknowledgement, NotificationResult, PaymentEvent, RawNotification } from './payment-provider';
+import type { Acknowledgement, IncomingNotification, NotificationResult, PaymentEvent, RawNotification } from './payment-provider';
 import type { ProviderName } from './provider-name';
 
 /**
@@ -157,4 +157,12 @@ export interface AgreementProvider {
   verifyAndClassify(raw: RawNotification, route: AgreementRoute): Promise<AgreementEvent>;
   /** The answer the sender understands. */
   acknowledge(result: NotificationResult, reason?: string): Acknowledgement;
+}
+
+/**
+ * A contract notification in the router's terms: a pay-and-sign payment goes to settlement like any
+ * payment, every other contract event to the module that owns contracts.
+ */
+export function toIncoming(event: AgreementEvent): IncomingNotification {
+  return event.kind === 'payment' ? { kind: 'payment', event: event.event } : { kind: 'agreement', event };
 }

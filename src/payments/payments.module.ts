@@ -11,6 +11,8 @@ import { PaymentsService } from './payments.service';
 import { SettlementRepository } from './settlement.repository';
 import { PROVIDER_DESCRIPTORS } from './provider-catalog';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
+import { agreementProviders } from './agreement-providers';
+import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PaymentRecord])],
@@ -27,12 +29,19 @@ import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
         }),
     },
     ProviderRegistry,
+    {
+      // Auto-renewal adapters, for the providers whose configuration turns contracts on.
+      provide: AGREEMENT_PROVIDERS,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => agreementProviders(config, config.providerTimeoutMs),
+    },
+    AgreementRegistry,
     NotificationRouter,
     PaymentsService,
     PaymentAttemptsService,
     PaymentRecordsRepository,
     SettlementRepository,
   ],
-  exports: [NotificationRouter, PaymentsService, PaymentAttemptsService, PaymentRecordsRepository, ProviderRegistry],
+  exports: [NotificationRouter, PaymentsService, PaymentAttemptsService, PaymentRecordsRepository, ProviderRegistry, AgreementRegistry],
 })
 export class PaymentsModule {}
