@@ -94,8 +94,16 @@ const notificationsReadTheOutbox = {
   from: ['src/orders', 'src/payments', 'src/refunds', 'src/scheduling', 'src/reconciliation', 'src/checkout'],
   message: 'notifications read the outbox; they must not depend on the flows that write it.',
 };
+const subscriptionsAreOnTop = {
+  // Auto-renewal builds on orders, payments and membership (a renewal is an order paid by a deduction),
+  // so none of those may reach up into it; the contract notifications reach it through payments' router.
+  target: ['src/orders', 'src/payments', 'src/membership', 'src/refunds', 'src/outbox', 'src/notifications', 'src/reconciliation'],
+  from: 'src/subscriptions',
+  message: 'subscriptions sit above orders and payments: nothing below may depend on them.',
+};
 const boundaries = [
   srcIsSelfContained,
+  subscriptionsAreOnTop,
   paymentsDoNotUseOrders,
   outboxKnowsNoWriterOrReader,
   notificationsReadTheOutbox,

@@ -113,7 +113,10 @@ export type AgreementEvent =
   | { kind: 'deduction'; provider: ProviderName; paymentNo: string; contractId: string | null; result: DeductionResult }
   | { kind: 'payment'; provider: ProviderName; event: PaymentEvent };
 
-/** Where a contract notification arrived (WeChat Pay has two callback URLs; Alipay one, shared with payments). */
+/**
+ * Where a contract notification arrived: `contract` (WeChat Pay's contract URL: sign and unsign) or
+ * `payment` (WeChat Pay's papay URL for payments and deductions, or Alipay's one callback).
+ */
 export type AgreementRoute = 'contract' | 'payment';
 
 /** The provider refused to sign: nothing was signed, and the same request would be refused again. */
@@ -151,8 +154,11 @@ export interface AgreementProvider {
    * 1–3, at most `amountFen`). 'not_needed' where the provider notifies or has no notice.
    */
   sendPreDeductionNotice(contract: ContractRef, amountFen: number, days: number): Promise<'sent' | 'already_sent' | 'not_needed'>;
-  /** Is this notification, arriving on `route`, one of the contract product's? (Alipay shares its route with payments.) */
-  claims(raw: RawNotification, route: AgreementRoute): boolean;
+  /**
+   * Is this notification, arriving at the provider's ordinary payment callback, one of the contract
+   * product's? (Alipay sends agreement notifications there; WeChat Pay's have URLs of their own.)
+   */
+  claims(raw: RawNotification): boolean;
   /** Verifies a contract notification and says what it means; throws NotificationRejected. */
   verifyAndClassify(raw: RawNotification, route: AgreementRoute): Promise<AgreementEvent>;
   /** The answer the sender understands. */

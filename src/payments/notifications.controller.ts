@@ -132,7 +132,7 @@ export class NotificationsController implements OnModuleInit {
     }
     const raw = { headers: req.headers, rawBody: req.rawBody ?? Buffer.alloc(0) };
     const agreementRoute: AgreementRoute = route === 'contract' ? 'contract' : 'payment';
-    const byContract: AgreementProvider | undefined = route !== 'callback' || agreement?.claims(raw, 'payment') ? agreement : undefined;
+    const byContract: AgreementProvider | undefined = route !== 'callback' || agreement?.claims(raw) ? agreement : undefined;
     let result: NotificationResult | 'unusable';
     let answer: NotificationResult;
     let reason: string | undefined;

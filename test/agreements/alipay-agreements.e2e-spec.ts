@@ -72,7 +72,7 @@ const deduction = (contract: ContractRef, paymentNo = no('R'), amountFen = 1990)
 describe('signing', () => {
   it('the page signs; dut_user_sign is claimed on the payment route and classified as signed', async () => {
     const c = await signed();
-    expect(ali.claims(raw(c.text), 'payment')).toBe(true);
+    expect(ali.claims(raw(c.text))).toBe(true);
     expect(await ali.verifyAndClassify(raw(c.text), 'payment')).toMatchObject({
       kind: 'signed',
       provider: 'alipay',
@@ -100,7 +100,7 @@ describe('deductions', () => {
     const paymentNo = no('R');
     expect(await deduction(contract, paymentNo)).toMatchObject({ outcome: 'paid', amountFen: 1990, providerTradeNo: expect.any(String) });
     const sync = await notification({ out_trade_no: paymentNo });
-    expect(ali.claims(raw(sync), 'payment')).toBe(false);
+    expect(ali.claims(raw(sync))).toBe(false);
     expect(await ali.queryDeduction(paymentNo)).toMatchObject({ outcome: 'paid', amountFen: 1990 });
     expect(await deduction(contract, paymentNo)).toEqual({ outcome: 'unknown', reason: 'ACQ.TRADE_HAS_SUCCESS' });
   });

@@ -5,7 +5,6 @@ import { yuanToFen } from '../../../common/money';
 import type {
   AgreementEvent,
   AgreementProvider,
-  AgreementRoute,
   AgreementSignRequest,
   AgreementSigning,
   ContractRef,
@@ -156,8 +155,7 @@ export class AlipayAgreements implements AgreementProvider {
    * by notify_type (docs/contracts.md#unsigning-and-notifications). Deduction results arrive there too, as
    * ordinary trade_status_sync: the payment path handles them.
    */
-  claims(raw: RawNotification, route: AgreementRoute): boolean {
-    if (route !== 'payment') return false;
+  claims(raw: RawNotification): boolean {
     const type = new URLSearchParams(raw.rawBody.toString('utf8')).get('notify_type');
     return type !== null && AGREEMENT_NOTIFY_TYPES.has(type);
   }

@@ -215,9 +215,9 @@ export class WechatPayAgreements implements AgreementProvider {
     }
   }
 
-  claims(_raw: RawNotification, route: AgreementRoute): boolean {
-    // Both routes are the contract product's own (contract-callback, papay-callback).
-    return route === 'contract' || route === 'payment';
+  /** WeChat Pay sends contract notifications to URLs of their own (contract-callback, papay-callback), never to the payment callback. */
+  claims(): boolean {
+    return false;
   }
 
   async verifyAndClassify(raw: RawNotification, route: AgreementRoute): Promise<AgreementEvent> {
