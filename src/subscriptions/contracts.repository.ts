@@ -56,6 +56,14 @@ export class ContractsRepository {
     return row ?? null;
   }
 
+  /** The member's most recent contract, open or not. */
+  async latestOfUser(userId: string): Promise<ContractRow | null> {
+    const [row] = (await this.dataSource.query(`SELECT ${COLUMNS} FROM contracts WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1`, [
+      userId,
+    ])) as ContractRow[];
+    return row ?? null;
+  }
+
   /**
    * pending → active, once: the row that moved, or null when it was not pending (signed already, ended,
    * or not ours). A provider id already held by another contract is a conflict the unique index refuses.

@@ -84,6 +84,27 @@ export class SubscriptionsService implements OnModuleInit {
     return 'duplicate';
   }
 
+  /**
+   * The member cancels auto-renewal: a signed contract is terminated at the provider first (idempotent
+   * there: an already ended contract answers not_found), then recorded once; a contract never signed
+   * is only recorded. The periods already paid stay. A provider failure changes nothing (502/504: try
+   * again). Cancelling a contract that is over answers it as it is.
+   */
+  async cancelForMember(userId: string, now = new Date()): Promise<ContractRow> {
+    const contract = await this.contracts.latestOfUser(userId);
+    if (!contract) throw new DomainError('NOT_FOUND', 'No auto-renewal contract for this member');
+    if (!['pending', 'active', 'past_due'].includes(contract.status)) return contract;
+    if (contract.provider_contract_id) {
+      const adapter = this.agreements.find(contract.provider);
+      if (!adapter)
+        throw new DomainError('PROVIDER_UNAVAILABLE', 'Auto-renewal is off for this provider: the contract cannot be terminated now');
+      await adapter.terminate({ contractId: contract.provider_contract_id, contractNo: contract.contract_no }, '会员取消自动续费');
+    }
+    const ended = await this.contracts.end(contract.provider, contract.contract_no, 'member', now);
+    if (ended) this.logger.log(`contract ${contract.contract_no} cancelled by the member`);
+    return ended ?? ((await this.contracts.findByNo(contract.contract_no)) as ContractRow);
+  }
+
   findByNo(contractNo: string): Promise<ContractRow | null> {
     return this.contracts.findByNo(contractNo);
   }

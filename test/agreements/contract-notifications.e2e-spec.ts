@@ -119,4 +119,39 @@ describe('contract notifications reach the subscriptions module', () => {
     expect(await ali.terminate({ contractId: signed.body.agreement_no, contractNo: again.contract_no }, '取消自动续费')).toBe('terminated');
     await statusOf(again.contract_no, 'cancelled');
   });
+
+  it('the member cancels from the app: terminated at the provider, recorded once, idempotent; a provider failure changes nothing', async () => {
+    const wx = registry.find('wechat') as AgreementProvider;
+    const auth = { Authorization: `Bearer ${t.token('member-w9')}` };
+    await t.http.post('/api/v1/membership/auto-renew/cancel').set(auth).expect(404);
+    const contract = await subs.openPending('member-w9', 'wechat', { id: 1, code: 'basic_monthly' }, 1990);
+    const signed = await sandboxCall(sb, 'POST', '/sandbox/contracts/sign', { qr: (await wx.sign(signRequest(contract.contract_no))).url });
+    await statusOf(contract.contract_no, 'active');
+
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'terminate', mode: 'error-500', times: 1 });
+    const failed = await t.http.post('/api/v1/membership/auto-renew/cancel').set(auth).expect(502);
+    expect(failed.body).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', requestId: expect.any(String) });
+    expect((await row(contract.contract_no)).status).toBe('active');
+
+    const cancelled = await t.http.post('/api/v1/membership/auto-renew/cancel').set(auth).expect(200);
+    expect(cancelled.body).toMatchObject({ contract_no: contract.contract_no, status: 'cancelled', provider: 'wechat', amount: 1990 });
+    const atProvider = await sandboxCall(sb, 'GET', `/sandbox/contracts/${signed.body.contract_id}`);
+    expect(atProvider.body).toMatchObject({ state: 'terminated', termination_mode: 3 });
+    // The provider's DELETE callback follows: acknowledged, nothing moves (ended by the member, from the app).
+    // ADD, then DELETE: wait until the second is acknowledged.
+    const deleteAcknowledged = async () => {
+      const sent = (await sandboxCall(sb, 'GET', `/sandbox/contracts/${signed.body.contract_id}`)).body.notifications as {
+        delivered: boolean;
+      }[];
+      return sent.length === 2 && sent[1].delivered;
+    };
+    const deadline = Date.now() + 15_000;
+    while (!(await deleteAcknowledged())) {
+      if (Date.now() > deadline) throw new Error('the DELETE callback was never acknowledged');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await row(contract.contract_no)).toMatchObject({ status: 'cancelled', ended_by: 'member' });
+    const again = await t.http.post('/api/v1/membership/auto-renew/cancel').set(auth).expect(200);
+    expect(again.body).toEqual(cancelled.body);
+  });
 });
