@@ -142,8 +142,16 @@ const supportIsOnTop = {
   from: 'src/support',
   message: "Nothing imports support's read model (src/support): it sits above every module it reads.",
 };
+const subscriptionsAreOnTop = {
+  // Auto-renewal builds on orders, payments and membership (a renewal is an order paid by a deduction),
+  // so none of those may reach up into it; the contract notifications reach it through payments' router.
+  target: ['src/orders', 'src/payments', 'src/membership', 'src/refunds', 'src/outbox', 'src/notifications', 'src/reconciliation'],
+  from: 'src/subscriptions',
+  message: 'subscriptions sit above orders and payments: nothing below may depend on them.',
+};
 const boundaries = [
   srcIsSelfContained,
+  subscriptionsAreOnTop,
   paymentsDoNotUseOrders,
   outboxKnowsNoWriterOrReader,
   notificationsReadTheOutbox,

@@ -14,6 +14,7 @@ import { AttemptDoublePayment1764057600601 } from './1764057600601-AttemptDouble
 import { OrderStatusTransitions1764057600602 } from './1764057600602-OrderStatusTransitions';
 import { UpgradeShortfallAndPartialRefunds1764057600603 } from './1764057600603-UpgradeShortfallAndPartialRefunds';
 import { PlanNamesZh1764057601001 } from './1764057601001-PlanNamesZh';
+import { Contracts1764057601100 } from './1764057601100-Contracts';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   OrderStatusTransitions1764057600602,
   UpgradeShortfallAndPartialRefunds1764057600603,
   PlanNamesZh1764057601001,
+  Contracts1764057601100,
 ];

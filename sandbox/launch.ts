@@ -16,7 +16,8 @@ async function startSandboxIfNeeded(): Promise<void> {
   // unref: the app alone decides when the process ends (it handles SIGINT/SIGTERM itself).
   const sandbox = await startSandbox({ port, keyDir, unref: true, log: (line) => console.log(`[sandbox] ${line}`) });
   process.once('exit', () => void sandbox.close());
-  const env = memberpayEnv(sandbox.credentials, process.env.PORT ?? '8001', which);
+  const notice = process.env.WECHAT_PAY_PAPAY_NOTICE === 'merchant' ? 'merchant' : 'wechat';
+  const env = memberpayEnv(sandbox.credentials, process.env.PORT ?? '8001', which, notice);
   // MEMBERPAY_SANDBOX_URL: the service records it for the tools (src/config/service-setup.ts).
   Object.assign(process.env, env, { PAYMENT_SANDBOX: '1', MEMBERPAY_SANDBOX_URL: sandbox.url });
   const emulated = [which.wechat && 'WeChat Pay', which.alipay && 'Alipay'].filter(Boolean).join(' and ');

@@ -72,3 +72,29 @@ function merchantPage(notifyUrl: string | null): string | null {
 export function renderMissingPage(qr: string): string {
   return layout('Unknown QR code', `<h1>Unknown QR code</h1><p><code>${escapeHtml(qr)}</code> was not issued by this sandbox.</p>`);
 }
+
+/**
+ * The signing page of auto-renewal: what the member agrees to, and one button that pays the first period
+ * and signs (WeChat Pay) or signs (Alipay). `summary` null: the QR is unknown or refused, `message` says why.
+ */
+export function renderSignPage(summary: Record<string, string> | null, qr: string, message?: string): string {
+  const msg = message ? `<p class="msg">${escapeHtml(message)}</p>` : '';
+  if (!summary) return layout('Auto-renewal', `${msg}<h1>自动续费 · Auto-renewal</h1><p>Nothing to sign here.</p>`);
+  const form =
+    summary.signable === 'true'
+      ? `<form method="post" action="/sandbox/contracts/sign"><input type="hidden" name="qr" value="${escapeHtml(qr)}">
+<button type="submit">确认签约 · Agree and sign</button></form>`
+      : '<p>This contract cannot be signed any more (already signed, paid or ended).</p>';
+  return layout(
+    'Auto-renewal',
+    `${msg}
+<h1>${escapeHtml(summary.provider)}</h1>
+<dl>
+<dt>What</dt><dd>${escapeHtml(summary.title)}</dd>
+<dt>Amount</dt><dd>${escapeHtml(summary.amount)}</dd>
+<dt>Contract</dt><dd>${escapeHtml(summary.contract)}</dd>
+<dt>State</dt><dd>${escapeHtml(summary.state)}</dd>
+</dl>
+${form}`,
+  );
+}

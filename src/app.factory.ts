@@ -17,8 +17,8 @@ import { requestIdMiddleware } from './common/request-id';
 import type { ConfigOptions } from './config/config.module';
 
 const BODY_LIMIT = '64kb';
-/** Payment callbacks (…/wechat/callback, …/alipay/callback) and WeChat Pay's refund callback (…/wechat/refund-callback). */
-const CALLBACK_ROUTE = /^\/api\/v1\/payment\/[a-z]+\/(?:refund-)?callback\/?$/;
+/** Payment callbacks (…/wechat/callback, …/alipay/callback), WeChat Pay's refund callback (…/wechat/refund-callback) and its auto-renewal callbacks (…/wechat/contract-callback, …/wechat/papay-callback). */
+const CALLBACK_ROUTE = /^\/api\/v1\/payment\/[a-z]+\/(?:refund-|contract-|papay-)?callback\/?$/;
 
 /** `__proto__` and friends have no business in a request body: refuse them as malformed JSON. */
 function refuseReservedKeys(key: string, value: unknown): unknown {

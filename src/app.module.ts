@@ -15,6 +15,7 @@ import { PaidOrdersModule } from './orders/paid-orders.module';
 import { PaymentsModule } from './payments/payments.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 import { SupportModule } from './support/support.module';
 
@@ -39,6 +40,7 @@ export class AppModule {
         NotificationsModule,
         RefundsModule,
         SupportModule,
+        SubscriptionsModule,
         SchedulingModule,
         ReconciliationModule,
         CheckoutModule,

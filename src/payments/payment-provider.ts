@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { AgreementEvent } from './agreements';
 import type { BillFetch } from './provider-bill';
 import type { ProviderName } from './provider-name';
 
@@ -48,7 +49,11 @@ export function stateEvent(provider: ProviderName, paymentNo: string, outcome: '
  * (a payment's news to settlement, a refund's to refunds), so one callback URL per provider serves
  * every kind it sends.
  */
-export type IncomingNotification = { kind: 'payment'; event: PaymentEvent } | { kind: 'refund'; event: RefundEvent };
+export type IncomingNotification =
+  { kind: 'payment'; event: PaymentEvent } | { kind: 'refund'; event: RefundEvent } | { kind: 'agreement'; event: ContractEvent };
+
+/** An auto-renewal contract's news: signed, ended, or a deduction's result (docs/contracts.md). */
+export type ContractEvent = Exclude<AgreementEvent, { kind: 'payment' }>;
 export type NotificationKind = IncomingNotification['kind'];
 
 export interface RawNotification {
@@ -174,6 +179,7 @@ const UNUSABLE = [
   'WRONG_APP_ID',
   'WRONG_SELLER_ID',
   'UNKNOWN_ORDER',
+  'UNKNOWN_CONTRACT',
   'AMOUNT_MISMATCH',
   'WRONG_CURRENCY',
   'UNKNOWN_REFUND',

@@ -13,6 +13,8 @@ import { SettlementRepository } from './settlement.repository';
 import { PROVIDER_DESCRIPTORS } from './provider-catalog';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
 import { QueryPaymentsJob } from './query-payments.job';
+import { agreementProviders } from './agreement-providers';
+import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PaymentRecord])],
@@ -29,6 +31,13 @@ import { QueryPaymentsJob } from './query-payments.job';
         }),
     },
     ProviderRegistry,
+    {
+      // Auto-renewal adapters, for the providers whose configuration turns contracts on.
+      provide: AGREEMENT_PROVIDERS,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => agreementProviders(config, config.providerTimeoutMs),
+    },
+    AgreementRegistry,
     NotificationRouter,
     PaymentsService,
     PaymentAttemptsService,
@@ -45,6 +54,7 @@ import { QueryPaymentsJob } from './query-payments.job';
     ProviderRegistry,
     QueryPaymentsJob,
     ExpireQrCodesJob,
+    AgreementRegistry,
   ],
 })
 export class PaymentsModule {}

@@ -1,4 +1,5 @@
 import type { ProviderSettings } from '../config/provider-settings';
+import type { AgreementProvider } from './agreements';
 import type { ChannelDescriptor, ChannelOpener, PaymentChannel } from './payment-channel';
 import type { PaymentProvider } from './payment-provider';
 import type { ProviderName } from './provider-name';
@@ -23,4 +24,9 @@ export interface ProviderDescriptor<N extends ProviderName = ProviderName, C = u
   enabledChannels(config: C): readonly PaymentChannel[];
   /** The adapter for a configured section (`timeoutMs` bounds every API call). */
   create(config: C, timeoutMs: number): PaymentProvider & ChannelOpener;
+  /**
+   * Auto-renewal by contract (docs/contracts.md), an optional capability: the adapter when the section
+   * configures it, undefined when it does not (auto-renewal is then off for this provider).
+   */
+  agreements?(config: C, timeoutMs: number): AgreementProvider | undefined;
 }

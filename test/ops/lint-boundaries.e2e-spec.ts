@@ -173,6 +173,19 @@ describe('lint: import boundaries', () => {
     ).toEqual([[BOUNDARY, null, null], [BOUNDARY, null], [BOUNDARY], [BOUNDARY], [null, null, null], [null]]);
   });
 
+  it('keeps the subscriptions module on top of orders and payments', () => {
+    expect(
+      verdicts([
+        { file: 'src/orders/probe.ts', imports: '../subscriptions/subscriptions.service, ../payments/agreements' },
+        { file: 'src/payments/probe.ts', imports: '../subscriptions/contract.entity' },
+        {
+          file: 'src/subscriptions/probe.ts',
+          imports: '../payments/agreement-registry, ../orders/order.entity, ../membership/membership-plan.entity',
+        },
+      ]),
+    ).toEqual([[BOUNDARY, null], [BOUNDARY], [null, null, null]]);
+  });
+
   it('fails an import it cannot resolve rather than letting it past the boundaries', () => {
     expect(verdicts([{ file: 'src/payments/probe.ts', imports: './no-such-file, ../sandbox-typo/clock' }])).toEqual([
       ['import-x/no-unresolved', 'import-x/no-unresolved'],

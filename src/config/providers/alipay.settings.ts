@@ -15,6 +15,8 @@ export interface AlipayConfig {
   sellerId?: string;
   /** Channels beyond the QR code whose Alipay products are signed (ALIPAY_CHANNELS). */
   channels: ('app' | 'wap' | 'page')[];
+  /** Auto-renewal by agreement (商家扣款, docs/contracts.md#alipay): absent, it is off. */
+  agreement?: { signScene: string };
 }
 
 /** Alipay OpenAPI's variables (docs/alipay.md), in the order config:check lists them. */
@@ -45,6 +47,11 @@ export class AlipayEnv {
   @IsOptional()
   @Matches(/^\s*(app|wap|page)(\s*,\s*(app|wap|page))*\s*$/, { message: 'must list channels among app, wap, page, comma-separated' })
   ALIPAY_CHANNELS?: string;
+  // Auto-renewal by agreement (docs/contracts.md#alipay): on when the sign scene is set.
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Z_]+\|[A-Z_]+$/, { message: 'must be an Alipay sign scene such as INDUSTRY|DIGITAL_MEDIA' })
+  ALIPAY_AGREEMENT_SIGN_SCENE?: string;
 }
 
 const DEFAULT_GATEWAY = 'https://openapi.alipay.com/gateway.do';
@@ -61,7 +68,7 @@ export const ALIPAY_SETTINGS: ProviderSettings<AlipayConfig, AlipayEnv> = {
   // Without it, a notification signed by Alipay for another seller of the same app would be honoured.
   productionProblems: (c) =>
     c.sellerId ? [] : [{ variable: 'ALIPAY_SELLER_ID', problem: 'is required in production when Alipay is configured' }],
-  checkWarnings: () => [],
+  checkWarnings: (c) => (c.agreement ? [] : ['auto-renewal is off for Alipay: set ALIPAY_AGREEMENT_SIGN_SCENE (INDUSTRY|DIGITAL_MEDIA)']),
 };
 
 function buildAlipayConfig(s: AlipayEnv): AlipayConfig | undefined {
@@ -69,6 +76,10 @@ function buildAlipayConfig(s: AlipayEnv): AlipayConfig | undefined {
   const any = Object.values(named).some(Boolean) || s.ALIPAY_NOTIFY_URL || s.ALIPAY_SELLER_ID;
   if (!any) return undefined;
   const problems = missingWhenConfigured({ ...named, ALIPAY_NOTIFY_URL: s.ALIPAY_NOTIFY_URL }, 'Alipay');
+  // memberpay always names its agreements (external_agreement_no), which Alipay refuses under the default scene.
+  if (s.ALIPAY_AGREEMENT_SIGN_SCENE === 'DEFAULT|DEFAULT') {
+    problems.push({ variable: 'ALIPAY_AGREEMENT_SIGN_SCENE', problem: 'must not be DEFAULT|DEFAULT (use INDUSTRY|DIGITAL_MEDIA)' });
+  }
   // Each key is read on its own, so one run names every problem (npm run config:check).
   const read = (variable: string, value: string | undefined, normalize: (v: string) => string): string | undefined => {
     if (!value) return undefined;
@@ -92,5 +103,6 @@ function buildAlipayConfig(s: AlipayEnv): AlipayConfig | undefined {
     returnUrl: s.ALIPAY_RETURN_URL,
     sellerId: s.ALIPAY_SELLER_ID,
     channels: [...new Set(splitList(s.ALIPAY_CHANNELS))] as AlipayConfig['channels'],
+    agreement: s.ALIPAY_AGREEMENT_SIGN_SCENE ? { signScene: s.ALIPAY_AGREEMENT_SIGN_SCENE } : undefined,
   };
 }

@@ -25,6 +25,22 @@ export interface WechatPayConfig {
   jsapiAppIds: string[];
   /** Where WeChat sends the phone browser back after H5: turns the H5 channel on. */
   h5RedirectUrl?: string;
+  /** Auto-renewal by contract (docs/contracts.md): absent, it is off. */
+  papay?: WechatPapayConfig;
+}
+
+/** WeChat Pay 委托代扣, API v2 (docs/contracts.md#wechat-pay). */
+export interface WechatPapayConfig {
+  /** The API v2 key: signs the v2 calls and verifies their answers and callbacks. */
+  apiV2Key: string;
+  /** Contract template (plan_id) by plan code. */
+  planIds: Record<string, string>;
+  /** Where sign and unsign results are posted (contract_notify_url). */
+  contractNotifyUrl: string;
+  /** Where pay-and-sign payments and deductions report (their notify_url). */
+  papayNotifyUrl: string;
+  /** Who tells the member before a deduction: WeChat itself, or the merchant's v3 notice. */
+  notice: 'wechat' | 'merchant';
 }
 
 /** WeChat Pay API v3's variables (docs/wechat-pay.md), in the order config:check lists them. */
@@ -73,6 +89,25 @@ export class WechatPayEnv {
   @IsOptional()
   @IsHttpUrl()
   WECHAT_PAY_H5_REDIRECT_URL?: string;
+  // Auto-renewal by contract (docs/contracts.md): on when the plan templates and the contract callback are set.
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^\s*[a-z0-9_]+\s*:\s*\d{1,20}(\s*,\s*[a-z0-9_]+\s*:\s*\d{1,20})*\s*$/, {
+    message: 'must map plan codes to template ids: basic_monthly:12535,premium_monthly:12536',
+  })
+  WECHAT_PAY_PAPAY_PLAN_IDS?: string;
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsHttpUrl()
+  WECHAT_PAY_CONTRACT_NOTIFY_URL?: string;
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsHttpUrl()
+  WECHAT_PAY_PAPAY_NOTIFY_URL?: string;
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^(wechat|merchant)$/, { message: 'must be wechat or merchant' })
+  WECHAT_PAY_PAPAY_NOTICE?: string;
 }
 
 const DEFAULT_BASE_URL = 'https://api.mch.weixin.qq.com';
@@ -85,11 +120,17 @@ export const WECHAT_PAY_SETTINGS: ProviderSettings<WechatPayConfig, WechatPayEnv
   summary: (c) => ({ appId: c.appId, mchId: c.mchId, baseUrl: c.baseUrl }),
   notifyUrl: (c) => ['WECHAT_PAY_NOTIFY_URL', c.notifyUrl],
   apiUrl: (c) => ['WECHAT_PAY_BASE_URL', c.baseUrl],
-  productionProblems: (c) => httpsInProduction('WECHAT_PAY_REFUND_NOTIFY_URL', c.refundNotifyUrl),
+  productionProblems: (c) => [
+    ...httpsInProduction('WECHAT_PAY_REFUND_NOTIFY_URL', c.refundNotifyUrl),
+    ...httpsInProduction('WECHAT_PAY_CONTRACT_NOTIFY_URL', c.papay?.contractNotifyUrl),
+    ...httpsInProduction('WECHAT_PAY_PAPAY_NOTIFY_URL', c.papay?.papayNotifyUrl),
+  ],
   checkWarnings: (c) => {
     const out: string[] = [];
     if (c.h5RedirectUrl && !c.h5RedirectUrl.startsWith('https://'))
       out.push('WECHAT_PAY_H5_REDIRECT_URL is not https: WeChat Pay sends phone browsers there');
+    if (!c.papay)
+      out.push('auto-renewal is off for WeChat Pay: set WECHAT_PAY_API_KEY, WECHAT_PAY_PAPAY_PLAN_IDS and WECHAT_PAY_CONTRACT_NOTIFY_URL');
     if (c.jsapiAppIds.length && !c.jsapiAppIds.includes(c.appId)) {
       out.push('WECHAT_PAY_JSAPI_APP_IDS does not include WECHAT_PAY_APP_ID: fine when JSAPI runs only in mini programs');
     }
@@ -131,6 +172,7 @@ function buildWechatPayConfig(s: WechatPayEnv): WechatPayConfig | undefined {
   if (s.WECHAT_PAY_REFUND_NOTIFY_URL && new URL(s.WECHAT_PAY_REFUND_NOTIFY_URL).search) {
     problems.push({ variable: 'WECHAT_PAY_REFUND_NOTIFY_URL', problem: 'must not carry a query string' });
   }
+  const papay = buildPapayConfig(s, problems);
   // Each file is read and checked on its own, so one run names every problem (npm run config:check).
   const attempt = <T>(fn: () => T): T | undefined => {
     try {
@@ -181,5 +223,40 @@ function buildWechatPayConfig(s: WechatPayEnv): WechatPayConfig | undefined {
     appAppId: s.WECHAT_PAY_APP_APP_ID,
     jsapiAppIds: splitList(s.WECHAT_PAY_JSAPI_APP_IDS),
     h5RedirectUrl: s.WECHAT_PAY_H5_REDIRECT_URL,
+    papay,
+  };
+}
+
+/**
+ * The contract settings, when the templates or the contract callback are given (the API v2 key alone,
+ * long accepted and unused, turns nothing on). Problems are added to `problems`.
+ */
+function buildPapayConfig(s: WechatPayEnv, problems: ConfigProblem[]): WechatPapayConfig | undefined {
+  if (!s.WECHAT_PAY_PAPAY_PLAN_IDS && !s.WECHAT_PAY_CONTRACT_NOTIFY_URL) return undefined;
+  const named = {
+    WECHAT_PAY_API_KEY: s.WECHAT_PAY_API_KEY,
+    WECHAT_PAY_PAPAY_PLAN_IDS: s.WECHAT_PAY_PAPAY_PLAN_IDS,
+    WECHAT_PAY_CONTRACT_NOTIFY_URL: s.WECHAT_PAY_CONTRACT_NOTIFY_URL,
+  };
+  const missing = missingWhenConfigured(named, 'WeChat Pay auto-renewal');
+  problems.push(...missing);
+  if (s.WECHAT_PAY_API_KEY && !/^[0-9A-Za-z]{32}$/.test(s.WECHAT_PAY_API_KEY)) {
+    problems.push({ variable: 'WECHAT_PAY_API_KEY', problem: 'must be the 32-character API v2 key' });
+  }
+  for (const variable of ['WECHAT_PAY_CONTRACT_NOTIFY_URL', 'WECHAT_PAY_PAPAY_NOTIFY_URL'] as const) {
+    if (s[variable] && new URL(s[variable]).search) problems.push({ variable, problem: 'must not carry a query string' });
+  }
+  if (missing.length || problems.length) return undefined;
+  const planIds = Object.fromEntries(
+    splitList(s.WECHAT_PAY_PAPAY_PLAN_IDS).map((pair) => pair.split(':').map((part) => part.trim()) as [string, string]),
+  );
+  const contractNotifyUrl = s.WECHAT_PAY_CONTRACT_NOTIFY_URL!;
+  return {
+    apiV2Key: s.WECHAT_PAY_API_KEY!,
+    planIds,
+    contractNotifyUrl,
+    // The payment and deduction callback is the contract callback's sibling unless set on its own.
+    papayNotifyUrl: s.WECHAT_PAY_PAPAY_NOTIFY_URL ?? new URL('papay-callback', contractNotifyUrl).toString(),
+    notice: s.WECHAT_PAY_PAPAY_NOTICE === 'merchant' ? 'merchant' : 'wechat',
   };
 }
