@@ -154,10 +154,15 @@ export interface PaymentProvider {
   verifyNotification(raw: RawNotification): Promise<IncomingNotification>;
   /** The answer the sender understands for each outcome. */
   acknowledge(result: NotificationResult, reason?: string): Acknowledgement;
-  /** The provider's trade bill of a Beijing day (YYYY-MM-DD): payments and refunds; throws BillRejected. */
-  fetchBill(date: string): Promise<BillFetch>;
   /** For providers that send the buyer's browser back: the verified out_trade_no, or null. */
   verifyReturn?(query: Record<string, string>): string | null;
+}
+
+/**
+ * Refunds, an optional capability beside PaymentProvider: a provider's descriptor declares it
+ * (`refunds`), and the core asks the registry whether the provider can (ProviderRegistry.refunds).
+ */
+export interface RefundCapability {
   /**
    * Asks for a refund. Throws RefundRefused for a final refusal; ProviderTimeoutError /
    * ProviderUnavailableError when the outcome is unknown (then query, or send the same refundNo again).
@@ -165,6 +170,12 @@ export interface PaymentProvider {
   refund(request: RefundRequest): Promise<RefundEvent>;
   /** The refund's state at the provider (`not_found` when it has none under that number). */
   queryRefund(request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>): Promise<RefundEvent>;
+}
+
+/** Daily trade bills, an optional capability (reconciliation): declared by the descriptor (`bills`). */
+export interface BillCapability {
+  /** The provider's trade bill of a Beijing day (YYYY-MM-DD): payments and refunds; throws BillRejected. */
+  fetchBill(date: string): Promise<BillFetch>;
 }
 
 /**

@@ -30,7 +30,7 @@ export class ReconcileBillsJob implements ScheduledJob {
     const days = [...(now >= beijingTimeOn(today, this.config.reconciliationAt) ? [yesterday] : [])];
     for (let back = 1; back <= CATCH_UP_DAYS; back++) days.push(addDays(yesterday, -back));
     const report = { claimed: 0, failed: 0, completed: 0, not_ready: 0 };
-    for (const provider of PAYMENT_METHODS.filter((name) => this.registry.find(name))) {
+    for (const provider of PAYMENT_METHODS.filter((name) => this.registry.bills(name))) {
       for (const day of days) {
         const result = await this.reconciliation.reconcile(provider, day, { now });
         if (result.status === 'skipped') continue;

@@ -249,7 +249,7 @@ describe('reconciliation against the daily bills', () => {
       (await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', { out_refund_no: asked.body.refund_no, delivery: 'drop' })).status,
     ).toBe(200);
     const outside = await paidOrder('rec-r2', 'wechat');
-    await t.app.get(ProviderRegistry).get('wechat').refund({
+    await t.app.get(ProviderRegistry).refunds('wechat').refund({
       refundNo: 'RFOUTSIDEOFMEMBERPAY01',
       paymentNo: outside.paymentNo,
       amountFen: outside.amount,

@@ -12,6 +12,8 @@ export const ALIPAY: ProviderDescriptor<'alipay', AlipayConfig> = {
   channels: ALIPAY_CHANNELS,
   enabledChannels: alipayEnabledChannels,
   create: (config, timeoutMs) => new AlipayProvider(config, timeoutMs),
+  refunds: (adapter) => adapter as AlipayProvider,
+  bills: (adapter) => adapter as AlipayProvider,
   agreements: (config, timeoutMs) =>
     config.agreement ? new AlipayAgreements({ ...config, agreement: config.agreement }, timeoutMs) : undefined,
 };

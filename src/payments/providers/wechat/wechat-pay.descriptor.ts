@@ -12,5 +12,7 @@ export const WECHAT_PAY: ProviderDescriptor<'wechat', WechatPayConfig> = {
   channels: WECHAT_CHANNELS,
   enabledChannels: wechatEnabledChannels,
   create: (config, timeoutMs) => new WechatPayProvider(config, timeoutMs),
+  refunds: (adapter) => adapter as WechatPayProvider,
+  bills: (adapter) => adapter as WechatPayProvider,
   agreements: (config, timeoutMs) => (config.papay ? new WechatPayAgreements({ ...config, papay: config.papay }, timeoutMs) : undefined),
 };
