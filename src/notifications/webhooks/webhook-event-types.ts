@@ -1,0 +1,70 @@
+import { entitlementAt } from '../../membership/entitlement';
+import type { MembershipSnapshot } from '../../membership/membership.views';
+
+/** An outbox row, as the webhooks read it. */
+export interface OutboxRow {
+  id: string;
+  type: string;
+  userId: string;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/**
+ * One kind of webhook event: which outbox rows give rise to it, its id (the outbox row's id; an
+ * event derived beside another from the same row gets a suffix, so a receiver deduping by id never
+ * drops one for the other), and its `data` (null: this row does not give one).
+ */
+export interface WebhookEventType {
+  type: string;
+  from: string;
+  idSuffix?: string;
+  data(row: OutboxRow): Record<string, unknown> | null;
+}
+
+/** The order's own event, as members hear it on the WebSocket, with whose order it is. */
+const asOrderEvent = (row: OutboxRow) => ({ user_id: row.userId, ...row.payload });
+
+/** The new entitlement, from the membership snapshot that the events changing the ledger carry. */
+function membershipChanged(row: OutboxRow): Record<string, unknown> | null {
+  const membership = row.payload.membership as MembershipSnapshot | undefined;
+  if (!membership) return null;
+  // A partial refund keeps the membership as it is: nothing changed, nothing to announce.
+  if (row.type === 'order.refunded' && row.payload.status !== 'refunded') return null;
+  return { ...entitlementAt(row.userId, membership.periods, row.createdAt), order_no: row.payload.order_no, cause: row.type };
+}
+
+/**
+ * Every webhook event type, in one table: a new one (the auto-renewal events) is a row here, from
+ * the outbox type that carries it. Endpoints subscribe to the `type`s.
+ */
+export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = [
+  { type: 'order.paid', from: 'order.paid', data: asOrderEvent },
+  { type: 'order.refunded', from: 'order.refunded', data: asOrderEvent },
+  { type: 'order.expired', from: 'order.expired', data: asOrderEvent },
+  { type: 'order.closed', from: 'order.closed', data: asOrderEvent },
+  { type: 'membership.changed', from: 'order.paid', idSuffix: 'membership.changed', data: membershipChanged },
+  { type: 'membership.changed', from: 'order.refunded', idSuffix: 'membership.changed', data: membershipChanged },
+];
+
+/** The types an endpoint may subscribe to. */
+export const WEBHOOK_EVENT_NAMES: readonly string[] = [...new Set(WEBHOOK_EVENT_TYPES.map((t) => t.type))];
+
+export interface WebhookEvent {
+  id: string;
+  type: string;
+  body: string;
+}
+
+/** The webhook events an outbox row gives: the body every attempt posts, `{ id, type, created_at, data }`. */
+export function webhookEventsOf(row: OutboxRow): WebhookEvent[] {
+  const out: WebhookEvent[] = [];
+  for (const t of WEBHOOK_EVENT_TYPES) {
+    if (t.from !== row.type) continue;
+    const data = t.data(row);
+    if (!data) continue;
+    const id = t.idSuffix ? `${row.id}:${t.idSuffix}` : row.id;
+    out.push({ id, type: t.type, body: JSON.stringify({ id, type: t.type, created_at: row.createdAt.toISOString(), data }) });
+  }
+  return out;
+}
