@@ -225,11 +225,14 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
         'Memberpay-Signature': signatureHeader(d.secrets, d.body, t),
       },
     });
+    // The last attempt is made when the retry window closes, so a delivery fails only after the
+    // whole window of failures, and an endpoint failing all along has failed for that long.
     let outcome: AttemptOutcome;
     if (result.ok) outcome = { status: 'delivered' };
+    else if (attemptedAt >= d.retryUntil) outcome = { status: 'failed' };
     else {
-      const next = new Date(Date.now() + retryDelayMs(d.attempts, this.config.webhookRetryBaseMs));
-      outcome = next > d.retryUntil ? { status: 'failed' } : { status: 'pending', nextAttemptAt: next };
+      const next = Date.now() + retryDelayMs(d.attempts, this.config.webhookRetryBaseMs);
+      outcome = { status: 'pending', nextAttemptAt: new Date(Math.min(next, d.retryUntil.getTime())) };
     }
     try {
       const { disabled } = await this.repo.recordAttempt(
@@ -244,6 +247,8 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       }
       if (disabled) this.logger.error(`webhook endpoint ${d.endpointId} disabled: ${disabled}`);
     } catch (e) {
+      // The endpoint was deleted during the attempt: its deliveries went with it.
+      if ((e as { code?: string }).code === '23503') return;
       // Not recorded: the claim's lease runs out and the attempt is made again (receivers dedupe by id).
       this.logger.error(`recording webhook attempt ${d.webhookEventId} failed: ${(e as Error).message}`);
     }

@@ -31,7 +31,11 @@ function membershipChanged(row: OutboxRow): Record<string, unknown> | null {
   if (!membership) return null;
   // A partial refund keeps the membership as it is: nothing changed, nothing to announce.
   if (row.type === 'order.refunded' && row.payload.status !== 'refunded') return null;
-  return { ...entitlementAt(row.userId, membership.periods, row.createdAt), order_no: row.payload.order_no, cause: row.type };
+  // The snapshot was taken inside the event's transaction, a moment after the row's created_at
+  // (the transaction's start): its first period may begin in between, and was running when taken.
+  const first = membership.level !== null ? membership.periods[0] : undefined;
+  const at = new Date(Math.max(row.createdAt.getTime(), first ? Date.parse(first.starts_at) : 0));
+  return { ...entitlementAt(row.userId, membership.periods, at), order_no: row.payload.order_no, cause: row.type };
 }
 
 /**

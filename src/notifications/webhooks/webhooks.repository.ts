@@ -155,8 +155,8 @@ export class WebhooksRepository {
       );
       await m.query(
         `UPDATE webhook_deliveries
-            SET status = $2, next_attempt_at = coalesce($3, next_attempt_at), last_attempt_at = $4, last_status_code = $5,
-                last_error = $6, delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
+            SET status = $2::varchar, next_attempt_at = coalesce($3::timestamptz, next_attempt_at), last_attempt_at = $4, last_status_code = $5,
+                last_error = $6, delivered_at = CASE WHEN $2::varchar = 'delivered' THEN now() ELSE delivered_at END
           WHERE id = $1 AND status = 'pending'`,
         [
           delivery.id,
@@ -176,19 +176,26 @@ export class WebhooksRepository {
       const reason = `no delivery has succeeded for ${Math.round(disableAfterMs / 3_600_000)} h; last attempt: ${
         attempt.statusCode !== null ? `HTTP ${attempt.statusCode}` : attempt.error
       }`;
+      // Disabled once its failures have lasted the window: an attempt that long after the first
+      // failure, or a delivery failed for good (retried the whole window) with no success since before it began.
       const [rows] = (await m.query(
-        `UPDATE webhook_endpoints
-            SET failing_since = coalesce(failing_since, $2),
-                enabled = enabled AND coalesce(failing_since, $2) > $2::timestamptz - make_interval(secs => $3::double precision / 1000),
-                disabled_reason = CASE WHEN enabled AND coalesce(failing_since, $2) <= $2::timestamptz - make_interval(secs => $3::double precision / 1000)
-                                       THEN $4 ELSE disabled_reason END,
-                disabled_at = CASE WHEN enabled AND coalesce(failing_since, $2) <= $2::timestamptz - make_interval(secs => $3::double precision / 1000)
-                                   THEN now() ELSE disabled_at END
-          WHERE id = $1
-          RETURNING enabled, disabled_at = now() AS disabled_now`,
-        [delivery.endpointId, attempt.attemptedAt, disableAfterMs, reason],
-      )) as [{ enabled: boolean; disabled_now: boolean }[], number];
-      return { disabled: rows[0] && !rows[0].enabled && rows[0].disabled_now ? reason : null };
+        `WITH cur AS (
+           SELECT coalesce(failing_since, $2) AS since,
+                  enabled AND (coalesce(failing_since, $2) <= $2::timestamptz - make_interval(secs => $3::double precision / 1000)
+                               OR ($5 AND coalesce(failing_since, $2) <= (SELECT min(attempted_at) FROM webhook_attempts WHERE delivery_id = $6)))
+                    AS disable
+             FROM webhook_endpoints WHERE id = $1 FOR UPDATE)
+         UPDATE webhook_endpoints e
+            SET failing_since = cur.since,
+                enabled = e.enabled AND NOT cur.disable,
+                disabled_reason = CASE WHEN cur.disable THEN $4 ELSE e.disabled_reason END,
+                disabled_at = CASE WHEN cur.disable THEN now() ELSE e.disabled_at END
+           FROM cur
+          WHERE e.id = $1
+          RETURNING cur.disable`,
+        [delivery.endpointId, attempt.attemptedAt, disableAfterMs, reason, outcome.status === 'failed', delivery.id],
+      )) as [{ disable: boolean }[], number];
+      return { disabled: rows[0]?.disable ? reason : null };
     });
   }
 
