@@ -94,11 +94,35 @@ const notificationsReadTheOutbox = {
   from: ['src/orders', 'src/payments', 'src/refunds', 'src/scheduling', 'src/reconciliation', 'src/checkout'],
   message: 'notifications read the outbox; they must not depend on the flows that write it.',
 };
+const realtimeIsOnTop = {
+  // Realtime (src/notifications: the member sockets and the service webhooks) consumes the outbox
+  // and may read membership; nothing below it reaches up into it, so a flow that writes events
+  // never waits on, or changes with, the way they are delivered.
+  target: [
+    'src/outbox',
+    'src/membership',
+    'src/orders',
+    'src/payments',
+    'src/refunds',
+    'src/reconciliation',
+    'src/scheduling',
+    'src/checkout',
+    'src/auth',
+    'src/metrics',
+    'src/health',
+    'src/common',
+    'src/config',
+    'src/database',
+  ],
+  from: 'src/notifications',
+  message: 'Nothing below realtime delivery (member sockets, service webhooks) may depend on src/notifications.',
+};
 const boundaries = [
   srcIsSelfContained,
   paymentsDoNotUseOrders,
   outboxKnowsNoWriterOrReader,
   notificationsReadTheOutbox,
+  realtimeIsOnTop,
   providersAreLeaves,
   ...providersKeepToThemselves,
   membershipDoesNotCallPayments,
