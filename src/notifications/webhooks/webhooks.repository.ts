@@ -79,7 +79,8 @@ export class WebhooksRepository {
    * Claims up to `limit` due deliveries of enabled endpoints, at most `perEndpoint` in flight per
    * endpoint counting `busy` (this instance's attempts running). Only the head of each member's queue
    * at an endpoint is due: a delivery waits while an earlier event of the same member for the same
-   * endpoint is pending (in flight or waiting to be retried), so a member's events arrive in order.
+   * endpoint is pending (in flight or waiting to be retried), so a member's events arrive in order
+   * (outbox order; an event derived from the same row, membership.changed, after the row's own).
    */
   async claimDue(limit: number, perEndpoint: number, busy: ReadonlyMap<string, number>, leaseMs: number): Promise<ClaimedDelivery[]> {
     const [rows] = (await this.dataSource.query(
@@ -92,7 +93,7 @@ export class WebhooksRepository {
           WHERE d.status = 'pending' AND d.next_attempt_at <= now()
             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
                              WHERE p.endpoint_id = d.endpoint_id AND p.user_id = d.user_id
-                               AND p.status = 'pending' AND p.event_id < d.event_id)),
+                               AND p.status = 'pending' AND (p.event_id, p.id) < (d.event_id, d.id))),
        picked AS (
          SELECT h.id FROM heads h LEFT JOIN busy b ON b.endpoint_id = h.endpoint_id
           WHERE h.rank <= $2 - coalesce(b.in_flight, 0)
