@@ -225,6 +225,6 @@ describe('webhook faults', () => {
       }
       dead.mode = 'ok';
       for (const res of [...dead.held]) res.destroy();
-    });
+    }, 240_000);
   });
 });

@@ -21,6 +21,11 @@ const MAX_IN_FLIGHT_PER_ENDPOINT = 8;
 /** The longest the pump sleeps when nothing wakes it (the outbox relay also wakes it every second). */
 const IDLE_WAKE_MS = 1_000;
 /**
+ * At shutdown, attempts running get this long to finish; then they are cut off unrecorded, and
+ * their claims' leases hand them to another instance (a receiver may see them twice: it dedupes).
+ */
+const SHUTDOWN_GRACE_MS = 5_000;
+/**
  * The two int4 advisory-lock keys that serialise the hand-over of outbox rows to the webhooks across
  * instances (the two-key space never meets appendOrderEvent's one-key member locks).
  */
@@ -46,6 +51,9 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private failing = false;
+  private abandoned = false;
+  /** Outbox rows may be waiting: set by a commit here, the relay's beat and the idle timer, not by an attempt ending. */
+  private fanOutDue = true;
   private outcomes?: Counter<'outcome'>;
 
   constructor(
@@ -92,9 +100,13 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.pumping;
-    // Attempts running finish (each is bounded by the timeout); one cut short is retried by another instance after its lease.
-    await Promise.allSettled([...this.running]);
+    let grace: NodeJS.Timeout | undefined;
+    const finished = Promise.allSettled([...this.running]);
+    await Promise.race([finished, new Promise((resolve) => (grace = setTimeout(resolve, SHUTDOWN_GRACE_MS)))]);
+    clearTimeout(grace);
+    this.abandoned = true;
     this.sender.close();
+    await finished;
   }
 
   @OnEvent(ORDER_EVENTS_COMMITTED)
@@ -102,9 +114,13 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     this.wake();
   }
 
-  /** Runs a pass soon; passes never overlap on one instance, and a wake during one runs another after it. */
-  wake(): void {
+  /**
+   * Runs a pass soon; passes never overlap on one instance, and a wake during one runs another after
+   * it. `outbox: false` (an attempt ended) skips the hand-over of outbox rows in that pass.
+   */
+  wake(outbox = true): void {
     if (this.stopped) return;
+    if (outbox) this.fanOutDue = true;
     if (this.pumping) {
       this.again = true;
       return;
@@ -115,7 +131,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       this.pumping = undefined;
       if (this.again) {
         this.again = false;
-        this.wake();
+        this.wake(false);
       }
     });
   }
@@ -128,13 +144,17 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
 
   private async pump(): Promise<void> {
     try {
-      while (!this.stopped && (await this.fanOut()) === FAN_OUT_BATCH);
+      if (this.fanOutDue) {
+        this.fanOutDue = false;
+        while (!this.stopped && (await this.fanOut()) === FAN_OUT_BATCH);
+      }
       await this.claimAndSend();
       const next = this.stopped ? null : await this.repo.nextDueAt();
       if (this.failing) this.logger.log('webhook delivery works again');
       this.failing = false;
       this.sleepUntil(next);
     } catch (e) {
+      this.fanOutDue = true;
       if (!this.failing) this.logger.error(`webhook delivery failed (${(e as Error).message}); tried again every second`);
       this.failing = true;
       this.sleepUntil(null);
@@ -202,7 +222,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
         this.inFlightTotal--;
         this.running.delete(attempt);
         // A slot is free and the member's next event at this endpoint may be due.
-        this.wake();
+        this.wake(false);
       });
       this.running.add(attempt);
     }
@@ -227,6 +247,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     });
     // The last attempt is made when the retry window closes, so a delivery fails only after the
     // whole window of failures, and an endpoint failing all along has failed for that long.
+    if (this.abandoned) return; // cut off at shutdown: the lease hands it to another instance
     let outcome: AttemptOutcome;
     if (result.ok) outcome = { status: 'delivered' };
     else if (attemptedAt >= d.retryUntil) outcome = { status: 'failed' };
