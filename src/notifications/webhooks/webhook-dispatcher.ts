@@ -15,7 +15,7 @@ import { AttemptOutcome, ClaimedDelivery, NewDelivery, WebhooksRepository } from
 
 /** Outbox rows handed over per transaction. */
 const FAN_OUT_BATCH = 500;
-/** Attempts in flight on this instance, in all and per endpoint: a dead receiver holds at most its own share. */
+/** Attempts on this instance, in all (until recorded) and per endpoint (until answered): a dead receiver holds at most its own share. */
 const MAX_IN_FLIGHT = 64;
 const MAX_IN_FLIGHT_PER_ENDPOINT = 8;
 /** The longest the pump sleeps when nothing wakes it (the outbox relay also wakes it every second). */
@@ -45,7 +45,6 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   private readonly sender: WebhookSender;
   private readonly inFlight = new Map<string, number>();
   private readonly running = new Set<Promise<unknown>>();
-  private inFlightTotal = 0;
   private pumping?: Promise<void>;
   private again = false;
   private timer?: NodeJS.Timeout;
@@ -209,19 +208,28 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async claimAndSend(): Promise<void> {
-    const free = MAX_IN_FLIGHT - this.inFlightTotal;
+    // All attempts not yet recorded count here (a recording holds a database connection), only the
+    // ones waiting for their receiver against the endpoint's share.
+    const free = MAX_IN_FLIGHT - this.running.size;
     if (free <= 0) return;
     const claimed = await this.repo.claimDue(free, MAX_IN_FLIGHT_PER_ENDPOINT, this.inFlight, this.leaseMs());
     for (const d of claimed) {
       this.inFlight.set(d.endpointId, (this.inFlight.get(d.endpointId) ?? 0) + 1);
-      this.inFlightTotal++;
-      const attempt = this.attempt(d).finally(() => {
+      // The slot is the receiver's: it is free once the receiver has answered, while the answer is
+      // still being recorded (that is what keeps the member's next event back, not the slot).
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
         const left = (this.inFlight.get(d.endpointId) ?? 1) - 1;
         if (left > 0) this.inFlight.set(d.endpointId, left);
         else this.inFlight.delete(d.endpointId);
-        this.inFlightTotal--;
+        this.wake(false);
+      };
+      const attempt = this.attempt(d, release).finally(() => {
+        release();
         this.running.delete(attempt);
-        // A slot is free and the member's next event at this endpoint may be due.
+        // The member's next event at this endpoint may be due.
         this.wake(false);
       });
       this.running.add(attempt);
@@ -233,7 +241,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     return 2 * this.config.webhookTimeoutMs + 1_000;
   }
 
-  private async attempt(d: ClaimedDelivery): Promise<void> {
+  private async attempt(d: ClaimedDelivery, answered: () => void): Promise<void> {
     const attemptedAt = new Date();
     const t = Math.floor(attemptedAt.getTime() / 1000);
     const result = await this.sender.send({
@@ -245,6 +253,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
         'Memberpay-Signature': signatureHeader(d.secrets, d.body, t),
       },
     });
+    answered();
     // The last attempt is made when the retry window closes, so a delivery fails only after the
     // whole window of failures, and an endpoint failing all along has failed for that long.
     if (this.abandoned) return; // cut off at shutdown: the lease hands it to another instance
