@@ -27,7 +27,7 @@ const IDLE_WAKE_MS = 1_000;
 const SHUTDOWN_GRACE_MS = 5_000;
 /**
  * The two int4 advisory-lock keys that serialise the hand-over of outbox rows to the webhooks across
- * instances (the two-key space never meets appendOrderEvent's one-key member locks).
+ * instances (the two-key space never meets appendOrderEvent's one-key member locks: docs/webhooks.md#advisory-locks).
  */
 const FAN_OUT_LOCK = [0x77686b, 1] as const;
 

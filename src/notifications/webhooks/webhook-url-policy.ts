@@ -5,7 +5,8 @@ import { BlockList, isIP } from 'node:net';
  * Addresses a production webhook may not reach: loopback, private, carrier-grade NAT (which holds
  * Alibaba Cloud's metadata address 100.100.100.200), link-local (which holds 169.254.169.254, the
  * metadata address of most clouds), unspecified, multicast and reserved ranges, in IPv4 and IPv6.
- * Node's BlockList also matches IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) against the IPv4 rules.
+ * Node's BlockList also matches IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) against the IPv4 rules
+ * (docs/webhooks.md#blocked-addresses, docs/webhooks.md#nodes-blocklist-and-lookup).
  */
 const BLOCKED = new BlockList();
 for (const [net, prefix] of [
