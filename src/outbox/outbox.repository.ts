@@ -54,4 +54,20 @@ export class OutboxRepository {
     if (!ids.length) return;
     await m.query(`UPDATE order_events SET fanned_out_at = now() WHERE id = ANY($1::bigint[]) AND fanned_out_at IS NULL`, [ids]);
   }
+
+  /**
+   * Each member's last membership snapshot (the `membership` an event carries) before the given id,
+   * on the caller's transaction: what a consumer compares a new snapshot with. Members with none are absent.
+   */
+  async membershipBefore(m: EntityManager, firstIds: ReadonlyMap<string, string>): Promise<Map<string, Record<string, unknown>>> {
+    if (!firstIds.size) return new Map();
+    const rows = (await m.query(
+      `SELECT DISTINCT ON (e.user_id) e.user_id, e.payload->'membership' AS membership
+         FROM order_events e JOIN unnest($1::varchar[], $2::bigint[]) AS u(user_id, first_id) ON e.user_id = u.user_id AND e.id < u.first_id
+        WHERE e.payload ? 'membership'
+        ORDER BY e.user_id, e.id DESC`,
+      [[...firstIds.keys()], [...firstIds.values()]],
+    )) as { user_id: string; membership: Record<string, unknown> }[];
+    return new Map(rows.map((r) => [r.user_id, r.membership]));
+  }
 }

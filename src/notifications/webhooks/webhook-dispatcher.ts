@@ -3,6 +3,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
+import type { MembershipSnapshot } from '../../membership/membership.views';
 import { MetricsService } from '../../metrics/metrics.service';
 import { ORDER_EVENTS_COMMITTED } from '../../outbox/order-events';
 import { OutboxRepository } from '../../outbox/outbox.repository';
@@ -180,9 +181,15 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       const endpoints = await this.repo.enabledEndpoints(m);
       const deliveries: NewDelivery[] = [];
       if (endpoints.length) {
+        // Each member's membership before this batch, then as the batch's rows change it.
+        const firstIds = new Map<string, string>();
+        for (const row of rows) if (!firstIds.has(row.userId)) firstIds.set(row.userId, row.id);
+        const membership = (await this.outbox.membershipBefore(m, firstIds)) as unknown as Map<string, MembershipSnapshot>;
         for (const row of rows) {
           const retryUntil = new Date(row.createdAt.getTime() + retryWindowMs(this.config.webhookRetryBaseMs));
-          for (const event of webhookEventsOf(row)) {
+          const events = webhookEventsOf(row, { membership: membership.get(row.userId) ?? null });
+          if (row.payload.membership) membership.set(row.userId, row.payload.membership as MembershipSnapshot);
+          for (const event of events) {
             for (const endpoint of endpoints) {
               if (!endpoint.events.includes(event.type)) continue;
               deliveries.push({

@@ -10,6 +10,11 @@ export interface OutboxRow {
   createdAt: Date;
 }
 
+/** What came before a row, for the types that announce a change: the member's previous membership snapshot. */
+export interface Before {
+  membership: MembershipSnapshot | null;
+}
+
 /**
  * One kind of webhook event: which outbox rows give rise to it, its id (the outbox row's id; an
  * event derived beside another from the same row gets a suffix, so a receiver deduping by id never
@@ -19,23 +24,32 @@ export interface WebhookEventType {
   type: string;
   from: string;
   idSuffix?: string;
-  data(row: OutboxRow): Record<string, unknown> | null;
+  data(row: OutboxRow, before: Before): Record<string, unknown> | null;
 }
 
 /** The order's own event, as members hear it on the WebSocket, with whose order it is. */
 const asOrderEvent = (row: OutboxRow) => ({ user_id: row.userId, ...row.payload });
 
-/** The new entitlement, from the membership snapshot that the events changing the ledger carry. */
-function membershipChanged(row: OutboxRow): Record<string, unknown> | null {
+/**
+ * The new entitlement, from the membership snapshot that the events changing the ledger carry; none
+ * when the level, plan and periods are what the member's previous snapshot gives at the same instant
+ * (a refund whose days support kept, a payment of a double payment).
+ */
+function membershipChanged(row: OutboxRow, before: Before): Record<string, unknown> | null {
   const membership = row.payload.membership as MembershipSnapshot | undefined;
   if (!membership) return null;
-  // A partial refund keeps the membership as it is: nothing changed, nothing to announce.
-  if (row.type === 'order.refunded' && row.payload.status !== 'refunded') return null;
   // The snapshot was taken inside the event's transaction, a moment after the row's created_at
   // (the transaction's start): its first period may begin in between, and was running when taken.
   const first = membership.level !== null ? membership.periods[0] : undefined;
   const at = new Date(Math.max(row.createdAt.getTime(), first ? Date.parse(first.starts_at) : 0));
-  return { ...entitlementAt(row.userId, membership.periods, at), order_no: row.payload.order_no, cause: row.type };
+  const now = entitlementAt(row.userId, membership.periods, at);
+  if (before.membership) {
+    const then = entitlementAt(row.userId, before.membership.periods, at);
+    const same = (e: typeof now) =>
+      JSON.stringify([e.level, e.plan_code, e.periods.map((p) => [p.level, p.plan_code, p.starts_at, p.ends_at])]);
+    if (same(then) === same(now)) return null;
+  }
+  return { ...now, order_no: row.payload.order_no, cause: row.type };
 }
 
 /**
@@ -61,11 +75,11 @@ export interface WebhookEvent {
 }
 
 /** The webhook events an outbox row gives: the body every attempt posts, `{ id, type, created_at, data }`. */
-export function webhookEventsOf(row: OutboxRow): WebhookEvent[] {
+export function webhookEventsOf(row: OutboxRow, before: Before = { membership: null }): WebhookEvent[] {
   const out: WebhookEvent[] = [];
   for (const t of WEBHOOK_EVENT_TYPES) {
     if (t.from !== row.type) continue;
-    const data = t.data(row);
+    const data = t.data(row, before);
     if (!data) continue;
     const id = t.idSuffix ? `${row.id}:${t.idSuffix}` : row.id;
     out.push({ id, type: t.type, body: JSON.stringify({ id, type: t.type, created_at: row.createdAt.toISOString(), data }) });

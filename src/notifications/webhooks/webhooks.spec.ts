@@ -57,7 +57,7 @@ describe('webhook events of an outbox row', () => {
     });
   });
 
-  it('announces no membership change for a partial refund', () => {
+  it("announces a membership change only when the ledger changed since the member's previous snapshot", () => {
     const row = {
       id: '18',
       type: 'order.refunded',
@@ -65,7 +65,15 @@ describe('webhook events of an outbox row', () => {
       createdAt,
       payload: { order_no: 'MO1', status: 'partially_refunded', membership },
     };
-    expect(webhookEventsOf(row).map((e) => e.type)).toEqual(['order.refunded']);
+    // Support kept the days: the snapshot is the one before.
+    expect(webhookEventsOf(row, { membership }).map((e) => e.type)).toEqual(['order.refunded']);
+    // Days taken back: the expiry moved.
+    const before = {
+      ...membership,
+      expires_at: '2027-01-30T00:00:00.000Z',
+      periods: [{ ...membership.periods[0], ends_at: '2027-01-30T00:00:00.000Z' }],
+    };
+    expect(webhookEventsOf(row, { membership: before }).map((e) => e.type)).toEqual(['order.refunded', 'membership.changed']);
     expect(webhookEventsOf({ ...row, payload: { ...row.payload, status: 'refunded' } }).map((e) => e.type)).toEqual([
       'order.refunded',
       'membership.changed',
