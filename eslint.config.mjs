@@ -149,12 +149,36 @@ const subscriptionsAreOnTop = {
   from: 'src/subscriptions',
   message: 'subscriptions sit above orders and payments: nothing below may depend on them.',
 };
+const realtimeIsOnTop = {
+  // Realtime (src/notifications: the member sockets and the service webhooks) consumes the outbox
+  // and may read membership; nothing below it reaches up into it, so a flow that writes events
+  // never waits on, or changes with, the way they are delivered.
+  target: [
+    'src/outbox',
+    'src/membership',
+    'src/orders',
+    'src/payments',
+    'src/refunds',
+    'src/reconciliation',
+    'src/scheduling',
+    'src/checkout',
+    'src/auth',
+    'src/metrics',
+    'src/health',
+    'src/common',
+    'src/config',
+    'src/database',
+  ],
+  from: 'src/notifications',
+  message: 'Nothing below realtime delivery (member sockets, service webhooks) may depend on src/notifications.',
+};
 const boundaries = [
   srcIsSelfContained,
   subscriptionsAreOnTop,
   paymentsDoNotUseOrders,
   outboxKnowsNoWriterOrReader,
   notificationsReadTheOutbox,
+  realtimeIsOnTop,
   providersAreLeaves,
   ...providersKeepToThemselves,
   membershipDoesNotCallPayments,

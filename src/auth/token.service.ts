@@ -74,15 +74,21 @@ export class TokenService {
     }
     const sub = typeof payload.sub === 'number' ? String(payload.sub) : payload.sub;
     if (typeof sub !== 'string' || !USER_ID.test(sub)) throw new UnauthenticatedError('The token has no valid subject');
-    return { userId: sub, admin: payload.role === ADMIN_ROLE, expiresAt: new Date(payload.exp * 1000) };
+    return {
+      userId: sub,
+      admin: payload.role === ADMIN_ROLE,
+      service: payload.role === SERVICE_ROLE,
+      expiresAt: new Date(payload.exp * 1000),
+    };
   }
 
   /** A token as the user service would issue it (development and tests); at most JWT_MAX_TTL_SECONDS. */
-  sign(userId: string, expiresInSeconds = this.config.jwtMaxTtlSeconds, options: { admin?: boolean } = {}): string {
+  sign(userId: string, expiresInSeconds = this.config.jwtMaxTtlSeconds, options: { admin?: boolean; service?: boolean } = {}): string {
     if (!(expiresInSeconds <= this.config.jwtMaxTtlSeconds)) {
       throw new Error(`a token may live at most ${this.config.jwtMaxTtlSeconds} seconds (JWT_MAX_TTL_SECONDS)`);
     }
-    const claims = options.admin ? { sub: userId, role: ADMIN_ROLE } : { sub: userId };
+    const role = options.admin ? ADMIN_ROLE : options.service ? SERVICE_ROLE : undefined;
+    const claims = role ? { sub: userId, role } : { sub: userId };
     return this.jwt.sign(claims, {
       algorithm: 'HS256',
       expiresIn: expiresInSeconds,
@@ -95,10 +101,18 @@ export class TokenService {
 /** The `role` claim value that makes a token an admin's. */
 export const ADMIN_ROLE = 'admin';
 
+/**
+ * The `role` claim value of another backend service (content, chat, the gateway): it may read
+ * entitlements and nothing a member or an admin reads; `sub` names the service.
+ */
+export const SERVICE_ROLE = 'service';
+
 export interface Session {
   userId: string;
   /** The token carries `role: "admin"`. */
   admin: boolean;
+  /** The token carries `role: "service"`. */
+  service: boolean;
   expiresAt: Date;
 }
 

@@ -51,6 +51,9 @@ export class AppConfig extends ProviderSections {
   publicRateLimit: number;
   callbackRateLimit: number;
   wsConnectionsPerUser: number;
+  /** Service webhooks: the retry schedule's unit (one minute unless a test shrinks it) and the answer timeout. */
+  webhookRetryBaseMs: number;
+  webhookTimeoutMs: number;
   jwtMaxTtlSeconds: number;
   jwtIssuer?: string;
   jwtAudience?: string;
@@ -134,6 +137,8 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.publicRateLimit = schema.PUBLIC_RATE_LIMIT;
   cfg.callbackRateLimit = schema.CALLBACK_RATE_LIMIT;
   cfg.wsConnectionsPerUser = schema.WS_CONNECTIONS_PER_USER;
+  cfg.webhookRetryBaseMs = schema.WEBHOOK_RETRY_BASE_MS;
+  cfg.webhookTimeoutMs = schema.WEBHOOK_TIMEOUT_MS;
   cfg.jwtMaxTtlSeconds = schema.JWT_MAX_TTL_SECONDS;
   cfg.jwtIssuer = schema.JWT_ISSUER;
   cfg.jwtAudience = schema.JWT_AUDIENCE;

@@ -4,6 +4,7 @@ import { NotFoundError } from '../common/errors/domain-error';
 import { DomainError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
 import { buildLedger, coverageAround, DAY_MS, LedgerGrant, standingAt, UpgradeOutcome } from './membership-ledger';
+import { entitlementAt, EntitlementView } from './entitlement';
 import { MembershipPlan } from './membership-plan.entity';
 import { quote, Quote, shortfallFen } from './membership-pricing';
 import { GrantRow, MembershipRepository, PeriodRow } from './membership.repository';
@@ -117,6 +118,24 @@ export class MembershipService {
         : null,
       started_at: coverage ? coverage.startedAt.toISOString() : null,
     };
+  }
+
+  /** Each member's entitlement at `now`, in the order asked (members never seen come out inactive). */
+  async entitlements(userIds: readonly string[], now: Date): Promise<EntitlementView[]> {
+    const rows = await this.repo.periodsOf(this.dataSource.manager, userIds);
+    const byUser = new Map<string, PeriodView[]>();
+    for (const r of rows) {
+      const list = byUser.get(r.user_id) ?? [];
+      list.push({
+        level: r.level,
+        plan_code: r.plan_code,
+        starts_at: r.starts_at.toISOString(),
+        ends_at: r.ends_at.toISOString(),
+        order_no: r.order_no,
+      });
+      byUser.set(r.user_id, list);
+    }
+    return userIds.map((id) => entitlementAt(id, byUser.get(id) ?? [], now));
   }
 
   async snapshot(m: EntityManager, userId: string, now: Date): Promise<MembershipSnapshot> {

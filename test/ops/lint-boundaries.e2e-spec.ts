@@ -75,6 +75,16 @@ describe('lint: import boundaries', () => {
         imports: '../orders/order.entity, ../payments/payments.service, ../notifications/socket-events, ../database/prepared-query',
       },
       { file: 'src/notifications/probe.ts', imports: '../orders/orders.service, ../payments/payments.service, ../outbox/order-events' },
+      // the service webhooks read the outbox and membership; nothing below them reaches them
+      {
+        file: 'src/notifications/webhooks/probe.ts',
+        imports: '../../refunds/refunds.service, ../../outbox/outbox.repository, ../../membership/entitlement',
+      },
+      {
+        file: 'src/membership/probe-webhooks.ts',
+        imports: '../notifications/webhooks/webhook-dispatcher, ../notifications/notifications.gateway',
+      },
+      { file: 'src/refunds/probe.ts', imports: '../notifications/webhooks/webhook-event-types, ../outbox/order-events' },
     ];
     expect(verdicts(probes)).toEqual([
       [BOUNDARY, BOUNDARY, BOUNDARY, null],
@@ -87,6 +97,9 @@ describe('lint: import boundaries', () => {
       [BOUNDARY, BOUNDARY, null, BOUNDARY, null],
       [BOUNDARY, BOUNDARY, BOUNDARY, null],
       [BOUNDARY, BOUNDARY, null],
+      [BOUNDARY, null, null],
+      [BOUNDARY, BOUNDARY],
+      [BOUNDARY, null],
     ]);
   });
 
