@@ -1,6 +1,8 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { AppConfig } from '../config/app-config';
 import { EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded-postgres';
 import { typeormOptions } from './typeorm-options';
@@ -47,6 +49,26 @@ class DatabaseLifecycle implements OnApplicationShutdown {
   }
 }
 
+/**
+ * A pooled connection that PostgreSQL ends (a restart, pg_terminate_backend) emits 'error' on its
+ * client. node-postgres's pool listens on idle clients only; a client checked out by a query runner
+ * between two statements has no listener, and an unhandled 'error' ends the process. Listening on
+ * every client turns that into a failed statement for the one transaction that held it (answered so
+ * the sender retries). Clients made before this runs (the one initialize() opened) are reached
+ * through the pool's list of its clients.
+ */
+function listenForConnectionErrors(dataSource: DataSource): void {
+  const logger = new Logger('Database');
+  const pool = (dataSource.driver as PostgresDriver).master as Pool & { _clients?: PoolClient[] };
+  const listen = (client: PoolClient) => {
+    if ((client as PoolClient & { memberpayListens?: boolean }).memberpayListens) return;
+    (client as PoolClient & { memberpayListens?: boolean }).memberpayListens = true;
+    client.on('error', (e: Error) => logger.warn(`a database connection ended: ${e.message}`));
+  };
+  pool.on('connect', listen);
+  for (const client of pool._clients ?? []) listen(client);
+}
+
 @Global()
 @Module({
   imports: [
@@ -64,6 +86,7 @@ class DatabaseLifecycle implements OnApplicationShutdown {
       }),
       dataSourceFactory: async (options) => {
         const dataSource = await new DataSource(options!).initialize();
+        listenForConnectionErrors(dataSource);
         const pending = await dataSource.showMigrations();
         if (pending) {
           await dataSource.destroy();

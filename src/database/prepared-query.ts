@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import { QueryRunnerAlreadyReleasedError, type DataSource, type EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /**
@@ -21,12 +21,16 @@ export async function preparedQuery<T>(dataSource: DataSource, name: string, tex
 /**
  * The same, on the connection of the caller's transaction (`m` from DataSource.transaction): the
  * settling transaction's statements are prepared once per pooled connection and then only bound
- * and executed. Outside a transaction (no query runner) it runs on the pool like preparedQuery.
+ * and executed. Outside a transaction (a manager without a query runner) it runs on the pool like
+ * preparedQuery. A query runner that was released (its connection terminated mid-transaction) is an
+ * error, never a reason to run on the pool: the statement would commit on its own while the rest of
+ * the transaction rolls back (an order marked paid without its grant).
  * Errors are node-postgres's own (not wrapped in TypeORM's QueryFailedError).
  */
 export async function preparedQueryIn<T>(m: EntityManager, name: string, text: string, values: unknown[]): Promise<T[]> {
   const runner = m.queryRunner;
-  if (!runner || runner.isReleased) return preparedQuery<T>(m.connection, name, text, values);
+  if (!runner) return preparedQuery<T>(m.connection, name, text, values);
+  if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
   // connect() hands back the connection the runner already holds (the transaction's).
   const client = (await runner.connect()) as PoolClient;
   const result = await client.query({ name, text, values });
