@@ -15,6 +15,7 @@ import { OrderStatusTransitions1764057600602 } from './1764057600602-OrderStatus
 import { UpgradeShortfallAndPartialRefunds1764057600603 } from './1764057600603-UpgradeShortfallAndPartialRefunds';
 import { PlanNamesZh1764057601001 } from './1764057601001-PlanNamesZh';
 import { Contracts1764057601100 } from './1764057601100-Contracts';
+import { AdminAuditLog1764057600900 } from './1764057600900-AdminAuditLog';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   UpgradeShortfallAndPartialRefunds1764057600603,
   PlanNamesZh1764057601001,
   Contracts1764057601100,
+  AdminAuditLog1764057600900,
 ];
