@@ -55,7 +55,14 @@ export class AuditLogRepository {
   }
 
   /** Newest first; `before` is the id of the last entry of the previous page. */
-  list(filter: { actor?: string; action?: string; targetType?: string; target?: string; before?: string; limit: number }): Promise<AuditRow[]> {
+  list(filter: {
+    actor?: string;
+    action?: string;
+    targetType?: string;
+    target?: string;
+    before?: string;
+    limit: number;
+  }): Promise<AuditRow[]> {
     const args: unknown[] = [filter.limit + 1];
     const where: string[] = [];
     if (filter.actor) where.push(`actor = $${args.push(filter.actor)}`);

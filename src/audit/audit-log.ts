@@ -2,7 +2,12 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { requestIdOf } from '../common/request-id';
 
-export const AUDIT_ACTIONS = ['refund.requested', 'reconciliation.item_resolved', 'reconciliation.day_rerun', 'reconciliation.exported'] as const;
+export const AUDIT_ACTIONS = [
+  'refund.requested',
+  'reconciliation.item_resolved',
+  'reconciliation.day_rerun',
+  'reconciliation.exported',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_TARGET_TYPES = ['order', 'reconciliation_item', 'reconciliation_day', 'reconciliation_range'] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];

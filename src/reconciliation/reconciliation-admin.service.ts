@@ -64,7 +64,8 @@ export class ReconciliationAdminService {
    */
   async rerun(provider: ProviderName, day: string, reason: string, caller: AdminCaller, now = new Date()): Promise<RerunView> {
     if (!isCalendarDay(day)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['bill_date must be a calendar day']);
-    if (day > beijingDayOf(now)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['bill_date must not be in the future']);
+    if (day > beijingDayOf(now))
+      throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['bill_date must not be in the future']);
     const result = await this.reconciliation.reconcile(provider, day, {
       now,
       force: true,
