@@ -153,9 +153,15 @@ export class SupportService {
       ),
       this.audit.forTargets([orderNo]),
     ]);
-    const timeline: TimelineEntry[] = [];
-    const add = (at: Date | string | null, kind: string, ref: string | null, detail: Record<string, unknown>) => {
-      if (at) timeline.push({ at: iso(at)!, kind, ref, detail });
+    const entries: { entry: TimelineEntry; sortAt: number }[] = [];
+    /**
+     * `after`: a provider stamps its times in whole seconds (paid_at, succeeded_at), so such an
+     * entry is placed no earlier than what it follows from; the time shown is the provider's.
+     */
+    const add = (at: Date | string | null, kind: string, ref: string | null, detail: Record<string, unknown>, after?: Date | string) => {
+      if (!at) return;
+      const time = new Date(at).getTime();
+      entries.push({ entry: { at: iso(at)!, kind, ref, detail }, sortAt: after ? Math.max(time, new Date(after).getTime()) : time });
     };
     add(order.created_at, 'order.created', order.order_no, {
       amount: order.amount,
@@ -181,14 +187,20 @@ export class SupportService {
         query_count: a.query_count,
       });
       if (a.paid_at)
-        add(a.paid_at, 'attempt.paid', a.payment_no, {
-          payment_method: a.payment_method,
-          amount: a.amount,
-          transaction_id: a.transaction_id,
-          trade_state: a.trade_state,
-          // The verified notification (or query answer) that settled it is kept on the attempt.
-          verified: a.verified,
-        });
+        add(
+          a.paid_at,
+          'attempt.paid',
+          a.payment_no,
+          {
+            payment_method: a.payment_method,
+            amount: a.amount,
+            transaction_id: a.transaction_id,
+            trade_state: a.trade_state,
+            // The verified notification (or query answer) that settled it is kept on the attempt.
+            verified: a.verified,
+          },
+          a.created_at,
+        );
       if (a.status === 'closed' || a.status === 'failed')
         add(a.updated_at, 'attempt.closed', a.payment_no, { status: a.status, trade_state: a.trade_state });
     }
@@ -202,6 +214,8 @@ export class SupportService {
       });
       if (grant.revoked_at) add(grant.revoked_at, 'membership.revoked', order.order_no, { plan_code: grant.plan_code });
     }
+    // The admin's request first: its entry commits with the refund it asked for, at the same instant.
+    for (const a of audit) add(a.createdAt, 'admin.action', a.id, { ...auditView(a) });
     for (const r of refunds) {
       add(r.created_at, 'refund.requested', r.refund_no, {
         amount: r.amount,
@@ -210,13 +224,19 @@ export class SupportService {
         requested_by: r.requested_by,
       });
       if (r.status !== 'processing')
-        add(r.succeeded_at ?? r.updated_at, 'refund.finished', r.refund_no, {
-          status: r.status,
-          amount: r.amount,
-          provider_refund_id: r.provider_refund_id,
-          provider_state: r.provider_state,
-          failure_reason: r.failure_reason,
-        });
+        add(
+          r.succeeded_at ?? r.updated_at,
+          'refund.finished',
+          r.refund_no,
+          {
+            status: r.status,
+            amount: r.amount,
+            provider_refund_id: r.provider_refund_id,
+            provider_state: r.provider_state,
+            failure_reason: r.failure_reason,
+          },
+          r.created_at,
+        );
     }
     for (const e of events) add(e.created_at, 'event.sent', e.id, { type: e.type, published_at: iso(e.published_at), payload: e.payload });
     for (const i of items)
@@ -237,9 +257,8 @@ export class SupportService {
         resolution_note: i.resolution_note,
         open: i.outcome !== 'matched' && !i.resolved_at,
       });
-    for (const a of audit) add(a.createdAt, 'admin.action', a.id, { ...auditView(a) });
     // Stable: entries of one instant keep the order they were added in (created before paid before granted).
-    timeline.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+    const timeline = entries.sort((x, y) => x.sortAt - y.sortAt).map((e) => e.entry);
     const held = refunds.filter((r) => ['processing', 'success', 'abnormal'].includes(r.status)).reduce((s, r) => s + r.amount, 0);
     const refundable = order.payment_no && ['paid', 'partially_refunded'].includes(order.status) ? Math.max(0, order.amount - held) : 0;
     return {
