@@ -45,9 +45,9 @@ function pageHeaders(res: Response): void {
 
 /**
  * `GET /admin/` is the support console; its files are under `/admin/`. Only those paths touch the
- * file system: API requests never pass through the static handler. Files are sent relative to
- * their folder (`root`), so a checkout under a dot-named folder (/home/x/.work/…) serves them too:
- * the `send` library refuses a dot-named segment only within the path it is given.
+ * file system: API requests never pass through the static handler. index.html is sent relative to
+ * its folder (`root`), so a checkout under a dot-named folder serves it too
+ * (docs/stack.md#express-sendfile-and-dot-named-folders).
  */
 export function serveConsolePage(app: NestExpressApplication): void {
   const assets = serveStatic(PAGE_DIR, { index: false, redirect: false, setHeaders: pageHeaders });

@@ -83,7 +83,7 @@ if (!availability.run) {
       await page.keyboard.press('Tab');
       await page.keyboard.press('Enter');
       await page.getByRole('alert').filter({ hasText: '不是管理员令牌' }).waitFor();
-      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length)).toBe(0);
     });
 
     it('gives a member token nothing from any console route', async () => {
@@ -112,7 +112,7 @@ if (!availability.run) {
 
     it('signs in as the demo admin and finds the paid order by its WeChat Pay transaction id', async () => {
       await page.goto(`${t.url}/admin/`);
-      await page.evaluate(() => sessionStorage.clear());
+      await page.evaluate(() => (globalThis as unknown as { sessionStorage: { clear(): void } }).sessionStorage.clear());
       await page.reload();
       await page.getByRole('button', { name: '以演示管理员登录' }).click();
       await heading('查询订单');
