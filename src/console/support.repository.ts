@@ -162,7 +162,7 @@ export class SupportRepository {
    * The reconciled items of the Beijing bill days from..to (inclusive), for finance's export: each
    * with its order (through the payment it names) and its run's provider and day.
    */
-  books(from: string, to: string, provider: string | undefined): Promise<Row[]> {
+  books(from: string, to: string, provider: string | undefined, limit: number): Promise<Row[]> {
     return this.dataSource.query(
       `SELECT r.bill_date::text AS bill_date, r.provider, i.kind, o.order_no, o.user_id, i.payment_no,
          CASE WHEN i.kind = 'refund' THEN i.reference END AS refund_no, coalesce(i.provider_trade_no, pr.transaction_id) AS provider_trade_no,
@@ -172,8 +172,8 @@ export class SupportRepository {
          LEFT JOIN payment_records pr ON pr.payment_no = i.payment_no LEFT JOIN orders o ON o.id = pr.order_id
        WHERE r.bill_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR r.provider = $3)
        ORDER BY r.bill_date, r.provider, i.kind, i.reference
-       LIMIT 200000`,
-      [from, to, provider ?? null],
+       LIMIT $4`,
+      [from, to, provider ?? null, limit],
     );
   }
 }

@@ -22,6 +22,8 @@ const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOStrin
 /** A year of bill days at most per export: enough for any audit, bounded for the database. */
 const MAX_EXPORT_DAYS = 366;
 const MEMBER_LIST_LIMIT = 50;
+/** Lines per export: far above a year of a busy merchant's days, bounded for the service's memory. */
+const MAX_EXPORT_LINES = 200_000;
 
 export function orderRow(o: Row): SupportOrderRow {
   return {
@@ -334,7 +336,12 @@ export class SupportService {
     const lang = q.lang === 'en' ? 2 : 1;
     const word = (table: Record<string, [string, string]>, key: string | null) => (key ? (table[key]?.[lang - 1] ?? key) : '');
     const yuan = (fen: number | null) => (fen === null || fen === undefined ? '' : fenToYuan(fen));
-    const rows = await this.repo.books(from, to, q.provider);
+    const rows = await this.repo.books(from, to, q.provider, MAX_EXPORT_LINES + 1);
+    // Never a silently cut file: finance would read a partial export as the whole.
+    if (rows.length > MAX_EXPORT_LINES)
+      throw new DomainError('VALIDATION_FAILED', 'The request is invalid', [
+        `more than ${MAX_EXPORT_LINES} lines: export a shorter range of days or one provider at a time`,
+      ]);
     const records = rows.map((r) => ({
       bill_date: r.bill_date,
       provider: word(PROVIDER_WORDS, r.provider),
