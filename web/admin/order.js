@@ -164,11 +164,12 @@ export async function renderOrder(ctx, orderNo) {
     story.refunds.length
       ? table(
           t('refundsTitle'),
-          [t('colRefundNo'), t('colAmount'), t('colStatus'), t('colReason'), t('colBy'), t('colCreated')],
+          [t('colRefundNo'), t('colAmount'), t('colStatus'), t('colProviderState'), t('colReason'), t('colBy'), t('colCreated')],
           story.refunds.map((/** @type {any} */ r) => [
             copyable(r.refund_no),
             yuan(r.amount),
             h('span', { 'data-refund-status': r.refund_no }, badge(r.status)),
+            r.failure_reason ? `${r.provider_state ?? '—'} · ${r.failure_reason}` : (r.provider_state ?? '—'),
             r.reason,
             r.requested_by,
             dateTime(lang, r.created_at),
