@@ -104,7 +104,7 @@ export class SupportRepository {
 
   refundsOfOrder(orderId: string): Promise<Row[]> {
     return this.dataSource.query(
-      `SELECT refund_no, payment_no, payment_method, amount, status, kind, reason, requested_by, provider_refund_id, provider_state,
+      `SELECT refund_no, payment_no, payment_method, amount, status, kind, membership, reason, requested_by, provider_refund_id, provider_state,
          failure_reason, provider_calls, query_count, succeeded_at, created_at, updated_at
        FROM refunds WHERE order_id = $1 ORDER BY created_at, refund_no`,
       [orderId],
@@ -151,7 +151,7 @@ export class SupportRepository {
 
   memberRefunds(userId: string, limit: number): Promise<Row[]> {
     return this.dataSource.query(
-      `SELECT r.refund_no, o.order_no, r.payment_no, r.payment_method, r.amount, r.status, r.kind, r.reason, r.requested_by,
+      `SELECT r.refund_no, o.order_no, r.payment_no, r.payment_method, r.amount, r.status, r.kind, r.membership, r.reason, r.requested_by,
          r.provider_refund_id, r.provider_state, r.failure_reason, r.succeeded_at, r.created_at
        FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.user_id = $1 ORDER BY r.created_at DESC LIMIT $2`,
       [userId, limit],

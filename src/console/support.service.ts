@@ -212,6 +212,8 @@ export class SupportService {
         kind: grant.kind,
         level: grant.level,
         days: grant.duration_ms ? Math.round(Number(grant.duration_ms) / 86_400_000) : null,
+        // Days partial refunds took back from it (a refund with membership: withdraw).
+        withdrawn_days: grant.withdrawn_ms ? Math.round((Number(grant.withdrawn_ms) / 86_400_000) * 10) / 10 : 0,
         periods: periods.map((p) => ({ level: p.level, plan_code: p.plan_code, starts_at: iso(p.starts_at), ends_at: iso(p.ends_at) })),
       });
       if (grant.revoked_at) add(grant.revoked_at, 'membership.revoked', order.order_no, { plan_code: grant.plan_code });
@@ -222,6 +224,7 @@ export class SupportService {
       add(r.created_at, 'refund.requested', r.refund_no, {
         amount: r.amount,
         kind: r.kind,
+        membership: r.membership,
         reason: r.reason,
         requested_by: r.requested_by,
       });

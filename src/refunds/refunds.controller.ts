@@ -62,7 +62,13 @@ export class RefundsController {
           targetType: 'order',
           target: orderNo,
           reason: refund.reason,
-          detail: { refund_no: refund.refundNo, payment_no: refund.paymentNo, amount: refund.amountFen, idempotency_key: key ?? null },
+          detail: {
+            refund_no: refund.refundNo,
+            payment_no: refund.paymentNo,
+            amount: refund.amountFen,
+            membership: dto.membership ?? 'withdraw',
+            idempotency_key: key ?? null,
+          },
         }),
       );
     if (key === undefined) {

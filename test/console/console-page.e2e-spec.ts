@@ -153,7 +153,7 @@ if (!availability.run) {
       const dialog = page.getByRole('dialog', { name: 'Confirm the refund' });
       await dialog.waitFor();
       expect(await dialog.innerText()).toContain('Refund ¥5.00 to console-w through WeChat Pay.');
-      expect(await dialog.innerText()).toContain('the member keeps their membership');
+      expect(await dialog.innerText()).toContain('The member loses the days these ¥5.00 paid for');
       await shots('en-refund-confirm');
       await dialog.getByRole('button', { name: 'Refund ¥5.00' }).dblclick();
       await dialog.waitFor({ state: 'detached' });

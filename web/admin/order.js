@@ -57,6 +57,7 @@ function describe(e, lang) {
       return {
         title: t('tl.granted', { level: d.level, days: d.days ?? '?' }),
         body: [
+          d.withdrawn_days ? t('tl.withdrawn', { days: d.withdrawn_days }) : null,
           ...(d.periods ?? []).map((/** @type {any} */ p) =>
             t('tl.period', { level: p.level, from: dateTime(lang, p.starts_at), to: dateTime(lang, p.ends_at) }),
           ),
@@ -67,7 +68,11 @@ function describe(e, lang) {
     case 'refund.requested':
       return {
         title: t('tl.refundRequested', { amount: yuan(d.amount), who: d.requested_by }),
-        body: [h('span', {}, t('tl.refundNo'), ' ', copyable(e.ref)), t('tl.reason', { reason: d.reason })],
+        body: [
+          h('span', {}, t('tl.refundNo'), ' ', copyable(e.ref)),
+          t('tl.reason', { reason: d.reason }),
+          d.membership === 'keep' ? h('span', { class: 'warn' }, t('tl.keeps')) : null,
+        ],
       };
     case 'refund.finished':
       return {
@@ -255,6 +260,8 @@ function refundPanel(ctx, story) {
   const reason = /** @type {HTMLTextAreaElement} */ (
     h('textarea', { id: 'refund-reason', name: 'reason', rows: 2, maxlength: 256, required: true })
   );
+  const withdraw = /** @type {HTMLInputElement} */ (h('input', { type: 'radio', name: 'membership', value: 'withdraw', checked: true }));
+  const keep = /** @type {HTMLInputElement} */ (h('input', { type: 'radio', name: 'membership', value: 'keep' }));
   const full = /** @type {HTMLInputElement} */ (
     h('input', { type: 'radio', name: 'scope', value: 'full', id: 'scope-full', checked: true })
   );
@@ -286,7 +293,7 @@ function refundPanel(ctx, story) {
           reason.focus();
           return;
         }
-        confirmRefund(ctx, story, fen, reason.value.trim(), full.checked);
+        confirmRefund(ctx, story, fen, reason.value.trim(), full.checked, keep.checked);
       },
     },
     h(
@@ -301,6 +308,13 @@ function refundPanel(ctx, story) {
     h('p', { class: 'muted small', id: 'refund-amount-hint' }, t('refundAmountHint', { max: yuan(left) })),
     h('label', { for: 'refund-reason' }, t('refundReason')),
     reason,
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, t('refundMembership')),
+      h('label', { class: 'inline' }, withdraw, ' ', t('membershipWithdraw')),
+      h('label', { class: 'inline' }, keep, ' ', t('membershipKeep')),
+    ),
     h('button', { type: 'submit', class: 'danger', id: 'refund-button' }, t('refundButton')),
     error,
   );
@@ -311,12 +325,14 @@ function refundPanel(ctx, story) {
  * The confirmation: states the amount in yuan and what the member loses. The Idempotency-Key is
  * made when it opens: pressing Confirm twice, or retrying after a lost answer, is one refund.
  * @param {import('./app.js').Ctx} ctx @param {any} story @param {number} fen @param {string} reason @param {boolean} whole
+ * @param {boolean} keepDays the member keeps the days (a concession) instead of losing what the refund paid for
  */
-function confirmRefund(ctx, story, fen, reason, whole) {
+function confirmRefund(ctx, story, fen, reason, whole, keepDays) {
   const o = story.order;
   const key = newIdempotencyKey();
-  // What the refunds hold plus this one is the whole payment: the order's membership days go.
-  const loses = whole || fen === story.refundable ? t('losesAll') : t('losesNothing');
+  // What the refunds hold plus this one is the whole payment: all the order's days go; otherwise the
+  // days this amount paid for, unless support lets the member keep them.
+  const loses = keepDays ? t('losesNothing') : whole || fen === story.refundable ? t('losesAll') : t('losesPart', { amount: yuan(fen) });
   const status = h('p', { role: 'status', class: 'muted', id: 'confirm-status' });
   const confirm = /** @type {HTMLButtonElement} */ (
     h('button', { type: 'button', class: 'danger', id: 'confirm-refund' }, t('confirmButton', { amount: yuan(fen) }))
@@ -350,7 +366,7 @@ function confirmRefund(ctx, story, fen, reason, whole) {
     confirm.disabled = true;
     status.textContent = t('refundSending');
     try {
-      const body = { reason, ...(whole ? {} : { amount: fen }) };
+      const body = { reason, ...(whole ? {} : { amount: fen }), ...(keepDays ? { membership: 'keep' } : {}) };
       const refund = await ctx.api.post(`/api/v1/admin/orders/${encodeURIComponent(o.order_no)}/refunds`, body, { 'Idempotency-Key': key });
       dialog.close();
       dialog.remove();
