@@ -6,7 +6,7 @@ import { ApiErrors } from '../common/api-errors.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { AppConfig } from '../config/app-config';
 import { PROVIDER_DESCRIPTORS } from '../payments/provider-catalog';
-import { ConsoleConfigView, ConsoleDemoTokenView } from './support.views';
+import { ConsoleConfigView, ConsoleDemoTokenView } from './console.views';
 
 /** Every browser that asks gets the same demo admin: a development convenience, not a sign-in. */
 export const DEMO_ADMIN_ID = 'demo-admin';

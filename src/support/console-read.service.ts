@@ -6,8 +6,8 @@ import { addDays, isCalendarDay } from '../common/beijing-day';
 import { DomainError, NotFoundError } from '../common/errors/domain-error';
 import { fenToYuan } from '../common/money';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
-import type { ExportBooksDto, ListAuditLogDto, SearchOrdersDto } from './dto/support.dto';
-import { Row, SupportRepository } from './support.repository';
+import type { ExportBooksDto, ListAuditLogDto, SearchOrdersDto } from './dto/console-read.dto';
+import { Row, ConsoleReadRepository } from './console-read.repository';
 import type {
   AuditEntryView,
   AuditLogList,
@@ -16,7 +16,7 @@ import type {
   SupportOrderList,
   SupportOrderRow,
   TimelineEntry,
-} from './support.views';
+} from './console-read.views';
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 /** A year of bill days at most per export: enough for any audit, bounded for the database. */
@@ -110,9 +110,9 @@ function inert(text: string | null | undefined): string {
 
 /** The console's reads: finding orders, an order's story, a member, the audit log and the day's books. */
 @Injectable()
-export class SupportService {
+export class ConsoleReadService {
   constructor(
-    private readonly repo: SupportRepository,
+    private readonly repo: ConsoleReadRepository,
     private readonly audit: AuditLogRepository,
   ) {}
 

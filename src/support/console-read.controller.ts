@@ -4,16 +4,16 @@ import type { Response } from 'express';
 import { AdminCaller, CurrentAdmin } from '../audit/audit-log';
 import { AdminOnly } from '../auth/auth.guard';
 import { ApiErrors } from '../common/api-errors.decorator';
-import { ExportBooksDto, ListAuditLogDto, SearchOrdersDto, UserIdDto } from './dto/support.dto';
-import { SupportService } from './support.service';
-import { AuditLogList, MemberView, OrderStory, SupportOrderList } from './support.views';
+import { ExportBooksDto, ListAuditLogDto, SearchOrdersDto, UserIdDto } from './dto/console-read.dto';
+import { ConsoleReadService } from './console-read.service';
+import { AuditLogList, MemberView, OrderStory, SupportOrderList } from './console-read.views';
 
 /** The support console's reads (the page at /admin/ calls these; they are plain admin API routes too). */
 @ApiTags('admin: support console')
 @AdminOnly()
 @Controller('api/v1/admin')
-export class SupportController {
-  constructor(private readonly support: SupportService) {}
+export class ConsoleReadController {
+  constructor(private readonly support: ConsoleReadService) {}
 
   @Get('search')
   @ApiOperation({

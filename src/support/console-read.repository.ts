@@ -28,7 +28,7 @@ const ORDER_COLUMNS = `o.id, o.order_no, o.user_id, o.status, o.amount, o.refund
  * Nothing here writes.
  */
 @Injectable()
-export class SupportRepository {
+export class ConsoleReadRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
