@@ -14,6 +14,7 @@ import { AttemptDoublePayment1764057600601 } from './1764057600601-AttemptDouble
 import { OrderStatusTransitions1764057600602 } from './1764057600602-OrderStatusTransitions';
 import { UpgradeShortfallAndPartialRefunds1764057600603 } from './1764057600603-UpgradeShortfallAndPartialRefunds';
 import { Webhooks1764057600800 } from './1764057600800-Webhooks';
+import { AdminAuditLog1764057600900 } from './1764057600900-AdminAuditLog';
 import { PlanNamesZh1764057601001 } from './1764057601001-PlanNamesZh';
 import { Contracts1764057601100 } from './1764057601100-Contracts';
 
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   OrderStatusTransitions1764057600602,
   UpgradeShortfallAndPartialRefunds1764057600603,
   Webhooks1764057600800,
+  AdminAuditLog1764057600900,
   PlanNamesZh1764057601001,
   Contracts1764057601100,
 ];

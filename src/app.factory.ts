@@ -8,6 +8,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, raw, type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module';
 import { serveCheckoutPage } from './checkout/checkout-page';
+import { serveConsolePage } from './console/console-page';
 import { DomainError } from './common/errors/domain-error';
 import { ErrorFilter } from './common/errors/error.filter';
 import { setupOpenApi } from './common/openapi';
@@ -61,6 +62,7 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
   app.enableCors({ origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
   app.useWebSocketAdapter(new ConfiguredIoAdapter(app, config.corsOrigins));
   serveCheckoutPage(app);
+  serveConsolePage(app);
   app.useGlobalFilters(new ErrorFilter());
   setupOpenApi(app);
   app.useGlobalPipes(

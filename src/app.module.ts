@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AuthModule } from './auth/auth.module';
 import { CheckoutModule } from './checkout/checkout.module';
+import { ConsoleModule } from './console/console.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { AppConfigModule, ConfigOptions } from './config/config.module';
@@ -44,6 +45,7 @@ export class AppModule {
         SchedulingModule,
         ReconciliationModule,
         CheckoutModule,
+        ConsoleModule,
       ],
     };
   }

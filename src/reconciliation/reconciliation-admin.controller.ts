@@ -1,10 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, CurrentUser } from '../auth/auth.guard';
+import { AdminCaller, CurrentAdmin } from '../audit/audit-log';
+import { AdminOnly } from '../auth/auth.guard';
 import { ApiErrors } from '../common/api-errors.decorator';
-import { ItemIdDto, ListItemsDto, ListRunsDto, ResolveItemDto, RunIdDto } from './dto/reconciliation-admin.dto';
+import { ItemIdDto, ListItemsDto, ListRunsDto, RerunDayDto, ResolveItemDto, RunIdDto } from './dto/reconciliation-admin.dto';
 import { ReconciliationAdminService } from './reconciliation-admin.service';
-import { ItemList, ItemView, RunList } from './reconciliation.views';
+import { ItemList, ItemView, RerunView, RunList } from './reconciliation.views';
 
 @ApiTags('admin: reconciliation')
 @AdminOnly()
@@ -40,7 +41,21 @@ export class ReconciliationAdminController {
   })
   @ApiOkResponse({ type: ItemView })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
-  resolve(@Param() params: ItemIdDto, @Body() body: ResolveItemDto, @CurrentUser() adminId: string): Promise<ItemView> {
-    return this.admin.resolve(params.id, body.note, adminId);
+  resolve(@Param() params: ItemIdDto, @Body() body: ResolveItemDto, @CurrentAdmin() caller: AdminCaller): Promise<ItemView> {
+    return this.admin.resolve(params.id, body.note, caller);
+  }
+
+  @Post('runs')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Reconcile a day again now',
+    description:
+      "Fetches the provider's bill of `bill_date` and compares it again, replacing the day's result (resolutions are kept while an " +
+      'item comes out the same). Recorded in the audit log with the reason. `skipped` when another caller is reconciling the day now.',
+  })
+  @ApiOkResponse({ type: RerunView })
+  @ApiErrors('VALIDATION_FAILED', 'PAYMENT_METHOD_DISABLED')
+  rerun(@Body() body: RerunDayDto, @CurrentAdmin() caller: AdminCaller): Promise<RerunView> {
+    return this.admin.rerun(body.provider, body.bill_date, body.reason, caller);
   }
 }

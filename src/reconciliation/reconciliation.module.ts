@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { RefundsModule } from '../refunds/refunds.module';
 import { ReconcileBillsJob } from './reconcile-bills.job';
@@ -13,7 +14,7 @@ import { ReconciliationService } from './reconciliation.service';
 
 /** The daily bills against our books, and support's view of them; owns reconciliation_runs and reconciliation_items. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ReconciliationRun, ReconciliationItem]), PaymentsModule, RefundsModule],
+  imports: [TypeOrmModule.forFeature([ReconciliationRun, ReconciliationItem]), AuditModule, PaymentsModule, RefundsModule],
   controllers: [ReconciliationAdminController],
   providers: [ReconciliationRepository, ReconciliationService, ReconciliationMetrics, ReconciliationAdminService, ReconcileBillsJob],
   exports: [ReconciliationService, ReconcileBillsJob],

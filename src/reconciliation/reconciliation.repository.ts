@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { sqlList } from '../database/sql-list';
 import type { ProviderName } from '../payments/provider-name';
 import { HOLDING_STATUSES } from '../refunds/refund-status';
@@ -97,8 +97,34 @@ export class ReconciliationRepository {
    * was not ready or failed and is due again, or a run whose claimant died (lease over). `force`
    * (ops re-running a day) also takes a completed day. Null: another caller has it, or it is done.
    */
-  async claim(provider: ProviderName, day: string, now: Date, leaseUntil: Date, force: boolean): Promise<RunRow | null> {
-    const rows = (await this.dataSource.query(
+  async claim(
+    provider: ProviderName,
+    day: string,
+    now: Date,
+    leaseUntil: Date,
+    force: boolean,
+    inTransaction?: (m: EntityManager, run: RunRow) => Promise<unknown>,
+  ): Promise<RunRow | null> {
+    if (inTransaction) {
+      // A re-run an admin asked for is recorded (audit) in the transaction that takes the day.
+      return this.dataSource.transaction(async (m) => {
+        const run = await this.claimIn(m, provider, day, now, leaseUntil, force);
+        if (run) await inTransaction(m, run);
+        return run;
+      });
+    }
+    return this.claimIn(this.dataSource.manager, provider, day, now, leaseUntil, force);
+  }
+
+  private async claimIn(
+    m: EntityManager,
+    provider: ProviderName,
+    day: string,
+    now: Date,
+    leaseUntil: Date,
+    force: boolean,
+  ): Promise<RunRow | null> {
+    const rows = (await m.query(
       `INSERT INTO reconciliation_runs AS r (provider, bill_date, status, attempts, lease_until, started_at)
        VALUES ($1, $2, 'running', 1, $4, $3)
        ON CONFLICT ON CONSTRAINT "UQ_reconciliation_runs_day" DO UPDATE
@@ -212,7 +238,13 @@ export class ReconciliationRepository {
   }
 
   /** Marks an item resolved by support and recounts its run's open items; undefined for an unknown item. */
-  async resolveItem(id: string, note: string, by: string, now: Date): Promise<ItemRow | undefined> {
+  async resolveItem(
+    id: string,
+    note: string,
+    by: string,
+    now: Date,
+    inTransaction?: (m: EntityManager, item: ItemRow) => Promise<unknown>,
+  ): Promise<ItemRow | undefined> {
     return this.dataSource.transaction(async (m) => {
       const rows = (await m.query(
         `UPDATE reconciliation_items SET resolved_at = $4, resolved_by = $3, resolution_note = $2 WHERE id = $1
@@ -226,6 +258,7 @@ export class ReconciliationRepository {
            WHERE run_id = $1 AND outcome <> 'matched' AND resolved_at IS NULL), updated_at = now() WHERE id = $1`,
         [item.runId],
       );
+      await inTransaction?.(m, item);
       return item;
     });
   }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { addDays, beijingDayRange, beijingTimeOn } from '../common/beijing-day';
 import { DomainError } from '../common/errors/domain-error';
 import { NotificationRejected, type PaymentProvider } from '../payments/payment-provider';
@@ -48,7 +49,12 @@ export class ReconciliationService {
     private readonly metrics: ReconciliationMetrics,
   ) {}
 
-  async reconcile(providerName: ProviderName, day: string, options: { now?: Date; force?: boolean } = {}): Promise<ReconcileResult> {
+  /** `inTransaction` runs in the transaction that claims the day (the audit entry of a re-run an admin asked for). */
+  async reconcile(
+    providerName: ProviderName,
+    day: string,
+    options: { now?: Date; force?: boolean; inTransaction?: (m: EntityManager, run: RunRow) => Promise<unknown> } = {},
+  ): Promise<ReconcileResult> {
     const now = options.now ?? new Date();
     const provider = this.registry.get(providerName);
     const bills = this.registry.bills(providerName);
@@ -63,7 +69,14 @@ export class ReconciliationService {
         return { status: 'skipped', run: existing };
       }
     }
-    const run = await this.repository.claim(providerName, day, now, new Date(now.getTime() + LEASE_MS), !!options.force);
+    const run = await this.repository.claim(
+      providerName,
+      day,
+      now,
+      new Date(now.getTime() + LEASE_MS),
+      !!options.force,
+      options.inTransaction,
+    );
     if (!run) return { status: 'skipped', run: await this.repository.findRun(providerName, day) };
     try {
       const { start, end } = beijingDayRange(day);

@@ -59,6 +59,14 @@ export class ItemView {
   @ApiProperty({ type: String, nullable: true }) resolution_note: string | null;
 }
 
+/** What re-running a day did. */
+export class RerunView {
+  @ApiProperty({ enum: ['completed', 'not_ready', 'failed', 'skipped'], description: 'skipped: another caller is reconciling the day now' })
+  status: string;
+  @ApiProperty({ type: String, nullable: true, description: 'why the day was not compared' }) reason: string | null;
+  @ApiProperty({ type: RunView, nullable: true }) run: RunView | null;
+}
+
 export class ItemList {
   @ApiProperty({ type: [ItemView] }) data: ItemView[];
 }

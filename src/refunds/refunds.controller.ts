@@ -1,7 +1,9 @@
 import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AdminOnly, CurrentUser } from '../auth/auth.guard';
+import { AdminCaller, CurrentAdmin } from '../audit/audit-log';
+import { appendAuditEntry } from '../audit/audit-log.repository';
+import { AdminOnly } from '../auth/auth.guard';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { IdempotencyService } from '../orders/idempotency/idempotency.service';
@@ -44,21 +46,38 @@ export class RefundsController {
     'IDEMPOTENCY_KEY_IN_FLIGHT',
   )
   async create(
-    @CurrentUser() adminId: string,
+    @CurrentAdmin() caller: AdminCaller,
     @Param('order_no') orderNo: string,
     @Body() dto: CreateRefundDto,
     @Headers('idempotency-key') key: string | string[] | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<RefundView> {
+    const adminId = caller.actor;
+    // The audit entry commits with the refund it records; a replayed answer records nothing new.
+    const request = () =>
+      this.refunds.request(adminId, orderNo, dto, undefined, (m, refund) =>
+        appendAuditEntry(m, {
+          ...caller,
+          action: 'refund.requested',
+          targetType: 'order',
+          target: orderNo,
+          reason: refund.reason,
+          detail: {
+            refund_no: refund.refundNo,
+            payment_no: refund.paymentNo,
+            amount: refund.amountFen,
+            membership: dto.membership ?? 'withdraw',
+            idempotency_key: key ?? null,
+          },
+        }),
+      );
     if (key === undefined) {
       res.status(202);
-      return this.refunds.request(adminId, orderNo, dto);
+      return request();
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
     // The order is part of the request: one key cannot refund two orders.
-    const result = await this.idempotency.run(adminId, key, { refund_of: orderNo, ...dto }, 202, () =>
-      this.refunds.request(adminId, orderNo, dto),
-    );
+    const result = await this.idempotency.run(adminId, key, { refund_of: orderNo, ...dto }, 202, request);
     res.status(result.status).type('application/json');
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     return result.text as unknown as RefundView; // the answer as first sent, byte for byte

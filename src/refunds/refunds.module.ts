@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
 import { OrdersModule } from '../orders/orders.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { ProcessRefundsJob } from './process-refunds.job';
@@ -10,7 +11,7 @@ import { RefundsService } from './refunds.service';
 
 /** Refunds (owns the refunds table), support's refund API, the handling of refund notifications, and the job that finishes refunds. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Refund]), PaymentsModule, OrdersModule],
+  imports: [TypeOrmModule.forFeature([Refund]), AuditModule, PaymentsModule, OrdersModule],
   controllers: [RefundsController],
   providers: [RefundsRepository, RefundsService, ProcessRefundsJob],
   exports: [RefundsService, ProcessRefundsJob],

@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
@@ -55,8 +56,17 @@ export class RefundsService implements OnModuleInit {
     this.router.handle('refund', (event) => this.applyEvent(event, 'notification'));
   }
 
-  /** A support refund of an order's payment: all that is left unless `amount` says less. */
-  async request(adminId: string, orderNo: string, dto: CreateRefundDto, now = new Date()): Promise<RefundView> {
+  /**
+   * A support refund of an order's payment: all that is left unless `amount` says less. `inTransaction`
+   * runs in the transaction that records the refund (the admin audit entry), so both commit or neither.
+   */
+  async request(
+    adminId: string,
+    orderNo: string,
+    dto: CreateRefundDto,
+    now = new Date(),
+    inTransaction?: (m: EntityManager, refund: Refund) => Promise<unknown>,
+  ): Promise<RefundView> {
     if (!ORDER_NO_PATTERN.test(orderNo)) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
     const refund = await this.refunds.transaction(async (m) => {
       const order = await this.orders.lockByOrderNo(m, orderNo);
@@ -81,7 +91,7 @@ export class RefundsService implements OnModuleInit {
         );
       }
       try {
-        return await this.refunds.insert(m, {
+        const recorded = await this.refunds.insert(m, {
           refundNo: newRefundNo(now),
           orderId: order.id,
           paymentNo: order.payment_no,
@@ -93,6 +103,8 @@ export class RefundsService implements OnModuleInit {
           requestedBy: adminId,
           nextQueryAt: new Date(now.getTime() + FIRST_LOOK_MS),
         });
+        await inTransaction?.(m, recorded);
+        return recorded;
       } catch (e) {
         if (e instanceof RefundOverPaid) throw new ConflictError('REFUND_EXCEEDS_PAID', 'Refunds would exceed what was paid');
         throw e;

@@ -1,17 +1,23 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { RefundsModule } from '../refunds/refunds.module';
 import { AdminOrdersController } from './admin-orders.controller';
 import { AdminOrdersRepository } from './admin-orders.repository';
+import { ConsoleReadController } from './console-read.controller';
+import { ConsoleReadRepository } from './console-read.repository';
+import { ConsoleReadService } from './console-read.service';
 
 /**
  * Support's read model: everything about an order in one answer (the order, its attempts, its
  * grant and periods, its refunds, its events), read across the tables of orders, payments,
- * membership and the outbox. It sits above every module it reads, writes no table, and nothing
- * imports it.
+ * membership and the outbox; and the support console's reads (search by any number, an order's
+ * story with its reconciliation items and admin actions, a member, the audit log, the day's books
+ * as CSV). It sits above every module it reads, writes no table but the audit entry of an export,
+ * and nothing imports it.
  */
 @Module({
-  imports: [RefundsModule],
-  controllers: [AdminOrdersController],
-  providers: [AdminOrdersRepository],
+  imports: [RefundsModule, AuditModule],
+  controllers: [AdminOrdersController, ConsoleReadController],
+  providers: [AdminOrdersRepository, ConsoleReadRepository, ConsoleReadService],
 })
 export class SupportModule {}

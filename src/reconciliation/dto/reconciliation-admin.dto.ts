@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { PROVIDER_NAMES } from '../../payments/provider-name';
 import { OUTCOMES } from '../reconciliation-item.entity';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -39,4 +40,21 @@ export class ResolveItemDto {
   @MinLength(1, { message: 'note must not be empty' })
   @MaxLength(1000, { message: 'note must be at most 1000 characters' })
   note: string;
+}
+
+export class RerunDayDto {
+  @ApiProperty({ enum: PROVIDER_NAMES })
+  @IsIn(PROVIDER_NAMES, { message: `provider must be one of ${PROVIDER_NAMES.join(', ')}` })
+  provider: (typeof PROVIDER_NAMES)[number];
+
+  @ApiProperty({ description: 'the Beijing bill day, YYYY-MM-DD', example: '2026-11-28' })
+  @Matches(DAY, { message: 'bill_date must be a day, YYYY-MM-DD' })
+  bill_date: string;
+
+  @ApiProperty({ description: 'why the day is reconciled again (kept in the audit log)', example: 'the bill was re-issued' })
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString({ message: 'reason must be a string' })
+  @MinLength(1, { message: 'reason is required' })
+  @MaxLength(256, { message: 'reason must be at most 256 characters' })
+  reason: string;
 }
