@@ -10,6 +10,7 @@ import { OrderEventsPublished1764057600202 } from './1764057600202-OrderEventsPu
 import { Refunds1764057600300 } from './1764057600300-Refunds';
 import { PaymentChannels1764057600401 } from './1764057600401-PaymentChannels';
 import { ReconciliationTables1764057600500 } from './1764057600500-ReconciliationTables';
+import { IdempotencyRecorded1764057600701 } from './1764057600701-IdempotencyRecorded';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   Refunds1764057600300,
   PaymentChannels1764057600401,
   ReconciliationTables1764057600500,
+  IdempotencyRecorded1764057600701,
 ];

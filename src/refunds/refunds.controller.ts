@@ -55,10 +55,13 @@ export class RefundsController {
       return this.refunds.request(adminId, orderNo, dto);
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
-    // The order is part of the request: one key cannot refund two orders.
-    const result = await this.idempotency.run(adminId, key, { refund_of: orderNo, ...dto }, 202, () =>
-      this.refunds.request(adminId, orderNo, dto),
-    );
+    // The order is part of the request: one key cannot refund two orders. The refund and the key
+    // commit together before the provider is called, so a retry after a crash finds this refund.
+    const result = await this.idempotency.runRecorded(adminId, key, { refund_of: orderNo, ...dto }, 202, {
+      record: async (m) => (await this.refunds.record(m, adminId, orderNo, dto)).refundNo,
+      finish: (refundNo) => this.refunds.send(refundNo),
+      resume: (refundNo) => this.refunds.current(refundNo),
+    });
     res.status(result.status).type('application/json');
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     return result.text as unknown as RefundView; // the answer as first sent, byte for byte
