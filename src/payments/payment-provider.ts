@@ -161,8 +161,8 @@ export interface PaymentProvider {
 
 /**
  * Reasons a correctly signed notification cannot be used: it does not decrypt (the API v3 key was
- * rotated), names another merchant, app or seller, an attempt we do not have, or another amount or
- * currency. The provider did sign it, so this is not a forgery but a configuration or data problem
+ * rotated), names another merchant, app or seller, an attempt or a refund we do not have, another
+ * payment than its refund's, or another amount or currency. The provider did sign it, so this is not a forgery but a configuration or data problem
  * for an operator: such rejections are logged at error level and counted as `unusable`.
  */
 const UNUSABLE = [
@@ -173,6 +173,8 @@ const UNUSABLE = [
   'UNKNOWN_ORDER',
   'AMOUNT_MISMATCH',
   'WRONG_CURRENCY',
+  'UNKNOWN_REFUND',
+  'PAYMENT_MISMATCH',
 ] as const;
 
 /**
@@ -193,11 +195,8 @@ export const NOTIFICATION_REJECTION_REASONS = [
   'MALFORMED_RESOURCE',
   'MALFORMED_AMOUNT',
   'UNEXPECTED_EVENT',
-  // Signed by the provider, yet not usable here.
+  // Signed by the provider, yet not usable here (refund results too: no refund of ours, another payment).
   ...UNUSABLE,
-  // Refund results that name no refund of ours, or another payment.
-  'UNKNOWN_REFUND',
-  'PAYMENT_MISMATCH',
 ] as const;
 export type NotificationRejectionReason = (typeof NOTIFICATION_REJECTION_REASONS)[number];
 

@@ -41,14 +41,18 @@ export class RefundNotificationsController {
   })
   @ApiResponse({ status: 204, description: 'accepted' })
   @ApiResponse({ status: 400, description: 'rejected (forged, stale, not ours, unknown refund, wrong amount): nothing changed' })
-  @ApiResponse({ status: 500, description: 'we failed (database down): WeChat Pay retries' })
+  @ApiResponse({
+    status: 500,
+    description: 'we failed (database down, or a notification that does not decrypt with our API v3 key): WeChat Pay retries',
+  })
   async receive(@Req() req: Request & { rawBody?: Buffer }, @Res() res: Response): Promise<void> {
     const provider = this.registry.find('wechat');
     if (!provider?.verifyRefundNotification) {
       res.status(404).json({ code: 'FAIL', message: 'WeChat Pay is not enabled' });
       return;
     }
-    let result: NotificationResult;
+    let result: NotificationResult | 'unusable';
+    let answer: NotificationResult;
     let reason: string | undefined;
     let rejection: NotificationRejectionReason | undefined;
     let event: RefundEvent | undefined;
@@ -56,14 +60,15 @@ export class RefundNotificationsController {
     try {
       event = await provider.verifyRefundNotification({ headers: req.headers, rawBody: req.rawBody ?? Buffer.alloc(0) });
       applied = await this.refunds.applyEvent(event, 'notification');
-      result = 'accepted';
+      result = answer = 'accepted';
     } catch (e) {
       if (e instanceof NotificationRejected) {
-        result = 'rejected';
+        result = e.unusable ? 'unusable' : 'rejected';
+        answer = e.retryLater ? 'retry' : 'rejected';
         rejection = e.reason;
         reason = e.message;
       } else {
-        result = 'retry';
+        result = answer = 'retry';
         reason = 'temporarily unable to process';
         this.logger.error(`refund notification from wechat failed: ${(e as Error)?.message ?? e}`);
       }
@@ -82,9 +87,11 @@ export class RefundNotificationsController {
       .filter(Boolean)
       .join(' ');
     if (result === 'accepted') this.logger.log(`refund notification ${fields}`);
+    // Signed by WeChat Pay yet unusable: a key, an id or a refund of ours is wrong, for an operator to fix.
+    else if (result === 'unusable') this.logger.error(`refund notification ${fields}`);
     else this.logger.warn(`refund notification ${fields}`);
     this.metrics.notifications.inc({ provider: 'wechat_refund', outcome: result });
     if (rejection) this.metrics.notificationRejections.inc({ provider: 'wechat_refund', reason: rejection });
-    writeAcknowledgement(res, provider.acknowledge(result, reason));
+    writeAcknowledgement(res, provider.acknowledge(answer, reason));
   }
 }
