@@ -49,6 +49,7 @@ export class AppConfig extends ProviderSections {
   trustProxy: boolean | number | string[];
   orderActionRateLimit: number;
   publicRateLimit: number;
+  authFailureRateLimit: number;
   callbackRateLimit: number;
   wsConnectionsPerUser: number;
   jwtMaxTtlSeconds: number;
@@ -126,6 +127,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.trustProxy = trustProxy(schema.TRUST_PROXY);
   cfg.orderActionRateLimit = schema.ORDER_ACTION_RATE_LIMIT;
   cfg.publicRateLimit = schema.PUBLIC_RATE_LIMIT;
+  cfg.authFailureRateLimit = schema.AUTH_FAILURE_RATE_LIMIT;
   cfg.callbackRateLimit = schema.CALLBACK_RATE_LIMIT;
   cfg.wsConnectionsPerUser = schema.WS_CONNECTIONS_PER_USER;
   cfg.jwtMaxTtlSeconds = schema.JWT_MAX_TTL_SECONDS;

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { addDays, beijingDayOf, isCalendarDay } from '../common/beijing-day';
 import { DomainError, NotFoundError } from '../common/errors/domain-error';
 import type { Outcome } from './reconciliation-item.entity';
+import { ReconciliationMetrics } from './reconciliation.metrics';
 import { ReconciliationRepository } from './reconciliation.repository';
 import { ItemList, ItemView, itemView, RunList, runView } from './reconciliation.views';
 
@@ -13,7 +14,10 @@ const MAX_DAYS = 366;
 export class ReconciliationAdminService {
   private readonly logger = new Logger('Reconciliation');
 
-  constructor(private readonly repository: ReconciliationRepository) {}
+  constructor(
+    private readonly repository: ReconciliationRepository,
+    private readonly metrics: ReconciliationMetrics,
+  ) {}
 
   async listRuns(from: string | undefined, to: string | undefined, now = new Date()): Promise<RunList> {
     const last = to ?? beijingDayOf(now);
@@ -37,6 +41,7 @@ export class ReconciliationAdminService {
     const item = await this.repository.resolveItem(itemId, note, adminId, now);
     if (!item) throw new NotFoundError('NOT_FOUND', 'No reconciliation item has this id');
     this.logger.log(`reconciliation item ${item.id} (${item.outcome} ${item.kind} ${item.reference}) resolved by ${adminId}`);
+    await this.metrics.refresh(); // the open items gauge
     return itemView(item);
   }
 }
