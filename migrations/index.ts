@@ -11,6 +11,7 @@ import { Refunds1764057600300 } from './1764057600300-Refunds';
 import { PaymentChannels1764057600401 } from './1764057600401-PaymentChannels';
 import { ReconciliationTables1764057600500 } from './1764057600500-ReconciliationTables';
 import { IdempotencyRecorded1764057600701 } from './1764057600701-IdempotencyRecorded';
+import { ReconciliationResolutions1764057600702 } from './1764057600702-ReconciliationResolutions';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   PaymentChannels1764057600401,
   ReconciliationTables1764057600500,
   IdempotencyRecorded1764057600701,
+  ReconciliationResolutions1764057600702,
 ];
