@@ -13,6 +13,8 @@ import { ReconciliationTables1764057600500 } from './1764057600500-Reconciliatio
 import { AttemptDoublePayment1764057600601 } from './1764057600601-AttemptDoublePayment';
 import { OrderStatusTransitions1764057600602 } from './1764057600602-OrderStatusTransitions';
 import { UpgradeShortfallAndPartialRefunds1764057600603 } from './1764057600603-UpgradeShortfallAndPartialRefunds';
+import { IdempotencyRecorded1764057600701 } from './1764057600701-IdempotencyRecorded';
+import { ReconciliationResolutions1764057600702 } from './1764057600702-ReconciliationResolutions';
 import { Webhooks1764057600800 } from './1764057600800-Webhooks';
 import { AdminAuditLog1764057600900 } from './1764057600900-AdminAuditLog';
 import { PlanNamesZh1764057601001 } from './1764057601001-PlanNamesZh';
@@ -35,6 +37,8 @@ export const MIGRATIONS = [
   AttemptDoublePayment1764057600601,
   OrderStatusTransitions1764057600602,
   UpgradeShortfallAndPartialRefunds1764057600603,
+  IdempotencyRecorded1764057600701,
+  ReconciliationResolutions1764057600702,
   Webhooks1764057600800,
   AdminAuditLog1764057600900,
   PlanNamesZh1764057601001,

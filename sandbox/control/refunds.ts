@@ -1,7 +1,8 @@
 // `POST /sandbox/refunds/settle` and `GET /sandbox/refunds/{no}`: finish a refund left unfinished
 // (the refund-later fault), move a WeChat Pay refund to SUCCESS / ABNORMAL / CLOSED, or send its
-// notification again — duplicated, tampered or handed back to the test (see sandbox/README.md).
+// notification again — duplicated, tampered, with fields overridden or handed back to the test (see sandbox/README.md).
 import { completeAlipayRefund } from '../alipay/refund';
+import { isPlainObject } from '../http';
 import type { SandboxContext } from '../context';
 import { strangerKey } from '../keys';
 import type { WechatRefundStatus } from '../store';
@@ -44,6 +45,7 @@ export async function settleRefund(ctx: SandboxContext, body: Record<string, unk
   if (body.tamper !== undefined && !WECHAT_TAMPERS.includes(body.tamper as WechatTamper)) {
     return refuse(400, `tamper must be one of ${WECHAT_TAMPERS.join(', ')}`);
   }
+  if (body.override !== undefined && !isPlainObject(body.override)) return refuse(400, 'override must be an object');
   const tamper = body.tamper as WechatTamper | undefined;
   try {
     const result = await finishRefund(
@@ -54,6 +56,7 @@ export async function settleRefund(ctx: SandboxContext, body: Record<string, unk
         signWith: 'public-key',
         tamper,
         stranger: tamper === 'wrong-key' ? await strangerKey() : undefined,
+        override: body.override as Record<string, unknown> | undefined,
       },
       delivery,
       copies as number,

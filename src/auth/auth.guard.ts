@@ -1,10 +1,11 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { ApiErrors } from '../common/api-errors.decorator';
-import { ForbiddenError } from '../common/errors/domain-error';
+import { ForbiddenError, UnauthenticatedError } from '../common/errors/domain-error';
 import { PUBLIC } from '../common/public-route';
+import { AuthFailureLimiter } from '../common/rate-limit/auth-failure.limiter';
 import { bearerToken, TokenService } from './token.service';
 
 export { Public } from '../common/public-route';
@@ -35,22 +36,36 @@ type AuthedRequest = Request & { userId?: string; admin?: boolean };
  * Every HTTP route needs a valid bearer token unless marked @Public(); admin routes (the
  * /api/v1/admin/ prefix or @AdminOnly()) also need the admin role, service routes (@ServiceOnly())
  * the service role, and a service token is good for service routes only. Unauthenticated is a
- * 401, authenticated without the role a 403.
+ * 401, authenticated without the role a 403. Failed authentications count against their sender's
+ * address (AuthFailureLimiter): beyond its budget, a 429 instead of the 401.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
+    private readonly failures: AuthFailureLimiter,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const adminOnly = isAdminPath(req) || !!this.reflector.getAllAndOverride<boolean>(ADMIN, [context.getHandler(), context.getClass()]);
     if (!adminOnly && this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const serviceOnly = !adminOnly && !!this.reflector.getAllAndOverride<boolean>(SERVICE, [context.getHandler(), context.getClass()]);
-    const session = this.tokens.verifySession(bearerToken(req.headers.authorization));
+    let session: ReturnType<TokenService['verifySession']>;
+    try {
+      session = this.tokens.verifySession(bearerToken(req.headers.authorization));
+    } catch (e) {
+      if (!(e instanceof UnauthenticatedError)) throw e;
+      const limited = await this.failures.failed(req.ip);
+      if (!limited) throw e;
+      context
+        .switchToHttp()
+        .getResponse<Response>()
+        .setHeader('Retry-After', String(Math.max(1, limited.retryAfterSeconds)));
+      throw limited;
+    }
     if (adminOnly && !session.admin) throw new ForbiddenError('This route is for administrators only');
     if (serviceOnly && !session.service) throw new ForbiddenError('This route is for services only (a token with role "service")');
     // A service reads entitlements only: a service token names a service, not a member.

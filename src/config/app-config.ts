@@ -49,6 +49,7 @@ export class AppConfig extends ProviderSections {
   trustProxy: boolean | number | string[];
   orderActionRateLimit: number;
   publicRateLimit: number;
+  authFailureRateLimit: number;
   callbackRateLimit: number;
   wsConnectionsPerUser: number;
   /** Service webhooks: the retry schedule's unit (one minute unless a test shrinks it) and the answer timeout. */
@@ -135,6 +136,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.trustProxy = trustProxy(schema.TRUST_PROXY);
   cfg.orderActionRateLimit = schema.ORDER_ACTION_RATE_LIMIT;
   cfg.publicRateLimit = schema.PUBLIC_RATE_LIMIT;
+  cfg.authFailureRateLimit = schema.AUTH_FAILURE_RATE_LIMIT;
   cfg.callbackRateLimit = schema.CALLBACK_RATE_LIMIT;
   cfg.wsConnectionsPerUser = schema.WS_CONNECTIONS_PER_USER;
   cfg.webhookRetryBaseMs = schema.WEBHOOK_RETRY_BASE_MS;

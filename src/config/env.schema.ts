@@ -147,6 +147,13 @@ export class EnvSchema {
   @IsInt()
   PUBLIC_RATE_LIMIT: number = 300;
 
+  /** Failed authentications (401: no token, a bad or expired one) per client address per minute; beyond it, 429. */
+  @Transform(toInt)
+  @Min(1)
+  @Max(1000000)
+  @IsInt()
+  AUTH_FAILURE_RATE_LIMIT: number = 60;
+
   /** Provider notifications per sender address per minute: above your peak payments per minute, so provider retries are never refused. */
   @Transform(toInt)
   @Min(1)

@@ -1,8 +1,26 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  cpSync,
+  existsSync,
+  fchownSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  Stats,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, isAbsolute } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../common/net';
 
@@ -45,21 +63,24 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   if (!existsSync(join(pgData, 'PG_VERSION'))) {
     log(`Initialising the embedded PostgreSQL in ${pgData}`);
     const staging = `${pgData}.init-${process.pid}`;
-    mkdirSync(staging, { recursive: true, mode: 0o700 });
+    rmSync(staging, { recursive: true, force: true }); // left by a killed run whose pid was ours
+    mkdirSync(staging, { mode: 0o700 });
     if (owner) chownSync(staging, owner.uid, owner.gid);
     const password = randomBytes(24).toString('base64url');
-    const pwfile = join(tmpdir(), `memberpay-pw-${process.pid}-${Date.now()}`);
-    writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
-    if (owner) chownSync(pwfile, owner.uid, owner.gid);
+    // initdb reads the superuser's password from a file; /tmp is everybody's, so the name is
+    // unguessable and the file new (never one planted there, never through a link).
+    const pwfile = join(tmpdir(), `memberpay-pw-${process.pid}-${randomBytes(12).toString('hex')}`);
+    writeNewFile(pwfile, `${password}\n`, owner);
     try {
       await run(bin.initdb, ['-D', staging, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C'], {
         ...spawnAs,
         env,
       });
     } finally {
-      spawnSync('rm', ['-f', pwfile]);
+      rmSync(pwfile, { force: true });
     }
-    writeFileSync(passwordFile, password, { mode: 0o600 });
+    rmSync(passwordFile, { force: true }); // one left by an initdb that did not finish
+    writeNewFile(passwordFile, password);
     // initdb into a staging folder then rename, so a run killed mid-initdb leaves no half cluster.
     renameSync(staging, pgData);
   }
@@ -68,7 +89,8 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   await stopStaleServer(pgData, pgctl, log);
   const port = await freePort();
   // Who started this server: a server whose starter is alive is in use, never "stale" (below).
-  writeFileSync(ownerFileOf(pgData), String(process.pid), { mode: 0o600 });
+  rmSync(ownerFileOf(pgData), { force: true });
+  writeNewFile(ownerFileOf(pgData), String(process.pid));
   const started = Date.now();
   await pgctl([
     'start',
@@ -98,9 +120,19 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
       if (stopped) return;
       stopped = true;
       process.removeListener('exit', stopOnExit);
-      await pgctl(['stop', '-w', '-m', 'fast', '-D', pgData]).catch(() => undefined);
+      const down = await pgctl(['stop', '-w', '-m', 'fast', '-D', pgData]).then(
+        () => true,
+        () => false,
+      );
       releaseDataDir(dataDir);
       log('Embedded PostgreSQL stopped');
+      // A temporary DATA_DIR's database is as temporary as it is: its stand-in (a whole cluster)
+      // goes now rather than at some later start that finds the DATA_DIR gone.
+      const standIn = dirname(pgData);
+      if (down && isStandIn(standIn) && isUnder(dataDir, tmpdir())) {
+        rmSync(standIn, { recursive: true, force: true });
+        log(`Removed ${standIn}, the embedded PostgreSQL of the temporary ${dataDir}`);
+      }
     },
   };
 }
@@ -208,7 +240,8 @@ const STAND_IN_MARKER = 'data-dir';
 /**
  * Removes the stand-in folders (see reachableDataDir) of DATA_DIRs that no longer exist: their
  * database can never be used again, and each holds a whole cluster (~50 MB). A folder whose server
- * still runs is left alone; folders made before the marker existed are too (their owner is unknown).
+ * still runs is left alone; folders made before the marker existed are too (their owner is unknown),
+ * and so is every folder this user did not make (isOurStandIn).
  */
 export function removeOrphanedStandIns(log: (line: string) => void = () => undefined): void {
   let names: string[];
@@ -217,8 +250,11 @@ export function removeOrphanedStandIns(log: (line: string) => void = () => undef
   } catch {
     return;
   }
+  const owner = userInfo().uid === 0 ? postgresUser() : undefined;
   for (const name of names) {
     const folder = join(STAND_IN_ROOT, name);
+    // Only folders this user made: anybody may create a folder in /var/tmp under this name.
+    if (!isOurStandIn(folder, owner)) continue;
     let dataDir: string;
     try {
       dataDir = readFileSync(join(folder, STAND_IN_MARKER), 'utf8').trim();
@@ -334,15 +370,92 @@ function reachableDataDir(preferred: string, owner?: Owner): string {
   const parent = dirname(preferred);
   let dir = preferred;
   if (!canReach(parent, owner, '-x')) {
-    dir = join(STAND_IN_ROOT, `${STAND_IN_PREFIX}${hash(preferred)}`, 'postgres');
-    mkdirSync(dirname(dir), { recursive: true });
-    chmodSync(dirname(dir), 0o755);
-    // Names the DATA_DIR, so the folder is removed once that is gone (removeOrphanedStandIns).
-    writeFileSync(join(dirname(dir), STAND_IN_MARKER), `${parent}\n`);
+    const standIn = standInOf(parent);
+    claimStandIn(standIn, parent, owner);
+    dir = join(standIn, 'postgres');
   }
   if (!existsSync(dir)) return dir;
   chownSync(dir, owner.uid, owner.gid);
   return dir;
+}
+
+/** The stand-in folder under /var/tmp of a DATA_DIR (see reachableDataDir). */
+export function standInOf(dataDir: string): string {
+  return join(STAND_IN_ROOT, `${STAND_IN_PREFIX}${hash(join(dataDir, 'postgres'))}`);
+}
+
+function isStandIn(folder: string): boolean {
+  return dirname(folder) === STAND_IN_ROOT && folder.slice(STAND_IN_ROOT.length + 1).startsWith(STAND_IN_PREFIX);
+}
+
+function isUnder(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/**
+ * The stand-in's name is predictable (it must be found again at the next start), and /var/tmp is
+ * everybody's: a local user could create it first, with links inside, for root to write through.
+ * So it is created fresh (never `recursive`, which accepts one that exists), mode 0700, handed to
+ * the postgres user who runs the server in it, and marked with a file of ours; one that exists is
+ * used only when it is ours (isOurStandIn), and refused otherwise.
+ */
+function claimStandIn(standIn: string, dataDir: string, owner: Owner): void {
+  try {
+    mkdirSync(standIn, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    if (!isOurStandIn(standIn, owner) || readFileSync(join(standIn, STAND_IN_MARKER), 'utf8').trim() !== dataDir) {
+      throw new Error(
+        `${standIn} exists and was not made by this service for ${dataDir}: refusing to use it (remove it, or start with another DATA_DIR or a DATABASE_URL)`,
+        { cause: e },
+      );
+    }
+    chmodSync(standIn, 0o700); // made by an earlier version with 0755
+    chownSync(standIn, owner.uid, owner.gid);
+    return;
+  }
+  // Names the DATA_DIR, so the folder is removed once that is gone (removeOrphanedStandIns).
+  writeNewFile(join(standIn, STAND_IN_MARKER), `${dataDir}\n`);
+  chownSync(standIn, owner.uid, owner.gid);
+}
+
+/**
+ * A stand-in this user made: a real folder (not a link), owned by this user or handed to the
+ * postgres user, open to nobody else, holding a marker file this user wrote. Nobody else can make
+ * a file owned by root, nor give one to it.
+ */
+function isOurStandIn(folder: string, owner: Owner | undefined): boolean {
+  const me = userInfo().uid;
+  const folderStat = lstatOrNull(folder);
+  if (!folderStat?.isDirectory() || (folderStat.uid !== me && folderStat.uid !== owner?.uid)) return false;
+  // An earlier version made them 0755, owned by this user: those are ours too.
+  if (folderStat.uid !== me && (folderStat.mode & 0o077) !== 0) return false;
+  const marker = lstatOrNull(join(folder, STAND_IN_MARKER));
+  return !!marker?.isFile() && marker.uid === me;
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Writes a file that must be new: never one that exists, never through a link
+ * (O_CREAT | O_EXCL | O_NOFOLLOW), mode 0600, handed to `owner` through its descriptor. Node's
+ * writeFileSync has no way to say O_NOFOLLOW, hence the descriptor.
+ */
+export function writeNewFile(path: string, data: string, owner?: Owner): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    if (owner) fchownSync(fd, owner.uid, owner.gid);
+    writeSync(fd, data);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function hash(s: string): string {

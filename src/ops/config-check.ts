@@ -46,7 +46,17 @@ const AREAS: [string, string[], ProviderDescriptor?][] = [
   ],
   ['Database', ['DATABASE_URL', 'ALLOW_EMBEDDED_DB_IN_PRODUCTION']],
   ['Auth', ['JWT_SECRET', 'JWT_MAX_TTL_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE']],
-  ['Limits', ['CREATE_ORDER_RATE_LIMIT', 'ORDER_ACTION_RATE_LIMIT', 'PUBLIC_RATE_LIMIT', 'CALLBACK_RATE_LIMIT', 'WS_CONNECTIONS_PER_USER']],
+  [
+    'Limits',
+    [
+      'CREATE_ORDER_RATE_LIMIT',
+      'ORDER_ACTION_RATE_LIMIT',
+      'PUBLIC_RATE_LIMIT',
+      'AUTH_FAILURE_RATE_LIMIT',
+      'CALLBACK_RATE_LIMIT',
+      'WS_CONNECTIONS_PER_USER',
+    ],
+  ],
   ['Orders', ['ORDER_EXPIRE_MINUTES', 'QR_CODE_EXPIRE_MINUTES', 'PAYMENT_QUERY_RETRY_MAX', 'PROVIDER_TIMEOUT_MS']],
   ['Reconciliation', ['RECONCILIATION_AT']],
   ...PROVIDER_DESCRIPTORS.map((d): [string, string[], ProviderDescriptor] => [d.label, schemaVariables(d.settings.schema), d]),

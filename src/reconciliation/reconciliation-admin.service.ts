@@ -5,6 +5,7 @@ import type { ProviderName } from '../payments/provider-name';
 import { addDays, beijingDayOf, isCalendarDay } from '../common/beijing-day';
 import { DomainError, NotFoundError } from '../common/errors/domain-error';
 import type { Outcome } from './reconciliation-item.entity';
+import { ReconciliationMetrics } from './reconciliation.metrics';
 import { ReconciliationRepository } from './reconciliation.repository';
 import { ReconciliationService } from './reconciliation.service';
 import { ItemList, ItemView, itemView, RerunView, RunList, runView } from './reconciliation.views';
@@ -20,6 +21,7 @@ export class ReconciliationAdminService {
   constructor(
     private readonly repository: ReconciliationRepository,
     private readonly reconciliation: ReconciliationService,
+    private readonly metrics: ReconciliationMetrics,
   ) {}
 
   async listRuns(from: string | undefined, to: string | undefined, now = new Date()): Promise<RunList> {
@@ -54,6 +56,7 @@ export class ReconciliationAdminService {
     );
     if (!item) throw new NotFoundError('NOT_FOUND', 'No reconciliation item has this id');
     this.logger.log(`reconciliation item ${item.id} (${item.outcome} ${item.kind} ${item.reference}) resolved by ${adminId}`);
+    await this.metrics.refresh(); // the open items gauge
     return itemView(item);
   }
 

@@ -70,6 +70,17 @@ export class ReconciliationItem {
   @Column({ type: 'text', nullable: true })
   resolutionNote: string | null;
 
+  /** Every resolution, oldest first (the three columns above are the latest): resolving again adds one. */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  resolutions: ItemResolution[];
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
+}
+
+/** One resolution of an item, as stored in its history (jsonb). */
+export interface ItemResolution {
+  resolved_at: string;
+  resolved_by: string;
+  note: string | null;
 }

@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { sqlList } from '../database/sql-list';
 import type { ProviderName } from '../payments/provider-name';
 import { HOLDING_STATUSES } from '../refunds/refund-status';
-import type { ItemKind, Outcome } from './reconciliation-item.entity';
+import type { ItemKind, ItemResolution, Outcome } from './reconciliation-item.entity';
 import type { RunStatus } from './reconciliation-run.entity';
 
 /** The refund statuses that hold money, as the statements list them. */
@@ -71,6 +71,7 @@ export interface ItemRow extends Required<Omit<ItemDraft, 'resolvedAt' | 'resolv
   resolvedAt: Date | null;
   resolvedBy: string | null;
   resolutionNote: string | null;
+  resolutions: ItemResolution[];
   createdAt: Date;
 }
 
@@ -81,7 +82,7 @@ const RUN_COLUMNS = `id, provider, bill_date::text AS "billDate", status, attemp
 const ITEM_COLUMNS = `id, run_id AS "runId", kind, reference, payment_no AS "paymentNo", outcome, local_amount AS "localAmount",
   provider_amount AS "providerAmount", local_status AS "localStatus", provider_status AS "providerStatus",
   provider_trade_no AS "providerTradeNo", action, detail, resolved_at AS "resolvedAt", resolved_by AS "resolvedBy",
-  resolution_note AS "resolutionNote", created_at AS "createdAt"`;
+  resolution_note AS "resolutionNote", resolutions, created_at AS "createdAt"`;
 
 /**
  * Every query of reconciliation. It owns reconciliation_runs and reconciliation_items, and only
@@ -175,13 +176,18 @@ export class ReconciliationRepository {
     return this.dataSource.transaction(async (m) => {
       const previous = (await m.query(
         `DELETE FROM reconciliation_items WHERE run_id = $1 RETURNING kind, reference, outcome, action,
-           resolved_at AS "resolvedAt", resolved_by AS "resolvedBy", resolution_note AS "resolutionNote"`,
+           resolved_at AS "resolvedAt", resolved_by AS "resolvedBy", resolution_note AS "resolutionNote", resolutions`,
         [id],
       )) as [ItemRow[], number];
       const before = new Map(previous[0].map((p) => [`${p.kind} ${p.reference}`, p]));
       const items = drafts.map((d) => {
         const p = before.get(`${d.kind} ${d.reference}`);
         const keep = p && p.outcome === d.outcome && p.resolvedAt && !d.resolvedAt;
+        // The history always survives; a resolution reconciliation makes now joins it.
+        const resolutions: ItemResolution[] = [...(p?.resolutions ?? [])];
+        if (!keep && d.resolvedAt && d.resolvedBy) {
+          resolutions.push({ resolved_at: d.resolvedAt.toISOString(), resolved_by: d.resolvedBy, note: d.resolutionNote ?? null });
+        }
         return {
           kind: d.kind,
           reference: d.reference,
@@ -197,16 +203,17 @@ export class ReconciliationRepository {
           resolved_at: keep ? p.resolvedAt : (d.resolvedAt ?? null),
           resolved_by: keep ? p.resolvedBy : (d.resolvedBy ?? null),
           resolution_note: keep ? p.resolutionNote : (d.resolutionNote ?? null),
+          resolutions,
         };
       });
       await m.query(
         `INSERT INTO reconciliation_items (run_id, kind, reference, payment_no, outcome, local_amount, provider_amount, local_status,
-           provider_status, provider_trade_no, action, detail, resolved_at, resolved_by, resolution_note)
+           provider_status, provider_trade_no, action, detail, resolved_at, resolved_by, resolution_note, resolutions)
          SELECT $1, x.kind, x.reference, x.payment_no, x.outcome, x.local_amount, x.provider_amount, x.local_status,
-           x.provider_status, x.provider_trade_no, x.action, x.detail, x.resolved_at, x.resolved_by, x.resolution_note
+           x.provider_status, x.provider_trade_no, x.action, x.detail, x.resolved_at, x.resolved_by, x.resolution_note, x.resolutions
          FROM jsonb_to_recordset($2::jsonb) AS x(kind text, reference text, payment_no text, outcome text, local_amount int,
            provider_amount int, local_status text, provider_status text, provider_trade_no text, action text, detail text,
-           resolved_at timestamptz, resolved_by text, resolution_note text)`,
+           resolved_at timestamptz, resolved_by text, resolution_note text, resolutions jsonb)`,
         [id, JSON.stringify(items)],
       );
       await m.query(
@@ -237,7 +244,11 @@ export class ReconciliationRepository {
     );
   }
 
-  /** Marks an item resolved by support and recounts its run's open items; undefined for an unknown item. */
+  /**
+   * Marks an item resolved by support (the latest resolution, added to its history: an earlier one
+   * is never overwritten) and recounts its run's open items; undefined for an unknown item.
+   * `inTransaction` runs in the same transaction (the admin audit entry).
+   */
   async resolveItem(
     id: string,
     note: string,
@@ -247,8 +258,9 @@ export class ReconciliationRepository {
   ): Promise<ItemRow | undefined> {
     return this.dataSource.transaction(async (m) => {
       const rows = (await m.query(
-        `UPDATE reconciliation_items SET resolved_at = $4, resolved_by = $3, resolution_note = $2 WHERE id = $1
-         RETURNING ${ITEM_COLUMNS}`,
+        `UPDATE reconciliation_items SET resolved_at = $4, resolved_by = $3, resolution_note = $2,
+           resolutions = resolutions || jsonb_build_array(jsonb_build_object('resolved_at', $4::timestamptz, 'resolved_by', $3::varchar, 'note', $2::text))
+         WHERE id = $1 RETURNING ${ITEM_COLUMNS}`,
         [id, note, by, now],
       )) as [ItemRow[], number];
       const item = rows[0][0];

@@ -117,7 +117,7 @@ export class ReconciliationService {
       const completed = await this.repository.complete(run.id, { sha1: bill.sha1, rows: bill.rows.length }, now, drafts);
       const discrepancies = (await this.repository.listItems(run.id)).filter((i) => i.outcome !== 'matched' || i.action);
       for (const item of discrepancies) this.logDiscrepancy(completed, item);
-      this.metrics.recordRun(providerName, 'completed');
+      await this.metrics.recordRun(providerName, 'completed');
       this.logger.log(
         `${providerName} ${day}: ${bill.rows.length} bill row(s); matched=${completed.matched} missing_locally=${completed.missingLocally} ` +
           `missing_at_provider=${completed.missingAtProvider} amount_mismatch=${completed.amountMismatch} status_mismatch=${completed.statusMismatch} open=${completed.openItems}`,
@@ -226,7 +226,7 @@ export class ReconciliationService {
 
   private async release(run: RunRow, status: 'not_ready' | 'failed', reason: string, now: Date): Promise<ReconcileResult> {
     const released = await this.repository.release(run.id, status, reason, new Date(now.getTime() + RETRY_MS));
-    this.metrics.recordRun(run.provider, status);
+    await this.metrics.recordRun(run.provider, status);
     const line = `${run.provider} ${run.billDate}: ${status === 'not_ready' ? 'the bill is not ready' : 'reconciliation failed'} (${reason}); tried again after ${released.nextAttemptAt?.toISOString()}`;
     if (status === 'failed') this.logger.error(line);
     else this.logger.log(line);

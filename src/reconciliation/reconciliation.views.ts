@@ -37,6 +37,13 @@ export class RunList {
   @ApiProperty({ type: [RunView] }) data: RunView[];
 }
 
+/** One resolution of an item. */
+export class ItemResolutionView {
+  @ApiProperty({ type: String, format: 'date-time' }) resolved_at: string;
+  @ApiProperty({ description: "the admin's sub, or `reconciliation` for what it settled or recorded itself" }) resolved_by: string;
+  @ApiProperty({ type: String, nullable: true }) note: string | null;
+}
+
 /** One payment or refund of a reconciled day; amounts in fen. */
 export class ItemView {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -57,6 +64,11 @@ export class ItemView {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) resolved_at: string | null;
   @ApiProperty({ type: String, nullable: true }) resolved_by: string | null;
   @ApiProperty({ type: String, nullable: true }) resolution_note: string | null;
+  @ApiProperty({
+    type: [ItemResolutionView],
+    description: 'every resolution, oldest first (resolved_at, resolved_by and resolution_note are the latest)',
+  })
+  resolutions: ItemResolutionView[];
 }
 
 /** What re-running a day did. */
@@ -114,5 +126,10 @@ export function itemView(i: ItemRow): ItemView {
     resolved_at: iso(i.resolvedAt),
     resolved_by: i.resolvedBy,
     resolution_note: i.resolutionNote,
+    resolutions: (i.resolutions ?? []).map((r) => ({
+      resolved_at: new Date(r.resolved_at).toISOString(),
+      resolved_by: r.resolved_by,
+      note: r.note,
+    })),
   };
 }

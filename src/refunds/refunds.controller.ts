@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import type { EntityManager } from 'typeorm';
+import type { Refund } from './refund.entity';
 import { AdminCaller, CurrentAdmin } from '../audit/audit-log';
 import { appendAuditEntry } from '../audit/audit-log.repository';
 import { AdminOnly } from '../auth/auth.guard';
@@ -54,30 +56,33 @@ export class RefundsController {
   ): Promise<RefundView> {
     const adminId = caller.actor;
     // The audit entry commits with the refund it records; a replayed answer records nothing new.
-    const request = () =>
-      this.refunds.request(adminId, orderNo, dto, undefined, (m, refund) =>
-        appendAuditEntry(m, {
-          ...caller,
-          action: 'refund.requested',
-          targetType: 'order',
-          target: orderNo,
-          reason: refund.reason,
-          detail: {
-            refund_no: refund.refundNo,
-            payment_no: refund.paymentNo,
-            amount: refund.amountFen,
-            membership: dto.membership ?? 'withdraw',
-            idempotency_key: key ?? null,
-          },
-        }),
-      );
+    const audit = (m: EntityManager, refund: Refund) =>
+      appendAuditEntry(m, {
+        ...caller,
+        action: 'refund.requested',
+        targetType: 'order',
+        target: orderNo,
+        reason: refund.reason,
+        detail: {
+          refund_no: refund.refundNo,
+          payment_no: refund.paymentNo,
+          amount: refund.amountFen,
+          membership: dto.membership ?? 'withdraw',
+          idempotency_key: key ?? null,
+        },
+      });
     if (key === undefined) {
       res.status(202);
-      return request();
+      return this.refunds.request(adminId, orderNo, dto, undefined, audit);
     }
     if (Array.isArray(key)) throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be given once']);
-    // The order is part of the request: one key cannot refund two orders.
-    const result = await this.idempotency.run(adminId, key, { refund_of: orderNo, ...dto }, 202, request);
+    // The order is part of the request: one key cannot refund two orders. The refund, its audit entry
+    // and the key commit together before the provider is called, so a retry after a crash finds this refund.
+    const result = await this.idempotency.runRecorded(adminId, key, { refund_of: orderNo, ...dto }, 202, {
+      record: async (m) => (await this.refunds.record(m, adminId, orderNo, dto, undefined, audit)).refundNo,
+      finish: (refundNo) => this.refunds.send(refundNo),
+      resume: (refundNo) => this.refunds.current(refundNo),
+    });
     res.status(result.status).type('application/json');
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     return result.text as unknown as RefundView; // the answer as first sent, byte for byte

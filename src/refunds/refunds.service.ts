@@ -67,58 +67,93 @@ export class RefundsService implements OnModuleInit {
     now = new Date(),
     inTransaction?: (m: EntityManager, refund: Refund) => Promise<unknown>,
   ): Promise<RefundView> {
+    const refund = await this.refunds.transaction((m) => this.record(m, adminId, orderNo, dto, now, inTransaction));
+    return this.send(refund.refundNo);
+  }
+
+  /**
+   * Records a support refund on the caller's transaction (holding its money against what was paid,
+   * under the order's row lock): refused with a 4xx when the order or the amount does not allow it.
+   * An Idempotency-Key's record commits with it (IdempotencyService.runRecorded).
+   */
+  async record(
+    m: EntityManager,
+    adminId: string,
+    orderNo: string,
+    dto: CreateRefundDto,
+    now = new Date(),
+    inTransaction?: (m: EntityManager, refund: Refund) => Promise<unknown>,
+  ): Promise<Refund> {
     if (!ORDER_NO_PATTERN.test(orderNo)) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
-    const refund = await this.refunds.transaction(async (m) => {
-      const order = await this.orders.lockByOrderNo(m, orderNo);
-      if (!order) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
-      // A fully refunded order was paid: what it lacks is money left, which is what the caller must hear
-      // (a racing refund that lost to one for the whole amount sees it refunded already).
-      if (order.status === 'refunded' && order.payment_no) {
-        throw new ConflictError('REFUND_EXCEEDS_PAID', `Nothing is left to refund: the ${order.amount} fen paid were refunded`);
-      }
-      if ((order.status !== 'paid' && order.status !== 'partially_refunded') || !order.payment_no) {
-        throw new ConflictError('ORDER_NOT_REFUNDABLE', `The order is ${order.status}: only a paid order can be refunded`);
-      }
-      this.registry.refunds(order.payment_method); // a provider off (400) or without refunds (409) before anything is written
-      const left = order.amount - (await this.refunds.heldFen(m, order.payment_no));
-      const amount = dto.amount ?? left;
-      if (!Number.isSafeInteger(amount) || amount <= 0 || amount > left) {
-        throw new ConflictError(
-          'REFUND_EXCEEDS_PAID',
-          left > 0
-            ? `The amount must be a whole number of fen from 1 to ${left} (what is left of the ${order.amount} paid)`
-            : `Nothing is left to refund: refunds already hold all ${order.amount} fen paid`,
-        );
-      }
-      try {
-        const recorded = await this.refunds.insert(m, {
-          refundNo: newRefundNo(now),
-          orderId: order.id,
-          paymentNo: order.payment_no,
-          paymentMethod: order.payment_method,
-          amountFen: amount,
-          kind: 'support',
-          membership: dto.membership ?? 'withdraw',
-          reason: dto.reason.trim(),
-          requestedBy: adminId,
-          nextQueryAt: new Date(now.getTime() + FIRST_LOOK_MS),
-        });
-        await inTransaction?.(m, recorded);
-        return recorded;
-      } catch (e) {
-        if (e instanceof RefundOverPaid) throw new ConflictError('REFUND_EXCEEDS_PAID', 'Refunds would exceed what was paid');
-        throw e;
-      }
-    });
-    this.metrics.refunds.inc({ provider: refund.paymentMethod, status: 'processing' });
+    const order = await this.orders.lockByOrderNo(m, orderNo);
+    if (!order) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
+    // A fully refunded order was paid: what it lacks is money left, which is what the caller must hear
+    // (a racing refund that lost to one for the whole amount sees it refunded already).
+    if (order.status === 'refunded' && order.payment_no) {
+      throw new ConflictError('REFUND_EXCEEDS_PAID', `Nothing is left to refund: the ${order.amount} fen paid were refunded`);
+    }
+    if ((order.status !== 'paid' && order.status !== 'partially_refunded') || !order.payment_no) {
+      throw new ConflictError('ORDER_NOT_REFUNDABLE', `The order is ${order.status}: only a paid order can be refunded`);
+    }
+    this.registry.refunds(order.payment_method); // a provider off (400) or without refunds (409) before anything is written
+    const left = order.amount - (await this.refunds.heldFen(m, order.payment_no));
+    const amount = dto.amount ?? left;
+    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > left) {
+      throw new ConflictError(
+        'REFUND_EXCEEDS_PAID',
+        left > 0
+          ? `The amount must be a whole number of fen from 1 to ${left} (what is left of the ${order.amount} paid)`
+          : `Nothing is left to refund: refunds already hold all ${order.amount} fen paid`,
+      );
+    }
+    let refund: Refund;
+    try {
+      refund = await this.refunds.insert(m, {
+        refundNo: newRefundNo(now),
+        orderId: order.id,
+        paymentNo: order.payment_no,
+        paymentMethod: order.payment_method,
+        amountFen: amount,
+        kind: 'support',
+        membership: dto.membership ?? 'withdraw',
+        reason: dto.reason.trim(),
+        requestedBy: adminId,
+        nextQueryAt: new Date(now.getTime() + FIRST_LOOK_MS),
+      });
+    } catch (e) {
+      if (e instanceof RefundOverPaid) throw new ConflictError('REFUND_EXCEEDS_PAID', 'Refunds would exceed what was paid');
+      throw e;
+    }
+    await inTransaction?.(m, refund);
     this.logger.log(
       `refund_no=${refund.refundNo} order_no=${orderNo} payment_no=${refund.paymentNo} amount=${refund.amountFen} requested_by=${adminId} reason="${refund.reason}": requested`,
     );
+    return refund;
+  }
+
+  /** Sends a recorded (committed) support refund to its provider; a refusal is a 409 REFUND_REFUSED. */
+  async send(refundNo: string): Promise<RefundView> {
+    const refund = (await this.refunds.findByNo(refundNo))!;
+    this.metrics.refunds.inc({ provider: refund.paymentMethod, status: 'processing' });
+    const orderNo = (await this.orders.orderNosOf([refund.orderId])).get(refund.orderId) ?? '';
     const sent = await this.submit(refund, orderNo);
     if (sent.status === 'failed') {
       throw new ConflictError('REFUND_REFUSED', `${providerLabel(refund.paymentMethod)} refused the refund: ${sent.failureReason}`);
     }
     return toRefundView(sent, orderNo);
+  }
+
+  /**
+   * A recorded refund as it stands, for the retry of a request that died after recording it: the
+   * refund job finishes it (queries it, sends it again under the same number if the provider has none).
+   */
+  async current(refundNo: string): Promise<RefundView> {
+    const refund = (await this.refunds.findByNo(refundNo))!;
+    const orderNo = (await this.orders.orderNosOf([refund.orderId])).get(refund.orderId) ?? '';
+    if (refund.status === 'failed') {
+      throw new ConflictError('REFUND_REFUSED', `${providerLabel(refund.paymentMethod)} refused the refund: ${refund.failureReason}`);
+    }
+    return toRefundView(refund, orderNo);
   }
 
   async listForOrder(orderNo: string): Promise<RefundView[]> {

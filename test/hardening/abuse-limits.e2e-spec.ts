@@ -4,6 +4,7 @@ import { createOrder } from '../support/orders';
 import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
 import { connectClient, EventClient } from '../support/ws-client';
 import { casesWithRedis } from '../support/redis';
+import { TcpProxy } from '../support/tcp-proxy';
 
 const uid = (p: string) => `${p}-${randomBytes(4).toString('hex')}`;
 const refusal = (url: string, token: string, headers?: Record<string, string>) =>
@@ -30,6 +31,7 @@ describe.each(
       CREATE_ORDER_RATE_LIMIT: '100',
       ORDER_ACTION_RATE_LIMIT: '12',
       PUBLIC_RATE_LIMIT: '5',
+      AUTH_FAILURE_RATE_LIMIT: '4',
       CALLBACK_RATE_LIMIT: '1000',
       WS_CONNECTIONS_PER_USER: '2',
       TRUST_PROXY: 'loopback',
@@ -67,6 +69,10 @@ describe.each(
     await t.http.post(`/api/v1/payment/orders/${orders[1].order_no}/cancel`).set(as(user)).expect(200);
     const limited = await t.http.post(`/api/v1/payment/orders/${orders[0].order_no}/cancel`).set(as(user)).expect(429);
     expect(limited.body).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
+    // The standard header (RFC 9110), seconds to wait, and no header named after the budget.
+    expect(limited.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(Object.keys(limited.headers).filter((h) => h.startsWith('retry-after-'))).toEqual([]);
     await t.http.post(`/api/v1/payment/orders/${orders[0].order_no}/qr-code`).set(as(user)).expect(429);
     // Reading is not an action, and another member has a budget of their own.
     await t.http.get(`/api/v1/payment/orders/${orders[0].order_no}`).set(as(user)).expect(200);
@@ -97,6 +103,30 @@ describe.each(
     const err = await refusal(t.url, t.token(uid('ws')), from(address));
     expect(err?.data?.code).toBe('RATE_LIMITED');
     (await connectClient(t.url, { token: t.token(uid('ws')), headers: from('198.51.100.8') })).close();
+  });
+
+  it('failed authentications have a budget of their own per client address, tighter than the public one: 429 beyond it', async () => {
+    const address = `203.0.113.${201 + (randomBytes(1)[0] % 50)}`;
+    const from = (a: string) => ({ 'X-Forwarded-For': a });
+    const bad = { Authorization: 'Bearer not-a-token' };
+    for (let i = 0; i < 4; i++) {
+      const res = await t.http
+        .get('/api/v1/membership/me')
+        .set(from(address))
+        .set(i % 2 ? bad : {});
+      expect([res.status, res.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+    }
+    const limited = await t.http.get('/api/v1/payment/orders').set(from(address)).set(bad).expect(429);
+    expect(limited.body).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
+    expect(limited.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+    await t.http.get('/api/v1/admin/refunds').set(from(address)).set(bad).expect(429);
+    // Only failures count: a member with a valid token from that address is served; another address still hears 401.
+    await t.http
+      .get('/api/v1/membership/me')
+      .set(from(address))
+      .set(as(uid('me')))
+      .expect(200);
+    await t.http.get('/api/v1/membership/me').set(from('198.51.100.9')).set(bad).expect(401);
   });
 
   it('provider callbacks have a budget of their own, far above the public one: retries are not refused', async () => {
@@ -134,5 +164,38 @@ describe.each(
     }
     open.push(again);
     for (const c of open) c.close();
+  });
+});
+
+/**
+ * /metrics is on no budget: Prometheus takes a refused scrape for a target that is down. It may
+ * be, because a scrape costs the database nothing: it answers from memory, even while every
+ * statement to the database hangs.
+ */
+describe('the Prometheus scrape', () => {
+  let proxy: TcpProxy;
+  let t: TestApp;
+  beforeAll(async () => {
+    const admin = new URL(process.env.MEMBERPAY_TEST_ADMIN_URL!);
+    proxy = await new TcpProxy(admin.hostname, Number(admin.port || 5432)).start();
+    t = await startTestApp({ PUBLIC_RATE_LIMIT: '2', TRUST_PROXY: 'loopback' }, { databaseUrl: (url) => proxy.url(url) });
+  });
+  afterAll(async () => {
+    proxy?.cut(); // the statements held below fail, and the service can stop
+    await t?.close();
+    await proxy?.stop();
+  });
+
+  it('is never rate limited and never waits for the database', async () => {
+    const scrape = () => t.http.get('/metrics').set('X-Forwarded-For', '192.0.2.200');
+    for (let i = 0; i < 2; i++) await t.http.get('/health').set('X-Forwarded-For', '192.0.2.200').expect(200);
+    await t.http.get('/health').set('X-Forwarded-For', '192.0.2.200').expect(429); // the address is over the public budget
+    for (let i = 0; i < 5; i++) expect((await scrape()).status).toBe(200);
+    proxy.holdReplies();
+    for (let i = 0; i < 3; i++) {
+      const res = await scrape();
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('memberpay_reconciliation_runs_total');
+    }
   });
 });

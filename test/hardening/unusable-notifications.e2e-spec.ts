@@ -182,4 +182,67 @@ describe('signed but unusable notifications', () => {
     );
     expect((await lineWith(service, 'rejection=BAD_SIGNATURE')).msg).toMatch(/outcome=rejected/);
   });
+  it('refund results: signed but unusable ones (another merchant, an unknown refund, another payment, a rotated key) are unusable at error level, not forgeries', async () => {
+    const rotated = await start({ WECHAT_PAY_API_V3_KEY: ROTATED_KEY });
+    const { service, base } = await start();
+    const adminToken = new TokenService(buildAppConfig({ JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: tmpdir() })).sign('admin-1', undefined, {
+      admin: true,
+    });
+    // A refund WeChat Pay holds PROCESSING until the test settles it, with the notification handed back.
+    const o = await order(base, 'unusable-refund');
+    expect((await sandboxCall(sb, 'POST', '/sandbox/pay', { qr: o.qr_code_url })).body.delivered).toBe(true);
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'refund', mode: 'refund-later', times: 1 });
+    const refund = (await (
+      await fetch(`${base}/api/v1/admin/orders/${o.order_no}/refunds`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ amount: 100, reason: 'unusable results' }),
+      })
+    ).json()) as { refund_no: string; status: string };
+    expect(refund.status).toBe('processing');
+    const settled = async (override?: Record<string, unknown>, tamper?: string) =>
+      (
+        await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', {
+          out_refund_no: refund.refund_no,
+          status: 'ABNORMAL',
+          delivery: 'none',
+          override,
+          tamper,
+        })
+      ).body.notification as { headers: Record<string, string>; body: string };
+    const postRefund = (url: string, n: { headers: Record<string, string>; body: string }) =>
+      fetch(`${url}/api/v1/payment/wechat/refund-callback`, { method: 'POST', headers: n.headers, body: n.body });
+    const counterOf = async (url: string, outcome: string) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const m = new RegExp(`^memberpay_notifications_total\\{provider="wechat_refund",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+
+    const cases: Record<string, unknown>[] = [
+      { mchid: '1900000999' },
+      { out_refund_no: 'RF20990101000000UNKNOWN00001' },
+      { out_trade_no: 'MP20990101000000UNKNOWN00001' },
+    ];
+    for (const override of cases) expect((await postRefund(base, await settled(override))).status).toBe(400);
+    expect(await counterOf(base, 'unusable')).toBe(cases.length);
+    await lineWith(service, 'rejection=PAYMENT_MISMATCH');
+    const unusable = lines(service).filter((l) => l.msg?.startsWith('refund notification') && l.msg.includes('outcome=unusable'));
+    expect(unusable.map((l) => [l.level, /rejection=(\S+)/.exec(l.msg!)![1]])).toEqual([
+      [50, 'WRONG_MCHID'],
+      [50, 'UNKNOWN_REFUND'],
+      [50, 'PAYMENT_MISMATCH'],
+    ]);
+
+    // One that does not decrypt with our key: 5xx, so that WeChat Pay sends it again once the key is right.
+    const sealed = await settled();
+    const res = await postRefund(rotated.base, sealed);
+    expect(res.status).toBe(500);
+    expect((await lineWith(rotated.service, 'refund notification provider=wechat outcome=unusable')).level).toBe(50);
+    expect((await postRefund(base, sealed)).status).toBe(204);
+
+    // A forged one stays a plain rejection, a warning.
+    expect((await postRefund(base, await settled(undefined, 'signature'))).status).toBe(400);
+    expect(await counterOf(base, 'rejected')).toBe(1);
+    expect((await lineWith(service, 'refund notification provider=wechat outcome=rejected')).level).toBe(40);
+  });
 });

@@ -207,6 +207,30 @@ describe('reconciliation against the daily bills', () => {
       .set('Authorization', admin)
       .expect(200);
     expect(again.body.data).toEqual([expect.objectContaining({ open: false, resolved_by: 'support-1' })]);
+    // Resolving it again adds to its history: the first resolution is kept, and shown.
+    const second = await t.http
+      .post(`/api/v1/admin/reconciliation/items/${again.body.data[0].id}/resolve`)
+      .set('Authorization', `Bearer ${t.adminToken('support-9')}`)
+      .send({ note: 'fee refunded by the provider on 12-02' })
+      .expect(200);
+    const history = [
+      { resolved_at: resolved.body.resolved_at, resolved_by: 'support-1', note: 'the provider confirmed a fee correction' },
+      { resolved_at: second.body.resolved_at, resolved_by: 'support-9', note: 'fee refunded by the provider on 12-02' },
+    ];
+    expect(second.body).toMatchObject({ open: false, resolved_by: 'support-9', resolutions: history });
+    await service.reconcile('wechat', today, { force: true });
+    const listed = await t.http
+      .get(`/api/v1/admin/reconciliation/runs/${wechat.id}/items?outcome=amount_mismatch`)
+      .set('Authorization', admin)
+      .expect(200);
+    expect(listed.body.data).toEqual([
+      expect.objectContaining({
+        open: false,
+        resolved_by: 'support-9',
+        resolution_note: 'fee refunded by the provider on 12-02',
+        resolutions: history,
+      }),
+    ]);
 
     const bad = [
       ['GET', '/api/v1/admin/reconciliation/runs?from=2026-13-01'],

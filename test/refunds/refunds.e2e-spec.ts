@@ -173,6 +173,8 @@ describe('refunds', () => {
       [paid.order_no, { reason: '   ' }, 400, 'VALIDATION_FAILED'],
       [paid.order_no, { reason: 'x'.repeat(257) }, 400, 'VALIDATION_FAILED'],
       [paid.order_no, { reason: 'str', amount: '100' }, 400, 'VALIDATION_FAILED'],
+      // Only an absent amount means "all that is left": null is not a way to say it.
+      [paid.order_no, { reason: 'null', amount: null }, 400, 'VALIDATION_FAILED'],
       [paid.order_no, { reason: 'big', amount: 1e20 }, 409, 'REFUND_EXCEEDS_PAID'],
       [paid.order_no, { reason: 'extra', amount: 1, user_id: 'x' }, 400, 'VALIDATION_FAILED'],
     ];

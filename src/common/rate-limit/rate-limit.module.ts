@@ -5,6 +5,7 @@ import type { Request } from 'express';
 import Redis from 'ioredis';
 import { PUBLIC } from '../public-route';
 import { AppConfig } from '../../config/app-config';
+import { AuthFailureLimiter } from './auth-failure.limiter';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 
@@ -41,9 +42,23 @@ export function rateLimitOf(context: ExecutionContext): RateLimitName | null {
   }
   if (route !== 'by-path') return route;
   const req = context.switchToHttp().getRequest<Request>();
-  // The scrape and health probes of the operator's own network are not a client's traffic.
+  // The scrape is the operator's monitoring, not a client's traffic: Prometheus takes a refused
+  // scrape for a target that is down. It costs the database nothing (every metric is answered
+  // from memory), so it needs no budget; expose it to the scraper's network only (OPS_PORT).
   if (req.path === '/metrics') return null;
   return CALLBACK_PATH.test(req.path) ? 'callback' : 'public';
+}
+
+/**
+ * The throttler names its headers after the budget (`Retry-After-create-order`) for every budget
+ * not called `default`; a client, and RFC 9110, know only `Retry-After`.
+ */
+@Injectable()
+class StandardHeadersThrottlerGuard extends ThrottlerGuard {
+  protected override setResponseHeader(res: Record<string, unknown>, name: string, value: string | number): void {
+    if (name.startsWith('Retry-After')) super.setResponseHeader(res, 'Retry-After', Math.max(1, Number(value)));
+    else super.setResponseHeader(res, name, value);
+  }
 }
 
 /** Holds the Redis connection of the rate limiter, closed on shutdown. */
@@ -118,7 +133,7 @@ export class HandshakeLimiter {
       },
     }),
   ],
-  providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }, HandshakeLimiter],
-  exports: [ThrottlerModule, HandshakeLimiter],
+  providers: [{ provide: APP_GUARD, useClass: StandardHeadersThrottlerGuard }, HandshakeLimiter, AuthFailureLimiter],
+  exports: [ThrottlerModule, HandshakeLimiter, AuthFailureLimiter],
 })
 export class RateLimitModule {}

@@ -1,10 +1,10 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
 
-/** A create-order request remembered for 24 hours under its Idempotency-Key. */
+/** A create-order or refund request remembered for 24 hours under its Idempotency-Key. */
 @Entity('idempotency_keys')
 @Unique('UQ_idempotency_keys_user_key', ['userId', 'key'])
 @Index('IDX_idempotency_keys_created', ['createdAt'])
-@Check('CHK_idempotency_keys_status', `"status" IN ('in_flight', 'done')`)
+@Check('CHK_idempotency_keys_status', `"status" IN ('in_flight', 'recorded', 'done')`)
 export class IdempotencyKey {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_idempotency_keys' })
   id: string;
@@ -20,7 +20,14 @@ export class IdempotencyKey {
   requestHash: string;
 
   @Column({ type: 'varchar', length: 16 })
-  status: 'in_flight' | 'done';
+  status: 'in_flight' | 'recorded' | 'done';
+
+  /**
+   * recorded: what the request made (e.g. a refund_no), committed with it before its answer was
+   * known; a retry answers with it.
+   */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  resource: string | null;
 
   @Column({ type: 'integer', nullable: true })
   responseStatus: number | null;

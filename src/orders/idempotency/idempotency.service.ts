@@ -24,6 +24,20 @@ export interface IdempotentResult {
   replayed: boolean;
 }
 
+/**
+ * A keyed request whose effect must commit before its answer is known: a refund is recorded, and
+ * committed, before its provider is called, so that a crash during the call leaves a refund the
+ * job can finish under the same number. Its key commits with that record, naming it (`resource`).
+ */
+export interface RecordedRequest {
+  /** Makes the effect on the key's transaction; returns what names it (e.g. the refund_no). */
+  record(m: EntityManager): Promise<string>;
+  /** Carries the recorded effect on (calls the provider) and returns the answer's body. */
+  finish(resource: string): Promise<unknown>;
+  /** The answer for a retry that finds the effect recorded but never answered (the first request died). */
+  resume(resource: string): Promise<unknown>;
+}
+
 interface StoredError {
   code: ErrorCode;
   message: string;
@@ -75,6 +89,104 @@ export class IdempotencyService {
         next(); // the slot passes on as it is
       else this.held -= 1;
     }
+  }
+
+  /**
+   * Like run, for a request whose effect commits before its answer is known (see RecordedRequest).
+   * The effect and the key (status `recorded`) commit in one transaction; the answer is stored when
+   * known. A retry that finds the key recorded without an answer (the first request died after the
+   * commit) answers with the recorded effect as it stands, and never makes a second one. A session
+   * advisory lock on (user, key) marks the request in flight across both steps; it ends with the
+   * request, or with the connection when the process dies.
+   */
+  async runRecorded(userId: string, key: string, request: unknown, status: number, steps: RecordedRequest): Promise<IdempotentResult> {
+    if (!KEY_PATTERN.test(key)) {
+      throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be 1 to 255 printable ASCII characters']);
+    }
+    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    if (this.held >= MAX_HELD) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.held += 1;
+    try {
+      return await this.runRecordedHeld(userId, key, requestHash, status, steps);
+    } finally {
+      const next = this.waiting.shift();
+      if (next)
+        next(); // the slot passes on as it is
+      else this.held -= 1;
+    }
+  }
+
+  private async runRecordedHeld(
+    userId: string,
+    key: string,
+    requestHash: string,
+    status: number,
+    steps: RecordedRequest,
+  ): Promise<IdempotentResult> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    const m = runner.manager;
+    let locked = false;
+    try {
+      locked = await this.keys.tryLockSession(m, userId, key, LOCK_SEED);
+      if (!locked)
+        throw new DomainError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
+      let recorded: { id: string; resource: string; replayed: boolean };
+      await runner.startTransaction();
+      try {
+        const existing = await this.keys.find(m, userId, key);
+        if (existing && (Date.now() - existing.createdAt.getTime() > WINDOW_MS || existing.status === 'in_flight')) {
+          await this.keys.remove(m, existing.id);
+        } else if (existing && existing.status === 'done') {
+          await runner.commitTransaction();
+          return replay(existing, requestHash);
+        }
+        if (existing && existing.status === 'recorded') {
+          if (existing.requestHash !== requestHash) {
+            throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body');
+          }
+          recorded = { id: existing.id, resource: existing.resource!, replayed: true };
+        } else {
+          let resource: string;
+          try {
+            resource = await steps.record(m);
+          } catch (e) {
+            await runner.rollbackTransaction();
+            if (e instanceof DomainError && ERROR_CODES[e.code] < 500) await this.storeRefusal(userId, key, requestHash, e);
+            throw e;
+          }
+          await this.keys.storeRecorded(m, { userId, key, requestHash, resource });
+          recorded = { id: (await this.keys.find(m, userId, key))!.id, resource, replayed: false };
+        }
+        await runner.commitTransaction();
+      } finally {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      }
+      let body: unknown;
+      try {
+        body = recorded.replayed ? await steps.resume(recorded.resource) : await steps.finish(recorded.resource);
+      } catch (e) {
+        // A refusal after the record (the provider said no) is the answer; anything else leaves the
+        // key recorded, and a retry answers with the record as it then stands.
+        if (e instanceof DomainError && ERROR_CODES[e.code] < 500) {
+          const stored: StoredError = { code: e.code, message: e.message, details: e.details };
+          await this.keys.answer(m, recorded.id, ERROR_CODES[e.code], JSON.stringify(stored));
+        }
+        throw e;
+      }
+      const text = JSON.stringify(body);
+      await this.keys.answer(m, recorded.id, status, text);
+      return { status, text, replayed: recorded.replayed };
+    } finally {
+      // An unlock that fails has lost its connection, and the lock went with it.
+      if (locked) await this.keys.unlockSession(m, userId, key, LOCK_SEED).catch(() => undefined);
+      await runner.release();
+    }
+  }
+
+  private async storeRefusal(userId: string, key: string, requestHash: string, e: DomainError): Promise<void> {
+    const stored: StoredError = { code: e.code, message: e.message, details: e.details };
+    await this.keys.storeRefusal({ userId, key, requestHash, responseStatus: ERROR_CODES[e.code], responseBody: JSON.stringify(stored) });
   }
 
   private async runHeld<T>(

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { PageQuery } from '../../common/http/page-query';
 import { REFUND_MEMBERSHIP_EFFECTS, REFUND_STATUSES, type RefundMembershipEffect } from '../refund-status';
 
@@ -8,8 +8,9 @@ export class CreateRefundDto {
    * Checked as a number here; whether it is a positive whole number of fen within what is left
    * is the refund rule's business (409 REFUND_EXCEEDS_PAID), as the support API documents.
    */
-  @ApiPropertyOptional({ description: 'fen to refund; omitted: everything not yet refunded', example: 990 })
-  @IsOptional()
+  @ApiPropertyOptional({ description: 'fen to refund; omitted: everything not yet refunded (null is refused)', example: 990 })
+  // Only an absent amount means "all that is left": IsOptional would let null through as absent too.
+  @ValidateIf((_, value) => value !== undefined)
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'amount must be a number of fen' })
   amount?: number;
 
