@@ -33,6 +33,14 @@ export interface UnrefundedDoublePayment {
   amount: number;
 }
 
+/** How often a refund's transaction is run when PostgreSQL chose it as a deadlock's victim. */
+const DEADLOCK_RETRIES = 3;
+
+const isDeadlock = (e: unknown): boolean => {
+  const err = e as { code?: string; driverError?: { code?: string } };
+  return (err.driverError?.code ?? err.code) === '40P01';
+};
+
 /** Thrown when refunds_within_paid refuses a refund (more than was paid, or an attempt not paid). */
 export class RefundOverPaid extends Error {}
 
@@ -46,8 +54,20 @@ export const MAX_QUERY_INTERVAL_MINUTES = 60;
 export class RefundsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(fn);
+  /**
+   * A refund's transaction. Refunds of one order and the settlements and refunds of one member meet
+   * on the order row, the refund rows and the member's lock; PostgreSQL breaks a cycle among them by
+   * rolling one transaction back (deadlock_detected). That rollback leaves nothing behind and the
+   * work is only database work, so it is run again (a few times) instead of failing the request.
+   */
+  async transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction(fn);
+      } catch (e) {
+        if (attempt >= DEADLOCK_RETRIES || !isDeadlock(e)) throw e;
+      }
+    }
   }
 
   /** Money already held against an attempt by refunds that are not over (processing, success, abnormal). */
