@@ -20,7 +20,7 @@ seeded schedule, then the books checked (soak/README.md).
   --seed N        the seed of the fault schedule and of each member's choices (default: random, printed)
   --instances N   service instances behind the soak's round robin (default 2)
   --rate N        requests a second to the service, all members together (default 40)
-  --members N     simulated members, each with a socket of its own (default 40)
+  --members N     simulated members, each with a socket of its own (default: twice the rate)
   --keep          keep the soak's database (its name is printed) instead of dropping it
   --help          this text
 
@@ -57,12 +57,14 @@ export function readArgs(argv: string[]): SoakArgs | null {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error('--seed takes a whole number >= 0');
   const instances = positive('instances', values.instances, 2);
   if (instances > 8) throw new Error('--instances: at most 8');
+  const rate = positive('rate', values.rate, 40, false);
   return {
     minutes: positive('minutes', values.minutes, 30, false),
     seed,
     instances,
-    rate: positive('rate', values.rate, 40, false),
-    members: positive('members', values.members, 40),
+    rate,
+    // Each member waits on its payments and notifications, so it takes about two members per request a second.
+    members: values.members === undefined ? Math.max(10, Math.round(rate * 2)) : positive('members', values.members, 0),
     keep: values.keep ?? false,
   };
 }

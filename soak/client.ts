@@ -29,6 +29,23 @@ export class Stats {
   connectionErrors = 0;
   /** Requests the soak gave up on after retries (no answer at all). */
   unanswered = 0;
+  /** Requests under way: id → what and since when (the oldest are shown when they take long). */
+  readonly inFlight = new Map<number, { label: string; instance: string; since: number }>();
+  private nextId = 0;
+
+  begin(label: string, instance: string): number {
+    const id = this.nextId++;
+    this.inFlight.set(id, { label, instance, since: Date.now() });
+    return id;
+  }
+
+  /** The oldest request under way, when it has taken longer than `ms`. */
+  stuck(ms: number): string | undefined {
+    let oldest: { label: string; instance: string; since: number } | undefined;
+    for (const r of this.inFlight.values()) if (!oldest || r.since < oldest.since) oldest = r;
+    if (!oldest || Date.now() - oldest.since < ms) return undefined;
+    return `${oldest.label} on ${oldest.instance} for ${Math.round((Date.now() - oldest.since) / 1000)} s`;
+  }
 
   count(label: string, status: number): void {
     this.requests++;
@@ -91,6 +108,7 @@ export class ServiceClient {
       if (opts.paced !== false) await this.pacer.take();
       const inst = await this.pick();
       let res: Response;
+      const id = this.stats.begin(label, inst.name);
       try {
         res = await fetch(`${inst.url}${path}`, {
           method,
@@ -105,6 +123,7 @@ export class ServiceClient {
       } catch {
         // Refused or reset: the instance was killed under the request. The answer is unknown, so
         // only what may be sent twice is sent again, to the next instance.
+        this.stats.inFlight.delete(id);
         this.stats.connectionErrors++;
         if (!opts.retry) {
           this.stats.unanswered++;
@@ -114,6 +133,7 @@ export class ServiceClient {
         continue;
       }
       const text = await res.text().catch(() => '');
+      this.stats.inFlight.delete(id);
       let body: unknown = text;
       try {
         body = JSON.parse(text);
@@ -151,6 +171,8 @@ export class MemberSocket {
   readonly heard = new Map<string, Set<string>>();
   lastEventId?: string;
   reconnects = 0;
+  /** Handshakes refused (connect_error) or timed out. */
+  refusals = 0;
   private closing = false;
   private connecting?: Promise<void>;
 
@@ -165,11 +187,15 @@ export class MemberSocket {
   }
 
   private async connectLoop(): Promise<void> {
+    let pause = 500;
     while (!this.closing) {
       const inst = await this.client.pick();
       const ok = await this.open(inst.url);
       if (ok) return;
-      await sleep(500);
+      this.refusals++;
+      // Backing off as an app does, so a refusing service is not hammered by every member at once.
+      await sleep(pause + Math.random() * pause);
+      pause = Math.min(pause * 2, 8_000);
     }
   }
 

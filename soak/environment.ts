@@ -5,10 +5,11 @@ import { createWriteStream, mkdirSync, WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { memberpayEnv } from '../sandbox/env';
-import { Sandbox, startSandbox } from '../sandbox/index';
+import type { SandboxCredentials } from '../sandbox/index';
+import type { SandboxReady } from './sandbox-process';
 import { freePort } from '../src/common/net';
 import { residentBytes } from '../bench/cpu';
-import { built, Child, run, start, stop } from '../bench/processes';
+import { built, Child, ROOT, run, start, stop } from '../bench/processes';
 import { until } from './wait';
 
 export const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -97,9 +98,29 @@ export class RedisServer {
   }
 }
 
-/** The sandbox, its notification resends compressed so that a short run sees them. */
+/** The sandbox as the soak sees it: where it is, the keys the instances use, and how to stop it. */
+export interface Sandbox {
+  url: string;
+  credentials: SandboxCredentials;
+  close(): Promise<void>;
+}
+
+/** The sandbox in its own process, its notification resends compressed so that a short run sees them. */
 export async function startSoakSandbox(keyDir: string, timeScale: number): Promise<Sandbox> {
-  return startSandbox({ port: 0, keyDir, timeScale });
+  const child = start(
+    'sandbox',
+    process.execPath,
+    ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'soak', 'sandbox-process.ts'), keyDir, String(timeScale)],
+    {
+      ipc: true,
+      env: { NODE_ENV: 'development' },
+    },
+  );
+  const ready = await new Promise<SandboxReady>((resolve, reject) => {
+    child.proc.once('message', (m) => resolve(m as SandboxReady));
+    void child.exited.then((code) => reject(new Error(`sandbox exited with ${code}:\n${child.output()}`)));
+  });
+  return { ...ready, close: () => stop(child, 5_000) };
 }
 
 export interface InstanceOptions {

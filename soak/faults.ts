@@ -3,8 +3,7 @@
 // every kind at least once (even in two minutes), about one more of each per 2.5 minutes, the rest
 // of the times and targets at random. A new kind is one more entry in FAULT_KINDS.
 import type { Client } from 'pg';
-import type { Sandbox } from '../sandbox/index';
-import { cutDatabase, type Instance, type RedisServer } from './environment';
+import { cutDatabase, type Instance, type RedisServer, type Sandbox } from './environment';
 import { rng, type Rng } from './prng';
 import { sleep } from './wait';
 
@@ -181,12 +180,21 @@ export interface ScheduledFault {
 export function faultSchedule(seed: number, loadMs: number, warmupMs: number): ScheduledFault[] {
   const r = rng(seed, 1);
   const from = warmupMs;
-  const to = Math.max(from + 1, loadMs * 0.85);
+  const to = Math.max(from + 1, loadMs * 0.8);
   const perKind = Math.max(1, Math.ceil(loadMs / 150_000));
   const out: ScheduledFault[] = [];
+  const disruptive: string[] = [];
   for (const kind of FAULT_KINDS) {
     const n = perKind + (r.chance(0.5) ? 1 : 0) - (perKind > 1 && r.chance(0.3) ? 1 : 0);
-    for (let i = 0; i < n; i++) out.push({ at: Math.round(from + r.next() * (to - from)), kind: kind.name, seed: r.int(0, 2 ** 31) });
+    for (let i = 0; i < n; i++) {
+      if (kind.disruptive) disruptive.push(kind.name);
+      else out.push({ at: Math.round(from + r.next() * (to - from)), kind: kind.name, seed: r.int(0, 2 ** 31) });
+    }
   }
+  // The disruptive ones run one at a time and take seconds each (an instance restarting, Redis away
+  // 20 s): spread evenly over the window in a shuffled order, so they neither pile up nor run past it.
+  r.shuffle(disruptive);
+  const slot = (to - from) / disruptive.length;
+  disruptive.forEach((kind, i) => out.push({ at: Math.round(from + i * slot + r.next() * slot * 0.25), kind, seed: r.int(0, 2 ** 31) }));
   return out.sort((a, b) => a.at - b.at);
 }

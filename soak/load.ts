@@ -6,6 +6,7 @@ import type { Client } from 'pg';
 import type { Answer, MemberSocket, ServiceClient } from './client';
 import type { DeliveryFault } from './faults';
 import type { Rng } from './prng';
+import { sleep } from './wait';
 
 type Provider = 'wechat' | 'alipay';
 const CHANNELS: Record<Provider, readonly string[]> = { wechat: ['qr', 'app', 'jsapi', 'h5'], alipay: ['qr', 'app', 'wap', 'page'] };
@@ -270,7 +271,8 @@ export const LOAD_KINDS: LoadKind[] = [
     name: 'reconnect',
     weight: 3,
     async run(_ctx, m) {
-      await m.socket.reconnect();
+      // The member goes on with other things if the service keeps refusing; the socket keeps trying.
+      await Promise.race([m.socket.reconnect(), sleep(30_000)]);
     },
   },
 ];

@@ -22,3 +22,10 @@ export async function eventually(timeoutMs: number, check: () => Promise<boolean
     return false;
   }
 }
+
+/** Resolves with the promise's value, or with `fallback` after `timeoutMs` (the promise is left to itself). */
+export function within<T>(timeoutMs: number, promise: Promise<T>, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), timeoutMs)));
+  return Promise.race([promise.finally(() => clearTimeout(timer)), late]);
+}
