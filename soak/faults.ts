@@ -18,8 +18,10 @@ export interface FaultContext {
   redis: RedisServer;
   /** Queues a notification fault for the next payment(s). */
   armDelivery(fault: DeliveryFault): void;
-  /** Records a span of time during which answers are judged knowing the fault was on. */
-  window(kind: string, from: number, to: number): void;
+  /** Records a span of time during which answers are judged knowing the fault was on (`to` may be moved later). */
+  window(kind: string, from: number, to: number): { from: number; to: number };
+  /** Whether the load is over (watchers stop then). */
+  over(): boolean;
   log(line: string): void;
 }
 
@@ -39,13 +41,35 @@ async function sandboxFault(ctx: FaultContext, body: Record<string, unknown>): P
   if (res.status !== 200) throw new Error(`sandbox refused fault ${JSON.stringify(body)}: ${await res.text()}`);
 }
 
+type ArmedFault = { provider: string; op: string; mode: string };
+
+/**
+ * A provider fault's window: from when it is armed until the sandbox has used it up (or the load
+ * is over), plus the provider timeout and a margin, since a rarely called operation may meet it
+ * long after it was armed.
+ */
+function providerWindow(ctx: FaultContext, fault: ArmedFault): void {
+  const w = ctx.window('provider', Date.now(), Number.MAX_SAFE_INTEGER);
+  void (async () => {
+    for (;;) {
+      const list = await fetch(`${ctx.sandbox.url}/sandbox/faults`)
+        .then((r) => r.json() as Promise<{ faults: ArmedFault[] }>)
+        .catch(() => ({ faults: [fault] }));
+      const pending = list.faults.some((f) => f.provider === fault.provider && f.op === fault.op && f.mode === fault.mode);
+      if (!pending || ctx.over()) break;
+      await sleep(1_000);
+    }
+    w.to = Date.now() + PROVIDER_FAULT_MARGIN_MS;
+  })();
+}
+
 const API_OPS = {
   wechat: ['native', 'app', 'jsapi', 'h5', 'query', 'close', 'refund', '*'],
   alipay: ['precreate', 'query', 'close', 'refund', '*'],
 } as const;
 
-/** While a provider fault is armed, 502/504 answers are the service saying so; allowed this long after. */
-export const PROVIDER_FAULT_WINDOW_MS = 60_000;
+/** After a provider fault is used up, 502/504 answers may still be on their way this long (the provider timeout and more). */
+export const PROVIDER_FAULT_MARGIN_MS = 15_000;
 /** Answers within this long after the database connections were cut are counted apart. */
 export const DB_CUT_WINDOW_MS = 15_000;
 export const REDIS_DOWN_MS = 20_000;
@@ -59,7 +83,7 @@ export const FAULT_KINDS: FaultKind[] = [
       const op = r.pick(API_OPS[provider]);
       const times = r.int(1, 3);
       await sandboxFault(ctx, { provider, op, mode: 'error-500', times });
-      ctx.window('provider', Date.now(), Date.now() + PROVIDER_FAULT_WINDOW_MS);
+      providerWindow(ctx, { provider, op, mode: 'error-500' });
       return `${provider} ${op} answers 500 ×${times}`;
     },
   },
@@ -70,7 +94,7 @@ export const FAULT_KINDS: FaultKind[] = [
       const provider = r.pick(['wechat', 'alipay'] as const);
       const op = r.pick(API_OPS[provider]);
       await sandboxFault(ctx, { provider, op, mode: 'hang', times: 1 });
-      ctx.window('provider', Date.now(), Date.now() + PROVIDER_FAULT_WINDOW_MS);
+      providerWindow(ctx, { provider, op, mode: 'hang' });
       return `${provider} ${op} hangs once`;
     },
   },
@@ -113,6 +137,7 @@ export const FAULT_KINDS: FaultKind[] = [
     async inject(ctx, r) {
       const provider = r.pick(['wechat', 'alipay'] as const);
       await sandboxFault(ctx, { provider, op: 'refund', mode: 'refund-later', times: 1 });
+      providerWindow(ctx, { provider, op: 'refund', mode: 'refund-later' });
       return `the next ${provider} refund is left processing (settled by the soak later)`;
     },
   },

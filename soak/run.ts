@@ -135,6 +135,7 @@ async function main(args: SoakArgs): Promise<number> {
     const outcomes = new Map<string, number>();
     const note = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
     let reorderSecond = false;
+    let stopping = false;
     const faultCtx: FaultContext = {
       sandbox,
       db,
@@ -142,7 +143,12 @@ async function main(args: SoakArgs): Promise<number> {
       instances,
       redis,
       armDelivery: (f) => deliveries.push(f),
-      window: (kind, from, to) => windows.push({ kind, from, to }),
+      window: (kind, from, to) => {
+        const w = { kind, from, to };
+        windows.push(w);
+        return w;
+      },
+      over: () => stopping,
       log: out,
     };
     const schedule: ScheduledFault[] = faultSchedule(args.seed, loadMs, warmupMs);
@@ -192,7 +198,6 @@ async function main(args: SoakArgs): Promise<number> {
       },
       note,
     };
-    let stopping = false;
     const loadErrors: string[] = [];
     const memberLoop = async (m: Member) => {
       // Members start spread over the first seconds rather than all at once.
