@@ -22,8 +22,8 @@ const srcIsSelfContained = {
   // The service ships alone: the provider sandbox, the tests, the benchmarks and the helper scripts
   // are development tools built on top of it, never something it loads.
   target: 'src',
-  from: ['sandbox', 'test', 'bench', 'scripts'],
-  message: 'src/ must not depend on development tools (sandbox/, test/, bench/, scripts/).',
+  from: ['sandbox', 'test', 'bench', 'soak', 'scripts'],
+  message: 'src/ must not depend on development tools (sandbox/, test/, bench/, soak/, scripts/).',
 };
 const databaseImportsNoFeature = {
   // database/ is wiring (connection, options, migration runner) that every feature builds on; a
@@ -60,7 +60,7 @@ const migrationsStandAlone = {
   // A migration is history: it must do the same on every database it ever runs on, so it holds its
   // own SQL and never follows code that keeps changing (entities, helpers, configuration).
   target: 'migrations',
-  from: ['src', 'sandbox', 'test', 'bench', 'scripts'],
+  from: ['src', 'sandbox', 'test', 'bench', 'soak', 'scripts'],
   message: 'A migration must not import application code: write its SQL out in the migration.',
 };
 const providersAreLeaves = {
@@ -194,7 +194,7 @@ const boundaries = [
 
 export default defineConfig(
   {
-    ignores: ['node_modules/', 'dist/', 'dist-sandbox/', 'coverage/', 'data/', 'test-artifacts/', 'bench/results/'],
+    ignores: ['node_modules/', 'dist/', 'dist-sandbox/', 'coverage/', 'data/', 'test-artifacts/', 'bench/results/', 'soak/results/'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,

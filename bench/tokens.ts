@@ -7,13 +7,14 @@ const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url'
 const HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 
 /**
- * A bearer token as the membership app's user service issues it (HS256, `sub` = user id).
+ * A bearer token as the membership app's user service issues it (HS256, `sub` = user id; `claims`
+ * adds others, e.g. `role: "admin"` for support staff).
  * Hand-written with node:crypto so the load generator signs thousands of them without loading
  * Nest or jsonwebtoken.
  */
-export function signToken(userId: string, secret = BENCH_JWT_SECRET, ttlSeconds = 3600, claims: Record<string, string> = {}): string {
+export function signToken(userId: string, secret = BENCH_JWT_SECRET, ttlSeconds = 3600, claims: Record<string, unknown> = {}): string {
   const now = Math.floor(Date.now() / 1000);
-  const payload = b64url(JSON.stringify({ sub: userId, iat: now, exp: now + ttlSeconds, ...claims }));
+  const payload = b64url(JSON.stringify({ ...claims, sub: userId, iat: now, exp: now + ttlSeconds }));
   const signature = createHmac('sha256', secret).update(`${HEADER}.${payload}`).digest('base64url');
   return `${HEADER}.${payload}.${signature}`;
 }
