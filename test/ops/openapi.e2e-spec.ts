@@ -1,4 +1,5 @@
-import { startTestApp, TestApp } from '../support/app';
+import { TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 
 /** The routes Express actually serves, as "METHOD /path/{param}". */
 function servedRoutes(t: TestApp): string[] {
@@ -10,13 +11,7 @@ function servedRoutes(t: TestApp): string[] {
 }
 
 describe('OpenAPI', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const { t } = useApp();
 
   it('documents every route the application serves', async () => {
     const doc = (await t.http.get('/api/docs-json').expect(200)).body;

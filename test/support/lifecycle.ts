@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import { startTestApp, TestApp, TestAppOptions } from './app';
+import { connect } from './db';
 import { expectInvariants } from './invariants';
 import { Sandbox, startTestSandbox } from './sandbox';
 
@@ -39,13 +40,22 @@ function startedLater<T extends object>(what: string, current: () => T | undefin
 /**
  * Checks the invariants (test/support/invariants.ts) on the database after each test of the
  * enclosing describe. For specs that start the service their own way (several instances, a
- * separate process): `db` gives the direct connection, or undefined when there is none yet (the
- * start failed, which its hook reports).
+ * separate process): `db` gives a direct connection, or the database's URL (a connection is opened
+ * for the check), or undefined when there is none (the start failed, which its hook reports).
  */
-export function withInvariants(db: () => Client | undefined): void {
+export function withInvariants(db: () => Client | string | undefined): void {
   afterEach(async () => {
-    const client = db();
-    if (client) await expectInvariants(client);
+    const target = db();
+    if (typeof target !== 'string') {
+      if (target) await expectInvariants(target);
+      return;
+    }
+    const client = await connect(target);
+    try {
+      await expectInvariants(client);
+    } finally {
+      await client.end();
+    }
   });
 }
 
