@@ -87,15 +87,21 @@ const CONCEDED_FEN = `
      AND EXISTS (SELECT 1 FROM membership_grants g WHERE g.order_id = o.id AND g.revoked_at IS NULL)
    GROUP BY o.user_id`;
 
-/** Per member: the milliseconds held of each plan (the plan that bought the days), carried-over days left out. */
+/**
+ * Per member: the milliseconds held at each daily price (price / duration_days, as the pricing code
+ * reckons it), carried-over days left out. A purchase or renewal's days are priced at what its order
+ * cost (the plan's price when it was bought: a plan's price may change later); an upgrade's at its
+ * plan's price (its order's amount is only the difference).
+ */
 const HELD_BY_PLAN = `
-  SELECT p.user_id, pl.price::bigint AS price, pl.duration_days::bigint AS days,
-         sum(round(EXTRACT(EPOCH FROM p.ends_at - p.starts_at) * 1000))::bigint AS ms
+  SELECT p.user_id, (CASE WHEN g.kind = 'add' THEN o.amount ELSE pl.price END)::bigint AS price,
+         pl.duration_days::bigint AS days, sum(round(EXTRACT(EPOCH FROM p.ends_at - p.starts_at) * 1000))::bigint AS ms
     FROM membership_periods p
     JOIN membership_grants g ON g.id = p.grant_id
     JOIN membership_plans pl ON pl.id = p.plan_id
+    JOIN orders o ON o.id = g.order_id
    WHERE g.kind <> 'opening'
-   GROUP BY p.user_id, pl.price, pl.duration_days`;
+   GROUP BY 1, 2, 3`;
 
 const PAID_FEN = `
   SELECT o.user_id, sum(pr.amount)::bigint AS fen
