@@ -10,6 +10,9 @@ import { OrderEventsPublished1764057600202 } from './1764057600202-OrderEventsPu
 import { Refunds1764057600300 } from './1764057600300-Refunds';
 import { PaymentChannels1764057600401 } from './1764057600401-PaymentChannels';
 import { ReconciliationTables1764057600500 } from './1764057600500-ReconciliationTables';
+import { AttemptDoublePayment1764057600601 } from './1764057600601-AttemptDoublePayment';
+import { OrderStatusTransitions1764057600602 } from './1764057600602-OrderStatusTransitions';
+import { UpgradeShortfallAndPartialRefunds1764057600603 } from './1764057600603-UpgradeShortfallAndPartialRefunds';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -25,4 +28,7 @@ export const MIGRATIONS = [
   Refunds1764057600300,
   PaymentChannels1764057600401,
   ReconciliationTables1764057600500,
+  AttemptDoublePayment1764057600601,
+  OrderStatusTransitions1764057600602,
+  UpgradeShortfallAndPartialRefunds1764057600603,
 ];

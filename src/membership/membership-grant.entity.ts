@@ -20,6 +20,7 @@ export type GrantKind = (typeof GRANT_KINDS)[number];
   `("kind" = 'upgrade') = ("upgrade_from_level" IS NOT NULL AND "upgrade_quoted_ms" IS NOT NULL AND "upgrade_quoted_at" IS NOT NULL)`,
 )
 @Check('CHK_membership_grants_duration', '"duration_ms" >= 0')
+@Check('CHK_membership_grants_withdrawn_ms', '"withdrawn_ms" >= 0')
 export class MembershipGrant {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_membership_grants' })
   id: string;
@@ -73,6 +74,13 @@ export class MembershipGrant {
 
   @Column({ type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
+
+  /**
+   * Taken back by partial refunds: of the days (`add`) or of the converted time (`upgrade`), in
+   * proportion to the fen refunded, so the days held are never worth more than what is left paid.
+   */
+  @Column({ type: 'bigint', default: 0 })
+  withdrawnMs: string;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

@@ -15,6 +15,8 @@ export interface GrantRow {
   kind: GrantKind;
   level: number;
   duration_ms: string;
+  /** Taken back by partial refunds (of the days, or of an upgrade's converted time). */
+  withdrawn_ms: string;
   granted_at: Date;
   upgrade_from_level: number | null;
   upgrade_quoted_ms: string | null;
@@ -24,10 +26,10 @@ export interface GrantRow {
   plan_code: string;
 }
 
-const GRANT_COLUMNS = `id, order_id, plan_id, kind, level, duration_ms, granted_at, upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at`;
+const GRANT_COLUMNS = `id, order_id, plan_id, kind, level, duration_ms, withdrawn_ms, granted_at, upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at`;
 /** The standing grants of `g` (a set of membership_grants rows) with their order and plan, as GrantRow. */
 const standingWithOrderAndPlan = (g: string) =>
-  `SELECT g.id, g.order_id, g.plan_id, g.kind, g.level, g.duration_ms, g.granted_at,
+  `SELECT g.id, g.order_id, g.plan_id, g.kind, g.level, g.duration_ms, g.withdrawn_ms, g.granted_at,
           g.upgrade_from_level, g.upgrade_quoted_ms, g.upgrade_quoted_at,
           o.created_at AS order_created_at, o.order_no, pl.code AS plan_code
      FROM ${g} g
@@ -120,6 +122,52 @@ export class MembershipRepository {
       [orderId],
     )) as [{ user_id: string }[], number];
     return rows[0]?.user_id ?? null;
+  }
+
+  /**
+   * Adds `ms` to what the order's standing grant has taken back (at most all of it: its days, or an
+   * upgrade's quoted time); the member and what is left, or null when the order has no standing grant.
+   */
+  async addWithdrawn(m: EntityManager, orderId: string, ms: bigint): Promise<{ user_id: string; left_ms: string } | null> {
+    const [rows] = (await m.query(
+      `UPDATE membership_grants
+          SET withdrawn_ms = LEAST(CASE WHEN kind = 'upgrade' THEN upgrade_quoted_ms ELSE duration_ms END, withdrawn_ms + $2::bigint)
+        WHERE order_id = $1 AND revoked_at IS NULL
+        RETURNING user_id, (CASE WHEN kind = 'upgrade' THEN upgrade_quoted_ms ELSE duration_ms END) - withdrawn_ms AS left_ms`,
+      [orderId, ms.toString()],
+    )) as [{ user_id: string; left_ms: string }[], number];
+    return rows[0] ?? null;
+  }
+
+  /** The whole time an order's standing grant was bought for: its days, or an upgrade's quoted time. */
+  async grantedMs(m: EntityManager, orderId: string): Promise<bigint | null> {
+    const [row] = (await m.query(
+      `SELECT CASE WHEN kind = 'upgrade' THEN upgrade_quoted_ms ELSE duration_ms END AS ms
+         FROM membership_grants WHERE order_id = $1 AND revoked_at IS NULL`,
+      [orderId],
+    )) as { ms: string }[];
+    return row ? BigInt(row.ms) : null;
+  }
+
+  /** An upgrade's quoted time that is neither converted nor taken back yet: days that were not there. */
+  async unconvertedMs(m: EntityManager, orderId: string): Promise<{ user_id: string; ms: number; quotedMs: number } | null> {
+    const [row] = (await m.query(
+      `SELECT user_id, upgrade_quoted_ms AS quoted_ms, upgrade_quoted_ms - withdrawn_ms - COALESCE(converted_ms, 0) AS ms
+         FROM membership_grants WHERE order_id = $1 AND kind = 'upgrade' AND revoked_at IS NULL`,
+      [orderId],
+    )) as { user_id: string; ms: string; quoted_ms: string }[];
+    return row ? { user_id: row.user_id, ms: Number(row.ms), quotedMs: Number(row.quoted_ms) } : null;
+  }
+
+  /** Orders whose upgrade has time that was neither converted nor taken back (oldest grants first). */
+  async upgradesWithUnconverted(limit: number): Promise<string[]> {
+    const rows = (await this.plans.manager.query(
+      `SELECT order_id FROM membership_grants
+        WHERE kind = 'upgrade' AND revoked_at IS NULL AND upgrade_quoted_ms - withdrawn_ms - COALESCE(converted_ms, 0) > 0
+        ORDER BY granted_at LIMIT $1`,
+      [limit],
+    )) as { order_id: string }[];
+    return rows.map((r) => r.order_id);
   }
 
   async grantOwner(m: EntityManager, orderId: string): Promise<string | null> {

@@ -27,8 +27,14 @@ export interface PaidOrder {
 
 export interface Granted {
   membership: MembershipSnapshot;
-  /** An upgrade's price, in fen, whose days were no longer there to convert (0 when none). */
+  /** An upgrade's price, in fen, whose days were no longer there to convert (0 when none), already taken back from its grant. */
   shortfallFen: number;
+}
+
+/** The ledger after a refund took time back, and the upgrade orders that now have time they could not convert. */
+export interface Withdrawn {
+  membership: MembershipSnapshot;
+  shortUpgrades: string[];
 }
 
 /**
@@ -134,31 +140,53 @@ export class MembershipService {
       upgrade,
     });
     const rebuilt = await this.rebuild(m, order.userId, standing);
-    const outcome = rebuilt.upgrades.get(order.orderId);
-    let missing = 0;
-    if (upgrade && outcome && outcome.shortfallMs > 0) {
-      missing = shortfallFen(order.amountFen, upgrade.quotedMs, outcome.shortfallMs);
-      if (missing > 0) {
-        this.metrics.upgradeShortfall.inc(missing);
-        this.logger.warn(
-          `order ${order.orderNo}: upgrade paid with ${Math.round(outcome.shortfallMs / 60_000)} of its quoted minutes gone; ${missing} fen to refund`,
-        );
-      }
-    }
+    const missing = upgrade ? await this.takeUnconverted(m, order.orderId, order.orderNo, order.amountFen) : 0;
     return { membership: toSnapshot(rebuilt.periods, now), shortfallFen: missing };
   }
 
   /**
-   * Takes a refunded order's days back, inside the caller's transaction: the ledger becomes what it
-   * would be had the order never been paid; the member's other orders keep what they granted.
+   * An upgrade's quoted time that its days were no longer there to convert: taken back from its
+   * grant (so no later rebuild counts it again) and priced, in fen, at the upgrade's own price per
+   * millisecond, for the caller to refund. The caller holds the member's lock (or this takes it).
    */
-  async revokeOrder(m: EntityManager, orderId: string, now: Date): Promise<MembershipSnapshot | null> {
+  async takeUnconverted(m: EntityManager, orderId: string, orderNo: string, amountFen: number): Promise<number> {
+    const left = await this.repo.unconvertedMs(m, orderId);
+    if (!left || left.ms <= 0) return 0;
+    await this.repo.lockMember(m, left.user_id);
+    const again = await this.repo.unconvertedMs(m, orderId);
+    if (!again || again.ms <= 0) return 0;
+    await this.repo.addWithdrawn(m, orderId, BigInt(again.ms));
+    const fen = shortfallFen(amountFen, again.quotedMs, again.ms);
+    if (fen > 0) {
+      this.metrics.upgradeShortfall.inc(fen);
+      this.logger.warn(`order ${orderNo}: upgrade short of ${Math.round(again.ms / 60_000)} of its quoted minutes; ${fen} fen to refund`);
+    }
+    return fen;
+  }
+
+  /** Upgrade orders with quoted time neither converted nor taken back: the refund job reckons their shortfall. */
+  upgradesWithUnconverted(limit: number): Promise<string[]> {
+    return this.repo.upgradesWithUnconverted(limit);
+  }
+
+  /**
+   * Takes back the part of an order's time that `fen` of its `ofFen` bought (rounded up to the
+   * millisecond, so the time kept is never worth more than what is left paid), from the end of its
+   * periods as the ledger lays them out; all of it revokes the grant. Inside the caller's
+   * transaction, under the member's lock. Null when the order has no standing grant.
+   */
+  async withdraw(m: EntityManager, orderId: string, fen: number, ofFen: number, now: Date): Promise<Withdrawn | null> {
     const userId = await this.repo.grantOwner(m, orderId);
     if (!userId) return null;
     await this.repo.lockMember(m, userId);
-    await this.repo.revokeGrant(m, orderId);
+    const total = await this.repo.grantedMs(m, orderId);
+    if (total === null) return null;
+    const ms = fen >= ofFen ? total : (total * BigInt(fen) + BigInt(ofFen) - 1n) / BigInt(ofFen);
+    const left = await this.repo.addWithdrawn(m, orderId, ms);
+    if (left && BigInt(left.left_ms) <= 0n) await this.repo.revokeGrant(m, orderId);
     const rebuilt = await this.rebuild(m, userId, await this.repo.standingGrants(m, userId));
-    return toSnapshot(rebuilt.periods, now);
+    const shortUpgrades = [...rebuilt.upgrades].filter(([, o]) => o.shortfallMs > 0).map(([id]) => id);
+    return { membership: toSnapshot(rebuilt.periods, now), shortUpgrades };
   }
 
   /**
@@ -177,12 +205,16 @@ export class MembershipService {
         id: r.id,
         kind: r.kind,
         level: r.level,
-        durationMs: Number(r.duration_ms),
+        durationMs: Number(r.duration_ms) - (r.kind === 'upgrade' ? 0 : Number(r.withdrawn_ms)),
         grantedAt: r.granted_at,
         orderCreatedAt: r.order_created_at ?? r.granted_at,
         upgrade:
           r.kind === 'upgrade'
-            ? { fromLevel: r.upgrade_from_level!, quotedMs: Number(r.upgrade_quoted_ms), quotedAt: r.upgrade_quoted_at! }
+            ? {
+                fromLevel: r.upgrade_from_level!,
+                quotedMs: Number(r.upgrade_quoted_ms) - Number(r.withdrawn_ms),
+                quotedAt: r.upgrade_quoted_at!,
+              }
             : undefined,
       })),
     );

@@ -19,6 +19,7 @@ import type { PaymentChannel } from '../payments/payment-channel';
 @Unique('UQ_orders_payment_no', ['paymentNo'])
 @Index('IDX_orders_user_created', ['userId', 'createdAt'])
 @Index('IDX_orders_status_expire', ['status', 'expireAt'])
+@Index('UQ_orders_pending_upgrade', ['userId'], { unique: true, where: `"is_upgrade" AND "status" = 'pending'` })
 @Check('CHK_orders_order_no', `"order_no" ~ '^[0-9A-Za-z_-]{1,32}$'`)
 @Check('CHK_orders_status', `"status" IN ('pending', 'paid', 'expired', 'closed', 'failed', 'refunded', 'partially_refunded')`)
 @Check('CHK_orders_refunded_amount', '"refunded_amount" >= 0 AND "refunded_amount" <= "amount"')
@@ -26,6 +27,7 @@ import type { PaymentChannel } from '../payments/payment-channel';
 @Check('CHK_orders_product_type', `"product_type" IN ('membership')`)
 @Check('CHK_orders_amount', '"amount" > 0')
 @Check('CHK_orders_currency', `"currency" = 'CNY'`)
+@Check('CHK_orders_upgrade_shortfall_refunding', '"upgrade_shortfall_refunding" >= 0')
 @Check('CHK_orders_channel', `"channel" IN ('qr', 'app', 'h5', 'jsapi', 'wap', 'page')`)
 export class Order {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_orders' })
@@ -64,9 +66,16 @@ export class Order {
   @Column({ type: 'bigint', nullable: true })
   upgradeMs: string | null;
 
-  /** Fen of an upgrade's price whose days were no longer there when it was paid: for support to refund. */
+  /**
+   * Fen of an upgrade's price whose days were not there to convert (when it was paid, or after a
+   * refund took days it was converting): refunded by itself (refunds of kind upgrade_shortfall).
+   */
   @Column({ type: 'integer', nullable: true })
   upgradeShortfall: number | null;
+
+  /** Fen of the shortfall that refunds were started for; the refund job starts one for the rest. */
+  @Column({ type: 'integer', default: 0 })
+  upgradeShortfallRefunding: number;
 
   @Column({ type: 'varchar', length: 3, default: 'CNY' })
   currency: string;

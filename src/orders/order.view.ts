@@ -43,6 +43,14 @@ export class OrderView {
   @ApiProperty({ enum: PRODUCT_TYPES }) product_type: string;
   @ApiProperty({ example: 1 }) product_id: number;
   @ApiProperty() is_upgrade: boolean;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      "an upgrade's fen whose days were no longer there to convert when it was paid (or after a refund took them): returned by a refund of its own",
+    example: null,
+  })
+  upgrade_shortfall: number | null;
   @ApiProperty({ enum: PAYMENT_METHODS }) payment_method: string;
   @ApiProperty({ enum: OFFERED_CHANNELS, description: 'how the order is paid' }) channel: string;
   @ApiProperty({ type: PayView, nullable: true, description: 'what the client needs to pay, while the order is pending' })
@@ -78,6 +86,7 @@ export function toOrderView(o: Order): OrderView {
     product_type: o.productType,
     product_id: o.productId,
     is_upgrade: o.isUpgrade,
+    upgrade_shortfall: o.upgradeShortfall ?? null,
     payment_method: o.paymentMethod,
     channel: o.channel,
     pay: payable ? payViewOf(o) : null,

@@ -5,7 +5,6 @@ import { PaymentsModule } from '../payments/payments.module';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 import { IdempotencyService } from './idempotency.service';
-import { OrderRefundsRepository } from './order-refunds.repository';
 import { Order } from './order.entity';
 import { OrdersController } from './orders.controller';
 import { OrdersRepository } from './orders.repository';
@@ -14,7 +13,7 @@ import { OrdersService } from './orders.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Order, IdempotencyKey]), MembershipModule, PaymentsModule],
   controllers: [OrdersController],
-  providers: [OrdersService, OrdersRepository, IdempotencyService, IdempotencyKeysRepository, OrderRefundsRepository],
-  exports: [OrdersService, OrdersRepository, IdempotencyService, OrderRefundsRepository],
+  providers: [OrdersService, OrdersRepository, IdempotencyService, IdempotencyKeysRepository],
+  exports: [OrdersService, OrdersRepository, IdempotencyService],
 })
 export class OrdersModule {}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { preparedQueryIn } from '../database/prepared-query';
+import { movableTo } from './order-lifecycle';
 import type { PaymentChannel } from '../payments/payment-channel';
 import { Order } from './order.entity';
 
@@ -30,10 +31,13 @@ export interface EndedOrder {
   payment_method: string;
 }
 
+/** A member's second upgrade while one is pending: both would be priced on the same days. */
+export class PendingUpgradeExists extends Error {}
+
 /**
- * orders: written here, by the order's own flows (create, a fresh payment, cancel, expiry); refunds
- * change it through OrderRefundsRepository and settlement marks it paid through
- * OrderPaymentsRepository (the PaidOrders port), both in this module too.
+ * orders: written here, by the order's own flows (create, a fresh payment, cancel, expiry); its
+ * fulfilment (OrderFulfilment, the PaidOrders port of settlement, and the refunds' path) writes it
+ * through OrderFulfilmentRepository and OrderRefundsRepository, both in this module too.
  */
 @Injectable()
 export class OrdersRepository {
@@ -52,8 +56,43 @@ export class OrdersRepository {
   }
 
   /** Inserts a new order on the caller's transaction; the entity as stored. */
+  /**
+   * Inserts a pending order. Throws PendingUpgradeExists when it is an upgrade and the member has
+   * one pending already (UQ_orders_pending_upgrade: two upgrades would be priced on the same days).
+   */
   async insert(m: EntityManager, o: NewOrder, now: Date): Promise<Order> {
-    const [row] = await preparedQueryIn<{ id: string; created_at: Date; updated_at: Date }>(
+    const [row] = await this.insertRow(m, o, now).catch((e: unknown) => {
+      const err = e as { driverError?: { code?: string; constraint?: string }; code?: string; constraint?: string };
+      const driver = err.driverError ?? err;
+      if (driver.code === '23505' && driver.constraint === 'UQ_orders_pending_upgrade') throw new PendingUpgradeExists();
+      throw e;
+    });
+    return this.orders.create({
+      ...o,
+      id: row.id,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      paymentNo: null,
+      qrCodeUrl: null,
+      qrCodeExpireAt: null,
+      paidAt: null,
+      transactionId: null,
+      upgradeShortfall: null,
+      upgradeShortfallRefunding: 0,
+      payParams: null,
+    });
+  }
+
+  /** The member's pending upgrade, if any: the order number a refused second upgrade names. */
+  async pendingUpgradeOf(userId: string): Promise<string | undefined> {
+    const [row] = (await this.dataSource.query(`SELECT order_no FROM orders WHERE user_id = $1 AND is_upgrade AND status = 'pending'`, [
+      userId,
+    ])) as { order_no: string }[];
+    return row?.order_no;
+  }
+
+  private insertRow(m: EntityManager, o: NewOrder, now: Date) {
+    return preparedQueryIn<{ id: string; created_at: Date; updated_at: Date }>(
       m,
       'order-insert',
       `INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
@@ -78,19 +117,6 @@ export class OrdersRepository {
         o.channelOptions,
       ],
     );
-    return this.orders.create({
-      ...o,
-      id: row.id,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      paymentNo: null,
-      qrCodeUrl: null,
-      qrCodeExpireAt: null,
-      paidAt: null,
-      transactionId: null,
-      upgradeShortfall: null,
-      payParams: null,
-    });
   }
 
   /** Locks the order's row: what is decided under it (the attempt count) is one step, however many requests race. */
@@ -123,8 +149,8 @@ export class OrdersRepository {
   /** A new order whose first payment could not be opened: failed, so none stays pending without a code. */
   async markFailed(m: EntityManager, id: string): Promise<boolean> {
     const [rows] = (await m.query(
-      `UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`,
-      [id],
+      `UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = ANY($2) RETURNING id`,
+      [id, movableTo('failed')],
     )) as [unknown[], number];
     return rows.length > 0;
   }
@@ -132,8 +158,8 @@ export class OrdersRepository {
   /** Moves a pending order to closed or expired; undefined when it was no longer pending. */
   async end(m: EntityManager, id: string, status: 'closed' | 'expired'): Promise<EndedOrder | undefined> {
     const [rows] = (await m.query(
-      `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING order_no, user_id, payment_method`,
-      [id, status],
+      `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3) RETURNING order_no, user_id, payment_method`,
+      [id, status, movableTo(status)],
     )) as [EndedOrder[], number];
     return rows[0];
   }

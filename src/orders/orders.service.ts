@@ -18,7 +18,7 @@ import { ListOrdersDto } from './dto/list-orders.dto';
 import { ORDER_NO_PATTERN } from './order-status';
 import { Order } from './order.entity';
 import { OrderView, toOrderView } from './order.view';
-import { OrdersRepository } from './orders.repository';
+import { OrdersRepository, PendingUpgradeExists } from './orders.repository';
 
 const MINUTE = 60_000;
 
@@ -91,7 +91,14 @@ export class OrdersService {
       await this.attempts.record(m, { ...attempt, orderId: order.id, method: order.paymentMethod, amountFen: order.amountFen, channel });
       return order;
     };
-    const order = await (tx ? record(tx) : this.orders.transaction(record));
+    const order = await (tx ? record(tx) : this.orders.transaction(record)).catch(async (e: unknown) => {
+      if (!(e instanceof PendingUpgradeExists)) throw e;
+      const pending = await this.orders.pendingUpgradeOf(userId);
+      throw new ConflictError(
+        'UPGRADE_PENDING',
+        `Order ${pending ?? '(just paid or ended)'} already upgrades these days: pay it, or cancel it before creating another upgrade`,
+      );
+    });
     const opened = await this.issue(order, attempt, client, tx);
     this.metrics.ordersCreated.inc({ method: opened.paymentMethod, channel: opened.channel });
     return toOrderView(opened);

@@ -1,53 +1,82 @@
-import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Logger, OnModuleInit, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.guard';
 import { requestIdOf } from '../common/request-id';
 import { MetricsService } from '../metrics/metrics.service';
 import {
+  IncomingNotification,
   NotificationRejected,
   NotificationRejectionReason,
   NotificationResult,
-  PaymentEvent,
   writeAcknowledgement,
 } from './payment-provider';
-import { ApplyResult, PaymentsService } from './payments.service';
+import { HandledAs, NotificationRouter } from './notification-router';
+import { PaymentsService } from './payments.service';
 import { PROVIDER_NAMES } from './provider-name';
 import { ProviderRegistry } from './provider-registry';
 
 /**
- * POST /api/v1/payment/:provider/callback, the URLs registered at WeChat Pay and Alipay. The
- * one place that answers in the provider's format rather than ours, because the sender
- * understands nothing else: every path ends in provider.acknowledge().
+ * POST /api/v1/payment/:provider/callback, the one URL per provider registered at WeChat Pay and
+ * Alipay. The provider verifies and classifies each notification (a payment's, a refund's); the
+ * router hands it to the module that owns that kind. The one place that answers in the provider's
+ * format rather than ours, because the sender understands nothing else: every path ends in
+ * provider.acknowledge().
  */
 @ApiTags('provider callbacks')
 @Public()
 @Controller('api/v1/payment')
-export class NotificationsController {
+export class NotificationsController implements OnModuleInit {
   private readonly logger = new Logger('Notifications');
 
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly payments: PaymentsService,
+    private readonly router: NotificationRouter,
     private readonly metrics: MetricsService,
   ) {}
+
+  onModuleInit(): void {
+    this.router.handle('payment', async (event) => (await this.payments.applyEvent(event, 'notification')).result);
+  }
 
   @Post(':provider/callback')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Payment notifications from WeChat Pay (`wechat`) and Alipay (`alipay`)',
+    summary: 'Notifications from WeChat Pay (`wechat`) and Alipay (`alipay`): payments, and WeChat Pay refund results',
     description:
-      'Register https://<host>/api/v1/payment/wechat/callback and …/alipay/callback at the providers. Verified over the raw bytes. Answers in the provider\'s own format: WeChat Pay 204 (accepted) or 4xx/5xx `{"code":"FAIL","message":…}`; Alipay `success` or `failure`. A 5xx asks the provider to retry.',
+      'Register https://<host>/api/v1/payment/wechat/callback and …/alipay/callback at the providers (WeChat Pay refund results may come here too, as their notify_url). Verified over the raw bytes, then classified by the provider (payment or refund). Answers in the provider\'s own format: WeChat Pay 204 (accepted) or 4xx/5xx `{"code":"FAIL","message":…}`; Alipay `success` or `failure`. A 5xx asks the provider to retry.',
   })
   @ApiParam({ name: 'provider', enum: PROVIDER_NAMES })
   @ApiResponse({ status: 200, description: 'Alipay: accepted (body `success`)' })
   @ApiResponse({ status: 204, description: 'WeChat Pay: accepted' })
-  @ApiResponse({ status: 400, description: 'rejected (forged, stale, not ours, unknown order, wrong amount): nothing changed' })
+  @ApiResponse({ status: 400, description: 'rejected (forged, stale, not ours, unknown order or refund, wrong amount): nothing changed' })
   @ApiResponse({
     status: 500,
     description: 'we failed (database down, or a notification that does not decrypt with our API v3 key): the provider retries',
   })
-  async receive(@Param('provider') name: string, @Req() req: Request & { rawBody?: Buffer }, @Res() res: Response): Promise<void> {
+  receive(@Param('provider') name: string, @Req() req: Request & { rawBody?: Buffer }, @Res() res: Response): Promise<void> {
+    return this.handle(name, req, res);
+  }
+
+  /**
+   * The refund notify_url merchants configured before refund results came to the provider's one
+   * callback URL (WECHAT_PAY_REFUND_NOTIFY_URL): the same handling, kept so those URLs keep working.
+   */
+  @Post('wechat/refund-callback')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'WeChat Pay refund results, at their former URL (an alias of /api/v1/payment/wechat/callback)',
+    description: 'Handled exactly as the WeChat Pay callback: verified, classified, answered 204 or `{"code":"FAIL",…}`.',
+  })
+  @ApiResponse({ status: 204, description: 'accepted' })
+  @ApiResponse({ status: 400, description: 'rejected: nothing changed' })
+  @ApiResponse({ status: 500, description: 'we failed (database down): WeChat Pay retries' })
+  receiveWechatRefund(@Req() req: Request & { rawBody?: Buffer }, @Res() res: Response): Promise<void> {
+    return this.handle('wechat', req, res);
+  }
+
+  private async handle(name: string, req: Request & { rawBody?: Buffer }, res: Response): Promise<void> {
     const provider = this.registry.find(name);
     if (!provider) {
       res.status(404).json({ code: 'FAIL', message: 'unknown payment provider' });
@@ -57,11 +86,11 @@ export class NotificationsController {
     let answer: NotificationResult;
     let reason: string | undefined;
     let rejection: NotificationRejectionReason | undefined;
-    let event: PaymentEvent | undefined;
-    let outcome: ApplyResult | undefined;
+    let incoming: IncomingNotification | undefined;
+    let handled: HandledAs | undefined;
     try {
-      event = await provider.verifyNotification({ headers: req.headers, rawBody: req.rawBody ?? Buffer.alloc(0) });
-      outcome = await this.payments.applyEvent(event, 'notification');
+      incoming = await provider.verifyNotification({ headers: req.headers, rawBody: req.rawBody ?? Buffer.alloc(0) });
+      handled = await this.router.dispatch(incoming);
       result = answer = 'accepted';
     } catch (e) {
       if (e instanceof NotificationRejected) {
@@ -78,12 +107,13 @@ export class NotificationsController {
     }
     const fields = [
       `provider=${name}`,
+      incoming && `kind=${incoming.kind}`,
       `outcome=${result}`,
       rejection && `rejection=${rejection}`,
-      outcome && `result=${outcome.result}`,
-      event && `payment_no=${event.paymentNo}`,
-      outcome && 'orderNo' in outcome && `order_no=${outcome.orderNo}`,
-      event?.eventId && `event_id=${event.eventId}`,
+      handled && `result=${handled}`,
+      incoming?.kind === 'payment' && `payment_no=${incoming.event.paymentNo}`,
+      incoming?.kind === 'refund' && `refund_no=${incoming.event.refundNo} refund_status=${incoming.event.providerState}`,
+      incoming?.event.eventId && `event_id=${incoming.event.eventId}`,
       reason && `reason="${reason}"`,
       `request_id=${requestIdOf(req)}`,
     ]

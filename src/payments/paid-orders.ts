@@ -1,20 +1,41 @@
 import type { EntityManager } from 'typeorm';
+import type { ProviderName } from './provider-name';
 
-/** An order's first payment, as settlement records it on the order. */
-export interface OrderPayment {
+/** The order an attempt belongs to, locked for its settlement: what payments needs to decide and to report. */
+export interface SettlingOrder {
   orderId: string;
+  orderNo: string;
+  userId: string;
+  /** The order's status before this settlement (orders' vocabulary, for the logs). */
+  status: string;
+  /** Another attempt paid the order already: this payment is a double payment. */
+  paid: boolean;
+  paymentMethod: ProviderName;
+  createdAt: Date;
+}
+
+/** A verified payment of one of the order's attempts, as payments recorded it on the attempt. */
+export interface OrderPayment {
   paymentNo: string;
   transactionId: string | null;
   paidAt: Date;
-  /** An upgrade's fen not covered by the days it converted (null for other orders). */
-  upgradeShortfall: number | null;
+}
+
+/** What fulfilling a paid order did; `announce` runs after the settling transaction committed. */
+export interface Fulfilled {
+  announce(): void;
 }
 
 /**
- * What settlement asks of the order it settles. The orders table belongs to the orders module,
- * which implements this and provides it under this class (a global provider), so payments marks an
- * order paid inside its settling transaction without depending on orders.
+ * What settlement asks of the order it settles. Payments moves money and owns the attempts; what
+ * follows because an order was paid (its row, the membership, order.paid) is the orders module's,
+ * which implements this and provides it under this class (a global provider), so payments reaches
+ * it without depending on orders. Both calls run on the settling transaction: the order is locked
+ * first, then the attempt, the same order every path takes.
  */
-export abstract class PaidOrders {
-  abstract markPaid(m: EntityManager, payment: OrderPayment): Promise<void>;
+export abstract class PaidOrders<O extends SettlingOrder = SettlingOrder> {
+  /** Locks the order (to the end of the transaction) and reads what its fulfilment needs. */
+  abstract lockForSettlement(m: EntityManager, orderId: string): Promise<O | undefined>;
+  /** Fulfils the order locked above with its first payment, in the same transaction. */
+  abstract fulfil(m: EntityManager, order: O, payment: OrderPayment): Promise<Fulfilled>;
 }

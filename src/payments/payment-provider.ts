@@ -43,6 +43,14 @@ export function stateEvent(provider: ProviderName, paymentNo: string, outcome: '
   return { provider, paymentNo, outcome, tradeState, providerTradeNo: null, amountFen: null, paidAt: null, payload: {} };
 }
 
+/**
+ * A verified notification, classified by the provider that sent it: the core routes it by kind
+ * (a payment's news to settlement, a refund's to refunds), so one callback URL per provider serves
+ * every kind it sends.
+ */
+export type IncomingNotification = { kind: 'payment'; event: PaymentEvent } | { kind: 'refund'; event: RefundEvent };
+export type NotificationKind = IncomingNotification['kind'];
+
 export interface RawNotification {
   headers: Record<string, string | string[] | undefined>;
   rawBody: Buffer;
@@ -137,8 +145,8 @@ export interface PaymentProvider {
   query(paymentNo: string): Promise<PaymentEvent>;
   /** Makes the attempt unpayable; 'paid' when the buyer paid first, 'not_found' when no trade exists yet. */
   close(paymentNo: string): Promise<CloseResult>;
-  /** Verifies an incoming notification and maps it; throws NotificationRejected. */
-  verifyNotification(raw: RawNotification): Promise<PaymentEvent>;
+  /** Verifies an incoming notification, classifies and maps it; throws NotificationRejected. */
+  verifyNotification(raw: RawNotification): Promise<IncomingNotification>;
   /** The answer the sender understands for each outcome. */
   acknowledge(result: NotificationResult, reason?: string): Acknowledgement;
   /** The provider's trade bill of a Beijing day (YYYY-MM-DD): payments and refunds; throws BillRejected. */
@@ -152,17 +160,12 @@ export interface PaymentProvider {
   refund(request: RefundRequest): Promise<RefundEvent>;
   /** The refund's state at the provider (`not_found` when it has none under that number). */
   queryRefund(request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>): Promise<RefundEvent>;
-  /**
-   * For providers that notify refund results (WeChat Pay): verifies and maps one, like
-   * verifyNotification; throws NotificationRejected.
-   */
-  verifyRefundNotification?(raw: RawNotification): Promise<RefundEvent>;
 }
 
 /**
  * Reasons a correctly signed notification cannot be used: it does not decrypt (the API v3 key was
- * rotated), names another merchant, app or seller, an attempt we do not have, or another amount or
- * currency. The provider did sign it, so this is not a forgery but a configuration or data problem
+ * rotated), names another merchant, app or seller, an attempt or a refund we do not have, another
+ * payment, or another amount or currency. The provider did sign it, so this is not a forgery but a configuration or data problem
  * for an operator: such rejections are logged at error level and counted as `unusable`.
  */
 const UNUSABLE = [
@@ -173,6 +176,8 @@ const UNUSABLE = [
   'UNKNOWN_ORDER',
   'AMOUNT_MISMATCH',
   'WRONG_CURRENCY',
+  'UNKNOWN_REFUND',
+  'PAYMENT_MISMATCH',
 ] as const;
 
 /**
@@ -193,11 +198,8 @@ export const NOTIFICATION_REJECTION_REASONS = [
   'MALFORMED_RESOURCE',
   'MALFORMED_AMOUNT',
   'UNEXPECTED_EVENT',
-  // Signed by the provider, yet not usable here.
+  // Signed by the provider, yet not usable here (refund results included: no refund of ours, or another payment).
   ...UNUSABLE,
-  // Refund results that name no refund of ours, or another payment.
-  'UNKNOWN_REFUND',
-  'PAYMENT_MISMATCH',
 ] as const;
 export type NotificationRejectionReason = (typeof NOTIFICATION_REJECTION_REASONS)[number];
 

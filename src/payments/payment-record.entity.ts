@@ -84,6 +84,10 @@ export class PaymentRecord {
   @Column({ type: 'timestamptz', nullable: true })
   paidAt: Date | null;
 
+  /** Paid after another attempt had paid its order: money to return (a refund of kind duplicate_payment). */
+  @Column({ type: 'boolean', default: false })
+  doublePayment: boolean;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

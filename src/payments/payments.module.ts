@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
-import { MembershipModule } from '../membership/membership.module';
+import { NotificationRouter } from './notification-router';
 import { NotificationsController } from './notifications.controller';
 import { PaymentRecord } from './payment-record.entity';
 import { ReturnPageController } from './return-page.controller';
@@ -13,7 +13,7 @@ import { PROVIDER_DESCRIPTORS } from './provider-catalog';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([PaymentRecord]), MembershipModule],
+  imports: [TypeOrmModule.forFeature([PaymentRecord])],
   controllers: [NotificationsController, ReturnPageController],
   providers: [
     {
@@ -27,11 +27,12 @@ import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
         }),
     },
     ProviderRegistry,
+    NotificationRouter,
     PaymentsService,
     PaymentAttemptsService,
     PaymentRecordsRepository,
     SettlementRepository,
   ],
-  exports: [PaymentsService, PaymentAttemptsService, PaymentRecordsRepository, ProviderRegistry],
+  exports: [NotificationRouter, PaymentsService, PaymentAttemptsService, PaymentRecordsRepository, ProviderRegistry],
 })
 export class PaymentsModule {}

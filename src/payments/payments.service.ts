@@ -1,14 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
-import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderPaidPayload } from '../outbox/order-events';
 import { DOUBLE_PAYMENT, DoublePayment } from './double-payment';
 import { NotificationRejected, PaymentEvent, stateEvent } from './payment-provider';
 import type { ProviderName } from './provider-name';
 import { ProviderUnavailableError } from '../common/errors/domain-error';
-import { PaidOrders } from './paid-orders';
+import { Fulfilled, PaidOrders, SettlingOrder } from './paid-orders';
 import { PaymentRecordsRepository } from './payment-records.repository';
 import { ProviderRegistry } from './provider-registry';
 import { SettlementRepository } from './settlement.repository';
@@ -17,23 +15,15 @@ import { SettlementRepository } from './settlement.repository';
 export type PaymentSource = 'notification' | 'query' | 'reconciliation';
 
 /** What a provider's event did: settled the order now, found it settled already, paid it twice, or only recorded a state. */
-export type ApplyResult = { result: 'settled' | 'duplicate' | 'double_payment'; orderNo: string } | { result: 'closed' | 'ignored' };
+export type ApplyResult = { result: 'settled' | 'double_payment'; orderNo: string } | { result: 'duplicate' | 'closed' | 'ignored' };
 
 const unknownAttempt = () => new NotificationRejected('UNKNOWN_ORDER', 'no payment attempt has this out_trade_no');
 const amountMismatch = () => new NotificationRejected('AMOUNT_MISMATCH', 'the amount differs from the payment attempt');
 
 type Settled =
-  | { outcome: 'unknown' | 'duplicate' | 'amount_mismatch' | 'double_payment' }
-  | {
-      outcome: 'settled';
-      previousStatus: string;
-      userId: string;
-      method: ProviderName;
-      createdAt: Date;
-      paidAt: Date;
-      event: CommittedOrderEvent;
-      shortfallFen: number;
-    };
+  | { outcome: 'unknown' | 'duplicate' | 'amount_mismatch' }
+  | { outcome: 'double_payment'; order: SettlingOrder }
+  | { outcome: 'settled'; order: SettlingOrder; paidAt: Date; fulfilled: Fulfilled };
 
 /**
  * How long after an Alipay QR code's expiry its last query comes: Alipay's clock and ours may
@@ -53,7 +43,6 @@ export class PaymentsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly settlements: SettlementRepository,
-    private readonly membership: MembershipService,
     private readonly registry: ProviderRegistry,
     private readonly events: EventEmitter2,
     private readonly metrics: MetricsService,
@@ -72,75 +61,42 @@ export class PaymentsService {
 
   /**
    * Settles a paid attempt. An unlocked read answers duplicates (`success` is final) and refuses a
-   * wrong amount without taking a lock. Otherwise one transaction locks the attempt and its order
-   * and records the attempt as paid in the same statement (unless it already was, or the amount
-   * differs), re-checks them, asks the membership module to grant the order (it rebuilds the
-   * member's ledger under the member's lock, so concurrent settlements of one member commute), marks
-   * the order paid, and appends order.paid to the outbox: all of it commits, or none of it.
+   * wrong amount without taking a lock. Otherwise one transaction locks the attempt's order (its
+   * owner, orders, reads what the fulfilment needs with the lock), then records the attempt as paid
+   * (unless it already was, or the amount differs) and re-checks it, and hands the payment to the
+   * order's fulfilment (PaidOrders): all of it commits, or none of it. The order is locked before
+   * the attempt on every path, so two settlements of one order queue instead of deadlocking.
    */
   async settle(event: PaymentEvent, source: PaymentSource): Promise<ApplyResult> {
     const seen = await this.settlements.glance(event.paymentNo);
     if (!seen) throw unknownAttempt();
-    if (seen.record_status === 'success') return { result: 'duplicate', orderNo: seen.order_no };
+    if (seen.record_status === 'success') return { result: 'duplicate' };
     if (event.amountFen !== seen.record_amount) {
       this.logger.error(
-        `order ${seen.order_no} payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${seen.record_amount} fen; not settled`,
+        `payment ${event.paymentNo}: ${source} reports ${event.amountFen} fen, the attempt is ${seen.record_amount} fen; not settled`,
       );
       throw amountMismatch();
     }
+    const paidAt = event.paidAt ?? new Date();
     const done = await this.dataSource.transaction(async (m): Promise<Settled> => {
-      const paidAt = event.paidAt ?? new Date();
-      const paid = {
-        paymentNo: event.paymentNo,
-        tradeState: event.tradeState,
-        transactionId: event.providerTradeNo,
-        payload: event.payload,
-        paidAt,
-      };
+      const order = await this.paidOrders.lockForSettlement(m, seen.order_id);
       // The attempt as it was: recorded as paid by this statement unless it was already, or the amount differs.
-      const t = await this.settlements.lockAndMarkPaid(m, paid, event.amountFen);
-      if (!t) return { outcome: 'unknown' };
+      const t = await this.settlements.lockAndMarkPaid(
+        m,
+        { paymentNo: event.paymentNo, tradeState: event.tradeState, transactionId: event.providerTradeNo, payload: event.payload, paidAt },
+        event.amountFen,
+        order?.paid ?? false,
+      );
+      if (!t || !order) return { outcome: 'unknown' };
       if (t.record_status === 'success') return { outcome: 'duplicate' };
       if (t.record_amount !== event.amountFen) return { outcome: 'amount_mismatch' };
-      if (t.order_paid) return { outcome: 'double_payment' };
-      const granted = await this.membership.grant(m, {
-        orderId: t.order_id,
-        orderNo: t.order_no,
-        userId: t.user_id,
-        planId: t.product_id,
-        amountFen: t.amount,
-        planLevel: t.plan_level,
-        planDays: t.plan_days,
-        isUpgrade: t.is_upgrade,
-        createdAt: t.created_at,
-        upgradeFromLevel: t.upgrade_from_level,
-        upgradeMs: t.upgrade_ms === null ? null : Number(t.upgrade_ms),
-      });
-      await this.paidOrders.markPaid(m, {
-        orderId: t.order_id,
+      if (order.paid) return { outcome: 'double_payment', order };
+      const fulfilled = await this.paidOrders.fulfil(m, order, {
         paymentNo: event.paymentNo,
         transactionId: event.providerTradeNo,
         paidAt,
-        upgradeShortfall: t.is_upgrade ? granted.shortfallFen : null,
       });
-      const payload: OrderPaidPayload = {
-        order_no: t.order_no,
-        amount: t.amount,
-        currency: 'CNY',
-        paid_at: paidAt.toISOString(),
-        membership: granted.membership,
-      };
-      const committed = await appendOrderEvent(m, t.order_id, t.user_id, t.order_no, 'order.paid', { ...payload });
-      return {
-        outcome: 'settled',
-        previousStatus: t.order_status,
-        userId: t.user_id,
-        method: t.payment_method,
-        createdAt: t.created_at,
-        paidAt,
-        event: committed,
-        shortfallFen: granted.shortfallFen,
-      };
+      return { outcome: 'settled', order, paidAt, fulfilled };
     });
     switch (done.outcome) {
       case 'unknown':
@@ -148,22 +104,27 @@ export class PaymentsService {
       case 'amount_mismatch':
         throw amountMismatch();
       case 'duplicate':
-        return { result: 'duplicate', orderNo: seen.order_no };
-      case 'double_payment':
+        return { result: 'duplicate' };
+      case 'double_payment': {
+        const orderNo = done.order.orderNo;
         // Two attempts of one order both paid (an old QR paid before its close took effect).
-        this.logger.error(`order ${seen.order_no}: payment ${event.paymentNo} paid an order already paid by another attempt; refunding it`);
-        this.events.emit(DOUBLE_PAYMENT, { paymentNo: event.paymentNo, orderNo: seen.order_no } satisfies DoublePayment);
-        return { result: 'double_payment', orderNo: seen.order_no };
+        this.logger.error(`order ${orderNo}: payment ${event.paymentNo} paid an order already paid by another attempt; refunding it`);
+        this.events.emit(DOUBLE_PAYMENT, { paymentNo: event.paymentNo, orderNo } satisfies DoublePayment);
+        return { result: 'double_payment', orderNo };
+      }
       case 'settled':
         break;
     }
-    if (done.previousStatus !== 'pending')
-      this.logger.warn(`order ${seen.order_no}: payment ${event.paymentNo} arrived after the order was ${done.previousStatus}; honoured`);
-    this.metrics.ordersPaid.inc({ method: done.method, source });
-    this.metrics.timeToPaid.observe({ method: done.method }, Math.max(0, (done.paidAt.getTime() - done.createdAt.getTime()) / 1000));
-    // Announced only after commit: a payment that rolled back is never pushed.
-    this.events.emit(ORDER_EVENTS_COMMITTED, [done.event]);
-    return { result: 'settled', orderNo: seen.order_no };
+    const { order } = done;
+    if (order.status !== 'pending')
+      this.logger.warn(`order ${order.orderNo}: payment ${event.paymentNo} arrived after the order was ${order.status}; honoured`);
+    this.metrics.ordersPaid.inc({ method: order.paymentMethod, source });
+    this.metrics.timeToPaid.observe(
+      { method: order.paymentMethod },
+      Math.max(0, (done.paidAt.getTime() - order.createdAt.getTime()) / 1000),
+    );
+    done.fulfilled.announce();
+    return { result: 'settled', orderNo: order.orderNo };
   }
 
   /**

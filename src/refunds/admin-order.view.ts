@@ -9,6 +9,12 @@ export class AdminOrderRow {
   @ApiProperty({ enum: ORDER_STATUSES }) status: string;
   @ApiProperty({ description: 'fen' }) amount: number;
   @ApiProperty({ description: 'fen refunded so far' }) refunded_amount: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: "an upgrade's fen whose days were not there to convert, refunded by itself (null for other orders)",
+  })
+  upgrade_shortfall: number | null;
   @ApiProperty() currency: string;
   @ApiProperty() description: string;
   @ApiProperty() product_id: number;

@@ -18,6 +18,7 @@ function orderRow(o: SqlRow): AdminOrderRow {
     status: o.status,
     amount: o.amount,
     refunded_amount: o.refunded_amount,
+    upgrade_shortfall: o.upgrade_shortfall,
     currency: o.currency,
     description: o.description,
     product_id: o.product_id,

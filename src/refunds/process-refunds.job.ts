@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { JobReport, ScheduledJob } from '../scheduling/job-report';
 import { RefundsRepository } from './refunds.repository';
+import { OrderFulfilment } from '../orders/order-fulfilment.service';
 import { RefundsService } from './refunds.service';
 
 const BATCH_SIZE = 20;
@@ -22,10 +23,21 @@ export class ProcessRefundsJob implements ScheduledJob {
     private readonly config: AppConfig,
     private readonly repo: RefundsRepository,
     private readonly refunds: RefundsService,
+    private readonly fulfilment: OrderFulfilment,
   ) {}
 
   async run(now: Date, limit = BATCH_SIZE): Promise<JobReport> {
-    const report = { claimed: 0, failed: 0, success: 0, processing: 0, abnormal: 0, closed: 0, refused: 0, double_payments: 0 };
+    const report = {
+      claimed: 0,
+      failed: 0,
+      success: 0,
+      processing: 0,
+      abnormal: 0,
+      closed: 0,
+      refused: 0,
+      double_payments: 0,
+      upgrade_shortfalls: 0,
+    };
     for (const payment of await this.repo.unrefundedDoublePayments(new Date(now.getTime() - DOUBLE_PAYMENT_GRACE_MS), limit)) {
       try {
         if (await this.refunds.refundDoublePayment(payment.payment_no, now)) report.double_payments += 1;
@@ -33,6 +45,20 @@ export class ProcessRefundsJob implements ScheduledJob {
         report.failed += 1;
         this.logger.warn(
           `payment_no=${payment.payment_no}: starting the double-payment refund failed (${(e as Error).message}); retried on the next run`,
+        );
+      }
+    }
+    // Upgrades left short by a refund (or whose shortfall refund a crash did not start): reckoned and returned.
+    for (const orderId of new Set([
+      ...(await this.fulfilment.upgradesToReckon(limit)),
+      ...(await this.fulfilment.ordersOwedShortfall(limit)),
+    ])) {
+      try {
+        if (await this.refunds.refundUpgradeShortfall(orderId, now)) report.upgrade_shortfalls += 1;
+      } catch (e) {
+        report.failed += 1;
+        this.logger.warn(
+          `order ${orderId}: starting the upgrade-shortfall refund failed (${(e as Error).message}); retried on the next run`,
         );
       }
     }

@@ -13,7 +13,7 @@ import {
 import type { PaymentMethod } from '../orders/order-status';
 import { Order } from '../orders/order.entity';
 import { PaymentRecord } from '../payments/payment-record.entity';
-import type { RefundKind, RefundStatus } from './refund-status';
+import type { RefundKind, RefundMembershipEffect, RefundStatus } from './refund-status';
 
 /**
  * One refund of one paid attempt. refund_no is the number the provider knows it by
@@ -29,7 +29,8 @@ import type { RefundKind, RefundStatus } from './refund-status';
 @Check('CHK_refunds_refund_no', `"refund_no" ~ '^[0-9A-Za-z]{1,32}$'`)
 @Check('CHK_refunds_amount', '"amount" > 0')
 @Check('CHK_refunds_status', `"status" IN ('processing', 'success', 'failed', 'closed', 'abnormal')`)
-@Check('CHK_refunds_kind', `"kind" IN ('support', 'duplicate_payment')`)
+@Check('CHK_refunds_kind', `"kind" IN ('support', 'duplicate_payment', 'upgrade_shortfall')`)
+@Check('CHK_refunds_membership', `"membership" IN ('withdraw', 'keep')`)
 @Check('CHK_refunds_payment_method', `"payment_method" IN ('wechat', 'alipay')`)
 @Check('CHK_refunds_reason', `"reason" <> ''`)
 export class Refund {
@@ -68,6 +69,13 @@ export class Refund {
 
   @Column({ type: 'varchar', length: 256 })
   reason: string;
+
+  /**
+   * What a support refund does to the membership: `withdraw` takes back the days its fen bought;
+   * `keep` leaves them (a concession, by requested_by, for reason).
+   */
+  @Column({ type: 'varchar', length: 16, default: 'withdraw' })
+  membership: RefundMembershipEffect;
 
   /** The admin's `sub`, or `system` for an automatic refund. */
   @Column({ type: 'varchar', length: 64 })

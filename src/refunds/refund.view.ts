@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PROVIDER_NAMES } from '../payments/provider-name';
 import type { Refund } from './refund.entity';
-import { REFUND_KINDS, REFUND_STATUSES } from './refund-status';
+import { REFUND_KINDS, REFUND_MEMBERSHIP_EFFECTS, REFUND_STATUSES } from './refund-status';
 
 /** A refund as support sees it; amounts in fen. */
 export class RefundView {
@@ -21,6 +21,11 @@ export class RefundView {
   status: string;
   @ApiProperty({ enum: REFUND_KINDS }) kind: string;
   @ApiProperty({ example: 'customer asked' }) reason: string;
+  @ApiProperty({
+    enum: REFUND_MEMBERSHIP_EFFECTS,
+    description: 'a support refund: withdraw took back the days its fen bought; keep left them (a concession by requested_by)',
+  })
+  membership: string;
   @ApiProperty({ description: "the admin's user id, or `system`" }) requested_by: string;
   @ApiProperty({ type: String, nullable: true, description: "the provider's words when it refused or closed it" }) failure_reason:
     string | null;
@@ -45,6 +50,7 @@ export function toRefundView(r: Refund, orderNo: string): RefundView {
     status: r.status,
     kind: r.kind,
     reason: r.reason,
+    membership: r.membership,
     requested_by: r.requestedBy,
     failure_reason: r.failureReason,
     provider_refund_id: r.providerRefundId,

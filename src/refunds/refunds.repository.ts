@@ -3,7 +3,7 @@ import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { RefundEvent } from '../payments/payment-provider';
 import type { ProviderName } from '../payments/provider-name';
 import { Refund } from './refund.entity';
-import type { RefundKind, RefundStatus } from './refund-status';
+import type { RefundKind, RefundMembershipEffect, RefundStatus } from './refund-status';
 
 export interface NewRefund {
   refundNo: string;
@@ -14,6 +14,8 @@ export interface NewRefund {
   kind: RefundKind;
   reason: string;
   requestedBy: string;
+  /** What a support refund does to the membership (others take nothing: `withdraw` is the column's default). */
+  membership?: RefundMembershipEffect;
   /** The job leaves it alone until then (the request is calling the provider meanwhile). */
   nextQueryAt: Date;
 }
@@ -21,7 +23,6 @@ export interface NewRefund {
 /** A paid attempt that is not its order's payment and has no duplicate-payment refund yet. */
 export interface UnrefundedDoublePayment {
   order_id: string;
-  order_no: string;
   payment_no: string;
   payment_method: ProviderName;
   amount: number;
@@ -57,9 +58,20 @@ export class RefundsRepository {
   async insert(m: EntityManager, r: NewRefund): Promise<Refund> {
     try {
       const [row] = (await m.query(
-        `INSERT INTO refunds (refund_no, order_id, payment_no, payment_method, amount, status, kind, reason, requested_by, next_query_at)
-         VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9) RETURNING *`,
-        [r.refundNo, r.orderId, r.paymentNo, r.paymentMethod, r.amountFen, r.kind, r.reason, r.requestedBy, r.nextQueryAt],
+        `INSERT INTO refunds (refund_no, order_id, payment_no, payment_method, amount, status, kind, reason, requested_by, next_query_at, membership)
+         VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9, $10) RETURNING *`,
+        [
+          r.refundNo,
+          r.orderId,
+          r.paymentNo,
+          r.paymentMethod,
+          r.amountFen,
+          r.kind,
+          r.reason,
+          r.requestedBy,
+          r.nextQueryAt,
+          r.membership ?? 'withdraw',
+        ],
       )) as Record<string, unknown>[];
       return toRefund(row);
     } catch (e) {
@@ -92,9 +104,8 @@ export class RefundsRepository {
   /** The attempt, when it is a paid attempt of an order that another attempt paid. */
   async doublePaymentOf(paymentNo: string): Promise<UnrefundedDoublePayment | undefined> {
     const [row] = (await this.dataSource.query(
-      `SELECT o.id AS order_id, o.order_no, r.payment_no, r.payment_method, r.amount
-         FROM payment_records r JOIN orders o ON o.id = r.order_id
-        WHERE r.payment_no = $1 AND r.status = 'success' AND o.payment_no IS NOT NULL AND o.payment_no <> r.payment_no`,
+      `SELECT order_id, payment_no, payment_method, amount FROM payment_records
+        WHERE payment_no = $1 AND status = 'success' AND double_payment`,
       [paymentNo],
     )) as UnrefundedDoublePayment[];
     return row;
@@ -103,9 +114,9 @@ export class RefundsRepository {
   /** Paid attempts that paid an order another attempt had paid, with no refund recorded for them. */
   async unrefundedDoublePayments(olderThan: Date, limit: number): Promise<UnrefundedDoublePayment[]> {
     return (await this.dataSource.query(
-      `SELECT o.id AS order_id, o.order_no, r.payment_no, r.payment_method, r.amount
-         FROM payment_records r JOIN orders o ON o.id = r.order_id
-        WHERE r.status = 'success' AND o.payment_no IS NOT NULL AND o.payment_no <> r.payment_no AND r.paid_at < $1
+      `SELECT r.order_id, r.payment_no, r.payment_method, r.amount
+         FROM payment_records r
+        WHERE r.status = 'success' AND r.double_payment AND r.paid_at < $1
           AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.payment_no = r.payment_no AND f.kind = 'duplicate_payment')
         ORDER BY r.paid_at LIMIT $2`,
       [olderThan, limit],
@@ -222,6 +233,7 @@ function toRefund(row: Record<string, unknown>): Refund {
     status: row.status,
     kind: row.kind,
     reason: row.reason,
+    membership: row.membership,
     requestedBy: row.requested_by,
     providerRefundId: row.provider_refund_id,
     providerState: row.provider_state,

@@ -1,22 +1,22 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
-import type { EntityManager } from 'typeorm';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
-import { OrderRefundsRepository, RefundableOrder } from '../orders/order-refunds.repository';
-import { appendOrderEvent, CommittedOrderEvent, ORDER_EVENTS_COMMITTED, OrderRefundedPayload } from '../outbox/order-events';
+import { OrderFulfilment } from '../orders/order-fulfilment.service';
+import { OrderRefundsRepository } from '../orders/order-refunds.repository';
+import { UPGRADE_SHORTFALL, UpgradeShortfall } from '../orders/upgrade-shortfall';
 import { newRefundNo } from '../common/trade-numbers';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { DOUBLE_PAYMENT, DoublePayment } from '../payments/double-payment';
 import { NotificationRejected, RefundEvent, RefundRefused } from '../payments/payment-provider';
 import { providerLabel } from '../payments/provider-catalog';
+import { NotificationRouter } from '../payments/notification-router';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import type { Refund } from './refund.entity';
-import { DUPLICATE_PAYMENT_REASON, RefundStatus, SYSTEM_REQUESTER } from './refund-status';
+import { DUPLICATE_PAYMENT_REASON, RefundStatus, SYSTEM_REQUESTER, UPGRADE_SHORTFALL_REASON } from './refund-status';
 import { toRefundView, RefundView } from './refund.view';
 import { RefundOverPaid, RefundsRepository } from './refunds.repository';
-import { RefundMembership } from './refund-membership';
 
 /** Where a refund's news came from, for the logs. */
 export type RefundSource = 'answer' | 'notification' | 'query';
@@ -32,22 +32,28 @@ const FIRST_LOOK_MS = 60_000;
  * Refunds, full and partial, of paid orders. The rules: a refund is recorded (holding its money
  * against what was paid, under the order's row lock, the database refusing anything more) before
  * any provider is called; the provider's answer, a notification or a query then moves it on, each
- * through applyEvent, in one transaction with what follows from it (the order's refunded amount
- * and status, the membership, the order.refunded event). A provider call whose outcome is unknown
+ * through applyEvent, in one transaction with what follows from it, which is the order's
+ * fulfilment (OrderFulfilment.fulfilRefund: the order's refunded amount and status, the membership,
+ * the order.refunded event). A provider call whose outcome is unknown
  * leaves the refund processing: the job asks again later and resends the same refund_no.
  */
 @Injectable()
-export class RefundsService {
+export class RefundsService implements OnModuleInit {
   private readonly logger = new Logger('Refunds');
 
   constructor(
     private readonly refunds: RefundsRepository,
     private readonly orders: OrderRefundsRepository,
     private readonly registry: ProviderRegistry,
-    private readonly membership: RefundMembership,
-    private readonly events: EventEmitter2,
+    private readonly fulfilment: OrderFulfilment,
     private readonly metrics: MetricsService,
+    private readonly router: NotificationRouter,
   ) {}
+
+  /** Refund results that providers notify (WeChat Pay's REFUND.*) come through their payment callback URL. */
+  onModuleInit(): void {
+    this.router.handle('refund', (event) => this.applyEvent(event, 'notification'));
+  }
 
   /** A support refund of an order's payment: all that is left unless `amount` says less. */
   async request(adminId: string, orderNo: string, dto: CreateRefundDto, now = new Date()): Promise<RefundView> {
@@ -82,6 +88,7 @@ export class RefundsService {
           paymentMethod: order.payment_method,
           amountFen: amount,
           kind: 'support',
+          membership: dto.membership ?? 'withdraw',
           reason: dto.reason.trim(),
           requestedBy: adminId,
           nextQueryAt: new Date(now.getTime() + FIRST_LOOK_MS),
@@ -183,8 +190,8 @@ export class RefundsService {
       }
       if (status === 'success') {
         await this.refunds.applyState(m, refund.id, 'success', { ...event, succeededAt: event.succeededAt ?? now }, null);
-        const announced = await this.followOrder(m, refund, now);
-        return { result: 'applied' as const, refund, status, announced };
+        const fulfilled = await this.fulfilment.fulfilRefund(m, refund, now);
+        return { result: 'applied' as const, refund, status, fulfilled };
       }
       const failureReason =
         status === 'closed'
@@ -217,7 +224,7 @@ export class RefundsService {
     if (status === 'success') this.logger.log(`${line}: refunded`);
     else this.logger.warn(`${line}: ${status === 'abnormal' ? 'stuck at the provider, support must look at it' : 'nothing was refunded'}`);
     // Announced only after commit, like order.paid.
-    if (outcome.announced) this.events.emit(ORDER_EVENTS_COMMITTED, [outcome.announced]);
+    outcome.fulfilled?.announce();
     return 'applied';
   }
 
@@ -229,28 +236,6 @@ export class RefundsService {
       await this.refunds.applyState(m, locked.id, 'failed', { failureReason: reason }, null);
     });
     this.metrics.refunds.inc({ provider: refund.paymentMethod, status: 'failed' });
-  }
-
-  /**
-   * A successful refund of the order's own payment changes the order; a refund of a second
-   * payment (a double payment) does not: the order stays paid and keeps its access.
-   */
-  private async followOrder(m: EntityManager, refund: Refund, now: Date): Promise<CommittedOrderEvent | undefined> {
-    const order = await this.orders.lockById(m, refund.orderId);
-    if (!order || order.payment_no !== refund.paymentNo || refund.kind !== 'support') return undefined;
-    const after: RefundableOrder = await this.orders.addRefunded(m, order.id, refund.amountFen);
-    const membership =
-      after.status === 'refunded'
-        ? await this.membership.revokeOrder(m, order.id, order.user_id, now)
-        : await this.membership.snapshot(m, order.user_id, now);
-    const payload: OrderRefundedPayload = {
-      order_no: order.order_no,
-      amount: refund.amountFen,
-      refunded_total: after.refunded_amount,
-      status: after.status as OrderRefundedPayload['status'],
-      membership,
-    };
-    return appendOrderEvent(m, order.id, order.user_id, order.order_no, 'order.refunded', { ...payload });
   }
 
   /** A second payment of a paid order: returned in full, by itself, once. */
@@ -266,10 +251,60 @@ export class RefundsService {
     }
   }
 
+  /** An upgrade with time it could not convert: its shortfall reckoned and returned, once. */
+  @OnEvent(UPGRADE_SHORTFALL, { async: true, promisify: true, suppressErrors: true })
+  async onUpgradeShortfall(shortfall: UpgradeShortfall): Promise<void> {
+    try {
+      await this.refundUpgradeShortfall(shortfall.orderId, new Date());
+    } catch (e) {
+      // The refund job reckons and refunds shortfalls a failure left behind: nothing is lost.
+      this.logger.error(
+        `order ${shortfall.orderId}: refunding the upgrade shortfall failed (${(e as Error).message}); the refund job retries`,
+      );
+    }
+  }
+
+  /**
+   * Reckons an upgrade's shortfall (the time its days were not there to convert, priced) and
+   * records and sends a refund of what of it is not being refunded yet; false when nothing is owed.
+   * The claim on the order and the refund commit together, so a shortfall is refunded once.
+   */
+  async refundUpgradeShortfall(orderId: string, now: Date): Promise<boolean> {
+    await this.fulfilment.reckonShortfall(orderId);
+    const refund = await this.refunds.transaction(async (m) => {
+      const owed = await this.fulfilment.claimShortfallRefund(
+        m,
+        orderId,
+        async (paymentNo) => (await this.refunds.paidFen(paymentNo)) - (await this.refunds.heldFen(m, paymentNo)),
+      );
+      if (!owed) return null;
+      const inserted = await this.refunds.insert(m, {
+        refundNo: newRefundNo(now),
+        orderId,
+        paymentNo: owed.paymentNo,
+        paymentMethod: owed.paymentMethod,
+        amountFen: owed.owedFen,
+        kind: 'upgrade_shortfall',
+        reason: UPGRADE_SHORTFALL_REASON,
+        requestedBy: SYSTEM_REQUESTER,
+        nextQueryAt: new Date(now.getTime() + FIRST_LOOK_MS),
+      });
+      return { inserted, orderNo: owed.orderNo };
+    });
+    if (!refund) return false;
+    this.metrics.refunds.inc({ provider: refund.inserted.paymentMethod, status: 'processing' });
+    this.logger.warn(
+      `refund_no=${refund.inserted.refundNo} order_no=${refund.orderNo} amount=${refund.inserted.amountFen}: upgrade shortfall, refunding it`,
+    );
+    await this.submit(refund.inserted, refund.orderNo);
+    return true;
+  }
+
   /** Records (once) and sends the refund of a double payment; false when it was recorded already. */
   async refundDoublePayment(paymentNo: string, now: Date): Promise<boolean> {
     const payment = await this.refunds.doublePaymentOf(paymentNo);
     if (!payment) return false;
+    const orderNo = (await this.orders.orderNosOf([payment.order_id])).get(payment.order_id) ?? '?';
     const refund = await this.refunds.transaction((m) =>
       this.refunds.insertDuplicatePaymentRefund(m, {
         refundNo: newRefundNo(now),
@@ -287,9 +322,9 @@ export class RefundsService {
     this.metrics.doublePayments.inc({ provider: payment.payment_method });
     this.metrics.refunds.inc({ provider: payment.payment_method, status: 'processing' });
     this.logger.warn(
-      `refund_no=${refund.refundNo} order_no=${payment.order_no} payment_no=${paymentNo} amount=${payment.amount}: double payment, refunding it in full`,
+      `refund_no=${refund.refundNo} order_no=${orderNo} payment_no=${paymentNo} amount=${payment.amount}: double payment, refunding it in full`,
     );
-    await this.submit(refund, payment.order_no);
+    await this.submit(refund, orderNo);
     return true;
   }
 

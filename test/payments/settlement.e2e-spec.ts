@@ -103,7 +103,7 @@ describe('settling many orders of one member', () => {
       await expect(settle('no-such-payment', 1990)).rejects.toMatchObject({ reason: 'UNKNOWN_ORDER' });
       const a = await pendingAttempt('right-decision');
       expect(await settle(a.paymentNo, a.amount)).toEqual({ result: 'settled', orderNo: a.orderNo });
-      expect(await settle(a.paymentNo, a.amount)).toEqual({ result: 'duplicate', orderNo: a.orderNo });
+      expect(await settle(a.paymentNo, a.amount)).toEqual({ result: 'duplicate' });
       expect(await footprint(a.orderNo)).toEqual({ status: 'paid', attempt: 'success', grants: 1, events: 1, periods: 1 });
     });
   });

@@ -138,6 +138,22 @@ describe('refunds that do not end at once', () => {
     expect(rows[0].n).toBe(1);
   });
 
+  it("takes WeChat Pay's refund results at its one callback URL too: classified by the provider, applied by refunds", async () => {
+    const order = await paidOrder(t, sb, 'rc-one-url');
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'refund', mode: 'refund-later', times: 1 });
+    const res = await requestRefund(t, order.order_no, { reason: 'one url' }).expect(202);
+    const { body } = await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', { out_refund_no: res.body.refund_no, delivery: 'none' });
+    const answer = await fetch(`${t.url}/api/v1/payment/wechat/callback`, {
+      method: 'POST',
+      headers: body.notification.headers,
+      body: body.notification.body,
+    });
+    expect(answer.status).toBe(204);
+    expect(await refundRow(t, res.body.refund_no, () => true)).toMatchObject({ status: 'success' });
+    const metrics = await t.http.get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/memberpay_notifications_total\{provider="wechat",outcome="accepted"\} [1-9]/);
+  });
+
   it('shows an ABNORMAL refund to support as abnormal (not final), counted, and finishes it when WeChat Pay does', async () => {
     const order = await paidOrder(t, sb, 'rc-abnormal');
     await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'refund', mode: 'refund-abnormal', times: 1 });

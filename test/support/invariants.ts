@@ -6,8 +6,13 @@ import type { Client } from 'pg';
  */
 /** Orders that were paid: a refund (partial or full) comes after payment. */
 const PAID = `('paid', 'partially_refunded', 'refunded')`;
-/** Orders whose membership stands: a full refund takes it away. */
+/** Orders whose membership stands: a full refund takes it away (unless support kept it: a concession). */
 const GRANTED = `('paid', 'partially_refunded')`;
+/** The order's refunds that change it: support's and an upgrade's shortfall (a double payment's do not). */
+const ORDER_REFUND = `f.kind IN ('support', 'upgrade_shortfall')`;
+/** A refunded order whose membership support kept. */
+const KEPT = (o: string) =>
+  `EXISTS (SELECT 1 FROM refunds k WHERE k.order_id = ${o}.id AND k.membership = 'keep' AND k.status = 'success')`;
 
 const CHECKS: Record<string, string> = {
   'a paid order has exactly one successful payment record (besides double payments refunded by themselves)': `
@@ -19,9 +24,10 @@ const CHECKS: Record<string, string> = {
       AND (SELECT count(*) FROM membership_grants g WHERE g.order_id = o.id AND g.revoked_at IS NULL) <> 1`,
   'no standing grant without a paid order': `
     SELECT g.order_id FROM membership_grants g JOIN orders o ON o.id = g.order_id
-     WHERE g.revoked_at IS NULL AND o.status NOT IN ${GRANTED}`,
+     WHERE g.revoked_at IS NULL AND o.status NOT IN ${GRANTED} AND NOT (o.status = 'refunded' AND ${KEPT('o')})`,
   'a refunded order has no periods': `
-    SELECT o.order_no FROM orders o WHERE o.status = 'refunded' AND EXISTS (SELECT 1 FROM membership_periods p WHERE p.order_id = o.id)`,
+    SELECT o.order_no FROM orders o WHERE o.status = 'refunded' AND NOT ${KEPT('o')}
+       AND EXISTS (SELECT 1 FROM membership_periods p WHERE p.order_id = o.id)`,
   'a successful payment belongs to a paid order': `
     SELECT pr.payment_no FROM payment_records pr JOIN orders o ON o.id = pr.order_id WHERE pr.status = 'success' AND o.status NOT IN ${PAID}`,
   'a paid order has exactly one order.paid event': `
@@ -36,7 +42,7 @@ const CHECKS: Record<string, string> = {
   "an order's refunded amount and status are its successful refunds": `
     SELECT o.order_no FROM orders o
       LEFT JOIN LATERAL (SELECT COALESCE(sum(f.amount), 0) AS total FROM refunds f
-                          WHERE f.order_id = o.id AND f.payment_no = o.payment_no AND f.kind = 'support' AND f.status = 'success') r ON true
+                          WHERE f.order_id = o.id AND f.payment_no = o.payment_no AND ${ORDER_REFUND} AND f.status = 'success') r ON true
      WHERE o.refunded_amount <> r.total
         OR (o.status = 'refunded') <> (r.total > 0 AND r.total = o.amount)
         OR (o.status = 'partially_refunded') <> (r.total > 0 AND r.total < o.amount)
@@ -44,7 +50,7 @@ const CHECKS: Record<string, string> = {
   'a refunded order has one order.refunded event per successful refund of its payment': `
     SELECT o.order_no FROM orders o
      WHERE (SELECT count(*) FROM order_events e WHERE e.order_id = o.id AND e.type = 'order.refunded')
-        <> (SELECT count(*) FROM refunds f WHERE f.order_id = o.id AND f.payment_no = o.payment_no AND f.kind = 'support' AND f.status = 'success')`,
+        <> (SELECT count(*) FROM refunds f WHERE f.order_id = o.id AND f.payment_no = o.payment_no AND ${ORDER_REFUND} AND f.status = 'success')`,
   // Days are kept: per member and level, the ledger holds exactly what the standing grants brought
   // (a purchase its plan's days; an upgrade moves what it converted from one level to another).
   'the ledger holds, per level, the days the paid orders bought': `
@@ -53,7 +59,7 @@ const CHECKS: Record<string, string> = {
         FROM membership_periods GROUP BY user_id, level),
     bought AS (
       SELECT user_id, level, sum(ms)::bigint AS ms FROM (
-        SELECT user_id, level, duration_ms AS ms FROM membership_grants WHERE revoked_at IS NULL AND kind <> 'upgrade'
+        SELECT user_id, level, duration_ms - withdrawn_ms AS ms FROM membership_grants WHERE revoked_at IS NULL AND kind <> 'upgrade'
         UNION ALL SELECT user_id, level, converted_ms FROM membership_grants WHERE revoked_at IS NULL AND kind = 'upgrade'
         UNION ALL SELECT user_id, upgrade_from_level, -converted_ms FROM membership_grants WHERE revoked_at IS NULL AND kind = 'upgrade'
       ) parts GROUP BY user_id, level)
@@ -63,7 +69,9 @@ const CHECKS: Record<string, string> = {
   "an upgrade's shortfall is at most what it cost": `
     SELECT order_no FROM orders WHERE upgrade_shortfall IS NOT NULL AND (upgrade_shortfall < 0 OR upgrade_shortfall > amount)`,
   'an upgrade converts no more than it was priced on': `
-    SELECT order_id FROM membership_grants WHERE kind = 'upgrade' AND (converted_ms IS NULL OR converted_ms < 0 OR converted_ms > upgrade_quoted_ms)`,
+    SELECT order_id FROM membership_grants WHERE kind = 'upgrade'
+       AND (converted_ms IS NULL OR converted_ms < 0 OR converted_ms > upgrade_quoted_ms
+            OR (revoked_at IS NULL AND converted_ms > upgrade_quoted_ms - withdrawn_ms))`,
   "a member's periods never overlap": `
     SELECT a.user_id FROM membership_periods a JOIN membership_periods b
       ON b.user_id = a.user_id AND b.id <> a.id AND b.starts_at < a.ends_at AND a.starts_at < b.ends_at`,

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { REFUND_STATUSES } from '../refund-status';
+import { REFUND_MEMBERSHIP_EFFECTS, REFUND_STATUSES, type RefundMembershipEffect } from '../refund-status';
 
 export class CreateRefundDto {
   /**
@@ -23,6 +23,16 @@ export class CreateRefundDto {
   @Matches(/\S/, { message: 'reason must say something' })
   @MaxLength(256, { message: 'reason must be at most 256 characters' })
   reason: string;
+
+  @ApiPropertyOptional({
+    enum: REFUND_MEMBERSHIP_EFFECTS,
+    default: 'withdraw',
+    description:
+      "withdraw: the refund takes back the days its fen bought, from the end of the order's periods (all of them for a full refund); keep: the member keeps them — a concession, recorded with who asked and why",
+  })
+  @IsOptional()
+  @IsIn(REFUND_MEMBERSHIP_EFFECTS, { message: `membership must be one of ${REFUND_MEMBERSHIP_EFFECTS.join(', ')}` })
+  membership?: RefundMembershipEffect;
 }
 
 export class ListRefundsDto {

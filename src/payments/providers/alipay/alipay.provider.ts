@@ -15,7 +15,7 @@ import type {
   RefundEvent,
   RefundRequest,
 } from '../../payment-provider';
-import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
+import { IncomingNotification, NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
 import { BillRejected, type BillFetch } from '../../provider-bill';
 import type { ChannelOpener, ChannelRequest, OpenedPayment } from '../../payment-channel';
 import { parseAlipayBill } from './alipay.bill';
@@ -130,7 +130,12 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener {
     throw this.businessFailure('close', node);
   }
 
-  async verifyNotification(raw: RawNotification): Promise<PaymentEvent> {
+  /** Every Alipay notification here is a trade's (trade_status_sync): refunds are answered synchronously and queried. */
+  async verifyNotification(raw: RawNotification): Promise<IncomingNotification> {
+    return { kind: 'payment', event: this.paymentResult(raw) };
+  }
+
+  private paymentResult(raw: RawNotification): PaymentEvent {
     const fields = verifyAlipayNotification(raw, this.config, this.sdk);
     const event = toPaymentEvent(fields, fields.out_trade_no, fields.notify_id);
     if (event.outcome === 'paid' && event.amountFen === null)

@@ -14,6 +14,13 @@ const header = (raw: RawNotification, name: string): string | undefined => {
   return Array.isArray(v) ? undefined : v; // a repeated signature header is not trusted
 };
 
+/** A notification whose envelope verified and whose resource decrypted, for our merchant. */
+export interface OpenedWechatNotification {
+  resource: Record<string, unknown> & { mchid?: string };
+  eventId?: string;
+  eventType: string;
+}
+
 /**
  * The verification pipeline for a WeChat Pay notification (docs/wechat-pay.md#notification-signatures, #notification-decryption, #sdk):
  * every header present, a known key id, a fresh timestamp, no probe signature, a signature over
@@ -26,13 +33,21 @@ export function verifyWechatNotification(
   verifiers: Record<string, KeyObject>,
   now: Date,
 ): { tx: WechatTransaction; eventId?: string; eventType: string } {
-  const { resource, eventId, eventType } = openWechatNotification<WechatTransaction>(raw, config, verifiers, now);
+  return asWechatPayment(openWechatNotification(raw, config, verifiers, now), config);
+}
+
+/** A payment result's own checks: one of our app ids, an out_trade_no. */
+export function asWechatPayment(
+  opened: OpenedWechatNotification,
+  config: WechatPayConfig,
+): { tx: WechatTransaction; eventId?: string; eventType: string } {
+  const resource = opened.resource as WechatTransaction;
   // APP and JSAPI payments carry their own app id: any app id configured for a channel is ours.
   if (!wechatAppIds(config).includes(String(resource.appid)))
     throw new NotificationRejected('WRONG_APP_ID', 'the notification is for another app');
   if (typeof resource.out_trade_no !== 'string' || !resource.out_trade_no)
     throw new NotificationRejected('MALFORMED_RESOURCE', 'out_trade_no is missing');
-  return { tx: resource, eventId, eventType };
+  return { tx: resource, eventId: opened.eventId, eventType: opened.eventType };
 }
 
 /**
@@ -45,19 +60,24 @@ export function verifyWechatRefundNotification(
   verifiers: Record<string, KeyObject>,
   now: Date,
 ): { refund: WechatRefund; eventId?: string; eventType: string } {
-  const { resource, eventId, eventType } = openWechatNotification<WechatRefund>(raw, config, verifiers, now);
+  return asWechatRefund(openWechatNotification(raw, config, verifiers, now));
+}
+
+/** A refund result's own check: an out_refund_no. */
+export function asWechatRefund(opened: OpenedWechatNotification): { refund: WechatRefund; eventId?: string; eventType: string } {
+  const resource = opened.resource as WechatRefund;
   if (typeof resource.out_refund_no !== 'string' || !resource.out_refund_no)
     throw new NotificationRejected('MALFORMED_RESOURCE', 'out_refund_no is missing');
-  return { refund: resource, eventId, eventType };
+  return { refund: resource, eventId: opened.eventId, eventType: opened.eventType };
 }
 
 /** Steps common to every WeChat Pay notification: verified, fresh, decrypted, for our merchant. */
-function openWechatNotification<T extends { mchid?: string }>(
+export function openWechatNotification(
   raw: RawNotification,
   config: WechatPayConfig,
   verifiers: Record<string, KeyObject>,
   now: Date,
-): { resource: T; eventId?: string; eventType: string } {
+): OpenedWechatNotification {
   const timestamp = header(raw, 'Wechatpay-Timestamp');
   const nonce = header(raw, 'Wechatpay-Nonce');
   const signature = header(raw, 'Wechatpay-Signature');
@@ -92,7 +112,7 @@ function openWechatNotification<T extends { mchid?: string }>(
   } catch {
     throw new NotificationRejected('DECRYPTION_FAILED', 'the resource does not decrypt with our API v3 key');
   }
-  const resource = parseJson<T>(plaintext, 'the decrypted resource is not JSON');
+  const resource = parseJson<OpenedWechatNotification['resource']>(plaintext, 'the decrypted resource is not JSON');
   if (resource.mchid !== config.mchId) throw new NotificationRejected('WRONG_MCHID', 'the notification is for another merchant');
   return { resource, eventId: envelope.id, eventType: String(envelope.event_type ?? '') };
 }

@@ -16,14 +16,14 @@ import type {
   RefundEvent,
   RefundRequest,
 } from '../../payment-provider';
-import { NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
+import { IncomingNotification, NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
 import type { ChannelOpener, ChannelRequest, OpenedPayment } from '../../payment-channel';
 import { checkWechatChannelRequest, openWechatPhonePayment, WECHAT_CHANNELS, wechatEnabledChannels } from './wechat-pay.channels';
 import { BillRejected, type BillFetch } from '../../provider-bill';
 import { parseWechatBill } from './wechat-pay.bill';
 import { describeFailure, toProviderError } from './wechat-pay.errors';
 import { beijingRfc3339, toPaymentEvent, toRefundEvent } from './wechat-pay.mapper';
-import { verifyWechatNotification, verifyWechatRefundNotification } from './wechat-pay.notification';
+import { asWechatPayment, asWechatRefund, openWechatNotification, type OpenedWechatNotification } from './wechat-pay.notification';
 import type { WechatRefund, WechatTransaction } from './wechat-pay.types';
 
 /** WeChat Pay's limit on a refund's reason (docs/refunds.md). */
@@ -156,8 +156,18 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
     return 'closed';
   }
 
-  async verifyNotification(raw: RawNotification): Promise<PaymentEvent> {
-    const { tx, eventId, eventType } = verifyWechatNotification(raw, this.config, this.verifiers, new Date());
+  /**
+   * Payment and refund results come in the same signed, encrypted envelope; its event_type says
+   * which (TRANSACTION.* or REFUND.*), and each kind's own checks follow.
+   */
+  async verifyNotification(raw: RawNotification): Promise<IncomingNotification> {
+    const opened = openWechatNotification(raw, this.config, this.verifiers, new Date());
+    if (opened.eventType.startsWith('REFUND.')) return { kind: 'refund', event: this.refundResult(opened) };
+    return { kind: 'payment', event: this.paymentResult(opened) };
+  }
+
+  private paymentResult(opened: OpenedWechatNotification): PaymentEvent {
+    const { tx, eventId, eventType } = asWechatPayment(opened, this.config);
     const event = toPaymentEvent(tx, eventId);
     if (eventType !== 'TRANSACTION.SUCCESS' || event.outcome !== 'paid') {
       throw new NotificationRejected('UNEXPECTED_EVENT', `event ${eventType || '?'} with trade_state ${event.tradeState} is not a payment`);
@@ -165,6 +175,18 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
     // Amounts are compared in fen of CNY, the only currency we open payments in.
     if (tx.amount?.currency !== 'CNY')
       throw new NotificationRejected('WRONG_CURRENCY', `the payment is in ${tx.amount?.currency ?? 'no currency'}, not CNY`);
+    return event;
+  }
+
+  private refundResult(opened: OpenedWechatNotification): RefundEvent {
+    const { refund, eventId, eventType } = asWechatRefund(opened);
+    const event = toRefundEvent(refund, eventId);
+    if (eventType !== `REFUND.${event.providerState}`) {
+      throw new NotificationRejected(
+        'UNEXPECTED_EVENT',
+        `event ${eventType || '?'} with refund_status ${event.providerState} is not a refund result`,
+      );
+    }
     return event;
   }
 
@@ -256,18 +278,6 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener {
       throw this.failed(e, 'refund query');
     }
     return this.refundAnswer(res, request.refundNo, 'refund query');
-  }
-
-  async verifyRefundNotification(raw: RawNotification): Promise<RefundEvent> {
-    const { refund, eventId, eventType } = verifyWechatRefundNotification(raw, this.config, this.verifiers, new Date());
-    const event = toRefundEvent(refund, eventId);
-    if (!eventType.startsWith('REFUND.') || eventType !== `REFUND.${event.providerState}`) {
-      throw new NotificationRejected(
-        'UNEXPECTED_EVENT',
-        `event ${eventType || '?'} with refund_status ${event.providerState} is not a refund result`,
-      );
-    }
-    return event;
   }
 
   private refundAnswer(res: AxiosResponse<WechatRefund>, refundNo: string, operation: string): RefundEvent {

@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { preparedQueryIn } from '../database/prepared-query';
+import type { SettlingOrder } from '../payments/paid-orders';
+import { movableTo } from './order-lifecycle';
+
+/** The statuses a first payment may find its order in (a late payment is honoured). */
+const PAYABLE = movableTo('paid');
+
+/** An order locked for settlement, with what its grant needs: the plan's level and days as they are now. */
+export interface OrderToFulfil extends SettlingOrder {
+  productId: number;
+  amount: number;
+  isUpgrade: boolean;
+  upgradeFromLevel: number | null;
+  upgradeMs: number | null;
+  planLevel: number;
+  planDays: number;
+}
+
+interface LockedRow {
+  order_id: string;
+  order_no: string;
+  user_id: string;
+  status: string;
+  paid: boolean;
+  payment_method: SettlingOrder['paymentMethod'];
+  created_at: Date;
+  product_id: number;
+  amount: number;
+  is_upgrade: boolean;
+  upgrade_from_level: number | null;
+  upgrade_ms: string | null;
+  plan_level: number;
+  plan_days: number;
+}
+
+/** The orders module's statements on the settling transaction: lock the order, mark it paid. */
+@Injectable()
+export class OrderFulfilmentRepository {
+  /** Locks the order row and reads it with its plan's level and days, in one round trip. */
+  async lockForSettlement(m: EntityManager, orderId: string): Promise<OrderToFulfil | undefined> {
+    const [r] = await preparedQueryIn<LockedRow>(
+      m,
+      'fulfil-lock-order',
+      `SELECT o.id AS order_id, o.order_no, o.user_id, o.status, o.paid_at IS NOT NULL AS paid, o.payment_method, o.created_at,
+              o.product_id, o.amount, o.is_upgrade, o.upgrade_from_level, o.upgrade_ms,
+              pl.level AS plan_level, pl.duration_days AS plan_days
+         FROM orders o JOIN membership_plans pl ON pl.id = o.product_id
+        WHERE o.id = $1
+          FOR UPDATE OF o`,
+      [orderId],
+    );
+    if (!r) return undefined;
+    return {
+      orderId: r.order_id,
+      orderNo: r.order_no,
+      userId: r.user_id,
+      status: r.status,
+      paid: r.paid,
+      paymentMethod: r.payment_method,
+      createdAt: r.created_at,
+      productId: r.product_id,
+      amount: r.amount,
+      isUpgrade: r.is_upgrade,
+      upgradeFromLevel: r.upgrade_from_level,
+      upgradeMs: r.upgrade_ms === null ? null : Number(r.upgrade_ms),
+      planLevel: r.plan_level,
+      planDays: r.plan_days,
+    };
+  }
+
+  /** Marks the locked order paid by its first payment (and an upgrade's shortfall, null for other orders). */
+  async markPaid(
+    m: EntityManager,
+    orderId: string,
+    p: { paymentNo: string; transactionId: string | null; paidAt: Date; upgradeShortfall: number | null },
+  ): Promise<void> {
+    await preparedQueryIn(
+      m,
+      'fulfil-mark-order-paid',
+      `UPDATE orders SET status = 'paid', paid_at = $2, transaction_id = $3, payment_no = $4, upgrade_shortfall = $5, updated_at = now()
+        WHERE id = $1 AND paid_at IS NULL AND status = ANY($6)`,
+      [orderId, p.paidAt, p.transactionId, p.paymentNo, p.upgradeShortfall, PAYABLE],
+    );
+  }
+}
