@@ -82,17 +82,13 @@ const CHECKS: Record<string, string> = {
 
 /**
  * What support conceded to each member, in fen: days kept on purpose beyond what the member's money
- * pays for. The one place the money property takes concessions from. Nothing records a concession
- * yet, and a partial refund keeps all of its order's days (that is the refund rule today), so the
- * fen of a partial refund whose order still holds its grant are conceded by that rule. When partial
- * refunds take back the days their fen bought and a concession is recorded with who and why, this
- * becomes the sum of the recorded concessions per member.
+ * pays for. The one place the money property takes concessions from: a refund made with
+ * `membership: keep` returns its fen and leaves the days they bought.
  */
 const CONCEDED_FEN = `
   SELECT o.user_id, sum(f.amount)::bigint AS fen
     FROM refunds f JOIN orders o ON o.id = f.order_id
-   WHERE f.status = 'success' AND f.kind = 'support' AND o.status = 'partially_refunded'
-     AND EXISTS (SELECT 1 FROM membership_grants g WHERE g.order_id = o.id AND g.revoked_at IS NULL)
+   WHERE f.status = 'success' AND f.membership = 'keep'
    GROUP BY o.user_id`;
 
 /**
