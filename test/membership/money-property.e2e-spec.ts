@@ -7,8 +7,8 @@ import { providerEnv } from '../support/sandbox';
 
 /**
  * The money property through the API on the database: random lives of a few members (orders
- * created, paid at the sandbox in any order and several at once, paid twice, refunded in full by
- * support), then, from the rows, the days each member holds are worth no more than what the member
+ * created, paid at the sandbox in any order and several at once, paid twice, refunded by support
+ * in full or in part, keeping the days or not), then, from the rows, the days each member holds are worth no more than what the member
  * paid minus what was refunded (plus what support conceded). The pure functions are covered with
  * many more lives in src/membership/membership-money.spec.ts; this is the same property with the
  * real settlement, refunds and ledger rebuild in between.
@@ -21,7 +21,8 @@ describe('the money property through the API', () => {
     | { kind: 'pay'; order: number }
     | { kind: 'payAtOnce'; orders: number[] }
     | { kind: 'payTwice'; order: number }
-    | { kind: 'refund'; order: number };
+    | { kind: 'refund'; order: number }
+    | { kind: 'partialRefund'; order: number; percent: number; keep: boolean };
   const step: fc.Arbitrary<Step> = fc.oneof(
     // Basic purchases and renewals, upgrades to premium, and now and then anything (often refused).
     {
@@ -43,12 +44,23 @@ describe('the money property through the API', () => {
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('payTwice' as const), order: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('refund' as const), order: fc.nat() }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('partialRefund' as const),
+        order: fc.nat(),
+        percent: fc.integer({ min: 1, max: 99 }),
+        keep: fc.boolean(),
+      }),
+    },
   );
 
   interface Held {
     order: CreatedOrder;
     paid: boolean;
     refunded: boolean;
+    /** Fen refunded by support so far (partial refunds). */
+    refundedFen: number;
   }
 
   /** Polls until `done` holds or 10 s pass (the caller asserts afterwards). */
@@ -77,7 +89,7 @@ describe('the money property through the API', () => {
           .send({ product_type: 'membership', product_id: s.plan, payment_method: 'wechat', is_upgrade: s.upgrade });
         // What the member may not buy now is a 409 that creates nothing.
         expect([201, 409]).toContain(res.status);
-        if (res.status === 201) orders.push({ order: res.body, paid: false, refunded: false });
+        if (res.status === 201) orders.push({ order: res.body, paid: false, refunded: false, refundedFen: 0 });
         log.push(
           `create plan ${s.plan}${s.upgrade ? ' upgrade' : ''}: ${res.status === 201 ? `${res.body.order_no} ${res.body.amount} fen` : 'refused'}`,
         );
@@ -109,13 +121,24 @@ describe('the money property through the API', () => {
         );
         expect((await payAtSandbox(sb, second.qr_code_url)).body).toMatchObject({ delivered: true });
         log.push(`pay ${o.order.order_no} twice`);
-      } else {
+      } else if (s.kind === 'refund') {
+        // All that is left of the order.
         const o = pick(s.order, (x) => x.paid && !x.refunded);
         if (!o) continue;
         o.refunded = true;
         const res = await requestRefund(t, o.order.order_no, { reason: 'property' }).expect(202);
         expect(await refundRow(t, res.body.refund_no)).toMatchObject({ status: 'success' });
         log.push(`refund ${o.order.order_no}`);
+      } else {
+        // Part of what is left: its days go with it, unless support keeps them (a concession).
+        const o = pick(s.order, (x) => x.paid && !x.refunded && x.order.amount - x.refundedFen >= 2);
+        if (!o) continue;
+        const amount = Math.max(1, Math.floor(((o.order.amount - o.refundedFen) * s.percent) / 100));
+        o.refundedFen += amount;
+        const body = { amount, reason: 'property', ...(s.keep ? { membership: 'keep' } : {}) };
+        const res = await requestRefund(t, o.order.order_no, body).expect(202);
+        expect(await refundRow(t, res.body.refund_no)).toMatchObject({ status: 'success' });
+        log.push(`refund ${amount} of ${o.order.order_no}${s.keep ? ', keeping the days' : ''}`);
       }
     }
     // Double payments are refunded after their settlement commits: let them finish.
