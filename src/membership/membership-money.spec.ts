@@ -42,6 +42,8 @@ interface Order {
   grant: LedgerGrant | null;
   paid: boolean;
   refunded: boolean;
+  /** Fen returned on this order so far (an upgrade's shortfall, then the rest on its refund). */
+  returnedFen: number;
 }
 
 type Action =
@@ -116,7 +118,7 @@ function violation(orders: Order[], ledger: Ledger, books: Books): string | null
  * create-order reads the ledger without the member's lock, so a settlement holding the lock, not
  * yet committed, is invisible to a quote made meanwhile.
  */
-function live(steps: [number, Action][]): string | null {
+function live(steps: [number, Action][], { returnShortfalls = false } = {}): string | null {
   const orders: Order[] = [];
   const books: Books = { paid: 0n, refunded: 0n };
   let t = T0;
@@ -176,7 +178,16 @@ function live(steps: [number, Action][]): string | null {
         log.push(`+${wait} create ${PLANS[a.plan].code}${a.upgrade ? ' upgrade' : ''}: refused`);
         continue;
       }
-      const o: Order = { id: `o${orders.length}`, plan: PLANS[a.plan], quote: q, createdAt: t, grant: null, paid: false, refunded: false };
+      const o: Order = {
+        id: `o${orders.length}`,
+        plan: PLANS[a.plan],
+        quote: q,
+        createdAt: t,
+        grant: null,
+        paid: false,
+        refunded: false,
+        returnedFen: 0,
+      };
       orders.push(o);
       lastCreateAt = t;
       log.push(`+${wait} create ${o.id} ${o.plan.code} ${q.kind} ${q.amountFen} fen${q.upgrade ? ` on ${q.upgrade.ms} ms` : ''}`);
@@ -201,10 +212,24 @@ function live(steps: [number, Action][]): string | null {
       const o = pick(a.order, (x) => x.paid && !x.refunded);
       if (!o) continue;
       o.refunded = true;
-      books.refunded += BigInt(o.quote.amountFen);
+      // All that is left of it: its price less the shortfall already returned.
+      books.refunded += BigInt(o.quote.amountFen - o.returnedFen);
+      o.returnedFen = o.quote.amountFen;
       log.push(`+${wait} refund ${o.id}`);
     }
     const ledger = buildLedger(standing());
+    // With `returnShortfalls`, an upgrade's shortfall is returned by itself whenever the ledger
+    // changes, in proportion to its price (shortfallFen, as orders does), as far as not returned yet.
+    for (const o of returnShortfalls ? orders : []) {
+      const u = o.grant && !o.refunded && o.quote.upgrade ? ledger.upgrades.get(o.grant.id) : undefined;
+      if (!u) continue;
+      const owed = shortfallFen(o.quote.amountFen, o.quote.upgrade!.ms, u.shortfallMs);
+      if (owed > o.returnedFen) {
+        books.refunded += BigInt(owed - o.returnedFen);
+        log.push(`  (${o.id}'s shortfall: ${owed - o.returnedFen} fen returned)`);
+        o.returnedFen = owed;
+      }
+    }
     const wrong = violation(
       orders.filter((o) => o.paid && !o.refunded),
       ledger,
@@ -255,4 +280,30 @@ describe('the money property of the pricing and the ledger', () => {
       expect(wrong).toBeNull();
     },
   );
+
+  /**
+   * A known violation, kept visible: an upgrade's shortfall is returned in proportion to its price
+   * (shortfallFen), but the days it misses are not an average of the days it was priced on: they are
+   * the ones that ran first. Here a basic month (66.67 fen a day to premium) runs before a basic
+   * quarter (72 fen a day to premium); the upgrade is priced on both (8480 fen for 120 days) and paid
+   * twenty days later: the twenty days it misses are the month's, worth 1333 fen of its price, but
+   * 1413 are returned, so the member holds 80 fen more than paid. Returning the missing days at the
+   * daily difference they were priced at (as upgradePriceFen prices them, rounded down) would keep
+   * the property; then this fails: make it a plain `it` and give the property above
+   * `returnShortfalls: true`.
+   */
+  it.failing('also with shortfalls returned (known violation: returned in proportion, not at the price of the days missed)', () => {
+    const wrong = live(
+      [
+        [1, { kind: 'create', plan: 1, upgrade: false }],
+        [1, { kind: 'create', plan: 0, upgrade: false }],
+        [1, { kind: 'pay', order: 1, raced: false }],
+        [1, { kind: 'pay', order: 0, raced: false }],
+        [1, { kind: 'create', plan: 3, upgrade: true }],
+        [20 * DAY_MS, { kind: 'pay', order: 0, raced: false }],
+      ],
+      { returnShortfalls: true },
+    );
+    expect(wrong).toBeNull();
+  });
 });
