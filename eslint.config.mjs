@@ -32,6 +32,30 @@ const databaseImportsNoFeature = {
   from: FEATURE_MODULES,
   message: 'src/database must not import feature modules; a feature registers its entities from its module (TypeOrmModule.forFeature).',
 };
+const configIsTheGroundFloor = {
+  // Everything reads the configuration first (the service, npm run token, npm run reconcile), so it
+  // stands on nothing: a provider's settings (variables -> typed section) live in src/config/providers/,
+  // its adapter in src/payments/providers/, and reading the configuration loads no provider SDK.
+  target: 'src/config',
+  from: FEATURE_MODULES,
+  message:
+    "src/config is the ground floor: it must not import feature modules (a provider's settings live in src/config/providers/, its adapter in src/payments/providers/).",
+};
+const commonIsBelowFeatures = {
+  // common/ holds what every module leans on (errors, money, Beijing time, rate limits, the mark of
+  // a public route); a feature import here (auth's guard, a payments type) would run every module
+  // through that feature.
+  target: 'src/common',
+  from: FEATURE_MODULES,
+  message: 'src/common sits below every feature module (auth included): what it needs of one belongs in common.',
+};
+const nothingImportsTheSchedule = {
+  // The schedule runs each module's job and so imports those modules; a job importing the schedule
+  // would close the cycle. What jobs share (their report type, a claim's lease) is in common/jobs/.
+  target: 'src/!(scheduling)/**',
+  from: 'src/scheduling',
+  message: "Nothing imports src/scheduling (the schedule): a job is its module's service; what jobs share is in src/common/jobs/.",
+};
 const migrationsStandAlone = {
   // A migration is history: it must do the same on every database it ever runs on, so it holds its
   // own SQL and never follows code that keeps changing (entities, helpers, configuration).
@@ -43,7 +67,7 @@ const providersAreLeaves = {
   // A provider adapter only speaks its provider's protocol for payments (payment-provider.ts is its
   // contract): orders -> payments -> providers, so the flows above payments are out of its reach.
   target: 'src/payments/providers',
-  from: ['src/orders', 'src/membership', 'src/notifications', 'src/scheduling', 'src/refunds', 'src/checkout'],
+  from: ['src/orders', 'src/membership', 'src/notifications', 'src/scheduling', 'src/refunds', 'src/checkout', 'src/support'],
   message: 'A payment provider must not depend on the flows above payments.',
 };
 // Each provider's folder, read from the tree, so a new provider is covered without touching this file.
@@ -61,49 +85,110 @@ const providersKeepToThemselves = PROVIDER_FOLDERS.map((name) => ({
   message: "A payment provider must not import another provider's folder; shared code belongs to payments or common.",
 }));
 const membershipDoesNotCallPayments = {
-  // payments -> membership: payments grants memberships once an order is paid, so membership calling
-  // back into payments would close a cycle.
+  // Membership grants and revokes when orders' fulfilment asks it to; it knows nothing of how the
+  // money moved.
   target: 'src/membership',
   from: 'src/payments',
   message: 'membership must not depend on payments (payments -> membership).',
 };
 const membershipDoesNotUseOrders = {
-  // Orders reach membership through payments, never the other way; the grant and period rows name
+  // orders -> membership (price, grant, revoke), never the other way; the grant and period rows name
   // the Order entity in their foreign-key relation instead of importing it.
   target: 'src/membership',
   from: 'src/orders',
   message: 'membership must not depend on orders.',
 };
+const paymentsAndRefundsDoNotFulfil = {
+  // Payments moves money and refunds return it; what follows for the member (a grant once paid, a
+  // revoke once refunded in full) is orders' fulfilment, which payments reach through the PaidOrders
+  // port and refunds through orders.
+  target: ['src/payments', 'src/refunds'],
+  from: 'src/membership',
+  message: "payments and refunds must not depend on membership: granting and revoking is orders' fulfilment.",
+};
 const paymentsDoNotUseOrders = {
   // orders -> payments: orders ask payments for a payment; payments marks an order paid through the
   // PaidOrders port it declares and orders implement, never by importing orders.
   target: 'src/payments',
-  from: ['src/orders', 'src/refunds', 'src/reconciliation', 'src/scheduling', 'src/checkout', 'src/notifications'],
+  from: ['src/orders', 'src/refunds', 'src/reconciliation', 'src/scheduling', 'src/checkout', 'src/notifications', 'src/support'],
   message: 'payments must not depend on orders or the flows above it (orders -> payments).',
 };
 const outboxKnowsNoWriterOrReader = {
   // The outbox sits below everything that appends to it (orders, payments, refunds) and everything
   // that reads it (notifications), so none of them can pull another in through it.
   target: 'src/outbox',
-  from: ['src/orders', 'src/payments', 'src/refunds', 'src/notifications', 'src/scheduling', 'src/reconciliation', 'src/checkout'],
+  from: [
+    'src/orders',
+    'src/payments',
+    'src/refunds',
+    'src/notifications',
+    'src/scheduling',
+    'src/reconciliation',
+    'src/checkout',
+    'src/support',
+  ],
   message: 'The outbox must not depend on the modules that write or read it.',
 };
 const notificationsReadTheOutbox = {
   // Notifications deliver what the outbox holds; they never reach into the flows that wrote it.
   target: 'src/notifications',
-  from: ['src/orders', 'src/payments', 'src/refunds', 'src/scheduling', 'src/reconciliation', 'src/checkout'],
+  from: ['src/orders', 'src/payments', 'src/refunds', 'src/scheduling', 'src/reconciliation', 'src/checkout', 'src/support'],
   message: 'notifications read the outbox; they must not depend on the flows that write it.',
+};
+const supportIsOnTop = {
+  // Support's read model reads across orders, payments, membership, refunds and the outbox; a
+  // feature importing it would depend on all of them at once. Only the application's wiring does.
+  target: 'src/!(support)/**',
+  from: 'src/support',
+  message: "Nothing imports support's read model (src/support): it sits above every module it reads.",
+};
+const subscriptionsAreOnTop = {
+  // Auto-renewal builds on orders, payments and membership (a renewal is an order paid by a deduction),
+  // so none of those may reach up into it; the contract notifications reach it through payments' router.
+  target: ['src/orders', 'src/payments', 'src/membership', 'src/refunds', 'src/outbox', 'src/notifications', 'src/reconciliation'],
+  from: 'src/subscriptions',
+  message: 'subscriptions sit above orders and payments: nothing below may depend on them.',
+};
+const realtimeIsOnTop = {
+  // Realtime (src/notifications: the member sockets and the service webhooks) consumes the outbox
+  // and may read membership; nothing below it reaches up into it, so a flow that writes events
+  // never waits on, or changes with, the way they are delivered.
+  target: [
+    'src/outbox',
+    'src/membership',
+    'src/orders',
+    'src/payments',
+    'src/refunds',
+    'src/reconciliation',
+    'src/scheduling',
+    'src/checkout',
+    'src/auth',
+    'src/metrics',
+    'src/health',
+    'src/common',
+    'src/config',
+    'src/database',
+  ],
+  from: 'src/notifications',
+  message: 'Nothing below realtime delivery (member sockets, service webhooks) may depend on src/notifications.',
 };
 const boundaries = [
   srcIsSelfContained,
+  subscriptionsAreOnTop,
   paymentsDoNotUseOrders,
   outboxKnowsNoWriterOrReader,
   notificationsReadTheOutbox,
+  realtimeIsOnTop,
   providersAreLeaves,
   ...providersKeepToThemselves,
   membershipDoesNotCallPayments,
   membershipDoesNotUseOrders,
+  paymentsAndRefundsDoNotFulfil,
+  supportIsOnTop,
   databaseImportsNoFeature,
+  configIsTheGroundFloor,
+  commonIsBelowFeatures,
+  nothingImportsTheSchedule,
   migrationsStandAlone,
 ];
 

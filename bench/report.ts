@@ -14,6 +14,7 @@ export const TARGETS: Record<string, Target> = {
   settlement: { minRatio: 0.5, maxP99Ms: 25 },
   duplicates: { minRatio: 1.0 },
   'event delivery': { maxP99Ms: 50 },
+  'webhook delivery': { maxP99Ms: 100 },
 };
 
 export interface Row {

@@ -12,7 +12,7 @@ import { APP_DIR, built, Child, ROOT, start, startTs, stop, stopAll } from './pr
 import { summariseProfile } from './profile';
 import { row, Row, table } from './report';
 import type { SandboxReady } from './sandbox-process';
-import { BenchConfig, Context, createOrders, duplicates, events, settle } from './scenarios';
+import { BenchConfig, Context, createOrders, duplicates, events, settle, webhooks } from './scenarios';
 import { round } from './stats';
 import { BENCH_JWT_SECRET } from './tokens';
 
@@ -30,6 +30,9 @@ const CFG: BenchConfig = {
   eventOrdersPerUser: num('BENCH_EVENT_ORDERS_PER_USER', 3),
   eventConcurrency: num('BENCH_EVENT_CONCURRENCY', 8),
   prepareConcurrency: 8,
+  webhookOrders: num('BENCH_WEBHOOK_ORDERS', 2_000),
+  webhookConcurrency: num('BENCH_WEBHOOK_CONCURRENCY', 8),
+  webhookSlowMs: num('BENCH_WEBHOOK_SLOW_MS', 500),
 };
 /**
  * The service's rate limits, raised so that the load generator (one client address, a few users)
@@ -145,6 +148,7 @@ interface Pass {
   firstAnswerMs: number;
   cpu: Record<string, unknown>;
   events?: Record<string, unknown>;
+  webhooks?: Record<string, unknown>;
   createdOrders: number;
   windows: Context['windows'];
 }
@@ -235,6 +239,10 @@ async function main(): Promise<number> {
     log('4. event delivery …');
     const ev = await events(ctx);
     const rssEvents = rss();
+    await pause();
+    log('5. webhook delivery …');
+    const wh = await webhooks(ctx);
+    const rssWebhooks = rss();
     await stop(service);
     const withProcess = (r: Row, rssMb: number): Row => ({ ...r, processes, rssMb });
     passes.push({
@@ -243,12 +251,20 @@ async function main(): Promise<number> {
       createdOrders: created.created.length,
       windows: ctx.windows,
       events: ev.extra,
-      cpu: { 'create-order': created.cpu, settlement: settled.cpu, duplicates: dup.cpu, 'event delivery': ev.cpu },
+      webhooks: wh.extra,
+      cpu: {
+        'create-order': created.cpu,
+        settlement: settled.cpu,
+        duplicates: dup.cpu,
+        'event delivery': ev.cpu,
+        'webhook delivery': wh.cpu,
+      },
       rows: [
         withProcess(row('create-order', ceiling.tps, created.summary), rssCreate),
         withProcess(row('settlement', ceiling.tps, settled.summary, settled.check), rssSettle),
         withProcess(row('duplicates', ceiling.tps, dup.summary, dup.check), rssDup),
         withProcess(row('event delivery', ceiling.tps, ev.summary, undefined, ev.note), rssEvents),
+        withProcess(row('webhook delivery', ceiling.tps, wh.summary), rssWebhooks),
       ],
     });
   }
@@ -271,8 +287,11 @@ async function main(): Promise<number> {
     for (const [name, shares] of Object.entries(p.cpu)) if (shares) log(`  ${name} (${p.processes}): ${formatShares(shares as CpuShares)}`);
     for (const r of p.rows) {
       const shares = p.cpu[r.scenario] as CpuShares | undefined;
-      // Event delivery paces its notifications (a few in flight): its rate is not a capacity.
-      const bound = shares && r.summary && r.scenario !== 'event delivery' ? machineBound(shares, r.summary.rps, ceiling) : undefined;
+      // Event and webhook delivery pace their notifications (a few in flight): their rate is not a capacity.
+      const bound =
+        shares && r.summary && r.scenario !== 'event delivery' && r.scenario !== 'webhook delivery'
+          ? machineBound(shares, r.summary.rps, ceiling)
+          : undefined;
       if (bound) log(`  ${r.scenario} (${p.processes}): ${bound}`);
     }
     const ev = p.rows[3];
@@ -280,6 +299,16 @@ async function main(): Promise<number> {
       const x = p.events as { connections: number; beforeAnswer: number; afterAnswer: { p50: number; p99: number } };
       log(
         `  event delivery (${p.processes}): ${x.connections} socket.io clients; ${x.beforeAnswer} of ${ev.summary.ok} events arrived before the notification's answer; after the answer (0 when before): p50 ${x.afterAnswer.p50} ms, p99 ${x.afterAnswer.p99} ms; the table's figures are from sending the notification`,
+      );
+    }
+    const wh = p.rows[4];
+    if (p.webhooks && wh?.summary) {
+      const x = p.webhooks as {
+        afterAnswer: { p50: number; p99: number };
+        slowReceiver: { answerMs: number; receivedWhenFastDone: number; p50: number; p99: number };
+      };
+      log(
+        `  webhook delivery (${p.processes}): fast receiver after the notification's answer p50 ${x.afterAnswer.p50} ms, p99 ${x.afterAnswer.p99} ms; the slow receiver (answers in ${x.slowReceiver.answerMs} ms) had ${x.slowReceiver.receivedWhenFastDone} of ${wh.summary.ok} when the fast one had all, and got them at p50 ${x.slowReceiver.p50} ms, p99 ${x.slowReceiver.p99} ms from sending`,
       );
     }
   }
@@ -319,11 +348,12 @@ async function main(): Promise<number> {
       cpu: first.cpu,
       rows,
       firstAnswerMs: first.firstAnswerMs,
-      passes: passes.map(({ processes, firstAnswerMs, cpu, events: ev, createdOrders }) => ({
+      passes: passes.map(({ processes, firstAnswerMs, cpu, events: ev, webhooks: wh, createdOrders }) => ({
         processes,
         firstAnswerMs,
         cpu,
         events: ev,
+        webhooks: wh,
         createdOrders,
       })),
       createdOrders: first.createdOrders,

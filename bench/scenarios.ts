@@ -6,6 +6,7 @@ import { createOrder, inPool, prepareNotification } from './api';
 import type { CpuShares, MeterSpec } from './cpu';
 import { checkSettled, SettlementCheck } from './database';
 import type { EventsSpec } from './events';
+import type { WebhooksSpec } from './webhooks';
 import { runTs } from './processes';
 import type { Window } from './profile';
 import type { LoadSummary } from './stats';
@@ -24,6 +25,9 @@ export interface BenchConfig {
   eventOrdersPerUser: number;
   eventConcurrency: number;
   prepareConcurrency: number;
+  webhookOrders: number;
+  webhookConcurrency: number;
+  webhookSlowMs: number;
 }
 
 export interface Context {
@@ -159,6 +163,27 @@ export async function events(ctx: Context): Promise<Measured> {
     Record<string, unknown>;
   if (!out.available) return { note: out.reason };
   ctx.windows.push({ name: 'event delivery', ...out.window });
+  const { summary, cpu, available: _a, window: _w, ...extra } = out;
+  return { summary, cpu, extra };
+}
+
+/** 5. webhook delivery: from a notification's sending to a fast receiver's order.paid, beside a slow receiver. */
+export async function webhooks(ctx: Context): Promise<Measured> {
+  const spec: WebhooksSpec = {
+    url: ctx.appUrl,
+    sandboxUrl: ctx.sandboxUrl,
+    orders: ctx.cfg.webhookOrders,
+    concurrency: ctx.cfg.webhookConcurrency,
+    slowMs: ctx.cfg.webhookSlowMs,
+    userPrefix: `${ctx.runId}-wh`,
+    meter: ctx.meter,
+  };
+  const specPath = join(ctx.work, 'webhooks.json');
+  const outPath = join(ctx.work, 'webhooks-out.json');
+  writeFileSync(specPath, JSON.stringify(spec));
+  await runTs('webhook client', 'webhooks.ts', [specPath, outPath]);
+  const out = JSON.parse(readFileSync(outPath, 'utf8')) as { available: true } & Measurement & Record<string, unknown>;
+  ctx.windows.push({ name: 'webhook delivery', ...out.window });
   const { summary, cpu, available: _a, window: _w, ...extra } = out;
   return { summary, cpu, extra };
 }

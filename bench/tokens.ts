@@ -11,9 +11,9 @@ const HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
  * Hand-written with node:crypto so the load generator signs thousands of them without loading
  * Nest or jsonwebtoken.
  */
-export function signToken(userId: string, secret = BENCH_JWT_SECRET, ttlSeconds = 3600): string {
+export function signToken(userId: string, secret = BENCH_JWT_SECRET, ttlSeconds = 3600, claims: Record<string, string> = {}): string {
   const now = Math.floor(Date.now() / 1000);
-  const payload = b64url(JSON.stringify({ sub: userId, iat: now, exp: now + ttlSeconds }));
+  const payload = b64url(JSON.stringify({ sub: userId, iat: now, exp: now + ttlSeconds, ...claims }));
   const signature = createHmac('sha256', secret).update(`${HEADER}.${payload}`).digest('base64url');
   return `${HEADER}.${payload}.${signature}`;
 }

@@ -13,6 +13,9 @@ import { ReconciliationTables1764057600500 } from './1764057600500-Reconciliatio
 import { AttemptDoublePayment1764057600601 } from './1764057600601-AttemptDoublePayment';
 import { OrderStatusTransitions1764057600602 } from './1764057600602-OrderStatusTransitions';
 import { UpgradeShortfallAndPartialRefunds1764057600603 } from './1764057600603-UpgradeShortfallAndPartialRefunds';
+import { Webhooks1764057600800 } from './1764057600800-Webhooks';
+import { PlanNamesZh1764057601001 } from './1764057601001-PlanNamesZh';
+import { Contracts1764057601100 } from './1764057601100-Contracts';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -31,4 +34,7 @@ export const MIGRATIONS = [
   AttemptDoublePayment1764057600601,
   OrderStatusTransitions1764057600602,
   UpgradeShortfallAndPartialRefunds1764057600603,
+  Webhooks1764057600800,
+  PlanNamesZh1764057601001,
+  Contracts1764057601100,
 ];

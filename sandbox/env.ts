@@ -13,7 +13,16 @@ function required(value: string | undefined, name: string): string {
   return value;
 }
 
-export function memberpayEnv(creds: SandboxCredentials, appPort: string, which: ProviderSelection): Record<string, string> {
+/**
+ * `notice`: the contract templates' notice mode (docs/contracts.md#when-a-deduction-may-run), WECHAT_PAY_PAPAY_NOTICE
+ * of the instance: its plan ids are the sandbox templates of that mode.
+ */
+export function memberpayEnv(
+  creds: SandboxCredentials,
+  appPort: string,
+  which: ProviderSelection,
+  notice: 'wechat' | 'merchant' = 'wechat',
+): Record<string, string> {
   const app = `http://127.0.0.1:${appPort}`;
   const env: Record<string, string> = {};
   if (which.wechat) {
@@ -34,6 +43,14 @@ export function memberpayEnv(creds: SandboxCredentials, appPort: string, which: 
       WECHAT_PAY_APP_APP_ID: w.appAppId,
       WECHAT_PAY_JSAPI_APP_IDS: `${w.appId},${w.miniProgramAppId}`,
       WECHAT_PAY_H5_REDIRECT_URL: `${w.baseUrl}/sandbox/merchant-return`,
+      // Auto-renewal by contract (docs/contracts.md): the API v2 key, a template per plan, the callbacks.
+      WECHAT_PAY_API_KEY: w.apiV2Key,
+      WECHAT_PAY_PAPAY_PLAN_IDS: Object.entries(w.papayPlans[notice])
+        .map(([plan, id]) => `${plan}:${id}`)
+        .join(','),
+      WECHAT_PAY_PAPAY_NOTICE: notice,
+      // The payment and deduction callback (papay-callback) is this URL's sibling by default.
+      WECHAT_PAY_CONTRACT_NOTIFY_URL: `${app}/api/v1/payment/wechat/contract-callback`,
     });
   }
   if (which.alipay) {
@@ -47,6 +64,7 @@ export function memberpayEnv(creds: SandboxCredentials, appPort: string, which: 
       ALIPAY_NOTIFY_URL: `${app}/api/v1/payment/alipay/callback`,
       ALIPAY_RETURN_URL: `${app}/payment/return`,
       ALIPAY_CHANNELS: 'app,wap,page',
+      ALIPAY_AGREEMENT_SIGN_SCENE: 'INDUSTRY|DIGITAL_MEDIA',
     });
   }
   return env;

@@ -6,7 +6,14 @@
 import { isPlainObject } from './http';
 
 export type Provider = 'wechat' | 'alipay';
-export type FaultOp = 'native' | 'app' | 'jsapi' | 'h5' | 'precreate' | 'query' | 'close' | 'refund' | 'refund-query' | 'bill' | '*';
+export type FaultOp =
+  'native' | 'app' | 'jsapi' | 'h5' | 'precreate' | 'query' | 'close' | 'refund' | 'refund-query' | 'bill' | ContractOp | '*';
+/**
+ * The contract calls (docs/contracts.md): WeChat `contractorder`, `pappayapply` (deduct), `paporderquery`
+ * (deduct-query), `querycontract` (contract-query), `deletecontract` (terminate), the v3 `notice`; Alipay
+ * `alipay.trade.pay` (deduct), `alipay.user.agreement.query` (contract-query) and `.unsign` (terminate).
+ */
+export type ContractOp = 'contractorder' | 'deduct' | 'deduct-query' | 'contract-query' | 'terminate' | 'notice';
 export type FaultMode =
   | 'error-500'
   | 'hang'
@@ -20,7 +27,18 @@ export type FaultMode =
   | 'unknown-serial'
   | 'claims-paid'
   | RefundOutcomeFault
-  | BillFault;
+  | BillFault
+  | DeductionFault;
+
+/**
+ * Faults that change how a deduction ends (op `deduct` only): `declined` (the member's balance is short:
+ * WeChat PAY_FAIL NOTENOUGH by callback, Alipay ACQ.BUYER_BALANCE_NOT_ENOUGH), `no-callback` (charged, but
+ * the result is never sent: only a query tells), `cycle-limit` (refused as a second deduction in the cycle:
+ * WeChat RULELIMIT, Alipay ACQ.CYCLE_PAY_TOTAL_TIMES_EXCEED). `system-error-after-commit` on `deduct`
+ * answers SYSTEMERROR / ACQ.SYSTEM_ERROR although the charge went through: a query then says SUCCESS.
+ */
+export type DeductionFault = 'declined' | 'no-callback' | 'cycle-limit';
+export const DEDUCTION_FAULTS: readonly FaultMode[] = ['declined', 'no-callback', 'cycle-limit'];
 
 /**
  * Faults of the bill apply APIs (op `bill` only): `bill-not-ready` (WeChat Pay STATEMENT_CREATING,
@@ -46,8 +64,25 @@ export const REFUND_OUTCOME_FAULTS: readonly FaultMode[] = [
 ];
 
 const OPS: Record<Provider, readonly FaultOp[]> = {
-  wechat: ['native', 'app', 'jsapi', 'h5', 'query', 'close', 'refund', 'refund-query', 'bill', '*'],
-  alipay: ['precreate', 'query', 'close', 'refund', 'refund-query', 'bill', '*'],
+  wechat: [
+    'native',
+    'app',
+    'jsapi',
+    'h5',
+    'query',
+    'close',
+    'refund',
+    'refund-query',
+    'bill',
+    'contractorder',
+    'deduct',
+    'deduct-query',
+    'contract-query',
+    'terminate',
+    'notice',
+    '*',
+  ],
+  alipay: ['precreate', 'query', 'close', 'refund', 'refund-query', 'bill', 'deduct', 'contract-query', 'terminate', '*'],
 };
 const MODES: Record<Provider, readonly FaultMode[]> = {
   wechat: [
@@ -68,6 +103,7 @@ const MODES: Record<Provider, readonly FaultMode[]> = {
     'refund-window-over',
     'bill-not-ready',
     'bill-wrong-hash',
+    ...DEDUCTION_FAULTS,
   ],
   alipay: [
     'error-500',
@@ -82,6 +118,7 @@ const MODES: Record<Provider, readonly FaultMode[]> = {
     'refund-window-over',
     'balance-not-enough',
     'bill-not-ready',
+    ...DEDUCTION_FAULTS,
   ],
 };
 
@@ -102,6 +139,7 @@ export function parseFault(body: unknown): Fault | string {
   if (!MODES[provider].includes(mode as FaultMode)) return `mode must be one of ${MODES[provider].join(', ')}`;
   if (REFUND_OUTCOME_FAULTS.includes(mode as FaultMode) && op !== 'refund') return `mode ${String(mode)} applies to op 'refund' only`;
   if (BILL_FAULTS.includes(mode as FaultMode) && op !== 'bill') return `mode ${String(mode)} applies to op 'bill' only`;
+  if (DEDUCTION_FAULTS.includes(mode as FaultMode) && op !== 'deduct') return `mode ${String(mode)} applies to op 'deduct' only`;
   if (times !== undefined && !(Number.isInteger(times) && (times as number) >= 1)) {
     return 'times must be an integer >= 1';
   }

@@ -36,6 +36,10 @@ export interface SandboxCredentials {
     miniProgramAppId: string;
     mchId: string;
     apiV3Key: string;
+    /** The API v2 key: signs the contract (papay) calls and callbacks. */
+    apiV2Key: string;
+    /** Contract template ids by plan code, for templates where WeChat notifies the member and where the merchant does. */
+    papayPlans: { wechat: Record<string, string>; merchant: Record<string, string> };
     merchantPrivateKeyPem: string;
     merchantCertPem: string;
     merchantCertSerial: string;
@@ -78,6 +82,8 @@ export function credentialsOf(keys: SandboxKeys, url: string): SandboxCredential
       miniProgramAppId: keys.wechat.miniProgramAppId,
       mchId: keys.wechat.mchId,
       apiV3Key: keys.wechat.apiV3Key,
+      apiV2Key: keys.wechat.apiV2Key,
+      papayPlans: keys.wechat.papayPlans,
       merchantPrivateKeyPem: pems.merchantKey,
       merchantCertPem: pems.merchantCert,
       merchantCertSerial: keys.wechat.merchantCertSerial,

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeySet, type KeySet, type PemName } from './keys';
+import { randomAlnum } from './ids';
 
 const META_FILE = 'sandbox-keys.json';
 const LOCK_FILE = '.generating.lock';
@@ -28,6 +29,8 @@ const PUBLIC_FILES: PemName[] = ['merchantCert', 'wechatpayPublicKey', 'platform
 interface Meta {
   version: number;
   apiV3Key: string;
+  /** Absent in key directories made before contracts were emulated: added on load. */
+  apiV2Key?: string;
   merchantCertSerial: string;
   publicKeyId: string;
   platformCertSerial: string;
@@ -46,7 +49,9 @@ async function load(dir: string): Promise<KeySet | null> {
   if (!Object.values(paths).every((p) => existsSync(p))) return null;
   const entries = await Promise.all(Object.entries(paths).map(async ([name, p]) => [name, await readFile(p, 'utf8')] as const));
   const { version: _version, ...ids } = meta;
-  return { ...ids, pems: Object.fromEntries(entries) as Record<PemName, string> };
+  const set = { ...ids, apiV2Key: ids.apiV2Key ?? randomAlnum(32), pems: Object.fromEntries(entries) as Record<PemName, string> };
+  if (!ids.apiV2Key) await writeAtomically(metaPath, `${JSON.stringify({ ...meta, apiV2Key: set.apiV2Key }, null, 2)}\n`, 0o600);
+  return set;
 }
 
 async function writeAtomically(path: string, text: string, mode: number): Promise<void> {
@@ -63,6 +68,7 @@ async function save(dir: string, set: KeySet): Promise<void> {
   const meta: Meta = {
     version: FORMAT_VERSION,
     apiV3Key: set.apiV3Key,
+    apiV2Key: set.apiV2Key,
     merchantCertSerial: set.merchantCertSerial,
     publicKeyId: set.publicKeyId,
     platformCertSerial: set.platformCertSerial,

@@ -19,6 +19,26 @@ const WECHAT_MINI_PROGRAM_APP_ID = 'wx8888888888888888';
 const ALIPAY_APP_ID = '2021000000000001';
 const ALIPAY_SELLER_ID = '2088000000000001';
 
+/** Who tells the member before a deduction: WeChat itself, or the merchant through the v3 notice. */
+export type PapayNoticeMode = 'wechat' | 'merchant';
+
+/**
+ * The sandbox merchant's contract templates, one per plan and notice mode. A real template is granted
+ * by WeChat with its mode fixed; here the mode is read from the plan_id: 1253x notify by WeChat,
+ * 2253x need the merchant's notice.
+ */
+const PLAN_CODES = ['basic_monthly', 'basic_quarterly', 'basic_yearly', 'premium_monthly', 'premium_quarterly', 'premium_yearly'];
+const PAPAY_PLANS: Record<PapayNoticeMode, Record<string, string>> = {
+  wechat: Object.fromEntries(PLAN_CODES.map((code, i) => [code, String(12535 + i)])),
+  merchant: Object.fromEntries(PLAN_CODES.map((code, i) => [code, String(22535 + i)])),
+};
+
+export function noticeModeOf(planId: string): PapayNoticeMode | null {
+  if (Object.values(PAPAY_PLANS.wechat).includes(planId)) return 'wechat';
+  if (Object.values(PAPAY_PLANS.merchant).includes(planId)) return 'merchant';
+  return null;
+}
+
 export type PemName =
   | 'merchantKey'
   | 'merchantCert'
@@ -33,6 +53,8 @@ export type PemName =
 /** Everything that is persisted: PEM texts and the ids bound to them. */
 export interface KeySet {
   apiV3Key: string;
+  /** The API v2 key (32 characters): signs the contract (papay) calls and callbacks (docs/contracts.md). */
+  apiV2Key: string;
   merchantCertSerial: string;
   publicKeyId: string;
   platformCertSerial: string;
@@ -47,6 +69,9 @@ export interface SandboxKeys {
     appId: string;
     mchId: string;
     apiV3Key: string;
+    apiV2Key: string;
+    /** Contract templates (plan_id) by plan code, per notice mode (docs/contracts.md#when-a-deduction-may-run). */
+    papayPlans: Record<PapayNoticeMode, Record<string, string>>;
     /** The APP channel's app id and the mini program's; with appId, every app id bound to the merchant. */
     appAppId: string;
     miniProgramAppId: string;
@@ -75,6 +100,7 @@ export async function generateKeySet(): Promise<KeySet> {
   const platformCertSerial = certificateSerial();
   return {
     apiV3Key: randomAlnum(32),
+    apiV2Key: randomAlnum(32),
     merchantCertSerial,
     publicKeyId: `PUB_KEY_ID_${randomDigits(28)}`,
     platformCertSerial,
@@ -118,6 +144,8 @@ export function toSandboxKeys(set: KeySet, paths?: Record<PemName, string>): San
       miniProgramAppId: WECHAT_MINI_PROGRAM_APP_ID,
       boundAppIds: [WECHAT_APP_ID, WECHAT_APP_APP_ID, WECHAT_MINI_PROGRAM_APP_ID],
       apiV3Key: set.apiV3Key,
+      apiV2Key: set.apiV2Key,
+      papayPlans: PAPAY_PLANS,
       merchantCertSerial: set.merchantCertSerial,
       merchantPublicKey: createPublicKey(pems.merchantKey),
       publicKeyId: set.publicKeyId,

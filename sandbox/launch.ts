@@ -16,8 +16,10 @@ async function startSandboxIfNeeded(): Promise<void> {
   // unref: the app alone decides when the process ends (it handles SIGINT/SIGTERM itself).
   const sandbox = await startSandbox({ port, keyDir, unref: true, log: (line) => console.log(`[sandbox] ${line}`) });
   process.once('exit', () => void sandbox.close());
-  const env = memberpayEnv(sandbox.credentials, process.env.PORT ?? '8001', which);
-  Object.assign(process.env, env, { PAYMENT_SANDBOX: '1' });
+  const notice = process.env.WECHAT_PAY_PAPAY_NOTICE === 'merchant' ? 'merchant' : 'wechat';
+  const env = memberpayEnv(sandbox.credentials, process.env.PORT ?? '8001', which, notice);
+  // MEMBERPAY_SANDBOX_URL: the service records it for the tools (src/config/service-setup.ts).
+  Object.assign(process.env, env, { PAYMENT_SANDBOX: '1', MEMBERPAY_SANDBOX_URL: sandbox.url });
   const emulated = [which.wechat && 'WeChat Pay', which.alipay && 'Alipay'].filter(Boolean).join(' and ');
   console.log(
     banner(sandbox.url, ['', `Emulating: ${emulated} (configured providers are left alone; PAYMENT_SANDBOX_PROVIDERS chooses).`]),
@@ -27,6 +29,8 @@ async function startSandboxIfNeeded(): Promise<void> {
 async function launch(): Promise<void> {
   config({ quiet: true }); // .env from the cwd; real environment variables win
   await startSandboxIfNeeded();
+  // The service records its setup for the tools and says where to go when it is `npm start`'s.
+  process.env.MEMBERPAY_STARTED_BY = 'npm start';
   // The built service, loaded only now that its environment is set (an import would run it first).
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a run-time path outside this program
   require(resolve(__dirname, '../../dist/src/main.js'));

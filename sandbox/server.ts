@@ -1,5 +1,5 @@
 // The sandbox's HTTP server: plain node:http, three families of routes. WeChat Pay lives under
-// /v3/ (docs/wechat-pay.md), Alipay at /gateway.do (docs/alipay.md), the control endpoints under /sandbox/.
+// /v3/ (docs/wechat-pay.md) and, for contracts, the v2 paths /pay/… and /papay/… (docs/contracts.md), Alipay at /gateway.do (docs/alipay.md), the control endpoints under /sandbox/.
 import { createServer, type Server } from 'node:http';
 import { handleAlipayGateway } from './alipay/gateway';
 import type { SandboxContext } from './context';
@@ -7,6 +7,7 @@ import { handleControl } from './control/routes';
 import { BodyTooLarge, readBody, sendJson } from './http';
 import { downloadAlipayBill } from './bills/alipay-bill';
 import { handleWechatApi } from './wechat/api';
+import { handleWechatV2, isWechatV2Path } from './wechat/papay';
 
 export function createSandboxServer(ctx: SandboxContext, unref: boolean): Server {
   const server = createServer((req, res) => {
@@ -14,6 +15,7 @@ export function createSandboxServer(ctx: SandboxContext, unref: boolean): Server
     readBody(req)
       .then(async (raw) => {
         if (url.pathname.startsWith('/v3/')) return handleWechatApi(ctx, req, res, raw);
+        if (isWechatV2Path(url.pathname)) return handleWechatV2(ctx, req, res, raw, url.pathname);
         if (url.pathname === '/gateway.do' && (req.method === 'POST' || req.method === 'GET')) {
           return handleAlipayGateway(ctx, req, res, raw);
         }

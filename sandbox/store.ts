@@ -6,7 +6,7 @@ import type { Provider } from './faults';
 export type WechatTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED';
 
 /** How the trade was opened: Native (QR), APP, JSAPI or H5 (`MWEB`), as trade_type reports it. */
-export type WechatTradeType = 'NATIVE' | 'APP' | 'JSAPI' | 'MWEB';
+export type WechatTradeType = 'NATIVE' | 'APP' | 'JSAPI' | 'MWEB' | 'PAP';
 
 export interface WechatTrade {
   outTradeNo: string;
@@ -109,6 +109,104 @@ export interface QrRef {
   provider: Provider;
   outTradeNo: string;
   issuedAt: Date;
+  /** A WeChat pay-and-sign order's code_url: it opens the signing page, not the pay page. */
+  contract?: boolean;
+}
+
+/** What a pay-and-sign order asks to sign, kept until the member pays (docs/contracts.md#calls). */
+export interface PapaySignRequest {
+  planId: string;
+  contractCode: string;
+  requestSerial: string;
+  displayAccount: string;
+  contractNotifyUrl: string;
+}
+
+/**
+ * A WeChat Pay v2 order of the contract product: the pay-and-sign order (`contractorder`) or a deduction
+ * (`pappayapply`, trade_type PAP). States as `paporderquery` reports them.
+ */
+export type PapayTradeState = 'NOTPAY' | 'ACCEPT' | 'SUCCESS' | 'PAY_FAIL' | 'CLOSED';
+
+export interface PapayOrder {
+  kind: 'contractorder' | 'pappayapply';
+  outTradeNo: string;
+  appid: string;
+  body: string;
+  totalFen: number;
+  notifyUrl: string;
+  tradeType: 'NATIVE' | 'JSAPI' | 'APP' | 'MWEB' | 'PAP';
+  /** The request's sign_type: callbacks about this order are signed the same way. */
+  signType: 'MD5' | 'HMAC-SHA256';
+  /** The request fields that must match when the same out_trade_no is sent again. */
+  fingerprint: string;
+  createdAt: Date;
+  state: PapayTradeState;
+  errCode?: string;
+  errCodeDes?: string;
+  contractId?: string;
+  sign?: PapaySignRequest;
+  codeUrl?: string;
+  transactionId?: string;
+  timeEnd?: Date;
+  openid?: string;
+  notifications: DeliveryRecord[];
+}
+
+export interface PapayNotice {
+  fingerprint: string;
+  at: Date;
+}
+
+/** A signed WeChat Pay contract (docs/contracts.md#callbacks). */
+export interface PapayContract {
+  contractId: string;
+  contractCode: string;
+  planId: string;
+  openid: string;
+  requestSerial: string;
+  displayAccount: string;
+  /** Where sign and unsign results go (the template's unsign URL is emulated by the same address). */
+  notifyUrl: string;
+  signType: 'MD5' | 'HMAC-SHA256';
+  state: 'signed' | 'terminated';
+  signedAt: Date;
+  expiresAt: Date;
+  terminatedAt?: Date;
+  /** 2 the member, 3 the merchant's API, 4 the merchant platform, 5 account closed, 7 customer service. */
+  terminationMode?: number;
+  terminationRemark?: string;
+  /** The v3 pre-deduction notice of the current cycle; a successful deduction starts the next cycle. */
+  notice?: PapayNotice;
+  notifications: DeliveryRecord[];
+}
+
+/** An Alipay agreement (docs/contracts.md#signing): TEMP from the page opening, NORMAL once signed, UNSIGN at the end. */
+export interface AlipayAgreement {
+  agreementNo: string;
+  externalAgreementNo: string;
+  personalProductCode: string;
+  productCode: string;
+  signScene: string;
+  channel: string;
+  periodType: 'DAY' | 'MONTH';
+  period: number;
+  executeTime: string;
+  singleFen: number;
+  notifyUrl?: string;
+  status: 'TEMP' | 'NORMAL' | 'UNSIGN';
+  alipayUserId: string;
+  alipayLogonId: string;
+  openedAt: Date;
+  signTime?: Date;
+  validTime?: Date;
+  invalidTime?: Date;
+  unsignTime?: Date;
+  /** The page URL it was opened from: the "QR code" a member scans. */
+  pageUrl: string;
+  /** out_trade_no of its deductions, oldest first. */
+  deductions: string[];
+  notifications: DeliveryRecord[];
 }
 
 export class Store {
@@ -123,6 +221,22 @@ export class Store {
   readonly prepay = new Map<string, string>();
   /** openid -> the app id it was issued under (JSAPI checks the pair). */
   readonly openids = new Map<string, string>();
+  /** WeChat Pay contract orders by out_trade_no, contracts by contract_id. */
+  readonly papayOrders = new Map<string, PapayOrder>();
+  readonly papayContracts = new Map<string, PapayContract>();
+  /** Alipay agreements by agreement_no. */
+  readonly agreements = new Map<string, AlipayAgreement>();
+  /** The last request_serial per merchant: WeChat wants it increasing. */
+  lastRequestSerial = 0n;
+
+  findPapayContract(by: { contractId?: string; planId?: string; contractCode?: string }): PapayContract | undefined {
+    if (by.contractId) return this.papayContracts.get(by.contractId);
+    return [...this.papayContracts.values()].find((c) => c.planId === by.planId && c.contractCode === by.contractCode);
+  }
+
+  findAgreementByExternal(externalAgreementNo: string): AlipayAgreement | undefined {
+    return [...this.agreements.values()].find((a) => a.externalAgreementNo === externalAgreementNo);
+  }
 
   rememberQr(code: string, ref: QrRef): void {
     this.qr.set(code, ref);

@@ -1,4 +1,4 @@
-import { INestApplication, ValidationError, ValidationPipe } from '@nestjs/common';
+import { INestApplication, LoggerService, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
 import { AppConfig } from './config/app-config';
@@ -17,8 +17,8 @@ import { requestIdMiddleware } from './common/request-id';
 import type { ConfigOptions } from './config/config.module';
 
 const BODY_LIMIT = '64kb';
-/** Payment callbacks (…/wechat/callback, …/alipay/callback) and WeChat Pay's refund callback (…/wechat/refund-callback). */
-const CALLBACK_ROUTE = /^\/api\/v1\/payment\/[a-z]+\/(?:refund-)?callback\/?$/;
+/** Payment callbacks (…/wechat/callback, …/alipay/callback), WeChat Pay's refund callback (…/wechat/refund-callback) and its auto-renewal callbacks (…/wechat/contract-callback, …/wechat/papay-callback). */
+const CALLBACK_ROUTE = /^\/api\/v1\/payment\/[a-z]+\/(?:refund-|contract-|papay-)?callback\/?$/;
 
 /** `__proto__` and friends have no business in a request body: refuse them as malformed JSON. */
 function refuseReservedKeys(key: string, value: unknown): unknown {
@@ -38,7 +38,7 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
     bodyParser: false,
     bufferLogs: true,
   });
-  app.useLogger(options.logger === false ? false : app.get(Logger));
+  app.useLogger(options.logger === false ? false : frameworkAtDebug(app.get(Logger)));
   const config = app.get(AppConfig);
   // req.ip (the rate limits' client address) comes from X-Forwarded-For only through trusted proxies.
   app.set('trust proxy', config.trustProxy);
@@ -72,6 +72,25 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
     }),
   );
   return app;
+}
+
+/**
+ * Nest's boot narration (a line per module, controller, route and gateway: some seventy) goes to
+ * debug; at info the boot log is the service's own lines. LOG_LEVEL=debug shows the routes.
+ */
+const FRAMEWORK_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'WebSocketsController', 'NestFactory']);
+
+function frameworkAtDebug(logger: Logger): LoggerService {
+  const fromFramework = (params: unknown[]) => FRAMEWORK_CONTEXTS.has(params[params.length - 1] as string);
+  return {
+    log: (message: unknown, ...params: unknown[]) =>
+      fromFramework(params) ? logger.debug(message, ...params) : logger.log(message, ...params),
+    error: (message: unknown, ...params: unknown[]) => logger.error(message, ...params),
+    warn: (message: unknown, ...params: unknown[]) => logger.warn(message, ...params),
+    debug: (message: unknown, ...params: unknown[]) => logger.debug(message, ...params),
+    verbose: (message: unknown, ...params: unknown[]) => logger.verbose(message, ...params),
+    fatal: (message: unknown, ...params: unknown[]) => logger.fatal(message, ...params),
+  };
 }
 
 function flatten(errors: ValidationError[], prefix = ''): string[] {

@@ -15,7 +15,9 @@ import { PaidOrdersModule } from './orders/paid-orders.module';
 import { PaymentsModule } from './payments/payments.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
+import { SupportModule } from './support/support.module';
 
 @Module({})
 export class AppModule {
@@ -37,6 +39,8 @@ export class AppModule {
         PaidOrdersModule,
         NotificationsModule,
         RefundsModule,
+        SupportModule,
+        SubscriptionsModule,
         SchedulingModule,
         ReconciliationModule,
         CheckoutModule,

@@ -6,6 +6,7 @@ import type * as OpsServer from './common/http/ops-server';
 import { redactUrl, redactUrlsIn } from './common/redact-url';
 import { AppConfig, ConfigError } from './config/app-config';
 import { loadAppConfig } from './config/config.module';
+import { secretFingerprint, writeServiceSetup } from './config/service-setup';
 
 function startFailed(e: unknown): never {
   if (e instanceof ConfigError) {
@@ -54,7 +55,13 @@ async function bootstrap(): Promise<void> {
     `memberpay listening on port ${port} at ${address} (${database}${config.redisUrl ? `, Redis ${redactUrl(config.redisUrl)}` : ''})`,
   );
   const ops = config.opsPort === undefined ? undefined : await listenOps(app, config.opsPort, config.host);
-  if (ops) logger.log(`/metrics and /api/docs on port ${(ops.address() as { port: number }).port} only`);
+  const opsPort = ops ? (ops.address() as { port: number }).port : undefined;
+  if (ops) logger.log(`/metrics and /api/docs on port ${opsPort} only`);
+  else if (config.isProduction) {
+    logger.warn('OPS_PORT is not set: /metrics and /api/docs are served on the public API port; set OPS_PORT to keep them off it');
+  }
+  // `npm start` only: a service started otherwise (tests, start:prod) leaves the tools' setup alone.
+  if (!config.isProduction && process.env.MEMBERPAY_STARTED_BY === 'npm start') announceDevelopmentService(config, port, opsPort, logger);
 
   // Nest's enableShutdownHooks re-raises the signal after closing, so the exit status is not 0;
   // ops and orchestrators expect a clean 0 after a drained SIGTERM.
@@ -82,5 +89,41 @@ async function bootstrap(): Promise<void> {
 }
 
 const SHUTDOWN_TIMEOUT_MS = 25_000;
+
+/**
+ * Development: records the setup the tools need (src/config/service-setup.ts) and says, once the
+ * service answers, where to go and how to get a token.
+ */
+function announceDevelopmentService(config: AppConfig, port: number, opsPort: number | undefined, logger: Logger): void {
+  const sandboxUrl = process.env.MEMBERPAY_SANDBOX_URL || undefined;
+  writeServiceSetup({
+    pid: process.pid,
+    dataDir: config.dataDir,
+    host: config.host,
+    port,
+    ...(opsPort !== undefined ? { opsPort } : {}),
+    ...(sandboxUrl ? { sandboxUrl, sandboxPort: Number(new URL(sandboxUrl).port) } : {}),
+    database: config.databaseUrl ? { kind: 'external', url: redactUrl(config.databaseUrl) } : { kind: 'embedded' },
+    jwt: {
+      secret: process.env.JWT_SECRET ? 'environment' : 'development',
+      fingerprint: secretFingerprint(config.jwtSecret),
+      ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}),
+      ...(config.jwtAudience ? { audience: config.jwtAudience } : {}),
+    },
+    startedAt: new Date().toISOString(),
+  });
+  const shown =
+    config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const api = `http://${shown}:${port}`;
+  const lines = [
+    'Ready. Open:',
+    `  checkout page     ${api}/`,
+    `  API docs          http://${shown}:${opsPort ?? port}/api/docs`,
+    ...(sandboxUrl ? [`  provider sandbox  ${sandboxUrl}/sandbox/pay?qr=<qr_code_url>`] : []),
+    `A token for user 7 (--admin for support staff):  npm run -s token -- 7`,
+    `  (the tools find this service's setup in ${config.dataDir}/service.json; with several services running, prefix DATA_DIR=${config.dataDir})`,
+  ];
+  for (const line of lines) logger.log(line);
+}
 
 void bootstrap();

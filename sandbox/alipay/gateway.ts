@@ -13,6 +13,7 @@ import { checkRequest } from './request-check';
 import { closeTrade, queryTrade } from './trade';
 import { openClientRequest, PAGE_METHODS } from './client-pay';
 import { send } from '../http';
+import { AGREEMENT_PAGE_METHOD, deduct, queryAgreement, unsignByMerchant } from './agreement';
 
 /** `fault` is passed to operations whose outcome it changes (the refund faults). */
 /** `baseUrl`: where this request reached the sandbox, for the download URLs it hands out. */
@@ -31,6 +32,9 @@ const METHODS: Record<string, { op: Exclude<FaultOp, '*'>; run: Handler }> = {
   'alipay.trade.close': { op: 'close', run: (ctx, _params, biz, now) => closeTrade(ctx.store, biz, now) },
   'alipay.trade.refund': { op: 'refund', run: (ctx, _params, biz, now, fault) => refundTrade(ctx, biz, now, fault) },
   'alipay.trade.fastpay.refund.query': { op: 'refund-query', run: (ctx, _params, biz) => queryRefund(ctx, biz) },
+  'alipay.trade.pay': { op: 'deduct', run: (ctx, params, biz, now, fault) => deduct(ctx, params, biz, now, fault) },
+  'alipay.user.agreement.query': { op: 'contract-query', run: (ctx, _params, biz) => queryAgreement(ctx, biz) },
+  'alipay.user.agreement.unsign': { op: 'terminate', run: (ctx, params, biz) => unsignByMerchant(ctx, params, biz) },
   'alipay.data.dataservice.bill.downloadurl.query': {
     op: 'bill',
     run: (ctx, _params, biz, now, fault, baseUrl) => applyAlipayBill(ctx, biz, baseUrl, now, fault),
@@ -62,6 +66,11 @@ export function handleAlipayGateway(ctx: SandboxContext, req: IncomingMessage, r
   const alipay = ctx.keys.alipay;
   const params = mergedParams(req, raw);
   if (PAGE_METHODS.includes(params.method)) return openCashier(ctx, res, params, now);
+  if (params.method === AGREEMENT_PAGE_METHOD) {
+    // The member's browser or Alipay app opens the agreement page: the sandbox's signing page.
+    const pageUrl = `${ctx.url}/gateway.do?${new URLSearchParams(params).toString()}`;
+    return send(res, 303, '', { Location: `/sandbox/contracts/sign?qr=${encodeURIComponent(pageUrl)}` });
+  }
   const method = METHODS[params.method] ? params.method : undefined;
   const key = responseKey(method);
   const rejected = checkRequest(params, alipay, Object.keys(METHODS), now);

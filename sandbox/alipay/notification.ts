@@ -73,7 +73,7 @@ function applyOverride(fields: Record<string, string>, override: Record<string, 
 }
 
 /** docs/alipay.md#notification-signatures: sorted fields without `sign` and `sign_type`, raw values, empty ones left out. */
-function notificationSignedContent(fields: Record<string, string>): string {
+export function notificationSignedContent(fields: Record<string, string>): string {
   return Object.keys(fields)
     .filter((k) => k !== 'sign' && k !== 'sign_type' && fields[k] !== '')
     .sort()

@@ -10,6 +10,7 @@ import { settleRefund, showRefund } from './refunds';
 import { alipayView, wechatView, type TradeView } from './trade-view';
 import { issueOpenid, renderMerchantReturn } from './phone-pages';
 import { openForPage } from './client-pay';
+import { handleContractControl } from './contracts';
 
 function viewOf(ctx: SandboxContext, provider: 'wechat' | 'alipay', outTradeNo: string): TradeView {
   const now = new Date();
@@ -47,7 +48,15 @@ export async function handleControl(ctx: SandboxContext, req: IncomingMessage, r
   const body = method === 'POST' ? parseControlBody(req, raw) : {};
   if (!body) return sendJson(res, 400, { error: 'body must be a JSON object' });
   if (path === '/sandbox/health' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
-  if (path === '/sandbox/pay' && method === 'GET') return showPage(ctx, res, url);
+  if (path === '/sandbox/pay' && method === 'GET') {
+    // A pay-and-sign code_url or an agreement page opens the signing page instead.
+    const qr = url.searchParams.get('qr') ?? '';
+    if (ctx.store.findQr(qr)?.contract || qr.includes('/gateway.do?')) {
+      return send(res, 303, '', { Location: `/sandbox/contracts/sign?qr=${encodeURIComponent(qr)}` });
+    }
+    return showPage(ctx, res, url);
+  }
+  if (path.startsWith('/sandbox/contracts/')) return handleContractControl(ctx, req, res, path, url, body);
   if (path === '/sandbox/pay' && method === 'POST') {
     const answer = await payAndNotify(ctx, body);
     const fromForm = (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded');

@@ -14,11 +14,12 @@ import { send } from '../http';
 import { createRefund, queryRefund } from './refund';
 import { newCodeUrl, transactionObject } from './transaction';
 import { phoneOrder, type PhoneKind } from './phone-orders';
+import { preDeductionNotice } from './papay';
 
 /** A code_url is valid for two hours (docs/wechat-pay.md#native-orders); a resubmission after that gets a fresh one. */
 export const CODE_URL_TTL_MS = 2 * 3600_000;
 
-type Op = 'native' | PhoneKind | 'query' | 'close' | 'refund' | 'refund-query' | 'bill';
+type Op = 'native' | PhoneKind | 'query' | 'close' | 'refund' | 'refund-query' | 'bill' | 'notice';
 /** `fault` is passed to operations whose outcome it changes (the refund faults). */
 interface Route {
   op: Op;
@@ -124,6 +125,10 @@ function route(ctx: SandboxContext, method: string, url: URL, raw: Buffer, now: 
   }
   if (parts.length === 6 && method === 'POST' && prefix === 'v3/pay/transactions/out-trade-no' && parts[5] === 'close') {
     return { op: 'close', run: () => close(ctx, raw, id, now) };
+  }
+  const notice = /^\/v3\/papay\/contracts\/([^/]+)\/notify$/.exec(url.pathname);
+  if (method === 'POST' && notice) {
+    return { op: 'notice', run: () => preDeductionNotice(ctx, decodeURIComponent(notice[1]), parseJson(raw), now) };
   }
   if (method === 'GET' && url.pathname === '/v3/bill/tradebill') {
     return { op: 'bill', run: (fault) => applyWechatBill(ctx, url, baseUrl, now, fault) };

@@ -20,7 +20,15 @@ export const CLOCK_TOLERANCE_SECONDS = 30;
 export class TokenService {
   private readonly jwt: JwtService;
 
+  /** What a token signed with another secret is told; in development, how to get one that fits. */
+  private readonly otherSecret: string;
+
   constructor(private readonly config: AppConfig) {
+    this.otherSecret =
+      'The token was signed with another secret than this service verifies with (JWT_SECRET)' +
+      (config.isProduction
+        ? ''
+        : `: sign it with this service's secret, e.g. \`DATA_DIR=${config.dataDir} npm run -s token -- <userId>\`, or give the tool the JWT_SECRET the service runs with`);
     // A KeyObject, parsed once: given a string, jsonwebtoken tries it as a PEM key on every call
     // (390 µs a verification here, against 19 µs; bench/README.md).
     this.jwt = new JwtService({ secret: createSecretKey(Buffer.from(config.jwtSecret)) as unknown as string });
@@ -46,8 +54,11 @@ export class TokenService {
         ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
       });
     } catch (e) {
-      const expired = (e as Error).name === 'TokenExpiredError';
-      throw new UnauthenticatedError(expired ? 'The token has expired' : 'The token is invalid');
+      if ((e as Error).name === 'TokenExpiredError') throw new UnauthenticatedError('The token has expired');
+      // The one failure a developer can act on at once: the token is well formed but another secret
+      // signed it (a token from another DATA_DIR's development secret, or another JWT_SECRET).
+      if ((e as Error).message === 'invalid signature') throw new UnauthenticatedError(this.otherSecret);
+      throw new UnauthenticatedError('The token is invalid');
     }
     const nowSeconds = now / 1000;
     if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) throw new UnauthenticatedError('The token has no expiry (exp)');
@@ -63,15 +74,21 @@ export class TokenService {
     }
     const sub = typeof payload.sub === 'number' ? String(payload.sub) : payload.sub;
     if (typeof sub !== 'string' || !USER_ID.test(sub)) throw new UnauthenticatedError('The token has no valid subject');
-    return { userId: sub, admin: payload.role === ADMIN_ROLE, expiresAt: new Date(payload.exp * 1000) };
+    return {
+      userId: sub,
+      admin: payload.role === ADMIN_ROLE,
+      service: payload.role === SERVICE_ROLE,
+      expiresAt: new Date(payload.exp * 1000),
+    };
   }
 
   /** A token as the user service would issue it (development and tests); at most JWT_MAX_TTL_SECONDS. */
-  sign(userId: string, expiresInSeconds = this.config.jwtMaxTtlSeconds, options: { admin?: boolean } = {}): string {
+  sign(userId: string, expiresInSeconds = this.config.jwtMaxTtlSeconds, options: { admin?: boolean; service?: boolean } = {}): string {
     if (!(expiresInSeconds <= this.config.jwtMaxTtlSeconds)) {
       throw new Error(`a token may live at most ${this.config.jwtMaxTtlSeconds} seconds (JWT_MAX_TTL_SECONDS)`);
     }
-    const claims = options.admin ? { sub: userId, role: ADMIN_ROLE } : { sub: userId };
+    const role = options.admin ? ADMIN_ROLE : options.service ? SERVICE_ROLE : undefined;
+    const claims = role ? { sub: userId, role } : { sub: userId };
     return this.jwt.sign(claims, {
       algorithm: 'HS256',
       expiresIn: expiresInSeconds,
@@ -84,10 +101,18 @@ export class TokenService {
 /** The `role` claim value that makes a token an admin's. */
 export const ADMIN_ROLE = 'admin';
 
+/**
+ * The `role` claim value of another backend service (content, chat, the gateway): it may read
+ * entitlements and nothing a member or an admin reads; `sub` names the service.
+ */
+export const SERVICE_ROLE = 'service';
+
 export interface Session {
   userId: string;
   /** The token carries `role: "admin"`. */
   admin: boolean;
+  /** The token carries `role: "service"`. */
+  service: boolean;
   expiresAt: Date;
 }
 

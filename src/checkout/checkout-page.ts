@@ -46,13 +46,15 @@ function pageHeaders(res: Response): void {
  * `GET /` is the checkout page; its files are under `/checkout/`. Only those paths touch the file
  * system: API requests never pass through the static handler.
  */
-export function serveCheckoutPage(app: NestExpressApplication): void {
-  const assets = serveStatic(PAGE_DIR, { index: false, redirect: false, setHeaders: pageHeaders });
+export function serveCheckoutPage(app: Pick<NestExpressApplication, 'use'>, pageDir = PAGE_DIR): void {
+  const assets = serveStatic(pageDir, { index: false, redirect: false, setHeaders: pageHeaders });
   app.use('/checkout/vendor/socket.io', serveStatic(SOCKET_IO_CLIENT_DIR, { index: false, redirect: false, setHeaders: pageHeaders }));
   app.use('/checkout', assets);
   app.use('/', (req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path !== '/') return next();
     pageHeaders(res);
-    res.sendFile(join(PAGE_DIR, 'index.html'), (err) => err && next(err));
+    // Relative to `root`: given an absolute path, send refuses any path with a dot-named folder in
+    // it (a checkout under ~/.local or a CI cache); with a root only the part below it is checked.
+    res.sendFile('index.html', { root: pageDir }, (err) => err && next(err));
   });
 }

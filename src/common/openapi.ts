@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ErrorBody } from './errors/error.filter';
 
 const DESCRIPTION = `
@@ -24,17 +26,67 @@ reconnect with \`lastEventId\` it first receives the events it missed (last 24 h
 **Admin routes** (\`/api/v1/admin/…\`) need a token with \`role: "admin"\`; anyone else gets 403 \`FORBIDDEN\`.
 `;
 
-/** OpenAPI at /api/docs (JSON at /api/docs-json), generated from the controllers and DTOs. */
-export function setupOpenApi(app: INestApplication): void {
+/**
+ * Each operation's id, as a generated client names its method (`createOrder`, not
+ * `OrdersController_create`): `Controller.method` → id. A route missing here gets
+ * `<method><Controller without "Controller">`, still unique (the openapi spec checks every id is).
+ */
+const OPERATION_IDS: Record<string, string> = {
+  'OrdersController.create': 'createOrder',
+  'OrdersController.list': 'listOrders',
+  'OrdersController.get': 'getOrder',
+  'OrdersController.cancel': 'cancelOrder',
+  'OrdersController.refresh': 'refreshOrderPayment',
+  'OrdersController.refreshQr': 'refreshOrderQrCode',
+  'MembershipController.plans': 'listPlans',
+  'MembershipController.me': 'getMyMembership',
+  'MembershipController.quotes': 'listQuotes',
+  'CheckoutController.config': 'getCheckoutConfig',
+  'CheckoutController.demoToken': 'createDemoToken',
+  'HealthController.check': 'getHealth',
+  'HealthController.ready': 'getReadiness',
+  'MetricsController.scrape': 'getMetrics',
+  'NotificationsController.receive': 'receivePaymentNotification',
+  'RefundNotificationsController.receive': 'receiveRefundNotification',
+  'ReturnPageController.show': 'showPaymentReturn',
+  'RefundsController.create': 'createRefund',
+  'RefundsController.listForOrder': 'listOrderRefunds',
+  'RefundsController.list': 'listRefunds',
+  'AdminOrdersController.list': 'adminListOrders',
+  'AdminOrdersController.get': 'adminGetOrder',
+  'ReconciliationAdminController.listRuns': 'listReconciliationRuns',
+  'ReconciliationAdminController.listItems': 'listReconciliationItems',
+  'ReconciliationAdminController.resolve': 'resolveReconciliationItem',
+};
+
+export const operationId = (controllerKey: string, methodKey: string): string =>
+  OPERATION_IDS[`${controllerKey}.${methodKey}`] ?? `${methodKey}${controllerKey.replace(/Controller$/, '')}`;
+
+/** The package's version: the document describes this build of the API. */
+function packageVersion(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    if (dirname(dir) === dir) return '0.0.0';
+  }
+}
+
+/** The OpenAPI document of the application (served at /api/docs-json; `npm run openapi` writes it to a file). */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('memberpay')
     .setDescription(DESCRIPTION)
-    .setVersion('1')
+    .setVersion(packageVersion())
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
+  return SwaggerModule.createDocument(app, config, { extraModels: [ErrorBody], operationIdFactory: operationId });
+}
+
+/** OpenAPI at /api/docs (JSON at /api/docs-json), generated from the controllers and DTOs. */
+export function setupOpenApi(app: INestApplication): void {
   // Built on the first request for it, not at start: scanning every route and DTO costs the start a
   // tenth of a second or more, and most processes are never asked for the document.
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, config, { extraModels: [ErrorBody] }), {
+  SwaggerModule.setup('api/docs', app, () => openApiDocument(app), {
     jsonDocumentUrl: 'api/docs-json',
   });
 }

@@ -4,6 +4,9 @@
  * from it too (`?password=…`).
  */
 export function redactUrl(value: string): string {
+  // `user:pw@host/db` parses as a URL of scheme "user:" whose path holds the password: only a
+  // scheme://authority URL has parts that may be shown.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim())) return '(set, not a scheme://… URL, masked)';
   try {
     const u = new URL(value);
     const db = u.pathname && u.pathname !== '/' ? u.pathname : '';

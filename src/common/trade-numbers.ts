@@ -21,3 +21,5 @@ export const newOrderNo = (now: Date) => `MO${stamp(now)}${random(12)}`;
 export const newPaymentNo = (now: Date) => `MP${stamp(now)}${random(12)}`;
 /** Refund numbers (out_refund_no / out_request_no, 28 characters), the same shape. */
 export const newRefundNo = (now: Date) => `RF${stamp(now)}${random(12)}`;
+/** Contract numbers (WeChat contract_code, Alipay external_agreement_no: at most 32 letters and digits), the same shape. */
+export const newContractNo = (now: Date) => `AR${stamp(now)}${random(12)}`;

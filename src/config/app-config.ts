@@ -4,16 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isLoopbackUrl } from '../common/net';
-import { PROVIDER_DESCRIPTORS, type ProviderConfigs } from '../payments/provider-catalog';
 import { ConfigError, type ConfigProblem } from './config-error';
 import { EnvSchema } from './env.schema';
 import { httpsInProduction, splitList } from './provider-settings';
+import { PROVIDER_SETTINGS_ENTRIES, type ProviderConfigs } from './providers/provider-sections';
 
 export { ConfigError, type ConfigProblem } from './config-error';
 
 /**
  * The providers' sections as optional fields, each under its provider's name (`config.wechat`,
- * `config.alipay`; absent: the provider is off), typed from the catalog's descriptors: a provider
+ * `config.alipay`; absent: the provider is off), typed from the providers' settings: a provider
  * added there gets its field without a line here.
  */
 const ProviderSections = class {} as new () => ProviderConfigs;
@@ -51,6 +51,9 @@ export class AppConfig extends ProviderSections {
   publicRateLimit: number;
   callbackRateLimit: number;
   wsConnectionsPerUser: number;
+  /** Service webhooks: the retry schedule's unit (one minute unless a test shrinks it) and the answer timeout. */
+  webhookRetryBaseMs: number;
+  webhookTimeoutMs: number;
   jwtMaxTtlSeconds: number;
   jwtIssuer?: string;
   jwtAudience?: string;
@@ -70,9 +73,9 @@ export class AppConfig extends ProviderSections {
       database: this.databaseUrl ? 'external' : 'embedded',
       sandbox: this.sandbox,
       ...Object.fromEntries(
-        PROVIDER_DESCRIPTORS.map((d) => {
-          const section = this[d.name];
-          return [d.name, section ? d.settings.summary(section) : 'off'];
+        PROVIDER_SETTINGS_ENTRIES.map(([name, settings]) => {
+          const section = this[name];
+          return [name, section ? settings.summary(section) : 'off'];
         }),
       ),
     };
@@ -89,7 +92,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   const defined = pickDefined(env);
   const schema = plainToInstance(EnvSchema, defined);
   // Each provider's variables have their own schema, validated with the service's before anything is built.
-  const providerEnvs = PROVIDER_DESCRIPTORS.map((d) => plainToInstance(d.settings.schema, defined));
+  const providerEnvs = PROVIDER_SETTINGS_ENTRIES.map(([, settings]) => plainToInstance(settings.schema, defined));
   const problems: ConfigProblem[] = [schema, ...providerEnvs]
     .flatMap((validated) => validateSync(validated, { stopAtFirstError: true }))
     .map((e) => ({
@@ -98,7 +101,13 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
         .map((m) => m.replace(`${e.property} `, ''))
         .join(', '),
     }));
-  if (problems.length) throw new ConfigError(problems);
+  // Every problem in one pass: what follows is still checked, each value on its own. A provider is
+  // built without its malformed variables (which must not reach its key loading or URL parsing),
+  // and what that build says of a variable already reported malformed is not said again.
+  const malformed = new Set(problems.map((p) => p.variable));
+  const reported = problems.length;
+  for (const env of providerEnvs)
+    for (const name of Object.keys(env)) if (malformed.has(name)) delete (env as Record<string, unknown>)[name];
 
   const cfg = new AppConfig();
   cfg.nodeEnv = schema.NODE_ENV;
@@ -121,13 +130,15 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.host = schema.HOST ?? (schema.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
   cfg.opsPort = schema.OPS_PORT;
   if (cfg.opsPort !== undefined && cfg.opsPort !== 0 && cfg.opsPort === cfg.port) {
-    throw new ConfigError([{ variable: 'OPS_PORT', problem: 'must differ from PORT (it keeps /metrics and /api/docs off the API port)' }]);
+    problems.push({ variable: 'OPS_PORT', problem: 'must differ from PORT (it keeps /metrics and /api/docs off the API port)' });
   }
   cfg.trustProxy = trustProxy(schema.TRUST_PROXY);
   cfg.orderActionRateLimit = schema.ORDER_ACTION_RATE_LIMIT;
   cfg.publicRateLimit = schema.PUBLIC_RATE_LIMIT;
   cfg.callbackRateLimit = schema.CALLBACK_RATE_LIMIT;
   cfg.wsConnectionsPerUser = schema.WS_CONNECTIONS_PER_USER;
+  cfg.webhookRetryBaseMs = schema.WEBHOOK_RETRY_BASE_MS;
+  cfg.webhookTimeoutMs = schema.WEBHOOK_TIMEOUT_MS;
   cfg.jwtMaxTtlSeconds = schema.JWT_MAX_TTL_SECONDS;
   cfg.jwtIssuer = schema.JWT_ISSUER;
   cfg.jwtAudience = schema.JWT_AUDIENCE;
@@ -143,9 +154,15 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
       return undefined;
     }
   };
-  PROVIDER_DESCRIPTORS.forEach((d, i) => Object.assign(cfg, { [d.name]: collect(() => d.settings.build(providerEnvs[i])) }));
-  if (!problems.length) problems.push(...productionProblems(cfg, schema));
-  if (problems.length) throw new ConfigError(problems);
+  PROVIDER_SETTINGS_ENTRIES.forEach(([name, settings], i) =>
+    Object.assign(cfg, { [name]: collect(() => settings.build(providerEnvs[i])) }),
+  );
+  problems.push(...productionProblems(cfg, schema));
+  if (problems.length)
+    throw new ConfigError(
+      problems.filter((p, i) => i < reported || !malformed.has(p.variable)),
+      cfg,
+    );
   cfg.jwtSecret = schema.JWT_SECRET ?? developmentJwtSecret(cfg.dataDir);
   return cfg;
 }
@@ -158,15 +175,15 @@ function productionProblems(cfg: AppConfig, schema: EnvSchema): ConfigProblem[] 
   if (!cfg.databaseUrl && !truthy(schema.ALLOW_EMBEDDED_DB_IN_PRODUCTION)) {
     out.push({ variable: 'DATABASE_URL', problem: 'is required in production (or set ALLOW_EMBEDDED_DB_IN_PRODUCTION=1)' });
   }
-  for (const d of PROVIDER_DESCRIPTORS) {
-    const section = cfg[d.name];
+  for (const [name, settings] of PROVIDER_SETTINGS_ENTRIES) {
+    const section = cfg[name];
     if (!section) continue;
-    out.push(...httpsInProduction(...d.settings.notifyUrl(section)));
-    const [variable, url] = d.settings.apiUrl(section);
+    out.push(...httpsInProduction(...settings.notifyUrl(section)));
+    const [variable, url] = settings.apiUrl(section);
     if (isLoopbackUrl(url)) out.push({ variable, problem: 'points at a local sandbox, refused in production' });
     // Requests and answers are signed, not encrypted: over http anyone on the path reads them.
     else out.push(...httpsInProduction(variable, url));
-    out.push(...d.settings.productionProblems(section));
+    out.push(...settings.productionProblems(section));
   }
   if (!cfg.jwtIssuer) out.push({ variable: 'JWT_ISSUER', problem: 'is required in production' });
   if (!cfg.jwtAudience) out.push({ variable: 'JWT_AUDIENCE', problem: 'is required in production' });
@@ -205,7 +222,7 @@ function pickDefined(env: Record<string, string | undefined>): Record<string, st
   for (const [k, v] of Object.entries(env)) {
     if (
       v !== undefined &&
-      (known.has(k) || PROVIDER_DESCRIPTORS.some((d) => k.startsWith(d.settings.envPrefix)) || OPTIONAL_VARIABLES.includes(k))
+      (known.has(k) || PROVIDER_SETTINGS_ENTRIES.some(([, settings]) => k.startsWith(settings.envPrefix)) || OPTIONAL_VARIABLES.includes(k))
     )
       out[k] = v;
   }

@@ -7,7 +7,14 @@ export interface ConfigProblem {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[]) {
+  /**
+   * `partial`: what could be built despite the problems (each provider's section when its own
+   * settings hold), for a report that shows every area as it is (npm run config:check).
+   */
+  constructor(
+    readonly problems: ConfigProblem[],
+    readonly partial?: unknown,
+  ) {
     super(`invalid configuration: ${problems.map((p) => `${p.variable} ${p.problem}`).join('; ')}`);
   }
 }

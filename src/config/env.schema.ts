@@ -161,6 +161,23 @@ export class EnvSchema {
   @IsInt()
   WS_CONNECTIONS_PER_USER: number = 10;
 
+  /**
+   * The first retry delay of a service webhook (the schedule is 1, 5, 30, 120, 480 and then 1440 of
+   * these, for 4320 of them: about 1 min … daily, for 3 days). Tests shrink it; leave it in production.
+   */
+  @Transform(toInt)
+  @Min(1)
+  @Max(3_600_000)
+  @IsInt()
+  WEBHOOK_RETRY_BASE_MS: number = 60_000;
+
+  /** How long a webhook receiver has to answer 2xx before the attempt counts as failed. */
+  @Transform(toInt)
+  @Min(50)
+  @Max(300_000)
+  @IsInt()
+  WEBHOOK_TIMEOUT_MS: number = 10_000;
+
   // Tokens.
   /** The longest token lifetime accepted (exp − iat), in seconds. */
   @Transform(toInt)

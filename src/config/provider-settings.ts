@@ -1,10 +1,11 @@
 import type { ConfigProblem } from './config-error';
 
 /**
- * A payment provider's part of the configuration, declared in the provider's folder: its
- * variables, their validation, the section it builds from them, and what production and
- * `npm run config:check` ask of it. buildAppConfig and config:check go through every provider's
- * settings (src/payments/provider-catalog.ts), so neither names a provider.
+ * A payment provider's part of the configuration, declared in providers/<name>.settings.ts apart
+ * from its adapter (src/payments/providers/<name>/): its variables, their validation, the section
+ * it builds from them, and what production and `npm run config:check` ask of it. buildAppConfig
+ * goes through every provider's settings (providers/provider-sections.ts) and config:check through
+ * the payments catalog, so neither names a provider.
  *
  * `C` is the section (AppConfig's field under the provider's name), `S` the schema of its variables.
  */

@@ -14,6 +14,10 @@ export class MembershipPlan {
   @Column({ type: 'varchar', length: 64 })
   name: string;
 
+  /** The name in Chinese, what buyers read; null: `name` is shown. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  nameZh: string | null;
+
   @Column({ type: 'integer' })
   level: number;
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EntitlementsController } from './entitlements.controller';
 import { MembershipController } from './membership.controller';
 import { MembershipGrant } from './membership-grant.entity';
 import { MembershipPeriod } from './membership-period.entity';
@@ -9,7 +10,7 @@ import { MembershipService } from './membership.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([MembershipPlan, MembershipGrant, MembershipPeriod])],
-  controllers: [MembershipController],
+  controllers: [MembershipController, EntitlementsController],
   providers: [MembershipService, MembershipRepository],
   exports: [MembershipService],
 })

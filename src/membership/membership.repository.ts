@@ -46,6 +46,7 @@ export interface PeriodRow {
   plan_id: number;
   plan_code: string;
   plan_name: string;
+  plan_name_zh: string | null;
   plan_price: number;
   plan_days: number;
 }
@@ -213,13 +214,27 @@ export class MembershipRepository {
   periods(m: EntityManager, userId: string, from: Date | null): Promise<PeriodRow[]> {
     return m.query(
       `SELECT p.level, p.starts_at, p.ends_at, p.order_id, o.order_no,
-              pl.id AS plan_id, pl.code AS plan_code, pl.name AS plan_name, pl.price AS plan_price, pl.duration_days AS plan_days
+              pl.id AS plan_id, pl.code AS plan_code, pl.name AS plan_name, pl.name_zh AS plan_name_zh, pl.price AS plan_price, pl.duration_days AS plan_days
          FROM membership_periods p
          JOIN membership_plans pl ON pl.id = p.plan_id
          LEFT JOIN orders o ON o.id = p.order_id
         WHERE p.user_id = $1 AND ($2::timestamptz IS NULL OR p.ends_at > $2)
         ORDER BY p.starts_at`,
       [userId, from],
+    );
+  }
+
+  /** Every period of these members, in time order per member (entitlements, read by other services). */
+  periodsOf(m: EntityManager, userIds: readonly string[]): Promise<(PeriodRow & { user_id: string })[]> {
+    return m.query(
+      `SELECT p.user_id, p.level, p.starts_at, p.ends_at, p.order_id, o.order_no,
+              pl.id AS plan_id, pl.code AS plan_code, pl.name AS plan_name, pl.price AS plan_price, pl.duration_days AS plan_days
+         FROM membership_periods p
+         JOIN membership_plans pl ON pl.id = p.plan_id
+         LEFT JOIN orders o ON o.id = p.order_id
+        WHERE p.user_id = ANY($1::varchar[])
+        ORDER BY p.user_id, p.starts_at`,
+      [userIds],
     );
   }
 }

@@ -4,6 +4,7 @@ import { NotFoundError } from '../common/errors/domain-error';
 import { DomainError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
 import { buildLedger, coverageAround, DAY_MS, LedgerGrant, standingAt, UpgradeOutcome } from './membership-ledger';
+import { entitlementAt, EntitlementView } from './entitlement';
 import { MembershipPlan } from './membership-plan.entity';
 import { quote, Quote, shortfallFen } from './membership-pricing';
 import { GrantRow, MembershipRepository, PeriodRow } from './membership.repository';
@@ -77,13 +78,19 @@ export class MembershipService {
       for (const isUpgrade of [false, true]) {
         try {
           const q = quote(plan, current, isUpgrade);
-          out.push({ plan: toPlanView(plan), kind: q.kind, is_upgrade: isUpgrade, amount: q.amountFen });
+          out.push({
+            plan: toPlanView(plan),
+            kind: q.kind,
+            is_upgrade: isUpgrade,
+            amount: q.amountFen,
+            ...(q.upgrade ? { upgrade_days: Math.ceil(q.upgrade.ms / DAY_MS) } : {}),
+          });
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;
         }
       }
     }
-    return out;
+    return oneUpgradePerLevel(out);
   }
 
   async me(userId: string, now: Date): Promise<MembershipView> {
@@ -103,6 +110,7 @@ export class MembershipService {
             id: row.plan_id,
             code: row.plan_code,
             name: row.plan_name,
+            nameZh: row.plan_name_zh,
             level: row.level,
             durationDays: row.plan_days,
             priceFen: row.plan_price,
@@ -110,6 +118,24 @@ export class MembershipService {
         : null,
       started_at: coverage ? coverage.startedAt.toISOString() : null,
     };
+  }
+
+  /** Each member's entitlement at `now`, in the order asked (members never seen come out inactive). */
+  async entitlements(userIds: readonly string[], now: Date): Promise<EntitlementView[]> {
+    const rows = await this.repo.periodsOf(this.dataSource.manager, userIds);
+    const byUser = new Map<string, PeriodView[]>();
+    for (const r of rows) {
+      const list = byUser.get(r.user_id) ?? [];
+      list.push({
+        level: r.level,
+        plan_code: r.plan_code,
+        starts_at: r.starts_at.toISOString(),
+        ends_at: r.ends_at.toISOString(),
+        order_no: r.order_no,
+      });
+      byUser.set(r.user_id, list);
+    }
+    return userIds.map((id) => entitlementAt(id, byUser.get(id) ?? [], now));
   }
 
   async snapshot(m: EntityManager, userId: string, now: Date): Promise<MembershipSnapshot> {
@@ -274,4 +300,21 @@ function toSnapshot(periods: readonly SnapshotPeriod[], now: Date): MembershipSn
       order_no: p.order_no,
     })),
   };
+}
+
+/**
+ * Every plan of a higher level upgrades the same days to that level, each at its own daily price:
+ * offered side by side they are one choice at several prices. The offer is one upgrade per level,
+ * the one that costs the member least (the plan with the lowest daily price); create-order still
+ * prices an upgrade through any plan of that level by that plan's own rate.
+ */
+export function oneUpgradePerLevel(quotes: QuoteView[]): QuoteView[] {
+  const best = new Map<number, QuoteView>();
+  for (const q of quotes) {
+    if (q.kind !== 'upgrade') continue;
+    const held = best.get(q.plan.level);
+    if (!held || q.amount < held.amount || (q.amount === held.amount && q.plan.duration_days > held.plan.duration_days))
+      best.set(q.plan.level, q);
+  }
+  return quotes.filter((q) => q.kind !== 'upgrade' || best.get(q.plan.level) === q);
 }

@@ -6,6 +6,8 @@ export class PlanView {
   @ApiProperty({ example: 1 }) id: number;
   @ApiProperty({ example: 'basic_monthly' }) code: string;
   @ApiProperty({ example: 'Basic, monthly' }) name: string;
+  @ApiProperty({ type: String, nullable: true, example: '基础会员·月度', description: 'the name in Chinese (null: show name)' })
+  name_zh: string | null;
   @ApiProperty({ example: 1, description: 'higher is better' }) level: number;
   @ApiProperty({ example: 30 }) duration_days: number;
   @ApiProperty({ example: 1990, description: 'fen (1/100 CNY)' }) price: number;
@@ -45,16 +47,26 @@ export class QuoteView {
   @ApiProperty({ enum: ['purchase', 'renewal', 'upgrade'] }) kind: PurchaseKind;
   @ApiProperty({ description: 'pass as is_upgrade to create-order' }) is_upgrade: boolean;
   @ApiProperty({ example: 1990, description: 'fen (1/100 CNY): what create-order would charge now' }) amount: number;
+  @ApiProperty({
+    required: false,
+    example: 23,
+    description:
+      'upgrade only: the days of the current level it converts to the higher one (whole days, rounded up). One upgrade is offered per higher level, the one that costs least.',
+  })
+  upgrade_days?: number;
 }
 
 export class QuoteList {
   @ApiProperty({ type: [QuoteView] }) data: QuoteView[];
 }
 
-export const toPlanView = (p: Pick<MembershipPlan, 'id' | 'code' | 'name' | 'level' | 'durationDays' | 'priceFen'>): PlanView => ({
+export const toPlanView = (
+  p: Pick<MembershipPlan, 'id' | 'code' | 'name' | 'level' | 'durationDays' | 'priceFen'> & { nameZh?: string | null },
+): PlanView => ({
   id: p.id,
   code: p.code,
   name: p.name,
+  name_zh: p.nameZh ?? null,
   level: p.level,
   duration_days: p.durationDays,
   price: p.priceFen,

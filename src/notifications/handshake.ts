@@ -30,13 +30,15 @@ export class HandshakeRefused extends Error {
 export function readHandshake(handshake: Socket['handshake'], tokens: TokenService): HandshakeIdentity {
   const auth = (handshake.auth ?? {}) as Record<string, unknown>;
   const token = auth.token ?? handshake.query.token;
-  let session: { userId: string; expiresAt: Date | null };
+  let session: { userId: string; expiresAt: Date | null; service: boolean };
   try {
     session = tokens.verifySession(typeof token === 'string' && token ? token : undefined);
   } catch (e) {
     if (e instanceof UnauthenticatedError) throw new HandshakeRefused(e.code, e.message);
     throw e;
   }
+  // A service token names a service, not a member: it has no events of its own to hear.
+  if (session.service) throw new HandshakeRefused('FORBIDDEN', 'A service token is accepted on the service routes only');
   const userId = session.userId;
   const expiresAt = session.expiresAt?.getTime() ?? null;
   const last = auth.lastEventId ?? handshake.query.lastEventId;

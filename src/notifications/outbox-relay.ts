@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { MetricsService } from '../metrics/metrics.service';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { NotificationsGateway } from './notifications.gateway';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 
 /** An event not announced this long after its commit is taken to be orphaned by a dead instance. */
 export const RELAY_AFTER_MS = 3_000;
@@ -24,10 +25,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly outbox: OutboxRepository,
     private readonly gateway: NotificationsGateway,
     private readonly metrics: MetricsService,
+    private readonly webhooks: WebhookDispatcher,
   ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
+      // The webhooks' deliveries run on the same beat: rows committed by other instances (or by one
+      // that died before waking its own) and retries falling due. Their pass never waits on a receiver.
+      this.webhooks.wake();
       this.running ??= this.relay().finally(() => {
         this.running = undefined;
       });

@@ -8,7 +8,7 @@ import { CurrentUser } from '../auth/auth.guard';
 import { DomainError } from '../common/errors/domain-error';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersDto } from './dto/list-orders.dto';
-import { IdempotencyService } from './idempotency.service';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { OrderList, OrderView } from './order.view';
 import { OrdersService } from './orders.service';
 import { OrderWithQrImage, QR_IMAGE_INCLUDE, wantsQrImage, withQrImage } from './qr-code-image';

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { orderDescription } from './order-description';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { EntityManager } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
+import { DEFAULT_PAGE_LIMIT } from '../common/http/page-query';
 import { newOrderNo } from '../common/trade-numbers';
 import { AppConfig } from '../config/app-config';
 import { MembershipService } from '../membership/membership.service';
@@ -61,7 +63,6 @@ export class OrdersService {
     provider.checkChannelRequest({ channel, ...channelOptions, clientIp: client.ip });
     const isUpgrade = dto.is_upgrade ?? false;
     const { plan, quote } = await this.membership.quoteFor(userId, dto.product_id, isUpgrade, now);
-    const kind = { purchase: 'membership', renewal: 'membership renewal', upgrade: 'membership upgrade' }[quote.kind];
     const expireAt = new Date(now.getTime() + this.config.orderExpireMinutes * MINUTE);
     const attempt = this.attempts.plan(provider.name, channel, expireAt, now);
     // The order and its first attempt in one transaction: an order never exists without an attempt.
@@ -76,7 +77,7 @@ export class OrdersService {
           isUpgrade,
           amountFen: quote.amountFen,
           currency: 'CNY',
-          description: `${plan.name} ${kind}`.slice(0, 127),
+          description: orderDescription(plan, quote.kind),
           status: 'pending',
           paymentMethod: provider.name,
           expireAt,
@@ -109,7 +110,7 @@ export class OrdersService {
   }
 
   async list(userId: string, query: ListOrdersDto): Promise<{ data: OrderView[]; has_more: boolean }> {
-    const limit = query.limit ?? 20;
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const cursor = query.starting_after ? await this.findOwn(userId, query.starting_after) : undefined;
     const rows = await this.orders.listOwn(userId, limit, cursor);
     return { data: rows.slice(0, limit).map(toOrderView), has_more: rows.length > limit };

@@ -11,6 +11,7 @@ export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number];
 @Index('IDX_order_events_user', ['userId', 'id'])
 @Index('IDX_order_events_created', ['createdAt'])
 @Index('IDX_order_events_unpublished', ['id'], { where: '"published_at" IS NULL' })
+@Index('IDX_order_events_not_fanned_out', ['id'], { where: '"fanned_out_at" IS NULL' })
 @Check('CHK_order_events_type', `"type" IN ('order.paid', 'order.expired', 'order.closed', 'order.refunded')`)
 export class OrderEvent {
   @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'PK_order_events' })
@@ -39,4 +40,8 @@ export class OrderEvent {
   /** When it was pushed to the clients, or claimed by the relay to be (null: not yet announced). */
   @Column({ type: 'timestamptz', nullable: true })
   publishedAt: Date | null;
+
+  /** When it was handed to the service webhooks (their deliveries created), or null: not yet. */
+  @Column({ type: 'timestamptz', nullable: true })
+  fannedOutAt: Date | null;
 }

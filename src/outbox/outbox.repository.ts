@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { OrderEventType } from './order-event.entity';
 import type { DeliverableEvent } from './order-events';
 
@@ -34,5 +34,40 @@ export class OutboxRepository {
     return rows
       .map((r) => ({ id: String(r.id), type: r.type, userId: r.user_id, payload: r.payload }))
       .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  }
+
+  /**
+   * The oldest rows not yet handed to the second consumer (the service webhooks), in id order, on
+   * the caller's transaction. The caller serialises its hand-overs, so rows are never skipped: a
+   * member's rows commit in id order (appendOrderEvent), so a later one is never seen without the
+   * earlier ones.
+   */
+  async notFannedOut(m: EntityManager, limit: number): Promise<(DeliverableEvent & { createdAt: Date })[]> {
+    const rows = (await m.query(
+      `SELECT id, type, user_id, payload, created_at FROM order_events WHERE fanned_out_at IS NULL ORDER BY id LIMIT $1`,
+      [limit],
+    )) as { id: string; type: OrderEventType; user_id: string; payload: Record<string, unknown>; created_at: Date }[];
+    return rows.map((r) => ({ id: String(r.id), type: r.type, userId: r.user_id, payload: r.payload, createdAt: r.created_at }));
+  }
+
+  async markFannedOut(m: EntityManager, ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    await m.query(`UPDATE order_events SET fanned_out_at = now() WHERE id = ANY($1::bigint[]) AND fanned_out_at IS NULL`, [ids]);
+  }
+
+  /**
+   * Each member's last membership snapshot (the `membership` an event carries) before the given id,
+   * on the caller's transaction: what a consumer compares a new snapshot with. Members with none are absent.
+   */
+  async membershipBefore(m: EntityManager, firstIds: ReadonlyMap<string, string>): Promise<Map<string, Record<string, unknown>>> {
+    if (!firstIds.size) return new Map();
+    const rows = (await m.query(
+      `SELECT DISTINCT ON (e.user_id) e.user_id, e.payload->'membership' AS membership
+         FROM order_events e JOIN unnest($1::varchar[], $2::bigint[]) AS u(user_id, first_id) ON e.user_id = u.user_id AND e.id < u.first_id
+        WHERE e.payload ? 'membership'
+        ORDER BY e.user_id, e.id DESC`,
+      [[...firstIds.keys()], [...firstIds.values()]],
+    )) as { user_id: string; membership: Record<string, unknown> }[];
+    return new Map(rows.map((r) => [r.user_id, r.membership]));
   }
 }

@@ -12,6 +12,8 @@ import {
   writeAcknowledgement,
 } from './payment-provider';
 import { HandledAs, NotificationRouter } from './notification-router';
+import { AgreementRegistry } from './agreement-registry';
+import { toIncoming, type AgreementProvider, type AgreementRoute } from './agreements';
 import { PaymentsService } from './payments.service';
 import { PROVIDER_NAMES } from './provider-name';
 import { ProviderRegistry } from './provider-registry';
@@ -34,6 +36,7 @@ export class NotificationsController implements OnModuleInit {
     private readonly payments: PaymentsService,
     private readonly router: NotificationRouter,
     private readonly metrics: MetricsService,
+    private readonly agreements: AgreementRegistry,
   ) {}
 
   onModuleInit(): void {
@@ -76,12 +79,60 @@ export class NotificationsController implements OnModuleInit {
     return this.handle('wechat', req, res);
   }
 
-  private async handle(name: string, req: Request & { rawBody?: Buffer }, res: Response): Promise<void> {
+  /**
+   * WeChat Pay auto-renewal (docs/contracts.md#callbacks), API v2 XML answered in v2 XML: sign and unsign
+   * results at the contract_notify_url, first-period payments and deductions at the papay notify_url.
+   */
+  @Post('wechat/contract-callback')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'WeChat Pay auto-renewal: contract sign and unsign results (API v2 XML)',
+    description:
+      'Register https://<host>/api/v1/payment/wechat/contract-callback as WECHAT_PAY_CONTRACT_NOTIFY_URL and as the unsign URL of each contract template. Verified with the API v2 key over every field received; answered `<xml><return_code>SUCCESS</return_code>…` or FAIL. 404 when auto-renewal is off for WeChat Pay.',
+  })
+  @ApiResponse({ status: 200, description: 'accepted (return_code SUCCESS)' })
+  @ApiResponse({ status: 400, description: 'rejected (forged, not ours): nothing changed' })
+  @ApiResponse({ status: 500, description: 'we failed: WeChat Pay retries' })
+  receiveWechatContract(@Req() req: Request & { rawBody?: Buffer }, @Res() res: Response): Promise<void> {
+    return this.handle('wechat', req, res, 'contract');
+  }
+
+  @Post('wechat/papay-callback')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'WeChat Pay auto-renewal: pay-and-sign payments and deduction results (API v2 XML)',
+    description:
+      'The notify_url of `contractorder` and `pappayapply` (WECHAT_PAY_PAPAY_NOTIFY_URL). Verified with the API v2 key; a first-period payment is settled like any payment. Answered in v2 XML. 404 when auto-renewal is off for WeChat Pay.',
+  })
+  @ApiResponse({ status: 200, description: 'accepted (return_code SUCCESS)' })
+  @ApiResponse({ status: 400, description: 'rejected: nothing changed' })
+  @ApiResponse({ status: 500, description: 'we failed: WeChat Pay retries' })
+  receiveWechatPapay(@Req() req: Request & { rawBody?: Buffer }, @Res() res: Response): Promise<void> {
+    return this.handle('wechat', req, res, 'papay');
+  }
+
+  /**
+   * `route`: `callback` is the provider's one payment URL (where Alipay also sends agreement
+   * notifications, claimed by its contract adapter); `contract` and `papay` are WeChat Pay's two
+   * contract URLs, verified by the contract adapter alone.
+   */
+  private async handle(
+    name: string,
+    req: Request & { rawBody?: Buffer },
+    res: Response,
+    route: 'callback' | 'contract' | 'papay' = 'callback',
+  ): Promise<void> {
     const provider = this.registry.find(name);
-    if (!provider) {
-      res.status(404).json({ code: 'FAIL', message: 'unknown payment provider' });
+    const agreement = this.agreements.find(name);
+    if (!provider || (route !== 'callback' && !agreement)) {
+      res
+        .status(404)
+        .json({ code: 'FAIL', message: route === 'callback' ? 'unknown payment provider' : 'auto-renewal is off for this provider' });
       return;
     }
+    const raw = { headers: req.headers, rawBody: req.rawBody ?? Buffer.alloc(0) };
+    const agreementRoute: AgreementRoute = route === 'contract' ? 'contract' : 'payment';
+    const byContract: AgreementProvider | undefined = route !== 'callback' || agreement?.claims(raw) ? agreement : undefined;
     let result: NotificationResult | 'unusable';
     let answer: NotificationResult;
     let reason: string | undefined;
@@ -89,7 +140,7 @@ export class NotificationsController implements OnModuleInit {
     let incoming: IncomingNotification | undefined;
     let handled: HandledAs | undefined;
     try {
-      incoming = await provider.verifyNotification({ headers: req.headers, rawBody: req.rawBody ?? Buffer.alloc(0) });
+      incoming = byContract ? toIncoming(await byContract.verifyAndClassify(raw, agreementRoute)) : await provider.verifyNotification(raw);
       handled = await this.router.dispatch(incoming);
       result = answer = 'accepted';
     } catch (e) {
@@ -107,13 +158,14 @@ export class NotificationsController implements OnModuleInit {
     }
     const fields = [
       `provider=${name}`,
-      incoming && `kind=${incoming.kind}`,
       `outcome=${result}`,
       rejection && `rejection=${rejection}`,
       handled && `result=${handled}`,
+      incoming && `kind=${incoming.kind}`,
       incoming?.kind === 'payment' && `payment_no=${incoming.event.paymentNo}`,
       incoming?.kind === 'refund' && `refund_no=${incoming.event.refundNo} refund_status=${incoming.event.providerState}`,
-      incoming?.event.eventId && `event_id=${incoming.event.eventId}`,
+      incoming?.kind === 'agreement' && `contract_event=${incoming.event.kind}`,
+      incoming && 'eventId' in incoming.event && incoming.event.eventId && `event_id=${incoming.event.eventId}`,
       reason && `reason="${reason}"`,
       `request_id=${requestIdOf(req)}`,
     ]
@@ -125,6 +177,6 @@ export class NotificationsController implements OnModuleInit {
     else this.logger.warn(`notification ${fields}`);
     this.metrics.notifications.inc({ provider: name, outcome: result });
     if (rejection) this.metrics.notificationRejections.inc({ provider: name, reason: rejection });
-    writeAcknowledgement(res, provider.acknowledge(answer, reason));
+    writeAcknowledgement(res, (byContract ?? provider).acknowledge(answer, reason));
   }
 }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { AgreementEvent } from './agreements';
 import type { BillFetch } from './provider-bill';
 import type { ProviderName } from './provider-name';
 
@@ -48,7 +49,11 @@ export function stateEvent(provider: ProviderName, paymentNo: string, outcome: '
  * (a payment's news to settlement, a refund's to refunds), so one callback URL per provider serves
  * every kind it sends.
  */
-export type IncomingNotification = { kind: 'payment'; event: PaymentEvent } | { kind: 'refund'; event: RefundEvent };
+export type IncomingNotification =
+  { kind: 'payment'; event: PaymentEvent } | { kind: 'refund'; event: RefundEvent } | { kind: 'agreement'; event: ContractEvent };
+
+/** An auto-renewal contract's news: signed, ended, or a deduction's result (docs/contracts.md). */
+export type ContractEvent = Exclude<AgreementEvent, { kind: 'payment' }>;
 export type NotificationKind = IncomingNotification['kind'];
 
 export interface RawNotification {
@@ -149,10 +154,15 @@ export interface PaymentProvider {
   verifyNotification(raw: RawNotification): Promise<IncomingNotification>;
   /** The answer the sender understands for each outcome. */
   acknowledge(result: NotificationResult, reason?: string): Acknowledgement;
-  /** The provider's trade bill of a Beijing day (YYYY-MM-DD): payments and refunds; throws BillRejected. */
-  fetchBill(date: string): Promise<BillFetch>;
   /** For providers that send the buyer's browser back: the verified out_trade_no, or null. */
   verifyReturn?(query: Record<string, string>): string | null;
+}
+
+/**
+ * Refunds, an optional capability beside PaymentProvider: a provider's descriptor declares it
+ * (`refunds`), and the core asks the registry whether the provider can (ProviderRegistry.refunds).
+ */
+export interface RefundCapability {
   /**
    * Asks for a refund. Throws RefundRefused for a final refusal; ProviderTimeoutError /
    * ProviderUnavailableError when the outcome is unknown (then query, or send the same refundNo again).
@@ -160,6 +170,12 @@ export interface PaymentProvider {
   refund(request: RefundRequest): Promise<RefundEvent>;
   /** The refund's state at the provider (`not_found` when it has none under that number). */
   queryRefund(request: Pick<RefundRequest, 'refundNo' | 'paymentNo'>): Promise<RefundEvent>;
+}
+
+/** Daily trade bills, an optional capability (reconciliation): declared by the descriptor (`bills`). */
+export interface BillCapability {
+  /** The provider's trade bill of a Beijing day (YYYY-MM-DD): payments and refunds; throws BillRejected. */
+  fetchBill(date: string): Promise<BillFetch>;
 }
 
 /**
@@ -174,6 +190,7 @@ const UNUSABLE = [
   'WRONG_APP_ID',
   'WRONG_SELLER_ID',
   'UNKNOWN_ORDER',
+  'UNKNOWN_CONTRACT',
   'AMOUNT_MISMATCH',
   'WRONG_CURRENCY',
   'UNKNOWN_REFUND',

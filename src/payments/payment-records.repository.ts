@@ -105,11 +105,12 @@ export class PaymentRecordsRepository {
   }
 
   /** The order an attempt belongs to, as the return page shows it. */
-  async orderOf(paymentNo: string): Promise<{ order_no: string; status: string; amount: number; description: string } | undefined> {
+  async orderOf(paymentNo: string): Promise<ReturnedOrder | undefined> {
     const [order] = (await this.dataSource.query(
-      `SELECT o.order_no, o.status, o.amount, o.description FROM orders o JOIN payment_records pr ON pr.order_id = o.id WHERE pr.payment_no = $1`,
+      `SELECT o.order_no, o.status, o.amount, o.description, o.channel_options->>'returnUrl' AS return_url
+         FROM orders o JOIN payment_records pr ON pr.order_id = o.id WHERE pr.payment_no = $1`,
       [paymentNo],
-    )) as { order_no: string; status: string; amount: number; description: string }[];
+    )) as ReturnedOrder[];
     return order;
   }
 
@@ -194,4 +195,13 @@ export class PaymentRecordsRepository {
     )) as [ClaimedRow[], number];
     return rows[0].map((r) => ({ id: r.id, paymentNo: r.payment_no, method: r.payment_method, orderId: r.order_id }));
   }
+}
+
+/** What the return page shows of an order; return_url: where the member's client asked to come back to. */
+export interface ReturnedOrder {
+  order_no: string;
+  status: string;
+  amount: number;
+  description: string;
+  return_url: string | null;
 }

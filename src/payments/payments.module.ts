@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
+import { ExpireQrCodesJob } from './expire-qr-codes.job';
 import { NotificationRouter } from './notification-router';
 import { NotificationsController } from './notifications.controller';
 import { PaymentRecord } from './payment-record.entity';
@@ -11,6 +12,9 @@ import { PaymentsService } from './payments.service';
 import { SettlementRepository } from './settlement.repository';
 import { PROVIDER_DESCRIPTORS } from './provider-catalog';
 import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
+import { QueryPaymentsJob } from './query-payments.job';
+import { agreementProviders } from './agreement-providers';
+import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PaymentRecord])],
@@ -27,12 +31,30 @@ import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
         }),
     },
     ProviderRegistry,
+    {
+      // Auto-renewal adapters, for the providers whose configuration turns contracts on.
+      provide: AGREEMENT_PROVIDERS,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => agreementProviders(config, config.providerTimeoutMs),
+    },
+    AgreementRegistry,
     NotificationRouter,
     PaymentsService,
     PaymentAttemptsService,
     PaymentRecordsRepository,
     SettlementRepository,
+    QueryPaymentsJob,
+    ExpireQrCodesJob,
   ],
-  exports: [NotificationRouter, PaymentsService, PaymentAttemptsService, PaymentRecordsRepository, ProviderRegistry],
+  exports: [
+    NotificationRouter,
+    PaymentsService,
+    PaymentAttemptsService,
+    PaymentRecordsRepository,
+    ProviderRegistry,
+    QueryPaymentsJob,
+    ExpireQrCodesJob,
+    AgreementRegistry,
+  ],
 })
 export class PaymentsModule {}

@@ -1,20 +1,25 @@
 import type { AppConfig } from '../config/app-config';
+import type { ConfiguredProviderName, ProviderConfigs } from '../config/providers/provider-sections';
 import type { PaymentChannel } from './payment-channel';
 import type { ProviderDescriptor } from './provider-descriptor';
 import { PROVIDER_NAMES, type ProviderName } from './provider-name';
 import { ALIPAY } from './providers/alipay/alipay.descriptor';
 import { WECHAT_PAY } from './providers/wechat/wechat-pay.descriptor';
 
-/** Every provider's descriptor, by name: the one list of providers the rest of the service reads. */
+/**
+ * Every provider's descriptor, by name: the one list of providers the rest of the service reads.
+ * Each maps its settings' section of the configuration (src/config/providers/) to its adapter.
+ */
 const PROVIDERS = {
   wechat: WECHAT_PAY,
   alipay: ALIPAY,
-} satisfies { [N in ProviderName]: { name: N } };
+} satisfies { [N in ProviderName]: ProviderDescriptor<N, NonNullable<ProviderConfigs[N]>> };
 
-type SectionOf<D> = D extends ProviderDescriptor<ProviderName, infer C> ? C : never;
-
-/** Each provider's configuration section under its name in AppConfig; absent: the provider is off. */
-export type ProviderConfigs = { [N in ProviderName]?: SectionOf<(typeof PROVIDERS)[N]> };
+/** True when A and B are the same set of names. */
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// A provider with settings but no descriptor (or the reverse) would be configured yet never offered:
+// the compiler refuses it here.
+true satisfies SameNames<ProviderName, ConfiguredProviderName>;
 
 /** The descriptors, in PROVIDER_NAMES order (the order of reports, logs and OpenAPI). */
 export const PROVIDER_DESCRIPTORS: readonly ProviderDescriptor[] = PROVIDER_NAMES.map((name) => PROVIDERS[name]);

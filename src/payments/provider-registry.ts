@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
-import type { PaymentProvider } from './payment-provider';
+import type { BillCapability, PaymentProvider, RefundCapability } from './payment-provider';
 import type { ChannelOpener, PaymentChannel } from './payment-channel';
-import { providerLabel as label } from './provider-catalog';
+import { PROVIDER_DESCRIPTORS, providerLabel as label } from './provider-catalog';
 import { PROVIDER_NAMES, type ProviderName } from './provider-name';
 
 /** Every configured provider, registered by dependency injection (one entry per payment method). */
@@ -13,9 +13,36 @@ export const PAYMENT_PROVIDERS = Symbol('PAYMENT_PROVIDERS');
 export class ProviderRegistry implements OnModuleInit {
   private readonly logger = new Logger('Payments');
   private readonly byName: Map<ProviderName, PaymentProvider>;
+  private readonly refundsByName = new Map<ProviderName, RefundCapability>();
+  private readonly billsByName = new Map<ProviderName, BillCapability>();
 
   constructor(@Inject(PAYMENT_PROVIDERS) providers: (PaymentProvider | null)[], metrics: MetricsService) {
-    this.byName = new Map(providers.filter((p): p is PaymentProvider => !!p).map((p) => [p.name, instrument(p, metrics)]));
+    const configured = providers.filter((p): p is PaymentProvider => !!p);
+    this.byName = new Map(configured.map((p) => [p.name, instrument(p, metrics)]));
+    // The optional capabilities each descriptor declares, reached on the adapter it made and timed like its calls.
+    for (const adapter of configured) {
+      const d = PROVIDER_DESCRIPTORS.find((x) => x.name === adapter.name);
+      const refunds = d?.refunds?.(adapter);
+      if (refunds) this.refundsByName.set(adapter.name, instrumentRefunds(adapter.name, refunds, metrics));
+      const bills = d?.bills?.(adapter);
+      if (bills) this.billsByName.set(adapter.name, { fetchBill: timer(adapter.name, metrics)('bill', bills.fetchBill.bind(bills)) });
+    }
+  }
+
+  /**
+   * The provider's refunds, when it can refund: a 400 when the provider is off, a 409 when it has no
+   * refunds (its descriptor declares none), before anything is written.
+   */
+  refunds(name: ProviderName): RefundCapability {
+    this.get(name);
+    const refunds = this.refundsByName.get(name);
+    if (!refunds) throw new DomainError('ORDER_NOT_REFUNDABLE', `${label(name)} offers no refunds on this service`);
+    return refunds;
+  }
+
+  /** The provider's daily bills, or undefined when it has none to reconcile against. */
+  bills(name: ProviderName): BillCapability | undefined {
+    return this.billsByName.get(name);
   }
 
   onModuleInit(): void {
@@ -70,14 +97,13 @@ export class ProviderRegistry implements OnModuleInit {
   }
 }
 
-/** Times every API call a provider makes, by operation and outcome, without touching the providers. */
-function instrument(provider: PaymentProvider, metrics: MetricsService): PaymentProvider {
-  const timed =
-    <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
+/** A timer for one provider's calls, by operation and outcome. */
+function timer(provider: ProviderName, metrics: MetricsService) {
+  return <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
-      const end = metrics.providerCalls.startTimer({ provider: provider.name, operation });
+      const end = metrics.providerCalls.startTimer({ provider, operation });
       try {
-        const result = await fn.apply(provider, args);
+        const result = await fn(...args);
         end({ outcome: 'ok' });
         return result;
       } catch (e) {
@@ -85,13 +111,22 @@ function instrument(provider: PaymentProvider, metrics: MetricsService): Payment
         throw e;
       }
     };
+}
+
+/** Times a provider's refund calls. */
+function instrumentRefunds(name: ProviderName, refunds: RefundCapability, metrics: MetricsService): RefundCapability {
+  const timed = timer(name, metrics);
+  return { refund: timed('refund', refunds.refund.bind(refunds)), queryRefund: timed('refund_query', refunds.queryRefund.bind(refunds)) };
+}
+
+/** Times every API call a provider makes, by operation and outcome, without touching the providers. */
+function instrument(provider: PaymentProvider, metrics: MetricsService): PaymentProvider {
+  const timed = timer(provider.name, metrics);
+  const bound = <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) => timed(operation, fn.bind(provider));
   return Object.assign(Object.create(provider) as PaymentProvider, {
-    createQr: timed('create', provider.createQr),
-    query: timed('query', provider.query),
-    close: timed('close', provider.close),
-    fetchBill: timed('bill', provider.fetchBill),
-    refund: timed('refund', provider.refund),
-    queryRefund: timed('refund_query', provider.queryRefund),
-    ...('open' in provider ? { open: timed('create', (provider as PaymentProvider & ChannelOpener).open) } : {}),
+    createQr: bound('create', provider.createQr),
+    query: bound('query', provider.query),
+    close: bound('close', provider.close),
+    ...('open' in provider ? { open: bound('create', (provider as PaymentProvider & ChannelOpener).open) } : {}),
   });
 }

@@ -6,14 +6,38 @@ import { fenToYuan } from '../common/money';
 import { ProviderRegistry } from './provider-registry';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const STATUS_TEXT: Record<string, string> = {
-  paid: 'Paid. Your membership is active.',
-  pending: 'Waiting for the payment to be confirmed. This page does not change the order; refresh in a moment.',
-  expired: 'This order expired before it was paid.',
-  closed: 'This order was cancelled.',
-  failed: 'This order could not be started.',
-  refunded: 'This order was refunded.',
+
+/** What the buyer reads, in Chinese with English beside it, as the checkout page offers both. */
+interface Text {
+  zh: string;
+  en: string;
+}
+const STATUS_TEXT: Record<string, Text> = {
+  paid: { zh: '支付成功，会员已生效。', en: 'Paid. Your membership is active.' },
+  pending: {
+    zh: '正在等待支付结果确认。本页面不会改变订单，请稍后刷新。',
+    en: 'Waiting for the payment to be confirmed. This page does not change the order; refresh in a moment.',
+  },
+  expired: { zh: '该订单在支付前已过期。', en: 'This order expired before it was paid.' },
+  closed: { zh: '该订单已取消。', en: 'This order was cancelled.' },
+  failed: { zh: '该订单未能发起支付。', en: 'This order could not be started.' },
+  refunded: { zh: '该订单已退款。', en: 'This order was refunded.' },
+  partially_refunded: { zh: '该订单已部分退款。', en: 'This order was partly refunded.' },
 };
+const STATUS_NAME: Record<string, Text> = {
+  paid: { zh: '已支付', en: 'paid' },
+  pending: { zh: '待确认', en: 'pending' },
+  expired: { zh: '已过期', en: 'expired' },
+  closed: { zh: '已取消', en: 'cancelled' },
+  failed: { zh: '失败', en: 'failed' },
+  refunded: { zh: '已退款', en: 'refunded' },
+  partially_refunded: { zh: '部分退款', en: 'partly refunded' },
+};
+const INVALID: Text = {
+  zh: '该链接无效：无法验证其签名。请在应用中查看订单。',
+  en: 'This link is not valid: its signature could not be verified. Check the order in the app.',
+};
+const UNKNOWN: Text = { zh: '未找到该订单。', en: 'No such order was found.' };
 
 /**
  * GET /payment/return: where the buyer's browser lands after paying with Alipay. It verifies the
@@ -40,23 +64,43 @@ export class ReturnPageController {
   async show(@Query() query: Record<string, unknown>): Promise<string> {
     const params = Object.fromEntries(Object.entries(query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const paymentNo = this.registry.verifyReturn(params);
-    if (!paymentNo)
-      return page('Payment status', 'This link is not valid: its signature could not be verified. Check the order in the app.');
+    if (!paymentNo) return page(INVALID);
     const order = await this.records.orderOf(paymentNo);
-    if (!order) return page('Payment status', 'No such order was found.');
-    return page('Payment status', `${STATUS_TEXT[order.status] ?? order.status}`, [
-      ['Order', order.order_no],
-      ['Item', order.description],
-      ['Amount', `¥${fenToYuan(order.amount)}`],
-      ['Status', order.status],
-    ]);
+    if (!order) return page(UNKNOWN);
+    const status = STATUS_NAME[order.status] ?? { zh: order.status, en: order.status };
+    return page(
+      STATUS_TEXT[order.status] ?? status,
+      [
+        [{ zh: '订单号', en: 'Order' }, order.order_no],
+        [{ zh: '商品', en: 'Item' }, order.description],
+        [{ zh: '金额', en: 'Amount' }, `¥${fenToYuan(order.amount)}`],
+        [{ zh: '状态', en: 'Status' }, `${status.zh} · ${status.en}`],
+      ],
+      // Back where the member came from: the return_url their client gave (an allowed origin,
+      // checked when the order was created), else the checkout page.
+      order.return_url ?? '/',
+    );
   }
 }
 
-function page(title: string, message: string, rows: [string, string][] = []): string {
-  const table = rows.length ? `<table>${rows.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join('')}</table>` : '';
-  return (
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-    `<title>${escape(title)}</title></head><body><h1>${escape(title)}</h1><p>${escape(message)}</p>${table}</body></html>`
-  );
+const both = (t: Text, tag = 'span') =>
+  `<${tag} lang="zh-CN">${escape(t.zh)}</${tag}> <${tag} lang="en" class="muted">${escape(t.en)}</${tag}>`;
+
+/** The checkout page's look (its stylesheet, top bar and card), readable on a phone. */
+function page(message: Text, rows: [Text, string][] = [], back = '/'): string {
+  const table = rows.length
+    ? `<dl class="return-facts">${rows.map(([k, v]) => `<div><dt>${both(k)}</dt><dd>${escape(v)}</dd></div>`).join('')}</dl>`
+    : '';
+  return [
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light">',
+    '<title>支付结果 · Payment status</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/checkout/styles.css"></head>',
+    '<body><header class="topbar"><div class="brand"><span class="brand-mark" aria-hidden="true">m</span><span>memberpay</span></div></header>',
+    '<main id="main" class="layout return-page"><div class="column-main"><section class="card">',
+    `<h1>${both({ zh: '支付结果', en: 'Payment status' })}</h1>`,
+    `<p class="lead">${escape(message.zh)}</p><p class="muted" lang="en">${escape(message.en)}</p>`,
+    table,
+    `<p><a class="return-back" href="${escape(back)}">${both({ zh: '返回', en: 'Back' })}</a></p>`,
+    '</section></div></main></body></html>',
+  ].join('');
 }

@@ -10,6 +10,7 @@
  * started for this command and stopped after it.
  */
 import { NestFactory } from '@nestjs/core';
+import { parseArgs as parseCommandLine } from 'node:util';
 import { DataSource } from 'typeorm';
 import { isCalendarDay } from '../common/beijing-day';
 import { AppConfig, buildAppConfig, ConfigError } from '../config/app-config';
@@ -22,26 +23,36 @@ import { ReconcileCliModule } from './reconcile-cli.module';
 import type { ItemRow } from './reconciliation.repository';
 import { ReconcileResult, ReconciliationService } from './reconciliation.service';
 
-const USAGE = `usage: npm run reconcile -- --date YYYY-MM-DD [--provider ${PROVIDER_NAMES.join('|')}]`;
+const USAGE = `usage: npm run reconcile -- --date YYYY-MM-DD [--provider ${PROVIDER_NAMES.join('|')}]
+
+Reconciles that Beijing day's bills now (replacing an earlier result for it) and prints every
+discrepancy. Exit status: 0 nothing open, 1 a discrepancy is open, 2 the day could not be reconciled.
+
+  --date YYYY-MM-DD   the day (required)
+  --provider NAME     one provider (default: each configured one)
+  -h, --help          this text`;
 type Out = (line: string) => void;
 
-export function parseArgs(argv: string[]): { date: string; provider?: ProviderName } | string {
-  const out: { date?: string; provider?: ProviderName } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-    if (flag !== '--date' && flag !== '--provider') return `unknown argument ${arg}\n${USAGE}`;
-    const value = eq >= 0 ? arg.slice(eq + 1) : (argv[++i] ?? '');
-    if (flag === '--date') {
-      if (!isCalendarDay(value)) return `--date needs a day, YYYY-MM-DD\n${USAGE}`;
-      out.date = value;
-    } else {
-      if (!(PROVIDER_NAMES as readonly string[]).includes(value)) return `--provider is ${PROVIDER_NAMES.join(' or ')}\n${USAGE}`;
-      out.provider = value as ProviderName;
-    }
+/** The arguments, `'help'` for --help, or a message (with the usage) for arguments that make no sense. */
+export function parseArgs(argv: string[]): { date: string; provider?: ProviderName } | 'help' | string {
+  let values: { date?: string; provider?: string; help?: boolean };
+  try {
+    ({ values } = parseCommandLine({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { date: { type: 'string' }, provider: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (e) {
+    return `${(e as Error).message}\n${USAGE}`;
   }
-  return out.date ? { date: out.date, provider: out.provider } : USAGE;
+  if (values.help) return 'help';
+  if (values.date === undefined) return USAGE;
+  if (!isCalendarDay(values.date)) return `--date needs a day, YYYY-MM-DD\n${USAGE}`;
+  if (values.provider !== undefined && !(PROVIDER_NAMES as readonly string[]).includes(values.provider)) {
+    return `--provider is ${PROVIDER_NAMES.join(' or ')}\n${USAGE}`;
+  }
+  return { date: values.date, provider: values.provider as ProviderName | undefined };
 }
 
 /** Which database to use, and whether this command started it (then it stops it too). */
@@ -70,6 +81,10 @@ export async function main(
   out: Out = (l) => process.stdout.write(`${l}\n`),
 ): Promise<number> {
   const args = parseArgs(argv);
+  if (args === 'help') {
+    out(USAGE);
+    return 0;
+  }
   if (typeof args === 'string') {
     out(args);
     return 2;

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaymentsModule } from '../payments/payments.module';
 import { RefundsModule } from '../refunds/refunds.module';
+import { ReconcileBillsJob } from './reconcile-bills.job';
 import { ReconciliationItem } from './reconciliation-item.entity';
 import { ReconciliationRun } from './reconciliation-run.entity';
 import { ReconciliationAdminController } from './reconciliation-admin.controller';
@@ -14,7 +15,7 @@ import { ReconciliationService } from './reconciliation.service';
 @Module({
   imports: [TypeOrmModule.forFeature([ReconciliationRun, ReconciliationItem]), PaymentsModule, RefundsModule],
   controllers: [ReconciliationAdminController],
-  providers: [ReconciliationRepository, ReconciliationService, ReconciliationMetrics, ReconciliationAdminService],
-  exports: [ReconciliationService],
+  providers: [ReconciliationRepository, ReconciliationService, ReconciliationMetrics, ReconciliationAdminService, ReconcileBillsJob],
+  exports: [ReconciliationService, ReconcileBillsJob],
 })
 export class ReconciliationModule {}

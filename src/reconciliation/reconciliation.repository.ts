@@ -1,8 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { sqlList } from '../database/sql-list';
 import type { ProviderName } from '../payments/provider-name';
+import { HOLDING_STATUSES } from '../refunds/refund-status';
 import type { ItemKind, Outcome } from './reconciliation-item.entity';
 import type { RunStatus } from './reconciliation-run.entity';
+
+/** The refund statuses that hold money, as the statements list them. */
+const HOLDING_REFUNDS = sqlList(HOLDING_STATUSES);
 
 /** Our side of a payment: a payment_records row. */
 export interface LocalPayment {
@@ -259,7 +264,7 @@ export class ReconciliationRepository {
   refundsAskedBetween(provider: ProviderName, start: Date, end: Date): Promise<LocalRefund[]> {
     return this.dataSource.query(
       `SELECT refund_no AS "refundNo", payment_no AS "paymentNo", amount AS "amountFen", status FROM refunds
-       WHERE payment_method = $1 AND status IN ('processing', 'success', 'abnormal') AND created_at >= $2 AND created_at < $3`,
+       WHERE payment_method = $1 AND status IN (${HOLDING_REFUNDS}) AND created_at >= $2 AND created_at < $3`,
       [provider, start, end],
     );
   }

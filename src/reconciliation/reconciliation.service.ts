@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { addDays, beijingDayRange, beijingTimeOn } from '../common/beijing-day';
+import { DomainError } from '../common/errors/domain-error';
 import { NotificationRejected, type PaymentProvider } from '../payments/payment-provider';
+import { providerLabel } from '../payments/provider-catalog';
 import type { ProviderName } from '../payments/provider-name';
 import { PaymentsService } from '../payments/payments.service';
 import { BillRejected, type BillRow } from '../payments/provider-bill';
@@ -49,6 +51,8 @@ export class ReconciliationService {
   async reconcile(providerName: ProviderName, day: string, options: { now?: Date; force?: boolean } = {}): Promise<ReconcileResult> {
     const now = options.now ?? new Date();
     const provider = this.registry.get(providerName);
+    const bills = this.registry.bills(providerName);
+    if (!bills) throw new DomainError('PAYMENT_METHOD_DISABLED', `${providerLabel(providerName)} has no daily bills to reconcile against`);
     if (!options.force) {
       // The scheduled job asks every minute: a done or not-yet-due day costs one read, no claim.
       const existing = await this.repository.findRun(providerName, day);
@@ -67,7 +71,7 @@ export class ReconciliationService {
         this.repository.paymentsPaidBetween(providerName, start, end),
         this.repository.refundsAskedBetween(providerName, start, end),
       ]);
-      const fetched = await provider.fetchBill(day);
+      const fetched = await bills.fetchBill(day);
       let bill: { sha1: string | null; rows: BillRow[] };
       if (fetched.status === 'ready') bill = fetched.bill;
       else if (fetched.status === 'not_ready') return await this.release(run, 'not_ready', fetched.detail, now);
@@ -174,7 +178,7 @@ export class ReconciliationService {
     };
     let event;
     try {
-      event = await provider.queryRefund({ refundNo: draft.reference, paymentNo: draft.paymentNo });
+      event = await this.registry.refunds(provider.name).queryRefund({ refundNo: draft.reference, paymentNo: draft.paymentNo });
     } catch (e) {
       note(`the refund query failed (${(e as Error).message}): confirmed on the next run`);
       return;

@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import type { JobReport, ScheduledJob } from '../scheduling/job-report';
+import { leaseUntil } from '../common/jobs/claim-lease';
+import { BATCH_SIZE, type JobReport, type ScheduledJob } from '../common/jobs/job-report';
 import { RefundsRepository } from './refunds.repository';
 import { OrderFulfilment } from '../orders/order-fulfilment.service';
 import { RefundsService } from './refunds.service';
 
-const BATCH_SIZE = 20;
 /** A double payment is refunded right after it settles; the job only takes those left behind (a crash in between). */
 const DOUBLE_PAYMENT_GRACE_MS = 60_000;
 
@@ -63,8 +63,7 @@ export class ProcessRefundsJob implements ScheduledJob {
       }
     }
     // Long enough for every claimed refund to be queried and sent again, each timing out.
-    const lease = new Date(now.getTime() + limit * 2 * this.config.providerTimeoutMs + 60_000);
-    const claimed = await this.repo.claimDue(now, limit, lease);
+    const claimed = await this.repo.claimDue(now, limit, leaseUntil(now, this.config, limit));
     report.claimed = claimed.length;
     for (const refund of claimed) {
       const status = await this.refunds.followUp(refund, now);

@@ -7,8 +7,14 @@
 export const REFUND_STATUSES = ['processing', 'success', 'failed', 'closed', 'abnormal'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
-/** Statuses that hold money against what was paid (the rest returned nothing). */
+/**
+ * Statuses that hold money against what was paid (the rest returned nothing): the trigger
+ * refunds_within_paid counts the same refunds (every status but failed and closed).
+ */
 export const HOLDING_STATUSES: readonly RefundStatus[] = ['processing', 'success', 'abnormal'];
+
+/** Statuses not over yet: the refund job queries them at the provider until they end. */
+export const UNFINISHED_STATUSES: readonly RefundStatus[] = ['processing', 'abnormal'];
 
 /**
  * support: asked by an admin; duplicate_payment: the second payment of an order, returned by

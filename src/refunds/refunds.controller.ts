@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { AdminOnly, CurrentUser } from '../auth/auth.guard';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { DomainError } from '../common/errors/domain-error';
-import { IdempotencyService } from '../orders/idempotency.service';
+import { IdempotencyService } from '../orders/idempotency/idempotency.service';
 import { CreateRefundDto, ListRefundsDto } from './dto/create-refund.dto';
 import { RefundList, RefundView } from './refund.view';
 import { RefundsService } from './refunds.service';

@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { RefundEvent } from '../payments/payment-provider';
+import { sqlList } from '../database/sql-list';
 import type { ProviderName } from '../payments/provider-name';
 import { Refund } from './refund.entity';
-import type { RefundKind, RefundMembershipEffect, RefundStatus } from './refund-status';
+import { HOLDING_STATUSES, type RefundKind, type RefundMembershipEffect, type RefundStatus, UNFINISHED_STATUSES } from './refund-status';
+
+/** The statuses as the statements list them. */
+const HOLDING = sqlList(HOLDING_STATUSES);
+const UNFINISHED = sqlList(UNFINISHED_STATUSES);
 
 export interface NewRefund {
   refundNo: string;
@@ -48,7 +53,7 @@ export class RefundsRepository {
   /** Money already held against an attempt by refunds that are not over (processing, success, abnormal). */
   async heldFen(m: EntityManager, paymentNo: string): Promise<number> {
     const [row] = (await m.query(
-      `SELECT COALESCE(sum(amount), 0)::int AS held FROM refunds WHERE payment_no = $1 AND status IN ('processing', 'success', 'abnormal')`,
+      `SELECT COALESCE(sum(amount), 0)::int AS held FROM refunds WHERE payment_no = $1 AND status IN (${HOLDING})`,
       [paymentNo],
     )) as { held: number }[];
     return row.held;
@@ -196,7 +201,7 @@ export class RefundsRepository {
   async claimDue(now: Date, limit: number, leaseUntil: Date): Promise<Refund[]> {
     const [rows] = (await this.dataSource.query(
       `WITH due AS (
-         SELECT id FROM refunds WHERE status IN ('processing', 'abnormal') AND next_query_at <= $1
+         SELECT id FROM refunds WHERE status IN (${UNFINISHED}) AND next_query_at <= $1
          ORDER BY next_query_at LIMIT $2 FOR UPDATE SKIP LOCKED)
        UPDATE refunds f SET next_query_at = $3, updated_at = now() FROM due WHERE f.id = due.id RETURNING f.*`,
       [now, limit, leaseUntil],
@@ -208,7 +213,7 @@ export class RefundsRepository {
   async scheduleNext(refundNo: string, now: Date): Promise<void> {
     await this.dataSource.query(
       `UPDATE refunds SET query_count = query_count + 1, updated_at = now(),
-              next_query_at = CASE WHEN status IN ('processing', 'abnormal')
+              next_query_at = CASE WHEN status IN (${UNFINISHED})
                 THEN $2::timestamptz + make_interval(mins => LEAST(power(2, LEAST(query_count, 10))::int, $3)) END
         WHERE refund_no = $1`,
       [refundNo, now, MAX_QUERY_INTERVAL_MINUTES],

@@ -69,7 +69,7 @@ export class RefundsService implements OnModuleInit {
       if ((order.status !== 'paid' && order.status !== 'partially_refunded') || !order.payment_no) {
         throw new ConflictError('ORDER_NOT_REFUNDABLE', `The order is ${order.status}: only a paid order can be refunded`);
       }
-      this.registry.get(order.payment_method); // a disabled provider is a 400 before anything is written
+      this.registry.refunds(order.payment_method); // a provider off (400) or without refunds (409) before anything is written
       const left = order.amount - (await this.refunds.heldFen(m, order.payment_no));
       const amount = dto.amount ?? left;
       if (!Number.isSafeInteger(amount) || amount <= 0 || amount > left) {
@@ -133,7 +133,7 @@ export class RefundsService implements OnModuleInit {
    * the answer. A refusal marks it failed; an unknown outcome leaves it processing for the job.
    */
   async submit(refund: Refund, orderNo: string): Promise<Refund> {
-    const provider = this.registry.get(refund.paymentMethod);
+    const provider = this.registry.refunds(refund.paymentMethod);
     await this.refunds.countProviderCall(refund.refundNo);
     let event: RefundEvent;
     try {
@@ -330,7 +330,7 @@ export class RefundsService implements OnModuleInit {
 
   /** The job's look at an unfinished refund: query it, send it again if the provider has none, apply. */
   async followUp(refund: Refund, now: Date): Promise<RefundStatus | 'error'> {
-    const provider = this.registry.get(refund.paymentMethod);
+    const provider = this.registry.refunds(refund.paymentMethod);
     const orderNo = (await this.orders.orderNosOf([refund.orderId])).get(refund.orderId) ?? '?';
     try {
       const event = await provider.queryRefund({ refundNo: refund.refundNo, paymentNo: refund.paymentNo });

@@ -2,11 +2,11 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import { ExpireOrdersJob } from './expire-orders.job';
-import { ExpireQrCodesJob } from './expire-qr-codes.job';
-import { formatReport, ScheduledJob } from './job-report';
-import { QueryPaymentsJob } from './query-payments.job';
-import { ReconcileBillsJob } from './reconcile-bills.job';
+import { formatReport, type ScheduledJob } from '../common/jobs/job-report';
+import { ExpireOrdersJob } from '../orders/expire-orders.job';
+import { ExpireQrCodesJob } from '../payments/expire-qr-codes.job';
+import { QueryPaymentsJob } from '../payments/query-payments.job';
+import { ReconcileBillsJob } from '../reconciliation/reconcile-bills.job';
 import { ProcessRefundsJob } from '../refunds/process-refunds.job';
 
 /** Every how often each job runs on each instance; claims keep instances off each other's rows. */

@@ -4,16 +4,15 @@ import { OrdersModule } from '../orders/orders.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { ReconciliationModule } from '../reconciliation/reconciliation.module';
 import { RefundsModule } from '../refunds/refunds.module';
-import { ExpireOrdersJob } from './expire-orders.job';
-import { ExpireQrCodesJob } from './expire-qr-codes.job';
-import { QueryPaymentsJob } from './query-payments.job';
-import { ReconcileBillsJob } from './reconcile-bills.job';
 import { SchedulingCron } from './scheduling.cron';
 
-/** Order expiry, QR expiry and the active query: plain jobs, and the schedule that runs them. */
+/**
+ * The schedule, and only that: each job is a plain service of the module whose work it does
+ * (orders expire orders, payments query attempts and close expired QR codes, refunds finish
+ * refunds, reconciliation reconciles bills), provided and exported there.
+ */
 @Module({
   imports: [ScheduleModule.forRoot(), PaymentsModule, OrdersModule, RefundsModule, ReconciliationModule],
-  providers: [ExpireOrdersJob, ExpireQrCodesJob, QueryPaymentsJob, ReconcileBillsJob, SchedulingCron],
-  exports: [ExpireOrdersJob, ExpireQrCodesJob, QueryPaymentsJob, ReconcileBillsJob],
+  providers: [SchedulingCron],
 })
 export class SchedulingModule {}

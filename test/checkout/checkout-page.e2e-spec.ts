@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { TokenService } from '../../src/auth/token.service';
-import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
+import { ExpireOrdersJob } from '../../src/orders/expire-orders.job';
 import { useApp } from '../support/lifecycle';
 import { ARTIFACT_DIR, chromiumAvailability, launchBrowser, type Browser } from '../support/browser';
 import { requestRefund } from '../support/refunds';
@@ -127,13 +127,15 @@ if (!availability.run) {
           .set('Authorization', `Bearer ${t.token('demo')}`)
           .expect(200)
       ).body.data;
-      const upgrade = quotes.find(
-        (q: { plan: { code: string }; kind: string }) => q.plan.code === 'premium_monthly' && q.kind === 'upgrade',
-      );
-      expect(upgrade).toBeDefined();
+      // One upgrade per higher level, saying how many days it converts; no "list price" beside it.
+      const upgrades = quotes.filter((q: { kind: string }) => q.kind === 'upgrade');
+      expect(upgrades).toHaveLength(1);
+      const [upgrade] = upgrades;
       await page.getByRole('button', { name: 'Done' }).click();
-      await page.getByRole('radio', { name: /Premium, monthly.*Upgrade/ }).waitFor();
-      await startPayment(page, /Premium, monthly/, 'Alipay');
+      const choice = page.locator('label.kind-upgrade');
+      await choice.getByText(`Your remaining ${upgrade.upgrade_days} days become Premium`).waitFor();
+      expect(await choice.locator('.list-price').count()).toBe(0);
+      await startPayment(page, /Upgrade to Premium/, 'Alipay');
       expect(await page.locator('.pay-amount').innerText()).toContain(
         `¥${Math.floor(upgrade.amount / 100)}.${String(upgrade.amount % 100).padStart(2, '0')}`,
       );

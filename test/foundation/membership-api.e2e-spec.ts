@@ -15,7 +15,15 @@ describe('membership API, auth and the error format', () => {
   it('lists the active plans publicly, prices in fen', async () => {
     const res = await t.http.get('/api/v1/membership/plans').expect(200);
     expect(res.body).toHaveLength(6);
-    expect(res.body[0]).toEqual({ id: 1, code: 'basic_monthly', name: 'Basic, monthly', level: 1, duration_days: 30, price: 1990 });
+    expect(res.body[0]).toEqual({
+      id: 1,
+      code: 'basic_monthly',
+      name: 'Basic, monthly',
+      name_zh: '基础会员·月度',
+      level: 1,
+      duration_days: 30,
+      price: 1990,
+    });
     expect(new Set(res.body.map((p: { level: number }) => p.level))).toEqual(new Set([1, 2]));
   });
 
@@ -58,6 +66,26 @@ describe('membership API, auth and the error format', () => {
   it('answers unknown routes with 404 in the error format', async () => {
     const res = await t.http.get('/api/v1/nothing-here').expect(404);
     expect(res.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
+  });
+
+  it('gives the message in the language the client prefers (Chinese or English), the code unchanged', async () => {
+    const auth = { Authorization: `Bearer ${t.token('u-lang')}` };
+    const missing = (language?: string) =>
+      t.http.get('/api/v1/payment/orders/MO00000000000000000000').set({ ...auth, ...(language ? { 'Accept-Language': language } : {}) });
+    const zh = await missing('zh-CN,zh;q=0.9,en;q=0.8').expect(404);
+    expect(zh.body).toMatchObject({ statusCode: 404, code: 'ORDER_NOT_FOUND', message: '未找到该订单' });
+    expect(zh.headers.vary).toMatch(/Accept-Language/i);
+    expect((await missing('en-US,en;q=0.9,zh;q=0.5').expect(404)).body.message).toBe('No such order was found');
+    expect((await missing().expect(404)).body.message).toBe('No such order was found');
+    const unauthenticated = await t.http.get('/api/v1/membership/me').set('Accept-Language', 'zh').expect(401);
+    expect(unauthenticated.body).toMatchObject({ code: 'UNAUTHENTICATED', message: '需要登录令牌' });
+    const invalid = await t.http
+      .post('/api/v1/payment/create-order')
+      .set({ ...auth, 'Accept-Language': 'zh-TW' })
+      .send({ product_type: 'membership', product_id: 'one', payment_method: 'wechat' })
+      .expect(400);
+    expect(invalid.body.code).toBe('VALIDATION_FAILED');
+    expect(invalid.body.message).toEqual(expect.arrayContaining([expect.stringMatching(/^请求无效：product_id /)]));
   });
 
   it('answers malformed JSON with 400, no stack trace', async () => {

@@ -1,5 +1,5 @@
-import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
-import { ExpireQrCodesJob } from '../../src/scheduling/expire-qr-codes.job';
+import { ExpireOrdersJob } from '../../src/orders/expire-orders.job';
+import { ExpireQrCodesJob } from '../../src/payments/expire-qr-codes.job';
 import { LAST_QUERY_DELAY_MS } from '../../src/payments/payments.service';
 import { useApp } from '../support/lifecycle';
 import { createOrder, payAtSandbox } from '../support/orders';

@@ -65,10 +65,24 @@ describe('what the service exposes, and where', () => {
     if (externalAddress) expect(await reachable(externalAddress, open.port)).toBe(true);
   });
 
+  it('in production without OPS_PORT it warns at boot that /metrics and /api/docs are on the public port', async () => {
+    const prod = await start({
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      JWT_ISSUER: 'https://users.example.com',
+      JWT_AUDIENCE: 'memberpay',
+    });
+    const warning = /OPS_PORT is not set: \/metrics and \/api\/docs are served on the public API port/;
+    // Logged right after the listening line: wait for the output to hold it.
+    for (let i = 0; i < 600 && !warning.test(prod.service.output()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(prod.service.output()).toMatch(warning);
+  });
+
   it('with OPS_PORT, /metrics and /api/docs are served there only; the API port keeps the API', async () => {
     const opsPort = await freePort();
     const { port, service } = await start({ NODE_ENV: 'test', OPS_PORT: String(opsPort) });
     expect(service.output()).toMatch(new RegExp(`/metrics and /api/docs on port ${opsPort} only`));
+    expect(service.output()).not.toMatch(/OPS_PORT is not set/);
     const api = `http://127.0.0.1:${port}`;
     const ops = `http://127.0.0.1:${opsPort}`;
     for (const path of ['/metrics', '/api/docs', '/api/docs-json']) {

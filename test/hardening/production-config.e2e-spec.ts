@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAppConfig, ConfigError } from '../../src/config/app-config';
-import { checkConfiguration } from '../../src/config/config-check';
+import { checkConfiguration } from '../../src/ops/config-check';
 import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
 
 const dir = mkdtempSync(join(tmpdir(), 'memberpay-prodcfg-'));
@@ -34,6 +34,7 @@ describe('production configuration and what config:check shows', () => {
       DATABASE_URL: 'postgres://memberpay@db.internal:5432/memberpay',
       WECHAT_PAY_BASE_URL: 'https://api.mch.weixin.qq.com',
       WECHAT_PAY_NOTIFY_URL: 'https://pay.example.com/api/v1/payment/wechat/callback',
+      WECHAT_PAY_CONTRACT_NOTIFY_URL: 'https://pay.example.com/api/v1/payment/wechat/contract-callback',
       ALIPAY_GATEWAY: 'https://openapi.alipay.com/gateway.do',
       ALIPAY_NOTIFY_URL: 'https://pay.example.com/api/v1/payment/alipay/callback',
       ALIPAY_RETURN_URL: 'https://pay.example.com/payment/return',

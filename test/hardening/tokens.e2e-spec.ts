@@ -57,6 +57,15 @@ describe('token rules (REST and WebSocket)', () => {
       .expect(200);
   });
 
+  it('says a token signed with another secret is that, and how to get one this service accepts', async () => {
+    const other = token({ sub: 'u1', iat: now(), exp: now() + 600 }, 'another-secret-of-at-least-32-characters!!');
+    await expectRefused(t, other, /signed with another secret than this service verifies with \(JWT_SECRET\)/);
+    const res = await t.http.get('/api/v1/membership/me').set('Authorization', `Bearer ${other}`);
+    expect(res.body.message).toMatch(/npm run -s token -- <userId>/);
+    // A token that is not even a JWT stays merely invalid.
+    await expectRefused(t, 'not.a.token', /The token is invalid/);
+  });
+
   it('accepts a token within the rules, and the helper signs within them', async () => {
     await expectAccepted(t, token({ sub: 'u1', iat: now(), exp: now() + 3600 }));
     await expectAccepted(t, token({ sub: 'u1', exp: now() + 3000 }));

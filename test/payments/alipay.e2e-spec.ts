@@ -31,6 +31,24 @@ describe('paying with Alipay through the sandbox', () => {
   const deliver = (n: { headers: Record<string, string>; body: string }) =>
     fetch(`${t.url}/api/v1/payment/alipay/callback`, { method: 'POST', headers: n.headers, body: n.body });
 
+  it("puts the plan's Chinese name and the kind of purchase on the buyer's bill", async () => {
+    const user = 'bill-reader';
+    // What the provider was sent, as the sandbox holds it under the attempt's out_trade_no.
+    const title = async (orderNo: string) => {
+      const { rows } = await t.db.query(
+        'SELECT pr.payment_no FROM payment_records pr JOIN orders o ON o.id = pr.order_id WHERE o.order_no = $1',
+        [orderNo],
+      );
+      return (await sandboxCall(sb, 'GET', `/sandbox/trades/${rows[0].payment_no}`)).body.title;
+    };
+    const first = await createOrder(user).expect(201);
+    expect(first.body.description).toBe('基础会员·月度 开通');
+    expect(await title(first.body.order_no)).toBe('基础会员·月度 开通');
+    await pay(first.body.qr_code_url);
+    const renewal = await createOrder(user, { product_id: 2 }).expect(201);
+    expect(await title(renewal.body.order_no)).toBe('基础会员·季度 续费');
+  });
+
   it('buys, renews and upgrades, each ending paid with the right level and expiry', async () => {
     const user = 'ali-buyer';
     const created = await createOrder(user).expect(201);
@@ -86,7 +104,7 @@ describe('paying with Alipay through the sandbox', () => {
   });
 
   it('verifies a subject with % and Chinese characters', async () => {
-    await t.db.query(`UPDATE membership_plans SET name = '黄金会员 100% 满意' WHERE id = 3`);
+    await t.db.query(`UPDATE membership_plans SET name_zh = '黄金会员 100% 满意' WHERE id = 3`);
     try {
       const created = await createOrder('ali-subject', { product_id: 3 }).expect(201);
       const answer = await pay(created.body.qr_code_url);
@@ -95,7 +113,7 @@ describe('paying with Alipay through the sandbox', () => {
       expect(record.notify_payload.subject).toContain('100% 满意');
       expect((await orderRow(created.body.order_no)).status).toBe('paid');
     } finally {
-      await t.db.query(`UPDATE membership_plans SET name = 'Basic, yearly' WHERE id = 3`);
+      await t.db.query(`UPDATE membership_plans SET name_zh = '基础会员·年度' WHERE id = 3`);
     }
   });
 
@@ -155,6 +173,11 @@ describe('paying with Alipay through the sandbox', () => {
     const good = await t.http.get(`/payment/return?${query}`).expect(200);
     expect(good.text).toContain(created.body.order_no);
     expect(good.text).toContain('Waiting for the payment');
+    // In Chinese with English beside it, in the checkout page's look, with a way back.
+    expect(good.text).toContain('正在等待支付结果确认');
+    expect(good.text).toContain('<link rel="stylesheet" href="/checkout/styles.css">');
+    expect(good.text).toContain('<a class="return-back" href="/">');
+    expect(good.text).toContain('基础会员·月度 开通');
     expect((await orderRow(created.body.order_no)).status).toBe('pending');
     const forged = await t.http.get(`/payment/return?${query.replace(/total_amount=[^&]+/, 'total_amount=0.01')}`).expect(200);
     expect(forged.text).toContain('signature could not be verified');

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beijingDayOf } from '../../src/common/beijing-day';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
-import { ExpireQrCodesJob } from '../../src/scheduling/expire-qr-codes.job';
+import { ExpireQrCodesJob } from '../../src/payments/expire-qr-codes.job';
 import { useApp } from '../support/lifecycle';
 import { providerEnv, sandboxCall } from '../support/sandbox';
 

@@ -26,6 +26,24 @@ describe('paying with WeChat Pay through the sandbox', () => {
   const deliver = (n: { headers: Record<string, string>; body: string }) =>
     fetch(`${t.url}/api/v1/payment/wechat/callback`, { method: 'POST', headers: n.headers, body: n.body });
 
+  it("puts the plan's Chinese name and the kind of purchase on the buyer's bill", async () => {
+    const user = 'bill-reader';
+    // What the provider was sent, as the sandbox holds it under the attempt's out_trade_no.
+    const title = async (orderNo: string) => {
+      const { rows } = await t.db.query(
+        'SELECT pr.payment_no FROM payment_records pr JOIN orders o ON o.id = pr.order_id WHERE o.order_no = $1',
+        [orderNo],
+      );
+      return (await sandboxCall(sb, 'GET', `/sandbox/trades/${rows[0].payment_no}`)).body.title;
+    };
+    const first = await createOrder(user).expect(201);
+    expect(first.body.description).toBe('基础会员·月度 开通');
+    expect(await title(first.body.order_no)).toBe('基础会员·月度 开通');
+    await pay(first.body.qr_code_url);
+    const renewal = await createOrder(user, { product_id: 2 }).expect(201);
+    expect(await title(renewal.body.order_no)).toBe('基础会员·季度 续费');
+  });
+
   it('buys, renews and upgrades, each ending paid with the right level and expiry', async () => {
     const user = 'buyer-1';
     const created = await createOrder(user).expect(201);

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { beijingDayOf } from '../../src/common/beijing-day';
 import { ProviderRegistry } from '../../src/payments/provider-registry';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
-import { ReconcileBillsJob } from '../../src/scheduling/reconcile-bills.job';
+import { ReconcileBillsJob } from '../../src/reconciliation/reconcile-bills.job';
 import { useApp } from '../support/lifecycle';
 import { invariantViolations } from '../support/invariants';
 import { createOrder, payAtSandbox } from '../support/orders';
@@ -242,7 +242,7 @@ describe('reconciliation against the daily bills', () => {
       (await sandboxCall(sb, 'POST', '/sandbox/refunds/settle', { out_refund_no: asked.body.refund_no, delivery: 'drop' })).status,
     ).toBe(200);
     const outside = await paidOrder('rec-r2', 'wechat');
-    await t.app.get(ProviderRegistry).get('wechat').refund({
+    await t.app.get(ProviderRegistry).refunds('wechat').refund({
       refundNo: 'RFOUTSIDEOFMEMBERPAY01',
       paymentNo: outside.paymentNo,
       amountFen: outside.amount,

@@ -60,7 +60,13 @@ describe('npm run reconcile', () => {
     });
 
     it('refuses bad arguments with the usage and exit status 2', async () => {
-      for (const argv of [[], ['--date', '2026-02-30'], ['--date', today, '--provider', 'paypal'], ['--day', today]]) {
+      for (const argv of [
+        [],
+        ['--date', '2026-02-30'],
+        ['--date', today, '--provider', 'paypal'],
+        ['--day', today],
+        ['--date', today, 'extra'],
+      ]) {
         const result = await reconcile(argv, { DATABASE_URL: t.database.url });
         expect([argv, result.code, result.out]).toEqual([
           argv,
@@ -69,6 +75,12 @@ describe('npm run reconcile', () => {
         ]);
       }
     });
+  });
+
+  it('prints its usage for --help, exit status 0', async () => {
+    const lines: string[] = [];
+    expect(await main(['--help'], {}, (l) => lines.push(l))).toBe(0);
+    expect(lines.join('\n')).toMatch(/^usage: npm run reconcile -- --date YYYY-MM-DD/);
   });
 
   describe('on the embedded database', () => {

@@ -1,6 +1,6 @@
-import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
-import { ExpireQrCodesJob } from '../../src/scheduling/expire-qr-codes.job';
-import { QueryPaymentsJob } from '../../src/scheduling/query-payments.job';
+import { ExpireOrdersJob } from '../../src/orders/expire-orders.job';
+import { ExpireQrCodesJob } from '../../src/payments/expire-qr-codes.job';
+import { QueryPaymentsJob } from '../../src/payments/query-payments.job';
 import { useApp } from '../support/lifecycle';
 import { providerEnv, sandboxCall } from '../support/sandbox';
 import { connectClient } from '../support/ws-client';

@@ -42,6 +42,8 @@ describe('pay page', () => {
     expect(page.text).toContain('¥9.90');
     expect(page.text).toContain('NOTPAY');
     expect(page.text).toContain('<form method="post" action="/sandbox/pay">');
+    expect(page.text).toContain('After paying, go back to the merchant');
+    expect(page.text).toContain('<a class="back" href="https://memberpay.example/">');
     const posted = await http('POST', `${sb.url}/sandbox/pay`, new URLSearchParams({ qr }).toString(), {
       'Content-Type': 'application/x-www-form-urlencoded',
     });
@@ -49,6 +51,7 @@ describe('pay page', () => {
     const after = await http('GET', `${sb.url}${posted.headers.location}`);
     expect(after.text).toContain('SUCCESS');
     expect(after.text).not.toContain('<form');
+    expect(after.text).toContain('已支付：请回到商户页面查看订单。');
   });
 
   it('works for Alipay codes, and answers 404 for codes it never issued', async () => {

@@ -1,4 +1,4 @@
-import { QueryPaymentsJob } from '../../src/scheduling/query-payments.job';
+import { QueryPaymentsJob } from '../../src/payments/query-payments.job';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
 import { useApp } from '../support/lifecycle';
 import { providerEnv, sandboxCall } from '../support/sandbox';

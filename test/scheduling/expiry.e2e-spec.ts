@@ -1,7 +1,7 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
-import { ExpireQrCodesJob } from '../../src/scheduling/expire-qr-codes.job';
-import { QueryPaymentsJob } from '../../src/scheduling/query-payments.job';
+import { ExpireOrdersJob } from '../../src/orders/expire-orders.job';
+import { ExpireQrCodesJob } from '../../src/payments/expire-qr-codes.job';
+import { QueryPaymentsJob } from '../../src/payments/query-payments.job';
 import { SchedulingCron } from '../../src/scheduling/scheduling.cron';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
 import { useApp } from '../support/lifecycle';

@@ -1,7 +1,7 @@
-import { ExpireOrdersJob } from '../../src/scheduling/expire-orders.job';
-import { ExpireQrCodesJob } from '../../src/scheduling/expire-qr-codes.job';
-import type { JobReport } from '../../src/scheduling/job-report';
-import { QueryPaymentsJob } from '../../src/scheduling/query-payments.job';
+import { ExpireOrdersJob } from '../../src/orders/expire-orders.job';
+import { ExpireQrCodesJob } from '../../src/payments/expire-qr-codes.job';
+import type { JobReport } from '../../src/common/jobs/job-report';
+import { QueryPaymentsJob } from '../../src/payments/query-payments.job';
 import { startTestApp, TestApp } from '../support/app';
 import { withInvariants } from '../support/lifecycle';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';

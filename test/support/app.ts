@@ -21,6 +21,8 @@ export interface TestApp {
   token(userId: string): string;
   /** A token with `role: "admin"` (support staff). */
   adminToken(userId: string): string;
+  /** A token with `role: "service"` (another backend), naming the service. */
+  serviceToken(name: string): string;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function startTestApp(
     http: request(app.getHttpServer()),
     token: (userId) => tokens.sign(userId),
     adminToken: (userId) => tokens.sign(userId, undefined, { admin: true }),
+    serviceToken: (name) => tokens.sign(name, undefined, { service: true }),
     async close() {
       await db.end();
       await app.close();

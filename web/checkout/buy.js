@@ -20,10 +20,14 @@ export function renderBuy() {
       state.choice = key;
       renderPayButton();
     });
+    // One upgrade per higher level, named by the level and saying how many days it converts.
     const meta =
       q.kind === 'upgrade'
-        ? t('upgradeMeta', { level: levelName(state.membership?.level ?? null) })
+        ? q.upgrade_days !== undefined
+          ? t('upgradeDays', { days: q.upgrade_days, level: levelName(q.plan.level), price: yuan(q.amount) })
+          : t('upgradeMeta', { level: levelName(state.membership?.level ?? null) })
         : t('planMeta', { days: q.plan.duration_days, level: levelName(q.plan.level) });
+    const name = q.kind === 'upgrade' ? t('upgradeTo', { level: levelName(q.plan.level) }) : planName(q.plan);
     plans.append(
       h(
         'label',
@@ -32,14 +36,17 @@ export function renderBuy() {
         h(
           'span',
           { class: 'plan-text' },
-          h('span', { class: 'plan-name' }, planName(q.plan), ' ', h('span', { class: `badge badge-${q.kind}` }, t(`kind.${q.kind}`))),
+          h('span', { class: 'plan-name' }, name, ' ', h('span', { class: `badge badge-${q.kind}` }, t(`kind.${q.kind}`))),
           h('span', { class: 'plan-meta' }, meta),
         ),
         h(
           'span',
           { class: 'plan-price' },
           h('span', { class: 'price' }, yuan(q.amount)),
-          q.amount !== q.plan.price ? h('span', { class: 'list-price' }, t('listPrice', { price: yuan(q.plan.price) })) : null,
+          // 原价 reads as a discount: shown only for one (an upgrade's price is a difference, not a discount).
+          q.kind !== 'upgrade' && q.amount < q.plan.price
+            ? h('span', { class: 'list-price' }, t('listPrice', { price: yuan(q.plan.price) }))
+            : null,
         ),
       ),
     );

@@ -21,7 +21,8 @@ export function tierOf(code) {
 export function planName(plan) {
   const term = plan.code.split('_')[1];
   const tierName = tierOf(plan.code);
-  if (!tierName || !['monthly', 'quarterly', 'yearly'].includes(term)) return plan.name;
+  if (!tierName || !['monthly', 'quarterly', 'yearly'].includes(term))
+    return currentLang() === 'zh' && plan.name_zh ? plan.name_zh : plan.name;
   return currentLang() === 'zh'
     ? `${tierName} · ${t(/** @type {any} */ (`term.${term}`))}`
     : `${tierName}, ${t(/** @type {any} */ (`term.${term}`))}`;

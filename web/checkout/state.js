@@ -1,8 +1,8 @@
 // @ts-check
 // What the page knows: the service's answers and the member's choices, shared by the page's modules.
 
-/** @typedef {{ id: number, code: string, name: string, level: number, duration_days: number, price: number }} Plan */
-/** @typedef {{ plan: Plan, kind: 'purchase' | 'renewal' | 'upgrade', is_upgrade: boolean, amount: number }} Quote */
+/** @typedef {{ id: number, code: string, name: string, name_zh?: string | null, level: number, duration_days: number, price: number }} Plan */
+/** @typedef {{ plan: Plan, kind: 'purchase' | 'renewal' | 'upgrade', is_upgrade: boolean, amount: number, upgrade_days?: number }} Quote */
 /** @typedef {{ level: number, plan_code: string, starts_at: string, ends_at: string, order_no: string | null }} Period */
 /** @typedef {{ active?: boolean, level: number | null, expires_at: string | null, periods?: Period[] }} Membership */
 /**

@@ -1,6 +1,8 @@
 import { BadRequestException, HttpException, Logger, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import { ConflictError, DomainError, NotFoundError } from './domain-error';
 import { ErrorFilter } from './error.filter';
+import { ERROR_CODES } from './error-codes';
+import { localizedMessage } from './error-messages';
 
 describe('ErrorFilter.toBody: one error format for every failure', () => {
   const filter = new ErrorFilter();
@@ -73,5 +75,22 @@ describe('ErrorFilter.toBody: one error format for every failure', () => {
   it("does not treat a server-side status on a plain error as the client's fault", () => {
     const upstream = Object.assign(new Error('upstream'), { status: 502 });
     expect(filter.toBody(upstream, 'r-10')).toMatchObject({ statusCode: 500, code: 'INTERNAL_ERROR' });
+  });
+});
+
+describe('localizedMessage', () => {
+  it('gives each known message its Chinese wording, one with a value by its pattern, any other by its code', () => {
+    expect(localizedMessage('ORDER_NOT_FOUND', 'No such order was found', 'zh')).toBe('未找到该订单');
+    expect(localizedMessage('ORDER_NOT_PAYABLE', 'The order is closed and cannot be paid', 'zh')).toBe('订单已关闭，无法进行该操作');
+    expect(localizedMessage('PRODUCT_NOT_FOUND', 'No active membership plan has the id 9', 'zh')).toBe('没有 id 为 9 的有效会员套餐');
+    expect(localizedMessage('PROVIDER_UNAVAILABLE', 'WeChat Pay failed the create request', 'zh')).toBe('支付平台暂时不可用，请稍后重试');
+    expect(localizedMessage('VALIDATION_FAILED', ['amount must be an integer'], 'zh')).toEqual(['请求无效：amount must be an integer']);
+    expect(localizedMessage('ORDER_NOT_FOUND', 'No such order was found', 'en')).toBe('No such order was found');
+  });
+
+  it('has a Chinese message for every error code', () => {
+    for (const code of Object.keys(ERROR_CODES) as (keyof typeof ERROR_CODES)[]) {
+      expect(localizedMessage(code, 'an English message nobody translated', 'zh')).toMatch(/[\u4e00-\u9fff]/);
+    }
   });
 });

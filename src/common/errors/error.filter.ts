@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { requestIdOf } from '../request-id';
 import { DomainError } from './domain-error';
 import { ERROR_CODES, ErrorCode } from './error-codes';
+import { localizedMessage, type MessageLanguage } from './error-messages';
 
 /** The one error format (documented in OpenAPI as ErrorBody). */
 export class ErrorBody {
@@ -53,7 +54,10 @@ export class ErrorFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const body = this.toBody(exception, requestIdOf(req));
     if (res.headersSent) return;
-    res.status(body.statusCode).json(body);
+    // English unless the client prefers Chinese (no header, or `*`: English, as before).
+    const language: MessageLanguage = req.acceptsLanguages?.('en', 'zh') === 'zh' ? 'zh' : 'en';
+    res.vary('Accept-Language');
+    res.status(body.statusCode).json({ ...body, message: localizedMessage(body.code, body.message, language) });
   }
 
   toBody(exception: unknown, requestId: string): ErrorBody {

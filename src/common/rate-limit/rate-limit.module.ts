@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
 import Redis from 'ioredis';
-import { PUBLIC } from '../../auth/auth.guard';
+import { PUBLIC } from '../public-route';
 import { AppConfig } from '../../config/app-config';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
@@ -13,7 +13,7 @@ export type RateLimitName = 'create-order' | 'order-action' | 'public' | 'callba
 const RATE_LIMIT = 'memberpay:rate-limit';
 const WINDOW_MS = 60_000;
 /** The provider callbacks' path; their senders get a budget of their own, far above the other public routes. */
-const CALLBACK_PATH = /^\/api\/v1\/payment\/[a-z]+\/callback\/?$/;
+const CALLBACK_PATH = /^\/api\/v1\/payment\/[a-z]+\/(?:contract-|papay-)?callback\/?$/;
 
 /** Per controller and handler: the route's named budget, 'by-path' for a public route (callback or public), or null. */
 const routeBudgets = new WeakMap<object, WeakMap<object, RateLimitName | 'by-path' | null>>();

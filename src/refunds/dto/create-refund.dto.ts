@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { PageQuery } from '../../common/http/page-query';
 import { REFUND_MEMBERSHIP_EFFECTS, REFUND_STATUSES, type RefundMembershipEffect } from '../refund-status';
 
 export class CreateRefundDto {
@@ -35,22 +35,14 @@ export class CreateRefundDto {
   membership?: RefundMembershipEffect;
 }
 
-export class ListRefundsDto {
+/** Support's refunds, newest first, by refund_no. */
+export class ListRefundsDto extends PageQuery({
+  pattern: /^[0-9A-Za-z]{1,32}$/,
+  name: 'a refund_no',
+  description: 'the refund_no of the last refund of the previous page',
+}) {
   @ApiPropertyOptional({ enum: REFUND_STATUSES, description: 'e.g. abnormal: the refunds stuck at the provider' })
   @IsOptional()
   @IsIn(REFUND_STATUSES, { message: `status must be one of ${REFUND_STATUSES.join(', ')}` })
   status?: (typeof REFUND_STATUSES)[number];
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1, { message: 'limit must be at least 1' })
-  @Max(100, { message: 'limit must be at most 100' })
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'the refund_no of the last refund of the previous page' })
-  @IsOptional()
-  @Matches(/^[0-9A-Za-z]{1,32}$/, { message: 'starting_after must be a refund_no' })
-  starting_after?: string;
 }

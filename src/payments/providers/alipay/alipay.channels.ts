@@ -1,5 +1,5 @@
 import type { AlipaySdk } from 'alipay-sdk';
-import type { AlipayConfig } from './alipay.config';
+import type { AlipayConfig } from '../../../config/providers/alipay.settings';
 import type { ChannelDescriptor, ChannelRequest, OpenedPayment } from '../../payment-channel';
 import type { PayableOrder } from '../../payment-provider';
 import { dateToBeijing, fenToYuan } from './alipay.mapper';

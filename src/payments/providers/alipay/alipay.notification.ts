@@ -1,6 +1,6 @@
 import type { AlipaySdk } from 'alipay-sdk';
 import { NotificationRejected, type RawNotification } from '../../payment-provider';
-import type { AlipayConfig } from './alipay.config';
+import type { AlipayConfig } from '../../../config/providers/alipay.settings';
 import type { AlipayNotification } from './alipay.types';
 
 /**

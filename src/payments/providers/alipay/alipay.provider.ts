@@ -15,12 +15,19 @@ import type {
   RefundEvent,
   RefundRequest,
 } from '../../payment-provider';
-import { IncomingNotification, NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
+import {
+  type BillCapability,
+  IncomingNotification,
+  NotificationRejected,
+  type RefundCapability,
+  RefundRefused,
+  stateEvent,
+} from '../../payment-provider';
 import { BillRejected, type BillFetch } from '../../provider-bill';
 import type { ChannelOpener, ChannelRequest, OpenedPayment } from '../../payment-channel';
 import { parseAlipayBill } from './alipay.bill';
 import { ALIPAY_CHANNELS, alipayEnabledChannels, openAlipayPhonePayment } from './alipay.channels';
-import type { AlipayConfig } from './alipay.config';
+import type { AlipayConfig } from '../../../config/providers/alipay.settings';
 import { dateToBeijing, fenToYuan, toPaymentEvent, toRefundEvent } from './alipay.mapper';
 import { verifiedAlipayFields, verifyAlipayNotification } from './alipay.notification';
 import type { AlipayAnswer } from './alipay.types';
@@ -35,7 +42,7 @@ const MAX_BILL_BYTES = 64 * 1024 * 1024;
  * Alipay face-to-face (当面付) QR payments through alipay-sdk. Every answer's signature is
  * checked (`validateSign: true`: without it the SDK accepts a forged answer, docs/alipay.md#sdk).
  */
-export class AlipayProvider implements PaymentProvider, ChannelOpener {
+export class AlipayProvider implements PaymentProvider, ChannelOpener, RefundCapability, BillCapability {
   readonly name = 'alipay' as const;
   readonly channels = ALIPAY_CHANNELS;
   private readonly logger = new Logger('Alipay');

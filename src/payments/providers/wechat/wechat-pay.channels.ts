@@ -1,7 +1,7 @@
 import type { AxiosResponse } from 'axios';
 import type { KeyObject } from 'node:crypto';
 import { DomainError } from '../../../common/errors/domain-error';
-import type { WechatPayConfig } from './wechat-pay.config';
+import type { WechatPayConfig } from '../../../config/providers/wechat-pay.settings';
 import type { ChannelDescriptor, ChannelRequest, OpenedPayment, PaymentChannel } from '../../payment-channel';
 import type { PayableOrder } from '../../payment-provider';
 import { appPayParams, h5PayUrl, jsapiPayParams } from './wechat-pay.client-params';

@@ -1,7 +1,8 @@
 import type { ProviderDescriptor } from '../../provider-descriptor';
 import { WECHAT_CHANNELS, wechatEnabledChannels } from './wechat-pay.channels';
-import { WECHAT_PAY_SETTINGS, type WechatPayConfig } from './wechat-pay.config';
+import { WECHAT_PAY_SETTINGS, type WechatPayConfig } from '../../../config/providers/wechat-pay.settings';
 import { WechatPayProvider } from './wechat-pay.provider';
+import { WechatPayAgreements } from './wechat-pay.agreements';
 
 /** WeChat Pay (微信支付) API v3: Native QR codes, APP, JSAPI and H5 payments (docs/wechat-pay.md, docs/channels.md). */
 export const WECHAT_PAY: ProviderDescriptor<'wechat', WechatPayConfig> = {
@@ -11,4 +12,7 @@ export const WECHAT_PAY: ProviderDescriptor<'wechat', WechatPayConfig> = {
   channels: WECHAT_CHANNELS,
   enabledChannels: wechatEnabledChannels,
   create: (config, timeoutMs) => new WechatPayProvider(config, timeoutMs),
+  refunds: (adapter) => adapter as WechatPayProvider,
+  bills: (adapter) => adapter as WechatPayProvider,
+  agreements: (config, timeoutMs) => (config.papay ? new WechatPayAgreements({ ...config, papay: config.papay }, timeoutMs) : undefined),
 };

@@ -1,7 +1,7 @@
 // The WeChat Pay notification pipeline on hand-made notifications: signed and sealed here with
 // node:crypto (not with the code under test), then spoiled one step at a time.
 import { createCipheriv, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
-import type { WechatPayConfig } from './wechat-pay.config';
+import type { WechatPayConfig } from '../../../config/providers/wechat-pay.settings';
 import { NotificationRejected, type RawNotification } from '../../payment-provider';
 import { CLOCK_WINDOW_SECONDS, verifyWechatNotification, verifyWechatRefundNotification } from './wechat-pay.notification';
 

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { Aes, Rsa } from 'wechatpay-axios-plugin';
-import type { WechatPayConfig } from './wechat-pay.config';
+import type { WechatPayConfig } from '../../../config/providers/wechat-pay.settings';
 import { NotificationRejected, RawNotification } from '../../payment-provider';
 import type { WechatNotificationEnvelope, WechatRefund, WechatTransaction } from './wechat-pay.types';
 import { wechatAppIds } from './wechat-pay.channels';

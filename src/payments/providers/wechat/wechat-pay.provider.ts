@@ -3,7 +3,7 @@ import type { AxiosInstance, AxiosResponse } from 'axios';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { Wechatpay } from 'wechatpay-axios-plugin';
-import type { WechatPayConfig } from './wechat-pay.config';
+import type { WechatPayConfig } from '../../../config/providers/wechat-pay.settings';
 import type {
   Acknowledgement,
   CloseResult,
@@ -16,7 +16,14 @@ import type {
   RefundEvent,
   RefundRequest,
 } from '../../payment-provider';
-import { IncomingNotification, NotificationRejected, RefundRefused, stateEvent } from '../../payment-provider';
+import {
+  type BillCapability,
+  IncomingNotification,
+  NotificationRejected,
+  type RefundCapability,
+  RefundRefused,
+  stateEvent,
+} from '../../payment-provider';
 import type { ChannelOpener, ChannelRequest, OpenedPayment } from '../../payment-channel';
 import { checkWechatChannelRequest, openWechatPhonePayment, WECHAT_CHANNELS, wechatEnabledChannels } from './wechat-pay.channels';
 import { BillRejected, type BillFetch } from '../../provider-bill';
@@ -45,7 +52,7 @@ type Api = AxiosInstance & Record<string, any>;
  * The SDK instance is a field, never a Nest provider: it answers every property name with a
  * request builder, `then` and `onModuleInit` included (docs/wechat-pay.md#sdk).
  */
-export class WechatPayProvider implements PaymentProvider, ChannelOpener {
+export class WechatPayProvider implements PaymentProvider, ChannelOpener, RefundCapability, BillCapability {
   readonly name = 'wechat' as const;
   readonly channels = WECHAT_CHANNELS;
   /** Signs what APP and JSAPI clients receive; parsed once. */

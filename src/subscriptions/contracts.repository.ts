@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, QueryFailedError } from 'typeorm';
+import type { ProviderName } from '../payments/provider-name';
+import type { ContractEndedBy, ContractStatus } from './contract.entity';
+
+export interface NewContract {
+  contractNo: string;
+  userId: string;
+  provider: ProviderName;
+  planId: number;
+  amountFen: number;
+}
+
+/** A contract row as the service reads it. */
+export interface ContractRow {
+  id: string;
+  contract_no: string;
+  user_id: string;
+  provider: ProviderName;
+  plan_id: number;
+  amount: number;
+  status: ContractStatus;
+  provider_contract_id: string | null;
+  signed_at: Date | null;
+  ended_at: Date | null;
+  ended_by: ContractEndedBy | null;
+}
+
+/** A member already has an open contract (UQ_contracts_one_open_per_member). */
+export class OpenContractExists extends Error {}
+
+const COLUMNS = 'id, contract_no, user_id, provider, plan_id, amount, status, provider_contract_id, signed_at, ended_at, ended_by';
+
+/** Every query on the contracts table (the subscriptions module owns it). Services hold the rules. */
+@Injectable()
+export class ContractsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async insertPending(c: NewContract): Promise<ContractRow> {
+    try {
+      const [row] = (await this.dataSource.query(
+        `INSERT INTO contracts (contract_no, user_id, provider, plan_id, amount) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+        [c.contractNo, c.userId, c.provider, c.planId, c.amountFen],
+      )) as ContractRow[];
+      return row;
+    } catch (e) {
+      if (e instanceof QueryFailedError && (e.driverError as { constraint?: string })?.constraint === 'UQ_contracts_one_open_per_member') {
+        throw new OpenContractExists('the member has an open contract');
+      }
+      throw e;
+    }
+  }
+
+  async findByNo(contractNo: string): Promise<ContractRow | null> {
+    const [row] = (await this.dataSource.query(`SELECT ${COLUMNS} FROM contracts WHERE contract_no = $1`, [contractNo])) as ContractRow[];
+    return row ?? null;
+  }
+
+  /** The member's most recent contract, open or not. */
+  async latestOfUser(userId: string): Promise<ContractRow | null> {
+    const [row] = (await this.dataSource.query(`SELECT ${COLUMNS} FROM contracts WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1`, [
+      userId,
+    ])) as ContractRow[];
+    return row ?? null;
+  }
+
+  /**
+   * pending → active, once: the row that moved, or null when it was not pending (signed already, ended,
+   * or not ours). A provider id already held by another contract is a conflict the unique index refuses.
+   */
+  async activate(provider: ProviderName, contractNo: string, providerContractId: string, signedAt: Date): Promise<ContractRow | null> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE contracts SET status = 'active', provider_contract_id = $3, signed_at = $4, updated_at = now()
+        WHERE contract_no = $1 AND provider = $2 AND status = 'pending' RETURNING ${COLUMNS}`,
+      [contractNo, provider, providerContractId, signedAt],
+    )) as [ContractRow[], number];
+    return rows[0] ?? null;
+  }
+
+  /** An open contract → cancelled, once: the row that moved, or null when it was over already. */
+  async end(provider: ProviderName, contractNo: string, by: ContractEndedBy, endedAt: Date): Promise<ContractRow | null> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE contracts SET status = 'cancelled', ended_at = $4, ended_by = $3, updated_at = now()
+        WHERE contract_no = $1 AND provider = $2 AND status IN ('pending', 'active', 'past_due') RETURNING ${COLUMNS}`,
+      [contractNo, provider, by, endedAt],
+    )) as [ContractRow[], number];
+    return rows[0] ?? null;
+  }
+}
