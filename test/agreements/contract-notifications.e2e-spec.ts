@@ -6,23 +6,16 @@ import { newPaymentNo } from '../../src/common/trade-numbers';
 import { AgreementRegistry } from '../../src/payments/agreement-registry';
 import type { AgreementProvider } from '../../src/payments/agreements';
 import { SubscriptionsService } from '../../src/subscriptions/subscriptions.service';
-import { startTestApp, TestApp } from '../support/app';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { useApp } from '../support/lifecycle';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 describe('contract notifications reach the subscriptions module', () => {
-  let sb: Sandbox;
-  let t: TestApp;
   let subs: SubscriptionsService;
   let registry: AgreementRegistry;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => providerEnv(sb, port));
+  const { t, sb } = useApp((port) => providerEnv(sb, port), { sandbox: true });
+  beforeAll(() => {
     subs = t.app.get(SubscriptionsService);
     registry = t.app.get(AgreementRegistry);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
   });
 
   const row = async (contractNo: string) => (await t.db.query('SELECT * FROM contracts WHERE contract_no = $1', [contractNo])).rows[0];

@@ -1,6 +1,6 @@
-import { startTestApp, type TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { createOrder } from '../support/orders';
-import { providerEnv, startTestSandbox, type Sandbox } from '../support/sandbox';
+import { providerEnv } from '../support/sandbox';
 
 // The server side of the checkout page: its files, the page configuration, the development-only
 // demo token, and the QR code drawn on the answers that hand one out.
@@ -15,18 +15,9 @@ function pngSize(dataUrl: string): { width: number; height: number } {
 }
 
 describe('checkout page: server side (development, sandbox)', () => {
-  let sb: Sandbox;
-  let t: TestApp;
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
 
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => providerEnv(sb, port));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+  const { t, sb } = useApp((port) => providerEnv(sb, port), { sandbox: true });
 
   it("serves the page at / with its own content security policy, its files and socket.io's client from the installed package", async () => {
     const page = await t.http.get('/').expect(200).expect('content-type', /html/);
@@ -139,17 +130,11 @@ describe('checkout page: server side (development, sandbox)', () => {
 });
 
 describe('checkout page: server side (production)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({
-      NODE_ENV: 'production',
-      ALLOW_EMBEDDED_DB_IN_PRODUCTION: '1',
-      JWT_ISSUER: 'https://users.example.com',
-      JWT_AUDIENCE: 'memberpay',
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
+  const { t } = useApp({
+    NODE_ENV: 'production',
+    ALLOW_EMBEDDED_DB_IN_PRODUCTION: '1',
+    JWT_ISSUER: 'https://users.example.com',
+    JWT_AUDIENCE: 'memberpay',
   });
 
   it('refuses the demo token in the error format, and the page is told so', async () => {
@@ -170,13 +155,7 @@ describe('checkout page: server side (production)', () => {
 });
 
 describe('checkout page: server side (tokens shorter than an hour)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ JWT_MAX_TTL_SECONDS: '600' });
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const { t } = useApp({ JWT_MAX_TTL_SECONDS: '600' });
 
   it('issues a demo token no longer than tokens may live, which the service accepts', async () => {
     const { body } = await t.http.post('/api/v1/checkout/demo-token').expect(200);

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { TokenService } from '../../src/auth/token.service';
 import { ExpireOrdersJob } from '../../src/orders/expire-orders.job';
-import { startTestApp, type TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { ARTIFACT_DIR, chromiumAvailability, launchBrowser, type Browser } from '../support/browser';
 import { requestRefund } from '../support/refunds';
-import { providerEnv, sandboxCall, startTestSandbox, type Sandbox } from '../support/sandbox';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 // The checkout page at / in a real chromium: buy with each provider, pay on the sandbox's own page,
 // see the paid state arrive over the WebSocket (and by polling when the socket is down), let a QR
@@ -26,8 +26,6 @@ if (!availability.run) {
   });
 } else {
   describe('checkout page in a browser', () => {
-    let sb: Sandbox;
-    let t: TestApp;
     let browser: Browser;
     let page: Page;
 
@@ -74,17 +72,14 @@ if (!availability.run) {
       expect(await p.locator('#periods > li').count()).toBe(membership.periods.length);
     }
 
+    const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), QR_CODE_EXPIRE_MINUTES: String(QR_MINUTES) }), { sandbox: true });
     beforeAll(async () => {
-      sb = await startTestSandbox();
-      t = await startTestApp((port) => ({ ...providerEnv(sb, port), QR_CODE_EXPIRE_MINUTES: String(QR_MINUTES) }));
       browser = await launchBrowser({ locale: 'zh-CN' });
       page = browser.context.pages()[0] ?? (await browser.context.newPage());
     });
 
     afterAll(async () => {
       await browser?.close();
-      await t?.close();
-      await sb?.close();
     });
 
     it('speaks the browser language (Chinese here), says it runs against the sandbox, and switches to English', async () => {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startTestApp, type TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { ARTIFACT_DIR, chromiumAvailability, launchBrowser, type Browser } from '../support/browser';
-import { providerEnv, startTestSandbox, type Sandbox } from '../support/sandbox';
+import { providerEnv } from '../support/sandbox';
 
 // The checkout page on a phone-sized screen, in a real chromium: a QR code cannot be scanned by
 // the phone showing it, so the page opens WeChat Pay H5 / Alipay WAP instead, in another tab, and
@@ -21,8 +21,6 @@ if (!availability.run) {
   });
 } else {
   describe('checkout page on a phone', () => {
-    let sb: Sandbox;
-    let t: TestApp;
     let browser: Browser;
     let page: Page;
 
@@ -56,9 +54,8 @@ if (!availability.run) {
       return tab;
     }
 
+    const { t, sb } = useApp((port) => providerEnv(sb, port), { sandbox: true });
     beforeAll(async () => {
-      sb = await startTestSandbox();
-      t = await startTestApp((port) => providerEnv(sb, port));
       browser = await launchBrowser({ locale: 'en-US' });
       page = browser.context.pages()[0] ?? (await browser.context.newPage());
       await page.setViewportSize({ width: 390, height: 844 });
@@ -66,8 +63,6 @@ if (!availability.run) {
 
     afterAll(async () => {
       await browser?.close();
-      await t?.close();
-      await sb?.close();
     });
 
     it('pays with WeChat Pay H5: the h5_url opens in a new tab, the page shows the payment when it arrives', async () => {

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource, getMetadataArgsStorage } from 'typeorm';
-import { startTestApp, TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 
 const SRC = join(__dirname, '..', '..', 'src');
 
@@ -24,13 +24,7 @@ function entityFiles(): string[] {
  * and missing in the service, whose repositories for it fail only when first used.
  */
 describe('entity registration', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const { t } = useApp();
 
   it('the service registers every entity the migration CLI compares with the migrations', () => {
     const registered = t.app.get(DataSource).entityMetadatas.map((m) => (m.target as { name: string }).name);

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { startTestApp, TestApp, TEST_JWT_SECRET } from '../support/app';
+import { TEST_JWT_SECRET } from '../support/app';
+import { useApp } from '../support/lifecycle';
 
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 function jwt(header: object, payload: object, secret = TEST_JWT_SECRET, alg = 'sha256'): string {
@@ -9,13 +10,7 @@ function jwt(header: object, payload: object, secret = TEST_JWT_SECRET, alg = 's
 const now = () => Math.floor(Date.now() / 1000);
 
 describe('membership API, auth and the error format', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const { t } = useApp();
 
   it('lists the active plans publicly, prices in fen', async () => {
     const res = await t.http.get('/api/v1/membership/plans').expect(200);

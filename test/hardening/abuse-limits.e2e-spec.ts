@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { startTestApp, TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { createOrder } from '../support/orders';
-import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
+import { providerEnv } from '../support/sandbox';
 import { connectClient, EventClient } from '../support/ws-client';
 import { casesWithRedis } from '../support/redis';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -22,11 +22,8 @@ describe.each(
     ['in Redis', { REDIS_URL: `redis://127.0.0.1:6379/0?keyPrefix=${uid('abuse')}:` }],
   ]),
 )('abuse limits (%s)', (_name, extra) => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({
+  const { t, sb } = useApp(
+    (port) => ({
       ...providerEnv(sb, port),
       CREATE_ORDER_RATE_LIMIT: '100',
       ORDER_ACTION_RATE_LIMIT: '12',
@@ -36,12 +33,9 @@ describe.each(
       WS_CONNECTIONS_PER_USER: '2',
       TRUST_PROXY: 'loopback',
       ...extra,
-    }));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+    }),
+    { sandbox: true },
+  );
 
   const as = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
 

@@ -1,28 +1,23 @@
 import { ExpireOrdersJob } from '../../src/orders/expire-orders.job';
 import { ExpireQrCodesJob } from '../../src/payments/expire-qr-codes.job';
 import { LAST_QUERY_DELAY_MS } from '../../src/payments/payments.service';
-import { startTestApp, TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { createOrder, payAtSandbox } from '../support/orders';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 const SECOND = 1000;
 
 /** The edges of closing an attempt at the provider (expiry jobs and cancel). */
 describe('closing attempts: Alipay trades not yet scanned, and closes that claim a payment', () => {
-  let sb: Sandbox;
-  let t: TestApp;
   let expireQrCodes: ExpireQrCodesJob;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), QR_CODE_EXPIRE_MINUTES: '15', ORDER_EXPIRE_MINUTES: '30' }));
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), QR_CODE_EXPIRE_MINUTES: '15', ORDER_EXPIRE_MINUTES: '30' }), {
+    sandbox: true,
+  });
+  beforeAll(() => {
     expireQrCodes = t.app.get(ExpireQrCodesJob);
   });
   afterEach(async () => {
     await sandboxCall(sb, 'DELETE', '/sandbox/faults');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
   });
 
   const attempt = async (orderNo: string) =>

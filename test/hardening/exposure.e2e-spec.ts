@@ -3,7 +3,8 @@ import { connect as tcpConnect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/common/net';
-import { startTestApp, TestApp, TEST_JWT_SECRET } from '../support/app';
+import { TEST_JWT_SECRET } from '../support/app';
+import { useApp, withInvariants } from '../support/lifecycle';
 import { createTestDatabase, TestDatabase } from '../support/db';
 import { ServiceProcess, spawnService } from '../support/service-process';
 
@@ -36,6 +37,7 @@ describe('what the service exposes, and where', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     await db?.drop();
   });
+  withInvariants(() => db?.url);
   async function start(env: Record<string, string>) {
     const dataDir = mkdtempSync(join(tmpdir(), 'memberpay-exposure-'));
     dirs.push(dataDir);
@@ -122,13 +124,7 @@ describe('what the service exposes, and where', () => {
 });
 
 describe('JSON nesting', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const { t } = useApp();
 
   it.each([9, 100, 20_000])('a body nested %d levels deep is a 400 MALFORMED_REQUEST, and changes nothing', async (depth) => {
     const body = `{"product_type":"membership","product_id":1,"payment_method":"wechat","x":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { TokenService } from '../../src/auth/token.service';
 import { buildAppConfig } from '../../src/config/app-config';
 import { freePort } from '../../src/common/net';
-import { startTestApp, TestApp, TEST_JWT_SECRET } from '../support/app';
+import { TEST_JWT_SECRET } from '../support/app';
+import { useApp, withInvariants } from '../support/lifecycle';
 import { connect, createTestDatabase, TestDatabase } from '../support/db';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { ServiceProcess, spawnService } from '../support/service-process';
@@ -13,16 +14,7 @@ const token = (user: string) => new TokenService(buildAppConfig({ JWT_SECRET: TE
 const body = JSON.stringify({ product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false });
 
 describe('Idempotency-Key answers', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => providerEnv(sb, port));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+  const { t, sb } = useApp((port) => providerEnv(sb, port), { sandbox: true });
 
   it('a replay is byte for byte the first answer', async () => {
     const send = () =>
@@ -61,16 +53,7 @@ describe('Idempotency-Key answers', () => {
 });
 
 describe('Idempotency-Key under concurrency', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => providerEnv(sb, port));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+  const { t, sb } = useApp((port) => providerEnv(sb, port), { sandbox: true });
 
   it('more keyed requests at once than the pool has connections all get their order', async () => {
     const answers = await Promise.all(
@@ -108,6 +91,7 @@ describe('Idempotency-Key across a crash', () => {
     await db?.drop();
     await sb?.close();
   });
+  withInvariants(() => db?.url);
 
   it('a service killed while the provider is being asked leaves neither an order nor a key blocking the retry; the retry makes one order', async () => {
     const port = await freePort();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/common/net';
 import { startTestApp, TestApp, TEST_JWT_SECRET } from '../support/app';
+import { withInvariants } from '../support/lifecycle';
 import { connect, createTestDatabase, TestDatabase } from '../support/db';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { ServiceProcess, spawnService } from '../support/service-process';
@@ -43,6 +44,7 @@ describeWithRedis('events committed by an instance that dies before pushing them
     await sb?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
+  withInvariants(() => b?.db);
 
   it("reaches the member's client on another instance through the relay, once", async () => {
     const port = await freePort();

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { startTestApp, TestApp, TEST_JWT_SECRET } from '../support/app';
+import { TestApp, TEST_JWT_SECRET } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { connectClient } from '../support/ws-client';
 
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -35,13 +36,7 @@ async function expectAccepted(t: TestApp, jwt: string): Promise<void> {
 }
 
 describe('token rules (REST and WebSocket)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ JWT_MAX_TTL_SECONDS: '3600' });
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const { t } = useApp({ JWT_MAX_TTL_SECONDS: '3600' });
 
   it('refuses a token without exp', () => expectRefused(t, token({ sub: 'u1', iat: now() }), /no expiry/));
 
@@ -79,13 +74,7 @@ describe('token rules (REST and WebSocket)', () => {
 });
 
 describe('token issuer and audience', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ JWT_ISSUER: 'https://users.example.com', JWT_AUDIENCE: 'memberpay' });
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const { t } = useApp({ JWT_ISSUER: 'https://users.example.com', JWT_AUDIENCE: 'memberpay' });
 
   it('requires both to match when configured', async () => {
     const base = { sub: 'u2', iat: now(), exp: now() + 600 };

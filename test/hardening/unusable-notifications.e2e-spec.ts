@@ -5,6 +5,7 @@ import { TokenService } from '../../src/auth/token.service';
 import { buildAppConfig } from '../../src/config/app-config';
 import { freePort } from '../../src/common/net';
 import { TEST_JWT_SECRET } from '../support/app';
+import { withInvariants } from '../support/lifecycle';
 import { createTestDatabase, TestDatabase } from '../support/db';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { ServiceProcess, spawnService } from '../support/service-process';
@@ -40,6 +41,7 @@ describe('signed but unusable notifications', () => {
     await db?.drop();
     await sb?.close();
   });
+  withInvariants(() => db?.url);
 
   async function start(extra: Record<string, string> = {}) {
     const port = await freePort();

@@ -1,21 +1,12 @@
-import { startTestApp, TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { paidOrder, refundRow, requestRefund } from '../support/refunds';
-import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
+import { providerEnv } from '../support/sandbox';
 import { connectClient } from '../support/ws-client';
 
 const PREMIUM_MONTHLY = 4;
 
 describe('entitlements (service API)', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => providerEnv(sb, port, { wechat: true }));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+  const { t, sb } = useApp((port) => providerEnv(sb, port, { wechat: true }), { sandbox: true });
 
   const service = () => `Bearer ${t.serviceToken('content-service')}`;
   /** The entitlement, and the instants between which the service answered. */

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { startTestApp, TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { expectInvariants } from '../support/invariants';
 import { createOrder, CreatedOrder, payAtSandbox } from '../support/orders';
-import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
+import { providerEnv } from '../support/sandbox';
 
 const DAY = 86_400_000;
 const BASIC_MONTHLY = 1;
@@ -23,17 +23,7 @@ const length = (p: Period) => Date.parse(p.ends_at) - Date.parse(p.starts_at);
  * real API, the sandbox and its signed notifications.
  */
 describe('membership periods: paid in any order, each order grants what it was priced for', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }));
-  });
-  afterEach(() => expectInvariants(t.db));
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), { sandbox: true });
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
   const me = async (user: string) =>

@@ -1,24 +1,15 @@
 import { JwtService } from '@nestjs/jwt';
 import { TokenService } from '../../src/auth/token.service';
-import { startTestApp, TestApp } from '../support/app';
-import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
+import { useApp } from '../support/lifecycle';
+import { providerEnv } from '../support/sandbox';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
 import { createOrder as createOrderFor, payAtSandbox } from '../support/orders';
 
 describe('order events over socket.io', () => {
-  let sb: Sandbox;
-  let t: TestApp;
   const clients: EventClient[] = [];
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => providerEnv(sb, port, { wechat: true }));
-  });
+  const { t, sb } = useApp((port) => providerEnv(sb, port, { wechat: true }), { sandbox: true });
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
   });
 
   const connect = async (user: string, options: { lastEventId?: string } = {}) => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startTestApp, TestApp } from '../support/app';
+import { withInvariants } from '../support/lifecycle';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
 import { describeWithRedis } from '../support/redis';
@@ -24,6 +25,7 @@ describeWithRedis('order events across instances through Redis', () => {
     await a?.close();
     await sb?.close();
   });
+  withInvariants(() => a?.db);
 
   const connect = async (on: TestApp, user: string, lastEventId?: string) => {
     const client = await connectClient(on.url, { token: on.token(user), lastEventId });

@@ -7,6 +7,7 @@ import { TokenService } from '../../src/auth/token.service';
 import { buildAppConfig } from '../../src/config/app-config';
 import { freePort } from '../../src/common/net';
 import { TEST_JWT_SECRET } from '../support/app';
+import { withInvariants } from '../support/lifecycle';
 import { connect, createTestDatabase, TestDatabase } from '../support/db';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { ServiceProcess, spawnService } from '../support/service-process';
@@ -35,6 +36,7 @@ describe('several service processes (--workers 2)', () => {
     await sb?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
+  withInvariants(() => client);
 
   const token = (user: string) => new TokenService(buildAppConfig({ JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: tmpdir() })).sign(user);
 

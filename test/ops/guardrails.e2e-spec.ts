@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { startTestApp, TestApp } from '../support/app';
-import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
+import { useApp } from '../support/lifecycle';
+import { providerEnv } from '../support/sandbox';
 import { casesWithRedis } from '../support/redis';
 
 describe.each(
@@ -9,21 +9,15 @@ describe.each(
     ['in Redis', { REDIS_URL: 'redis://127.0.0.1:6379' }],
   ]),
 )('rate limit, headers and CORS (%s)', (_name, extra) => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({
+  const { t, sb } = useApp(
+    (port) => ({
       ...providerEnv(sb, port),
       CREATE_ORDER_RATE_LIMIT: '3',
       CORS_ORIGINS: 'https://app.example.com',
       ...extra,
-    }));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+    }),
+    { sandbox: true },
+  );
 
   const create = (user: string) =>
     t.http

@@ -1,17 +1,8 @@
-import { startTestApp, TestApp } from '../support/app';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { useApp } from '../support/lifecycle';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 describe('metrics and health', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => providerEnv(sb, port));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+  const { t, sb } = useApp((port) => providerEnv(sb, port), { sandbox: true });
 
   const metric = (text: string, line: RegExp) => Number(line.exec(text)?.[1] ?? 0);
 

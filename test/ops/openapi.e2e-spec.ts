@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestApp, TestApp } from '../support/app';
+import { TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -16,13 +17,7 @@ function servedRoutes(t: TestApp): string[] {
 }
 
 describe('OpenAPI', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const { t } = useApp();
 
   it('documents every route the application serves', async () => {
     const doc = (await t.http.get('/api/docs-json').expect(200)).body;

@@ -5,6 +5,7 @@ import { TokenService } from '../../src/auth/token.service';
 import { buildAppConfig } from '../../src/config/app-config';
 import { freePort } from '../../src/common/net';
 import { TEST_JWT_SECRET } from '../support/app';
+import { withInvariants } from '../support/lifecycle';
 import { connect, createTestDatabase, TestDatabase } from '../support/db';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { runServiceToExit, spawnService } from '../support/service-process';
@@ -23,6 +24,7 @@ describe('the service process', () => {
     await db?.drop();
     await sb?.close();
   });
+  withInvariants(() => db?.url);
 
   const token = (user: string) => new TokenService(buildAppConfig({ JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: tmpdir() })).sign(user);
   async function start(extra: Record<string, string> = {}) {

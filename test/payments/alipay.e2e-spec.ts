@@ -1,19 +1,10 @@
-import { startTestApp, TestApp } from '../support/app';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { useApp } from '../support/lifecycle';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 const DAY = 86_400_000;
 
 describe('paying with Alipay through the sandbox', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), PROVIDER_TIMEOUT_MS: '1500' }));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), PROVIDER_TIMEOUT_MS: '1500' }), { sandbox: true });
   afterEach(() => sandboxCall(sb, 'DELETE', '/sandbox/faults'));
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
@@ -195,16 +186,7 @@ describe('paying with Alipay through the sandbox', () => {
 });
 
 describe('a service without Alipay configured', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => providerEnv(sb, port, { wechat: true }));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+  const { t, sb } = useApp((port) => providerEnv(sb, port, { wechat: true }), { sandbox: true });
 
   it('boots, keeps WeChat Pay working and refuses Alipay orders with a 400', async () => {
     const auth = { Authorization: `Bearer ${t.token('no-ali')}` };

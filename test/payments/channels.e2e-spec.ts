@@ -2,9 +2,8 @@ import fc from 'fast-check';
 import { beijingDayOf } from '../../src/common/beijing-day';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
 import { ExpireQrCodesJob } from '../../src/payments/expire-qr-codes.job';
-import { startTestApp, TestApp } from '../support/app';
-import { expectInvariants } from '../support/invariants';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { useApp } from '../support/lifecycle';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 const MINUTE = 60_000;
 
@@ -14,18 +13,8 @@ const MINUTE = 60_000;
  * the order once. Refunds are not exercised here.
  */
 describe('paying from a phone: every channel through the sandbox', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), PAYMENT_RETURN_URL_ORIGINS: `http://127.0.0.1:${port}` }));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
-  afterEach(async () => {
-    await expectInvariants(t.db);
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), PAYMENT_RETURN_URL_ORIGINS: `http://127.0.0.1:${port}` }), {
+    sandbox: true,
   });
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });
@@ -409,22 +398,16 @@ describe('paying from a phone: every channel through the sandbox', () => {
 });
 
 describe('a channel the configuration does not turn on', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({
+  const { t, sb } = useApp(
+    (port) => ({
       ...providerEnv(sb, port),
       WECHAT_PAY_APP_APP_ID: '',
       WECHAT_PAY_JSAPI_APP_IDS: '',
       WECHAT_PAY_H5_REDIRECT_URL: '',
       ALIPAY_CHANNELS: 'wap',
-    }));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+    }),
+    { sandbox: true },
+  );
 
   it.each([
     ['wechat', 'app', 'WECHAT_PAY_APP_APP_ID'],

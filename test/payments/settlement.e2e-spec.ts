@@ -1,9 +1,8 @@
 import { PaymentsService } from '../../src/payments/payments.service';
 import type { PaymentEvent } from '../../src/payments/payment-provider';
-import { startTestApp, TestApp } from '../support/app';
-import { expectInvariants } from '../support/invariants';
+import { useApp } from '../support/lifecycle';
 import { createOrder, payAtSandbox, postNotification } from '../support/orders';
-import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
+import { providerEnv } from '../support/sandbox';
 
 const DAY = 86_400_000;
 
@@ -12,17 +11,7 @@ const DAY = 86_400_000;
  * the member's lock, so concurrent settlements of one member's orders each add their days once.
  */
 describe('settling many orders of one member', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }));
-  });
-  afterEach(() => expectInvariants(t.db));
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), { sandbox: true });
 
   /** Orders for `user`, each paid at the sandbox with its notification held back. */
   async function paidButNotNotified(user: string, count: number) {

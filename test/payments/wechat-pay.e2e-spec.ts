@@ -1,19 +1,10 @@
-import { startTestApp, TestApp } from '../support/app';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { useApp } from '../support/lifecycle';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 const DAY = 86_400_000;
 
 describe('paying with WeChat Pay through the sandbox', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port, { wechat: true }), PROVIDER_TIMEOUT_MS: '1500' }));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port, { wechat: true }), PROVIDER_TIMEOUT_MS: '1500' }), { sandbox: true });
   afterEach(() => sandboxCall(sb, 'DELETE', '/sandbox/faults'));
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });

@@ -3,28 +3,21 @@ import { beijingDayOf } from '../../src/common/beijing-day';
 import { ProviderRegistry } from '../../src/payments/provider-registry';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
 import { ReconcileBillsJob } from '../../src/reconciliation/reconcile-bills.job';
-import { startTestApp, TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { invariantViolations } from '../support/invariants';
 import { createOrder, payAtSandbox } from '../support/orders';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 describe('reconciliation against the daily bills', () => {
-  let sb: Sandbox;
-  let t: TestApp;
   let service: ReconciliationService;
   const today = beijingDayOf(new Date());
 
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => providerEnv(sb, port));
+  const { t, sb } = useApp((port) => providerEnv(sb, port), { sandbox: true });
+  beforeAll(() => {
     service = t.app.get(ReconciliationService);
   });
   afterEach(async () => {
     await sandboxCall(sb, 'DELETE', '/sandbox/faults');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
   });
 
   /** A paid order of its own user; `delivery: 'drop'` pays without ever notifying memberpay. */

@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { beijingDayOf } from '../../src/common/beijing-day';
 import { runningEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { main } from '../../src/reconciliation/reconcile.cli';
-import { startTestApp, TEST_JWT_SECRET, TestApp } from '../support/app';
+import { TEST_JWT_SECRET } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { createOrder, payAtSandbox } from '../support/orders';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 import { spawnService } from '../support/service-process';
@@ -28,13 +29,7 @@ describe('npm run reconcile', () => {
   });
 
   describe('against DATABASE_URL', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startTestApp((port) => providerEnv(sb, port));
-    });
-    afterAll(async () => {
-      await t?.close();
-    });
+    const { t } = useApp((port) => providerEnv(sb, port));
 
     it('settles the dropped payment, prints every discrepancy and exits 1 while one is open', async () => {
       const dropped = await createOrder(t, 'cli-1');

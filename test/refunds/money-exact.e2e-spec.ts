@@ -1,27 +1,16 @@
 import { ProcessRefundsJob } from '../../src/refunds/process-refunds.job';
-import { startTestApp, TestApp } from '../support/app';
-import { expectInvariants } from '../support/invariants';
+import { useApp } from '../support/lifecycle';
 import { createOrder } from '../support/orders';
 import { adminGet, orderRow, paidOrder, refundRow, requestRefund } from '../support/refunds';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 const DAY_MS = 86_400_000;
 
 /** Money exact at the edges: a second upgrade of the same days, an upgrade left short by a refund, a partial refund's days. */
 describe('every fen accounted for', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }));
-  });
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), { sandbox: true });
   afterEach(async () => {
     await sandboxCall(sb, 'DELETE', '/sandbox/faults');
-    await expectInvariants(t.db);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
   });
 
   const me = async (user: string) =>

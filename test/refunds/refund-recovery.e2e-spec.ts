@@ -2,32 +2,25 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DOUBLE_PAYMENT } from '../../src/payments/double-payment';
 import { ProcessRefundsJob } from '../../src/refunds/process-refunds.job';
 import { RefundsService } from '../../src/refunds/refunds.service';
-import { startTestApp, TestApp } from '../support/app';
-import { expectInvariants } from '../support/invariants';
+import { useApp } from '../support/lifecycle';
 import { createOrder, payAtSandbox } from '../support/orders';
 import { adminGet, orderRow, paidOrder, refundRow, requestRefund } from '../support/refunds';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 const MINUTE = 60_000;
 const later = (minutes: number) => new Date(Date.now() + minutes * MINUTE);
 
 /** Refunds whose answer is lost or late, their notifications, double payments and the ledger afterwards. */
 describe('refunds that do not end at once', () => {
-  let sb: Sandbox;
-  let t: TestApp;
   let job: ProcessRefundsJob;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000', PROVIDER_TIMEOUT_MS: '1500' }));
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000', PROVIDER_TIMEOUT_MS: '1500' }), {
+    sandbox: true,
+  });
+  beforeAll(() => {
     job = t.app.get(ProcessRefundsJob);
   });
   afterEach(async () => {
     await sandboxCall(sb, 'DELETE', '/sandbox/faults');
-    await expectInvariants(t.db);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
   });
 
   /**

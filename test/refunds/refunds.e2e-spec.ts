@@ -1,25 +1,14 @@
-import { startTestApp, TestApp } from '../support/app';
-import { expectInvariants } from '../support/invariants';
+import { useApp } from '../support/lifecycle';
 import { createOrder } from '../support/orders';
 import { adminGet, orderRow, paidOrder, refundRow, requestRefund } from '../support/refunds';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 import { connectClient } from '../support/ws-client';
 
 /** Refunds over HTTP: the support API, both providers through their SDKs and the sandbox, real PostgreSQL. */
 describe('refunds', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }));
-  });
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), { sandbox: true });
   afterEach(async () => {
     await sandboxCall(sb, 'DELETE', '/sandbox/faults');
-    await expectInvariants(t.db);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
   });
 
   it('answers 401 without a token and 403 FORBIDDEN to a member, on every admin route', async () => {

@@ -6,6 +6,7 @@ import { TokenService } from '../../src/auth/token.service';
 import { buildAppConfig } from '../../src/config/app-config';
 import { freePort } from '../../src/common/net';
 import { TEST_JWT_SECRET } from '../support/app';
+import { withInvariants } from '../support/lifecycle';
 import { connect, createTestDatabase, TestDatabase } from '../support/db';
 import { expectInvariants } from '../support/invariants';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
@@ -43,6 +44,7 @@ describe.each(['external', 'embedded'] as const)('SIGKILL in the middle of settl
     rmSync(dataDir, { recursive: true, force: true });
     if (pgData) rmSync(dirname(pgData), { recursive: true, force: true });
   });
+  withInvariants(() => db?.url);
 
   it("leaves no partial state, and the provider's resends complete every payment after restart", async () => {
     const port = await freePort();

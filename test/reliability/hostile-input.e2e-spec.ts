@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { createHmac } from 'node:crypto';
-import { startTestApp, TestApp, TEST_JWT_SECRET } from '../support/app';
-import { expectInvariants } from '../support/invariants';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { TestApp, TEST_JWT_SECRET } from '../support/app';
+import { useApp } from '../support/lifecycle';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 /** Row counts of every table a request could change. */
 async function snapshot(t: TestApp): Promise<Record<string, number>> {
@@ -20,17 +20,7 @@ const hs = (header: object, payload: object, alg = 'sha256') => {
 };
 
 describe('hostile input', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '10000' }));
-  });
-  afterEach(() => expectInvariants(t.db));
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
-  });
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '10000' }), { sandbox: true });
 
   const bearer = (user = 'hostile') => `Bearer ${t.token(user)}`;
   const good = { product_type: 'membership', product_id: 1, payment_method: 'wechat', is_upgrade: false };

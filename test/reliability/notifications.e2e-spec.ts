@@ -1,30 +1,24 @@
-import { startTestApp, TestApp } from '../support/app';
-import { expectInvariants } from '../support/invariants';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { useApp } from '../support/lifecycle';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createOrder as createOrderFor, postNotification } from '../support/orders';
 
 describe('notifications under load and with the database unreachable', () => {
-  let sb: Sandbox;
   let proxy: TcpProxy;
-  let t: TestApp;
   beforeAll(async () => {
-    sb = await startTestSandbox();
     const admin = new URL(process.env.MEMBERPAY_TEST_ADMIN_URL!);
     proxy = await new TcpProxy(admin.hostname, Number(admin.port || 5432)).start();
-    // The service reaches PostgreSQL only through the proxy; the test's own client goes direct.
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), {
-      databaseUrl: (url) => proxy.url(url),
-    });
+  });
+  // The service reaches PostgreSQL only through the proxy; the test's own client goes direct.
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), {
+    sandbox: true,
+    databaseUrl: (url) => proxy.url(url),
   });
   afterEach(async () => {
     proxy.restore();
-    await expectInvariants(t.db);
   });
   afterAll(async () => {
-    await t?.close();
     await proxy?.stop();
-    await sb?.close();
   });
 
   const createOrder = (user: string, method = 'wechat') => createOrderFor(t, user, { payment_method: method });

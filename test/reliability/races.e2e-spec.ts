@@ -1,28 +1,19 @@
 import { ExpireOrdersJob } from '../../src/orders/expire-orders.job';
 import { ExpireQrCodesJob } from '../../src/payments/expire-qr-codes.job';
 import { QueryPaymentsJob } from '../../src/payments/query-payments.job';
-import { startTestApp, TestApp } from '../support/app';
-import { expectInvariants } from '../support/invariants';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { useApp } from '../support/lifecycle';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 import { connectClient } from '../support/ws-client';
 import { createOrder as createOrderFor, postNotification } from '../support/orders';
 
 const MINUTE = 60_000;
 
 describe('races and provider faults around the jobs', () => {
-  let sb: Sandbox;
-  let t: TestApp;
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), PROVIDER_TIMEOUT_MS: '1000', CREATE_ORDER_RATE_LIMIT: '1000' }));
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), PROVIDER_TIMEOUT_MS: '1000', CREATE_ORDER_RATE_LIMIT: '1000' }), {
+    sandbox: true,
   });
   afterEach(async () => {
     await sandboxCall(sb, 'DELETE', '/sandbox/faults');
-    await expectInvariants(t.db);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
   });
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });

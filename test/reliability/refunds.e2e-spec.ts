@@ -1,31 +1,25 @@
-import { startTestApp, TestApp } from '../support/app';
-import { expectInvariants } from '../support/invariants';
+import { useApp } from '../support/lifecycle';
 import { paidOrder, refundRow, requestRefund } from '../support/refunds';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 import { TcpProxy } from '../support/tcp-proxy';
 
 /** Refunds when the database goes away: nothing is refunded twice, nothing is lost. */
 describe('refunds with the database unreachable', () => {
-  let sb: Sandbox;
   let proxy: TcpProxy;
-  let t: TestApp;
   beforeAll(async () => {
-    sb = await startTestSandbox();
     const admin = new URL(process.env.MEMBERPAY_TEST_ADMIN_URL!);
     proxy = await new TcpProxy(admin.hostname, Number(admin.port || 5432)).start();
-    t = await startTestApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), {
-      databaseUrl: (url) => proxy.url(url),
-    });
+  });
+  const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), CREATE_ORDER_RATE_LIMIT: '1000' }), {
+    sandbox: true,
+    databaseUrl: (url) => proxy.url(url),
   });
   afterEach(async () => {
     proxy.restore();
     await sandboxCall(sb, 'DELETE', '/sandbox/faults');
-    await expectInvariants(t.db);
   });
   afterAll(async () => {
-    await t?.close();
     await proxy?.stop();
-    await sb?.close();
   });
 
   it('refuses a refund request while the database is down, calling no provider', async () => {

@@ -1,35 +1,31 @@
 import { QueryPaymentsJob } from '../../src/payments/query-payments.job';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
-import { startTestApp, TestApp } from '../support/app';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { useApp } from '../support/lifecycle';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 import { createOrder as createOrderFor, payAtSandbox } from '../support/orders';
 
 const MINUTE = 60_000;
 
 describe('the active query', () => {
-  let sb: Sandbox;
-  let t: TestApp;
   let job: QueryPaymentsJob;
   const clients: EventClient[] = [];
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    // QR codes and orders outlive the whole query schedule here, so no cap shortens it.
-    t = await startTestApp((port) => ({
+  // QR codes and orders outlive the whole query schedule here, so no cap shortens it.
+  const { t, sb } = useApp(
+    (port) => ({
       ...providerEnv(sb, port),
       PROVIDER_TIMEOUT_MS: '1500',
       QR_CODE_EXPIRE_MINUTES: '60',
       ORDER_EXPIRE_MINUTES: '120',
       PAYMENT_QUERY_RETRY_MAX: '5',
-    }));
+    }),
+    { sandbox: true },
+  );
+  beforeAll(() => {
     job = t.app.get(QueryPaymentsJob);
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await sandboxCall(sb, 'DELETE', '/sandbox/faults');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
   });
 
   const createOrder = (user: string, method: 'wechat' | 'alipay' = 'wechat') => createOrderFor(t, user, { payment_method: method });

@@ -4,36 +4,32 @@ import { ExpireQrCodesJob } from '../../src/payments/expire-qr-codes.job';
 import { QueryPaymentsJob } from '../../src/payments/query-payments.job';
 import { SchedulingCron } from '../../src/scheduling/scheduling.cron';
 import { connectClient, EventClient, eventFor } from '../support/ws-client';
-import { startTestApp, TestApp } from '../support/app';
-import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
+import { useApp } from '../support/lifecycle';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 import { createOrder as createOrderFor, payAtSandbox } from '../support/orders';
 
 const SECOND = 1000;
 
 describe('order and QR code expiry', () => {
-  let sb: Sandbox;
-  let t: TestApp;
   let expireOrders: ExpireOrdersJob;
   let expireQrCodes: ExpireQrCodesJob;
   const clients: EventClient[] = [];
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    t = await startTestApp((port) => ({
+  const { t, sb } = useApp(
+    (port) => ({
       ...providerEnv(sb, port, { wechat: true }),
       PROVIDER_TIMEOUT_MS: '1500',
       ORDER_EXPIRE_MINUTES: '30',
       QR_CODE_EXPIRE_MINUTES: '15',
-    }));
+    }),
+    { sandbox: true },
+  );
+  beforeAll(() => {
     expireOrders = t.app.get(ExpireOrdersJob);
     expireQrCodes = t.app.get(ExpireQrCodesJob);
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await sandboxCall(sb, 'DELETE', '/sandbox/faults');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await sb?.close();
   });
 
   const auth = (user: string) => ({ Authorization: `Bearer ${t.token(user)}` });

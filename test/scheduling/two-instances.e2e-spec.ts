@@ -3,6 +3,7 @@ import { ExpireQrCodesJob } from '../../src/payments/expire-qr-codes.job';
 import type { JobReport } from '../../src/common/jobs/job-report';
 import { QueryPaymentsJob } from '../../src/payments/query-payments.job';
 import { startTestApp, TestApp } from '../support/app';
+import { withInvariants } from '../support/lifecycle';
 import { providerEnv, Sandbox, sandboxCall, startTestSandbox } from '../support/sandbox';
 
 const ORDERS = 16;
@@ -23,6 +24,7 @@ describe('jobs on two instances at once', () => {
     await a?.close();
     await sb?.close();
   });
+  withInvariants(() => a?.db);
 
   /** Half WeChat Pay, half Alipay; every other one paid by the buyer with the notification lost. */
   async function ordersWithLostNotifications(prefix: string) {

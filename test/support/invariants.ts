@@ -66,6 +66,8 @@ const CHECKS: Record<string, string> = {
     SELECT coalesce(h.user_id, b.user_id) AS user_id, coalesce(h.level, b.level) AS level, h.ms AS held, b.ms AS bought
       FROM held h FULL JOIN bought b ON b.user_id = h.user_id AND b.level = h.level
      WHERE coalesce(h.ms, 0) <> coalesce(b.ms, 0)`,
+  "an upgrade's shortfall is at most what it cost": `
+    SELECT order_no FROM orders WHERE upgrade_shortfall IS NOT NULL AND (upgrade_shortfall < 0 OR upgrade_shortfall > amount)`,
   'an upgrade converts no more than it was priced on': `
     SELECT order_id FROM membership_grants WHERE kind = 'upgrade'
        AND (converted_ms IS NULL OR converted_ms < 0 OR converted_ms > upgrade_quoted_ms
@@ -78,12 +80,104 @@ const CHECKS: Record<string, string> = {
       AND (payment_no IS NULL OR (channel = 'qr' AND qr_code_url IS NULL) OR (channel <> 'qr' AND pay_params IS NULL))`,
 };
 
+/**
+ * What support conceded to each member, in fen: days kept on purpose beyond what the member's money
+ * pays for. The one place the money property takes concessions from: a refund made with
+ * `membership: keep` returns its fen and leaves the days they bought.
+ */
+const CONCEDED_FEN = `
+  SELECT o.user_id, sum(f.amount)::bigint AS fen
+    FROM refunds f JOIN orders o ON o.id = f.order_id
+   WHERE f.status = 'success' AND f.membership = 'keep'
+   GROUP BY o.user_id`;
+
+/**
+ * Per member: the milliseconds held at each daily price (price / duration_days, as the pricing code
+ * reckons it), carried-over days left out. A purchase or renewal's days are priced at what its order
+ * cost (the plan's price when it was bought: a plan's price may change later); an upgrade's at its
+ * plan's price (its order's amount is only the difference).
+ */
+const HELD_BY_PLAN = `
+  SELECT p.user_id, (CASE WHEN g.kind = 'add' THEN o.amount ELSE pl.price END)::bigint AS price,
+         pl.duration_days::bigint AS days, sum(round(EXTRACT(EPOCH FROM p.ends_at - p.starts_at) * 1000))::bigint AS ms
+    FROM membership_periods p
+    JOIN membership_grants g ON g.id = p.grant_id
+    JOIN membership_plans pl ON pl.id = p.plan_id
+    JOIN orders o ON o.id = g.order_id
+   WHERE g.kind <> 'opening'
+   GROUP BY 1, 2, 3`;
+
+const PAID_FEN = `
+  SELECT o.user_id, sum(pr.amount)::bigint AS fen
+    FROM payment_records pr JOIN orders o ON o.id = pr.order_id
+   WHERE pr.status = 'success' GROUP BY o.user_id`;
+
+const REFUNDED_FEN = `
+  SELECT o.user_id, sum(f.amount)::bigint AS fen
+    FROM refunds f JOIN orders o ON o.id = f.order_id
+   WHERE f.status = 'success' GROUP BY o.user_id`;
+
+const DAY_MS = 86_400_000n;
+
+export interface MemberMoney {
+  user: string;
+  /** The value of the days held, as the exact fraction `numerator / denominator` fen. */
+  held: { numerator: bigint; denominator: bigint };
+  paid: bigint;
+  refunded: bigint;
+  conceded: bigint;
+}
+
+/**
+ * The money of every member who holds days or paid: what the days held are worth (each period's
+ * milliseconds at the daily price — price / duration_days, as the pricing code reckons it — of the
+ * plan that bought it), what was paid, refunded and conceded. Exact: a sum of fractions over their
+ * common denominator in BigInt, so no rounding can hide a fen.
+ */
+export async function memberMoney(db: Client): Promise<MemberMoney[]> {
+  const byUser = new Map<string, MemberMoney>();
+  const member = (user: string) => {
+    let m = byUser.get(user);
+    if (!m) byUser.set(user, (m = { user, held: { numerator: 0n, denominator: 1n }, paid: 0n, refunded: 0n, conceded: 0n }));
+    return m;
+  };
+  for (const r of (await db.query(HELD_BY_PLAN)).rows) {
+    const m = member(r.user_id);
+    // held + ms × price / (days × DAY_MS), over the product of the denominators (a few plans at most).
+    const d = BigInt(r.days) * DAY_MS;
+    m.held = { numerator: m.held.numerator * d + BigInt(r.ms) * BigInt(r.price) * m.held.denominator, denominator: m.held.denominator * d };
+  }
+  for (const [sql, key] of [
+    [PAID_FEN, 'paid'],
+    [REFUNDED_FEN, 'refunded'],
+    [CONCEDED_FEN, 'conceded'],
+  ] as const) {
+    for (const r of (await db.query(sql)).rows) member(r.user_id)[key] = BigInt(r.fen);
+  }
+  return [...byUser.values()];
+}
+
+/** The members whose days are worth more than their money pays for: held > paid − refunded + conceded. */
+export async function moneyViolations(db: Client): Promise<unknown[]> {
+  return (await memberMoney(db))
+    .filter((m) => m.held.numerator > (m.paid - m.refunded + m.conceded) * m.held.denominator)
+    .map((m) => ({
+      user_id: m.user,
+      held_fen: (Number(m.held.numerator) / Number(m.held.denominator)).toFixed(4),
+      paid: String(m.paid),
+      refunded: String(m.refunded),
+      conceded: String(m.conceded),
+    }));
+}
+
 export async function invariantViolations(db: Client): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const [name, sql] of Object.entries(CHECKS)) {
     const { rows } = await db.query(sql);
     if (rows.length) out[name] = rows;
   }
+  const money = await moneyViolations(db);
+  if (money.length) out['the days a member holds are worth no more than paid − refunded + conceded'] = money;
   return out;
 }
 

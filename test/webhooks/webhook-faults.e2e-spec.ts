@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { freePort } from '../../src/common/net';
 import { appendOrderEvent } from '../../src/outbox/order-events';
 import { startTestApp, TEST_JWT_SECRET, TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { createTestDatabase, TestDatabase } from '../support/db';
 import { createOrder } from '../support/orders';
 import { paidOrder } from '../support/refunds';
@@ -39,16 +40,12 @@ describe('webhook faults', () => {
   });
 
   describe('three days of nothing but failures (a day of 1 ms)', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      // The schedule's minute is 1 ms: the 3-day retry window is 4.3 s.
-      t = await startTestApp((port) => ({
-        ...providerEnv(sb, port, { wechat: true }),
-        WEBHOOK_RETRY_BASE_MS: '1',
-        WEBHOOK_TIMEOUT_MS: '500',
-      }));
-    });
-    afterAll(() => t?.close());
+    // The schedule's minute is 1 ms: the 3-day retry window is 4.3 s.
+    const { t } = useApp((port) => ({
+      ...providerEnv(sb, port, { wechat: true }),
+      WEBHOOK_RETRY_BASE_MS: '1',
+      WEBHOOK_TIMEOUT_MS: '500',
+    }));
 
     it('marks the delivery failed and disables the endpoint, saying why; enabling it again clears that', async () => {
       const r = await receiver();
@@ -158,13 +155,9 @@ describe('webhook faults', () => {
   });
 
   describe('1,000 events to three endpoints, one of them dead', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      // A dead receiver's requests are never timed out during the test: it holds its share of the
-      // attempts for as long as the others take.
-      t = await startTestApp((port) => ({ ...providerEnv(sb, port, { wechat: true }), WEBHOOK_TIMEOUT_MS: '300000' }));
-    });
-    afterAll(() => t?.close());
+    // A dead receiver's requests are never timed out during the test: it holds its share of the
+    // attempts for as long as the others take.
+    const { t } = useApp((port) => ({ ...providerEnv(sb, port, { wechat: true }), WEBHOOK_TIMEOUT_MS: '300000' }));
 
     it('leaves the others and the member sockets unaffected, each member in order', async () => {
       const [fast1, fast2, dead] = [await receiver(), await receiver(), await receiver()];

@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startTestApp, TestApp } from '../support/app';
+import { TestApp } from '../support/app';
+import { useApp } from '../support/lifecycle';
 import { createOrder } from '../support/orders';
 import { paidOrder, requestRefund } from '../support/refunds';
-import { providerEnv, Sandbox, startTestSandbox } from '../support/sandbox';
+import { providerEnv } from '../support/sandbox';
 import { until, WebhookReceiver } from '../support/webhook-receiver';
 import { WebhookSender } from '../../src/notifications/webhooks/webhook-sender';
 import { WebhookUrlPolicy, WebhookUrlRefused } from '../../src/notifications/webhooks/webhook-url-policy';
@@ -25,8 +26,6 @@ async function register(t: TestApp, receiver: WebhookReceiver, events = ALL_EVEN
 const admin = (t: TestApp) => `Bearer ${t.adminToken('admin-1')}`;
 
 describe('service webhooks', () => {
-  let sb: Sandbox;
-  let t: TestApp;
   const receivers: WebhookReceiver[] = [];
   const receiver = async () => {
     const r = new WebhookReceiver();
@@ -35,19 +34,17 @@ describe('service webhooks', () => {
     return r;
   };
 
-  beforeAll(async () => {
-    sb = await startTestSandbox();
-    // The retry schedule in units of 10 ms instead of a minute: 10 ms, 50 ms, 300 ms, 1.2 s … for 43 s.
-    t = await startTestApp((port) => ({
+  // The retry schedule in units of 10 ms instead of a minute: 10 ms, 50 ms, 300 ms, 1.2 s … for 43 s.
+  const { t, sb } = useApp(
+    (port) => ({
       ...providerEnv(sb, port, { wechat: true }),
       WEBHOOK_RETRY_BASE_MS: '10',
       WEBHOOK_TIMEOUT_MS: '500',
-    }));
-  });
+    }),
+    { sandbox: true },
+  );
   afterAll(async () => {
     for (const r of receivers) await r.stop();
-    await t?.close();
-    await sb?.close();
   });
 
   /** Deletes every endpoint, so that each test hears only its own. */
