@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { startTestApp, TestApp } from '../support/app';
 import { useApp } from '../support/lifecycle';
 import { createOrder } from '../support/orders';
 import { providerEnv } from '../support/sandbox';
