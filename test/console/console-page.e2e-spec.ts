@@ -1,3 +1,4 @@
+import { withInvariants } from '../support/lifecycle';
 import { parse } from 'csv-parse/sync';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -31,6 +32,7 @@ if (!availability.run) {
   describe('support console in a browser', () => {
     let sb: Sandbox;
     let t: TestApp;
+    withInvariants(() => t?.db);
     let browser: Browser;
     let page: Page;
     const today = beijingDayOf(new Date());

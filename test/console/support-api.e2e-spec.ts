@@ -1,3 +1,4 @@
+import { withInvariants } from '../support/lifecycle';
 import { parse } from 'csv-parse/sync';
 import { beijingDayOf } from '../../src/common/beijing-day';
 import { startTestApp, type TestApp } from '../support/app';
@@ -13,6 +14,7 @@ const BOM = '\uFEFF';
 describe('support console API', () => {
   let sb: Sandbox;
   let t: TestApp;
+  withInvariants(() => t?.db);
   const today = beijingDayOf(new Date());
   const admin = (path: string) => t.http.get(path).set('Authorization', `Bearer ${t.adminToken('admin-1')}`);
   const adminPost = (path: string, body: Record<string, unknown>) =>
