@@ -1,4 +1,4 @@
-import { applyDecorators, ExecutionContext, Global, Inject, Injectable, Module, OnModuleDestroy, SetMetadata } from '@nestjs/common';
+import { applyDecorators, ExecutionContext, Global, Inject, Injectable, Logger, Module, OnModuleDestroy, SetMetadata } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
@@ -65,9 +65,14 @@ class StandardHeadersThrottlerGuard extends ThrottlerGuard {
 @Injectable()
 class ThrottlerRedis implements OnModuleDestroy {
   readonly client?: Redis;
+  private readonly logger = new Logger('RateLimit');
 
   constructor(config: AppConfig) {
-    if (config.redisUrl) this.client = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    if (!config.redisUrl) return;
+    this.client = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    // ioredis prints every failed reconnect with its stack when nobody listens; the storage reports
+    // an outage once (it counts per instance meanwhile), so these are only kept at debug level.
+    this.client.on('error', (e: Error) => this.logger.debug(`rate limiter's Redis: ${e.message}`));
   }
 
   async onModuleDestroy(): Promise<void> {
