@@ -1,4 +1,14 @@
-import { applyDecorators, ExecutionContext, Global, Inject, Injectable, Logger, Module, OnModuleDestroy, SetMetadata } from '@nestjs/common';
+import {
+  applyDecorators,
+  ExecutionContext,
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  OnModuleDestroy,
+  SetMetadata,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
