@@ -20,7 +20,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join, relative, isAbsolute } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../common/net';
 
@@ -126,12 +126,13 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
       );
       releaseDataDir(dataDir);
       log('Embedded PostgreSQL stopped');
-      // A temporary DATA_DIR's database is as temporary as it is: its stand-in (a whole cluster)
-      // goes now rather than at some later start that finds the DATA_DIR gone.
+      // A DATA_DIR removed while its service ran was temporary (a test's, a throwaway run's): its
+      // database goes with it now rather than at some later start that finds the DATA_DIR gone. One
+      // that still exists keeps its database, wherever it lives (a DATA_DIR under /tmp may be reused).
       const standIn = dirname(pgData);
-      if (down && isStandIn(standIn) && isUnder(dataDir, tmpdir())) {
+      if (down && isStandIn(standIn) && !existsSync(dataDir)) {
         rmSync(standIn, { recursive: true, force: true });
-        log(`Removed ${standIn}, the embedded PostgreSQL of the temporary ${dataDir}`);
+        log(`Removed ${standIn}, the embedded PostgreSQL of ${dataDir}, which was removed`);
       }
     },
   };
@@ -386,11 +387,6 @@ export function standInOf(dataDir: string): string {
 
 function isStandIn(folder: string): boolean {
   return dirname(folder) === STAND_IN_ROOT && folder.slice(STAND_IN_ROOT.length + 1).startsWith(STAND_IN_PREFIX);
-}
-
-function isUnder(path: string, folder: string): boolean {
-  const rel = relative(folder, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 /**

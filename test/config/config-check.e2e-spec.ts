@@ -123,13 +123,13 @@ describe('npm run config:check', () => {
   });
 
   it('prints its usage for --help (exit 0) and refuses unknown options (exit 2)', () => {
-    const help = spawnSync(process.execPath, ['-r', 'ts-node/register', 'src/config/config-check.ts', '--help'], {
+    const help = spawnSync(process.execPath, ['-r', 'ts-node/register', 'src/ops/config-check.ts', '--help'], {
       cwd: ROOT,
       encoding: 'utf8',
       env: { PATH: process.env.PATH!, TS_NODE_TRANSPILE_ONLY: '1' },
     });
     expect([help.status, help.stdout]).toEqual([0, expect.stringMatching(/^usage: npm run config:check/)]);
-    const unknown = spawnSync(process.execPath, ['-r', 'ts-node/register', 'src/config/config-check.ts', '--fix'], {
+    const unknown = spawnSync(process.execPath, ['-r', 'ts-node/register', 'src/ops/config-check.ts', '--fix'], {
       cwd: ROOT,
       encoding: 'utf8',
       env: { PATH: process.env.PATH!, TS_NODE_TRANSPILE_ONLY: '1' },

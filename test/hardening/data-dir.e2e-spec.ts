@@ -113,7 +113,7 @@ describe('the stand-in folder under /var/tmp, as root', () => {
     rmSync(standIn, { force: true });
   });
 
-  rootOnly('makes a fresh stand-in 0700 with new 0600 files, and removes it at a clean stop of a temporary DATA_DIR', async () => {
+  rootOnly('makes a fresh stand-in 0700 with new 0600 files, and removes it at a clean stop once its DATA_DIR was removed', async () => {
     const dataDir = temp('memberpay-datadir-fresh-');
     const standIn = standInOf(dataDir);
     cleanup.push(standIn);
@@ -126,11 +126,12 @@ describe('the stand-in folder under /var/tmp, as root', () => {
         expect([name, file.isFile(), file.mode & 0o777, file.uid]).toEqual([name, true, 0o600, 0]);
       }
     } finally {
+      rmSync(dataDir, { recursive: true, force: true }); // a throwaway DATA_DIR, removed while its service runs
       service.child.kill('SIGTERM');
     }
     expect(await service.exited).toBe(0);
     expect(existsSync(standIn)).toBe(false);
-    expect(service.output()).toContain(`Removed ${standIn}, the embedded PostgreSQL of the temporary ${dataDir}`);
+    expect(service.output()).toContain(`Removed ${standIn}, the embedded PostgreSQL of ${dataDir}, which was removed`);
   });
 
   rootOnly('the sweep at start removes only stand-ins this user made, whose DATA_DIR is gone', () => {

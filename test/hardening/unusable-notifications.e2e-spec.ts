@@ -216,7 +216,8 @@ describe('signed but unusable notifications', () => {
       fetch(`${url}/api/v1/payment/wechat/refund-callback`, { method: 'POST', headers: n.headers, body: n.body });
     const counterOf = async (url: string, outcome: string) => {
       const text = await (await fetch(`${url}/metrics`)).text();
-      const m = new RegExp(`^memberpay_notifications_total\\{provider="wechat_refund",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text);
+      // Refund results come through WeChat Pay's one callback handler: counted under its name.
+      const m = new RegExp(`^memberpay_notifications_total\\{provider="wechat",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text);
       return m ? Number(m[1]) : 0;
     };
 
@@ -225,10 +226,14 @@ describe('signed but unusable notifications', () => {
       { out_refund_no: 'RF20990101000000UNKNOWN00001' },
       { out_trade_no: 'MP20990101000000UNKNOWN00001' },
     ];
+    const counted = await counterOf(base, 'unusable');
+    const logged = lines(service).length;
     for (const override of cases) expect((await postRefund(base, await settled(override))).status).toBe(400);
-    expect(await counterOf(base, 'unusable')).toBe(cases.length);
+    expect((await counterOf(base, 'unusable')) - counted).toBe(cases.length);
     await lineWith(service, 'rejection=PAYMENT_MISMATCH');
-    const unusable = lines(service).filter((l) => l.msg?.startsWith('refund notification') && l.msg.includes('outcome=unusable'));
+    const unusable = lines(service)
+      .slice(logged)
+      .filter((l) => l.msg?.startsWith('notification provider=wechat') && l.msg.includes('outcome=unusable'));
     expect(unusable.map((l) => [l.level, /rejection=(\S+)/.exec(l.msg!)![1]])).toEqual([
       [50, 'WRONG_MCHID'],
       [50, 'UNKNOWN_REFUND'],
@@ -239,7 +244,7 @@ describe('signed but unusable notifications', () => {
     const sealed = await settled();
     const res = await postRefund(rotated.base, sealed);
     expect(res.status).toBe(500);
-    expect((await lineWith(rotated.service, 'refund notification provider=wechat outcome=unusable')).level).toBe(50);
+    expect((await lineWith(rotated.service, 'notification provider=wechat outcome=unusable')).level).toBe(50);
     expect((await postRefund(base, sealed)).status).toBe(204);
 
     // A forged one stays a plain rejection, a warning.

@@ -26,6 +26,8 @@ const IDLE_WAKE_MS = 1_000;
  * their claims' leases hand them to another instance (a receiver may see them twice: it dedupes).
  */
 const SHUTDOWN_GRACE_MS = 5_000;
+/** How often the oldest pending event per endpoint is read for the metric. */
+const OLDEST_READ_MS = 30_000;
 /**
  * The two int4 advisory-lock keys that serialise the hand-over of outbox rows to the webhooks across
  * instances (the two-key space never meets appendOrderEvent's one-key member locks: docs/webhooks.md#advisory-locks).
@@ -49,6 +51,8 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   private pumping?: Promise<void>;
   private again = false;
   private timer?: NodeJS.Timeout;
+  private oldestTimer?: NodeJS.Timeout;
+  private oldest: Awaited<ReturnType<WebhooksRepository['oldestPending']>> = [];
   private stopped = false;
   private failing = false;
   private abandoned = false;
@@ -76,28 +80,36 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       labelNames: ['outcome'],
       registers: [registry],
     });
-    const repo = this.repo;
+    // A scrape answers from memory (Prometheus takes a slow or refused scrape for a target that is
+    // down, and it must not wait on the database): the oldest pending events are read every 30 s.
+    const oldest = () => this.oldest;
     new Gauge({
       name: 'memberpay_webhook_oldest_pending_seconds',
-      help: 'Age of the oldest event not yet delivered, per webhook endpoint (read from the database when scraped)',
+      help: 'Age of the oldest event not yet delivered, per webhook endpoint (read from the database every 30 s)',
       labelNames: ['endpoint'],
       registers: [registry],
-      async collect() {
-        let rows: Awaited<ReturnType<WebhooksRepository['oldestPending']>>;
-        try {
-          rows = await repo.oldestPending();
-        } catch {
-          return; // the database is down: keep the last values rather than fail the scrape
-        }
-        this.reset();
+      collect() {
         const now = Date.now();
-        for (const r of rows) this.set({ endpoint: r.endpoint_id }, (now - r.oldest.getTime()) / 1000);
+        this.reset();
+        for (const r of oldest()) this.set({ endpoint: r.endpoint_id }, (now - r.oldest.getTime()) / 1000);
       },
     });
+    void this.readOldest();
+    this.oldestTimer = setInterval(() => void this.readOldest(), OLDEST_READ_MS);
+    this.oldestTimer.unref();
+  }
+
+  private async readOldest(): Promise<void> {
+    try {
+      this.oldest = await this.repo.oldestPending();
+    } catch {
+      // the database is down: the last values stay until the next read
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.oldestTimer);
     clearTimeout(this.timer);
     await this.pumping;
     let grace: NodeJS.Timeout | undefined;
