@@ -6,7 +6,7 @@ import type * as OpsServer from './common/http/ops-server';
 import { redactUrl, redactUrlsIn } from './common/redact-url';
 import { AppConfig, ConfigError } from './config/app-config';
 import { loadAppConfig } from './config/config.module';
-import { secretFingerprint, writeServiceSetup } from './config/service-setup';
+import { launchOf, secretFingerprint, writeServiceSetup } from './config/service-setup';
 
 function startFailed(e: unknown): never {
   if (e instanceof ConfigError) {
@@ -61,7 +61,7 @@ async function bootstrap(): Promise<void> {
     logger.warn('OPS_PORT is not set: /metrics and /api/docs are served on the public API port; set OPS_PORT to keep them off it');
   }
   // `npm start` only: a service started otherwise (tests, start:prod) leaves the tools' setup alone.
-  if (!config.isProduction && process.env.MEMBERPAY_STARTED_BY === 'npm start') announceDevelopmentService(config, port, opsPort, logger);
+  if (!config.isProduction && launchOf().startedByNpmStart) announceDevelopmentService(config, port, opsPort, logger);
 
   // Nest's enableShutdownHooks re-raises the signal after closing, so the exit status is not 0;
   // ops and orchestrators expect a clean 0 after a drained SIGTERM.
@@ -95,7 +95,7 @@ const SHUTDOWN_TIMEOUT_MS = 25_000;
  * service answers, where to go and how to get a token.
  */
 function announceDevelopmentService(config: AppConfig, port: number, opsPort: number | undefined, logger: Logger): void {
-  const sandboxUrl = process.env.MEMBERPAY_SANDBOX_URL || undefined;
+  const { sandboxUrl, jwtSecretFrom } = launchOf();
   writeServiceSetup({
     pid: process.pid,
     dataDir: config.dataDir,
@@ -105,7 +105,7 @@ function announceDevelopmentService(config: AppConfig, port: number, opsPort: nu
     ...(sandboxUrl ? { sandboxUrl, sandboxPort: Number(new URL(sandboxUrl).port) } : {}),
     database: config.databaseUrl ? { kind: 'external', url: redactUrl(config.databaseUrl) } : { kind: 'embedded' },
     jwt: {
-      secret: process.env.JWT_SECRET ? 'environment' : 'development',
+      secret: jwtSecretFrom,
       fingerprint: secretFingerprint(config.jwtSecret),
       ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}),
       ...(config.jwtAudience ? { audience: config.jwtAudience } : {}),

@@ -35,6 +35,23 @@ const FILE = 'service.json';
 const registry = (cwd: string) => join(cwd, '.memberpay', 'running');
 
 /** A short hash of a secret: equal secrets give equal fingerprints; the secret cannot be read back. */
+/**
+ * What the launcher (`npm start`, scripts/start.mjs) told the service about how it was started: the
+ * service records its setup for the tools only then. Read here because the configuration is the one
+ * reader of the environment.
+ */
+export function launchOf(env: NodeJS.ProcessEnv = process.env): {
+  startedByNpmStart: boolean;
+  sandboxUrl?: string;
+  jwtSecretFrom: 'environment' | 'development';
+} {
+  return {
+    startedByNpmStart: env.MEMBERPAY_STARTED_BY === 'npm start',
+    sandboxUrl: env.MEMBERPAY_SANDBOX_URL || undefined,
+    jwtSecretFrom: env.JWT_SECRET ? 'environment' : 'development',
+  };
+}
+
 export function secretFingerprint(secret: string): string {
   return createHash('sha256').update(`memberpay-jwt:${secret}`).digest('hex').slice(0, 16);
 }
