@@ -24,6 +24,9 @@ interface LogLine {
  * that WeChat Pay sends it again, and it settles once the key is right.
  */
 describe('signed but unusable notifications', () => {
+  // Each case starts one or two service processes (ts-node): on a loaded two-core machine that alone
+  // can take a minute, so the cases wait longer than the suite's default.
+  jest.setTimeout(240_000);
   let sb: Sandbox;
   let db: TestDatabase;
   const services: ServiceProcess[] = [];
