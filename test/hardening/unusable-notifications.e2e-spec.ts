@@ -253,6 +253,6 @@ describe('signed but unusable notifications', () => {
     // A forged one stays a plain rejection, a warning.
     expect((await postRefund(base, await settled(undefined, 'signature'))).status).toBe(400);
     expect(await counterOf(base, 'rejected')).toBe(1);
-    expect((await lineWith(service, 'refund notification provider=wechat outcome=rejected')).level).toBe(40);
+    expect((await lineWith(service, 'notification provider=wechat outcome=rejected')).level).toBe(40);
   });
 });
