@@ -70,18 +70,25 @@ export class OrderFulfilmentRepository {
     };
   }
 
-  /** Marks the locked order paid by its first payment (and an upgrade's shortfall, null for other orders). */
+  /**
+   * Marks the locked order paid by its first payment (and an upgrade's shortfall, null for other
+   * orders). The caller saw it unpaid under its lock, so exactly one row changes; anything else
+   * throws, and the settling transaction (its grant included) rolls back rather than commit a grant
+   * for an order that is not marked paid.
+   */
   async markPaid(
     m: EntityManager,
     orderId: string,
     p: { paymentNo: string; transactionId: string | null; paidAt: Date; upgradeShortfall: number | null },
   ): Promise<void> {
-    await preparedQueryIn(
+    const marked = await preparedQueryIn(
       m,
       'fulfil-mark-order-paid',
       `UPDATE orders SET status = 'paid', paid_at = $2, transaction_id = $3, payment_no = $4, upgrade_shortfall = $5, updated_at = now()
-        WHERE id = $1 AND paid_at IS NULL AND status = ANY($6)`,
+        WHERE id = $1 AND paid_at IS NULL AND status = ANY($6) RETURNING id`,
       [orderId, p.paidAt, p.transactionId, p.paymentNo, p.upgradeShortfall, PAYABLE],
     );
+    if (marked.length !== 1)
+      throw new Error(`order ${orderId} could not be marked paid (not found, paid already, or in no payable status)`);
   }
 }
