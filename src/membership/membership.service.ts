@@ -166,7 +166,9 @@ export class MembershipService {
       upgrade,
     });
     const rebuilt = await this.rebuild(m, order.userId, standing);
-    const missing = upgrade ? await this.takeUnconverted(m, order.orderId, order.orderNo, order.amountFen) : 0;
+    // The rebuild says whether the upgrade missed any of its time: only then is the shortfall taken.
+    const short = upgrade && (rebuilt.upgrades.get(order.orderId)?.shortfallMs ?? 0) > 0;
+    const missing = short ? await this.takeUnconverted(m, order.orderId, order.orderNo, order.amountFen) : 0;
     return { membership: toSnapshot(rebuilt.periods, now), shortfallFen: missing };
   }
 
