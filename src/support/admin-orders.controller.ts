@@ -3,10 +3,9 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.guard';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { NotFoundError } from '../common/errors/domain-error';
-import { DEFAULT_PAGE_LIMIT } from '../common/http/page-query';
-import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { AdminOrderDetail, AdminOrderList, AdminOrderRow } from './admin-order.view';
-import { AdminOrdersRepository, SqlRow } from './admin-orders.repository';
+import type { Row as SqlRow } from './console-read.repository';
+import { ConsoleReadService } from './console-read.service';
 import { ListAdminOrdersDto } from './dto/list-admin-orders.dto';
 import { RefundsService } from '../refunds/refunds.service';
 
@@ -47,7 +46,7 @@ function grantView(g: SqlRow) {
 @Controller('api/v1/admin/orders')
 export class AdminOrdersController {
   constructor(
-    private readonly repo: AdminOrdersRepository,
+    private readonly read: ConsoleReadService,
     private readonly refunds: RefundsService,
   ) {}
 
@@ -59,22 +58,15 @@ export class AdminOrdersController {
   @ApiOkResponse({ type: AdminOrderList })
   @ApiErrors('VALIDATION_FAILED', 'ORDER_NOT_FOUND')
   async list(@Query() q: ListAdminOrdersDto): Promise<AdminOrderList> {
-    const limit = q.limit ?? DEFAULT_PAGE_LIMIT;
-    let after: { created_at: Date; order_no: string } | undefined;
-    if (q.starting_after) {
-      const cursor = await this.repo.order(q.starting_after);
-      if (!cursor) throw new NotFoundError('ORDER_NOT_FOUND', 'starting_after names no order');
-      after = { created_at: cursor.created_at, order_no: cursor.order_no };
-    }
-    const rows = await this.repo.list({
+    const page = await this.read.orders({
       userId: q.user_id,
       status: q.status,
-      from: q.from ? new Date(q.from) : undefined,
-      to: q.to ? new Date(q.to) : undefined,
-      limit,
-      after,
+      from: q.from,
+      to: q.to,
+      limit: q.limit,
+      startingAfter: q.starting_after,
     });
-    return { data: rows.slice(0, limit).map(orderRow), has_more: rows.length > limit };
+    return { data: page.rows.map(orderRow), has_more: page.hasMore };
   }
 
   @Get(':order_no')
@@ -85,15 +77,9 @@ export class AdminOrdersController {
   @ApiOkResponse({ type: AdminOrderDetail })
   @ApiErrors('ORDER_NOT_FOUND')
   async get(@Param('order_no') orderNo: string): Promise<AdminOrderDetail> {
-    const order = ORDER_NO_PATTERN.test(orderNo) ? await this.repo.order(orderNo) : undefined;
-    if (!order) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
-    const [attempts, grant, periods, refunds, events] = await Promise.all([
-      this.repo.attempts(order.id),
-      this.repo.grant(order.id),
-      this.repo.periods(order.id),
-      this.refunds.listForOrder(orderNo),
-      this.repo.events(order.id),
-    ]);
+    const [detail, refunds] = await Promise.all([this.read.orderDetail(orderNo), this.refunds.listForOrder(orderNo)]);
+    if (!detail) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
+    const { order, attempts, grant, periods, events } = detail;
     return {
       order: { ...orderRow(order), plan_code: order.plan_code },
       attempts: attempts.map((a) => ({

@@ -8,6 +8,8 @@ export type Row = Record<string, any>;
 export interface OrderSearch {
   /** An order number, payment number, provider trade number, refund number (ours or the provider's) or user id. */
   q?: string;
+  /** The member's orders only. */
+  userId?: string;
   status?: string;
   provider?: string;
   channel?: string;
@@ -54,6 +56,7 @@ export class ConsoleReadRepository {
         ) h ORDER BY order_id, rank) hit ON hit.order_id = o.id`;
       matched = `hit.matched_by`;
     }
+    if (s.userId) where.push(`o.user_id = $${args.push(s.userId)}`);
     if (s.status) where.push(`o.status = $${args.push(s.status)}`);
     if (s.provider) where.push(`o.payment_method = $${args.push(s.provider)}`);
     if (s.channel) where.push(`o.channel = $${args.push(s.channel)}`);
@@ -96,18 +99,18 @@ export class ConsoleReadRepository {
 
   periodsOfOrder(orderId: string): Promise<Row[]> {
     return this.dataSource.query(
-      `SELECT m.level, p.code AS plan_code, m.starts_at, m.ends_at FROM membership_periods m LEFT JOIN membership_plans p ON p.id = m.plan_id
+      `SELECT m.level, m.plan_id, p.code AS plan_code, m.starts_at, m.ends_at FROM membership_periods m LEFT JOIN membership_plans p ON p.id = m.plan_id
        WHERE m.order_id = $1 ORDER BY m.starts_at`,
       [orderId],
     );
   }
 
-  refundsOfOrder(orderId: string): Promise<Row[]> {
+  refundsOfOrder(orderNo: string): Promise<Row[]> {
     return this.dataSource.query(
       `SELECT refund_no, payment_no, payment_method, amount, status, kind, membership, reason, requested_by, provider_refund_id, provider_state,
          failure_reason, provider_calls, query_count, succeeded_at, created_at, updated_at
-       FROM refunds WHERE order_id = $1 ORDER BY created_at, refund_no`,
-      [orderId],
+       FROM refunds WHERE order_id = (SELECT id FROM orders WHERE order_no = $1) ORDER BY created_at, refund_no`,
+      [orderNo],
     );
   }
 

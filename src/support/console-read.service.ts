@@ -7,7 +7,8 @@ import { DomainError, NotFoundError } from '../common/errors/domain-error';
 import { fenToYuan } from '../common/money';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
 import type { ExportBooksDto, ListAuditLogDto, SearchOrdersDto } from './dto/console-read.dto';
-import { Row, ConsoleReadRepository } from './console-read.repository';
+import { Row, ConsoleReadRepository, type OrderSearch } from './console-read.repository';
+import { DEFAULT_PAGE_LIMIT } from '../common/http/page-query';
 import type {
   AuditEntryView,
   AuditLogList,
@@ -117,37 +118,69 @@ export class ConsoleReadService {
   ) {}
 
   async search(q: SearchOrdersDto): Promise<SupportOrderList> {
-    const limit = q.limit ?? 20;
-    let after: { created_at: Date; order_no: string } | undefined;
-    if (q.starting_after) {
-      const cursor = await this.repo.order(q.starting_after);
-      if (!cursor) throw new NotFoundError('ORDER_NOT_FOUND', 'starting_after names no order');
-      after = { created_at: cursor.created_at, order_no: cursor.order_no };
-    }
-    const rows = await this.repo.search({
+    const page = await this.orders({
       q: q.q || undefined,
       status: q.status,
       provider: q.provider,
       channel: q.channel,
-      from: q.from ? new Date(q.from) : undefined,
-      to: q.to ? new Date(q.to) : undefined,
+      from: q.from,
+      to: q.to,
+      limit: q.limit,
+      startingAfter: q.starting_after,
+    });
+    return { data: page.rows.map(orderRow), has_more: page.hasMore };
+  }
+
+  /**
+   * A page of orders, newest first (support's list and the console's search): the cursor is the
+   * order_no of the last order of the previous page, a 404 when it names none.
+   */
+  async orders(
+    f: Omit<OrderSearch, 'from' | 'to' | 'limit' | 'after'> & { from?: string; to?: string; limit?: number; startingAfter?: string },
+  ): Promise<{ rows: Row[]; hasMore: boolean }> {
+    const limit = f.limit ?? DEFAULT_PAGE_LIMIT;
+    let after: OrderSearch['after'];
+    if (f.startingAfter) {
+      const cursor = await this.repo.order(f.startingAfter);
+      if (!cursor) throw new NotFoundError('ORDER_NOT_FOUND', 'starting_after names no order');
+      after = { created_at: cursor.created_at, order_no: cursor.order_no };
+    }
+    const { startingAfter: _cursor, ...filter } = f;
+    const rows = await this.repo.search({
+      ...filter,
+      from: f.from ? new Date(f.from) : undefined,
+      to: f.to ? new Date(f.to) : undefined,
       limit,
       after,
     });
-    return { data: rows.slice(0, limit).map(orderRow), has_more: rows.length > limit };
+    return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+  }
+
+  /** One order with everything recorded about it, for support's order view; undefined when there is none. */
+  async orderDetail(
+    orderNo: string,
+  ): Promise<{ order: Row; attempts: Row[]; grant: Row | undefined; periods: Row[]; events: Row[] } | undefined> {
+    const order = ORDER_NO_PATTERN.test(orderNo) ? await this.repo.order(orderNo) : undefined;
+    if (!order) return undefined;
+    const [attempts, grant, periods, events] = await Promise.all([
+      this.repo.attempts(order.id),
+      this.repo.grant(order.id),
+      this.repo.periodsOfOrder(order.id),
+      this.repo.events(order.id),
+    ]);
+    return { order, attempts, grant, periods, events };
   }
 
   /** Everything that happened to an order, oldest first, from every table that records a part of it. */
   async story(orderNo: string): Promise<OrderStory> {
-    const order = ORDER_NO_PATTERN.test(orderNo) ? await this.repo.order(orderNo) : undefined;
-    if (!order) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
-    const [attempts, grant, periods, refunds, events] = await Promise.all([
-      this.repo.attempts(order.id),
-      this.repo.grant(order.id),
-      this.repo.periodsOfOrder(order.id),
-      this.repo.refundsOfOrder(order.id),
-      this.repo.events(order.id),
-    ]);
+    if (!ORDER_NO_PATTERN.test(orderNo)) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
+    // The refunds first: a refund's success and the order's new status commit together, so an order
+    // read after its refunds is never older than they are (read the other way round, a refund could
+    // show as final beside a status from before it, and the page would stop following it).
+    const refunds = await this.repo.refundsOfOrder(orderNo);
+    const detail = await this.orderDetail(orderNo);
+    if (!detail) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
+    const { order, attempts, grant, periods, events } = detail;
     const [items, audit] = await Promise.all([
       this.repo.reconciliationItems(
         attempts.map((a) => a.payment_no),

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { RefundsModule } from '../refunds/refunds.module';
 import { AdminOrdersController } from './admin-orders.controller';
-import { AdminOrdersRepository } from './admin-orders.repository';
 import { ConsoleReadController } from './console-read.controller';
 import { ConsoleReadRepository } from './console-read.repository';
 import { ConsoleReadService } from './console-read.service';
@@ -18,6 +17,6 @@ import { ConsoleReadService } from './console-read.service';
 @Module({
   imports: [RefundsModule, AuditModule],
   controllers: [AdminOrdersController, ConsoleReadController],
-  providers: [AdminOrdersRepository, ConsoleReadRepository, ConsoleReadService],
+  providers: [ConsoleReadRepository, ConsoleReadService],
 })
 export class SupportModule {}

@@ -127,7 +127,7 @@ describe('lint: import boundaries', () => {
           file: 'src/support/probe.ts',
           imports: '../orders/order-status, ../refunds/refunds.service, ../payments/provider-name, ../membership/membership.views',
         },
-        { file: 'src/refunds/probe.ts', imports: '../support/admin-orders.repository' },
+        { file: 'src/refunds/probe.ts', imports: '../support/console-read.repository' },
         { file: 'src/orders/probe.ts', imports: '../support/support.module' },
         { file: 'src/payments/probe.ts', imports: '../support/admin-order.view' },
         { file: 'src/app.module.ts', imports: './support/support.module' },
