@@ -53,8 +53,10 @@ export class IdempotencyKeysRepository {
   }
 
   /** Stores, on the caller's transaction, that the request made `resource`; its answer follows (answer). */
-  async storeRecorded(m: EntityManager, recorded: Pick<IdempotencyKey, 'userId' | 'key' | 'requestHash' | 'resource'>): Promise<void> {
-    await m.getRepository(IdempotencyKey).insert({ ...recorded, status: 'recorded' });
+  /** Records the key of a request whose effect commits with it; returns the key's row id. */
+  async storeRecorded(m: EntityManager, recorded: Pick<IdempotencyKey, 'userId' | 'key' | 'requestHash' | 'resource'>): Promise<string> {
+    const result = await m.getRepository(IdempotencyKey).insert({ ...recorded, status: 'recorded' });
+    return String(result.identifiers[0].id);
   }
 
   /** The answer of a recorded request, once it is known. */

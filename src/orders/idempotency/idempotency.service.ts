@@ -44,6 +44,9 @@ interface StoredError {
   details?: string[];
 }
 
+/** A refusal as it is kept for replay: its code, message and details, never a stack. */
+const storedError = (e: DomainError): StoredError => ({ code: e.code, message: e.message, details: e.details });
+
 /**
  * Idempotency-Key as Stripe does it: the same user and key within 24 hours replays the first
  * answer (status and body, byte for byte); the same key with another body, or while the first
@@ -75,20 +78,7 @@ export class IdempotencyService {
     status: number,
     fn: (m: EntityManager) => Promise<T>,
   ): Promise<IdempotentResult> {
-    if (!KEY_PATTERN.test(key)) {
-      throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be 1 to 255 printable ASCII characters']);
-    }
-    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
-    if (this.held >= MAX_HELD) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.held += 1;
-    try {
-      return await this.runHeld(userId, key, requestHash, status, fn);
-    } finally {
-      const next = this.waiting.shift();
-      if (next)
-        next(); // the slot passes on as it is
-      else this.held -= 1;
-    }
+    return this.admitted(key, request, (requestHash) => this.runHeld(userId, key, requestHash, status, fn));
   }
 
   /**
@@ -100,6 +90,18 @@ export class IdempotencyService {
    * request, or with the connection when the process dies.
    */
   async runRecorded(userId: string, key: string, request: unknown, status: number, steps: RecordedRequest): Promise<IdempotentResult> {
+    return this.admitted(key, request, (requestHash) => this.runRecordedHeld(userId, key, requestHash, status, steps));
+  }
+
+  /**
+   * What both kinds of keyed request share: the key checked, the request hashed, and one of the
+   * MAX_HELD slots held while it runs (each holds a database connection of its own).
+   */
+  private async admitted(
+    key: string,
+    request: unknown,
+    work: (requestHash: string) => Promise<IdempotentResult>,
+  ): Promise<IdempotentResult> {
     if (!KEY_PATTERN.test(key)) {
       throw new DomainError('VALIDATION_FAILED', 'The request is invalid', ['Idempotency-Key must be 1 to 255 printable ASCII characters']);
     }
@@ -107,7 +109,7 @@ export class IdempotencyService {
     if (this.held >= MAX_HELD) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.held += 1;
     try {
-      return await this.runRecordedHeld(userId, key, requestHash, status, steps);
+      return await work(requestHash);
     } finally {
       const next = this.waiting.shift();
       if (next)
@@ -155,8 +157,7 @@ export class IdempotencyService {
             if (e instanceof DomainError && ERROR_CODES[e.code] < 500) await this.storeRefusal(userId, key, requestHash, e);
             throw e;
           }
-          await this.keys.storeRecorded(m, { userId, key, requestHash, resource });
-          recorded = { id: (await this.keys.find(m, userId, key))!.id, resource, replayed: false };
+          recorded = { id: await this.keys.storeRecorded(m, { userId, key, requestHash, resource }), resource, replayed: false };
         }
         await runner.commitTransaction();
       } finally {
@@ -169,8 +170,7 @@ export class IdempotencyService {
         // A refusal after the record (the provider said no) is the answer; anything else leaves the
         // key recorded, and a retry answers with the record as it then stands.
         if (e instanceof DomainError && ERROR_CODES[e.code] < 500) {
-          const stored: StoredError = { code: e.code, message: e.message, details: e.details };
-          await this.keys.answer(m, recorded.id, ERROR_CODES[e.code], JSON.stringify(stored));
+          await this.keys.answer(m, recorded.id, ERROR_CODES[e.code], JSON.stringify(storedError(e)));
         }
         throw e;
       }
@@ -185,8 +185,13 @@ export class IdempotencyService {
   }
 
   private async storeRefusal(userId: string, key: string, requestHash: string, e: DomainError): Promise<void> {
-    const stored: StoredError = { code: e.code, message: e.message, details: e.details };
-    await this.keys.storeRefusal({ userId, key, requestHash, responseStatus: ERROR_CODES[e.code], responseBody: JSON.stringify(stored) });
+    await this.keys.storeRefusal({
+      userId,
+      key,
+      requestHash,
+      responseStatus: ERROR_CODES[e.code],
+      responseBody: JSON.stringify(storedError(e)),
+    });
   }
 
   private async runHeld<T>(
@@ -222,14 +227,7 @@ export class IdempotencyService {
         open = false;
         if (e instanceof DomainError && ERROR_CODES[e.code] < 500) {
           // A refusal is an answer too (the order was never made): remembered like one.
-          const stored: StoredError = { code: e.code, message: e.message, details: e.details };
-          await this.keys.storeRefusal({
-            userId,
-            key,
-            requestHash,
-            responseStatus: ERROR_CODES[e.code],
-            responseBody: JSON.stringify(stored),
-          });
+          await this.storeRefusal(userId, key, requestHash, e);
         }
         throw e;
       }
