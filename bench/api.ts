@@ -1,5 +1,6 @@
 // Setting up the scenarios through the public routes: orders through memberpay's API, payments
 // through the sandbox's control API. Not measured; used by the orchestrator and the event client.
+import { type Agent, request } from 'node:http';
 import { signToken } from './tokens';
 import { CreatedOrder, Method, PreparedNotification } from './wire';
 
@@ -57,4 +58,30 @@ export async function prepareNotification(sandboxUrl: string, order: CreatedOrde
   const headers = Object.fromEntries(Object.entries(note.headers).filter(([k]) => k.toLowerCase() !== 'content-length'));
   const url = new URL(note.url);
   return { orderNo: order.orderNo, method: order.method, path: `${url.pathname}${url.search}`, headers, body: note.body };
+}
+
+/** Posts a prepared notification to the service as the provider would, on a keep-alive agent: its status and body. */
+export function postNotification(agent: Agent, base: URL, note: PreparedNotification): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        method: 'POST',
+        path: note.path,
+        headers: { ...note.headers, 'content-length': Buffer.byteLength(note.body) },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(note.body);
+  });
 }

@@ -8,31 +8,41 @@ import { round } from './stats';
 
 export const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export function databaseUrl(name: string): string {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+/**
+ * The machine's PostgreSQL seen through its admin URL: databases of one's own (made and dropped) and
+ * connections named `applicationName`, so that one's own connections can be told apart from the
+ * service's (the soak cuts the service's only). The bench and the soak each make one.
+ */
+export function databaseAdmin(adminUrl: string, applicationName: string) {
+  const withClient = async <T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> => {
+    const client = new Client({ connectionString: url, application_name: applicationName });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+  const ident = (name: string) => {
+    if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unexpected database name ${name}`);
+    return `"${name}"`;
+  };
+  return {
+    withClient,
+    databaseUrl(name: string): string {
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+    createDatabase: (name: string) => withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${ident(name)}`)).then(() => undefined),
+    dropDatabase: (name: string) =>
+      withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`)).then(() => undefined),
+  };
 }
 
-async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url, application_name: 'memberpay-bench' });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const ident = (name: string) => {
-  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unexpected database name ${name}`);
-  return `"${name}"`;
-};
-
-export const createDatabase = (name: string) =>
-  withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${ident(name)}`)).then(() => undefined);
-export const dropDatabase = (name: string) =>
-  withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`)).then(() => undefined);
+const admin = databaseAdmin(ADMIN_URL, 'memberpay-bench');
+export const { databaseUrl, createDatabase, dropDatabase } = admin;
+const withClient = admin.withClient;
 
 /** The migrations as ops run them, from the build (no ts-node). */
 export async function migrate(url: string, env: Record<string, string>, cwd: string): Promise<void> {

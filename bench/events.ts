@@ -2,16 +2,16 @@
 // Each user holds a socket.io connection as the app would; their orders' notifications are
 // posted from here, and the time from a notification's answer to the owner's `order.paid` is
 // measured on this process's clock.
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
-import { createOrder, inPool, prepareNotification } from './api';
+import { createOrder, inPool, postNotification, prepareNotification } from './api';
 import { CpuMeter, MeterSpec } from './cpu';
 import { nowUs } from './profile';
 import { latencySummary, round } from './stats';
 import { signToken } from './tokens';
-import { accepted, Method, PreparedNotification } from './wire';
+import { accepted, Method } from './wire';
 
 export interface EventsSpec {
   url: string;
@@ -52,31 +52,6 @@ function connect(url: string, userId: string): Promise<Socket> {
   });
 }
 
-function post(agent: Agent, base: URL, note: PreparedNotification): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: base.hostname,
-        port: base.port,
-        method: 'POST',
-        path: note.path,
-        headers: { ...note.headers, 'content-length': Buffer.byteLength(note.body) },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(note.body);
-  });
-}
-
 async function run(spec: EventsSpec): Promise<Record<string, unknown>> {
   const users = Array.from({ length: spec.users }, (_, i) => `${spec.userPrefix}-${i}`);
   const eventAt = new Map<string, number>();
@@ -110,7 +85,7 @@ async function run(spec: EventsSpec): Promise<Record<string, unknown>> {
     const started = performance.now();
     await inPool(notes, spec.concurrency, async (note) => {
       const sentAt = performance.now();
-      const { status, body } = await post(agent, base, note);
+      const { status, body } = await postNotification(agent, base, note);
       const answeredAt = performance.now();
       if (!accepted(note.method, status, body)) {
         rejected += 1;

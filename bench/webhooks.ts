@@ -3,16 +3,16 @@
 // for order.paid. Payments are settled by posting their notifications from here, and the time from
 // sending a notification to the fast receiver getting its order.paid is measured on this clock: the
 // slow receiver must not show in it.
-import { Agent, createServer, request, type Server } from 'node:http';
+import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createOrder, inPool, prepareNotification } from './api';
+import { createOrder, inPool, postNotification, prepareNotification } from './api';
 import { CpuMeter, MeterSpec } from './cpu';
 import { nowUs } from './profile';
 import { latencySummary, round } from './stats';
 import { signToken } from './tokens';
-import { accepted, Method, PreparedNotification } from './wire';
+import { accepted, Method } from './wire';
 
 export interface WebhooksSpec {
   url: string;
@@ -66,31 +66,6 @@ async function register(appUrl: string, url: string, admin: string): Promise<str
   return body.id;
 }
 
-function post(agent: Agent, base: URL, note: PreparedNotification): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: base.hostname,
-        port: base.port,
-        method: 'POST',
-        path: note.path,
-        headers: { ...note.headers, 'content-length': Buffer.byteLength(note.body) },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(note.body);
-  });
-}
-
 async function run(spec: WebhooksSpec): Promise<Record<string, unknown>> {
   const fast = await receiver(0);
   const slow = await receiver(spec.slowMs);
@@ -115,7 +90,7 @@ async function run(spec: WebhooksSpec): Promise<Record<string, unknown>> {
     const started = performance.now();
     await inPool(notes, spec.concurrency, async (note) => {
       const sentAt = performance.now();
-      const { status, body } = await post(agent, base, note);
+      const { status, body } = await postNotification(agent, base, note);
       const answeredAt = performance.now();
       if (!accepted(note.method, status, body)) {
         rejected += 1;

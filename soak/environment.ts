@@ -9,7 +9,8 @@ import type { SandboxCredentials } from '../sandbox/index';
 import type { SandboxReady } from './sandbox-process';
 import { freePort } from '../src/common/net';
 import { residentBytes } from '../bench/cpu';
-import { built, Child, ROOT, run, start, stop } from '../bench/processes';
+import { databaseAdmin, migrate as migrateBuilt } from '../bench/database';
+import { built, Child, ROOT, start, stop } from '../bench/processes';
 import { until } from './wait';
 
 export const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -17,38 +18,11 @@ export const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.
 export const SOAK_APP_NAME = 'memberpay-soak';
 export const JWT_SECRET = 'memberpay-soak-secret-0123456789abcdef';
 
-export function databaseUrl(name: string): string {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-export async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url, application_name: SOAK_APP_NAME });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const ident = (name: string) => {
-  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unexpected database name ${name}`);
-  return `"${name}"`;
-};
-export const createDatabase = (name: string) =>
-  withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${ident(name)}`)).then(() => undefined);
-export const dropDatabase = (name: string) =>
-  withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`)).then(() => undefined);
+const admin = databaseAdmin(ADMIN_URL, SOAK_APP_NAME);
+export const { databaseUrl, withClient, createDatabase, dropDatabase } = admin;
 
 /** The migrations as ops run them, from the build. */
-export async function migrate(url: string, cwd: string): Promise<void> {
-  await run('migrations', process.execPath, [require.resolve('typeorm/cli.js'), 'migration:run', '-d', built('data-source.js')], {
-    cwd,
-    env: { NODE_ENV: 'development', DATA_DIR: cwd, DATABASE_URL: url },
-  });
-}
+export const migrate = (url: string, cwd: string): Promise<void> => migrateBuilt(url, { NODE_ENV: 'development', DATA_DIR: cwd }, cwd);
 
 /** Cuts every connection of the service's to the database (pg_terminate_backend); returns how many. */
 export async function cutDatabase(db: Client, name: string): Promise<number> {
