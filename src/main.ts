@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { Server as HttpServer } from 'node:http';
 import { Logger } from '@nestjs/common';
 import type * as AppFactory from './app.factory';
 import { runPrimary, workersFromArgs } from './cluster';
@@ -75,6 +76,11 @@ async function bootstrap(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
     force.unref();
+    // A connection still busy after the grace (a socket.io client that keeps reconnecting by
+    // long-polling, a stalled upload) would hold the HTTP server's close until the forced exit above;
+    // it is cut instead, so a drained service still exits with 0.
+    const cut = setTimeout(() => (app.getHttpServer() as HttpServer).closeAllConnections(), SHUTDOWN_GRACE_MS);
+    cut.unref();
     ops?.close();
     app.close().then(
       () => process.exit(0),
@@ -89,6 +95,8 @@ async function bootstrap(): Promise<void> {
 }
 
 const SHUTDOWN_TIMEOUT_MS = 25_000;
+/** How long requests in flight may take to finish before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * Development: records the setup the tools need (src/config/service-setup.ts) and says, once the

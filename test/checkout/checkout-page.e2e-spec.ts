@@ -72,7 +72,8 @@ if (!availability.run) {
       expect(await p.locator('#periods > li').count()).toBe(membership.periods.length);
     }
 
-    const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), QR_CODE_EXPIRE_MINUTES: String(QR_MINUTES) }), { sandbox: true });
+    // Declared before useApp: hooks run in declaration order, so the browser (its socket and its
+    // status polling on kept-alive connections) is gone before the service closes and waits for them.
     beforeAll(async () => {
       browser = await launchBrowser({ locale: 'zh-CN' });
       page = browser.context.pages()[0] ?? (await browser.context.newPage());
@@ -81,6 +82,7 @@ if (!availability.run) {
     afterAll(async () => {
       await browser?.close();
     });
+    const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), QR_CODE_EXPIRE_MINUTES: String(QR_MINUTES) }), { sandbox: true });
 
     it('speaks the browser language (Chinese here), says it runs against the sandbox, and switches to English', async () => {
       await page.goto(`${t.url}/`);

@@ -54,7 +54,8 @@ if (!availability.run) {
       return tab;
     }
 
-    const { t, sb } = useApp((port) => providerEnv(sb, port), { sandbox: true });
+    // Declared before useApp: hooks run in declaration order, so the browser (its socket and its
+    // status polling on kept-alive connections) is gone before the service closes and waits for them.
     beforeAll(async () => {
       browser = await launchBrowser({ locale: 'en-US' });
       page = browser.context.pages()[0] ?? (await browser.context.newPage());
@@ -64,6 +65,7 @@ if (!availability.run) {
     afterAll(async () => {
       await browser?.close();
     });
+    const { t, sb } = useApp((port) => providerEnv(sb, port), { sandbox: true });
 
     it('pays with WeChat Pay H5: the h5_url opens in a new tab, the page shows the payment when it arrives', async () => {
       await page.goto(`${t.url}/`);
