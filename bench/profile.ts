@@ -81,7 +81,7 @@ export const LAYERS: { name: string; packages?: string[]; ours?: RegExp }[] = [
   },
   {
     name: 'logging (pino-http, pino, redaction)',
-    packages: ['pino', 'pino-http', 'nestjs-pino', '@pinojs/redact', 'pino-std-serializers', 'sonic-boom', 'fast-redact', 'thread-stream'],
+    packages: ['pino', 'pino-http', '@pinojs/redact', 'pino-std-serializers', 'sonic-boom', 'fast-redact', 'thread-stream'],
   },
   { name: 'metrics (prom-client)', packages: ['prom-client'] },
   {

@@ -3,7 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
 import { AppConfig } from './config/app-config';
 import { ConfiguredIoAdapter } from './notifications/configured-io.adapter';
-import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, raw, type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module';
@@ -15,6 +14,7 @@ import { setupOpenApi } from './common/openapi';
 import { refuseDeepJson } from './common/http/json-depth';
 import { opsOnlyMiddleware } from './common/http/ops-server';
 import { requestIdMiddleware } from './common/request-id';
+import { AppLogger } from './common/logging/logging.module';
 import type { ConfigOptions } from './config/config.module';
 
 const BODY_LIMIT = '64kb';
@@ -39,7 +39,7 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
     bodyParser: false,
     bufferLogs: true,
   });
-  app.useLogger(options.logger === false ? false : frameworkAtDebug(app.get(Logger)));
+  app.useLogger(options.logger === false ? false : frameworkAtDebug(app.get(AppLogger)));
   const config = app.get(AppConfig);
   // req.ip (the rate limits' client address) comes from X-Forwarded-For only through trusted proxies.
   app.set('trust proxy', config.trustProxy);
@@ -82,7 +82,7 @@ export async function createApp(options: ConfigOptions & { logger?: false } = {}
  */
 const FRAMEWORK_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'WebSocketsController', 'NestFactory']);
 
-function frameworkAtDebug(logger: Logger): LoggerService {
+function frameworkAtDebug(logger: AppLogger): LoggerService {
   const fromFramework = (params: unknown[]) => FRAMEWORK_CONTEXTS.has(params[params.length - 1] as string);
   return {
     log: (message: unknown, ...params: unknown[]) =>
