@@ -4,7 +4,7 @@ import type { AdminCaller } from '../audit/audit-log';
 import { AuditLogRepository, type AuditRow } from '../audit/audit-log.repository';
 import { addDays, isCalendarDay } from '../common/beijing-day';
 import { DomainError, NotFoundError } from '../common/errors/domain-error';
-import { fenToYuan } from '../common/money';
+import { feeToYuan, fenToYuan } from '../common/money';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
 import type { ExportBooksDto, ListAuditLogDto, SearchOrdersDto } from './dto/console-read.dto';
 import { Row, ConsoleReadRepository, type OrderSearch } from './console-read.repository';
@@ -65,6 +65,18 @@ function payLink(a: Row): string | null {
   return a.qr_code_url ?? p.qr_code_url ?? p.h5_url ?? p.url ?? p.prepayid ?? p.prepay_id ?? null;
 }
 
+/**
+ * A reconciliation item's fee in yuan as its bill wrote it (reconciliation keeps it in 1/1000 fen
+ * with the bill's decimals, never rounded to the fen); '' when the bill gave none. PostgreSQL's
+ * bigint arrives as text and is checked to be an exact integer before it is used.
+ */
+function storedFee(r: Row): string {
+  if (r.provider_fee_milli_fen === null || r.provider_fee_milli_fen === undefined) return '';
+  const milliFen = Number(r.provider_fee_milli_fen);
+  if (!Number.isSafeInteger(milliFen)) throw new RangeError('a stored fee is beyond exact integer range');
+  return feeToYuan({ milliFen, decimals: Number(r.provider_fee_decimals) });
+}
+
 /** Finance's columns, in order; the header row is in the language asked for. */
 const BOOK_COLUMNS = [
   ['bill_date', '账单日期', 'Bill date'],
@@ -77,7 +89,7 @@ const BOOK_COLUMNS = [
   ['provider_trade_no', '渠道交易号', 'Provider trade no.'],
   ['local_amount', '我方金额(元)', 'Our amount (CNY)'],
   ['provider_amount', '账单金额(元)', 'Bill amount (CNY)'],
-  ['fee', '手续费(元)', 'Fee (CNY)'],
+  ['fee', '手续费(元)', 'Provider fee (CNY)'],
   ['local_status', '我方状态', 'Our status'],
   ['provider_status', '账单状态', 'Bill status'],
   ['outcome', '对账结果', 'Outcome'],
@@ -289,6 +301,7 @@ export class ConsoleReadService {
         local_status: i.local_status,
         provider_status: i.provider_status,
         provider_trade_no: i.provider_trade_no,
+        provider_fee: storedFee(i) || null,
         action: i.action,
         detail: i.detail,
         resolved_by: i.resolved_by,
@@ -389,8 +402,8 @@ export class ConsoleReadService {
       provider_trade_no: inert(r.provider_trade_no),
       local_amount: yuan(r.local_amount),
       provider_amount: yuan(r.provider_amount),
-      // The bills are read without their fee columns today: an empty cell, never a guessed 0.
-      fee: '',
+      // Exact, with the bill's own decimals (five for WeChat Pay): empty when the bill gave none, never a guessed 0.
+      fee: storedFee(r),
       local_status: r.local_status ?? '',
       provider_status: inert(r.provider_status),
       outcome: r.outcome,
