@@ -6,6 +6,7 @@ import { addDays, isCalendarDay } from '../common/beijing-day';
 import { DomainError, NotFoundError } from '../common/errors/domain-error';
 import { feeToYuan, fenToYuan } from '../common/money';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
+import { NotificationRefusalsRepository } from '../payments/notification-refusals.repository';
 import type { ExportBooksDto, ListAuditLogDto, SearchOrdersDto } from './dto/console-read.dto';
 import { Row, ConsoleReadRepository, type OrderSearch } from './console-read.repository';
 import { DEFAULT_PAGE_LIMIT } from '../common/http/page-query';
@@ -127,6 +128,7 @@ export class ConsoleReadService {
   constructor(
     private readonly repo: ConsoleReadRepository,
     private readonly audit: AuditLogRepository,
+    private readonly refusals: NotificationRefusalsRepository,
   ) {}
 
   async search(q: SearchOrdersDto): Promise<SupportOrderList> {
@@ -193,12 +195,13 @@ export class ConsoleReadService {
     const detail = await this.orderDetail(orderNo);
     if (!detail) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
     const { order, attempts, grant, periods, events } = detail;
-    const [items, audit] = await Promise.all([
+    const [items, audit, refused] = await Promise.all([
       this.repo.reconciliationItems(
         attempts.map((a) => a.payment_no),
         refunds.map((r) => r.refund_no),
       ),
       this.audit.forTargets([orderNo]),
+      this.refusals.forOrder(order.id),
     ]);
     const entries: { entry: TimelineEntry; sortAt: number }[] = [];
     /**
@@ -251,6 +254,15 @@ export class ConsoleReadService {
       if (a.status === 'closed' || a.status === 'failed')
         add(a.updated_at, 'attempt.closed', a.payment_no, { status: a.status, trade_state: a.trade_state });
     }
+    // Notifications refused (forged, stale, wrong amount…) that named this order, counted per minute.
+    // Only our own ids and the rejection code were kept: what such a notification said is untrusted.
+    for (const r of refused)
+      add(r.firstAt, 'notification.refused', r.paymentNo, {
+        provider: r.provider,
+        reason: r.reason,
+        count: r.count,
+        last_at: iso(r.lastAt),
+      });
     if (grant) {
       add(grant.created_at, 'membership.granted', order.order_no, {
         plan_code: grant.plan_code,

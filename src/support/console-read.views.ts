@@ -40,6 +40,7 @@ export class TimelineEntry {
       'attempt.opened',
       'attempt.paid',
       'attempt.closed',
+      'notification.refused',
       'membership.granted',
       'membership.revoked',
       'refund.requested',

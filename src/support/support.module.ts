@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { PaymentsModule } from '../payments/payments.module';
 import { RefundsModule } from '../refunds/refunds.module';
 import { AdminOrdersController } from './admin-orders.controller';
 import { ConsoleReadController } from './console-read.controller';
@@ -15,7 +16,7 @@ import { ConsoleReadService } from './console-read.service';
  * and nothing imports it.
  */
 @Module({
-  imports: [RefundsModule, AuditModule],
+  imports: [RefundsModule, AuditModule, PaymentsModule],
   controllers: [AdminOrdersController, ConsoleReadController],
   providers: [ConsoleReadRepository, ConsoleReadService],
 })

@@ -117,6 +117,25 @@ export function openWechatNotification(
   return { resource, eventId: envelope.id, eventType: String(envelope.event_type ?? '') };
 }
 
+/**
+ * The out_trade_no inside a notification that was refused, whatever its signature or timestamp:
+ * the resource decrypted with our API v3 key, without the envelope's checks. AES-GCM authenticates
+ * with that key, so only a notification sealed with it (WeChat Pay's own, replayed, re-signed or
+ * sent late) names anything here: a forger without the key names no order. Untrusted; never throws.
+ */
+export function namedWechatPaymentNo(raw: RawNotification, config: WechatPayConfig): string | null {
+  try {
+    const sealed = (JSON.parse(raw.rawBody.toString('utf8')) as WechatNotificationEnvelope)?.resource;
+    if (!sealed || typeof sealed.ciphertext !== 'string' || typeof sealed.nonce !== 'string') return null;
+    const resource = JSON.parse(Aes.AesGcm.decrypt(sealed.ciphertext, config.apiV3Key, sealed.nonce, sealed.associated_data ?? '')) as {
+      out_trade_no?: unknown;
+    };
+    return typeof resource?.out_trade_no === 'string' ? resource.out_trade_no : null;
+  } catch {
+    return null;
+  }
+}
+
 function parseJson<T>(text: string, message: string): T {
   try {
     const value = JSON.parse(text);
