@@ -48,7 +48,8 @@ export class ConsoleReadController {
   @ApiOperation({
     summary: 'A member',
     description:
-      'The level now, every period (past, current, future), the latest orders and refunds. `auto_renewal` is null until auto-renewal exists.',
+      'The level now, every period (past, current, future), the latest orders and refunds, and the latest auto-renewal contract ' +
+      '(`auto_renewal`, null when the member never had one; cancel it with POST …/members/:user_id/auto-renew/cancel).',
   })
   @ApiOkResponse({ type: MemberView })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')

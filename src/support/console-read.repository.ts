@@ -135,6 +135,12 @@ export class ConsoleReadRepository {
     );
   }
 
+  /** A plan's names, for showing what a contract renews. */
+  async plan(planId: number): Promise<Row | undefined> {
+    const [row] = await this.dataSource.query(`SELECT id, code, name, name_zh, level FROM membership_plans WHERE id = $1`, [planId]);
+    return row;
+  }
+
   /** Every period of the member's ledger, past and future, with the order that bought it. */
   memberPeriods(userId: string): Promise<Row[]> {
     return this.dataSource.query(

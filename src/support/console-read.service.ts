@@ -7,6 +7,8 @@ import { DomainError, NotFoundError } from '../common/errors/domain-error';
 import { feeToYuan, fenToYuan } from '../common/money';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
 import { NotificationRefusalsRepository } from '../payments/notification-refusals.repository';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service';
+import { adminContractView } from '../subscriptions/subscriptions.views';
 import type { ExportBooksDto, ListAuditLogDto, SearchOrdersDto } from './dto/console-read.dto';
 import { Row, ConsoleReadRepository, type OrderSearch } from './console-read.repository';
 import { DEFAULT_PAGE_LIMIT } from '../common/http/page-query';
@@ -129,6 +131,7 @@ export class ConsoleReadService {
     private readonly repo: ConsoleReadRepository,
     private readonly audit: AuditLogRepository,
     private readonly refusals: NotificationRefusalsRepository,
+    private readonly subscriptions: SubscriptionsService,
   ) {}
 
   async search(q: SearchOrdersDto): Promise<SupportOrderList> {
@@ -347,12 +350,16 @@ export class ConsoleReadService {
   }
 
   async member(userId: string, now = new Date()): Promise<MemberView> {
-    const [periods, orders, refunds] = await Promise.all([
+    // The contract through the subscriptions module, which owns it (never read here by SQL).
+    const [periods, orders, refunds, contract] = await Promise.all([
       this.repo.memberPeriods(userId),
       this.repo.memberOrders(userId, MEMBER_LIST_LIMIT),
       this.repo.memberRefunds(userId, MEMBER_LIST_LIMIT),
+      this.subscriptions.latestOfMember(userId),
     ]);
-    if (!periods.length && !orders.length) throw new NotFoundError('NOT_FOUND', 'No member with this user id has orders or periods');
+    if (!periods.length && !orders.length && !contract)
+      throw new NotFoundError('NOT_FOUND', 'No member with this user id has orders, periods or a contract');
+    const plan = contract ? await this.repo.plan(contract.plan_id) : undefined;
     const current = periods.find((p) => new Date(p.starts_at) <= now && now < new Date(p.ends_at));
     const last = periods.length ? periods[periods.length - 1].ends_at : null;
     return {
@@ -369,7 +376,14 @@ export class ConsoleReadService {
       })),
       orders: orders.map(orderRow),
       refunds: refunds.map((r) => ({ ...r, created_at: iso(r.created_at), succeeded_at: iso(r.succeeded_at) })),
-      auto_renewal: null,
+      auto_renewal: contract
+        ? {
+            ...adminContractView(contract),
+            plan_code: plan?.code ?? null,
+            plan_name: plan?.name ?? null,
+            plan_name_zh: plan?.name_zh ?? null,
+          }
+        : null,
     };
   }
 
