@@ -8,6 +8,8 @@ import { wechatAppIds } from './wechat-pay.channels';
 /** The official SDKs reject |now − Wechatpay-Timestamp| ≥ 300 s (docs/wechat-pay.md#clock-window). */
 export const CLOCK_WINDOW_SECONDS = 300;
 const PROBE_PREFIX = 'WECHATPAY/SIGNTEST/';
+/** The largest refused body read for the payment number it names (namedWechatPaymentNo). */
+const NAMED_BODY_LIMIT = 16 * 1024;
 
 const header = (raw: RawNotification, name: string): string | undefined => {
   const v = raw.headers[name.toLowerCase()];
@@ -124,6 +126,8 @@ export function openWechatNotification(
  * sent late) names anything here: a forger without the key names no order. Untrusted; never throws.
  */
 export function namedWechatPaymentNo(raw: RawNotification, config: WechatPayConfig): string | null {
+  // A notification is a kilobyte or two: a body far larger is nobody's payment result, and is not decrypted for nothing.
+  if (raw.rawBody.length > NAMED_BODY_LIMIT) return null;
   try {
     const sealed = (JSON.parse(raw.rawBody.toString('utf8')) as WechatNotificationEnvelope)?.resource;
     if (!sealed || typeof sealed.ciphertext !== 'string' || typeof sealed.nonce !== 'string') return null;
