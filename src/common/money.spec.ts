@@ -1,4 +1,4 @@
-import { billYuanToFen, fenToYuan, yuanToFen } from './money';
+import { billFee, billYuanToFen, feeToYuan, fenToYuan, yuanToFen } from './money';
 
 describe('money', () => {
   it.each([
@@ -43,4 +43,35 @@ describe('bill amounts', () => {
     expect(billYuanToFen(text)).toBe(fen);
   });
   it.each(['0.015', '1e3', '--1', '', '1.2.3'])('refuses %j', (bad) => expect(billYuanToFen(bad)).toBeNull());
+});
+
+describe('bill fees', () => {
+  it.each([
+    ['0.11940', { milliFen: 11_940, decimals: 5 }, '0.11940'],
+    ['0.00001', { milliFen: 1, decimals: 5 }, '0.00001'],
+    ['-0.18000', { milliFen: -18_000, decimals: 5 }, '-0.18000'],
+    ['0.00000', { milliFen: 0, decimals: 5 }, '0.00000'],
+    ['-0.00', { milliFen: 0, decimals: 2 }, '0.00'],
+    [' -0.12\t', { milliFen: -12_000, decimals: 2 }, '-0.12'],
+    ['3', { milliFen: 300_000, decimals: 0 }, '3'],
+    ['123456.78901', { milliFen: 12_345_678_901, decimals: 5 }, '123456.78901'],
+  ])('%j is %o and is written back as %s', (text, fee, shown) => {
+    expect(billFee(text)).toEqual(fee);
+    expect(feeToYuan(fee)).toBe(shown);
+  });
+
+  it('adds up exactly where fen would not: 0.6 % of 19.90 three times', () => {
+    const fee = billFee('0.11940')!;
+    // Rounded to the fen each line would be 0.12 three times, 0.36; the provider's total says 0.35820.
+    expect(feeToYuan({ milliFen: fee.milliFen * 3, decimals: 5 })).toBe('0.35820');
+  });
+
+  it.each(['', '0.000001', '1e-3', '0x10', '01.5', '.5', '1.', '--1', '1,00', '99999999999999.00000'])('refuses %j', (bad) =>
+    expect(billFee(bad)).toBeNull(),
+  );
+
+  it('refuses what is not a fee when writing one', () => {
+    expect(() => feeToYuan({ milliFen: 1.5, decimals: 5 })).toThrow(RangeError);
+    expect(() => feeToYuan({ milliFen: 1, decimals: 6 })).toThrow(RangeError);
+  });
 });

@@ -57,6 +57,7 @@ const OPERATION_IDS: Record<string, string> = {
   'ReconciliationAdminController.listRuns': 'listReconciliationRuns',
   'ReconciliationAdminController.listItems': 'listReconciliationItems',
   'ReconciliationAdminController.resolve': 'resolveReconciliationItem',
+  'SubscriptionsAdminController.cancel': 'adminCancelAutoRenewal',
 };
 
 export const operationId = (controllerKey: string, methodKey: string): string =>

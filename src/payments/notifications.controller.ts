@@ -7,11 +7,14 @@ import { MetricsService } from '../metrics/metrics.service';
 import {
   IncomingNotification,
   NotificationRejected,
+  type PaymentProvider,
+  type RawNotification,
   NotificationRejectionReason,
   NotificationResult,
   writeAcknowledgement,
 } from './payment-provider';
 import { HandledAs, NotificationRouter } from './notification-router';
+import { NotificationRefusalsRepository } from './notification-refusals.repository';
 import { AgreementRegistry } from './agreement-registry';
 import { toIncoming, type AgreementProvider, type AgreementRoute } from './agreements';
 import { PaymentsService } from './payments.service';
@@ -37,6 +40,7 @@ export class NotificationsController implements OnModuleInit {
     private readonly router: NotificationRouter,
     private readonly metrics: MetricsService,
     private readonly agreements: AgreementRegistry,
+    private readonly refusals: NotificationRefusalsRepository,
   ) {}
 
   onModuleInit(): void {
@@ -112,6 +116,29 @@ export class NotificationsController implements OnModuleInit {
   }
 
   /**
+   * Files a refused notification under the order it names, for that order's story in the console:
+   * the payment number of the verified event when verification passed (a wrong amount, a refund we
+   * do not know), else the one the provider reads from the untrusted body (a bad signature, a stale
+   * timestamp), which only ever leads to an attempt of ours or to nothing. Only our own ids and the
+   * code are stored. It never changes the answer: a failure to file is logged and the answer stands.
+   * `raw` is null on the contract routes, whose bodies only their adapter reads.
+   */
+  private async fileRefusal(
+    provider: PaymentProvider,
+    raw: RawNotification | null,
+    incoming: IncomingNotification | undefined,
+    reason: NotificationRejectionReason,
+  ): Promise<void> {
+    try {
+      const verified = incoming && incoming.kind !== 'agreement' ? incoming.event.paymentNo : null;
+      const named = verified ?? (raw && provider.namedPaymentNo ? provider.namedPaymentNo(raw) : null);
+      if (named) await this.refusals.record(provider.name, named, reason, new Date());
+    } catch (e) {
+      this.logger.error(`a refused notification from ${provider.name} could not be filed: ${(e as Error)?.message ?? e}`);
+    }
+  }
+
+  /**
    * `route`: `callback` is the provider's one payment URL (where Alipay also sends agreement
    * notifications, claimed by its contract adapter); `contract` and `papay` are WeChat Pay's two
    * contract URLs, verified by the contract adapter alone.
@@ -175,6 +202,7 @@ export class NotificationsController implements OnModuleInit {
     // Signed by the provider yet unusable: a key, an id or an order of ours is wrong, for an operator to fix.
     else if (result === 'unusable') this.logger.error(`notification ${fields}`);
     else this.logger.warn(`notification ${fields}`);
+    if (rejection) await this.fileRefusal(provider, route === 'callback' ? raw : null, incoming, rejection);
     this.metrics.notifications.inc({ provider: name, outcome: result });
     if (rejection) this.metrics.notificationRejections.inc({ provider: name, reason: rejection });
     writeAcknowledgement(res, (byContract ?? provider).acknowledge(answer, reason));

@@ -154,6 +154,12 @@ export interface PaymentProvider {
   verifyNotification(raw: RawNotification): Promise<IncomingNotification>;
   /** The answer the sender understands for each outcome. */
   acknowledge(result: NotificationResult, reason?: string): Acknowledgement;
+  /**
+   * The out_trade_no a notification names, read WITHOUT trusting it (it may be forged, stale or
+   * altered): used only to file a refused notification under the order it claims to be about, so
+   * support sees it in that order's story. Null when none can be read; never throws.
+   */
+  namedPaymentNo?(raw: RawNotification): string | null;
   /** For providers that send the buyer's browser back: the verified out_trade_no, or null. */
   verifyReturn?(query: Record<string, string>): string | null;
 }

@@ -4,6 +4,8 @@ import { AppConfig } from '../config/app-config';
 import { ExpireQrCodesJob } from './expire-qr-codes.job';
 import { NotificationRouter } from './notification-router';
 import { NotificationsController } from './notifications.controller';
+import { NotificationRefusal } from './notification-refusal.entity';
+import { NotificationRefusalsRepository } from './notification-refusals.repository';
 import { PaymentRecord } from './payment-record.entity';
 import { ReturnPageController } from './return-page.controller';
 import { PaymentAttemptsService } from './payment-attempts.service';
@@ -17,7 +19,7 @@ import { agreementProviders } from './agreement-providers';
 import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([PaymentRecord])],
+  imports: [TypeOrmModule.forFeature([PaymentRecord, NotificationRefusal])],
   controllers: [NotificationsController, ReturnPageController],
   providers: [
     {
@@ -42,6 +44,7 @@ import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
     PaymentsService,
     PaymentAttemptsService,
     PaymentRecordsRepository,
+    NotificationRefusalsRepository,
     SettlementRepository,
     QueryPaymentsJob,
     ExpireQrCodesJob,
@@ -51,6 +54,7 @@ import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
     PaymentsService,
     PaymentAttemptsService,
     PaymentRecordsRepository,
+    NotificationRefusalsRepository,
     ProviderRegistry,
     QueryPaymentsJob,
     ExpireQrCodesJob,

@@ -1,3 +1,4 @@
+import type { BillFee } from '../common/money';
 import type { ProviderName } from './provider-name';
 
 /**
@@ -14,6 +15,12 @@ export interface BillRow {
   amountFen: number;
   /** The state the bill shows: SUCCESS for a payment; a refund's state when the bill was cut. */
   status: string;
+  /**
+   * The provider's fee on this line, exact, in the bill's own precision: positive when it charged
+   * one, negative when it gave one back (on a refund), whichever sign its bill uses; null when the
+   * bill has no fee column (older layouts) or leaves the cell empty.
+   */
+  fee: BillFee | null;
 }
 
 export interface ProviderBill {

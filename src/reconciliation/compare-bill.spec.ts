@@ -9,6 +9,7 @@ const pay = (paymentNo: string, amountFen: number, status = 'SUCCESS'): BillRow 
   providerTradeNo: `T${paymentNo}`,
   amountFen,
   status,
+  fee: { milliFen: amountFen * 6, decimals: 5 },
 });
 const refund = (refundNo: string, paymentNo: string, amountFen: number, status = 'SUCCESS'): BillRow => ({
   kind: 'refund',
@@ -17,6 +18,7 @@ const refund = (refundNo: string, paymentNo: string, amountFen: number, status =
   providerTradeNo: null,
   amountFen,
   status,
+  fee: null,
 });
 const ours = (paymentNo: string, amountFen: number, status = 'success'): LocalPayment => ({
   paymentNo,

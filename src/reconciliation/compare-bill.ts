@@ -59,6 +59,7 @@ export function compareBill(rows: BillRow[], books: LocalBooks): ItemDraft[] {
       localStatus: p.status,
       providerStatus: null,
       providerTradeNo: p.transactionId,
+      providerFee: null,
       detail: "recorded here as paid, absent from the bill (a payment at the turn of the day may sit in the next day's bill)",
     });
   }
@@ -74,6 +75,7 @@ export function compareBill(rows: BillRow[], books: LocalBooks): ItemDraft[] {
       localStatus: r.status,
       providerStatus: null,
       providerTradeNo: null,
+      providerFee: null,
       detail: 'asked for here, absent from the bill',
     });
   }
@@ -92,6 +94,7 @@ function itemBase(row: BillRow, local: { amountFen: number; status: string } | u
     providerAmount: row.amountFen,
     providerStatus: row.status,
     providerTradeNo: row.providerTradeNo,
+    providerFee: row.fee,
     localAmount: local?.amountFen ?? null,
     localStatus: local?.status ?? null,
   };

@@ -9,6 +9,10 @@ export type ItemKind = 'payment' | 'refund';
 @Entity('reconciliation_items')
 @Unique('UQ_reconciliation_items_reference', ['runId', 'kind', 'reference'])
 @Index('IDX_reconciliation_items_run_outcome', ['runId', 'outcome'])
+@Check(
+  'CHK_reconciliation_items_fee',
+  `("provider_fee_milli_fen" IS NULL) = ("provider_fee_decimals" IS NULL) AND "provider_fee_decimals" BETWEEN 0 AND 5`,
+)
 @Check('CHK_reconciliation_items_kind', `"kind" IN ('payment', 'refund')`)
 @Check(
   'CHK_reconciliation_items_outcome',
@@ -53,6 +57,19 @@ export class ReconciliationItem {
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   providerTradeNo: string | null;
+
+  /**
+   * The provider's fee on the bill's line in 1/1000 fen (0.00001 yuan), exact: WeChat Pay bills fees
+   * with five decimals of yuan, finer than the integer fen our own money is kept in, and rounding
+   * them would make a day's fees disagree with the provider's total (src/common/money.ts, BillFee).
+   * Positive when charged, negative when given back with a refund; null when the bill gives none.
+   */
+  @Column({ type: 'bigint', nullable: true })
+  providerFeeMilliFen: string | null;
+
+  /** The decimals of yuan the bill wrote the fee with (WeChat Pay 5, Alipay 2): the export writes it the same way. */
+  @Column({ type: 'smallint', nullable: true })
+  providerFeeDecimals: number | null;
 
   /** What reconciliation did about it: `settled` (a payment), `recorded` (a refund). */
   @Column({ type: 'varchar', length: 16, nullable: true })

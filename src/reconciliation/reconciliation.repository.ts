@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { BillFee } from '../common/money';
 import { sqlList } from '../database/sql-list';
 import type { ProviderName } from '../payments/provider-name';
 import { HOLDING_STATUSES } from '../refunds/refund-status';
@@ -35,6 +36,8 @@ export interface ItemDraft {
   localStatus: string | null;
   providerStatus: string | null;
   providerTradeNo: string | null;
+  /** The provider's fee on the bill's line, exact (1/1000 fen and the bill's decimals); null without one. */
+  providerFee: BillFee | null;
   action?: string | null;
   detail?: string | null;
   resolvedAt?: Date | null;
@@ -79,9 +82,12 @@ const RUN_COLUMNS = `id, provider, bill_date::text AS "billDate", status, attemp
   bill_sha1 AS "billSha1", bill_rows AS "billRows", matched, missing_locally AS "missingLocally", missing_at_provider AS "missingAtProvider",
   amount_mismatch AS "amountMismatch", status_mismatch AS "statusMismatch", open_items AS "openItems", last_error AS "lastError",
   next_attempt_at AS "nextAttemptAt", updated_at AS "updatedAt"`;
+/** A stored fee as a BillFee: jsonb hands the bigint over as a JSON number (exact below 2^53, i.e. 90 billion yuan). */
+const FEE = `CASE WHEN provider_fee_milli_fen IS NULL THEN NULL
+  ELSE jsonb_build_object('milliFen', provider_fee_milli_fen, 'decimals', provider_fee_decimals) END`;
 const ITEM_COLUMNS = `id, run_id AS "runId", kind, reference, payment_no AS "paymentNo", outcome, local_amount AS "localAmount",
   provider_amount AS "providerAmount", local_status AS "localStatus", provider_status AS "providerStatus",
-  provider_trade_no AS "providerTradeNo", action, detail, resolved_at AS "resolvedAt", resolved_by AS "resolvedBy",
+  provider_trade_no AS "providerTradeNo", ${FEE} AS "providerFee", action, detail, resolved_at AS "resolvedAt", resolved_by AS "resolvedBy",
   resolution_note AS "resolutionNote", resolutions, created_at AS "createdAt"`;
 
 /**
@@ -198,6 +204,8 @@ export class ReconciliationRepository {
           local_status: d.localStatus,
           provider_status: d.providerStatus,
           provider_trade_no: d.providerTradeNo,
+          provider_fee_milli_fen: d.providerFee?.milliFen ?? null,
+          provider_fee_decimals: d.providerFee?.decimals ?? null,
           action: d.action ?? p?.action ?? null,
           detail: d.detail ?? null,
           resolved_at: keep ? p.resolvedAt : (d.resolvedAt ?? null),
@@ -208,11 +216,13 @@ export class ReconciliationRepository {
       });
       await m.query(
         `INSERT INTO reconciliation_items (run_id, kind, reference, payment_no, outcome, local_amount, provider_amount, local_status,
-           provider_status, provider_trade_no, action, detail, resolved_at, resolved_by, resolution_note, resolutions)
+           provider_status, provider_trade_no, provider_fee_milli_fen, provider_fee_decimals, action, detail, resolved_at, resolved_by,
+           resolution_note, resolutions)
          SELECT $1, x.kind, x.reference, x.payment_no, x.outcome, x.local_amount, x.provider_amount, x.local_status,
-           x.provider_status, x.provider_trade_no, x.action, x.detail, x.resolved_at, x.resolved_by, x.resolution_note, x.resolutions
+           x.provider_status, x.provider_trade_no, x.provider_fee_milli_fen, x.provider_fee_decimals, x.action, x.detail, x.resolved_at, x.resolved_by, x.resolution_note, x.resolutions
          FROM jsonb_to_recordset($2::jsonb) AS x(kind text, reference text, payment_no text, outcome text, local_amount int,
-           provider_amount int, local_status text, provider_status text, provider_trade_no text, action text, detail text,
+           provider_amount int, local_status text, provider_status text, provider_trade_no text, provider_fee_milli_fen bigint,
+           provider_fee_decimals smallint, action text, detail text,
            resolved_at timestamptz, resolved_by text, resolution_note text, resolutions jsonb)`,
         [id, JSON.stringify(items)],
       );

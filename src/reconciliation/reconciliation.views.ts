@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { feeToYuan } from '../common/money';
 import { PROVIDER_NAMES } from '../payments/provider-name';
 import { OUTCOMES } from './reconciliation-item.entity';
 import { RUN_STATUSES } from './reconciliation-run.entity';
@@ -57,6 +58,14 @@ export class ItemView {
   @ApiProperty({ type: String, nullable: true }) local_status: string | null;
   @ApiProperty({ type: String, nullable: true }) provider_status: string | null;
   @ApiProperty({ type: String, nullable: true }) provider_trade_no: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '0.11940',
+    description:
+      "the provider's fee on the bill's line, in yuan with the bill's own decimals (WeChat Pay 5, Alipay 2), exact: positive charged, negative given back",
+  })
+  provider_fee: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'what reconciliation did: settled (a payment confirmed by the query)' })
   action: string | null;
   @ApiProperty({ type: String, nullable: true }) detail: string | null;
@@ -120,6 +129,7 @@ export function itemView(i: ItemRow): ItemView {
     local_status: i.localStatus,
     provider_status: i.providerStatus,
     provider_trade_no: i.providerTradeNo,
+    provider_fee: i.providerFee ? feeToYuan(i.providerFee) : null,
     action: i.action,
     detail: i.detail,
     open: i.outcome !== 'matched' && !i.resolvedAt,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import type { ProviderName } from '../payments/provider-name';
 import type { ContractEndedBy, ContractStatus } from './contract.entity';
 
@@ -77,13 +77,28 @@ export class ContractsRepository {
     return rows[0] ?? null;
   }
 
-  /** An open contract → cancelled, once: the row that moved, or null when it was over already. */
-  async end(provider: ProviderName, contractNo: string, by: ContractEndedBy, endedAt: Date): Promise<ContractRow | null> {
-    const [rows] = (await this.dataSource.query(
-      `UPDATE contracts SET status = 'cancelled', ended_at = $4, ended_by = $3, updated_at = now()
-        WHERE contract_no = $1 AND provider = $2 AND status IN ('pending', 'active', 'past_due') RETURNING ${COLUMNS}`,
-      [contractNo, provider, by, endedAt],
-    )) as [ContractRow[], number];
-    return rows[0] ?? null;
+  /**
+   * An open contract → cancelled, once: the row that moved, or null when it was over already.
+   * `inTransaction` runs in the same transaction once the row moved (the audit entry of support's
+   * cancel), so the change and its record commit together or not at all.
+   */
+  async end(
+    provider: ProviderName,
+    contractNo: string,
+    by: ContractEndedBy,
+    endedAt: Date,
+    inTransaction?: (m: EntityManager, row: ContractRow) => Promise<unknown>,
+  ): Promise<ContractRow | null> {
+    const endIn = async (m: EntityManager) => {
+      const [rows] = (await m.query(
+        `UPDATE contracts SET status = 'cancelled', ended_at = $4, ended_by = $3, updated_at = now()
+          WHERE contract_no = $1 AND provider = $2 AND status IN ('pending', 'active', 'past_due') RETURNING ${COLUMNS}`,
+        [contractNo, provider, by, endedAt],
+      )) as [ContractRow[], number];
+      const row = rows[0] ?? null;
+      if (row && inTransaction) await inTransaction(m, row);
+      return row;
+    };
+    return inTransaction ? this.dataSource.transaction(endIn) : endIn(this.dataSource.manager);
   }
 }

@@ -1,4 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type { AdminCaller } from '../audit/audit-log';
+import { appendAuditEntry } from '../audit/audit-log.repository';
 import { DomainError } from '../common/errors/domain-error';
 import { newContractNo } from '../common/trade-numbers';
 import type { ContractEvent } from '../payments/payment-provider';
@@ -6,7 +8,19 @@ import { NotificationRejected } from '../payments/payment-provider';
 import { AgreementRegistry } from '../payments/agreement-registry';
 import { NotificationRouter, type HandledAs } from '../payments/notification-router';
 import type { ProviderName } from '../payments/provider-name';
+import type { ContractEndedBy } from './contract.entity';
 import { ContractsRepository, OpenContractExists, type ContractRow } from './contracts.repository';
+
+/**
+ * Who ends a member's auto-renewal from our side: the member (from the app), or support for them,
+ * whose cancel is recorded in the admin audit log with who, from where and why, in the transaction
+ * that ends the contract.
+ */
+export type CancelActor = { by: 'member' } | { by: 'support'; caller: AdminCaller; reason: string };
+const MEMBER: CancelActor = { by: 'member' };
+
+/** What the provider is told (its own record of why the contract ended); support's reason stays ours. */
+const TERMINATION_REMARK: Record<CancelActor['by'], string> = { member: '会员取消自动续费', support: '客服代会员取消自动续费' };
 
 /**
  * Auto-renewal contracts (docs/contracts.md): their rows, and what the providers' contract notifications
@@ -85,12 +99,14 @@ export class SubscriptionsService implements OnModuleInit {
   }
 
   /**
-   * The member cancels auto-renewal: a signed contract is terminated at the provider first (idempotent
-   * there: an already ended contract answers not_found), then recorded once; a contract never signed
-   * is only recorded. The periods already paid stay. A provider failure changes nothing (502/504: try
-   * again). Cancelling a contract that is over answers it as it is.
+   * Cancels a member's auto-renewal, for the member or for support (`actor`): a signed contract is
+   * terminated at the provider first (idempotent there: an already ended contract answers not_found),
+   * then recorded once, `ended_by` member or support; a contract never signed is only recorded. The
+   * periods already paid stay. A provider failure changes nothing (502/504: try again). Cancelling a
+   * contract that is over answers it as it is, and records nothing (nothing was done). Support's
+   * cancel is written to the audit log in the transaction that ends the contract.
    */
-  async cancelForMember(userId: string, now = new Date()): Promise<ContractRow> {
+  async cancelForMember(userId: string, actor: CancelActor = MEMBER, now = new Date()): Promise<ContractRow> {
     const contract = await this.contracts.latestOfUser(userId);
     if (!contract) throw new DomainError('NOT_FOUND', 'No auto-renewal contract for this member');
     if (!['pending', 'active', 'past_due'].includes(contract.status)) return contract;
@@ -98,11 +114,45 @@ export class SubscriptionsService implements OnModuleInit {
       const adapter = this.agreements.find(contract.provider);
       if (!adapter)
         throw new DomainError('PROVIDER_UNAVAILABLE', 'Auto-renewal is off for this provider: the contract cannot be terminated now');
-      await adapter.terminate({ contractId: contract.provider_contract_id, contractNo: contract.contract_no }, '会员取消自动续费');
+      await adapter.terminate(
+        { contractId: contract.provider_contract_id, contractNo: contract.contract_no },
+        TERMINATION_REMARK[actor.by],
+      );
     }
-    const ended = await this.contracts.end(contract.provider, contract.contract_no, 'member', now);
-    if (ended) this.logger.log(`contract ${contract.contract_no} cancelled by the member`);
+    const by: ContractEndedBy = actor.by;
+    const ended = await this.contracts.end(
+      contract.provider,
+      contract.contract_no,
+      by,
+      now,
+      actor.by === 'support'
+        ? (m, row) =>
+            appendAuditEntry(m, {
+              ...actor.caller,
+              action: 'auto_renewal.cancelled',
+              targetType: 'member',
+              target: userId,
+              reason: actor.reason,
+              detail: {
+                contract_no: row.contract_no,
+                provider: row.provider,
+                provider_contract_id: row.provider_contract_id,
+                status_before: contract.status,
+                amount: row.amount,
+              },
+            })
+        : undefined,
+    );
+    if (ended)
+      this.logger.log(
+        `contract ${contract.contract_no} cancelled by ${actor.by === 'support' ? `support (${actor.caller.actor})` : 'the member'}`,
+      );
     return ended ?? ((await this.contracts.findByNo(contract.contract_no)) as ContractRow);
+  }
+
+  /** The member's most recent contract, open or not (support's member view); null when they never had one. */
+  latestOfMember(userId: string): Promise<ContractRow | null> {
+    return this.contracts.latestOfUser(userId);
   }
 
   findByNo(contractNo: string): Promise<ContractRow | null> {

@@ -34,6 +34,7 @@ export class ConsoleReadController {
     summary: "An order's story",
     description:
       'Everything that happened to the order, oldest first: created (price and plan), each payment attempt (channel, link, closed), ' +
+      'notifications refused that named it (the rejection code and how many, per minute), ' +
       'the payment (with the verified notification or query that settled it), the grant and its periods, each refund and how it ended, ' +
       'the events sent to the member, the reconciliation items that touched it and the admin actions on it.',
   })
@@ -47,7 +48,8 @@ export class ConsoleReadController {
   @ApiOperation({
     summary: 'A member',
     description:
-      'The level now, every period (past, current, future), the latest orders and refunds. `auto_renewal` is null until auto-renewal exists.',
+      'The level now, every period (past, current, future), the latest orders and refunds, and the latest auto-renewal contract ' +
+      '(`auto_renewal`, null when the member never had one; cancel it with POST …/members/:user_id/auto-renew/cancel).',
   })
   @ApiOkResponse({ type: MemberView })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')

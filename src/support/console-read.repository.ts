@@ -126,13 +126,19 @@ export class ConsoleReadRepository {
     if (!paymentNos.length && !refundNos.length) return Promise.resolve([]);
     return this.dataSource.query(
       `SELECT i.id, i.kind, i.reference, i.payment_no, i.outcome, i.local_amount, i.provider_amount, i.local_status, i.provider_status,
-         i.provider_trade_no, i.action, i.detail, i.resolved_at, i.resolved_by, i.resolution_note, i.created_at,
-         r.provider, r.bill_date::text AS bill_date, r.compared_at
+         i.provider_trade_no, i.provider_fee_milli_fen::text AS provider_fee_milli_fen, i.provider_fee_decimals, i.action, i.detail,
+         i.resolved_at, i.resolved_by, i.resolution_note, i.created_at, r.provider, r.bill_date::text AS bill_date, r.compared_at
        FROM reconciliation_items i JOIN reconciliation_runs r ON r.id = i.run_id
        WHERE (i.kind = 'payment' AND i.payment_no = ANY($1)) OR (i.kind = 'refund' AND i.reference = ANY($2))
        ORDER BY r.bill_date, i.created_at`,
       [paymentNos, refundNos],
     );
+  }
+
+  /** A plan's names, for showing what a contract renews. */
+  async plan(planId: number): Promise<Row | undefined> {
+    const [row] = await this.dataSource.query(`SELECT id, code, name, name_zh, level FROM membership_plans WHERE id = $1`, [planId]);
+    return row;
   }
 
   /** Every period of the member's ledger, past and future, with the order that bought it. */
@@ -169,8 +175,8 @@ export class ConsoleReadRepository {
     return this.dataSource.query(
       `SELECT r.bill_date::text AS bill_date, r.provider, i.kind, o.order_no, o.user_id, i.payment_no,
          CASE WHEN i.kind = 'refund' THEN i.reference END AS refund_no, coalesce(i.provider_trade_no, pr.transaction_id) AS provider_trade_no,
-         i.local_amount, i.provider_amount, i.local_status, i.provider_status, i.outcome, i.action, i.detail, i.resolved_at, i.resolved_by,
-         i.resolution_note
+         i.local_amount, i.provider_amount, i.provider_fee_milli_fen::text AS provider_fee_milli_fen, i.provider_fee_decimals, i.local_status,
+         i.provider_status, i.outcome, i.action, i.detail, i.resolved_at, i.resolved_by, i.resolution_note
        FROM reconciliation_items i JOIN reconciliation_runs r ON r.id = i.run_id
          LEFT JOIN payment_records pr ON pr.payment_no = i.payment_no LEFT JOIN orders o ON o.id = pr.order_id
        WHERE r.bill_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR r.provider = $3)

@@ -4,8 +4,11 @@ import type { AdminCaller } from '../audit/audit-log';
 import { AuditLogRepository, type AuditRow } from '../audit/audit-log.repository';
 import { addDays, isCalendarDay } from '../common/beijing-day';
 import { DomainError, NotFoundError } from '../common/errors/domain-error';
-import { fenToYuan } from '../common/money';
+import { feeToYuan, fenToYuan } from '../common/money';
 import { ORDER_NO_PATTERN } from '../orders/order-status';
+import { NotificationRefusalsRepository } from '../payments/notification-refusals.repository';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service';
+import { adminContractView } from '../subscriptions/subscriptions.views';
 import type { ExportBooksDto, ListAuditLogDto, SearchOrdersDto } from './dto/console-read.dto';
 import { Row, ConsoleReadRepository, type OrderSearch } from './console-read.repository';
 import { DEFAULT_PAGE_LIMIT } from '../common/http/page-query';
@@ -65,6 +68,18 @@ function payLink(a: Row): string | null {
   return a.qr_code_url ?? p.qr_code_url ?? p.h5_url ?? p.url ?? p.prepayid ?? p.prepay_id ?? null;
 }
 
+/**
+ * A reconciliation item's fee in yuan as its bill wrote it (reconciliation keeps it in 1/1000 fen
+ * with the bill's decimals, never rounded to the fen); '' when the bill gave none. PostgreSQL's
+ * bigint arrives as text and is checked to be an exact integer before it is used.
+ */
+function storedFee(r: Row): string {
+  if (r.provider_fee_milli_fen === null || r.provider_fee_milli_fen === undefined) return '';
+  const milliFen = Number(r.provider_fee_milli_fen);
+  if (!Number.isSafeInteger(milliFen)) throw new RangeError('a stored fee is beyond exact integer range');
+  return feeToYuan({ milliFen, decimals: Number(r.provider_fee_decimals) });
+}
+
 /** Finance's columns, in order; the header row is in the language asked for. */
 const BOOK_COLUMNS = [
   ['bill_date', '账单日期', 'Bill date'],
@@ -77,7 +92,7 @@ const BOOK_COLUMNS = [
   ['provider_trade_no', '渠道交易号', 'Provider trade no.'],
   ['local_amount', '我方金额(元)', 'Our amount (CNY)'],
   ['provider_amount', '账单金额(元)', 'Bill amount (CNY)'],
-  ['fee', '手续费(元)', 'Fee (CNY)'],
+  ['fee', '手续费(元)', 'Provider fee (CNY)'],
   ['local_status', '我方状态', 'Our status'],
   ['provider_status', '账单状态', 'Bill status'],
   ['outcome', '对账结果', 'Outcome'],
@@ -115,6 +130,8 @@ export class ConsoleReadService {
   constructor(
     private readonly repo: ConsoleReadRepository,
     private readonly audit: AuditLogRepository,
+    private readonly refusals: NotificationRefusalsRepository,
+    private readonly subscriptions: SubscriptionsService,
   ) {}
 
   async search(q: SearchOrdersDto): Promise<SupportOrderList> {
@@ -181,12 +198,13 @@ export class ConsoleReadService {
     const detail = await this.orderDetail(orderNo);
     if (!detail) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
     const { order, attempts, grant, periods, events } = detail;
-    const [items, audit] = await Promise.all([
+    const [items, audit, refused] = await Promise.all([
       this.repo.reconciliationItems(
         attempts.map((a) => a.payment_no),
         refunds.map((r) => r.refund_no),
       ),
       this.audit.forTargets([orderNo]),
+      this.refusals.forOrder(order.id),
     ]);
     const entries: { entry: TimelineEntry; sortAt: number }[] = [];
     /**
@@ -239,6 +257,15 @@ export class ConsoleReadService {
       if (a.status === 'closed' || a.status === 'failed')
         add(a.updated_at, 'attempt.closed', a.payment_no, { status: a.status, trade_state: a.trade_state });
     }
+    // Notifications refused (forged, stale, wrong amount…) that named this order, counted per minute.
+    // Only our own ids and the rejection code were kept: what such a notification said is untrusted.
+    for (const r of refused)
+      add(r.firstAt, 'notification.refused', r.paymentNo, {
+        provider: r.provider,
+        reason: r.reason,
+        count: r.count,
+        last_at: iso(r.lastAt),
+      });
     if (grant) {
       add(grant.created_at, 'membership.granted', order.order_no, {
         plan_code: grant.plan_code,
@@ -289,6 +316,7 @@ export class ConsoleReadService {
         local_status: i.local_status,
         provider_status: i.provider_status,
         provider_trade_no: i.provider_trade_no,
+        provider_fee: storedFee(i) || null,
         action: i.action,
         detail: i.detail,
         resolved_by: i.resolved_by,
@@ -322,12 +350,16 @@ export class ConsoleReadService {
   }
 
   async member(userId: string, now = new Date()): Promise<MemberView> {
-    const [periods, orders, refunds] = await Promise.all([
+    // The contract through the subscriptions module, which owns it (never read here by SQL).
+    const [periods, orders, refunds, contract] = await Promise.all([
       this.repo.memberPeriods(userId),
       this.repo.memberOrders(userId, MEMBER_LIST_LIMIT),
       this.repo.memberRefunds(userId, MEMBER_LIST_LIMIT),
+      this.subscriptions.latestOfMember(userId),
     ]);
-    if (!periods.length && !orders.length) throw new NotFoundError('NOT_FOUND', 'No member with this user id has orders or periods');
+    if (!periods.length && !orders.length && !contract)
+      throw new NotFoundError('NOT_FOUND', 'No member with this user id has orders, periods or a contract');
+    const plan = contract ? await this.repo.plan(contract.plan_id) : undefined;
     const current = periods.find((p) => new Date(p.starts_at) <= now && now < new Date(p.ends_at));
     const last = periods.length ? periods[periods.length - 1].ends_at : null;
     return {
@@ -344,7 +376,14 @@ export class ConsoleReadService {
       })),
       orders: orders.map(orderRow),
       refunds: refunds.map((r) => ({ ...r, created_at: iso(r.created_at), succeeded_at: iso(r.succeeded_at) })),
-      auto_renewal: null,
+      auto_renewal: contract
+        ? {
+            ...adminContractView(contract),
+            plan_code: plan?.code ?? null,
+            plan_name: plan?.name ?? null,
+            plan_name_zh: plan?.name_zh ?? null,
+          }
+        : null,
     };
   }
 
@@ -389,8 +428,8 @@ export class ConsoleReadService {
       provider_trade_no: inert(r.provider_trade_no),
       local_amount: yuan(r.local_amount),
       provider_amount: yuan(r.provider_amount),
-      // The bills are read without their fee columns today: an empty cell, never a guessed 0.
-      fee: '',
+      // Exact, with the bill's own decimals (five for WeChat Pay): empty when the bill gave none, never a guessed 0.
+      fee: storedFee(r),
       local_status: r.local_status ?? '',
       provider_status: inert(r.provider_status),
       outcome: r.outcome,

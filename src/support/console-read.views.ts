@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AUDIT_ACTIONS } from '../audit/audit-log';
 import { ORDER_STATUSES, PAYMENT_METHODS } from '../orders/order-status';
 import { PAYMENT_CHANNELS } from '../payments/payment-channel';
+import { AdminContractView } from '../subscriptions/subscriptions.views';
 
 /** An order in the console's lists. */
 export class SupportOrderRow {
@@ -40,6 +41,7 @@ export class TimelineEntry {
       'attempt.opened',
       'attempt.paid',
       'attempt.closed',
+      'notification.refused',
       'membership.granted',
       'membership.revoked',
       'refund.requested',
@@ -67,6 +69,13 @@ export class OrderStory {
   @ApiProperty({ type: 'array', items: { type: 'object' } }) refunds: Record<string, unknown>[];
 }
 
+/** A member's contract in the console: what every contract has, and the plan it renews by name. */
+export class MemberContractView extends AdminContractView {
+  @ApiProperty({ type: String, nullable: true }) plan_code: string | null;
+  @ApiProperty({ type: String, nullable: true }) plan_name: string | null;
+  @ApiProperty({ type: String, nullable: true }) plan_name_zh: string | null;
+}
+
 export class MemberView {
   @ApiProperty() user_id: string;
   @ApiProperty({ description: 'the level now (0: none)' }) level: number;
@@ -78,12 +87,11 @@ export class MemberView {
   @ApiProperty({ type: [SupportOrderRow], description: 'the latest 50 orders' }) orders: SupportOrderRow[];
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'the latest 50 refunds' }) refunds: Record<string, unknown>[];
   @ApiProperty({
-    type: 'object',
-    additionalProperties: true,
+    type: MemberContractView,
     nullable: true,
-    description: 'the auto-renewal contract; always null until auto-renewal exists',
+    description: "the member's latest auto-renewal contract, open or ended; null when they never had one",
   })
-  auto_renewal: null;
+  auto_renewal: MemberContractView | null;
 }
 
 export class AuditEntryView {

@@ -4,10 +4,14 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beijingDayOf } from '../../src/common/beijing-day';
+import { newPaymentNo } from '../../src/common/trade-numbers';
+import { AgreementRegistry } from '../../src/payments/agreement-registry';
+import type { AgreementProvider } from '../../src/payments/agreements';
+import { SubscriptionsService } from '../../src/subscriptions/subscriptions.service';
 import { startTestApp, type TestApp } from '../support/app';
 import { chromiumAvailability, launchBrowser, type Browser } from '../support/browser';
-import { createOrder, payAtSandbox } from '../support/orders';
-import { providerEnv, startTestSandbox, type Sandbox } from '../support/sandbox';
+import { createOrder, payAtSandbox, postNotification } from '../support/orders';
+import { providerEnv, sandboxCall, startTestSandbox, type Sandbox } from '../support/sandbox';
 
 // The support console at /admin/ in a real chromium: sign in as the demo admin, find a paid order
 // by its WeChat Pay transaction_id, read its story, refund part of it and watch the state follow,
@@ -198,6 +202,14 @@ if (!availability.run) {
       await page.locator('#run-wechat [data-run-status="completed"]').waitFor({ timeout: 20 * SECOND });
       await shots('en-books');
 
+      // A forged Alipay notification for this order: refused, and filed in its story with the code.
+      const forged = new URLSearchParams({ out_trade_no: alipay.paymentNo, trade_status: 'TRADE_SUCCESS', sign: 'Zm9yZ2Vk' });
+      const refused = await postNotification(t, 'alipay', {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: forged.toString(),
+      });
+      expect(await refused.text()).toBe('failure');
+
       const tradeNo = (await paymentOf(alipay.orderNo)).transaction_id;
       expect(tradeNo).toBeTruthy();
       await page.getByRole('link', { name: 'Find' }).click();
@@ -210,6 +222,9 @@ if (!availability.run) {
       expect(await entry.innerText()).toContain(`Reconciliation, Alipay ${today}: Missing here`);
       expect(await entry.innerText()).toContain('Settled by reconciliation');
       expect(await page.locator('#timeline').innerText()).toContain(`Paid ¥${yuan(alipay.amount)} with Alipay`);
+      const refusal = page.locator('#timeline li[data-kind="notification.refused"]');
+      expect(await refusal.innerText()).toContain('A notification from Alipay was refused: BAD_SIGNATURE');
+      expect(await refusal.innerText()).toContain(alipay.paymentNo);
       await shots('en-order-reconciled');
     });
 
@@ -232,6 +247,10 @@ if (!availability.run) {
       });
       const w = rows.find((r) => r['Payment no. (out_trade_no)'] === wechat.paymentNo && r.Kind === 'payment')!;
       expect(w).toMatchObject({ Provider: 'WeChat Pay', 'Provider trade no.': wechat.transactionId, Matched: 'yes' });
+      // Fees as the bills write them: WeChat Pay's to 0.00001 yuan (0.6 % here), Alipay's to the fen.
+      const fee = wechat.amount * 6;
+      expect(w['Provider fee (CNY)']).toBe(`${Math.trunc(fee / 100_000)}.${String(fee % 100_000).padStart(5, '0')}`);
+      expect(a['Provider fee (CNY)']).toBe(yuan(Math.round((alipay.amount * 6) / 1000)));
       expect(rows.find((r) => r.Kind === 'refund' && r['Order no.'] === wechat.orderNo)).toMatchObject({ 'Our amount (CNY)': '5.00' });
       await page.locator('#export-status').getByText(`Saved memberpay-books-all-${today}.csv.`).waitFor();
 
@@ -239,7 +258,7 @@ if (!availability.run) {
       expect(range.suggestedFilename()).toBe(`memberpay-books-all-${today}.csv`);
     });
 
-    it('shows every action in the audit log, and a member with the place for auto-renewal', async () => {
+    it('shows every action in the audit log, and a member without auto-renewal', async () => {
       await page.getByRole('link', { name: 'Audit log' }).click();
       await heading('Audit log');
       const { rows } = await t.db.query('SELECT action, target, actor FROM admin_audit_log ORDER BY id');
@@ -261,7 +280,7 @@ if (!availability.run) {
       await page.goto(`${t.url}/admin/#/member/console-w`);
       await heading('Member console-w');
       expect(await page.locator('#member-level').innerText()).toBe('Level 1');
-      expect(await page.locator('#auto-renewal').innerText()).toContain('Auto-renewal does not exist yet');
+      expect(await page.locator('#auto-renewal').innerText()).toContain('This member has never signed up for auto-renewal.');
       expect(await page.locator('#auto-renewal button').count()).toBe(0);
       await shots('en-member');
 
@@ -278,6 +297,77 @@ if (!availability.run) {
       await heading(`订单 ${alipay.orderNo}`);
       await page.locator('#timeline').getByText('已由对账入账').waitFor();
       await shots('zh-order-reconciled');
+    });
+
+    it("shows a member's auto-renewal contract and cancels it with a reason and a confirmation", async () => {
+      // console-w signs a WeChat Pay contract at the sandbox; its callback activates it.
+      const contract = await t.app.get(SubscriptionsService).openPending('console-w', 'wechat', { id: 1, code: 'basic_monthly' }, 1990);
+      const wx = t.app.get(AgreementRegistry).find('wechat') as AgreementProvider;
+      const signing = await wx.sign({
+        contractNo: contract.contract_no,
+        paymentNo: newPaymentNo(new Date()),
+        planCode: 'basic_monthly',
+        amountFen: 1990,
+        description: '会员月卡（自动续费）',
+        displayAccount: 'console-w',
+        periodDays: 30,
+        firstDeductionDate: today,
+        requestedAt: new Date(),
+        clientIp: '127.0.0.1',
+      });
+      const signed = await sandboxCall(sb, 'POST', '/sandbox/contracts/sign', { qr: signing.url });
+      expect(signed.status).toBe(200);
+      const deadline = Date.now() + 20 * SECOND;
+      const statusOf = async () =>
+        (await t.db.query('SELECT status FROM contracts WHERE contract_no = $1', [contract.contract_no])).rows[0].status as string;
+      while ((await statusOf()) !== 'active') {
+        if (Date.now() > deadline) throw new Error('the contract was never activated');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+
+      await page.goto(`${t.url}/admin/#/member/console-w`);
+      await page.getByRole('button', { name: 'English' }).click();
+      await heading('Member console-w');
+      const card = page.locator('#auto-renewal');
+      await card
+        .locator('#contract-status')
+        .getByText('Active')
+        .waitFor({ timeout: 20 * SECOND });
+      const facts = await card.innerText();
+      for (const words of ['WeChat Pay', '¥19.90', contract.contract_no, signed.body.contract_id]) expect(facts).toContain(words);
+
+      // The reason is required before anything is asked of the provider.
+      await card.getByRole('button', { name: 'Cancel auto-renewal…' }).click();
+      await card.getByRole('alert').getByText('Say why.').waitFor();
+      await card.getByLabel(/^Why cancel it/).fill('member called to stop renewals');
+      await card.getByRole('button', { name: 'Cancel auto-renewal…' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Cancel this auto-renewal?' });
+      await dialog.waitFor();
+      expect(await dialog.innerText()).toContain('Member console-w: no more renewals');
+      expect(await dialog.innerText()).toContain('The days already paid for stay');
+      await shots('en-contract-confirm');
+      // Keyboard: the dialog opens on "Keep it"; going back changes nothing.
+      await page.keyboard.press('Enter');
+      await dialog.waitFor({ state: 'detached' });
+      expect((await t.db.query('SELECT status FROM contracts WHERE contract_no = $1', [contract.contract_no])).rows[0].status).toBe(
+        'active',
+      );
+
+      await card.getByRole('button', { name: 'Cancel auto-renewal…' }).click();
+      await dialog.getByRole('button', { name: 'Cancel auto-renewal' }).click();
+      await dialog.waitFor({ state: 'detached', timeout: 20 * SECOND });
+      await page.locator('#contract-status').getByText('Cancelled').waitFor();
+      expect(await page.locator('#auto-renewal').innerText()).toContain('by support');
+      // Over: its ids stay copyable, and there is nothing left to cancel.
+      expect(await page.locator('#contract-cancel').count()).toBe(0);
+      await shots('en-member-contract-cancelled');
+      const { rows } = await t.db.query(`SELECT actor, reason, target FROM admin_audit_log WHERE action = 'auto_renewal.cancelled'`);
+      expect(rows).toEqual([{ actor: 'demo-admin', reason: 'member called to stop renewals', target: 'console-w' }]);
+
+      await page.getByRole('button', { name: '中文' }).click();
+      await heading('会员 console-w');
+      expect(await page.locator('#auto-renewal').innerText()).toContain('客服解约');
+      await shots('zh-member-contract');
     });
   });
 }

@@ -1,6 +1,7 @@
 import { withInvariants } from '../support/lifecycle';
 import { parse } from 'csv-parse/sync';
 import { beijingDayOf } from '../../src/common/beijing-day';
+import { fenToYuan } from '../../src/common/money';
 import { startTestApp, type TestApp } from '../support/app';
 import { createOrder, payAtSandbox } from '../support/orders';
 import { refundRow, requestRefund } from '../support/refunds';
@@ -249,7 +250,15 @@ describe('support console API', () => {
       '账单金额(元)': `${Math.trunc(settled.amount / 100)}.${String(settled.amount % 100).padStart(2, '0')}`,
       系统处理: 'settled',
     });
+    // The provider's fee as its bill wrote it: Alipay's 服务费 to the fen (0.6 %, rounded by Alipay),
+    // WeChat Pay's 手续费 to 0.00001 yuan, never rounded to the fen; positive: charged.
+    expect(settledRow['手续费(元)']).toBe(fenToYuan(Math.round((settled.amount * 6) / 1000)));
+    const wechatFee = (fen: number) => `${Math.trunc((fen * 6) / 100_000)}.${String((fen * 6) % 100_000).padStart(5, '0')}`;
     const differsRow = rows.find((r) => r['商户支付单号'] === differs.paymentNo)!;
+    expect(differsRow['手续费(元)']).toBe(wechatFee(differs.amount + 100));
+    expect(differsRow['手续费(元)']).toMatch(/^\d+\.\d{5}$/);
+    const wechatItem = items.find((i: any) => i.payment_no === differs.paymentNo);
+    expect(wechatItem.provider_fee).toBe(wechatFee(differs.amount + 100));
     expect(differsRow).toMatchObject({ 对账结果: 'amount_mismatch', 是否一致: '否', 处理人: 'admin-1' });
     expect(differsRow['说明']).toMatch(/^金额不一致/);
     // Typed text never reaches a spreadsheet as a formula.
@@ -261,7 +270,10 @@ describe('support console API', () => {
     const enRows: Record<string, string>[] = parse(en.text, { bom: true, columns: true });
     expect(enRows.length).toBeGreaterThan(0);
     expect(enRows.every((r) => r.Provider === 'WeChat Pay')).toBe(true);
-    expect(Object.keys(enRows[0])).toContain('Order no.');
+    expect(Object.keys(enRows[0])).toEqual(expect.arrayContaining(['Order no.', 'Provider fee (CNY)']));
+    expect(enRows.find((r) => r['Payment no. (out_trade_no)'] === differs.paymentNo)!['Provider fee (CNY)']).toBe(
+      wechatFee(differs.amount + 100),
+    );
 
     await admin('/api/v1/admin/reconciliation/export.csv?from=2026-02-30').expect(400);
     await admin('/api/v1/admin/reconciliation/export.csv?from=2026-02-03&to=2026-02-01').expect(400);

@@ -7,7 +7,13 @@ import { currentLang, t } from './i18n.js';
 import { dateTime, yuan } from './format.js';
 import { sectionHead, select, table } from './ui.js';
 
-const ACTIONS = ['refund.requested', 'reconciliation.item_resolved', 'reconciliation.day_rerun', 'reconciliation.exported'];
+const ACTIONS = [
+  'refund.requested',
+  'reconciliation.item_resolved',
+  'reconciliation.day_rerun',
+  'reconciliation.exported',
+  'auto_renewal.cancelled',
+];
 
 /** @param {any} e */
 function what(e) {
@@ -20,6 +26,8 @@ function what(e) {
       ` · ${d.refund_no ?? ''} · ${yuan(d.amount)}`,
     );
   }
+  if (e.action === 'auto_renewal.cancelled')
+    return h('span', {}, h('a', { href: `#/member/${encodeURIComponent(e.target)}` }, e.target), ` · ${d.contract_no ?? ''}`);
   if (e.action === 'reconciliation.exported') return `${e.target} · ${t('rows', { n: d.rows ?? 0 })}`;
   if (e.action === 'reconciliation.item_resolved')
     return `${d.kind ?? ''} ${d.reference ?? e.target} (${t(/** @type {any} */ (`outcome.${d.outcome}`))})`;

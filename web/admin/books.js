@@ -150,7 +150,19 @@ function runSection(ctx, provider, day, run, items) {
             t(/** @type {any} */ (`kind.${i.kind}`)),
             h('a', { href: `#/find?q=${encodeURIComponent(i.kind === 'refund' ? i.reference : i.payment_no)}` }, i.reference),
             `${yuan(i.local_amount)} ${i.local_status ?? ''}`,
-            `${yuan(i.provider_amount)} ${i.provider_status ?? ''}`,
+            h(
+              'div',
+              {},
+              `${yuan(i.provider_amount)} ${i.provider_status ?? ''}`,
+              // The fee exactly as the bill wrote it (WeChat Pay: five decimals of yuan), not rounded to the fen.
+              i.provider_fee !== null && i.provider_fee !== undefined
+                ? h(
+                    'p',
+                    { class: 'muted small', 'data-fee': i.reference },
+                    t('billFee', { fee: String(i.provider_fee).replace(/^(-?)/, '$1¥') }),
+                  )
+                : null,
+            ),
             copyable(i.provider_trade_no),
             h(
               'div',

@@ -1,7 +1,8 @@
 // @ts-check
-// A member: the level now, every period (past, current, future), their orders and refunds, and the
-// place where the auto-renewal contract will be shown once auto-renewal exists.
+// A member: the level now, every period (past, current, future), their orders and refunds, and their
+// auto-renewal contract with a cancel button (a required reason, then a confirmation).
 
+import { errorText } from './app.js';
 import { h } from './dom.js';
 import { currentLang, t } from './i18n.js';
 import { dateTime, yuan } from './format.js';
@@ -55,12 +56,7 @@ export async function renderMember(ctx, userId) {
           )
         : h('p', { class: 'empty' }, t('noPeriods')),
     ),
-    h(
-      'section',
-      { class: 'card placeholder', 'aria-labelledby': 'renewal-title', id: 'auto-renewal', 'data-placeholder': 'auto-renewal' },
-      h('h2', { id: 'renewal-title' }, t('renewalTitle')),
-      h('p', { class: 'muted' }, m.auto_renewal ? JSON.stringify(m.auto_renewal) : t('renewalPlaceholder')),
-    ),
+    contractCard(ctx, m),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'member-orders-title' },
@@ -101,4 +97,133 @@ export async function renderMember(ctx, userId) {
         : h('p', { class: 'empty' }, t('noRefunds')),
     ),
   );
+}
+
+const OPEN = ['pending', 'active', 'past_due'];
+
+/** @param {string} label @param {Node | string} value */
+const fact = (label, value) => h('div', { class: 'fact' }, h('dt', {}, label), h('dd', {}, value));
+
+/**
+ * The member's latest auto-renewal contract: its state, provider, plan, amount, the provider's id,
+ * when it was signed and ended and by whom; for an open one, the cancel form (a required reason).
+ * @param {import('./app.js').Ctx} ctx @param {any} m
+ */
+function contractCard(ctx, m) {
+  const lang = currentLang();
+  const c = m.auto_renewal;
+  const title = h('h2', { id: 'renewal-title' }, t('renewalTitle'));
+  if (!c)
+    return h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'renewal-title', id: 'auto-renewal' },
+      title,
+      h('p', { class: 'muted' }, t('noContract')),
+    );
+  const plan = (lang === 'zh' ? c.plan_name_zh : null) ?? c.plan_name ?? c.plan_code ?? String(c.plan_id);
+  const facts = h(
+    'dl',
+    { class: 'facts' },
+    fact(
+      t('colStatus'),
+      h('span', { id: 'contract-status', class: `badge badge-contract-${c.status}` }, t(/** @type {any} */ (`contract.${c.status}`))),
+    ),
+    fact(t('colMethod'), methodName(c.provider)),
+    fact(t('colPlan'), plan),
+    fact(t('contractAmount'), yuan(c.amount)),
+    fact(t('contractNo'), copyable(c.contract_no)),
+    fact(t('providerContractId'), copyable(c.provider_contract_id)),
+    fact(t('contractSigned'), dateTime(lang, c.signed_at)),
+    fact(t('contractEnded'), c.ended_at ? `${dateTime(lang, c.ended_at)} · ${t(/** @type {any} */ (`endedBy.${c.ended_by}`))}` : '—'),
+  );
+  if (!OPEN.includes(c.status))
+    return h('section', { class: 'card', 'aria-labelledby': 'renewal-title', id: 'auto-renewal' }, title, facts);
+
+  const error = h('p', { class: 'form-error', role: 'alert', id: 'contract-error' });
+  const reason = /** @type {HTMLTextAreaElement} */ (
+    h('textarea', { id: 'contract-reason', name: 'reason', rows: 2, maxlength: 256, required: true })
+  );
+  const form = h(
+    'form',
+    {
+      class: 'stack',
+      id: 'contract-cancel-form',
+      novalidate: true,
+      onsubmit: (/** @type {Event} */ e) => {
+        e.preventDefault();
+        error.textContent = '';
+        if (!reason.value.trim()) {
+          error.textContent = t('reasonRequired');
+          reason.focus();
+          return;
+        }
+        confirmCancel(ctx, m, reason.value.trim(), plan);
+      },
+    },
+    h('label', { for: 'contract-reason' }, t('contractCancelReason')),
+    reason,
+    h('button', { type: 'submit', class: 'danger', id: 'contract-cancel' }, t('contractCancel')),
+    error,
+  );
+  return h('section', { class: 'card', 'aria-labelledby': 'renewal-title', id: 'auto-renewal' }, title, facts, form);
+}
+
+/**
+ * The confirmation: what ends (no more renewals at the provider) and what stays (the periods paid).
+ * @param {import('./app.js').Ctx} ctx @param {any} m @param {string} reason @param {string} plan
+ */
+function confirmCancel(ctx, m, reason, plan) {
+  const c = m.auto_renewal;
+  const status = h('p', { role: 'status', class: 'muted', id: 'contract-confirm-status' });
+  const confirm = /** @type {HTMLButtonElement} */ (
+    h('button', { type: 'button', class: 'danger', id: 'confirm-contract-cancel' }, t('contractConfirmButton'))
+  );
+  const back = h('button', { type: 'button', class: 'secondary', id: 'keep-contract' }, t('contractKeep'));
+  const dialog = /** @type {HTMLDialogElement} */ (
+    h(
+      'dialog',
+      { class: 'confirm', 'aria-labelledby': 'contract-confirm-title', 'aria-describedby': 'contract-confirm-text' },
+      h('h2', { id: 'contract-confirm-title' }, t('contractConfirmTitle')),
+      h(
+        'div',
+        { id: 'contract-confirm-text' },
+        h(
+          'p',
+          { class: 'confirm-amount' },
+          t('contractConfirmText', { user: m.user_id, method: methodName(c.provider), plan, amount: yuan(c.amount) }),
+        ),
+        h('p', {}, t('confirmReason', { reason })),
+        h('p', { class: 'warn' }, t('contractConfirmKeeps')),
+      ),
+      h('div', { class: 'dialog-actions' }, back, confirm),
+      status,
+    )
+  );
+  let sending = false;
+  confirm.addEventListener('click', async () => {
+    if (sending) return; // cancelling twice is harmless (an ended contract is answered as it is); this saves the request
+    sending = true;
+    confirm.disabled = true;
+    status.textContent = t('contractCancelling');
+    try {
+      const ended = await ctx.api.post(`/api/v1/admin/members/${encodeURIComponent(m.user_id)}/auto-renew/cancel`, { reason });
+      dialog.close();
+      dialog.remove();
+      ctx.announce(t('contractCancelled', { status: t(/** @type {any} */ (`contract.${ended.status}`)) }));
+      await renderMember(ctx, m.user_id);
+    } catch (e) {
+      sending = false;
+      confirm.disabled = false;
+      status.textContent = errorText(e);
+    }
+  });
+  back.addEventListener('click', () => {
+    dialog.close();
+    dialog.remove();
+    document.getElementById('contract-cancel')?.focus();
+  });
+  dialog.addEventListener('cancel', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  back.focus();
 }

@@ -53,6 +53,18 @@ function describe(e, lang) {
       };
     case 'attempt.closed':
       return { title: t('tl.closed', { payment: e.ref }), body: [d.trade_state ? `${d.trade_state}` : null] };
+    case 'notification.refused': {
+      // The rejection code always; its meaning in words when the console knows it.
+      const key = /** @type {any} */ (`refusal.${d.reason}`);
+      const meaning = t(key);
+      return {
+        title: t('tl.refused', { method: methodName(d.provider), reason: meaning === key ? d.reason : `${d.reason} · ${meaning}` }),
+        body: [
+          h('span', {}, t('tl.paymentNo'), ' ', copyable(e.ref)),
+          h('span', { class: 'warn' }, t('tl.refusedDetail', { count: d.count, last: dateTime(lang, d.last_at) })),
+        ],
+      };
+    }
     case 'membership.granted':
       return {
         title: t('tl.granted', { level: d.level, days: d.days ?? '?' }),

@@ -15,6 +15,8 @@ describe('Alipay trade bill', () => {
         providerTradeNo: '2026112822001400000000000001',
         amountFen: 1990,
         status: 'TRADE_SUCCESS',
+        // The bill writes the fee taken as -0.12 (what the merchant's balance moved by): charged, positive here.
+        fee: { milliFen: 12_000, decimals: 2 },
       },
       {
         kind: 'refund',
@@ -23,6 +25,8 @@ describe('Alipay trade bill', () => {
         providerTradeNo: '2026112722001400000000000009',
         amountFen: 2990,
         status: 'REFUND_SUCCESS',
+        // 0.18 given back with the refund.
+        fee: { milliFen: -18_000, decimals: 2 },
       },
     ]);
     expect(bill.sha1).toMatch(/^[0-9a-f]{40}$/);

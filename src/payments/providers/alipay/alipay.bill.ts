@@ -1,7 +1,7 @@
 import { unzipSync } from 'fflate';
 import * as iconv from 'iconv-lite';
 import { createHash } from 'node:crypto';
-import { billYuanToFen } from '../../../common/money';
+import { billFee, billYuanToFen, type BillFee } from '../../../common/money';
 import { BillRejected, type BillRow, type ProviderBill } from '../../provider-bill';
 
 /** Far above a real day's detail file; a guard against a ZIP that inflates without end. */
@@ -14,6 +14,7 @@ const COL = {
   type: '业务类型',
   amount: '订单金额（元）',
   refundNo: '退款批次号/请求号',
+  fee: '服务费（元）',
 } as const;
 
 /**
@@ -68,6 +69,7 @@ function detailRows(text: string): BillRow[] {
     const refund = type === '退款';
     // A refund without a request number was a full refund asked for by out_trade_no (B.9).
     const refundNo = refund ? get(COL.refundNo) || paymentNo : null;
+    const fee = serviceFee(get(COL.fee), index);
     return {
       kind: refund ? 'refund' : 'payment',
       paymentNo,
@@ -75,8 +77,22 @@ function detailRows(text: string): BillRow[] {
       providerTradeNo: get(COL.tradeNo) || null,
       amountFen: Math.abs(fen),
       status: refund ? 'REFUND_SUCCESS' : type === '交易' ? 'TRADE_SUCCESS' : type,
+      fee,
     } satisfies BillRow;
   });
+}
+
+/**
+ * 服务费（元）, two decimals of yuan. The detail file writes every amount as it moves the merchant's
+ * balance: a trade's fee as negative (taken), a refund's as positive (given back). BillRow.fee is
+ * the other way round (positive: charged), the sign WeChat Pay's bill uses, so finance reads one
+ * convention in both; the value itself is kept exact.
+ */
+function serviceFee(text: string, index: number): BillFee | null {
+  if (!text) return null;
+  const fee = billFee(text);
+  if (!fee) throw new BillRejected('MALFORMED_BILL', `Alipay bill row ${index + 1}: ${COL.fee} is not an amount`);
+  return { milliFen: fee.milliFen === 0 ? 0 : -fee.milliFen, decimals: fee.decimals };
 }
 
 /**

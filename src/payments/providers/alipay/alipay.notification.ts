@@ -46,3 +46,16 @@ export function verifyAlipayNotification(
   if (!fields.out_trade_no) throw new NotificationRejected('MALFORMED_BODY', 'out_trade_no is missing');
   return fields as AlipayNotification & { out_trade_no: string };
 }
+
+/**
+ * The out_trade_no a refused notification's form names, signed or not (Alipay sends it in the
+ * clear). Untrusted; null when absent or sent twice (which of the two would be meant is unknown).
+ */
+export function namedAlipayPaymentNo(raw: RawNotification): string | null {
+  try {
+    const values = new URLSearchParams(raw.rawBody.toString('utf8')).getAll('out_trade_no');
+    return values.length === 1 && values[0] ? values[0] : null;
+  } catch {
+    return null;
+  }
+}

@@ -29,7 +29,7 @@ import { parseAlipayBill } from './alipay.bill';
 import { ALIPAY_CHANNELS, alipayEnabledChannels, openAlipayPhonePayment } from './alipay.channels';
 import type { AlipayConfig } from '../../../config/providers/alipay.settings';
 import { dateToBeijing, fenToYuan, toPaymentEvent, toRefundEvent } from './alipay.mapper';
-import { verifiedAlipayFields, verifyAlipayNotification } from './alipay.notification';
+import { namedAlipayPaymentNo, verifiedAlipayFields, verifyAlipayNotification } from './alipay.notification';
 import type { AlipayAnswer } from './alipay.types';
 
 /** Alipay's limit on refund_reason (docs/refunds.md). */
@@ -140,6 +140,10 @@ export class AlipayProvider implements PaymentProvider, ChannelOpener, RefundCap
   /** Every Alipay notification here is a trade's (trade_status_sync): refunds are answered synchronously and queried. */
   async verifyNotification(raw: RawNotification): Promise<IncomingNotification> {
     return { kind: 'payment', event: this.paymentResult(raw) };
+  }
+
+  namedPaymentNo(raw: RawNotification): string | null {
+    return namedAlipayPaymentNo(raw);
   }
 
   private paymentResult(raw: RawNotification): PaymentEvent {

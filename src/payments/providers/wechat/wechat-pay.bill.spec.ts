@@ -19,6 +19,7 @@ describe('WeChat Pay trade bill', () => {
         providerTradeNo: '4200002026112800000000000001',
         amountFen: 1990,
         status: 'SUCCESS',
+        fee: { milliFen: 12_000, decimals: 5 },
       },
       {
         kind: 'payment',
@@ -27,6 +28,7 @@ describe('WeChat Pay trade bill', () => {
         providerTradeNo: '4200002026112800000000000002',
         amountFen: 29,
         status: 'SUCCESS',
+        fee: { milliFen: 0, decimals: 5 },
       },
       {
         kind: 'refund',
@@ -35,8 +37,21 @@ describe('WeChat Pay trade bill', () => {
         providerTradeNo: '4200002026112700000000000009',
         amountFen: 2990,
         status: 'SUCCESS',
+        fee: { milliFen: -18_000, decimals: 5 },
       },
     ]);
+  });
+
+  it('reads 手续费 to the 0.00001 yuan, exactly, and refuses a fee that is not an amount', () => {
+    const text = fixture('wechat-tradebill-all.csv').toString('utf8');
+    // A fee with all five decimals in use: 0.6 % of 19.90 is 0.11940 yuan, 11.94 fen.
+    const fine = Buffer.from(text.replace('`0.12000', '`0.11940'), 'utf8');
+    const bill = parseWechatBill(fine, createHash('sha1').update(fine).digest('hex'), '2026-11-28');
+    expect(bill.rows[0].fee).toEqual({ milliFen: 11_940, decimals: 5 });
+    const bad = Buffer.from(text.replace('`0.12000', '`0.12x'), 'utf8');
+    expect(() => parseWechatBill(bad, createHash('sha1').update(bad).digest('hex'), 'd')).toThrow(
+      expect.objectContaining({ reason: 'MALFORMED_BILL', message: expect.stringContaining('手续费') }),
+    );
   });
 
   it('reads a bill with no detail rows as an empty day', () => {

@@ -1,5 +1,5 @@
 import { Formatter, Hash } from 'wechatpay-axios-plugin';
-import { billYuanToFen } from '../../../common/money';
+import { billFee, billYuanToFen, type BillFee } from '../../../common/money';
 import { BillRejected, type BillRow, type ProviderBill } from '../../provider-bill';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -15,6 +15,7 @@ const COL = {
   refundAmount: '退款金额',
   requestedRefund: '申请退款金额',
   refundState: '退款状态',
+  fee: '手续费',
 } as const;
 
 /**
@@ -52,6 +53,14 @@ function toRow(raw: Record<string, string>, index: number): BillRow {
     if (fen === null) throw new BillRejected('MALFORMED_BILL', `WeChat Pay bill row ${index + 1}: ${name} is not an amount`);
     return Math.abs(fen);
   };
+  // 手续费 is written with five decimals of yuan, positive when charged and negative when given back
+  // with a refund: kept exact (BillFee), never rounded to the fen.
+  const feeText = get(COL.fee);
+  let fee: BillFee | null = null;
+  if (feeText) {
+    fee = billFee(feeText);
+    if (!fee) throw new BillRejected('MALFORMED_BILL', `WeChat Pay bill row ${index + 1}: ${COL.fee} is not an amount`);
+  }
   const state = need(COL.state);
   const tradeNo = get(COL.tradeNo) || null;
   if (state === 'REFUND') {
@@ -62,6 +71,7 @@ function toRow(raw: Record<string, string>, index: number): BillRow {
       providerTradeNo: tradeNo,
       amountFen: amount(get(COL.requestedRefund) !== undefined ? COL.requestedRefund : COL.refundAmount),
       status: get(COL.refundState) || 'UNKNOWN',
+      fee,
     };
   }
   return {
@@ -71,5 +81,6 @@ function toRow(raw: Record<string, string>, index: number): BillRow {
     providerTradeNo: tradeNo,
     amountFen: amount(get(COL.orderAmount) !== undefined ? COL.orderAmount : COL.settlementAmount),
     status: state,
+    fee,
   };
 }

@@ -3,7 +3,12 @@
 import { createCipheriv, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { WechatPayConfig } from '../../../config/providers/wechat-pay.settings';
 import { NotificationRejected, type RawNotification } from '../../payment-provider';
-import { CLOCK_WINDOW_SECONDS, verifyWechatNotification, verifyWechatRefundNotification } from './wechat-pay.notification';
+import {
+  CLOCK_WINDOW_SECONDS,
+  namedWechatPaymentNo,
+  verifyWechatNotification,
+  verifyWechatRefundNotification,
+} from './wechat-pay.notification';
 
 const platform = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -161,5 +166,22 @@ describe('verifyWechatRefundNotification', () => {
     expect(() =>
       verifyWechatRefundNotification(notification({ resource: { ...refund, out_refund_no: undefined } }), config, verifiers, NOW),
     ).toThrow(expect.objectContaining({ reason: 'MALFORMED_RESOURCE' }));
+  });
+});
+
+describe('the payment number a refused WeChat Pay notification names', () => {
+  it('is read from a resource sealed with our API v3 key, whatever the signature or the timestamp', () => {
+    const forged = notification({ signWith: stranger.privateKey, timestamp: Math.floor(NOW.getTime() / 1000) - 3600 });
+    expect(() => verifyWechatNotification(forged, config, verifiers, NOW)).toThrow(NotificationRejected);
+    expect(namedWechatPaymentNo(forged, config)).toBe('MP20261129160000ABCDEFGHJKLM');
+  });
+
+  it('is null for a resource sealed with another key, garbage, a resource without one, or a body far too large', () => {
+    expect(namedWechatPaymentNo(notification({ key: 'z'.repeat(32) }), config)).toBeNull();
+    expect(namedWechatPaymentNo(notification({ body: 'not json' }), config)).toBeNull();
+    expect(namedWechatPaymentNo(notification({ body: '{"resource":{"ciphertext":"AAAA","nonce":"n"}}' }), config)).toBeNull();
+    expect(namedWechatPaymentNo(notification({ resource: transaction({ out_trade_no: 42 }) }), config)).toBeNull();
+    const huge = notification({ resource: transaction({ attach: 'x'.repeat(20_000) }) });
+    expect(namedWechatPaymentNo(huge, config)).toBeNull();
   });
 });

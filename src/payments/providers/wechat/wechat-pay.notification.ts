@@ -8,6 +8,8 @@ import { wechatAppIds } from './wechat-pay.channels';
 /** The official SDKs reject |now − Wechatpay-Timestamp| ≥ 300 s (docs/wechat-pay.md#clock-window). */
 export const CLOCK_WINDOW_SECONDS = 300;
 const PROBE_PREFIX = 'WECHATPAY/SIGNTEST/';
+/** The largest refused body read for the payment number it names (namedWechatPaymentNo). */
+const NAMED_BODY_LIMIT = 16 * 1024;
 
 const header = (raw: RawNotification, name: string): string | undefined => {
   const v = raw.headers[name.toLowerCase()];
@@ -115,6 +117,27 @@ export function openWechatNotification(
   const resource = parseJson<OpenedWechatNotification['resource']>(plaintext, 'the decrypted resource is not JSON');
   if (resource.mchid !== config.mchId) throw new NotificationRejected('WRONG_MCHID', 'the notification is for another merchant');
   return { resource, eventId: envelope.id, eventType: String(envelope.event_type ?? '') };
+}
+
+/**
+ * The out_trade_no inside a notification that was refused, whatever its signature or timestamp:
+ * the resource decrypted with our API v3 key, without the envelope's checks. AES-GCM authenticates
+ * with that key, so only a notification sealed with it (WeChat Pay's own, replayed, re-signed or
+ * sent late) names anything here: a forger without the key names no order. Untrusted; never throws.
+ */
+export function namedWechatPaymentNo(raw: RawNotification, config: WechatPayConfig): string | null {
+  // A notification is a kilobyte or two: a body far larger is nobody's payment result, and is not decrypted for nothing.
+  if (raw.rawBody.length > NAMED_BODY_LIMIT) return null;
+  try {
+    const sealed = (JSON.parse(raw.rawBody.toString('utf8')) as WechatNotificationEnvelope)?.resource;
+    if (!sealed || typeof sealed.ciphertext !== 'string' || typeof sealed.nonce !== 'string') return null;
+    const resource = JSON.parse(Aes.AesGcm.decrypt(sealed.ciphertext, config.apiV3Key, sealed.nonce, sealed.associated_data ?? '')) as {
+      out_trade_no?: unknown;
+    };
+    return typeof resource?.out_trade_no === 'string' ? resource.out_trade_no : null;
+  } catch {
+    return null;
+  }
 }
 
 function parseJson<T>(text: string, message: string): T {

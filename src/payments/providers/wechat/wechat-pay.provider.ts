@@ -30,7 +30,13 @@ import { BillRejected, type BillFetch } from '../../provider-bill';
 import { parseWechatBill } from './wechat-pay.bill';
 import { describeFailure, toProviderError } from './wechat-pay.errors';
 import { beijingRfc3339, toPaymentEvent, toRefundEvent } from './wechat-pay.mapper';
-import { asWechatPayment, asWechatRefund, openWechatNotification, type OpenedWechatNotification } from './wechat-pay.notification';
+import {
+  asWechatPayment,
+  asWechatRefund,
+  namedWechatPaymentNo,
+  openWechatNotification,
+  type OpenedWechatNotification,
+} from './wechat-pay.notification';
 import type { WechatRefund, WechatTransaction } from './wechat-pay.types';
 
 /** WeChat Pay's limit on a refund's reason (docs/refunds.md). */
@@ -171,6 +177,10 @@ export class WechatPayProvider implements PaymentProvider, ChannelOpener, Refund
     const opened = openWechatNotification(raw, this.config, this.verifiers, new Date());
     if (opened.eventType.startsWith('REFUND.')) return { kind: 'refund', event: this.refundResult(opened) };
     return { kind: 'payment', event: this.paymentResult(opened) };
+  }
+
+  namedPaymentNo(raw: RawNotification): string | null {
+    return namedWechatPaymentNo(raw, this.config);
   }
 
   private paymentResult(opened: OpenedWechatNotification): PaymentEvent {
