@@ -59,6 +59,7 @@ export class NotificationsGateway
   private catchingUp?: Promise<void>;
   private catchUpFailing = false;
   private closing = false;
+  private heardBefore = false;
 
   @WebSocketServer()
   private readonly server: EventsServer;
@@ -209,7 +210,8 @@ export class NotificationsGateway
     else {
       this.gap = { since: Date.now(), lost: 1, confirmed: 0 };
       // One line per outage: the adapter's own lines say why.
-      if (this.redis) this.logger.warn(`events from other instances are read from the outbox every ${GAP_POLL_MS} ms until Redis is back`);
+      if (this.heardBefore)
+        this.logger.warn(`events from other instances are read from the outbox every ${GAP_POLL_MS} ms until Redis is back`);
     }
     this.gapTimer ??= setInterval(() => void this.catchUpGap(), GAP_POLL_MS).unref();
   }
@@ -244,9 +246,11 @@ export class NotificationsGateway
     if (caughtUp) this.logger.warn(`caught up ${caughtUp} event(s) that connections here did not hear from other instances`);
     if (!heardFromNowOn || this.gap !== gap || gap.lost !== lostBefore) return;
     this.gap = null;
+    this.heardBefore = true;
     clearInterval(this.gapTimer);
     this.gapTimer = undefined;
-    if (this.redis)
+    // The gap every instance starts with (not subscribed yet) ends unremarked.
+    if (this.heardBefore)
       this.logger.log(
         `events from other instances are heard through Redis again (gap of ${Math.round((Date.now() - gap.since) / 1000)} s)`,
       );
