@@ -213,7 +213,10 @@ export class MemberSocket {
         transports: ['websocket'],
         reconnection: false,
         forceNew: true,
-        auth: { token: this.token, ...(this.lastEventId ? { lastEventId: this.lastEventId } : {}) },
+        // Before its first event a member still asks from 0 (the replay window holds nothing of
+        // its before this run): without lastEventId a connection hears live events only, so one
+        // that dropped before the member heard anything would miss what was committed meanwhile.
+        auth: { token: this.token, lastEventId: this.lastEventId ?? '0' },
         timeout: 10_000,
       });
       let settled = false;
