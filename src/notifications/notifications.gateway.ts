@@ -246,7 +246,6 @@ export class NotificationsGateway
     if (caughtUp) this.logger.warn(`caught up ${caughtUp} event(s) that connections here did not hear from other instances`);
     if (!heardFromNowOn || this.gap !== gap || gap.lost !== lostBefore) return;
     this.gap = null;
-    this.heardBefore = true;
     clearInterval(this.gapTimer);
     this.gapTimer = undefined;
     // The gap every instance starts with (not subscribed yet) ends unremarked.
@@ -254,6 +253,7 @@ export class NotificationsGateway
       this.logger.log(
         `events from other instances are heard through Redis again (gap of ${Math.round((Date.now() - gap.since) / 1000)} s)`,
       );
+    this.heardBefore = true;
   }
 
   /** Sends each connection here its user's events announced since `since` (or not yet) that it was not sent; returns how many. */
