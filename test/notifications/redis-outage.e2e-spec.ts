@@ -105,11 +105,11 @@ describe('order events across instances while Redis is stopped', () => {
     expect(member.received.filter((r) => r.event === 'order.paid').map((r) => r.message.order_no)).toEqual([before, during, after]);
   });
 
-  it('a member who connected to B during the outage hears what A committed meanwhile', async () => {
+  it('a member who connected to B during the outage hears what A committed meanwhile, once', async () => {
     toRedisFromA.cut();
     toRedisFromB.cut();
     await redis.stop();
-    // Connected while B cannot hear A: nothing committed before it connected is owed to it.
+    // Connected while B cannot hear A, without a lastEventId: it is owed what is committed from now on, once.
     const member = await connectClient(b!.url, { token: b!.token('outage-2') });
     clients.push(member);
     const during = await paidOrderVia(a, 'outage-2');
