@@ -189,7 +189,14 @@ export class MemberSocket {
   private async connectLoop(): Promise<void> {
     let pause = 500;
     while (!this.closing) {
-      const inst = await this.client.pick();
+      let inst: Instance;
+      try {
+        inst = await this.client.pick();
+      } catch {
+        // No instance up for minutes: the run reports that elsewhere; this member keeps trying.
+        await sleep(1_000);
+        continue;
+      }
       const ok = await this.open(inst.url);
       if (ok) return;
       this.refusals++;
@@ -206,9 +213,27 @@ export class MemberSocket {
         transports: ['websocket'],
         reconnection: false,
         forceNew: true,
-        auth: { token: this.token, ...(this.lastEventId ? { lastEventId: this.lastEventId } : {}) },
+        // Before its first event a member still asks from 0 (the replay window holds nothing of
+        // its before this run): without lastEventId a connection hears live events only, so one
+        // that dropped before the member heard anything would miss what was committed meanwhile.
+        auth: { token: this.token, lastEventId: this.lastEventId ?? '0' },
         timeout: 10_000,
       });
+      let settled = false;
+      const settle = (ok: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (!ok) {
+          socket.removeAllListeners();
+          socket.disconnect();
+        }
+        resolve(ok);
+      };
+      // socket.io's `timeout` bounds only the opening of the transport. A handshake the server has
+      // not answered (its middleware waiting, an instance stopped under it) ends in neither
+      // `connect` nor `connect_error`: without this bound the member would wait for ever, deaf.
+      const timer = setTimeout(() => settle(false), 20_000);
       socket.onAny((event: string, message: { id?: string; order_no?: string }) => {
         if (!message?.id) return;
         this.received.push({ event, id: message.id, order_no: message.order_no });
@@ -220,18 +245,19 @@ export class MemberSocket {
         if (!this.lastEventId || BigInt(message.id) > BigInt(this.lastEventId)) this.lastEventId = message.id;
       });
       socket.once('connect', () => {
+        if (settled) return;
         this.socket = socket;
         socket.once('disconnect', () => {
           if (this.closing) return;
           this.reconnects++;
           void this.connect();
         });
-        resolve(true);
+        settle(true);
       });
-      socket.once('connect_error', () => {
-        socket.disconnect();
-        resolve(false);
-      });
+      socket.once('connect_error', () => settle(false));
+      // The transport closed before the handshake was answered (the server gave up on it): no
+      // `connect_error` follows.
+      socket.once('disconnect', () => settle(false));
     });
   }
 

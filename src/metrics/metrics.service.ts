@@ -92,6 +92,11 @@ export class MetricsService {
     labelNames: ['type'],
     registers: [this.registry],
   });
+  readonly wsCaughtUp = new Counter({
+    name: 'memberpay_websocket_events_caught_up_total',
+    help: 'Order events read back from the outbox for connections here because the Redis subscription was down when they were published',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'memberpay_' });

@@ -51,4 +51,24 @@ describe('EventStream', () => {
     for (let id = 1; id <= 300; id++) stream.offer(event(id));
     expect(sent).toHaveLength(300);
   });
+
+  it('catches up what it was not sent, in id order, and counts only those', () => {
+    const { sent, stream } = streamFrom(3n);
+    stream.replay([event(4)]);
+    stream.endReplay();
+    stream.offer(event(9)); // live, from this instance
+    expect(stream.catchUp([event(9), event(8), event(3), event(7), event(4)])).toBe(2);
+    expect(sent).toEqual(['4', '9', '7', '8']);
+    stream.offer(event(8)); // the lost message, arriving after all
+    expect(sent).toEqual(['4', '9', '7', '8']);
+  });
+
+  it("holds a catch-up behind the connection's own replay", () => {
+    const { sent, stream } = streamFrom(3n);
+    stream.catchUp([event(6)]);
+    expect(sent).toEqual([]);
+    stream.replay([event(4), event(6)]);
+    stream.endReplay();
+    expect(sent).toEqual(['4', '6']);
+  });
 });

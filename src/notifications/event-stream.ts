@@ -36,6 +36,21 @@ export class EventStream {
     for (const event of events) this.emit(event);
   }
 
+  /**
+   * Events read again from the outbox because they may have been lost on their way from another
+   * instance: those not sent yet go out in id order (held, like live events, while the connection's
+   * own replay is still under way); those already sent are dropped. Returns how many were new.
+   */
+  catchUp(events: DeliverableEvent[]): number {
+    let fresh = 0;
+    for (const event of [...events].sort(byId)) {
+      if (this.seen(event)) continue;
+      fresh++;
+      this.offer(event);
+    }
+    return fresh;
+  }
+
   /** Ends the replay: the live events held meanwhile follow, in id order, minus those already sent. */
   endReplay(): void {
     const held = this.held ?? [];
@@ -43,9 +58,12 @@ export class EventStream {
     for (const event of held.sort(byId)) this.emit(event);
   }
 
+  private seen(event: DeliverableEvent): boolean {
+    return BigInt(event.id) <= this.floor || this.sent.has(event.id);
+  }
+
   private emit(event: DeliverableEvent): void {
-    const id = BigInt(event.id);
-    if (id <= this.floor || this.sent.has(event.id)) return;
+    if (this.seen(event)) return;
     this.sent.add(event.id);
     if (this.sent.size > REMEMBERED_IDS) this.forgetOldest();
     this.send(event);

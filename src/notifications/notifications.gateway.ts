@@ -9,12 +9,22 @@ import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { EventStream } from './event-stream';
 import { HandshakeRefused, readHandshake } from './handshake';
-import { MissedEventsRepository } from '../outbox/missed-events.repository';
+import { AnnouncedEvent, MissedEventsRepository } from '../outbox/missed-events.repository';
 import { attachRedisAdapter, RedisLink } from './redis-adapter';
 import type { DeliverableEvent } from '../outbox/order-events';
 import { EventsServer, EventsSocket, toMessage, userRoom } from './socket-events';
 
 const REPLAY_PAGE = 200;
+/** While the Redis subscription is down, the outbox is read for the connections here this often. */
+export const GAP_POLL_MS = 1_000;
+/**
+ * How far before a gap began announcements are read again: the clocks of this instance and the
+ * database (which stamps published_at) may differ, and a message published just before the link
+ * broke may have died in Redis with it.
+ */
+export const GAP_MARGIN_MS = 10_000;
+/** Users per read of a catch-up (one indexed lookup each). */
+const CATCH_UP_USERS = 500;
 /** setTimeout's longest delay (about 24.8 days); a later expiry re-arms the timer when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -39,6 +49,17 @@ export class NotificationsGateway
   /** Sockets counted in perUser, so each is uncounted exactly once. */
   private readonly counted = new WeakSet<EventsSocket>();
   private readonly trust: ReturnType<typeof trustFunction>;
+  /**
+   * While this instance may not hear what the others publish (its Redis subscription down, or not
+   * yet confirmed since it came back): since when (ms), and which loss of the link is the latest
+   * (`lost`) and the latest confirmed. Null: it hears everything.
+   */
+  private gap: { since: number; lost: number; confirmed: number } | null = null;
+  private gapTimer?: NodeJS.Timeout;
+  private catchingUp?: Promise<void>;
+  private catchUpFailing = false;
+  private closing = false;
+  private heardBefore = false;
 
   @WebSocketServer()
   private readonly server: EventsServer;
@@ -73,7 +94,14 @@ export class NotificationsGateway
         next(e instanceof HandshakeRefused ? e : new HandshakeRefused('INTERNAL_ERROR', 'The connection could not be set up'));
       }
     });
-    if (this.config.redisUrl) this.redis = attachRedisAdapter(server, this.config.redisUrl, this.logger);
+    if (this.config.redisUrl) {
+      // Not subscribed yet: the first confirmation ends this gap (nobody is connected before it, normally).
+      this.subscriptionLost();
+      this.redis = attachRedisAdapter(server, this.config.redisUrl, this.logger, {
+        lost: () => this.subscriptionLost(),
+        confirmed: () => this.subscriptionConfirmed(),
+      });
+    }
     // Workers of one cluster without Redis hear each other through the cluster's primary.
     else if (cluster.isWorker) server.adapter(createClusterAdapter());
     this.acrossInstances = !!this.redis || cluster.isWorker;
@@ -160,8 +188,101 @@ export class NotificationsGateway
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.gapTimer);
+    await this.catchingUp;
     // After Nest has closed the socket.io server (and with it the adapter's subscriptions).
     await this.redis?.close();
+  }
+
+  /**
+   * Redis pub/sub keeps nothing for an absent subscriber: what other instances publish while this
+   * one's subscription is down is lost to the connections here, and those clients, still
+   * connected, have no reason to reconnect and replay. So, from the moment the link drops until a
+   * read that began after it was confirmed back, the connections here are caught up from the
+   * outbox every GAP_POLL_MS: their users' events announced since the gap began (or not announced
+   * yet), minus those each connection was already sent. At least once, like the rest: a client
+   * drops an id it has seen.
+   */
+  private subscriptionLost(): void {
+    if (this.closing) return;
+    if (this.gap) this.gap.lost++;
+    else {
+      this.gap = { since: Date.now(), lost: 1, confirmed: 0 };
+      // One line per outage: the adapter's own lines say why.
+      if (this.heardBefore)
+        this.logger.warn(`events from other instances are read from the outbox every ${GAP_POLL_MS} ms until Redis is back`);
+    }
+    this.gapTimer ??= setInterval(() => void this.catchUpGap(), GAP_POLL_MS).unref();
+  }
+
+  private subscriptionConfirmed(): void {
+    if (!this.gap) return;
+    this.gap.confirmed = this.gap.lost;
+    void this.catchUpGap();
+  }
+
+  /** One catch-up at a time; the gap ends after a pass that began with the subscription confirmed. */
+  private catchUpGap(): Promise<void> {
+    this.catchingUp ??= this.catchUpPass().finally(() => (this.catchingUp = undefined));
+    return this.catchingUp;
+  }
+
+  private async catchUpPass(): Promise<void> {
+    const gap = this.gap;
+    if (!gap || this.closing) return;
+    const heardFromNowOn = gap.confirmed === gap.lost;
+    const lostBefore = gap.lost;
+    let caughtUp: number;
+    try {
+      caughtUp = await this.catchUp(gap.since);
+    } catch (e) {
+      if (!this.catchUpFailing)
+        this.logger.error(`catching connections up from the outbox failed (${(e as Error).message}); retried every ${GAP_POLL_MS} ms`);
+      this.catchUpFailing = true;
+      return;
+    }
+    this.catchUpFailing = false;
+    if (caughtUp) this.logger.warn(`caught up ${caughtUp} event(s) that connections here did not hear from other instances`);
+    if (!heardFromNowOn || this.gap !== gap || gap.lost !== lostBefore) return;
+    this.gap = null;
+    clearInterval(this.gapTimer);
+    this.gapTimer = undefined;
+    // The gap every instance starts with (not subscribed yet) ends unremarked.
+    if (this.heardBefore)
+      this.logger.log(
+        `events from other instances are heard through Redis again (gap of ${Math.round((Date.now() - gap.since) / 1000)} s)`,
+      );
+    this.heardBefore = true;
+  }
+
+  /** Sends each connection here its user's events announced since `since` (or not yet) that it was not sent; returns how many. */
+  private async catchUp(since: number): Promise<number> {
+    const byUser = new Map<string, EventsSocket[]>();
+    for (const socket of this.server.sockets.sockets.values()) {
+      if (!this.streams.has(socket)) continue;
+      const sockets = byUser.get(socket.data.userId) ?? [];
+      sockets.push(socket);
+      byUser.set(socket.data.userId, sockets);
+    }
+    const users = [...byUser.keys()];
+    let fresh = 0;
+    for (let i = 0; i < users.length; i += CATCH_UP_USERS) {
+      const events = await this.missed.announcedSince(users.slice(i, i + CATCH_UP_USERS), new Date(since - GAP_MARGIN_MS));
+      const perUser = new Map<string, AnnouncedEvent[]>();
+      for (const e of events) perUser.set(e.userId, [...(perUser.get(e.userId) ?? []), e]);
+      for (const [userId, theirs] of perUser) {
+        for (const socket of byUser.get(userId) ?? []) {
+          // A connection opened during the gap is owed what was announced after it opened (its
+          // lastEventId, if any, was replayed when it connected).
+          const from = Math.max(since, socket.handshake.issued) - GAP_MARGIN_MS;
+          const owed = theirs.filter((e) => e.publishedAt === null || e.publishedAt.getTime() >= from);
+          fresh += this.streams.get(socket)?.catchUp(owed) ?? 0;
+        }
+      }
+    }
+    this.metrics.wsCaughtUp.inc(fresh);
+    return fresh;
   }
 
   private deliverHere(events: DeliverableEvent[]): void {

@@ -13,6 +13,9 @@ interface Row {
   payload: Record<string, unknown>;
 }
 
+/** An event with when it was announced (null: not yet), read again for connections that may have missed it. */
+export type AnnouncedEvent = DeliverableEvent & { publishedAt: Date | null };
+
 /** Reads the outbox for a reconnecting client: its own events after the last one it saw. */
 @Injectable()
 export class MissedEventsRepository {
@@ -27,5 +30,23 @@ export class MissedEventsRepository {
       [userId, afterId.toString(), REPLAY_WINDOW_HOURS, limit],
     )) as Row[];
     return rows.map((r) => ({ id: String(r.id), type: r.type, userId: r.user_id, payload: r.payload }));
+  }
+
+  /**
+   * These users' events from the replay window announced at or after `since`, or not announced yet,
+   * oldest first: what a connection may have missed while its instance could not hear the others.
+   * Read by user (IDX_order_events_user): the users are those connected to one instance, their
+   * events a few each; the caller passes them in chunks.
+   */
+  async announcedSince(userIds: string[], since: Date): Promise<AnnouncedEvent[]> {
+    if (!userIds.length) return [];
+    const rows = (await this.dataSource.query(
+      `SELECT id, type, user_id, payload, published_at FROM order_events
+       WHERE user_id = ANY($1::varchar[]) AND (published_at IS NULL OR published_at >= $2)
+         AND created_at > now() - make_interval(hours => $3)
+       ORDER BY id`,
+      [userIds, since, REPLAY_WINDOW_HOURS],
+    )) as (Row & { published_at: Date | null })[];
+    return rows.map((r) => ({ id: String(r.id), type: r.type, userId: r.user_id, payload: r.payload, publishedAt: r.published_at }));
   }
 }
