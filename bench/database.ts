@@ -140,3 +140,55 @@ export async function checkSettled(url: string, orderNos: string[]): Promise<Set
     };
   });
 }
+
+/**
+ * Gives each member `grants` months of history before their pending order: that many paid monthly
+ * orders (plan 1, 30 days), one every 30 days, with their grants and periods as the ledger lays
+ * them out (each month starts when the one before ends; the last one runs now and ends in 15 days).
+ * Written directly, as years of renewals would have left them: the scenario measures the
+ * settlement that follows, not how the history came to be.
+ */
+export async function seedHistory(url: string, userIds: string[], grants: number): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query(
+      `WITH months AS (
+         SELECT u.user_id, i, now() - make_interval(days => 30 * ($2::int - 1 - i) + 15) AS at
+           FROM unnest($1::varchar[]) AS u(user_id) CROSS JOIN generate_series(0, $2::int - 1) AS i),
+       ordered AS (
+         INSERT INTO orders (order_no, user_id, product_type, product_id, amount, description, status, payment_method,
+                             expire_at, paid_at, created_at, updated_at)
+         SELECT 'H' || substr(md5(user_id), 1, 20) || lpad(i::text, 4, '0'), user_id, 'membership', 1, pl.price, 'history',
+                'paid', 'wechat', at + interval '2 hours', at, at, at
+           FROM months CROSS JOIN (SELECT price FROM membership_plans WHERE id = 1) pl
+         RETURNING id, user_id, paid_at),
+       granted AS (
+         INSERT INTO membership_grants (order_id, user_id, plan_id, kind, level, duration_ms, granted_at, created_at)
+         SELECT id, user_id, 1, 'add', 1, 30::bigint * 86400000, paid_at, paid_at FROM ordered
+         RETURNING id, order_id, user_id, granted_at)
+       INSERT INTO membership_periods (user_id, grant_id, order_id, plan_id, level, starts_at, ends_at)
+       SELECT user_id, id, order_id, 1, 1, granted_at, granted_at + interval '30 days' FROM granted`,
+      [userIds, grants],
+    );
+  });
+}
+
+/**
+ * Of the members' periods, how many the transaction of their latest grant wrote (its xmin), per
+ * member on average, beside how many periods they have: what their last settlement touched.
+ */
+export async function periodsWrittenByLastGrant(url: string, userIds: string[]): Promise<{ written: number; held: number }> {
+  return withClient(url, async (c) => {
+    const {
+      rows: [r],
+    } = await c.query<{ written: string; held: string }>(
+      `WITH last AS (
+         SELECT DISTINCT ON (user_id) user_id, xmin::text AS tx FROM membership_grants
+          WHERE user_id = ANY($1::varchar[]) ORDER BY user_id, granted_at DESC)
+       SELECT avg(w)::numeric(10, 2) AS written, avg(n)::numeric(10, 2) AS held FROM (
+         SELECT l.user_id, count(*) FILTER (WHERE p.xmin::text = l.tx) AS w, count(*) AS n
+           FROM last l JOIN membership_periods p ON p.user_id = l.user_id GROUP BY l.user_id) x`,
+      [userIds],
+    );
+    return { written: Number(r.written), held: Number(r.held) };
+  });
+}
