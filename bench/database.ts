@@ -145,14 +145,15 @@ export async function checkSettled(url: string, orderNos: string[]): Promise<Set
  * Gives each member `grants` months of history before their pending order: that many paid monthly
  * orders (plan 1, 30 days), one every 30 days, with their grants and periods as the ledger lays
  * them out (each month starts when the one before ends; the last one runs now and ends in 15 days).
- * Written directly, as years of renewals would have left them: the scenario measures the
- * settlement that follows, not how the history came to be.
+ * Written directly, as years of renewals would have left them (times in whole milliseconds, as the
+ * service writes them), then analysed, as a database that grew to this size would be: the scenario
+ * measures the settlement that follows, not how the history came to be.
  */
 export async function seedHistory(url: string, userIds: string[], grants: number): Promise<void> {
   await withClient(url, async (c) => {
     await c.query(
       `WITH months AS (
-         SELECT u.user_id, i, now() - make_interval(days => 30 * ($2::int - 1 - i) + 15) AS at
+         SELECT u.user_id, i, date_trunc('milliseconds', now()) - make_interval(days => 30 * ($2::int - 1 - i) + 15) AS at
            FROM unnest($1::varchar[]) AS u(user_id) CROSS JOIN generate_series(0, $2::int - 1) AS i),
        ordered AS (
          INSERT INTO orders (order_no, user_id, product_type, product_id, amount, description, status, payment_method,
@@ -169,6 +170,7 @@ export async function seedHistory(url: string, userIds: string[], grants: number
        SELECT user_id, id, order_id, 1, 1, granted_at, granted_at + interval '30 days' FROM granted`,
       [userIds, grants],
     );
+    await c.query('ANALYZE orders, membership_grants, membership_periods');
   });
 }
 

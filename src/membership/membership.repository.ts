@@ -232,17 +232,25 @@ export class MembershipRepository {
     await runParts(m, [write], { key: 'ledger-written', text: 'SELECT 1', values: [] });
   }
 
-  /** The member's periods ending after `from` (all when null), in time order, with plan and order. */
-  periods(m: EntityManager, userId: string, from: Date | null): Promise<PeriodRow[]> {
-    return m.query(
-      `SELECT p.level, p.starts_at, p.ends_at, p.order_id, o.order_no,
+  /**
+   * The member's periods ending after `from` (all when null), in time order, with plan and order.
+   * The order's number is looked up only for periods ending after `namedFrom` (default: all of
+   * them): a view that shows only the periods still to run (GET /membership/me) does not join a
+   * long membership's years of orders. Prepared: it serves create-order's quote and the member's
+   * own reads.
+   */
+  periods(m: EntityManager, userId: string, from: Date | null, namedFrom: Date | null = null): Promise<PeriodRow[]> {
+    return preparedQueryIn<PeriodRow>(
+      m,
+      'member-periods',
+      `SELECT p.level, p.starts_at, p.ends_at, p.order_id,
+              CASE WHEN $3::timestamptz IS NULL OR p.ends_at > $3 THEN (SELECT o.order_no FROM orders o WHERE o.id = p.order_id) END AS order_no,
               pl.id AS plan_id, pl.code AS plan_code, pl.name AS plan_name, pl.name_zh AS plan_name_zh, pl.price AS plan_price, pl.duration_days AS plan_days
          FROM membership_periods p
          JOIN membership_plans pl ON pl.id = p.plan_id
-         LEFT JOIN orders o ON o.id = p.order_id
         WHERE p.user_id = $1 AND ($2::timestamptz IS NULL OR p.ends_at > $2)
         ORDER BY p.starts_at`,
-      [userId, from],
+      [userId, from, namedFrom],
     );
   }
 

@@ -95,7 +95,8 @@ export class MembershipService {
   }
 
   async me(userId: string, now: Date): Promise<MembershipView> {
-    const periods = await this.repo.periods(this.dataSource.manager, userId, null);
+    // Every period (the coverage's start may lie years back); order numbers only for those still to run, the ones shown.
+    const periods = await this.repo.periods(this.dataSource.manager, userId, null, now);
     const t = now.getTime();
     const asLedger = periods.map(toLedgerPeriod);
     const running = standingAt(asLedger, now).current;
