@@ -33,7 +33,8 @@ const times = (v: number | undefined) => (v === undefined ? 'n/a' : `${round(v, 
 export function costTargets(p: PassFigures, grants: number, ceiling: PgbenchResult): CostTarget[] {
   const out: CostTarget[] = [];
   const pgSettle = perRequest(p, 'settlement', 'postgres');
-  const pgTx = ceiling.postgresMsPerTx;
+  // PostgreSQL's own processes during pgbench, as the scenarios' PostgreSQL share is read (the machine-wide figure counts other work on a shared machine).
+  const pgTx = ceiling.postgresOwnMsPerTx;
   const inTx = pgSettle !== undefined && pgTx > 0 ? pgSettle / pgTx : undefined;
   out.push({
     what: "PostgreSQL's CPU per settlement",

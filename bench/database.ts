@@ -2,7 +2,7 @@
 // migrations, pgbench as the ceiling, and the checks on what the scenarios left behind.
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { machineTicks, pidTicks, TICKS_PER_SECOND } from './cpu';
+import { CpuMeter, machineTicks, pidTicks, Snapshot, TICKS_PER_SECOND } from './cpu';
 import { built, finished, ROOT, run, start } from './processes';
 import { round } from './stats';
 
@@ -64,6 +64,12 @@ export interface PgbenchResult {
    * run less pgbench's own, per transaction (PostgreSQL, and anything else running then).
    */
   postgresMsPerTx: number;
+  /**
+   * The same from PostgreSQL's processes only (pgbench's backends and the server's background
+   * processes, from /proc, as the scenarios' "PostgreSQL" share is read): other work on a shared
+   * machine does not count in it. The cost targets compare with this one.
+   */
+  postgresOwnMsPerTx: number;
 }
 
 /** pgbench's default (TPC-B-like) transaction on its own database: what this PostgreSQL can do. */
@@ -88,7 +94,24 @@ export async function pgbench(
   // pgbench's own CPU, read until it exits (its /proc entry goes with it): a quarter second at most is lost.
   let clientTicks = 0;
   const poll = setInterval(() => (clientTicks = Math.max(clientTicks, pidTicks(child.proc.pid!))), 250);
-  const out = await finished(child).finally(() => clearInterval(poll));
+  // Its backends' CPU, read the same way until they end with it: the last reading and its time count.
+  const meter = new CpuMeter({ dbUrl: databaseUrl(database), dbName: database, servicePid: child.proc.pid!, sandboxPid: -1 });
+  const first = await meter.snapshot();
+  let last: Snapshot | undefined;
+  let reading = true;
+  const readBackends = (async () => {
+    while (reading) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (!reading) break;
+      const s = await meter.snapshot().catch(() => undefined);
+      if (s && child.proc.exitCode === null) last = s;
+    }
+  })();
+  const out = await finished(child).finally(() => {
+    clearInterval(poll);
+    reading = false;
+  });
+  await readBackends;
   const after = machineTicks();
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out) ?? /tps = ([\d.]+)/.exec(out);
   const latency = /latency average = ([\d.]+) ms/.exec(out);
@@ -96,8 +119,10 @@ export async function pgbench(
   const transactions = /number of transactions actually processed: (\d+)/.exec(out);
   const tickMs = 1000 / TICKS_PER_SECOND;
   const postgresMs = Math.max(0, (after.busy - before.busy - clientTicks) * tickMs);
+  const own = last ? meter.shares(first, last, 0).postgres : Number.NaN;
   return {
     ...opts,
+    postgresOwnMsPerTx: round((own * 1000) / Number(tps[1]), 3),
     tps: Number(tps[1]),
     latencyAvgMs: latency ? Number(latency[1]) : Number.NaN,
     postgresMsPerTx: transactions && process.platform === 'linux' ? round(postgresMs / Number(transactions[1]), 3) : Number.NaN,

@@ -25,6 +25,8 @@ export interface PaidOrder {
   createdAt: Date;
   upgradeFromLevel: number | null;
   upgradeMs: number | null;
+  /** The caller took the member's lock on this transaction already (settlement takes it with the attempt's). */
+  memberLocked?: boolean;
 }
 
 export interface Granted {
@@ -164,7 +166,7 @@ export class MembershipService {
    * here (the shortfall is taken from what was written), and `ledgerWrite` is null.
    */
   async grantWithWrite(m: EntityManager, order: PaidOrder): Promise<Granted & { ledgerWrite: StatementPart | null }> {
-    await this.repo.lockMember(m, order.userId);
+    if (!order.memberLocked) await this.repo.lockMember(m, order.userId);
     const now = new Date();
     const upgrade =
       order.isUpgrade && order.upgradeFromLevel !== null && order.upgradeMs !== null

@@ -80,6 +80,7 @@ export class OrderFulfilment extends PaidOrders<OrderToFulfil> {
       createdAt: order.createdAt,
       upgradeFromLevel: order.upgradeFromLevel,
       upgradeMs: order.upgradeMs,
+      memberLocked: payment.memberLocked,
     });
     const short = granted.shortfallFen > 0 ? [order.orderId] : [];
     const payload: OrderPaidPayload = {

@@ -75,7 +75,7 @@ describe('the statements of one settlement', () => {
     return t.app.get(PaymentsService).settle(event, 'notification');
   };
 
-  it('settles in one lookup and a transaction of at most 7 statements, writing only the periods that change', async () => {
+  it('settles in one lookup and a transaction of at most 6 statements, writing only the periods that change', async () => {
     const user = 'statements-member';
     for (let i = 0; i < 3; i++) {
       const a = await pendingAttempt(user);
@@ -86,9 +86,9 @@ describe('the statements of one settlement', () => {
     expect(result).toEqual({ result: 'settled', orderNo: a.orderNo });
 
     const tx = settlingTransaction(seen);
-    // START, lock the order, lock and mark the attempt, the member's lock, the grant with the
+    // START, lock the order, lock and mark the attempt with the member's lock, the grant with the
     // member's standing grants, the writes (periods, order, outbox), COMMIT.
-    expect(tx.length).toBeLessThanOrEqual(7);
+    expect(tx.length).toBeLessThanOrEqual(6);
     const outside = seen.filter((s) => s.text.includes('FROM payment_records WHERE payment_no') && !tx.includes(s.text));
     expect(outside).toHaveLength(1);
 
