@@ -1,4 +1,4 @@
-// The cost targets, judged from the one-process pass: CPU per request read from /proc
+// The cost targets, judged from the one-process pass: CPU per request read from /proc
 // (shares of the cores ÷ requests per second), which depends much less on what else the machine
 // runs than a throughput does, and memberpay beside the floor measured in the same run.
 import type { CpuShares } from './cpu';
