@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { preparedQueryIn } from './prepared-query';
 
@@ -30,11 +31,8 @@ export interface FinalClause {
   values: unknown[];
 }
 
-/**
- * Joins parts (in order) and the final clause into one prepared statement on the caller's
- * transaction. The name is made of the keys, so each combination is prepared once per connection.
- */
-export function runParts<T>(m: EntityManager, parts: StatementPart[], final: FinalClause): Promise<T[]> {
+/** The statement that runParts sends: its prepared name, text and values. */
+export function composeParts(parts: StatementPart[], final: FinalClause): { name: string; text: string; values: unknown[] } {
   let offset = 0;
   const ctes: string[] = [];
   const values: unknown[] = [];
@@ -45,5 +43,23 @@ export function runParts<T>(m: EntityManager, parts: StatementPart[], final: Fin
   }
   values.push(...final.values);
   const text = `${ctes.length ? `WITH ${ctes.join(',\n')}\n` : ''}${shifted(final.text, offset)}`;
-  return preparedQueryIn<T>(m, [...parts, final].map((p) => p.key).join('+'), text, values);
+  return { name: statementName([...parts, final].map((p) => p.key).join('+')), text, values };
+}
+
+/**
+ * Joins parts (in order) and the final clause into one prepared statement on the caller's
+ * transaction. The name is made of the keys, so each combination is prepared once per connection.
+ */
+export function runParts<T>(m: EntityManager, parts: StatementPart[], final: FinalClause): Promise<T[]> {
+  const { name, text, values } = composeParts(parts, final);
+  return preparedQueryIn<T>(m, name, text, values);
+}
+
+/**
+ * PostgreSQL cuts a prepared statement's name at 63 bytes: two long names alike in their first 63
+ * would clash on one connection. A longer name keeps its start and gets a digest of the whole.
+ */
+function statementName(keys: string): string {
+  if (Buffer.byteLength(keys) <= 63) return keys;
+  return `${keys.slice(0, 50)}~${createHash('sha256').update(keys).digest('hex').slice(0, 12)}`;
 }
