@@ -2,7 +2,7 @@
 // migrations, pgbench as the ceiling, and the checks on what the scenarios left behind.
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { machineTicks, pidTicks, TICKS_PER_SECOND } from './cpu';
+import { CpuMeter, machineTicks, pidTicks, Snapshot, TICKS_PER_SECOND } from './cpu';
 import { built, finished, ROOT, run, start } from './processes';
 import { round } from './stats';
 
@@ -64,6 +64,12 @@ export interface PgbenchResult {
    * run less pgbench's own, per transaction (PostgreSQL, and anything else running then).
    */
   postgresMsPerTx: number;
+  /**
+   * The same from PostgreSQL's processes only (pgbench's backends and the server's background
+   * processes, from /proc, as the scenarios' "PostgreSQL" share is read): other work on a shared
+   * machine does not count in it. The cost targets compare with this one.
+   */
+  postgresOwnMsPerTx: number;
 }
 
 /** pgbench's default (TPC-B-like) transaction on its own database: what this PostgreSQL can do. */
@@ -88,7 +94,24 @@ export async function pgbench(
   // pgbench's own CPU, read until it exits (its /proc entry goes with it): a quarter second at most is lost.
   let clientTicks = 0;
   const poll = setInterval(() => (clientTicks = Math.max(clientTicks, pidTicks(child.proc.pid!))), 250);
-  const out = await finished(child).finally(() => clearInterval(poll));
+  // Its backends' CPU, read the same way until they end with it: the last reading and its time count.
+  const meter = new CpuMeter({ dbUrl: databaseUrl(database), dbName: database, servicePid: child.proc.pid!, sandboxPid: -1 });
+  const first = await meter.snapshot();
+  let last: Snapshot | undefined;
+  let reading = true;
+  const readBackends = (async () => {
+    while (reading) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (!reading) break;
+      const s = await meter.snapshot().catch(() => undefined);
+      if (s && child.proc.exitCode === null) last = s;
+    }
+  })();
+  const out = await finished(child).finally(() => {
+    clearInterval(poll);
+    reading = false;
+  });
+  await readBackends;
   const after = machineTicks();
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out) ?? /tps = ([\d.]+)/.exec(out);
   const latency = /latency average = ([\d.]+) ms/.exec(out);
@@ -96,8 +119,10 @@ export async function pgbench(
   const transactions = /number of transactions actually processed: (\d+)/.exec(out);
   const tickMs = 1000 / TICKS_PER_SECOND;
   const postgresMs = Math.max(0, (after.busy - before.busy - clientTicks) * tickMs);
+  const own = last ? meter.shares(first, last, 0).postgres : Number.NaN;
   return {
     ...opts,
+    postgresOwnMsPerTx: round((own * 1000) / Number(tps[1]), 3),
     tps: Number(tps[1]),
     latencyAvgMs: latency ? Number(latency[1]) : Number.NaN,
     postgresMsPerTx: transactions && process.platform === 'linux' ? round(postgresMs / Number(transactions[1]), 3) : Number.NaN,
@@ -138,5 +163,59 @@ export async function checkSettled(url: string, orderNos: string[]): Promise<Set
       grants: Number(row.grants),
       doubleGrants: Number(row.multi) + Number(row.extended),
     };
+  });
+}
+
+/**
+ * Gives each member `grants` months of history before their pending order: that many paid monthly
+ * orders (plan 1, 30 days), one every 30 days, with their grants and periods as the ledger lays
+ * them out (each month starts when the one before ends; the last one runs now and ends in 15 days).
+ * Written directly, as years of renewals would have left them (times in whole milliseconds, as the
+ * service writes them), then analysed, as a database that grew to this size would be: the scenario
+ * measures the settlement that follows, not how the history came to be.
+ */
+export async function seedHistory(url: string, userIds: string[], grants: number): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query(
+      `WITH months AS (
+         SELECT u.user_id, i, date_trunc('milliseconds', now()) - make_interval(days => 30 * ($2::int - 1 - i) + 15) AS at
+           FROM unnest($1::varchar[]) AS u(user_id) CROSS JOIN generate_series(0, $2::int - 1) AS i),
+       ordered AS (
+         INSERT INTO orders (order_no, user_id, product_type, product_id, amount, description, status, payment_method,
+                             expire_at, paid_at, created_at, updated_at)
+         SELECT 'H' || substr(md5(user_id), 1, 20) || lpad(i::text, 4, '0'), user_id, 'membership', 1, pl.price, 'history',
+                'paid', 'wechat', at + interval '2 hours', at, at, at
+           FROM months CROSS JOIN (SELECT price FROM membership_plans WHERE id = 1) pl
+         RETURNING id, user_id, paid_at),
+       granted AS (
+         INSERT INTO membership_grants (order_id, user_id, plan_id, kind, level, duration_ms, granted_at, created_at)
+         SELECT id, user_id, 1, 'add', 1, 30::bigint * 86400000, paid_at, paid_at FROM ordered
+         RETURNING id, order_id, user_id, granted_at)
+       INSERT INTO membership_periods (user_id, grant_id, order_id, plan_id, level, starts_at, ends_at)
+       SELECT user_id, id, order_id, 1, 1, granted_at, granted_at + interval '30 days' FROM granted`,
+      [userIds, grants],
+    );
+    await c.query('ANALYZE orders, membership_grants, membership_periods');
+  });
+}
+
+/**
+ * Of the members' periods, how many the transaction of their latest grant wrote (its xmin), per
+ * member on average, beside how many periods they have: what their last settlement touched.
+ */
+export async function periodsWrittenByLastGrant(url: string, userIds: string[]): Promise<{ written: number; held: number }> {
+  return withClient(url, async (c) => {
+    const {
+      rows: [r],
+    } = await c.query<{ written: string; held: string }>(
+      `WITH last AS (
+         SELECT DISTINCT ON (user_id) user_id, xmin::text AS tx FROM membership_grants
+          WHERE user_id = ANY($1::varchar[]) ORDER BY user_id, granted_at DESC)
+       SELECT avg(w)::numeric(10, 2) AS written, avg(n)::numeric(10, 2) AS held FROM (
+         SELECT l.user_id, count(*) FILTER (WHERE p.xmin::text = l.tx) AS w, count(*) AS n
+           FROM last l JOIN membership_periods p ON p.user_id = l.user_id GROUP BY l.user_id) x`,
+      [userIds],
+    );
+    return { written: Number(r.written), held: Number(r.held) };
   });
 }

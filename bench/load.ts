@@ -80,12 +80,31 @@ function notificationRequests(spec: Extract<LoadSpec, { kind: 'notifications' }>
   ];
 }
 
+/** GETs of one API path, as each member in turn (their tokens signed before the run). */
+function getRequests(spec: Extract<LoadSpec, { kind: 'get' }>, t: Tally): autocannon.AutocannonRequest[] {
+  const headers = spec.userIds.map((u) => ({ authorization: `Bearer ${signToken(u)}` }));
+  let n = 0;
+  return [
+    {
+      method: 'GET',
+      path: spec.path,
+      setupRequest: (req) => ({ ...req, headers: headers[n++ % headers.length] }),
+      onResponse: (status, body) => tally(t, status === 200, status, body),
+    },
+  ];
+}
+
 async function main(): Promise<void> {
   const [specPath, outPath] = process.argv.slice(2);
   const spec = JSON.parse(readFileSync(specPath, 'utf8')) as LoadSpec;
   const t: Tally = { ok: 0, bad: 0, statusCodes: {}, errorSamples: [] };
   const created: CreatedOrder[] = [];
-  const requests = spec.kind === 'create-order' ? createOrderRequests(spec, t, created) : notificationRequests(spec, t);
+  const requests =
+    spec.kind === 'create-order'
+      ? createOrderRequests(spec, t, created)
+      : spec.kind === 'get'
+        ? getRequests(spec, t)
+        : notificationRequests(spec, t);
   const latencies: number[] = [];
   let started = 0;
   let lastResponse = 0;

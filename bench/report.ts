@@ -9,10 +9,11 @@ export interface Target {
   maxP99Ms?: number;
 }
 
+/** Throughput targets, judged in the table; the cost targets (CPU per request, × floor) are judged under it (run.ts). */
 export const TARGETS: Record<string, Target> = {
-  'create-order': { minRatio: 0.15, maxP99Ms: 100 },
-  settlement: { minRatio: 0.5, maxP99Ms: 25 },
-  duplicates: { minRatio: 1.0 },
+  'create-order': { minRatio: 0.1 },
+  settlement: { minRatio: 0.3, maxP99Ms: 40 },
+  duplicates: { minRatio: 0.8 },
   'event delivery': { maxP99Ms: 50 },
   'webhook delivery': { maxP99Ms: 100 },
 };
@@ -36,6 +37,7 @@ export interface Row {
 }
 
 function targetText(t: Target): string {
+  if (t.minRatio === undefined && t.maxP99Ms === undefined) return '0 errors';
   return (
     [t.minRatio !== undefined && `≥ ${t.minRatio}× pgbench`, t.maxP99Ms !== undefined && `p99 < ${t.maxP99Ms} ms`]
       .filter(Boolean)
@@ -44,7 +46,7 @@ function targetText(t: Target): string {
 }
 
 export function row(scenario: string, pgbenchTps: number, summary: LoadSummary | undefined, check?: SettlementCheck, note?: string): Row {
-  const target = TARGETS[scenario];
+  const target = TARGETS[scenario] ?? {};
   if (!summary) return { scenario, available: false, note, target: targetText(target), correct: true };
   const ratio = round(summary.rps / pgbenchTps, 3);
   const checkOk = !check || (check.paid === check.orders && check.grants === check.orders && check.doubleGrants === 0);
@@ -67,7 +69,7 @@ export function table(rows: Row[], pgbench: { tps: number; latencyAvgMs: number;
       return [r.scenario, procs(r), '-', '-', '-', '-', '-', '-', rss(r), r.target, `not available${r.note ? ` (${r.note})` : ''}`];
     const s = r.summary!;
     const grants = r.check ? `${r.check.grants}/${r.check.orders}${r.check.doubleGrants ? ` (${r.check.doubleGrants} double)` : ''}` : '-';
-    const ratio = TARGETS[r.scenario].minRatio === undefined ? '-' : r.ratio!.toFixed(2);
+    const ratio = r.ratio === undefined ? '-' : r.ratio.toFixed(2);
     return [
       r.scenario,
       procs(r),

@@ -9,30 +9,51 @@ import { freePort } from '../src/common/net';
 import { busyCores, CpuShares, formatShares, residentBytes } from './cpu';
 import { createDatabase, databaseUrl, dropDatabase, migrate, pgbench, PgbenchResult } from './database';
 import { APP_DIR, built, Child, ROOT, start, startTs, stop, stopAll } from './processes';
+import { costTargets, CostTarget } from './costs';
 import { summariseProfile } from './profile';
 import { row, Row, table } from './report';
 import type { SandboxReady } from './sandbox-process';
-import { BenchConfig, Context, createOrders, duplicates, events, settle, webhooks } from './scenarios';
+import { FloorSpec } from './floor';
+import {
+  BenchConfig,
+  Context,
+  createOrders,
+  duplicates,
+  events,
+  floor,
+  history,
+  Measured,
+  membershipMe,
+  settle,
+  webhooks,
+} from './scenarios';
 import { round } from './stats';
 import { BENCH_JWT_SECRET } from './tokens';
 
-const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const flags = new Set(process.argv.slice(2));
+/** `--quick`: every scenario, smaller (about two minutes): for paired before/after runs of a change. */
+const QUICK = flags.has('--quick');
+const num = (name: string, full: number, quick = full) => (process.env[name] ? Number(process.env[name]) : QUICK ? quick : full);
 const CFG: BenchConfig = {
-  createSeconds: num('BENCH_CREATE_SECONDS', 15),
+  createSeconds: num('BENCH_CREATE_SECONDS', 15, 5),
   createConnections: num('BENCH_CREATE_CONNECTIONS', 16),
-  warmupRequests: num('BENCH_WARMUP', 500),
-  settleOrders: num('BENCH_SETTLE_ORDERS', 6_000),
+  warmupRequests: num('BENCH_WARMUP', 500, 200),
+  settleOrders: num('BENCH_SETTLE_ORDERS', 6_000, 1_200),
   settleConnections: num('BENCH_SETTLE_CONNECTIONS', 16),
   dupOrders: num('BENCH_DUP_ORDERS', 10),
-  dupRequests: num('BENCH_DUP_REQUESTS', 20_000),
+  dupRequests: num('BENCH_DUP_REQUESTS', 20_000, 5_000),
   dupConnections: num('BENCH_DUP_CONNECTIONS', 16),
-  eventUsers: num('BENCH_EVENT_USERS', 200),
-  eventOrdersPerUser: num('BENCH_EVENT_ORDERS_PER_USER', 3),
+  eventUsers: num('BENCH_EVENT_USERS', 200, 50),
+  eventOrdersPerUser: num('BENCH_EVENT_ORDERS_PER_USER', 3, 2),
   eventConcurrency: num('BENCH_EVENT_CONCURRENCY', 8),
   prepareConcurrency: 8,
-  webhookOrders: num('BENCH_WEBHOOK_ORDERS', 2_000),
+  webhookOrders: num('BENCH_WEBHOOK_ORDERS', 2_000, 300),
   webhookConcurrency: num('BENCH_WEBHOOK_CONCURRENCY', 8),
   webhookSlowMs: num('BENCH_WEBHOOK_SLOW_MS', 500),
+  historyMembers: num('BENCH_HISTORY_MEMBERS', 1_500, 400),
+  historyGrants: num('BENCH_HISTORY_GRANTS', 120),
+  meRequests: num('BENCH_ME_REQUESTS', 10_000, 3_000),
+  floorOrders: num('BENCH_FLOOR_ORDERS', 3_000, 1_000),
 };
 /**
  * The service's rate limits, raised so that the load generator (one client address, a few users)
@@ -45,9 +66,7 @@ const RATE_LIMITS = {
   CALLBACK_RATE_LIMIT: '1000000',
   WS_CONNECTIONS_PER_USER: '1000',
 };
-const PGBENCH = { scale: 10, clients: 8, threads: 2, seconds: num('BENCH_PGBENCH_SECONDS', 20) };
-
-const flags = new Set(process.argv.slice(2));
+const PGBENCH = { scale: 10, clients: 8, threads: 2, seconds: num('BENCH_PGBENCH_SECONDS', 20, 8) };
 const stamp = new Date()
   .toISOString()
   .replace(/\.\d+Z$/, '')
@@ -96,6 +115,17 @@ async function startSandbox(appPort: number): Promise<SandboxReady & { pid: numb
   });
 }
 
+/** The floor (bench/floor.ts) on the bench's database, with the sandbox's keys. */
+async function startFloor(dbUrl: string, env: Record<string, string>): Promise<{ url: string; pid: number }> {
+  const specPath = join(work, 'floor.json');
+  writeFileSync(specPath, JSON.stringify({ dbUrl, env } satisfies FloorSpec));
+  const child = startTs('floor', 'floor.ts', [specPath], { ipc: true, env: { NODE_ENV: 'production' } });
+  return new Promise((resolve, reject) => {
+    child.proc.once('message', (m) => resolve({ ...(m as { url: string }), pid: child.proc.pid! }));
+    void child.exited.then((code) => reject(new Error(`floor exited with ${code}:\n${child.output()}`)));
+  });
+}
+
 /** `--workers N`: the scenarios run once with one service process and once with N (Node cluster). */
 function workersFlag(argv: string[]): number | undefined {
   const i = argv.findIndex((a) => a === '--workers' || a.startsWith('--workers='));
@@ -139,7 +169,7 @@ function machineBound(s: CpuShares, rps: number, ceiling: PgbenchResult): string
   const ms = (cores: number) => round((cores * 1000) / rps, 2);
   const used = s.service + s.postgres + s.loadGenerator + s.sandbox;
   const most = (cpus().length * rps) / used;
-  return `CPU per request: service ${ms(s.service)} ms, PostgreSQL ${ms(s.postgres)} ms (pgbench's transaction: ${ceiling.postgresMsPerTx} ms), load generator ${ms(s.loadGenerator)} ms, sandbox ${ms(s.sandbox)} ms; at that cost ${cpus().length} cores allow at most ${Math.round(most)} req/s (${round(most / ceiling.tps, 2)}× pgbench)`;
+  return `CPU per request: service ${ms(s.service)} ms, PostgreSQL ${ms(s.postgres)} ms (pgbench's transaction: ${ceiling.postgresOwnMsPerTx} ms in PostgreSQL, ${ceiling.postgresMsPerTx} ms on the machine), load generator ${ms(s.loadGenerator)} ms, sandbox ${ms(s.sandbox)} ms; at that cost ${cpus().length} cores allow at most ${Math.round(most)} req/s (${round(most / ceiling.tps, 2)}× pgbench)`;
 }
 
 interface Pass {
@@ -151,6 +181,10 @@ interface Pass {
   webhooks?: Record<string, unknown>;
   createdOrders: number;
   windows: Context['windows'];
+  /** The one-process pass only: settlements for members with history, their /membership/me, and the floor. */
+  history?: Measured & { written: { written: number; held: number } };
+  me?: Measured;
+  floor?: { settlement: Measured; duplicates: Measured };
 }
 
 const MB = 1024 * 1024;
@@ -166,7 +200,9 @@ async function main(): Promise<number> {
   await createDatabase(pgbenchDb);
   const ceiling: PgbenchResult = await pgbench(pgbenchDb, PGBENCH);
   await dropDatabase(pgbenchDb);
-  log(`  ${ceiling.tps.toFixed(0)} tps; PostgreSQL's CPU per transaction ${ceiling.postgresMsPerTx} ms`);
+  log(
+    `  ${ceiling.tps.toFixed(0)} tps; CPU per transaction outside pgbench ${ceiling.postgresMsPerTx} ms, in PostgreSQL's own processes ${ceiling.postgresOwnMsPerTx} ms`,
+  );
 
   const baseEnv = { NODE_ENV: 'development', DATA_DIR: work, JWT_SECRET: BENCH_JWT_SECRET };
   const port = await freePort();
@@ -236,6 +272,32 @@ async function main(): Promise<number> {
     const dup = await duplicates(ctx);
     const rssDup = rss();
     await pause();
+    let hist: Awaited<ReturnType<typeof history>> | undefined;
+    let me: Measured | undefined;
+    let fl: Pass['floor'];
+    const extraRows: Row[] = [];
+    if (processes === 1) {
+      log(`2b. settlement for members with ${CFG.historyGrants} grants …`);
+      hist = await history(ctx);
+      extraRows.push({
+        ...row(`settlement (${CFG.historyGrants} grants)`, ceiling.tps, hist.summary, hist.check),
+        processes,
+        rssMb: rss(),
+      });
+      await pause();
+      log(`2c. GET /membership/me for those members …`);
+      me = await membershipMe(ctx, hist.userIds);
+      extraRows.push({ ...row(`membership/me (${CFG.historyGrants} grants)`, ceiling.tps, me.summary), processes, rssMb: rss() });
+      await pause();
+      log('3b. the floor: settlement and duplicates …');
+      const at = await startFloor(dbUrl, sandbox.env);
+      fl = await floor(ctx, { url: at.url, meter: { ...ctx.meter, servicePid: at.pid } }, dup.notes);
+      extraRows.push(
+        { ...row('floor settlement', ceiling.tps, fl.settlement.summary, fl.settlement.check), processes },
+        { ...row('floor duplicates', ceiling.tps, fl.duplicates.summary), processes },
+      );
+      await pause();
+    }
     log('4. event delivery …');
     const ev = await events(ctx);
     const rssEvents = rss();
@@ -247,6 +309,9 @@ async function main(): Promise<number> {
     const withProcess = (r: Row, rssMb: number): Row => ({ ...r, processes, rssMb });
     passes.push({
       processes,
+      history: hist,
+      me,
+      floor: fl,
       firstAnswerMs,
       createdOrders: created.created.length,
       windows: ctx.windows,
@@ -258,6 +323,9 @@ async function main(): Promise<number> {
         duplicates: dup.cpu,
         'event delivery': ev.cpu,
         'webhook delivery': wh.cpu,
+        ...(hist ? { [`settlement (${CFG.historyGrants} grants)`]: hist.cpu } : {}),
+        ...(me ? { [`membership/me (${CFG.historyGrants} grants)`]: me.cpu } : {}),
+        ...(fl ? { 'floor settlement': fl.settlement.cpu, 'floor duplicates': fl.duplicates.cpu } : {}),
       },
       rows: [
         withProcess(row('create-order', ceiling.tps, created.summary), rssCreate),
@@ -265,6 +333,7 @@ async function main(): Promise<number> {
         withProcess(row('duplicates', ceiling.tps, dup.summary, dup.check), rssDup),
         withProcess(row('event delivery', ceiling.tps, ev.summary, undefined, ev.note), rssEvents),
         withProcess(row('webhook delivery', ceiling.tps, wh.summary), rssWebhooks),
+        ...extraRows,
       ],
     });
   }
@@ -277,7 +346,16 @@ async function main(): Promise<number> {
   if (keptProfile) copyFileSync(join(profileDir, profiles[0]), keptProfile);
   const trace = existsSync(sqlTrace) ? (JSON.parse(readFileSync(sqlTrace, 'utf8')) as Record<string, unknown>) : undefined;
 
+  const costs: CostTarget[] = costTargets(first, CFG.historyGrants, ceiling);
   log(`\n${table(rows, ceiling)}\n`);
+  if (costs.length) {
+    log('  cost targets (CPU per request from /proc, and memberpay ÷ floor in this run):');
+    for (const c of costs) log(`    ${c.result.padEnd(4)}  ${c.what}: ${c.measured} (target ${c.target})`);
+  }
+  if (first.history)
+    log(
+      `  settlement (${CFG.historyGrants} grants): the settling transaction wrote ${first.history.written.written} of the ${first.history.written.held} periods each member holds after it`,
+    );
   for (const p of passes)
     log(
       `  ${p.processes} process${p.processes > 1 ? 'es' : ''}: first answer ${p.firstAnswerMs} ms after start (goal < 1500 ms for one process: ${p.firstAnswerMs < 1500 ? 'PASS' : 'miss'})`,
@@ -294,14 +372,14 @@ async function main(): Promise<number> {
           : undefined;
       if (bound) log(`  ${r.scenario} (${p.processes}): ${bound}`);
     }
-    const ev = p.rows[3];
+    const ev = p.rows.find((r) => r.scenario === 'event delivery')!;
     if (p.events && ev.summary) {
       const x = p.events as { connections: number; beforeAnswer: number; afterAnswer: { p50: number; p99: number } };
       log(
         `  event delivery (${p.processes}): ${x.connections} socket.io clients; ${x.beforeAnswer} of ${ev.summary.ok} events arrived before the notification's answer; after the answer (0 when before): p50 ${x.afterAnswer.p50} ms, p99 ${x.afterAnswer.p99} ms; the table's figures are from sending the notification`,
       );
     }
-    const wh = p.rows[4];
+    const wh = p.rows.find((r) => r.scenario === 'webhook delivery');
     if (p.webhooks && wh?.summary) {
       const x = p.webhooks as {
         afterAnswer: { p50: number; p99: number };
@@ -341,6 +419,9 @@ async function main(): Promise<number> {
       flags: process.argv.slice(2),
       machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
       config: CFG,
+      quick: QUICK,
+      costTargets: costs,
+      historyWritten: first.history?.written,
       pgbench: ceiling,
       busyCoresAtStart: busyAtStart,
       loadAverageAtStart: loadAtStart,

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createOrder, inPool, prepareNotification } from './api';
 import type { CpuShares, MeterSpec } from './cpu';
-import { checkSettled, SettlementCheck } from './database';
+import { checkSettled, periodsWrittenByLastGrant, seedHistory, SettlementCheck } from './database';
 import type { EventsSpec } from './events';
 import type { WebhooksSpec } from './webhooks';
 import { runTs } from './processes';
@@ -28,6 +28,13 @@ export interface BenchConfig {
   webhookOrders: number;
   webhookConcurrency: number;
   webhookSlowMs: number;
+  /** Members who already hold `historyGrants` grants, each settling one more order. */
+  historyMembers: number;
+  historyGrants: number;
+  /** GET /membership/me requests, spread over the history members. */
+  meRequests: number;
+  /** Orders the floor settles (its duplicates reuse the duplicate storm's notifications). */
+  floorOrders: number;
 }
 
 export interface Context {
@@ -127,8 +134,72 @@ export async function settle(ctx: Context, pending: CreatedOrder[]): Promise<Mea
   return { summary: { ...summary, errors: summary.errors + warm.errors }, cpu, check };
 }
 
+/** Pending orders for new users `<runId>-<prefix>-<n>`, made through the API by the load generator (not measured). */
+async function morePending(ctx: Context, prefix: string, amount: number): Promise<CreatedOrder[]> {
+  return (await load(ctx, createSpec(ctx, prefix, { amount }))).created;
+}
+
+/**
+ * 2b. settlement with history: members who already hold years of monthly grants settle one more
+ * order each, the same way as scenario 2 (each notification once). `written` is how many of a
+ * member's periods the settling transaction wrote, of `held` after it.
+ */
+export async function history(ctx: Context): Promise<Measured & { userIds: string[]; written: { written: number; held: number } }> {
+  const { historyMembers, historyGrants } = ctx.cfg;
+  const orders = await morePending(ctx, 'hist', historyMembers);
+  const userIds = orders.map((_, i) => `${ctx.runId}-hist-${i}`);
+  const started = Date.now();
+  await seedHistory(ctx.dbUrl, userIds, historyGrants);
+  ctx.log(`  ${userIds.length} members given ${historyGrants} paid months each in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const notes = await prepare(ctx, orders);
+  const { summary, cpu } = await fire(ctx, notes, ctx.cfg.settleConnections, notes.length, 'settlement (history)');
+  const check = await checkSettled(
+    ctx.dbUrl,
+    orders.map((o) => o.orderNo),
+  );
+  const written = await periodsWrittenByLastGrant(ctx.dbUrl, userIds);
+  return { summary, cpu, check, userIds, written };
+}
+
+/** 2c. GET /membership/me for members with years of history (their periods all read and laid out). */
+export async function membershipMe(ctx: Context, userIds: string[]): Promise<Measured> {
+  const spec: LoadSpec = {
+    kind: 'get',
+    meter: ctx.meter,
+    url: ctx.appUrl,
+    connections: ctx.cfg.settleConnections,
+    path: '/api/v1/membership/me',
+    userIds,
+    amount: ctx.cfg.meRequests,
+  };
+  const { summary, cpu } = await load(ctx, spec, 'membership/me (history)');
+  return { summary, cpu };
+}
+
+/**
+ * The floor (bench/floor.ts) on the same database and machine: it settles fresh orders (their
+ * notifications prepared the same way), then answers the duplicate storm's notifications (already
+ * settled by memberpay) as often as scenario 3 does. `floor` is its URL and meter.
+ */
+export async function floor(
+  ctx: Context,
+  at: { url: string; meter: Context['meter'] },
+  duplicateNotes: PreparedNotification[],
+): Promise<{ settlement: Measured; duplicates: Measured }> {
+  const orders = await morePending(ctx, 'floor', ctx.cfg.floorOrders);
+  const notes = await prepare(ctx, orders);
+  const there: Context = { ...ctx, appUrl: at.url, meter: at.meter };
+  const settled = await fire(there, notes, ctx.cfg.settleConnections, notes.length, 'floor settlement');
+  const check = await checkSettled(
+    ctx.dbUrl,
+    orders.map((o) => o.orderNo),
+  );
+  const dup = await fire(there, duplicateNotes, ctx.cfg.dupConnections, ctx.cfg.dupRequests, 'floor duplicates');
+  return { settlement: { summary: settled.summary, cpu: settled.cpu, check }, duplicates: { summary: dup.summary, cpu: dup.cpu } };
+}
+
 /** 3. duplicates: a storm of copies of few orders' notifications; each order must be granted once. */
-export async function duplicates(ctx: Context): Promise<Measured> {
+export async function duplicates(ctx: Context): Promise<Measured & { notes: PreparedNotification[] }> {
   const methods: Method[] = ['wechat', 'alipay'];
   const orders = await inPool(
     Array.from({ length: ctx.cfg.dupOrders }, (_, i) => i),
@@ -141,7 +212,7 @@ export async function duplicates(ctx: Context): Promise<Measured> {
     ctx.dbUrl,
     orders.map((o) => o.orderNo),
   );
-  return { summary, cpu, check };
+  return { summary, cpu, check, notes };
 }
 
 /** 4. event delivery: from a notification's answer to the owner's socket.io client receiving order.paid. */

@@ -58,4 +58,13 @@ export type LoadSpec = { meter: MeterSpec } & (
       /** Requests to send, taken from the file in turn (wrapping around when larger than the file). */
       amount: number;
     }
+  | {
+      kind: 'get';
+      url: string;
+      connections: number;
+      /** A path of the API, asked `amount` times, each time as the next of `userIds` (a bearer token each). */
+      path: string;
+      userIds: string[];
+      amount: number;
+    }
 );

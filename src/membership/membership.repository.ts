@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager } from 'typeorm';
 import { Repository } from 'typeorm';
 import { preparedQueryIn } from '../database/prepared-query';
+import { runParts, StatementPart } from '../database/statement-parts';
 import type { LedgerPeriod, UpgradeOutcome } from './membership-ledger';
 import type { GrantKind } from './membership-grant.entity';
 import { MembershipPlan } from './membership-plan.entity';
@@ -60,6 +61,52 @@ export interface NewGrant {
   durationMs: number;
   grantedAt: Date;
   upgrade?: { fromLevel: number; quotedMs: number; quotedAt: Date };
+}
+
+/** A period of the rebuilt ledger, with the grant, order and plan whose days it holds. */
+export type LedgerRewritePeriod = LedgerPeriod & { grantId: string; orderId: string | null; planId: number };
+
+/**
+ * The writes that make the member's stored ledger the rebuilt one, as a part of a statement
+ * (database/statement-parts.ts). Only what differs is written: a stored period that is not in
+ * `periods` (same grant, order, plan, level and span) is deleted, a period of `periods` not stored
+ * yet is inserted, and an upgrade's converted time is updated only when it changed. Most of a long
+ * membership's history lies before the grant or refund that changed it and stays as it is, so a
+ * settlement writes one or two rows and their index entries, not the whole history again. The
+ * result is the same as deleting every period and inserting `periods`: the rules stay in
+ * membership-ledger.ts, this only compares their output with what is stored.
+ */
+export function ledgerRewrite(userId: string, periods: LedgerRewritePeriod[], upgrades: Map<string, UpgradeOutcome>): StatementPart {
+  const upgradeIds = [...upgrades.keys()];
+  const same = (p: string) =>
+    `w.grant_id = ${p}.grant_id AND w.level = ${p}.level AND w.starts_at = ${p}.starts_at AND w.ends_at = ${p}.ends_at
+       AND w.plan_id = ${p}.plan_id AND w.order_id IS NOT DISTINCT FROM ${p}.order_id`;
+  return {
+    key: 'ledger-rewrite',
+    ctes: `ledger_wanted AS (
+         SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::timestamptz[], $7::timestamptz[])
+                    AS w(grant_id, order_id, plan_id, level, starts_at, ends_at)),
+       ledger_gone AS (
+         DELETE FROM membership_periods p WHERE p.user_id = $1 AND NOT EXISTS (SELECT 1 FROM ledger_wanted w WHERE ${same('p')})),
+       ledger_added AS (
+         INSERT INTO membership_periods (user_id, grant_id, order_id, plan_id, level, starts_at, ends_at)
+         SELECT $1, w.* FROM ledger_wanted w
+          WHERE NOT EXISTS (SELECT 1 FROM membership_periods p WHERE p.user_id = $1 AND ${same('p')})),
+       ledger_converted AS (
+         UPDATE membership_grants g SET converted_ms = u.ms FROM unnest($8::uuid[], $9::bigint[]) AS u(id, ms)
+          WHERE g.id = u.id AND g.converted_ms IS DISTINCT FROM u.ms)`,
+    values: [
+      userId,
+      periods.map((p) => p.grantId),
+      periods.map((p) => p.orderId),
+      periods.map((p) => p.planId),
+      periods.map((p) => p.level),
+      periods.map((p) => p.startsAt),
+      periods.map((p) => p.endsAt),
+      upgradeIds,
+      upgradeIds.map((id) => upgrades.get(id)!.convertedMs),
+    ],
+  };
 }
 
 /** The membership tables' queries: plans, grants and periods. Only the membership module writes these. */
@@ -180,47 +227,30 @@ export class MembershipRepository {
     return m.query(`${standingWithOrderAndPlan('membership_grants')} WHERE g.user_id = $1 AND g.revoked_at IS NULL`, [userId]);
   }
 
-  /** Replaces the member's periods with the rebuilt ones, and records what each upgrade converted. */
-  async replaceLedger(
-    m: EntityManager,
-    userId: string,
-    periods: (LedgerPeriod & { grantId: string; orderId: string | null; planId: number })[],
-    upgrades: Map<string, UpgradeOutcome>,
-  ): Promise<void> {
-    const upgradeIds = [...upgrades.keys()];
-    await preparedQueryIn(
-      m,
-      'ledger-replace',
-      `WITH gone AS (DELETE FROM membership_periods WHERE user_id = $1),
-            converted AS (UPDATE membership_grants g SET converted_ms = u.ms
-                            FROM unnest($8::uuid[], $9::bigint[]) AS u(id, ms) WHERE g.id = u.id)
-       INSERT INTO membership_periods (user_id, grant_id, order_id, plan_id, level, starts_at, ends_at)
-       SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::timestamptz[], $7::timestamptz[])`,
-      [
-        userId,
-        periods.map((p) => p.grantId),
-        periods.map((p) => p.orderId),
-        periods.map((p) => p.planId),
-        periods.map((p) => p.level),
-        periods.map((p) => p.startsAt),
-        periods.map((p) => p.endsAt),
-        upgradeIds,
-        upgradeIds.map((id) => upgrades.get(id)!.convertedMs),
-      ],
-    );
+  /** Sends a ledger write (ledgerRewrite) on a statement of its own, on the caller's transaction. */
+  async runLedgerWrite(m: EntityManager, write: StatementPart): Promise<void> {
+    await runParts(m, [write], { key: 'ledger-written', text: 'SELECT 1', values: [] });
   }
 
-  /** The member's periods ending after `from` (all when null), in time order, with plan and order. */
-  periods(m: EntityManager, userId: string, from: Date | null): Promise<PeriodRow[]> {
-    return m.query(
-      `SELECT p.level, p.starts_at, p.ends_at, p.order_id, o.order_no,
+  /**
+   * The member's periods ending after `from` (all when null), in time order, with plan and order.
+   * The order's number is looked up only for periods ending after `namedFrom` (default: all of
+   * them): a view that shows only the periods still to run (GET /membership/me) does not join a
+   * long membership's years of orders. Prepared: it serves create-order's quote and the member's
+   * own reads.
+   */
+  periods(m: EntityManager, userId: string, from: Date | null, namedFrom: Date | null = null): Promise<PeriodRow[]> {
+    return preparedQueryIn<PeriodRow>(
+      m,
+      'member-periods',
+      `SELECT p.level, p.starts_at, p.ends_at, p.order_id,
+              CASE WHEN $3::timestamptz IS NULL OR p.ends_at > $3 THEN (SELECT o.order_no FROM orders o WHERE o.id = p.order_id) END AS order_no,
               pl.id AS plan_id, pl.code AS plan_code, pl.name AS plan_name, pl.name_zh AS plan_name_zh, pl.price AS plan_price, pl.duration_days AS plan_days
          FROM membership_periods p
          JOIN membership_plans pl ON pl.id = p.plan_id
-         LEFT JOIN orders o ON o.id = p.order_id
         WHERE p.user_id = $1 AND ($2::timestamptz IS NULL OR p.ends_at > $2)
         ORDER BY p.starts_at`,
-      [userId, from],
+      [userId, from, namedFrom],
     );
   }
 

@@ -7,7 +7,8 @@ import { buildLedger, coverageAround, DAY_MS, LedgerGrant, standingAt, UpgradeOu
 import { entitlementAt, EntitlementView } from './entitlement';
 import { MembershipPlan } from './membership-plan.entity';
 import { quote, Quote, shortfallFen } from './membership-pricing';
-import { GrantRow, MembershipRepository, PeriodRow } from './membership.repository';
+import type { StatementPart } from '../database/statement-parts';
+import { GrantRow, ledgerRewrite, MembershipRepository, PeriodRow } from './membership.repository';
 import { MembershipSnapshot, MembershipView, PeriodView, QuoteView, toPlanView } from './membership.views';
 
 /** A paid order, as much of it as its grant needs. */
@@ -24,6 +25,8 @@ export interface PaidOrder {
   createdAt: Date;
   upgradeFromLevel: number | null;
   upgradeMs: number | null;
+  /** The caller took the member's lock on this transaction already (settlement takes it with the attempt's). */
+  memberLocked?: boolean;
 }
 
 export interface Granted {
@@ -94,7 +97,8 @@ export class MembershipService {
   }
 
   async me(userId: string, now: Date): Promise<MembershipView> {
-    const periods = await this.repo.periods(this.dataSource.manager, userId, null);
+    // Every period (the coverage's start may lie years back); order numbers only for those still to run, the ones shown.
+    const periods = await this.repo.periods(this.dataSource.manager, userId, null, now);
     const t = now.getTime();
     const asLedger = periods.map(toLedgerPeriod);
     const running = standingAt(asLedger, now).current;
@@ -149,7 +153,20 @@ export class MembershipService {
    * order they are applied. The membership returned is the rebuilt ledger's, not read back.
    */
   async grant(m: EntityManager, order: PaidOrder): Promise<Granted> {
-    await this.repo.lockMember(m, order.userId);
+    const granted = await this.grantWithWrite(m, order);
+    if (granted.ledgerWrite) await this.repo.runLedgerWrite(m, granted.ledgerWrite);
+    return granted;
+  }
+
+  /**
+   * grant, with the ledger's write handed back unsent (`ledgerWrite`) when nothing else needs it
+   * first: the caller sends it in its own next statement, on the same transaction, before it reads
+   * the member's periods or grants again (settlement sends it with the order's update and the
+   * outbox row: one round trip for the three). An upgrade that came up short has its ledger written
+   * here (the shortfall is taken from what was written), and `ledgerWrite` is null.
+   */
+  async grantWithWrite(m: EntityManager, order: PaidOrder): Promise<Granted & { ledgerWrite: StatementPart | null }> {
+    if (!order.memberLocked) await this.repo.lockMember(m, order.userId);
     const now = new Date();
     const upgrade =
       order.isUpgrade && order.upgradeFromLevel !== null && order.upgradeMs !== null
@@ -165,11 +182,13 @@ export class MembershipService {
       durationMs: upgrade ? 0 : order.planDays * DAY_MS,
       upgrade,
     });
-    const rebuilt = await this.rebuild(m, order.userId, standing);
+    const rebuilt = this.rebuilt(order.userId, standing);
     // The rebuild says whether the upgrade missed any of its time: only then is the shortfall taken.
     const short = upgrade && (rebuilt.upgrades.get(order.orderId)?.shortfallMs ?? 0) > 0;
-    const missing = short ? await this.takeUnconverted(m, order.orderId, order.orderNo, order.amountFen) : 0;
-    return { membership: toSnapshot(rebuilt.periods, now), shortfallFen: missing };
+    if (!short) return { membership: toSnapshot(rebuilt.periods, now), shortfallFen: 0, ledgerWrite: rebuilt.write };
+    await this.repo.runLedgerWrite(m, rebuilt.write);
+    const missing = await this.takeUnconverted(m, order.orderId, order.orderNo, order.amountFen);
+    return { membership: toSnapshot(rebuilt.periods, now), shortfallFen: missing, ledgerWrite: null };
   }
 
   /**
@@ -212,21 +231,21 @@ export class MembershipService {
     const ms = fen >= ofFen ? total : (total * BigInt(fen) + BigInt(ofFen) - 1n) / BigInt(ofFen);
     const left = await this.repo.addWithdrawn(m, orderId, ms);
     if (left && BigInt(left.left_ms) <= 0n) await this.repo.revokeGrant(m, orderId);
-    const rebuilt = await this.rebuild(m, userId, await this.repo.standingGrants(m, userId));
+    const rebuilt = this.rebuilt(userId, await this.repo.standingGrants(m, userId));
+    await this.repo.runLedgerWrite(m, rebuilt.write);
     const shortUpgrades = [...rebuilt.upgrades].filter(([, o]) => o.shortfallMs > 0).map(([id]) => id);
     return { membership: toSnapshot(rebuilt.periods, now), shortUpgrades };
   }
 
   /**
    * Rebuilds the member's periods from their standing grants (read after the member's lock, which
-   * the caller holds) and writes them. Returns the periods as written, in time order, and each
-   * upgrade's outcome keyed by order id.
+   * the caller holds). Returns the periods, in time order, each upgrade's outcome keyed by order id,
+   * and the write that stores them (not sent: the caller sends it on its transaction).
    */
-  private async rebuild(
-    m: EntityManager,
+  private rebuilt(
     userId: string,
     rows: GrantRow[],
-  ): Promise<{ periods: SnapshotPeriod[]; upgrades: Map<string, UpgradeOutcome> }> {
+  ): { periods: SnapshotPeriod[]; upgrades: Map<string, UpgradeOutcome>; write: StatementPart } {
     const byId = new Map(rows.map((r) => [r.id, r]));
     const ledger = buildLedger(
       rows.map((r): LedgerGrant => ({
@@ -246,8 +265,7 @@ export class MembershipService {
             : undefined,
       })),
     );
-    await this.repo.replaceLedger(
-      m,
+    const write = ledgerRewrite(
       userId,
       ledger.periods.map((p) => {
         const g = byId.get(p.id)!;
@@ -264,7 +282,7 @@ export class MembershipService {
       const g = byId.get(p.id)!;
       return { level: p.level, starts_at: p.startsAt, ends_at: p.endsAt, plan_code: g.plan_code, order_no: g.order_no };
     });
-    return { periods, upgrades };
+    return { periods, upgrades, write };
   }
 }
 

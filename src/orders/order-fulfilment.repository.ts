@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { preparedQueryIn } from '../database/prepared-query';
+import { runParts, StatementPart } from '../database/statement-parts';
+import { ORDER_EVENT_ADDED } from '../outbox/order-events';
 import type { SettlingOrder } from '../payments/paid-orders';
 import { movableTo } from './order-lifecycle';
 
@@ -90,5 +92,41 @@ export class OrderFulfilmentRepository {
     );
     if (marked.length !== 1)
       throw new Error(`order ${orderId} could not be marked paid (not found, paid already, or in no payable status)`);
+  }
+
+  /**
+   * markPaid, sent in one statement with the writes that come with it (the member's ledger, and the
+   * outbox row of `event`, an orderEventAppend): one round trip for the settlement's writes. Checks
+   * the same: exactly one order row changes, or it throws and the transaction rolls back. Returns
+   * the outbox row's id and created_at.
+   */
+  async markPaidWith(
+    m: EntityManager,
+    orderId: string,
+    p: { paymentNo: string; transactionId: string | null; paidAt: Date; upgradeShortfall: number | null },
+    writes: StatementPart[],
+    event: StatementPart,
+  ): Promise<{ id: string; created_at: Date }> {
+    const [row] = await runParts<{ marked: number; id: string; created_at: Date }>(
+      m,
+      [
+        ...writes,
+        event,
+        {
+          key: 'fulfil-mark-order-paid',
+          ctes: `order_marked AS (
+             UPDATE orders SET status = 'paid', paid_at = $2, transaction_id = $3, payment_no = $4, upgrade_shortfall = $5, updated_at = now()
+              WHERE id = $1 AND paid_at IS NULL AND status = ANY($6) RETURNING id)`,
+          values: [orderId, p.paidAt, p.transactionId, p.paymentNo, p.upgradeShortfall, PAYABLE],
+        },
+      ],
+      {
+        key: 'paid',
+        text: `SELECT (SELECT count(*)::int FROM order_marked) AS marked, e.id, e.created_at FROM ${ORDER_EVENT_ADDED} e`,
+        values: [],
+      },
+    );
+    if (row?.marked !== 1) throw new Error(`order ${orderId} could not be marked paid (not found, paid already, or in no payable status)`);
+    return row;
   }
 }

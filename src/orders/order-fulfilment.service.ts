@@ -5,6 +5,8 @@ import { MembershipService } from '../membership/membership.service';
 import {
   appendOrderEvent,
   CommittedOrderEvent,
+  committedEvent,
+  orderEventAppend,
   ORDER_EVENTS_COMMITTED,
   OrderPaidPayload,
   OrderRefundedPayload,
@@ -66,7 +68,7 @@ export class OrderFulfilment extends PaidOrders<OrderToFulfil> {
    * what an upgrade could not convert, and order.paid is appended: all on the settling transaction.
    */
   async fulfil(m: EntityManager, order: OrderToFulfil, payment: OrderPayment): Promise<Fulfilled> {
-    const granted = await this.membership.grant(m, {
+    const granted = await this.membership.grantWithWrite(m, {
       orderId: order.orderId,
       orderNo: order.orderNo,
       userId: order.userId,
@@ -78,8 +80,8 @@ export class OrderFulfilment extends PaidOrders<OrderToFulfil> {
       createdAt: order.createdAt,
       upgradeFromLevel: order.upgradeFromLevel,
       upgradeMs: order.upgradeMs,
+      memberLocked: payment.memberLocked,
     });
-    await this.repo.markPaid(m, order.orderId, { ...payment, upgradeShortfall: order.isUpgrade ? granted.shortfallFen : null });
     const short = granted.shortfallFen > 0 ? [order.orderId] : [];
     const payload: OrderPaidPayload = {
       order_no: order.orderNo,
@@ -88,7 +90,15 @@ export class OrderFulfilment extends PaidOrders<OrderToFulfil> {
       paid_at: payment.paidAt.toISOString(),
       membership: granted.membership,
     };
-    const event = await appendOrderEvent(m, order.orderId, order.userId, order.orderNo, 'order.paid', { ...payload });
+    // The ledger's write (unless the grant sent it already), the order's and the outbox row: one statement.
+    const row = await this.repo.markPaidWith(
+      m,
+      order.orderId,
+      { ...payment, upgradeShortfall: order.isUpgrade ? granted.shortfallFen : null },
+      granted.ledgerWrite ? [granted.ledgerWrite] : [],
+      orderEventAppend(order.orderId, order.userId, 'order.paid', { ...payload }),
+    );
+    const event = committedEvent(row, order.userId, order.orderNo, 'order.paid', { ...payload });
     return this.announcing(event, short);
   }
 

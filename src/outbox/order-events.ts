@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { preparedQueryIn } from '../database/prepared-query';
+import { runParts, StatementPart } from '../database/statement-parts';
 import type { MembershipSnapshot } from '../membership/membership.views';
 import type { OrderEventType } from './order-event.entity';
 
@@ -41,6 +41,39 @@ export interface OrderRefundedPayload {
   membership: MembershipSnapshot;
 }
 
+/** The CTE of orderEventAppend that returns the new row's id and created_at. */
+export const ORDER_EVENT_ADDED = 'order_event_added';
+
+/**
+ * The outbox row as a part of a statement (database/statement-parts.ts), for a change that sends
+ * its own writes and its event in one round trip; `order_event_added` returns its id and created_at.
+ */
+export function orderEventAppend(orderId: string, userId: string, type: OrderEventType, payload: Record<string, unknown>): StatementPart {
+  // The per-user advisory lock, held to commit, makes one user's event ids commit in id order, so a
+  // client replaying from its last id can never skip a lower id that committed later.
+  // MembershipRepository.lockMember takes the same lock by the same key around a ledger change:
+  // change the key in both places together.
+  return {
+    key: 'order-event-append',
+    ctes: `order_event_serialised AS (SELECT pg_advisory_xact_lock(hashtextextended($2, 0))),
+       ${ORDER_EVENT_ADDED} AS (
+         INSERT INTO order_events (order_id, user_id, type, payload) SELECT $1, $2, $3, $4 FROM order_event_serialised
+         RETURNING id, created_at)`,
+    values: [orderId, userId, type, JSON.stringify(payload)],
+  };
+}
+
+/** The event as it will be announced after commit, from the row the append returned. */
+export function committedEvent(
+  row: { id: string; created_at: Date },
+  userId: string,
+  orderNo: string,
+  type: OrderEventType,
+  payload: Record<string, unknown>,
+): CommittedOrderEvent {
+  return { id: String(row.id), type, userId, orderNo, payload, createdAt: row.created_at };
+}
+
 /**
  * Appends an event on the caller's transaction, so it commits or rolls back with the change.
  * Returns the row, to be announced after commit.
@@ -53,17 +86,10 @@ export async function appendOrderEvent(
   type: OrderEventType,
   payload: Record<string, unknown>,
 ): Promise<CommittedOrderEvent> {
-  // The per-user advisory lock, held to commit, makes one user's event ids commit in id order, so a
-  // client replaying from its last id can never skip a lower id that committed later.
-  // MembershipRepository.lockMember takes the same lock by the same key around a ledger change:
-  // change the key in both places together.
-  const [row] = await preparedQueryIn<{ id: string; created_at: Date }>(
-    m,
-    'order-event-append',
-    `WITH serialised AS (SELECT pg_advisory_xact_lock(hashtextextended($2, 0)))
-     INSERT INTO order_events (order_id, user_id, type, payload) SELECT $1, $2, $3, $4 FROM serialised
-     RETURNING id, created_at`,
-    [orderId, userId, type, JSON.stringify(payload)],
-  );
-  return { id: String(row.id), type, userId, orderNo, payload, createdAt: row.created_at };
+  const [row] = await runParts<{ id: string; created_at: Date }>(m, [orderEventAppend(orderId, userId, type, payload)], {
+    key: 'appended',
+    text: `SELECT id, created_at FROM ${ORDER_EVENT_ADDED}`,
+    values: [],
+  });
+  return committedEvent(row, userId, orderNo, type, payload);
 }

@@ -19,6 +19,8 @@ export interface OrderPayment {
   paymentNo: string;
   transactionId: string | null;
   paidAt: Date;
+  /** Settlement already holds the member's lock on this transaction (taken with the attempt's): the fulfilment need not take it. */
+  memberLocked?: boolean;
 }
 
 /** What fulfilling a paid order did; `announce` runs after the settling transaction committed. */

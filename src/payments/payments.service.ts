@@ -86,6 +86,7 @@ export class PaymentsService {
         { paymentNo: event.paymentNo, tradeState: event.tradeState, transactionId: event.providerTradeNo, payload: event.payload, paidAt },
         event.amountFen,
         order?.paid ?? false,
+        order?.userId ?? null,
       );
       if (!t || !order) return { outcome: 'unknown' };
       if (t.record_status === 'success') return { outcome: 'duplicate' };
@@ -95,6 +96,7 @@ export class PaymentsService {
         paymentNo: event.paymentNo,
         transactionId: event.providerTradeNo,
         paidAt,
+        memberLocked: t.member_locked,
       });
       return { outcome: 'settled', order, paidAt, fulfilled };
     });

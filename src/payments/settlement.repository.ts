@@ -14,6 +14,8 @@ export interface LockedAttempt {
   record_id: string;
   record_status: string;
   record_amount: number;
+  /** This statement took the member's lock (a first payment, when a member was named). */
+  member_locked: boolean;
 }
 
 export interface PaidAttempt {
@@ -49,16 +51,24 @@ export class SettlementRepository {
    * another attempt already (kept on the attempt, for the refund that returns it). The row returned
    * is the attempt as it was before this statement, so the caller tells a first payment from a
    * duplicate or a wrong amount by it (those leave the attempt untouched).
+   *
+   * When this statement records the order's first payment, it also takes the member's lock for
+   * `memberId` (the per-member advisory lock MembershipRepository.lockMember and appendOrderEvent
+   * take, by the same key: change it in the three places together), after the attempt's row lock,
+   * the order every settlement takes them in (order, attempt, member): the fulfilment that follows
+   * has its lock without a round trip of its own (`member_locked`). Its later statements are
+   * statements of their own, so their snapshots see every grant committed before the lock.
    */
   async lockAndMarkPaid(
     m: EntityManager,
     paid: PaidAttempt,
     amountFen: number | null,
     doublePayment: boolean,
+    memberId: string | null = null,
   ): Promise<LockedAttempt | undefined> {
     const [row] = await preparedQueryIn<LockedAttempt>(
       m,
-      'settle-lock-mark-paid',
+      'settle-lock-mark-paid-member',
       `WITH locked AS (
          SELECT id AS record_id, status AS record_status, amount AS record_amount
            FROM payment_records WHERE payment_no = $1 FOR UPDATE),
@@ -67,8 +77,11 @@ export class SettlementRepository {
                 paid_at = $6, double_payment = $7, next_query_at = NULL, updated_at = now()
            FROM locked l
           WHERE r.id = l.record_id AND l.record_status <> 'success' AND l.record_amount = $2::integer)
-       SELECT * FROM locked`,
-      [paid.paymentNo, amountFen, paid.tradeState, paid.transactionId, JSON.stringify(paid.payload), paid.paidAt, doublePayment],
+       SELECT l.*,
+              CASE WHEN $8::varchar IS NOT NULL AND NOT $7 AND l.record_status <> 'success' AND l.record_amount = $2::integer
+                   THEN pg_advisory_xact_lock(hashtextextended($8, 0)) IS NOT NULL ELSE false END AS member_locked
+         FROM locked l`,
+      [paid.paymentNo, amountFen, paid.tradeState, paid.transactionId, JSON.stringify(paid.payload), paid.paidAt, doublePayment, memberId],
     );
     return row;
   }
