@@ -22,6 +22,8 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
-  testTimeout: 60000,
+  // A ceiling for hangs, not a speed check: the tests wait for conditions, and on a loaded two-core
+  // machine starting a service process (ts-node, an embedded PostgreSQL) took more than a minute.
+  testTimeout: 180000,
   maxWorkers: 2,
 };
