@@ -1,4 +1,4 @@
-import { quote, shortfallFen, upgradePriceFen } from './membership-pricing';
+import { quote, upgradePriceFen, upgradeShortfallFen } from './membership-pricing';
 import type { MembershipPlan } from './membership-plan.entity';
 
 const plan = (level: number, priceFen: number, durationDays: number) =>
@@ -56,11 +56,42 @@ describe('membership pricing', () => {
     expect(upgradePriceFen(plan(2, 39900, 365), [{ ms: 73 * DAY, plan: plan(1, 19900, 365) }])).toBe(4000);
   });
 
-  it('refunds the missing part of an upgrade in proportion, rounded down', () => {
-    expect(shortfallFen(667, 10 * DAY, 0)).toBe(0);
-    expect(shortfallFen(667, 10 * DAY, 5 * DAY)).toBe(333);
-    expect(shortfallFen(667, 10 * DAY, 10 * DAY)).toBe(667);
-    expect(shortfallFen(667, 10 * DAY, 1000)).toBe(0);
+  it('returns what an upgrade was paid less what the days it converted are worth, each at its own daily difference, rounded down', () => {
+    const quarter = plan(1, 5490, 90);
+    // Priced on a basic month (66.67 fen a day to premium) and a basic quarter (72 fen a day): 2000 + 6480 = 8480.
+    expect(
+      upgradePriceFen(premium, [
+        { ms: 30 * DAY, plan: basic },
+        { ms: 90 * DAY, plan: quarter },
+      ]),
+    ).toBe(8480);
+    // All of it converted: nothing back.
+    expect(
+      upgradeShortfallFen(premium, 8480, [
+        { ms: 30 * DAY, plan: basic },
+        { ms: 90 * DAY, plan: quarter },
+      ]),
+    ).toBe(0);
+    // The month's first twenty days ran before payment: those are worth 1333.33 (in proportion: 1413).
+    expect(
+      upgradeShortfallFen(premium, 8480, [
+        { ms: 10 * DAY, plan: basic },
+        { ms: 90 * DAY, plan: quarter },
+      ]),
+    ).toBe(1333);
+    // The quarter ran first instead: twenty of its days are worth 1440 (in proportion: 1413).
+    expect(
+      upgradeShortfallFen(premium, 8480, [
+        { ms: 70 * DAY, plan: quarter },
+        { ms: 30 * DAY, plan: basic },
+      ]),
+    ).toBe(1440);
+    // Nothing converted: all of it back; never more than was paid, never less than nothing.
+    expect(upgradeShortfallFen(premium, 667, [])).toBe(667);
+    expect(upgradeShortfallFen(premium, 0, [])).toBe(0);
+    expect(upgradeShortfallFen(premium, 1, [{ ms: 10 * DAY, plan: basic }])).toBe(0);
+    // A converted span worth more than its share of the price (a dearer plan's days): nothing back, not a negative refund.
+    expect(upgradeShortfallFen(premium, 667, [{ ms: 10 * DAY, plan: plan(1, 100, 30) }])).toBe(0);
   });
 
   it.each([

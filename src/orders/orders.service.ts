@@ -62,11 +62,14 @@ export class OrdersService {
     const channelOptions = channelOptionsOf(dto, channel, this.config.returnUrlOrigins);
     provider.checkChannelRequest({ channel, ...channelOptions, clientIp: client.ip });
     const isUpgrade = dto.is_upgrade ?? false;
-    const { plan, quote } = await this.membership.quoteFor(userId, dto.product_id, isUpgrade, now);
+    const plan = await this.membership.activePlan(dto.product_id);
     const expireAt = new Date(now.getTime() + this.config.orderExpireMinutes * MINUTE);
     const attempt = this.attempts.plan(provider.name, channel, expireAt, now);
     // The order and its first attempt in one transaction: an order never exists without an attempt.
+    // It is priced in that transaction under the member's lock, and created at the quote's time: an
+    // upgrade converts the days granted before then, which are the days it was priced on.
     const record = async (m: EntityManager) => {
+      const { quote, quotedAt } = await this.membership.quoteUnderLock(m, userId, plan, isUpgrade);
       const order = await this.orders.insert(
         m,
         {
@@ -87,7 +90,7 @@ export class OrdersService {
           channel,
           channelOptions,
         },
-        now,
+        quotedAt,
       );
       await this.attempts.record(m, { ...attempt, orderId: order.id, method: order.paymentMethod, amountFen: order.amountFen, channel });
       return order;
