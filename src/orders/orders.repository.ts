@@ -155,6 +155,18 @@ export class OrdersRepository {
     return rows.length > 0;
   }
 
+  /**
+   * Deletes a pending order that never had a payment (its first attempt was refused, and removed
+   * first on the same transaction); false when it is no longer such an order.
+   */
+  async discard(m: EntityManager, id: string): Promise<boolean> {
+    const [rows] = (await m.query(`DELETE FROM orders WHERE id = $1 AND status = 'pending' AND payment_no IS NULL RETURNING id`, [id])) as [
+      unknown[],
+      number,
+    ];
+    return rows.length > 0;
+  }
+
   /** Moves a pending order to closed or expired; undefined when it was no longer pending. */
   async end(m: EntityManager, id: string, status: 'closed' | 'expired'): Promise<EndedOrder | undefined> {
     const [rows] = (await m.query(
