@@ -38,7 +38,10 @@ interface LockedRow {
 /** The orders module's statements on the settling transaction: lock the order, mark it paid. */
 @Injectable()
 export class OrderFulfilmentRepository {
-  /** Locks the order row and reads it with its plan's level and days, in one round trip. */
+  /**
+   * Locks the order row (FOR NO KEY UPDATE, as OrderRefundsRepository explains) and reads it with
+   * its plan's level and days, in one round trip.
+   */
   async lockForSettlement(m: EntityManager, orderId: string): Promise<OrderToFulfil | undefined> {
     const [r] = await preparedQueryIn<LockedRow>(
       m,
@@ -48,7 +51,7 @@ export class OrderFulfilmentRepository {
               pl.level AS plan_level, pl.duration_days AS plan_days
          FROM orders o JOIN membership_plans pl ON pl.id = o.product_id
         WHERE o.id = $1
-          FOR UPDATE OF o`,
+          FOR NO KEY UPDATE OF o`,
       [orderId],
     );
     if (!r) return undefined;

@@ -119,9 +119,12 @@ export class OrdersRepository {
     );
   }
 
-  /** Locks the order's row: what is decided under it (the attempt count) is one step, however many requests race. */
+  /**
+   * Locks the order's row: what is decided under it (the attempt count) is one step, however many
+   * requests race. FOR NO KEY UPDATE, as every lock of an order row (OrderRefundsRepository says why).
+   */
   async lock(m: EntityManager, id: string): Promise<void> {
-    await m.getRepository(Order).createQueryBuilder('o').setLock('pessimistic_write').where('o.id = :id', { id }).getOne();
+    await m.getRepository(Order).createQueryBuilder('o').setLock('for_no_key_update').where('o.id = :id', { id }).getOne();
   }
 
   /**
