@@ -21,6 +21,7 @@ import { PlanNamesZh1764057601001 } from './1764057601001-PlanNamesZh';
 import { Contracts1764057601100 } from './1764057601100-Contracts';
 import { UpgradeShortfallPricedOnConverted1764057601400 } from './1764057601400-UpgradeShortfallPricedOnConverted';
 import { OrderLocksNoKeyUpdate1764057601401 } from './1764057601401-OrderLocksNoKeyUpdate';
+import { OrdersUpgradeQuotedAt1764057601402 } from './1764057601402-OrdersUpgradeQuotedAt';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   Contracts1764057601100,
   UpgradeShortfallPricedOnConverted1764057601400,
   OrderLocksNoKeyUpdate1764057601401,
+  OrdersUpgradeQuotedAt1764057601402,
 ];

@@ -24,6 +24,8 @@ export interface PaidOrder {
   createdAt: Date;
   upgradeFromLevel: number | null;
   upgradeMs: number | null;
+  /** When the upgrade was quoted: it converts the days granted strictly before. */
+  upgradeQuotedAt: Date | null;
 }
 
 export interface Granted {
@@ -170,7 +172,7 @@ export class MembershipService {
     const now = new Date();
     const upgrade =
       order.isUpgrade && order.upgradeFromLevel !== null && order.upgradeMs !== null
-        ? { fromLevel: order.upgradeFromLevel, quotedMs: order.upgradeMs, quotedAt: order.createdAt }
+        ? { fromLevel: order.upgradeFromLevel, quotedMs: order.upgradeMs, quotedAt: order.upgradeQuotedAt ?? order.createdAt }
         : undefined;
     const standing = await this.repo.insertGrantReadStanding(m, {
       orderId: order.orderId,

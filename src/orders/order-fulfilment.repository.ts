@@ -14,6 +14,8 @@ export interface OrderToFulfil extends SettlingOrder {
   isUpgrade: boolean;
   upgradeFromLevel: number | null;
   upgradeMs: number | null;
+  /** When the upgrade was quoted (its created_at for an upgrade quoted before this was recorded). */
+  upgradeQuotedAt: Date | null;
   planLevel: number;
   planDays: number;
 }
@@ -31,6 +33,7 @@ interface LockedRow {
   is_upgrade: boolean;
   upgrade_from_level: number | null;
   upgrade_ms: string | null;
+  upgrade_quoted_at: Date | null;
   plan_level: number;
   plan_days: number;
 }
@@ -47,7 +50,7 @@ export class OrderFulfilmentRepository {
       m,
       'fulfil-lock-order',
       `SELECT o.id AS order_id, o.order_no, o.user_id, o.status, o.paid_at IS NOT NULL AS paid, o.payment_method, o.created_at,
-              o.product_id, o.amount, o.is_upgrade, o.upgrade_from_level, o.upgrade_ms,
+              o.product_id, o.amount, o.is_upgrade, o.upgrade_from_level, o.upgrade_ms, COALESCE(o.upgrade_quoted_at, o.created_at) AS upgrade_quoted_at,
               pl.level AS plan_level, pl.duration_days AS plan_days
          FROM orders o JOIN membership_plans pl ON pl.id = o.product_id
         WHERE o.id = $1
@@ -68,6 +71,7 @@ export class OrderFulfilmentRepository {
       isUpgrade: r.is_upgrade,
       upgradeFromLevel: r.upgrade_from_level,
       upgradeMs: r.upgrade_ms === null ? null : Number(r.upgrade_ms),
+      upgradeQuotedAt: r.upgrade_quoted_at,
       planLevel: r.plan_level,
       planDays: r.plan_days,
     };

@@ -76,6 +76,7 @@ export class OrderFulfilment extends PaidOrders<OrderToFulfil> {
       planDays: order.planDays,
       isUpgrade: order.isUpgrade,
       createdAt: order.createdAt,
+      upgradeQuotedAt: order.upgradeQuotedAt,
       upgradeFromLevel: order.upgradeFromLevel,
       upgradeMs: order.upgradeMs,
     });

@@ -22,6 +22,7 @@ export type NewOrder = Pick<
   | 'expireAt'
   | 'upgradeFromLevel'
   | 'upgradeMs'
+  | 'upgradeQuotedAt'
 > & { channel: PaymentChannel; channelOptions: Order['channelOptions'] };
 
 /** What an order's end changed: enough for its event and its metric. */
@@ -96,8 +97,8 @@ export class OrdersRepository {
       m,
       'order-insert',
       `INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
-                           upgrade_from_level, upgrade_ms, created_at, channel, channel_options)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id, created_at, updated_at`,
+                           upgrade_from_level, upgrade_ms, created_at, channel, channel_options, upgrade_quoted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id, created_at, updated_at`,
       [
         o.orderNo,
         o.userId,
@@ -115,6 +116,7 @@ export class OrdersRepository {
         now,
         o.channel,
         o.channelOptions,
+        o.upgradeQuotedAt,
       ],
     );
   }

@@ -70,8 +70,8 @@ export class OrdersService {
     const expireAt = new Date(now.getTime() + this.config.orderExpireMinutes * MINUTE);
     const attempt = this.attempts.plan(provider.name, channel, expireAt, now);
     // The order and its first attempt in one transaction: an order never exists without an attempt.
-    // It is priced in that transaction under the member's lock, and created at the quote's time: an
-    // upgrade converts the days granted before then, which are the days it was priced on.
+    // It is priced in that transaction under the member's lock; an upgrade keeps the quote's time and
+    // converts the days granted before then, which are the days it was priced on.
     const record = async (m: EntityManager) => {
       const { quote, quotedAt } = await this.membership.quoteUnderLock(m, userId, plan, isUpgrade);
       const order = await this.orders.insert(
@@ -91,10 +91,11 @@ export class OrdersService {
           // An upgrade converts exactly the days it is priced on now: its terms travel with the order.
           upgradeFromLevel: quote.upgrade?.fromLevel ?? null,
           upgradeMs: quote.upgrade ? String(quote.upgrade.ms) : null,
+          upgradeQuotedAt: quote.upgrade ? quotedAt : null,
           channel,
           channelOptions,
         },
-        quotedAt,
+        now,
       );
       await this.attempts.record(m, { ...attempt, orderId: order.id, method: order.paymentMethod, amountFen: order.amountFen, channel });
       return order;

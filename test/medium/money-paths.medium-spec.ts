@@ -62,10 +62,11 @@ describe('the money paths on the database', () => {
           expireAt: new Date(now.getTime() + 30 * 60_000),
           upgradeFromLevel: quote.upgrade?.fromLevel ?? null,
           upgradeMs: quote.upgrade ? String(quote.upgrade.ms) : null,
+          upgradeQuotedAt: quote.upgrade ? quotedAt : null,
           channel: 'qr',
           channelOptions: null,
         },
-        quotedAt,
+        now,
       );
       for (const paymentNo of paymentNos) {
         await s.get(PaymentAttemptsService).record(m, {
@@ -83,7 +84,7 @@ describe('the money paths on the database', () => {
       }
       return o;
     });
-    return { id: created.id, orderNo: created.orderNo, amount: created.amountFen, paymentNos, quotedAt: created.createdAt };
+    return { id: created.id, orderNo: created.orderNo, amount: created.amountFen, paymentNos, quotedAt: created.upgradeQuotedAt };
   }
 
   const paid = (paymentNo: string, amountFen: number): PaymentEvent => ({
@@ -319,7 +320,7 @@ describe('the money paths on the database', () => {
     await settling;
     const upgrade = await upgrading;
     const [quarterGrant] = await row(`SELECT granted_at FROM membership_grants WHERE order_id = $1`, [quarter.id]);
-    expect(upgrade.quotedAt.getTime()).toBeGreaterThan(quarterGrant.granted_at.getTime());
+    expect(upgrade.quotedAt!.getTime()).toBeGreaterThan(quarterGrant.granted_at.getTime());
     const [{ upgrade_ms: upgradeMs }] = await row(`SELECT upgrade_ms FROM orders WHERE id = $1`, [upgrade.id]);
     // Priced on the month's days left and all of the quarter's.
     expect(Number(upgradeMs)).toBeGreaterThan(119 * DAY_MS);
