@@ -1,4 +1,4 @@
-import { quote, upgradePriceFen, upgradeShortfallFen } from './membership-pricing';
+import { quote, upgradeExcessMs, upgradePriceFen, upgradeShortfallFen } from './membership-pricing';
 import type { MembershipPlan } from './membership-plan.entity';
 
 const plan = (level: number, priceFen: number, durationDays: number) =>
@@ -92,6 +92,25 @@ describe('membership pricing', () => {
     expect(upgradeShortfallFen(premium, 1, [{ ms: 10 * DAY, plan: basic }])).toBe(0);
     // A converted span worth more than its share of the price (a dearer plan's days): nothing back, not a negative refund.
     expect(upgradeShortfallFen(premium, 667, [{ ms: 10 * DAY, plan: plan(1, 100, 30) }])).toBe(0);
+  });
+
+  it('takes back from the end of what an upgrade converts the least time that leaves it worth no more than is paid', () => {
+    const quarter = plan(1, 5490, 90);
+    // A quarter's 90 days (72 fen a day to premium, 6480) run before a month's 30 (66.67 a day, 2000).
+    const converted = [
+      { ms: 90 * DAY, plan: quarter },
+      { ms: 30 * DAY, plan: basic },
+    ];
+    expect(upgradeExcessMs(premium, 8480, converted)).toBe(0);
+    // Half the price left: the month's 30 days go, then 2240 fen of the quarter's (31.11 days).
+    const ms = upgradeExcessMs(premium, 4240, converted);
+    const kept = [{ ms: 90 * DAY - (ms - 30 * DAY), plan: quarter }];
+    expect(ms - 30 * DAY).toBe(Math.ceil((2240 * DAY) / 72));
+    expect(upgradeShortfallFen(premium, 4240, kept)).toBe(0); // kept is worth at most 4240
+    expect(upgradePriceFen(premium, kept)).toBeLessThanOrEqual(4240);
+    expect(upgradePriceFen(premium, [{ ms: kept[0].ms + 1000, plan: quarter }])).toBeGreaterThan(4240);
+    // Nothing left paid: all of it.
+    expect(upgradeExcessMs(premium, 0, converted)).toBe(120 * DAY);
   });
 
   it.each([

@@ -89,19 +89,46 @@ export function upgradeShortfallFen(plan: PlanPrice, paidFen: number, converted:
 }
 
 /**
+ * How much of an upgrade's converted time to take back, from the end (the spans in the order they
+ * run, the last ones first), so that what it keeps is worth no more than `paidFen`, each span at its
+ * daily difference: the least such time, to the millisecond. A refund of part of an upgrade's price
+ * takes back time in proportion to it; when the days run first are the dearer ones, what is kept is
+ * worth more than its share, and this is the rest to take back.
+ */
+export function upgradeExcessMs(plan: PlanPrice, paidFen: number, converted: { ms: number; plan: PlanPrice }[]): number {
+  const { weights, denominator } = upgradeWeights(plan, converted);
+  let excess = weights.reduce((sum, w, i) => sum + w * BigInt(Math.max(0, converted[i].ms)), 0n) - BigInt(paidFen) * denominator;
+  let removed = 0;
+  for (let i = converted.length - 1; i >= 0 && excess > 0n; i--) {
+    const ms = Math.max(0, converted[i].ms);
+    const w = weights[i];
+    // A span worth nothing (or less) to the upgrade goes whole: the time before it is what is kept.
+    const take = w > 0n ? Math.min(ms, Number((excess + w - 1n) / w)) : ms;
+    excess -= w * BigInt(take);
+    removed += take;
+  }
+  return removed;
+}
+
+/**
  * Σ (Pn/Dn − Pc/Dc) × ms over the spans, as the exact fraction numerator / denominator fen.
  * Integer arithmetic throughout (BigInt: the products outgrow a double's integers).
  */
 function upgradeValue(plan: PlanPrice, spans: { ms: number; plan: PlanPrice }[]): { numerator: bigint; denominator: bigint } {
-  // Common denominator Dn × Π Dc_i × day: each term (Pn·Dc − Pc·Dn)·ms / (Dn·Dc·day) scaled to it.
+  const { weights, denominator } = upgradeWeights(plan, spans);
+  const numerator = weights.reduce((sum, w, i) => sum + w * BigInt(Math.max(0, spans[i].ms)), 0n);
+  return { numerator, denominator };
+}
+
+/** Each span's worth per millisecond, (Pn/Dn − Pc/Dc) / day, as weight / denominator over one common denominator. */
+function upgradeWeights(plan: PlanPrice, spans: { ms: number; plan: PlanPrice }[]): { weights: bigint[]; denominator: bigint } {
+  // Common denominator Dn × Π Dc_i × day: each (Pn·Dc − Pc·Dn) / (Dn·Dc·day) scaled to it.
   const dn = BigInt(plan.durationDays);
   const denominators = spans.map((r) => BigInt(r.plan.durationDays));
   const common = denominators.reduce((a, b) => a * b, dn * DAY_MS);
-  let numerator = 0n;
-  spans.forEach((r, i) => {
+  const weights = spans.map((r, i) => {
     const dc = denominators[i];
-    const term = (BigInt(plan.priceFen) * dc - BigInt(r.plan.priceFen) * dn) * BigInt(Math.max(0, r.ms));
-    numerator += term * (common / (dn * dc * DAY_MS));
+    return (BigInt(plan.priceFen) * dc - BigInt(r.plan.priceFen) * dn) * (common / (dn * dc * DAY_MS));
   });
-  return { numerator, denominator: common };
+  return { weights, denominator: common };
 }

@@ -6,7 +6,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { buildLedger, coverageAround, DAY_MS, LedgerGrant, standingAt, UpgradeOutcome } from './membership-ledger';
 import { entitlementAt, EntitlementView } from './entitlement';
 import { MembershipPlan } from './membership-plan.entity';
-import { PlanPrice, quote, Quote, upgradeShortfallFen } from './membership-pricing';
+import { PlanPrice, quote, Quote, upgradeExcessMs, upgradeShortfallFen } from './membership-pricing';
 import { GrantRow, MembershipRepository, PeriodRow } from './membership.repository';
 import { MembershipSnapshot, MembershipView, PeriodView, QuoteView, toPlanView } from './membership.views';
 
@@ -260,12 +260,41 @@ export class MembershipService {
     await this.repo.lockMember(m, userId);
     const total = await this.repo.grantedMs(m, orderId);
     if (total === null) return null;
-    const ms = fen >= ofFen ? total : (total * BigInt(fen) + BigInt(ofFen) - 1n) / BigInt(ofFen);
+    let ms = fen >= ofFen ? total : (total * BigInt(fen) + BigInt(ofFen) - 1n) / BigInt(ofFen);
+    if (fen < ofFen) ms += await this.upgradeKeptBeyondPaid(m, userId, orderId, ms, fen, ofFen);
     const left = await this.repo.addWithdrawn(m, orderId, ms, { withdrawnFen: Math.min(fen, ofFen) });
     if (left && BigInt(left.left_ms) <= 0n) await this.repo.revokeGrant(m, orderId);
     const rebuilt = await this.rebuild(m, userId, await this.repo.standingGrants(m, userId));
     const shortUpgrades = [...rebuilt.upgrades].filter(([, o]) => o.shortfallMs > 0).map(([id]) => id);
     return { membership: toSnapshot(rebuilt.periods, now), shortUpgrades };
+  }
+
+  /**
+   * For an upgrade's grant about to give back `ms` of its time with `fen` of its price: the time it
+   * would still convert beyond what is left paid for it, to give back too (0 for any other grant).
+   * Its time goes back from the end of what it converts, so what it keeps is the first in line; when
+   * those are the days of the larger daily difference, time in proportion to the fen leaves it worth
+   * more than what is left paid (upgradeExcessMs). Under the member's lock.
+   */
+  private async upgradeKeptBeyondPaid(
+    m: EntityManager,
+    userId: string,
+    orderId: string,
+    ms: bigint,
+    fen: number,
+    ofFen: number,
+  ): Promise<bigint> {
+    const standing = await this.repo.standingGrants(m, userId);
+    const grant = standing.find((r) => r.order_id === orderId);
+    if (!grant || grant.kind !== 'upgrade') return 0n;
+    // The ledger as it will be once `ms` is given back: what the upgrade then converts, and whose days.
+    const after = { ...grant, withdrawn_ms: String(BigInt(grant.withdrawn_ms) + ms) };
+    const outcome = buildLedger(standing.map((r) => toLedgerGrant(r === grant ? after : r))).upgrades.get(grant.id);
+    if (!outcome) return 0n;
+    const byId = new Map(standing.map((r) => [r.id, r]));
+    const paidLeft = ofFen - grant.withdrawn_fen - fen - grant.shortfall_fen;
+    const converted = outcome.convertedFrom.map((c) => ({ ms: c.ms, plan: paidPriceOf(byId.get(c.id)!) }));
+    return BigInt(upgradeExcessMs(planPriceOf(grant), Math.max(0, paidLeft), converted));
   }
 
   /**

@@ -13,6 +13,7 @@ import { SettlementRepository } from '../../src/payments/settlement.repository';
 import { RefundsRepository } from '../../src/refunds/refunds.repository';
 import { RefundsService } from '../../src/refunds/refunds.service';
 import { connect } from '../support/db';
+import { moneyViolations } from '../support/invariants';
 import { useServices } from '../support/services';
 
 /**
@@ -198,15 +199,15 @@ describe('the money paths on the database', () => {
     expect((await settling).result).toBe('settled');
   });
 
-  /** A support refund of the whole order, recorded as processing (as support's request records it before the provider call). */
-  async function supportRefund(o: { id: string; amount: number; paymentNos: string[] }) {
+  /** A support refund of the order (all of it unless `amountFen`), recorded as processing (as support's request records it before the provider call). */
+  async function supportRefund(o: { id: string; amount: number; paymentNos: string[] }, amountFen = o.amount) {
     const refund = await s.get(RefundsRepository).transaction((m) =>
       s.get(RefundsRepository).insert(m, {
         refundNo: newRefundNo(new Date()),
         orderId: o.id,
         paymentNo: o.paymentNos[0],
         paymentMethod: 'wechat',
-        amountFen: o.amount,
+        amountFen,
         kind: 'support',
         reason: 'medium',
         requestedBy: 'admin-medium',
@@ -220,7 +221,7 @@ describe('the money paths on the database', () => {
       outcome: 'success',
       providerState: 'SUCCESS',
       providerRefundId: `50${refund.refundNo.slice(-12)}`,
-      amountFen: o.amount,
+      amountFen,
       succeededAt: new Date(),
       payload: {},
     };
@@ -284,6 +285,26 @@ describe('the money paths on the database', () => {
     release();
     await refunding;
     expect(outcome).toBe('settled');
+  });
+
+  it("takes back, with half an upgrade's price, time worth at least half of it, whichever of its days run first", async () => {
+    // A basic quarter (72 fen a day short of premium) runs before a basic month (66.67): the time an
+    // upgrade keeps after a partial refund is the first in line, the dearer days.
+    const user = 'medium-upgrade-partial';
+    for (const planId of [2, 1]) {
+      const o = await order(user, planId);
+      await settle(o.paymentNos[0], o.amount);
+    }
+    const upgrade = await order(user, 4, true);
+    await settle(upgrade.paymentNos[0], upgrade.amount);
+    const half = Math.floor(upgrade.amount / 2);
+    const { succeeded } = await supportRefund(upgrade, half);
+    expect(await s.get(RefundsService).applyEvent(succeeded, 'notification')).toBe('applied');
+    // Time in proportion to the fen (60 of the 120 days) would keep the quarter's first 60, worth 4320
+    // fen of premium where 4240 are left paid.
+    expect(await moneyViolations(s.db)).toEqual([]);
+    const [g] = await row(`SELECT converted_ms FROM membership_grants WHERE order_id = $1`, [upgrade.id]);
+    expect(Number(g.converted_ms)).toBeLessThan(60 * DAY_MS);
   });
 
   it("quotes an upgrade under the member's lock: a settlement in progress commits first and its days are priced and converted", async () => {
