@@ -1,14 +1,17 @@
 import fc from 'fast-check';
 import { buildLedger, DAY_MS, Ledger, LedgerGrant, standingAt, UpgradeOutcome } from './membership-ledger';
-import { quote, Quote, upgradeShortfallFen } from './membership-pricing';
+import { quote, Quote, upgradeExcessMs, upgradeShortfallFen } from './membership-pricing';
 import type { MembershipPlan } from './membership-plan.entity';
 
 /**
  * The money property over generated lives of one member, on the pure pricing and ledger: whatever
  * the member buys, renews and upgrades, whenever and in whatever order the payments settle, paid
- * twice or refunded, the days held are never worth more than the fen paid minus the fen refunded
- * (plus what support conceded, nothing in these lives), and no upgrade's shortfall exceeds its price.
- * An upgrade's shortfall is returned by itself whenever the ledger changes, as orders returns it.
+ * twice, refunded wholly or in part, the days held are never worth more than the fen paid minus the
+ * fen refunded (plus what support conceded, nothing in these lives), and no upgrade's shortfall
+ * exceeds its price. An upgrade's shortfall is returned by itself whenever the ledger changes, as
+ * orders returns it; a partial refund takes back time as MembershipService.withdraw does (its share
+ * in proportion, and for an upgrade what it would keep beyond what is left paid): the lives repeat
+ * those rules, so a change to them is a change here too.
  *
  * "Worth" is each period's milliseconds at the daily price of the plan that bought it, price /
  * duration_days as the pricing code reckons it, compared as exact fractions (BigInt over a common
@@ -43,9 +46,11 @@ interface Order {
   grant: LedgerGrant | null;
   paid: boolean;
   refunded: boolean;
-  /** Fen returned on this order so far (an upgrade's shortfall, then the rest on its refund). */
-  returnedFen: number;
-  /** An upgrade's quoted time taken back from its grant once its shortfall was returned (never converted later). */
+  /** Fen returned as an upgrade's shortfall so far. */
+  shortfallFen: number;
+  /** Fen returned by partial refunds, each with the time it bought. */
+  withdrawnFen: number;
+  /** Time taken back from its grant: what partial refunds bought, and an upgrade's time missed once its shortfall was returned. */
   takenMs: number;
 }
 
@@ -58,7 +63,9 @@ type Action =
   /** Several unpaid orders settled at the same instant: ties broken by the order's creation. */
   | { kind: 'payTogether'; orders: number[] }
   /** A full refund: the order's grant goes, the ledger is what it would be had it never been paid. */
-  | { kind: 'refund'; order: number };
+  | { kind: 'refund'; order: number }
+  /** A refund of `percent` of what is left of an order: it takes back the time those fen bought (membership's withdraw). */
+  | { kind: 'partialRefund'; order: number; percent: number };
 
 /**
  * The time between two steps: at least a millisecond (two steps in the same millisecond are the
@@ -87,6 +94,10 @@ const action = (raced: boolean): fc.Arbitrary<Action> =>
       arbitrary: fc.record({ kind: fc.constant('payTogether' as const), orders: fc.array(fc.nat(), { minLength: 2, maxLength: 4 }) }),
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('refund' as const), order: fc.nat() }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('partialRefund' as const), order: fc.nat(), percent: fc.integer({ min: 1, max: 99 }) }),
+    },
   );
 const life = (raced: boolean) => fc.array(fc.tuple(gap, action(raced)), { minLength: 1, maxLength: 24 });
 
@@ -122,7 +133,7 @@ function violation(orders: Order[], ledger: Ledger, books: Books): string | null
 function shortfallOf(o: Order, u: UpgradeOutcome, byGrant: Map<string, Order>): number {
   return upgradeShortfallFen(
     o.plan,
-    o.quote.amountFen,
+    o.quote.amountFen - o.withdrawnFen,
     u.convertedFrom.map((c) => ({ ms: c.ms, plan: byGrant.get(c.id)!.plan })),
   );
 }
@@ -203,7 +214,8 @@ function live(steps: [number, Action][]): string | null {
         grant: null,
         paid: false,
         refunded: false,
-        returnedFen: 0,
+        shortfallFen: 0,
+        withdrawnFen: 0,
         takenMs: 0,
       };
       orders.push(o);
@@ -229,13 +241,40 @@ function live(steps: [number, Action][]): string | null {
     } else {
       const o = pick(a.order, (x) => x.paid && !x.refunded);
       if (!o) continue;
-      o.refunded = true;
-      // All that is left of it: its price less the shortfall already returned.
-      books.refunded += BigInt(o.quote.amountFen - o.returnedFen);
-      o.returnedFen = o.quote.amountFen;
-      log.push(`+${wait} refund ${o.id}`);
+      const amount = o.quote.amountFen;
+      const left = amount - o.shortfallFen - o.withdrawnFen;
+      const fen = a.kind === 'partialRefund' ? Math.max(1, Math.floor((left * a.percent) / 100)) : left;
+      books.refunded += BigInt(fen);
+      if (fen >= left) {
+        // All that is left of it: the grant goes.
+        o.refunded = true;
+        log.push(`+${wait} refund ${o.id}`);
+      } else {
+        // As membership's withdraw: the time those fen bought, in proportion (rounded up), and for an
+        // upgrade whatever it would keep beyond what is left paid for it.
+        const total = o.quote.upgrade ? o.quote.upgrade.ms : o.plan.durationDays * DAY_MS;
+        let ms = Math.ceil((total * fen) / amount);
+        if (o.grant!.upgrade) {
+          const grant = o.grant!;
+          const trial = { ...grant, upgrade: { ...grant.upgrade!, quotedMs: total - Math.min(total, o.takenMs + ms) } };
+          const u = buildLedger(standing().map((g) => (g === grant ? trial : g))).upgrades.get(grant.id)!;
+          const byGrant = new Map(orders.filter((x) => x.grant).map((x) => [x.grant!.id, x]));
+          const paidLeft = Math.max(0, amount - o.withdrawnFen - fen - o.shortfallFen);
+          ms += upgradeExcessMs(
+            o.plan,
+            paidLeft,
+            u.convertedFrom.map((c) => ({ ms: c.ms, plan: byGrant.get(c.id)!.plan })),
+          );
+        }
+        o.takenMs = Math.min(total, o.takenMs + ms);
+        o.withdrawnFen += fen;
+        if (o.grant!.upgrade) o.grant!.upgrade.quotedMs = total - o.takenMs;
+        else o.grant!.durationMs = total - o.takenMs;
+        if (o.takenMs >= total) o.refunded = true;
+        log.push(`+${wait} refund ${fen} of ${o.id}'s ${amount} fen`);
+      }
     }
-    const ledger = buildLedger(standing());
+    let ledger = buildLedger(standing());
     // An upgrade's shortfall is returned by itself whenever the ledger changes (upgradeShortfallFen,
     // as orders reckons it), as far as not returned yet, and the time it missed is taken back from
     // its grant (as membership does), so no later change can convert days already paid back.
@@ -247,12 +286,16 @@ function live(steps: [number, Action][]): string | null {
       o.grant!.upgrade!.quotedMs -= u.shortfallMs;
       o.takenMs += u.shortfallMs;
       u.shortfallMs = 0;
-      if (owed > o.returnedFen) {
-        books.refunded += BigInt(owed - o.returnedFen);
-        log.push(`  (${o.id}'s shortfall: ${owed - o.returnedFen} fen returned)`);
-        o.returnedFen = owed;
+      if (owed > o.shortfallFen) {
+        books.refunded += BigInt(owed - o.shortfallFen);
+        log.push(`  (${o.id}'s shortfall: ${owed - o.shortfallFen} fen returned)`);
+        o.shortfallFen = owed;
+        // All of its price back: the order is wholly refunded and its grant goes (as a full refund's).
+        if (o.shortfallFen + o.withdrawnFen >= o.quote.amountFen) o.refunded = true;
       }
     }
+    // What the shortfalls took back (and any grant that went with all of its price) is no longer there.
+    ledger = buildLedger(standing());
     const wrong = violation(
       orders.filter((o) => o.paid && !o.refunded),
       ledger,
