@@ -21,6 +21,9 @@ import { PlanNamesZh1764057601001 } from './1764057601001-PlanNamesZh';
 import { Contracts1764057601100 } from './1764057601100-Contracts';
 import { ReconciliationFees1764057601301 } from './1764057601301-ReconciliationFees';
 import { NotificationRefusals1764057601302 } from './1764057601302-NotificationRefusals';
+import { UpgradeShortfallPricedOnConverted1764057601400 } from './1764057601400-UpgradeShortfallPricedOnConverted';
+import { OrderLocksNoKeyUpdate1764057601401 } from './1764057601401-OrderLocksNoKeyUpdate';
+import { OrdersUpgradeQuotedAt1764057601402 } from './1764057601402-OrdersUpgradeQuotedAt';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -47,4 +50,7 @@ export const MIGRATIONS = [
   Contracts1764057601100,
   ReconciliationFees1764057601301,
   NotificationRefusals1764057601302,
+  UpgradeShortfallPricedOnConverted1764057601400,
+  OrderLocksNoKeyUpdate1764057601401,
+  OrdersUpgradeQuotedAt1764057601402,
 ];

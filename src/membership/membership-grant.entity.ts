@@ -21,6 +21,8 @@ export type GrantKind = (typeof GRANT_KINDS)[number];
 )
 @Check('CHK_membership_grants_duration', '"duration_ms" >= 0')
 @Check('CHK_membership_grants_withdrawn_ms', '"withdrawn_ms" >= 0')
+@Check('CHK_membership_grants_withdrawn_fen', '"withdrawn_fen" >= 0')
+@Check('CHK_membership_grants_shortfall_fen', '"shortfall_fen" >= 0')
 export class MembershipGrant {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_membership_grants' })
   id: string;
@@ -81,6 +83,17 @@ export class MembershipGrant {
    */
   @Column({ type: 'bigint', default: 0 })
   withdrawnMs: string;
+
+  /** The fen of the order's price that support's refunds took back together with withdrawn_ms. */
+  @Column({ type: 'integer', default: 0 })
+  withdrawnFen: number;
+
+  /**
+   * An upgrade's shortfall so far, in fen: what it was paid for its time (less withdrawn_fen) minus
+   * what the time it converts is worth, each span at its own daily difference, rounded down.
+   */
+  @Column({ type: 'integer', default: 0 })
+  shortfallFen: number;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

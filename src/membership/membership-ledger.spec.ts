@@ -74,13 +74,51 @@ describe('the membership ledger', () => {
       expect(ledger.upgrades.get('upgrade')!.convertedMs + ledger.upgrades.get('upgrade')!.shortfallMs).toBe(10 * DAY_MS);
     }
     // The two seconds that ran at basic between quote and payment are the upgrade's shortfall.
-    expect(renewalFirst.upgrades.get('upgrade')).toEqual({ convertedMs: 10 * DAY_MS - 2000, shortfallMs: 2000 });
-    expect(upgradeFirst.upgrades.get('upgrade')).toEqual({ convertedMs: 10 * DAY_MS - 1000, shortfallMs: 1000 });
+    // It says whose days it converted: the basic month's, none of the renewal's.
+    expect(renewalFirst.upgrades.get('upgrade')).toEqual({
+      convertedMs: 10 * DAY_MS - 2000,
+      shortfallMs: 2000,
+      convertedFrom: [{ id: 'basic', ms: 10 * DAY_MS - 2000 }],
+    });
+    expect(upgradeFirst.upgrades.get('upgrade')).toEqual({
+      convertedMs: 10 * DAY_MS - 1000,
+      shortfallMs: 1000,
+      convertedFrom: [{ id: 'basic', ms: 10 * DAY_MS - 1000 }],
+    });
+  });
+
+  it("converts none of the days of a grant timed in its quote's own millisecond (the quote did not see it)", () => {
+    // The quote is timed strictly after every grant it saw; a grant taking the member's lock right
+    // after it may get the same millisecond, and the quote did not price its days.
+    const basic = add('basic', 1, 30, 0);
+    const quotedAt = 20 * DAY_MS;
+    const same = add('same', 1, 30, quotedAt, quotedAt);
+    const ledger = buildLedger([basic, same, upgrade('up', 2, 1, 10 * DAY_MS, quotedAt, quotedAt + 3 * DAY_MS)]);
+    expect(ledger.upgrades.get('up')).toEqual({
+      convertedMs: 7 * DAY_MS,
+      shortfallMs: 3 * DAY_MS,
+      convertedFrom: [{ id: 'basic', ms: 7 * DAY_MS }],
+    });
+    expect(perGrant(ledger.periods).same).toBe(30 * DAY_MS);
+  });
+
+  it('says whose days an upgrade converted, each grant with its own share, in the order they run', () => {
+    const month = add('month', 1, 30, 0);
+    const quarter = add('quarter', 1, 90, 1);
+    const ledger = buildLedger([month, quarter, upgrade('up', 2, 1, 120 * DAY_MS - 2, 2, 20 * DAY_MS)]);
+    expect(ledger.upgrades.get('up')).toEqual({
+      convertedMs: 100 * DAY_MS,
+      shortfallMs: 20 * DAY_MS - 2,
+      convertedFrom: [
+        { id: 'month', ms: 10 * DAY_MS },
+        { id: 'quarter', ms: 90 * DAY_MS },
+      ],
+    });
   });
 
   it('records a shortfall when the quoted days ran out before the upgrade was paid', () => {
     const ledger = buildLedger([add('basic', 1, 30, 0), upgrade('late', 2, 1, 10 * DAY_MS, 20 * DAY_MS, 40 * DAY_MS)]);
-    expect(ledger.upgrades.get('late')).toEqual({ convertedMs: 0, shortfallMs: 10 * DAY_MS });
+    expect(ledger.upgrades.get('late')).toEqual({ convertedMs: 0, shortfallMs: 10 * DAY_MS, convertedFrom: [] });
     expect(spans(ledger.periods)).toEqual([['basic', 1, 0, 30 * DAY_MS]]);
   });
 

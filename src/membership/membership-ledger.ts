@@ -11,9 +11,12 @@
  *   in the order they were granted. Days start running when they are granted (or when the days
  *   ahead of them end), never before.
  * - An upgrade converts exactly the days it was priced on: the days of `fromLevel` that stood when
- *   it was quoted (granted no later than `quotedAt`), up to `quotedMs`. Days granted after the quote
- *   keep their level. When fewer of those days are left at payment (they ran, or a refund took them),
- *   it converts what is left and the rest is its shortfall.
+ *   it was quoted (granted strictly before `quotedAt`), up to `quotedMs`. Days granted later keep
+ *   their level. The quote is made under the member's lock and timed strictly after every grant it
+ *   saw, so a grant it did not see is timed at or after it: "before the quote" and "seen by the
+ *   quote" are the same grants. When fewer of those days are left at payment (they ran, or a refund
+ *   took them), it converts what is left and the rest is its shortfall. The outcome says whose days
+ *   it converted, so the shortfall can be priced at the daily prices of the days actually converted.
  * - An `opening` grant is a period carried over from before the ledger existed: its days at its
  *   level, starting at `grantedAt`.
  */
@@ -45,6 +48,8 @@ export interface LedgerPeriod {
 export interface UpgradeOutcome {
   convertedMs: number;
   shortfallMs: number;
+  /** Whose days it converted: by the id of the grant that brought them, how many milliseconds (together convertedMs). */
+  convertedFrom: { id: string; ms: number }[];
 }
 
 export interface Ledger {
@@ -108,16 +113,18 @@ export function buildLedger(grants: readonly LedgerGrant[]): Ledger {
     const { fromLevel, quotedMs, quotedAt } = g.upgrade!;
     let wanted = quotedMs;
     const kept: Chunk[] = [];
+    const from = new Map<string, number>();
     for (const c of chunks.sort(runOrder)) {
-      const eligible = c.level === fromLevel && c.owner.grantedAt.getTime() <= quotedAt.getTime();
+      const eligible = c.level === fromLevel && c.owner.grantedAt.getTime() < quotedAt.getTime();
       const take = eligible ? Math.min(c.ms, wanted) : 0;
       wanted -= take;
+      if (take > 0) from.set(c.id, (from.get(c.id) ?? 0) + take);
       if (c.ms > take) kept.push({ ...c, ms: c.ms - take });
     }
     const convertedMs = quotedMs - wanted;
     if (convertedMs > 0) kept.push({ id: g.id, level: g.level, ms: convertedMs, owner: g });
     chunks = kept;
-    upgrades.set(g.id, { convertedMs, shortfallMs: wanted });
+    upgrades.set(g.id, { convertedMs, shortfallMs: wanted, convertedFrom: [...from].map(([id, ms]) => ({ id, ms })) });
   }
 
   const future: LedgerPeriod[] = [];

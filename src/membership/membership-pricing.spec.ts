@@ -1,4 +1,4 @@
-import { quote, shortfallFen, upgradePriceFen } from './membership-pricing';
+import { quote, upgradeExcessMs, upgradePriceFen, upgradeShortfallFen } from './membership-pricing';
 import type { MembershipPlan } from './membership-plan.entity';
 
 const plan = (level: number, priceFen: number, durationDays: number) =>
@@ -56,11 +56,61 @@ describe('membership pricing', () => {
     expect(upgradePriceFen(plan(2, 39900, 365), [{ ms: 73 * DAY, plan: plan(1, 19900, 365) }])).toBe(4000);
   });
 
-  it('refunds the missing part of an upgrade in proportion, rounded down', () => {
-    expect(shortfallFen(667, 10 * DAY, 0)).toBe(0);
-    expect(shortfallFen(667, 10 * DAY, 5 * DAY)).toBe(333);
-    expect(shortfallFen(667, 10 * DAY, 10 * DAY)).toBe(667);
-    expect(shortfallFen(667, 10 * DAY, 1000)).toBe(0);
+  it('returns what an upgrade was paid less what the days it converted are worth, each at its own daily difference, rounded down', () => {
+    const quarter = plan(1, 5490, 90);
+    // Priced on a basic month (66.67 fen a day to premium) and a basic quarter (72 fen a day): 2000 + 6480 = 8480.
+    expect(
+      upgradePriceFen(premium, [
+        { ms: 30 * DAY, plan: basic },
+        { ms: 90 * DAY, plan: quarter },
+      ]),
+    ).toBe(8480);
+    // All of it converted: nothing back.
+    expect(
+      upgradeShortfallFen(premium, 8480, [
+        { ms: 30 * DAY, plan: basic },
+        { ms: 90 * DAY, plan: quarter },
+      ]),
+    ).toBe(0);
+    // The month's first twenty days ran before payment: those are worth 1333.33 (in proportion: 1413).
+    expect(
+      upgradeShortfallFen(premium, 8480, [
+        { ms: 10 * DAY, plan: basic },
+        { ms: 90 * DAY, plan: quarter },
+      ]),
+    ).toBe(1333);
+    // The quarter ran first instead: twenty of its days are worth 1440 (in proportion: 1413).
+    expect(
+      upgradeShortfallFen(premium, 8480, [
+        { ms: 70 * DAY, plan: quarter },
+        { ms: 30 * DAY, plan: basic },
+      ]),
+    ).toBe(1440);
+    // Nothing converted: all of it back; never more than was paid, never less than nothing.
+    expect(upgradeShortfallFen(premium, 667, [])).toBe(667);
+    expect(upgradeShortfallFen(premium, 0, [])).toBe(0);
+    expect(upgradeShortfallFen(premium, 1, [{ ms: 10 * DAY, plan: basic }])).toBe(0);
+    // A converted span worth more than its share of the price (a dearer plan's days): nothing back, not a negative refund.
+    expect(upgradeShortfallFen(premium, 667, [{ ms: 10 * DAY, plan: plan(1, 100, 30) }])).toBe(0);
+  });
+
+  it('takes back from the end of what an upgrade converts the least time that leaves it worth no more than is paid', () => {
+    const quarter = plan(1, 5490, 90);
+    // A quarter's 90 days (72 fen a day to premium, 6480) run before a month's 30 (66.67 a day, 2000).
+    const converted = [
+      { ms: 90 * DAY, plan: quarter },
+      { ms: 30 * DAY, plan: basic },
+    ];
+    expect(upgradeExcessMs(premium, 8480, converted)).toBe(0);
+    // Half the price left: the month's 30 days go, then 2240 fen of the quarter's (31.11 days).
+    const ms = upgradeExcessMs(premium, 4240, converted);
+    const kept = [{ ms: 90 * DAY - (ms - 30 * DAY), plan: quarter }];
+    expect(ms - 30 * DAY).toBe(Math.ceil((2240 * DAY) / 72));
+    expect(upgradeShortfallFen(premium, 4240, kept)).toBe(0); // kept is worth at most 4240
+    expect(upgradePriceFen(premium, kept)).toBeLessThanOrEqual(4240);
+    expect(upgradePriceFen(premium, [{ ms: kept[0].ms + 1000, plan: quarter }])).toBeGreaterThan(4240);
+    // Nothing left paid: all of it.
+    expect(upgradeExcessMs(premium, 0, converted)).toBe(120 * DAY);
   });
 
   it.each([

@@ -3,7 +3,8 @@ import type { MembershipPlan } from './membership-plan.entity';
 
 export type PurchaseKind = 'purchase' | 'renewal' | 'upgrade';
 
-type PlanPrice = Pick<MembershipPlan, 'priceFen' | 'durationDays'>;
+/** A plan's price over its days: the daily price the pricing rules reckon with. */
+export type PlanPrice = Pick<MembershipPlan, 'priceFen' | 'durationDays'>;
 
 /**
  * What the member holds now, as the pricing rules see it: the level running now and the days of
@@ -64,26 +65,70 @@ export function quote(plan: MembershipPlan, current: CurrentStanding | null, isU
  * Each span is priced at the daily price of the plan that bought it.
  */
 export function upgradePriceFen(plan: PlanPrice, remaining: { ms: number; plan: PlanPrice }[]): number {
-  // Common denominator Dn × Π Dc_i × day: each term (Pn·Dc − Pc·Dn)·ms / (Dn·Dc·day) scaled to it.
-  const dn = BigInt(plan.durationDays);
-  const denominators = remaining.map((r) => BigInt(r.plan.durationDays));
-  const common = denominators.reduce((a, b) => a * b, dn * DAY_MS);
-  let numerator = 0n;
-  remaining.forEach((r, i) => {
-    const dc = denominators[i];
-    const term = (BigInt(plan.priceFen) * dc - BigInt(r.plan.priceFen) * dn) * BigInt(Math.max(0, r.ms));
-    numerator += term * (common / (dn * dc * DAY_MS));
-  });
+  const { numerator, denominator } = upgradeValue(plan, remaining);
   if (numerator <= 0n) return 1;
-  const fen = (numerator + common - 1n) / common;
+  const fen = (numerator + denominator - 1n) / denominator;
   return Number(fen < 1n ? 1n : fen);
 }
 
 /**
- * The part of an upgrade's price that the member did not receive because fewer of the days it was
- * priced on were left when it was paid: the price in proportion, rounded down (never more than paid).
+ * What an upgrade returns for the time it was priced on and did not convert (its days ran before it
+ * was paid, or a refund took them): what is paid for its time (`paidFen`) less what the time it does
+ * convert is worth to the member, each converted span at the daily difference of the plan that
+ * bought it, rounded down; between 0 and `paidFen`. The days it misses are not an average of the
+ * days it was priced on (the ones that ran are the first in line), so a share of the price in
+ * proportion to the time missed could return more than those days were worth, or less.
  */
-export function shortfallFen(amountFen: number, quotedMs: number, shortfallMs: number): number {
-  if (quotedMs <= 0 || shortfallMs <= 0) return 0;
-  return Number((BigInt(amountFen) * BigInt(Math.min(shortfallMs, quotedMs))) / BigInt(quotedMs));
+export function upgradeShortfallFen(plan: PlanPrice, paidFen: number, converted: { ms: number; plan: PlanPrice }[]): number {
+  if (paidFen <= 0) return 0;
+  const { numerator, denominator } = upgradeValue(plan, converted);
+  const left = BigInt(paidFen) * denominator - numerator;
+  if (left <= 0n) return 0;
+  const fen = left / denominator;
+  return Number(fen > BigInt(paidFen) ? BigInt(paidFen) : fen);
+}
+
+/**
+ * How much of an upgrade's converted time to take back, from the end (the spans in the order they
+ * run, the last ones first), so that what it keeps is worth no more than `paidFen`, each span at its
+ * daily difference: the least such time, to the millisecond. A refund of part of an upgrade's price
+ * takes back time in proportion to it; when the days run first are the dearer ones, what is kept is
+ * worth more than its share, and this is the rest to take back.
+ */
+export function upgradeExcessMs(plan: PlanPrice, paidFen: number, converted: { ms: number; plan: PlanPrice }[]): number {
+  const { weights, denominator } = upgradeWeights(plan, converted);
+  let excess = weights.reduce((sum, w, i) => sum + w * BigInt(Math.max(0, converted[i].ms)), 0n) - BigInt(paidFen) * denominator;
+  let removed = 0;
+  for (let i = converted.length - 1; i >= 0 && excess > 0n; i--) {
+    const ms = Math.max(0, converted[i].ms);
+    const w = weights[i];
+    // A span worth nothing (or less) to the upgrade goes whole: the time before it is what is kept.
+    const take = w > 0n ? Math.min(ms, Number((excess + w - 1n) / w)) : ms;
+    excess -= w * BigInt(take);
+    removed += take;
+  }
+  return removed;
+}
+
+/**
+ * Σ (Pn/Dn − Pc/Dc) × ms over the spans, as the exact fraction numerator / denominator fen.
+ * Integer arithmetic throughout (BigInt: the products outgrow a double's integers).
+ */
+function upgradeValue(plan: PlanPrice, spans: { ms: number; plan: PlanPrice }[]): { numerator: bigint; denominator: bigint } {
+  const { weights, denominator } = upgradeWeights(plan, spans);
+  const numerator = weights.reduce((sum, w, i) => sum + w * BigInt(Math.max(0, spans[i].ms)), 0n);
+  return { numerator, denominator };
+}
+
+/** Each span's worth per millisecond, (Pn/Dn − Pc/Dc) / day, as weight / denominator over one common denominator. */
+function upgradeWeights(plan: PlanPrice, spans: { ms: number; plan: PlanPrice }[]): { weights: bigint[]; denominator: bigint } {
+  // Common denominator Dn × Π Dc_i × day: each (Pn·Dc − Pc·Dn) / (Dn·Dc·day) scaled to it.
+  const dn = BigInt(plan.durationDays);
+  const denominators = spans.map((r) => BigInt(r.plan.durationDays));
+  const common = denominators.reduce((a, b) => a * b, dn * DAY_MS);
+  const weights = spans.map((r, i) => {
+    const dc = denominators[i];
+    return (BigInt(plan.priceFen) * dc - BigInt(r.plan.priceFen) * dn) * (common / (dn * dc * DAY_MS));
+  });
+  return { weights, denominator: common };
 }

@@ -18,21 +18,30 @@ export interface GrantRow {
   duration_ms: string;
   /** Taken back by partial refunds (of the days, or of an upgrade's converted time). */
   withdrawn_ms: string;
+  /** The fen of the order's price that support refunds took back with withdrawn_ms (not an upgrade's shortfall). */
+  withdrawn_fen: number;
+  /** An upgrade's shortfall: fen owed back so far for quoted time it did not convert. */
+  shortfall_fen: number;
   granted_at: Date;
   upgrade_from_level: number | null;
   upgrade_quoted_ms: string | null;
   upgrade_quoted_at: Date | null;
   order_created_at: Date | null;
   order_no: string | null;
+  /** What the order cost (null for a carried-over grant without one). */
+  order_amount: number | null;
   plan_code: string;
+  plan_price: number;
+  plan_days: number;
 }
 
-const GRANT_COLUMNS = `id, order_id, plan_id, kind, level, duration_ms, withdrawn_ms, granted_at, upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at`;
+const GRANT_COLUMNS = `id, order_id, plan_id, kind, level, duration_ms, withdrawn_ms, withdrawn_fen, shortfall_fen, granted_at, upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at`;
 /** The standing grants of `g` (a set of membership_grants rows) with their order and plan, as GrantRow. */
 const standingWithOrderAndPlan = (g: string) =>
-  `SELECT g.id, g.order_id, g.plan_id, g.kind, g.level, g.duration_ms, g.withdrawn_ms, g.granted_at,
+  `SELECT g.id, g.order_id, g.plan_id, g.kind, g.level, g.duration_ms, g.withdrawn_ms, g.withdrawn_fen, g.shortfall_fen, g.granted_at,
           g.upgrade_from_level, g.upgrade_quoted_ms, g.upgrade_quoted_at,
-          o.created_at AS order_created_at, o.order_no, pl.code AS plan_code
+          o.created_at AS order_created_at, o.order_no, o.amount AS order_amount,
+          pl.code AS plan_code, pl.price AS plan_price, pl.duration_days AS plan_days
      FROM ${g} g
      JOIN membership_plans pl ON pl.id = g.plan_id
      LEFT JOIN orders o ON o.id = g.order_id`;
@@ -174,15 +183,23 @@ export class MembershipRepository {
 
   /**
    * Adds `ms` to what the order's standing grant has taken back (at most all of it: its days, or an
-   * upgrade's quoted time); the member and what is left, or null when the order has no standing grant.
+   * upgrade's quoted time), with the fen of a refund that took them (`withdrawnFen`) or of an
+   * upgrade's shortfall newly owed for them (`shortfallFen`); the member and what is left, or null
+   * when the order has no standing grant.
    */
-  async addWithdrawn(m: EntityManager, orderId: string, ms: bigint): Promise<{ user_id: string; left_ms: string } | null> {
+  async addWithdrawn(
+    m: EntityManager,
+    orderId: string,
+    ms: bigint,
+    fen: { withdrawnFen?: number; shortfallFen?: number } = {},
+  ): Promise<{ user_id: string; left_ms: string } | null> {
     const [rows] = (await m.query(
       `UPDATE membership_grants
-          SET withdrawn_ms = LEAST(CASE WHEN kind = 'upgrade' THEN upgrade_quoted_ms ELSE duration_ms END, withdrawn_ms + $2::bigint)
+          SET withdrawn_ms = LEAST(CASE WHEN kind = 'upgrade' THEN upgrade_quoted_ms ELSE duration_ms END, withdrawn_ms + $2::bigint),
+              withdrawn_fen = withdrawn_fen + $3, shortfall_fen = shortfall_fen + $4
         WHERE order_id = $1 AND revoked_at IS NULL
         RETURNING user_id, (CASE WHEN kind = 'upgrade' THEN upgrade_quoted_ms ELSE duration_ms END) - withdrawn_ms AS left_ms`,
-      [orderId, ms.toString()],
+      [orderId, ms.toString(), fen.withdrawnFen ?? 0, fen.shortfallFen ?? 0],
     )) as [{ user_id: string; left_ms: string }[], number];
     return rows[0] ?? null;
   }

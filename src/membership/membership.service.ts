@@ -6,7 +6,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { buildLedger, coverageAround, DAY_MS, LedgerGrant, standingAt, UpgradeOutcome } from './membership-ledger';
 import { entitlementAt, EntitlementView } from './entitlement';
 import { MembershipPlan } from './membership-plan.entity';
-import { quote, Quote, shortfallFen } from './membership-pricing';
+import { PlanPrice, quote, Quote, upgradeExcessMs, upgradeShortfallFen } from './membership-pricing';
 import type { StatementPart } from '../database/statement-parts';
 import { GrantRow, ledgerRewrite, MembershipRepository, PeriodRow } from './membership.repository';
 import { MembershipSnapshot, MembershipView, PeriodView, QuoteView, toPlanView } from './membership.views';
@@ -25,6 +25,8 @@ export interface PaidOrder {
   createdAt: Date;
   upgradeFromLevel: number | null;
   upgradeMs: number | null;
+  /** When the upgrade was quoted: it converts the days granted strictly before. */
+  upgradeQuotedAt: Date | null;
   /** The caller took the member's lock on this transaction already (settlement takes it with the attempt's). */
   memberLocked?: boolean;
 }
@@ -66,10 +68,27 @@ export class MembershipService {
     return plan;
   }
 
-  /** The plan and the price this user pays for it now (throws 404 / 409 as the rules say). */
-  async quoteFor(userId: string, planId: number, isUpgrade: boolean, now: Date): Promise<{ plan: MembershipPlan; quote: Quote }> {
-    const [plan, periods] = await Promise.all([this.activePlan(planId), this.repo.periods(this.dataSource.manager, userId, now)]);
-    return { plan, quote: quote(plan, standing(periods, now), isUpgrade) };
+  /**
+   * The price of `plan` for this member, quoted under the member's lock on the caller's transaction
+   * (create-order's, held to its commit; throws 409 as the rules say). A settlement of this member
+   * either committed before the lock was granted, and its days are priced, or waits for it and is
+   * timed after the quote. `quotedAt` is strictly after every grant the quote saw (each was timed
+   * before its settlement committed) and at or before every grant it did not see (timed once their
+   * lock is held, after this transaction): an upgrade converts the days granted strictly before its
+   * quote (membership-ledger.ts), so exactly the days it was priced on.
+   */
+  async quoteUnderLock(
+    m: EntityManager,
+    userId: string,
+    plan: MembershipPlan,
+    isUpgrade: boolean,
+  ): Promise<{ quote: Quote; quotedAt: Date }> {
+    await this.repo.lockMember(m, userId);
+    const lockedAt = new Date();
+    const q = quote(plan, standing(await this.repo.periods(m, userId, lockedAt), lockedAt), isUpgrade);
+    // Only an upgrade's time decides which days it converts; a grant it saw may be timed in this
+    // very millisecond, so its time is the first millisecond after (a wait of a millisecond at most).
+    return { quote: q, quotedAt: q.upgrade ? await clockAfter(lockedAt.getTime()) : lockedAt };
   }
 
   /** Every choice the pricing rules allow this member now, with its price. */
@@ -170,7 +189,7 @@ export class MembershipService {
     const now = new Date();
     const upgrade =
       order.isUpgrade && order.upgradeFromLevel !== null && order.upgradeMs !== null
-        ? { fromLevel: order.upgradeFromLevel, quotedMs: order.upgradeMs, quotedAt: order.createdAt }
+        ? { fromLevel: order.upgradeFromLevel, quotedMs: order.upgradeMs, quotedAt: order.upgradeQuotedAt ?? order.createdAt }
         : undefined;
     const standing = await this.repo.insertGrantReadStanding(m, {
       orderId: order.orderId,
@@ -184,29 +203,60 @@ export class MembershipService {
     });
     const rebuilt = this.rebuilt(order.userId, standing);
     // The rebuild says whether the upgrade missed any of its time: only then is the shortfall taken.
-    const short = upgrade && (rebuilt.upgrades.get(order.orderId)?.shortfallMs ?? 0) > 0;
-    if (!short) return { membership: toSnapshot(rebuilt.periods, now), shortfallFen: 0, ledgerWrite: rebuilt.write };
+    const outcome = upgrade ? rebuilt.upgrades.get(order.orderId) : undefined;
+    const grant = outcome && outcome.shortfallMs > 0 ? standing.find((r) => r.order_id === order.orderId) : undefined;
+    if (!grant) return { membership: toSnapshot(rebuilt.periods, now), shortfallFen: 0, ledgerWrite: rebuilt.write };
     await this.repo.runLedgerWrite(m, rebuilt.write);
-    const missing = await this.takeUnconverted(m, order.orderId, order.orderNo, order.amountFen);
+    const missing = await this.takeShortfall(m, standing, grant, order.orderNo, order.amountFen, outcome);
     return { membership: toSnapshot(rebuilt.periods, now), shortfallFen: missing, ledgerWrite: null };
   }
 
   /**
-   * An upgrade's quoted time that its days were no longer there to convert: taken back from its
-   * grant (so no later rebuild counts it again) and priced, in fen, at the upgrade's own price per
-   * millisecond, for the caller to refund. The caller holds the member's lock (or this takes it).
+   * An upgrade's quoted time that its days were no longer there to convert (after a refund took days
+   * it was converting): taken back and priced as takeShortfall does, the fen newly owed returned for
+   * the caller to refund. The caller holds the member's lock (or this takes it).
    */
   async takeUnconverted(m: EntityManager, orderId: string, orderNo: string, amountFen: number): Promise<number> {
     const left = await this.repo.unconvertedMs(m, orderId);
     if (!left || left.ms <= 0) return 0;
     await this.repo.lockMember(m, left.user_id);
-    const again = await this.repo.unconvertedMs(m, orderId);
-    if (!again || again.ms <= 0) return 0;
-    await this.repo.addWithdrawn(m, orderId, BigInt(again.ms));
-    const fen = shortfallFen(amountFen, again.quotedMs, again.ms);
+    const standing = await this.repo.standingGrants(m, left.user_id);
+    const grant = standing.find((r) => r.order_id === orderId && r.kind === 'upgrade');
+    if (!grant) return 0;
+    // The ledger as written (the same grants rebuild the same ledger): whose days the upgrade converts.
+    const ledger = buildLedger(standing.map(toLedgerGrant));
+    return this.takeShortfall(m, standing, grant, orderNo, amountFen, ledger.upgrades.get(grant.id));
+  }
+
+  /**
+   * Takes the upgrade's quoted time it did not convert back from its grant (so no later rebuild
+   * counts it again) and reckons what it owes back: what it was paid for its time (its price less
+   * what support's refunds took back with time) minus what the time it converts is worth to the
+   * member, each span at the daily difference of the plan that bought it (upgradeShortfallFen),
+   * less what it owed back before. Returns the fen newly owed (0 when none). Under the member's lock.
+   */
+  private async takeShortfall(
+    m: EntityManager,
+    standing: GrantRow[],
+    grant: GrantRow,
+    orderNo: string,
+    amountFen: number,
+    outcome: UpgradeOutcome | undefined,
+  ): Promise<number> {
+    if (!outcome || outcome.shortfallMs <= 0) return 0;
+    const byId = new Map(standing.map((r) => [r.id, r]));
+    const owed = upgradeShortfallFen(
+      planPriceOf(grant),
+      amountFen - grant.withdrawn_fen,
+      outcome.convertedFrom.map((c) => ({ ms: c.ms, plan: paidPriceOf(byId.get(c.id)!) })),
+    );
+    const fen = Math.max(0, owed - grant.shortfall_fen);
+    await this.repo.addWithdrawn(m, grant.order_id!, BigInt(outcome.shortfallMs), { shortfallFen: fen });
     if (fen > 0) {
       this.metrics.upgradeShortfall.inc(fen);
-      this.logger.warn(`order ${orderNo}: upgrade short of ${Math.round(again.ms / 60_000)} of its quoted minutes; ${fen} fen to refund`);
+      this.logger.warn(
+        `order ${orderNo}: upgrade short of ${Math.round(outcome.shortfallMs / 60_000)} of its quoted minutes; ${fen} fen to refund`,
+      );
     }
     return fen;
   }
@@ -228,13 +278,42 @@ export class MembershipService {
     await this.repo.lockMember(m, userId);
     const total = await this.repo.grantedMs(m, orderId);
     if (total === null) return null;
-    const ms = fen >= ofFen ? total : (total * BigInt(fen) + BigInt(ofFen) - 1n) / BigInt(ofFen);
-    const left = await this.repo.addWithdrawn(m, orderId, ms);
+    let ms = fen >= ofFen ? total : (total * BigInt(fen) + BigInt(ofFen) - 1n) / BigInt(ofFen);
+    if (fen < ofFen) ms += await this.upgradeKeptBeyondPaid(m, userId, orderId, ms, fen, ofFen);
+    const left = await this.repo.addWithdrawn(m, orderId, ms, { withdrawnFen: Math.min(fen, ofFen) });
     if (left && BigInt(left.left_ms) <= 0n) await this.repo.revokeGrant(m, orderId);
     const rebuilt = this.rebuilt(userId, await this.repo.standingGrants(m, userId));
     await this.repo.runLedgerWrite(m, rebuilt.write);
     const shortUpgrades = [...rebuilt.upgrades].filter(([, o]) => o.shortfallMs > 0).map(([id]) => id);
     return { membership: toSnapshot(rebuilt.periods, now), shortUpgrades };
+  }
+
+  /**
+   * For an upgrade's grant about to give back `ms` of its time with `fen` of its price: the time it
+   * would still convert beyond what is left paid for it, to give back too (0 for any other grant).
+   * Its time goes back from the end of what it converts, so what it keeps is the first in line; when
+   * those are the days of the larger daily difference, time in proportion to the fen leaves it worth
+   * more than what is left paid (upgradeExcessMs). Under the member's lock.
+   */
+  private async upgradeKeptBeyondPaid(
+    m: EntityManager,
+    userId: string,
+    orderId: string,
+    ms: bigint,
+    fen: number,
+    ofFen: number,
+  ): Promise<bigint> {
+    const standing = await this.repo.standingGrants(m, userId);
+    const grant = standing.find((r) => r.order_id === orderId);
+    if (!grant || grant.kind !== 'upgrade') return 0n;
+    // The ledger as it will be once `ms` is given back: what the upgrade then converts, and whose days.
+    const after = { ...grant, withdrawn_ms: String(BigInt(grant.withdrawn_ms) + ms) };
+    const outcome = buildLedger(standing.map((r) => toLedgerGrant(r === grant ? after : r))).upgrades.get(grant.id);
+    if (!outcome) return 0n;
+    const byId = new Map(standing.map((r) => [r.id, r]));
+    const paidLeft = ofFen - grant.withdrawn_fen - fen - grant.shortfall_fen;
+    const converted = outcome.convertedFrom.map((c) => ({ ms: c.ms, plan: paidPriceOf(byId.get(c.id)!) }));
+    return BigInt(upgradeExcessMs(planPriceOf(grant), Math.max(0, paidLeft), converted));
   }
 
   /**
@@ -247,24 +326,7 @@ export class MembershipService {
     rows: GrantRow[],
   ): { periods: SnapshotPeriod[]; upgrades: Map<string, UpgradeOutcome>; write: StatementPart } {
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const ledger = buildLedger(
-      rows.map((r): LedgerGrant => ({
-        id: r.id,
-        kind: r.kind,
-        level: r.level,
-        durationMs: Number(r.duration_ms) - (r.kind === 'upgrade' ? 0 : Number(r.withdrawn_ms)),
-        grantedAt: r.granted_at,
-        orderCreatedAt: r.order_created_at ?? r.granted_at,
-        upgrade:
-          r.kind === 'upgrade'
-            ? {
-                fromLevel: r.upgrade_from_level!,
-                quotedMs: Number(r.upgrade_quoted_ms) - Number(r.withdrawn_ms),
-                quotedAt: r.upgrade_quoted_at!,
-              }
-            : undefined,
-      })),
-    );
+    const ledger = buildLedger(rows.map(toLedgerGrant));
     const write = ledgerRewrite(
       userId,
       ledger.periods.map((p) => {
@@ -285,6 +347,50 @@ export class MembershipService {
     return { periods, upgrades, write };
   }
 }
+
+/**
+ * The first reading of the clock after `t`, as a Date. Hand-written: it waits on the millisecond
+ * clock that Date and the ledger count in, which no timer library promises to step past.
+ */
+async function clockAfter(t: number): Promise<Date> {
+  for (;;) {
+    const now = Date.now();
+    if (now > t) return new Date(now);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** A standing grant as the ledger takes it: what partial refunds and shortfalls took back is not there. */
+function toLedgerGrant(r: GrantRow): LedgerGrant {
+  return {
+    id: r.id,
+    kind: r.kind,
+    level: r.level,
+    durationMs: Number(r.duration_ms) - (r.kind === 'upgrade' ? 0 : Number(r.withdrawn_ms)),
+    grantedAt: r.granted_at,
+    orderCreatedAt: r.order_created_at ?? r.granted_at,
+    upgrade:
+      r.kind === 'upgrade'
+        ? {
+            fromLevel: r.upgrade_from_level!,
+            quotedMs: Number(r.upgrade_quoted_ms) - Number(r.withdrawn_ms),
+            quotedAt: r.upgrade_quoted_at!,
+          }
+        : undefined,
+  };
+}
+
+/** The grant's plan's price over its days. */
+const planPriceOf = (r: GrantRow): PlanPrice => ({ priceFen: r.plan_price, durationDays: r.plan_days });
+
+/**
+ * What the member paid for the days of a grant: a purchase's or renewal's own price (its plan's may
+ * have changed since), otherwise (an upgrade's converted days, carried-over days) its plan's price.
+ */
+const paidPriceOf = (r: GrantRow): PlanPrice => ({
+  priceFen: r.kind === 'add' && r.order_amount !== null ? r.order_amount : r.plan_price,
+  durationDays: r.plan_days,
+});
 
 /** What a membership snapshot shows of a period. */
 type SnapshotPeriod = Pick<PeriodRow, 'level' | 'starts_at' | 'ends_at' | 'plan_code' | 'order_no'>;

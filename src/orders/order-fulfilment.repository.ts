@@ -16,6 +16,8 @@ export interface OrderToFulfil extends SettlingOrder {
   isUpgrade: boolean;
   upgradeFromLevel: number | null;
   upgradeMs: number | null;
+  /** When the upgrade was quoted (its created_at for an upgrade quoted before this was recorded). */
+  upgradeQuotedAt: Date | null;
   planLevel: number;
   planDays: number;
 }
@@ -33,6 +35,7 @@ interface LockedRow {
   is_upgrade: boolean;
   upgrade_from_level: number | null;
   upgrade_ms: string | null;
+  upgrade_quoted_at: Date | null;
   plan_level: number;
   plan_days: number;
 }
@@ -40,17 +43,20 @@ interface LockedRow {
 /** The orders module's statements on the settling transaction: lock the order, mark it paid. */
 @Injectable()
 export class OrderFulfilmentRepository {
-  /** Locks the order row and reads it with its plan's level and days, in one round trip. */
+  /**
+   * Locks the order row (FOR NO KEY UPDATE, as OrderRefundsRepository explains) and reads it with
+   * its plan's level and days, in one round trip.
+   */
   async lockForSettlement(m: EntityManager, orderId: string): Promise<OrderToFulfil | undefined> {
     const [r] = await preparedQueryIn<LockedRow>(
       m,
       'fulfil-lock-order',
       `SELECT o.id AS order_id, o.order_no, o.user_id, o.status, o.paid_at IS NOT NULL AS paid, o.payment_method, o.created_at,
-              o.product_id, o.amount, o.is_upgrade, o.upgrade_from_level, o.upgrade_ms,
+              o.product_id, o.amount, o.is_upgrade, o.upgrade_from_level, o.upgrade_ms, COALESCE(o.upgrade_quoted_at, o.created_at) AS upgrade_quoted_at,
               pl.level AS plan_level, pl.duration_days AS plan_days
          FROM orders o JOIN membership_plans pl ON pl.id = o.product_id
         WHERE o.id = $1
-          FOR UPDATE OF o`,
+          FOR NO KEY UPDATE OF o`,
       [orderId],
     );
     if (!r) return undefined;
@@ -67,6 +73,7 @@ export class OrderFulfilmentRepository {
       isUpgrade: r.is_upgrade,
       upgradeFromLevel: r.upgrade_from_level,
       upgradeMs: r.upgrade_ms === null ? null : Number(r.upgrade_ms),
+      upgradeQuotedAt: r.upgrade_quoted_at,
       planLevel: r.plan_level,
       planDays: r.plan_days,
     };

@@ -78,6 +78,7 @@ export class OrderFulfilment extends PaidOrders<OrderToFulfil> {
       planDays: order.planDays,
       isUpgrade: order.isUpgrade,
       createdAt: order.createdAt,
+      upgradeQuotedAt: order.upgradeQuotedAt,
       upgradeFromLevel: order.upgradeFromLevel,
       upgradeMs: order.upgradeMs,
       memberLocked: payment.memberLocked,
@@ -112,11 +113,14 @@ export class OrderFulfilment extends PaidOrders<OrderToFulfil> {
     if (!order || order.payment_no !== refund.paymentNo || refund.kind === 'duplicate_payment') return NOTHING;
     const after = await this.refunds.addRefunded(m, order.id, refund.amountFen);
     // The days a support refund's fen bought go with it (all of them once the order is wholly refunded);
-    // a shortfall's were never there, and a concession keeps them.
-    const withdrawn =
-      refund.kind === 'support' && refund.membership === 'withdraw'
-        ? await this.membership.withdraw(m, order.id, after.status === 'refunded' ? order.amount : refund.amountFen, order.amount, now)
-        : null;
+    // a shortfall's were never there, and a concession keeps them. An upgrade whose whole price came
+    // back as its shortfall converts less than a fen's worth: its grant goes, as a full refund's does.
+    const takesDays =
+      (refund.kind === 'support' && refund.membership === 'withdraw') ||
+      (refund.kind === 'upgrade_shortfall' && after.status === 'refunded');
+    const withdrawn = takesDays
+      ? await this.membership.withdraw(m, order.id, after.status === 'refunded' ? order.amount : refund.amountFen, order.amount, now)
+      : null;
     const membership = withdrawn?.membership ?? (await this.membership.snapshot(m, order.user_id, now));
     const payload: OrderRefundedPayload = {
       order_no: order.order_no,

@@ -21,6 +21,12 @@ export interface RefundableOrder {
 /**
  * The orders module's writes for refunds, on the refunds module's transaction: the order row is
  * written only here and in OrdersService (one owner per table).
+ *
+ * An order row is locked FOR NO KEY UPDATE, never FOR UPDATE: a rebuild of the member's ledger
+ * inserts periods whose foreign key takes FOR KEY SHARE on each of the member's orders while it
+ * holds the member's lock, and FOR UPDATE would make it wait for a transaction that holds an order
+ * and waits for that same member's lock (a refund's success does): a deadlock. Nothing here
+ * changes an order's key, so the weaker lock serialises the same writers.
  */
 @Injectable()
 export class OrderRefundsRepository {
@@ -30,7 +36,7 @@ export class OrderRefundsRepository {
   async lockByOrderNo(m: EntityManager, orderNo: string): Promise<RefundableOrder | undefined> {
     const rows = (await m.query(
       `SELECT id, order_no, user_id, status, amount, refunded_amount, payment_method, payment_no
-         FROM orders WHERE order_no = $1 FOR UPDATE`,
+         FROM orders WHERE order_no = $1 FOR NO KEY UPDATE`,
       [orderNo],
     )) as RefundableOrder[];
     return rows[0];
@@ -92,7 +98,7 @@ export class OrderRefundsRepository {
   async lockById(m: EntityManager, orderId: string): Promise<RefundableOrder | undefined> {
     const rows = (await m.query(
       `SELECT id, order_no, user_id, status, amount, refunded_amount, payment_method, payment_no
-         FROM orders WHERE id = $1 FOR UPDATE`,
+         FROM orders WHERE id = $1 FOR NO KEY UPDATE`,
       [orderId],
     )) as RefundableOrder[];
     return rows[0];

@@ -67,6 +67,14 @@ export class Order {
   upgradeMs: string | null;
 
   /**
+   * When an upgrade was quoted, under the member's lock: strictly after every grant the quote saw,
+   * so it converts the days granted before then (null for other orders, and for upgrades quoted
+   * before this column, which were quoted as of created_at).
+   */
+  @Column({ type: 'timestamptz', nullable: true })
+  upgradeQuotedAt: Date | null;
+
+  /**
    * Fen of an upgrade's price whose days were not there to convert (when it was paid, or after a
    * refund took days it was converting): refunded by itself (refunds of kind upgrade_shortfall).
    */

@@ -22,6 +22,7 @@ export type NewOrder = Pick<
   | 'expireAt'
   | 'upgradeFromLevel'
   | 'upgradeMs'
+  | 'upgradeQuotedAt'
 > & { channel: PaymentChannel; channelOptions: Order['channelOptions'] };
 
 /** What an order's end changed: enough for its event and its metric. */
@@ -96,8 +97,8 @@ export class OrdersRepository {
       m,
       'order-insert',
       `INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
-                           upgrade_from_level, upgrade_ms, created_at, channel, channel_options)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id, created_at, updated_at`,
+                           upgrade_from_level, upgrade_ms, created_at, channel, channel_options, upgrade_quoted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id, created_at, updated_at`,
       [
         o.orderNo,
         o.userId,
@@ -115,13 +116,17 @@ export class OrdersRepository {
         now,
         o.channel,
         o.channelOptions,
+        o.upgradeQuotedAt,
       ],
     );
   }
 
-  /** Locks the order's row: what is decided under it (the attempt count) is one step, however many requests race. */
+  /**
+   * Locks the order's row: what is decided under it (the attempt count) is one step, however many
+   * requests race. FOR NO KEY UPDATE, as every lock of an order row (OrderRefundsRepository says why).
+   */
   async lock(m: EntityManager, id: string): Promise<void> {
-    await m.getRepository(Order).createQueryBuilder('o').setLock('pessimistic_write').where('o.id = :id', { id }).getOne();
+    await m.getRepository(Order).createQueryBuilder('o').setLock('for_no_key_update').where('o.id = :id', { id }).getOne();
   }
 
   /**
@@ -152,6 +157,18 @@ export class OrdersRepository {
       `UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = ANY($2) RETURNING id`,
       [id, movableTo('failed')],
     )) as [unknown[], number];
+    return rows.length > 0;
+  }
+
+  /**
+   * Deletes a pending order that never had a payment (its first attempt was refused, and removed
+   * first on the same transaction); false when it is no longer such an order.
+   */
+  async discard(m: EntityManager, id: string): Promise<boolean> {
+    const [rows] = (await m.query(`DELETE FROM orders WHERE id = $1 AND status = 'pending' AND payment_no IS NULL RETURNING id`, [id])) as [
+      unknown[],
+      number,
+    ];
     return rows.length > 0;
   }
 

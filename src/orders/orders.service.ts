@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { orderDescription } from './order-description';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { EntityManager } from 'typeorm';
-import { ConflictError, NotFoundError } from '../common/errors/domain-error';
+import { ConflictError, DomainError, NotFoundError } from '../common/errors/domain-error';
+import { ERROR_CODES } from '../common/errors/error-codes';
 import { DEFAULT_PAGE_LIMIT } from '../common/http/page-query';
 import { newOrderNo } from '../common/trade-numbers';
 import { AppConfig } from '../config/app-config';
@@ -23,6 +24,9 @@ import { OrderView, toOrderView } from './order.view';
 import { OrdersRepository, PendingUpgradeExists } from './orders.repository';
 
 const MINUTE = 60_000;
+
+/** A refusal of the client's own request (a 4xx), as opposed to the provider failing. */
+const refusesClient = (e: unknown): boolean => e instanceof DomainError && ERROR_CODES[e.code] < 500;
 
 /** What opening an attempt needs besides the order: the caller's connection (H5 sends its IP). */
 const noClient: ClientContext = {};
@@ -62,11 +66,14 @@ export class OrdersService {
     const channelOptions = channelOptionsOf(dto, channel, this.config.returnUrlOrigins);
     provider.checkChannelRequest({ channel, ...channelOptions, clientIp: client.ip });
     const isUpgrade = dto.is_upgrade ?? false;
-    const { plan, quote } = await this.membership.quoteFor(userId, dto.product_id, isUpgrade, now);
+    const plan = await this.membership.activePlan(dto.product_id);
     const expireAt = new Date(now.getTime() + this.config.orderExpireMinutes * MINUTE);
     const attempt = this.attempts.plan(provider.name, channel, expireAt, now);
     // The order and its first attempt in one transaction: an order never exists without an attempt.
+    // It is priced in that transaction under the member's lock; an upgrade keeps the quote's time and
+    // converts the days granted before then, which are the days it was priced on.
     const record = async (m: EntityManager) => {
+      const { quote, quotedAt } = await this.membership.quoteUnderLock(m, userId, plan, isUpgrade);
       const order = await this.orders.insert(
         m,
         {
@@ -84,6 +91,7 @@ export class OrdersService {
           // An upgrade converts exactly the days it is priced on now: its terms travel with the order.
           upgradeFromLevel: quote.upgrade?.fromLevel ?? null,
           upgradeMs: quote.upgrade ? String(quote.upgrade.ms) : null,
+          upgradeQuotedAt: quote.upgrade ? quotedAt : null,
           channel,
           channelOptions,
         },
@@ -191,7 +199,10 @@ export class OrdersService {
   /**
    * Asks payments to open the recorded attempt and points the order at it. When the provider
    * fails, a brand-new order is failed with its attempt, so no order is left pending without a
-   * payment to make.
+   * payment to make. When the provider refuses what the client asked for (a 4xx: an openid it does
+   * not know under that app id), a brand-new order is not kept at all, as with an Idempotency-Key,
+   * whose transaction rolls back on a refusal: the buyer pays a new order by another channel, and
+   * no failed order (or pending upgrade) stands in the way. An order with a payment already keeps it.
    */
   private async issue(order: Order, attempt: PlannedAttempt, client: ClientContext, tx?: EntityManager): Promise<Order> {
     const db = tx ?? this.orders.manager;
@@ -200,9 +211,14 @@ export class OrdersService {
       attempt,
       this.channelRequest(order, client),
       db,
-      async (m) => {
-        if (!order.paymentNo && (await this.orders.markFailed(m, order.id)))
+      async (m, error) => {
+        if (order.paymentNo) return;
+        if (refusesClient(error)) {
+          await this.attempts.discard(m, attempt.paymentNo);
+          await this.orders.discard(m, order.id);
+        } else if (await this.orders.markFailed(m, order.id)) {
           this.metrics.ordersEnded.inc({ method: order.paymentMethod, status: 'failed' });
+        }
       },
     );
     const qrCodeUrl = opened.qrCodeUrl ?? null;

@@ -60,6 +60,14 @@ export class PaymentAttemptsService {
     return this.records.openOf(orderId);
   }
 
+  /**
+   * Removes a failed attempt the provider refused, on the caller's transaction: the first attempt of
+   * an order that is not kept (the order goes with it, so nothing references the row).
+   */
+  discard(m: EntityManager, paymentNo: string): Promise<void> {
+    return this.records.removeFailed(m, paymentNo);
+  }
+
   /** Closes the order's pending attempts on the caller's transaction, as the order ends. */
   closeOpenOf(m: EntityManager, orderId: string): Promise<void> {
     return this.records.closeOpenOf(m, orderId);
@@ -68,15 +76,16 @@ export class PaymentAttemptsService {
   /**
    * Opens the recorded attempt at its provider and keeps what the client needs on it. When the
    * provider fails or times out, the attempt is marked failed (with `alsoOnFailure`, the caller's own
-   * consequences, in the same transaction) and closed at the provider in the background, since a
-   * timed-out request may have created the trade; then the error goes on to the caller.
+   * consequences of that error, in the same transaction) and closed at the provider in the
+   * background, since a timed-out request may have created the trade; then the error goes on to the
+   * caller.
    */
   async open(
     order: AttemptOrder,
     attempt: PlannedAttempt,
     request: ChannelRequest,
     db: EntityManager,
-    alsoOnFailure: (m: EntityManager) => Promise<void>,
+    alsoOnFailure: (m: EntityManager, error: unknown) => Promise<void>,
   ): Promise<OpenedPayment> {
     const provider = this.registry.forChannel(order.method, request.channel);
     let opened: OpenedPayment;
@@ -88,7 +97,7 @@ export class PaymentAttemptsService {
     } catch (e) {
       await db.transaction(async (m) => {
         await this.records.markFailed(m, attempt.paymentNo);
-        await alsoOnFailure(m);
+        await alsoOnFailure(m, e);
       });
       provider.close(attempt.paymentNo).catch(() => undefined);
       throw e;

@@ -91,6 +91,11 @@ export class PaymentRecordsRepository {
     );
   }
 
+  /** Deletes a failed attempt (one the provider refused: it created nothing there to query or close). */
+  async removeFailed(m: EntityManager, paymentNo: string): Promise<void> {
+    await m.query(`DELETE FROM payment_records WHERE payment_no = $1 AND status = 'failed'`, [paymentNo]);
+  }
+
   /**
    * Closes the pending attempts of an order that is ending. An attempt whose trade the provider did
    * not know yet stays pending for its last query (PaymentsService.closeAttempt): a code scanned

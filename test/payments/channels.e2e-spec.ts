@@ -118,9 +118,35 @@ describe('paying from a phone: every channel through the sandbox', () => {
       app_id: 'wx0000000000000000',
     }).expect(400);
     expect(foreign.body.message[0]).toMatch(/WECHAT_PAY_JSAPI_APP_IDS/);
-    // The openid belongs to the mini program, not to the default (official account) app id.
-    const mismatched = await createOrder('jsapi-1', { payment_method: 'wechat', channel: 'jsapi', openid }).expect(502);
-    expect(mismatched.body.code).toBe('PROVIDER_UNAVAILABLE');
+    // The openid belongs to the mini program, not to the default (official account) app id: WeChat
+    // Pay refuses it (PARAM_ERROR), a refusal of the client's input, so a 400 that names what to
+    // send, and no order is kept (none failed, none pending): the buyer pays a new one, by this
+    // channel with the right app id or by another.
+    const mismatched = await createOrder('jsapi-1', { payment_method: 'wechat', channel: 'jsapi', openid }).expect(400);
+    expect(mismatched.body.code).toBe('PAYER_REFUSED');
+    expect(mismatched.body.message).toMatch(/openid/);
+    const ordersOf = async (user: string) =>
+      (
+        await t.db.query(
+          `SELECT o.status, count(pr.*)::int AS attempts FROM orders o LEFT JOIN payment_records pr ON pr.order_id = o.id
+                          WHERE o.user_id = $1 GROUP BY o.id`,
+          [user],
+        )
+      ).rows;
+    expect(await ordersOf('jsapi-1')).toEqual([]);
+    const inChinese = await createOrder('jsapi-1', { payment_method: 'wechat', channel: 'jsapi', openid }).set('Accept-Language', 'zh-CN');
+    expect(inChinese.status).toBe(400);
+    expect(inChinese.body.message).toMatch(/openid/);
+    expect(inChinese.body.message).toMatch(/其他支付方式/);
+    // The same request with an Idempotency-Key: refused the same way, the refusal kept for its retry.
+    const keyed = () =>
+      createOrder('jsapi-1', { payment_method: 'wechat', channel: 'jsapi', openid }).set('Idempotency-Key', 'jsapi-refused-1');
+    expect((await keyed().expect(400)).body.code).toBe('PAYER_REFUSED');
+    expect((await keyed().expect(400)).body.code).toBe('PAYER_REFUSED');
+    expect(await ordersOf('jsapi-1')).toEqual([]);
+    const byQr = (await createOrder('jsapi-1', { payment_method: 'wechat' }).expect(201)).body;
+    expect(byQr.pay.channel).toBe('qr');
+    await t.http.post(`/api/v1/payment/orders/${byQr.order_no}/cancel`).set(auth('jsapi-1')).expect(200);
 
     const created = (
       await createOrder('jsapi-1', {
@@ -340,7 +366,7 @@ describe('paying from a phone: every channel through the sandbox', () => {
     expect(Number((await t.db.query('SELECT count(*) FROM orders')).rows[0].count)).toBe(before);
   });
 
-  it('whatever the channel fields, no 5xx but a provider refusal, and only a 201 or that refusal records an order', async () => {
+  it('whatever the channel fields, no 5xx (WeChat Pay refusing an openid is a 400), and only a 201 records an order', async () => {
     const count = async () => Number((await t.db.query('SELECT count(*) FROM orders')).rows[0].count);
     const { openid } = (await sandboxCall(sb, 'POST', '/sandbox/wechat/openid', {})).body;
     const text = fc.oneof(
@@ -375,11 +401,11 @@ describe('paying from a phone: every channel through the sandbox', () => {
         // One member per run: the per-member rate limit is not what is under test.
         const res = await createOrder(`fuzz-${run++}`, input);
         statuses.add(res.status);
-        // An openid WeChat Pay does not know under that app id is refused by WeChat Pay itself (502):
-        // the order is then recorded as failed, like any order the provider refuses.
-        const refusedByProvider = res.status === 502 && input.channel === 'jsapi';
-        expect(res.status < 500 || refusedByProvider).toBe(true);
-        expect(await count()).toBe(res.status === 201 || refusedByProvider ? before + 1 : before);
+        // An openid WeChat Pay does not know under that app id is refused by WeChat Pay itself: a 400
+        // (PAYER_REFUSED) like any other refusal of the client's input, and no order is kept.
+        expect(res.status).toBeLessThan(500);
+        if (res.status === 400 && input.channel !== 'jsapi') expect(res.body.code).not.toBe('PAYER_REFUSED');
+        expect(await count()).toBe(res.status === 201 ? before + 1 : before);
         if (res.status === 201) expect(res.body.pay.channel).toBe(input.channel ?? 'qr');
       }),
       { numRuns: 120 },

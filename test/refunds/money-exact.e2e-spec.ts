@@ -69,8 +69,9 @@ describe('every fen accounted for', () => {
     });
     const after = await orderRow(t, upgrade.order_no);
     expect(after.upgrade_shortfall).toBe(owed.rows[0].amount);
-    expect(after.upgrade_shortfall).toBeGreaterThan(0);
-    expect(after.upgrade_shortfall).toBeLessThanOrEqual(upgrade.amount);
+    // Nothing converted: all of its price, and the order is wholly refunded, its grant gone with it.
+    expect(after.upgrade_shortfall).toBe(upgrade.amount);
+    expect(after.status).toBe('refunded');
     const view = await t.http
       .get(`/api/v1/payment/orders/${upgrade.order_no}`)
       .set('Authorization', `Bearer ${t.token('mx-short')}`)
@@ -83,6 +84,38 @@ describe('every fen accounted for', () => {
     const job = t.app.get(ProcessRefundsJob);
     expect((await job.run(new Date())).upgrade_shortfalls).toBe(0);
     expect((await me('mx-short')).active).toBe(false);
+  });
+
+  it('returns the days an upgrade missed at their own daily difference, not a share of its price in proportion', async () => {
+    // A basic month (66.67 fen a day short of premium) runs before a basic quarter (72 fen a day short):
+    // the upgrade is priced on both; refunding the month leaves it the quarter's days only.
+    const month = await paidOrder(t, sb, 'mx-spans', 'wechat', { product_id: 1 });
+    await paidOrder(t, sb, 'mx-spans', 'wechat', { product_id: 2 });
+    const upgrade = await paidOrder(t, sb, 'mx-spans', 'wechat', { product_id: 4, is_upgrade: true });
+    expect(upgrade.amount).toBeGreaterThan(8400);
+    await requestRefund(t, month.order_no, { reason: 'month refunded' }).expect(202);
+    const owed = await until(
+      () => t.db.query(`SELECT r.* FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1`, [upgrade.order_no]),
+      (r) => r.rows.length > 0 && r.rows[0].status === 'success',
+    );
+    expect(owed.rows).toHaveLength(1);
+    const {
+      rows: [grant],
+    } = await t.db.query(
+      `SELECT g.converted_ms, g.upgrade_quoted_ms, g.withdrawn_ms FROM membership_grants g JOIN orders o ON o.id = g.order_id WHERE o.order_no = $1`,
+      [upgrade.order_no],
+    );
+    // What it converts are the quarter's days, each worth (3990/30 − 5490/90) = 72 fen a day more as
+    // premium: the rest of its price comes back, rounded down.
+    const converted = BigInt(grant.converted_ms);
+    expect(converted).toBeGreaterThan(89n * BigInt(DAY_MS));
+    const expected = Number((BigInt(upgrade.amount) * BigInt(DAY_MS) - converted * 72n) / BigInt(DAY_MS));
+    expect(owed.rows[0].amount).toBe(expected);
+    expect((await orderRow(t, upgrade.order_no)).upgrade_shortfall).toBe(expected);
+    // About the month's 30 days at 66.67 a day, where a quarter of the price (the month's share of the
+    // 120 days, in proportion) would have been about 2120.
+    expect(expected).toBeGreaterThanOrEqual(1990);
+    expect(expected).toBeLessThanOrEqual(2010);
   });
 
   it('takes back the days a partial refund bought: 39,899 of 39,900 fen leave less than a day of a year', async () => {

@@ -65,6 +65,7 @@ const BY_CODE: Record<ErrorCode, string> = {
   MALFORMED_REQUEST: '无法读取请求',
   PAYMENT_METHOD_DISABLED: '该支付方式未开通',
   PAYMENT_CHANNEL_DISABLED: '该支付渠道未开通',
+  PAYER_REFUSED: '支付平台不接受该付款人：openid 须是付款人在该 app_id 下的 openid；请换用正确的 openid，或改用其他支付方式',
   UNAUTHENTICATED: '需要有效的登录令牌',
   FORBIDDEN: '无权访问',
   NOT_FOUND: '未找到',
