@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager } from 'typeorm';
-import { Repository } from 'typeorm';
+import { Repository, In } from 'typeorm';
 import { preparedQueryIn } from '../database/prepared-query';
 import type { LedgerPeriod, UpgradeOutcome } from './membership-ledger';
 import type { GrantKind } from './membership-grant.entity';
@@ -69,6 +69,11 @@ export class MembershipRepository {
 
   listActivePlans(): Promise<MembershipPlan[]> {
     return this.plans.find({ where: { active: true }, order: { level: 'ASC', durationDays: 'ASC' } });
+  }
+
+  /** Plans by id, withdrawn ones too (a contract may renew a plan no longer sold). */
+  plansByIds(ids: readonly number[]): Promise<MembershipPlan[]> {
+    return ids.length ? this.plans.find({ where: { id: In([...ids]) } }) : Promise.resolve([]);
   }
 
   findActivePlan(planId: number): Promise<MembershipPlan | null> {

@@ -12,6 +12,7 @@ export interface OrderToFulfil extends SettlingOrder {
   productId: number;
   amount: number;
   isUpgrade: boolean;
+  autoRenew: boolean;
   upgradeFromLevel: number | null;
   upgradeMs: number | null;
   planLevel: number;
@@ -29,6 +30,7 @@ interface LockedRow {
   product_id: number;
   amount: number;
   is_upgrade: boolean;
+  auto_renew: boolean;
   upgrade_from_level: number | null;
   upgrade_ms: string | null;
   plan_level: number;
@@ -44,7 +46,7 @@ export class OrderFulfilmentRepository {
       m,
       'fulfil-lock-order',
       `SELECT o.id AS order_id, o.order_no, o.user_id, o.status, o.paid_at IS NOT NULL AS paid, o.payment_method, o.created_at,
-              o.product_id, o.amount, o.is_upgrade, o.upgrade_from_level, o.upgrade_ms,
+              o.product_id, o.amount, o.is_upgrade, o.auto_renew, o.upgrade_from_level, o.upgrade_ms,
               pl.level AS plan_level, pl.duration_days AS plan_days
          FROM orders o JOIN membership_plans pl ON pl.id = o.product_id
         WHERE o.id = $1
@@ -63,6 +65,7 @@ export class OrderFulfilmentRepository {
       productId: r.product_id,
       amount: r.amount,
       isUpgrade: r.is_upgrade,
+      autoRenew: r.auto_renew,
       upgradeFromLevel: r.upgrade_from_level,
       upgradeMs: r.upgrade_ms === null ? null : Number(r.upgrade_ms),
       planLevel: r.plan_level,

@@ -52,6 +52,10 @@ export class Order {
   @Column({ type: 'boolean', default: false })
   isUpgrade: boolean;
 
+  /** Bought with auto-renewal: paying it also signs a contract (the subscriptions module's) that renews the plan. */
+  @Column({ type: 'boolean', default: false })
+  autoRenew: boolean;
+
   @Column({ name: 'amount', type: 'integer' })
   amountFen: number;
 

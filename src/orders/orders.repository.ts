@@ -14,6 +14,7 @@ export type NewOrder = Pick<
   | 'productType'
   | 'productId'
   | 'isUpgrade'
+  | 'autoRenew'
   | 'amountFen'
   | 'currency'
   | 'description'
@@ -29,6 +30,7 @@ export interface EndedOrder {
   order_no: string;
   user_id: string;
   payment_method: string;
+  auto_renew: boolean;
 }
 
 /** A member's second upgrade while one is pending: both would be priced on the same days. */
@@ -96,8 +98,8 @@ export class OrdersRepository {
       m,
       'order-insert',
       `INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
-                           upgrade_from_level, upgrade_ms, created_at, channel, channel_options)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id, created_at, updated_at`,
+                           upgrade_from_level, upgrade_ms, created_at, channel, channel_options, auto_renew)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id, created_at, updated_at`,
       [
         o.orderNo,
         o.userId,
@@ -115,6 +117,7 @@ export class OrdersRepository {
         now,
         o.channel,
         o.channelOptions,
+        o.autoRenew,
       ],
     );
   }
@@ -158,7 +161,7 @@ export class OrdersRepository {
   /** Moves a pending order to closed or expired; undefined when it was no longer pending. */
   async end(m: EntityManager, id: string, status: 'closed' | 'expired'): Promise<EndedOrder | undefined> {
     const [rows] = (await m.query(
-      `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3) RETURNING order_no, user_id, payment_method`,
+      `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3) RETURNING order_no, user_id, payment_method, auto_renew`,
       [id, status, movableTo(status)],
     )) as [EndedOrder[], number];
     return rows[0];

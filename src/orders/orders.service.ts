@@ -1,15 +1,18 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { orderDescription } from './order-description';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { EntityManager } from 'typeorm';
-import { ConflictError, NotFoundError } from '../common/errors/domain-error';
+import { beijingDayOf } from '../common/beijing-day';
+import { ConflictError, DomainError, NotFoundError } from '../common/errors/domain-error';
 import { DEFAULT_PAGE_LIMIT } from '../common/http/page-query';
 import { newOrderNo } from '../common/trade-numbers';
 import { AppConfig } from '../config/app-config';
 import { MembershipService } from '../membership/membership.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { appendOrderEvent, ORDER_EVENTS_COMMITTED, OrderEndedPayload } from '../outbox/order-events';
-import { PaymentAttemptsService } from '../payments/payment-attempts.service';
+import { AgreementRegistry } from '../payments/agreement-registry';
+import { PaymentAttemptsService, type AttemptSigning } from '../payments/payment-attempts.service';
+import type { MembershipPlan } from '../membership/membership-plan.entity';
 import type { ChannelRequest } from '../payments/payment-channel';
 import type { PlannedAttempt } from '../payments/payment-records.repository';
 import { PaymentsService } from '../payments/payments.service';
@@ -19,6 +22,7 @@ import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersDto } from './dto/list-orders.dto';
 import { ORDER_NO_PATTERN } from './order-status';
 import { Order } from './order.entity';
+import { OrderContracts } from './order-contracts';
 import { OrderView, toOrderView } from './order.view';
 import { OrdersRepository, PendingUpgradeExists } from './orders.repository';
 
@@ -42,6 +46,9 @@ export class OrdersService {
     private readonly payments: PaymentsService,
     private readonly events: EventEmitter2,
     private readonly metrics: MetricsService,
+    private readonly agreements: AgreementRegistry,
+    /** Absent where no module owns contracts: auto-renewal is then refused. */
+    @Optional() private readonly contracts?: OrderContracts,
   ) {}
 
   /**
@@ -62,10 +69,16 @@ export class OrdersService {
     const channelOptions = channelOptionsOf(dto, channel, this.config.returnUrlOrigins);
     provider.checkChannelRequest({ channel, ...channelOptions, clientIp: client.ip });
     const isUpgrade = dto.is_upgrade ?? false;
+    const autoRenew = dto.auto_renew ?? false;
     const { plan, quote } = await this.membership.quoteFor(userId, dto.product_id, isUpgrade, now);
+    const contracts = autoRenew ? this.contractsFor(provider.name, plan, channel) : undefined;
+    // One contract per member: an upgrade that signs for the higher level ends the lower level's first.
+    if (contracts && isUpgrade) await contracts.endForUpgrade(userId, null, now);
     const expireAt = new Date(now.getTime() + this.config.orderExpireMinutes * MINUTE);
     const attempt = this.attempts.plan(provider.name, channel, expireAt, now);
-    // The order and its first attempt in one transaction: an order never exists without an attempt.
+    let signing: AttemptSigning | undefined;
+    // The order and its first attempt (and its contract, when it signs one) in one transaction: an
+    // order never exists without an attempt.
     const record = async (m: EntityManager) => {
       const order = await this.orders.insert(
         m,
@@ -75,6 +88,7 @@ export class OrdersService {
           productType: dto.product_type,
           productId: plan.id,
           isUpgrade,
+          autoRenew,
           amountFen: quote.amountFen,
           currency: 'CNY',
           description: orderDescription(plan, quote.kind),
@@ -90,6 +104,22 @@ export class OrdersService {
         now,
       );
       await this.attempts.record(m, { ...attempt, orderId: order.id, method: order.paymentMethod, amountFen: order.amountFen, channel });
+      if (contracts) {
+        const contract = await contracts.openForOrder(
+          m,
+          { orderId: order.id, userId, provider: provider.name, plan: { id: plan.id, code: plan.code }, renewalFen: plan.priceFen },
+          now,
+        );
+        signing = {
+          contractNo: contract.contractNo,
+          planCode: plan.code,
+          amountFen: plan.priceFen,
+          displayAccount: userId,
+          periodDays: plan.durationDays,
+          firstDeductionDate: beijingDayOf(now),
+          requestedAt: now,
+        };
+      }
       return order;
     };
     const order = await (tx ? record(tx) : this.orders.transaction(record)).catch(async (e: unknown) => {
@@ -100,7 +130,7 @@ export class OrdersService {
         `Order ${pending ?? '(just paid or ended)'} already upgrades these days: pay it, or cancel it before creating another upgrade`,
       );
     });
-    const opened = await this.issue(order, attempt, client, tx);
+    const opened = await this.issue(order, attempt, client, tx, signing);
     this.metrics.ordersCreated.inc({ method: opened.paymentMethod, channel: opened.channel });
     return toOrderView(opened);
   }
@@ -139,6 +169,10 @@ export class OrdersService {
   async refreshQr(userId: string, orderNo: string, now = new Date(), client: ClientContext = noClient): Promise<OrderView> {
     const order = await this.findOwn(userId, orderNo);
     this.assertPayable(order, 'given a new payment');
+    if (order.autoRenew) {
+      // Its code signs one contract under our number; a second code for it could sign it twice.
+      throw new ConflictError('ORDER_NOT_PAYABLE', 'An auto-renewal order cannot be given a new payment: cancel it and create a new order');
+    }
     if (order.expireAt.getTime() <= now.getTime()) {
       throw new ConflictError('ORDER_NOT_PAYABLE', 'The order has expired: create a new order');
     }
@@ -193,18 +227,25 @@ export class OrdersService {
    * fails, a brand-new order is failed with its attempt, so no order is left pending without a
    * payment to make.
    */
-  private async issue(order: Order, attempt: PlannedAttempt, client: ClientContext, tx?: EntityManager): Promise<Order> {
+  private async issue(
+    order: Order,
+    attempt: PlannedAttempt,
+    client: ClientContext,
+    tx?: EntityManager,
+    signing?: AttemptSigning,
+  ): Promise<Order> {
     const db = tx ?? this.orders.manager;
-    const opened = await this.attempts.open(
-      { method: order.paymentMethod, amountFen: order.amountFen, description: order.description },
-      attempt,
-      this.channelRequest(order, client),
-      db,
-      async (m) => {
-        if (!order.paymentNo && (await this.orders.markFailed(m, order.id)))
-          this.metrics.ordersEnded.inc({ method: order.paymentMethod, status: 'failed' });
-      },
-    );
+    const payable = { method: order.paymentMethod, amountFen: order.amountFen, description: order.description };
+    const onFailure = async (m: EntityManager) => {
+      if (!order.paymentNo && (await this.orders.markFailed(m, order.id))) {
+        this.metrics.ordersEnded.inc({ method: order.paymentMethod, status: 'failed' });
+        if (order.autoRenew) await this.contracts?.releaseForOrder(m, order.id, new Date());
+      }
+    };
+    const request = this.channelRequest(order, client);
+    const opened = signing
+      ? await this.attempts.openSigning(payable, attempt, request, signing, db, onFailure)
+      : await this.attempts.open(payable, attempt, request, db, onFailure);
     const qrCodeUrl = opened.qrCodeUrl ?? null;
     const updatedAt = await this.orders.pointAtAttempt(db, order.id, attempt.paymentNo, qrCodeUrl, attempt.qrExpireAt, opened.pay);
     // Still pending (the usual case): the order we hold, with its new code. Otherwise a payment or
@@ -229,11 +270,27 @@ export class OrdersService {
       if (!updated) return null;
       this.metrics.ordersEnded.inc({ method: updated.payment_method, status });
       await this.attempts.closeOpenOf(m, orderId);
+      // Its contract was never signed with a payment: the member may buy with auto-renewal again.
+      if (updated.auto_renew) await this.contracts?.releaseForOrder(m, orderId, now);
       const payload: OrderEndedPayload = { order_no: updated.order_no, status, at: now.toISOString() };
       return appendOrderEvent(m, orderId, updated.user_id, updated.order_no, `order.${status}`, { ...payload });
     });
     if (announced) this.events.emit(ORDER_EVENTS_COMMITTED, [announced]);
     return !!announced;
+  }
+
+  /**
+   * What signs the order's contract, once auto-renewal is possible for this plan with this provider on
+   * this channel; otherwise a 400 before anything is recorded.
+   */
+  private contractsFor(method: Order['paymentMethod'], plan: MembershipPlan, channel: Order['channel']): OrderContracts {
+    const adapter = this.agreements.find(method);
+    const refuse = (why: string) => new DomainError('VALIDATION_FAILED', 'The request is invalid', [`auto_renew: ${why}`]);
+    if (!this.contracts || !adapter) throw refuse(`auto-renewal is not available with ${method}`);
+    if (!adapter.supportsPlan(plan.code)) throw refuse(`the plan ${plan.code} cannot be renewed automatically with ${method}`);
+    if (!adapter.signingChannels.includes(channel))
+      throw refuse(`with ${method}, auto-renewal is signed on the ${adapter.signingChannels.join(' or ')} channel, not ${channel}`);
+    return this.contracts;
   }
 
   private assertPayable(order: Order, action: string): void {

@@ -11,6 +11,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { MembershipPlan } from '../membership/membership-plan.entity';
+import { Order } from '../orders/order.entity';
 import type { ProviderName } from '../payments/provider-name';
 
 /**
@@ -29,6 +30,7 @@ export type ContractEndedBy = 'member' | 'merchant' | 'provider' | 'support';
 @Entity('contracts')
 @Unique('UQ_contracts_contract_no', ['contractNo'])
 @Index('UQ_contracts_provider_contract', ['provider', 'providerContractId'], { unique: true, where: `"provider_contract_id" IS NOT NULL` })
+@Index('UQ_contracts_first_order', ['firstOrderId'], { unique: true, where: `"first_order_id" IS NOT NULL` })
 @Index('UQ_contracts_one_open_per_member', ['userId'], { unique: true, where: `"status" IN ('pending', 'active', 'past_due')` })
 @Check('CHK_contracts_contract_no', `"contract_no" ~ '^[0-9A-Za-z]{1,32}$'`)
 @Check('CHK_contracts_amount', '"amount" > 0')
@@ -61,6 +63,17 @@ export class Contract {
 
   @Column({ type: 'varchar', length: 16, default: 'pending' })
   status: ContractStatus;
+
+  /**
+   * The order the member bought with auto-renewal and signed this contract with: its payment is the
+   * first period (paid with the signing, or deducted once signed where the provider signs first).
+   */
+  @Column({ type: 'uuid', nullable: true })
+  firstOrderId: string | null;
+
+  @ManyToOne(() => Order, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'first_order_id', foreignKeyConstraintName: 'FK_contracts_first_order' })
+  firstOrder?: Order;
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   providerContractId: string | null;
