@@ -60,6 +60,8 @@ function describe(ctx: SandboxContext, target: SignTarget): Record<string, strin
       contract: order.sign ? `template ${order.sign.planId}, ${order.sign.displayAccount}` : 'none (the contract half was refused)',
       state: order.state,
       signable: String(order.state === 'NOTPAY'),
+      // Pay-and-sign: the one button pays the first period and signs.
+      button: `确认支付并签约 · Pay ¥${fenToYuan(order.totalFen)} and sign`,
     };
   }
   const a = target.agreement;
@@ -241,7 +243,12 @@ export async function handleContractControl(
   if (path === '/sandbox/contracts/sign' && method === 'POST') {
     const answer = await sign(ctx, body);
     if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded') && typeof body.qr === 'string') {
-      const message = answer.status === 200 ? 'Signed (签约成功).' : String(answer.body.error);
+      const message =
+        answer.status !== 200
+          ? String(answer.body.error)
+          : answer.body.provider === 'wechat'
+            ? 'Paid and signed (支付并签约成功).'
+            : 'Signed (签约成功).';
       return send(res, 303, '', {
         Location: `/sandbox/contracts/sign?qr=${encodeURIComponent(body.qr)}&message=${encodeURIComponent(message)}`,
       });
