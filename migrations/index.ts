@@ -19,6 +19,7 @@ import { Webhooks1764057600800 } from './1764057600800-Webhooks';
 import { AdminAuditLog1764057600900 } from './1764057600900-AdminAuditLog';
 import { PlanNamesZh1764057601001 } from './1764057601001-PlanNamesZh';
 import { Contracts1764057601100 } from './1764057601100-Contracts';
+import { Renewals1764057601200 } from './1764057601200-Renewals';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   AdminAuditLog1764057600900,
   PlanNamesZh1764057601001,
   Contracts1764057601100,
+  Renewals1764057601200,
 ];

@@ -20,7 +20,7 @@ import { ListOrdersDto } from './dto/list-orders.dto';
 import { ORDER_NO_PATTERN } from './order-status';
 import { Order } from './order.entity';
 import { OrderView, toOrderView } from './order.view';
-import { OrdersRepository, PendingUpgradeExists } from './orders.repository';
+import { OrdersRepository, PendingUpgradeExists, type RenewalOrderRow } from './orders.repository';
 
 const MINUTE = 60_000;
 
@@ -103,6 +103,55 @@ export class OrdersService {
     const opened = await this.issue(order, attempt, client, tx);
     this.metrics.ordersCreated.inc({ method: opened.paymentMethod, channel: opened.channel });
     return toOrderView(opened);
+  }
+
+  /**
+   * A renewal order for a contract's cycle, on the caller's transaction: the member's order (source
+   * `renewal`) of the contract's plan at the amount signed, with no attempt: the renewal job deducts it
+   * (payments' AgreementDeductions), every try an attempt of this one order. It stays payable until
+   * `expireAt` (past any grace), and is closed when its contract ends unpaid.
+   */
+  async createRenewal(
+    m: EntityManager,
+    r: { userId: string; planId: number; amountFen: number; method: RenewalOrderRow['payment_method']; expireAt: Date },
+    now: Date,
+  ): Promise<{ orderId: string; orderNo: string; description: string }> {
+    const plan = await this.membership.plan(r.planId);
+    const order = await this.orders.insert(
+      m,
+      {
+        orderNo: newOrderNo(now),
+        userId: r.userId,
+        productType: 'membership',
+        productId: plan.id,
+        isUpgrade: false,
+        amountFen: r.amountFen,
+        currency: 'CNY',
+        description: orderDescription(plan, 'renewal'),
+        status: 'pending',
+        paymentMethod: r.method,
+        expireAt: r.expireAt,
+        upgradeFromLevel: null,
+        upgradeMs: null,
+        // No channel is used: the provider takes the money under the contract. The column's default.
+        channel: 'qr',
+        channelOptions: null,
+        source: 'renewal',
+      },
+      now,
+    );
+    this.metrics.ordersCreated.inc({ method: r.method, channel: 'contract' });
+    return { orderId: order.id, orderNo: order.orderNo, description: order.description };
+  }
+
+  /** An order as a deduction charges it (a renewal, or the first period of a contract signed alone). */
+  forCharge(orderId: string): Promise<RenewalOrderRow | null> {
+    return this.orders.forCharge(orderId);
+  }
+
+  /** The renewal order of this number, or null (no such order, or one the member made). */
+  renewalIdByNo(orderNo: string): Promise<string | null> {
+    return this.orders.renewalIdByNo(orderNo);
   }
 
   async get(userId: string, orderNo: string): Promise<OrderView> {

@@ -1,5 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error';
+import { ConflictError, DomainError } from '../common/errors/domain-error';
+import { OrdersService } from '../orders/orders.service';
+import { AgreementDeductions, type DeductionOutcome } from '../payments/agreement-deductions.service';
 import { newContractNo } from '../common/trade-numbers';
 import type { ContractEvent } from '../payments/payment-provider';
 import { NotificationRejected } from '../payments/payment-provider';
@@ -20,6 +22,8 @@ export class SubscriptionsService implements OnModuleInit {
     private readonly contracts: ContractsRepository,
     private readonly router: NotificationRouter,
     private readonly agreements: AgreementRegistry,
+    private readonly deductions: AgreementDeductions,
+    private readonly orders: OrdersService,
   ) {}
 
   onModuleInit(): void {
@@ -58,8 +62,10 @@ export class SubscriptionsService implements OnModuleInit {
    */
   async applyEvent(event: ContractEvent): Promise<HandledAs> {
     if (event.kind === 'deduction') {
-      // No renewal job deducts yet, so no deduction of ours can be reported.
-      throw new NotificationRejected('UNEXPECTED_EVENT', 'deduction results are not handled by this service yet');
+      // A deduction's result settles through payments' one path, as its answer or its query would; what
+      // it means for the contract's cycle is the renewal job's (and the order.paid listener's) to draw.
+      const done = await this.deductions.apply(event.provider, event.paymentNo, event.result, 'notification', event.contractId);
+      return done.outcome === 'paid' ? done.applied.result : `deduction_${done.outcome}`;
     }
     const { contractNo, contractId } = event.contract;
     const row = await this.contracts.findByNo(contractNo);
@@ -103,6 +109,35 @@ export class SubscriptionsService implements OnModuleInit {
     const ended = await this.contracts.end(contract.provider, contract.contract_no, 'member', now);
     if (ended) this.logger.log(`contract ${contract.contract_no} cancelled by the member`);
     return ended ?? ((await this.contracts.findByNo(contract.contract_no)) as ContractRow);
+  }
+
+  /**
+   * The first period of a contract signed without a payment (Alipay: `dut_user_sign` came, now the order
+   * the member is buying is deducted under the agreement). `orderId` is the member's order linked to the
+   * contract. One deduction, with a new payment number, through payments' deduction path: paid settles the
+   * order through the one settle path (order.paid, the grant); failed leaves the order unpaid with the
+   * provider's reason; pending/unknown are queried by the renewal job's deduction sweep, never sent again.
+   * Safe to call twice: while a deduction of the order is in flight, or once the order is paid, nothing is
+   * asked for (`busy`). Throws NOT_FOUND / CONFLICT for a contract or order that does not fit.
+   */
+  async chargeFirstPeriod(contractNo: string, orderId: string, now = new Date()): Promise<DeductionOutcome> {
+    const contract = await this.contracts.findByNo(contractNo);
+    if (!contract) throw new DomainError('NOT_FOUND', 'No such auto-renewal contract');
+    if (contract.status !== 'active' || !contract.provider_contract_id)
+      throw new ConflictError('AUTO_RENEW_INACTIVE', `The contract is ${contract.status}: nothing can be deducted under it`);
+    const order = await this.orders.forCharge(orderId);
+    if (!order || order.user_id !== contract.user_id || order.payment_method !== contract.provider)
+      throw new DomainError('NOT_FOUND', "No such order of the contract's member with this provider");
+    if (order.amount !== contract.amount)
+      throw new ConflictError(
+        'AUTO_RENEW_INACTIVE',
+        `The order's amount (${order.amount} fen) is not the contract's (${contract.amount} fen)`,
+      );
+    return this.deductions.deduct(
+      { orderId: order.id, method: contract.provider, amountFen: order.amount, description: order.description },
+      { contractId: contract.provider_contract_id, contractNo: contract.contract_no },
+      now,
+    );
   }
 
   findByNo(contractNo: string): Promise<ContractRow | null> {
