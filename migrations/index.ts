@@ -20,6 +20,7 @@ import { AdminAuditLog1764057600900 } from './1764057600900-AdminAuditLog';
 import { PlanNamesZh1764057601001 } from './1764057601001-PlanNamesZh';
 import { Contracts1764057601100 } from './1764057601100-Contracts';
 import { ContractFirstOrder1764057601150 } from './1764057601150-ContractFirstOrder';
+import { Renewals1764057601200 } from './1764057601200-Renewals';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   PlanNamesZh1764057601001,
   Contracts1764057601100,
   ContractFirstOrder1764057601150,
+  Renewals1764057601200,
 ];

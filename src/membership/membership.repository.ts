@@ -80,6 +80,11 @@ export class MembershipRepository {
     return this.plans.findOne({ where: { id: planId, active: true } });
   }
 
+  /** A plan whether or not it is still sold (a contract renews the plan it was signed for). */
+  findPlan(planId: number): Promise<MembershipPlan | null> {
+    return this.plans.findOne({ where: { id: planId } });
+  }
+
   /**
    * Serialises everything that changes one member's ledger or appends their events. The key is the
    * one appendOrderEvent takes for the outbox, so a ledger change and its event commit in order.

@@ -79,6 +79,23 @@ export class MembershipService {
     return plan;
   }
 
+  /** A plan whether or not it is still sold: a contract renews the plan it was signed for, at the amount signed. */
+  async plan(planId: number): Promise<MembershipPlan> {
+    const plan = await this.repo.findPlan(planId);
+    if (!plan) throw new NotFoundError('PRODUCT_NOT_FOUND', `No membership plan has the id ${planId}`);
+    return plan;
+  }
+
+  /**
+   * The end of the member's paid coverage at the plan's level or above (null: none from now): T, when a
+   * renewal of that plan must start for no gap and no overlap.
+   */
+  async paidEnd(userId: string, level: number, now: Date): Promise<Date | null> {
+    const periods = await this.repo.periods(this.dataSource.manager, userId, now);
+    const ends = periods.filter((p) => p.level >= level).map((p) => new Date(p.ends_at).getTime());
+    return ends.length ? new Date(Math.max(...ends)) : null;
+  }
+
   /** The plan and the price this user pays for it now (throws 404 / 409 as the rules say). */
   async quoteFor(userId: string, planId: number, isUpgrade: boolean, now: Date): Promise<{ plan: MembershipPlan; quote: Quote }> {
     const [plan, periods] = await Promise.all([this.activePlan(planId), this.repo.periods(this.dataSource.manager, userId, now)]);

@@ -45,7 +45,11 @@ export class OrderFulfilmentRepository {
     const [r] = await preparedQueryIn<LockedRow>(
       m,
       'fulfil-lock-order',
-      `SELECT o.id AS order_id, o.order_no, o.user_id, o.status, o.paid_at IS NOT NULL AS paid, o.payment_method, o.created_at,
+      // A renewal order that ended unpaid (its contract was cancelled or lapsed) keeps no payment: a
+      // deduction that succeeds after that is returned as a double payment is.
+      `SELECT o.id AS order_id, o.order_no, o.user_id, o.status,
+              (o.paid_at IS NOT NULL OR (o.source = 'renewal' AND o.status IN ('closed', 'expired'))) AS paid,
+              o.payment_method, o.created_at,
               o.product_id, o.amount, o.is_upgrade, o.auto_renew, o.upgrade_from_level, o.upgrade_ms,
               pl.level AS plan_level, pl.duration_days AS plan_days
          FROM orders o JOIN membership_plans pl ON pl.id = o.product_id

@@ -14,7 +14,6 @@ export type NewOrder = Pick<
   | 'productType'
   | 'productId'
   | 'isUpgrade'
-  | 'autoRenew'
   | 'amountFen'
   | 'currency'
   | 'description'
@@ -23,7 +22,18 @@ export type NewOrder = Pick<
   | 'expireAt'
   | 'upgradeFromLevel'
   | 'upgradeMs'
-> & { channel: PaymentChannel; channelOptions: Order['channelOptions'] };
+> & { channel: PaymentChannel; channelOptions: Order['channelOptions']; source?: Order['source']; autoRenew?: boolean };
+
+/** A renewal order, as the subscriptions module reads it. */
+export interface RenewalOrderRow {
+  id: string;
+  order_no: string;
+  user_id: string;
+  status: string;
+  amount: number;
+  description: string;
+  payment_method: Order['paymentMethod'];
+}
 
 /** What an order's end changed: enough for its event and its metric. */
 export interface EndedOrder {
@@ -98,8 +108,8 @@ export class OrdersRepository {
       m,
       'order-insert',
       `INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
-                           upgrade_from_level, upgrade_ms, created_at, channel, channel_options, auto_renew)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id, created_at, updated_at`,
+                           upgrade_from_level, upgrade_ms, created_at, channel, channel_options, auto_renew, source)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id, created_at, updated_at`,
       [
         o.orderNo,
         o.userId,
@@ -117,7 +127,8 @@ export class OrdersRepository {
         now,
         o.channel,
         o.channelOptions,
-        o.autoRenew,
+        o.autoRenew ?? false,
+        o.source ?? 'member',
       ],
     );
   }
@@ -165,6 +176,23 @@ export class OrdersRepository {
       [id, status, movableTo(status)],
     )) as [EndedOrder[], number];
     return rows[0];
+  }
+
+  /** An order as a renewal (or an Alipay first period) is charged from; null when there is none. */
+  async forCharge(id: string): Promise<RenewalOrderRow | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT id, order_no, user_id, status, amount, description, payment_method FROM orders WHERE id = $1`,
+      [id],
+    )) as RenewalOrderRow[];
+    return row ?? null;
+  }
+
+  /** The id of a renewal order by its number (null: no such order, or the member's own). */
+  async renewalIdByNo(orderNo: string): Promise<string | null> {
+    const [row] = (await this.dataSource.query(`SELECT id FROM orders WHERE order_no = $1 AND source = 'renewal'`, [orderNo])) as {
+      id: string;
+    }[];
+    return row?.id ?? null;
   }
 
   findById(db: EntityManager, id: string): Promise<Order> {

@@ -24,7 +24,7 @@ import { ORDER_NO_PATTERN } from './order-status';
 import { Order } from './order.entity';
 import { OrderContracts } from './order-contracts';
 import { OrderView, toOrderView } from './order.view';
-import { OrdersRepository, PendingUpgradeExists } from './orders.repository';
+import { OrdersRepository, PendingUpgradeExists, type RenewalOrderRow } from './orders.repository';
 
 const MINUTE = 60_000;
 
@@ -71,7 +71,7 @@ export class OrdersService {
     const isUpgrade = dto.is_upgrade ?? false;
     const autoRenew = dto.auto_renew ?? false;
     const { plan, quote } = await this.membership.quoteFor(userId, dto.product_id, isUpgrade, now);
-    const contracts = autoRenew ? this.contractsFor(provider.name, plan, channel) : undefined;
+    const contracts = autoRenew ? this.contractsFor(provider.name, plan, channel, isUpgrade) : undefined;
     // One contract per member: an upgrade that signs for the higher level ends the lower level's first.
     if (contracts && isUpgrade) await contracts.endForUpgrade(userId, null, now);
     const expireAt = new Date(now.getTime() + this.config.orderExpireMinutes * MINUTE);
@@ -133,6 +133,55 @@ export class OrdersService {
     const opened = await this.issue(order, attempt, client, tx, signing);
     this.metrics.ordersCreated.inc({ method: opened.paymentMethod, channel: opened.channel });
     return toOrderView(opened);
+  }
+
+  /**
+   * A renewal order for a contract's cycle, on the caller's transaction: the member's order (source
+   * `renewal`) of the contract's plan at the amount signed, with no attempt: the renewal job deducts it
+   * (payments' AgreementDeductions), every try an attempt of this one order. It stays payable until
+   * `expireAt` (past any grace), and is closed when its contract ends unpaid.
+   */
+  async createRenewal(
+    m: EntityManager,
+    r: { userId: string; planId: number; amountFen: number; method: RenewalOrderRow['payment_method']; expireAt: Date },
+    now: Date,
+  ): Promise<{ orderId: string; orderNo: string; description: string }> {
+    const plan = await this.membership.plan(r.planId);
+    const order = await this.orders.insert(
+      m,
+      {
+        orderNo: newOrderNo(now),
+        userId: r.userId,
+        productType: 'membership',
+        productId: plan.id,
+        isUpgrade: false,
+        amountFen: r.amountFen,
+        currency: 'CNY',
+        description: orderDescription(plan, 'renewal'),
+        status: 'pending',
+        paymentMethod: r.method,
+        expireAt: r.expireAt,
+        upgradeFromLevel: null,
+        upgradeMs: null,
+        // No channel is used: the provider takes the money under the contract. The column's default.
+        channel: 'qr',
+        channelOptions: null,
+        source: 'renewal',
+      },
+      now,
+    );
+    this.metrics.ordersCreated.inc({ method: r.method, channel: 'contract' });
+    return { orderId: order.id, orderNo: order.orderNo, description: order.description };
+  }
+
+  /** An order as a deduction charges it (a renewal, or the first period of a contract signed alone). */
+  forCharge(orderId: string): Promise<RenewalOrderRow | null> {
+    return this.orders.forCharge(orderId);
+  }
+
+  /** The renewal order of this number, or null (no such order, or one the member made). */
+  renewalIdByNo(orderNo: string): Promise<string | null> {
+    return this.orders.renewalIdByNo(orderNo);
   }
 
   async get(userId: string, orderNo: string): Promise<OrderView> {
@@ -283,13 +332,22 @@ export class OrdersService {
    * What signs the order's contract, once auto-renewal is possible for this plan with this provider on
    * this channel; otherwise a 400 before anything is recorded.
    */
-  private contractsFor(method: Order['paymentMethod'], plan: MembershipPlan, channel: Order['channel']): OrderContracts {
+  private contractsFor(
+    method: Order['paymentMethod'],
+    plan: MembershipPlan,
+    channel: Order['channel'],
+    isUpgrade: boolean,
+  ): OrderContracts {
     const adapter = this.agreements.find(method);
     const refuse = (why: string) => new DomainError('VALIDATION_FAILED', 'The request is invalid', [`auto_renew: ${why}`]);
     if (!this.contracts || !adapter) throw refuse(`auto-renewal is not available with ${method}`);
     if (!adapter.supportsPlan(plan.code)) throw refuse(`the plan ${plan.code} cannot be renewed automatically with ${method}`);
     if (!adapter.signingChannels.includes(channel))
       throw refuse(`with ${method}, auto-renewal is signed on the ${adapter.signingChannels.join(' or ')} channel, not ${channel}`);
+    // Where the provider signs first, the first period is deducted under the contract at the contract's
+    // amount; an upgrade's first payment is only a difference, so it signs where payment and signing are one.
+    if (isUpgrade && adapter.signing === 'sign_only')
+      throw refuse(`with ${method}, an upgrade cannot sign auto-renewal: upgrade without it, then renew with auto-renewal`);
     return this.contracts;
   }
 

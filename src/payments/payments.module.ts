@@ -15,6 +15,7 @@ import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
 import { QueryPaymentsJob } from './query-payments.job';
 import { agreementProviders } from './agreement-providers';
 import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
+import { AgreementDeductions } from './agreement-deductions.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PaymentRecord])],
@@ -40,6 +41,7 @@ import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
     AgreementRegistry,
     NotificationRouter,
     PaymentsService,
+    AgreementDeductions,
     PaymentAttemptsService,
     PaymentRecordsRepository,
     SettlementRepository,
@@ -55,6 +57,7 @@ import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
     QueryPaymentsJob,
     ExpireQrCodesJob,
     AgreementRegistry,
+    AgreementDeductions,
   ],
 })
 export class PaymentsModule {}

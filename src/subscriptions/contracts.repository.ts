@@ -74,14 +74,14 @@ export class ContractsRepository {
    * The contract each member sees: the open one, else the latest that was signed (a contract released
    * unsigned, its order never paid, is not shown). Members without one are absent.
    */
-  async shownOfUsers(userIds: readonly string[]): Promise<ContractRow[]> {
+  async shownOfUsers(userIds: readonly string[]): Promise<(ContractRow & { grace_ends_at: Date | null })[]> {
     if (!userIds.length) return [];
     return (await this.dataSource.query(
-      `SELECT DISTINCT ON (user_id) ${COLUMNS} FROM contracts
+      `SELECT DISTINCT ON (user_id) ${COLUMNS}, grace_ends_at FROM contracts
         WHERE user_id = ANY($1) AND (${OPEN} OR signed_at IS NOT NULL)
         ORDER BY user_id, (${OPEN}) DESC, created_at DESC`,
       [userIds],
-    )) as ContractRow[];
+    )) as (ContractRow & { grace_ends_at: Date | null })[];
   }
 
   /**

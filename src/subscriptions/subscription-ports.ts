@@ -87,8 +87,7 @@ export class SubscriptionPorts implements OrderContracts, AutoRenewals {
           amountFen: r.amount,
           signedAt: r.signed_at,
           cancelledAt: r.ended_at,
-          // Grace applies to past_due contracts only; its end is the renewal job's to record.
-          graceEndsAt: null,
+          graceEndsAt: r.status === 'past_due' ? r.grace_ends_at : null,
         },
       ]),
     );

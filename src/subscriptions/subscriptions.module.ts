@@ -1,14 +1,17 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { MembershipModule } from '../membership/membership.module';
+import { OrdersModule } from '../orders/orders.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { Contract } from './contract.entity';
+import { RenewalCycle } from './renewal-cycle.entity';
 import { ContractsRepository } from './contracts.repository';
 import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionsService } from './subscriptions.service';
 
 /** Auto-renewal by contract (owns the contracts table), above orders and payments. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Contract]), PaymentsModule],
+  imports: [TypeOrmModule.forFeature([Contract, RenewalCycle]), PaymentsModule, OrdersModule, MembershipModule],
   controllers: [SubscriptionsController],
   providers: [ContractsRepository, SubscriptionsService],
   exports: [SubscriptionsService],

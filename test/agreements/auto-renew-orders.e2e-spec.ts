@@ -187,4 +187,56 @@ describe('create-order with auto_renew', () => {
     // The upgrade charged its difference only; renewals charge the plan's price.
     expect(signing.order.amount).toBeLessThan(3990);
   });
+
+  it('Alipay: sign on the agreement page, then the first period is deducted at once → the order paid once, the contract active', async () => {
+    const order = (await create('a-buyer', { payment_method: 'alipay' }).expect(201)).body;
+    expect(order).toMatchObject({ auto_renew: true, payment_method: 'alipay', qr_code_url: expect.stringContaining('/gateway.do?') });
+    expect(order.qr_code_url).toContain('alipay.user.agreement.page.sign');
+    const pending = await contractOf(order.order_no);
+    expect(pending).toMatchObject({ status: 'pending', provider: 'alipay', amount: 1990 });
+
+    const signed = await sandboxCall(sb, 'POST', '/sandbox/contracts/sign', { qr: order.qr_code_url });
+    expect(signed.status).toBe(200);
+    expect(signed.body.delivered).toBe(true);
+    const active = await contractStatus(order.order_no, 'active');
+    expect(active.provider_contract_id).toBe(signed.body.agreement_no);
+    await until('the order paid', async () => (await orderStatus('a-buyer', order.order_no)) === 'paid');
+
+    // The signing's notification again: acknowledged, no second deduction.
+    const atAlipay = await sandboxCall(sb, 'GET', `/sandbox/contracts/${signed.body.agreement_no}`);
+    expect(atAlipay.body.deductions).toHaveLength(1);
+    const paidAttempts = await t.db.query(
+      `SELECT r.payment_no, r.amount FROM payment_records r JOIN orders o ON o.id = r.order_id WHERE o.order_no = $1 AND r.status = 'success'`,
+      [order.order_no],
+    );
+    expect(paidAttempts.rows).toEqual([{ payment_no: expect.any(String), amount: 1990 }]);
+    const membership = await me('a-buyer');
+    expect(membership.periods).toHaveLength(1);
+    expect(membership.auto_renew).toMatchObject({
+      status: 'active',
+      provider: 'alipay',
+      plan_code: 'basic_monthly',
+      amount: 1990,
+      next_renewal_at: membership.expires_at,
+    });
+    // Alipay signs first: an upgrade, whose first payment is only a difference, cannot sign there.
+    const upgrade = await create('a-buyer', { payment_method: 'alipay', product_id: 4, is_upgrade: true }).expect(400);
+    expect([upgrade.body.message].flat().join(' ')).toMatch(/with alipay, an upgrade cannot sign auto-renewal/);
+  });
+
+  it('Alipay: a first deduction declined ends the contract at Alipay and here; the order stays unpaid', async () => {
+    const order = (await create('a-declined', { payment_method: 'alipay' }).expect(201)).body;
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'alipay', op: 'deduct', mode: 'declined', times: 1 });
+    try {
+      const signed = await sandboxCall(sb, 'POST', '/sandbox/contracts/sign', { qr: order.qr_code_url });
+      expect(signed.body.delivered).toBe(true);
+      const ended = await contractStatus(order.order_no, 'cancelled');
+      expect(ended).toMatchObject({ ended_by: 'merchant', provider_contract_id: signed.body.agreement_no });
+      expect((await sandboxCall(sb, 'GET', `/sandbox/contracts/${signed.body.agreement_no}`)).body.status).not.toBe('NORMAL');
+    } finally {
+      await sandboxCall(sb, 'DELETE', '/sandbox/faults');
+    }
+    expect(await orderStatus('a-declined', order.order_no)).toBe('pending');
+    expect((await me('a-declined')).periods).toHaveLength(0);
+  });
 });

@@ -28,8 +28,10 @@ const CHECKS: Record<string, string> = {
   'a refunded order has no periods': `
     SELECT o.order_no FROM orders o WHERE o.status = 'refunded' AND NOT ${KEPT('o')}
        AND EXISTS (SELECT 1 FROM membership_periods p WHERE p.order_id = o.id)`,
+  // A deduction that succeeded after its renewal order ended with the contract is kept as a double payment (refunded).
   'a successful payment belongs to a paid order': `
-    SELECT pr.payment_no FROM payment_records pr JOIN orders o ON o.id = pr.order_id WHERE pr.status = 'success' AND o.status NOT IN ${PAID}`,
+    SELECT pr.payment_no FROM payment_records pr JOIN orders o ON o.id = pr.order_id
+     WHERE pr.status = 'success' AND o.status NOT IN ${PAID} AND NOT pr.double_payment`,
   'a paid order has exactly one order.paid event': `
     SELECT o.order_no FROM orders o WHERE o.status IN ${PAID}
       AND (SELECT count(*) FROM order_events e WHERE e.order_id = o.id AND e.type = 'order.paid') <> 1`,
@@ -75,8 +77,9 @@ const CHECKS: Record<string, string> = {
   "a member's periods never overlap": `
     SELECT a.user_id FROM membership_periods a JOIN membership_periods b
       ON b.user_id = a.user_id AND b.id <> a.id AND b.starts_at < a.ends_at AND a.starts_at < b.ends_at`,
+  // A renewal order has no code: the provider takes the money under the contract.
   'no pending order without a QR code (or, on another channel, what its client pays with)': `
-    SELECT order_no FROM orders WHERE status = 'pending'
+    SELECT order_no FROM orders WHERE status = 'pending' AND source = 'member'
       AND (payment_no IS NULL OR (channel = 'qr' AND qr_code_url IS NULL) OR (channel <> 'qr' AND pay_params IS NULL))`,
 };
 
