@@ -18,8 +18,12 @@ export interface MemberContract {
  * this class (a global provider); membership never reaches up to it otherwise.
  */
 export abstract class AutoRenewals {
-  /** The providers that can sign a contract renewing this plan (empty: it cannot be bought with auto-renewal). */
-  abstract providersFor(planCode: string): string[];
+  /**
+   * The providers that can sign a contract renewing this plan (empty: it cannot be bought with
+   * auto-renewal), and of those the ones that can sign with an upgrade (where paying and signing are
+   * one step: an upgrade's first payment is only a difference).
+   */
+  abstract providersFor(planCode: string): { methods: string[]; upgradeMethods: string[] };
   /** The contract each member sees (the open one, else the last signed); members without one are absent. */
   abstract ofMembers(userIds: readonly string[]): Promise<Map<string, MemberContract>>;
 }

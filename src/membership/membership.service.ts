@@ -63,11 +63,12 @@ export class MembershipService {
   /** The active plans, each with whether it can be bought with auto-renewal and at what renewal price. */
   async planListing(): Promise<PlanListing[]> {
     return (await this.repo.listActivePlans()).map((plan) => {
-      const methods = this.autoRenewals?.providersFor(plan.code) ?? [];
+      const { methods, upgradeMethods } = this.autoRenewals?.providersFor(plan.code) ?? { methods: [], upgradeMethods: [] };
       return {
         ...toPlanView(plan),
         auto_renew: methods.length > 0,
         auto_renew_methods: methods,
+        auto_renew_upgrade_methods: upgradeMethods,
         renewal_amount: methods.length ? plan.priceFen : null,
       };
     });

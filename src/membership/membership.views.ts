@@ -33,6 +33,12 @@ export class PlanListing extends PlanView {
   @ApiProperty({ type: [String], example: ['wechat', 'alipay'], description: 'the payment methods that can sign its auto-renewal' })
   auto_renew_methods: string[];
   @ApiProperty({
+    type: [String],
+    example: ['wechat'],
+    description: 'of those, the methods that can also sign with an upgrade (where paying and signing are one step)',
+  })
+  auto_renew_upgrade_methods: string[];
+  @ApiProperty({
     type: Number,
     nullable: true,
     example: 1990,

@@ -63,10 +63,8 @@ export class ContractsRepository {
   }
 
   /** The member's open contract (pending, active or past_due), if any. */
-  async openOfUser(userId: string): Promise<ContractRow | null> {
-    const [row] = (await this.dataSource.query(`SELECT ${COLUMNS} FROM contracts WHERE user_id = $1 AND ${OPEN}`, [
-      userId,
-    ])) as ContractRow[];
+  async openOfUser(userId: string, m: EntityManager = this.dataSource.manager): Promise<ContractRow | null> {
+    const [row] = (await m.query(`SELECT ${COLUMNS} FROM contracts WHERE user_id = $1 AND ${OPEN}`, [userId])) as ContractRow[];
     return row ?? null;
   }
 

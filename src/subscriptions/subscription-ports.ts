@@ -8,6 +8,12 @@ import { AgreementRegistry } from '../payments/agreement-registry';
 import { PROVIDER_NAMES } from '../payments/provider-name';
 import { ContractsRepository, OpenContractExists } from './contracts.repository';
 
+const autoRenewActive = () =>
+  new DomainError(
+    'AUTO_RENEW_ACTIVE',
+    'An auto-renewal contract is already open for this member: cancel it (POST /api/v1/membership/auto-renew/cancel) before signing another',
+  );
+
 /**
  * What the modules below subscriptions ask of contracts, through the ports they declare: orders opens
  * and releases the contract of an order bought with auto-renewal and ends one an upgrade leaves
@@ -25,6 +31,8 @@ export class SubscriptionPorts implements OrderContracts, AutoRenewals {
   ) {}
 
   async openForOrder(m: EntityManager, order: ContractForOrder, now: Date): Promise<OrderContract> {
+    // The usual refusal without a failed statement; the unique index still decides a race.
+    if (await this.contracts.openOfUser(order.userId, m)) throw autoRenewActive();
     try {
       const row = await this.contracts.insertPending(
         {
@@ -39,11 +47,7 @@ export class SubscriptionPorts implements OrderContracts, AutoRenewals {
       );
       return { contractNo: row.contract_no };
     } catch (e) {
-      if (e instanceof OpenContractExists)
-        throw new DomainError(
-          'AUTO_RENEW_ACTIVE',
-          'An auto-renewal contract is already open for this member: cancel it (POST /api/v1/membership/auto-renew/cancel) before signing another',
-        );
+      if (e instanceof OpenContractExists) throw autoRenewActive();
       throw e;
     }
   }
@@ -71,8 +75,9 @@ export class SubscriptionPorts implements OrderContracts, AutoRenewals {
       this.logger.log(`contract ${open.contract_no} ended: the member upgraded above its plan`);
   }
 
-  providersFor(planCode: string): string[] {
-    return PROVIDER_NAMES.filter((name) => this.agreements.find(name)?.supportsPlan(planCode));
+  providersFor(planCode: string): { methods: string[]; upgradeMethods: string[] } {
+    const methods = PROVIDER_NAMES.filter((name) => this.agreements.find(name)?.supportsPlan(planCode));
+    return { methods, upgradeMethods: methods.filter((name) => this.agreements.find(name)?.signing === 'pay_and_sign') };
   }
 
   async ofMembers(userIds: readonly string[]): Promise<Map<string, MemberContract>> {

@@ -76,7 +76,13 @@ describe('create-order with auto_renew', () => {
       renewal_amount: number | null;
     }[];
     const byCode = Object.fromEntries(plans.map((p) => [p.code, p]));
-    expect(byCode.basic_monthly).toMatchObject({ auto_renew: true, auto_renew_methods: ['wechat', 'alipay'], renewal_amount: 1990 });
+    expect(byCode.basic_monthly).toMatchObject({
+      auto_renew: true,
+      auto_renew_methods: ['wechat', 'alipay'],
+      // Alipay signs before anything is paid: an upgrade's first payment (a difference) cannot sign there.
+      auto_renew_upgrade_methods: ['wechat'],
+      renewal_amount: 1990,
+    });
     // No WeChat Pay template for basic_yearly here: only Alipay can sign it.
     expect(byCode.basic_yearly).toMatchObject({ auto_renew: true, auto_renew_methods: ['alipay'], renewal_amount: 19900 });
   });
@@ -238,5 +244,18 @@ describe('create-order with auto_renew', () => {
     }
     expect(await orderStatus('a-declined', order.order_no)).toBe('pending');
     expect((await me('a-declined')).periods).toHaveLength(0);
+  });
+
+  it('on the phone: WeChat Pay signs through MWEB (pay.h5_url), Alipay through ALIPAYAPP (pay.url)', async () => {
+    const h5 = (await create('p-wechat', { channel: 'h5' }).expect(201)).body;
+    expect(h5).toMatchObject({ auto_renew: true, channel: 'h5', qr_code_url: null });
+    expect(h5.pay).toMatchObject({ channel: 'h5', h5_url: expect.stringContaining('mmpayweb') });
+    const wap = (await create('p-alipay', { payment_method: 'alipay', channel: 'wap' }).expect(201)).body;
+    expect(wap).toMatchObject({ auto_renew: true, channel: 'wap', qr_code_url: null });
+    const bizContent = JSON.parse(new URL(wap.pay.url).searchParams.get('biz_content') ?? '{}');
+    expect(bizContent).toMatchObject({
+      access_params: { channel: 'ALIPAYAPP' },
+      external_agreement_no: (await contractOf(wap.order_no)).contract_no,
+    });
   });
 });

@@ -108,7 +108,8 @@ function renewableChoice() {
   const quote = state.quotes.find((q) => quoteKey(q) === state.choice);
   if (!quote) return null;
   const plan = state.plans.find((p) => p.id === quote.plan.id);
-  if (!plan?.auto_renew || !plan.auto_renew_methods?.includes(state.method) || plan.renewal_amount == null) return null;
+  const methods = quote.kind === 'upgrade' ? plan?.auto_renew_upgrade_methods : plan?.auto_renew_methods;
+  if (!plan?.auto_renew || !methods?.includes(state.method) || plan.renewal_amount == null) return null;
   return { quote, plan, renewalFen: plan.renewal_amount };
 }
 

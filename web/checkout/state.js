@@ -3,7 +3,7 @@
 
 /**
  * @typedef {{ id: number, code: string, name: string, name_zh?: string | null, level: number, duration_days: number, price: number,
- *   auto_renew?: boolean, auto_renew_methods?: string[], renewal_amount?: number | null }} Plan
+ *   auto_renew?: boolean, auto_renew_methods?: string[], auto_renew_upgrade_methods?: string[], renewal_amount?: number | null }} Plan
  */
 /** @typedef {{ plan: Plan, kind: 'purchase' | 'renewal' | 'upgrade', is_upgrade: boolean, amount: number, upgrade_days?: number }} Quote */
 /** @typedef {{ level: number, plan_code: string, starts_at: string, ends_at: string, order_no: string | null }} Period */
