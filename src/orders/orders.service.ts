@@ -75,7 +75,7 @@ export class OrdersService {
     // One contract per member: an upgrade that signs for the higher level ends the lower level's first.
     if (contracts && isUpgrade) await contracts.endForUpgrade(userId, null, now);
     const expireAt = new Date(now.getTime() + this.config.orderExpireMinutes * MINUTE);
-    const attempt = this.attempts.plan(provider.name, channel, expireAt, now);
+    const attempt = this.attempts.plan(provider.name, channel, expireAt, now, autoRenew);
     let signing: AttemptSigning | undefined;
     // The order and its first attempt (and its contract, when it signs one) in one transaction: an
     // order never exists without an attempt.

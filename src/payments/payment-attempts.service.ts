@@ -45,13 +45,13 @@ export class PaymentAttemptsService {
    * The out_trade_no and timing of a new attempt for an order expiring at `orderExpireAt`: no later
    * than the channel's own limit at the provider, when it has one.
    */
-  plan(method: ProviderName, channel: PaymentChannel, orderExpireAt: Date, now: Date): PlannedAttempt {
+  plan(method: ProviderName, channel: PaymentChannel, orderExpireAt: Date, now: Date, signs = false): PlannedAttempt {
     const lifetimeMs = this.registry.forChannel(method, channel).channels[channel]?.lifetimeMs ?? Infinity;
+    // A signing's code is the order's only one (a second could sign the contract twice): it lives as long as the order.
+    const codeMinutes = signs ? Infinity : this.config.qrCodeExpireMinutes;
     return {
       paymentNo: newPaymentNo(now),
-      qrExpireAt: new Date(
-        Math.min(now.getTime() + this.config.qrCodeExpireMinutes * MINUTE, orderExpireAt.getTime(), now.getTime() + lifetimeMs),
-      ),
+      qrExpireAt: new Date(Math.min(now.getTime() + codeMinutes * MINUTE, orderExpireAt.getTime(), now.getTime() + lifetimeMs)),
       nextQueryAt: new Date(now.getTime() + FIRST_QUERY_DELAY_MS),
     };
   }

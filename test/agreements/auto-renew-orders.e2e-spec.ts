@@ -91,6 +91,8 @@ describe('create-order with auto_renew', () => {
     const before = await me('w-buyer');
     expect(before.auto_renew).toBeNull();
     const order = (await create('w-buyer', {}).expect(201)).body;
+    // Its one code lives as long as the order (no second code may sign the contract again).
+    expect(order.qr_code_expire_at).toBe(order.expire_at);
     const pending = await contractOf(order.order_no);
     expect(pending).toMatchObject({ status: 'pending', provider: 'wechat', amount: 1990, user_id: 'w-buyer', provider_contract_id: null });
     expect((await me('w-buyer')).auto_renew).toMatchObject({ status: 'pending', provider: 'wechat', next_renewal_at: null });
@@ -198,6 +200,7 @@ describe('create-order with auto_renew', () => {
     const order = (await create('a-buyer', { payment_method: 'alipay' }).expect(201)).body;
     expect(order).toMatchObject({ auto_renew: true, payment_method: 'alipay', qr_code_url: expect.stringContaining('/gateway.do?') });
     expect(order.qr_code_url).toContain('alipay.user.agreement.page.sign');
+    expect(order.qr_code_expire_at).toBe(order.expire_at);
     const pending = await contractOf(order.order_no);
     expect(pending).toMatchObject({ status: 'pending', provider: 'alipay', amount: 1990 });
 

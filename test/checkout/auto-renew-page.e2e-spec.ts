@@ -145,5 +145,41 @@ if (!availability.run) {
       await shot('phone-en-auto-renew-cancelled');
       await page.setViewportSize({ width: 1280, height: 900 });
     });
+
+    it('buys a renewal with auto-renewal on Alipay: signs on the sandbox page, the first period is charged at once', async () => {
+      await page.getByRole('radio', { name: /Basic, monthly/ }).check();
+      await page.getByRole('radio', { name: /Alipay/ }).check();
+      expect(await page.locator('#auto-renew').innerText()).toContain('¥19.90 every 30 days, charged with Alipay');
+      await page.getByRole('checkbox', { name: 'Renew automatically' }).check();
+      await page.getByRole('button', { name: 'Pay ¥19.90 with Alipay and renew automatically' }).click();
+      await visible('Scan to sign');
+      const [tab] = await Promise.all([
+        page.context().waitForEvent('page'),
+        page.getByRole('link', { name: 'Sign on the sandbox page' }).click(),
+      ]);
+      await tab.getByRole('button', { name: /Agree and sign/ }).click();
+      await tab.getByText('Signed (签约成功).').waitFor();
+      await tab.close();
+      await visible('Payment received');
+      await page
+        .locator('#auto-renew-state')
+        .getByText('On: ¥19.90 every 30 days with Alipay.')
+        .waitFor({ timeout: 20 * SECOND });
+      const membership = await me();
+      expect(membership.periods).toHaveLength(2);
+      expect(membership.auto_renew).toMatchObject({ status: 'active', provider: 'alipay', next_renewal_at: membership.expires_at });
+      await shot('desktop-en-auto-renew-alipay');
+
+      // An upgrade ends this contract: said before paying; only WeChat Pay can sign the new level with it.
+      await page.getByRole('button', { name: 'Done' }).click();
+      await page.getByRole('radio', { name: /Upgrade to Premium/ }).check();
+      await page.locator('#auto-renew-ends').getByText('Upgrading ends your current auto-renewal').waitFor();
+      expect(await checkbox().count()).toBe(0);
+      await page.getByRole('radio', { name: /WeChat Pay/ }).check();
+      await checkbox().waitFor();
+      expect(await checkbox().isChecked()).toBe(false);
+      await page.locator('#auto-renew-ends').waitFor();
+      await shot('desktop-en-auto-renew-upgrade');
+    });
   });
 }

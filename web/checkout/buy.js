@@ -1,6 +1,6 @@
 // @ts-check
 // The choice: the quotes the service offers the member now, and the payment methods.
-import { byId, h } from './dom.js';
+import { byId, h, present } from './dom.js';
 import { serverNow } from './api.js';
 import { date, yuan } from './format.js';
 import { currentLang, t } from './i18n.js';
@@ -133,16 +133,21 @@ function firstRenewalAt(quote) {
 export function renderAutoRenew() {
   const box = byId('auto-renew');
   box.replaceChildren();
+  const quote = state.quotes.find((q) => quoteKey(q) === state.choice);
+  const open = !!state.membership?.auto_renew && OPEN_CONTRACT.includes(state.membership.auto_renew.status);
+  // An upgrade ends the member's contract for the lower level, whether or not it signs a new one: said before paying.
+  const ends =
+    open && quote?.kind === 'upgrade' ? h('p', { class: 'auto-renew-terms', id: 'auto-renew-ends' }, t('autoRenewEndsOnUpgrade')) : null;
   const renewable = renewableChoice();
   if (!renewable) {
     state.autoRenew = false;
-    box.hidden = true;
+    box.hidden = !ends;
+    if (ends) box.append(ends);
     return;
   }
   box.hidden = false;
-  const { quote, plan, renewalFen } = renewable;
-  const open = state.membership?.auto_renew && OPEN_CONTRACT.includes(state.membership.auto_renew.status);
-  if (open && quote.kind !== 'upgrade') {
+  const { plan, renewalFen } = renewable;
+  if (open && renewable.quote.kind !== 'upgrade') {
     state.autoRenew = false;
     box.append(h('p', { class: 'muted auto-renew-open', id: 'auto-renew-open' }, t('autoRenewOpen')));
     return;
@@ -156,17 +161,20 @@ export function renderAutoRenew() {
     price: yuan(renewalFen),
     days: plan.duration_days,
     method: methodName(state.method),
-    date: date(currentLang(), firstRenewalAt(quote)),
+    date: date(currentLang(), firstRenewalAt(renewable.quote)),
   };
   box.append(
-    h(
-      'label',
-      { class: 'auto-renew-choice', for: 'auto-renew-input' },
-      input,
-      h('span', { class: 'auto-renew-label' }, t('autoRenewLabel')),
+    ...present(
+      ends,
+      h(
+        'label',
+        { class: 'auto-renew-choice', for: 'auto-renew-input' },
+        input,
+        h('span', { class: 'auto-renew-label' }, t('autoRenewLabel')),
+      ),
+      h('p', { class: 'auto-renew-terms', id: 'auto-renew-terms' }, t('autoRenewTerms', vars)),
+      h('p', { class: 'auto-renew-terms', id: 'auto-renew-cancel' }, t('autoRenewCancel', vars)),
     ),
-    h('p', { class: 'auto-renew-terms', id: 'auto-renew-terms' }, t(open ? 'autoRenewUpgradeTerms' : 'autoRenewTerms', vars)),
-    h('p', { class: 'auto-renew-terms', id: 'auto-renew-cancel' }, t('autoRenewCancel', vars)),
   );
 }
 

@@ -111,8 +111,7 @@ const en = {
   autoRenewLabel: 'Renew automatically',
   autoRenewTerms:
     '{price} every {days} days, charged with {method}. The first renewal is charged on {date}, then every {days} days until you cancel.',
-  autoRenewUpgradeTerms:
-    'Your auto-renewal of the lower level ends, and {price} is charged every {days} days with {method} from {date} until you cancel.',
+  autoRenewEndsOnUpgrade: 'Upgrading ends your current auto-renewal, which renews the lower level.',
   autoRenewCancel: 'Cancel any time under "Your membership" on this page, or in {method}; the days already paid stay yours.',
   autoRenewOpen: 'Auto-renewal is on for your membership. To sign another, cancel it under "Your membership" first.',
   payButtonAutoRenew: 'Pay {amount} with {method} and renew automatically',
@@ -242,7 +241,7 @@ const zh = {
   'err.OTHER': '出了点问题，请重试。',
   autoRenewLabel: '开通自动续费',
   autoRenewTerms: '每 {days} 天通过{method}自动扣款 {price}。首次续费扣款日为 {date}，此后每 {days} 天扣款一次，直至您取消。',
-  autoRenewUpgradeTerms: '原等级的自动续费将终止；自 {date} 起每 {days} 天通过{method}自动扣款 {price}，直至您取消。',
+  autoRenewEndsOnUpgrade: '升级后，您当前较低等级的自动续费将终止。',
   autoRenewCancel: '可随时在本页“我的会员”中取消，或在{method}中解约；已付费的天数不受影响。',
   autoRenewOpen: '您已开通自动续费。如需签约新的自动续费，请先在“我的会员”中取消。',
   payButtonAutoRenew: '用{method}付款 {amount} 并开通自动续费',

@@ -56,7 +56,7 @@ export function renderPayment(actions) {
         h(
           'div',
           { class: 'actions' },
-          expired
+          expired && !order.auto_renew
             ? h('button', { type: 'button', class: 'primary', id: 'new-qr', onclick: actions.newQr, disabled: state.busy }, t('newLink'))
             : null,
           h(
@@ -130,7 +130,8 @@ export function renderPayment(actions) {
         h(
           'div',
           { class: 'actions' },
-          expired
+          // An auto-renewal order has one code, living as long as the order: it ends with it.
+          expired && !order.auto_renew
             ? h('button', { type: 'button', class: 'primary', id: 'new-qr', onclick: actions.newQr, disabled: state.busy }, t('newQr'))
             : null,
           h(
