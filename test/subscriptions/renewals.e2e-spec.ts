@@ -218,6 +218,35 @@ describe('renewals by contract', () => {
     expect((await contractRow(contract.contract_no)).status).toBe('cancelled');
   });
 
+  it('WeChat: a storm of duplicate deduction callbacks racing the job query and a second runner: one payment, one period, one renewed', async () => {
+    const user = 'ren-storm';
+    const contract = await member(user, 'wechat');
+    await walk(contract.contract_no, (c) => c.next_renewal_at !== null);
+    const T = new Date((await contractRow(contract.contract_no)).next_renewal_at);
+    await run(new Date(T.getTime() - 5 * DAY));
+    // Charged, its callback held back: the deduction is pending here until the storm or the query says paid.
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'deduct', mode: 'no-callback', times: 1 });
+    const due = new Date((await contractRow(contract.contract_no)).next_run_at);
+    await run(due);
+    const [cycle] = await cycles(contract.id);
+    const [attempt] = await deductionsOf(cycle.order_id);
+    expect(attempt.status).toBe('pending');
+    const later = new Date(due.getTime() + 10 * 60_000);
+    await Promise.all([
+      sandboxCall(sb, 'POST', '/sandbox/contracts/resend', { out_trade_no: attempt.payment_no, copies: 30, concurrent: true }),
+      run(later),
+      run(later),
+    ]);
+    await until('renewed', async () => (await contractRow(contract.contract_no)).cycles_renewed === 1);
+    expect((await deductionsOf(cycle.order_id)).map((d) => [d.status, d.double_payment])).toEqual([['success', false]]);
+    expect((await t.db.query('SELECT count(*)::int AS n FROM membership_periods WHERE order_id = $1', [cycle.order_id])).rows[0].n).toBe(1);
+    expect(await eventsOf(user, 'membership.renewed')).toHaveLength(1);
+    expect(
+      (await t.db.query(`SELECT count(*)::int AS n FROM order_events WHERE order_id = $1 AND type = 'order.paid'`, [cycle.order_id]))
+        .rows[0].n,
+    ).toBe(1);
+  });
+
   it('two job runners at once: exactly one deduction and one period per cycle', async () => {
     const contracts = [];
     for (let i = 0; i < 4; i++) contracts.push(await member(`ren-race-${i}`, i % 2 ? 'wechat' : 'alipay'));
