@@ -176,16 +176,42 @@ describe('renewals by contract', () => {
     const T = new Date((await contractRow(contract.contract_no)).next_renewal_at);
     await run(new Date(T.getTime() - 5 * DAY));
     expect(await cycles(contract.id)).toHaveLength(1);
-    await t.http
-      .post('/api/v1/membership/auto-renew/cancel')
-      .set('Authorization', `Bearer ${t.token(user)}`)
-      .expect(200);
+    // The renewal order is the contract's to pay: the member cannot cancel it or pay it by a code.
+    const auth = { Authorization: `Bearer ${t.token(user)}` };
+    const [open] = await cycles(contract.id);
+    for (const action of ['cancel', 'qr-code']) {
+      const refused = await t.http.post(`/api/v1/payment/orders/${open.order_no}/${action}`).set(auth);
+      expect([refused.status, refused.body.code]).toEqual([409, 'ORDER_NOT_PAYABLE']);
+    }
+    await t.http.post('/api/v1/membership/auto-renew/cancel').set(auth).expect(200);
     const [cycle] = await cycles(contract.id);
     expect(cycle).toMatchObject({ status: 'abandoned', order_status: 'closed' });
     await run(T);
     await run(new Date(T.getTime() + 5 * DAY));
     expect(await deductionsOf(cycle.order_id)).toHaveLength(0);
   });
+
+  it.each<ProviderName>(['alipay', 'wechat'])(
+    '%s: the member unsigns inside the provider during a cycle: the cycle is abandoned, nothing charged',
+    async (provider) => {
+      const user = `ren-unsign-${provider}`;
+      const contract = await member(user, provider);
+      await walk(contract.contract_no, (c) => c.next_renewal_at !== null);
+      const T = new Date((await contractRow(contract.contract_no)).next_renewal_at);
+      await run(new Date(T.getTime() - 5 * DAY));
+      await sandboxCall(
+        sb,
+        'POST',
+        '/sandbox/contracts/unsign',
+        provider === 'wechat' ? { contract_id: contract.provider_contract_id } : { agreement_no: contract.provider_contract_id },
+      );
+      await until('cancelled by the provider notification', async () => (await contractRow(contract.contract_no)).status === 'cancelled');
+      const [cycle] = await cycles(contract.id);
+      expect(cycle).toMatchObject({ status: 'abandoned', order_status: 'closed' });
+      await run(T);
+      expect(await deductionsOf(cycle.order_id)).toHaveLength(0);
+    },
+  );
 
   it('a deduction that succeeds after the member cancelled is refunded, like a double payment; no period is granted', async () => {
     const user = 'ren-late';
