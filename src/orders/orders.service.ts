@@ -352,6 +352,12 @@ export class OrdersService {
   }
 
   private assertPayable(order: Order, action: string): void {
+    // The contract pays a renewal order; the member stops it by cancelling auto-renewal, which closes it.
+    if (order.source === 'renewal' && order.status === 'pending')
+      throw new ConflictError(
+        'ORDER_NOT_PAYABLE',
+        `A renewal order is charged under the auto-renewal contract and cannot be ${action}: cancel auto-renewal instead`,
+      );
     if (order.status === 'paid') throw new ConflictError('ORDER_ALREADY_PAID', `The order is paid and cannot be ${action}`);
     if (order.status !== 'pending') throw new ConflictError('ORDER_NOT_PAYABLE', `The order is ${order.status} and cannot be ${action}`);
   }

@@ -5,7 +5,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { AgreementRegistry } from './agreement-registry';
 import type { ContractRef, DeductionResult } from './agreements';
 import { NotificationRejected, type PaymentEvent } from './payment-provider';
-import { PaymentRecordsRepository } from './payment-records.repository';
+import { PaymentRecordsRepository, type ClaimedAttempt } from './payment-records.repository';
 import { PaymentsService, type ApplyResult, type PaymentSource } from './payments.service';
 import type { ProviderName } from './provider-name';
 
@@ -149,6 +149,16 @@ export class AgreementDeductions {
         return { outcome: result.outcome, paymentNo, reason };
       }
     }
+  }
+
+  /** Pending deductions due for their query, claimed until `leaseUntil` (SKIP LOCKED, as every job's claims). */
+  claimDue(now: Date, limit: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
+    return this.records.claimDueDeductions(now, limit, leaseUntil);
+  }
+
+  /** The order's latest deduction (the reason a failed one was declined for). */
+  lastOf(orderId: string): Promise<{ payment_no: string; status: string; trade_state: string | null } | null> {
+    return this.records.lastDeductionOf(orderId);
   }
 
   /** The order's deduction in flight, if any. */

@@ -243,6 +243,16 @@ export class PaymentRecordsRepository {
     return row?.payment_no ?? null;
   }
 
+  /** The order's latest deduction: its status and the provider's state or reason. */
+  async lastDeductionOf(orderId: string): Promise<{ payment_no: string; status: string; trade_state: string | null } | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT payment_no, status, trade_state FROM payment_records WHERE order_id = $1 AND contract_id IS NOT NULL
+        ORDER BY created_at DESC LIMIT 1`,
+      [orderId],
+    )) as { payment_no: string; status: string; trade_state: string | null }[];
+    return row ?? null;
+  }
+
   /** A pending deduction the provider declined (final for this number): failed, with the provider's reason. */
   async markDeductionFailed(paymentNo: string, reason: string, payload: Record<string, unknown>): Promise<boolean> {
     const [rows] = (await this.dataSource.query(

@@ -9,6 +9,7 @@ import { AgreementRegistry } from '../payments/agreement-registry';
 import { NotificationRouter, type HandledAs } from '../payments/notification-router';
 import type { ProviderName } from '../payments/provider-name';
 import { ContractsRepository, OpenContractExists, type ContractRow } from './contracts.repository';
+import { RenewalsService } from './renewals.service';
 
 /**
  * Auto-renewal contracts (docs/contracts.md): their rows, and what the providers' contract notifications
@@ -24,6 +25,7 @@ export class SubscriptionsService implements OnModuleInit {
     private readonly agreements: AgreementRegistry,
     private readonly deductions: AgreementDeductions,
     private readonly orders: OrdersService,
+    private readonly renewals: RenewalsService,
   ) {}
 
   onModuleInit(): void {
@@ -91,6 +93,7 @@ export class SubscriptionsService implements OnModuleInit {
     const ended = await this.contracts.end(event.provider, contractNo, event.by, event.endedAt);
     if (ended) {
       this.logger.log(`contract ${contractNo} cancelled by ${event.by}`);
+      await this.renewals.abandonOpenCycle(ended.id);
       return 'cancelled';
     }
     return 'duplicate';
@@ -113,7 +116,11 @@ export class SubscriptionsService implements OnModuleInit {
       await adapter.terminate({ contractId: contract.provider_contract_id, contractNo: contract.contract_no }, '会员取消自动续费');
     }
     const ended = await this.contracts.end(contract.provider, contract.contract_no, 'member', now);
-    if (ended) this.logger.log(`contract ${contract.contract_no} cancelled by the member`);
+    if (ended) {
+      this.logger.log(`contract ${contract.contract_no} cancelled by the member`);
+      // The renewal already under way is stopped: its order closed, a deduction that lands later returned.
+      await this.renewals.abandonOpenCycle(ended.id, now);
+    }
     return ended ?? ((await this.contracts.findByNo(contract.contract_no)) as ContractRow);
   }
 
