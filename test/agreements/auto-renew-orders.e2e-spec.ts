@@ -4,6 +4,7 @@
 // path, the ADD callback activates the contract), /me and the entitlements show the contract, a second
 // auto-renewal is a 409, a plan or channel that cannot sign a 400 that changes nothing, an order that
 // ends unpaid releases its contract, and an upgrade ends the contract of the lower level.
+import { RenewalJob } from '../../src/subscriptions/renewal.job';
 import { useApp } from '../support/lifecycle';
 import { providerEnv, sandboxCall, type Sandbox } from '../support/sandbox';
 
@@ -261,4 +262,37 @@ describe('create-order with auto_renew', () => {
       external_agreement_no: (await contractOf(wap.order_no)).contract_no,
     });
   });
+
+  it.each(['wechat', 'alipay'] as const)(
+    '%s: bought with auto-renewal on create-order, then renewed by the renewal job: /me shows the new period from T',
+    async (provider) => {
+      const user = `renew-${provider}`;
+      const order = (await create(user, { payment_method: provider }).expect(201)).body;
+      await sandboxCall(sb, 'POST', '/sandbox/contracts/sign', { qr: order.qr_code_url });
+      const contract = await contractStatus(order.order_no, 'active');
+      await until('the first period paid', async () => (await orderStatus(user, order.order_no)) === 'paid');
+      const first = await me(user);
+      const T = first.expires_at as string;
+      expect(first.auto_renew.next_renewal_at).toBe(T);
+      // The job as of each moment the contract next has something to do, until the cycle is paid.
+      for (let step = 0; step < 12; step++) {
+        const row = (await t.db.query('SELECT cycles_renewed, next_run_at FROM contracts WHERE id = $1', [contract.id])).rows[0];
+        if (row.cycles_renewed === 1) break;
+        await t.app.get(RenewalJob).run(row.next_run_at ?? new Date());
+        await until('no deduction in flight', async () => {
+          const { rows } = await t.db.query(
+            `SELECT count(*)::int AS n FROM payment_records WHERE contract_id IS NOT NULL AND status = 'pending' AND order_id IN
+               (SELECT order_id FROM renewal_cycles WHERE contract_id = $1)`,
+            [contract.id],
+          );
+          return rows[0].n === 0;
+        });
+      }
+      const renewed = await me(user);
+      expect(renewed.periods).toHaveLength(2);
+      expect(renewed.periods[1]).toMatchObject({ plan_code: 'basic_monthly', starts_at: T });
+      expect(renewed.auto_renew).toMatchObject({ status: 'active', provider, next_renewal_at: renewed.expires_at });
+      expect(Date.parse(renewed.expires_at) - Date.parse(T)).toBe(30 * 86_400_000);
+    },
+  );
 });
