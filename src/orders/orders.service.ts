@@ -91,7 +91,7 @@ export class OrdersService {
           autoRenew,
           amountFen: quote.amountFen,
           currency: 'CNY',
-          description: orderDescription(plan, quote.kind),
+          description: orderDescription(plan, quote.kind, autoRenew),
           status: 'pending',
           paymentMethod: provider.name,
           expireAt,
