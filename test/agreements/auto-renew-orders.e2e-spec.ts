@@ -172,6 +172,22 @@ describe('create-order with auto_renew', () => {
     await buyWithWechat('w-cancel');
   });
 
+  it('WeChat Pay failing the pay-and-sign order: 502, the order failed and its contract released (the member may try again)', async () => {
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'contractorder', mode: 'error-500', times: 1 });
+    try {
+      const failed = await create('w-fail', {}).expect(502);
+      expect(failed.body).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', requestId: expect.any(String) });
+    } finally {
+      await sandboxCall(sb, 'DELETE', '/sandbox/faults');
+    }
+    const { rows } = await t.db.query(
+      `SELECT o.status AS order_status, c.status AS contract_status, c.ended_by FROM orders o JOIN contracts c ON c.first_order_id = o.id
+        WHERE o.user_id = 'w-fail'`,
+    );
+    expect(rows).toEqual([{ order_status: 'failed', contract_status: 'cancelled', ended_by: 'merchant' }]);
+    await buyWithWechat('w-fail');
+  });
+
   it('a paid upgrade ends the contract of the lower level at WeChat Pay; an upgrade with auto_renew signs a new one', async () => {
     const basic = await buyWithWechat('w-up');
     const upgrade = (await create('w-up', { product_id: 4, is_upgrade: true, auto_renew: false }).expect(201)).body;
