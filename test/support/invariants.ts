@@ -109,6 +109,15 @@ const CHECKS: Record<string, string> = {
      WHERE pr.contract_id IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM contracts c WHERE c.provider_contract_id = pr.contract_id AND c.provider = pr.payment_method
                           AND c.user_id = o.user_id)`,
+  // Bought with auto-renewal: the contract and the order it was signed with.
+  "a contract signed with an order is that auto-renewal order's, of the same member and provider": `
+    SELECT c.contract_no FROM contracts c JOIN orders o ON o.id = c.first_order_id
+     WHERE NOT o.auto_renew OR o.user_id <> c.user_id OR o.payment_method <> c.provider`,
+  'an auto-renewal order has its contract': `
+    SELECT o.order_no FROM orders o WHERE o.auto_renew AND NOT EXISTS (SELECT 1 FROM contracts c WHERE c.first_order_id = o.id)`,
+  'an order that ended unpaid leaves no contract waiting for its signature': `
+    SELECT c.contract_no FROM contracts c JOIN orders o ON o.id = c.first_order_id
+     WHERE c.status = 'pending' AND o.status IN ('closed', 'expired', 'failed')`,
   // A renewal order has no code: the provider takes the money under the contract.
   'no pending order without a QR code (or, on another channel, what its client pays with)': `
     SELECT order_no FROM orders WHERE status = 'pending' AND source = 'member'
