@@ -7,9 +7,10 @@ export const AUDIT_ACTIONS = [
   'reconciliation.item_resolved',
   'reconciliation.day_rerun',
   'reconciliation.exported',
+  'auto_renew.cancelled',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export const AUDIT_TARGET_TYPES = ['order', 'reconciliation_item', 'reconciliation_day', 'reconciliation_range'] as const;
+export const AUDIT_TARGET_TYPES = ['order', 'reconciliation_item', 'reconciliation_day', 'reconciliation_range', 'contract'] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 /** Who asked, as the request tells it; every audit entry starts from this. */

@@ -116,9 +116,19 @@ export class ContractsRepository {
     return rows[0] ?? null;
   }
 
-  /** An open contract → cancelled, once: the row that moved, or null when it was over already. */
-  async end(provider: ProviderName, contractNo: string, by: ContractEndedBy, endedAt: Date): Promise<ContractRow | null> {
-    const [rows] = (await this.dataSource.query(
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /** An open contract → cancelled, once: the row that moved, or null when it was over already. On `m` when given. */
+  async end(
+    provider: ProviderName,
+    contractNo: string,
+    by: ContractEndedBy,
+    endedAt: Date,
+    m?: EntityManager,
+  ): Promise<ContractRow | null> {
+    const [rows] = (await (m ?? this.dataSource).query(
       `UPDATE contracts SET status = 'cancelled', ended_at = $4, ended_by = $3, updated_at = now()
         WHERE contract_no = $1 AND provider = $2 AND status IN ('pending', 'active', 'past_due') RETURNING ${COLUMNS}`,
       [contractNo, provider, by, endedAt],

@@ -6,7 +6,7 @@ import { PaymentsModule } from '../payments/payments.module';
 import { Contract } from './contract.entity';
 import { RenewalCycle } from './renewal-cycle.entity';
 import { ContractsRepository } from './contracts.repository';
-import { SubscriptionsController } from './subscriptions.controller';
+import { SubscriptionsAdminController, SubscriptionsController } from './subscriptions.controller';
 import { RenewalJob } from './renewal.job';
 import { RenewalsRepository } from './renewals.repository';
 import { RenewalsService } from './renewals.service';
@@ -15,7 +15,7 @@ import { SubscriptionsService } from './subscriptions.service';
 /** Auto-renewal by contract (owns the contracts table), above orders and payments. */
 @Module({
   imports: [TypeOrmModule.forFeature([Contract, RenewalCycle]), PaymentsModule, OrdersModule, MembershipModule],
-  controllers: [SubscriptionsController],
+  controllers: [SubscriptionsController, SubscriptionsAdminController],
   providers: [ContractsRepository, SubscriptionsService, RenewalsRepository, RenewalsService, RenewalJob],
   exports: [SubscriptionsService, RenewalsService, RenewalJob],
 })

@@ -1,4 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type { AdminCaller } from '../audit/audit-log';
+import { appendAuditEntry } from '../audit/audit-log.repository';
 import { ConflictError, DomainError } from '../common/errors/domain-error';
 import { OrdersService } from '../orders/orders.service';
 import { AgreementDeductions, type DeductionOutcome } from '../payments/agreement-deductions.service';
@@ -119,6 +121,41 @@ export class SubscriptionsService implements OnModuleInit {
     if (ended) {
       this.logger.log(`contract ${contract.contract_no} cancelled by the member`);
       // The renewal already under way is stopped: its order closed, a deduction that lands later returned.
+      await this.renewals.abandonOpenCycle(ended.id, now);
+    }
+    return ended ?? ((await this.contracts.findByNo(contract.contract_no)) as ContractRow);
+  }
+
+  /**
+   * Support cancels a member's auto-renewal, saying why: terminated at the provider first (as the member's
+   * cancel), then recorded as ended by support with its audit entry in one transaction; the open cycle's
+   * order is closed. Idempotent: a contract already over is answered as it is, and nothing is recorded.
+   */
+  async cancelForSupport(userId: string, caller: AdminCaller, reason: string, now = new Date()): Promise<ContractRow> {
+    const contract = await this.contracts.latestOfUser(userId);
+    if (!contract) throw new DomainError('NOT_FOUND', 'No auto-renewal contract for this member');
+    if (!['pending', 'active', 'past_due'].includes(contract.status)) return contract;
+    if (contract.provider_contract_id) {
+      const adapter = this.agreements.find(contract.provider);
+      if (!adapter)
+        throw new DomainError('PROVIDER_UNAVAILABLE', 'Auto-renewal is off for this provider: the contract cannot be terminated now');
+      await adapter.terminate({ contractId: contract.provider_contract_id, contractNo: contract.contract_no }, '客服取消自动续费');
+    }
+    const ended = await this.contracts.transaction(async (m) => {
+      const row = await this.contracts.end(contract.provider, contract.contract_no, 'support', now, m);
+      if (row)
+        await appendAuditEntry(m, {
+          ...caller,
+          action: 'auto_renew.cancelled',
+          targetType: 'contract',
+          target: contract.contract_no,
+          reason,
+          detail: { user_id: userId, provider: contract.provider },
+        });
+      return row;
+    });
+    if (ended) {
+      this.logger.log(`contract ${contract.contract_no} cancelled by support (${caller.actor})`);
       await this.renewals.abandonOpenCycle(ended.id, now);
     }
     return ended ?? ((await this.contracts.findByNo(contract.contract_no)) as ContractRow);

@@ -213,6 +213,41 @@ describe('renewals by contract', () => {
     },
   );
 
+  it('support cancels for a member: terminated at the provider, ended by support, who and why in the audit log; idempotent', async () => {
+    const user = 'ren-support';
+    const contract = await member(user, 'wechat');
+    await walk(contract.contract_no, (c) => c.next_renewal_at !== null);
+    const T = new Date((await contractRow(contract.contract_no)).next_renewal_at);
+    await run(new Date(T.getTime() - 5 * DAY));
+    const path = `/api/v1/admin/members/${user}/auto-renew/cancel`;
+    const admin = { Authorization: `Bearer ${t.adminToken('agent-7')}` };
+    await t.http
+      .post(path)
+      .set({ Authorization: `Bearer ${t.token(user)}` })
+      .send({ reason: 'x' })
+      .expect(403);
+    const noReason = await t.http.post(path).set(admin).send({});
+    expect([noReason.status, noReason.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect((await contractRow(contract.contract_no)).status).toBe('active');
+
+    const done = await t.http.post(path).set(admin).send({ reason: '会员来电要求取消' }).expect(200);
+    expect(done.body).toMatchObject({ contract_no: contract.contract_no, status: 'cancelled' });
+    expect(await contractRow(contract.contract_no)).toMatchObject({ status: 'cancelled', ended_by: 'support' });
+    const audit = (
+      await t.db.query(`SELECT * FROM admin_audit_log WHERE action = 'auto_renew.cancelled' AND target = $1`, [contract.contract_no])
+    ).rows;
+    expect(audit).toEqual([expect.objectContaining({ actor: 'agent-7', target_type: 'contract', reason: '会员来电要求取消' })]);
+    const [cycle] = await cycles(contract.id);
+    expect(cycle).toMatchObject({ status: 'abandoned', order_status: 'closed' });
+    const atProvider = await sandboxCall(sb, 'GET', `/sandbox/contracts/${contract.provider_contract_id}`);
+    expect(atProvider.body).toMatchObject({ state: 'terminated' });
+    const again = await t.http.post(path).set(admin).send({ reason: 'again' }).expect(200);
+    expect(again.body).toEqual(done.body);
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM admin_audit_log WHERE target = $1`, [contract.contract_no])).rows[0].n).toBe(
+      1,
+    );
+  });
+
   it('a deduction that succeeds after the member cancelled is refunded, like a double payment; no period is granted', async () => {
     const user = 'ren-late';
     const contract = await member(user, 'wechat');
