@@ -77,7 +77,7 @@ function describe(ctx: SandboxContext, target: SignTarget): Record<string, strin
       state: order.state,
       signable: String(order.state === 'NOTPAY'),
       // Pay-and-sign: the one button pays the first period and signs.
-      button: `确认支付并签约 · Pay ¥${fenToYuan(order.totalFen)} and sign`,
+      button: `确认签约并支付 · Sign and pay ¥${fenToYuan(order.totalFen)}`,
     };
   }
   const a = target.agreement;

@@ -28,6 +28,11 @@ export abstract class OrderContracts {
    * neither). Throws 409 AUTO_RENEW_ACTIVE when the member has one open already.
    */
   abstract openForOrder(m: EntityManager, order: ContractForOrder, now: Date): Promise<OrderContract>;
+  /**
+   * The order whose signing the member's open contract still waits for (the contract is pending),
+   * or null: a new auto-renewal order supersedes it while it is unpaid.
+   */
+  abstract pendingSigningOf(userId: string): Promise<string | null>;
   /** The order ended without being paid (closed, expired, failed): its contract, never signed, is over. On the order's transaction. */
   abstract releaseForOrder(m: EntityManager, orderId: string, now: Date): Promise<void>;
   /**

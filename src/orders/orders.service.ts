@@ -72,6 +72,7 @@ export class OrdersService {
     const autoRenew = dto.auto_renew ?? false;
     const { plan, quote } = await this.membership.quoteFor(userId, dto.product_id, isUpgrade, now);
     const contracts = autoRenew ? this.contractsFor(provider.name, plan, channel, isUpgrade) : undefined;
+    if (contracts) await this.supersedeUnpaidSigning(userId, contracts);
     // One contract per member: an upgrade that signs for the higher level ends the lower level's first.
     if (contracts && isUpgrade) await contracts.endForUpgrade(userId, null, now);
     const expireAt = new Date(now.getTime() + this.config.orderExpireMinutes * MINUTE);
@@ -326,6 +327,24 @@ export class OrdersService {
     });
     if (announced) this.events.emit(ORDER_EVENTS_COMMITTED, [announced]);
     return !!announced;
+  }
+
+  /**
+   * A member who left an auto-renewal order unpaid (back to the plans, another choice) and buys with
+   * auto-renewal again: the new order supersedes the old one, which is cancelled (its code closed at
+   * the provider), releasing its contract. One paid meanwhile keeps its contract: 409 AUTO_RENEW_ACTIVE.
+   */
+  private async supersedeUnpaidSigning(userId: string, contracts: OrderContracts): Promise<void> {
+    const orderId = await contracts.pendingSigningOf(userId);
+    if (!orderId) return;
+    const old = await this.orders.findById(this.orders.manager, orderId);
+    if (old.userId !== userId || old.status !== 'pending' || !old.autoRenew) return;
+    await this.cancel(userId, old.orderNo).catch((e: unknown) => {
+      if (e instanceof ConflictError && e.code === 'ORDER_ALREADY_PAID')
+        throw new ConflictError('AUTO_RENEW_ACTIVE', `Order ${old.orderNo} was just paid and signs auto-renewal`);
+      throw e;
+    });
+    this.logger.log(`order ${old.orderNo}: superseded by a new auto-renewal order, cancelled`);
   }
 
   /**

@@ -52,6 +52,11 @@ export class SubscriptionPorts implements OrderContracts, AutoRenewals {
     }
   }
 
+  async pendingSigningOf(userId: string): Promise<string | null> {
+    const open = await this.contracts.openOfUser(userId);
+    return open?.status === 'pending' ? open.first_order_id : null;
+  }
+
   async releaseForOrder(m: EntityManager, orderId: string, now: Date): Promise<void> {
     const released = await this.contracts.releaseByOrder(m, orderId, now);
     if (released) this.logger.log(`contract ${released.contract_no} released: its order ended unpaid`);

@@ -161,6 +161,16 @@ describe('create-order with auto_renew', () => {
     expect(await rowsOf('w-refused')).toEqual({ orders: 0, contracts: 0 });
   });
 
+  it('a new auto-renewal order supersedes one left unpaid: the old one is cancelled and its contract released', async () => {
+    const first = (await create('w-again', {}).expect(201)).body;
+    const second = (await create('w-again', { payment_method: 'alipay' }).expect(201)).body;
+    expect(await orderStatus('w-again', first.order_no)).toBe('closed');
+    expect(await contractOf(first.order_no)).toMatchObject({ status: 'cancelled', ended_by: 'merchant' });
+    expect(await contractOf(second.order_no)).toMatchObject({ status: 'pending', provider: 'alipay' });
+    // The old code can no longer be paid and signed.
+    expect((await sandboxCall(sb, 'POST', '/sandbox/contracts/sign', { qr: first.qr_code_url })).status).toBe(409);
+  });
+
   it('an order cancelled unpaid releases its contract: the member may sign again; a new QR code for it is refused', async () => {
     const order = (await create('w-cancel', {}).expect(201)).body;
     const refresh = await t.http.post(`/api/v1/payment/orders/${order.order_no}/refresh`).set(auth('w-cancel')).expect(409);

@@ -106,7 +106,7 @@ if (!availability.run) {
         page.context().waitForEvent('page'),
         page.getByRole('link', { name: 'Pay and sign on the sandbox page' }).click(),
       ]);
-      await tab.getByRole('button', { name: /Pay ¥19\.90 and sign/ }).click();
+      await tab.getByRole('button', { name: /Sign and pay ¥19\.90/ }).click();
       await tab.getByText('Paid and signed').waitFor();
       await tab.close();
 

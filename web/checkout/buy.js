@@ -101,7 +101,8 @@ export function renderBuy() {
 }
 
 const DAY_MS = 86_400_000;
-const OPEN_CONTRACT = ['pending', 'active', 'past_due'];
+/** A contract that renews: a pending one (its order unpaid) is superseded by a new auto-renewal order. */
+const OPEN_CONTRACT = ['active', 'past_due'];
 
 /** The chosen quote, when its plan can renew automatically with the chosen method. */
 function renewableChoice() {
