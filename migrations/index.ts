@@ -19,6 +19,8 @@ import { Webhooks1764057600800 } from './1764057600800-Webhooks';
 import { AdminAuditLog1764057600900 } from './1764057600900-AdminAuditLog';
 import { PlanNamesZh1764057601001 } from './1764057601001-PlanNamesZh';
 import { Contracts1764057601100 } from './1764057601100-Contracts';
+import { ContractFirstOrder1764057601150 } from './1764057601150-ContractFirstOrder';
+import { Renewals1764057601200 } from './1764057601200-Renewals';
 import { ReconciliationFees1764057601301 } from './1764057601301-ReconciliationFees';
 import { NotificationRefusals1764057601302 } from './1764057601302-NotificationRefusals';
 import { UpgradeShortfallPricedOnConverted1764057601400 } from './1764057601400-UpgradeShortfallPricedOnConverted';
@@ -48,6 +50,8 @@ export const MIGRATIONS = [
   AdminAuditLog1764057600900,
   PlanNamesZh1764057601001,
   Contracts1764057601100,
+  ContractFirstOrder1764057601150,
+  Renewals1764057601200,
   ReconciliationFees1764057601301,
   NotificationRefusals1764057601302,
   UpgradeShortfallPricedOnConverted1764057601400,

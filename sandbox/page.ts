@@ -83,7 +83,7 @@ export function renderSignPage(summary: Record<string, string> | null, qr: strin
   const form =
     summary.signable === 'true'
       ? `<form method="post" action="/sandbox/contracts/sign"><input type="hidden" name="qr" value="${escapeHtml(qr)}">
-<button type="submit">确认签约 · Agree and sign</button></form>`
+<button type="submit">${escapeHtml(summary.button ?? '确认签约 · Agree and sign')}</button></form>`
       : '<p>This contract cannot be signed any more (already signed, paid or ended).</p>';
   return layout(
     'Auto-renewal',

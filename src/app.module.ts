@@ -17,6 +17,7 @@ import { PaymentsModule } from './payments/payments.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
+import { SubscriptionPortsModule } from './subscriptions/subscription-ports.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 import { SupportModule } from './support/support.module';
 
@@ -38,6 +39,7 @@ export class AppModule {
         PaymentsModule,
         OrdersModule,
         PaidOrdersModule,
+        SubscriptionPortsModule,
         NotificationsModule,
         RefundsModule,
         SupportModule,

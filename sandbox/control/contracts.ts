@@ -41,12 +41,28 @@ function targetOf(ctx: SandboxContext, qr: string): SignTarget | ControlAnswer {
   const ref = ctx.store.findQr(qr);
   if (ref?.contract) return { provider: 'wechat', outTradeNo: ref.outTradeNo };
   if (qr.includes('/gateway.do?')) {
+    // The page again once signed (the browser comes back to it after signing): the agreement as it is now.
+    const signed = signedAgreementOf(ctx, qr);
+    if (signed) return { provider: 'alipay', agreement: signed };
     const opened = openAgreementPage(ctx, qr, new Date());
     return typeof opened === 'string'
       ? refuse(400, `Alipay refuses this agreement page: ${opened}`)
       : { provider: 'alipay', agreement: opened };
   }
   return refuse(404, `not a pay-and-sign code_url or an agreement page URL: ${qr}`);
+}
+
+/** The agreement an agreement page URL names, once it is no longer waiting to be signed. */
+function signedAgreementOf(ctx: SandboxContext, qr: string): AlipayAgreement | undefined {
+  let external: unknown;
+  try {
+    external = (JSON.parse(new URL(qr).searchParams.get('biz_content') ?? '{}') as { external_agreement_no?: unknown })
+      .external_agreement_no;
+  } catch {
+    return undefined;
+  }
+  const known = typeof external === 'string' ? ctx.store.findAgreementByExternal(external) : undefined;
+  return known && known.status !== 'TEMP' ? known : undefined;
 }
 
 /** The signing page's summary of what the member agrees to. */
@@ -60,6 +76,8 @@ function describe(ctx: SandboxContext, target: SignTarget): Record<string, strin
       contract: order.sign ? `template ${order.sign.planId}, ${order.sign.displayAccount}` : 'none (the contract half was refused)',
       state: order.state,
       signable: String(order.state === 'NOTPAY'),
+      // Pay-and-sign: the one button pays the first period and signs.
+      button: `确认签约并支付 · Sign and pay ¥${fenToYuan(order.totalFen)}`,
     };
   }
   const a = target.agreement;
@@ -241,7 +259,12 @@ export async function handleContractControl(
   if (path === '/sandbox/contracts/sign' && method === 'POST') {
     const answer = await sign(ctx, body);
     if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded') && typeof body.qr === 'string') {
-      const message = answer.status === 200 ? 'Signed (签约成功).' : String(answer.body.error);
+      const message =
+        answer.status !== 200
+          ? String(answer.body.error)
+          : answer.body.provider === 'wechat'
+            ? 'Paid and signed (支付并签约成功).'
+            : 'Signed (签约成功).';
       return send(res, 303, '', {
         Location: `/sandbox/contracts/sign?qr=${encodeURIComponent(body.qr)}&message=${encodeURIComponent(message)}`,
       });

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxContext } from '../context';
 import type { FaultMode } from '../faults';
 import { isPlainObject } from '../http';
-import { settleWechatExpiry } from '../store';
+import { settleWechatExpiry, type PapayOrder } from '../store';
 import { verifyAuthorization } from './authorization';
 import { paramError, validateNativeOrder, type WechatError } from './native-order';
 import { errorBody, replyWechat, type WechatAnswer } from './reply';
@@ -13,6 +13,7 @@ import { applyWechatBill, downloadWechatBill } from '../bills/wechat-bill';
 import { send } from '../http';
 import { createRefund, queryRefund } from './refund';
 import { newCodeUrl, transactionObject } from './transaction';
+import { rfc3339Beijing } from '../clock';
 import { phoneOrder, type PhoneKind } from './phone-orders';
 import { preDeductionNotice } from './papay';
 
@@ -77,8 +78,41 @@ function query(ctx: SandboxContext, url: URL, by: 'out-trade-no' | 'id', id: str
   if (!mchid) return fromError(paramError('mchid', mchid, '为必填参数', 'query'));
   if (mchid !== ctx.keys.wechat.mchId) return { status: 400, body: errorBody('MCH_NOT_EXISTS', '商户号不存在') };
   const trade = by === 'id' ? ctx.store.findWechatByTransactionId(id) : ctx.store.wechat.get(id);
-  if (!trade) return notFound;
+  if (!trade) {
+    const papay = by === 'out-trade-no' ? payAndSignOrder(ctx, id) : undefined;
+    return papay ? { status: 200, body: payAndSignTransaction(ctx, papay) } : notFound;
+  }
   return { status: 200, body: transactionObject(settleWechatExpiry(trade, now)) };
+}
+
+/**
+ * A pay-and-sign order (v2 `/pay/contractorder`) is an order of the same merchant: the v3 query and close
+ * by out_trade_no reach it too, as the v3 refund does (docs/contracts.md#calls, unconfirmed).
+ */
+function payAndSignOrder(ctx: SandboxContext, outTradeNo: string): PapayOrder | undefined {
+  const order = ctx.store.papayOrders.get(outTradeNo);
+  return order?.kind === 'contractorder' ? order : undefined;
+}
+
+function payAndSignTransaction(ctx: SandboxContext, o: PapayOrder): Record<string, unknown> {
+  const state = o.state === 'SUCCESS' ? 'SUCCESS' : o.state === 'CLOSED' ? 'CLOSED' : 'NOTPAY';
+  const base = {
+    appid: o.appid,
+    mchid: ctx.keys.wechat.mchId,
+    out_trade_no: o.outTradeNo,
+    trade_type: o.tradeType,
+    trade_state: state,
+    trade_state_desc: state === 'SUCCESS' ? '支付成功' : state === 'CLOSED' ? '已关闭' : '未支付',
+  };
+  if (state !== 'SUCCESS') return { ...base, amount: { total: o.totalFen, currency: 'CNY', payer_currency: 'CNY' } };
+  return {
+    ...base,
+    transaction_id: o.transactionId,
+    bank_type: 'OTHERS',
+    success_time: rfc3339Beijing(o.timeEnd ?? new Date()),
+    payer: { openid: o.openid },
+    amount: { total: o.totalFen, payer_total: o.totalFen, currency: 'CNY', payer_currency: 'CNY' },
+  };
 }
 
 function close(ctx: SandboxContext, raw: Buffer, outTradeNo: string, now: Date): WechatAnswer {
@@ -87,7 +121,16 @@ function close(ctx: SandboxContext, raw: Buffer, outTradeNo: string, now: Date):
   if (typeof mchid !== 'string' || mchid === '') return fromError(paramError('mchid', mchid, '为必填字符串'));
   if (mchid !== ctx.keys.wechat.mchId) return { status: 400, body: errorBody('MCH_NOT_EXISTS', '商户号不存在') };
   const trade = ctx.store.wechat.get(outTradeNo);
-  if (!trade) return notFound;
+  if (!trade) {
+    const papay = payAndSignOrder(ctx, outTradeNo);
+    if (!papay) return notFound;
+    if (papay.state === 'SUCCESS') return { status: 400, body: errorBody('ORDERPAID', '订单已支付') };
+    if (papay.state === 'NOTPAY') {
+      papay.state = 'CLOSED';
+      ctx.log(`[wechat] closed pay-and-sign order ${outTradeNo}`);
+    }
+    return { status: 204 };
+  }
   settleWechatExpiry(trade, now);
   if (trade.state === 'SUCCESS') return { status: 400, body: errorBody('ORDERPAID', '订单已支付') };
   // Closing a closed order is not documented (docs/wechat-pay.md#closing): answered 204, i.e. close is idempotent.

@@ -29,7 +29,13 @@ export class CheckoutService {
       sandbox_pay_page: Object.fromEntries(
         PROVIDER_DESCRIPTORS.map((d) => {
           const section = this.config[d.name];
-          return [d.name, this.sandboxPayPage(section && d.settings.apiUrl(section)[1])];
+          return [d.name, this.sandboxPage(section && d.settings.apiUrl(section)[1], '/sandbox/pay')];
+        }),
+      ) as Record<ProviderName, string | null>,
+      sandbox_sign_page: Object.fromEntries(
+        PROVIDER_DESCRIPTORS.map((d) => {
+          const section = this.config[d.name];
+          return [d.name, this.sandboxPage(section && d.settings.apiUrl(section)[1], '/sandbox/contracts/sign')];
         }),
       ) as Record<ProviderName, string | null>,
     };
@@ -53,8 +59,8 @@ export class CheckoutService {
    * the provider URLs at it, so the page is found from the provider's own URL. A provider configured
    * for real next to a sandboxed one has no such page (its URL is not on this machine).
    */
-  private sandboxPayPage(providerUrl: string | undefined): string | null {
+  private sandboxPage(providerUrl: string | undefined, path: string): string | null {
     if (!this.config.sandbox || !providerUrl || !isLoopbackUrl(providerUrl)) return null;
-    return new URL('/sandbox/pay', providerUrl).href;
+    return new URL(path, providerUrl).href;
   }
 }

@@ -27,6 +27,12 @@ export class CheckoutConfigView {
     description: 'per method, the sandbox page that pays a QR code (add ?qr=<qr_code_url>); null outside the sandbox',
   })
   sandbox_pay_page: Record<ProviderName, string | null>;
+  @ApiProperty({
+    type: SandboxPayPages,
+    description:
+      'per method, the sandbox page where an auto-renewal order is signed (and, with WeChat Pay, paid): add ?qr=<qr_code_url>; null outside the sandbox',
+  })
+  sandbox_sign_page: Record<ProviderName, string | null>;
 }
 
 export class DemoTokenView {

@@ -31,6 +31,10 @@ export class AppConfig extends ProviderSections {
   qrCodeExpireMinutes: number;
   paymentQueryRetryMax: number;
   providerTimeoutMs: number;
+  /** Auto-renewal: the renewal job's interval, the tries per cycle, the grace after a failure. */
+  renewalJobMinutes: number;
+  renewalRetryMax: number;
+  renewalGraceDays: number;
   /** create-order requests per user per minute. */
   createOrderRateLimit: number;
   /** Beijing time of day (HH:mm) from which the previous day's bills are reconciled. */
@@ -120,6 +124,9 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   cfg.qrCodeExpireMinutes = schema.QR_CODE_EXPIRE_MINUTES;
   cfg.paymentQueryRetryMax = schema.PAYMENT_QUERY_RETRY_MAX;
   cfg.providerTimeoutMs = schema.PROVIDER_TIMEOUT_MS;
+  cfg.renewalJobMinutes = schema.RENEWAL_JOB_MINUTES;
+  cfg.renewalRetryMax = schema.RENEWAL_RETRY_MAX;
+  cfg.renewalGraceDays = schema.RENEWAL_GRACE_DAYS;
   cfg.redisUrl = schema.REDIS_URL;
   cfg.workers = schema.WEB_CONCURRENCY;
   cfg.createOrderRateLimit = schema.CREATE_ORDER_RATE_LIMIT;

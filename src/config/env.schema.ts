@@ -66,6 +66,27 @@ export class EnvSchema {
   @IsInt()
   PROVIDER_TIMEOUT_MS: number = 5000;
 
+  /** Every how many minutes the renewal job runs (auto-renewal by contract). */
+  @Transform(toInt)
+  @Min(1)
+  @Max(1440)
+  @IsInt()
+  RENEWAL_JOB_MINUTES: number = 10;
+
+  /** Deductions tried per renewal cycle (the first included) before the contract lapses. */
+  @Transform(toInt)
+  @Min(1)
+  @Max(10)
+  @IsInt()
+  RENEWAL_RETRY_MAX: number = 3;
+
+  /** Days a member keeps access after a failed renewal while retries run (never a paid period). */
+  @Transform(toInt)
+  @Min(0)
+  @Max(30)
+  @IsInt()
+  RENEWAL_GRACE_DAYS: number = 3;
+
   @Transform(toInt)
   @Min(1)
   @Max(10000)

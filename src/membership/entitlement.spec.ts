@@ -44,4 +44,33 @@ describe('entitlementAt', () => {
       periods: [],
     });
   });
+
+  it('says auto_renew while a contract renews, and in_grace only past the paid time and before the grace ends', () => {
+    const contract = (status: 'active' | 'past_due' | 'cancelled', graceEndsAt: string | null = null) => ({
+      status,
+      provider: 'wechat',
+      planId: 1,
+      amountFen: 1990,
+      signedAt: new Date('2026-12-01T00:00:00.000Z'),
+      cancelledAt: null,
+      graceEndsAt: graceEndsAt ? new Date(graceEndsAt) : null,
+    });
+    const withContract = (iso: string, c: ReturnType<typeof contract>) => entitlementAt('42', periods, new Date(iso), c);
+    expect(withContract('2026-12-20T00:00:00.000Z', contract('active'))).toMatchObject({
+      auto_renew: true,
+      in_grace: false,
+      grace_ends_at: null,
+    });
+    expect(withContract('2026-12-20T00:00:00.000Z', contract('cancelled'))).toMatchObject({ auto_renew: false, in_grace: false });
+    const pastDue = contract('past_due', '2027-01-13T00:00:00.000Z');
+    // Still paid: not in grace yet, though the grace's end is known.
+    expect(withContract('2027-01-09T00:00:00.000Z', pastDue)).toMatchObject({
+      active: true,
+      auto_renew: true,
+      in_grace: false,
+      grace_ends_at: '2027-01-13T00:00:00.000Z',
+    });
+    expect(withContract('2027-01-12T23:59:59.999Z', pastDue)).toMatchObject({ active: false, in_grace: true });
+    expect(withContract('2027-01-13T00:00:00.000Z', pastDue)).toMatchObject({ active: false, in_grace: false });
+  });
 });

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { MemberContract } from './auto-renewals';
 import { PeriodView } from './membership.views';
 
 /** What another service needs to know of a member: whether, at which level, until when. */
@@ -14,9 +15,15 @@ export class EntitlementView {
     description: 'the end of the coverage (past when it has lapsed; null for someone never a member)',
   })
   expires_at: string | null;
-  @ApiProperty({ description: 'false until auto-renewal exists: there is no grace period yet' }) in_grace: boolean;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) grace_ends_at: string | null;
-  @ApiProperty({ description: 'false until auto-renewal exists' }) auto_renew: boolean;
+  @ApiProperty({
+    description:
+      'true while a failed renewal is retried and the paid time is over: access is kept until grace_ends_at (grace is never a paid period)',
+  })
+  in_grace: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'the end of the grace, while the contract is past_due' })
+  grace_ends_at: string | null;
+  @ApiProperty({ description: 'true while an auto-renewal contract renews the membership (active, or past_due with retries running)' })
+  auto_renew: boolean;
   @ApiProperty({ type: [PeriodView], description: 'current and future periods, in time order' }) periods: PeriodView[];
 }
 
@@ -28,8 +35,10 @@ export class EntitlementList {
  * The entitlement at `now` from a member's periods (time order; past ones may be included). A
  * period covers [starts_at, ends_at): a member whose last period ended a millisecond ago is not active.
  */
-export function entitlementAt(userId: string, periods: readonly PeriodView[], now: Date): EntitlementView {
+export function entitlementAt(userId: string, periods: readonly PeriodView[], now: Date, contract?: MemberContract): EntitlementView {
   const t = now.getTime();
+  const renewing = contract?.status === 'active' || contract?.status === 'past_due';
+  const graceEnd = contract?.status === 'past_due' && contract.graceEndsAt ? new Date(contract.graceEndsAt) : null;
   const ahead = periods.filter((p) => Date.parse(p.ends_at) > t);
   const running = ahead.find((p) => Date.parse(p.starts_at) <= t);
   const last = periods[periods.length - 1];
@@ -39,9 +48,9 @@ export function entitlementAt(userId: string, periods: readonly PeriodView[], no
     level: running ? running.level : null,
     plan_code: running ? running.plan_code : null,
     expires_at: last ? last.ends_at : null,
-    in_grace: false,
-    grace_ends_at: null,
-    auto_renew: false,
+    in_grace: !running && !!graceEnd && t < graceEnd.getTime(),
+    grace_ends_at: graceEnd ? graceEnd.toISOString() : null,
+    auto_renew: renewing,
     periods: ahead,
   };
 }

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { CurrentUser, Public } from '../auth/auth.guard';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { MembershipService } from './membership.service';
-import { MembershipView, PlanView, QuoteList, toPlanView } from './membership.views';
+import { MembershipView, PlanListing, QuoteList } from './membership.views';
 
 @ApiTags('membership')
 @Controller('api/v1/membership')
@@ -12,10 +12,12 @@ export class MembershipController {
 
   @Public()
   @Get('plans')
-  @ApiOperation({ summary: 'The active membership plans (prices in fen)' })
-  @ApiOkResponse({ type: [PlanView] })
-  async plans(): Promise<PlanView[]> {
-    return (await this.membership.listActivePlans()).map(toPlanView);
+  @ApiOperation({
+    summary: 'The active membership plans (prices in fen), each saying whether it can be bought with auto-renewal',
+  })
+  @ApiOkResponse({ type: [PlanListing] })
+  plans(): Promise<PlanListing[]> {
+    return this.membership.planListing();
   }
 
   @Get('me')

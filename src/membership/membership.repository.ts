@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager } from 'typeorm';
-import { Repository } from 'typeorm';
+import { Repository, In } from 'typeorm';
 import { preparedQueryIn } from '../database/prepared-query';
 import { runParts, StatementPart } from '../database/statement-parts';
 import type { LedgerPeriod, UpgradeOutcome } from './membership-ledger';
@@ -127,8 +127,18 @@ export class MembershipRepository {
     return this.plans.find({ where: { active: true }, order: { level: 'ASC', durationDays: 'ASC' } });
   }
 
+  /** Plans by id, withdrawn ones too (a contract may renew a plan no longer sold). */
+  plansByIds(ids: readonly number[]): Promise<MembershipPlan[]> {
+    return ids.length ? this.plans.find({ where: { id: In([...ids]) } }) : Promise.resolve([]);
+  }
+
   findActivePlan(planId: number): Promise<MembershipPlan | null> {
     return this.plans.findOne({ where: { id: planId, active: true } });
+  }
+
+  /** A plan whether or not it is still sold (a contract renews the plan it was signed for). */
+  findPlan(planId: number): Promise<MembershipPlan | null> {
+    return this.plans.findOne({ where: { id: planId } });
   }
 
   /**

@@ -1,15 +1,16 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { NotFoundError } from '../common/errors/domain-error';
 import { DomainError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
 import { buildLedger, coverageAround, DAY_MS, LedgerGrant, standingAt, UpgradeOutcome } from './membership-ledger';
+import { AutoRenewals, type MemberContract } from './auto-renewals';
 import { entitlementAt, EntitlementView } from './entitlement';
 import { MembershipPlan } from './membership-plan.entity';
 import { PlanPrice, quote, Quote, upgradeExcessMs, upgradeShortfallFen } from './membership-pricing';
 import type { StatementPart } from '../database/statement-parts';
 import { GrantRow, ledgerRewrite, MembershipRepository, PeriodRow } from './membership.repository';
-import { MembershipSnapshot, MembershipView, PeriodView, QuoteView, toPlanView } from './membership.views';
+import { AutoRenewView, MembershipSnapshot, MembershipView, PeriodView, PlanListing, QuoteView, toPlanView } from './membership.views';
 
 /** A paid order, as much of it as its grant needs. */
 export interface PaidOrder {
@@ -56,16 +57,49 @@ export class MembershipService {
     private readonly dataSource: DataSource,
     private readonly repo: MembershipRepository,
     private readonly metrics: MetricsService,
+    /** Absent where no module owns contracts: no plan renews, nobody has a contract. */
+    @Optional() private readonly autoRenewals?: AutoRenewals,
   ) {}
 
   listActivePlans(): Promise<MembershipPlan[]> {
     return this.repo.listActivePlans();
   }
 
+  /** The active plans, each with whether it can be bought with auto-renewal and at what renewal price. */
+  async planListing(): Promise<PlanListing[]> {
+    return (await this.repo.listActivePlans()).map((plan) => {
+      const { methods, upgradeMethods } = this.autoRenewals?.providersFor(plan.code) ?? { methods: [], upgradeMethods: [] };
+      return {
+        ...toPlanView(plan),
+        auto_renew: methods.length > 0,
+        auto_renew_methods: methods,
+        auto_renew_upgrade_methods: upgradeMethods,
+        renewal_amount: methods.length ? plan.priceFen : null,
+      };
+    });
+  }
+
   async activePlan(planId: number): Promise<MembershipPlan> {
     const plan = await this.repo.findActivePlan(planId);
     if (!plan) throw new NotFoundError('PRODUCT_NOT_FOUND', `No active membership plan has the id ${planId}`);
     return plan;
+  }
+
+  /** A plan whether or not it is still sold: a contract renews the plan it was signed for, at the amount signed. */
+  async plan(planId: number): Promise<MembershipPlan> {
+    const plan = await this.repo.findPlan(planId);
+    if (!plan) throw new NotFoundError('PRODUCT_NOT_FOUND', `No membership plan has the id ${planId}`);
+    return plan;
+  }
+
+  /**
+   * The end of the member's paid coverage at the plan's level or above (null: none from now): T, when a
+   * renewal of that plan must start for no gap and no overlap.
+   */
+  async paidEnd(userId: string, level: number, now: Date): Promise<Date | null> {
+    const periods = await this.repo.periods(this.dataSource.manager, userId, now);
+    const ends = periods.filter((p) => p.level >= level).map((p) => new Date(p.ends_at).getTime());
+    return ends.length ? new Date(Math.max(...ends)) : null;
   }
 
   /**
@@ -117,7 +151,11 @@ export class MembershipService {
 
   async me(userId: string, now: Date): Promise<MembershipView> {
     // Every period (the coverage's start may lie years back); order numbers only for those still to run, the ones shown.
-    const periods = await this.repo.periods(this.dataSource.manager, userId, null, now);
+    const [periods, contracts] = await Promise.all([
+      this.repo.periods(this.dataSource.manager, userId, null, now),
+      this.autoRenewals?.ofMembers([userId]),
+    ]);
+    const contract = contracts?.get(userId);
     const t = now.getTime();
     const asLedger = periods.map(toLedgerPeriod);
     const running = standingAt(asLedger, now).current;
@@ -140,12 +178,32 @@ export class MembershipService {
           })
         : null,
       started_at: coverage ? coverage.startedAt.toISOString() : null,
+      auto_renew: contract ? await this.autoRenewView(contract, snapshot.expires_at) : null,
+    };
+  }
+
+  /** The contract as /me shows it: the next renewal is at the end of the paid time, while it renews. */
+  private async autoRenewView(c: MemberContract, expiresAt: string | null): Promise<AutoRenewView> {
+    const [plan] = await this.repo.plansByIds([c.planId]);
+    const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+    return {
+      status: c.status,
+      provider: c.provider,
+      plan_code: plan?.code ?? null,
+      amount: c.amountFen,
+      next_renewal_at: c.status === 'active' || c.status === 'past_due' ? expiresAt : null,
+      signed_at: iso(c.signedAt),
+      cancelled_at: iso(c.cancelledAt),
+      grace_ends_at: c.status === 'past_due' ? iso(c.graceEndsAt) : null,
     };
   }
 
   /** Each member's entitlement at `now`, in the order asked (members never seen come out inactive). */
   async entitlements(userIds: readonly string[], now: Date): Promise<EntitlementView[]> {
-    const rows = await this.repo.periodsOf(this.dataSource.manager, userIds);
+    const [rows, contracts] = await Promise.all([
+      this.repo.periodsOf(this.dataSource.manager, userIds),
+      this.autoRenewals?.ofMembers(userIds) ?? new Map<string, MemberContract>(),
+    ]);
     const byUser = new Map<string, PeriodView[]>();
     for (const r of rows) {
       const list = byUser.get(r.user_id) ?? [];
@@ -158,7 +216,7 @@ export class MembershipService {
       });
       byUser.set(r.user_id, list);
     }
-    return userIds.map((id) => entitlementAt(id, byUser.get(id) ?? [], now));
+    return userIds.map((id) => entitlementAt(id, byUser.get(id) ?? [], now, contracts.get(id)));
   }
 
   async snapshot(m: EntityManager, userId: string, now: Date): Promise<MembershipSnapshot> {

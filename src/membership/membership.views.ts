@@ -26,6 +26,51 @@ export class PeriodView {
   order_no: string | null;
 }
 
+/** A plan as GET /plans lists it: with whether it can be bought with auto-renewal, and at what renewal price. */
+export class PlanListing extends PlanView {
+  @ApiProperty({ description: 'true when it can be bought with auto-renewal (create-order auto_renew) with at least one provider' })
+  auto_renew: boolean;
+  @ApiProperty({ type: [String], example: ['wechat', 'alipay'], description: 'the payment methods that can sign its auto-renewal' })
+  auto_renew_methods: string[];
+  @ApiProperty({
+    type: [String],
+    example: ['wechat'],
+    description: 'of those, the methods that can also sign with an upgrade (where paying and signing are one step)',
+  })
+  auto_renew_upgrade_methods: string[];
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 1990,
+    description: 'fen charged at every renewal (the plan price, fixed for a contract when it is signed); null when it cannot renew',
+  })
+  renewal_amount: number | null;
+}
+
+/** A member's auto-renewal contract, as /me shows it. */
+export class AutoRenewView {
+  @ApiProperty({
+    enum: ['pending', 'active', 'past_due', 'cancelled', 'lapsed'],
+    description:
+      'pending: paid, the signature not confirmed yet; past_due: a renewal failed and is being retried, access kept until grace_ends_at',
+  })
+  status: string;
+  @ApiProperty({ enum: ['wechat', 'alipay'] }) provider: string;
+  @ApiProperty({ type: String, nullable: true, example: 'basic_monthly' }) plan_code: string | null;
+  @ApiProperty({ example: 1990, description: 'fen charged at every renewal' }) amount: number;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'when the next renewal is charged (the end of the paid time) while the contract is active; null otherwise',
+  })
+  next_renewal_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) signed_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) cancelled_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'past_due only: access is kept until then' })
+  grace_ends_at: string | null;
+}
+
 /** What a member holds: the level now, the end of all coverage, and the periods current and to come. */
 export class MembershipSnapshot {
   @ApiProperty({ type: Number, nullable: true, description: 'the level held now; null when none' }) level: number | null;
@@ -40,6 +85,12 @@ export class MembershipView extends MembershipSnapshot {
   @ApiProperty({ type: PlanView, nullable: true, description: 'the plan of the period running now' }) plan: PlanView | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when the coverage running now began' }) started_at:
     string | null;
+  @ApiProperty({
+    type: AutoRenewView,
+    nullable: true,
+    description: 'the auto-renewal contract (the open one, else the last signed); null when the member never signed one',
+  })
+  auto_renew: AutoRenewView | null;
 }
 
 export class QuoteView {

@@ -27,6 +27,24 @@ export class MetricsService {
     labelNames: ['method', 'status'],
     registers: [this.registry],
   });
+  readonly deductions = new Counter({
+    name: 'memberpay_deductions_total',
+    help: 'Deductions under auto-renewal contracts, by provider and outcome (paid, failed, pending: accepted and charged later, unknown: left to the query)',
+    labelNames: ['provider', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly contracts = new Gauge({
+    name: 'memberpay_contracts',
+    help: 'Auto-renewal contracts by provider and status (pending, active, past_due, cancelled, lapsed), read by the renewal job',
+    labelNames: ['provider', 'status'],
+    registers: [this.registry],
+  });
+  readonly renewalsDue = new Gauge({
+    name: 'memberpay_renewals_due',
+    help: 'Open contracts whose renewal is due (T passed or within a day) and not yet paid, and of them those late (T passed), read by the renewal job',
+    labelNames: ['state'],
+    registers: [this.registry],
+  });
   readonly notifications = new Counter({
     name: 'memberpay_notifications_total',
     help: 'Provider notifications, by provider and outcome (accepted; rejected: forged, stale or malformed; unusable: signed by the provider but not usable here, for an operator; retry)',

@@ -1,6 +1,15 @@
 import type { Server, Socket } from 'socket.io';
 import type { OrderEventType } from '../outbox/order-event.entity';
-import type { DeliverableEvent, OrderEndedPayload, OrderPaidPayload, OrderRefundedPayload } from '../outbox/order-events';
+import type {
+  AutoRenewLapsedPayload,
+  DeliverableEvent,
+  OrderEndedPayload,
+  OrderPaidPayload,
+  OrderRefundedPayload,
+  RenewalFailedPayload,
+  RenewalUpcomingPayload,
+  RenewedPayload,
+} from '../outbox/order-events';
 
 /** What each outbox type carries; a new type fails to compile until its payload is named here. */
 export interface OrderEventPayloads {
@@ -8,6 +17,11 @@ export interface OrderEventPayloads {
   'order.expired': OrderEndedPayload;
   'order.closed': OrderEndedPayload;
   'order.refunded': OrderRefundedPayload;
+  'membership.renewal_upcoming': RenewalUpcomingPayload;
+  'membership.renewed': RenewedPayload;
+  'membership.renewal_failed': RenewalFailedPayload;
+  'membership.renewal_recovered': RenewedPayload;
+  'membership.auto_renew_lapsed': AutoRenewLapsedPayload;
 }
 
 /** A message as a client receives it: the outbox id (a decimal string, for `auth.lastEventId`), the type and the payload. */

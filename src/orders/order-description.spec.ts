@@ -8,6 +8,13 @@ describe('orderDescription', () => {
     expect(orderDescription({ name: 'Premium, yearly', nameZh: '高级会员·年度' }, 'upgrade')).toBe('高级会员·年度 升级');
   });
 
+  it('says when the order signs auto-renewal', () => {
+    expect(orderDescription({ name: 'Basic, monthly', nameZh: '基础会员·月度' }, 'purchase', true)).toBe('基础会员·月度 开通（自动续费）');
+    const long = orderDescription({ name: 'x', nameZh: '会'.repeat(200) }, 'renewal', true);
+    expect([...long].length).toBe(DESCRIPTION_MAX_CHARACTERS);
+    expect(long.endsWith(' 续费（自动续费）')).toBe(true);
+  });
+
   it('falls back to the plan name when it has no Chinese one', () => {
     expect(orderDescription({ name: 'Family, monthly', nameZh: null }, 'purchase')).toBe('Family, monthly 开通');
   });

@@ -14,6 +14,7 @@ export interface OrderToFulfil extends SettlingOrder {
   productId: number;
   amount: number;
   isUpgrade: boolean;
+  autoRenew: boolean;
   upgradeFromLevel: number | null;
   upgradeMs: number | null;
   /** When the upgrade was quoted (its created_at for an upgrade quoted before this was recorded). */
@@ -33,6 +34,7 @@ interface LockedRow {
   product_id: number;
   amount: number;
   is_upgrade: boolean;
+  auto_renew: boolean;
   upgrade_from_level: number | null;
   upgrade_ms: string | null;
   upgrade_quoted_at: Date | null;
@@ -51,8 +53,13 @@ export class OrderFulfilmentRepository {
     const [r] = await preparedQueryIn<LockedRow>(
       m,
       'fulfil-lock-order',
-      `SELECT o.id AS order_id, o.order_no, o.user_id, o.status, o.paid_at IS NOT NULL AS paid, o.payment_method, o.created_at,
-              o.product_id, o.amount, o.is_upgrade, o.upgrade_from_level, o.upgrade_ms, COALESCE(o.upgrade_quoted_at, o.created_at) AS upgrade_quoted_at,
+      // A renewal order that ended unpaid (its contract was cancelled or lapsed) keeps no payment: a
+      // deduction that succeeds after that is returned as a double payment is.
+      `SELECT o.id AS order_id, o.order_no, o.user_id, o.status,
+              (o.paid_at IS NOT NULL OR (o.source = 'renewal' AND o.status IN ('closed', 'expired'))) AS paid,
+              o.payment_method, o.created_at,
+              o.product_id, o.amount, o.is_upgrade, o.auto_renew, o.upgrade_from_level, o.upgrade_ms,
+              COALESCE(o.upgrade_quoted_at, o.created_at) AS upgrade_quoted_at,
               pl.level AS plan_level, pl.duration_days AS plan_days
          FROM orders o JOIN membership_plans pl ON pl.id = o.product_id
         WHERE o.id = $1
@@ -71,6 +78,7 @@ export class OrderFulfilmentRepository {
       productId: r.product_id,
       amount: r.amount,
       isUpgrade: r.is_upgrade,
+      autoRenew: r.auto_renew,
       upgradeFromLevel: r.upgrade_from_level,
       upgradeMs: r.upgrade_ms === null ? null : Number(r.upgrade_ms),
       upgradeQuotedAt: r.upgrade_quoted_at,

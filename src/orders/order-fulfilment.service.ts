@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { EntityManager } from 'typeorm';
 import { MembershipService } from '../membership/membership.service';
@@ -12,6 +12,7 @@ import {
   OrderRefundedPayload,
 } from '../outbox/order-events';
 import { Fulfilled, OrderPayment, PaidOrders } from '../payments/paid-orders';
+import { OrderContracts } from './order-contracts';
 import { OrderFulfilmentRepository, OrderToFulfil } from './order-fulfilment.repository';
 import { OrderRefundsRepository } from './order-refunds.repository';
 import { UPGRADE_SHORTFALL, UpgradeShortfall } from './upgrade-shortfall';
@@ -49,11 +50,14 @@ const NOTHING: Fulfilled = { announce: () => undefined };
  */
 @Injectable()
 export class OrderFulfilment extends PaidOrders<OrderToFulfil> {
+  private readonly logger = new Logger('Orders');
+
   constructor(
     private readonly repo: OrderFulfilmentRepository,
     private readonly refunds: OrderRefundsRepository,
     private readonly membership: MembershipService,
     private readonly events: EventEmitter2,
+    @Optional() private readonly contracts?: OrderContracts,
   ) {
     super();
   }
@@ -100,7 +104,19 @@ export class OrderFulfilment extends PaidOrders<OrderToFulfil> {
       orderEventAppend(order.orderId, order.userId, 'order.paid', { ...payload }),
     );
     const event = committedEvent(row, order.userId, order.orderNo, 'order.paid', { ...payload });
-    return this.announcing(event, short);
+    const announced = this.announcing(event, short);
+    // A paid upgrade moves the member above the level a contract of theirs renews: that contract ends
+    // (at its provider, so after commit). An upgrade bought with auto-renewal ended it when created.
+    if (!order.isUpgrade || order.autoRenew || !this.contracts) return announced;
+    const contracts = this.contracts;
+    return {
+      announce: () => {
+        announced.announce();
+        contracts.endForUpgrade(order.userId, order.orderId, new Date()).catch((e: unknown) => {
+          this.logger.error(`order ${order.orderNo}: ending the member's auto-renewal after the upgrade failed (${(e as Error).message})`);
+        });
+      },
+    };
   }
 
   /**

@@ -12,3 +12,7 @@ export type ProductType = (typeof PRODUCT_TYPES)[number];
 
 /** Order numbers and payment numbers travel as out_trade_no: keep them to [0-9A-Za-z_-] (the WeChat Pay SDK puts them in paths unencoded: docs/wechat-pay.md#sdk). */
 export const ORDER_NO_PATTERN = /^[0-9A-Za-z_-]{1,32}$/;
+
+/** Who made an order: the member, or the renewal job under the member's auto-renewal contract. */
+export const ORDER_SOURCES = ['member', 'renewal'] as const;
+export type OrderSource = (typeof ORDER_SOURCES)[number];

@@ -11,7 +11,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { MembershipPlan } from '../membership/membership-plan.entity';
-import type { OrderStatus, PaymentMethod, ProductType } from './order-status';
+import type { OrderSource, OrderStatus, PaymentMethod, ProductType } from './order-status';
 import type { PaymentChannel } from '../payments/payment-channel';
 
 @Entity('orders')
@@ -28,6 +28,7 @@ import type { PaymentChannel } from '../payments/payment-channel';
 @Check('CHK_orders_amount', '"amount" > 0')
 @Check('CHK_orders_currency', `"currency" = 'CNY'`)
 @Check('CHK_orders_upgrade_shortfall_refunding', '"upgrade_shortfall_refunding" >= 0')
+@Check('CHK_orders_source', `"source" IN ('member', 'renewal')`)
 @Check('CHK_orders_channel', `"channel" IN ('qr', 'app', 'h5', 'jsapi', 'wap', 'page')`)
 export class Order {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_orders' })
@@ -51,6 +52,14 @@ export class Order {
 
   @Column({ type: 'boolean', default: false })
   isUpgrade: boolean;
+
+  /** Bought with auto-renewal: paying it also signs a contract (the subscriptions module's) that renews the plan. */
+  @Column({ type: 'boolean', default: false })
+  autoRenew: boolean;
+
+  /** Who made the order: the member (`member`), or the renewal job for a contract's cycle (`renewal`). */
+  @Column({ type: 'varchar', length: 16, default: 'member' })
+  source: OrderSource;
 
   @Column({ name: 'amount', type: 'integer' })
   amountFen: number;

@@ -43,6 +43,8 @@ export class OrderView {
   @ApiProperty({ enum: PRODUCT_TYPES }) product_type: string;
   @ApiProperty({ example: 1 }) product_id: number;
   @ApiProperty() is_upgrade: boolean;
+  @ApiProperty({ description: 'bought with auto-renewal: paying it also signs the contract (GET /membership/me shows it)' })
+  auto_renew: boolean;
   @ApiProperty({
     type: Number,
     nullable: true,
@@ -86,6 +88,7 @@ export function toOrderView(o: Order): OrderView {
     product_type: o.productType,
     product_id: o.productId,
     is_upgrade: o.isUpgrade,
+    auto_renew: o.autoRenew ?? false,
     upgrade_shortfall: o.upgradeShortfall ?? null,
     payment_method: o.paymentMethod,
     channel: o.channel,

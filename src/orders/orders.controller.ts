@@ -47,7 +47,7 @@ export class OrdersController {
   @ApiOperation({
     summary: 'Create an order and open its payment',
     description:
-      'Prices the plan for the caller (purchase, renewal or upgrade) and opens the payment at the provider on the chosen channel (a QR code by default); `pay` carries what that client needs. Idempotent with an Idempotency-Key header (24 hours).',
+      'Prices the plan for the caller (purchase, renewal or upgrade) and opens the payment at the provider on the chosen channel (a QR code by default); `pay` carries what that client needs. With `auto_renew: true`, paying it also signs an auto-renewal contract (409 AUTO_RENEW_ACTIVE while one is open). Idempotent with an Idempotency-Key header (24 hours).',
   })
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -64,6 +64,7 @@ export class OrdersController {
     'PRODUCT_NOT_FOUND',
     'MEMBERSHIP_CONFLICT',
     'UPGRADE_PENDING',
+    'AUTO_RENEW_ACTIVE',
     'IDEMPOTENCY_KEY_REUSED',
     'IDEMPOTENCY_KEY_IN_FLIGHT',
     'PROVIDER_UNAVAILABLE',

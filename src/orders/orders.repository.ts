@@ -23,13 +23,25 @@ export type NewOrder = Pick<
   | 'upgradeFromLevel'
   | 'upgradeMs'
   | 'upgradeQuotedAt'
-> & { channel: PaymentChannel; channelOptions: Order['channelOptions'] };
+> & { channel: PaymentChannel; channelOptions: Order['channelOptions']; source?: Order['source']; autoRenew?: boolean };
+
+/** A renewal order, as the subscriptions module reads it. */
+export interface RenewalOrderRow {
+  id: string;
+  order_no: string;
+  user_id: string;
+  status: string;
+  amount: number;
+  description: string;
+  payment_method: Order['paymentMethod'];
+}
 
 /** What an order's end changed: enough for its event and its metric. */
 export interface EndedOrder {
   order_no: string;
   user_id: string;
   payment_method: string;
+  auto_renew: boolean;
 }
 
 /** A member's second upgrade while one is pending: both would be priced on the same days. */
@@ -97,8 +109,8 @@ export class OrdersRepository {
       m,
       'order-insert',
       `INSERT INTO orders (order_no, user_id, product_type, product_id, is_upgrade, amount, currency, description, status, payment_method, expire_at,
-                           upgrade_from_level, upgrade_ms, created_at, channel, channel_options, upgrade_quoted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id, created_at, updated_at`,
+                           upgrade_from_level, upgrade_ms, created_at, channel, channel_options, upgrade_quoted_at, auto_renew, source)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id, created_at, updated_at`,
       [
         o.orderNo,
         o.userId,
@@ -117,6 +129,8 @@ export class OrdersRepository {
         o.channel,
         o.channelOptions,
         o.upgradeQuotedAt,
+        o.autoRenew ?? false,
+        o.source ?? 'member',
       ],
     );
   }
@@ -175,10 +189,27 @@ export class OrdersRepository {
   /** Moves a pending order to closed or expired; undefined when it was no longer pending. */
   async end(m: EntityManager, id: string, status: 'closed' | 'expired'): Promise<EndedOrder | undefined> {
     const [rows] = (await m.query(
-      `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3) RETURNING order_no, user_id, payment_method`,
+      `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3) RETURNING order_no, user_id, payment_method, auto_renew`,
       [id, status, movableTo(status)],
     )) as [EndedOrder[], number];
     return rows[0];
+  }
+
+  /** An order as a renewal (or an Alipay first period) is charged from; null when there is none. */
+  async forCharge(id: string): Promise<RenewalOrderRow | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT id, order_no, user_id, status, amount, description, payment_method FROM orders WHERE id = $1`,
+      [id],
+    )) as RenewalOrderRow[];
+    return row ?? null;
+  }
+
+  /** The id of a renewal order by its number (null: no such order, or the member's own). */
+  async renewalIdByNo(orderNo: string): Promise<string | null> {
+    const [row] = (await this.dataSource.query(`SELECT id FROM orders WHERE order_no = $1 AND source = 'renewal'`, [orderNo])) as {
+      id: string;
+    }[];
+    return row?.id ?? null;
   }
 
   findById(db: EntityManager, id: string): Promise<Order> {

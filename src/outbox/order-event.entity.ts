@@ -1,6 +1,16 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 
-export const ORDER_EVENT_TYPES = ['order.paid', 'order.expired', 'order.closed', 'order.refunded'] as const;
+export const ORDER_EVENT_TYPES = [
+  'order.paid',
+  'order.expired',
+  'order.closed',
+  'order.refunded',
+  'membership.renewal_upcoming',
+  'membership.renewed',
+  'membership.renewal_failed',
+  'membership.renewal_recovered',
+  'membership.auto_renew_lapsed',
+] as const;
 export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number];
 
 /**
@@ -12,7 +22,10 @@ export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number];
 @Index('IDX_order_events_created', ['createdAt'])
 @Index('IDX_order_events_unpublished', ['id'], { where: '"published_at" IS NULL' })
 @Index('IDX_order_events_not_fanned_out', ['id'], { where: '"fanned_out_at" IS NULL' })
-@Check('CHK_order_events_type', `"type" IN ('order.paid', 'order.expired', 'order.closed', 'order.refunded')`)
+@Check(
+  'CHK_order_events_type',
+  `"type" IN ('order.paid', 'order.expired', 'order.closed', 'order.refunded', 'membership.renewal_upcoming', 'membership.renewed', 'membership.renewal_failed', 'membership.renewal_recovered', 'membership.auto_renew_lapsed')`,
+)
 export class OrderEvent {
   @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'PK_order_events' })
   id: string;

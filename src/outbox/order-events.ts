@@ -74,6 +74,42 @@ export function committedEvent(
   return { id: String(row.id), type, userId, orderNo, payload, createdAt: row.created_at };
 }
 
+/** T − 5 days: a renewal is coming (the reminder the rules for auto-renewal require), once per cycle. */
+export interface RenewalUpcomingPayload {
+  order_no: string;
+  plan_code: string;
+  amount: number;
+  /** T, when the deduction is due and the new period starts. */
+  charge_on: string;
+  provider: string;
+}
+/** A renewal deduction settled: the new period, as order.paid shows it. `recovered`: it came after a failure. */
+export interface RenewedPayload {
+  order_no: string;
+  plan_code: string;
+  amount: number;
+  cycle: number;
+  recovered: boolean;
+  next_renewal_at: string;
+}
+/** A renewal try failed: access is kept until grace_ends_at; `next_try_at` null when no try is left. */
+export interface RenewalFailedPayload {
+  order_no: string;
+  plan_code: string;
+  amount: number;
+  reason: string;
+  tries: number;
+  next_try_at: string | null;
+  grace_ends_at: string;
+}
+/** Renewals failed past the grace (or the provider ended the contract): auto-renewal is over. */
+export interface AutoRenewLapsedPayload {
+  order_no: string;
+  plan_code: string;
+  reason: string;
+  at: string;
+}
+
 /**
  * Appends an event on the caller's transaction, so it commits or rolls back with the change.
  * Returns the row, to be announced after commit.

@@ -1,3 +1,4 @@
+import type { PaymentChannel } from './payment-channel';
 import type { Acknowledgement, IncomingNotification, NotificationResult, PaymentEvent, RawNotification } from './payment-provider';
 import type { ProviderName } from './provider-name';
 
@@ -19,8 +20,15 @@ export interface AgreementSignRequest {
   paymentNo: string;
   /** The plan the contract renews (WeChat Pay needs a template for it). */
   planCode: string;
-  /** The first period's amount and every renewal's, fixed at signing. */
+  /** Every renewal's amount, fixed at signing (Alipay single_amount). */
   amountFen: number;
+  /**
+   * What the first period costs (WeChat Pay pay-and-sign total_fee): the renewal's amount, or less for
+   * an upgrade, whose first payment is only a difference. Default: amountFen.
+   */
+  firstAmountFen?: number;
+  /** How the member signs (and pays): the QR code, or on the phone itself (SIGNING_CHANNELS). */
+  channel?: PaymentChannel;
   /** The order's description, shown to the member. */
   description: string;
   /** How WeChat's contract list names the member's account: no emoji or other 4-byte characters. */
@@ -48,6 +56,9 @@ export interface AgreementSigning {
   /** The code_url (WeChat Pay) or the agreement page URL (Alipay) to show as a QR code. */
   url: string;
 }
+
+/** The channels a member can sign (and pay) on, by what the client receives: the QR code, or a link the phone opens. */
+export const SIGNING_CHANNELS: readonly PaymentChannel[] = ['qr', 'h5', 'wap'];
 
 /** A signed contract as the provider knows it. */
 export interface ContractRef {
@@ -137,6 +148,13 @@ export interface AgreementProvider {
    * `merchant` (sendPreDeductionNotice is required in each cycle), `none` (Alipay: the app's own reminder).
    */
   readonly preDeductionNotice: 'provider' | 'merchant' | 'none';
+  /**
+   * What signing does: `pay_and_sign` (the member pays the first period and signs at once) or
+   * `sign_only` (the member signs; the first period is then deducted under the new contract).
+   */
+  readonly signing: 'pay_and_sign' | 'sign_only';
+  /** The channels this provider signs on (of SIGNING_CHANNELS). */
+  readonly signingChannels: readonly PaymentChannel[];
   /** Whether this plan can be bought with auto-renewal (WeChat Pay: a template is configured for it). */
   supportsPlan(planCode: string): boolean;
   /** What the member opens to sign. Throws AgreementRefused, or ProviderTimeoutError / ProviderUnavailableError (retry the same request). */

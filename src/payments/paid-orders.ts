@@ -8,7 +8,10 @@ export interface SettlingOrder {
   userId: string;
   /** The order's status before this settlement (orders' vocabulary, for the logs). */
   status: string;
-  /** Another attempt paid the order already: this payment is a double payment. */
+  /**
+   * This payment must not be kept, and is returned as a double payment: another attempt paid the order
+   * already, or the order is a renewal that ended unpaid (its contract was cancelled or lapsed).
+   */
   paid: boolean;
   paymentMethod: ProviderName;
   createdAt: Date;

@@ -22,6 +22,7 @@ export type PaymentRecordStatus = (typeof PAYMENT_RECORD_STATUSES)[number];
 @Index('UQ_payment_records_transaction_id', ['paymentMethod', 'transactionId'], { unique: true, where: '"transaction_id" IS NOT NULL' })
 @Index('IDX_payment_records_order', ['orderId'])
 @Index('IDX_payment_records_active_query', ['status', 'nextQueryAt'])
+@Index('UQ_payment_records_one_open_deduction', ['orderId'], { unique: true, where: `"contract_id" IS NOT NULL AND "status" = 'pending'` })
 @Check('CHK_payment_records_status', `"status" IN ('pending', 'success', 'closed', 'failed', 'refunded')`)
 @Check('CHK_payment_records_payment_method', `"payment_method" IN ('wechat', 'alipay')`)
 @Check('CHK_payment_records_amount', '"amount" > 0')
@@ -83,6 +84,14 @@ export class PaymentRecord {
 
   @Column({ type: 'timestamptz', nullable: true })
   paidAt: Date | null;
+
+  /**
+   * A deduction under an auto-renewal contract: the provider's contract id it ran under (WeChat Pay
+   * contract_id, Alipay agreement_no). Null for every attempt the member pays herself. Deductions are
+   * asked for by the server and followed by queryDeduction, never by the checkout jobs' query and close.
+   */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  contractId: string | null;
 
   /** Paid after another attempt had paid its order: money to return (a refund of kind duplicate_payment). */
   @Column({ type: 'boolean', default: false })

@@ -23,6 +23,24 @@ export interface NewAttempt extends PlannedAttempt {
   channel: PaymentChannel;
 }
 
+/** A deduction under a contract, to record before it is asked for. */
+export interface NewDeduction {
+  orderId: string;
+  paymentNo: string;
+  method: ProviderName;
+  amountFen: number;
+  contractId: string;
+  firstQueryAt: Date;
+}
+
+/** A deduction attempt as recorded. */
+export interface DeductionAttempt {
+  orderId: string;
+  method: ProviderName;
+  contractId: string;
+  status: string;
+}
+
 /** An attempt a job claimed. */
 export interface ClaimedAttempt {
   id: string;
@@ -102,9 +120,11 @@ export class PaymentRecordsRepository {
    * after the cancel is still found and honoured.
    */
   async closeOpenOf(m: EntityManager, orderId: string): Promise<void> {
+    // A deduction in flight cannot be closed at the provider: it stays pending for its query, and
+    // if it was paid, the settlement finds the order ended and returns the money.
     await m.query(
       `UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now()
-        WHERE order_id = $1 AND status = 'pending' AND trade_state IS DISTINCT FROM $2`,
+        WHERE order_id = $1 AND status = 'pending' AND contract_id IS NULL AND trade_state IS DISTINCT FROM $2`,
       [orderId, AWAITING_LAST_QUERY],
     );
   }
@@ -138,10 +158,10 @@ export class PaymentRecordsRepository {
     );
   }
 
-  /** Pending attempts due for an active query, within their retry budget and QR validity. */
+  /** Pending attempts due for an active query, within their retry budget and QR validity (deductions have their own query). */
   claimDueQueries(now: Date, limit: number, retryMax: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
     return this.claim(
-      `r.status = 'pending' AND r.next_query_at <= $1 AND r.query_count < $4 AND r.qr_code_expire_at > $1`,
+      `r.status = 'pending' AND r.contract_id IS NULL AND r.next_query_at <= $1 AND r.query_count < $4 AND r.qr_code_expire_at > $1`,
       'r.next_query_at',
       [now, limit, leaseUntil, retryMax],
     );
@@ -150,17 +170,20 @@ export class PaymentRecordsRepository {
   /** Pending attempts whose QR code expired, except those of pending orders past their own expiry. */
   claimExpiredQrCodes(now: Date, limit: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
     return this.claim(
-      `r.status = 'pending' AND r.qr_code_expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)
+      `r.status = 'pending' AND r.contract_id IS NULL AND r.qr_code_expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)
        AND (o.status <> 'pending' OR o.expire_at > $1)`,
       'r.qr_code_expire_at',
       [now, limit, leaseUntil],
     );
   }
 
-  /** Pending attempts of pending orders past expire_at: closed at the provider before the order expires. */
+  /**
+   * Pending attempts of pending orders past expire_at: closed at the provider before the order expires.
+   * A deduction has no close: it is left to its query (claimDueDeductions).
+   */
   claimAttemptsOfExpiredOrders(now: Date, limit: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
     return this.claim(
-      `r.status = 'pending' AND o.status = 'pending' AND o.expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)`,
+      `r.status = 'pending' AND r.contract_id IS NULL AND o.status = 'pending' AND o.expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)`,
       'o.expire_at',
       [now, limit, leaseUntil],
     );
@@ -185,6 +208,85 @@ export class PaymentRecordsRepository {
     await this.dataSource.query(`UPDATE payment_records SET next_query_at = $2, updated_at = now() WHERE id = $1 AND status = 'pending'`, [
       attemptId,
       now,
+    ]);
+  }
+
+  /**
+   * Records a deduction asked for under a contract, pending, due for its first query at `firstQueryAt`.
+   * Nothing is recorded (false) while another deduction of the order is in flight
+   * (UQ_payment_records_one_open_deduction) or once an attempt has paid the order: a second runner, a
+   * repeated call or a retry racing a query never deducts twice for one order.
+   */
+  async insertDeduction(d: NewDeduction): Promise<boolean> {
+    // An INSERT answers its RETURNING rows (an UPDATE would answer [rows, count]).
+    const rows = (await this.dataSource.query(
+      `INSERT INTO payment_records (order_id, payment_no, payment_method, amount, status, next_query_at, contract_id)
+       SELECT $1, $2, $3, $4, 'pending', $5, $6
+        WHERE NOT EXISTS (SELECT 1 FROM payment_records WHERE order_id = $1 AND status IN ('success', 'refunded'))
+       ON CONFLICT (order_id) WHERE contract_id IS NOT NULL AND status = 'pending' DO NOTHING
+       RETURNING id`,
+      [d.orderId, d.paymentNo, d.method, d.amountFen, d.firstQueryAt, d.contractId],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+
+  /** A deduction attempt by its payment number (null: no deduction of ours has it). */
+  async deductionOf(paymentNo: string): Promise<DeductionAttempt | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT order_id, payment_method, contract_id, status FROM payment_records WHERE payment_no = $1 AND contract_id IS NOT NULL`,
+      [paymentNo],
+    )) as { order_id: string; payment_method: ProviderName; contract_id: string; status: string }[];
+    return row ? { orderId: row.order_id, method: row.payment_method, contractId: row.contract_id, status: row.status } : null;
+  }
+
+  /** The order's deduction in flight, if any: its payment number. */
+  async openDeductionOf(orderId: string): Promise<string | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT payment_no FROM payment_records WHERE order_id = $1 AND contract_id IS NOT NULL AND status = 'pending'`,
+      [orderId],
+    )) as { payment_no: string }[];
+    return row?.payment_no ?? null;
+  }
+
+  /** The order's latest deduction: its status and the provider's state or reason. */
+  async lastDeductionOf(orderId: string): Promise<{ payment_no: string; status: string; trade_state: string | null } | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT payment_no, status, trade_state FROM payment_records WHERE order_id = $1 AND contract_id IS NOT NULL
+        ORDER BY created_at DESC LIMIT 1`,
+      [orderId],
+    )) as { payment_no: string; status: string; trade_state: string | null }[];
+    return row ?? null;
+  }
+
+  /** A pending deduction the provider declined (final for this number): failed, with the provider's reason. */
+  async markDeductionFailed(paymentNo: string, reason: string, payload: Record<string, unknown>): Promise<boolean> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE payment_records SET status = 'failed', trade_state = $2, notify_payload = $3, next_query_at = NULL, updated_at = now()
+        WHERE payment_no = $1 AND contract_id IS NOT NULL AND status = 'pending' RETURNING id`,
+      [paymentNo, reason.slice(0, 32), JSON.stringify(payload)],
+    )) as [unknown[], number];
+    return rows.length > 0;
+  }
+
+  /**
+   * A deduction still without a result: its state as last heard, and its next query at 1, 2, 4 … minutes
+   * after it was asked for, at most six hours apart (a deduction is never given up: its money may have moved).
+   */
+  async recordDeductionQuery(paymentNo: string, tradeState: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE payment_records SET query_count = query_count + 1, trade_state = $2, updated_at = now(),
+         next_query_at = now() + make_interval(mins => LEAST(power(2, LEAST(query_count + 1, 9))::int, 360))
+       WHERE payment_no = $1 AND contract_id IS NOT NULL AND status = 'pending'`,
+      [paymentNo, tradeState.slice(0, 32)],
+    );
+  }
+
+  /** Pending deductions due for their query (claimed with a lease, as the checkout queries are). */
+  claimDueDeductions(now: Date, limit: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
+    return this.claim(`r.status = 'pending' AND r.contract_id IS NOT NULL AND r.next_query_at <= $1`, 'r.next_query_at', [
+      now,
+      limit,
+      leaseUntil,
     ]);
   }
 

@@ -17,6 +17,7 @@ import { PAYMENT_PROVIDERS, ProviderRegistry } from './provider-registry';
 import { QueryPaymentsJob } from './query-payments.job';
 import { agreementProviders } from './agreement-providers';
 import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
+import { AgreementDeductions } from './agreement-deductions.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PaymentRecord, NotificationRefusal])],
@@ -42,6 +43,7 @@ import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
     AgreementRegistry,
     NotificationRouter,
     PaymentsService,
+    AgreementDeductions,
     PaymentAttemptsService,
     PaymentRecordsRepository,
     NotificationRefusalsRepository,
@@ -59,6 +61,7 @@ import { AGREEMENT_PROVIDERS, AgreementRegistry } from './agreement-registry';
     QueryPaymentsJob,
     ExpireQrCodesJob,
     AgreementRegistry,
+    AgreementDeductions,
   ],
 })
 export class PaymentsModule {}

@@ -11,8 +11,11 @@ import { PaymentRecordsRepository } from './payment-records.repository';
 import { ProviderRegistry } from './provider-registry';
 import { SettlementRepository } from './settlement.repository';
 
-/** What told us about a payment: its notification, the active query, or the daily bill (reconciliation, confirmed by a query). */
-export type PaymentSource = 'notification' | 'query' | 'reconciliation';
+/**
+ * What told us about a payment: its notification, the active query, the daily bill (reconciliation,
+ * confirmed by a query), or the answer to a deduction we asked for under a contract.
+ */
+export type PaymentSource = 'notification' | 'query' | 'reconciliation' | 'deduction';
 
 /** What a provider's event did: settled the order now, found it settled already, paid it twice, or only recorded a state. */
 export type ApplyResult = { result: 'settled' | 'double_payment'; orderNo: string } | { result: 'duplicate' | 'closed' | 'ignored' };
@@ -109,8 +112,9 @@ export class PaymentsService {
         return { result: 'duplicate' };
       case 'double_payment': {
         const orderNo = done.order.orderNo;
-        // Two attempts of one order both paid (an old QR paid before its close took effect).
-        this.logger.error(`order ${orderNo}: payment ${event.paymentNo} paid an order already paid by another attempt; refunding it`);
+        // Two attempts of one order both paid (an old QR paid before its close took effect), or a
+        // deduction that succeeded after its renewal order ended with its contract.
+        this.logger.error(`order ${orderNo}: payment ${event.paymentNo} paid an order already paid or no longer payable; refunding it`);
         this.events.emit(DOUBLE_PAYMENT, { paymentNo: event.paymentNo, orderNo } satisfies DoublePayment);
         return { result: 'double_payment', orderNo };
       }

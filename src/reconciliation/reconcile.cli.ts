@@ -11,12 +11,10 @@
  */
 import { NestFactory } from '@nestjs/core';
 import { parseArgs as parseCommandLine } from 'node:util';
-import { DataSource } from 'typeorm';
 import { isCalendarDay } from '../common/beijing-day';
 import { AppConfig, buildAppConfig, ConfigError } from '../config/app-config';
 import { readEnvironment } from '../config/config.module';
-import { EmbeddedPostgresHandle, runningEmbeddedPostgres, startEmbeddedPostgres } from '../database/embedded-postgres';
-import { typeormOptions } from '../database/typeorm-options';
+import { cliDatabase } from '../database/cli-database';
 import { PROVIDER_NAMES, type ProviderName } from '../payments/provider-name';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { ReconcileCliModule } from './reconcile-cli.module';
@@ -55,26 +53,6 @@ export function parseArgs(argv: string[]): { date: string; provider?: ProviderNa
   return { date: values.date, provider: values.provider as ProviderName | undefined };
 }
 
-/** Which database to use, and whether this command started it (then it stops it too). */
-async function database(config: AppConfig, out: Out): Promise<{ url: string; started?: EmbeddedPostgresHandle }> {
-  if (config.databaseUrl) return { url: config.databaseUrl };
-  const running = runningEmbeddedPostgres(config.dataDir);
-  if (running) {
-    out(`Using the embedded PostgreSQL the running service started (pid ${running.pid}).`);
-    return { url: running.url };
-  }
-  const started = await startEmbeddedPostgres(config.dataDir, () => undefined);
-  // Nobody else migrates it; the service would do the same at its start.
-  const ds = await new DataSource(typeormOptions(started.url, { poolSize: 1 })).initialize();
-  try {
-    await ds.runMigrations();
-  } finally {
-    await ds.destroy();
-  }
-  out('Started the embedded PostgreSQL for this command (no service runs on this DATA_DIR).');
-  return { url: started.url, started };
-}
-
 export async function main(
   argv: string[],
   env: Record<string, string | undefined>,
@@ -97,7 +75,7 @@ export async function main(
     for (const p of e.problems) out(`config: ${p.variable} ${p.problem}`);
     return 2;
   }
-  const db = await database(config, out);
+  const db = await cliDatabase(config, out);
   try {
     const app = await NestFactory.createApplicationContext(await ReconcileCliModule.forRoot({ ...env, DATABASE_URL: db.url }), {
       logger: ['error'],

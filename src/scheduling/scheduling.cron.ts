@@ -8,6 +8,7 @@ import { ExpireQrCodesJob } from '../payments/expire-qr-codes.job';
 import { QueryPaymentsJob } from '../payments/query-payments.job';
 import { ReconcileBillsJob } from '../reconciliation/reconcile-bills.job';
 import { ProcessRefundsJob } from '../refunds/process-refunds.job';
+import { RenewalJob } from '../subscriptions/renewal.job';
 
 /** Every how often each job runs on each instance; claims keep instances off each other's rows. */
 export const JOB_INTERVALS_MS = {
@@ -17,6 +18,8 @@ export const JOB_INTERVALS_MS = {
   'process-refunds': 15_000,
   // Cheap when there is nothing to do: one read per provider and day.
   'reconcile-bills': 60_000,
+  // Replaced by RENEWAL_JOB_MINUTES (see intervalOf).
+  renewals: 600_000,
 } as const;
 
 type JobName = keyof typeof JOB_INTERVALS_MS;
@@ -41,6 +44,7 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
     expireOrders: ExpireOrdersJob,
     processRefunds: ProcessRefundsJob,
     reconcileBills: ReconcileBillsJob,
+    renewals: RenewalJob,
   ) {
     this.jobs = {
       'query-payments': queryPayments,
@@ -48,6 +52,7 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
       'expire-orders': expireOrders,
       'process-refunds': processRefunds,
       'reconcile-bills': reconcileBills,
+      renewals,
     };
   }
 
@@ -56,9 +61,14 @@ export class SchedulingCron implements OnApplicationBootstrap, BeforeApplication
     for (const name of Object.keys(this.jobs) as JobName[]) {
       this.scheduler.addInterval(
         name,
-        setInterval(() => void this.tick(name), JOB_INTERVALS_MS[name]),
+        setInterval(() => void this.tick(name), this.intervalOf(name)),
       );
     }
+  }
+
+  /** The renewal job's interval is configured (RENEWAL_JOB_MINUTES); the others are fixed. */
+  private intervalOf(name: JobName): number {
+    return name === 'renewals' ? this.config.renewalJobMinutes * 60_000 : JOB_INTERVALS_MS[name];
   }
 
   /** One run of a job, unless its previous run is still going; never throws. */

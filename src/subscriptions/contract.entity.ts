@@ -11,6 +11,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { MembershipPlan } from '../membership/membership-plan.entity';
+import { Order } from '../orders/order.entity';
 import type { ProviderName } from '../payments/provider-name';
 
 /**
@@ -29,7 +30,9 @@ export type ContractEndedBy = 'member' | 'merchant' | 'provider' | 'support';
 @Entity('contracts')
 @Unique('UQ_contracts_contract_no', ['contractNo'])
 @Index('UQ_contracts_provider_contract', ['provider', 'providerContractId'], { unique: true, where: `"provider_contract_id" IS NOT NULL` })
+@Index('UQ_contracts_first_order', ['firstOrderId'], { unique: true, where: `"first_order_id" IS NOT NULL` })
 @Index('UQ_contracts_one_open_per_member', ['userId'], { unique: true, where: `"status" IN ('pending', 'active', 'past_due')` })
+@Index('IDX_contracts_renewal_due', ['nextRunAt'], { where: `"status" IN ('active', 'past_due')` })
 @Check('CHK_contracts_contract_no', `"contract_no" ~ '^[0-9A-Za-z]{1,32}$'`)
 @Check('CHK_contracts_amount', '"amount" > 0')
 @Check('CHK_contracts_status', `"status" IN ('pending', 'active', 'past_due', 'cancelled', 'lapsed')`)
@@ -62,6 +65,17 @@ export class Contract {
   @Column({ type: 'varchar', length: 16, default: 'pending' })
   status: ContractStatus;
 
+  /**
+   * The order the member bought with auto-renewal and signed this contract with: its payment is the
+   * first period (paid with the signing, or deducted once signed where the provider signs first).
+   */
+  @Column({ type: 'uuid', nullable: true })
+  firstOrderId: string | null;
+
+  @ManyToOne(() => Order, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'first_order_id', foreignKeyConstraintName: 'FK_contracts_first_order' })
+  firstOrder?: Order;
+
   @Column({ type: 'varchar', length: 64, nullable: true })
   providerContractId: string | null;
 
@@ -73,6 +87,22 @@ export class Contract {
 
   @Column({ type: 'varchar', length: 16, nullable: true })
   endedBy: ContractEndedBy | null;
+
+  /** T of the coming cycle: the end of the member's paid time, when the next period must start. Null until the job first sees the contract. */
+  @Column({ type: 'timestamptz', nullable: true })
+  nextRenewalAt: Date | null;
+
+  /** While past_due: access is kept until then (grace is never a paid period, never in the ledger). */
+  @Column({ type: 'timestamptz', nullable: true })
+  graceEndsAt: Date | null;
+
+  /** When the renewal job next looks at the contract; a claim moves it to the end of a lease. */
+  @Column({ type: 'timestamptz', nullable: true })
+  nextRunAt: Date | null;
+
+  /** Cycles paid by deduction so far (the next cycle is this + 1). */
+  @Column({ type: 'integer', default: 0 })
+  cyclesRenewed: number;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

@@ -9,6 +9,8 @@ export interface NewContract {
   provider: ProviderName;
   planId: number;
   amountFen: number;
+  /** The order it is signed with (its first period), when bought with auto-renewal. */
+  firstOrderId?: string | null;
 }
 
 /** A contract row as the service reads it. */
@@ -24,23 +26,27 @@ export interface ContractRow {
   signed_at: Date | null;
   ended_at: Date | null;
   ended_by: ContractEndedBy | null;
+  first_order_id: string | null;
 }
 
 /** A member already has an open contract (UQ_contracts_one_open_per_member). */
 export class OpenContractExists extends Error {}
 
-const COLUMNS = 'id, contract_no, user_id, provider, plan_id, amount, status, provider_contract_id, signed_at, ended_at, ended_by';
+const COLUMNS =
+  'id, contract_no, user_id, provider, plan_id, amount, status, provider_contract_id, signed_at, ended_at, ended_by, first_order_id';
+const OPEN = `status IN ('pending', 'active', 'past_due')`;
 
 /** Every query on the contracts table (the subscriptions module owns it). Services hold the rules. */
 @Injectable()
 export class ContractsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insertPending(c: NewContract): Promise<ContractRow> {
+  /** On the caller's transaction when given (an order and its contract commit together). */
+  async insertPending(c: NewContract, m: EntityManager = this.dataSource.manager): Promise<ContractRow> {
     try {
-      const [row] = (await this.dataSource.query(
-        `INSERT INTO contracts (contract_no, user_id, provider, plan_id, amount) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-        [c.contractNo, c.userId, c.provider, c.planId, c.amountFen],
+      const [row] = (await m.query(
+        `INSERT INTO contracts (contract_no, user_id, provider, plan_id, amount, first_order_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+        [c.contractNo, c.userId, c.provider, c.planId, c.amountFen, c.firstOrderId ?? null],
       )) as ContractRow[];
       return row;
     } catch (e) {
@@ -54,6 +60,39 @@ export class ContractsRepository {
   async findByNo(contractNo: string): Promise<ContractRow | null> {
     const [row] = (await this.dataSource.query(`SELECT ${COLUMNS} FROM contracts WHERE contract_no = $1`, [contractNo])) as ContractRow[];
     return row ?? null;
+  }
+
+  /** The member's open contract (pending, active or past_due), if any. */
+  async openOfUser(userId: string, m: EntityManager = this.dataSource.manager): Promise<ContractRow | null> {
+    const [row] = (await m.query(`SELECT ${COLUMNS} FROM contracts WHERE user_id = $1 AND ${OPEN}`, [userId])) as ContractRow[];
+    return row ?? null;
+  }
+
+  /**
+   * The contract each member sees: the open one, else the latest that was signed (a contract released
+   * unsigned, its order never paid, is not shown). Members without one are absent.
+   */
+  async shownOfUsers(userIds: readonly string[]): Promise<(ContractRow & { grace_ends_at: Date | null })[]> {
+    if (!userIds.length) return [];
+    return (await this.dataSource.query(
+      `SELECT DISTINCT ON (user_id) ${COLUMNS}, grace_ends_at FROM contracts
+        WHERE user_id = ANY($1) AND (${OPEN} OR signed_at IS NOT NULL)
+        ORDER BY user_id, (${OPEN}) DESC, created_at DESC`,
+      [userIds],
+    )) as (ContractRow & { grace_ends_at: Date | null })[];
+  }
+
+  /**
+   * The order's contract, still pending (never signed), → cancelled by us, on the order's transaction:
+   * the order ended unpaid. Null when there was none to release.
+   */
+  async releaseByOrder(m: EntityManager, orderId: string, endedAt: Date): Promise<ContractRow | null> {
+    const [rows] = (await m.query(
+      `UPDATE contracts SET status = 'cancelled', ended_at = $2, ended_by = 'merchant', updated_at = now()
+        WHERE first_order_id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
+      [orderId, endedAt],
+    )) as [ContractRow[], number];
+    return rows[0] ?? null;
   }
 
   /** The member's most recent contract, open or not. */

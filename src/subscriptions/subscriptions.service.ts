@@ -1,7 +1,9 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { AdminCaller } from '../audit/audit-log';
 import { appendAuditEntry } from '../audit/audit-log.repository';
-import { DomainError } from '../common/errors/domain-error';
+import { ConflictError, DomainError } from '../common/errors/domain-error';
+import { OrdersService } from '../orders/orders.service';
+import { AgreementDeductions, type DeductionOutcome } from '../payments/agreement-deductions.service';
 import { newContractNo } from '../common/trade-numbers';
 import type { ContractEvent } from '../payments/payment-provider';
 import { NotificationRejected } from '../payments/payment-provider';
@@ -10,6 +12,7 @@ import { NotificationRouter, type HandledAs } from '../payments/notification-rou
 import type { ProviderName } from '../payments/provider-name';
 import type { ContractEndedBy } from './contract.entity';
 import { ContractsRepository, OpenContractExists, type ContractRow } from './contracts.repository';
+import { RenewalsService } from './renewals.service';
 
 /**
  * Who ends a member's auto-renewal from our side: the member (from the app), or support for them,
@@ -34,6 +37,9 @@ export class SubscriptionsService implements OnModuleInit {
     private readonly contracts: ContractsRepository,
     private readonly router: NotificationRouter,
     private readonly agreements: AgreementRegistry,
+    private readonly deductions: AgreementDeductions,
+    private readonly orders: OrdersService,
+    private readonly renewals: RenewalsService,
   ) {}
 
   onModuleInit(): void {
@@ -72,8 +78,10 @@ export class SubscriptionsService implements OnModuleInit {
    */
   async applyEvent(event: ContractEvent): Promise<HandledAs> {
     if (event.kind === 'deduction') {
-      // No renewal job deducts yet, so no deduction of ours can be reported.
-      throw new NotificationRejected('UNEXPECTED_EVENT', 'deduction results are not handled by this service yet');
+      // A deduction's result settles through payments' one path, as its answer or its query would; what
+      // it means for the contract's cycle is the renewal job's (and the order.paid listener's) to draw.
+      const done = await this.deductions.apply(event.provider, event.paymentNo, event.result, 'notification', event.contractId);
+      return done.outcome === 'paid' ? done.applied.result : `deduction_${done.outcome}`;
     }
     const { contractNo, contractId } = event.contract;
     const row = await this.contracts.findByNo(contractNo);
@@ -84,15 +92,22 @@ export class SubscriptionsService implements OnModuleInit {
     }
     if (event.kind === 'signed') {
       const moved = await this.contracts.activate(event.provider, contractNo, contractId, event.signedAt);
-      if (moved) {
-        this.logger.log(`contract ${contractNo} active (${event.provider} ${contractId})`);
-        return 'activated';
+      if (moved) this.logger.log(`contract ${contractNo} active (${event.provider} ${contractId})`);
+      else if (row.status === 'cancelled' && !row.provider_contract_id) {
+        // Signed after we released it (its order ended unpaid): nothing may renew under it, so it ends at the provider too.
+        await this.agreements.find(event.provider)?.terminate({ contractId, contractNo }, '订单已关闭，签约作废');
+        this.logger.warn(`contract ${contractNo} was signed after its order ended: terminated at ${event.provider}`);
+        return 'terminated';
       }
-      return 'duplicate';
+      const signed = moved ?? row;
+      // A resend of the signing asks again: the charge is one per order (busy while one is in flight, or once paid).
+      if (signed.status === 'active' && signed.first_order_id) await this.firstPeriodAfterSigning(signed);
+      return moved ? 'activated' : 'duplicate';
     }
     const ended = await this.contracts.end(event.provider, contractNo, event.by, event.endedAt);
     if (ended) {
       this.logger.log(`contract ${contractNo} cancelled by ${event.by}`);
+      await this.renewals.abandonOpenCycle(ended.id);
       return 'cancelled';
     }
     return 'duplicate';
@@ -143,16 +158,76 @@ export class SubscriptionsService implements OnModuleInit {
             })
         : undefined,
     );
-    if (ended)
+    if (ended) {
       this.logger.log(
         `contract ${contract.contract_no} cancelled by ${actor.by === 'support' ? `support (${actor.caller.actor})` : 'the member'}`,
       );
+      // The renewal already under way is stopped: its order closed, a deduction that lands later returned.
+      await this.renewals.abandonOpenCycle(ended.id, now);
+    }
     return ended ?? ((await this.contracts.findByNo(contract.contract_no)) as ContractRow);
   }
 
   /** The member's most recent contract, open or not (support's member view); null when they never had one. */
   latestOfMember(userId: string): Promise<ContractRow | null> {
     return this.contracts.latestOfUser(userId);
+  }
+
+  /**
+   * The first period of a contract signed without a payment (Alipay: `dut_user_sign` came, now the order
+   * the member is buying is deducted under the agreement). `orderId` is the member's order linked to the
+   * contract. One deduction, with a new payment number, through payments' deduction path: paid settles the
+   * order through the one settle path (order.paid, the grant); failed leaves the order unpaid with the
+   * provider's reason; pending/unknown are queried by the renewal job's deduction sweep, never sent again.
+   * Safe to call twice: while a deduction of the order is in flight, or once the order is paid, nothing is
+   * asked for (`busy`). Throws NOT_FOUND / CONFLICT for a contract or order that does not fit.
+   */
+  async chargeFirstPeriod(contractNo: string, orderId: string, now = new Date()): Promise<DeductionOutcome> {
+    const contract = await this.contracts.findByNo(contractNo);
+    if (!contract) throw new DomainError('NOT_FOUND', 'No such auto-renewal contract');
+    if (contract.status !== 'active' || !contract.provider_contract_id)
+      throw new ConflictError('AUTO_RENEW_INACTIVE', `The contract is ${contract.status}: nothing can be deducted under it`);
+    const order = await this.orders.forCharge(orderId);
+    if (!order || order.user_id !== contract.user_id || order.payment_method !== contract.provider)
+      throw new DomainError('NOT_FOUND', "No such order of the contract's member with this provider");
+    if (order.amount !== contract.amount)
+      throw new ConflictError(
+        'AUTO_RENEW_INACTIVE',
+        `The order's amount (${order.amount} fen) is not the contract's (${contract.amount} fen)`,
+      );
+    return this.deductions.deduct(
+      { orderId: order.id, method: contract.provider, amountFen: order.amount, description: order.description },
+      { contractId: contract.provider_contract_id, contractNo: contract.contract_no },
+      now,
+    );
+  }
+
+  /**
+   * Where the provider signs before anything is paid (`sign_only`: Alipay), the order the member bought
+   * the contract with is charged at once under it. Its outcome is the order's: paid settles it; a
+   * decline ends the contract at the provider and here (no period was bought, so nothing may renew),
+   * and the order, never paid, expires; pending/unknown are the deduction query's. A contract or order
+   * that does not fit is logged, not retried: a resend of the notification would not change it.
+   */
+  private async firstPeriodAfterSigning(contract: ContractRow): Promise<void> {
+    const adapter = this.agreements.find(contract.provider);
+    if (adapter?.signing !== 'sign_only' || !contract.first_order_id) return;
+    let charged: DeductionOutcome;
+    try {
+      charged = await this.chargeFirstPeriod(contract.contract_no, contract.first_order_id);
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      this.logger.error(`contract ${contract.contract_no}: its first period cannot be charged (${e.message})`);
+      return;
+    }
+    if (charged.outcome !== 'failed') {
+      this.logger.log(`contract ${contract.contract_no}: first period ${charged.outcome}`);
+      return;
+    }
+    this.logger.warn(`contract ${contract.contract_no}: first period declined (${charged.reason}); the contract ends`);
+    if (!charged.contractEnded && contract.provider_contract_id)
+      await adapter.terminate({ contractId: contract.provider_contract_id, contractNo: contract.contract_no }, '首期扣款失败');
+    await this.contracts.end(contract.provider, contract.contract_no, 'merchant', new Date());
   }
 
   findByNo(contractNo: string): Promise<ContractRow | null> {

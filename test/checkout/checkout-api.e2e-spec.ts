@@ -50,6 +50,7 @@ describe('checkout page: server side (development, sandbox)', () => {
       payment_methods: ['wechat', 'alipay'],
       channels: { wechat: ['qr', 'app', 'jsapi', 'h5'], alipay: ['qr', 'app', 'wap', 'page'] },
       sandbox_pay_page: { wechat: `${sb.url}/sandbox/pay`, alipay: `${sb.url}/sandbox/pay` },
+      sandbox_sign_page: { wechat: `${sb.url}/sandbox/contracts/sign`, alipay: `${sb.url}/sandbox/contracts/sign` },
     });
     const order = await createOrder(t, 'page-link', { payment_method: 'alipay' });
     const payPage = await fetch(`${body.sandbox_pay_page.alipay}?qr=${encodeURIComponent(order.qr_code_url)}`);
@@ -149,6 +150,7 @@ describe('checkout page: server side (production)', () => {
       payment_methods: [],
       channels: { wechat: [], alipay: [] },
       sandbox_pay_page: { wechat: null, alipay: null },
+      sandbox_sign_page: { wechat: null, alipay: null },
     });
     await t.http.get('/').expect(200).expect('content-type', /html/);
   });

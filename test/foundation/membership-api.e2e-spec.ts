@@ -23,6 +23,11 @@ describe('membership API, auth and the error format', () => {
       level: 1,
       duration_days: 30,
       price: 1990,
+      // No provider is configured here, so no plan can be bought with auto-renewal.
+      auto_renew: false,
+      auto_renew_methods: [],
+      auto_renew_upgrade_methods: [],
+      renewal_amount: null,
     });
     expect(new Set(res.body.map((p: { level: number }) => p.level))).toEqual(new Set([1, 2]));
   });

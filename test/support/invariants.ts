@@ -28,8 +28,10 @@ const CHECKS: Record<string, string> = {
   'a refunded order has no periods': `
     SELECT o.order_no FROM orders o WHERE o.status = 'refunded' AND NOT ${KEPT('o')}
        AND EXISTS (SELECT 1 FROM membership_periods p WHERE p.order_id = o.id)`,
+  // A deduction that succeeded after its renewal order ended with the contract is kept as a double payment (refunded).
   'a successful payment belongs to a paid order': `
-    SELECT pr.payment_no FROM payment_records pr JOIN orders o ON o.id = pr.order_id WHERE pr.status = 'success' AND o.status NOT IN ${PAID}`,
+    SELECT pr.payment_no FROM payment_records pr JOIN orders o ON o.id = pr.order_id
+     WHERE pr.status = 'success' AND o.status NOT IN ${PAID} AND NOT pr.double_payment`,
   'a paid order has exactly one order.paid event': `
     SELECT o.order_no FROM orders o WHERE o.status IN ${PAID}
       AND (SELECT count(*) FROM order_events e WHERE e.order_id = o.id AND e.type = 'order.paid') <> 1`,
@@ -75,8 +77,50 @@ const CHECKS: Record<string, string> = {
   "a member's periods never overlap": `
     SELECT a.user_id FROM membership_periods a JOIN membership_periods b
       ON b.user_id = a.user_id AND b.id <> a.id AND b.starts_at < a.ends_at AND a.starts_at < b.ends_at`,
+  // Auto-renewal contracts and their cycles.
+  'an active or past_due contract has its provider id (it was signed)': `
+    SELECT contract_no FROM contracts WHERE status IN ('active', 'past_due') AND provider_contract_id IS NULL`,
+  'a past_due contract has a grace end; an active one none': `
+    SELECT contract_no FROM contracts WHERE (status = 'past_due' AND grace_ends_at IS NULL) OR (status = 'active' AND grace_ends_at IS NOT NULL)`,
+  'a renewal order belongs to exactly one cycle, and a cycle to a renewal order of its member and plan at the signed amount': `
+    SELECT o.order_no FROM orders o WHERE o.source = 'renewal'
+       AND (SELECT count(*) FROM renewal_cycles rc WHERE rc.order_id = o.id) <> 1
+    UNION ALL
+    SELECT o.order_no FROM renewal_cycles rc JOIN orders o ON o.id = rc.order_id JOIN contracts c ON c.id = rc.contract_id
+     WHERE o.source <> 'renewal' OR o.user_id <> c.user_id OR o.product_id <> c.plan_id OR o.amount <> c.amount
+        OR o.payment_method <> c.provider`,
+  'no cycle is charged twice: per contract and cycle one paid renewal order with one kept payment': `
+    SELECT rc.contract_id, rc.cycle FROM renewal_cycles rc
+     WHERE (SELECT count(*) FROM payment_records pr WHERE pr.order_id = rc.order_id AND pr.status IN ('success', 'refunded')
+              AND NOT pr.double_payment) > 1`,
+  "a paid cycle's order is paid, and a contract has renewed exactly its paid cycles": `
+    SELECT rc.id::text FROM renewal_cycles rc JOIN orders o ON o.id = rc.order_id
+     WHERE rc.status = 'paid' AND o.status NOT IN ${PAID}
+    UNION ALL
+    SELECT c.contract_no FROM contracts c
+     WHERE c.cycles_renewed <> (SELECT count(*) FROM renewal_cycles rc WHERE rc.contract_id = c.id AND rc.status = 'paid')`,
+  'a contract that is over has no open cycle, and at most one cycle of a contract is open': `
+    SELECT c.contract_no FROM contracts c JOIN renewal_cycles rc ON rc.contract_id = c.id
+     WHERE rc.status = 'open' AND c.status IN ('cancelled', 'lapsed')
+    UNION ALL
+    SELECT contract_id::text FROM renewal_cycles WHERE status = 'open' GROUP BY contract_id HAVING count(*) > 1`,
+  "a deduction is an attempt of a renewal order or of its contract member's own order, under a contract of the same provider": `
+    SELECT pr.payment_no FROM payment_records pr JOIN orders o ON o.id = pr.order_id
+     WHERE pr.contract_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM contracts c WHERE c.provider_contract_id = pr.contract_id AND c.provider = pr.payment_method
+                          AND c.user_id = o.user_id)`,
+  // Bought with auto-renewal: the contract and the order it was signed with.
+  "a contract signed with an order is that auto-renewal order's, of the same member and provider": `
+    SELECT c.contract_no FROM contracts c JOIN orders o ON o.id = c.first_order_id
+     WHERE NOT o.auto_renew OR o.user_id <> c.user_id OR o.payment_method <> c.provider`,
+  'an auto-renewal order has its contract': `
+    SELECT o.order_no FROM orders o WHERE o.auto_renew AND NOT EXISTS (SELECT 1 FROM contracts c WHERE c.first_order_id = o.id)`,
+  'an order that ended unpaid leaves no contract waiting for its signature': `
+    SELECT c.contract_no FROM contracts c JOIN orders o ON o.id = c.first_order_id
+     WHERE c.status = 'pending' AND o.status IN ('closed', 'expired', 'failed')`,
+  // A renewal order has no code: the provider takes the money under the contract.
   'no pending order without a QR code (or, on another channel, what its client pays with)': `
-    SELECT order_no FROM orders WHERE status = 'pending'
+    SELECT order_no FROM orders WHERE status = 'pending' AND source = 'member'
       AND (payment_no IS NULL OR (channel = 'qr' AND qr_code_url IS NULL) OR (channel <> 'qr' AND pay_params IS NULL))`,
 };
 

@@ -85,7 +85,7 @@ function render() {
   });
   renderBuy();
   renderPayment({ newQr, cancelOrder, backToPlans });
-  renderMembership();
+  renderMembership({ cancelAutoRenew });
   renderOrders();
   renderLive();
 }
@@ -117,7 +117,8 @@ async function buy(event) {
   // The same choice tried again after a lost answer reuses its Idempotency-Key: the service then
   // answers with the order it already created instead of creating a second one.
   const channel = channelFor(state.method);
-  const request = `${state.choice}:${state.method}:${channel}`;
+  const autoRenew = state.autoRenew;
+  const request = `${state.choice}:${state.method}:${channel}:${autoRenew}`;
   if (state.attempt?.request !== request) state.attempt = { request, key: newIdempotencyKey() };
   try {
     const order = await api.post(
@@ -128,19 +129,21 @@ async function buy(event) {
         payment_method: state.method,
         is_upgrade: quote.is_upgrade,
         channel,
+        ...(autoRenew ? { auto_renew: true } : {}),
       },
       { 'Idempotency-Key': state.attempt.key },
     );
     state.attempt = null;
     showOrder(order);
-    announce(t(order.channel && order.channel !== 'qr' ? 'phoneTitle' : 'scanTitle'));
+    const method = /** @type {'wechat' | 'alipay'} */ (order.payment_method);
+    announce(t(order.channel && order.channel !== 'qr' ? 'phoneTitle' : order.auto_renew ? `scanSignTitle.${method}` : 'scanTitle'));
     focusPayment();
     void refresh();
   } catch (e) {
     state.problem = { error: e, method: state.method };
     // A refusal is final for that key; a lost answer or a provider failure may be retried with it.
     if (e instanceof ApiError && e.status < 500) state.attempt = null;
-    if (e instanceof ApiError && (e.code === 'PRODUCT_NOT_FOUND' || e.code === 'MEMBERSHIP_CONFLICT')) await refresh();
+    if (e instanceof ApiError && ['PRODUCT_NOT_FOUND', 'MEMBERSHIP_CONFLICT', 'AUTO_RENEW_ACTIVE'].includes(e.code)) await refresh();
   } finally {
     state.busy = false;
     if (state.problem) showProblem();
@@ -194,6 +197,23 @@ async function cancelOrder() {
   } finally {
     state.busy = false;
     await refresh();
+  }
+}
+
+/** The member cancels auto-renewal: one press, as easy as signing. */
+async function cancelAutoRenew() {
+  if (state.busy) return;
+  state.busy = true;
+  render();
+  try {
+    await api.post('/api/v1/membership/auto-renew/cancel');
+    announce(t('autoRenewStatus.cancelled'));
+  } catch (e) {
+    state.problem = { error: e, method: state.membership?.auto_renew?.provider };
+  } finally {
+    state.busy = false;
+    await refresh();
+    if (state.problem) showProblem();
   }
 }
 
@@ -291,6 +311,8 @@ async function start() {
   setInterval(tick, 1000);
   setInterval(() => {
     if (state.live !== 'live' && (state.phase === 'qr' || state.phase === 'qr-expired')) void pollOnce();
+    // A contract's signing is confirmed by its own callback, with no event to the page: look again until it is.
+    else if (state.phase === 'paid' && state.membership?.auto_renew?.status === 'pending' && !state.busy) void refresh();
   }, POLL_MS);
   render();
 }

@@ -1,7 +1,8 @@
 // @ts-check
 // The choice: the quotes the service offers the member now, and the payment methods.
-import { byId, h } from './dom.js';
-import { yuan } from './format.js';
+import { byId, h, present } from './dom.js';
+import { serverNow } from './api.js';
+import { date, yuan } from './format.js';
 import { currentLang, t } from './i18n.js';
 import { levelName, mark, methodName, methodOtherName, planName, quoteKey } from './names.js';
 import { METHODS, state } from './state.js';
@@ -18,6 +19,9 @@ export function renderBuy() {
     const input = h('input', { type: 'radio', name: 'plan', id, value: key, class: 'choice-input', checked: key === state.choice });
     input.addEventListener('change', () => {
       state.choice = key;
+      // Consent is to one plan's terms: another choice starts unticked.
+      state.autoRenew = false;
+      renderAutoRenew();
       renderPayButton();
     });
     // One upgrade per higher level, named by the level and saying how many days it converts.
@@ -69,6 +73,8 @@ export function renderBuy() {
     });
     input.addEventListener('change', () => {
       state.method = method;
+      state.autoRenew = false;
+      renderAutoRenew();
       renderPayButton();
     });
     methods.append(
@@ -90,7 +96,87 @@ export function renderBuy() {
       ),
     );
   }
+  renderAutoRenew();
   renderPayButton();
+}
+
+const DAY_MS = 86_400_000;
+/** A contract that renews: a pending one (its order unpaid) is superseded by a new auto-renewal order. */
+const OPEN_CONTRACT = ['active', 'past_due'];
+
+/** The chosen quote, when its plan can renew automatically with the chosen method. */
+function renewableChoice() {
+  const quote = state.quotes.find((q) => quoteKey(q) === state.choice);
+  if (!quote) return null;
+  const plan = state.plans.find((p) => p.id === quote.plan.id);
+  const methods = quote.kind === 'upgrade' ? plan?.auto_renew_upgrade_methods : plan?.auto_renew_methods;
+  if (!plan?.auto_renew || !methods?.includes(state.method) || plan.renewal_amount == null) return null;
+  return { quote, plan, renewalFen: plan.renewal_amount };
+}
+
+/**
+ * When the first renewal would be charged: at the end of the paid time this order leads to (now plus
+ * the plan's days for a purchase, the current end plus them for a renewal, the current end for an
+ * upgrade, which converts days without adding any). The service charges at the end it records.
+ * @param {import('./state.js').Quote} quote
+ */
+function firstRenewalAt(quote) {
+  const end = Date.parse(state.membership?.expires_at ?? '');
+  const base = quote.kind === 'purchase' || Number.isNaN(end) ? serverNow() : end;
+  return new Date(base + (quote.kind === 'upgrade' ? 0 : quote.plan.duration_days * DAY_MS)).toISOString();
+}
+
+/**
+ * The auto-renewal box, under the chosen plan and method where they can renew: a checkbox never
+ * ticked in advance, and before paying the price, the cycle, the day of the first renewal and how to
+ * cancel (the rules for auto-renewal in China ask for all four).
+ */
+export function renderAutoRenew() {
+  const box = byId('auto-renew');
+  box.replaceChildren();
+  const quote = state.quotes.find((q) => quoteKey(q) === state.choice);
+  const open = !!state.membership?.auto_renew && OPEN_CONTRACT.includes(state.membership.auto_renew.status);
+  // An upgrade ends the member's contract for the lower level, whether or not it signs a new one: said before paying.
+  const ends =
+    open && quote?.kind === 'upgrade' ? h('p', { class: 'auto-renew-terms', id: 'auto-renew-ends' }, t('autoRenewEndsOnUpgrade')) : null;
+  const renewable = renewableChoice();
+  if (!renewable) {
+    state.autoRenew = false;
+    box.hidden = !ends;
+    if (ends) box.append(ends);
+    return;
+  }
+  box.hidden = false;
+  const { plan, renewalFen } = renewable;
+  if (open && renewable.quote.kind !== 'upgrade') {
+    state.autoRenew = false;
+    box.append(h('p', { class: 'muted auto-renew-open', id: 'auto-renew-open' }, t('autoRenewOpen')));
+    return;
+  }
+  const input = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', id: 'auto-renew-input', checked: state.autoRenew }));
+  input.addEventListener('change', () => {
+    state.autoRenew = input.checked;
+    renderPayButton();
+  });
+  const vars = {
+    price: yuan(renewalFen),
+    days: plan.duration_days,
+    method: methodName(state.method),
+    date: date(currentLang(), firstRenewalAt(renewable.quote)),
+  };
+  box.append(
+    ...present(
+      ends,
+      h(
+        'label',
+        { class: 'auto-renew-choice', for: 'auto-renew-input' },
+        input,
+        h('span', { class: 'auto-renew-label' }, t('autoRenewLabel')),
+      ),
+      h('p', { class: 'auto-renew-terms', id: 'auto-renew-terms' }, t('autoRenewTerms', vars)),
+      h('p', { class: 'auto-renew-terms', id: 'auto-renew-cancel' }, t('autoRenewCancel', vars)),
+    ),
+  );
 }
 
 export function renderPayButton() {
@@ -100,7 +186,10 @@ export function renderPayButton() {
   button.setAttribute('aria-busy', String(state.busy));
   button.textContent = state.busy
     ? t('payBusy')
-    : t('payButton', { amount: quote ? yuan(quote.amount) : '', method: methodName(state.method) });
+    : t(state.autoRenew ? 'payButtonAutoRenew' : 'payButton', {
+        amount: quote ? yuan(quote.amount) : '',
+        method: methodName(state.method),
+      });
   for (const label of document.querySelectorAll('.choice')) {
     const input = label.querySelector('input');
     label.classList.toggle('selected', !!input?.checked);

@@ -35,7 +35,8 @@ export function renderProblem(onDismiss) {
   box.hidden = false;
 }
 
-export function renderMembership() {
+/** @param {{ cancelAutoRenew: () => void }} actions */
+export function renderMembership(actions) {
   const box = byId('membership-body');
   box.replaceChildren();
   const m = state.membership;
@@ -63,28 +64,62 @@ export function renderMembership() {
   }
   const periods = m.periods ?? [];
   box.append(h('h3', {}, t('periodsTitle')));
-  if (!periods.length) {
-    box.append(h('p', { class: 'muted' }, t('noPeriods')));
-    return;
-  }
-  box.append(
-    h(
-      'ol',
-      { class: 'periods', id: 'periods' },
-      ...periods.map((p) =>
+  if (!periods.length) box.append(h('p', { class: 'muted' }, t('noPeriods')));
+  else box.append(periodList(periods));
+  if (m.auto_renew) box.append(autoRenewSection(m.auto_renew, actions));
+}
+
+/**
+ * The member's contract: what it charges and when, and the button that cancels it while it renews.
+ * @param {import('./state.js').AutoRenew} c @param {{ cancelAutoRenew: () => void }} actions
+ */
+function autoRenewSection(c, actions) {
+  const plan = state.plans.find((p) => p.code === c.plan_code);
+  const vars = { price: yuan(c.amount), days: plan?.duration_days ?? '—', method: methodName(c.provider) };
+  const open = c.status === 'pending' || c.status === 'active' || c.status === 'past_due';
+  return h(
+    'section',
+    { class: `auto-renew-status auto-renew-${c.status}`, id: 'auto-renew-status', 'aria-labelledby': 'auto-renew-title' },
+    h('h3', { id: 'auto-renew-title' }, t('autoRenewTitle')),
+    h('p', { id: 'auto-renew-state' }, t(/** @type {any} */ (`autoRenewStatus.${c.status}`), vars)),
+    c.next_renewal_at
+      ? h(
+          'p',
+          { class: 'muted' },
+          t('autoRenewNext', { date: '' }).trim(),
+          ' ',
+          h('time', { id: 'auto-renew-next', datetime: c.next_renewal_at }, date(currentLang(), c.next_renewal_at)),
+        )
+      : null,
+    c.grace_ends_at ? h('p', { class: 'muted' }, t('autoRenewGrace', { date: date(currentLang(), c.grace_ends_at) })) : null,
+    open
+      ? h(
+          'button',
+          { type: 'button', class: 'secondary', id: 'cancel-auto-renew', onclick: actions.cancelAutoRenew, disabled: state.busy },
+          state.busy ? t('cancelAutoRenewBusy') : t('cancelAutoRenew'),
+        )
+      : null,
+  );
+}
+
+/** @param {import('./state.js').Period[]} periods */
+function periodList(periods) {
+  return h(
+    'ol',
+    { class: 'periods', id: 'periods' },
+    ...periods.map((p) =>
+      h(
+        'li',
+        { class: `period level-${p.level}` },
+        h('span', { class: 'period-level' }, levelName(p.level)),
         h(
-          'li',
-          { class: `period level-${p.level}` },
-          h('span', { class: 'period-level' }, levelName(p.level)),
-          h(
-            'span',
-            { class: 'period-range' },
-            h('time', { datetime: p.starts_at }, date(currentLang(), p.starts_at)),
-            ' – ',
-            h('time', { datetime: p.ends_at }, date(currentLang(), p.ends_at)),
-          ),
-          p.order_no ? h('span', { class: 'period-order muted' }, t('periodOrder', { order: p.order_no })) : null,
+          'span',
+          { class: 'period-range' },
+          h('time', { datetime: p.starts_at }, date(currentLang(), p.starts_at)),
+          ' – ',
+          h('time', { datetime: p.ends_at }, date(currentLang(), p.ends_at)),
         ),
+        p.order_no ? h('span', { class: 'period-order muted' }, t('periodOrder', { order: p.order_no })) : null,
       ),
     ),
   );

@@ -56,7 +56,7 @@ export function renderPayment(actions) {
         h(
           'div',
           { class: 'actions' },
-          expired
+          expired && !order.auto_renew
             ? h('button', { type: 'button', class: 'primary', id: 'new-qr', onclick: actions.newQr, disabled: state.busy }, t('newLink'))
             : null,
           h(
@@ -71,7 +71,10 @@ export function renderPayment(actions) {
   }
   if (state.phase === 'qr' || state.phase === 'qr-expired') {
     const expired = state.phase === 'qr-expired';
-    const payPage = state.config?.sandbox_pay_page[order.payment_method];
+    // An auto-renewal order is signed (and with WeChat Pay paid) on the sandbox's signing page.
+    const payPage = order.auto_renew
+      ? state.config?.sandbox_sign_page?.[order.payment_method]
+      : state.config?.sandbox_pay_page[order.payment_method];
     const payUrl = payPage && order.qr_code_url ? `${payPage}?qr=${encodeURIComponent(order.qr_code_url)}` : null;
     const image = h('img', {
       class: 'qr-image',
@@ -90,7 +93,7 @@ export function renderPayment(actions) {
         : h('div', { class: `qr${expired ? ' qr-expired' : ''}` }, image);
     section.append(
       ...present(
-        h('h1', { id: 'payment-title', tabindex: -1 }, t('scanTitle')),
+        h('h1', { id: 'payment-title', tabindex: -1 }, order.auto_renew ? t(`scanSignTitle.${order.payment_method}`) : t('scanTitle')),
         summary,
         h(
           'div',
@@ -100,12 +103,24 @@ export function renderPayment(actions) {
             ? h('p', { class: 'qr-expired-text' }, t('qrExpired'))
             : h('p', { class: 'countdown', role: 'timer', id: 'countdown' }, countdownText(order)),
         ),
-        !expired ? h('p', { class: 'scan-hint' }, t(`scanHint.${order.payment_method}`)) : null,
+        !expired
+          ? h(
+              'p',
+              { class: 'scan-hint' },
+              order.auto_renew
+                ? t(`scanSignHint.${order.payment_method}`, { amount: yuan(order.amount) })
+                : t(`scanHint.${order.payment_method}`),
+            )
+          : null,
         payUrl && !expired
           ? h(
               'p',
               { class: 'sandbox-link' },
-              h('a', { href: payUrl, target: '_blank', rel: 'noopener' }, t('sandboxPay')),
+              h(
+                'a',
+                { href: payUrl, target: '_blank', rel: 'noopener' },
+                order.auto_renew ? t(`sandboxSign.${order.payment_method}`) : t('sandboxPay'),
+              ),
               ' ',
               h('span', { class: 'muted' }, t('newTab')),
             )
@@ -115,7 +130,8 @@ export function renderPayment(actions) {
         h(
           'div',
           { class: 'actions' },
-          expired
+          // An auto-renewal order has one code, living as long as the order: it ends with it.
+          expired && !order.auto_renew
             ? h('button', { type: 'button', class: 'primary', id: 'new-qr', onclick: actions.newQr, disabled: state.busy }, t('newQr'))
             : null,
           h(

@@ -1,13 +1,20 @@
 // @ts-check
 // What the page knows: the service's answers and the member's choices, shared by the page's modules.
 
-/** @typedef {{ id: number, code: string, name: string, name_zh?: string | null, level: number, duration_days: number, price: number }} Plan */
+/**
+ * @typedef {{ id: number, code: string, name: string, name_zh?: string | null, level: number, duration_days: number, price: number,
+ *   auto_renew?: boolean, auto_renew_methods?: string[], auto_renew_upgrade_methods?: string[], renewal_amount?: number | null }} Plan
+ */
 /** @typedef {{ plan: Plan, kind: 'purchase' | 'renewal' | 'upgrade', is_upgrade: boolean, amount: number, upgrade_days?: number }} Quote */
 /** @typedef {{ level: number, plan_code: string, starts_at: string, ends_at: string, order_no: string | null }} Period */
-/** @typedef {{ active?: boolean, level: number | null, expires_at: string | null, periods?: Period[] }} Membership */
+/**
+ * @typedef {{ status: 'pending' | 'active' | 'past_due' | 'cancelled' | 'lapsed', provider: 'wechat' | 'alipay', plan_code: string | null,
+ *   amount: number, next_renewal_at: string | null, signed_at: string | null, cancelled_at: string | null, grace_ends_at: string | null }} AutoRenew
+ */
+/** @typedef {{ active?: boolean, level: number | null, expires_at: string | null, periods?: Period[], auto_renew?: AutoRenew | null }} Membership */
 /**
  * @typedef {{ order_no: string, status: string, amount: number, description: string, product_id: number,
- *   is_upgrade: boolean, payment_method: 'wechat' | 'alipay', qr_code_url: string | null, qr_code_image?: string | null,
+ *   is_upgrade: boolean, auto_renew?: boolean, payment_method: 'wechat' | 'alipay', qr_code_url: string | null, qr_code_image?: string | null,
  *   qr_code_expire_at: string | null, expire_at: string, created_at: string, refunded_amount?: number,
  *   channel?: string, pay?: { channel: string, expires_at: string, h5_url?: string, url?: string } | null }} Order
  */
@@ -16,7 +23,10 @@
 export const METHODS = /** @type {const} */ (['wechat', 'alipay']);
 
 export const state = {
-  /** @type {{ sandbox: boolean, demo_token: boolean, payment_methods: string[], channels?: Record<string, string[]>, sandbox_pay_page: Record<string, string | null> } | null} */
+  /**
+   * @type {{ sandbox: boolean, demo_token: boolean, payment_methods: string[], channels?: Record<string, string[]>,
+   *   sandbox_pay_page: Record<string, string | null>, sandbox_sign_page?: Record<string, string | null> } | null}
+   */
   config: null,
   /** @type {string | null} */
   token: null,
@@ -26,6 +36,8 @@ export const state = {
   /** @type {Order[]} */ orders: [],
   /** @type {string | null} the chosen quote, as "<plan id>:<is_upgrade>" */ choice: null,
   /** @type {'wechat' | 'alipay'} */ method: 'wechat',
+  /** the member ticked auto-renewal for the current choice (never ticked in advance; unticked when the choice changes) */
+  autoRenew: false,
   /** @type {Order | null} */ current: null,
   /** @type {Phase | null} */ phase: null,
   busy: false,

@@ -75,6 +75,7 @@ const BY_CODE: Record<ErrorCode, string> = {
   ORDER_NOT_PAYABLE: '该订单当前无法支付',
   ORDER_ALREADY_PAID: '订单已支付',
   AUTO_RENEW_ACTIVE: '已有生效中的自动续费',
+  AUTO_RENEW_INACTIVE: '自动续费协议未生效，无法扣款',
   MEMBERSHIP_CONFLICT: '与当前会员状态冲突',
   UPGRADE_PENDING: '已有一个升级订单在处理这些天数：请先支付或取消它',
   IDEMPOTENCY_KEY_REUSED: '该 Idempotency-Key 已用于另一个不同的请求',

@@ -63,6 +63,12 @@ export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = [
   { type: 'order.closed', from: 'order.closed', data: asOrderEvent },
   { type: 'membership.changed', from: 'order.paid', idSuffix: 'membership.changed', data: membershipChanged },
   { type: 'membership.changed', from: 'order.refunded', idSuffix: 'membership.changed', data: membershipChanged },
+  // Auto-renewal: the member's own events, as the WebSocket carries them.
+  { type: 'membership.renewal_upcoming', from: 'membership.renewal_upcoming', data: asOrderEvent },
+  { type: 'membership.renewed', from: 'membership.renewed', data: asOrderEvent },
+  { type: 'membership.renewal_failed', from: 'membership.renewal_failed', data: asOrderEvent },
+  { type: 'membership.renewal_recovered', from: 'membership.renewal_recovered', data: asOrderEvent },
+  { type: 'membership.auto_renew_lapsed', from: 'membership.auto_renew_lapsed', data: asOrderEvent },
 ];
 
 /** The types an endpoint may subscribe to. */

@@ -62,4 +62,13 @@ export class CreateOrderDto {
   @IsOptional()
   @IsBoolean({ message: 'is_upgrade must be a boolean' })
   is_upgrade?: boolean;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      "auto-renewal: paying the order also signs a contract that renews the plan at its price every period (WeChat Pay pays and signs at once; Alipay signs, then deducts the first period). Only where GET /membership/plans says auto_renew, on the qr channel (also h5 for WeChat Pay, wap for Alipay). 409 AUTO_RENEW_ACTIVE while the member has a contract open; an upgrade with auto_renew ends the member's contract for the lower level and signs a new one.",
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'auto_renew must be a boolean' })
+  auto_renew?: boolean;
 }

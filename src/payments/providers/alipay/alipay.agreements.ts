@@ -40,6 +40,9 @@ const AGREEMENT_NOTIFY_TYPES = new Set(['dut_user_sign', 'dut_user_unsign']);
 export class AlipayAgreements implements AgreementProvider {
   readonly provider = 'alipay' as const;
   readonly preDeductionNotice = 'none' as const;
+  readonly signing = 'sign_only' as const;
+  /** QRCODE (the page URL as a QR code) and ALIPAYAPP (the phone opens the page in the Alipay app). */
+  readonly signingChannels = ['qr', 'wap'] as const;
   private readonly logger = new Logger('AlipayAgreements');
   private readonly sdk: AlipaySdk;
 
@@ -76,12 +79,13 @@ export class AlipayAgreements implements AgreementProvider {
         product_code: PRODUCT,
         sign_scene: this.config.agreement.signScene,
         external_agreement_no: req.contractNo,
-        access_params: { channel: 'QRCODE' },
+        access_params: { channel: (req.channel ?? 'qr') === 'qr' ? 'QRCODE' : 'ALIPAYAPP' },
         period_rule_params: {
           period_type: 'DAY',
           period,
           execute_time: req.firstDeductionDate,
-          single_amount: fenToYuan(req.amountFen),
+          // The most one deduction may take: the renewal's amount (an upgrade's first deduction is less).
+          single_amount: fenToYuan(Math.max(req.amountFen, req.firstAmountFen ?? 0)),
         },
       },
     });

@@ -33,6 +33,8 @@ const CONTRACT_ENDED = new Set(['CONTRACT_NOT_EXIST', 'CONTRACTERROR', 'USER_NOT
 /** Apply answers after which the same number may still be charged: query it, never apply a new one blindly. */
 const UNKNOWN_APPLY = new Set(['SYSTEMERROR', 'ORDER_ACCEPTED', 'ORDERPAID', 'FREQUENCY_LIMITED']);
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT']);
+/** contractorder's trade_type by our channel: the QR code (code_url) or the phone browser (mweb_url). */
+const TRADE_TYPE_BY_CHANNEL: Partial<Record<string, 'NATIVE' | 'MWEB'>> = { qr: 'NATIVE', h5: 'MWEB' };
 
 /** Bytes of UTF-8 text cut to `max` without splitting a character; 4-byte characters (emoji) removed (v2 refuses them). */
 function v2Text(text: string, max: number): string {
@@ -68,6 +70,9 @@ interface V2Failure {
 export class WechatPayAgreements implements AgreementProvider {
   readonly provider = 'wechat' as const;
   readonly preDeductionNotice;
+  readonly signing = 'pay_and_sign' as const;
+  /** NATIVE (a code_url for the QR code) and MWEB (an mweb_url the phone browser opens). */
+  readonly signingChannels = ['qr', 'h5'] as const;
   private readonly logger = new Logger('WechatPayContracts');
   private readonly client: { v2: Api; v3: Api };
   private readonly papay: WechatPapayConfig;
@@ -100,6 +105,9 @@ export class WechatPayAgreements implements AgreementProvider {
   async sign(req: AgreementSignRequest): Promise<AgreementSigning> {
     const planId = this.papay.planIds[req.planCode];
     if (!planId) throw new AgreementRefused('NO_TEMPLATE', `no WeChat Pay contract template for the plan ${req.planCode}`);
+    const channel = req.channel ?? 'qr';
+    const tradeType = TRADE_TYPE_BY_CHANNEL[channel];
+    if (!tradeType) throw new AgreementRefused('CHANNEL', `WeChat Pay does not pay and sign on the ${channel} channel here`);
     const answer = await this.v2('contractorder', 'pay/contractorder', {
       appid: this.config.appId,
       mch_id: this.config.mchId,
@@ -107,11 +115,11 @@ export class WechatPayAgreements implements AgreementProvider {
       contract_mchid: this.config.mchId,
       out_trade_no: req.paymentNo,
       body: v2Text(req.description, BODY_MAX_BYTES),
-      total_fee: String(req.amountFen),
+      total_fee: String(req.firstAmountFen ?? req.amountFen),
       spbill_create_ip: req.clientIp,
       notify_url: this.papay.papayNotifyUrl,
-      trade_type: 'NATIVE',
-      product_id: req.planCode,
+      trade_type: tradeType,
+      ...(tradeType === 'NATIVE' ? { product_id: req.planCode } : {}),
       plan_id: planId,
       contract_code: req.contractNo,
       request_serial: requestSerial(req),
@@ -123,8 +131,9 @@ export class WechatPayAgreements implements AgreementProvider {
     // The order exists but no contract will be signed: paying it would buy one period without renewal.
     if (f.contract_result_code === 'FAIL')
       throw new AgreementRefused(f.contract_err_code ?? 'CONTRACT_FAIL', f.contract_err_code_des ?? '');
-    if (!f.code_url) throw new ProviderUnavailableError('WeChat Pay answered the pay-and-sign order without a code_url');
-    return { kind: 'pay_and_sign', url: f.code_url };
+    const url = tradeType === 'NATIVE' ? f.code_url : f.mweb_url;
+    if (!url) throw new ProviderUnavailableError(`WeChat Pay answered the ${tradeType} pay-and-sign order without its URL`);
+    return { kind: 'pay_and_sign', url };
   }
 
   async deduct(req: DeductionRequest): Promise<DeductionResult> {
