@@ -275,8 +275,11 @@ export class RenewalsService {
   ): Promise<Date | null> {
     switch (done.outcome) {
       case 'paid':
-        // The order.paid listener advances the contract too; advance() is once whoever comes first.
-        if (await this.advance(cycle, now)) tally.renewed += 1;
+        // Counted when this deduction paid the cycle (its answer, or its notification arriving first:
+        // then the answer finds it settled already); the order.paid listener may advance the contract
+        // before this line does (advance() happens once, whoever comes first).
+        if (done.applied.result !== 'double_payment') tally.renewed += 1;
+        await this.advance(cycle, now);
         return null;
       case 'failed':
         await this.recordFailure(c, cycle, done.reason, done.contractEnded, now, tally);
