@@ -135,7 +135,7 @@ export class RenewalsService {
         await this.repo.setFirstRenewal(c.id, await this.firstRenewalAt(c, now));
         return null;
       case 'open_cycle':
-        await this.openCycle(c, now);
+        await this.openCycle(c);
         return null;
       case 'advance':
         if (await this.advance(cycle!, now)) tally.renewed += 1;
@@ -198,7 +198,7 @@ export class RenewalsService {
   }
 
   /** The cycle and its renewal order, under the contract's lock (created once, however many runners race). */
-  private async openCycle(c: RenewingContract, now: Date): Promise<void> {
+  private async openCycle(c: RenewingContract): Promise<void> {
     await this.repo.transaction(async (m) => {
       const locked = await this.repo.lockContract(m, c.id);
       if (!locked || !['active', 'past_due'].includes(locked.status) || !locked.next_renewal_at) return;
@@ -214,7 +214,9 @@ export class RenewalsService {
           method: locked.provider,
           expireAt: new Date(T.getTime() + (this.config.renewalGraceDays + ORDER_EXPIRY_AFTER_GRACE_DAYS) * DAY),
         },
-        now,
+        // The order is made now, whatever time the run acts as of (`--as-of` walks): its number and
+        // created_at say when it was really created.
+        new Date(),
       );
       await this.repo.insertCycle(m, { contractId: c.id, cycle: cycleNo, dueAt: T, orderId: order.orderId });
     });
