@@ -24,6 +24,8 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 /** A deduction without a result yet: the contract is looked at again this soon (its query decides). */
 const RECHECK_MS = 5 * MINUTE;
+/** A deduction still in flight when the contract comes up: it is looked at again this much later. */
+const IN_FLIGHT_RECHECK_MS = 30 * MINUTE;
 /** Steps one contract may take in one run (remind, notice, deduct, settle … each is one). */
 const MAX_STEPS = 10;
 /** Days after the end of grace a renewal order stays payable: past the lapse, so the job ends it, not the expiry. */
@@ -147,13 +149,12 @@ export class RenewalsService {
         await this.notice(c, cycle!, now);
         tally.notices += 1;
         return null;
-      case 'query': {
-        const paymentNo = await this.deductions.openDeductionOf(cycle!.order_id);
-        if (!paymentNo) return null;
-        tally.queried += 1;
-        const done = await this.deductions.query(c.provider, paymentNo);
-        return this.afterDeduction(c, cycle!, done, now, tally);
-      }
+      case 'query':
+        // A deduction in flight is queried by the job's deduction sweep on its own backoff (WeChat's
+        // ACCEPT may take a day): the contract only looks again later. Its result, by notification or
+        // query, settles the order (the order.paid listener advances the cycle) or fails the attempt
+        // (the next look records the failure).
+        return new Date(now.getTime() + IN_FLIGHT_RECHECK_MS);
       case 'record_failure': {
         const last = await this.deductions.lastOf(cycle!.order_id);
         await this.recordFailure(c, cycle!, last?.trade_state ?? 'FAILED', false, now, tally);
