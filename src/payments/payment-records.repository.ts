@@ -218,11 +218,15 @@ export class PaymentRecordsRepository {
    * repeated call or a retry racing a query never deducts twice for one order.
    */
   async insertDeduction(d: NewDeduction): Promise<boolean> {
-    // An INSERT answers its RETURNING rows (an UPDATE would answer [rows, count]).
+    // The order's attempts are locked first: a settlement of one of them in flight is waited for and
+    // its outcome seen (a plain NOT EXISTS would read the attempt as pending from before that commit,
+    // and the unique index no longer holds a row that has just become paid). An INSERT answers its
+    // RETURNING rows (an UPDATE would answer [rows, count]).
     const rows = (await this.dataSource.query(
-      `INSERT INTO payment_records (order_id, payment_no, payment_method, amount, status, next_query_at, contract_id)
+      `WITH prior AS (SELECT status FROM payment_records WHERE order_id = $1 FOR UPDATE)
+       INSERT INTO payment_records (order_id, payment_no, payment_method, amount, status, next_query_at, contract_id)
        SELECT $1, $2, $3, $4, 'pending', $5, $6
-        WHERE NOT EXISTS (SELECT 1 FROM payment_records WHERE order_id = $1 AND status IN ('success', 'refunded'))
+        WHERE NOT EXISTS (SELECT 1 FROM prior WHERE status IN ('success', 'refunded'))
        ON CONFLICT (order_id) WHERE contract_id IS NOT NULL AND status = 'pending' DO NOTHING
        RETURNING id`,
       [d.orderId, d.paymentNo, d.method, d.amountFen, d.firstQueryAt, d.contractId],

@@ -24,6 +24,8 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 /** A deduction without a result yet: the contract is looked at again this soon (its query decides). */
 const RECHECK_MS = 5 * MINUTE;
+/** A deduction still in flight when the contract comes up: it is looked at again this much later. */
+const IN_FLIGHT_RECHECK_MS = 30 * MINUTE;
 /** Steps one contract may take in one run (remind, notice, deduct, settle … each is one). */
 const MAX_STEPS = 10;
 /** Days after the end of grace a renewal order stays payable: past the lapse, so the job ends it, not the expiry. */
@@ -135,7 +137,7 @@ export class RenewalsService {
         await this.repo.setFirstRenewal(c.id, await this.firstRenewalAt(c, now));
         return null;
       case 'open_cycle':
-        await this.openCycle(c, now);
+        await this.openCycle(c);
         return null;
       case 'advance':
         if (await this.advance(cycle!, now)) tally.renewed += 1;
@@ -147,13 +149,12 @@ export class RenewalsService {
         await this.notice(c, cycle!, now);
         tally.notices += 1;
         return null;
-      case 'query': {
-        const paymentNo = await this.deductions.openDeductionOf(cycle!.order_id);
-        if (!paymentNo) return null;
-        tally.queried += 1;
-        const done = await this.deductions.query(c.provider, paymentNo);
-        return this.afterDeduction(c, cycle!, done, now, tally);
-      }
+      case 'query':
+        // A deduction in flight is queried by the job's deduction sweep on its own backoff (WeChat's
+        // ACCEPT may take a day): the contract only looks again later. Its result, by notification or
+        // query, settles the order (the order.paid listener advances the cycle) or fails the attempt
+        // (the next look records the failure).
+        return new Date(now.getTime() + IN_FLIGHT_RECHECK_MS);
       case 'record_failure': {
         const last = await this.deductions.lastOf(cycle!.order_id);
         await this.recordFailure(c, cycle!, last?.trade_state ?? 'FAILED', false, now, tally);
@@ -198,7 +199,7 @@ export class RenewalsService {
   }
 
   /** The cycle and its renewal order, under the contract's lock (created once, however many runners race). */
-  private async openCycle(c: RenewingContract, now: Date): Promise<void> {
+  private async openCycle(c: RenewingContract): Promise<void> {
     await this.repo.transaction(async (m) => {
       const locked = await this.repo.lockContract(m, c.id);
       if (!locked || !['active', 'past_due'].includes(locked.status) || !locked.next_renewal_at) return;
@@ -214,7 +215,9 @@ export class RenewalsService {
           method: locked.provider,
           expireAt: new Date(T.getTime() + (this.config.renewalGraceDays + ORDER_EXPIRY_AFTER_GRACE_DAYS) * DAY),
         },
-        now,
+        // The order is made now, whatever time the run acts as of (`--as-of` walks): its number and
+        // created_at say when it was really created.
+        new Date(),
       );
       await this.repo.insertCycle(m, { contractId: c.id, cycle: cycleNo, dueAt: T, orderId: order.orderId });
     });
@@ -275,8 +278,11 @@ export class RenewalsService {
   ): Promise<Date | null> {
     switch (done.outcome) {
       case 'paid':
-        // The order.paid listener advances the contract too; advance() is once whoever comes first.
-        if (await this.advance(cycle, now)) tally.renewed += 1;
+        // Counted when this deduction paid the cycle (its answer, or its notification arriving first:
+        // then the answer finds it settled already); the order.paid listener may advance the contract
+        // before this line does (advance() happens once, whoever comes first).
+        if (done.applied.result !== 'double_payment') tally.renewed += 1;
+        await this.advance(cycle, now);
         return null;
       case 'failed':
         await this.recordFailure(c, cycle, done.reason, done.contractEnded, now, tally);

@@ -166,6 +166,11 @@ describe('renewals by contract', () => {
       // Nothing more is tried.
       await run(new Date(Date.now() + 60 * DAY));
       expect(await deductionsOf(cycle.order_id)).toHaveLength(3);
+      // The metrics: deductions by outcome, contracts by state (read by the run).
+      const metrics = (await t.http.get('/metrics').expect(200)).text;
+      expect(metrics).toMatch(new RegExp(`^memberpay_deductions_total\\{provider="${provider}",outcome="failed"\\} [3-9]\\d*$`, 'm'));
+      expect(metrics).toMatch(new RegExp(`^memberpay_contracts\\{provider="${provider}",status="lapsed"\\} [1-9]\\d*$`, 'm'));
+      expect(metrics).toMatch(/^memberpay_renewals_due\{state="late"\} \d+$/m);
     },
   );
 
