@@ -23,7 +23,7 @@ const getToken = () => sessionStorage.getItem(TOKEN_KEY);
 const api = createApi(getToken, () => {
   sessionStorage.removeItem(TOKEN_KEY);
   showProblem(t('err.UNAUTHENTICATED'));
-  void route();
+  void reroute();
 });
 
 /** @typedef {{ api: typeof api, main: HTMLElement, announce: (text: string) => void, fail: (e: unknown) => void, go: (hash: string) => void, onLeave: (fn: () => void) => void, methods: string[] }} Ctx */
@@ -106,7 +106,7 @@ function renderSignIn(ctx) {
       await api.get('/api/v1/admin/audit-log?limit=1');
       showProblem('');
       location.hash = '#/find';
-      await route();
+      await reroute();
     } catch (e) {
       sessionStorage.removeItem(TOKEN_KEY);
       status.textContent = e instanceof ApiError && e.status === 403 ? t('notAdmin') : errorText(e);
@@ -167,6 +167,16 @@ function renderSignIn(ctx) {
   );
 }
 
+/**
+ * Routes one at a time, in the order asked: a route still loading (a member's view) never paints over
+ * one asked after it (the language switched meanwhile), whichever answer arrives last.
+ */
+let routing = Promise.resolve();
+function reroute() {
+  routing = routing.then(route, route);
+  return routing;
+}
+
 async function route() {
   for (const fn of cleanups) fn();
   cleanups = [];
@@ -179,7 +189,7 @@ async function route() {
     announce,
     fail,
     go: (hash) => {
-      if (location.hash === hash) void route();
+      if (location.hash === hash) void reroute();
       else location.hash = hash;
     },
     onLeave: (fn) => cleanups.push(fn),
@@ -232,21 +242,21 @@ async function start() {
   for (const b of document.querySelectorAll('#lang-switch button')) {
     b.addEventListener('click', () => {
       setLang(/** @type {'en' | 'zh'} */ (b.getAttribute('data-lang')));
-      void route();
+      void reroute();
     });
   }
   byId('sign-out').addEventListener('click', () => {
     sessionStorage.removeItem(TOKEN_KEY);
     showProblem('');
     location.hash = '';
-    void route();
+    void reroute();
   });
   window.addEventListener('hashchange', () => {
     showProblem('');
     if (/^#token=/.test(location.hash)) takeTokenFromFragment();
-    void route();
+    void reroute();
   });
-  await route();
+  await reroute();
 }
 
 void start();
