@@ -70,7 +70,11 @@ describe('entitlementAt', () => {
       in_grace: false,
       grace_ends_at: '2027-01-13T00:00:00.000Z',
     });
-    expect(withContract('2027-01-12T23:59:59.999Z', pastDue)).toMatchObject({ active: false, in_grace: true });
-    expect(withContract('2027-01-13T00:00:00.000Z', pastDue)).toMatchObject({ active: false, in_grace: false });
+    // Past the paid time, in grace: access is kept at the level that lapsed, until the grace ends.
+    const lapsedLevel = periods[periods.length - 1].level;
+    expect(withContract('2027-01-12T23:59:59.999Z', pastDue)).toMatchObject({ active: true, level: lapsedLevel, in_grace: true });
+    expect(withContract('2027-01-13T00:00:00.000Z', pastDue)).toMatchObject({ active: false, level: null, in_grace: false });
+    // Without a failed renewal there is no grace: a cancelled contract's member lapses at the paid end.
+    expect(withContract('2027-01-12T23:59:59.999Z', contract('cancelled'))).toMatchObject({ active: false, in_grace: false });
   });
 });

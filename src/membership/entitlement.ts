@@ -5,8 +5,12 @@ import { PeriodView } from './membership.views';
 /** What another service needs to know of a member: whether, at which level, until when. */
 export class EntitlementView {
   @ApiProperty({ example: '42' }) user_id: string;
-  @ApiProperty({ description: 'true while a period covers the instant asked (ends_at excluded)' }) active: boolean;
-  @ApiProperty({ type: Number, nullable: true, description: 'the level held now; null when none' }) level: number | null;
+  @ApiProperty({
+    description: 'true while a period covers the instant asked (ends_at excluded), or while a failed renewal is in grace (in_grace)',
+  })
+  active: boolean;
+  @ApiProperty({ type: Number, nullable: true, description: 'the level held now (in grace: the level that lapsed); null when none' })
+  level: number | null;
   @ApiProperty({ type: String, nullable: true, description: 'the plan of the period running now' }) plan_code: string | null;
   @ApiProperty({
     type: String,
@@ -42,13 +46,17 @@ export function entitlementAt(userId: string, periods: readonly PeriodView[], no
   const ahead = periods.filter((p) => Date.parse(p.ends_at) > t);
   const running = ahead.find((p) => Date.parse(p.starts_at) <= t);
   const last = periods[periods.length - 1];
+  // A renewal that failed keeps the member's access until the grace ends, at the level the paid time
+  // ended with; grace is never a period, so the periods and expires_at stay the paid ones.
+  const inGrace = !running && !!graceEnd && !!last && t < graceEnd.getTime();
+  const held = running ?? (inGrace ? last : undefined);
   return {
     user_id: userId,
-    active: !!running,
-    level: running ? running.level : null,
-    plan_code: running ? running.plan_code : null,
+    active: !!held,
+    level: held ? held.level : null,
+    plan_code: held ? held.plan_code : null,
     expires_at: last ? last.ends_at : null,
-    in_grace: !running && !!graceEnd && t < graceEnd.getTime(),
+    in_grace: inGrace,
     grace_ends_at: graceEnd ? graceEnd.toISOString() : null,
     auto_renew: renewing,
     periods: ahead,

@@ -162,10 +162,15 @@ export class MembershipService {
     const coverage = coverageAround(asLedger, now);
     const snapshot = toSnapshot(periods, now);
     const row = running ? periods[asLedger.indexOf(running)] : null;
+    // In grace (a failed renewal retried): access is kept at the level that lapsed; grace is no period.
+    const grace = contract?.status === 'past_due' && contract.graceEndsAt && t < new Date(contract.graceEndsAt).getTime();
+    const lapsedLevel = !running && grace && periods.length ? periods[periods.length - 1].level : null;
     return {
       user_id: userId,
-      active: periods.some((p) => p.starts_at.getTime() <= t && t < p.ends_at.getTime()),
+      active: periods.some((p) => p.starts_at.getTime() <= t && t < p.ends_at.getTime()) || lapsedLevel !== null,
       ...snapshot,
+      ...(lapsedLevel !== null ? { level: lapsedLevel } : {}),
+      in_grace: lapsedLevel !== null,
       plan: row
         ? toPlanView({
             id: row.plan_id,

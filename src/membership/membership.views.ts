@@ -81,7 +81,11 @@ export class MembershipSnapshot {
 
 export class MembershipView extends MembershipSnapshot {
   @ApiProperty() user_id: string;
-  @ApiProperty({ description: 'true while a period covers now' }) active: boolean;
+  @ApiProperty({ description: 'true while a period covers now, or while a failed renewal is in grace' }) active: boolean;
+  @ApiProperty({
+    description: 'true while a failed renewal is retried after the paid time ended: access is kept until auto_renew.grace_ends_at',
+  })
+  in_grace: boolean;
   @ApiProperty({ type: PlanView, nullable: true, description: 'the plan of the period running now' }) plan: PlanView | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when the coverage running now began' }) started_at:
     string | null;

@@ -10,6 +10,7 @@ import { main as renewalsCli } from '../../src/subscriptions/renewals.cli';
 import { RenewalJob } from '../../src/subscriptions/renewal.job';
 import { deductionWindowFrom } from '../../src/subscriptions/renewal-schedule';
 import type { ProviderName } from '../../src/payments/provider-name';
+import { MembershipService } from '../../src/membership/membership.service';
 
 const DAY = 86_400_000;
 
@@ -132,6 +133,14 @@ describe('renewals by contract', () => {
       await sandboxCall(sb, 'POST', '/sandbox/faults', { provider, op: 'deduct', mode: 'declined', times: 1 });
       const failed = await walk(contract.contract_no, (c) => c.status === 'past_due');
       expect(new Date(failed.grace_ends_at)).toEqual(new Date(T.getTime() + 3 * DAY));
+      // In grace the member keeps the level that lapsed; grace is no period, and it ends.
+      const membership = t.app.get(MembershipService);
+      const inGrace = new Date(T.getTime() + DAY);
+      const [during] = await membership.entitlements([user], inGrace);
+      expect(during).toMatchObject({ active: true, level: 1, in_grace: true, expires_at: T.toISOString() });
+      expect(await membership.me(user, inGrace)).toMatchObject({ active: true, level: 1, in_grace: true });
+      const [after] = await membership.entitlements([user], new Date(T.getTime() + 3 * DAY));
+      expect(after).toMatchObject({ active: false, level: null, in_grace: false });
       const [failure] = await eventsOf(user, 'membership.renewal_failed');
       expect(failure).toMatchObject({ tries: 1, reason: provider === 'alipay' ? 'ACQ.BUYER_BALANCE_NOT_ENOUGH' : 'NOTENOUGH' });
       expect(new Date(failure.next_try_at).getTime()).toBeGreaterThan(new Date(failed.next_run_at).getTime() - 1);
