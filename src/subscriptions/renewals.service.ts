@@ -46,7 +46,7 @@ export interface RenewalTally {
   confirmed: number;
   /** Pending contracts the sweep released: never signed, their order over. */
   released: number;
-  /** First periods the sweep charged (a signing confirmed by query, or one whose charge never started). */
+  /** First-period charges the sweep asked for (a signing whose charge never started): paid, pending or declined. */
   firstPeriods: number;
   failed: number;
 }
