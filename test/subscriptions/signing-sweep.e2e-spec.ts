@@ -118,6 +118,31 @@ describe('the renewal job sweeps signings that were never confirmed', () => {
     expect(me.auto_renew).toMatchObject({ status: 'active', provider: 'alipay', next_renewal_at: me.expires_at });
   });
 
+  it('WeChat Pay: signed and then unsigned by the member, neither notified → recorded ended by the provider, the period paid kept', async () => {
+    const order = (await create('sw-w2', 'wechat').expect(201)).body;
+    const signed = await sandboxCall(sb, 'POST', '/sandbox/contracts/sign', { qr: order.qr_code_url, delivery: 'drop' });
+    await sandboxCall(sb, 'POST', '/sandbox/contracts/resend', { out_trade_no: signed.body.out_trade_no });
+    await until('the first order paid', async () => (await orderRow(order.order_no)).status === 'paid');
+    // The member ends it inside WeChat; its DELETE callback goes nowhere we listen.
+    const unsigned = await sandboxCall(sb, 'POST', '/sandbox/contracts/unsign', {
+      contract_id: signed.body.contract_id,
+      notify_url: 'http://127.0.0.1:9/lost',
+    });
+    expect(unsigned.status).toBe(200);
+    expect((await contractOf(order.order_no)).status).toBe('pending');
+
+    expect(await sweep()).toMatchObject({ confirmed: 0, released: 0, failed: 0 });
+    expect(await contractOf(order.order_no)).toMatchObject({
+      status: 'cancelled',
+      ended_by: 'provider',
+      provider_contract_id: signed.body.contract_id,
+    });
+    expect(await grants('sw-w2')).toBe(1);
+    const me = (await t.http.get('/api/v1/membership/me').set(auth('sw-w2')).expect(200)).body;
+    expect(me.periods).toHaveLength(1);
+    expect(me.auto_renew).toMatchObject({ status: 'cancelled' });
+  });
+
   it('never signed: left while its order may still be paid; released once the order is over, and the member may sign again', async () => {
     const order = (await create('sw-a2', 'alipay').expect(201)).body;
     expect(await sweep()).toMatchObject({ confirmed: 0, released: 0, failed: 0 });
