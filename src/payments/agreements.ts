@@ -93,8 +93,15 @@ export type DeductionResult =
   | { outcome: 'unknown'; reason: string }
   | { outcome: 'not_found' };
 
-/** A contract's state at the provider (a query, for signings that were never notified). */
-export type ContractState = 'active' | 'ended' | 'not_found';
+/**
+ * A contract as its provider's query tells it (for signings that were never notified): `active` (signed and
+ * in force: the provider's id and when it was signed, so it can be recorded as the signing notification
+ * would have), `ended` (signed, then terminated), or `not_found` (never signed, or unknown to the provider).
+ */
+export type ContractState =
+  | { state: 'active'; contract: ContractRef; signedAt: Date }
+  | { state: 'ended'; contract: ContractRef; signedAt: Date | null }
+  | { state: 'not_found' };
 
 /**
  * What a verified contract notification says:

@@ -35,6 +35,9 @@ export class OpenContractExists extends Error {}
 const COLUMNS =
   'id, contract_no, user_id, provider, plan_id, amount, status, provider_contract_id, signed_at, ended_at, ended_by, first_order_id';
 const OPEN = `status IN ('pending', 'active', 'past_due')`;
+const RETURNED = COLUMNS.split(', ')
+  .map((c) => `c.${c}`)
+  .join(', ');
 
 /** Every query on the contracts table (the subscriptions module owns it). Services hold the rules. */
 @Injectable()
@@ -109,7 +112,8 @@ export class ContractsRepository {
    */
   async activate(provider: ProviderName, contractNo: string, providerContractId: string, signedAt: Date): Promise<ContractRow | null> {
     const [rows] = (await this.dataSource.query(
-      `UPDATE contracts SET status = 'active', provider_contract_id = $3, signed_at = $4, updated_at = now()
+      // next_run_at cleared: a lease the signing sweep held on it while pending must not delay the renewal job.
+      `UPDATE contracts SET status = 'active', provider_contract_id = $3, signed_at = $4, next_run_at = NULL, updated_at = now()
         WHERE contract_no = $1 AND provider = $2 AND status = 'pending' RETURNING ${COLUMNS}`,
       [contractNo, provider, providerContractId, signedAt],
     )) as [ContractRow[], number];
@@ -139,5 +143,51 @@ export class ContractsRepository {
       return row;
     };
     return inTransaction ? this.dataSource.transaction(endIn) : endIn(this.dataSource.manager);
+  }
+
+  /**
+   * The signing sweep's claim: contracts whose signing went unconfirmed since `olderThan` — still pending
+   * (the provider's signing notification never came), or active with their first order and not yet seen by
+   * the renewal job (a first period that may never have been charged) — claimed as the renewal job claims
+   * due contracts (FOR UPDATE SKIP LOCKED, next_run_at to the end of a lease), so any number of instances
+   * sweep at once and each contract is worked on by one.
+   */
+  async claimUnconfirmed(now: Date, olderThan: Date, limit: number, leaseUntil: Date): Promise<ContractRow[]> {
+    const [rows] = (await this.dataSource.query(
+      `WITH due AS (
+         SELECT id FROM contracts
+          WHERE ((status = 'pending' AND created_at <= $2)
+              OR (status = 'active' AND first_order_id IS NOT NULL AND next_renewal_at IS NULL AND signed_at <= $2))
+            AND (next_run_at IS NULL OR next_run_at <= $1)
+          ORDER BY next_run_at NULLS FIRST, created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       UPDATE contracts c SET next_run_at = $4 FROM due WHERE c.id = due.id RETURNING ${RETURNED}`,
+      [now, olderThan, limit, leaseUntil],
+    )) as [ContractRow[], number];
+    return rows;
+  }
+
+  /** When the renewal job (or the signing sweep) looks at the contract next; null: at once. */
+  async setNextRun(id: string, at: Date | null): Promise<void> {
+    await this.dataSource.query(`UPDATE contracts SET next_run_at = $2 WHERE id = $1`, [id, at]);
+  }
+
+  /**
+   * A contract never confirmed ends while still pending, once: released by us (`merchant`: never signed and
+   * its order over) or found ended at the provider (`provider`, with the provider's id and signing time).
+   * Null when it was not pending any more (a late signing notification came first: it decides).
+   */
+  async endPending(
+    contractNo: string,
+    by: ContractEndedBy,
+    endedAt: Date,
+    signed?: { providerContractId: string; signedAt: Date | null },
+  ): Promise<ContractRow | null> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE contracts SET status = 'cancelled', ended_at = $2, ended_by = $3, provider_contract_id = COALESCE($4, provider_contract_id),
+              signed_at = COALESCE($5, signed_at), next_run_at = NULL, updated_at = now()
+        WHERE contract_no = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
+      [contractNo, endedAt, by, signed?.providerContractId ?? null, signed?.signedAt ?? null],
+    )) as [ContractRow[], number];
+    return rows[0] ?? null;
   }
 }

@@ -99,7 +99,8 @@ export async function main(
       out(`renewals as of ${at.toISOString()}: ${report.claimed} contract(s) looked at`);
       out(
         `  reminders ${report.reminders}, notices ${report.notices}, deductions ${report.deductions}, renewed ${report.renewed}, ` +
-          `declined ${report.declined}, pending ${report.pending}, lapsed ${report.lapsed}, queried ${report.queried}, errors ${report.failed}`,
+          `declined ${report.declined}, pending ${report.pending}, lapsed ${report.lapsed}, queried ${report.queried}, ` +
+          `signings confirmed ${report.confirmed}, released ${report.released}, first periods ${report.firstPeriods}, errors ${report.failed}`,
       );
       return report.failed > 0 ? 1 : 0;
     } finally {

@@ -17,6 +17,8 @@ export interface RenewingContract {
   next_renewal_at: Date | null;
   grace_ends_at: Date | null;
   cycles_renewed: number;
+  /** The order the contract was bought with (its first period), if any. */
+  first_order_id: string | null;
 }
 
 export interface CycleRow {
@@ -33,7 +35,7 @@ export interface CycleRow {
   noticed_at: Date | null;
 }
 
-const CONTRACT = `id, contract_no, user_id, provider, plan_id, amount, status, provider_contract_id, next_renewal_at, grace_ends_at, cycles_renewed`;
+const CONTRACT = `id, contract_no, user_id, provider, plan_id, amount, status, provider_contract_id, next_renewal_at, grace_ends_at, cycles_renewed, first_order_id`;
 const CYCLE = `id, contract_id, cycle, due_at, order_id, status, tries, next_try_at, last_failure, reminded_at, noticed_at`;
 const OPEN = `('active', 'past_due')`;
 
@@ -60,7 +62,7 @@ export class RenewalsRepository {
           ORDER BY next_run_at NULLS FIRST LIMIT $2 FOR UPDATE SKIP LOCKED)
        UPDATE contracts c SET next_run_at = $3 FROM due WHERE c.id = due.id
        RETURNING c.id, c.contract_no, c.user_id, c.provider, c.plan_id, c.amount, c.status, c.provider_contract_id,
-                 c.next_renewal_at, c.grace_ends_at, c.cycles_renewed`,
+                 c.next_renewal_at, c.grace_ends_at, c.cycles_renewed, c.first_order_id`,
       [now, limit, leaseUntil],
     )) as [RenewingContract[], number];
     return rows;

@@ -42,6 +42,12 @@ export interface RenewalTally {
   pending: number;
   lapsed: number;
   queried: number;
+  /** Signings the sweep confirmed by querying the provider (their notification never came). */
+  confirmed: number;
+  /** Pending contracts the sweep released: never signed, their order over. */
+  released: number;
+  /** First-period charges the sweep asked for (a signing whose charge never started): paid, pending or declined. */
+  firstPeriods: number;
   failed: number;
 }
 
@@ -55,6 +61,9 @@ export const emptyTally = (): RenewalTally => ({
   pending: 0,
   lapsed: 0,
   queried: 0,
+  confirmed: 0,
+  released: 0,
+  firstPeriods: 0,
   failed: 0,
 });
 
@@ -134,6 +143,10 @@ export class RenewalsService {
   private async take(c: RenewingContract, cycle: CycleRow | null, step: RenewalStep, now: Date, tally: RenewalTally): Promise<Date | null> {
     switch (step.step) {
       case 'init':
+        // The first period is not bought yet (its payment's result, or the charge under a contract signed
+        // first, is still to come): T is read from the ledger only once it is, or the first renewal would be
+        // charged at once in its place.
+        if (await this.firstOrderOpen(c)) return new Date(now.getTime() + RECHECK_MS);
         await this.repo.setFirstRenewal(c.id, await this.firstRenewalAt(c, now));
         return null;
       case 'open_cycle':
@@ -190,6 +203,10 @@ export class RenewalsService {
       orderPaid: !!order && ['paid', 'partially_refunded', 'refunded'].includes(order.status),
       deductionInFlight: !!inFlight,
     };
+  }
+
+  private async firstOrderOpen(c: RenewingContract): Promise<boolean> {
+    return !!c.first_order_id && (await this.orders.forCharge(c.first_order_id))?.status === 'pending';
   }
 
   /** T of the first cycle: the end of the member's paid time at the plan's level (now, when nothing is paid ahead). */

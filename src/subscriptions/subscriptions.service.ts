@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { AdminCaller } from '../audit/audit-log';
 import { appendAuditEntry } from '../audit/audit-log.repository';
 import { ConflictError, DomainError } from '../common/errors/domain-error';
+import { MembershipService } from '../membership/membership.service';
 import { OrdersService } from '../orders/orders.service';
 import { AgreementDeductions, type DeductionOutcome } from '../payments/agreement-deductions.service';
 import { newContractNo } from '../common/trade-numbers';
@@ -23,6 +24,9 @@ export type CancelActor = { by: 'member' } | { by: 'support'; caller: AdminCalle
 const MEMBER: CancelActor = { by: 'member' };
 
 /** What the provider is told (its own record of why the contract ended); support's reason stays ours. */
+/** A signing the sweep left as it was (the member may still sign, a charge in flight) is looked at again this much later. */
+const SWEEP_RECHECK_MS = 5 * 60_000;
+
 const TERMINATION_REMARK: Record<CancelActor['by'], string> = { member: '会员取消自动续费', support: '客服代会员取消自动续费' };
 
 /**
@@ -40,6 +44,7 @@ export class SubscriptionsService implements OnModuleInit {
     private readonly deductions: AgreementDeductions,
     private readonly orders: OrdersService,
     private readonly renewals: RenewalsService,
+    private readonly membership: MembershipService,
   ) {}
 
   onModuleInit(): void {
@@ -209,25 +214,91 @@ export class SubscriptionsService implements OnModuleInit {
    * and the order, never paid, expires; pending/unknown are the deduction query's. A contract or order
    * that does not fit is logged, not retried: a resend of the notification would not change it.
    */
-  private async firstPeriodAfterSigning(contract: ContractRow): Promise<void> {
+  private async firstPeriodAfterSigning(contract: ContractRow): Promise<DeductionOutcome['outcome'] | null> {
     const adapter = this.agreements.find(contract.provider);
-    if (adapter?.signing !== 'sign_only' || !contract.first_order_id) return;
+    if (adapter?.signing !== 'sign_only' || !contract.first_order_id) return null;
     let charged: DeductionOutcome;
     try {
       charged = await this.chargeFirstPeriod(contract.contract_no, contract.first_order_id);
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
       this.logger.error(`contract ${contract.contract_no}: its first period cannot be charged (${e.message})`);
-      return;
+      return null;
     }
     if (charged.outcome !== 'failed') {
       this.logger.log(`contract ${contract.contract_no}: first period ${charged.outcome}`);
-      return;
+      return charged.outcome;
     }
     this.logger.warn(`contract ${contract.contract_no}: first period declined (${charged.reason}); the contract ends`);
     if (!charged.contractEnded && contract.provider_contract_id)
       await adapter.terminate({ contractId: contract.provider_contract_id, contractNo: contract.contract_no }, '首期扣款失败');
     await this.contracts.end(contract.provider, contract.contract_no, 'merchant', new Date());
+    return 'failed';
+  }
+
+  /**
+   * The renewal job's signing sweep, for one claimed contract (ContractsRepository.claimUnconfirmed):
+   * - pending (the signing notification never came): the provider is asked by our number and plan. Signed
+   *   → the very path of the notification (applyEvent: activated once by a conditional UPDATE, whichever of
+   *   this and a late notification comes first; the other finds it active and changes nothing), with the
+   *   first period charged where the provider signs first. Ended at the provider → recorded ended. Unknown
+   *   to the provider while the first order is over (paid or not: a pay-and-sign order that was paid signed
+   *   in the same step, so no signing is still to come) → released, so the member may sign again. Otherwise
+   *   (the member may still sign) left, and looked at again later.
+   * - active with its first order still unpaid where the provider signs first (the process stopped between
+   *   the activation and the first charge): the first period is charged, once (`busy` while a deduction is
+   *   in flight or once the order is paid).
+   * Returns what was done; when the contract is to be looked at again (null: at once, by the renewal job).
+   */
+  async sweepSigning(
+    contract: ContractRow,
+    now: Date,
+  ): Promise<{ done: 'activated' | 'charged' | 'released' | 'ended' | 'left'; lookAgainAt: Date | null }> {
+    const later = new Date(now.getTime() + SWEEP_RECHECK_MS);
+    const adapter = this.agreements.find(contract.provider);
+    if (!adapter) return { done: 'left', lookAgainAt: later };
+    if (contract.status === 'active') {
+      const charged = await this.firstPeriodAfterSigning(contract);
+      return {
+        done: charged && charged !== 'busy' ? 'charged' : 'left',
+        lookAgainAt: (await this.firstOrderOpen(contract)) ? later : null,
+      };
+    }
+    const plan = await this.membership.plan(contract.plan_id);
+    const found = await adapter.queryContract({ contractNo: contract.contract_no }, plan.code);
+    if (found.state === 'active') {
+      const handled = await this.applyEvent({
+        kind: 'signed',
+        provider: contract.provider,
+        contract: found.contract,
+        planCode: plan.code,
+        signedAt: found.signedAt,
+        payload: { confirmed_by: 'contract_query' },
+      });
+      if (handled === 'activated') this.logger.warn(`contract ${contract.contract_no}: signing never notified, confirmed by query`);
+      const row = await this.contracts.findByNo(contract.contract_no);
+      const open = row?.status === 'active' && (await this.firstOrderOpen(row));
+      return { done: handled === 'activated' ? 'activated' : 'left', lookAgainAt: open ? later : null };
+    }
+    if (found.state === 'ended') {
+      const ended = await this.contracts.endPending(contract.contract_no, 'provider', now, {
+        providerContractId: found.contract.contractId,
+        signedAt: found.signedAt,
+      });
+      if (ended) this.logger.warn(`contract ${contract.contract_no}: signed and ended at ${contract.provider} without notice`);
+      return { done: ended ? 'ended' : 'left', lookAgainAt: null };
+    }
+    if (await this.firstOrderOpen(contract)) return { done: 'left', lookAgainAt: later };
+    const released = await this.contracts.endPending(contract.contract_no, 'merchant', now);
+    if (released)
+      this.logger.warn(`contract ${contract.contract_no}: never signed at ${contract.provider} and its order is over: released`);
+    return { done: released ? 'released' : 'left', lookAgainAt: null };
+  }
+
+  /** Whether the contract's first order is still waiting to be paid (a contract without one: no). */
+  private async firstOrderOpen(contract: ContractRow): Promise<boolean> {
+    if (!contract.first_order_id) return false;
+    return (await this.orders.forCharge(contract.first_order_id))?.status === 'pending';
   }
 
   findByNo(contractNo: string): Promise<ContractRow | null> {

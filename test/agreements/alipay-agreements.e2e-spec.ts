@@ -78,8 +78,12 @@ describe('signing', () => {
       provider: 'alipay',
       contract: { contractId: c.contractId, contractNo: c.contractNo },
     });
-    expect(await ali.queryContract(c)).toBe('active');
-    expect(await ali.queryContract({ contractNo: c.contractNo })).toBe('active');
+    expect(await ali.queryContract(c)).toMatchObject({ state: 'active', contract: { contractId: c.contractId } });
+    expect(await ali.queryContract({ contractNo: c.contractNo })).toMatchObject({
+      state: 'active',
+      contract: { contractId: c.contractId, contractNo: c.contractNo },
+      signedAt: expect.any(Date),
+    });
     expect(ali.preDeductionNotice).toBe('none');
     expect(await ali.sendPreDeductionNotice(c, 1990, 2)).toBe('not_needed');
   });
@@ -143,7 +147,7 @@ describe('ending', () => {
     const text = await notification({ agreement_no: c.contractId, notify_type: 'dut_user_unsign' });
     expect(await ali.verifyAndClassify(raw(text), 'payment')).toMatchObject({ kind: 'ended', contract: { contractId: c.contractId } });
     expect(await deduction(c)).toMatchObject({ outcome: 'failed', reason: 'ACQ.AGREEMENT_STATUS_NOT_NORMAL', contractEnded: true });
-    expect(await ali.queryContract(c)).toBe('ended');
+    expect(await ali.queryContract(c)).toMatchObject({ state: 'ended' });
     expect(await ali.terminate({ contractId: '99', contractNo: 'x' }, 'r')).toBe('not_found');
   });
 

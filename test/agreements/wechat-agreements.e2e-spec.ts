@@ -99,7 +99,14 @@ const deduction = (contract: ContractRef, paymentNo = no('R')) =>
 describe('signing', () => {
   it('pays and signs: the payment and the signing arrive as verified events', async () => {
     const c = await signed();
-    expect(await wx.queryContract(c)).toBe('active');
+    expect(await wx.queryContract(c)).toMatchObject({ state: 'active', contract: { contractId: c.contractId } });
+    // By our number and the plan (a signing whose callback never came): the provider's id and signing time.
+    expect(await wx.queryContract({ contractNo: c.contractNo }, 'basic_monthly')).toMatchObject({
+      state: 'active',
+      contract: { contractId: c.contractId, contractNo: c.contractNo },
+      signedAt: expect.any(Date),
+    });
+    expect(await wx.queryContract({ contractNo: 'NOSUCHCONTRACT1' }, 'basic_monthly')).toEqual({ state: 'not_found' });
     expect(wx.supportsPlan('basic_monthly')).toBe(true);
     expect(wx.supportsPlan('nonexistent')).toBe(false);
     expect(wx.preDeductionNotice).toBe('provider');
@@ -181,7 +188,7 @@ describe('ending', () => {
       contract: { contractId: c.contractId, contractNo: c.contractNo },
     });
     expect(await deduction(c)).toMatchObject({ outcome: 'failed', reason: 'CONTRACT_NOT_EXIST', contractEnded: true });
-    expect(await wx.queryContract(c)).toBe('ended');
+    expect(await wx.queryContract(c)).toMatchObject({ state: 'ended' });
     expect(await wx.terminate({ contractId: '999', contractNo: 'x' }, 'r')).toBe('not_found');
   });
 

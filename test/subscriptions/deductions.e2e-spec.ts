@@ -30,16 +30,23 @@ describe('deductions under a contract settle through the one settle path', () =>
     expect(order.amount).toBe(1990);
 
     const done = await subs.chargeFirstPeriod(contract.contract_no, order.id);
-    // Settled by the answer, or by Alipay's notification of the same trade when it came first.
+    // Alipay answers 10000 and sends its notification of the same trade at once: whichever arrives first
+    // settles the order, the other finds it settled (`duplicate`), in either order.
     expect(done).toMatchObject({ outcome: 'paid', applied: { result: expect.stringMatching(/^(settled|duplicate)$/) } });
-    expect((await orderRow(order.order_no)).status).toBe('paid');
     const [attempt] = await attempts(order.id);
-    expect(attempt).toMatchObject({ status: 'success', contract_id: contract.provider_contract_id, amount: 1990 });
+    // Counted once both have arrived: the notification answered by us (as settled or as a duplicate).
+    await until('Alipay notification of the deduction answered', async () => {
+      const view = await sandboxCall(sb, 'GET', `/sandbox/trades/${attempt.payment_no}?provider=alipay`);
+      return ((view.body.notifications ?? []) as { delivered: boolean }[]).some((n) => n.delivered);
+    });
+    expect((await orderRow(order.order_no)).status).toBe('paid');
+    expect(await attempts(order.id)).toEqual([
+      expect.objectContaining({ status: 'success', contract_id: contract.provider_contract_id, amount: 1990 }),
+    ]);
     expect(await grants(order.id)).toBe(1);
     expect(await paidEvents(order.id)).toBe(1);
 
-    // Called again (a repeated dut_user_sign, a retry): nothing is asked for.
-    // (Its callback may be settling it at this very moment: the order's attempts are locked, and seen paid.)
+    // Called again (a repeated dut_user_sign, a retry): the order is paid, nothing is asked for.
     expect(await subs.chargeFirstPeriod(contract.contract_no, order.id)).toEqual({ outcome: 'busy' });
     expect(await attempts(order.id)).toHaveLength(1);
   });

@@ -136,10 +136,16 @@ export class AlipayAgreements implements AgreementProvider {
         };
     const node = await this.exec('alipay.user.agreement.query', biz);
     if (node.code !== '10000') {
-      if (node.sub_code === 'USER_AGREEMENT_NOT_EXIST') return 'not_found';
+      if (node.sub_code === 'USER_AGREEMENT_NOT_EXIST') return { state: 'not_found' };
       throw new ProviderUnavailableError(`Alipay failed the agreement query (${[node.code, node.sub_code].filter(Boolean).join(' ')})`);
     }
-    return node.status === 'NORMAL' ? 'active' : 'ended';
+    const agreementNo = typeof node.agreement_no === 'string' ? node.agreement_no : '';
+    if (!agreementNo) throw new ProviderUnavailableError('Alipay answered the agreement query without an agreement_no');
+    const external = typeof node.external_agreement_no === 'string' && node.external_agreement_no ? node.external_agreement_no : '';
+    const found: ContractRef = { contractId: agreementNo, contractNo: external || contract.contractNo };
+    const signedAt = typeof node.sign_time === 'string' ? beijingToDate(node.sign_time) : null;
+    if (node.status === 'NORMAL') return { state: 'active', contract: found, signedAt: signedAt ?? new Date() };
+    return { state: 'ended', contract: found, signedAt };
   }
 
   async terminate(contract: ContractRef): Promise<'terminated' | 'not_found'> {

@@ -183,10 +183,15 @@ export class WechatPayAgreements implements AgreementProvider {
       version: '1.0',
     });
     if (!answer.ok) {
-      if (answer.code === 'CONTRACT_NOT_EXIST') return 'not_found';
+      if (answer.code === 'CONTRACT_NOT_EXIST') return { state: 'not_found' };
       throw answer.error;
     }
-    return answer.fields.contract_state === '0' ? 'active' : 'ended';
+    const f = answer.fields;
+    if (!f.contract_id) throw new ProviderUnavailableError('WeChat Pay answered the contract query without a contract_id');
+    const found: ContractRef = { contractId: f.contract_id, contractNo: f.contract_code || contract.contractNo };
+    const signedAt = v2Instant(f.contract_signed_time);
+    if (f.contract_state === '0') return { state: 'active', contract: found, signedAt: signedAt ?? new Date() };
+    return { state: 'ended', contract: found, signedAt };
   }
 
   async terminate(contract: ContractRef, reason: string): Promise<'terminated' | 'not_found'> {
