@@ -219,3 +219,92 @@ export async function periodsWrittenByLastGrant(url: string, userIds: string[]):
     return { written: Number(r.written), held: Number(r.held) };
   });
 }
+
+/** How many of the members' auto-renewal contracts are active with their first order paid (signing done). */
+export async function signedContracts(url: string, userIds: string[]): Promise<number> {
+  return withClient(url, async (c) => {
+    const {
+      rows: [r],
+    } = await c.query<{ n: string }>(
+      `SELECT count(*) AS n FROM contracts c JOIN orders o ON o.id = c.first_order_id
+        WHERE c.user_id = ANY($1::varchar[]) AND c.status = 'active' AND o.status = 'paid'`,
+      [userIds],
+    );
+    return Number(r.n);
+  });
+}
+
+/** T of each member: the end of the paid time their first (signing) order bought, earliest and latest. */
+export async function paidEnds(url: string, userIds: string[]): Promise<{ first: Date; last: Date }> {
+  return withClient(url, async (c) => {
+    const {
+      rows: [r],
+    } = await c.query<{ first: Date; last: Date }>(
+      `SELECT min(p.ends_at) AS first, max(p.ends_at) AS last FROM contracts c JOIN membership_periods p ON p.order_id = c.first_order_id
+        WHERE c.user_id = ANY($1::varchar[])`,
+      [userIds],
+    );
+    return r;
+  });
+}
+
+/** Contracts whose first renewal cycle is paid (the renewal scenario waits for the last WeChat callback). */
+export async function renewedContracts(url: string, userIds: string[]): Promise<number> {
+  return withClient(url, async (c) => {
+    const {
+      rows: [r],
+    } = await c.query<{ n: string }>(
+      `SELECT count(*) AS n FROM contracts c JOIN renewal_cycles rc ON rc.contract_id = c.id AND rc.cycle = 1
+        WHERE c.user_id = ANY($1::varchar[]) AND rc.status = 'paid'`,
+      [userIds],
+    );
+    return Number(r.n);
+  });
+}
+
+/** What one renewal pass left behind, for contracts due at T (the end of the period their first order bought). */
+export interface RenewalCheck {
+  contracts: number;
+  /** Cycles paid, and successful deductions of renewal orders. */
+  paidCycles: number;
+  deductions: number;
+  /** Cycles charged more than once, contracts charged more than once in the pass (it runs one cycle), or cycles numbered twice. */
+  doubleCharges: number;
+  /** Contracts due with no period of their renewal order starting exactly at T. */
+  missingPeriods: number;
+}
+
+export async function checkRenewals(url: string, userIds: string[]): Promise<RenewalCheck> {
+  return withClient(url, async (c) => {
+    const {
+      rows: [r],
+    } = await c.query<Record<keyof Omit<RenewalCheck, 'contracts'> | 'contracts', string>>(
+      `WITH k AS (
+         SELECT c.id, p.ends_at AS t FROM contracts c JOIN membership_periods p ON p.order_id = c.first_order_id
+          WHERE c.user_id = ANY($1::varchar[])),
+       cyc AS (SELECT rc.* FROM renewal_cycles rc JOIN k ON k.id = rc.contract_id),
+       -- Every successful payment of a cycle's order is a charge, whatever path it came by (a deduction carries
+       -- the provider's contract reference in contract_id).
+       paid AS (
+         SELECT pr.order_id, cyc.contract_id, pr.contract_id IS NOT NULL AS deduction FROM payment_records pr
+           JOIN cyc ON cyc.order_id = pr.order_id WHERE pr.status = 'success')
+       SELECT (SELECT count(*) FROM k) AS contracts,
+              (SELECT count(*) FROM cyc WHERE status = 'paid') AS "paidCycles",
+              (SELECT count(*) FROM paid WHERE deduction) AS deductions,
+              (SELECT count(*) FROM (SELECT order_id FROM paid GROUP BY order_id HAVING count(*) > 1) x)
+            + (SELECT count(*) FROM (SELECT contract_id FROM paid GROUP BY contract_id HAVING count(*) > 1) x)
+            + (SELECT count(*) FROM (SELECT contract_id, cycle FROM cyc GROUP BY contract_id, cycle HAVING count(*) > 1) x) AS "doubleCharges",
+              (SELECT count(*) FROM k WHERE NOT EXISTS (
+                 SELECT 1 FROM cyc JOIN membership_periods p ON p.order_id = cyc.order_id
+                  WHERE cyc.contract_id = k.id AND cyc.cycle = 1 AND cyc.due_at = k.t AND p.starts_at = k.t)) AS "missingPeriods"`,
+      [userIds],
+    );
+    return {
+      contracts: Number(r.contracts),
+      paidCycles: Number(r.paidCycles),
+      deductions: Number(r.deductions),
+      doubleCharges: Number(r.doubleCharges),
+      missingPeriods: Number(r.missingPeriods),
+    };
+  });
+}

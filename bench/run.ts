@@ -1,7 +1,8 @@
 // `npm run bench`: the service from its production build on a fresh database of the machine's
 // PostgreSQL, the sandbox, and autocannon, each in its own process; pgbench as the ceiling.
 // Prints the table and writes bench/results/<timestamp>.json. Flags: --profile (the service's CPU
-// profile, summarised per scenario), --trace-sql (round trips per transaction; slows it down).
+// profile, summarised per scenario), --trace-sql (round trips per transaction; slows it down),
+// --quick (every scenario, smaller), --renewals-only (only scenario 6, without pgbench).
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -27,12 +28,15 @@ import {
   settle,
   webhooks,
 } from './scenarios';
+import { renewals, RenewalsResult, renewalTargets } from './renewals';
 import { round } from './stats';
 import { BENCH_JWT_SECRET } from './tokens';
 
 const flags = new Set(process.argv.slice(2));
 /** `--quick`: every scenario, smaller (about two minutes): for paired before/after runs of a change. */
 const QUICK = flags.has('--quick');
+/** `--renewals-only`: the renewal scenario alone (no pgbench, no other scenario), e.g. while working on renewals. */
+const RENEWALS_ONLY = flags.has('--renewals-only');
 const num = (name: string, full: number, quick = full) => (process.env[name] ? Number(process.env[name]) : QUICK ? quick : full);
 const CFG: BenchConfig = {
   createSeconds: num('BENCH_CREATE_SECONDS', 15, 5),
@@ -55,6 +59,9 @@ const CFG: BenchConfig = {
   meRequests: num('BENCH_ME_REQUESTS', 10_000, 3_000),
   floorOrders: num('BENCH_FLOOR_ORDERS', 3_000, 1_000),
 };
+/** Scenario 6: contracts due at once, and how many members sign at a time while they are set up. */
+const RENEWAL_CONTRACTS = num('BENCH_RENEWAL_CONTRACTS', 5_000, 500);
+const RENEWAL_SIGN_CONCURRENCY = num('BENCH_RENEWAL_SIGN_CONCURRENCY', 8);
 /**
  * The service's rate limits, raised so that the load generator (one client address, a few users)
  * measures the request path rather than the limiter's refusals; the limiter itself still runs.
@@ -185,14 +192,95 @@ interface Pass {
   history?: Measured & { written: { written: number; held: number } };
   me?: Measured;
   floor?: { settlement: Measured; duplicates: Measured };
+  renewals?: RenewalsResult;
 }
 
 const MB = 1024 * 1024;
+
+/** The service's environment: production build in development mode, the sandbox for both providers. */
+function serviceEnv(sandbox: SandboxReady, dbUrl: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    DATA_DIR: work,
+    JWT_SECRET: BENCH_JWT_SECRET,
+    ...sandbox.env,
+    LOG_LEVEL: 'warn',
+    ...RATE_LIMITS,
+    DATABASE_URL: dbUrl,
+    PORT: String(port),
+    ...extra,
+  };
+}
+
+function contextFor(port: number, sandbox: SandboxReady & { pid: number }, dbName: string, servicePid: number, runId: string): Context {
+  const dbUrl = databaseUrl(dbName);
+  return {
+    appUrl: `http://127.0.0.1:${port}`,
+    sandboxUrl: sandbox.url,
+    dbUrl,
+    work,
+    runId,
+    cfg: CFG,
+    windows: [],
+    log,
+    meter: { dbUrl, dbName, servicePid, sandboxPid: sandbox.pid },
+  };
+}
+
+/** Scenario 6 as run: the CLI pass, the batch's times and rate, CPU per contract, its target lines. */
+function printRenewals(r: RenewalsResult): boolean {
+  const c = r.cpuMsPerContract;
+  log(
+    `  renewals: ${r.contracts} contracts due (signed in ${r.signSeconds} s, not measured), one CLI pass as of ${r.asOf}: ` +
+      `the pass ${r.passSeconds} s, every cycle paid after ${r.settledSeconds} s, ${r.deductionsPerSecond} deductions/s`,
+  );
+  log(`  renewals: the CLI said: ${r.cliOutput.replace(/\n\s*/g, ' | ')}`);
+  log(
+    `  renewals: CPU per renewed contract: CLI ${c.cli} ms, service ${c.service} ms, PostgreSQL ${c.postgres} ms, sandbox ${c.sandbox} ms; other work on the machine ${c.otherCores} cores`,
+  );
+  const targets = renewalTargets(r);
+  for (const t of targets) log(`    ${t.result.padEnd(4)}  ${t.what}: ${t.measured} (target ${t.target})`);
+  return targets.every((t) => t.result === 'PASS');
+}
+
+/** `--renewals-only`: scenario 6 alone, on a fresh database with the sandbox; no pgbench, no table. */
+async function renewalsOnly(): Promise<number> {
+  const port = await freePort();
+  const sandbox = await startSandbox(port);
+  await createDatabase(benchDb);
+  const dbUrl = databaseUrl(benchDb);
+  await migrate(dbUrl, { NODE_ENV: 'development', DATA_DIR: work, JWT_SECRET: BENCH_JWT_SECRET }, work);
+  const env = serviceEnv(sandbox, dbUrl, port);
+  const { service } = await startService(env, [], [], port);
+  log(`service on :${port}, sandbox at ${sandbox.url}`);
+  log(`6. renewals: ${RENEWAL_CONTRACTS} contracts due, one pass …`);
+  const ctx = contextFor(port, sandbox, benchDb, service.proc.pid!, `${stamp}-p1`);
+  const r = await renewals(ctx, { contracts: RENEWAL_CONTRACTS, concurrency: RENEWAL_SIGN_CONCURRENCY, env });
+  await stop(service);
+  const ok = printRenewals(r);
+  writeResults({ stamp, appDir: APP_DIR, flags: process.argv.slice(2), quick: QUICK, loadAverageAtEnd: loadavg(), renewals: r });
+  if (!ok) log('BENCH FAILED: renewals');
+  return ok ? 0 : 1;
+}
+
+function writeResults(result: Record<string, unknown>): void {
+  const resultsDir = join(ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const json = JSON.stringify(result, null, 2);
+  writeFileSync(join(resultsDir, `${stamp}.json`), json);
+  writeFileSync(join(resultsDir, 'latest.json'), json);
+  log(`results: bench/results/${stamp}.json`);
+}
 
 async function main(): Promise<number> {
   const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
   const busyAtStart = await busyCores();
   const workers = workersFlag(process.argv.slice(2));
+  if (RENEWALS_ONLY) {
+    log(`memberpay bench ${stamp}, renewals only (${cpus().length} cores, Node ${process.version}); work dir ${work}`);
+    if (busyAtStart > 0.3) log(`  note: ${busyAtStart} cores already busy before starting: the machine is doing other work`);
+    return renewalsOnly();
+  }
   log(`memberpay bench ${stamp} (${cpus().length} cores, Node ${process.version}); work dir ${work}`);
   if (busyAtStart > 0.3)
     log(`  note: ${busyAtStart} cores already busy before starting: the machine is doing other work, figures will be lower`);
@@ -227,37 +315,18 @@ async function main(): Promise<number> {
               : []),
           ];
     const appArgs = processes > 1 ? ['--workers', String(processes)] : [];
-    const { service, firstAnswerMs } = await startService(
-      {
-        ...baseEnv,
-        ...sandbox.env,
-        LOG_LEVEL: 'warn',
-        ...RATE_LIMITS,
-        DATABASE_URL: dbUrl,
-        PORT: String(port),
-        ...(processes === 1 && flags.has('--trace-sql')
-          ? { BENCH_SQL_TRACE_FILE: sqlTrace, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') }
-          : {}),
-      },
-      nodeArgs,
-      appArgs,
+    const env = serviceEnv(
+      sandbox,
+      dbUrl,
       port,
+      processes === 1 && flags.has('--trace-sql') ? { BENCH_SQL_TRACE_FILE: sqlTrace, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') } : {},
     );
+    const { service, firstAnswerMs } = await startService(env, nodeArgs, appArgs, port);
     log(
       `service on :${port} (node ${relative(ROOT, built('main.js')) || built('main.js')}${[...nodeArgs, ...appArgs].length ? ` ${[...nodeArgs, ...appArgs].filter((a) => !a.includes('/')).join(' ')}` : ''}), sandbox at ${sandbox.url}; first answer ${firstAnswerMs} ms after start`,
     );
 
-    const ctx: Context = {
-      appUrl: `http://127.0.0.1:${port}`,
-      sandboxUrl: sandbox.url,
-      dbUrl,
-      work,
-      runId: `${stamp}-p${processes}`,
-      cfg: CFG,
-      windows: [],
-      log,
-      meter: { dbUrl, dbName, servicePid: service.proc.pid!, sandboxPid: sandbox.pid },
-    };
+    const ctx = contextFor(port, sandbox, dbName, service.proc.pid!, `${stamp}-p${processes}`);
     const rss = () => Math.round(residentBytes(service.proc.pid!) / MB);
     const pause = () => new Promise((r) => setTimeout(r, 1000));
     log(`1. create-order (${processes} process${processes > 1 ? 'es' : ''}) …`);
@@ -305,6 +374,13 @@ async function main(): Promise<number> {
     log('5. webhook delivery …');
     const wh = await webhooks(ctx);
     const rssWebhooks = rss();
+    let ren: RenewalsResult | undefined;
+    if (processes === 1) {
+      await pause();
+      log(`6. renewals: ${RENEWAL_CONTRACTS} contracts due, one pass of the renewal CLI …`);
+      // The CLI gets the service's environment, as an operator's one-shot command beside it would.
+      ren = await renewals(ctx, { contracts: RENEWAL_CONTRACTS, concurrency: RENEWAL_SIGN_CONCURRENCY, env });
+    }
     await stop(service);
     const withProcess = (r: Row, rssMb: number): Row => ({ ...r, processes, rssMb });
     passes.push({
@@ -312,6 +388,7 @@ async function main(): Promise<number> {
       history: hist,
       me,
       floor: fl,
+      renewals: ren,
       firstAnswerMs,
       createdOrders: created.created.length,
       windows: ctx.windows,
@@ -352,6 +429,7 @@ async function main(): Promise<number> {
     log('  cost targets (CPU per request from /proc, and memberpay ÷ floor in this run):');
     for (const c of costs) log(`    ${c.result.padEnd(4)}  ${c.what}: ${c.measured} (target ${c.target})`);
   }
+  const renewalsOk = first.renewals ? printRenewals(first.renewals) : true;
   if (first.history)
     log(
       `  settlement (${CFG.historyGrants} grants): the settling transaction wrote ${first.history.written.written} of the ${first.history.written.held} periods each member holds after it`,
@@ -422,6 +500,7 @@ async function main(): Promise<number> {
       quick: QUICK,
       costTargets: costs,
       historyWritten: first.history?.written,
+      renewals: first.renewals,
       pgbench: ceiling,
       busyCoresAtStart: busyAtStart,
       loadAverageAtStart: loadAtStart,
@@ -452,7 +531,8 @@ async function main(): Promise<number> {
   log(`results: bench/results/${stamp}.json`);
   const failed = rows.filter((r) => !r.correct);
   if (failed.length) log(`BENCH FAILED: errors or wrong grants in ${failed.map((r) => `${r.scenario} (${r.processes})`).join(', ')}`);
-  return failed.length ? 1 : 0;
+  if (!renewalsOk) log('BENCH FAILED: renewals (see the lines above)');
+  return failed.length || !renewalsOk ? 1 : 0;
 }
 
 main().then(
