@@ -122,27 +122,38 @@ export class ContractsRepository {
 
   /**
    * An open contract → cancelled, once: the row that moved, or null when it was over already.
-   * `inTransaction` runs in the same transaction once the row moved (the audit entry of support's
-   * cancel), so the change and its record commit together or not at all.
+   * `first` runs before, while the open row is held (the provider told of our ending): the provider's
+   * own notice of that ending (WeChat's DELETE callback, Alipay's dut_user_unsign) waits on the row and
+   * then finds it over, so the ending is recorded once, as ours; when `first` throws nothing changes.
+   * `then` runs in the same transaction once the row moved (the audit entry of support's cancel), so
+   * the change and its record commit together or not at all.
    */
   async end(
     provider: ProviderName,
     contractNo: string,
     by: ContractEndedBy,
     endedAt: Date,
-    inTransaction?: (m: EntityManager, row: ContractRow) => Promise<unknown>,
+    hooks: { first?: () => Promise<unknown>; then?: (m: EntityManager, row: ContractRow) => Promise<unknown> } = {},
   ): Promise<ContractRow | null> {
     const endIn = async (m: EntityManager) => {
+      if (hooks.first) {
+        const [open] = (await m.query(
+          `SELECT id FROM contracts WHERE contract_no = $1 AND provider = $2 AND status IN ('pending', 'active', 'past_due') FOR UPDATE`,
+          [contractNo, provider],
+        )) as { id: string }[];
+        if (!open) return null;
+        await hooks.first();
+      }
       const [rows] = (await m.query(
         `UPDATE contracts SET status = 'cancelled', ended_at = $4, ended_by = $3, updated_at = now()
           WHERE contract_no = $1 AND provider = $2 AND status IN ('pending', 'active', 'past_due') RETURNING ${COLUMNS}`,
         [contractNo, provider, by, endedAt],
       )) as [ContractRow[], number];
       const row = rows[0] ?? null;
-      if (row && inTransaction) await inTransaction(m, row);
+      if (row && hooks.then) await hooks.then(m, row);
       return row;
     };
-    return inTransaction ? this.dataSource.transaction(endIn) : endIn(this.dataSource.manager);
+    return hooks.first || hooks.then ? this.dataSource.transaction(endIn) : endIn(this.dataSource.manager);
   }
 
   /**

@@ -130,39 +130,39 @@ export class SubscriptionsService implements OnModuleInit {
     const contract = await this.contracts.latestOfUser(userId);
     if (!contract) throw new DomainError('NOT_FOUND', 'No auto-renewal contract for this member');
     if (!['pending', 'active', 'past_due'].includes(contract.status)) return contract;
-    if (contract.provider_contract_id) {
-      const adapter = this.agreements.find(contract.provider);
-      if (!adapter)
-        throw new DomainError('PROVIDER_UNAVAILABLE', 'Auto-renewal is off for this provider: the contract cannot be terminated now');
-      await adapter.terminate(
-        { contractId: contract.provider_contract_id, contractNo: contract.contract_no },
-        TERMINATION_REMARK[actor.by],
-      );
-    }
+    const adapter = contract.provider_contract_id ? this.agreements.find(contract.provider) : undefined;
+    if (contract.provider_contract_id && !adapter)
+      throw new DomainError('PROVIDER_UNAVAILABLE', 'Auto-renewal is off for this provider: the contract cannot be terminated now');
     const by: ContractEndedBy = actor.by;
-    const ended = await this.contracts.end(
-      contract.provider,
-      contract.contract_no,
-      by,
-      now,
-      actor.by === 'support'
-        ? (m, row) =>
-            appendAuditEntry(m, {
-              ...actor.caller,
-              action: 'auto_renewal.cancelled',
-              targetType: 'member',
-              target: userId,
-              reason: actor.reason,
-              detail: {
-                contract_no: row.contract_no,
-                provider: row.provider,
-                provider_contract_id: row.provider_contract_id,
-                status_before: contract.status,
-                amount: row.amount,
-              },
-            })
-        : undefined,
-    );
+    const ended = await this.contracts.end(contract.provider, contract.contract_no, by, now, {
+      // Terminated at the provider while the row is held, so its notice of the ending finds it recorded as ours.
+      first:
+        adapter && contract.provider_contract_id
+          ? () =>
+              adapter.terminate(
+                { contractId: contract.provider_contract_id!, contractNo: contract.contract_no },
+                TERMINATION_REMARK[actor.by],
+              )
+          : undefined,
+      then:
+        actor.by === 'support'
+          ? (m, row) =>
+              appendAuditEntry(m, {
+                ...actor.caller,
+                action: 'auto_renewal.cancelled',
+                targetType: 'member',
+                target: userId,
+                reason: actor.reason,
+                detail: {
+                  contract_no: row.contract_no,
+                  provider: row.provider,
+                  provider_contract_id: row.provider_contract_id,
+                  status_before: contract.status,
+                  amount: row.amount,
+                },
+              })
+          : undefined,
+    });
     if (ended) {
       this.logger.log(
         `contract ${contract.contract_no} cancelled by ${actor.by === 'support' ? `support (${actor.caller.actor})` : 'the member'}`,
