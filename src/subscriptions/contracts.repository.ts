@@ -60,6 +60,20 @@ export class ContractsRepository {
     }
   }
 
+  /** The contract an order belongs to: the one it was bought with, or the one whose renewal cycle it pays. */
+  async ofOrder(orderId: string): Promise<(ContractRow & { renewal_cycle: number | null }) | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT ${COLUMNS.split(', ')
+        .map((c) => `c.${c}`)
+        .join(', ')}, rc.cycle AS renewal_cycle
+         FROM contracts c LEFT JOIN renewal_cycles rc ON rc.contract_id = c.id AND rc.order_id = $1
+        WHERE c.first_order_id = $1 OR rc.order_id IS NOT NULL
+        LIMIT 1`,
+      [orderId],
+    )) as (ContractRow & { renewal_cycle: number | null })[];
+    return row ?? null;
+  }
+
   async findByNo(contractNo: string): Promise<ContractRow | null> {
     const [row] = (await this.dataSource.query(`SELECT ${COLUMNS} FROM contracts WHERE contract_no = $1`, [contractNo])) as ContractRow[];
     return row ?? null;

@@ -173,6 +173,11 @@ export class SubscriptionsService implements OnModuleInit {
     return ended ?? ((await this.contracts.findByNo(contract.contract_no)) as ContractRow);
   }
 
+  /** The contract an order was bought with or renews (support's order story); null for any other order. */
+  contractOfOrder(orderId: string): Promise<(ContractRow & { renewal_cycle: number | null }) | null> {
+    return this.contracts.ofOrder(orderId);
+  }
+
   /** The member's most recent contract, open or not (support's member view); null when they never had one. */
   latestOfMember(userId: string): Promise<ContractRow | null> {
     return this.contracts.latestOfUser(userId);

@@ -21,7 +21,7 @@ export interface OrderSearch {
 
 const ORDER_COLUMNS = `o.id, o.order_no, o.user_id, o.status, o.amount, o.refunded_amount, o.currency, o.description, o.product_id,
   o.is_upgrade, o.upgrade_from_level, o.upgrade_shortfall, o.payment_method, o.channel, o.payment_no, o.transaction_id, o.expire_at,
-  o.paid_at, o.created_at, o.updated_at`;
+  o.paid_at, o.created_at, o.updated_at, o.auto_renew, o.source`;
 
 /**
  * The support console's read model: read-only queries over the tables of orders, payments,

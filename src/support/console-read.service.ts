@@ -198,13 +198,15 @@ export class ConsoleReadService {
     const detail = await this.orderDetail(orderNo);
     if (!detail) throw new NotFoundError('ORDER_NOT_FOUND', 'No such order was found');
     const { order, attempts, grant, periods, events } = detail;
-    const [items, audit, refused] = await Promise.all([
+    const [items, audit, refused, contract] = await Promise.all([
       this.repo.reconciliationItems(
         attempts.map((a) => a.payment_no),
         refunds.map((r) => r.refund_no),
       ),
       this.audit.forTargets([orderNo]),
       this.refusals.forOrder(order.id),
+      // Through the subscriptions module, which owns contracts (never read here by SQL).
+      this.subscriptions.contractOfOrder(order.id as string),
     ]);
     const entries: { entry: TimelineEntry; sortAt: number }[] = [];
     /**
@@ -229,6 +231,16 @@ export class ConsoleReadService {
       payment_method: order.payment_method,
       channel: order.channel,
       expire_at: iso(order.expire_at),
+      auto_renew: order.auto_renew,
+      source: order.source,
+      contract: contract
+        ? {
+            contract_no: contract.contract_no,
+            status: contract.status,
+            provider_contract_id: contract.provider_contract_id,
+            renewal_cycle: contract.renewal_cycle,
+          }
+        : null,
     });
     for (const a of attempts) {
       add(a.created_at, 'attempt.opened', a.payment_no, {

@@ -138,6 +138,19 @@ describe('create-order with auto_renew', () => {
         .expect(200)
     ).body;
     expect(entitlement).toMatchObject({ active: true, auto_renew: true, in_grace: false, grace_ends_at: null });
+    // Support's story of the order names the contract it signed.
+    const story = (
+      await t.http
+        .get(`/api/v1/admin/orders/${order.order_no}/timeline`)
+        .set('Authorization', `Bearer ${t.adminToken('agent-1')}`)
+        .expect(200)
+    ).body;
+    const created = story.timeline.find((e: { kind: string }) => e.kind === 'order.created');
+    expect(created.detail).toMatchObject({
+      auto_renew: true,
+      source: 'member',
+      contract: { contract_no: active.contract_no, status: 'active', renewal_cycle: null },
+    });
   });
 
   it('a second auto-renewal while one is open: 409 AUTO_RENEW_ACTIVE, nothing created', async () => {

@@ -113,6 +113,19 @@ describe('renewals by contract', () => {
         expect(after.status).toBe('active');
       }
       expect(await eventsOf(user, 'membership.renewal_upcoming')).toHaveLength(3);
+      // Support's story of a renewal order names the contract and the cycle it paid.
+      const [first] = await cycles(contract.id);
+      const story = (
+        await t.http
+          .get(`/api/v1/admin/orders/${first.order_no}/timeline`)
+          .set('Authorization', `Bearer ${t.adminToken('agent-1')}`)
+          .expect(200)
+      ).body;
+      const created = story.timeline.find((e: { kind: string }) => e.kind === 'order.created');
+      expect(created.detail).toMatchObject({
+        source: 'renewal',
+        contract: { contract_no: contract.contract_no, status: 'active', renewal_cycle: 1 },
+      });
       expect((await eventsOf(user, 'membership.renewed')).map((e) => e.cycle)).toEqual([1, 2, 3]);
       const paid = await t.db.query(
         `SELECT count(*)::int AS n FROM order_events e JOIN renewal_cycles rc ON rc.order_id = e.order_id

@@ -17,6 +17,9 @@ const POLL_MS = 2000;
 /** @param {string} label @param {Node | string} value */
 const fact = (label, value) => h('div', { class: 'fact' }, h('dt', {}, label), h('dd', {}, value));
 
+/** A contract's status in words. @param {string} status */
+const contractStatus = (status) => t(/** @type {any} */ (`contract.${status}`));
+
 /**
  * One timeline entry in words.
  * @param {any} e
@@ -32,6 +35,17 @@ function describe(e, lang) {
         body: [
           t('tl.createdDetail', { method: methodName(d.payment_method), channel: channelName(d.channel), price: yuan(d.plan_price) }),
           d.upgrade_shortfall ? h('span', { class: 'warn' }, t('tl.shortfall', { amount: yuan(d.upgrade_shortfall) })) : null,
+          d.contract
+            ? h(
+                'span',
+                {},
+                d.contract.renewal_cycle
+                  ? t('tl.renewsContract', { cycle: d.contract.renewal_cycle, status: contractStatus(d.contract.status) })
+                  : t('tl.signsContract', { status: contractStatus(d.contract.status) }),
+                ' ',
+                copyable(d.contract.contract_no),
+              )
+            : null,
         ],
       };
     case 'attempt.opened':
