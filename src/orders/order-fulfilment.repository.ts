@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { preparedQueryIn } from '../database/prepared-query';
 import { runParts, StatementPart } from '../database/statement-parts';
 import { ORDER_EVENT_ADDED } from '../outbox/order-events';
-import type { SettlingOrder } from '../payments/paid-orders';
+import type { ReturnedOrder, SettlingOrder } from '../payments/paid-orders';
 import { movableTo } from './order-lifecycle';
 
 /** The statuses a first payment may find its order in (a late payment is honoured). */
@@ -45,6 +45,17 @@ interface LockedRow {
 /** The orders module's statements on the settling transaction: lock the order, mark it paid. */
 @Injectable()
 export class OrderFulfilmentRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The order as the provider's return page shows it (return_url: where the member's client asked to come back to). */
+  async returned(orderId: string): Promise<ReturnedOrder | undefined> {
+    const [order] = (await this.dataSource.query(
+      `SELECT order_no, status, amount, description, channel_options->>'returnUrl' AS return_url FROM orders WHERE id = $1`,
+      [orderId],
+    )) as ReturnedOrder[];
+    return order;
+  }
+
   /**
    * Locks the order row (FOR NO KEY UPDATE, as OrderRefundsRepository explains) and reads it with
    * its plan's level and days, in one round trip.

@@ -11,7 +11,7 @@ import {
   OrderPaidPayload,
   OrderRefundedPayload,
 } from '../outbox/order-events';
-import { Fulfilled, OrderPayment, PaidOrders } from '../payments/paid-orders';
+import { Fulfilled, OrderPayment, PaidOrders, type ReturnedOrder } from '../payments/paid-orders';
 import { OrderContracts } from './order-contracts';
 import { OrderFulfilmentRepository, OrderToFulfil } from './order-fulfilment.repository';
 import { OrderRefundsRepository } from './order-refunds.repository';
@@ -64,6 +64,10 @@ export class OrderFulfilment extends PaidOrders<OrderToFulfil> {
 
   lockForSettlement(m: EntityManager, orderId: string): Promise<OrderToFulfil | undefined> {
     return this.repo.lockForSettlement(m, orderId);
+  }
+
+  returned(orderId: string): Promise<ReturnedOrder | undefined> {
+    return this.repo.returned(orderId);
   }
 
   /**

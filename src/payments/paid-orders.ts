@@ -26,6 +26,15 @@ export interface OrderPayment {
   memberLocked?: boolean;
 }
 
+/** What the return page shows of an order; return_url: where the member's client asked to come back to. */
+export interface ReturnedOrder {
+  order_no: string;
+  status: string;
+  amount: number;
+  description: string;
+  return_url: string | null;
+}
+
 /** What fulfilling a paid order did; `announce` runs after the settling transaction committed. */
 export interface Fulfilled {
   announce(): void;
@@ -43,4 +52,6 @@ export abstract class PaidOrders<O extends SettlingOrder = SettlingOrder> {
   abstract lockForSettlement(m: EntityManager, orderId: string): Promise<O | undefined>;
   /** Fulfils the order locked above with its first payment, in the same transaction. */
   abstract fulfil(m: EntityManager, order: O, payment: OrderPayment): Promise<Fulfilled>;
+  /** How the provider's return page shows the order an attempt belongs to (read-only; never settles). */
+  abstract returned(orderId: string): Promise<ReturnedOrder | undefined>;
 }

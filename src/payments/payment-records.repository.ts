@@ -129,14 +129,12 @@ export class PaymentRecordsRepository {
     );
   }
 
-  /** The order an attempt belongs to, as the return page shows it. */
-  async orderOf(paymentNo: string): Promise<ReturnedOrder | undefined> {
-    const [order] = (await this.dataSource.query(
-      `SELECT o.order_no, o.status, o.amount, o.description, o.channel_options->>'returnUrl' AS return_url
-         FROM orders o JOIN payment_records pr ON pr.order_id = o.id WHERE pr.payment_no = $1`,
-      [paymentNo],
-    )) as ReturnedOrder[];
-    return order;
+  /** The order an attempt belongs to (the return page then asks orders how to show it). */
+  async orderIdOf(paymentNo: string): Promise<string | undefined> {
+    const [row] = (await this.dataSource.query(`SELECT order_id FROM payment_records WHERE payment_no = $1`, [paymentNo])) as {
+      order_id: string;
+    }[];
+    return row?.order_id;
   }
 
   /** When the attempt's QR code stops being payable, or null for an unknown attempt. */
@@ -306,13 +304,4 @@ export class PaymentRecordsRepository {
     )) as [ClaimedRow[], number];
     return rows[0].map((r) => ({ id: r.id, paymentNo: r.payment_no, method: r.payment_method, orderId: r.order_id }));
   }
-}
-
-/** What the return page shows of an order; return_url: where the member's client asked to come back to. */
-export interface ReturnedOrder {
-  order_no: string;
-  status: string;
-  amount: number;
-  description: string;
-  return_url: string | null;
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { PaidOrders } from './paid-orders';
 import { PaymentRecordsRepository } from './payment-records.repository';
 import { Public } from '../auth/auth.guard';
 import { fenToYuan } from '../common/money';
@@ -51,6 +52,7 @@ export class ReturnPageController {
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly records: PaymentRecordsRepository,
+    private readonly orders: PaidOrders,
   ) {}
 
   @Get('return')
@@ -65,7 +67,8 @@ export class ReturnPageController {
     const params = Object.fromEntries(Object.entries(query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const paymentNo = this.registry.verifyReturn(params);
     if (!paymentNo) return page(INVALID);
-    const order = await this.records.orderOf(paymentNo);
+    const orderId = await this.records.orderIdOf(paymentNo);
+    const order = orderId ? await this.orders.returned(orderId) : undefined;
     if (!order) return page(UNKNOWN);
     const status = STATUS_NAME[order.status] ?? { zh: order.status, en: order.status };
     return page(

@@ -11,10 +11,11 @@ import { createTestDatabase, TestDatabase } from '../support/db';
 describe('order fulfilment: marking an order paid', () => {
   let db: TestDatabase;
   let ds: DataSource;
-  const repo = new OrderFulfilmentRepository();
+  let repo: OrderFulfilmentRepository;
   beforeAll(async () => {
     db = await createTestDatabase();
     ds = await new DataSource(typeormOptions(db.url, { poolSize: 2 })).initialize();
+    repo = new OrderFulfilmentRepository(ds);
   });
   afterAll(async () => {
     await ds?.destroy();
