@@ -1,5 +1,7 @@
+import type { DynamicModule, INestApplicationContext, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import type { AppConfig } from '../config/app-config';
+import { AppConfig, buildAppConfig, ConfigError } from '../config/app-config';
 import { EmbeddedPostgresHandle, runningEmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
 import { typeormOptions } from './typeorm-options';
 
@@ -28,4 +30,41 @@ export async function cliDatabase(
   }
   out('Started the embedded PostgreSQL for this command (no service runs on this DATA_DIR).');
   return { url: started.url, started };
+}
+
+/**
+ * A one-shot command's application: its configuration (problems printed, then null: the caller exits
+ * with its usage code), its database as cliDatabase finds it, and a Nest application context of the
+ * command's module on that database; `work` runs in it, and everything is closed after it whatever
+ * happens. `npm run reconcile` and `npm run renewals` differ only in their module and their work.
+ */
+export async function runCliApp<T>(
+  env: Record<string, string | undefined>,
+  out: (line: string) => void,
+  rootModule: (env: Record<string, string | undefined>) => Promise<DynamicModule>,
+  logger: LogLevel[],
+  work: (app: INestApplicationContext, config: AppConfig) => Promise<T>,
+): Promise<T | null> {
+  let config: AppConfig;
+  try {
+    config = buildAppConfig(env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const p of e.problems) out(`config: ${p.variable} ${p.problem}`);
+    return null;
+  }
+  const db = await cliDatabase(config, out);
+  try {
+    const app = await NestFactory.createApplicationContext(await rootModule({ ...env, DATABASE_URL: db.url }), {
+      logger,
+      abortOnError: false,
+    });
+    try {
+      return await work(app, config);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await db.started?.stop();
+  }
 }

@@ -15,6 +15,8 @@ export interface OrderToFulfil extends SettlingOrder {
   amount: number;
   isUpgrade: boolean;
   autoRenew: boolean;
+  /** member: bought by the member; renewal: made by the renewal job for a contract's cycle. */
+  source: 'member' | 'renewal';
   upgradeFromLevel: number | null;
   upgradeMs: number | null;
   /** When the upgrade was quoted (its created_at for an upgrade quoted before this was recorded). */
@@ -35,6 +37,7 @@ interface LockedRow {
   amount: number;
   is_upgrade: boolean;
   auto_renew: boolean;
+  source: 'member' | 'renewal';
   upgrade_from_level: number | null;
   upgrade_ms: string | null;
   upgrade_quoted_at: Date | null;
@@ -69,7 +72,7 @@ export class OrderFulfilmentRepository {
       `SELECT o.id AS order_id, o.order_no, o.user_id, o.status,
               (o.paid_at IS NOT NULL OR (o.source = 'renewal' AND o.status IN ('closed', 'expired'))) AS paid,
               o.payment_method, o.created_at,
-              o.product_id, o.amount, o.is_upgrade, o.auto_renew, o.upgrade_from_level, o.upgrade_ms,
+              o.product_id, o.amount, o.is_upgrade, o.auto_renew, o.source, o.upgrade_from_level, o.upgrade_ms,
               COALESCE(o.upgrade_quoted_at, o.created_at) AS upgrade_quoted_at,
               pl.level AS plan_level, pl.duration_days AS plan_days
          FROM orders o JOIN membership_plans pl ON pl.id = o.product_id
@@ -90,6 +93,7 @@ export class OrderFulfilmentRepository {
       amount: r.amount,
       isUpgrade: r.is_upgrade,
       autoRenew: r.auto_renew,
+      source: r.source,
       upgradeFromLevel: r.upgrade_from_level,
       upgradeMs: r.upgrade_ms === null ? null : Number(r.upgrade_ms),
       upgradeQuotedAt: r.upgrade_quoted_at,

@@ -11,6 +11,11 @@ export interface CommittedOrderEvent {
   orderNo: string;
   payload: Record<string, unknown>;
   createdAt: Date;
+  /**
+   * What kind of order it is, when the writer knows (order.paid from a settlement): for this process's
+   * listeners only, never stored or delivered. A listener that needs it treats its absence as unknown.
+   */
+  orderSource?: 'member' | 'renewal';
 }
 
 /** The part of an outbox row that delivery needs; it also travels between instances. */

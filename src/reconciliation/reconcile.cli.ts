@@ -9,12 +9,10 @@
  * running service started when it runs (never a second server over its data directory), or one
  * started for this command and stopped after it.
  */
-import { NestFactory } from '@nestjs/core';
 import { parseArgs as parseCommandLine } from 'node:util';
 import { isCalendarDay } from '../common/beijing-day';
-import { AppConfig, buildAppConfig, ConfigError } from '../config/app-config';
 import { readEnvironment } from '../config/config.module';
-import { cliDatabase } from '../database/cli-database';
+import { runCliApp } from '../database/cli-database';
 import { PROVIDER_NAMES, type ProviderName } from '../payments/provider-name';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { ReconcileCliModule } from './reconcile-cli.module';
@@ -67,21 +65,12 @@ export async function main(
     out(args);
     return 2;
   }
-  let config: AppConfig;
-  try {
-    config = buildAppConfig(env);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    for (const p of e.problems) out(`config: ${p.variable} ${p.problem}`);
-    return 2;
-  }
-  const db = await cliDatabase(config, out);
-  try {
-    const app = await NestFactory.createApplicationContext(await ReconcileCliModule.forRoot({ ...env, DATABASE_URL: db.url }), {
-      logger: ['error'],
-      abortOnError: false,
-    });
-    try {
+  const code = await runCliApp(
+    env,
+    out,
+    (e) => ReconcileCliModule.forRoot(e),
+    ['error'],
+    async (app) => {
       const registry = app.get(ProviderRegistry);
       const providers = args.provider ? [args.provider] : PROVIDER_NAMES.filter((p) => registry.find(p));
       if (!providers.length) {
@@ -98,12 +87,9 @@ export async function main(
         status = Math.max(status, report(provider, args.date, result, out));
       }
       return status;
-    } finally {
-      await app.close();
-    }
-  } finally {
-    await db.started?.stop();
-  }
+    },
+  );
+  return code ?? 2;
 }
 
 function report(provider: string, day: string, result: ReconcileResult, out: Out): number {

@@ -9,11 +9,9 @@
  * without waiting for the calendar; it is refused in production, where the providers' own clocks decide.
  * Database as for `npm run reconcile`: never a second embedded server over a running service's data.
  */
-import { NestFactory } from '@nestjs/core';
 import { parseArgs as parseCommandLine } from 'node:util';
-import { AppConfig, buildAppConfig, ConfigError } from '../config/app-config';
 import { readEnvironment } from '../config/config.module';
-import { cliDatabase } from '../database/cli-database';
+import { runCliApp } from '../database/cli-database';
 import { RenewalJob } from './renewal.job';
 import { RenewalsService, type RenewalTally } from './renewals.service';
 import { RenewalsCliModule } from './renewals-cli.module';
@@ -68,27 +66,18 @@ export async function main(
     out(args);
     return 1;
   }
-  let config: AppConfig;
-  try {
-    config = buildAppConfig(env);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    for (const p of e.problems) out(`config: ${p.variable} ${p.problem}`);
-    return 1;
-  }
-  const now = new Date();
-  if (args.asOf && args.asOf.getTime() > now.getTime() && config.isProduction) {
-    out('--as-of later than now is refused in production: renewals happen when they are due.');
-    return 1;
-  }
-  const at = args.asOf ?? now;
-  const db = await cliDatabase(config, out);
-  try {
-    const app = await NestFactory.createApplicationContext(await RenewalsCliModule.forRoot({ ...env, DATABASE_URL: db.url }), {
-      logger: ['error', 'warn'],
-      abortOnError: false,
-    });
-    try {
+  const code = await runCliApp(
+    env,
+    out,
+    (e) => RenewalsCliModule.forRoot(e),
+    ['error', 'warn'],
+    async (app, config) => {
+      const now = new Date();
+      if (args.asOf && args.asOf.getTime() > now.getTime() && config.isProduction) {
+        out('--as-of later than now is refused in production: renewals happen when they are due.');
+        return 1;
+      }
+      const at = args.asOf ?? now;
       if (args.dryRun) {
         const steps = await app.get(RenewalsService).plan(at, DRY_RUN_LIMIT);
         out(`renewals as of ${at.toISOString()} (dry run): ${steps.length} contract(s) due`);
@@ -103,12 +92,9 @@ export async function main(
           `signings confirmed ${report.confirmed}, released ${report.released}, first periods ${report.firstPeriods}, errors ${report.failed}`,
       );
       return report.failed > 0 ? 1 : 0;
-    } finally {
-      await app.close();
-    }
-  } finally {
-    await db.started?.stop();
-  }
+    },
+  );
+  return code ?? 1;
 }
 
 if (require.main === module) {

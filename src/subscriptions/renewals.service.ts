@@ -446,11 +446,16 @@ export class RenewalsService {
     if (order && ['paid', 'partially_refunded', 'refunded'].includes(order.status)) await this.advance(cycle, now);
   }
 
-  /** A renewal order paid by any path (this instance's settlements): its cycle advances at once. */
+  /**
+   * A renewal order paid by any path (this instance's settlements): its cycle advances at once. Only
+   * events the settlement marked as a renewal's are looked up, so a member's purchase costs no query
+   * here; one that comes without the mark (relayed from elsewhere) is advanced by the next renewal run,
+   * which finds its order paid.
+   */
   @OnEvent(ORDER_EVENTS_COMMITTED, { async: true, promisify: true, suppressErrors: true })
   async onCommitted(events: CommittedOrderEvent[]): Promise<void> {
     for (const e of events) {
-      if (e.type !== 'order.paid') continue;
+      if (e.type !== 'order.paid' || e.orderSource !== 'renewal') continue;
       try {
         const orderId = await this.orders.renewalIdByNo(e.orderNo);
         const cycle = orderId && (await this.repo.cycleOfOrder(orderId));
