@@ -42,8 +42,10 @@ describe('migrating memberships to periods', () => {
     await old.runMigrations();
     await old.destroy();
 
-    const started = new Date(Date.now() - 10 * DAY);
-    const expires = new Date(Date.now() + 50 * DAY);
+    // One reading of the clock: two would put the span a millisecond off 60 days when it ticks between them.
+    const now = Date.now();
+    const started = new Date(now - 10 * DAY);
+    const expires = new Date(now + 50 * DAY);
     const order = async (no: string, user: string) =>
       (
         await db.query(
