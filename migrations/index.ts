@@ -26,6 +26,7 @@ import { NotificationRefusals1764057601302 } from './1764057601302-NotificationR
 import { UpgradeShortfallPricedOnConverted1764057601400 } from './1764057601400-UpgradeShortfallPricedOnConverted';
 import { OrderLocksNoKeyUpdate1764057601401 } from './1764057601401-OrderLocksNoKeyUpdate';
 import { OrdersUpgradeQuotedAt1764057601402 } from './1764057601402-OrdersUpgradeQuotedAt';
+import { AttemptOrderExpiry1764057601800 } from './1764057601800-AttemptOrderExpiry';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   UpgradeShortfallPricedOnConverted1764057601400,
   OrderLocksNoKeyUpdate1764057601401,
   OrdersUpgradeQuotedAt1764057601402,
+  AttemptOrderExpiry1764057601800,
 ];

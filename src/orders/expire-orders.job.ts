@@ -8,6 +8,9 @@ import { logAttemptFailure } from '../payments/attempt-failure';
 import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
 
+/** How many pages of expired orders one run looks through for those ready to expire. */
+const READY_PAGES = 5;
+
 /**
  * Expires pending orders past expire_at (ORDER_EXPIRE_MINUTES). Each open attempt is closed at
  * its provider first; when the provider says the buyer paid after all, the order is settled
@@ -38,9 +41,26 @@ export class ExpireOrdersJob implements ScheduledJob {
         await this.claims.release(attempt.id, now);
       }
     }
-    for (const orderId of await this.orderRecords.readyToExpire(now, limit)) {
+    for (const orderId of await this.readyToExpire(now, limit)) {
       if (await this.orders.end(orderId, 'expired', now)) report.expired += 1;
     }
     return report;
+  }
+
+  /**
+   * Up to `limit` pending orders past expire_at with no attempt left open. Orders whose close failed
+   * keep their attempt open; paging past them (a few pages at most) keeps them from holding up the rest.
+   */
+  private async readyToExpire(now: Date, limit: number): Promise<string[]> {
+    const ready: string[] = [];
+    let after: { expireAt: Date; id: string } | undefined;
+    for (let page = 0; page < READY_PAGES && ready.length < limit; page += 1) {
+      const due = await this.orderRecords.pastExpiry(now, limit, after);
+      const open = await this.claims.withOpenAttempts(due.map((o) => o.id));
+      ready.push(...due.filter((o) => !open.has(o.id)).map((o) => o.id));
+      if (due.length < limit) break;
+      after = due[due.length - 1];
+    }
+    return ready.slice(0, limit);
   }
 }

@@ -233,17 +233,17 @@ export class OrdersRepository {
   }
 
   /**
-   * Pending orders past expire_at with no pending attempt left: ready to expire. No lease is
-   * needed: OrdersService.end moves an order only while it is pending, so one caller wins.
+   * Pending orders past expire_at, oldest expiry first, after `after` (the last one of the previous
+   * page). Which still have an attempt open is payments' to say. No lease is needed: OrdersService.end
+   * moves an order only while it is pending, so one caller wins.
    */
-  async readyToExpire(now: Date, limit: number): Promise<string[]> {
+  async pastExpiry(now: Date, limit: number, after?: { expireAt: Date; id: string }): Promise<{ id: string; expireAt: Date }[]> {
     const rows = (await this.dataSource.query(
-      `SELECT o.id FROM orders o
-       WHERE o.status = 'pending' AND o.expire_at <= $1
-         AND NOT EXISTS (SELECT 1 FROM payment_records r WHERE r.order_id = o.id AND r.status = 'pending')
-       ORDER BY o.expire_at LIMIT $2`,
-      [now, limit],
-    )) as { id: string }[];
-    return rows.map((r) => r.id);
+      `SELECT id, expire_at FROM orders
+       WHERE status = 'pending' AND expire_at <= $1 AND ($3::timestamptz IS NULL OR (expire_at, id) > ($3, $4::uuid))
+       ORDER BY expire_at, id LIMIT $2`,
+      [now, limit, after?.expireAt ?? null, after?.id ?? null],
+    )) as { id: string; expire_at: Date }[];
+    return rows.map((r) => ({ id: r.id, expireAt: r.expire_at }));
   }
 }

@@ -52,6 +52,7 @@ export class PaymentAttemptsService {
     return {
       paymentNo: newPaymentNo(now),
       qrExpireAt: new Date(Math.min(now.getTime() + codeMinutes * MINUTE, orderExpireAt.getTime(), now.getTime() + lifetimeMs)),
+      orderExpireAt,
       nextQueryAt: new Date(now.getTime() + FIRST_QUERY_DELAY_MS),
     };
   }

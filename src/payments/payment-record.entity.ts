@@ -65,6 +65,13 @@ export class PaymentRecord {
   @Column({ type: 'timestamptz', nullable: true })
   qrCodeExpireAt: Date | null;
 
+  /**
+   * When the order this attempt pays expires (NULL for a deduction, which has no close): from then on
+   * the order's expiry closes the attempt, before that its QR code's.
+   */
+  @Column({ type: 'timestamptz', nullable: true })
+  orderExpireAt: Date | null;
+
   @Column({ type: 'varchar', length: 16, default: 'qr' })
   channel: PaymentChannel;
 

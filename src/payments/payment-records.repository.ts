@@ -12,6 +12,8 @@ export const AWAITING_LAST_QUERY = 'TRADE_NOT_EXIST';
 export interface PlannedAttempt {
   paymentNo: string;
   qrExpireAt: Date;
+  /** When the order expires: never before qrExpireAt. */
+  orderExpireAt: Date;
   nextQueryAt: Date;
 }
 
@@ -75,9 +77,9 @@ export class PaymentRecordsRepository {
     await preparedQueryIn(
       m,
       'attempt-insert',
-      `INSERT INTO payment_records (order_id, payment_no, payment_method, amount, status, qr_code_expire_at, next_query_at, channel)
-       VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)`,
-      [a.orderId, a.paymentNo, a.method, a.amountFen, a.qrExpireAt, a.nextQueryAt, a.channel],
+      `INSERT INTO payment_records (order_id, payment_no, payment_method, amount, status, qr_code_expire_at, order_expire_at, next_query_at, channel)
+       VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8)`,
+      [a.orderId, a.paymentNo, a.method, a.amountFen, a.qrExpireAt, a.orderExpireAt, a.nextQueryAt, a.channel],
     );
   }
 
@@ -89,6 +91,16 @@ export class PaymentRecordsRepository {
   /** The order's attempts still open (pending). */
   openOf(orderId: string): Promise<PaymentRecord[]> {
     return this.dataSource.getRepository(PaymentRecord).find({ where: { orderId, status: 'pending' } });
+  }
+
+  /** Which of these orders still have an attempt open (pending). */
+  async withOpenAttempts(orderIds: string[]): Promise<Set<string>> {
+    if (orderIds.length === 0) return new Set();
+    const rows = (await this.dataSource.query(
+      `SELECT DISTINCT order_id FROM payment_records WHERE order_id = ANY($1) AND status = 'pending'`,
+      [orderIds],
+    )) as { order_id: string }[];
+    return new Set(rows.map((r) => r.order_id));
   }
 
   /** What the provider gave for the attempt: its QR code and the client's parameters. */
@@ -165,24 +177,25 @@ export class PaymentRecordsRepository {
     );
   }
 
-  /** Pending attempts whose QR code expired, except those of pending orders past their own expiry. */
+  /** Pending attempts whose QR code expired while their order has not (past it, claimAttemptsOfExpiredOrders takes them). */
   claimExpiredQrCodes(now: Date, limit: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
     return this.claim(
       `r.status = 'pending' AND r.contract_id IS NULL AND r.qr_code_expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)
-       AND (o.status <> 'pending' OR o.expire_at > $1)`,
+       AND r.order_expire_at > $1`,
       'r.qr_code_expire_at',
       [now, limit, leaseUntil],
     );
   }
 
   /**
-   * Pending attempts of pending orders past expire_at: closed at the provider before the order expires.
-   * A deduction has no close: it is left to its query (claimDueDeductions).
+   * Pending attempts of orders past expire_at: closed at the provider before the order expires (an
+   * attempt left open on an order another attempt paid is closed the same way). A deduction has no
+   * close: it is left to its query (claimDueDeductions).
    */
   claimAttemptsOfExpiredOrders(now: Date, limit: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
     return this.claim(
-      `r.status = 'pending' AND r.contract_id IS NULL AND o.status = 'pending' AND o.expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)`,
-      'o.expire_at',
+      `r.status = 'pending' AND r.contract_id IS NULL AND r.order_expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)`,
+      'r.order_expire_at',
       [now, limit, leaseUntil],
     );
   }
@@ -296,7 +309,7 @@ export class PaymentRecordsRepository {
   private async claim(where: string, orderBy: string, params: unknown[]): Promise<ClaimedAttempt[]> {
     const rows = (await this.dataSource.query(
       `WITH due AS (
-         SELECT r.id FROM payment_records r JOIN orders o ON o.id = r.order_id
+         SELECT r.id FROM payment_records r
          WHERE ${where} ORDER BY ${orderBy} LIMIT $2 FOR UPDATE OF r SKIP LOCKED)
        UPDATE payment_records r SET next_query_at = $3, updated_at = now() FROM due WHERE r.id = due.id
        RETURNING r.id, r.payment_no, r.payment_method, r.order_id`,

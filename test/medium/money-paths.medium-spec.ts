@@ -73,6 +73,7 @@ describe('the money paths on the database', () => {
         await s.get(PaymentAttemptsService).record(m, {
           paymentNo,
           qrExpireAt: o.expireAt,
+          orderExpireAt: o.expireAt,
           nextQueryAt: o.expireAt,
           orderId: o.id,
           method: 'wechat',

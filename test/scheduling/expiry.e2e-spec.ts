@@ -143,4 +143,21 @@ describe('order and QR code expiry', () => {
     expect(report.expired).toBeGreaterThanOrEqual(1);
     expect(await order(created.order_no)).toMatchObject({ status: 'expired', attempts: ['closed'], events: ['order.expired'] });
   });
+  it('keeps orders whose close keeps failing from holding up the ones ready to expire after them', async () => {
+    const stuck = [];
+    for (const i of [1, 2, 3]) stuck.push(await createOrder(`stuck-${i}`));
+    const ready = await createOrder('ready-1');
+    // The QR expiry closes the ready order's code; the three others' closes fail and stay open.
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'close', mode: 'error-500', times: 3 });
+    await expireQrCodes.run(after((await order(ready.order_no)).qr_code_expire_at, SECOND));
+    for (const o of stuck) expect(await order(o.order_no)).toMatchObject({ attempts: ['pending'] });
+    expect(await order(ready.order_no)).toMatchObject({ status: 'pending', attempts: ['closed'] });
+
+    // A run of two: both attempts it claims fail again, and the first page of expired orders is theirs.
+    await sandboxCall(sb, 'POST', '/sandbox/faults', { provider: 'wechat', op: 'close', mode: 'error-500' });
+    const report = await expireOrders.run(after((await order(ready.order_no)).expire_at, SECOND), 2);
+    expect(report).toMatchObject({ claimed: 2, failed: 2, expired: 1 });
+    expect(await order(ready.order_no)).toMatchObject({ status: 'expired', events: ['order.expired'] });
+    for (const o of stuck) expect(await order(o.order_no)).toMatchObject({ status: 'pending', attempts: ['pending'] });
+  });
 });
