@@ -259,7 +259,7 @@ async function main(args: SoakArgs): Promise<number> {
 
     // Memory: sampled every 5 s per incarnation of each instance; its warm figure is taken once it
     // has run through the warm-up.
-    const warm = new Map<string, { start: number; mb: number }>();
+    const warm = new Map<string, { start: number; mb: number; at: number }>();
     const upSince = new Map<string, { start: number; at: number }>();
     const sampleMemory = () => {
       for (const inst of instances) {
@@ -269,7 +269,7 @@ async function main(args: SoakArgs): Promise<number> {
         const s = upSince.get(inst.name)!;
         const w = warm.get(inst.name);
         if ((!w || w.start !== inst.starts) && Date.now() - Math.max(s.at, t0) >= warmupMs) {
-          warm.set(inst.name, { start: inst.starts, mb: Math.round(inst.rss() / MB) });
+          warm.set(inst.name, { start: inst.starts, mb: Math.round(inst.rss() / MB), at: Date.now() });
         }
       }
     };
@@ -361,6 +361,7 @@ async function main(args: SoakArgs): Promise<number> {
     out(`  reconcile exited ${ctx.reconciliation.exitCode}`);
     sampleMemory();
     const endMb = new Map(instances.map((i) => [i.name, Math.round(i.rss() / MB)]));
+    const endAt = Date.now();
     clearInterval(ticker);
     clearInterval(printer);
     for (const m of members) m.socket.close();
@@ -375,6 +376,7 @@ async function main(args: SoakArgs): Promise<number> {
         .slice(0, 20),
       rssWarmMb: warm.get(i.name)?.mb ?? 0,
       rssEndMb: endMb.get(i.name) ?? 0,
+      warmForMs: endAt - (warm.get(i.name)?.at ?? endAt),
     }));
 
     // --- Verdict --------------------------------------------------------------------------------
