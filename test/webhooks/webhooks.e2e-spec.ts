@@ -5,6 +5,7 @@ import { TestApp } from '../support/app';
 import { useApp } from '../support/lifecycle';
 import { createOrder } from '../support/orders';
 import { paidOrder, requestRefund } from '../support/refunds';
+import { activeContract } from '../support/contracts';
 import { providerEnv } from '../support/sandbox';
 import { until, WebhookReceiver } from '../support/webhook-receiver';
 import { WebhookSender } from '../../src/notifications/webhooks/webhook-sender';
@@ -150,6 +151,34 @@ describe('service webhooks', () => {
       expires_at: null,
       periods: [],
       cause: 'order.refunded',
+    });
+  });
+
+  it("membership.changed names the member's auto-renewal as GET /entitlements does", async () => {
+    const r = await receiver();
+    await register(t, r, ['membership.changed']);
+    const user = 'wh-renewing';
+    await paidOrder(t, sb, user);
+    await until(() => r.delivered.some((e) => e.data.user_id === user), 'the first membership.changed');
+    expect(r.delivered.find((e) => e.data.user_id === user)!.data).toMatchObject({ auto_renew: false, in_grace: false });
+
+    await activeContract(t.app, t.db, sb, user, 'wechat');
+    const second = await paidOrder(t, sb, user);
+    await until(() => r.delivered.some((e) => e.data.order_no === second.order_no), "the second order's membership.changed");
+    const changed = r.delivered.find((e) => e.data.order_no === second.order_no)!;
+    const entitlement = (
+      await t.http
+        .get(`/api/v1/entitlements/${user}`)
+        .set('Authorization', `Bearer ${t.serviceToken('content-service')}`)
+        .expect(200)
+    ).body;
+    expect(entitlement).toMatchObject({ auto_renew: true, in_grace: false, grace_ends_at: null });
+    expect(changed.data).toMatchObject({
+      auto_renew: entitlement.auto_renew,
+      in_grace: entitlement.in_grace,
+      grace_ends_at: entitlement.grace_ends_at,
+      expires_at: entitlement.expires_at,
+      level: entitlement.level,
     });
   });
 

@@ -1,8 +1,9 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
+import { AutoRenewals } from '../../membership/auto-renewals';
 import type { MembershipSnapshot } from '../../membership/membership.views';
 import { MetricsService } from '../../metrics/metrics.service';
 import { ORDER_EVENTS_COMMITTED } from '../../outbox/order-events';
@@ -66,6 +67,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     private readonly repo: WebhooksRepository,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    @Optional() private readonly autoRenewals?: AutoRenewals,
   ) {
     this.policy = new WebhookUrlPolicy(config.isProduction);
     this.sender = new WebhookSender(this.policy, config.webhookTimeoutMs);
@@ -197,9 +199,15 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
         const firstIds = new Map<string, string>();
         for (const row of rows) if (!firstIds.has(row.userId)) firstIds.set(row.userId, row.id);
         const membership = (await this.outbox.membershipBefore(m, firstIds)) as unknown as Map<string, MembershipSnapshot>;
+        // The contracts as they stand now (committed; normally within a second of the rows): what
+        // GET /entitlements answers of auto-renewal and grace, which the rows' snapshots do not hold.
+        const contracts = (await this.autoRenewals?.ofMembers([...firstIds.keys()])) ?? new Map();
         for (const row of rows) {
           const retryUntil = new Date(row.createdAt.getTime() + retryWindowMs(this.config.webhookRetryBaseMs));
-          const events = webhookEventsOf(row, { membership: membership.get(row.userId) ?? null });
+          const events = webhookEventsOf(row, {
+            membership: membership.get(row.userId) ?? null,
+            contract: contracts.get(row.userId) ?? null,
+          });
           if (row.payload.membership) membership.set(row.userId, row.payload.membership as MembershipSnapshot);
           for (const event of events) {
             for (const endpoint of endpoints) {

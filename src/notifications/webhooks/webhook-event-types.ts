@@ -1,3 +1,4 @@
+import type { MemberContract } from '../../membership/auto-renewals';
 import { entitlementAt } from '../../membership/entitlement';
 import type { MembershipSnapshot } from '../../membership/membership.views';
 
@@ -10,9 +11,14 @@ export interface OutboxRow {
   createdAt: Date;
 }
 
-/** What came before a row, for the types that announce a change: the member's previous membership snapshot. */
+/**
+ * What a row is read with: for the types that announce a change, the member's previous membership
+ * snapshot; and the member's auto-renewal contract as it stands when the row is handed to the
+ * webhooks (the entitlement's auto_renew and grace; none: no contract).
+ */
 export interface Before {
   membership: MembershipSnapshot | null;
+  contract?: MemberContract | null;
 }
 
 /**
@@ -42,7 +48,7 @@ function membershipChanged(row: OutboxRow, before: Before): Record<string, unkno
   // (the transaction's start): its first period may begin in between, and was running when taken.
   const first = membership.level !== null ? membership.periods[0] : undefined;
   const at = new Date(Math.max(row.createdAt.getTime(), first ? Date.parse(first.starts_at) : 0));
-  const now = entitlementAt(row.userId, membership.periods, at);
+  const now = entitlementAt(row.userId, membership.periods, at, before.contract ?? undefined);
   if (before.membership) {
     const then = entitlementAt(row.userId, before.membership.periods, at);
     const same = (e: typeof now) =>
