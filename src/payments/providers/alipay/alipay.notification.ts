@@ -19,13 +19,26 @@ export function verifiedAlipayFields(sdk: AlipaySdk, form: string): AlipayNotifi
   if (fields.sign_type && fields.sign_type !== 'RSA2') throw new NotificationRejected('BAD_SIGNATURE', 'only RSA2 signatures are accepted');
   let valid: boolean;
   try {
-    // V2: values are already form-decoded; checkNotifySign would decode again and break on '%' (docs/alipay.md#sdk).
-    valid = sdk.checkNotifySignV2({ ...fields });
+    // The documented string first (sign and sign_type left out): one RSA verification for every genuine
+    // notification. checkNotifySignV2 tries the string with sign_type kept before it, which Alipay's
+    // notifications never sign, so on its own it made two; it stays the fallback, so what is accepted
+    // is what it accepts. V2: the values are already form-decoded, and checkNotifySign would decode
+    // them again and break on '%' (docs/alipay.md#sdk).
+    valid = sdk.rsaCheck(signedContent(fields), fields.sign, 'RSA2') || sdk.checkNotifySignV2({ ...fields });
   } catch {
     valid = false;
   }
   if (!valid) throw new NotificationRejected('BAD_SIGNATURE', 'the signature does not verify');
   return fields;
+}
+
+/** What Alipay signs a notification over (docs/alipay.md#notification-signatures): key=value of every field but sign and sign_type, by key. */
+function signedContent(fields: Record<string, string>): string {
+  return Object.keys(fields)
+    .filter((key) => key !== 'sign' && key !== 'sign_type')
+    .sort()
+    .map((key) => `${key}=${fields[key]}`)
+    .join('&');
 }
 
 /**
