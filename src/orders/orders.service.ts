@@ -126,7 +126,6 @@ export class OrdersService {
           displayAccount: userId,
           periodDays: plan.durationDays,
           firstDeductionDate: beijingDayOf(now),
-          requestedAt: now,
         };
       }
       return order;

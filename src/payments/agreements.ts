@@ -37,11 +37,6 @@ export interface AgreementSignRequest {
   periodDays: number;
   /** The first deduction's day, Beijing date `YYYY-MM-DD` (Alipay `execute_time`). */
   firstDeductionDate: string;
-  /**
-   * When this signing was first asked for: WeChat's request_serial must increase per merchant and be the
-   * same when the same signing is sent again, so it is derived from this moment.
-   */
-  requestedAt: Date;
   /** The member's IP, as the order saw it (WeChat spbill_create_ip). */
   clientIp: string;
 }

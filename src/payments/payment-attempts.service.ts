@@ -25,7 +25,7 @@ export interface AttemptOrder {
 /** What signing a contract with an attempt adds to the order (AgreementSignRequest, less what the attempt gives). */
 export type AttemptSigning = Pick<
   AgreementSignRequest,
-  'contractNo' | 'planCode' | 'amountFen' | 'displayAccount' | 'periodDays' | 'firstDeductionDate' | 'requestedAt'
+  'contractNo' | 'planCode' | 'amountFen' | 'displayAccount' | 'periodDays' | 'firstDeductionDate'
 >;
 
 /**

@@ -56,7 +56,6 @@ async function signed(tamper?: string): Promise<ContractRef & { text: string }> 
     displayAccount: 'u1',
     periodDays: 30,
     firstDeductionDate: '2026-12-06',
-    requestedAt: new Date(),
     clientIp: '127.0.0.1',
   });
   expect(signing).toMatchObject({ kind: 'sign_only', url: expect.stringContaining('alipay.user.agreement.page.sign') });

@@ -153,6 +153,14 @@ describe('create-order with auto_renew', () => {
     });
   });
 
+  it('WeChat Pay: members checking out with auto-renewal at the same moment all get their pay-and-sign code', async () => {
+    // WeChat Pay refuses a request_serial not above the last one it saw from the merchant: the serial is
+    // taken as the request goes out, so checkouts racing each other do not refuse one another.
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => create(`serial-${i}`, {})));
+    expect(answers.map((a) => [a.status, a.body.code])).toEqual(answers.map(() => [201, undefined]));
+    for (const a of answers) expect(a.body.qr_code_url).toMatch(/^weixin:\/\//);
+  });
+
   it('a second auto-renewal while one is open: 409 AUTO_RENEW_ACTIVE, nothing created', async () => {
     const before = await rowsOf('w-buyer');
     const refused = await create('w-buyer', {}).expect(409);

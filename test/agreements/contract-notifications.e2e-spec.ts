@@ -38,7 +38,6 @@ describe('contract notifications reach the subscriptions module', () => {
     displayAccount: 'member',
     periodDays: 30,
     firstDeductionDate: '2026-12-06',
-    requestedAt: new Date(),
     clientIp: '127.0.0.1',
   });
   const postXml = (path: string, fields: Record<string, string>) =>

@@ -80,7 +80,6 @@ async function signed(plan = 'basic_monthly', using = wx): Promise<ContractRef &
     displayAccount: '会员 u1 😀',
     periodDays: 30,
     firstDeductionDate: '2026-12-06',
-    requestedAt: new Date(),
     clientIp: '127.0.0.1',
   });
   expect(signing).toMatchObject({ kind: 'pay_and_sign', url: expect.stringMatching(/^weixin:\/\//) });
@@ -223,7 +222,6 @@ describe('callbacks that must change nothing', () => {
         displayAccount: 'u',
         periodDays: 30,
         firstDeductionDate: '2026-12-06',
-        requestedAt: new Date(),
         clientIp: '127.0.0.1',
       });
       await sandboxCall(sb, 'POST', '/sandbox/contracts/sign', { qr: signing.url, tamper });

@@ -36,7 +36,6 @@ describe('auto-renewal in the support console', () => {
       displayAccount: 'member',
       periodDays: 30,
       firstDeductionDate: '2026-12-06',
-      requestedAt: new Date(),
       clientIp: '127.0.0.1',
     });
     const signed = await sandboxCall(sb, 'POST', '/sandbox/contracts/sign', { qr: signing.url });

@@ -312,7 +312,6 @@ if (!availability.run) {
         displayAccount: 'console-w',
         periodDays: 30,
         firstDeductionDate: today,
-        requestedAt: new Date(),
         clientIp: '127.0.0.1',
       });
       const signed = await sandboxCall(sb, 'POST', '/sandbox/contracts/sign', { qr: signing.url });

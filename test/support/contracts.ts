@@ -45,7 +45,6 @@ export async function activeContract(
     displayAccount: userId.slice(0, 32),
     periodDays: 30,
     firstDeductionDate: new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10),
-    requestedAt: new Date(),
     clientIp: '127.0.0.1',
   });
   await sandboxCall(sb, 'POST', '/sandbox/contracts/sign', { qr: signing.url });

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { AxiosInstance } from 'axios';
-import { createHash } from 'node:crypto';
 import { Hash, Transformer, Wechatpay } from 'wechatpay-axios-plugin';
 import { ProviderTimeoutError, ProviderUnavailableError } from '../../../common/errors/domain-error';
 import type {
@@ -77,6 +76,8 @@ export class WechatPayAgreements implements AgreementProvider {
   private readonly client: { v2: Api; v3: Api };
   private readonly papay: WechatPapayConfig;
   private readonly planByTemplate: Map<string, string>;
+  /** The pay-and-sign requests of this process, one at a time: see nextRequestSerial. */
+  private signingTurn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly config: WechatPayConfig & { papay: WechatPapayConfig },
@@ -108,24 +109,26 @@ export class WechatPayAgreements implements AgreementProvider {
     const channel = req.channel ?? 'qr';
     const tradeType = TRADE_TYPE_BY_CHANNEL[channel];
     if (!tradeType) throw new AgreementRefused('CHANNEL', `WeChat Pay does not pay and sign on the ${channel} channel here`);
-    const answer = await this.v2('contractorder', 'pay/contractorder', {
-      appid: this.config.appId,
-      mch_id: this.config.mchId,
-      contract_appid: this.config.appId,
-      contract_mchid: this.config.mchId,
-      out_trade_no: req.paymentNo,
-      body: v2Text(req.description, BODY_MAX_BYTES),
-      total_fee: String(req.firstAmountFen ?? req.amountFen),
-      spbill_create_ip: req.clientIp,
-      notify_url: this.papay.papayNotifyUrl,
-      trade_type: tradeType,
-      ...(tradeType === 'NATIVE' ? { product_id: req.planCode } : {}),
-      plan_id: planId,
-      contract_code: req.contractNo,
-      request_serial: requestSerial(req),
-      contract_display_account: v2Text(req.displayAccount, 32),
-      contract_notify_url: this.papay.contractNotifyUrl,
-    });
+    const answer = await this.inSigningTurn(() =>
+      this.v2('contractorder', 'pay/contractorder', {
+        appid: this.config.appId,
+        mch_id: this.config.mchId,
+        contract_appid: this.config.appId,
+        contract_mchid: this.config.mchId,
+        out_trade_no: req.paymentNo,
+        body: v2Text(req.description, BODY_MAX_BYTES),
+        total_fee: String(req.firstAmountFen ?? req.amountFen),
+        spbill_create_ip: req.clientIp,
+        notify_url: this.papay.papayNotifyUrl,
+        trade_type: tradeType,
+        ...(tradeType === 'NATIVE' ? { product_id: req.planCode } : {}),
+        plan_id: planId,
+        contract_code: req.contractNo,
+        request_serial: nextRequestSerial(),
+        contract_display_account: v2Text(req.displayAccount, 32),
+        contract_notify_url: this.papay.contractNotifyUrl,
+      }),
+    );
     if (!answer.ok) throw answer.transient ? answer.error : new AgreementRefused(answer.code, answer.message);
     const f = answer.fields;
     // The order exists but no contract will be signed: paying it would buy one period without renewal.
@@ -134,6 +137,18 @@ export class WechatPayAgreements implements AgreementProvider {
     const url = tradeType === 'NATIVE' ? f.code_url : f.mweb_url;
     if (!url) throw new ProviderUnavailableError(`WeChat Pay answered the ${tradeType} pay-and-sign order without its URL`);
     return { kind: 'pay_and_sign', url };
+  }
+
+  /**
+   * Runs one pay-and-sign request after this process's previous one has been answered, its serial taken
+   * inside the turn: requests sent together reach the provider in any order (each on a connection of its
+   * own), and one whose serial is below one already received is refused. A one-slot chain of promises:
+   * a queue library would be a dependency for these four lines. Each turn ends within the provider timeout.
+   */
+  private inSigningTurn<T>(request: () => Promise<T>): Promise<T> {
+    const turn = this.signingTurn.then(request, request);
+    this.signingTurn = turn.catch(() => undefined);
+    return turn;
   }
 
   async deduct(req: DeductionRequest): Promise<DeductionResult> {
@@ -409,11 +424,17 @@ export class WechatPayAgreements implements AgreementProvider {
 }
 
 /**
- * request_serial must increase per merchant and be the same when the same signing is sent again: the
- * moment the signing was first asked for, in milliseconds, times 1000, plus three digits from the contract
- * number so two signings asked for in the same millisecond differ. An int64 without a leading zero.
+ * request_serial must be above every serial the merchant sent before (docs/contracts.md#the-v2-signature).
+ * It is taken as the request goes out (in its turn: WechatPayAgreements.inSigningTurn), in microseconds
+ * since the epoch, and never at or below this process's last one. A serial fixed when the order was
+ * created went out after a later one whenever checkouts raced, and the provider refused it; between
+ * instances, only requests sent within their clocks' difference can still cross (a 502 the member
+ * retries). A signing goes out once per attempt (a failure fails the attempt; the next try is a new
+ * out_trade_no), so the serial need not be reproducible.
  */
-function requestSerial(req: AgreementSignRequest): string {
-  const spread = createHash('sha256').update(req.contractNo).digest().readUInt16BE(0) % 1000;
-  return String(BigInt(req.requestedAt.getTime()) * 1000n + BigInt(spread));
+let lastSerial = 0n;
+function nextRequestSerial(): string {
+  const micros = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000));
+  lastSerial = micros > lastSerial ? micros : lastSerial + 1n;
+  return String(lastSerial);
 }
