@@ -6,17 +6,10 @@
 // ends unpaid releases its contract, and an upgrade ends the contract of the lower level.
 import { RenewalJob } from '../../src/subscriptions/renewal.job';
 import { useApp } from '../support/lifecycle';
-import { providerEnv, sandboxCall, type Sandbox } from '../support/sandbox';
+import { papayPlansWithoutYearly } from '../support/contracts';
+import { providerEnv, sandboxCall } from '../support/sandbox';
 
 const SECOND = 1000;
-
-/** Every WeChat Pay template of the sandbox but basic_yearly's: that plan cannot renew with WeChat Pay here. */
-function papayPlansWithoutYearly(sb: Sandbox): string {
-  return Object.entries(sb.credentials.wechat.papayPlans.wechat)
-    .filter(([code]) => code !== 'basic_yearly')
-    .map(([code, id]) => `${code}:${id}`)
-    .join(',');
-}
 
 describe('create-order with auto_renew', () => {
   const { t, sb } = useApp((port) => ({ ...providerEnv(sb, port), WECHAT_PAY_PAPAY_PLAN_IDS: papayPlansWithoutYearly(sb) }), {

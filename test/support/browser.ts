@@ -23,6 +23,22 @@ export function chromiumAvailability(): { run: true } | { run: false; fail: bool
   return { run: false, fail: isCi(), reason };
 }
 
+/**
+ * A describe block of browser tests: its body when chromium is here; otherwise one test that fails
+ * in CI, or is skipped saying why on a developer's machine.
+ */
+export function describeInBrowser(name: string, body: () => void): void {
+  const availability = chromiumAvailability();
+  describe(name, () => {
+    if (availability.run) return body();
+    if (availability.fail)
+      it('needs chromium in CI', () => {
+        throw new Error(availability.reason);
+      });
+    else it.skip(`SKIPPED: ${availability.reason}`, () => undefined);
+  });
+}
+
 export interface Browser {
   context: BrowserContext;
   close(): Promise<void>;

@@ -53,3 +53,14 @@ export async function activeContract(
     return rows[0] as (ContractRow & { provider_contract_id: string }) | undefined;
   });
 }
+
+/**
+ * WECHAT_PAY_PAPAY_PLAN_IDS with every WeChat Pay template of the sandbox but basic_yearly's: that plan
+ * then renews with Alipay only, for the tests of a plan and method that cannot sign.
+ */
+export function papayPlansWithoutYearly(sb: Sandbox): string {
+  return Object.entries(sb.credentials.wechat.papayPlans.wechat)
+    .filter(([code]) => code !== 'basic_yearly')
+    .map(([code, id]) => `${code}:${id}`)
+    .join(',');
+}
