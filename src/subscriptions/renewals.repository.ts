@@ -199,13 +199,13 @@ export class RenewalsRepository {
     );
   }
 
-  /** A cycle paid: the next one's T, back to active, due at once (for its reminder time). */
-  async renewed(m: EntityManager, contractId: string, nextRenewalAt: Date, now: Date): Promise<void> {
+  /** A cycle paid: the next one's T, back to active, looked at again at `nextRunAt`. */
+  async renewed(m: EntityManager, contractId: string, nextRenewalAt: Date, nextRunAt: Date): Promise<void> {
     await m.query(
       `UPDATE contracts SET cycles_renewed = cycles_renewed + 1, next_renewal_at = $2, grace_ends_at = NULL, next_run_at = $3,
               status = CASE WHEN status IN ${OPEN} THEN 'active' ELSE status END, updated_at = now()
         WHERE id = $1`,
-      [contractId, nextRenewalAt, now],
+      [contractId, nextRenewalAt, nextRunAt],
     );
   }
 

@@ -17,7 +17,7 @@ import {
 } from '../outbox/order-events';
 import { AgreementDeductions, type DeductionOutcome } from '../payments/agreement-deductions.service';
 import { AgreementRegistry } from '../payments/agreement-registry';
-import { nextStep, nextTryAfter, type CycleState, type RenewalStep } from './renewal-schedule';
+import { nextStep, nextTryAfter, REMINDER_LEAD_MS, type CycleState, type RenewalStep } from './renewal-schedule';
 import { RenewalsRepository, type CycleRow, type RenewingContract } from './renewals.repository';
 
 const MINUTE = 60_000;
@@ -409,7 +409,9 @@ export class RenewalsService {
       const locked = await this.repo.lockContract(m, c.id);
       if (!locked || !(await this.repo.endCycle(m, cycle.id, 'paid'))) return;
       const recovered = locked.status === 'past_due';
-      await this.repo.renewed(m, c.id, next, now);
+      // Looked at again when the next cycle's reminder is due (nextStep waits until then for a cycle not
+      // yet open): due at once, a pass still running would claim it a second time only to learn that.
+      await this.repo.renewed(m, c.id, next, new Date(Math.max(now.getTime(), next.getTime() - REMINDER_LEAD_MS)));
       const payload: RenewedPayload = {
         order_no: order!.order_no,
         plan_code: plan.code,
