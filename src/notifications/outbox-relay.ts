@@ -10,8 +10,9 @@ const RELAY_EVERY_MS = 1_000;
 const RELAY_BATCH = 200;
 
 /**
- * Pushes outbox rows that the instance which committed them never announced (it died between its
- * commit and its push), so connected clients get them without reconnecting. Every instance runs
+ * Pushes outbox rows that nobody announced: an instance died between its commit and its push, or a
+ * command appended them (`npm run renewals` has no sockets to push to), so connected clients get
+ * them without reconnecting. Every instance runs
  * it; the database claim decides which one pushes a row, and clients drop an id already seen.
  */
 @Injectable()
@@ -56,7 +57,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         this.metrics.outboxRelayed.inc(events.length);
         total += events.length;
         this.logger.warn(
-          `relayed ${events.length} event(s) that their instance committed but never pushed (last id ${events[events.length - 1].id})`,
+          `relayed ${events.length} event(s) committed but not pushed within ${RELAY_AFTER_MS / 1000} s, by an instance that died or by a command such as npm run renewals (last id ${events[events.length - 1].id})`,
         );
         if (events.length < RELAY_BATCH) break;
       }
