@@ -194,8 +194,11 @@ export class PaymentRecordsRepository {
    */
   claimAttemptsOfExpiredOrders(now: Date, limit: number, leaseUntil: Date): Promise<ClaimedAttempt[]> {
     return this.claim(
-      `r.status = 'pending' AND r.contract_id IS NULL AND r.order_expire_at <= $1 AND (r.next_query_at IS NULL OR r.next_query_at <= $1)`,
-      'r.order_expire_at',
+      // An attempt without its order's expiry (recorded by an instance still running the code from
+      // before the column, during a rolling deploy) is closed here once its code expired.
+      `r.status = 'pending' AND r.contract_id IS NULL AND (r.next_query_at IS NULL OR r.next_query_at <= $1)
+       AND (r.order_expire_at <= $1 OR (r.order_expire_at IS NULL AND r.qr_code_expire_at <= $1))`,
+      'r.order_expire_at NULLS FIRST',
       [now, limit, leaseUntil],
     );
   }

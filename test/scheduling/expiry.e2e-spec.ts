@@ -160,4 +160,13 @@ describe('order and QR code expiry', () => {
     expect(await order(ready.order_no)).toMatchObject({ status: 'expired', events: ['order.expired'] });
     for (const o of stuck) expect(await order(o.order_no)).toMatchObject({ status: 'pending', attempts: ['pending'] });
   });
+  it('closes an attempt recorded without its order expiry (an instance on the previous code) and still expires its order', async () => {
+    const created = await createOrder('rolling-1');
+    const before = await order(created.order_no);
+    await t.db.query(`UPDATE payment_records SET order_expire_at = NULL WHERE payment_no = $1`, [before.payment_no]);
+    await expireOrders.run(after(before.qr_code_expire_at, SECOND));
+    expect(await order(created.order_no)).toMatchObject({ status: 'pending', attempts: ['closed'] });
+    await expireOrders.run(after(before.expire_at, SECOND));
+    expect(await order(created.order_no)).toMatchObject({ status: 'expired', attempts: ['closed'], events: ['order.expired'] });
+  });
 });
