@@ -5,23 +5,7 @@
  * service (scripts/sandbox-cli-env.ts). DATA_DIR, PORT and SANDBOX_PORT are the running service's
  * (src/config/service-setup.ts) unless given. This command never starts a sandbox: the bills are those of the one the service uses.
  */
-import { readEnvironment } from '../src/config/config.module';
-import { checkDatabaseUrl, findService } from '../src/config/service-setup';
 import { main } from '../src/reconciliation/reconcile.cli';
-import { sandboxEnv } from './sandbox-cli-env';
+import { runWithService } from './sandbox-cli-env';
 
-async function run(argv: string[]): Promise<number> {
-  // --help and bad arguments need no setup.
-  if (argv.some((a) => a === '--help' || a === '-h')) return main(argv, {});
-  const found = findService(readEnvironment());
-  checkDatabaseUrl(found);
-  return main(argv, { ...found.env, ...(await sandboxEnv(found.env)) });
-}
-
-run(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(`reconcile failed: ${(e as Error)?.message ?? e}\n`);
-    process.exit(2);
-  },
-);
+runWithService('reconcile', 2, main);

@@ -10,7 +10,9 @@ import { memberpayEnv } from '../sandbox/env';
 import { credentialsOf } from '../sandbox/index';
 import { loadOrCreateKeySet } from '../sandbox/key-files';
 import { toSandboxKeys } from '../sandbox/keys';
-import { ServiceSetupError, type Env } from '../src/config/service-setup';
+import { readEnvironment } from '../src/config/config.module';
+import { exitWhenDone } from '../src/database/cli-database';
+import { checkDatabaseUrl, findService, ServiceSetupError, type Env } from '../src/config/service-setup';
 
 export async function sandboxEnv(env: Env): Promise<Record<string, string>> {
   if (env.NODE_ENV === 'production') return {};
@@ -33,4 +35,24 @@ export async function sandboxEnv(env: Env): Promise<Record<string, string>> {
     ...memberpayEnv(credentialsOf(toSandboxKeys(loaded.set, loaded.paths), url), env.PORT ?? '8001', which),
     PAYMENT_SANDBOX: '1',
   };
+}
+
+/**
+ * Runs a command's `main` as `npm run <name>` does: with the running service's DATA_DIR, PORT and
+ * SANDBOX_PORT (src/config/service-setup.ts) unless given, and this sandbox environment; --help needs
+ * no setup. Ends the process with the command's exit status (`failure` when it throws).
+ */
+export function runWithService(
+  name: string,
+  failure: number,
+  main: (argv: string[], env: Record<string, string | undefined>) => Promise<number>,
+  argv = process.argv.slice(2),
+): void {
+  const run = async () => {
+    if (argv.some((a) => a === '--help' || a === '-h')) return main(argv, {});
+    const found = findService(readEnvironment());
+    checkDatabaseUrl(found);
+    return main(argv, { ...found.env, ...(await sandboxEnv(found.env)) });
+  };
+  exitWhenDone(name, failure, run());
 }

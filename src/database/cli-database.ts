@@ -68,3 +68,46 @@ export async function runCliApp<T>(
     await db.started?.stop();
   }
 }
+
+/** A one-shot command: its usage, how it reads its arguments, its module, its work, and its exit status for a bad call. */
+export interface CliCommand<A extends object> {
+  usage: string;
+  /** The arguments, `'help'` for --help, or a message (with the usage) for arguments that make no sense. */
+  parse(argv: string[]): A | 'help' | string;
+  /** The exit status of bad arguments or a configuration with problems. */
+  badCall: number;
+  rootModule: (env: Record<string, string | undefined>) => Promise<DynamicModule>;
+  logger: LogLevel[];
+  work(app: INestApplicationContext, config: AppConfig, args: A, out: (line: string) => void): Promise<number>;
+}
+
+/** A command's run: --help and bad arguments answered before any setup, then its work in runCliApp; the exit status. */
+export async function runCommand<A extends object>(
+  command: CliCommand<A>,
+  argv: string[],
+  env: Record<string, string | undefined>,
+  out: (line: string) => void,
+): Promise<number> {
+  const args = command.parse(argv);
+  if (args === 'help') {
+    out(command.usage);
+    return 0;
+  }
+  if (typeof args === 'string') {
+    out(args);
+    return command.badCall;
+  }
+  const code = await runCliApp(env, out, command.rootModule, command.logger, (app, config) => command.work(app, config, args, out));
+  return code ?? command.badCall;
+}
+
+/** Ends the process with the command's exit status; a throw is printed (its message only) and ends it with `failure`. */
+export function exitWhenDone(name: string, failure: number, run: Promise<number>): void {
+  run.then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`${name} failed: ${(e as Error)?.message ?? e}\n`);
+      process.exit(failure);
+    },
+  );
+}

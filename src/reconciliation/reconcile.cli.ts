@@ -12,7 +12,7 @@
 import { parseArgs as parseCommandLine } from 'node:util';
 import { isCalendarDay } from '../common/beijing-day';
 import { readEnvironment } from '../config/config.module';
-import { runCliApp } from '../database/cli-database';
+import { exitWhenDone, runCommand, type CliCommand } from '../database/cli-database';
 import { PROVIDER_NAMES, type ProviderName } from '../payments/provider-name';
 import { ProviderRegistry } from '../payments/provider-registry';
 import { ReconcileCliModule } from './reconcile-cli.module';
@@ -51,45 +51,38 @@ export function parseArgs(argv: string[]): { date: string; provider?: ProviderNa
   return { date: values.date, provider: values.provider as ProviderName | undefined };
 }
 
-export async function main(
+const RECONCILE: CliCommand<{ date: string; provider?: ProviderName }> = {
+  usage: USAGE,
+  parse: parseArgs,
+  badCall: 2,
+  rootModule: (env) => ReconcileCliModule.forRoot(env),
+  logger: ['error'],
+  async work(app, _config, args, out) {
+    const registry = app.get(ProviderRegistry);
+    const providers = args.provider ? [args.provider] : PROVIDER_NAMES.filter((p) => registry.find(p));
+    if (!providers.length) {
+      out('No payment provider is configured.');
+      return 2;
+    }
+    if (args.provider && !registry.find(args.provider)) {
+      out(`${args.provider} is not configured.`);
+      return 2;
+    }
+    let status = 0;
+    for (const provider of providers) {
+      const result = await app.get(ReconciliationService).reconcile(provider, args.date, { force: true });
+      status = Math.max(status, report(provider, args.date, result, out));
+    }
+    return status;
+  },
+};
+
+export function main(
   argv: string[],
   env: Record<string, string | undefined>,
   out: Out = (l) => process.stdout.write(`${l}\n`),
 ): Promise<number> {
-  const args = parseArgs(argv);
-  if (args === 'help') {
-    out(USAGE);
-    return 0;
-  }
-  if (typeof args === 'string') {
-    out(args);
-    return 2;
-  }
-  const code = await runCliApp(
-    env,
-    out,
-    (e) => ReconcileCliModule.forRoot(e),
-    ['error'],
-    async (app) => {
-      const registry = app.get(ProviderRegistry);
-      const providers = args.provider ? [args.provider] : PROVIDER_NAMES.filter((p) => registry.find(p));
-      if (!providers.length) {
-        out('No payment provider is configured.');
-        return 2;
-      }
-      if (args.provider && !registry.find(args.provider)) {
-        out(`${args.provider} is not configured.`);
-        return 2;
-      }
-      let status = 0;
-      for (const provider of providers) {
-        const result = await app.get(ReconciliationService).reconcile(provider, args.date, { force: true });
-        status = Math.max(status, report(provider, args.date, result, out));
-      }
-      return status;
-    },
-  );
-  return code ?? 2;
+  return runCommand(RECONCILE, argv, env, out);
 }
 
 function report(provider: string, day: string, result: ReconcileResult, out: Out): number {
@@ -126,12 +119,4 @@ function line(i: ItemRow): string {
   );
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2), readEnvironment()).then(
-    (code) => process.exit(code),
-    (e) => {
-      process.stderr.write(`reconcile failed: ${(e as Error)?.message ?? e}\n`);
-      process.exit(2);
-    },
-  );
-}
+if (require.main === module) exitWhenDone('reconcile', 2, main(process.argv.slice(2), readEnvironment()));

@@ -11,7 +11,7 @@
  */
 import { parseArgs as parseCommandLine } from 'node:util';
 import { readEnvironment } from '../config/config.module';
-import { runCliApp } from '../database/cli-database';
+import { exitWhenDone, runCommand, type CliCommand } from '../database/cli-database';
 import { RenewalJob } from './renewal.job';
 import { RenewalsService, type RenewalTally } from './renewals.service';
 import { RenewalsCliModule } from './renewals-cli.module';
@@ -52,57 +52,42 @@ export function parseArgs(argv: string[]): { asOf?: Date; dryRun: boolean } | 'h
   return { asOf, dryRun: values['dry-run'] ?? false };
 }
 
-export async function main(
+const RENEWALS: CliCommand<{ asOf?: Date; dryRun: boolean }> = {
+  usage: USAGE,
+  parse: parseArgs,
+  badCall: 1,
+  rootModule: (env) => RenewalsCliModule.forRoot(env),
+  logger: ['error', 'warn'],
+  async work(app, config, args, out) {
+    const now = new Date();
+    if (args.asOf && args.asOf.getTime() > now.getTime() && config.isProduction) {
+      out('--as-of later than now is refused in production: renewals happen when they are due.');
+      return 1;
+    }
+    const at = args.asOf ?? now;
+    if (args.dryRun) {
+      const steps = await app.get(RenewalsService).plan(at, DRY_RUN_LIMIT);
+      out(`renewals as of ${at.toISOString()} (dry run): ${steps.length} contract(s) due`);
+      for (const s of steps) out(`  ${s.contractNo} ${s.provider} cycle ${s.cycle}: ${s.step}${s.detail ? ` (${s.detail})` : ''}`);
+      return 0;
+    }
+    const report = (await app.get(RenewalJob).run(at)) as unknown as RenewalTally;
+    out(`renewals as of ${at.toISOString()}: ${report.claimed} contract(s) looked at`);
+    out(
+      `  reminders ${report.reminders}, notices ${report.notices}, deductions ${report.deductions}, renewed ${report.renewed}, ` +
+        `declined ${report.declined}, pending ${report.pending}, lapsed ${report.lapsed}, queried ${report.queried}, ` +
+        `signings confirmed ${report.confirmed}, released ${report.released}, first periods ${report.firstPeriods}, errors ${report.failed}`,
+    );
+    return report.failed > 0 ? 1 : 0;
+  },
+};
+
+export function main(
   argv: string[],
   env: Record<string, string | undefined>,
   out: Out = (l) => process.stdout.write(`${l}\n`),
 ): Promise<number> {
-  const args = parseArgs(argv);
-  if (args === 'help') {
-    out(USAGE);
-    return 0;
-  }
-  if (typeof args === 'string') {
-    out(args);
-    return 1;
-  }
-  const code = await runCliApp(
-    env,
-    out,
-    (e) => RenewalsCliModule.forRoot(e),
-    ['error', 'warn'],
-    async (app, config) => {
-      const now = new Date();
-      if (args.asOf && args.asOf.getTime() > now.getTime() && config.isProduction) {
-        out('--as-of later than now is refused in production: renewals happen when they are due.');
-        return 1;
-      }
-      const at = args.asOf ?? now;
-      if (args.dryRun) {
-        const steps = await app.get(RenewalsService).plan(at, DRY_RUN_LIMIT);
-        out(`renewals as of ${at.toISOString()} (dry run): ${steps.length} contract(s) due`);
-        for (const s of steps) out(`  ${s.contractNo} ${s.provider} cycle ${s.cycle}: ${s.step}${s.detail ? ` (${s.detail})` : ''}`);
-        return 0;
-      }
-      const report = (await app.get(RenewalJob).run(at)) as unknown as RenewalTally;
-      out(`renewals as of ${at.toISOString()}: ${report.claimed} contract(s) looked at`);
-      out(
-        `  reminders ${report.reminders}, notices ${report.notices}, deductions ${report.deductions}, renewed ${report.renewed}, ` +
-          `declined ${report.declined}, pending ${report.pending}, lapsed ${report.lapsed}, queried ${report.queried}, ` +
-          `signings confirmed ${report.confirmed}, released ${report.released}, first periods ${report.firstPeriods}, errors ${report.failed}`,
-      );
-      return report.failed > 0 ? 1 : 0;
-    },
-  );
-  return code ?? 1;
+  return runCommand(RENEWALS, argv, env, out);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2), readEnvironment()).then(
-    (code) => process.exit(code),
-    (e) => {
-      process.stderr.write(`renewals failed: ${(e as Error)?.message ?? e}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) exitWhenDone('renewals', 1, main(process.argv.slice(2), readEnvironment()));
