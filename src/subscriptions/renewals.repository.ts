@@ -1,24 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { ProviderName } from '../payments/provider-name';
-import type { ContractStatus } from './contract.entity';
+import type { ContractRow } from './contracts.repository';
 import type { RenewalCycleStatus } from './renewal-cycle.entity';
 
-/** A contract as the renewal job reads it. */
-export interface RenewingContract {
-  id: string;
-  contract_no: string;
-  user_id: string;
-  provider: ProviderName;
-  plan_id: number;
-  amount: number;
-  status: ContractStatus;
-  provider_contract_id: string | null;
+/** A contract as the renewal job reads it: the row the service reads, with the renewal columns instead of the ending's. */
+export interface RenewingContract extends Pick<
+  ContractRow,
+  'id' | 'contract_no' | 'user_id' | 'provider' | 'plan_id' | 'amount' | 'status' | 'provider_contract_id' | 'first_order_id'
+> {
   next_renewal_at: Date | null;
   grace_ends_at: Date | null;
   cycles_renewed: number;
-  /** The order the contract was bought with (its first period), if any. */
-  first_order_id: string | null;
 }
 
 export interface CycleRow {
