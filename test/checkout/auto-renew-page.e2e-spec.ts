@@ -1,7 +1,7 @@
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { membershipOf } from '../support/orders';
 import { useApp } from '../support/lifecycle';
-import { ARTIFACT_DIR, describeInBrowser, launchBrowser, type Browser } from '../support/browser';
+import { describeInBrowser, screenshot, launchBrowser, type Browser } from '../support/browser';
 import { papayPlansWithoutYearly } from '../support/contracts';
 import { providerEnv, sandboxCall } from '../support/sandbox';
 
@@ -17,14 +17,8 @@ describeInBrowser('auto-renewal on the checkout page', () => {
   let browser: Browser;
   let page: Page;
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACT_DIR, `${name}.png`), fullPage: true });
-  const me = async () =>
-    (
-      await t.http
-        .get('/api/v1/membership/me')
-        .set('Authorization', `Bearer ${t.token('demo')}`)
-        .expect(200)
-    ).body;
+  const shot = (name: string) => screenshot(page, name);
+  const me = () => membershipOf(t, 'demo');
   const visible = (name: string | RegExp, timeout = 15 * SECOND) =>
     page.getByRole('heading', { name }).waitFor({ state: 'visible', timeout });
   const checkbox = () => page.locator('#auto-renew-input');

@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { TokenService } from '../../src/auth/token.service';
 import { ExpireOrdersJob } from '../../src/orders/expire-orders.job';
+import { membershipOf } from '../support/orders';
 import { useApp } from '../support/lifecycle';
-import { ARTIFACT_DIR, describeInBrowser, launchBrowser, type Browser } from '../support/browser';
+import { describeInBrowser, screenshot, launchBrowser, type Browser } from '../support/browser';
 import { requestRefund } from '../support/refunds';
 import { providerEnv, sandboxCall } from '../support/sandbox';
 
@@ -19,14 +19,8 @@ describeInBrowser('checkout page in a browser', () => {
   let browser: Browser;
   let page: Page;
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACT_DIR, `${name}.png`), fullPage: true });
-  const me = async () =>
-    (
-      await t.http
-        .get('/api/v1/membership/me')
-        .set('Authorization', `Bearer ${t.token('demo')}`)
-        .expect(200)
-    ).body;
+  const shot = (name: string) => screenshot(page, name);
+  const me = () => membershipOf(t, 'demo');
   const heading = (p: Page, name: string | RegExp) => p.getByRole('heading', { name });
   const visible = (p: Page, name: string | RegExp, timeout = 15 * SECOND) => heading(p, name).waitFor({ state: 'visible', timeout });
 

@@ -1,3 +1,4 @@
+import { membershipOf } from '../support/orders';
 import { useApp } from '../support/lifecycle';
 import { paidOrder, refundRow, requestRefund } from '../support/refunds';
 import { providerEnv } from '../support/sandbox';
@@ -15,13 +16,7 @@ describe('entitlements (service API)', () => {
     const res = await t.http.get(`/api/v1/entitlements/${user}`).set('Authorization', service()).expect(200);
     return { body: res.body, before, after: Date.now() };
   };
-  const me = async (user: string) =>
-    (
-      await t.http
-        .get('/api/v1/membership/me')
-        .set('Authorization', `Bearer ${t.token(user)}`)
-        .expect(200)
-    ).body;
+  const me = (user: string) => membershipOf(t, user);
   const refundInFull = async (orderNo: string) => {
     const res = await requestRefund(t, orderNo, { reason: 'test' }).expect(202);
     expect((await refundRow(t, res.body.refund_no)).status).toBe('success');

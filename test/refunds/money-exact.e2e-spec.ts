@@ -1,6 +1,6 @@
 import { ProcessRefundsJob } from '../../src/refunds/process-refunds.job';
 import { useApp } from '../support/lifecycle';
-import { createOrder } from '../support/orders';
+import { createOrder, membershipOf } from '../support/orders';
 import { adminGet, orderRow, paidOrder, refundRow, requestRefund } from '../support/refunds';
 import { providerEnv, sandboxCall } from '../support/sandbox';
 
@@ -13,13 +13,7 @@ describe('every fen accounted for', () => {
     await sandboxCall(sb, 'DELETE', '/sandbox/faults');
   });
 
-  const me = async (user: string) =>
-    (
-      await t.http
-        .get('/api/v1/membership/me')
-        .set('Authorization', `Bearer ${t.token(user)}`)
-        .expect(200)
-    ).body;
+  const me = (user: string) => membershipOf(t, user);
 
   /** Waits until `check` holds of the database (a refund travels through the sandbox and back). */
   async function until<T>(read: () => Promise<T>, check: (v: T) => boolean): Promise<T> {

@@ -3,7 +3,7 @@ import { DOUBLE_PAYMENT } from '../../src/payments/double-payment';
 import { ProcessRefundsJob } from '../../src/refunds/process-refunds.job';
 import { RefundsService } from '../../src/refunds/refunds.service';
 import { useApp } from '../support/lifecycle';
-import { createOrder, payAtSandbox } from '../support/orders';
+import { createOrder, payAtSandbox, membershipOf } from '../support/orders';
 import { adminGet, orderRow, paidOrder, refundRow, requestRefund } from '../support/refunds';
 import { providerEnv, sandboxCall } from '../support/sandbox';
 
@@ -251,13 +251,7 @@ describe('refunds that do not end at once', () => {
 
   it("refunding an upgrade in full gives back the lower level's days it converted", async () => {
     const user = 'rc-upgrade';
-    const me = async () =>
-      (
-        await t.http
-          .get('/api/v1/membership/me')
-          .set('Authorization', `Bearer ${t.token(user)}`)
-          .expect(200)
-      ).body;
+    const me = () => membershipOf(t, user);
     await paidOrder(t, sb, user); // basic, monthly
     const before = await me();
     const upgrade = await paidOrder(t, sb, user, 'wechat', { product_id: 4, is_upgrade: true }); // to premium
@@ -276,13 +270,7 @@ describe('refunds that do not end at once', () => {
 
   it('after a full refund the ledger is the one before the purchase, while a later order keeps its periods', async () => {
     const user = 'rc-ledger';
-    const me = async () =>
-      (
-        await t.http
-          .get('/api/v1/membership/me')
-          .set('Authorization', `Bearer ${t.token(user)}`)
-          .expect(200)
-      ).body;
+    const me = () => membershipOf(t, user);
     const a = await paidOrder(t, sb, user); // the first month
     const before = await me();
     const b = await paidOrder(t, sb, user, 'alipay'); // a second month, refunded below

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's chromium (`apt-get install chromium fonts-noto-cjk`); never a browser Playwright downloads. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -37,6 +37,11 @@ export function describeInBrowser(name: string, body: () => void): void {
       });
     else it.skip(`SKIPPED: ${availability.reason}`, () => undefined);
   });
+}
+
+/** A full-page screenshot of the page, into ARTIFACT_DIR as `<name>.png`. */
+export function screenshot(page: Page, name: string): Promise<Buffer> {
+  return page.screenshot({ path: join(ARTIFACT_DIR, `${name}.png`), fullPage: true });
 }
 
 export interface Browser {

@@ -18,6 +18,16 @@ export async function createOrder(t: TestApp, user: string, body: Record<string,
   return res.body as CreatedOrder;
 }
 
+/** The member's GET /membership/me, expecting 200. */
+export async function membershipOf(t: TestApp, user: string) {
+  return (
+    await t.http
+      .get('/api/v1/membership/me')
+      .set('Authorization', `Bearer ${t.token(user)}`)
+      .expect(200)
+  ).body;
+}
+
 /** The buyer scans and pays at the sandbox (options: delivery, tamper, override … see sandbox/README.md). */
 export function payAtSandbox(sb: Sandbox, qr: string, options: Record<string, unknown> = {}) {
   return sandboxCall(sb, 'POST', '/sandbox/pay', { qr, ...options });
