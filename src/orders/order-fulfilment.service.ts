@@ -107,7 +107,10 @@ export class OrderFulfilment extends PaidOrders<OrderToFulfil> {
       granted.ledgerWrite ? [granted.ledgerWrite] : [],
       orderEventAppend(order.orderId, order.userId, 'order.paid', { ...payload }),
     );
-    const event = { ...committedEvent(row, order.userId, order.orderNo, 'order.paid', { ...payload }), orderSource: order.source };
+    const event = {
+      ...committedEvent(row, order.userId, order.orderNo, 'order.paid', { ...payload }),
+      order: { id: order.orderId, source: order.source },
+    };
     const announced = this.announcing(event, short);
     // A paid upgrade moves the member above the level a contract of theirs renews: that contract ends
     // (at its provider, so after commit). An upgrade bought with auto-renewal ended it when created.

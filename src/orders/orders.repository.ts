@@ -204,14 +204,6 @@ export class OrdersRepository {
     return row ?? null;
   }
 
-  /** The id of a renewal order by its number (null: no such order, or the member's own). */
-  async renewalIdByNo(orderNo: string): Promise<string | null> {
-    const [row] = (await this.dataSource.query(`SELECT id FROM orders WHERE order_no = $1 AND source = 'renewal'`, [orderNo])) as {
-      id: string;
-    }[];
-    return row?.id ?? null;
-  }
-
   findById(db: EntityManager, id: string): Promise<Order> {
     return db.getRepository(Order).findOneByOrFail({ id });
   }

@@ -188,11 +188,6 @@ export class OrdersService {
     return this.orders.forCharge(orderId);
   }
 
-  /** The renewal order of this number, or null (no such order, or one the member made). */
-  renewalIdByNo(orderNo: string): Promise<string | null> {
-    return this.orders.renewalIdByNo(orderNo);
-  }
-
   async get(userId: string, orderNo: string): Promise<OrderView> {
     return toOrderView(await this.findOwn(userId, orderNo));
   }

@@ -12,10 +12,11 @@ export interface CommittedOrderEvent {
   payload: Record<string, unknown>;
   createdAt: Date;
   /**
-   * What kind of order it is, when the writer knows (order.paid from a settlement): for this process's
-   * listeners only, never stored or delivered. A listener that needs it treats its absence as unknown.
+   * The order, when the writer knows it (order.paid from a settlement): its id and what kind it is, for
+   * this process's listeners only, never stored or delivered. A listener that needs it treats its
+   * absence as unknown.
    */
-  orderSource?: 'member' | 'renewal';
+  order?: { id: string; source: 'member' | 'renewal' };
 }
 
 /** The part of an outbox row that delivery needs; it also travels between instances. */

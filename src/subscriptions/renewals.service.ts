@@ -450,17 +450,16 @@ export class RenewalsService {
 
   /**
    * A renewal order paid by any path (this instance's settlements): its cycle advances at once. Only
-   * events the settlement marked as a renewal's are looked up, so a member's purchase costs no query
-   * here; one that comes without the mark (relayed from elsewhere) is advanced by the next renewal run,
-   * which finds its order paid.
+   * events the settlement marked with a renewal order are looked at, so a member's purchase costs no
+   * query here; one that comes without the mark (relayed from elsewhere) is advanced by the next
+   * renewal run, which finds its order paid.
    */
   @OnEvent(ORDER_EVENTS_COMMITTED, { async: true, promisify: true, suppressErrors: true })
   async onCommitted(events: CommittedOrderEvent[]): Promise<void> {
     for (const e of events) {
-      if (e.type !== 'order.paid' || e.orderSource !== 'renewal') continue;
+      if (e.type !== 'order.paid' || e.order?.source !== 'renewal') continue;
       try {
-        const orderId = await this.orders.renewalIdByNo(e.orderNo);
-        const cycle = orderId && (await this.repo.cycleOfOrder(orderId));
+        const cycle = await this.repo.cycleOfOrder(e.order.id);
         if (cycle && cycle.status === 'open') await this.advance(cycle, new Date());
       } catch (err) {
         this.logger.warn(
