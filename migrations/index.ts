@@ -27,6 +27,7 @@ import { UpgradeShortfallPricedOnConverted1764057601400 } from './1764057601400-
 import { OrderLocksNoKeyUpdate1764057601401 } from './1764057601401-OrderLocksNoKeyUpdate';
 import { OrdersUpgradeQuotedAt1764057601402 } from './1764057601402-OrdersUpgradeQuotedAt';
 import { AttemptOrderExpiry1764057601800 } from './1764057601800-AttemptOrderExpiry';
+import { LedgerResumeIndexes1764057601900 } from './1764057601900-LedgerResumeIndexes';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -59,4 +60,5 @@ export const MIGRATIONS = [
   OrderLocksNoKeyUpdate1764057601401,
   OrdersUpgradeQuotedAt1764057601402,
   AttemptOrderExpiry1764057601800,
+  LedgerResumeIndexes1764057601900,
 ];

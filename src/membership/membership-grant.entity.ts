@@ -12,7 +12,7 @@ export type GrantKind = (typeof GRANT_KINDS)[number];
  */
 @Entity('membership_grants')
 @Unique('UQ_membership_grants_order_id', ['orderId'])
-@Index('IDX_membership_grants_user', ['userId'])
+@Index('IDX_membership_grants_user', ['userId', 'grantedAt'])
 @Check('CHK_membership_grants_kind', `"kind" IN ('add', 'upgrade', 'opening')`)
 @Check('CHK_membership_grants_order', `"order_id" IS NOT NULL OR "kind" = 'opening'`)
 @Check(

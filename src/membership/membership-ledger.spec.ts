@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { buildLedger, DAY_MS, LedgerGrant, LedgerPeriod, standingAt } from './membership-ledger';
+import { buildLedger, DAY_MS, LedgerGrant, LedgerPeriod, resumeLedger, standingAt } from './membership-ledger';
 import { quote } from './membership-pricing';
 import type { MembershipPlan } from './membership-plan.entity';
 
@@ -250,6 +250,50 @@ describe('the membership ledger', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('resumed from the stored periods after the last grant, is the ledger rebuilt from every grant', () => {
+    const byGrantOrder = (a: LedgerGrant, b: LedgerGrant) =>
+      a.grantedAt.getTime() - b.grantedAt.getTime() || a.orderCreatedAt.getTime() - b.orderCreatedAt.getTime() || (a.id < b.id ? -1 : 1);
+    let resumed = 0;
+    fc.assert(
+      fc.property(life, fc.array(fc.integer(), { minLength: 1, maxLength: 10 }), (steps, keys) => {
+        const grants = live(steps, keys).grants.sort(byGrantOrder);
+        for (let k = 1; k < grants.length; k++) {
+          const stored = buildLedger(grants.slice(0, k));
+          const since = grants[k - 1].grantedAt;
+          const owners = new Map(grants.slice(0, k).map((g) => [g.id, g]));
+          const held = stored.periods.filter((p) => p.endsAt > since).map((period) => ({ period, owner: owners.get(period.id)! }));
+          // What the resume relies on: after the last grant, each grant holding days has one period.
+          expect(new Set(held.map((h) => h.period.id)).size).toBe(held.length);
+          const next = grants[k];
+          const got = resumeLedger(held, since, [next]);
+          if (next.grantedAt.getTime() <= since.getTime()) {
+            expect(got).toBeNull();
+            continue;
+          }
+          const full = buildLedger(grants.slice(0, k + 1));
+          expect(got!.periods).toEqual(full.periods.filter((p) => p.endsAt > since));
+          // What ends by the last grant is what was stored.
+          expect(full.periods.filter((p) => p.endsAt <= since)).toEqual(stored.periods.filter((p) => p.endsAt <= since));
+          expect(got!.upgrades.get(next.id)).toEqual(full.upgrades.get(next.id));
+          resumed++;
+        }
+      }),
+      { numRuns: 400 },
+    );
+    // The property was checked on resumed ledgers, not only on refusals.
+    expect(resumed).toBeGreaterThan(100);
+  });
+
+  it('refuses to resume for a grant in the last grant\'s millisecond (the order of the two is not known from the periods)', () => {
+    const stored = buildLedger([add('a', 1, 30, 0)]);
+    const held = stored.periods.map((period) => ({ period, owner: add('a', 1, 30, 0) }));
+    expect(resumeLedger(held, at(0), [add('b', 1, 30, 0)])).toBeNull();
+    expect(spans(resumeLedger(held, at(0), [add('b', 1, 30, 1)])!.periods)).toEqual([
+      ['a', 1, 0, 30 * DAY_MS],
+      ['b', 1, 30 * DAY_MS, 60 * DAY_MS],
+    ]);
   });
 
   it('is the same ledger when a set of orders is paid at one moment in any order as in creation order', () => {

@@ -76,11 +76,53 @@ const byGrantOrder = (a: LedgerGrant, b: LedgerGrant) =>
 const runOrder = (a: Chunk, b: Chunk) => b.level - a.level || byGrantOrder(a.owner, b.owner);
 
 export function buildLedger(grants: readonly LedgerGrant[]): Ledger {
-  const sorted = [...grants].sort(byGrantOrder);
+  const { periods, upgrades } = replay(null, [], [...grants].sort(byGrantOrder));
+  return { periods: mergeContiguous(periods), upgrades };
+}
+
+/** A stored period of the ledger and the grant whose days it holds (the grant's ordering keys are what matter). */
+export interface HeldPeriod {
+  period: LedgerPeriod;
+  owner: LedgerGrant;
+}
+
+/**
+ * The ledger from `since` on, resumed from the periods stored for the grants up to `since` instead
+ * of replayed from the first grant: what a settlement of a member with years of grants needs, at
+ * the cost of one grant instead of all of them. The same rules, the same result:
+ *
+ * - `since` is the moment of the latest grant the stored ledger was built from (the replay's last
+ *   cursor). From there, the stored periods that end after it are exactly the days then held, one
+ *   period per grant that holds any, in the order they run; `held` is those periods with their grants.
+ * - `grants` are the grants to add, every one of them timed after `since`. When one is not (a grant
+ *   in the same millisecond as the last), null: the caller rebuilds from every grant.
+ *
+ * Returns the periods that end after `since` (the first may start before it: the stored period
+ * running then, extended) and the outcomes of the upgrades among `grants`. The periods that end at
+ * or before `since` are what they were.
+ */
+export function resumeLedger(held: readonly HeldPeriod[], since: Date, grants: readonly LedgerGrant[]): Ledger | null {
+  const t = since.getTime();
+  if (grants.some((g) => g.grantedAt.getTime() <= t)) return null;
+  const before: LedgerPeriod[] = [];
+  const chunks: Chunk[] = [];
+  for (const { period: p, owner } of held) {
+    const start = p.startsAt.getTime();
+    if (start < t) before.push({ ...p, endsAt: since });
+    chunks.push({ id: p.id, level: p.level, ms: p.endsAt.getTime() - Math.max(start, t), owner });
+  }
+  const { periods, upgrades } = replay(t, chunks, [...grants].sort(byGrantOrder));
+  return { periods: mergeContiguous([...before, ...periods]), upgrades };
+}
+
+/**
+ * Replays `sorted` (in grant order) from `cursor`, holding `chunks` there: the periods that run from
+ * the cursor on (history between grants, then the days still held laid out after the last), not yet
+ * merged, and each upgrade's outcome.
+ */
+function replay(cursor: number | null, chunks: Chunk[], sorted: readonly LedgerGrant[]): Ledger {
   const history: LedgerPeriod[] = [];
   const upgrades = new Map<string, UpgradeOutcome>();
-  let chunks: Chunk[] = [];
-  let cursor: number | null = null;
 
   /** Runs the held days from the cursor up to `t`: what ran becomes history. */
   const advance = (t: number) => {
@@ -133,7 +175,7 @@ export function buildLedger(grants: readonly LedgerGrant[]): Ledger {
     future.push({ id: c.id, level: c.level, startsAt: new Date(at), endsAt: new Date(at + c.ms) });
     at += c.ms;
   }
-  return { periods: mergeContiguous([...history, ...future]), upgrades };
+  return { periods: [...history, ...future], upgrades };
 }
 
 /** Joins spans that follow each other without a gap and belong to the same order at the same level. */

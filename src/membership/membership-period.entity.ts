@@ -7,7 +7,7 @@ import { MembershipPlan } from './membership-plan.entity';
  * grants in the transaction that changes them. What a member holds at any moment is read from here.
  */
 @Entity('membership_periods')
-@Index('IDX_membership_periods_user', ['userId', 'startsAt'])
+@Index('IDX_membership_periods_user', ['userId', 'endsAt'])
 @Index('IDX_membership_periods_grant', ['grantId'])
 @Check('CHK_membership_periods_span', '"ends_at" > "starts_at"')
 export class MembershipPeriod {

@@ -36,12 +36,12 @@ export interface GrantRow {
 }
 
 const GRANT_COLUMNS = `id, order_id, plan_id, kind, level, duration_ms, withdrawn_ms, withdrawn_fen, shortfall_fen, granted_at, upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at`;
-/** The standing grants of `g` (a set of membership_grants rows) with their order and plan, as GrantRow. */
-const standingWithOrderAndPlan = (g: string) =>
+/** The standing grants of `g` (a set of membership_grants rows) with their order and plan, as GrantRow (and `more` columns of g). */
+const standingWithOrderAndPlan = (g: string, more = '') =>
   `SELECT g.id, g.order_id, g.plan_id, g.kind, g.level, g.duration_ms, g.withdrawn_ms, g.withdrawn_fen, g.shortfall_fen, g.granted_at,
           g.upgrade_from_level, g.upgrade_quoted_ms, g.upgrade_quoted_at,
           o.created_at AS order_created_at, o.order_no, o.amount AS order_amount,
-          pl.code AS plan_code, pl.price AS plan_price, pl.duration_days AS plan_days
+          pl.code AS plan_code, pl.price AS plan_price, pl.duration_days AS plan_days${more}
      FROM ${g} g
      JOIN membership_plans pl ON pl.id = g.plan_id
      LEFT JOIN orders o ON o.id = g.order_id`;
@@ -59,6 +59,20 @@ export interface PeriodRow {
   plan_name_zh: string | null;
   plan_price: number;
   plan_days: number;
+}
+
+/**
+ * A grant read to resume the member's ledger (MembershipService.grantWithWrite): a grant holding
+ * days after the member's latest grant, with the one period in which it holds them, or the grant
+ * just inserted (held_* null, `added` true). `since` is the member's latest grant's time before the
+ * insert (null when they had none), the same on every row.
+ */
+export interface HeldGrantRow extends GrantRow {
+  added: boolean;
+  held_level: number | null;
+  held_starts_at: Date | null;
+  held_ends_at: Date | null;
+  since: Date | null;
 }
 
 export interface NewGrant {
@@ -83,9 +97,16 @@ export type LedgerRewritePeriod = LedgerPeriod & { grantId: string; orderId: str
  * membership's history lies before the grant or refund that changed it and stays as it is, so a
  * settlement writes one or two rows and their index entries, not the whole history again. The
  * result is the same as deleting every period and inserting `periods`: the rules stay in
- * membership-ledger.ts, this only compares their output with what is stored.
+ * membership-ledger.ts, this only compares their output with what is stored. With `since`,
+ * `periods` are only those that end after it (a ledger resumed from the latest grant,
+ * resumeLedger) and only the stored periods that end after it are compared: the rest stand.
  */
-export function ledgerRewrite(userId: string, periods: LedgerRewritePeriod[], upgrades: Map<string, UpgradeOutcome>): StatementPart {
+export function ledgerRewrite(
+  userId: string,
+  periods: LedgerRewritePeriod[],
+  upgrades: Map<string, UpgradeOutcome>,
+  since: Date | null = null,
+): StatementPart {
   const upgradeIds = [...upgrades.keys()];
   const same = (p: string) =>
     `w.grant_id = ${p}.grant_id AND w.level = ${p}.level AND w.starts_at = ${p}.starts_at AND w.ends_at = ${p}.ends_at
@@ -96,7 +117,8 @@ export function ledgerRewrite(userId: string, periods: LedgerRewritePeriod[], up
          SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::timestamptz[], $7::timestamptz[])
                     AS w(grant_id, order_id, plan_id, level, starts_at, ends_at)),
        ledger_gone AS (
-         DELETE FROM membership_periods p WHERE p.user_id = $1 AND NOT EXISTS (SELECT 1 FROM ledger_wanted w WHERE ${same('p')})),
+         DELETE FROM membership_periods p
+          WHERE p.user_id = $1 AND p.ends_at > $10 AND NOT EXISTS (SELECT 1 FROM ledger_wanted w WHERE ${same('p')})),
        ledger_added AS (
          INSERT INTO membership_periods (user_id, grant_id, order_id, plan_id, level, starts_at, ends_at)
          SELECT $1, w.* FROM ledger_wanted w
@@ -114,6 +136,7 @@ export function ledgerRewrite(userId: string, periods: LedgerRewritePeriod[], up
       periods.map((p) => p.endsAt),
       upgradeIds,
       upgradeIds.map((id) => upgrades.get(id)!.convertedMs),
+      since ?? '-infinity',
     ],
   };
 }
@@ -150,23 +173,32 @@ export class MembershipRepository {
   }
 
   /**
-   * Inserts the order's grant (nothing when the order has one already: a grant happens once) and
-   * returns the member's standing grants with it, in one round trip. The caller holds the member's
-   * lock, and this is a statement of its own after that lock, so its snapshot sees every grant
-   * committed before the lock was granted. The new row is not visible to the statement's own read
-   * of the table (one snapshot per statement), hence the union with what the insert returned.
+   * Inserts the order's grant (nothing when it has one already) and reads what resuming the
+   * member's ledger from their latest grant needs (HeldGrantRow), in one round trip: the grants
+   * whose stored periods end after that grant, each with that period, and the new grant. The
+   * stored periods are the ledger of the standing grants (every change rewrites them in its own
+   * transaction, under the member's lock, which the caller holds), so what they hold after the
+   * latest grant is the days held then. The periods' (user_id, ends_at) and the grants' (user_id,
+   * granted_at) indexes make this a few rows whatever the member's history.
    */
-  insertGrantReadStanding(m: EntityManager, g: NewGrant): Promise<GrantRow[]> {
-    return preparedQueryIn<GrantRow>(
+  insertGrantReadHeld(m: EntityManager, g: NewGrant): Promise<HeldGrantRow[]> {
+    return preparedQueryIn<HeldGrantRow>(
       m,
-      'grant-insert-standing',
+      'grant-insert-held',
       `WITH added AS (
          INSERT INTO membership_grants (order_id, user_id, plan_id, kind, level, duration_ms, granted_at,
                                         upgrade_from_level, upgrade_quoted_ms, upgrade_quoted_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (order_id) DO NOTHING RETURNING ${GRANT_COLUMNS})
-       ${standingWithOrderAndPlan(`(SELECT ${GRANT_COLUMNS} FROM membership_grants WHERE user_id = $2 AND revoked_at IS NULL
-                                    UNION ALL SELECT ${GRANT_COLUMNS} FROM added)`)}`,
+         ON CONFLICT (order_id) DO NOTHING RETURNING ${GRANT_COLUMNS}),
+       latest AS (
+         SELECT granted_at AS at FROM membership_grants WHERE user_id = $2 AND revoked_at IS NULL ORDER BY granted_at DESC LIMIT 1),
+       held AS (
+         SELECT ${GRANT_COLUMNS.replace(/(\w+)/g, 'g.$1')}, false AS added, p.level AS held_level, p.starts_at AS held_starts_at, p.ends_at AS held_ends_at
+           FROM membership_periods p JOIN membership_grants g ON g.id = p.grant_id
+          WHERE p.user_id = $2 AND p.ends_at > (SELECT at FROM latest)
+         UNION ALL
+         SELECT ${GRANT_COLUMNS}, true, NULL, NULL, NULL FROM added)
+       ${standingWithOrderAndPlan('held', ', g.added, g.held_level, g.held_starts_at, g.held_ends_at, (SELECT at FROM latest) AS since')}`,
       [
         g.orderId,
         g.userId,

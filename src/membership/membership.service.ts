@@ -3,13 +3,13 @@ import { DataSource, EntityManager } from 'typeorm';
 import { NotFoundError } from '../common/errors/domain-error';
 import { DomainError } from '../common/errors/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
-import { buildLedger, coverageAround, DAY_MS, LedgerGrant, standingAt, UpgradeOutcome } from './membership-ledger';
+import { buildLedger, coverageAround, DAY_MS, Ledger, LedgerGrant, resumeLedger, standingAt, UpgradeOutcome } from './membership-ledger';
 import { AutoRenewals, type MemberContract } from './auto-renewals';
 import { entitlementAt, EntitlementView } from './entitlement';
 import { MembershipPlan } from './membership-plan.entity';
 import { PlanPrice, quote, Quote, upgradeExcessMs, upgradeShortfallFen } from './membership-pricing';
 import type { StatementPart } from '../database/statement-parts';
-import { GrantRow, ledgerRewrite, MembershipRepository, PeriodRow } from './membership.repository';
+import { GrantRow, HeldGrantRow, ledgerRewrite, MembershipRepository, PeriodRow } from './membership.repository';
 import { AutoRenewView, MembershipSnapshot, MembershipView, PeriodView, PlanListing, QuoteView, toPlanView } from './membership.views';
 
 /** A paid order, as much of it as its grant needs. */
@@ -254,7 +254,7 @@ export class MembershipService {
       order.isUpgrade && order.upgradeFromLevel !== null && order.upgradeMs !== null
         ? { fromLevel: order.upgradeFromLevel, quotedMs: order.upgradeMs, quotedAt: order.upgradeQuotedAt ?? order.createdAt }
         : undefined;
-    const standing = await this.repo.insertGrantReadStanding(m, {
+    const read = await this.repo.insertGrantReadHeld(m, {
       orderId: order.orderId,
       userId: order.userId,
       planId: order.planId,
@@ -264,7 +264,10 @@ export class MembershipService {
       durationMs: upgrade ? 0 : order.planDays * DAY_MS,
       upgrade,
     });
-    const rebuilt = this.rebuilt(order.userId, standing);
+    const resumed = resumedLedger(read);
+    // Rebuilt from every grant when the ledger cannot be resumed from the latest (see resumedLedger).
+    const standing = resumed ? read : await this.repo.standingGrants(m, order.userId);
+    const rebuilt = resumed ? this.rebuilt(order.userId, read, resumed) : this.rebuilt(order.userId, standing);
     // The rebuild says whether the upgrade missed any of its time: only then is the shortfall taken.
     const outcome = upgrade ? rebuilt.upgrades.get(order.orderId) : undefined;
     const grant = outcome && outcome.shortfallMs > 0 ? standing.find((r) => r.order_id === order.orderId) : undefined;
@@ -381,15 +384,17 @@ export class MembershipService {
 
   /**
    * Rebuilds the member's periods from their standing grants (read after the member's lock, which
-   * the caller holds). Returns the periods, in time order, each upgrade's outcome keyed by order id,
+   * the caller holds), or takes the ledger resumed from the latest grant (`resumed`: `rows` are then
+   * the grants it was resumed with, and only the periods after `since` are compared). Returns the periods, in time order, each upgrade's outcome keyed by order id,
    * and the write that stores them (not sent: the caller sends it on its transaction).
    */
   private rebuilt(
     userId: string,
     rows: GrantRow[],
+    resumed?: { ledger: Ledger; since: Date | null },
   ): { periods: SnapshotPeriod[]; upgrades: Map<string, UpgradeOutcome>; write: StatementPart } {
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const ledger = buildLedger(rows.map(toLedgerGrant));
+    const ledger = resumed?.ledger ?? buildLedger(rows.map(toLedgerGrant));
     const write = ledgerRewrite(
       userId,
       ledger.periods.map((p) => {
@@ -397,6 +402,7 @@ export class MembershipService {
         return { ...p, grantId: g.id, orderId: g.order_id, planId: g.plan_id };
       }),
       ledger.upgrades,
+      resumed?.since ?? null,
     );
     const upgrades = new Map<string, UpgradeOutcome>();
     for (const [grantId, outcome] of ledger.upgrades) {
@@ -423,8 +429,47 @@ async function clockAfter(t: number): Promise<Date> {
   }
 }
 
+/**
+ * The member's ledger resumed from their latest grant (resumeLedger), from what
+ * insertGrantReadHeld read; null when it must be rebuilt from every grant instead: the order had
+ * its grant already (nothing was inserted), the new grant is timed in the latest one's millisecond,
+ * or the stored periods hold a grant's days in two periods after the latest grant, which a ledger
+ * written by these rules never does.
+ */
+function resumedLedger(rows: HeldGrantRow[]): { ledger: Ledger; since: Date | null } | null {
+  const added = rows.filter((r) => r.added);
+  if (added.length !== 1) return null;
+  const since = rows[0].since;
+  // A first grant: there is nothing to resume from, and nothing stored to compare with.
+  if (since === null) return { ledger: buildLedger(added.map(toLedgerGrant)), since: null };
+  const held = rows.filter((r) => !r.added);
+  if (new Set(held.map((r) => r.id)).size !== held.length) return null;
+  const ledger = resumeLedger(
+    held.map((r) => ({
+      period: { id: r.id, level: r.held_level!, startsAt: r.held_starts_at!, endsAt: r.held_ends_at! },
+      owner: toLedgerGrant(r),
+    })),
+    since,
+    added.map(toLedgerGrant),
+  );
+  return ledger ? { ledger, since } : null;
+}
+
+/** The columns of a grant the ledger reads. */
+type LedgerInputs =
+  | 'id'
+  | 'kind'
+  | 'level'
+  | 'duration_ms'
+  | 'withdrawn_ms'
+  | 'granted_at'
+  | 'order_created_at'
+  | 'upgrade_from_level'
+  | 'upgrade_quoted_ms'
+  | 'upgrade_quoted_at';
+
 /** A standing grant as the ledger takes it: what partial refunds and shortfalls took back is not there. */
-function toLedgerGrant(r: GrantRow): LedgerGrant {
+export function toLedgerGrant(r: Pick<GrantRow, LedgerInputs>): LedgerGrant {
   return {
     id: r.id,
     kind: r.kind,

@@ -1,4 +1,6 @@
 import type { Client } from 'pg';
+import { buildLedger } from '../../src/membership/membership-ledger';
+import { toLedgerGrant } from '../../src/membership/membership.service';
 
 /**
  * The invariants no test may break. Each query returns the rows that violate one;
@@ -214,6 +216,34 @@ export async function moneyViolations(db: Client): Promise<unknown[]> {
     }));
 }
 
+/**
+ * The members whose stored periods are not the ledger their standing grants build (buildLedger):
+ * a settlement resumes the ledger from what is stored, so what is stored must be what a rebuild
+ * from every grant would write.
+ */
+export async function ledgerViolations(db: Client): Promise<unknown[]> {
+  const { rows: grants } = await db.query(
+    `SELECT g.user_id, g.id, g.kind, g.level, g.duration_ms, g.withdrawn_ms, g.granted_at, o.created_at AS order_created_at,
+            g.upgrade_from_level, g.upgrade_quoted_ms, g.upgrade_quoted_at
+       FROM membership_grants g LEFT JOIN orders o ON o.id = g.order_id WHERE g.revoked_at IS NULL`,
+  );
+  const { rows: periods } = await db.query(
+    `SELECT user_id, grant_id, level, starts_at, ends_at FROM membership_periods ORDER BY user_id, starts_at`,
+  );
+  const span = (id: string, level: number, s: Date, e: Date) => `${id} ${level} ${s.toISOString()} ${e.toISOString()}`;
+  const stored = new Map<string, string[]>();
+  for (const p of periods) stored.set(p.user_id, [...(stored.get(p.user_id) ?? []), span(p.grant_id, p.level, p.starts_at, p.ends_at)]);
+  const byUser = new Map<string, typeof grants>();
+  for (const g of grants) byUser.set(g.user_id, [...(byUser.get(g.user_id) ?? []), g]);
+  const out: unknown[] = [];
+  for (const user of new Set([...stored.keys(), ...byUser.keys()])) {
+    const built = buildLedger((byUser.get(user) ?? []).map(toLedgerGrant)).periods.map((p) => span(p.id, p.level, p.startsAt, p.endsAt));
+    const held = stored.get(user) ?? [];
+    if (JSON.stringify(built) !== JSON.stringify(held)) out.push({ user_id: user, stored: held, built });
+  }
+  return out;
+}
+
 export async function invariantViolations(db: Client): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const [name, sql] of Object.entries(CHECKS)) {
@@ -222,6 +252,8 @@ export async function invariantViolations(db: Client): Promise<Record<string, un
   }
   const money = await moneyViolations(db);
   if (money.length) out['the days a member holds are worth no more than paid − refunded + conceded'] = money;
+  const ledgers = await ledgerViolations(db);
+  if (ledgers.length) out["a member's stored periods are the ledger their standing grants build"] = ledgers;
   return out;
 }
 
