@@ -198,6 +198,7 @@ export async function seedHistory(url: string, userIds: string[], grants: number
       [userIds, grants],
     );
     await c.query('VACUUM ANALYZE orders, membership_grants, membership_periods');
+    await c.query('CHECKPOINT');
   });
 }
 

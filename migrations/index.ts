@@ -28,6 +28,7 @@ import { OrderLocksNoKeyUpdate1764057601401 } from './1764057601401-OrderLocksNo
 import { OrdersUpgradeQuotedAt1764057601402 } from './1764057601402-OrdersUpgradeQuotedAt';
 import { AttemptOrderExpiry1764057601800 } from './1764057601800-AttemptOrderExpiry';
 import { LedgerResumeIndexes1764057601900 } from './1764057601900-LedgerResumeIndexes';
+import { RefundJobIndexes1764057601901 } from './1764057601901-RefundJobIndexes';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -61,4 +62,5 @@ export const MIGRATIONS = [
   OrdersUpgradeQuotedAt1764057601402,
   AttemptOrderExpiry1764057601800,
   LedgerResumeIndexes1764057601900,
+  RefundJobIndexes1764057601901,
 ];

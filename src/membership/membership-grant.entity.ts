@@ -13,6 +13,9 @@ export type GrantKind = (typeof GRANT_KINDS)[number];
 @Entity('membership_grants')
 @Unique('UQ_membership_grants_order_id', ['orderId'])
 @Index('IDX_membership_grants_user', ['userId', 'grantedAt'])
+@Index('IDX_membership_grants_unconverted', ['grantedAt'], {
+  where: `"kind" = 'upgrade' AND "revoked_at" IS NULL AND "upgrade_quoted_ms" - "withdrawn_ms" - COALESCE("converted_ms", 0) > 0`,
+})
 @Check('CHK_membership_grants_kind', `"kind" IN ('add', 'upgrade', 'opening')`)
 @Check('CHK_membership_grants_order', `"order_id" IS NOT NULL OR "kind" = 'opening'`)
 @Check(

@@ -3,6 +3,8 @@
  * grants that stand (one per paid, unrefunded order). A pure function, so the same set of grants
  * always yields the same periods, whatever order the grants were written in: settlement under
  * concurrency, payments arriving in any order and refunds all reduce to "rebuild from the grants".
+ * A new grant, timed after every other, may instead resume from the ledger as stored after the
+ * latest grant (resumeLedger): the same rules from the same state, without replaying years of grants.
  *
  * The rules:
  * - A purchase or renewal (`add`) brings its plan's days at its plan's level. Days are kept: they

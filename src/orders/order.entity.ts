@@ -19,6 +19,7 @@ import type { PaymentChannel } from '../payments/payment-channel';
 @Unique('UQ_orders_payment_no', ['paymentNo'])
 @Index('IDX_orders_user_created', ['userId', 'createdAt'])
 @Index('IDX_orders_status_expire', ['status', 'expireAt'])
+@Index('IDX_orders_shortfall_owed', ['paidAt'], { where: '"upgrade_shortfall" > "upgrade_shortfall_refunding"' })
 @Index('UQ_orders_pending_upgrade', ['userId'], { unique: true, where: `"is_upgrade" AND "status" = 'pending'` })
 @Check('CHK_orders_order_no', `"order_no" ~ '^[0-9A-Za-z_-]{1,32}$'`)
 @Check('CHK_orders_status', `"status" IN ('pending', 'paid', 'expired', 'closed', 'failed', 'refunded', 'partially_refunded')`)

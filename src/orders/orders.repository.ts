@@ -5,6 +5,7 @@ import { preparedQueryIn } from '../database/prepared-query';
 import { movableTo } from './order-lifecycle';
 import type { PaymentChannel } from '../payments/payment-channel';
 import { Order } from './order.entity';
+import { STILL_PENDING } from '../database/row-conditions';
 
 /** The columns of a new order, as create-order prices it. */
 export type NewOrder = Pick<
@@ -159,7 +160,7 @@ export class OrdersRepository {
       db,
       'order-point-at-attempt',
       `UPDATE orders SET payment_no = $2, qr_code_url = $3, qr_code_expire_at = $4, pay_params = $5, updated_at = now()
-        WHERE id = $1 AND status = 'pending' RETURNING updated_at`,
+        WHERE id = $1 AND ${STILL_PENDING} RETURNING updated_at`,
       [id, paymentNo, qrCodeUrl, qrExpireAt, payParams],
     );
     return row?.updated_at ?? null;
@@ -179,7 +180,7 @@ export class OrdersRepository {
    * first on the same transaction); false when it is no longer such an order.
    */
   async discard(m: EntityManager, id: string): Promise<boolean> {
-    const [rows] = (await m.query(`DELETE FROM orders WHERE id = $1 AND status = 'pending' AND payment_no IS NULL RETURNING id`, [id])) as [
+    const [rows] = (await m.query(`DELETE FROM orders WHERE id = $1 AND ${STILL_PENDING} AND payment_no IS NULL RETURNING id`, [id])) as [
       unknown[],
       number,
     ];

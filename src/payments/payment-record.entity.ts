@@ -22,6 +22,7 @@ export type PaymentRecordStatus = (typeof PAYMENT_RECORD_STATUSES)[number];
 @Index('UQ_payment_records_transaction_id', ['paymentMethod', 'transactionId'], { unique: true, where: '"transaction_id" IS NOT NULL' })
 @Index('IDX_payment_records_order', ['orderId'])
 @Index('IDX_payment_records_active_query', ['status', 'nextQueryAt'])
+@Index('IDX_payment_records_double_payments', ['paidAt'], { where: `"double_payment" AND "status" = 'success'` })
 @Index('UQ_payment_records_one_open_deduction', ['orderId'], { unique: true, where: `"contract_id" IS NOT NULL AND "status" = 'pending'` })
 @Check('CHK_payment_records_status', `"status" IN ('pending', 'success', 'closed', 'failed', 'refunded')`)
 @Check('CHK_payment_records_payment_method', `"payment_method" IN ('wechat', 'alipay')`)

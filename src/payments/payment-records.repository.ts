@@ -4,6 +4,7 @@ import { preparedQueryIn } from '../database/prepared-query';
 import type { PaymentChannel } from './payment-channel';
 import type { ProviderName } from './provider-name';
 import { PaymentRecord } from './payment-record.entity';
+import { STILL_PENDING } from '../database/row-conditions';
 
 /** trade_state of a pending attempt kept for its last query, the provider not knowing its trade yet. */
 export const AWAITING_LAST_QUERY = 'TRADE_NOT_EXIST';
@@ -116,7 +117,7 @@ export class PaymentRecordsRepository {
   /** The provider could not open the attempt: no query is scheduled for it. */
   async markFailed(m: EntityManager, paymentNo: string): Promise<void> {
     await m.query(
-      `UPDATE payment_records SET status = 'failed', next_query_at = NULL, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`,
+      `UPDATE payment_records SET status = 'failed', next_query_at = NULL, updated_at = now() WHERE payment_no = $1 AND ${STILL_PENDING}`,
       [paymentNo],
     );
   }
@@ -163,7 +164,7 @@ export class PaymentRecordsRepository {
    */
   async deferLastQuery(paymentNo: string, at: Date): Promise<void> {
     await this.dataSource.query(
-      `UPDATE payment_records SET next_query_at = $2, trade_state = $3, updated_at = now() WHERE payment_no = $1 AND status = 'pending'`,
+      `UPDATE payment_records SET next_query_at = $2, trade_state = $3, updated_at = now() WHERE payment_no = $1 AND ${STILL_PENDING}`,
       [paymentNo, at, AWAITING_LAST_QUERY],
     );
   }
@@ -219,7 +220,7 @@ export class PaymentRecordsRepository {
 
   /** Gives a claimed attempt back (the provider failed): due again at `now`, so the next tick retries it. */
   async release(attemptId: string, now: Date): Promise<void> {
-    await this.dataSource.query(`UPDATE payment_records SET next_query_at = $2, updated_at = now() WHERE id = $1 AND status = 'pending'`, [
+    await this.dataSource.query(`UPDATE payment_records SET next_query_at = $2, updated_at = now() WHERE id = $1 AND ${STILL_PENDING}`, [
       attemptId,
       now,
     ]);
@@ -280,7 +281,7 @@ export class PaymentRecordsRepository {
   async markDeductionFailed(paymentNo: string, reason: string, payload: Record<string, unknown>): Promise<boolean> {
     const [rows] = (await this.dataSource.query(
       `UPDATE payment_records SET status = 'failed', trade_state = $2, notify_payload = $3, next_query_at = NULL, updated_at = now()
-        WHERE payment_no = $1 AND contract_id IS NOT NULL AND status = 'pending' RETURNING id`,
+        WHERE payment_no = $1 AND contract_id IS NOT NULL AND ${STILL_PENDING} RETURNING id`,
       [paymentNo, reason.slice(0, 32), JSON.stringify(payload)],
     )) as [unknown[], number];
     return rows.length > 0;
@@ -294,7 +295,7 @@ export class PaymentRecordsRepository {
     await this.dataSource.query(
       `UPDATE payment_records SET query_count = query_count + 1, trade_state = $2, updated_at = now(),
          next_query_at = now() + make_interval(mins => LEAST(power(2, LEAST(query_count + 1, 9))::int, 360))
-       WHERE payment_no = $1 AND contract_id IS NOT NULL AND status = 'pending'`,
+       WHERE payment_no = $1 AND contract_id IS NOT NULL AND ${STILL_PENDING}`,
       [paymentNo, tradeState.slice(0, 32)],
     );
   }

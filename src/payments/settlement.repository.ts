@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedQuery, preparedQueryIn } from '../database/prepared-query';
+import { STILL_PENDING } from '../database/row-conditions';
 
 /** An attempt as the unlocked first read sees it: enough to answer a duplicate or a mismatch. */
 export interface AttemptGlance {
@@ -90,7 +91,7 @@ export class SettlementRepository {
   async markClosed(paymentNo: string, tradeState: string): Promise<void> {
     await this.dataSource.query(
       `UPDATE payment_records SET status = 'closed', trade_state = $2, next_query_at = NULL, updated_at = now()
-       WHERE payment_no = $1 AND status = 'pending'`,
+       WHERE payment_no = $1 AND ${STILL_PENDING}`,
       [paymentNo, tradeState],
     );
   }
