@@ -58,14 +58,18 @@ export class OutboxRepository {
   /**
    * Each member's last membership snapshot (the `membership` an event carries) before the given id,
    * on the caller's transaction: what a consumer compares a new snapshot with. Members with none are absent.
+   * Each member's latest is read from the end of their events (the (user_id, id) index, backwards),
+   * not picked from all of them: a member who renews every month has years of events.
    */
   async membershipBefore(m: EntityManager, firstIds: ReadonlyMap<string, string>): Promise<Map<string, Record<string, unknown>>> {
     if (!firstIds.size) return new Map();
     const rows = (await m.query(
-      `SELECT DISTINCT ON (e.user_id) e.user_id, e.payload->'membership' AS membership
-         FROM order_events e JOIN unnest($1::varchar[], $2::bigint[]) AS u(user_id, first_id) ON e.user_id = u.user_id AND e.id < u.first_id
-        WHERE e.payload ? 'membership'
-        ORDER BY e.user_id, e.id DESC`,
+      `SELECT u.user_id, last.membership
+         FROM unnest($1::varchar[], $2::bigint[]) AS u(user_id, first_id)
+         CROSS JOIN LATERAL (
+           SELECT e.payload->'membership' AS membership FROM order_events e
+            WHERE e.user_id = u.user_id AND e.id < u.first_id AND e.payload ? 'membership'
+            ORDER BY e.id DESC LIMIT 1) last`,
       [[...firstIds.keys()], [...firstIds.values()]],
     )) as { user_id: string; membership: Record<string, unknown> }[];
     return new Map(rows.map((r) => [r.user_id, r.membership]));
