@@ -18,7 +18,9 @@ export class RefundJobIndexes1764057601901 implements MigrationInterface {
       `CREATE INDEX "IDX_membership_grants_unconverted" ON "membership_grants" ("granted_at")
         WHERE "kind" = 'upgrade' AND "revoked_at" IS NULL AND "upgrade_quoted_ms" - "withdrawn_ms" - COALESCE("converted_ms", 0) > 0`,
     );
-    await q.query(`CREATE INDEX "IDX_orders_shortfall_owed" ON "orders" ("paid_at") WHERE "upgrade_shortfall" > "upgrade_shortfall_refunding"`);
+    await q.query(
+      `CREATE INDEX "IDX_orders_shortfall_owed" ON "orders" ("paid_at") WHERE "upgrade_shortfall" > "upgrade_shortfall_refunding"`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

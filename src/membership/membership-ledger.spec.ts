@@ -286,7 +286,7 @@ describe('the membership ledger', () => {
     expect(resumed).toBeGreaterThan(100);
   });
 
-  it('refuses to resume for a grant in the last grant\'s millisecond (the order of the two is not known from the periods)', () => {
+  it("refuses to resume for a grant in the last grant's millisecond (the order of the two is not known from the periods)", () => {
     const stored = buildLedger([add('a', 1, 30, 0)]);
     const held = stored.periods.map((period) => ({ period, owner: add('a', 1, 30, 0) }));
     expect(resumeLedger(held, at(0), [add('b', 1, 30, 0)])).toBeNull();
