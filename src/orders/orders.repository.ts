@@ -5,7 +5,7 @@ import { preparedQueryIn } from '../database/prepared-query';
 import { movableTo } from './order-lifecycle';
 import type { PaymentChannel } from '../payments/payment-channel';
 import { Order } from './order.entity';
-import { STILL_PENDING } from '../database/row-conditions';
+import { statusAmong, STILL_PENDING } from '../database/row-conditions';
 
 /** The columns of a new order, as create-order prices it. */
 export type NewOrder = Pick<
@@ -169,7 +169,7 @@ export class OrdersRepository {
   /** A new order whose first payment could not be opened: failed, so none stays pending without a code. */
   async markFailed(m: EntityManager, id: string): Promise<boolean> {
     const [rows] = (await m.query(
-      `UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND status = ANY($2) RETURNING id`,
+      `UPDATE orders SET status = 'failed', updated_at = now() WHERE id = $1 AND ${statusAmong('$2')} RETURNING id`,
       [id, movableTo('failed')],
     )) as [unknown[], number];
     return rows.length > 0;
@@ -190,7 +190,7 @@ export class OrdersRepository {
   /** Moves a pending order to closed or expired; undefined when it was no longer pending. */
   async end(m: EntityManager, id: string, status: 'closed' | 'expired'): Promise<EndedOrder | undefined> {
     const [rows] = (await m.query(
-      `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3) RETURNING order_no, user_id, payment_method, auto_renew`,
+      `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND ${statusAmong('$3')} RETURNING order_no, user_id, payment_method, auto_renew`,
       [id, status, movableTo(status)],
     )) as [EndedOrder[], number];
     return rows[0];

@@ -137,7 +137,7 @@ export class PaymentRecordsRepository {
     // if it was paid, the settlement finds the order ended and returns the money.
     await m.query(
       `UPDATE payment_records SET status = 'closed', next_query_at = NULL, updated_at = now()
-        WHERE order_id = $1 AND status = 'pending' AND contract_id IS NULL AND trade_state IS DISTINCT FROM $2`,
+        WHERE order_id = $1 AND ${STILL_PENDING} AND contract_id IS NULL AND trade_state IS DISTINCT FROM $2`,
       [orderId, AWAITING_LAST_QUERY],
     );
   }
