@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { buildLedger, DAY_MS, LedgerGrant, LedgerPeriod, resumeLedger, standingAt } from './membership-ledger';
+import { buildLedger, byGrantOrder, DAY_MS, LedgerGrant, LedgerPeriod, resumeLedger, standingAt } from './membership-ledger';
 import { quote } from './membership-pricing';
 import type { MembershipPlan } from './membership-plan.entity';
 
@@ -253,8 +253,6 @@ describe('the membership ledger', () => {
   });
 
   it('resumed from the stored periods after the last grant, is the ledger rebuilt from every grant', () => {
-    const byGrantOrder = (a: LedgerGrant, b: LedgerGrant) =>
-      a.grantedAt.getTime() - b.grantedAt.getTime() || a.orderCreatedAt.getTime() - b.orderCreatedAt.getTime() || (a.id < b.id ? -1 : 1);
     let resumed = 0;
     fc.assert(
       fc.property(life, fc.array(fc.integer(), { minLength: 1, maxLength: 10 }), (steps, keys) => {

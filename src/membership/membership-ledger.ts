@@ -69,7 +69,8 @@ interface Chunk {
   owner: LedgerGrant;
 }
 
-const byGrantOrder = (a: LedgerGrant, b: LedgerGrant) =>
+/** The order the ledger replays grants in: by grantedAt, then the order's creation, then the id. */
+export const byGrantOrder = (a: LedgerGrant, b: LedgerGrant) =>
   a.grantedAt.getTime() - b.grantedAt.getTime() ||
   a.orderCreatedAt.getTime() - b.orderCreatedAt.getTime() ||
   (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -267,7 +267,7 @@ export class MembershipService {
     const resumed = resumedLedger(read);
     // Rebuilt from every grant when the ledger cannot be resumed from the latest (see resumedLedger).
     const standing = resumed ? read : await this.repo.standingGrants(m, order.userId);
-    const rebuilt = resumed ? this.rebuilt(order.userId, read, resumed) : this.rebuilt(order.userId, standing);
+    const rebuilt = this.rebuilt(order.userId, standing, resumed ?? undefined);
     // The rebuild says whether the upgrade missed any of its time: only then is the shortfall taken.
     const outcome = upgrade ? rebuilt.upgrades.get(order.orderId) : undefined;
     const grant = outcome && outcome.shortfallMs > 0 ? standing.find((r) => r.order_id === order.orderId) : undefined;
@@ -385,8 +385,9 @@ export class MembershipService {
   /**
    * Rebuilds the member's periods from their standing grants (read after the member's lock, which
    * the caller holds), or takes the ledger resumed from the latest grant (`resumed`: `rows` are then
-   * the grants it was resumed with, and only the periods after `since` are compared). Returns the periods, in time order, each upgrade's outcome keyed by order id,
-   * and the write that stores them (not sent: the caller sends it on its transaction).
+   * the grants it was resumed with, and only the periods after `since` are compared). Returns the
+   * periods, in time order, each upgrade's outcome keyed by order id, and the write that stores them
+   * (not sent: the caller sends it on its transaction).
    */
   private rebuilt(
     userId: string,

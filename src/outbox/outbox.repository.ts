@@ -4,12 +4,6 @@ import type { OrderEventType } from './order-event.entity';
 import type { DeliverableEvent } from './order-events';
 
 /**
- * The outbox's delivery state. An instance that committed events pushes them and then marks them
- * published; rows still unmarked a few seconds after their commit belong to an instance that died
- * in between, and the relay claims them here (FOR UPDATE SKIP LOCKED, marking them in the same
- * statement), so exactly one instance pushes each.
- */
-/**
  * Planning without bitmap scans, for the rest of the caller's transaction. The outbox's partial
  * indexes (rows not yet published, rows not yet fanned out) keep an entry for every version of a
  * row written since the last vacuum: marking a row published or fanned out writes a new version,
@@ -21,6 +15,12 @@ import type { DeliverableEvent } from './order-events';
  */
 const WITHOUT_BITMAP_SCANS = 'SET LOCAL enable_bitmapscan = off';
 
+/**
+ * The outbox's delivery state. An instance that committed events pushes them and then marks them
+ * published; rows still unmarked a few seconds after their commit belong to an instance that died
+ * in between, and the relay claims them here (FOR UPDATE SKIP LOCKED, marking them in the same
+ * statement), so exactly one instance pushes each.
+ */
 @Injectable()
 export class OutboxRepository {
   constructor(private readonly dataSource: DataSource) {}

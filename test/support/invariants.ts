@@ -231,10 +231,15 @@ export async function ledgerViolations(db: Client): Promise<unknown[]> {
     `SELECT user_id, grant_id, level, starts_at, ends_at FROM membership_periods ORDER BY user_id, starts_at`,
   );
   const span = (id: string, level: number, s: Date, e: Date) => `${id} ${level} ${s.toISOString()} ${e.toISOString()}`;
+  const add = <T>(map: Map<string, T[]>, key: string, value: T) => {
+    const list = map.get(key);
+    if (list) list.push(value);
+    else map.set(key, [value]);
+  };
   const stored = new Map<string, string[]>();
-  for (const p of periods) stored.set(p.user_id, [...(stored.get(p.user_id) ?? []), span(p.grant_id, p.level, p.starts_at, p.ends_at)]);
+  for (const p of periods) add(stored, p.user_id, span(p.grant_id, p.level, p.starts_at, p.ends_at));
   const byUser = new Map<string, typeof grants>();
-  for (const g of grants) byUser.set(g.user_id, [...(byUser.get(g.user_id) ?? []), g]);
+  for (const g of grants) add(byUser, g.user_id, g);
   const out: unknown[] = [];
   for (const user of new Set([...stored.keys(), ...byUser.keys()])) {
     const built = buildLedger((byUser.get(user) ?? []).map(toLedgerGrant)).periods.map((p) => span(p.id, p.level, p.startsAt, p.endsAt));
